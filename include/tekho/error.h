@@ -1,0 +1,58 @@
+/* tekho — error codes shared by every module. */
+#ifndef TEKHO_ERROR_H
+#define TEKHO_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TEKHO_NODISCARD __attribute__((warn_unused_result))
+#else
+#define TEKHO_NODISCARD
+#endif
+
+/* Every fallible function returns one of these; TEKHO_OK is 0 and every
+ * failure is negative, so `if (err < 0)` and `if (err != TEKHO_OK)` agree. */
+typedef enum tekho_err {
+    TEKHO_OK = 0,
+    TEKHO_ERR_INVALID_ARGUMENT = -1,
+    TEKHO_ERR_CRYPTO = -2,          /* libcrypto reported a failure */
+    TEKHO_ERR_NO_MEMORY = -3,
+    TEKHO_ERR_BUFFER_TOO_SMALL = -4,
+
+    /* MAC PDU decoding and opening (IEEE 802.16-2009 6.3.2.1, 7.5.1.2) */
+    TEKHO_ERR_TRUNCATED = -10,
+    TEKHO_ERR_LENGTH_MISMATCH = -11,
+    TEKHO_ERR_BAD_HCS = -12,
+    TEKHO_ERR_BAD_CRC = -13,
+    TEKHO_ERR_BAD_ICV = -14,
+    TEKHO_ERR_WRONG_DIRECTION = -15,
+    TEKHO_ERR_NOT_ENCRYPTED = -16,
+    TEKHO_ERR_NOT_GENERIC_HEADER = -17,
+    TEKHO_ERR_PDU_TOO_LONG = -18,
+    TEKHO_ERR_UNKNOWN_EKS = -19,
+
+    /* Replay protection and key lifetime */
+    TEKHO_ERR_PN_REPLAYED = -30,
+    TEKHO_ERR_PN_BELOW_WINDOW = -31,
+    TEKHO_ERR_PN_INVALID = -32,
+    TEKHO_ERR_PN_EXHAUSTED = -33,
+    TEKHO_ERR_TEK_EXPIRED = -34,
+
+    /* Management message authentication (7.5.4.4) */
+    TEKHO_ERR_BAD_CMAC = -40,
+    TEKHO_ERR_CMAC_PN_REPLAYED = -41,
+
+    /* TEK transport under the KEK (7.5.2) */
+    TEKHO_ERR_UNWRAP_FAILED = -50,
+    TEKHO_ERR_UNSUPPORTED_SUITE = -51,
+} tekho_err;
+
+/* A short, stable, human-readable name for an error code ("bad ICV"). */
+const char *tekho_strerror(tekho_err err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,122 @@
+/* Traffic encryption keys: counter-based generation (the seed; profile
+ * section 3), the PN replay window (profile section 6) and the per-SA TEK
+ * context that holds TEK0/TEK1 with their lifetimes and PN counters. */
+#ifndef TEKHO_TEK_H
+#define TEKHO_TEK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tekho/error.h"
+#include "tekho/pdu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TEKHO_TEK_LEN 16u
+
+/* TEKi = Dot16KDF(KEK, u16(CMAC_KEY_COUNT_T) | u16(SAID) | "TEKi Generation", 128). */
+TEKHO_NODISCARD tekho_err tekho_tek_generate(const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key_count_t,
+                                             uint16_t said, uint8_t tek0[TEKHO_TEK_LEN],
+                                             uint8_t tek1[TEKHO_TEK_LEN]);
+
+/* The same with a reusable CMAC context, for callers that generate many
+ * pairs (a base station at handover, the benchmark). */
+struct tekho_tek_generator;
+TEKHO_NODISCARD tekho_err tekho_tek_generator_new(struct tekho_tek_generator **out);
+void tekho_tek_generator_free(struct tekho_tek_generator *gen);
+TEKHO_NODISCARD tekho_err tekho_tek_generator_run(struct tekho_tek_generator *gen,
+                                                  const uint8_t kek[TEKHO_TEK_LEN],
+                                                  uint16_t cmac_key_count_t, uint16_t said,
+                                                  uint8_t tek0[TEKHO_TEK_LEN], uint8_t tek1[TEKHO_TEK_LEN]);
+
+/* ---- PN replay window --------------------------------------------------
+ * Receiver state for one TEK and one direction. PNs here are counters
+ * (direction bit removed), 1 .. TEKHO_PN_COUNTER_MAX; 0 means "none yet".
+ * A PN is accepted if it is above every PN seen, or within `size` of the
+ * highest and not seen before. check() never changes the window; commit()
+ * is called only once the PDU's ICV has verified. */
+#define TEKHO_PN_WINDOW_MAX 2048u
+/* [PROFILE] Used when SBC did not negotiate a PN Window Size. */
+#define TEKHO_PN_WINDOW_DEFAULT 128u
+
+struct tekho_pn_window {
+    uint32_t highest;
+    uint16_t size;
+    /* Ring of seen-bits, one per PN modulo its capacity; twice the largest
+     * window, so that whole words can be cleared as the window slides. */
+    uint64_t seen[2 * TEKHO_PN_WINDOW_MAX / 64];
+};
+
+TEKHO_NODISCARD tekho_err tekho_pn_window_init(struct tekho_pn_window *w, uint16_t size);
+TEKHO_NODISCARD tekho_err tekho_pn_window_check(const struct tekho_pn_window *w, uint32_t pn);
+void tekho_pn_window_commit(struct tekho_pn_window *w, uint32_t pn);
+
+/* ---- TEK context -------------------------------------------------------
+ * One SA at one end of the link: TEK0 (EKS 0) and TEK1 (EKS 1), each with
+ * its expiry, its transmit PN counter and its receive window. */
+struct tekho_tek_slot {
+    uint8_t key[TEKHO_TEK_LEN];
+    uint8_t eks;
+    bool installed;
+    uint64_t expires_at_ms;
+    uint32_t tx_pn;                 /* last PN sealed; 0 = none */
+    struct tekho_pn_window rx;
+    struct tekho_pdu_key *ccm;
+};
+
+struct tekho_tek_context {
+    uint16_t said;
+    uint16_t cmac_key_count_t;       /* meaningful for counter-generated TEKs */
+    enum tekho_dir tx_dir;           /* UL at the MS, DL at the BS */
+    struct tekho_tek_slot tek[2];
+};
+
+/* Seed, "Initially, TEK0 and TEK1 Lifetimes are set to 1/8 and 1/2 of the
+ * PMK lifetime respectively." */
+#define TEKHO_TEK0_LIFETIME_DIVISOR 8u
+#define TEKHO_TEK1_LIFETIME_DIVISOR 2u
+
+struct tekho_tek_context_params {
+    uint16_t said;
+    enum tekho_dir tx_dir;
+    uint32_t pmk_lifetime_s;
+    uint64_t now_ms;
+    uint16_t pn_window_size;        /* 0 = TEKHO_PN_WINDOW_DEFAULT */
+};
+
+/* Generates TEK0/TEK1 from the KEK and CMAC_KEY_COUNT_T, with fresh PN
+ * counters and windows and lifetimes PMK/8 and PMK/2. */
+TEKHO_NODISCARD tekho_err tekho_tek_context_init_counter(struct tekho_tek_context *ctx,
+                                                         const struct tekho_tek_context_params *params,
+                                                         const uint8_t kek[TEKHO_TEK_LEN],
+                                                         uint16_t cmac_key_count_t);
+
+/* Installs one delivered TEK (baseline Key-Reply / SA-TEK-Update) in the
+ * slot for its EKS parity, with a fresh PN counter and window. */
+TEKHO_NODISCARD tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot,
+                                                    const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
+                                                    uint32_t lifetime_s, uint64_t now_ms,
+                                                    uint16_t pn_window_size);
+
+/* Wipes keys and frees the CCM contexts. Safe on a zeroed context. */
+void tekho_tek_context_cleanup(struct tekho_tek_context *ctx);
+
+/* Seals with the given slot's TEK and its next PN. Refuses an expired TEK
+ * and a PN counter that has reached TEKHO_PN_COUNTER_MAX. */
+TEKHO_NODISCARD tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t now_ms,
+                                         uint16_t cid, bool crc, const uint8_t *payload, size_t payload_len,
+                                         uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* Opens a PDU from the peer: picks the TEK by the header's EKS, checks the
+ * replay window, verifies the ICV, and only then moves the window. On any
+ * failure the context is unchanged. *slot_used may be NULL. */
+TEKHO_NODISCARD tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const uint8_t *pdu,
+                                         size_t pdu_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                                         unsigned *slot_used);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,83 @@
+/* AES-CMAC comes from libcrypto's CMAC implementation (crypto/cmac/cmac.c),
+ * the same code OpenSSL's EVP_MAC "CMAC" provider calls. We call it through
+ * CMAC_CTX rather than EVP_MAC because the provider re-creates the whole
+ * cipher context on every re-key (cmac_setkey passes the cipher again),
+ * which halves the rate of TEK generation, where every pair uses a fresh
+ * KEK. CMAC_Init with a NULL cipher re-keys in place. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "aes_cmac.h"
+
+#include <openssl/cmac.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tekho_aes_cmac {
+    CMAC_CTX *ctx;
+    int keyed;
+};
+
+tekho_err tekho_aes_cmac_new(struct tekho_aes_cmac **out)
+{
+    if (out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    struct tekho_aes_cmac *cmac = calloc(1, sizeof *cmac);
+    if (cmac == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    cmac->ctx = CMAC_CTX_new();
+    if (cmac->ctx == NULL) {
+        free(cmac);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    /* Bind the cipher once; later keys reuse this cipher context. */
+    if (!CMAC_Init(cmac->ctx, NULL, 0, EVP_aes_128_cbc(), NULL)) {
+        CMAC_CTX_free(cmac->ctx);
+        free(cmac);
+        return TEKHO_ERR_CRYPTO;
+    }
+    *out = cmac;
+    return TEKHO_OK;
+}
+
+void tekho_aes_cmac_free(struct tekho_aes_cmac *cmac)
+{
+    if (cmac == NULL)
+        return;
+    CMAC_CTX_free(cmac->ctx); /* cleanses subkeys and the cipher context */
+    free(cmac);
+}
+
+tekho_err tekho_aes_cmac_set_key(struct tekho_aes_cmac *cmac, const uint8_t key[16])
+{
+    if (cmac == NULL || key == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (!CMAC_Init(cmac->ctx, key, 16, NULL, NULL)) {
+        cmac->keyed = 0;
+        return TEKHO_ERR_CRYPTO;
+    }
+    cmac->keyed = 1;
+    return TEKHO_OK;
+}
+
+tekho_err tekho_aes_cmac_compute(struct tekho_aes_cmac *cmac, const struct tekho_piece *pieces,
+                                 size_t n_pieces, uint8_t out[16])
+{
+    if (cmac == NULL || out == NULL || (pieces == NULL && n_pieces != 0) || !cmac->keyed)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    /* All-NULL arguments restart the MAC under the current key. */
+    if (!CMAC_Init(cmac->ctx, NULL, 0, NULL, NULL))
+        return TEKHO_ERR_CRYPTO;
+    for (size_t i = 0; i < n_pieces; i++) {
+        if (pieces[i].len == 0)
+            continue;
+        if (pieces[i].data == NULL || !CMAC_Update(cmac->ctx, pieces[i].data, pieces[i].len))
+            return pieces[i].data == NULL ? TEKHO_ERR_INVALID_ARGUMENT : TEKHO_ERR_CRYPTO;
+    }
+    size_t mac_len = 0;
+    if (!CMAC_Final(cmac->ctx, out, &mac_len) || mac_len != 16)
+        return TEKHO_ERR_CRYPTO;
+    return TEKHO_OK;
+}

@@ -1,0 +1,27 @@
+/* Internal: a reusable AES-128-CMAC context on OpenSSL libcrypto. */
+#ifndef TEKHO_SRC_AES_CMAC_H
+#define TEKHO_SRC_AES_CMAC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tekho/error.h"
+#include "tekho/kdf.h"
+
+struct tekho_aes_cmac;
+
+TEKHO_NODISCARD tekho_err tekho_aes_cmac_new(struct tekho_aes_cmac **out);
+/* Frees and wipes the key schedule and subkeys. NULL is accepted. */
+void tekho_aes_cmac_free(struct tekho_aes_cmac *cmac);
+TEKHO_NODISCARD tekho_err tekho_aes_cmac_set_key(struct tekho_aes_cmac *cmac, const uint8_t key[16]);
+/* Full 16-byte AES-CMAC (RFC 4493) of the concatenated pieces under the current key. */
+TEKHO_NODISCARD tekho_err tekho_aes_cmac_compute(struct tekho_aes_cmac *cmac,
+                                                 const struct tekho_piece *pieces, size_t n_pieces,
+                                                 uint8_t out[16]);
+
+/* Dot16KDF on an existing CMAC context (keyed here with the rightmost 16 key bytes). */
+TEKHO_NODISCARD tekho_err tekho_dot16kdf_with(struct tekho_aes_cmac *cmac,
+                                              const uint8_t *key, size_t key_len,
+                                              const struct tekho_piece *astring, size_t n_pieces,
+                                              unsigned bits, uint8_t *out);
+
+#endif

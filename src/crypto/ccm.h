@@ -1,0 +1,25 @@
+/* Internal: AES-128-CCM on a keyed, reusable libcrypto context, so the key
+ * schedule is done once per TEK and not once per PDU. */
+#ifndef TEKHO_SRC_CCM_H
+#define TEKHO_SRC_CCM_H
+
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tekho/error.h"
+
+/* A context for one direction of use (encrypt = 1 seals, 0 opens), with
+ * the nonce and tag lengths fixed. NULL on failure. */
+EVP_CIPHER_CTX *tekho_ccm_ctx_new(const uint8_t key[16], size_t nonce_len, size_t tag_len, int encrypt);
+
+TEKHO_NODISCARD tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
+                                            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                                            uint8_t *tag, size_t tag_len);
+
+/* TEKHO_ERR_BAD_ICV when the tag does not verify; out then holds no
+ * plaintext (libcrypto compares in constant time and wipes it). */
+TEKHO_NODISCARD tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
+                                            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                                            const uint8_t *tag, size_t tag_len);
+
+#endif

@@ -1,0 +1,113 @@
+/* PKMv2 key hierarchy, IEEE 802.16-2009 7.2.2.2.1-7.2.2.2.9; profile section 2. */
+#include "tekho/keys.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+#include "aes_block.h"
+#include "aes_cmac.h"
+
+static const uint8_t LABEL_AK[] = {'A', 'K'};
+static const uint8_t LABEL_CMAC_KEYS_KEK[] = "CMAC_KEYS+KEK";
+
+tekho_err tekho_pmk_from_msk(const uint8_t msk[TEKHO_MSK_LEN], uint8_t pmk[TEKHO_PMK_LEN])
+{
+    if (msk == NULL || pmk == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    memcpy(pmk, msk + TEKHO_MSK_LEN - TEKHO_PMK_LEN, TEKHO_PMK_LEN);
+    return TEKHO_OK;
+}
+
+tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                               const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                               struct tekho_ak_keys *out)
+{
+    if (pmk == NULL || ms_mac == NULL || bsid == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_aes_cmac *cmac = NULL;
+    tekho_err err = tekho_aes_cmac_new(&cmac);
+    if (err != TEKHO_OK)
+        return err;
+
+    struct tekho_ak_keys keys;
+    memcpy(keys.pmk, pmk, TEKHO_PMK_LEN);
+
+    /* AK = Dot16KDF(PMK, MS MAC | BSID | "AK", 160) */
+    const struct tekho_piece ak_astring[] = {
+        {ms_mac, TEKHO_MAC_ADDR_LEN}, {bsid, TEKHO_BSID_LEN}, {LABEL_AK, sizeof LABEL_AK}};
+    err = tekho_dot16kdf_with(cmac, keys.pmk, TEKHO_PMK_LEN, ak_astring, 3, 160, keys.ak);
+
+    /* AKID = Dot16KDF(AK, PMK_SN | MS MAC | BSID | "AK", 64); PMK_SN is 4 bits. */
+    const uint8_t sn = (uint8_t)(pmk_sn & 0x0F);
+    const struct tekho_piece akid_astring[] = {{&sn, 1},
+                                               {ms_mac, TEKHO_MAC_ADDR_LEN},
+                                               {bsid, TEKHO_BSID_LEN},
+                                               {LABEL_AK, sizeof LABEL_AK}};
+    if (err == TEKHO_OK)
+        err = tekho_dot16kdf_with(cmac, keys.ak, TEKHO_AK_LEN, akid_astring, 4, 64, keys.akid);
+
+    /* CMAC_PREKEY_U | CMAC_PREKEY_D | KEK = Dot16KDF(AK, MS MAC | BSID | "CMAC_KEYS+KEK", 384) */
+    uint8_t triple[48];
+    const struct tekho_piece kek_astring[] = {{ms_mac, TEKHO_MAC_ADDR_LEN},
+                                              {bsid, TEKHO_BSID_LEN},
+                                              {LABEL_CMAC_KEYS_KEK, sizeof LABEL_CMAC_KEYS_KEK - 1}};
+    if (err == TEKHO_OK)
+        err = tekho_dot16kdf_with(cmac, keys.ak, TEKHO_AK_LEN, kek_astring, 3, 384, triple);
+    if (err == TEKHO_OK) {
+        memcpy(keys.cmac_prekey_u, triple, 16);
+        memcpy(keys.cmac_prekey_d, triple + 16, 16);
+        memcpy(keys.kek, triple + 32, 16);
+        *out = keys;
+    } else {
+        tekho_ak_keys_wipe(out);
+    }
+    OPENSSL_cleanse(triple, sizeof triple);
+    tekho_ak_keys_wipe(&keys);
+    tekho_aes_cmac_free(cmac);
+    return err;
+}
+
+tekho_err tekho_derive_from_msk(const uint8_t msk[TEKHO_MSK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                                struct tekho_ak_keys *out)
+{
+    uint8_t pmk[TEKHO_PMK_LEN];
+    tekho_err err = tekho_pmk_from_msk(msk, pmk);
+    if (err == TEKHO_OK)
+        err = tekho_derive_ak_keys(pmk, ms_mac, bsid, pmk_sn, out);
+    OPENSSL_cleanse(pmk, sizeof pmk);
+    return err;
+}
+
+tekho_err tekho_derive_cmac_keys(const struct tekho_ak_keys *ak_keys, uint16_t cmac_key_count,
+                                 struct tekho_cmac_keys *out)
+{
+    if (ak_keys == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    /* One ECB block, not CMAC: 802.16-2009 7.2.2.2.9 as pinned by the vendor vector. */
+    uint8_t block[16] = {0};
+    block[14] = (uint8_t)(cmac_key_count >> 8);
+    block[15] = (uint8_t)cmac_key_count;
+    struct tekho_cmac_keys keys;
+    tekho_err err = tekho_aes128_ecb(1, ak_keys->cmac_prekey_u, block, keys.key_u);
+    if (err == TEKHO_OK)
+        err = tekho_aes128_ecb(1, ak_keys->cmac_prekey_d, block, keys.key_d);
+    if (err == TEKHO_OK)
+        *out = keys;
+    else
+        tekho_cmac_keys_wipe(out);
+    tekho_cmac_keys_wipe(&keys);
+    return err;
+}
+
+void tekho_ak_keys_wipe(struct tekho_ak_keys *keys)
+{
+    if (keys != NULL)
+        OPENSSL_cleanse(keys, sizeof *keys);
+}
+
+void tekho_cmac_keys_wipe(struct tekho_cmac_keys *keys)
+{
+    if (keys != NULL)
+        OPENSSL_cleanse(keys, sizeof *keys);
+}

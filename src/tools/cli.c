@@ -1,0 +1,317 @@
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+/* Bounds every hex argument, so a huge argument cannot make us allocate. */
+#define CLI_HEX_ARG_MAX 65536u
+
+static int hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int cli_hex_decode(const char *text, uint8_t **out, size_t *out_len)
+{
+    size_t n = strlen(text);
+    if (n % 2 != 0 || n / 2 > CLI_HEX_ARG_MAX)
+        return -1;
+    uint8_t *bytes = malloc(n / 2 + 1);
+    if (bytes == NULL)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_nibble(text[2 * i]), lo = hex_nibble(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(bytes);
+            return -1;
+        }
+        bytes[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = bytes;
+    *out_len = n / 2;
+    return 0;
+}
+
+int cli_parse_number(const char *text, uint64_t *out)
+{
+    if (text[0] == '\0' || text[0] == '-' || text[0] == '+' || isspace((unsigned char)text[0]))
+        return -1;
+    int base = 10;
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+        base = 16;
+        text += 2;
+        if (*text == '\0')
+            return -1;
+    }
+    for (const char *p = text; *p; p++)
+        if (base == 10 ? !isdigit((unsigned char)*p) : hex_nibble(*p) < 0)
+            return -1;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(text, &end, base);
+    if (errno != 0 || end == NULL || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void cli_usage(const struct cli_cmd *cmd, FILE *to)
+{
+    fprintf(to, "usage: tekho %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->description);
+    for (size_t i = 0; i < cmd->n_opts; i++) {
+        const struct cli_opt *o = &cmd->opts[i];
+        const char *arg = o->kind == CLI_HEX ? " HEX" : o->kind == CLI_NUM ? " N" : "";
+        char choice[64] = "";
+        if (o->kind == CLI_CHOICE)
+            snprintf(choice, sizeof choice, " %s", o->choices);
+        fprintf(to, "  --%s%s%s%s\n      %s\n", o->name, arg, choice, o->required ? "" : "  (optional)",
+                o->help);
+    }
+    fprintf(to, "  --json\n      print one JSON object instead of text\n  --help\n      this text\n");
+}
+
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+{
+    fprintf(stderr, "tekho %s: ", cmd->name);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see tekho %s --help)\n", cmd->name);
+    return CLI_EXIT_USAGE;
+}
+
+static int choice_index(const char *choices, const char *value)
+{
+    size_t vlen = strlen(value);
+    int index = 0;
+    for (const char *p = choices; *p; index++) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == vlen && strncmp(p, value, len) == 0)
+            return index;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return -1;
+}
+
+static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const char *text,
+                       struct cli_value *v)
+{
+    switch (o->kind) {
+    case CLI_HEX:
+        if (cli_hex_decode(text, &v->bytes, &v->len) != 0)
+            return cli_usage_error(cmd, "--%s: not hex (an even number of hex digits, no separators)", o->name);
+        if (v->len < o->min_len || v->len > o->max_len) {
+            if (o->min_len == o->max_len)
+                return cli_usage_error(cmd, "--%s: must be %zu bytes, got %zu", o->name, o->min_len, v->len);
+            return cli_usage_error(cmd, "--%s: must be %zu to %zu bytes, got %zu", o->name, o->min_len,
+                                   o->max_len, v->len);
+        }
+        break;
+    case CLI_NUM:
+        if (cli_parse_number(text, &v->num) != 0)
+            return cli_usage_error(cmd, "--%s: not a number: '%s'", o->name, text);
+        if (v->num < o->min || v->num > o->max)
+            return cli_usage_error(cmd, "--%s: out of range %llu..%llu: '%s'", o->name,
+                                   (unsigned long long)o->min, (unsigned long long)o->max, text);
+        break;
+    case CLI_CHOICE: {
+        int idx = choice_index(o->choices, text);
+        if (idx < 0)
+            return cli_usage_error(cmd, "--%s: must be one of %s, got '%s'", o->name, o->choices, text);
+        v->num = (uint64_t)idx;
+        break;
+    }
+    case CLI_FLAG:
+        break;
+    }
+    v->present = true;
+    return -1;
+}
+
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out)
+{
+    memset(out, 0, sizeof *out);
+    if (cmd->n_opts > CLI_MAX_OPTS)
+        return cli_usage_error(cmd, "internal: too many options");
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            cli_usage(cmd, stdout);
+            cli_args_free(out);
+            return CLI_EXIT_OK;
+        }
+        if (strcmp(arg, "--json") == 0) {
+            out->json = true;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            cli_args_free(out);
+            return cli_usage_error(cmd, "unexpected argument '%s'", arg);
+        }
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        size_t k = 0;
+        while (k < cmd->n_opts && !(strlen(cmd->opts[k].name) == name_len &&
+                                    strncmp(cmd->opts[k].name, name, name_len) == 0))
+            k++;
+        if (k == cmd->n_opts) {
+            cli_args_free(out);
+            return cli_usage_error(cmd, "unknown option '--%.*s'", (int)name_len, name);
+        }
+        const struct cli_opt *o = &cmd->opts[k];
+        if (out->v[k].present) {
+            cli_args_free(out);
+            return cli_usage_error(cmd, "--%s given twice", o->name);
+        }
+        const char *value = NULL;
+        if (o->kind == CLI_FLAG) {
+            if (eq) {
+                cli_args_free(out);
+                return cli_usage_error(cmd, "--%s takes no value", o->name);
+            }
+        } else if (eq) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            cli_args_free(out);
+            return cli_usage_error(cmd, "--%s needs a value", o->name);
+        }
+        int rc = parse_value(cmd, o, value, &out->v[k]);
+        if (rc >= 0) {
+            cli_args_free(out);
+            return rc;
+        }
+    }
+    for (size_t k = 0; k < cmd->n_opts; k++) {
+        if (cmd->opts[k].required && !out->v[k].present) {
+            cli_args_free(out);
+            return cli_usage_error(cmd, "missing --%s", cmd->opts[k].name);
+        }
+    }
+    return -1;
+}
+
+void cli_args_free(struct cli_args *args)
+{
+    for (size_t k = 0; k < CLI_MAX_OPTS; k++) {
+        if (args->v[k].bytes != NULL) {
+            OPENSSL_cleanse(args->v[k].bytes, args->v[k].len); /* may hold key material */
+            free(args->v[k].bytes);
+        }
+        args->v[k].bytes = NULL;
+    }
+}
+
+void cli_out_begin(struct cli_out *o, bool json, bool bare, FILE *to)
+{
+    o->json = json;
+    o->bare = bare && !json;
+    o->fields = 0;
+    o->to = to;
+    if (json)
+        fputc('{', to);
+}
+
+static void field_name(struct cli_out *o, const char *name)
+{
+    if (o->json)
+        fprintf(o->to, "%s\"%s\": ", o->fields ? ", " : "", name);
+    else if (!o->bare)
+        fprintf(o->to, "%s=", name);
+    o->fields++;
+}
+
+static void field_end(struct cli_out *o)
+{
+    if (!o->json)
+        fputc('\n', o->to);
+}
+
+void cli_out_hex(struct cli_out *o, const char *name, const uint8_t *bytes, size_t len)
+{
+    field_name(o, name);
+    if (o->json)
+        fputc('"', o->to);
+    for (size_t i = 0; i < len; i++)
+        fprintf(o->to, "%02x", bytes[i]);
+    if (o->json)
+        fputc('"', o->to);
+    field_end(o);
+}
+
+void cli_out_num(struct cli_out *o, const char *name, uint64_t value)
+{
+    field_name(o, name);
+    fprintf(o->to, "%llu", (unsigned long long)value);
+    field_end(o);
+}
+
+void cli_out_double(struct cli_out *o, const char *name, double value)
+{
+    field_name(o, name);
+    fprintf(o->to, "%.6g", value);
+    field_end(o);
+}
+
+void cli_out_str(struct cli_out *o, const char *name, const char *value)
+{
+    field_name(o, name);
+    if (!o->json) {
+        fputs(value, o->to);
+    } else {
+        fputc('"', o->to);
+        for (const char *p = value; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                fprintf(o->to, "\\%c", *p);
+            else if ((unsigned char)*p < 0x20)
+                fprintf(o->to, "\\u%04x", (unsigned char)*p);
+            else
+                fputc(*p, o->to);
+        }
+        fputc('"', o->to);
+    }
+    field_end(o);
+}
+
+void cli_out_raw(struct cli_out *o, const char *name, const char *json_value)
+{
+    field_name(o, name);
+    fputs(json_value, o->to);
+    field_end(o);
+}
+
+void cli_out_end(struct cli_out *o)
+{
+    if (o->json)
+        fputs("}\n", o->to);
+    fflush(o->to);
+}
+
+int cli_fail(const struct cli_cmd *cmd, bool json, const char *reason)
+{
+    if (json) {
+        struct cli_out o;
+        cli_out_begin(&o, true, false, stdout);
+        cli_out_str(&o, "error", reason);
+        cli_out_end(&o);
+    }
+    fprintf(stderr, "tekho %s: %s\n", cmd->name, reason);
+    return CLI_EXIT_FAILED;
+}

@@ -1,0 +1,50 @@
+/* tekho: the command-line tool. Each command lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tekho/tekho.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command COMMANDS[] = {
+    {"kdf", cmd_kdf, "Dot16KDF on hex inputs"},
+    {"keys", cmd_keys, "the PKMv2 key hierarchy from an MSK"},
+    {"tek", cmd_tek, "counter-based TEK0/TEK1 from a KEK"},
+    {"pdu", cmd_pdu, "seal or open an AES-CCM MAC PDU (pdu seal | pdu open)"},
+    {"tek-wrap", cmd_tek_wrap, "encrypt a TEK under the KEK (baseline Key-Reply)"},
+    {"tek-unwrap", cmd_tek_unwrap, "decrypt a TEK encrypted under the KEK"},
+    {"bench", cmd_bench, "measure TEK generation and PDU seal/open against OpenSSL"},
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: tekho COMMAND [options]   (tekho COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(to, "  %-11s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "tekho: missing command (see tekho --help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("tekho %s\n", TEKHO_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (strcmp(argv[1], COMMANDS[i].name) == 0)
+            return COMMANDS[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "tekho: unknown command '%s' (see tekho --help)\n", argv[1]);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,179 @@
+#!/bin/sh
+# The tekho command line: its outputs against the independent vectors, the
+# exact output names, and every error path (exit 2 for a bad argument with
+# a one-line message; exit 1 for a PDU that does not open).
+# usage: test_cli.sh TEKHO VECTOR_DIR
+set -u
+T=$1
+V=$2
+ROWS=${TEKHO_CLI_ROWS:-40}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect STATUS CMD... : exit status and, for failures, exactly one stderr line
+expect() {
+    want=$1
+    shift
+    out=$("$@" 2>/tmp/tekho_cli_err.$$)
+    got=$?
+    lines=$(wc -l </tmp/tekho_cli_err.$$)
+    if [ "$got" != "$want" ]; then
+        bad "exit $got, want $want: $*"
+    elif [ "$want" != 0 ] && [ "$lines" != 1 ]; then
+        bad "want one stderr line, got $lines: $*"
+    else
+        ok
+    fi
+}
+# same STRING CMD... : stdout equals STRING
+same() {
+    want=$1
+    shift
+    got=$("$@" 2>&1)
+    if [ "$got" = "$want" ]; then ok; else bad "$*: got '$got', want '$want'"; fi
+}
+# reason TEXT CMD... : exits 1 and stderr names TEXT
+reason() {
+    want=$1
+    shift
+    "$@" >/dev/null 2>/tmp/tekho_cli_err.$$
+    got=$?
+    if [ "$got" = 1 ] && grep -q "$want" /tmp/tekho_cli_err.$$ && [ "$(wc -l </tmp/tekho_cli_err.$$)" = 1 ]; then
+        ok
+    else
+        bad "want exit 1 with '$want', got $got '$(cat /tmp/tekho_cli_err.$$)': $*"
+    fi
+}
+
+MSK=3d8bfc43c8004afb0ff83b6a30ee7d6cbf93b076b93653e9627fe47aef9cb384caa55b812aad2d7de554cf9eea8487a0f6f4b35fbddb2f232b771d2f71fdda94
+K16=00112233445566778899aabbccddeeff
+
+# --- the vendor vector, exact output format (profile section 9)
+same "PMK=ea8487a0f6f4b35fbddb2f232b771d2f71fdda94
+AK=d7eaa9683c377b76a2385b8454b57ae7c9ad3224
+AKID=3b7e354a44b25806
+CMAC_PREKEY_U=6b72126de9c3985068a34f96b3a59e68
+CMAC_PREKEY_D=15e5563e1e43a2a23bcc60e692b0006b
+KEK=e09389b8f3391dfec8a99af41da147b9
+CMAC_KEY_U=f6eed12d93c37271bdb384449cb62467
+CMAC_KEY_D=c0f5e67ca3b7e3c31de4222a25836b2b" "$T" keys --msk $MSK --ms-mac 001B11C9D50C --bsid 000000000005
+same '{"PMK": "ea8487a0f6f4b35fbddb2f232b771d2f71fdda94", "AK": "d7eaa9683c377b76a2385b8454b57ae7c9ad3224", "AKID": "3b7e354a44b25806", "CMAC_PREKEY_U": "6b72126de9c3985068a34f96b3a59e68", "CMAC_PREKEY_D": "15e5563e1e43a2a23bcc60e692b0006b", "KEK": "e09389b8f3391dfec8a99af41da147b9", "CMAC_KEY_U": "f6eed12d93c37271bdb384449cb62467", "CMAC_KEY_D": "c0f5e67ca3b7e3c31de4222a25836b2b"}' \
+    "$T" keys --json --msk $MSK --ms-mac 001b11c9d50c --bsid=000000000005 --ckc 0 --pmk-sn 0x0
+
+# --- rows of the independent vectors through the command line
+grep -v '^#' "$V/kdf.txt" | head -n "$ROWS" | while read -r key astring bits result; do
+    [ "$astring" = - ] && astring=
+    same "$result" "$T" kdf --key "$key" --astring "$astring" --bits "$bits" || exit 1
+done || bad "kdf rows"
+grep -v '^#' "$V/keys.txt" | awk '$5 < 16' | head -n "$ROWS" | while read -r msk mac bsid ckc sn pmk ak akid pu pd kek cu cd; do
+    same "PMK=$pmk
+AK=$ak
+AKID=$akid
+CMAC_PREKEY_U=$pu
+CMAC_PREKEY_D=$pd
+KEK=$kek
+CMAC_KEY_U=$cu
+CMAC_KEY_D=$cd" "$T" keys --msk "$msk" --ms-mac "$mac" --bsid "$bsid" --ckc "$ckc" --pmk-sn "$sn" || exit 1
+done || bad "keys rows"
+grep -v '^#' "$V/tek.txt" | head -n "$ROWS" | while read -r kek ckc said t0 t1; do
+    same "TEK0=$t0
+TEK1=$t1" "$T" tek --kek "$kek" --ckc "$ckc" --said "$said" || exit 1
+done || bad "tek rows"
+grep -v '^#' "$V/pdu.txt" | head -n "$ROWS" | while read -r tek dir pn cid eks crc payload pdu; do
+    [ "$payload" = - ] && payload=
+    flag=
+    [ "$crc" = 1 ] && flag=--crc
+    same "$pdu" "$T" pdu seal --tek "$tek" --dir "$dir" --pn "$pn" --cid "$cid" --eks "$eks" $flag --payload "$payload" || exit 1
+    same "$payload" "$T" pdu open --tek "$tek" --dir "$dir" --pdu "$pdu" || exit 1
+done || bad "pdu rows"
+grep -v '^#' "$V/wrap.txt" | head -n "$ROWS" | while read -r suite kek tek wrapped; do
+    same "$wrapped" "$T" tek-wrap --kek "$kek" --tek "$tek" --suite "$suite" || exit 1
+    same "$tek" "$T" tek-unwrap --kek "$kek" --wrapped "$wrapped" --suite "$suite" || exit 1
+done || bad "wrap rows"
+
+# --- JSON names
+R=$("$T" kdf --key $K16 --astring 00 --bits 64)
+same "{\"result\": \"$R\"}" "$T" kdf --json --key $K16 --astring 00 --bits 64
+"$T" tek --json --kek $K16 --ckc 1 --said 2 | grep -q '^{"TEK0": "[0-9a-f]\{32\}", "TEK1": "[0-9a-f]\{32\}"}$' && ok || bad "tek --json"
+"$T" tek-wrap --json --kek $K16 --tek $K16 --suite 0x020104 | grep -q '^{"wrapped": "[0-9a-f]\{48\}"}$' && ok || bad "tek-wrap --json"
+
+# --- pdu open: every reason
+P=$("$T" pdu seal --tek $K16 --dir ul --pn 7 --cid 43 --eks 1 --crc --payload 0102030405060708)
+PN=$("$T" pdu seal --tek $K16 --dir ul --pn 7 --cid 43 --eks 1 --payload 0102030405060708)
+same 0102030405060708 "$T" pdu open --tek $K16 --dir ul --pdu "$P"
+"$T" pdu open --json --tek $K16 --dir ul --pdu "$P" | grep -q '"payload": "0102030405060708", "pn": 7, "cid": 43, "eks": 1, "crc": 1' && ok || bad "open --json"
+flip() { # flip HEX OFFSET_BYTES MASK -> HEX with one byte changed
+    head=$(printf '%s' "$1" | cut -c1-$((2 * $2)))
+    byte=$(printf '%s' "$1" | cut -c$((2 * $2 + 1))-$((2 * $2 + 2)))
+    tail=$(printf '%s' "$1" | cut -c$((2 * $2 + 3))-)
+    printf '%s%02x%s' "$head" $((0x$byte ^ $3)) "$tail"
+}
+reason "bad HCS" "$T" pdu open --tek $K16 --dir ul --pdu "$(flip "$P" 5 1)"
+reason "bad CRC" "$T" pdu open --tek $K16 --dir ul --pdu "$(flip "$P" 12 1)"
+reason "bad ICV" "$T" pdu open --tek $K16 --dir ul --pdu "$(flip "$PN" 12 1)"
+reason "bad ICV" "$T" pdu open --tek 00112233445566778899aabbccddeefe --dir ul --pdu "$PN"
+reason "wrong direction bit" "$T" pdu open --tek $K16 --dir dl --pdu "$P"
+reason "truncated" "$T" pdu open --tek $K16 --dir ul --pdu "$(printf '%s' "$P" | cut -c1-40)"
+reason "truncated" "$T" pdu open --tek $K16 --dir ul --pdu 4040
+reason "length mismatch" "$T" pdu open --tek $K16 --dir ul --pdu "${P}00"
+reason "not encrypted" "$T" pdu open --tek $K16 --dir ul --pdu 0040260000a5040002060a1b2c3d4e5f050600aabbccddee06010107012a0d020005042cd2a2
+"$T" pdu open --json --tek $K16 --dir dl --pdu "$P" 2>/dev/null | grep -q '^{"error": "wrong direction bit"}$' && ok || bad "open --json error"
+reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe6 --suite 0x020104
+
+# --- bad arguments: exit 2, one line
+expect 2 "$T"
+expect 2 "$T" nosuchcommand
+expect 2 "$T" pdu
+expect 2 "$T" pdu nosuch
+expect 0 "$T" --help
+expect 0 "$T" --version
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap bench; do
+    # shellcheck disable=SC2086
+    expect 0 "$T" $cmd --help
+    # shellcheck disable=SC2086
+    expect 2 "$T" $cmd --no-such-option 1
+done
+expect 2 "$T" kdf --key 0011 --astring 00 --bits 128                         # key too short
+expect 2 "$T" kdf --key ${K16}0 --astring 00 --bits 128                      # odd hex
+expect 2 "$T" kdf --key ${K16} --astring zz --bits 128                       # not hex
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits 12                        # not a multiple of 8
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits 0
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits 4104                      # too long
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits -8
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits 0x                        # not a number
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits 12abc
+expect 2 "$T" kdf --key ${K16} --astring 00                                  # missing --bits
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits                           # missing value
+expect 2 "$T" kdf --key ${K16} --key ${K16} --astring 00 --bits 128          # given twice
+expect 2 "$T" kdf --key ${K16} --astring 00 --bits 128 extra                 # stray argument
+expect 0 "$T" kdf --key ${K16} --astring "" --bits 0x80                      # empty astring, hex number
+expect 2 "$T" keys --msk 00 --ms-mac 001b11c9d50c --bsid 000000000005
+expect 2 "$T" keys --msk $MSK --ms-mac 001b11c9d5 --bsid 000000000005       # 5-byte MAC
+expect 2 "$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 00000000000500   # 7-byte BSID
+expect 2 "$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005 --ckc 65536
+expect 2 "$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005 --pmk-sn 16
+expect 0 "$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005 --ckc 0xffff --pmk-sn 15
+expect 2 "$T" tek --kek $K16 --ckc 1 --said 65536
+expect 2 "$T" tek --kek ${K16}00 --ckc 1 --said 1
+expect 2 "$T" tek --kek $K16 --ckc 1
+expect 2 "$T" pdu seal --tek $K16 --dir up --pn 1 --cid 1 --eks 0 --payload 00
+expect 2 "$T" pdu seal --tek $K16 --dir ul --pn 0 --cid 1 --eks 0 --payload 00
+expect 2 "$T" pdu seal --tek $K16 --dir ul --pn 0x80000000 --cid 1 --eks 0 --payload 00
+expect 0 "$T" pdu seal --tek $K16 --dir ul --pn 0x7fffffff --cid 1 --eks 0 --payload 00
+expect 2 "$T" pdu seal --tek $K16 --dir ul --pn 1 --cid 65536 --eks 0 --payload 00
+expect 2 "$T" pdu seal --tek $K16 --dir ul --pn 1 --cid 1 --eks 4 --payload 00
+expect 2 "$T" pdu seal --tek $K16 --dir ul --pn 1 --cid 1 --eks 0 --crc=1 --payload 00
+expect 2 "$T" pdu seal --tek $K16 --dir ul --pn 1 --cid 1 --eks 0 --crc --payload "$(head -c 2026 /dev/zero | od -An -v -tx1 | tr -d ' \n')"
+expect 0 "$T" pdu seal --tek $K16 --dir ul --pn 1 --cid 1 --eks 0 --crc --payload "$(head -c 2025 /dev/zero | od -An -v -tx1 | tr -d ' \n')"
+expect 2 "$T" pdu open --tek $K16 --dir ul --pdu 123
+expect 2 "$T" pdu open --tek $K16 --pdu "$P"
+expect 2 "$T" tek-wrap --kek $K16 --tek $K16 --suite 0x010001
+expect 2 "$T" tek-wrap --kek $K16 --tek $K16 --suite 020104
+expect 2 "$T" tek-unwrap --kek $K16 --wrapped $K16 --suite 0x020104          # 16 bytes for a 24-byte suite
+expect 2 "$T" bench --rounds 0
+
+rm -f /tmp/tekho_cli_err.$$
+echo "test_cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,195 @@
+/* The per-SA TEK context at both ends of a link: counter-generated keys,
+ * lifetimes, PN counters, the replay window on the real data path, and
+ * that a failure changes nothing. */
+#include <string.h>
+
+#include "tekho/tekho.h"
+#include "test_util.h"
+
+static const uint8_t KEK[16] = {0xe0, 0x93, 0x89, 0xb8, 0xf3, 0x39, 0x1d, 0xfe,
+                                0xc8, 0xa9, 0x9a, 0xf4, 0x1d, 0xa1, 0x47, 0xb9};
+#define PMK_LIFETIME_S 3600u
+#define T0_MS 1000u
+
+static void make_pair(struct tekho_tek_context *ms, struct tekho_tek_context *bs, uint16_t ckc_ms, uint16_t ckc_bs)
+{
+    memset(ms, 0, sizeof *ms);
+    memset(bs, 0, sizeof *bs);
+    struct tekho_tek_context_params p = {.said = 0x2b, .tx_dir = TEKHO_DIR_UL, .pmk_lifetime_s = PMK_LIFETIME_S,
+                                         .now_ms = T0_MS, .pn_window_size = 64};
+    CHECK_ERR(tekho_tek_context_init_counter(ms, &p, KEK, ckc_ms), TEKHO_OK);
+    p.tx_dir = TEKHO_DIR_DL;
+    CHECK_ERR(tekho_tek_context_init_counter(bs, &p, KEK, ckc_bs), TEKHO_OK);
+}
+
+static size_t ms_send(struct tekho_tek_context *ms, unsigned slot, uint64_t now, uint8_t *pdu)
+{
+    static const uint8_t voice[40] = {1, 2, 3};
+    size_t n = 0;
+    CHECK_ERR(tekho_tek_seal(ms, slot, now, 0x2b, true, voice, sizeof voice, pdu, TEKHO_PDU_MAX_LEN, &n), TEKHO_OK);
+    return n;
+}
+
+static tekho_err deliver(struct tekho_tek_context *to, uint64_t now, const uint8_t *pdu, size_t n)
+{
+    uint8_t out[TEKHO_PDU_MAX_LEN];
+    size_t out_len = 0;
+    return tekho_tek_open(to, now, pdu, n, out, sizeof out, &out_len, NULL);
+}
+
+static void test_fresh_context(void)
+{
+    struct tekho_tek_context ms, bs;
+    make_pair(&ms, &bs, 1, 1);
+    uint8_t tek0[16], tek1[16];
+    CHECK_ERR(tekho_tek_generate(KEK, 1, 0x2b, tek0, tek1), TEKHO_OK);
+    CHECK_BYTES(ms.tek[0].key, tek0, 16);
+    CHECK_BYTES(ms.tek[1].key, tek1, 16);
+    CHECK_BYTES(bs.tek[0].key, tek0, 16);
+    /* Seed: lifetimes 1/8 and 1/2 of the PMK lifetime; PNs start at 0; EKS 0 and 1. */
+    CHECK(ms.tek[0].expires_at_ms == T0_MS + PMK_LIFETIME_S * 1000u / 8);
+    CHECK(ms.tek[1].expires_at_ms == T0_MS + PMK_LIFETIME_S * 1000u / 2);
+    CHECK(ms.tek[0].tx_pn == 0 && ms.tek[1].tx_pn == 0 && ms.tek[0].rx.highest == 0 && ms.tek[1].rx.highest == 0);
+    CHECK(ms.tek[0].eks == 0 && ms.tek[1].eks == 1 && ms.tek[0].rx.size == 64);
+    CHECK(ms.cmac_key_count_t == 1 && ms.said == 0x2b);
+    tekho_tek_context_cleanup(&ms);
+    tekho_tek_context_cleanup(&bs);
+}
+
+static void test_data_path(void)
+{
+    struct tekho_tek_context ms, bs;
+    make_pair(&ms, &bs, 5, 5);
+    uint8_t pdu[3][TEKHO_PDU_MAX_LEN];
+    size_t n[3];
+    for (int i = 0; i < 3; i++)
+        n[i] = ms_send(&ms, 0, T0_MS + 1, pdu[i]);
+    CHECK(ms.tek[0].tx_pn == 3);
+    /* Out of order inside the window, then replays of each. */
+    CHECK_ERR(deliver(&bs, T0_MS + 2, pdu[2], n[2]), TEKHO_OK);
+    CHECK_ERR(deliver(&bs, T0_MS + 2, pdu[0], n[0]), TEKHO_OK);
+    CHECK_ERR(deliver(&bs, T0_MS + 2, pdu[0], n[0]), TEKHO_ERR_PN_REPLAYED);
+    CHECK_ERR(deliver(&bs, T0_MS + 2, pdu[2], n[2]), TEKHO_ERR_PN_REPLAYED);
+
+    /* A PDU whose ICV fails does not move the window: the genuine PDU with
+     * that PN is still accepted afterwards. */
+    uint8_t forged[TEKHO_PDU_MAX_LEN];
+    memcpy(forged, pdu[1], n[1]);
+    forged[12] ^= 0xFF;
+    uint32_t c = tekho_crc32(forged, n[1] - 4);
+    forged[n[1] - 4] = (uint8_t)(c >> 24);
+    forged[n[1] - 3] = (uint8_t)(c >> 16);
+    forged[n[1] - 2] = (uint8_t)(c >> 8);
+    forged[n[1] - 1] = (uint8_t)c;
+    struct tekho_tek_context before;
+    memcpy(&before, &bs, sizeof bs);
+    CHECK_ERR(deliver(&bs, T0_MS + 2, forged, n[1]), TEKHO_ERR_BAD_ICV);
+    CHECK(memcmp(&before, &bs, sizeof bs) == 0);
+    CHECK_ERR(deliver(&bs, T0_MS + 2, pdu[1], n[1]), TEKHO_OK);
+
+    /* The BS's own downlink PDU reflected back at it has the wrong direction bit. */
+    uint8_t dl[TEKHO_PDU_MAX_LEN];
+    size_t dl_len = 0;
+    const uint8_t x = 9;
+    CHECK_ERR(tekho_tek_seal(&bs, 0, T0_MS + 3, 0x2b, false, &x, 1, dl, sizeof dl, &dl_len), TEKHO_OK);
+    CHECK_ERR(deliver(&bs, T0_MS + 3, dl, dl_len), TEKHO_ERR_WRONG_DIRECTION);
+    CHECK_ERR(deliver(&ms, T0_MS + 3, dl, dl_len), TEKHO_OK);
+    /* TEK1 is selected by EKS 1 and has its own counters. */
+    size_t n1 = ms_send(&ms, 1, T0_MS + 4, pdu[0]);
+    unsigned slot = 9;
+    uint8_t out[TEKHO_PDU_MAX_LEN];
+    size_t out_len;
+    CHECK_ERR(tekho_tek_open(&bs, T0_MS + 4, pdu[0], n1, out, sizeof out, &out_len, &slot), TEKHO_OK);
+    CHECK(slot == 1 && ms.tek[1].tx_pn == 1 && bs.tek[1].rx.highest == 1);
+    tekho_tek_context_cleanup(&ms);
+    tekho_tek_context_cleanup(&bs);
+}
+
+static void test_mis_synchronised_counts(void)
+{
+    /* Seed, TB < TM: the target's keys differ and the PDU does not verify. */
+    struct tekho_tek_context ms, bs;
+    make_pair(&ms, &bs, 6, 5);
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t n = ms_send(&ms, 0, T0_MS, pdu);
+    struct tekho_tek_context before;
+    memcpy(&before, &bs, sizeof bs);
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_ERR_BAD_ICV);
+    CHECK(memcmp(&before, &bs, sizeof bs) == 0);
+    /* Regenerating at the MS's count (self-sync or RNG-REQ resync) opens it. */
+    struct tekho_tek_context_params p = {.said = 0x2b, .tx_dir = TEKHO_DIR_DL, .pmk_lifetime_s = PMK_LIFETIME_S,
+                                         .now_ms = T0_MS, .pn_window_size = 64};
+    CHECK_ERR(tekho_tek_context_init_counter(&bs, &p, KEK, 6), TEKHO_OK);
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_OK);
+    tekho_tek_context_cleanup(&ms);
+    tekho_tek_context_cleanup(&bs);
+}
+
+static void test_lifetime_and_pn_limit(void)
+{
+    struct tekho_tek_context ms, bs;
+    make_pair(&ms, &bs, 1, 1);
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t n = 0;
+    const uint8_t x = 1;
+    const uint64_t tek0_end = T0_MS + PMK_LIFETIME_S * 1000u / 8;
+    /* Still valid one millisecond before expiry, refused at it, both ways. */
+    n = ms_send(&ms, 0, tek0_end - 1, pdu);
+    CHECK_ERR(deliver(&bs, tek0_end - 1, pdu, n), TEKHO_OK);
+    CHECK_ERR(tekho_tek_seal(&ms, 0, tek0_end, 1, false, &x, 1, pdu, sizeof pdu, &n), TEKHO_ERR_TEK_EXPIRED);
+    n = ms_send(&ms, 1, tek0_end, pdu); /* TEK1 lives longer */
+    CHECK_ERR(deliver(&bs, tek0_end, pdu, n), TEKHO_OK);
+    n = ms_send(&ms, 0, tek0_end - 1, pdu);
+    CHECK_ERR(deliver(&bs, tek0_end, pdu, n), TEKHO_ERR_TEK_EXPIRED);
+
+    /* The PN counter stops at 0x7FFFFFFF: the last PDU goes out, then nothing. */
+    ms.tek[1].tx_pn = TEKHO_PN_COUNTER_MAX - 1;
+    CHECK_ERR(tekho_tek_seal(&ms, 1, T0_MS, 1, false, &x, 1, pdu, sizeof pdu, &n), TEKHO_OK);
+    CHECK(ms.tek[1].tx_pn == TEKHO_PN_COUNTER_MAX);
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_OK);
+    CHECK(bs.tek[1].rx.highest == TEKHO_PN_COUNTER_MAX);
+    CHECK_ERR(tekho_tek_seal(&ms, 1, T0_MS, 1, false, &x, 1, pdu, sizeof pdu, &n), TEKHO_ERR_PN_EXHAUSTED);
+    CHECK(ms.tek[1].tx_pn == TEKHO_PN_COUNTER_MAX);
+    CHECK_ERR(tekho_tek_seal(&ms, 2, T0_MS, 1, false, &x, 1, pdu, sizeof pdu, &n), TEKHO_ERR_INVALID_ARGUMENT);
+    tekho_tek_context_cleanup(&ms);
+    tekho_tek_context_cleanup(&bs);
+}
+
+static void test_installed_keys_and_failures(void)
+{
+    struct tekho_tek_context ms, bs;
+    make_pair(&ms, &bs, 1, 1);
+    /* A delivered TEK (baseline) with EKS 2 replaces slot 0 at the BS only:
+     * the MS's EKS-0 PDUs now name a key the BS no longer holds. */
+    uint8_t tek[16] = {7};
+    CHECK_ERR(tekho_tek_context_install(&bs, 0, tek, 2, 600, T0_MS, 0), TEKHO_OK);
+    CHECK(bs.tek[0].eks == 2 && bs.tek[0].rx.size == TEKHO_PN_WINDOW_DEFAULT && bs.tek[0].tx_pn == 0);
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t n = ms_send(&ms, 0, T0_MS, pdu);
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_ERR_UNKNOWN_EKS);
+    /* Invalid arguments leave the context as it was. */
+    struct tekho_tek_context before;
+    memcpy(&before, &bs, sizeof bs);
+    CHECK_ERR(tekho_tek_context_install(&bs, 2, tek, 0, 600, T0_MS, 0), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(tekho_tek_context_install(&bs, 0, tek, 4, 600, T0_MS, 0), TEKHO_ERR_INVALID_ARGUMENT);
+    struct tekho_tek_context_params p = {.said = 1, .tx_dir = TEKHO_DIR_DL, .pmk_lifetime_s = 60,
+                                         .pn_window_size = TEKHO_PN_WINDOW_MAX + 1};
+    CHECK_ERR(tekho_tek_context_init_counter(&bs, &p, KEK, 9), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK(memcmp(&before, &bs, sizeof bs) == 0);
+    /* Cleanup wipes every key byte. */
+    tekho_tek_context_cleanup(&bs);
+    static const struct tekho_tek_context zero;
+    CHECK(memcmp(&bs, &zero, sizeof bs) == 0);
+    tekho_tek_context_cleanup(&ms);
+    tekho_tek_context_cleanup(&ms); /* idempotent */
+}
+
+int main(void)
+{
+    test_fresh_context();
+    test_data_path();
+    test_mis_synchronised_counts();
+    test_lifetime_and_pn_limit();
+    test_installed_keys_and_failures();
+    return test_summary("test_tek_context");
+}

@@ -1,0 +1,108 @@
+#include "test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int test_failures;
+
+void check_bytes_at(const char *file, int line, const char *what, const uint8_t *got,
+                    const uint8_t *want, size_t len)
+{
+    if (memcmp(got, want, len) == 0)
+        return;
+    fprintf(stderr, "FAIL %s:%d: %s\n  got  ", file, line, what);
+    for (size_t i = 0; i < len; i++)
+        fprintf(stderr, "%02x", got[i]);
+    fprintf(stderr, "\n  want ");
+    for (size_t i = 0; i < len; i++)
+        fprintf(stderr, "%02x", want[i]);
+    fprintf(stderr, "\n");
+    test_failures++;
+}
+
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap)
+{
+    if (strcmp(hex, "-") == 0)
+        return 0;
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 > cap)
+        return (size_t)-1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return (size_t)-1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return n / 2;
+}
+
+int vec_open(struct vec_file *vf, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", TEKHO_VECTOR_DIR, name);
+    memset(vf, 0, sizeof *vf);
+    vf->f = fopen(path, "r");
+    if (vf->f == NULL) {
+        fprintf(stderr, "FAIL: cannot open %s\n", path);
+        test_failures++;
+        return -1;
+    }
+    return 0;
+}
+
+int vec_next(struct vec_file *vf, struct vec_line *line)
+{
+    for (;;) {
+        size_t len = 0;
+        int c;
+        while ((c = fgetc(vf->f)) != EOF && c != '\n') {
+            if (len + 2 > vf->cap) {
+                vf->cap = vf->cap ? vf->cap * 2 : 4096;
+                vf->buf = realloc(vf->buf, vf->cap);
+                if (vf->buf == NULL)
+                    return 0;
+            }
+            vf->buf[len++] = (char)c;
+        }
+        if (c == EOF && len == 0)
+            return 0;
+        vf->line_no++;
+        if (vf->buf == NULL || len == 0 || vf->buf[0] == '#')
+            continue;
+        vf->buf[len] = '\0';
+        line->n_fields = 0;
+        line->line_no = vf->line_no;
+        for (char *tok = strtok(vf->buf, " \t\r"); tok && line->n_fields < VEC_MAX_FIELDS;
+             tok = strtok(NULL, " \t\r"))
+            line->field[line->n_fields++] = tok;
+        return 1;
+    }
+}
+
+void vec_close(struct vec_file *vf)
+{
+    if (vf->f)
+        fclose(vf->f);
+    free(vf->buf);
+}
+
+int test_summary(const char *name)
+{
+    if (test_failures) {
+        fprintf(stderr, "%s: %d check(s) failed\n", name, test_failures);
+        return 1;
+    }
+    printf("%s: all checks passed\n", name);
+    return 0;
+}

@@ -1,0 +1,60 @@
+/* Small helpers shared by the C tests: checks that count failures, hex
+ * conversion, and a reader for the committed vector files. */
+#ifndef TEKHO_TEST_UTIL_H
+#define TEKHO_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+extern int test_failures;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);      \
+            test_failures++;                                                     \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_ERR(expr, want)                                                    \
+    do {                                                                         \
+        int got_ = (int)(expr);                                                  \
+        if (got_ != (int)(want)) {                                               \
+            fprintf(stderr, "FAIL %s:%d: %s = %d (%s), want %d (%s)\n", __FILE__, \
+                    __LINE__, #expr, got_, tekho_strerror((tekho_err)got_),      \
+                    (int)(want), tekho_strerror((tekho_err)(want)));             \
+            test_failures++;                                                     \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_BYTES(got, want, len)                                              \
+    check_bytes_at(__FILE__, __LINE__, #got, (got), (want), (len))
+
+void check_bytes_at(const char *file, int line, const char *what, const uint8_t *got,
+                    const uint8_t *want, size_t len);
+
+/* Decodes hex ('-' means empty) into out; returns the byte count, or
+ * (size_t)-1 if it does not fit or is not hex. */
+size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap);
+
+/* Vector files: '#' comments, then space-separated fields per line. */
+#define VEC_MAX_FIELDS 16
+struct vec_line {
+    char *field[VEC_MAX_FIELDS];
+    int n_fields;
+    int line_no;
+};
+struct vec_file {
+    FILE *f;
+    char *buf;
+    size_t cap;
+    int line_no;
+};
+int vec_open(struct vec_file *vf, const char *name); /* name relative to TEKHO_VECTOR_DIR */
+int vec_next(struct vec_file *vf, struct vec_line *line); /* 1 = got a line, 0 = end */
+void vec_close(struct vec_file *vf);
+
+int test_summary(const char *name);
+
+#endif
