@@ -17,7 +17,12 @@
 struct tekho_aes_cmac {
     CMAC_CTX *ctx;
     int keyed;
+    int fresh; /* keyed and not yet used: no restart needed */
 };
+
+/* Short messages are gathered into one buffer: each CMAC_Update costs a
+ * call through the EVP layer, and Dot16KDF inputs come in 3 to 6 pieces. */
+#define GATHER_MAX 128u
 
 tekho_err tekho_aes_cmac_new(struct tekho_aes_cmac **out)
 {
@@ -59,6 +64,7 @@ tekho_err tekho_aes_cmac_set_key(struct tekho_aes_cmac *cmac, const uint8_t key[
         return TEKHO_ERR_CRYPTO;
     }
     cmac->keyed = 1;
+    cmac->fresh = 1;
     return TEKHO_OK;
 }
 
@@ -67,14 +73,30 @@ tekho_err tekho_aes_cmac_compute(struct tekho_aes_cmac *cmac, const struct tekho
 {
     if (cmac == NULL || out == NULL || (pieces == NULL && n_pieces != 0) || !cmac->keyed)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    /* All-NULL arguments restart the MAC under the current key. */
-    if (!CMAC_Init(cmac->ctx, NULL, 0, NULL, NULL))
-        return TEKHO_ERR_CRYPTO;
+    size_t total = 0;
     for (size_t i = 0; i < n_pieces; i++) {
-        if (pieces[i].len == 0)
-            continue;
-        if (pieces[i].data == NULL || !CMAC_Update(cmac->ctx, pieces[i].data, pieces[i].len))
-            return pieces[i].data == NULL ? TEKHO_ERR_INVALID_ARGUMENT : TEKHO_ERR_CRYPTO;
+        if (pieces[i].data == NULL && pieces[i].len != 0)
+            return TEKHO_ERR_INVALID_ARGUMENT;
+        total += pieces[i].len;
+    }
+    /* All-NULL arguments restart the MAC under the current key. */
+    if (!cmac->fresh && !CMAC_Init(cmac->ctx, NULL, 0, NULL, NULL))
+        return TEKHO_ERR_CRYPTO;
+    cmac->fresh = 0;
+    if (total <= GATHER_MAX) {
+        uint8_t gathered[GATHER_MAX];
+        size_t at = 0;
+        for (size_t i = 0; i < n_pieces; i++) {
+            if (pieces[i].len)
+                memcpy(gathered + at, pieces[i].data, pieces[i].len);
+            at += pieces[i].len;
+        }
+        if (!CMAC_Update(cmac->ctx, gathered, total))
+            return TEKHO_ERR_CRYPTO;
+    } else {
+        for (size_t i = 0; i < n_pieces; i++)
+            if (pieces[i].len && !CMAC_Update(cmac->ctx, pieces[i].data, pieces[i].len))
+                return TEKHO_ERR_CRYPTO;
     }
     size_t mac_len = 0;
     if (!CMAC_Final(cmac->ctx, out, &mac_len) || mac_len != 16)
