@@ -47,6 +47,21 @@ typedef enum tekho_err {
     /* TEK transport under the KEK (7.5.2) */
     TEKHO_ERR_UNWRAP_FAILED = -50,
     TEKHO_ERR_UNSUPPORTED_SUITE = -51,
+
+    /* Wire formats: management messages, TLVs, the ASN-CP backbone */
+    TEKHO_ERR_TLV_ZERO_LENGTH = -60,
+    TEKHO_ERR_TLV_OVERRUN = -61,       /* a TLV runs past its message */
+    TEKHO_ERR_TLV_BAD_LENGTH = -62,    /* a multi-byte length field of 0 or > 4 bytes */
+    TEKHO_ERR_WRONG_WIDTH = -63,       /* a fixed-size field with another size */
+    TEKHO_ERR_DUPLICATE_TLV = -64,     /* a single-instance TLV given twice */
+    TEKHO_ERR_MISSING_TLV = -65,       /* a mandatory TLV absent */
+    TEKHO_ERR_CMAC_NOT_LAST = -66,     /* CMAC Tuple / CMAC-Digest followed by more */
+    TEKHO_ERR_BAD_ASNCP_HEADER = -67,  /* version, function or message type not ours */
+    TEKHO_ERR_BAD_ASNCP_LENGTH = -68,  /* header length disagrees with the bytes */
+    TEKHO_ERR_UNKNOWN_MESSAGE = -69,
+    TEKHO_ERR_BAD_VALUE = -70,         /* a field value outside its range */
+    TEKHO_ERR_TOO_MANY = -71,          /* more repeated items than the decoder holds */
+    TEKHO_ERR_WRONG_MESSAGE = -72,     /* a decoder given another message type */
 } tekho_err;
 
 /* A short, stable, human-readable name for an error code ("bad ICV"). */

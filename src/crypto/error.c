@@ -27,6 +27,19 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_CMAC_PN_REPLAYED: return "CMAC PN replayed";
     case TEKHO_ERR_UNWRAP_FAILED: return "unwrap failed";
     case TEKHO_ERR_UNSUPPORTED_SUITE: return "unsupported crypto suite";
+    case TEKHO_ERR_TLV_ZERO_LENGTH: return "zero-length TLV";
+    case TEKHO_ERR_TLV_OVERRUN: return "TLV overruns message";
+    case TEKHO_ERR_TLV_BAD_LENGTH: return "bad TLV length field";
+    case TEKHO_ERR_WRONG_WIDTH: return "wrong width for a fixed-size field";
+    case TEKHO_ERR_DUPLICATE_TLV: return "duplicate single-instance TLV";
+    case TEKHO_ERR_MISSING_TLV: return "missing mandatory TLV";
+    case TEKHO_ERR_CMAC_NOT_LAST: return "CMAC tuple not last";
+    case TEKHO_ERR_BAD_ASNCP_HEADER: return "bad ASN-CP header";
+    case TEKHO_ERR_BAD_ASNCP_LENGTH: return "bad ASN-CP length";
+    case TEKHO_ERR_UNKNOWN_MESSAGE: return "unknown message";
+    case TEKHO_ERR_BAD_VALUE: return "value out of range";
+    case TEKHO_ERR_TOO_MANY: return "too many repeated items";
+    case TEKHO_ERR_WRONG_MESSAGE: return "wrong message type";
     }
     return "unknown error";
 }

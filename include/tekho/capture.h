@@ -1,0 +1,161 @@
+/* Capture files for Wireshark/tshark (wireshark.md sections 1, 3, 5), read
+ * and written through libpcap as classic pcap with microsecond timestamps.
+ *
+ * Two kinds of file:
+ *   air       LINKTYPE_USER0 (147); a record is one or more raw MAC PDUs,
+ *             as the wimax_pdu_burst_handler dissector reads them.
+ *   backbone  Ethernet (DLT_EN10MB); a record is Ethernet | IPv4 | UDP with
+ *             port 2231 carrying one ASN-CP message.
+ *
+ * Backbone node ids are 24-bit and become the IPv4 address 10.x.y.z
+ * (node 0x000001 is 10.0.0.1). Nothing is ever sent on a network: the
+ * addresses exist so that tshark and a reader can tell the nodes apart.
+ *
+ * File and libpcap failures return TEKHO_ERR_INVALID_ARGUMENT, with the
+ * libpcap or system text kept in the writer or reader object and returned
+ * by tekho_capture_writer_error() / tekho_capture_reader_error(). So that
+ * this text exists for a failed open too, the open functions set *out to an
+ * object whenever out is non-NULL and memory allows, even on failure: the
+ * caller always passes *out to the matching close, whatever was returned.
+ * Objects are not thread-safe; use one per thread. A path of "-" is
+ * standard output / standard input, as in libpcap. */
+#ifndef TEKHO_CAPTURE_H
+#define TEKHO_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tekho/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TEKHO_CAPTURE_LINKTYPE_AIR 147u       /* LINKTYPE_USER0 / DLT_USER0 */
+#define TEKHO_CAPTURE_LINKTYPE_BACKBONE 1u    /* LINKTYPE_ETHERNET / DLT_EN10MB */
+#define TEKHO_CAPTURE_SNAPLEN 65535u          /* the largest record written */
+#define TEKHO_CAPTURE_UDP_PORT 2231u          /* ASN-CP, wimaxasncp's udp.port */
+#define TEKHO_CAPTURE_NODE_MAX 0x00FFFFFFu    /* node ids fill the host part of 10.0.0.0/8 */
+
+/* Ethernet (14) + IPv4 without options (20) + UDP (8). */
+#define TEKHO_UDP_FRAME_OVERHEAD 42u
+#define TEKHO_UDP_FRAME_MAX_PAYLOAD (TEKHO_CAPTURE_SNAPLEN - TEKHO_UDP_FRAME_OVERHEAD)
+
+enum tekho_capture_kind { TEKHO_CAPTURE_AIR = 0, TEKHO_CAPTURE_BACKBONE = 1 };
+
+/* ---- Ethernet/IPv4/UDP frames: pure, no allocation, no I/O ---- */
+
+/* What tekho_udp_frame_parse found. payload points into the parsed bytes. */
+struct tekho_udp_frame {
+    uint32_t src_node;
+    uint32_t dst_node;
+    uint16_t src_port;
+    uint16_t dst_port;
+    const uint8_t *payload;
+    size_t payload_len;
+};
+
+/* Builds 02:74:6b:00:00:01 -> 02:74:6b:00:00:02 | IPv4 10.<src> -> 10.<dst>
+ * (DF, TTL 64, header checksum) | UDP 2231 -> 2231 (checksum computed) |
+ * payload. Errors: invalid argument (NULL), bad value (node id above
+ * TEKHO_CAPTURE_NODE_MAX, payload above TEKHO_UDP_FRAME_MAX_PAYLOAD),
+ * buffer too small (out_cap < payload_len + TEKHO_UDP_FRAME_OVERHEAD). */
+TEKHO_NODISCARD tekho_err tekho_udp_frame_build(uint32_t src_node, uint32_t dst_node, const uint8_t *payload,
+                                                size_t payload_len, uint8_t *out, size_t out_cap,
+                                                size_t *out_len);
+
+/* Parses untrusted bytes; never reads past frame[len - 1]. Bytes after the
+ * IPv4 total length (Ethernet padding) are ignored; the UDP checksum is not
+ * checked (captures on a real interface carry offloaded, unfinished ones).
+ * Errors, in the order checked:
+ *   truncated        fewer bytes than the Ethernet header
+ *   bad value        ethertype not IPv4 (no VLAN tags)
+ *   truncated        fewer bytes than the IPv4 fixed header
+ *   bad value        IP version not 4, IHL < 5
+ *   truncated        fewer bytes than the IHL says
+ *   bad value        bad header checksum, protocol not UDP, a fragment
+ *   length mismatch  IPv4 total length shorter than its header + 8 or past
+ *                    the bytes given; UDP length below 8 or past the IPv4
+ *                    payload
+ *   bad value        neither port 2231, an address outside 10.0.0.0/8
+ * *out is written only on success. */
+TEKHO_NODISCARD tekho_err tekho_udp_frame_parse(const uint8_t *frame, size_t len, struct tekho_udp_frame *out);
+
+/* ---- Writing ---- */
+
+struct tekho_capture_writer;
+
+/* Creates (truncates) path. See the file comment: *out is set even on a
+ * file or libpcap failure and must be closed. An unknown kind is a bad value. */
+TEKHO_NODISCARD tekho_err tekho_capture_open(const char *path, enum tekho_capture_kind kind,
+                                             struct tekho_capture_writer **out);
+
+/* One air record, written as given (a test may write a bad CRC on purpose).
+ * Errors: invalid argument (NULL, len 0, a backbone writer, a failed
+ * writer, a write error), bad value (len above TEKHO_CAPTURE_SNAPLEN,
+ * time past the 32-bit seconds of classic pcap). */
+TEKHO_NODISCARD tekho_err tekho_capture_write_air(struct tekho_capture_writer *w, uint64_t time_us,
+                                                  const uint8_t *pdu, size_t len);
+
+/* One backbone record: the ASN-CP bytes (written as given) in a frame from
+ * tekho_udp_frame_build. Errors: those of tekho_capture_write_air (an air
+ * writer is the invalid argument here) and of tekho_udp_frame_build. */
+TEKHO_NODISCARD tekho_err tekho_capture_write_backbone(struct tekho_capture_writer *w, uint64_t time_us,
+                                                       uint32_t src_node, uint32_t dst_node,
+                                                       const uint8_t *asncp, size_t len);
+
+/* Flushes and closes. Returns invalid argument if the final flush failed,
+ * the only report of that: check it after writing. A failure that an
+ * earlier call already returned is not reported again, so after a failed
+ * open the result may be ignored (hence no warn_unused_result). NULL is
+ * accepted. */
+tekho_err tekho_capture_close(struct tekho_capture_writer *w);
+
+/* Why the last failure happened ("" if none). Valid until the next call on w. */
+const char *tekho_capture_writer_error(const struct tekho_capture_writer *w);
+
+/* ---- Reading ---- */
+
+struct tekho_capture_reader;
+
+struct tekho_capture_record {
+    uint64_t frame;               /* 1-based, as tshark's frame.number */
+    uint64_t time_us;
+    enum tekho_capture_kind kind; /* from the file's linktype */
+    /* TEKHO_OK, or why this record is not a usable one: truncated (the
+     * record was cut by the snaplen), or a tekho_udp_frame_parse error. */
+    tekho_err err;
+    /* air: the record; backbone: the UDP payload; on err: the whole
+     * captured record. Valid until the next tekho_capture_next or close. */
+    const uint8_t *data;
+    size_t len;
+    uint32_t src_node;            /* backbone only, and only without err */
+    uint32_t dst_node;
+};
+
+/* Opens a pcap or pcapng file of linktype USER0 (air) or Ethernet
+ * (backbone); any other linktype is a bad value. See the file comment:
+ * *out is set even on failure and must be closed. */
+TEKHO_NODISCARD tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader **out);
+
+/* The next record into *rec with *got = true, or *got = false at the end.
+ * A bad record is not a failure: it comes back with rec->err set and the
+ * next call reads on. A damaged file (a record cut short by the end of the
+ * file, an impossible record length) is: invalid argument, and every later
+ * call fails the same way. */
+TEKHO_NODISCARD tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_capture_record *rec,
+                                             bool *got);
+
+/* The file's kind; only meaningful after a successful open. */
+enum tekho_capture_kind tekho_capture_reader_kind(const struct tekho_capture_reader *r);
+
+/* NULL is accepted. */
+void tekho_capture_read_close(struct tekho_capture_reader *r);
+
+/* Why the last failure happened ("" if none). Valid until the next call on r. */
+const char *tekho_capture_reader_error(const struct tekho_capture_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

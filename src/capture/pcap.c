@@ -1,0 +1,408 @@
+/* Capture files through libpcap, and the Ethernet/IPv4/UDP framing of
+ * backbone records (RFC 791, RFC 768); capture.h. */
+/* libpcap's headers use the BSD u_int/u_char types, which glibc hides
+ * under a strict -std=c11 -D_POSIX_C_SOURCE build. */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE
+#endif
+
+#include "tekho/capture.h"
+
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../crypto/bytes.h"
+
+#define ETH_HDR_LEN 14u
+#define ETHERTYPE_IPV4 0x0800u
+#define IPV4_MIN_HDR_LEN 20u
+#define IPV4_PROTO_UDP 17u
+#define IPV4_FLAG_DF 0x4000u
+#define IPV4_FLAG_MF 0x2000u
+#define IPV4_FRAG_OFFSET_MASK 0x1FFFu
+#define IPV4_TTL 64u
+#define UDP_HDR_LEN 8u
+#define NODE_NET 0x0A000000u /* 10.0.0.0/8 */
+#define NODE_NET_MASK 0xFF000000u
+#define USEC_PER_SEC 1000000u
+
+/* Locally administered (bit 1 of the first octet), "tk": never a real NIC. */
+static const uint8_t mac_src[6] = {0x02, 0x74, 0x6b, 0x00, 0x00, 0x01};
+static const uint8_t mac_dst[6] = {0x02, 0x74, 0x6b, 0x00, 0x00, 0x02};
+
+/* ---- Ethernet/IPv4/UDP ---- */
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        acc += tekho_get_u16be(p + i);
+    if (n & 1)
+        acc += (uint32_t)p[n - 1] << 8;
+    return acc;
+}
+
+static uint16_t fold(uint32_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xFFFFu) + (acc >> 16);
+    return (uint16_t)acc;
+}
+
+tekho_err tekho_udp_frame_build(uint32_t src_node, uint32_t dst_node, const uint8_t *payload, size_t payload_len,
+                                uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    if ((payload == NULL && payload_len != 0) || out == NULL || out_len == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (src_node > TEKHO_CAPTURE_NODE_MAX || dst_node > TEKHO_CAPTURE_NODE_MAX ||
+        payload_len > TEKHO_UDP_FRAME_MAX_PAYLOAD)
+        return TEKHO_ERR_BAD_VALUE;
+    size_t total = TEKHO_UDP_FRAME_OVERHEAD + payload_len;
+    if (out_cap < total)
+        return TEKHO_ERR_BUFFER_TOO_SMALL;
+
+    uint8_t *eth = out, *ip = out + ETH_HDR_LEN, *udp = ip + IPV4_MIN_HDR_LEN;
+    uint16_t udp_len = (uint16_t)(UDP_HDR_LEN + payload_len);
+    uint32_t src = NODE_NET | src_node, dst = NODE_NET | dst_node;
+
+    memcpy(eth, mac_dst, 6);
+    memcpy(eth + 6, mac_src, 6);
+    tekho_put_u16be(eth + 12, ETHERTYPE_IPV4);
+
+    ip[0] = 0x45; /* version 4, IHL 5 */
+    ip[1] = 0;
+    tekho_put_u16be(ip + 2, (uint16_t)(IPV4_MIN_HDR_LEN + udp_len));
+    /* Identification 0 with DF: an atomic datagram (RFC 6864), so every
+     * record is byte-for-byte reproducible. */
+    tekho_put_u16be(ip + 4, 0);
+    tekho_put_u16be(ip + 6, IPV4_FLAG_DF);
+    ip[8] = IPV4_TTL;
+    ip[9] = IPV4_PROTO_UDP;
+    tekho_put_u16be(ip + 10, 0);
+    tekho_put_u32be(ip + 12, src);
+    tekho_put_u32be(ip + 16, dst);
+    tekho_put_u16be(ip + 10, (uint16_t)~fold(sum16(ip, IPV4_MIN_HDR_LEN, 0)));
+
+    tekho_put_u16be(udp, TEKHO_CAPTURE_UDP_PORT);
+    tekho_put_u16be(udp + 2, TEKHO_CAPTURE_UDP_PORT);
+    tekho_put_u16be(udp + 4, udp_len);
+    tekho_put_u16be(udp + 6, 0);
+    if (payload_len != 0)
+        memcpy(udp + UDP_HDR_LEN, payload, payload_len);
+
+    /* Zero is allowed, but a real checksum lets tshark -o udp.check_checksum
+     * vouch for the payload bytes too. */
+    uint32_t acc = sum16(ip + 12, 8, 0) + IPV4_PROTO_UDP + udp_len;
+    uint16_t ck = (uint16_t)~fold(sum16(udp, udp_len, acc));
+    tekho_put_u16be(udp + 6, ck == 0 ? 0xFFFFu : ck);
+
+    *out_len = total;
+    return TEKHO_OK;
+}
+
+tekho_err tekho_udp_frame_parse(const uint8_t *frame, size_t len, struct tekho_udp_frame *out)
+{
+    if ((frame == NULL && len != 0) || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (len < ETH_HDR_LEN)
+        return TEKHO_ERR_TRUNCATED;
+    if (tekho_get_u16be(frame + 12) != ETHERTYPE_IPV4)
+        return TEKHO_ERR_BAD_VALUE;
+
+    const uint8_t *ip = frame + ETH_HDR_LEN;
+    size_t ip_avail = len - ETH_HDR_LEN;
+    if (ip_avail < IPV4_MIN_HDR_LEN)
+        return TEKHO_ERR_TRUNCATED;
+    size_t ihl = (size_t)(ip[0] & 0x0F) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < IPV4_MIN_HDR_LEN)
+        return TEKHO_ERR_BAD_VALUE;
+    if (ip_avail < ihl)
+        return TEKHO_ERR_TRUNCATED;
+    if (fold(sum16(ip, ihl, 0)) != 0xFFFFu)
+        return TEKHO_ERR_BAD_VALUE;
+    if (ip[9] != IPV4_PROTO_UDP)
+        return TEKHO_ERR_BAD_VALUE;
+    /* A fragment's UDP header or payload is elsewhere; no reassembly here. */
+    uint16_t frag = tekho_get_u16be(ip + 6);
+    if ((frag & IPV4_FLAG_MF) || (frag & IPV4_FRAG_OFFSET_MASK))
+        return TEKHO_ERR_BAD_VALUE;
+
+    size_t total = tekho_get_u16be(ip + 2);
+    if (total < ihl + UDP_HDR_LEN || total > ip_avail)
+        return TEKHO_ERR_LENGTH_MISMATCH;
+    const uint8_t *udp = ip + ihl;
+    size_t udp_len = tekho_get_u16be(udp + 4);
+    if (udp_len < UDP_HDR_LEN || udp_len > total - ihl)
+        return TEKHO_ERR_LENGTH_MISMATCH;
+
+    uint16_t sport = tekho_get_u16be(udp), dport = tekho_get_u16be(udp + 2);
+    if (sport != TEKHO_CAPTURE_UDP_PORT && dport != TEKHO_CAPTURE_UDP_PORT)
+        return TEKHO_ERR_BAD_VALUE;
+    uint32_t src = tekho_get_u32be(ip + 12), dst = tekho_get_u32be(ip + 16);
+    if ((src & NODE_NET_MASK) != NODE_NET || (dst & NODE_NET_MASK) != NODE_NET)
+        return TEKHO_ERR_BAD_VALUE;
+
+    out->src_node = src & TEKHO_CAPTURE_NODE_MAX;
+    out->dst_node = dst & TEKHO_CAPTURE_NODE_MAX;
+    out->src_port = sport;
+    out->dst_port = dport;
+    out->payload = udp + UDP_HDR_LEN;
+    out->payload_len = udp_len - UDP_HDR_LEN;
+    return TEKHO_OK;
+}
+
+/* ---- Writer ---- */
+
+struct tekho_capture_writer {
+    pcap_t *pcap;
+    pcap_dumper_t *dumper;
+    enum tekho_capture_kind kind;
+    bool failed; /* the file is in an unknown state: refuse further records */
+    char errbuf[PCAP_ERRBUF_SIZE];
+    uint8_t frame[TEKHO_CAPTURE_SNAPLEN];
+};
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TEKHO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define TEKHO_PRINTF(f, a)
+#endif
+
+static void set_error(char *errbuf, const char *fmt, va_list ap) TEKHO_PRINTF(2, 0);
+static void set_error(char *errbuf, const char *fmt, va_list ap)
+{
+    vsnprintf(errbuf, PCAP_ERRBUF_SIZE, fmt, ap);
+}
+
+static tekho_err writer_error(struct tekho_capture_writer *w, tekho_err err, bool fatal, const char *fmt, ...)
+    TEKHO_PRINTF(4, 5);
+static tekho_err writer_error(struct tekho_capture_writer *w, tekho_err err, bool fatal, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(w->errbuf, fmt, ap);
+    va_end(ap);
+    if (fatal)
+        w->failed = true;
+    return err;
+}
+
+tekho_err tekho_capture_open(const char *path, enum tekho_capture_kind kind, struct tekho_capture_writer **out)
+{
+    if (out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_capture_writer *w = calloc(1, sizeof *w);
+    *out = w;
+    if (w == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    w->kind = kind;
+    if (path == NULL)
+        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, true, "no path");
+    int dlt;
+    switch (kind) {
+    case TEKHO_CAPTURE_AIR:
+        dlt = DLT_USER0;
+        break;
+    case TEKHO_CAPTURE_BACKBONE:
+        dlt = DLT_EN10MB;
+        break;
+    default:
+        return writer_error(w, TEKHO_ERR_BAD_VALUE, true, "unknown capture kind %d", (int)kind);
+    }
+    w->pcap = pcap_open_dead_with_tstamp_precision(dlt, (int)TEKHO_CAPTURE_SNAPLEN, PCAP_TSTAMP_PRECISION_MICRO);
+    if (w->pcap == NULL)
+        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, true, "pcap_open_dead failed");
+    w->dumper = pcap_dump_open(w->pcap, path);
+    if (w->dumper == NULL)
+        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, true, "%s", pcap_geterr(w->pcap));
+    return TEKHO_OK;
+}
+
+static tekho_err write_record(struct tekho_capture_writer *w, uint64_t time_us, const uint8_t *data, size_t len)
+{
+    /* Classic pcap has 32-bit unsigned seconds. */
+    if (time_us / USEC_PER_SEC > UINT32_MAX)
+        return writer_error(w, TEKHO_ERR_BAD_VALUE, false, "time %llu us does not fit a pcap timestamp",
+                            (unsigned long long)time_us);
+    if (len > TEKHO_CAPTURE_SNAPLEN)
+        return writer_error(w, TEKHO_ERR_BAD_VALUE, false, "record of %zu bytes exceeds the snaplen %u", len,
+                            TEKHO_CAPTURE_SNAPLEN);
+    struct pcap_pkthdr h;
+    memset(&h, 0, sizeof h);
+    h.ts.tv_sec = (time_t)(time_us / USEC_PER_SEC);
+    h.ts.tv_usec = (suseconds_t)(time_us % USEC_PER_SEC);
+    h.caplen = (bpf_u_int32)len;
+    h.len = (bpf_u_int32)len;
+    pcap_dump((u_char *)w->dumper, &h, data);
+    /* pcap_dump reports nothing itself; the stream's error flag does. */
+    if (ferror(pcap_dump_file(w->dumper)))
+        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, true, "write error");
+    return TEKHO_OK;
+}
+
+static tekho_err writer_usable(struct tekho_capture_writer *w, enum tekho_capture_kind kind)
+{
+    if (w->failed || w->dumper == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT; /* keeps the first error's text */
+    if (w->kind != kind)
+        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, false, "a %s record on a %s capture",
+                            kind == TEKHO_CAPTURE_AIR ? "air" : "backbone",
+                            w->kind == TEKHO_CAPTURE_AIR ? "air" : "backbone");
+    return TEKHO_OK;
+}
+
+tekho_err tekho_capture_write_air(struct tekho_capture_writer *w, uint64_t time_us, const uint8_t *pdu, size_t len)
+{
+    if (w == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    tekho_err err = writer_usable(w, TEKHO_CAPTURE_AIR);
+    if (err != TEKHO_OK)
+        return err;
+    if (pdu == NULL || len == 0)
+        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, false, "empty air record");
+    return write_record(w, time_us, pdu, len);
+}
+
+tekho_err tekho_capture_write_backbone(struct tekho_capture_writer *w, uint64_t time_us, uint32_t src_node,
+                                       uint32_t dst_node, const uint8_t *asncp, size_t len)
+{
+    if (w == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    tekho_err err = writer_usable(w, TEKHO_CAPTURE_BACKBONE);
+    if (err != TEKHO_OK)
+        return err;
+    size_t frame_len;
+    err = tekho_udp_frame_build(src_node, dst_node, asncp, len, w->frame, sizeof w->frame, &frame_len);
+    if (err != TEKHO_OK)
+        return writer_error(w, err, false, "cannot frame %zu bytes from node %lu to node %lu: %s", len,
+                            (unsigned long)src_node, (unsigned long)dst_node, tekho_strerror(err));
+    return write_record(w, time_us, w->frame, frame_len);
+}
+
+tekho_err tekho_capture_close(struct tekho_capture_writer *w)
+{
+    if (w == NULL)
+        return TEKHO_OK;
+    tekho_err err = TEKHO_OK;
+    if (w->dumper != NULL) {
+        FILE *f = pcap_dump_file(w->dumper);
+        if (!w->failed && (pcap_dump_flush(w->dumper) != 0 || ferror(f)))
+            err = TEKHO_ERR_INVALID_ARGUMENT;
+        pcap_dump_close(w->dumper);
+    }
+    if (w->pcap != NULL)
+        pcap_close(w->pcap);
+    free(w);
+    return err;
+}
+
+const char *tekho_capture_writer_error(const struct tekho_capture_writer *w)
+{
+    return w == NULL ? "no capture writer" : w->errbuf;
+}
+
+/* ---- Reader ---- */
+
+struct tekho_capture_reader {
+    pcap_t *pcap;
+    enum tekho_capture_kind kind;
+    bool failed; /* libpcap lost its place in the file */
+    uint64_t frame;
+    char errbuf[PCAP_ERRBUF_SIZE];
+};
+
+static tekho_err reader_error(struct tekho_capture_reader *r, tekho_err err, const char *fmt, ...)
+    TEKHO_PRINTF(3, 4);
+static tekho_err reader_error(struct tekho_capture_reader *r, tekho_err err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(r->errbuf, fmt, ap);
+    va_end(ap);
+    r->failed = true;
+    return err;
+}
+
+tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader **out)
+{
+    if (out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_capture_reader *r = calloc(1, sizeof *r);
+    *out = r;
+    if (r == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    if (path == NULL)
+        return reader_error(r, TEKHO_ERR_INVALID_ARGUMENT, "no path");
+    /* Micro precision: libpcap converts nanosecond files for us. */
+    r->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, r->errbuf);
+    if (r->pcap == NULL) {
+        r->failed = true;
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    }
+    int dlt = pcap_datalink(r->pcap);
+    if (dlt == DLT_USER0)
+        r->kind = TEKHO_CAPTURE_AIR;
+    else if (dlt == DLT_EN10MB)
+        r->kind = TEKHO_CAPTURE_BACKBONE;
+    else
+        return reader_error(r, TEKHO_ERR_BAD_VALUE, "%s: linktype %d is neither USER0 (147) nor Ethernet (1)",
+                            path, dlt);
+    return TEKHO_OK;
+}
+
+tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_capture_record *rec, bool *got)
+{
+    if (got != NULL)
+        *got = false;
+    if (r == NULL || rec == NULL || got == NULL || r->failed || r->pcap == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc = pcap_next_ex(r->pcap, &h, &data);
+    if (rc == PCAP_ERROR_BREAK)
+        return TEKHO_OK;
+    if (rc != 1)
+        return reader_error(r, TEKHO_ERR_INVALID_ARGUMENT, "%s", pcap_geterr(r->pcap));
+
+    memset(rec, 0, sizeof *rec);
+    rec->frame = ++r->frame;
+    rec->time_us = (uint64_t)h->ts.tv_sec * USEC_PER_SEC + (uint64_t)h->ts.tv_usec;
+    rec->kind = r->kind;
+    rec->data = data;
+    rec->len = h->caplen;
+    if (h->caplen < h->len) {
+        rec->err = TEKHO_ERR_TRUNCATED;
+    } else if (r->kind == TEKHO_CAPTURE_BACKBONE) {
+        struct tekho_udp_frame f;
+        rec->err = tekho_udp_frame_parse(data, h->caplen, &f);
+        if (rec->err == TEKHO_OK) {
+            rec->data = f.payload;
+            rec->len = f.payload_len;
+            rec->src_node = f.src_node;
+            rec->dst_node = f.dst_node;
+        }
+    }
+    *got = true;
+    return TEKHO_OK;
+}
+
+enum tekho_capture_kind tekho_capture_reader_kind(const struct tekho_capture_reader *r)
+{
+    return r == NULL ? TEKHO_CAPTURE_AIR : r->kind;
+}
+
+void tekho_capture_read_close(struct tekho_capture_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->pcap != NULL)
+        pcap_close(r->pcap);
+    free(r);
+}
+
+const char *tekho_capture_reader_error(const struct tekho_capture_reader *r)
+{
+    return r == NULL ? "no capture reader" : r->errbuf;
+}

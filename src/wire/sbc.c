@@ -1,0 +1,211 @@
+/* SBC-REQ / SBC-RSP: IEEE 802.16-2009 6.3.2.3.23-24 (message bodies: the
+ * type byte, then TLVs) and 11.8 (SBC TLVs), with the Security Negotiation
+ * Parameters compound (TLV 25, sub-attributes as in 11.9) and the CMAC
+ * Tuple (11.1.2.2); profile section 5; mgmt.h. */
+#include "tekho/mgmt.h"
+
+#include <string.h>
+
+/* Bits of the TEK generation sub-TLV other than supported / required are
+ * reserved: sent as 0, ignored on receipt. */
+#define TEKGEN_DEFINED (TEKHO_TEKGEN_SUPPORTED | TEKHO_TEKGEN_REQUIRED)
+
+/* [PROFILE] "required by BS policy" is the BS's answer; an MS cannot
+ * require anything of the BS in SBC-REQ. */
+static bool tekgen_valid_in(uint8_t mgmt_type, uint8_t tek_generation)
+{
+    return mgmt_type == TEKHO_MGMT_SBC_RSP || !(tek_generation & TEKHO_TEKGEN_REQUIRED);
+}
+
+static tekho_err put_security_negotiation(struct tekho_wbuf *w, uint8_t mgmt_type,
+                                          const struct tekho_security_negotiation *s)
+{
+    if (s->has_tek_generation &&
+        ((s->tek_generation & ~TEKGEN_DEFINED) != 0 || !tekgen_valid_in(mgmt_type, s->tek_generation)))
+        return TEKHO_ERR_BAD_VALUE;
+    const size_t mark = tekho_wbuf_tlv_begin(w, TEKHO_SBC_TLV_SECURITY_NEGOTIATION);
+    if (s->has_pkm_version)
+        tekho_wbuf_tlv_u8(w, TEKHO_SECNEG_TLV_PKM_VERSION, s->pkm_version);
+    if (s->has_auth_policy)
+        tekho_wbuf_tlv_u8(w, TEKHO_SECNEG_TLV_AUTH_POLICY, s->auth_policy);
+    if (s->has_mac_mode)
+        tekho_wbuf_tlv_u8(w, TEKHO_SECNEG_TLV_MAC_MODE, s->mac_mode);
+    if (s->has_pn_window_size)
+        tekho_wbuf_tlv_u16(w, TEKHO_SECNEG_TLV_PN_WINDOW_SIZE, s->pn_window_size);
+    if (s->has_max_sas)
+        tekho_wbuf_tlv_u8(w, TEKHO_SECNEG_TLV_MAX_SAS, s->max_sas);
+    if (s->has_tek_generation)
+        tekho_wbuf_tlv_u8(w, TEKHO_SECNEG_TLV_TEK_GENERATION, s->tek_generation);
+    /* With no sub-TLV set this refuses the empty compound
+     * (TEKHO_ERR_TLV_ZERO_LENGTH): 11.1 has no zero-length TLVs. */
+    tekho_wbuf_tlv_end(w, mark);
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sbc_encode(const struct tekho_sbc *m, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (m == NULL || out == NULL || out_len == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (m->mgmt_type != TEKHO_MGMT_SBC_REQ && m->mgmt_type != TEKHO_MGMT_SBC_RSP)
+        return TEKHO_ERR_BAD_VALUE;
+    uint8_t tuple[TEKHO_CMAC_TUPLE_LEN_WITH_BSID];
+    size_t tuple_len = 0;
+    if (m->has_cmac) {
+        /* The key sequence shares its byte with 4 reserved bits. */
+        if (m->cmac.key_seq > 0x0F)
+            return TEKHO_ERR_BAD_VALUE;
+        tekho_err err = tekho_cmac_tuple_encode(&m->cmac, tuple, sizeof tuple, &tuple_len);
+        if (err != TEKHO_OK)
+            return err;
+    }
+
+    struct tekho_wbuf w;
+    tekho_wbuf_init(&w, out, cap);
+    tekho_wbuf_u8(&w, m->mgmt_type);
+    if (m->has_bw_alloc_support)
+        tekho_wbuf_tlv_u8(&w, TEKHO_SBC_TLV_BW_ALLOC_SUPPORT, m->bw_alloc_support);
+    if (m->has_security_negotiation) {
+        tekho_err err = put_security_negotiation(&w, m->mgmt_type, &m->sec);
+        if (err != TEKHO_OK)
+            return err;
+    }
+    /* The CMAC covers everything before the tuple (11.1.2.2). */
+    if (m->has_cmac)
+        tekho_wbuf_tlv(&w, TEKHO_TLV_CMAC_TUPLE, tuple, tuple_len);
+    if (w.err != TEKHO_OK)
+        return w.err;
+    *out_len = w.len;
+    return TEKHO_OK;
+}
+
+static tekho_err parse_security_negotiation(const uint8_t *in, size_t len, uint8_t mgmt_type,
+                                            struct tekho_security_negotiation *out)
+{
+    struct tekho_security_negotiation s;
+    memset(&s, 0, sizeof s);
+    struct tekho_tlv_seen seen;
+    memset(&seen, 0, sizeof seen);
+    struct tekho_tlv_reader r;
+    tekho_tlv_reader_init(&r, in, len);
+    for (;;) {
+        struct tekho_tlv t;
+        bool got;
+        tekho_err err = tekho_tlv_next(&r, &t, &got);
+        if (err != TEKHO_OK)
+            return err;
+        if (!got)
+            break;
+        switch (t.type) {
+        case TEKHO_SECNEG_TLV_PKM_VERSION:
+        case TEKHO_SECNEG_TLV_AUTH_POLICY:
+        case TEKHO_SECNEG_TLV_MAC_MODE:
+        case TEKHO_SECNEG_TLV_PN_WINDOW_SIZE:
+        case TEKHO_SECNEG_TLV_MAX_SAS:
+        case TEKHO_SECNEG_TLV_TEK_GENERATION:
+            err = tekho_tlv_seen_once(&seen, t.type);
+            if (err != TEKHO_OK)
+                return err;
+            break;
+        default:
+            /* PKM flow control (5) and later additions: not ours, skip. */
+            continue;
+        }
+        switch (t.type) {
+        case TEKHO_SECNEG_TLV_PKM_VERSION:
+            err = tekho_tlv_u8(&t, &s.pkm_version);
+            s.has_pkm_version = true;
+            break;
+        case TEKHO_SECNEG_TLV_AUTH_POLICY:
+            err = tekho_tlv_u8(&t, &s.auth_policy);
+            s.has_auth_policy = true;
+            break;
+        case TEKHO_SECNEG_TLV_MAC_MODE:
+            err = tekho_tlv_u8(&t, &s.mac_mode);
+            s.has_mac_mode = true;
+            break;
+        case TEKHO_SECNEG_TLV_PN_WINDOW_SIZE:
+            err = tekho_tlv_u16(&t, &s.pn_window_size);
+            s.has_pn_window_size = true;
+            break;
+        case TEKHO_SECNEG_TLV_MAX_SAS:
+            err = tekho_tlv_u8(&t, &s.max_sas);
+            s.has_max_sas = true;
+            break;
+        default: /* TEKHO_SECNEG_TLV_TEK_GENERATION */
+            err = tekho_tlv_u8(&t, &s.tek_generation);
+            if (err == TEKHO_OK && !tekgen_valid_in(mgmt_type, s.tek_generation))
+                err = TEKHO_ERR_BAD_VALUE;
+            /* Reserved bits are ignored, so a later revision's bits do not
+             * make an old receiver drop the message. */
+            s.tek_generation &= TEKGEN_DEFINED;
+            s.has_tek_generation = true;
+            break;
+        }
+        if (err != TEKHO_OK)
+            return err;
+    }
+    *out = s;
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out)
+{
+    if ((in == NULL && len != 0) || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (len == 0)
+        return TEKHO_ERR_TRUNCATED;
+    if (in[0] != TEKHO_MGMT_SBC_REQ && in[0] != TEKHO_MGMT_SBC_RSP)
+        return TEKHO_ERR_WRONG_MESSAGE;
+
+    struct tekho_sbc m;
+    memset(&m, 0, sizeof m);
+    m.mgmt_type = in[0];
+    struct tekho_tlv_seen seen;
+    memset(&seen, 0, sizeof seen);
+    struct tekho_tlv_reader r;
+    tekho_tlv_reader_init(&r, in + 1, len - 1);
+    for (;;) {
+        struct tekho_tlv t;
+        bool got;
+        tekho_err err = tekho_tlv_next(&r, &t, &got);
+        if (err != TEKHO_OK)
+            return err;
+        if (!got)
+            break;
+        switch (t.type) {
+        case TEKHO_SBC_TLV_BW_ALLOC_SUPPORT:
+            err = tekho_tlv_seen_once(&seen, t.type);
+            if (err == TEKHO_OK)
+                err = tekho_tlv_u8(&t, &m.bw_alloc_support);
+            m.has_bw_alloc_support = true;
+            break;
+        case TEKHO_SBC_TLV_SECURITY_NEGOTIATION:
+            err = tekho_tlv_seen_once(&seen, t.type);
+            if (err == TEKHO_OK)
+                err = parse_security_negotiation(t.value, t.len, m.mgmt_type, &m.sec);
+            m.has_security_negotiation = true;
+            break;
+        case TEKHO_TLV_CMAC_TUPLE:
+            /* A tuple is 13 bytes, or 19 with the BSID; any other size is a
+             * width error like every other fixed-size field. */
+            if (t.len != TEKHO_CMAC_TUPLE_LEN && t.len != TEKHO_CMAC_TUPLE_LEN_WITH_BSID)
+                return TEKHO_ERR_WRONG_WIDTH;
+            err = tekho_cmac_tuple_decode(t.value, t.len, &m.cmac);
+            if (err != TEKHO_OK)
+                return err;
+            /* Bytes after the tuple would be outside the CMAC (11.1.2.2). */
+            if (r.at != r.len)
+                return TEKHO_ERR_CMAC_NOT_LAST;
+            m.has_cmac = true;
+            m.cmac_offset = 1 + t.offset;
+            break;
+        default:
+            /* The many PHY and MAC capability TLVs of 11.8 are not ours. */
+            break;
+        }
+        if (err != TEKHO_OK)
+            return err;
+    }
+    *out = m;
+    return TEKHO_OK;
+}

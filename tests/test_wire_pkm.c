@@ -1,0 +1,622 @@
+/* PKMv2 Key-Request / Key-Reply / Key-Reject / TEK-Invalid codec
+ * (IEEE 802.16-2009 6.3.2.3.9, 11.9; src/wire/pkm.c). The expected bytes
+ * below are written from the layout, not taken from the encoder. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tekho/mgmt.h"
+#include "test_util.h"
+
+/* ---- attribute building blocks, hex ------------------------------------ */
+#define KEY_SEQ "0a0102"                       /* Key-Sequence-Number = 2 */
+#define SAID "0c020021"                        /* SAID 0x0021 */
+#define NONCE "1d08a0a1a2a3a4a5a6a7"           /* Nonce, 8 bytes */
+#define CMAC "280c0000002a" "c0c1c2c3c4c5c6c7" /* CMAC_PN 42 | value */
+#define ERR6 "100106"                          /* Error-Code 6 */
+#define TEK24 "0818" "000102030405060708090a0b0c0d0e0f1011121314151617"
+#define TEK16 "0810" "303132333435363738393a3b3c3d3e3f"
+#define LIFE "09040000a8c0"                    /* 43200 s */
+/* TEK-Parameters: 2+24 + 2+4 + 2+1 = 35 = 0x23; 2+16 + 6 + 3 = 27 = 0x1b */
+#define TEKP_OLD "0d23" TEK24 LIFE "0a0100"
+#define TEKP_NEW "0d1b" TEK16 "090400015180" "0a0101"
+
+#define PATTERN 0xA5
+
+/* Cases run, for the summary line. */
+static int n_error_cases, n_truncations;
+
+struct rng {
+    uint64_t s;
+};
+
+static uint64_t rnd(struct rng *r)
+{
+    /* xorshift64 */
+    r->s ^= r->s << 13;
+    r->s ^= r->s >> 7;
+    r->s ^= r->s << 17;
+    return r->s;
+}
+
+static void rnd_bytes(struct rng *r, uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)rnd(r);
+}
+
+static size_t hex(const char *h, uint8_t *out, size_t cap)
+{
+    size_t n = hex_to_bytes(h, out, cap);
+    if (n == (size_t)-1) {
+        fprintf(stderr, "FAIL: bad hex in test: %s\n", h);
+        test_failures++;
+        return 0;
+    }
+    return n;
+}
+
+/* Decodes from an exact-size heap copy so that ASan sees any read past the
+ * input; checks the error and that *out stays untouched on failure. */
+static tekho_err decode_exact(const uint8_t *in, size_t len, struct tekho_pkm *out)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (copy == NULL)
+        abort();
+    if (len)
+        memcpy(copy, in, len);
+    tekho_err err = tekho_pkm_decode(len ? copy : NULL, len, out);
+    free(copy);
+    return err;
+}
+
+static void expect_decode_err_at(int line, const char *h, tekho_err want)
+{
+    uint8_t buf[512];
+    size_t n = hex(h, buf, sizeof buf);
+    struct tekho_pkm out, before;
+    memset(&out, PATTERN, sizeof out);
+    memcpy(&before, &out, sizeof out);
+    tekho_err got = decode_exact(buf, n, &out);
+    n_error_cases++;
+    if (got != want) {
+        fprintf(stderr, "FAIL line %d: decode(%s) = %d (%s), want %d (%s)\n", line, h, got,
+                tekho_strerror(got), want, tekho_strerror(want));
+        test_failures++;
+    }
+    if (memcmp(&out, &before, sizeof out) != 0) {
+        fprintf(stderr, "FAIL line %d: decode(%s) wrote *out on error\n", line, h);
+        test_failures++;
+    }
+}
+#define EXPECT_DECODE_ERR(h, want) expect_decode_err_at(__LINE__, (h), (want))
+
+static bool tek_params_equal(const struct tekho_tek_params *a, const struct tekho_tek_params *b)
+{
+    return a->wrapped_tek_len == b->wrapped_tek_len &&
+           memcmp(a->wrapped_tek, b->wrapped_tek, a->wrapped_tek_len) == 0 && a->lifetime_s == b->lifetime_s &&
+           a->key_seq == b->key_seq;
+}
+
+/* Field-wise equality of what travels on the wire (cmac_offset excluded). */
+static bool pkm_equal(const struct tekho_pkm *a, const struct tekho_pkm *b)
+{
+    if (a->mgmt_type != b->mgmt_type || a->code != b->code || a->identifier != b->identifier ||
+        a->has_key_seq != b->has_key_seq || a->has_said != b->has_said || a->has_nonce != b->has_nonce ||
+        a->has_error_code != b->has_error_code || a->has_cmac_digest != b->has_cmac_digest ||
+        a->n_tek_params != b->n_tek_params)
+        return false;
+    if (a->has_key_seq && a->key_seq != b->key_seq)
+        return false;
+    if (a->has_said && a->said != b->said)
+        return false;
+    if (a->has_nonce && memcmp(a->nonce, b->nonce, TEKHO_PKM_NONCE_LEN) != 0)
+        return false;
+    if (a->has_error_code && a->error_code != b->error_code)
+        return false;
+    if (a->has_cmac_digest && (a->cmac_digest.cmac_pn != b->cmac_digest.cmac_pn ||
+                               memcmp(a->cmac_digest.value, b->cmac_digest.value, TEKHO_CMAC_VALUE_LEN) != 0))
+        return false;
+    for (size_t i = 0; i < a->n_tek_params && i < 2; i++)
+        if (!tek_params_equal(&a->tek_params[i], &b->tek_params[i]))
+            return false;
+    return true;
+}
+
+static const uint8_t nonce_a[8] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7};
+static const uint8_t cmac_c[8] = {0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7};
+
+static void fill_common(struct tekho_pkm *m, uint8_t mgmt_type, uint8_t code, uint8_t id)
+{
+    memset(m, 0, sizeof *m);
+    m->mgmt_type = mgmt_type;
+    m->code = code;
+    m->identifier = id;
+    m->has_key_seq = true;
+    m->key_seq = 2;
+    m->has_said = true;
+    m->said = 0x0021;
+    m->has_cmac_digest = true;
+    m->cmac_digest.cmac_pn = 42;
+    memcpy(m->cmac_digest.value, cmac_c, 8);
+}
+
+static void set_nonce(struct tekho_pkm *m)
+{
+    m->has_nonce = true;
+    memcpy(m->nonce, nonce_a, 8);
+}
+
+static void fill_tek_pair(struct tekho_pkm *m)
+{
+    m->n_tek_params = 2;
+    for (size_t i = 0; i < 24; i++)
+        m->tek_params[0].wrapped_tek[i] = (uint8_t)i;
+    m->tek_params[0].wrapped_tek_len = 24;
+    m->tek_params[0].lifetime_s = 43200;
+    m->tek_params[0].key_seq = 0;
+    for (size_t i = 0; i < 16; i++)
+        m->tek_params[1].wrapped_tek[i] = (uint8_t)(0x30 + i);
+    m->tek_params[1].wrapped_tek_len = 16;
+    m->tek_params[1].lifetime_s = 86400;
+    m->tek_params[1].key_seq = 1;
+}
+
+/* Checks one hand-written message both ways: decode gives m, encode of m
+ * gives the bytes, and the CMAC offset points at attribute 40. */
+static void check_known_at(int line, const char *h, const struct tekho_pkm *m)
+{
+    uint8_t want[256], got[256];
+    size_t n = hex(h, want, sizeof want);
+    size_t len = 0;
+    tekho_err err = tekho_pkm_encode(m, got, sizeof got, &len);
+    if (err != TEKHO_OK || len != n) {
+        fprintf(stderr, "FAIL line %d: encode = %d (%s), len %zu want %zu\n", line, err, tekho_strerror(err), len,
+                n);
+        test_failures++;
+    } else {
+        CHECK_BYTES(got, want, n);
+    }
+    struct tekho_pkm d;
+    err = decode_exact(want, n, &d);
+    if (err != TEKHO_OK) {
+        fprintf(stderr, "FAIL line %d: decode = %d (%s)\n", line, err, tekho_strerror(err));
+        test_failures++;
+        return;
+    }
+    if (!pkm_equal(&d, m)) {
+        fprintf(stderr, "FAIL line %d: decoded fields differ\n", line);
+        test_failures++;
+    }
+    /* The digest attribute is 2 + 12 bytes at the very end. */
+    CHECK(d.cmac_offset == n - 14);
+    CHECK(want[d.cmac_offset] == TEKHO_PKM_ATTR_CMAC_DIGEST);
+    /* Every proper prefix is refused: the digest is mandatory and last. */
+    for (size_t cut = 0; cut < n; cut++) {
+        struct tekho_pkm o, before;
+        memset(&o, PATTERN, sizeof o);
+        before = o;
+        n_truncations++;
+        if (decode_exact(want, cut, &o) == TEKHO_OK) {
+            fprintf(stderr, "FAIL line %d: prefix of %zu bytes decoded\n", line, cut);
+            test_failures++;
+        }
+        if (memcmp(&o, &before, sizeof o) != 0) {
+            fprintf(stderr, "FAIL line %d: prefix of %zu bytes wrote *out\n", line, cut);
+            test_failures++;
+        }
+    }
+}
+#define CHECK_KNOWN(h, m) check_known_at(__LINE__, (h), (m))
+
+static void test_known_messages(void)
+{
+    struct tekho_pkm m;
+
+    fill_common(&m, TEKHO_MGMT_PKM_REQ, TEKHO_PKM_KEY_REQUEST, 5);
+    set_nonce(&m);
+    CHECK_KNOWN("09" "17" "05" KEY_SEQ SAID NONCE CMAC, &m);
+
+    fill_common(&m, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_KEY_REPLY, 5);
+    set_nonce(&m);
+    fill_tek_pair(&m);
+    CHECK_KNOWN("0a" "18" "05" KEY_SEQ SAID TEKP_OLD TEKP_NEW NONCE CMAC, &m);
+
+    fill_common(&m, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_KEY_REJECT, 7);
+    set_nonce(&m);
+    m.has_error_code = true;
+    m.error_code = 6;
+    CHECK_KNOWN("0a" "19" "07" KEY_SEQ SAID ERR6 NONCE CMAC, &m);
+
+    fill_common(&m, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_TEK_INVALID, 8);
+    m.has_error_code = true;
+    m.error_code = 6;
+    CHECK_KNOWN("0a" "1b" "08" KEY_SEQ SAID ERR6 CMAC, &m);
+
+    /* Optional attributes the encoder places in its fixed order: an
+     * Error-Code in a Key-Request and a Nonce in TEK-Invalid. */
+    fill_common(&m, TEKHO_MGMT_PKM_REQ, TEKHO_PKM_KEY_REQUEST, 0xff);
+    set_nonce(&m);
+    m.has_error_code = true;
+    m.error_code = 6;
+    CHECK_KNOWN("09" "17" "ff" KEY_SEQ SAID ERR6 NONCE CMAC, &m);
+
+    fill_common(&m, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_TEK_INVALID, 0);
+    set_nonce(&m);
+    m.has_error_code = true;
+    m.error_code = 6;
+    CHECK_KNOWN("0a" "1b" "00" KEY_SEQ SAID ERR6 NONCE CMAC, &m);
+}
+
+/* What a receiver must accept that our encoder never produces. */
+static void test_decode_lenient(void)
+{
+    uint8_t buf[256];
+    struct tekho_pkm d;
+
+    /* Attributes in another order, unknown attributes (Display-String 6,
+     * type 200) skipped, a long-form length (0x81 0x08) for the nonce, and
+     * a CBC-IV (15) inside TEK-Parameters skipped. */
+    size_t n = hex("0a" "18" "01" "c803ffffff" TEKP_OLD SAID "0603414243"
+                   "0d25" "0f08" "0000000000000000" TEK16 "090400015180" "0a0101"
+                   "1d8108a0a1a2a3a4a5a6a7" KEY_SEQ CMAC,
+                   buf, sizeof buf);
+    CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
+    CHECK(d.mgmt_type == TEKHO_MGMT_PKM_RSP && d.code == TEKHO_PKM_KEY_REPLY && d.identifier == 1);
+    CHECK(d.has_key_seq && d.key_seq == 2 && d.has_said && d.said == 0x21);
+    CHECK(d.n_tek_params == 2 && d.tek_params[0].wrapped_tek_len == 24 && d.tek_params[0].key_seq == 0 &&
+          d.tek_params[1].wrapped_tek_len == 16 && d.tek_params[1].lifetime_s == 86400 &&
+          d.tek_params[1].key_seq == 1);
+    CHECK(d.has_nonce && memcmp(d.nonce, nonce_a, 8) == 0);
+    CHECK(!d.has_error_code);
+    CHECK(d.has_cmac_digest && d.cmac_digest.cmac_pn == 42 && memcmp(d.cmac_digest.value, cmac_c, 8) == 0);
+    CHECK(d.cmac_offset == n - 14);
+
+    /* TEK sub-attributes in any order. */
+    struct tekho_tek_params p;
+    n = hex("0a0103" "09040000000a" TEK16, buf, sizeof buf);
+    CHECK_ERR(tekho_tek_params_parse(buf, n, &p), TEKHO_OK);
+    CHECK(p.key_seq == 3 && p.lifetime_s == 10 && p.wrapped_tek_len == 16 && p.wrapped_tek[0] == 0x30);
+}
+
+static void test_decode_errors(void)
+{
+    /* Header */
+    EXPECT_DECODE_ERR("", TEKHO_ERR_TRUNCATED);
+    EXPECT_DECODE_ERR("09", TEKHO_ERR_TRUNCATED);
+    EXPECT_DECODE_ERR("0917", TEKHO_ERR_TRUNCATED);
+    EXPECT_DECODE_ERR("1a1700", TEKHO_ERR_WRONG_MESSAGE);   /* SBC-REQ */
+    EXPECT_DECODE_ERR("05", TEKHO_ERR_WRONG_MESSAGE);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_UNKNOWN_MESSAGE); /* SA TEK Response */
+    EXPECT_DECODE_ERR("0a1a00", TEKHO_ERR_UNKNOWN_MESSAGE);                          /* 26 SA-Addition */
+    EXPECT_DECODE_ERR("0a1700" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_BAD_VALUE);        /* request in RSP */
+    EXPECT_DECODE_ERR("091800" KEY_SEQ SAID TEKP_OLD TEKP_NEW NONCE CMAC, TEKHO_ERR_BAD_VALUE);
+    EXPECT_DECODE_ERR("091900" KEY_SEQ SAID ERR6 NONCE CMAC, TEKHO_ERR_BAD_VALUE);
+    EXPECT_DECODE_ERR("091b00" KEY_SEQ SAID ERR6 CMAC, TEKHO_ERR_BAD_VALUE);
+
+    /* TLV framing (tekho_tlv_next) */
+    EXPECT_DECODE_ERR("091700" "0a", TEKHO_ERR_TRUNCATED);
+    EXPECT_DECODE_ERR("091700" "0a82" "00", TEKHO_ERR_TRUNCATED);
+    EXPECT_DECODE_ERR("091700" "0a80", TEKHO_ERR_TLV_BAD_LENGTH);
+    EXPECT_DECODE_ERR("091700" "0a85" "0000000001", TEKHO_ERR_TLV_BAD_LENGTH);
+    EXPECT_DECODE_ERR("091700" "0a00", TEKHO_ERR_TLV_ZERO_LENGTH);
+    EXPECT_DECODE_ERR("091700" "0a8100", TEKHO_ERR_TLV_ZERO_LENGTH);
+    EXPECT_DECODE_ERR("091700" "0a0201", TEKHO_ERR_TLV_OVERRUN);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE "280d0000002ac0c1c2c3c4c5c6c7", TEKHO_ERR_TLV_OVERRUN);
+    /* ... and inside TEK-Parameters */
+    EXPECT_DECODE_ERR("0a1800" "0d01" "08", TEKHO_ERR_TRUNCATED);
+    EXPECT_DECODE_ERR("0a1800" "0d02" "0800", TEKHO_ERR_TLV_ZERO_LENGTH);
+    EXPECT_DECODE_ERR("0a1800" "0d03" "080201", TEKHO_ERR_TLV_OVERRUN);
+    EXPECT_DECODE_ERR("0a1800" "0d02" "0880", TEKHO_ERR_TLV_BAD_LENGTH);
+    EXPECT_DECODE_ERR("0a1800" "0d00", TEKHO_ERR_TLV_ZERO_LENGTH);
+
+    /* Fixed widths */
+    EXPECT_DECODE_ERR("091700" "0a020002" SAID NONCE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ "0c0121" NONCE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ "0c03000021" NONCE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID "1d07a0a1a2a3a4a5a6" CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID "1d09a0a1a2a3a4a5a6a7a8" CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1900" KEY_SEQ SAID "10020006" NONCE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE "280b0000002ac0c1c2c3c4c5c6", TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE "280d0000002ac0c1c2c3c4c5c6c7c8", TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1c" "0811" "303132333435363738393a3b3c3d3e3f40" LIFE "0a0100"
+                      TEKP_NEW NONCE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d13" "0808" "3031323334353637" LIFE "0a0100"
+                      TEKP_NEW NONCE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1a" TEK16 "0903" "00a8c0" "0a0100" TEKP_NEW NONCE CMAC,
+                      TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1c" TEK16 LIFE "0a020000" TEKP_NEW NONCE CMAC,
+                      TEKHO_ERR_WRONG_WIDTH);
+
+    /* Values */
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1b" TEK16 LIFE "0a0104" TEKP_NEW NONCE CMAC, TEKHO_ERR_BAD_VALUE);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1b" TEK16 LIFE "0a01ff" TEKP_NEW NONCE CMAC, TEKHO_ERR_BAD_VALUE);
+
+    /* Duplicates and counts */
+    EXPECT_DECODE_ERR("091700" KEY_SEQ KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID SAID NONCE CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE NONCE CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1900" KEY_SEQ SAID ERR6 ERR6 NONCE CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d2d" TEK16 TEK16 LIFE "0a0100" TEKP_NEW NONCE CMAC,
+                      TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d21" TEK16 LIFE LIFE "0a0100" TEKP_NEW NONCE CMAC,
+                      TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1e" TEK16 LIFE "0a0100" "0a0100" TEKP_NEW NONCE CMAC,
+                      TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID TEKP_OLD TEKP_NEW TEKP_NEW NONCE CMAC, TEKHO_ERR_TOO_MANY);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID TEKP_OLD TEKP_NEW TEKP_OLD NONCE CMAC, TEKHO_ERR_TOO_MANY);
+
+    /* Mandatory attributes, per code */
+    EXPECT_DECODE_ERR("091700", TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091700" SAID NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID TEKP_OLD NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID TEKP_OLD TEKP_NEW CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1900" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1900" KEY_SEQ SAID ERR6 CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1b00" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1b00" KEY_SEQ ERR6 CMAC, TEKHO_ERR_MISSING_TLV);
+    /* ... inside TEK-Parameters */
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d09" LIFE "0a0100" TEKP_NEW NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d15" TEK16 "0a0100" TEKP_NEW NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d18" TEK16 LIFE TEKP_NEW NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d03" "0f0100" TEKP_NEW NONCE CMAC, TEKHO_ERR_MISSING_TLV);
+
+    /* CMAC-Digest last */
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID CMAC NONCE, TEKHO_ERR_CMAC_NOT_LAST);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE CMAC "c803ffffff", TEKHO_ERR_CMAC_NOT_LAST);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE CMAC CMAC, TEKHO_ERR_CMAC_NOT_LAST);
+    EXPECT_DECODE_ERR("091700" KEY_SEQ SAID NONCE CMAC "00", TEKHO_ERR_CMAC_NOT_LAST);
+
+    /* Arguments */
+    struct tekho_pkm d;
+    CHECK_ERR(tekho_pkm_decode(NULL, 3, &d), TEKHO_ERR_INVALID_ARGUMENT);
+    const uint8_t b[3] = {9, 23, 0};
+    CHECK_ERR(tekho_pkm_decode(b, 3, NULL), TEKHO_ERR_INVALID_ARGUMENT);
+}
+
+static void test_tek_params_helpers(void)
+{
+    uint8_t buf[64];
+    struct tekho_wbuf w;
+    struct tekho_tek_params p;
+    memset(&p, 0, sizeof p);
+    for (size_t i = 0; i < 16; i++)
+        p.wrapped_tek[i] = (uint8_t)(0x30 + i);
+    p.wrapped_tek_len = 16;
+    p.lifetime_s = 86400;
+    p.key_seq = 1;
+
+    /* Another compound type, as RNG-RSP SA-TEK-Update uses (sub-TLV 5). */
+    uint8_t want[64];
+    size_t n = hex("051b" TEK16 "090400015180" "0a0101", want, sizeof want);
+    tekho_wbuf_init(&w, buf, sizeof buf);
+    tekho_tek_params_put(&w, 5, &p);
+    CHECK_ERR(w.err, TEKHO_OK);
+    CHECK(w.len == n);
+    CHECK_BYTES(buf, want, n);
+
+    struct tekho_tek_params q, before;
+    memset(&q, PATTERN, sizeof q);
+    CHECK_ERR(tekho_tek_params_parse(buf + 2, w.len - 2, &q), TEKHO_OK);
+    CHECK(tek_params_equal(&p, &q));
+
+    /* Bad values set the buffer's error and write nothing more. */
+    struct tekho_tek_params bad = p;
+    bad.key_seq = 4;
+    tekho_wbuf_init(&w, buf, sizeof buf);
+    tekho_tek_params_put(&w, 13, &bad);
+    CHECK_ERR(w.err, TEKHO_ERR_BAD_VALUE);
+    CHECK(w.len == 0);
+    bad = p;
+    bad.wrapped_tek_len = 20;
+    tekho_wbuf_init(&w, buf, sizeof buf);
+    tekho_tek_params_put(&w, 13, &bad);
+    CHECK_ERR(w.err, TEKHO_ERR_BAD_VALUE);
+    bad.wrapped_tek_len = 0;
+    tekho_wbuf_init(&w, buf, sizeof buf);
+    tekho_tek_params_put(&w, 13, &bad);
+    CHECK_ERR(w.err, TEKHO_ERR_BAD_VALUE);
+    tekho_wbuf_init(&w, buf, sizeof buf);
+    tekho_tek_params_put(&w, 13, NULL);
+    CHECK_ERR(w.err, TEKHO_ERR_INVALID_ARGUMENT);
+    /* An earlier error is kept. */
+    tekho_wbuf_init(&w, buf, 3);
+    tekho_tek_params_put(&w, 13, &p);
+    CHECK_ERR(w.err, TEKHO_ERR_BUFFER_TOO_SMALL);
+    tekho_tek_params_put(&w, 13, &bad);
+    CHECK_ERR(w.err, TEKHO_ERR_BUFFER_TOO_SMALL);
+
+    /* parse leaves *out alone on error */
+    memset(&q, PATTERN, sizeof q);
+    before = q;
+    CHECK_ERR(tekho_tek_params_parse(want + 2, n - 5, &q), TEKHO_ERR_MISSING_TLV);
+    CHECK(memcmp(&q, &before, sizeof q) == 0);
+    CHECK_ERR(tekho_tek_params_parse(want + 2, n - 3, &q), TEKHO_ERR_TLV_OVERRUN);
+    CHECK(memcmp(&q, &before, sizeof q) == 0);
+    CHECK_ERR(tekho_tek_params_parse(NULL, 0, &q), TEKHO_ERR_MISSING_TLV);
+    CHECK_ERR(tekho_tek_params_parse(NULL, 1, &q), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(tekho_tek_params_parse(want, 1, NULL), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK(memcmp(&q, &before, sizeof q) == 0);
+}
+
+static void test_encode_errors(void)
+{
+    uint8_t buf[256];
+    size_t len = 12345;
+    struct tekho_pkm m;
+
+    fill_common(&m, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_KEY_REPLY, 1);
+    set_nonce(&m);
+    fill_tek_pair(&m);
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, &len), TEKHO_OK);
+    const size_t full = len;
+
+    /* Every short buffer is refused, and nothing is written past it. */
+    for (size_t cap = 0; cap < full; cap++) {
+        uint8_t *exact = malloc(cap ? cap : 1);
+        size_t l = 777;
+        CHECK_ERR(tekho_pkm_encode(&m, exact, cap, &l), TEKHO_ERR_BUFFER_TOO_SMALL);
+        CHECK(l == 777);
+        free(exact);
+    }
+
+    struct tekho_pkm b = m;
+    b.tek_params[1].key_seq = 4;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_BAD_VALUE);
+    b = m;
+    b.tek_params[0].wrapped_tek_len = 20;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_BAD_VALUE);
+    b = m;
+    b.n_tek_params = 1;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    b.n_tek_params = 3;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_TOO_MANY);
+    b = m;
+    b.has_nonce = false;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    b = m;
+    b.has_cmac_digest = false;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    b = m;
+    b.has_said = false;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    b = m;
+    b.has_key_seq = false;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    b = m;
+    b.mgmt_type = TEKHO_MGMT_PKM_REQ;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_BAD_VALUE);
+    b.mgmt_type = TEKHO_MGMT_SBC_REQ;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_BAD_VALUE);
+    b = m;
+    b.code = 22;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_UNKNOWN_MESSAGE);
+
+    fill_common(&b, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_KEY_REJECT, 1);
+    set_nonce(&b);
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    fill_common(&b, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_TEK_INVALID, 1);
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    fill_common(&b, TEKHO_MGMT_PKM_REQ, TEKHO_PKM_KEY_REQUEST, 1);
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+    set_nonce(&b);
+    b.n_tek_params = 3;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_TOO_MANY);
+    b.mgmt_type = TEKHO_MGMT_PKM_RSP;
+    b.n_tek_params = 0;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_BAD_VALUE);
+
+    CHECK(len == full); /* untouched by every failure above */
+    CHECK_ERR(tekho_pkm_encode(NULL, buf, sizeof buf, &len), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(tekho_pkm_encode(&m, NULL, sizeof buf, &len), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, NULL), TEKHO_ERR_INVALID_ARGUMENT);
+}
+
+static void random_tek_params(struct rng *r, struct tekho_tek_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->wrapped_tek_len = (rnd(r) & 1) ? 24 : 16;
+    rnd_bytes(r, p->wrapped_tek, p->wrapped_tek_len);
+    p->lifetime_s = (uint32_t)rnd(r);
+    p->key_seq = (uint8_t)(rnd(r) & 3);
+}
+
+/* A valid message of the given code with random values and a random
+ * choice of the attributes that code does not require. */
+static void random_pkm(struct rng *r, uint8_t code, struct tekho_pkm *m)
+{
+    memset(m, 0, sizeof *m);
+    m->code = code;
+    m->mgmt_type = code == TEKHO_PKM_KEY_REQUEST ? TEKHO_MGMT_PKM_REQ : TEKHO_MGMT_PKM_RSP;
+    m->identifier = (uint8_t)rnd(r);
+    m->has_key_seq = true;
+    m->key_seq = (uint8_t)rnd(r);
+    m->has_said = true;
+    m->said = (uint16_t)rnd(r);
+    m->has_cmac_digest = true;
+    m->cmac_digest.cmac_pn = (uint32_t)rnd(r);
+    rnd_bytes(r, m->cmac_digest.value, 8);
+    m->has_nonce = code != TEKHO_PKM_TEK_INVALID || (rnd(r) & 1);
+    if (m->has_nonce)
+        rnd_bytes(r, m->nonce, 8);
+    m->has_error_code = code == TEKHO_PKM_KEY_REJECT || code == TEKHO_PKM_TEK_INVALID || (rnd(r) & 1);
+    if (m->has_error_code)
+        m->error_code = (uint8_t)rnd(r);
+    m->n_tek_params = code == TEKHO_PKM_KEY_REPLY ? 2 : (size_t)(rnd(r) % 3);
+    for (size_t i = 0; i < m->n_tek_params; i++)
+        random_tek_params(r, &m->tek_params[i]);
+}
+
+static void test_round_trip(void)
+{
+    static const uint8_t codes[] = {TEKHO_PKM_KEY_REQUEST, TEKHO_PKM_KEY_REPLY, TEKHO_PKM_KEY_REJECT,
+                                    TEKHO_PKM_TEK_INVALID};
+    struct rng r = {0x9e3779b97f4a7c15u};
+    int done = 0;
+    for (size_t c = 0; c < sizeof codes; c++) {
+        for (int i = 0; i < 2000; i++) {
+            struct tekho_pkm m, d, before;
+            random_pkm(&r, codes[c], &m);
+            uint8_t a[256], b[256];
+            size_t alen = 0, blen = 0;
+            tekho_err err = tekho_pkm_encode(&m, a, sizeof a, &alen);
+            if (err != TEKHO_OK) {
+                fprintf(stderr, "FAIL: code %u #%d encode = %s\n", codes[c], i, tekho_strerror(err));
+                test_failures++;
+                continue;
+            }
+            err = decode_exact(a, alen, &d);
+            if (err != TEKHO_OK) {
+                fprintf(stderr, "FAIL: code %u #%d decode = %s\n", codes[c], i, tekho_strerror(err));
+                test_failures++;
+                continue;
+            }
+            CHECK(pkm_equal(&m, &d));
+            CHECK(d.cmac_offset == alen - 14 && a[d.cmac_offset] == TEKHO_PKM_ATTR_CMAC_DIGEST);
+            CHECK_ERR(tekho_pkm_encode(&d, b, sizeof b, &blen), TEKHO_OK);
+            CHECK(alen == blen);
+            CHECK_BYTES(b, a, alen);
+            /* Every truncation fails, reads only what it was given, and
+             * leaves *out alone. */
+            for (size_t cut = 0; cut < alen; cut++) {
+                memset(&d, PATTERN, sizeof d);
+                before = d;
+                n_truncations++;
+                if (decode_exact(a, cut, &d) == TEKHO_OK) {
+                    fprintf(stderr, "FAIL: code %u #%d prefix %zu decoded\n", codes[c], i, cut);
+                    test_failures++;
+                }
+                CHECK(memcmp(&d, &before, sizeof d) == 0);
+            }
+            done++;
+        }
+    }
+    printf("pkm round trip: %d messages\n", done);
+}
+
+static void test_code_names(void)
+{
+    CHECK(strcmp(tekho_pkm_code_name(23), "PKMv2 Key-Request") == 0);
+    CHECK(strcmp(tekho_pkm_code_name(24), "PKMv2 Key-Reply") == 0);
+    CHECK(strcmp(tekho_pkm_code_name(25), "PKMv2 Key-Reject") == 0);
+    CHECK(strcmp(tekho_pkm_code_name(27), "PKMv2 TEK-Invalid") == 0);
+    CHECK(tekho_pkm_code_name(26) == NULL);
+    CHECK(tekho_pkm_code_name(0) == NULL);
+    CHECK(tekho_pkm_code_name(7) == NULL);
+}
+
+int main(void)
+{
+    test_known_messages();
+    test_decode_lenient();
+    test_decode_errors();
+    test_tek_params_helpers();
+    test_encode_errors();
+    test_round_trip();
+    test_code_names();
+    printf("pkm: %d crafted decoder errors, %d truncated decodes\n", n_error_cases, n_truncations);
+    return test_summary("test_wire_pkm");
+}
