@@ -4,10 +4,13 @@
 
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+# make fuzz: seconds per target (the issue's long run is 300)
+FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: run test deps build build-asan bench install clean
+.PHONY: run test deps build build-asan build-fuzz fuzz seeds bench install clean
 
 deps:
 	@sh scripts/install-deps.sh
@@ -20,14 +23,29 @@ build-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DTEKHO_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 
+# The fuzz targets, one per decoder (clang, libFuzzer, ASan+UBSan).
+build-fuzz: deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEKHO_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_FUZZ) -j$(JOBS)
+
+# Every fuzz target for FUZZ_SECONDS each; new inputs go to $(BUILD_FUZZ)/found/TARGET.
+fuzz: build-fuzz
+	@for t in $$(ls fuzz/corpus); do echo "== fuzz_$$t"; \
+	  fuzz/run_fuzz.sh $(BUILD_FUZZ)/fuzz/fuzz_$$t fuzz/corpus/$$t $(FUZZ_SECONDS) $(BUILD_FUZZ)/found/$$t || exit 1; done
+
+# Rewrites the seed part of the committed corpora from the encoders.
+seeds: build
+	$(BUILD)/tests/make_seeds fuzz/corpus
+
 # Until the emulator exists, the main job shows the key tools on the
 # profile's vendor vector.
 run: build
 	@sh scripts/demo.sh $(BUILD)/tekho
 
-test: build build-asan
+test: build build-asan build-fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
 	$(BUILD)/tekho bench
@@ -36,4 +54,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -3,7 +3,9 @@
 set -eu
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in gcc make cmake pkg-config libssl-dev; do
+# clang and its runtime for the libFuzzer targets; tshark for the Wireshark
+# interop tests; libpcap for captures.
+for pkg in gcc make cmake pkg-config libssl-dev libpcap-dev clang libclang-rt-14-dev tshark; do
     have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0
@@ -16,3 +18,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $need >/dev/null
+# tshark asks whether non-root users may capture; the default (no) is right here.

@@ -230,9 +230,9 @@ static void test_decode_errors(void)
     expect_rsp_error("050004010304010300", TEKHO_ERR_DUPLICATE_TLV);
     expect_rsp_error("050004010304010300", TEKHO_ERR_DUPLICATE_TLV);
     expect_rsp_error("0500040103" "1f0a0108000000000000000000", TEKHO_ERR_MISSING_TLV); /* challenge without AKID */
-    expect_rsp_error("0500040103" "1e022600", TEKHO_ERR_TLV_ZERO_LENGTH);               /* nested zero length */
-    expect_rsp_error("0500040103" "1e0526030101" "01", TEKHO_ERR_MISSING_TLV);              /* SA-TEK-Update incomplete */
-    expect_rsp_error("0500040103" "1e0426050101", TEKHO_ERR_TLV_OVERRUN);               /* nested overrun */
+    expect_rsp_error("0500040103" "26020100", TEKHO_ERR_TLV_ZERO_LENGTH);                /* nested zero length */
+    expect_rsp_error("0500040103" "2603010101", TEKHO_ERR_MISSING_TLV);                  /* SA-TEK-Update incomplete */
+    expect_rsp_error("0500040103" "260401050101", TEKHO_ERR_TLV_OVERRUN);                /* nested overrun */
 }
 
 static void test_cmac_sign_verify(void)

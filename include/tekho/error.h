@@ -20,6 +20,7 @@ typedef enum tekho_err {
     TEKHO_ERR_CRYPTO = -2,          /* libcrypto reported a failure */
     TEKHO_ERR_NO_MEMORY = -3,
     TEKHO_ERR_BUFFER_TOO_SMALL = -4,
+    TEKHO_ERR_IO = -5,              /* a file could not be opened, read or written */
 
     /* MAC PDU decoding and opening (IEEE 802.16-2009 6.3.2.1, 7.5.1.2) */
     TEKHO_ERR_TRUNCATED = -10,

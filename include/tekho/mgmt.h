@@ -71,13 +71,14 @@ struct tekho_rng_req {
 #define TEKHO_RNG_RSP_TLV_MS_MAC 8
 #define TEKHO_RNG_RSP_TLV_HO_PROCESS_OPTIMIZATION 21
 #define TEKHO_RNG_RSP_TLV_HO_ID 22
-#define TEKHO_RNG_RSP_TLV_REG_RSP_ENCODINGS 30
 #define TEKHO_RNG_RSP_TLV_SA_CHALLENGE_TUPLE 31
 #define TEKHO_SA_CHALLENGE_TLV_BS_RANDOM 1
 #define TEKHO_SA_CHALLENGE_TLV_AKID 2
-/* [PROFILE] SA-TEK-Update travels as REG-RSP TLV 38 inside RNG-RSP's
- * REG-RSP encodings (30), where Wireshark shows it as an unknown REG TLV. */
-#define TEKHO_REG_TLV_SA_TEK_UPDATE 38
+/* [PROFILE] SA-TEK-Update is a top-level RNG-RSP TLV, one per SA, with the
+ * number REG-RSP gives it (38, wireshark.md 8). Nested in RNG-RSP's REG-RSP
+ * encodings (30) instead, Wireshark 4.0 reads it as a 35-byte integer and
+ * raises a Warning; at the top level it shows as an unknown TLV, cleanly. */
+#define TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE 38
 #define TEKHO_RANGING_STATUS_SUCCESS 3
 
 /* HO Process Optimization bits 1-2 (profile section 5; MOB_BSHO-RSP uses

@@ -91,9 +91,10 @@ struct tekho_tlv_walk {
 
 /* TLVs start at msg + header; cmac_type is the TLV that must come last. */
 void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t len, size_t header, uint8_t cmac_type);
-/* repeatable: the type may occur more than once (the caller bounds it). */
+/* repeatable_type may occur more than once (0: no type; the caller bounds
+ * the count). */
 TEKHO_NODISCARD tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got,
-                                              bool repeatable);
+                                              uint8_t repeatable_type);
 
 /* Big-endian readers over bytes the caller has bounds-checked. */
 uint16_t tekho_be16(const uint8_t *p);

@@ -213,10 +213,10 @@ tekho_err tekho_capture_open(const char *path, enum tekho_capture_kind kind, str
     }
     w->pcap = pcap_open_dead_with_tstamp_precision(dlt, (int)TEKHO_CAPTURE_SNAPLEN, PCAP_TSTAMP_PRECISION_MICRO);
     if (w->pcap == NULL)
-        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, true, "pcap_open_dead failed");
+        return writer_error(w, TEKHO_ERR_IO, true, "pcap_open_dead failed");
     w->dumper = pcap_dump_open(w->pcap, path);
     if (w->dumper == NULL)
-        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, true, "%s", pcap_geterr(w->pcap));
+        return writer_error(w, TEKHO_ERR_IO, true, "%s", pcap_geterr(w->pcap));
     return TEKHO_OK;
 }
 
@@ -238,7 +238,7 @@ static tekho_err write_record(struct tekho_capture_writer *w, uint64_t time_us, 
     pcap_dump((u_char *)w->dumper, &h, data);
     /* pcap_dump reports nothing itself; the stream's error flag does. */
     if (ferror(pcap_dump_file(w->dumper)))
-        return writer_error(w, TEKHO_ERR_INVALID_ARGUMENT, true, "write error");
+        return writer_error(w, TEKHO_ERR_IO, true, "write error");
     return TEKHO_OK;
 }
 
@@ -289,7 +289,7 @@ tekho_err tekho_capture_close(struct tekho_capture_writer *w)
     if (w->dumper != NULL) {
         FILE *f = pcap_dump_file(w->dumper);
         if (!w->failed && (pcap_dump_flush(w->dumper) != 0 || ferror(f)))
-            err = TEKHO_ERR_INVALID_ARGUMENT;
+            err = TEKHO_ERR_IO;
         pcap_dump_close(w->dumper);
     }
     if (w->pcap != NULL)
@@ -339,7 +339,7 @@ tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader 
     r->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, r->errbuf);
     if (r->pcap == NULL) {
         r->failed = true;
-        return TEKHO_ERR_INVALID_ARGUMENT;
+        return TEKHO_ERR_IO;
     }
     int dlt = pcap_datalink(r->pcap);
     if (dlt == DLT_USER0)
@@ -356,19 +356,24 @@ tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_captur
 {
     if (got != NULL)
         *got = false;
-    if (r == NULL || rec == NULL || got == NULL || r->failed || r->pcap == NULL)
+    if (r == NULL || rec == NULL || got == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
+    if (r->failed || r->pcap == NULL)
+        return TEKHO_ERR_IO; /* a reader that failed keeps failing the same way */
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = pcap_next_ex(r->pcap, &h, &data);
     if (rc == PCAP_ERROR_BREAK)
         return TEKHO_OK;
     if (rc != 1)
-        return reader_error(r, TEKHO_ERR_INVALID_ARGUMENT, "%s", pcap_geterr(r->pcap));
+        return reader_error(r, TEKHO_ERR_IO, "%s", pcap_geterr(r->pcap));
 
     memset(rec, 0, sizeof *rec);
     rec->frame = ++r->frame;
-    rec->time_us = (uint64_t)h->ts.tv_sec * USEC_PER_SEC + (uint64_t)h->ts.tv_usec;
+    /* libpcap sign-extends the 32-bit seconds of classic pcap; the writer
+     * (and Wireshark) treat them as unsigned, so undo that. */
+    uint64_t sec = h->ts.tv_sec < 0 ? (uint64_t)(uint32_t)h->ts.tv_sec : (uint64_t)h->ts.tv_sec;
+    rec->time_us = sec * USEC_PER_SEC + (uint64_t)h->ts.tv_usec;
     rec->kind = r->kind;
     rec->data = data;
     rec->len = h->caplen;

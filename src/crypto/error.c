@@ -8,6 +8,7 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_CRYPTO: return "libcrypto failure";
     case TEKHO_ERR_NO_MEMORY: return "out of memory";
     case TEKHO_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
+    case TEKHO_ERR_IO: return "I/O error";
     case TEKHO_ERR_TRUNCATED: return "truncated";
     case TEKHO_ERR_LENGTH_MISMATCH: return "length mismatch";
     case TEKHO_ERR_BAD_HCS: return "bad HCS";

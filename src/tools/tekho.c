@@ -18,6 +18,7 @@ static const struct command COMMANDS[] = {
     {"pdu", cmd_pdu, "seal or open an AES-CCM MAC PDU (pdu seal | pdu open)"},
     {"tek-wrap", cmd_tek_wrap, "encrypt a TEK under the KEK (baseline Key-Reply)"},
     {"tek-unwrap", cmd_tek_unwrap, "decrypt a TEK encrypted under the KEK"},
+    {"decode", cmd_decode, "print every message of an air or backbone capture; verify CMACs, open PDUs"},
     {"bench", cmd_bench, "measure TEK generation and PDU seal/open against OpenSSL"},
 };
 

@@ -71,7 +71,7 @@ tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_r
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, false);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, 0);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -115,7 +115,7 @@ tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_r
 
 static void put_sa_tek_update(struct tekho_wbuf *w, const struct tekho_sa_tek_update *u)
 {
-    size_t mark = tekho_wbuf_tlv_begin(w, TEKHO_REG_TLV_SA_TEK_UPDATE);
+    size_t mark = tekho_wbuf_tlv_begin(w, TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE);
     tekho_wbuf_tlv_u8(w, TEKHO_SA_TEK_UPDATE_TLV_TYPE, u->type);
     tekho_wbuf_tlv_u16(w, TEKHO_SA_TEK_UPDATE_TLV_NEW_SAID, u->new_said);
     tekho_wbuf_tlv_u16(w, TEKHO_SA_TEK_UPDATE_TLV_OLD_SAID, u->old_said);
@@ -152,12 +152,8 @@ tekho_err tekho_rng_rsp_encode(const struct tekho_rng_rsp *m, uint8_t *out, size
         tekho_wbuf_tlv_u16(&w, TEKHO_RNG_RSP_TLV_HO_PROCESS_OPTIMIZATION, m->ho_process_optimization);
     if (m->has_ho_id)
         tekho_wbuf_tlv_u8(&w, TEKHO_RNG_RSP_TLV_HO_ID, m->ho_id);
-    if (m->n_sa_tek_updates) {
-        size_t mark = tekho_wbuf_tlv_begin(&w, TEKHO_RNG_RSP_TLV_REG_RSP_ENCODINGS);
-        for (size_t i = 0; i < m->n_sa_tek_updates; i++)
-            put_sa_tek_update(&w, &m->sa_tek_updates[i]);
-        tekho_wbuf_tlv_end(&w, mark);
-    }
+    for (size_t i = 0; i < m->n_sa_tek_updates; i++)
+        put_sa_tek_update(&w, &m->sa_tek_updates[i]);
     if (m->has_cmac)
         put_cmac_tuple(&w, &m->cmac);
     if (w.err == TEKHO_OK)
@@ -173,7 +169,7 @@ static tekho_err parse_sa_challenge(const struct tekho_tlv *outer, struct tekho_
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, false);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, 0);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -200,7 +196,7 @@ static tekho_err parse_sa_tek_update(const struct tekho_tlv *outer, struct tekho
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, false);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, 0);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -235,30 +231,6 @@ static tekho_err parse_sa_tek_update(const struct tekho_tlv *outer, struct tekho
     return has_type && has_new_said && has_old_said && has_new ? TEKHO_OK : TEKHO_ERR_MISSING_TLV;
 }
 
-static tekho_err parse_reg_rsp_encodings(const struct tekho_tlv *outer, struct tekho_rng_rsp *m)
-{
-    struct tekho_tlv_walk wk;
-    tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0);
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        /* SA-TEK-Update repeats, one per SA; other REG-RSP encodings are skipped. */
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, true);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            return TEKHO_OK;
-        if (t.type != TEKHO_REG_TLV_SA_TEK_UPDATE)
-            continue;
-        if (m->n_sa_tek_updates == TEKHO_SA_TEK_UPDATE_MAX)
-            return TEKHO_ERR_TOO_MANY;
-        err = parse_sa_tek_update(&t, &m->sa_tek_updates[m->n_sa_tek_updates]);
-        if (err != TEKHO_OK)
-            return err;
-        m->n_sa_tek_updates++;
-    }
-}
-
 tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_rsp *out)
 {
     if (in == NULL || out == NULL)
@@ -274,7 +246,7 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, false);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -300,8 +272,10 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
             err = parse_sa_challenge(&t, &m);
             m.has_sa_challenge = true;
             break;
-        case TEKHO_RNG_RSP_TLV_REG_RSP_ENCODINGS:
-            err = parse_reg_rsp_encodings(&t, &m);
+        case TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE:
+            if (m.n_sa_tek_updates == TEKHO_SA_TEK_UPDATE_MAX)
+                return TEKHO_ERR_TOO_MANY;
+            err = parse_sa_tek_update(&t, &m.sa_tek_updates[m.n_sa_tek_updates++]);
             break;
         case TEKHO_TLV_CMAC_TUPLE:
             err = read_cmac_tuple(&t, &m.cmac, &m.cmac_offset);

@@ -1,7 +1,12 @@
 /* SBC-REQ / SBC-RSP: IEEE 802.16-2009 6.3.2.3.23-24 (message bodies: the
  * type byte, then TLVs) and 11.8 (SBC TLVs), with the Security Negotiation
  * Parameters compound (TLV 25, sub-attributes as in 11.9) and the CMAC
- * Tuple (11.1.2.2); profile section 5; mgmt.h. */
+ * Tuple (11.1.2.2); profile section 5; mgmt.h.
+ *
+ * Sub-TLV 7 (TEK generation) is tekho's private extension. Wireshark 4.0
+ * knows sub-TLVs 1-6 of TLV 25 and shows 7 as "Unknown Security
+ * Negotiation Parameter type" without any warning; a peer that does not
+ * know it skips it like any unknown sub-TLV. */
 #include "tekho/mgmt.h"
 
 #include <string.h>
@@ -183,7 +188,11 @@ tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out)
             err = tekho_tlv_seen_once(&seen, t.type);
             if (err == TEKHO_OK)
                 err = parse_security_negotiation(t.value, t.len, m.mgmt_type, &m.sec);
-            m.has_security_negotiation = true;
+            /* Present only with something of ours inside: a TLV 25 of only
+             * unknown sub-TLVs reads as absent, so it re-encodes as absent
+             * instead of as an (invalid) empty TLV. */
+            m.has_security_negotiation = m.sec.has_pkm_version || m.sec.has_auth_policy || m.sec.has_mac_mode ||
+                                         m.sec.has_pn_window_size || m.sec.has_max_sas || m.sec.has_tek_generation;
             break;
         case TEKHO_TLV_CMAC_TUPLE:
             /* A tuple is 13 bytes, or 19 with the BSID; any other size is a

@@ -255,7 +255,7 @@ void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t l
     wk->cmac_type = cmac_type;
 }
 
-tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got, bool repeatable)
+tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got, uint8_t repeatable_type)
 {
     tekho_err err = tekho_tlv_next(&wk->reader, t, got);
     if (err != TEKHO_OK || !*got)
@@ -265,5 +265,7 @@ tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bo
     if (wk->cmac_type != 0 && t->type == wk->cmac_type)
         wk->after_cmac = true;
     t->offset += wk->base;
-    return repeatable ? TEKHO_OK : tekho_tlv_seen_once(&wk->seen, t->type);
+    if (repeatable_type != 0 && t->type == repeatable_type)
+        return TEKHO_OK;
+    return tekho_tlv_seen_once(&wk->seen, t->type);
 }

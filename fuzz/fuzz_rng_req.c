@@ -1,0 +1,9 @@
+#include "fuzz_common.h"
+#include "tekho/mgmt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    FUZZ_ROUND_TRIP(struct tekho_rng_req, tekho_rng_req_decode, tekho_rng_req_encode, data, size);
+    return 0;
+}
