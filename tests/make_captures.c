@@ -31,14 +31,6 @@ static int write_all(const char *dir, const char *file, enum tekho_capture_kind 
     return err == TEKHO_OK && close_err == TEKHO_OK ? 0 : 1;
 }
 
-static void refresh_crc(uint8_t *pdu, size_t len)
-{
-    uint32_t c = tekho_crc32(pdu, len - 4);
-    pdu[len - 4] = (uint8_t)(c >> 24);
-    pdu[len - 3] = (uint8_t)(c >> 16);
-    pdu[len - 2] = (uint8_t)(c >> 8);
-    pdu[len - 1] = (uint8_t)c;
-}
 
 static const struct sample *find(const struct sample *s, size_t n, const char *name)
 {
@@ -69,10 +61,10 @@ int main(int argc, char **argv)
         return 1;
     bad[0] = *rng_req;
     bad[0].pdu[bad[0].pdu_len - 5] ^= 0x01; /* last byte of the CMAC value */
-    refresh_crc(bad[0].pdu, bad[0].pdu_len);
+    tekho_pdu_put_crc(bad[0].pdu, bad[0].pdu_len);
     bad[1] = *data;
     bad[1].pdu[12] ^= 0x01; /* ciphertext */
-    refresh_crc(bad[1].pdu, bad[1].pdu_len);
+    tekho_pdu_put_crc(bad[1].pdu, bad[1].pdu_len);
     bad[2] = *rng_req;
     bad[2].pdu[5] ^= 0x01; /* HCS */
     bad[3] = *rng_req;

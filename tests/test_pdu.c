@@ -69,13 +69,8 @@ static size_t seal(struct tekho_pdu_key *key, enum tekho_dir dir, uint32_t pn, b
 static void refresh_checks(uint8_t *pdu, size_t len, bool crc)
 {
     pdu[5] = tekho_hcs(pdu, 5);
-    if (crc) {
-        uint32_t c = tekho_crc32(pdu, len - 4);
-        pdu[len - 4] = (uint8_t)(c >> 24);
-        pdu[len - 3] = (uint8_t)(c >> 16);
-        pdu[len - 2] = (uint8_t)(c >> 8);
-        pdu[len - 1] = (uint8_t)c;
-    }
+    if (crc)
+        tekho_pdu_put_crc(pdu, len);
 }
 
 static tekho_err try_open(struct tekho_pdu_key *key, enum tekho_dir dir, const uint8_t *pdu, size_t len)

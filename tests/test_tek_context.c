@@ -76,11 +76,7 @@ static void test_data_path(void)
     uint8_t forged[TEKHO_PDU_MAX_LEN];
     memcpy(forged, pdu[1], n[1]);
     forged[12] ^= 0xFF;
-    uint32_t c = tekho_crc32(forged, n[1] - 4);
-    forged[n[1] - 4] = (uint8_t)(c >> 24);
-    forged[n[1] - 3] = (uint8_t)(c >> 16);
-    forged[n[1] - 2] = (uint8_t)(c >> 8);
-    forged[n[1] - 1] = (uint8_t)c;
+    tekho_pdu_put_crc(forged, n[1]);
     struct tekho_tek_context before;
     memcpy(&before, &bs, sizeof bs);
     CHECK_ERR(deliver(&bs, T0_MS + 2, forged, n[1]), TEKHO_ERR_BAD_ICV);

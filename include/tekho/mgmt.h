@@ -249,6 +249,10 @@ TEKHO_NODISCARD tekho_err tekho_mgmt_cmac_verify(const uint8_t *msg, size_t len,
                                                  const uint8_t cmac_key[16], const uint8_t akid[8],
                                                  uint32_t cmac_pn, uint16_t cid);
 
+/* Reads a CMAC Tuple TLV's value: 13 bytes, or 19 with the BSID; any other
+ * size is TEKHO_ERR_WRONG_WIDTH, as for every fixed-size field. */
+TEKHO_NODISCARD tekho_err tekho_mgmt_read_cmac_tuple(const struct tekho_tlv *t, struct tekho_cmac_tuple *out);
+
 /* ---- management MAC PDUs ----------------------------------------------- */
 
 /* GMH (EC=0) | message [| CRC-32]. */

@@ -78,23 +78,27 @@ struct tekho_tlv_seen {
 TEKHO_NODISCARD tekho_err tekho_tlv_seen_once(struct tekho_tlv_seen *seen, uint8_t type);
 
 /* The walk over a message's TLVs with the rules every management message
- * shares: no duplicate among single-instance types, nothing after the CMAC
- * Tuple (TLV 141) or CMAC-Digest (attribute 40, when cmac_type says so).
- * Offsets in the TLVs it returns count from the message start. */
+ * shares: no duplicate among the message's single-instance types (a table
+ * per message; unknown types are skipped, never refused as duplicates),
+ * and nothing at all after the CMAC Tuple (TLV 141) or CMAC-Digest
+ * (attribute 40). Offsets in the TLVs it returns count from the message
+ * start. */
 struct tekho_tlv_walk {
     struct tekho_tlv_reader reader;
     struct tekho_tlv_seen seen;
-    uint8_t cmac_type;   /* 141 for MAC management TLVs, 40 for PKM attributes */
+    const uint8_t *single;     /* the single-instance types */
+    size_t n_single;
+    uint8_t cmac_type;         /* 141, 40, or 0 for none */
     bool after_cmac;
-    size_t base;         /* offset of the TLVs within the message */
+    size_t base;               /* offset of the TLVs within the message */
 };
 
-/* TLVs start at msg + header; cmac_type is the TLV that must come last. */
-void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t len, size_t header, uint8_t cmac_type);
-/* repeatable_type may occur more than once (0: no type; the caller bounds
- * the count). */
-TEKHO_NODISCARD tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got,
-                                              uint8_t repeatable_type);
+/* TLVs start at msg + header. */
+void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t len, size_t header, uint8_t cmac_type,
+                         const uint8_t *single, size_t n_single);
+/* *got is false at the end. Errors: those of tekho_tlv_next, plus
+ * TEKHO_ERR_DUPLICATE_TLV and TEKHO_ERR_CMAC_NOT_LAST. */
+TEKHO_NODISCARD tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got);
 
 /* Big-endian readers over bytes the caller has bounds-checked. */
 uint16_t tekho_be16(const uint8_t *p);

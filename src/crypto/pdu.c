@@ -28,6 +28,17 @@ uint32_t tekho_crc32(const uint8_t *data, size_t len)
     return tekho_crc32_bzip2(data, len);
 }
 
+void tekho_pdu_put_crc(uint8_t *pdu, size_t len)
+{
+    tekho_put_u32be(pdu + len - TEKHO_CRC_LEN, tekho_crc32_bzip2(pdu, len - TEKHO_CRC_LEN));
+}
+
+bool tekho_pdu_crc_ok(const uint8_t *pdu, size_t len)
+{
+    return len >= TEKHO_CRC_LEN &&
+           tekho_crc32_bzip2(pdu, len - TEKHO_CRC_LEN) == tekho_get_u32be(pdu + len - TEKHO_CRC_LEN);
+}
+
 tekho_err tekho_gmh_encode(const struct tekho_gmh *gmh, uint8_t out[TEKHO_GMH_LEN])
 {
     if (gmh == NULL || out == NULL || gmh->type > 0x3F || gmh->eks > 3 || gmh->len > TEKHO_PDU_MAX_LEN)
@@ -155,10 +166,8 @@ tekho_err tekho_pdu_seal(struct tekho_pdu_key *key, const struct tekho_pdu_seal_
         OPENSSL_cleanse(out, total);
         return err;
     }
-    if (params->crc) {
-        size_t covered = total - TEKHO_CRC_LEN;
-        tekho_put_u32be(out + covered, tekho_crc32_bzip2(out, covered));
-    }
+    if (params->crc)
+        tekho_pdu_put_crc(out, total);
     *out_len = total;
     return TEKHO_OK;
 }
@@ -179,9 +188,9 @@ tekho_err tekho_pdu_parse(const uint8_t *pdu, size_t pdu_len, enum tekho_dir dir
     if (gmh.ci) {
         if (pdu_len < TEKHO_GMH_LEN + TEKHO_CRC_LEN)
             return TEKHO_ERR_TRUNCATED;
-        body_end -= TEKHO_CRC_LEN;
-        if (tekho_crc32_bzip2(pdu, body_end) != tekho_get_u32be(pdu + body_end))
+        if (!tekho_pdu_crc_ok(pdu, pdu_len))
             return TEKHO_ERR_BAD_CRC;
+        body_end -= TEKHO_CRC_LEN;
     }
     if (body_end < TEKHO_PDU_OVERHEAD)
         return TEKHO_ERR_TRUNCATED;

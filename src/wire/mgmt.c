@@ -52,6 +52,13 @@ tekho_err tekho_mgmt_cmac_verify(const uint8_t *msg, size_t len, size_t cmac_off
     return tekho_cmac_verify(cmac_key, akid, cmac_pn, cid, msg, cmac_offset, msg + len - TEKHO_CMAC_VALUE_LEN);
 }
 
+tekho_err tekho_mgmt_read_cmac_tuple(const struct tekho_tlv *t, struct tekho_cmac_tuple *out)
+{
+    if (t->len != TEKHO_CMAC_TUPLE_LEN && t->len != TEKHO_CMAC_TUPLE_LEN_WITH_BSID)
+        return TEKHO_ERR_WRONG_WIDTH;
+    return tekho_cmac_tuple_decode(t->value, t->len, out);
+}
+
 tekho_err tekho_mgmt_frame(uint16_t cid, bool crc, const uint8_t *msg, size_t msg_len, uint8_t *out, size_t cap,
                            size_t *out_len)
 {
@@ -67,14 +74,8 @@ tekho_err tekho_mgmt_frame(uint16_t cid, bool crc, const uint8_t *msg, size_t ms
     if (err != TEKHO_OK)
         return err;
     memmove(out + TEKHO_GMH_LEN, msg, msg_len);
-    if (crc) {
-        const size_t covered = total - TEKHO_CRC_LEN;
-        const uint32_t c = tekho_crc32(out, covered);
-        out[covered] = (uint8_t)(c >> 24);
-        out[covered + 1] = (uint8_t)(c >> 16);
-        out[covered + 2] = (uint8_t)(c >> 8);
-        out[covered + 3] = (uint8_t)c;
-    }
+    if (crc)
+        tekho_pdu_put_crc(out, total);
     *out_len = total;
     return TEKHO_OK;
 }
@@ -95,9 +96,9 @@ tekho_err tekho_mgmt_unframe(const uint8_t *pdu, size_t len, uint16_t *cid, cons
     if (gmh.ci) {
         if (len < TEKHO_GMH_LEN + TEKHO_CRC_LEN)
             return TEKHO_ERR_TRUNCATED;
-        end -= TEKHO_CRC_LEN;
-        if (tekho_crc32(pdu, end) != tekho_be32(pdu + end))
+        if (!tekho_pdu_crc_ok(pdu, len))
             return TEKHO_ERR_BAD_CRC;
+        end -= TEKHO_CRC_LEN;
     }
     if (end <= TEKHO_GMH_LEN)
         return TEKHO_ERR_TRUNCATED;

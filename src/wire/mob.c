@@ -153,26 +153,24 @@ static tekho_err decode_tail(struct bitr *r, bool *has_cmac, struct tekho_cmac_t
 {
     if (r->err != TEKHO_OK)
         return r->err;
-    const size_t start = (r->bit + 7) / 8;
-    struct tekho_tlv_reader tr;
-    tekho_tlv_reader_init(&tr, r->p + start, r->len - start);
+    static const uint8_t single[] = {TEKHO_TLV_CMAC_TUPLE};
+    struct tekho_tlv_walk wk;
+    tekho_tlv_walk_init(&wk, r->p, r->len, (r->bit + 7) / 8, TEKHO_TLV_CMAC_TUPLE, single, sizeof single);
     for (;;) {
         struct tekho_tlv t;
         bool got = false;
-        tekho_err err = tekho_tlv_next(&tr, &t, &got);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
             return TEKHO_OK;
         if (t.type != TEKHO_TLV_CMAC_TUPLE)
             continue;
-        if (tr.at != tr.len)
-            return TEKHO_ERR_CMAC_NOT_LAST;
-        err = tekho_cmac_tuple_decode(t.value, t.len, cmac);
+        err = tekho_mgmt_read_cmac_tuple(&t, cmac);
         if (err != TEKHO_OK)
             return err;
         *has_cmac = true;
-        *cmac_offset = start + t.offset;
+        *cmac_offset = t.offset;
     }
 }
 

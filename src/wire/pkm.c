@@ -94,32 +94,27 @@ tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek
     struct tekho_tek_params p;
     memset(&p, 0, sizeof p);
     bool has_tek = false, has_lifetime = false, has_key_seq = false;
-    struct tekho_tlv_reader r;
-    tekho_tlv_reader_init(&r, in, len);
+    static const uint8_t single[] = {TEKHO_PKM_ATTR_TEK, TEKHO_PKM_ATTR_KEY_LIFETIME, TEKHO_PKM_ATTR_KEY_SEQ};
+    struct tekho_tlv_walk wk;
+    tekho_tlv_walk_init(&wk, in, len, 0, 0, single, sizeof single);
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_next(&r, &t, &got);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
             break;
         if (t.type == TEKHO_PKM_ATTR_TEK) {
-            if (has_tek)
-                return TEKHO_ERR_DUPLICATE_TLV;
             if (t.len != TEK_LEN_ECB && t.len != TEK_LEN_WRAP)
                 return TEKHO_ERR_WRONG_WIDTH;
             memcpy(p.wrapped_tek, t.value, t.len);
             p.wrapped_tek_len = t.len;
             has_tek = true;
         } else if (t.type == TEKHO_PKM_ATTR_KEY_LIFETIME) {
-            if (has_lifetime)
-                return TEKHO_ERR_DUPLICATE_TLV;
             err = tekho_tlv_u32(&t, &p.lifetime_s);
             has_lifetime = true;
         } else if (t.type == TEKHO_PKM_ATTR_KEY_SEQ) {
-            if (has_key_seq)
-                return TEKHO_ERR_DUPLICATE_TLV;
             err = tekho_tlv_u8(&t, &p.key_seq);
             if (err == TEKHO_OK && p.key_seq > TEK_KEY_SEQ_MAX)
                 err = TEKHO_ERR_BAD_VALUE;
@@ -218,20 +213,16 @@ tekho_err tekho_pkm_encode(const struct tekho_pkm *m, uint8_t *out, size_t cap, 
 }
 
 /* One attribute into the message being decoded. */
-static tekho_err pkm_take_attribute(struct tekho_pkm *m, struct tekho_tlv_seen *seen, const struct tekho_tlv *t)
+static tekho_err pkm_take_attribute(struct tekho_pkm *m, const struct tekho_tlv *t)
 {
     tekho_err err;
     switch (t->type) {
     case TEKHO_PKM_ATTR_KEY_SEQ:
-        err = tekho_tlv_seen_once(seen, t->type);
-        if (err == TEKHO_OK)
-            err = tekho_tlv_u8(t, &m->key_seq);
+        err = tekho_tlv_u8(t, &m->key_seq);
         m->has_key_seq = true;
         return err;
     case TEKHO_PKM_ATTR_SAID:
-        err = tekho_tlv_seen_once(seen, t->type);
-        if (err == TEKHO_OK)
-            err = tekho_tlv_u16(t, &m->said);
+        err = tekho_tlv_u16(t, &m->said);
         m->has_said = true;
         return err;
     case TEKHO_PKM_ATTR_TEK_PARAMETERS:
@@ -242,15 +233,11 @@ static tekho_err pkm_take_attribute(struct tekho_pkm *m, struct tekho_tlv_seen *
             m->n_tek_params++;
         return err;
     case TEKHO_PKM_ATTR_ERROR_CODE:
-        err = tekho_tlv_seen_once(seen, t->type);
-        if (err == TEKHO_OK)
-            err = tekho_tlv_u8(t, &m->error_code);
+        err = tekho_tlv_u8(t, &m->error_code);
         m->has_error_code = true;
         return err;
     case TEKHO_PKM_ATTR_NONCE:
-        err = tekho_tlv_seen_once(seen, t->type);
-        if (err == TEKHO_OK)
-            err = tekho_tlv_fixed(t, m->nonce, TEKHO_PKM_NONCE_LEN);
+        err = tekho_tlv_fixed(t, m->nonce, TEKHO_PKM_NONCE_LEN);
         m->has_nonce = true;
         return err;
     case TEKHO_PKM_ATTR_CMAC_DIGEST:
@@ -287,28 +274,24 @@ tekho_err tekho_pkm_decode(const uint8_t *in, size_t len, struct tekho_pkm *out)
     if (err != TEKHO_OK)
         return err;
 
-    struct tekho_tlv_seen seen;
-    memset(&seen, 0, sizeof seen);
-    struct tekho_tlv_reader r;
-    tekho_tlv_reader_init(&r, in + PKM_HEADER_LEN, len - PKM_HEADER_LEN);
+    /* TEK-Parameters repeat (at most two, counted below); the digest comes last. */
+    static const uint8_t single[] = {TEKHO_PKM_ATTR_KEY_SEQ, TEKHO_PKM_ATTR_SAID, TEKHO_PKM_ATTR_ERROR_CODE,
+                                     TEKHO_PKM_ATTR_NONCE, TEKHO_PKM_ATTR_CMAC_DIGEST};
+    struct tekho_tlv_walk wk;
+    tekho_tlv_walk_init(&wk, in, len, PKM_HEADER_LEN, TEKHO_PKM_ATTR_CMAC_DIGEST, single, sizeof single);
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        err = tekho_tlv_next(&r, &t, &got);
+        err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
             break;
-        err = pkm_take_attribute(&m, &seen, &t);
+        err = pkm_take_attribute(&m, &t);
         if (err != TEKHO_OK)
             return err;
-        if (t.type == TEKHO_PKM_ATTR_CMAC_DIGEST) {
-            /* Bytes after the digest would be outside the CMAC:
-             * refuse them, whatever they are (profile section 7). */
-            if (r.at != r.len)
-                return TEKHO_ERR_CMAC_NOT_LAST;
-            m.cmac_offset = PKM_HEADER_LEN + t.offset;
-        }
+        if (t.type == TEKHO_PKM_ATTR_CMAC_DIGEST)
+            m.cmac_offset = t.offset;
     }
     err = pkm_check_tek_count(&m);
     if (err != TEKHO_OK)

@@ -7,6 +7,19 @@
 
 /* Both messages: type | reserved | TLVs. */
 #define RNG_HEADER_LEN 2
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The single-instance TLVs of each level; SA-TEK-Update repeats, one per SA. */
+static const uint8_t RNG_REQ_SINGLE[] = {TEKHO_RNG_REQ_TLV_MS_MAC, TEKHO_RNG_REQ_TLV_SERVING_BSID,
+                                         TEKHO_RNG_REQ_TLV_RANGING_PURPOSE, TEKHO_RNG_REQ_TLV_HO_ID,
+                                         TEKHO_RNG_REQ_TLV_CMAC_KEY_COUNT, TEKHO_TLV_CMAC_TUPLE};
+static const uint8_t RNG_RSP_SINGLE[] = {TEKHO_RNG_RSP_TLV_RANGING_STATUS, TEKHO_RNG_RSP_TLV_MS_MAC,
+                                         TEKHO_RNG_RSP_TLV_HO_PROCESS_OPTIMIZATION, TEKHO_RNG_RSP_TLV_HO_ID,
+                                         TEKHO_RNG_RSP_TLV_SA_CHALLENGE_TUPLE, TEKHO_TLV_CMAC_TUPLE};
+static const uint8_t SA_CHALLENGE_SINGLE[] = {TEKHO_SA_CHALLENGE_TLV_BS_RANDOM, TEKHO_SA_CHALLENGE_TLV_AKID};
+static const uint8_t SA_TEK_UPDATE_SINGLE[] = {
+    TEKHO_SA_TEK_UPDATE_TLV_TYPE, TEKHO_SA_TEK_UPDATE_TLV_NEW_SAID, TEKHO_SA_TEK_UPDATE_TLV_OLD_SAID,
+    TEKHO_SA_TEK_UPDATE_TLV_OLD_TEK_PARAMS, TEKHO_SA_TEK_UPDATE_TLV_NEW_TEK_PARAMS};
 
 static void put_cmac_tuple(struct tekho_wbuf *w, const struct tekho_cmac_tuple *t)
 {
@@ -47,14 +60,6 @@ tekho_err tekho_rng_req_encode(const struct tekho_rng_req *m, uint8_t *out, size
     return w.err;
 }
 
-static tekho_err read_cmac_tuple(const struct tekho_tlv *t, struct tekho_cmac_tuple *tuple, size_t *offset)
-{
-    tekho_err err = tekho_cmac_tuple_decode(t->value, t->len, tuple);
-    if (err != TEKHO_OK)
-        return TEKHO_ERR_WRONG_WIDTH;
-    *offset = t->offset;
-    return TEKHO_OK;
-}
 
 tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_req *out)
 {
@@ -67,11 +72,11 @@ tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_r
     struct tekho_rng_req m;
     memset(&m, 0, sizeof m);
     struct tekho_tlv_walk wk;
-    tekho_tlv_walk_init(&wk, in, len, RNG_HEADER_LEN, TEKHO_TLV_CMAC_TUPLE);
+    tekho_tlv_walk_init(&wk, in, len, RNG_HEADER_LEN, TEKHO_TLV_CMAC_TUPLE, RNG_REQ_SINGLE, N(RNG_REQ_SINGLE));
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, 0);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -98,7 +103,8 @@ tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_r
             m.has_cmac_key_count = true;
             break;
         case TEKHO_TLV_CMAC_TUPLE:
-            err = read_cmac_tuple(&t, &m.cmac, &m.cmac_offset);
+            err = tekho_mgmt_read_cmac_tuple(&t, &m.cmac);
+            m.cmac_offset = t.offset;
             m.has_cmac = true;
             break;
         default:
@@ -164,12 +170,12 @@ tekho_err tekho_rng_rsp_encode(const struct tekho_rng_rsp *m, uint8_t *out, size
 static tekho_err parse_sa_challenge(const struct tekho_tlv *outer, struct tekho_rng_rsp *m)
 {
     struct tekho_tlv_walk wk;
-    tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0);
+    tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0, SA_CHALLENGE_SINGLE, N(SA_CHALLENGE_SINGLE));
     bool has_random = false, has_akid = false;
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, 0);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -190,13 +196,13 @@ static tekho_err parse_sa_challenge(const struct tekho_tlv *outer, struct tekho_
 static tekho_err parse_sa_tek_update(const struct tekho_tlv *outer, struct tekho_sa_tek_update *u)
 {
     struct tekho_tlv_walk wk;
-    tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0);
+    tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0, SA_TEK_UPDATE_SINGLE, N(SA_TEK_UPDATE_SINGLE));
     memset(u, 0, sizeof *u);
     bool has_type = false, has_new_said = false, has_old_said = false, has_new = false;
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, 0);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -242,11 +248,11 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
     struct tekho_rng_rsp m;
     memset(&m, 0, sizeof m);
     struct tekho_tlv_walk wk;
-    tekho_tlv_walk_init(&wk, in, len, RNG_HEADER_LEN, TEKHO_TLV_CMAC_TUPLE);
+    tekho_tlv_walk_init(&wk, in, len, RNG_HEADER_LEN, TEKHO_TLV_CMAC_TUPLE, RNG_RSP_SINGLE, N(RNG_RSP_SINGLE));
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got, TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
@@ -278,7 +284,8 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
             err = parse_sa_tek_update(&t, &m.sa_tek_updates[m.n_sa_tek_updates++]);
             break;
         case TEKHO_TLV_CMAC_TUPLE:
-            err = read_cmac_tuple(&t, &m.cmac, &m.cmac_offset);
+            err = tekho_mgmt_read_cmac_tuple(&t, &m.cmac);
+            m.cmac_offset = t.offset;
             m.has_cmac = true;
             break;
         default:

@@ -88,33 +88,19 @@ static tekho_err parse_security_negotiation(const uint8_t *in, size_t len, uint8
 {
     struct tekho_security_negotiation s;
     memset(&s, 0, sizeof s);
-    struct tekho_tlv_seen seen;
-    memset(&seen, 0, sizeof seen);
-    struct tekho_tlv_reader r;
-    tekho_tlv_reader_init(&r, in, len);
+    static const uint8_t single[] = {TEKHO_SECNEG_TLV_PKM_VERSION, TEKHO_SECNEG_TLV_AUTH_POLICY,
+                                     TEKHO_SECNEG_TLV_MAC_MODE,    TEKHO_SECNEG_TLV_PN_WINDOW_SIZE,
+                                     TEKHO_SECNEG_TLV_MAX_SAS,     TEKHO_SECNEG_TLV_TEK_GENERATION};
+    struct tekho_tlv_walk wk;
+    tekho_tlv_walk_init(&wk, in, len, 0, 0, single, sizeof single);
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_next(&r, &t, &got);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
             break;
-        switch (t.type) {
-        case TEKHO_SECNEG_TLV_PKM_VERSION:
-        case TEKHO_SECNEG_TLV_AUTH_POLICY:
-        case TEKHO_SECNEG_TLV_MAC_MODE:
-        case TEKHO_SECNEG_TLV_PN_WINDOW_SIZE:
-        case TEKHO_SECNEG_TLV_MAX_SAS:
-        case TEKHO_SECNEG_TLV_TEK_GENERATION:
-            err = tekho_tlv_seen_once(&seen, t.type);
-            if (err != TEKHO_OK)
-                return err;
-            break;
-        default:
-            /* PKM flow control (5) and later additions: not ours, skip. */
-            continue;
-        }
         switch (t.type) {
         case TEKHO_SECNEG_TLV_PKM_VERSION:
             err = tekho_tlv_u8(&t, &s.pkm_version);
@@ -136,7 +122,7 @@ static tekho_err parse_security_negotiation(const uint8_t *in, size_t len, uint8
             err = tekho_tlv_u8(&t, &s.max_sas);
             s.has_max_sas = true;
             break;
-        default: /* TEKHO_SECNEG_TLV_TEK_GENERATION */
+        case TEKHO_SECNEG_TLV_TEK_GENERATION:
             err = tekho_tlv_u8(&t, &s.tek_generation);
             if (err == TEKHO_OK && !tekgen_valid_in(mgmt_type, s.tek_generation))
                 err = TEKHO_ERR_BAD_VALUE;
@@ -144,6 +130,9 @@ static tekho_err parse_security_negotiation(const uint8_t *in, size_t len, uint8
              * make an old receiver drop the message. */
             s.tek_generation &= TEKGEN_DEFINED;
             s.has_tek_generation = true;
+            break;
+        default:
+            /* PKM flow control (5) and later additions: not ours, skip. */
             break;
         }
         if (err != TEKHO_OK)
@@ -165,29 +154,25 @@ tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out)
     struct tekho_sbc m;
     memset(&m, 0, sizeof m);
     m.mgmt_type = in[0];
-    struct tekho_tlv_seen seen;
-    memset(&seen, 0, sizeof seen);
-    struct tekho_tlv_reader r;
-    tekho_tlv_reader_init(&r, in + 1, len - 1);
+    static const uint8_t single[] = {TEKHO_SBC_TLV_BW_ALLOC_SUPPORT, TEKHO_SBC_TLV_SECURITY_NEGOTIATION,
+                                     TEKHO_TLV_CMAC_TUPLE};
+    struct tekho_tlv_walk wk;
+    tekho_tlv_walk_init(&wk, in, len, 1, TEKHO_TLV_CMAC_TUPLE, single, sizeof single);
     for (;;) {
         struct tekho_tlv t;
         bool got;
-        tekho_err err = tekho_tlv_next(&r, &t, &got);
+        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
         if (err != TEKHO_OK)
             return err;
         if (!got)
             break;
         switch (t.type) {
         case TEKHO_SBC_TLV_BW_ALLOC_SUPPORT:
-            err = tekho_tlv_seen_once(&seen, t.type);
-            if (err == TEKHO_OK)
-                err = tekho_tlv_u8(&t, &m.bw_alloc_support);
+            err = tekho_tlv_u8(&t, &m.bw_alloc_support);
             m.has_bw_alloc_support = true;
             break;
         case TEKHO_SBC_TLV_SECURITY_NEGOTIATION:
-            err = tekho_tlv_seen_once(&seen, t.type);
-            if (err == TEKHO_OK)
-                err = parse_security_negotiation(t.value, t.len, m.mgmt_type, &m.sec);
+            err = parse_security_negotiation(t.value, t.len, m.mgmt_type, &m.sec);
             /* Present only with something of ours inside: a TLV 25 of only
              * unknown sub-TLVs reads as absent, so it re-encodes as absent
              * instead of as an (invalid) empty TLV. */
@@ -195,18 +180,11 @@ tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out)
                                          m.sec.has_pn_window_size || m.sec.has_max_sas || m.sec.has_tek_generation;
             break;
         case TEKHO_TLV_CMAC_TUPLE:
-            /* A tuple is 13 bytes, or 19 with the BSID; any other size is a
-             * width error like every other fixed-size field. */
-            if (t.len != TEKHO_CMAC_TUPLE_LEN && t.len != TEKHO_CMAC_TUPLE_LEN_WITH_BSID)
-                return TEKHO_ERR_WRONG_WIDTH;
-            err = tekho_cmac_tuple_decode(t.value, t.len, &m.cmac);
+            err = tekho_mgmt_read_cmac_tuple(&t, &m.cmac);
             if (err != TEKHO_OK)
                 return err;
-            /* Bytes after the tuple would be outside the CMAC (11.1.2.2). */
-            if (r.at != r.len)
-                return TEKHO_ERR_CMAC_NOT_LAST;
             m.has_cmac = true;
-            m.cmac_offset = 1 + t.offset;
+            m.cmac_offset = t.offset;
             break;
         default:
             /* The many PHY and MAC capability TLVs of 11.8 are not ours. */

@@ -247,25 +247,31 @@ uint32_t tekho_be32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t len, size_t header, uint8_t cmac_type)
+void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t len, size_t header, uint8_t cmac_type,
+                         const uint8_t *single, size_t n_single)
 {
     memset(wk, 0, sizeof *wk);
     tekho_tlv_reader_init(&wk->reader, msg + header, len - header);
     wk->base = header;
     wk->cmac_type = cmac_type;
+    wk->single = single;
+    wk->n_single = n_single;
 }
 
-tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got, uint8_t repeatable_type)
+tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got)
 {
+    *got = false;
+    /* Any byte after the CMAC is outside what it covers (profile 7). */
+    if (wk->after_cmac && wk->reader.at < wk->reader.len)
+        return TEKHO_ERR_CMAC_NOT_LAST;
     tekho_err err = tekho_tlv_next(&wk->reader, t, got);
     if (err != TEKHO_OK || !*got)
         return err;
-    if (wk->after_cmac)
-        return TEKHO_ERR_CMAC_NOT_LAST;
     if (wk->cmac_type != 0 && t->type == wk->cmac_type)
         wk->after_cmac = true;
     t->offset += wk->base;
-    if (repeatable_type != 0 && t->type == repeatable_type)
-        return TEKHO_OK;
-    return tekho_tlv_seen_once(&wk->seen, t->type);
+    for (size_t i = 0; i < wk->n_single; i++)
+        if (wk->single[i] == t->type)
+            return tekho_tlv_seen_once(&wk->seen, t->type);
+    return TEKHO_OK;
 }
