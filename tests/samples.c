@@ -149,6 +149,39 @@ static void build_air(struct builder *b, const struct keys *serving, const struc
     s = next(b, SAMPLE_AIR, "PKM-RSP", "pkm");
     air(b, s, s ? tekho_pkm_encode(&pkm, s->msg, sizeof s->msg, &s->msg_len) : TEKHO_ERR_TOO_MANY, digest_tlv, serving->cmac.key_d, serving->ak.akid, 3);
 
+    /* The SA-TEK 3-way handshake after re-authentication (the baseline-full
+     * scheme, 802.16e-2005 7.2.2.4): challenge, request, response. */
+    memset(&pkm, 0, sizeof pkm);
+    pkm.mgmt_type = TEKHO_MGMT_PKM_RSP;
+    pkm.code = TEKHO_PKM_SA_TEK_CHALLENGE;
+    pkm.identifier = 2;
+    pkm.has_key_seq = pkm.has_bs_random = pkm.has_akid = pkm.has_key_lifetime = pkm.has_cmac_digest = true;
+    pkm.key_seq = 0; /* the AK sequence number */
+    memcpy(pkm.bs_random, "\xb1\xb2\xb3\xb4\xb5\xb6\xb7\xb8", 8);
+    memcpy(pkm.akid, serving->ak.akid, 8);
+    pkm.key_lifetime_s = 28800; /* the AK lifetime */
+    /* Downlink CMAC_PNs 5 and 6: unique under the serving keys (MOB-BSHO-RSP below uses 4). */
+    pkm.cmac_digest.cmac_pn = 5;
+    s = next(b, SAMPLE_AIR, "PKM-RSP", "pkm");
+    air(b, s, s ? tekho_pkm_encode(&pkm, s->msg, sizeof s->msg, &s->msg_len) : TEKHO_ERR_TOO_MANY, digest_tlv, serving->cmac.key_d, serving->ak.akid, 5);
+
+    pkm.mgmt_type = TEKHO_MGMT_PKM_REQ;
+    pkm.code = TEKHO_PKM_SA_TEK_REQUEST;
+    pkm.has_key_lifetime = false;
+    pkm.has_ms_random = true;
+    memcpy(pkm.ms_random, "\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8", 8);
+    pkm.cmac_digest.cmac_pn = 2;
+    s = next(b, SAMPLE_AIR, "PKM-REQ", "pkm");
+    air(b, s, s ? tekho_pkm_encode(&pkm, s->msg, sizeof s->msg, &s->msg_len) : TEKHO_ERR_TOO_MANY, digest_tlv, serving->cmac.key_u, serving->ak.akid, 2);
+
+    pkm.mgmt_type = TEKHO_MGMT_PKM_RSP;
+    pkm.code = TEKHO_PKM_SA_TEK_RESPONSE;
+    pkm.has_said = true;
+    pkm.said = SAMPLE_SAID;
+    pkm.cmac_digest.cmac_pn = 6;
+    s = next(b, SAMPLE_AIR, "PKM-RSP", "pkm");
+    air(b, s, s ? tekho_pkm_encode(&pkm, s->msg, sizeof s->msg, &s->msg_len) : TEKHO_ERR_TOO_MANY, digest_tlv, serving->cmac.key_d, serving->ak.akid, 6);
+
     /* The handover: the MS asks, the serving BS recommends the target with
      * counter-based TEK generation, the MS leaves. */
     struct tekho_mob_msho_req msho;

@@ -29,14 +29,17 @@ KEYS="--msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005000000000007"
 
 # ---- tekho decode (runs without tshark)
 got=$("$T" decode "$D/air.pcap" --json $KEYS | sed 's/.*"type": "\([^"]*\)".*/\1/' | tr '\n' ' ')
-same "decode air types" "$got" "SBC-REQ SBC-RSP PKM-REQ PKM-RSP PKM-RSP PKM-RSP MOB-MSHO-REQ MOB-BSHO-RSP MOB-HO-IND Data RNG-REQ RNG-RSP RNG-RSP "
+same "decode air types" "$got" "SBC-REQ SBC-RSP PKM-REQ PKM-RSP PKM-RSP PKM-RSP PKM-RSP PKM-REQ PKM-RSP MOB-MSHO-REQ MOB-BSHO-RSP MOB-HO-IND Data RNG-REQ RNG-RSP RNG-RSP "
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep -o '"cmac": "[a-z]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
-same "decode air CMACs" "$got" ' 2 "cmac": "absent"  10 "cmac": "ok" '
+same "decode air CMACs" "$got" ' 2 "cmac": "absent"  13 "cmac": "ok" '
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep '"type": "Data"' | grep -o '"decrypt": "[a-z]*"')
 same "decode counter-TEK data PDU" "$got" '"decrypt": "ok"'
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep '"type": "RNG-REQ"' |
       grep -o '"ms_mac": "[^"]*"\|"cmac_key_count": [0-9]*\|"serving_bsid": "[^"]*"' | tr '\n' ' ')
 same "decode RNG-REQ values" "$got" '"ms_mac": "00:1b:11:c9:d5:0c" "serving_bsid": "000000000005" "cmac_key_count": 1 '
+got=$("$T" decode "$D/air.pcap" --json $KEYS | grep -o '"code": 2[012],.*"cmac_pn"' |
+      sed 's/"code_name": "[^"]*", "identifier": [0-9]*, //' | tr '\n' ' ')
+same "decode SA-TEK handshake" "$got" '"code": 20, "key_seq": 0, "bs_random": "b1b2b3b4b5b6b7b8", "akid": "3b7e354a44b25806", "key_lifetime_s": 28800, "cmac_pn" "code": 21, "key_seq": 0, "ms_random": "a1a2a3a4a5a6a7a8", "bs_random": "b1b2b3b4b5b6b7b8", "akid": "3b7e354a44b25806", "cmac_pn" "code": 22, "key_seq": 0, "said": 43, "ms_random": "a1a2a3a4a5a6a7a8", "bs_random": "b1b2b3b4b5b6b7b8", "akid": "3b7e354a44b25806", "cmac_pn" '
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep -o '"tek_mode": "[a-z-]*"' | tr '\n' ' ')
 same "decode TEK modes" "$got" '"tek_mode": "counter" "tek_mode": "counter" "tek_mode": "sa-tek-update" '
 got=$("$T" decode "$D/air.pcap" | sed -n 1p)
@@ -49,7 +52,7 @@ same "decode without keys" "$got" 0
 WRONG=$(printf '%s' "$MSK" | sed 's/94$/95/')
 got=$("$T" decode "$D/air.pcap" --json --msk "$WRONG" --ms-mac 001b11c9d50c --bsid 000000000005000000000007 |
       grep -c '"cmac": "bad"\|"decrypt": "bad"')
-same "decode with a wrong MSK" "$got" 11
+same "decode with a wrong MSK" "$got" 14
 # The TEK alone opens the data PDU.
 TKEK=$("$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000007 | sed -n 's/^KEK=//p')
 TEK0=$("$T" tek --kek "$TKEK" --ckc 1 --said 43 | sed -n 's/^TEK0=//p')
@@ -77,13 +80,15 @@ if "$CHECK" "$D/corrupt.pcap" >/dev/null 2>&1; then bad "tshark-check should rej
 # first field is empty left out, lines joined by spaces.
 fields() { "$CHECK" --fields "$@" | grep -v "^$TAB\|^$" | tr "$TAB" '|' | tr '\n' ' '; }
 got=$(fields "$D/air.pcap" _ws.col.Info wmx.macmgtmsgtype wmx.genericCrc.status)
-same "tshark air names" "$got" "SBC-REQ|26|1 SBC-RSP|27|1 PKM-REQ|9|1 PKM-RSP|10|1 PKM-RSP|10|1 PKM-RSP|10|1 MOB-MSHO-REQ|57|1 MOB-BSHO-RSP|58|1 MOB-HO-IND|59|1 RNG-REQ|4|1 RNG-RSP|5|1 RNG-RSP|5|1 "
+same "tshark air names" "$got" "SBC-REQ|26|1 SBC-RSP|27|1 PKM-REQ|9|1 PKM-RSP|10|1 PKM-RSP|10|1 PKM-RSP|10|1 PKM-RSP|10|1 PKM-REQ|9|1 PKM-RSP|10|1 MOB-MSHO-REQ|57|1 MOB-BSHO-RSP|58|1 MOB-HO-IND|59|1 RNG-REQ|4|1 RNG-RSP|5|1 RNG-RSP|5|1 "
 got=$(fields "$D/air.pcap" wmx.rng_req.ss_mac_address wmx.rng_req.cmac_key_count wmx.rng_req.ho_id wmx.rng_req.serving_bs_id)
 same "tshark RNG-REQ values" "$got" "00:1b:11:c9:d5:0c|1|42|00:00:00:00:00:05 "
 got=$(fields "$D/air.pcap" wmx.rng_rsp.ho_process_optimization wmx.rng_rsp.ho_process_optimization.perform_reauthentication wmx.rng_rsp.ho_id)
 same "tshark HO Process Optimization" "$got" "0x0004|0x0002|0x2a 0x0002|0x0001|0x2a "
 got=$(fields "$D/air.pcap" wmx.pkm.msg_code wmx.pkm_msg.pkm_attr.said wmx.pkm_msg.pkm_attr.key_life_time)
-same "tshark PKM codes, SAID, key lifetimes" "$got" "23|0x002b| 24|0x002b|0x00000e10,0x00003840 25|0x002b| 27|0x002b| "
+same "tshark PKM codes, SAID, key lifetimes" "$got" "23|0x002b| 24|0x002b|0x00000e10,0x00003840 25|0x002b| 27|0x002b| 20||0x00007080 21|| 22|0x002b| "
+got=$(fields "$D/air.pcap" wmx.pkm.msg_code wmx.pkm_msg.pkm_attr.ss_random wmx.pkm_msg.pkm_attr.bs_random wmx.pkm_msg.pkm_attr.akid wmx.pkm_msg.pkm_attr.key_seq_num)
+same "tshark PKM SA-TEK randoms and AKID" "$got" "23||||0 24||||0,0,1 25||||0 27||||0 20||b1b2b3b4b5b6b7b8|3b7e354a44b25806|0 21|a1a2a3a4a5a6a7a8|b1b2b3b4b5b6b7b8|3b7e354a44b25806|0 22|a1a2a3a4a5a6a7a8|b1b2b3b4b5b6b7b8|3b7e354a44b25806|0 "
 got=$(fields "$D/air.pcap" wmx.security_negotiation_parameters.pn_window_size)
 same "tshark PN window size" "$got" "128 128 "
 got=$(fields "$D/backbone.pcap" _ws.col.Info)

@@ -1,5 +1,6 @@
-/* PKMv2 Key-Request / Key-Reply / Key-Reject / TEK-Invalid codec
- * (IEEE 802.16-2009 6.3.2.3.9, 11.9; src/wire/pkm.c). The expected bytes
+/* PKMv2 SA-TEK-Challenge / -Request / -Response (IEEE 802.16e-2005
+ * 7.2.2.4, 6.3.2.3.9.19-21) and Key-Request / Key-Reply / Key-Reject /
+ * TEK-Invalid codec (IEEE 802.16-2009 6.3.2.3.9, 11.9; src/wire/pkm.c). The expected bytes
  * below are written from the layout, not taken from the encoder. */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@
 /* TEK-Parameters: 2+24 + 2+4 + 2+1 = 35 = 0x23; 2+16 + 6 + 3 = 27 = 0x1b */
 #define TEKP_OLD "0d23" TEK24 LIFE "0a0100"
 #define TEKP_NEW "0d1b" TEK16 "090400015180" "0a0101"
+/* SA-TEK handshake attributes */
+#define MS_RAND "2108e0e1e2e3e4e5e6e7"         /* MS_Random, 8 bytes */
+#define BS_RAND "2208b0b1b2b3b4b5b6b7"         /* BS_Random, 8 bytes */
+#define AKID "2d08d0d1d2d3d4d5d6d7"            /* AKID, 8 bytes */
+#define AK_LIFE "090400007080"                 /* Key-Lifetime (AK) 28800 s */
 
 #define PATTERN 0xA5
 
@@ -103,7 +109,17 @@ static bool pkm_equal(const struct tekho_pkm *a, const struct tekho_pkm *b)
     if (a->mgmt_type != b->mgmt_type || a->code != b->code || a->identifier != b->identifier ||
         a->has_key_seq != b->has_key_seq || a->has_said != b->has_said || a->has_nonce != b->has_nonce ||
         a->has_error_code != b->has_error_code || a->has_cmac_digest != b->has_cmac_digest ||
+        a->has_ms_random != b->has_ms_random || a->has_bs_random != b->has_bs_random ||
+        a->has_akid != b->has_akid || a->has_key_lifetime != b->has_key_lifetime ||
         a->n_tek_params != b->n_tek_params)
+        return false;
+    if (a->has_ms_random && memcmp(a->ms_random, b->ms_random, TEKHO_PKM_RANDOM_LEN) != 0)
+        return false;
+    if (a->has_bs_random && memcmp(a->bs_random, b->bs_random, TEKHO_PKM_RANDOM_LEN) != 0)
+        return false;
+    if (a->has_akid && memcmp(a->akid, b->akid, TEKHO_PKM_AKID_LEN) != 0)
+        return false;
+    if (a->has_key_lifetime && a->key_lifetime_s != b->key_lifetime_s)
         return false;
     if (a->has_key_seq && a->key_seq != b->key_seq)
         return false;
@@ -144,6 +160,30 @@ static void set_nonce(struct tekho_pkm *m)
 {
     m->has_nonce = true;
     memcpy(m->nonce, nonce_a, 8);
+}
+
+static const uint8_t ms_random_e[8] = {0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7};
+static const uint8_t bs_random_b[8] = {0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7};
+static const uint8_t akid_d[8] = {0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7};
+
+/* An SA-TEK message of the given code with its mandatory attributes (no
+ * SAID: only the Response may carry one). */
+static void fill_sa_tek(struct tekho_pkm *m, uint8_t code, uint8_t id)
+{
+    fill_common(m, code == TEKHO_PKM_SA_TEK_REQUEST ? TEKHO_MGMT_PKM_REQ : TEKHO_MGMT_PKM_RSP, code, id);
+    m->has_said = false;
+    m->said = 0;
+    m->has_bs_random = true;
+    memcpy(m->bs_random, bs_random_b, 8);
+    m->has_akid = true;
+    memcpy(m->akid, akid_d, 8);
+    if (code == TEKHO_PKM_SA_TEK_CHALLENGE) {
+        m->has_key_lifetime = true;
+        m->key_lifetime_s = 28800;
+    } else {
+        m->has_ms_random = true;
+        memcpy(m->ms_random, ms_random_e, 8);
+    }
 }
 
 static void fill_tek_pair(struct tekho_pkm *m)
@@ -245,6 +285,19 @@ static void test_known_messages(void)
     m.has_error_code = true;
     m.error_code = 6;
     CHECK_KNOWN("0a" "1b" "00" KEY_SEQ SAID ERR6 NONCE CMAC, &m);
+
+    /* The SA-TEK 3-way handshake (7.2.2.4). */
+    fill_sa_tek(&m, TEKHO_PKM_SA_TEK_CHALLENGE, 9);
+    CHECK_KNOWN("0a" "14" "09" KEY_SEQ BS_RAND AKID AK_LIFE CMAC, &m);
+
+    fill_sa_tek(&m, TEKHO_PKM_SA_TEK_REQUEST, 10);
+    CHECK_KNOWN("09" "15" "0a" KEY_SEQ MS_RAND BS_RAND AKID CMAC, &m);
+
+    fill_sa_tek(&m, TEKHO_PKM_SA_TEK_RESPONSE, 10);
+    CHECK_KNOWN("0a" "16" "0a" KEY_SEQ MS_RAND BS_RAND AKID CMAC, &m);
+    m.has_said = true;
+    m.said = 0x0021;
+    CHECK_KNOWN("0a" "16" "0a" KEY_SEQ SAID MS_RAND BS_RAND AKID CMAC, &m);
 }
 
 /* What a receiver must accept that our encoder never produces. */
@@ -271,6 +324,17 @@ static void test_decode_lenient(void)
     CHECK(d.has_cmac_digest && d.cmac_digest.cmac_pn == 42 && memcmp(d.cmac_digest.value, cmac_c, 8) == 0);
     CHECK(d.cmac_offset == n - 14);
 
+    /* An SA-TEK-Challenge in the order of 6.3.2.3.9.19 (BS_Random first),
+     * with an unknown attribute skipped. */
+    n = hex("0a" "14" "02" BS_RAND KEY_SEQ AKID "c803ffffff" AK_LIFE CMAC, buf, sizeof buf);
+    CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
+    CHECK(d.mgmt_type == TEKHO_MGMT_PKM_RSP && d.code == TEKHO_PKM_SA_TEK_CHALLENGE && d.identifier == 2);
+    CHECK(d.has_key_seq && d.key_seq == 2 && !d.has_said && !d.has_ms_random && !d.has_nonce);
+    CHECK(d.has_bs_random && memcmp(d.bs_random, bs_random_b, 8) == 0);
+    CHECK(d.has_akid && memcmp(d.akid, akid_d, 8) == 0);
+    CHECK(d.has_key_lifetime && d.key_lifetime_s == 28800);
+    CHECK(d.cmac_offset == n - 14);
+
     /* TEK sub-attributes in any order. */
     struct tekho_tek_params p;
     n = hex("0a0103" "09040000000a" TEK16, buf, sizeof buf);
@@ -286,7 +350,11 @@ static void test_decode_errors(void)
     EXPECT_DECODE_ERR("0917", TEKHO_ERR_TRUNCATED);
     EXPECT_DECODE_ERR("1a1700", TEKHO_ERR_WRONG_MESSAGE);   /* SBC-REQ */
     EXPECT_DECODE_ERR("05", TEKHO_ERR_WRONG_MESSAGE);
-    EXPECT_DECODE_ERR("091500" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_UNKNOWN_MESSAGE); /* SA TEK Response */
+    EXPECT_DECODE_ERR("091300" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_UNKNOWN_MESSAGE); /* 19 Auth EAP-Transfer */
+    EXPECT_DECODE_ERR("091c00", TEKHO_ERR_UNKNOWN_MESSAGE);                          /* 28 Group-Key-Update */
+    EXPECT_DECODE_ERR("091400" KEY_SEQ BS_RAND AKID AK_LIFE CMAC, TEKHO_ERR_BAD_VALUE); /* challenge in REQ */
+    EXPECT_DECODE_ERR("0a1500" KEY_SEQ MS_RAND BS_RAND AKID CMAC, TEKHO_ERR_BAD_VALUE); /* request in RSP */
+    EXPECT_DECODE_ERR("091600" KEY_SEQ MS_RAND BS_RAND AKID CMAC, TEKHO_ERR_BAD_VALUE); /* response in REQ */
     EXPECT_DECODE_ERR("0a1a00", TEKHO_ERR_UNKNOWN_MESSAGE);                          /* 26 SA-Addition */
     EXPECT_DECODE_ERR("0a1700" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_BAD_VALUE);        /* request in RSP */
     EXPECT_DECODE_ERR("091800" KEY_SEQ SAID TEKP_OLD TEKP_NEW NONCE CMAC, TEKHO_ERR_BAD_VALUE);
@@ -326,6 +394,18 @@ static void test_decode_errors(void)
                       TEKHO_ERR_WRONG_WIDTH);
     EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1c" TEK16 LIFE "0a020000" TEKP_NEW NONCE CMAC,
                       TEKHO_ERR_WRONG_WIDTH);
+    /* ... of the SA-TEK attributes */
+    EXPECT_DECODE_ERR("091500" KEY_SEQ "2107e0e1e2e3e4e5e6" BS_RAND AKID CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ "2109e0e1e2e3e4e5e6e7e8" BS_RAND AKID CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ MS_RAND "2207b0b1b2b3b4b5b6" AKID CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ "2207b0b1b2b3b4b5b6" AKID AK_LIFE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND "2d09d0d1d2d3d4d5d6d7d8" AK_LIFE CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ MS_RAND BS_RAND "2d09d0d1d2d3d4d5d6d7d8" CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ MS_RAND BS_RAND "2d07d0d1d2d3d4d5d6" CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND AKID "0903007080" CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND AKID "09050000007080" CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1600" "0a020002" MS_RAND BS_RAND AKID CMAC, TEKHO_ERR_WRONG_WIDTH);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ "0c0121" MS_RAND BS_RAND AKID CMAC, TEKHO_ERR_WRONG_WIDTH);
 
     /* Values */
     EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1b" TEK16 LIFE "0a0104" TEKP_NEW NONCE CMAC, TEKHO_ERR_BAD_VALUE);
@@ -342,6 +422,12 @@ static void test_decode_errors(void)
                       TEKHO_ERR_DUPLICATE_TLV);
     EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d1e" TEK16 LIFE "0a0100" "0a0100" TEKP_NEW NONCE CMAC,
                       TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ MS_RAND MS_RAND BS_RAND AKID CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ MS_RAND BS_RAND AKID BS_RAND CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ MS_RAND BS_RAND AKID AKID CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ SAID MS_RAND BS_RAND SAID AKID CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND AKID AK_LIFE AK_LIFE CMAC, TEKHO_ERR_DUPLICATE_TLV);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND KEY_SEQ AKID AK_LIFE CMAC, TEKHO_ERR_DUPLICATE_TLV);
     EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID TEKP_OLD TEKP_NEW TEKP_NEW NONCE CMAC, TEKHO_ERR_TOO_MANY);
     EXPECT_DECODE_ERR("091700" KEY_SEQ SAID TEKP_OLD TEKP_NEW TEKP_OLD NONCE CMAC, TEKHO_ERR_TOO_MANY);
 
@@ -358,6 +444,29 @@ static void test_decode_errors(void)
     EXPECT_DECODE_ERR("0a1900" KEY_SEQ SAID ERR6 CMAC, TEKHO_ERR_MISSING_TLV);
     EXPECT_DECODE_ERR("0a1b00" KEY_SEQ SAID NONCE CMAC, TEKHO_ERR_MISSING_TLV);
     EXPECT_DECODE_ERR("0a1b00" KEY_SEQ ERR6 CMAC, TEKHO_ERR_MISSING_TLV);
+    /* SA-TEK-Challenge: Key-Sequence-Number, BS_Random, AKID, Key-Lifetime, CMAC */
+    EXPECT_DECODE_ERR("0a1400", TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1400" BS_RAND AKID AK_LIFE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ AKID AK_LIFE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND AK_LIFE CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND AKID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND AKID AK_LIFE, TEKHO_ERR_MISSING_TLV);
+    /* ... a TEK-Parameters' lifetime is not the AK lifetime */
+    EXPECT_DECODE_ERR("0a1400" KEY_SEQ BS_RAND AKID TEKP_NEW CMAC, TEKHO_ERR_MISSING_TLV);
+    /* SA-TEK-Request: MS_Random, BS_Random, Key-Sequence-Number, AKID, CMAC */
+    EXPECT_DECODE_ERR("091500", TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ BS_RAND AKID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ MS_RAND AKID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091500" MS_RAND BS_RAND AKID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ MS_RAND BS_RAND CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("091500" KEY_SEQ MS_RAND BS_RAND AKID, TEKHO_ERR_MISSING_TLV);
+    /* SA-TEK-Response: the same; SAID optional */
+    EXPECT_DECODE_ERR("0a1600", TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ SAID BS_RAND AKID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ SAID MS_RAND AKID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1600" SAID MS_RAND BS_RAND AKID CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ SAID MS_RAND BS_RAND CMAC, TEKHO_ERR_MISSING_TLV);
+    EXPECT_DECODE_ERR("0a1600" KEY_SEQ SAID MS_RAND BS_RAND AKID, TEKHO_ERR_MISSING_TLV);
     /* ... inside TEK-Parameters */
     EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d09" LIFE "0a0100" TEKP_NEW NONCE CMAC, TEKHO_ERR_MISSING_TLV);
     EXPECT_DECODE_ERR("0a1800" KEY_SEQ SAID "0d15" TEK16 "0a0100" TEKP_NEW NONCE CMAC, TEKHO_ERR_MISSING_TLV);
@@ -492,8 +601,55 @@ static void test_encode_errors(void)
     b.mgmt_type = TEKHO_MGMT_SBC_REQ;
     CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_BAD_VALUE);
     b = m;
-    b.code = 22;
+    b.code = 26;
     CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_UNKNOWN_MESSAGE);
+    b.code = 19;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_UNKNOWN_MESSAGE);
+
+    /* SA-TEK handshake: each mandatory attribute, and code/type consistency. */
+    static const uint8_t sa_tek_codes[] = {TEKHO_PKM_SA_TEK_CHALLENGE, TEKHO_PKM_SA_TEK_REQUEST,
+                                           TEKHO_PKM_SA_TEK_RESPONSE};
+    for (size_t c = 0; c < sizeof sa_tek_codes; c++) {
+        const uint8_t code = sa_tek_codes[c];
+        struct tekho_pkm ok;
+        fill_sa_tek(&ok, code, 1);
+        size_t l = 0;
+        CHECK_ERR(tekho_pkm_encode(&ok, buf, sizeof buf, &l), TEKHO_OK);
+        b = ok;
+        b.has_key_seq = false;
+        CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+        b = ok;
+        b.has_bs_random = false;
+        CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+        b = ok;
+        b.has_akid = false;
+        CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+        b = ok;
+        b.has_cmac_digest = false;
+        CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+        b = ok;
+        if (code == TEKHO_PKM_SA_TEK_CHALLENGE)
+            b.has_key_lifetime = false;
+        else
+            b.has_ms_random = false;
+        CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
+        b = ok;
+        b.mgmt_type = ok.mgmt_type == TEKHO_MGMT_PKM_REQ ? TEKHO_MGMT_PKM_RSP : TEKHO_MGMT_PKM_REQ;
+        CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_BAD_VALUE);
+        /* Every short buffer is refused. */
+        for (size_t cap = 0; cap < l; cap++) {
+            uint8_t *exact = malloc(cap ? cap : 1);
+            size_t l2 = 777;
+            CHECK_ERR(tekho_pkm_encode(&ok, exact, cap, &l2), TEKHO_ERR_BUFFER_TOO_SMALL);
+            CHECK(l2 == 777);
+            free(exact);
+        }
+    }
+    /* A Key-Request still needs its SAID. */
+    fill_common(&b, TEKHO_MGMT_PKM_REQ, TEKHO_PKM_KEY_REQUEST, 1);
+    set_nonce(&b);
+    b.has_said = false;
+    CHECK_ERR(tekho_pkm_encode(&b, buf, sizeof buf, &len), TEKHO_ERR_MISSING_TLV);
 
     fill_common(&b, TEKHO_MGMT_PKM_RSP, TEKHO_PKM_KEY_REJECT, 1);
     set_nonce(&b);
@@ -526,12 +682,40 @@ static void random_tek_params(struct rng *r, struct tekho_tek_params *p)
 
 /* A valid message of the given code with random values and a random
  * choice of the attributes that code does not require. */
+static void random_sa_tek(struct rng *r, uint8_t code, struct tekho_pkm *m)
+{
+    m->has_key_seq = true;
+    m->key_seq = (uint8_t)rnd(r);
+    m->has_said = code == TEKHO_PKM_SA_TEK_RESPONSE && (rnd(r) & 1);
+    if (m->has_said)
+        m->said = (uint16_t)rnd(r);
+    m->has_ms_random = code != TEKHO_PKM_SA_TEK_CHALLENGE;
+    if (m->has_ms_random)
+        rnd_bytes(r, m->ms_random, 8);
+    m->has_bs_random = true;
+    rnd_bytes(r, m->bs_random, 8);
+    m->has_akid = true;
+    rnd_bytes(r, m->akid, 8);
+    m->has_key_lifetime = code == TEKHO_PKM_SA_TEK_CHALLENGE;
+    if (m->has_key_lifetime)
+        m->key_lifetime_s = (uint32_t)rnd(r);
+    m->has_cmac_digest = true;
+    m->cmac_digest.cmac_pn = (uint32_t)rnd(r);
+    rnd_bytes(r, m->cmac_digest.value, 8);
+}
+
 static void random_pkm(struct rng *r, uint8_t code, struct tekho_pkm *m)
 {
     memset(m, 0, sizeof *m);
     m->code = code;
-    m->mgmt_type = code == TEKHO_PKM_KEY_REQUEST ? TEKHO_MGMT_PKM_REQ : TEKHO_MGMT_PKM_RSP;
+    m->mgmt_type = code == TEKHO_PKM_KEY_REQUEST || code == TEKHO_PKM_SA_TEK_REQUEST ? TEKHO_MGMT_PKM_REQ
+                                                                                     : TEKHO_MGMT_PKM_RSP;
     m->identifier = (uint8_t)rnd(r);
+    if (code == TEKHO_PKM_SA_TEK_CHALLENGE || code == TEKHO_PKM_SA_TEK_REQUEST ||
+        code == TEKHO_PKM_SA_TEK_RESPONSE) {
+        random_sa_tek(r, code, m);
+        return;
+    }
     m->has_key_seq = true;
     m->key_seq = (uint8_t)rnd(r);
     m->has_said = true;
@@ -552,8 +736,10 @@ static void random_pkm(struct rng *r, uint8_t code, struct tekho_pkm *m)
 
 static void test_round_trip(void)
 {
-    static const uint8_t codes[] = {TEKHO_PKM_KEY_REQUEST, TEKHO_PKM_KEY_REPLY, TEKHO_PKM_KEY_REJECT,
-                                    TEKHO_PKM_TEK_INVALID};
+    static const uint8_t codes[] = {TEKHO_PKM_KEY_REQUEST,      TEKHO_PKM_KEY_REPLY,
+                                    TEKHO_PKM_KEY_REJECT,       TEKHO_PKM_TEK_INVALID,
+                                    TEKHO_PKM_SA_TEK_CHALLENGE, TEKHO_PKM_SA_TEK_REQUEST,
+                                    TEKHO_PKM_SA_TEK_RESPONSE};
     struct rng r = {0x9e3779b97f4a7c15u};
     int done = 0;
     for (size_t c = 0; c < sizeof codes; c++) {
@@ -603,6 +789,11 @@ static void test_code_names(void)
     CHECK(strcmp(tekho_pkm_code_name(24), "PKMv2 Key-Reply") == 0);
     CHECK(strcmp(tekho_pkm_code_name(25), "PKMv2 Key-Reject") == 0);
     CHECK(strcmp(tekho_pkm_code_name(27), "PKMv2 TEK-Invalid") == 0);
+    /* Wireshark 4.0 wmx.pkm.msg_code spells these with spaces. */
+    CHECK(strcmp(tekho_pkm_code_name(20), "PKMv2 SA TEK Challenge") == 0);
+    CHECK(strcmp(tekho_pkm_code_name(21), "PKMv2 SA TEK Request") == 0);
+    CHECK(strcmp(tekho_pkm_code_name(22), "PKMv2 SA TEK Response") == 0);
+    CHECK(tekho_pkm_code_name(19) == NULL);
     CHECK(tekho_pkm_code_name(26) == NULL);
     CHECK(tekho_pkm_code_name(0) == NULL);
     CHECK(tekho_pkm_code_name(7) == NULL);

@@ -63,6 +63,14 @@ typedef enum tekho_err {
     TEKHO_ERR_BAD_VALUE = -70,         /* a field value outside its range */
     TEKHO_ERR_TOO_MANY = -71,          /* more repeated items than the decoder holds */
     TEKHO_ERR_WRONG_MESSAGE = -72,     /* a decoder given another message type */
+
+    /* Roles */
+    TEKHO_ERR_UNEXPECTED_MESSAGE = -80, /* illegal in the current state: refused, state unchanged */
+    TEKHO_ERR_UNKNOWN_PEER = -81,       /* an MS or BS this role has no context for */
+    TEKHO_ERR_NO_KEYS = -82,            /* no TEK (yet) to protect or open user data with */
+    TEKHO_ERR_STALE_COUNT = -83,        /* CMAC_KEY_COUNT below N: a replay or a stale MS */
+    TEKHO_ERR_CAPACITY = -84,           /* a table (MSs, cached contexts) is full */
+    TEKHO_ERR_RATE_LIMITED = -85,       /* self-synchronisation budget spent */
 } tekho_err;
 
 /* A short, stable, human-readable name for an error code ("bad ICV"). */

@@ -46,6 +46,13 @@ TEKHO_NODISCARD tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN],
                                                const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
                                                struct tekho_ak_keys *out);
 
+/* What a base station derives from an AK it received in an AK context (it
+ * never sees the PMK): AKID, CMAC_PREKEY_U/D and KEK. out->pmk is zeroed. */
+TEKHO_NODISCARD tekho_err tekho_derive_from_ak(const uint8_t ak[TEKHO_AK_LEN],
+                                               const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                               const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                                               struct tekho_ak_keys *out);
+
 /* The whole hierarchy from the MSK: PMK first, then tekho_derive_ak_keys. */
 TEKHO_NODISCARD tekho_err tekho_derive_from_msk(const uint8_t msk[TEKHO_MSK_LEN],
                                                 const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],

@@ -101,8 +101,16 @@ enum tekho_ho_tek_mode {
 #define TEKHO_PKM_ATTR_TEK_PARAMETERS 13
 #define TEKHO_PKM_ATTR_ERROR_CODE 16
 #define TEKHO_PKM_ATTR_NONCE 29
+/* SA-TEK 3-way handshake (IEEE 802.16e-2005 7.2.2.4, 11.9): MS_Random and
+ * BS_Random (8 bytes each) and the AKID (8 bytes). Key-Lifetime (9) at the
+ * top level of an SA-TEK-Challenge is the AK lifetime. */
+#define TEKHO_PKM_ATTR_MS_RANDOM 33
+#define TEKHO_PKM_ATTR_BS_RANDOM 34
 #define TEKHO_PKM_ATTR_CMAC_DIGEST 40
+#define TEKHO_PKM_ATTR_AKID 45
 #define TEKHO_PKM_NONCE_LEN 8u
+#define TEKHO_PKM_RANDOM_LEN 8u
+#define TEKHO_PKM_AKID_LEN 8u
 
 struct tekho_tek_params {
     uint8_t wrapped_tek[24];
@@ -160,13 +168,17 @@ TEKHO_NODISCARD tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, 
 
 /* ---- PKM-REQ / PKM-RSP (6.3.2.3.9) -------------------------------------- */
 enum tekho_pkm_code {
+    TEKHO_PKM_SA_TEK_CHALLENGE = 20,   /* PKM-RSP */
+    TEKHO_PKM_SA_TEK_REQUEST = 21,     /* PKM-REQ */
+    TEKHO_PKM_SA_TEK_RESPONSE = 22,    /* PKM-RSP */
     TEKHO_PKM_KEY_REQUEST = 23,
     TEKHO_PKM_KEY_REPLY = 24,
     TEKHO_PKM_KEY_REJECT = 25,
     TEKHO_PKM_TEK_INVALID = 27,
 };
 
-/* PKMv2 Key-Request (PKM-REQ), Key-Reply, Key-Reject, TEK-Invalid (PKM-RSP). */
+/* PKMv2 SA-TEK-Request, Key-Request (PKM-REQ); SA-TEK-Challenge,
+ * SA-TEK-Response, Key-Reply, Key-Reject, TEK-Invalid (PKM-RSP). */
 struct tekho_pkm {
     uint8_t mgmt_type;         /* TEKHO_MGMT_PKM_REQ or TEKHO_MGMT_PKM_RSP, set by decode */
     uint8_t code;
@@ -175,6 +187,14 @@ struct tekho_pkm {
     uint8_t key_seq;
     bool has_said;
     uint16_t said;
+    bool has_ms_random;        /* attribute 33: SA-TEK-Request / -Response */
+    uint8_t ms_random[TEKHO_PKM_RANDOM_LEN];
+    bool has_bs_random;        /* attribute 34: all SA-TEK messages */
+    uint8_t bs_random[TEKHO_PKM_RANDOM_LEN];
+    bool has_akid;             /* attribute 45: all SA-TEK messages */
+    uint8_t akid[TEKHO_PKM_AKID_LEN];
+    bool has_key_lifetime;     /* attribute 9: the AK lifetime, SA-TEK-Challenge */
+    uint32_t key_lifetime_s;
     size_t n_tek_params;       /* Key-Reply: two, the older then the newer TEK */
     struct tekho_tek_params tek_params[2];
     bool has_nonce;

@@ -10,6 +10,12 @@
 #include "tekho/pdu.h"
 #include "tekho/cmac.h"
 #include "tekho/keywrap.h"
+#include "tekho/wire.h"
+#include "tekho/mgmt.h"
+#include "tekho/asncp.h"
+#include "tekho/capture.h"
+#include "tekho/roles.h"
+#include "tekho/sim.h"
 
 #define TEKHO_VERSION "0.1.0"
 

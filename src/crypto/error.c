@@ -41,6 +41,12 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_BAD_VALUE: return "value out of range";
     case TEKHO_ERR_TOO_MANY: return "too many repeated items";
     case TEKHO_ERR_WRONG_MESSAGE: return "wrong message type";
+    case TEKHO_ERR_UNEXPECTED_MESSAGE: return "unexpected message";
+    case TEKHO_ERR_UNKNOWN_PEER: return "unknown peer";
+    case TEKHO_ERR_NO_KEYS: return "no keys";
+    case TEKHO_ERR_STALE_COUNT: return "stale CMAC_KEY_COUNT";
+    case TEKHO_ERR_CAPACITY: return "table full";
+    case TEKHO_ERR_RATE_LIMITED: return "rate limited";
     }
     return "unknown error";
 }

@@ -18,6 +18,34 @@ tekho_err tekho_pmk_from_msk(const uint8_t msk[TEKHO_MSK_LEN], uint8_t pmk[TEKHO
     return TEKHO_OK;
 }
 
+/* AKID, CMAC_PREKEY_U/D and KEK from keys->ak (802.16-2009 7.2.2.2.3, 7.2.2.2.9). */
+static tekho_err derive_below_ak(struct tekho_aes_cmac *cmac, const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                 const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn, struct tekho_ak_keys *keys)
+{
+    /* AKID = Dot16KDF(AK, PMK_SN | MS MAC | BSID | "AK", 64); PMK_SN is 4 bits. */
+    const uint8_t sn = (uint8_t)(pmk_sn & 0x0F);
+    const struct tekho_piece akid_astring[] = {{&sn, 1},
+                                               {ms_mac, TEKHO_MAC_ADDR_LEN},
+                                               {bsid, TEKHO_BSID_LEN},
+                                               {LABEL_AK, sizeof LABEL_AK}};
+    tekho_err err = tekho_dot16kdf_with(cmac, keys->ak, TEKHO_AK_LEN, akid_astring, 4, 64, keys->akid);
+
+    /* CMAC_PREKEY_U | CMAC_PREKEY_D | KEK = Dot16KDF(AK, MS MAC | BSID | "CMAC_KEYS+KEK", 384) */
+    uint8_t triple[48];
+    const struct tekho_piece kek_astring[] = {{ms_mac, TEKHO_MAC_ADDR_LEN},
+                                              {bsid, TEKHO_BSID_LEN},
+                                              {LABEL_CMAC_KEYS_KEK, sizeof LABEL_CMAC_KEYS_KEK - 1}};
+    if (err == TEKHO_OK)
+        err = tekho_dot16kdf_with(cmac, keys->ak, TEKHO_AK_LEN, kek_astring, 3, 384, triple);
+    if (err == TEKHO_OK) {
+        memcpy(keys->cmac_prekey_u, triple, 16);
+        memcpy(keys->cmac_prekey_d, triple + 16, 16);
+        memcpy(keys->kek, triple + 32, 16);
+    }
+    OPENSSL_cleanse(triple, sizeof triple);
+    return err;
+}
+
 tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
                                const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
                                struct tekho_ak_keys *out)
@@ -30,38 +58,41 @@ tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN], const uint8_t m
         return err;
 
     struct tekho_ak_keys keys;
+    memset(&keys, 0, sizeof keys);
     memcpy(keys.pmk, pmk, TEKHO_PMK_LEN);
 
     /* AK = Dot16KDF(PMK, MS MAC | BSID | "AK", 160) */
     const struct tekho_piece ak_astring[] = {
         {ms_mac, TEKHO_MAC_ADDR_LEN}, {bsid, TEKHO_BSID_LEN}, {LABEL_AK, sizeof LABEL_AK}};
     err = tekho_dot16kdf_with(cmac, keys.pmk, TEKHO_PMK_LEN, ak_astring, 3, 160, keys.ak);
-
-    /* AKID = Dot16KDF(AK, PMK_SN | MS MAC | BSID | "AK", 64); PMK_SN is 4 bits. */
-    const uint8_t sn = (uint8_t)(pmk_sn & 0x0F);
-    const struct tekho_piece akid_astring[] = {{&sn, 1},
-                                               {ms_mac, TEKHO_MAC_ADDR_LEN},
-                                               {bsid, TEKHO_BSID_LEN},
-                                               {LABEL_AK, sizeof LABEL_AK}};
     if (err == TEKHO_OK)
-        err = tekho_dot16kdf_with(cmac, keys.ak, TEKHO_AK_LEN, akid_astring, 4, 64, keys.akid);
-
-    /* CMAC_PREKEY_U | CMAC_PREKEY_D | KEK = Dot16KDF(AK, MS MAC | BSID | "CMAC_KEYS+KEK", 384) */
-    uint8_t triple[48];
-    const struct tekho_piece kek_astring[] = {{ms_mac, TEKHO_MAC_ADDR_LEN},
-                                              {bsid, TEKHO_BSID_LEN},
-                                              {LABEL_CMAC_KEYS_KEK, sizeof LABEL_CMAC_KEYS_KEK - 1}};
+        err = derive_below_ak(cmac, ms_mac, bsid, pmk_sn, &keys);
     if (err == TEKHO_OK)
-        err = tekho_dot16kdf_with(cmac, keys.ak, TEKHO_AK_LEN, kek_astring, 3, 384, triple);
-    if (err == TEKHO_OK) {
-        memcpy(keys.cmac_prekey_u, triple, 16);
-        memcpy(keys.cmac_prekey_d, triple + 16, 16);
-        memcpy(keys.kek, triple + 32, 16);
         *out = keys;
-    } else {
+    else
         tekho_ak_keys_wipe(out);
-    }
-    OPENSSL_cleanse(triple, sizeof triple);
+    tekho_ak_keys_wipe(&keys);
+    tekho_aes_cmac_free(cmac);
+    return err;
+}
+
+tekho_err tekho_derive_from_ak(const uint8_t ak[TEKHO_AK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                               const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn, struct tekho_ak_keys *out)
+{
+    if (ak == NULL || ms_mac == NULL || bsid == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_aes_cmac *cmac = NULL;
+    tekho_err err = tekho_aes_cmac_new(&cmac);
+    if (err != TEKHO_OK)
+        return err;
+    struct tekho_ak_keys keys;
+    memset(&keys, 0, sizeof keys);
+    memcpy(keys.ak, ak, TEKHO_AK_LEN);
+    err = derive_below_ak(cmac, ms_mac, bsid, pmk_sn, &keys);
+    if (err == TEKHO_OK)
+        *out = keys;
+    else
+        tekho_ak_keys_wipe(out);
     tekho_ak_keys_wipe(&keys);
     tekho_aes_cmac_free(cmac);
     return err;

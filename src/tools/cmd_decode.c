@@ -302,6 +302,14 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
             fields_u(f, "key_seq", m.key_seq);
         if (m.has_said)
             fields_u(f, "said", m.said);
+        if (m.has_ms_random)
+            fields_hex(f, "ms_random", m.ms_random, sizeof m.ms_random);
+        if (m.has_bs_random)
+            fields_hex(f, "bs_random", m.bs_random, sizeof m.bs_random);
+        if (m.has_akid)
+            fields_hex(f, "akid", m.akid, sizeof m.akid);
+        if (m.has_key_lifetime)
+            fields_u(f, "key_lifetime_s", m.key_lifetime_s);
         if (m.n_tek_params) {
             fields_begin_array(f, "tek_parameters");
             for (size_t i = 0; i < m.n_tek_params; i++) {

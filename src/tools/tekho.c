@@ -19,6 +19,7 @@ static const struct command COMMANDS[] = {
     {"tek-wrap", cmd_tek_wrap, "encrypt a TEK under the KEK (baseline Key-Reply)"},
     {"tek-unwrap", cmd_tek_unwrap, "decrypt a TEK encrypted under the KEK"},
     {"decode", cmd_decode, "print every message of an air or backbone capture; verify CMACs, open PDUs"},
+    {"sim", cmd_sim, "run a handover scenario under a TEK scheme and measure it"},
     {"bench", cmd_bench, "measure TEK generation and PDU seal/open against OpenSSL"},
 };
 

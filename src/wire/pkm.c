@@ -1,4 +1,6 @@
-/* PKMv2 Key-Request / Key-Reply / Key-Reject / TEK-Invalid in PKM-REQ and
+/* PKMv2 SA-TEK-Challenge / SA-TEK-Request / SA-TEK-Response (the SA-TEK
+ * 3-way handshake, IEEE 802.16e-2005 7.2.2.4, 6.3.2.3.9.19-21) and
+ * Key-Request / Key-Reply / Key-Reject / TEK-Invalid in PKM-REQ and
  * PKM-RSP: IEEE 802.16-2009 6.3.2.3.9 (message bodies) and 11.9 (PKM
  * attributes); profile section 8; mgmt.h. */
 #include "tekho/mgmt.h"
@@ -17,6 +19,12 @@ const char *tekho_pkm_code_name(uint8_t code)
 {
     /* The names Wireshark's wmx.pkm.msg_code shows. */
     switch (code) {
+    case TEKHO_PKM_SA_TEK_CHALLENGE:
+        return "PKMv2 SA TEK Challenge";
+    case TEKHO_PKM_SA_TEK_REQUEST:
+        return "PKMv2 SA TEK Request";
+    case TEKHO_PKM_SA_TEK_RESPONSE:
+        return "PKMv2 SA TEK Response";
     case TEKHO_PKM_KEY_REQUEST:
         return "PKMv2 Key-Request";
     case TEKHO_PKM_KEY_REPLY:
@@ -36,8 +44,11 @@ const char *tekho_pkm_code_name(uint8_t code)
 static uint8_t pkm_code_mgmt_type(uint8_t code)
 {
     switch (code) {
+    case TEKHO_PKM_SA_TEK_REQUEST:
     case TEKHO_PKM_KEY_REQUEST:
         return TEKHO_MGMT_PKM_REQ;
+    case TEKHO_PKM_SA_TEK_CHALLENGE:
+    case TEKHO_PKM_SA_TEK_RESPONSE:
     case TEKHO_PKM_KEY_REPLY:
     case TEKHO_PKM_KEY_REJECT:
     case TEKHO_PKM_TEK_INVALID:
@@ -133,12 +144,24 @@ tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek
 
 /* ---- PKM-REQ / PKM-RSP ------------------------------------------------- */
 
-/* Mandatory attributes per code (6.3.2.3.9, the PKMv2 key
- * messages and TEK-Invalid). Key-Reply's two TEK-Parameters are checked
- * separately. */
+/* Mandatory attributes per code (6.3.2.3.9, the SA-TEK handshake, the
+ * PKMv2 key messages and TEK-Invalid). Key-Reply's two TEK-Parameters are
+ * checked separately. */
 static bool pkm_has_mandatory(const struct tekho_pkm *m)
 {
-    if (!m->has_key_seq || !m->has_said || !m->has_cmac_digest)
+    if (!m->has_key_seq || !m->has_cmac_digest)
+        return false;
+    switch (m->code) {
+    case TEKHO_PKM_SA_TEK_CHALLENGE:
+        return m->has_bs_random && m->has_akid && m->has_key_lifetime;
+    case TEKHO_PKM_SA_TEK_REQUEST:
+    case TEKHO_PKM_SA_TEK_RESPONSE:
+        /* The SAID is optional in the Response. */
+        return m->has_ms_random && m->has_bs_random && m->has_akid;
+    default:
+        break;
+    }
+    if (!m->has_said)
         return false;
     switch (m->code) {
     case TEKHO_PKM_KEY_REQUEST:
@@ -198,6 +221,14 @@ tekho_err tekho_pkm_encode(const struct tekho_pkm *m, uint8_t *out, size_t cap, 
         tekho_wbuf_tlv_u8(&w, TEKHO_PKM_ATTR_KEY_SEQ, m->key_seq);
     if (m->has_said)
         tekho_wbuf_tlv_u16(&w, TEKHO_PKM_ATTR_SAID, m->said);
+    if (m->has_ms_random)
+        tekho_wbuf_tlv(&w, TEKHO_PKM_ATTR_MS_RANDOM, m->ms_random, TEKHO_PKM_RANDOM_LEN);
+    if (m->has_bs_random)
+        tekho_wbuf_tlv(&w, TEKHO_PKM_ATTR_BS_RANDOM, m->bs_random, TEKHO_PKM_RANDOM_LEN);
+    if (m->has_akid)
+        tekho_wbuf_tlv(&w, TEKHO_PKM_ATTR_AKID, m->akid, TEKHO_PKM_AKID_LEN);
+    if (m->has_key_lifetime)
+        tekho_wbuf_tlv_u32(&w, TEKHO_PKM_ATTR_KEY_LIFETIME, m->key_lifetime_s);
     for (size_t i = 0; i < m->n_tek_params; i++)
         tekho_tek_params_put(&w, TEKHO_PKM_ATTR_TEK_PARAMETERS, &m->tek_params[i]);
     if (m->has_error_code)
@@ -224,6 +255,23 @@ static tekho_err pkm_take_attribute(struct tekho_pkm *m, const struct tekho_tlv 
     case TEKHO_PKM_ATTR_SAID:
         err = tekho_tlv_u16(t, &m->said);
         m->has_said = true;
+        return err;
+    case TEKHO_PKM_ATTR_MS_RANDOM:
+        err = tekho_tlv_fixed(t, m->ms_random, TEKHO_PKM_RANDOM_LEN);
+        m->has_ms_random = true;
+        return err;
+    case TEKHO_PKM_ATTR_BS_RANDOM:
+        err = tekho_tlv_fixed(t, m->bs_random, TEKHO_PKM_RANDOM_LEN);
+        m->has_bs_random = true;
+        return err;
+    case TEKHO_PKM_ATTR_AKID:
+        err = tekho_tlv_fixed(t, m->akid, TEKHO_PKM_AKID_LEN);
+        m->has_akid = true;
+        return err;
+    case TEKHO_PKM_ATTR_KEY_LIFETIME:
+        /* At the top level: the AK lifetime (SA-TEK-Challenge). */
+        err = tekho_tlv_u32(t, &m->key_lifetime_s);
+        m->has_key_lifetime = true;
         return err;
     case TEKHO_PKM_ATTR_TEK_PARAMETERS:
         if (m->n_tek_params == 2)
@@ -275,8 +323,11 @@ tekho_err tekho_pkm_decode(const uint8_t *in, size_t len, struct tekho_pkm *out)
         return err;
 
     /* TEK-Parameters repeat (at most two, counted below); the digest comes last. */
-    static const uint8_t single[] = {TEKHO_PKM_ATTR_KEY_SEQ, TEKHO_PKM_ATTR_SAID, TEKHO_PKM_ATTR_ERROR_CODE,
-                                     TEKHO_PKM_ATTR_NONCE, TEKHO_PKM_ATTR_CMAC_DIGEST};
+    static const uint8_t single[] = {TEKHO_PKM_ATTR_KEY_SEQ,      TEKHO_PKM_ATTR_SAID,
+                                     TEKHO_PKM_ATTR_MS_RANDOM,    TEKHO_PKM_ATTR_BS_RANDOM,
+                                     TEKHO_PKM_ATTR_AKID,         TEKHO_PKM_ATTR_KEY_LIFETIME,
+                                     TEKHO_PKM_ATTR_ERROR_CODE,   TEKHO_PKM_ATTR_NONCE,
+                                     TEKHO_PKM_ATTR_CMAC_DIGEST};
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, PKM_HEADER_LEN, TEKHO_PKM_ATTR_CMAC_DIGEST, single, sizeof single);
     for (;;) {

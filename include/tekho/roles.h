@@ -1,0 +1,287 @@
+/* The protocol roles of a secure 802.16 handover, sans I/O: the terminal
+ * (MS), the base stations (serving and target: one struct, both roles) and
+ * the Authenticator. Each takes an event (an encoded message, a timer,
+ * user data to send) with the current time and appends actions (encoded
+ * messages to send, timers to set, data delivered, keys installed,
+ * connection released, trace events). Nothing here reads a clock, opens a
+ * socket or allocates per message: the emulator and the daemons are two
+ * drivers of the same code.
+ *
+ * Node ids name the backbone endpoints: the Authenticator is node
+ * TEKHO_NODE_AUTHENTICATOR, base stations are numbered from 1. */
+#ifndef TEKHO_ROLES_H
+#define TEKHO_ROLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tekho/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TEKHO_NODE_AUTHENTICATOR 0u
+/* CIDs up to this carry management messages (basic and primary CIDs, as
+ * Wireshark's default wmx.basic_cid_max reads them); above, transport. */
+#define TEKHO_MGMT_CID_MAX 640u
+
+/* [MODEL] Which MS owns an uplink allocation is the scheduler's knowledge
+ * (CIDs, HO_ID in the fast-ranging allocation); the roles model it with a
+ * fixed map between an MS's index and its MAC address, 02:74:6b:ii:ii:ii. */
+void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6]);
+bool tekho_ms_index_of_mac(const uint8_t mac[6], uint32_t *index);
+/* The basic CID of an MS (management) and its transport CID for user data. */
+uint16_t tekho_ms_basic_cid(uint32_t index);
+uint16_t tekho_ms_data_cid(uint32_t index);
+
+/* [PROFILE] Context Purpose Indicator (ASN-CP TLV 36) values tekho uses. */
+#define TEKHO_CONTEXT_FOR_ENTRY 0x1u
+#define TEKHO_CONTEXT_FOR_HANDOVER 0x2u
+#define TEKHO_CONTEXT_FOR_REAUTH 0x4u
+
+/* How TEKs reach the target at handover. */
+enum tekho_scheme {
+    TEKHO_SCHEME_NONE,            /* no encryption at all: the floor to measure against */
+    TEKHO_SCHEME_COUNTER,         /* the seed: TEKs generated from CMAC_KEY_COUNT at both ends */
+    TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update */
+    TEKHO_SCHEME_BASELINE_FULL,   /* re-authentication, SA-TEK 3-way, Key-Request/Key-Reply */
+    TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
+    TEKHO_SCHEME_COUNT
+};
+const char *tekho_scheme_name(enum tekho_scheme s);
+/* TEKHO_ERR_BAD_VALUE for an unknown name. */
+TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
+
+/* ---- actions ------------------------------------------------------------ */
+
+enum tekho_action_kind {
+    TEKHO_ACT_AIR_UL,        /* MS -> BS `peer` (node): a MAC PDU */
+    TEKHO_ACT_AIR_DL,        /* BS -> MS `ms` (index): a MAC PDU */
+    TEKHO_ACT_BACKBONE,      /* to node `peer`: an ASN-CP message */
+    TEKHO_ACT_TIMER,         /* (re)arm timer `timer` for time `at`; one pending per id */
+    TEKHO_ACT_CANCEL_TIMER,  /* disarm timer `timer` */
+    TEKHO_ACT_DELIVER,       /* user payload delivered up the stack (from/to `ms`) */
+    TEKHO_ACT_EVENT,         /* something the measurements count: `code`, `value` */
+};
+
+/* Trace and measurement events (TEKHO_ACT_EVENT codes). */
+enum tekho_event {
+    TEKHO_EV_KEYS_INSTALLED,    /* value: CMAC_KEY_COUNT_T (counter) or 0; bytes: the two TEK fingerprints */
+    TEKHO_EV_HO_STARTED,        /* value: target node */
+    TEKHO_EV_HO_COMPLETED,      /* value: target node */
+    TEKHO_EV_HO_CANCELLED,
+    TEKHO_EV_HO_FAILED,
+    TEKHO_EV_SELF_SYNC,         /* value: the count adopted from UL data */
+    TEKHO_EV_RESYNC_RNG_REQ,    /* value: the count adopted from RNG-REQ */
+    TEKHO_EV_PDU_DISCARDED,     /* value: tekho_err (negated) */
+    TEKHO_EV_RELEASED,          /* value: tekho_err (negated) or 0 */
+    TEKHO_EV_TEK_BYTES_OVER_AIR,/* value: bytes of (wrapped) TEK material sent on the air */
+    TEKHO_EV_CONTEXT_CACHED,    /* value: CMAC_KEY_COUNT_T of a cached TEK context */
+    TEKHO_EV_CONTEXT_REUSED,    /* value: CMAC_KEY_COUNT_T of a cached context put back in use */
+    TEKHO_EV_COUNT_UPDATED,     /* Authenticator: value = new N */
+    TEKHO_EV_CAPABILITY,        /* value: 1 if counter-based TEK generation was negotiated */
+    TEKHO_EV_RETRANSMIT,        /* value: which timer */
+    TEKHO_EV_SEALED,            /* a user PDU sealed: value = PN; bytes: TEK fingerprint (for the PN-reuse check) */
+    TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
+};
+const char *tekho_event_name(enum tekho_event e);
+
+struct tekho_action {
+    enum tekho_action_kind kind;
+    uint32_t peer;            /* node, for AIR_UL and BACKBONE */
+    uint32_t ms;              /* MS index, for AIR_DL, DELIVER and EVENT */
+    uint32_t timer;
+    uint64_t at_us;
+    uint32_t code;            /* enum tekho_event */
+    int64_t value;
+    const uint8_t *bytes;     /* inside the actions arena */
+    size_t len;
+};
+
+#define TEKHO_ACTIONS_MAX 64
+#define TEKHO_ACTIONS_ARENA 16384
+
+/* The caller owns it and resets it before each event; handlers append.
+ * A handler that runs out of room sets err (TEKHO_ERR_TOO_MANY). */
+struct tekho_actions {
+    size_t n;
+    struct tekho_action list[TEKHO_ACTIONS_MAX];
+    size_t used;
+    uint8_t arena[TEKHO_ACTIONS_ARENA];
+    tekho_err err;
+};
+void tekho_actions_reset(struct tekho_actions *a);
+
+/* ---- configuration ------------------------------------------------------ */
+
+/* Where randomness comes from (TEKs, nonces, BS_Random): the driver's
+ * choice, so that a run with a seeded source is reproducible. */
+struct tekho_random {
+    void *ctx;
+    void (*fill)(void *ctx, uint8_t *out, size_t n);
+};
+
+/* A base station the BS can hand an MS over to. */
+struct tekho_neighbour {
+    uint32_t node;
+    uint8_t bsid[6];
+};
+
+struct tekho_timing {
+    uint64_t retransmit_us;       /* management retransmission timer */
+    unsigned max_retries;
+    uint64_t sync_us;             /* DL synchronisation at the target after MOB_HO-IND */
+    uint64_t ranging_wait_us;     /* from synchronisation to the target's fast-ranging opportunity */
+    uint64_t tek_grace_us;        /* the MS asks for new TEKs this long before the older expires */
+    uint64_t aaa_rtt_us;          /* one Authenticator <-> AAA round trip (baseline-full) */
+    unsigned aaa_round_trips;     /* EAP round trips of a re-authentication */
+    uint64_t ho_cache_us;         /* how long a target keeps a context for an MS that never came */
+};
+/* Sensible defaults: 50 ms retransmission, 3 retries, 10 ms sync, a ranging
+ * opportunity one frame later, 40 ms AAA RTT x 4, 2 s cached contexts,
+ * TEK refresh 500 ms before expiry. */
+void tekho_timing_default(struct tekho_timing *t);
+
+struct tekho_ms_config {
+    uint32_t index;               /* the MS's number in the driver */
+    uint8_t mac[6];               /* tekho_ms_mac_of_index(index) */
+    uint8_t msk[64];              /* the EAP result shared with the Authenticator */
+    uint8_t pmk_sn;
+    uint32_t pmk_lifetime_s;
+    enum tekho_scheme scheme;
+    bool tekgen_capable;          /* advertises counter-based TEK generation in SBC-REQ */
+    uint16_t said;
+    uint16_t pn_window;
+    struct tekho_timing timing;
+    struct tekho_random random;
+};
+
+struct tekho_bs_config {
+    uint32_t node;                /* 1.. */
+    uint8_t bsid[6];
+    enum tekho_scheme scheme;
+    bool tekgen_capable;          /* advertises and accepts counter-based TEK generation */
+    bool tekgen_required;         /* refuses MSs that cannot (SBC-RSP bit 1) */
+    unsigned self_sync_window;    /* W: counts tried past TB against UL data; 0 disables self-sync */
+    unsigned self_sync_budget;    /* trial decryptions allowed per MS per second */
+    size_t max_ms;                /* MS contexts held (serving, target and cached) */
+    size_t max_cached_per_ms;     /* cached TEK contexts per MS */
+    uint32_t pmk_lifetime_s;
+    uint16_t pn_window;
+    struct tekho_timing timing;
+    struct tekho_random random;
+    const struct tekho_neighbour *neighbours;  /* owned by the caller, alive as long as the BS */
+    size_t n_neighbours;
+};
+
+/* ---- the store behind the Authenticator --------------------------------- */
+
+/* What must survive an Authenticator restart: N per MS (profile section 4). */
+struct tekho_count_store {
+    void *ctx;
+    tekho_err (*load)(void *ctx, const uint8_t ms_mac[6], uint16_t *n, bool *found);
+    tekho_err (*save)(void *ctx, const uint8_t ms_mac[6], uint16_t n);
+};
+
+/* An in-memory store for tests and the emulator (capacity fixed at creation). */
+struct tekho_memory_store;
+TEKHO_NODISCARD tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out);
+void tekho_memory_store_free(struct tekho_memory_store *s);
+struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s);
+
+struct tekho_auth_config {
+    uint32_t pmk_lifetime_s;
+    size_t max_ms;
+    size_t max_bs;
+    struct tekho_count_store store;
+    struct tekho_timing timing;
+};
+
+/* ---- MS ------------------------------------------------------------------ */
+
+enum tekho_ms_state {
+    TEKHO_MS_IDLE,
+    TEKHO_MS_ENTRY_RANGING,      /* initial RNG-REQ sent */
+    TEKHO_MS_SBC_WAIT,           /* SBC-REQ sent */
+    TEKHO_MS_KEY_WAIT,           /* PKMv2 Key-Request sent */
+    TEKHO_MS_OPERATIONAL,
+    TEKHO_MS_HO_REQUESTED,       /* MOB_MSHO-REQ sent, waiting for MOB_BSHO-RSP */
+    TEKHO_MS_HO_SYNC,            /* MOB_HO-IND sent, synchronising to the target */
+    TEKHO_MS_HO_RANGING,         /* RNG-REQ sent to the target */
+    TEKHO_MS_REAUTH,             /* baseline-full: EAP with the AAA through the target */
+    TEKHO_MS_SA_TEK,             /* baseline-full: SA-TEK 3-way handshake */
+    TEKHO_MS_RELEASED,
+};
+const char *tekho_ms_state_name(enum tekho_ms_state s);
+
+struct tekho_ms;
+TEKHO_NODISCARD tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out);
+void tekho_ms_free(struct tekho_ms *ms);
+/* Network entry at a BS: capability exchange, then initial TEKs. */
+TEKHO_NODISCARD tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node, const uint8_t bsid[6],
+                                         struct tekho_actions *out);
+/* The MS decides to hand over to a neighbour (radio trigger). */
+TEKHO_NODISCARD tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t target_node,
+                                                  const uint8_t target_bsid[6], struct tekho_actions *out);
+/* The MS gives up a handover it asked for (MOB_HO-IND cancel). */
+TEKHO_NODISCARD tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct tekho_actions *out);
+TEKHO_NODISCARD tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node, const uint8_t *pdu,
+                                       size_t len, struct tekho_actions *out);
+TEKHO_NODISCARD tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer,
+                                         struct tekho_actions *out);
+/* Uplink user data: TEKHO_ERR_NO_KEYS when no BS can take data now (during
+ * a handover before the target's TEKs are known, say). */
+TEKHO_NODISCARD tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *payload, size_t len,
+                                        struct tekho_actions *out);
+enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms);
+/* M, the count of the last successful entry, and the node serving the MS (0: none). */
+uint16_t tekho_ms_count(const struct tekho_ms *ms);
+uint32_t tekho_ms_serving(const struct tekho_ms *ms);
+/* The TEKs the MS uses towards `node` now: fingerprints (first 8 bytes of
+ * SHA-256 of each TEK), false if it has none. */
+bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8]);
+
+/* ---- BS ------------------------------------------------------------------ */
+
+struct tekho_bs;
+TEKHO_NODISCARD tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out);
+void tekho_bs_free(struct tekho_bs *bs);
+/* A PDU in the uplink burst allocated to MS `ms_index` (the scheduler
+ * knows whose allocation it is; its content is not trusted). */
+TEKHO_NODISCARD tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, const uint8_t *pdu,
+                                       size_t len, struct tekho_actions *out);
+TEKHO_NODISCARD tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_node,
+                                            const uint8_t *msg, size_t len, struct tekho_actions *out);
+TEKHO_NODISCARD tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer,
+                                         struct tekho_actions *out);
+/* Downlink user data to an MS this BS serves. */
+TEKHO_NODISCARD tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
+                                        const uint8_t *payload, size_t len, struct tekho_actions *out);
+/* For the invariants: the TEKs the BS holds for an MS (active context). */
+bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8]);
+bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index);
+size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index);
+
+/* ---- Authenticator --------------------------------------------------------- */
+
+struct tekho_auth;
+TEKHO_NODISCARD tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out);
+void tekho_auth_free(struct tekho_auth *auth);
+/* The EAP result for an MS: its MSK. Sets M = 0, N = 1 (a new PMK). */
+TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, uint32_t ms_index, const uint8_t mac[6],
+                                            const uint8_t msk[64], uint8_t pmk_sn);
+TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
+TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
+                                              const uint8_t *msg, size_t len, struct tekho_actions *out);
+TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
+                                           struct tekho_actions *out);
+/* N for an MS (0 if unknown). */
+uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
+/* Simulates a crash and restart: forgets everything but what the store keeps. */
+TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

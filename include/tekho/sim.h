@@ -1,0 +1,99 @@
+/* The deterministic scenario driver: a virtual clock, modelled air and
+ * backbone links (latency, loss), a seeded random source, traffic that
+ * offers a user PDU every frame in each direction, an active attacker on
+ * the air, and the measurements of the roles issue: handovers,
+ * interruption (ITU-R M.2134), security counters, signalling. Every
+ * invariant is checked after every event. */
+#ifndef TEKHO_SIM_H
+#define TEKHO_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "tekho/error.h"
+#include "tekho/roles.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TEKHO_SIM_MAX_BS 32
+#define TEKHO_SIM_MAX_MS 64
+
+struct tekho_sim_params {
+    enum tekho_scheme scheme;
+    uint64_t seed;
+    unsigned n_bs;
+    unsigned n_ms;
+    uint64_t frame_us;              /* OFDMA TDD frame, 5 ms */
+    double air_loss;                /* probability an air PDU is lost */
+    uint64_t backbone_latency_us;
+    uint64_t backbone_jitter_us;
+    double backbone_loss;
+    unsigned self_sync_window;      /* W; 0 disables self-sync */
+    bool ms_tekgen;                 /* MSs advertise counter-based TEK generation */
+    uint32_t bs_no_tekgen_mask;     /* bit n: BS node n+1 cannot do it */
+    uint32_t pmk_lifetime_s;
+    struct tekho_timing timing;
+};
+void tekho_sim_params_default(struct tekho_sim_params *p);
+
+/* Scripted operations, scheduled at a virtual time. */
+enum tekho_sim_op {
+    TEKHO_OP_ENTER,          /* a: MS, b: BS node */
+    TEKHO_OP_HANDOVER,       /* a: MS, b: target node */
+    TEKHO_OP_CANCEL,         /* a: MS */
+    TEKHO_OP_TRAFFIC_ON,     /* a: MS */
+    TEKHO_OP_TRAFFIC_OFF,    /* a: MS */
+    TEKHO_OP_REPLAY_DATA,    /* a: MS: the attacker replays every user PDU it recorded for it, both ways */
+    TEKHO_OP_REPLAY_RNG_REQ, /* a: MS, b: BS node: replays the MS's recorded RNG-REQs to that BS */
+    TEKHO_OP_FORGE,          /* a: MS, b: BS node, c: count of forged UL PDUs */
+    TEKHO_OP_AUTH_RESTART,
+    TEKHO_OP_DROP_HO_COMPLETE,  /* the backbone loses the next HO_Complete (a: count of them) */
+    TEKHO_OP_AIR_LOSS,       /* a: per-mille loss from now */
+};
+
+struct tekho_sim_stats {
+    unsigned long attempted, completed, cancelled, failed;
+    size_t n_interruptions;
+    double interruption_mean_ms, interruption_p50_ms, interruption_p99_ms, interruption_max_ms;
+    double interruption_ul_max_ms, interruption_dl_max_ms;
+    unsigned long replayed_pdus_accepted, forged_pdus_accepted, pn_reuse, tek_bytes_over_air;
+    unsigned long self_sync_success, resync_by_rng_req, connections_released, pdus_discarded;
+    unsigned long tek_mismatch_after_ho;
+    unsigned long air_messages, air_bytes, backbone_messages, backbone_bytes;
+    unsigned long user_pdus_delivered, user_pdus_offered;
+    /* invariants that must never fail */
+    unsigned long n_decreased, m_decreased, stale_count_keys, role_errors, io_errors;
+    unsigned long events;
+};
+
+struct tekho_sim;
+TEKHO_NODISCARD tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out);
+void tekho_sim_free(struct tekho_sim *sim);
+TEKHO_NODISCARD tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op, uint32_t a,
+                                       uint32_t b, uint32_t c);
+/* Every event and message in time order, one line each. */
+void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
+/* Air and backbone captures (tekho decode / Wireshark), in DIR. */
+TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
+TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
+void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
+
+/* Read access for tests. */
+struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);
+struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node);
+struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
+
+/* The built-in scenarios: normal, ms-ahead, replay, cancel-retry,
+ * ping-pong, no-capability, tek-refresh, lossy-air, auth-restart. */
+extern const char *const TEKHO_SCENARIOS[];
+/* Sets up sim for a scenario; *until_us is when it ends. */
+TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
+                                             struct tekho_sim **out, uint64_t *until_us);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,379 @@
+/* The Authenticator: holds each MS's PMK (the EAP result) and N, pushes AK
+ * contexts to base stations (seed step 2), moves N when a target reports a
+ * completed handover and tells every BS holding a context (profile 4). N
+ * survives a restart through the store. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+enum { AUTH_TIMER_AAA = 1 };
+#define AUTH_TIMER(slot, kind) ((uint32_t)(slot) << 4 | (kind))
+
+struct auth_ms {
+    bool used;
+    uint32_t index;
+    uint8_t mac[6];
+    uint8_t msk[64];
+    uint8_t pmk_sn;
+    bool n_loaded;
+    uint16_t n;
+    uint64_t holders;       /* bit per BS slot that holds a context for this MS */
+    uint32_t reauth_node;   /* a re-authentication under way through this BS */
+    uint16_t reauth_txn;
+};
+
+struct auth_bs {
+    bool used;
+    uint32_t node;
+    uint8_t bsid[6];
+};
+
+struct tekho_auth {
+    struct tekho_auth_config cfg;
+    struct auth_ms *ms;
+    struct auth_bs *bs;
+};
+
+#define AUTH_MAX_BS 64
+
+tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out)
+{
+    if (cfg == NULL || out == NULL || cfg->max_ms == 0 || cfg->max_bs == 0 || cfg->max_bs > AUTH_MAX_BS ||
+        cfg->store.load == NULL || cfg->store.save == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_auth *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    a->ms = calloc(cfg->max_ms, sizeof *a->ms);
+    a->bs = calloc(cfg->max_bs, sizeof *a->bs);
+    if (a->ms == NULL || a->bs == NULL) {
+        tekho_auth_free(a);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    a->cfg = *cfg;
+    *out = a;
+    return TEKHO_OK;
+}
+
+void tekho_auth_free(struct tekho_auth *a)
+{
+    if (a == NULL)
+        return;
+    if (a->ms)
+        OPENSSL_cleanse(a->ms, a->cfg.max_ms * sizeof *a->ms);
+    free(a->ms);
+    free(a->bs);
+    free(a);
+}
+
+static struct auth_ms *find_ms(const struct tekho_auth *a, const uint8_t mac[6])
+{
+    for (size_t i = 0; i < a->cfg.max_ms; i++)
+        if (a->ms[i].used && memcmp(a->ms[i].mac, mac, 6) == 0)
+            return &a->ms[i];
+    return NULL;
+}
+
+static int find_bs(const struct tekho_auth *a, uint32_t node)
+{
+    for (size_t i = 0; i < a->cfg.max_bs; i++)
+        if (a->bs[i].used && a->bs[i].node == node)
+            return (int)i;
+    return -1;
+}
+
+tekho_err tekho_auth_add_ms(struct tekho_auth *a, uint32_t ms_index, const uint8_t mac[6], const uint8_t msk[64],
+                            uint8_t pmk_sn)
+{
+    if (a == NULL || mac == NULL || msk == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct auth_ms *m = find_ms(a, mac);
+    for (size_t i = 0; m == NULL && i < a->cfg.max_ms; i++)
+        if (!a->ms[i].used)
+            m = &a->ms[i];
+    if (m == NULL)
+        return TEKHO_ERR_CAPACITY;
+    memset(m, 0, sizeof *m);
+    m->used = true;
+    m->index = ms_index;
+    memcpy(m->mac, mac, 6);
+    memcpy(m->msk, msk, 64);
+    m->pmk_sn = pmk_sn;
+    /* A new PMK: M = 0 at the MS, N = 1 here (profile 4). */
+    m->n = 1;
+    m->n_loaded = true;
+    return a->cfg.store.save(a->cfg.store.ctx, mac, m->n);
+}
+
+tekho_err tekho_auth_add_bs(struct tekho_auth *a, uint32_t node, const uint8_t bsid[6])
+{
+    if (a == NULL || bsid == NULL || node == TEKHO_NODE_AUTHENTICATOR)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    int slot = find_bs(a, node);
+    for (size_t i = 0; slot < 0 && i < a->cfg.max_bs; i++)
+        if (!a->bs[i].used)
+            slot = (int)i;
+    if (slot < 0)
+        return TEKHO_ERR_CAPACITY;
+    a->bs[slot].used = true;
+    a->bs[slot].node = node;
+    memcpy(a->bs[slot].bsid, bsid, 6);
+    return TEKHO_OK;
+}
+
+/* N as the store has it: after a restart nothing else is trusted. */
+static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
+{
+    if (m->n_loaded)
+        return TEKHO_OK;
+    bool found = false;
+    tekho_err err = a->cfg.store.load(a->cfg.store.ctx, m->mac, &m->n, &found);
+    if (err != TEKHO_OK)
+        return err;
+    if (!found)
+        m->n = 1;
+    m->n_loaded = true;
+    return TEKHO_OK;
+}
+
+uint16_t tekho_auth_count(const struct tekho_auth *a, const uint8_t mac[6])
+{
+    const struct auth_ms *m = find_ms(a, mac);
+    return m && m->n_loaded ? m->n : 0;
+}
+
+tekho_err tekho_auth_restart(struct tekho_auth *a)
+{
+    if (a == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    /* The EAP results stay (the AAA server has them); N and who holds what is lost. */
+    for (size_t i = 0; i < a->cfg.max_ms; i++) {
+        a->ms[i].n_loaded = false;
+        a->ms[i].n = 0;
+        a->ms[i].holders = 0;
+        a->ms[i].reauth_node = 0;
+    }
+    return TEKHO_OK;
+}
+
+static void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
+{
+    uint8_t buf[TEKHO_ASNCP_MAX_LEN];
+    size_t len = 0;
+    tekho_err err = tekho_asncp_encode(msg, buf, sizeof buf, &len);
+    if (err != TEKHO_OK) {
+        out->err = err;
+        return;
+    }
+    act(out, TEKHO_ACT_BACKBONE, to, 0, buf, len);
+}
+
+static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int bs_slot, uint16_t txn,
+                                  struct tekho_actions *out)
+{
+    uint8_t pmk[TEKHO_PMK_LEN];
+    struct tekho_ak_keys keys;
+    tekho_err err = tekho_pmk_from_msk(m->msk, pmk);
+    if (err == TEKHO_OK)
+        err = tekho_derive_ak_keys(pmk, m->mac, a->bs[bs_slot].bsid, m->pmk_sn, &keys);
+    OPENSSL_cleanse(pmk, sizeof pmk);
+    if (err != TEKHO_OK)
+        return err;
+    struct tekho_asncp rpt;
+    memset(&rpt, 0, sizeof rpt);
+    rpt.msg = TEKHO_ASNCP_CONTEXT_RPT;
+    memcpy(rpt.msid, m->mac, 6);
+    rpt.transaction_id = txn;
+    rpt.has_ms_id = true;
+    memcpy(rpt.ms_id, m->mac, 6);
+    rpt.has_ak_context = true;
+    memcpy(rpt.ak_context.ak, keys.ak, TEKHO_AK_LEN);
+    memcpy(rpt.ak_context.ak_id, keys.akid, 8);
+    rpt.ak_context.ak_lifetime_s = a->cfg.pmk_lifetime_s;
+    rpt.ak_context.ak_sn = m->pmk_sn;
+    rpt.ak_context.has_cmac_key_count = true;
+    rpt.ak_context.cmac_key_count = m->n;
+    tekho_ak_keys_wipe(&keys);
+    m->holders |= (uint64_t)1 << bs_slot;
+    send_backbone(out, a->bs[bs_slot].node, &rpt);
+    tekho_asncp_wipe(&rpt);
+    return out->err;
+}
+
+static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t from, const struct tekho_asncp *r,
+                                struct tekho_actions *out)
+{
+    struct auth_ms *m = find_ms(a, r->ms_id);
+    const int bs_slot = find_bs(a, from);
+    if (m == NULL || bs_slot < 0)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    tekho_err err = load_n(a, m);
+    if (err != TEKHO_OK)
+        return err;
+    if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)) {
+        if (m->reauth_node != 0)
+            return TEKHO_OK; /* a retransmission: the AAA exchange is already under way */
+        m->reauth_node = from;
+        m->reauth_txn = r->transaction_id;
+        const uint64_t aaa = a->cfg.timing.aaa_rtt_us * a->cfg.timing.aaa_round_trips;
+        act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_AAA), now + aaa);
+        return out->err;
+    }
+    return send_context_rpt(a, m, bs_slot, r->transaction_id, out);
+}
+
+static tekho_err on_ho_complete(struct tekho_auth *a, const struct tekho_asncp *r, struct tekho_actions *out)
+{
+    struct auth_ms *m = find_ms(a, r->ms_id);
+    if (m == NULL)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    tekho_err err = load_n(a, m);
+    if (err != TEKHO_OK)
+        return err;
+    /* Only the Authenticator moves N, and never back (profile 4). */
+    const uint16_t next = (uint16_t)(r->cmac_key_count + 1);
+    if (next <= m->n)
+        return TEKHO_OK;
+    err = a->cfg.store.save(a->cfg.store.ctx, m->mac, next);
+    if (err != TEKHO_OK)
+        return err; /* N moves only once it is durable */
+    m->n = next;
+    act_event(out, m->index, TEKHO_EV_COUNT_UPDATED, next, NULL, 0);
+    struct tekho_asncp upd;
+    memset(&upd, 0, sizeof upd);
+    upd.msg = TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE;
+    memcpy(upd.msid, m->mac, 6);
+    upd.transaction_id = r->transaction_id;
+    upd.has_ms_id = true;
+    memcpy(upd.ms_id, m->mac, 6);
+    upd.has_cmac_key_count = true;
+    upd.cmac_key_count = next;
+    for (size_t i = 0; i < a->cfg.max_bs; i++)
+        if (m->holders & ((uint64_t)1 << i))
+            send_backbone(out, a->bs[i].node, &upd);
+    return out->err;
+}
+
+tekho_err tekho_auth_backbone(struct tekho_auth *a, uint64_t now_us, uint32_t from_node, const uint8_t *msg,
+                              size_t len, struct tekho_actions *out)
+{
+    if (a == NULL || msg == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_asncp r;
+    tekho_err err = tekho_asncp_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    if (find_bs(a, from_node) < 0)
+        err = TEKHO_ERR_UNKNOWN_PEER;
+    else if (r.msg == TEKHO_ASNCP_CONTEXT_REQ)
+        err = on_context_req(a, now_us, from_node, &r, out);
+    else if (r.msg == TEKHO_ASNCP_HO_COMPLETE)
+        err = on_ho_complete(a, &r, out);
+    else if (r.msg == TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK || r.msg == TEKHO_ASNCP_CONTEXT_ACK)
+        err = TEKHO_OK;
+    else
+        err = TEKHO_ERR_UNEXPECTED_MESSAGE;
+    tekho_asncp_wipe(&r);
+    return err;
+}
+
+tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer, struct tekho_actions *out)
+{
+    (void)now_us;
+    if (a == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    const size_t slot = timer >> 4;
+    if (slot >= a->cfg.max_ms || (timer & 0xF) != AUTH_TIMER_AAA)
+        return TEKHO_ERR_BAD_VALUE;
+    struct auth_ms *m = &a->ms[slot];
+    if (!m->used || m->reauth_node == 0)
+        return TEKHO_OK;
+    /* The AAA exchange is over: a new MSK, so a new PMK: N = 1 (profile 4). */
+    reauth_next_msk(m->msk);
+    m->n = 1;
+    act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
+    m->holders = 0;
+    tekho_err err = a->cfg.store.save(a->cfg.store.ctx, m->mac, m->n);
+    const int bs_slot = find_bs(a, m->reauth_node);
+    m->reauth_node = 0;
+    if (err == TEKHO_OK && bs_slot >= 0)
+        err = send_context_rpt(a, m, bs_slot, m->reauth_txn, out);
+    return err;
+}
+
+/* ---- the in-memory store ------------------------------------------------------ */
+
+struct memory_entry {
+    bool used;
+    uint8_t mac[6];
+    uint16_t n;
+};
+
+struct tekho_memory_store {
+    size_t capacity;
+    struct memory_entry *e;
+};
+
+tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out)
+{
+    if (out == NULL || capacity == 0)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_memory_store *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->e = calloc(capacity, sizeof *s->e)) == NULL) {
+        free(s);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    s->capacity = capacity;
+    *out = s;
+    return TEKHO_OK;
+}
+
+void tekho_memory_store_free(struct tekho_memory_store *s)
+{
+    if (s) {
+        free(s->e);
+        free(s);
+    }
+}
+
+static tekho_err mem_load(void *ctx, const uint8_t mac[6], uint16_t *n, bool *found)
+{
+    struct tekho_memory_store *s = ctx;
+    *found = false;
+    for (size_t i = 0; i < s->capacity; i++) {
+        if (s->e[i].used && memcmp(s->e[i].mac, mac, 6) == 0) {
+            *n = s->e[i].n;
+            *found = true;
+            break;
+        }
+    }
+    return TEKHO_OK;
+}
+
+static tekho_err mem_save(void *ctx, const uint8_t mac[6], uint16_t n)
+{
+    struct tekho_memory_store *s = ctx;
+    struct memory_entry *free_entry = NULL;
+    for (size_t i = 0; i < s->capacity; i++) {
+        if (s->e[i].used && memcmp(s->e[i].mac, mac, 6) == 0) {
+            s->e[i].n = n;
+            return TEKHO_OK;
+        }
+        if (!s->e[i].used && free_entry == NULL)
+            free_entry = &s->e[i];
+    }
+    if (free_entry == NULL)
+        return TEKHO_ERR_CAPACITY;
+    free_entry->used = true;
+    memcpy(free_entry->mac, mac, 6);
+    free_entry->n = n;
+    return TEKHO_OK;
+}
+
+struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s)
+{
+    return (struct tekho_count_store){.ctx = s, .load = mem_load, .save = mem_save};
+}

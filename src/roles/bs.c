@@ -1,0 +1,1203 @@
+/* The base station, in both handover roles: serving (entry, initial TEKs,
+ * MOB_MSHO-REQ -> HO_Req, MOB_HO-IND -> HO_Cnf) and target (HO_Req ->
+ * Context_Req -> HO_Rsp, TEKs at TB = N, UL data before ranging with
+ * self-synchronisation, RNG-REQ with the CMAC_KEY_COUNT TLV, HO_Complete),
+ * per the seed (section 2) and profile section 4. */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#define BS_CACHE_MAX 4
+#define RANDOM_SIZE 8
+
+enum bs_role {
+    ROLE_FREE,
+    ROLE_ENTERING,          /* initial ranging done, capabilities / AK under way */
+    ROLE_SERVING,
+    ROLE_SOURCE,            /* serving, handover prepared (HO_Req sent) */
+    ROLE_TARGET_PREPARING,  /* HO_Req received, Context_Req sent */
+    ROLE_TARGET_READY,      /* HO_Rsp sent: waiting for the MS's data and RNG-REQ */
+    ROLE_TARGET_REAUTH,     /* baseline-full: re-authentication through the Authenticator */
+    ROLE_TARGET_SA_TEK,     /* baseline-full: SA-TEK-Challenge sent */
+    ROLE_CACHED,            /* only cached TEK contexts remain (a cancelled handover) */
+};
+
+enum { TIMER_RETX = 1, TIMER_CACHE = 2 };
+#define TIMER_ID(slot, kind) ((uint32_t)(slot) << 4 | (kind))
+
+/* Seed: "the T-BS should cache the TEK context (including PNs) associated
+ * with the value of CMAC_KEY_COUNT_TB until CMAC_KEY_COUNT_N has been
+ * incremented beyond that value". */
+struct bs_cached {
+    bool used;
+    uint16_t tb;
+    struct tekho_tek_context tek;
+};
+
+struct bs_ms {
+    enum bs_role role;
+    uint32_t index;
+    uint8_t mac[6];
+    bool have_ak;
+    uint8_t ak[TEKHO_AK_LEN];
+    uint8_t ak_sn;
+    uint16_t n;                       /* N as the Authenticator last told us */
+    struct cmac_link link;
+    bool tekgen;                      /* negotiated with this MS (or requested in HO_Req) */
+    bool ms_advertised;
+    enum tekho_ho_tek_mode mode;
+    bool have_tek;
+    struct tekho_tek_context tek;
+    uint16_t tb;
+    bool confirmed;                   /* a UL PDU verified under these TEKs */
+    bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
+    struct bs_cached cache[BS_CACHE_MAX];
+    uint32_t peer;                    /* source: the target node; target: the serving node */
+    uint8_t peer_bsid[6];
+    uint8_t ho_id;
+    uint16_t transaction;
+    unsigned retries;
+    uint64_t budget_start_us;
+    unsigned budget_used;
+    uint8_t bs_random[RANDOM_SIZE];
+    uint16_t rng_count;               /* the count the handover RNG-REQ established */
+};
+
+struct tekho_bs {
+    struct tekho_bs_config cfg;
+    size_t n_slots;
+    struct bs_ms *ms;
+    uint8_t next_ho_id;
+};
+
+tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
+{
+    if (cfg == NULL || out == NULL || cfg->node == TEKHO_NODE_AUTHENTICATOR || cfg->max_ms == 0 ||
+        cfg->random.fill == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->max_cached_per_ms > BS_CACHE_MAX)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_bs *bs = calloc(1, sizeof *bs);
+    if (bs == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    bs->ms = calloc(cfg->max_ms, sizeof *bs->ms);
+    if (bs->ms == NULL) {
+        free(bs);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    bs->cfg = *cfg;
+    bs->n_slots = cfg->max_ms;
+    *out = bs;
+    return TEKHO_OK;
+}
+
+static void ms_clear(struct bs_ms *m)
+{
+    tekho_tek_context_cleanup(&m->tek);
+    for (int i = 0; i < BS_CACHE_MAX; i++)
+        tekho_tek_context_cleanup(&m->cache[i].tek);
+    cmac_link_wipe(&m->link);
+    OPENSSL_cleanse(m, sizeof *m);
+}
+
+void tekho_bs_free(struct tekho_bs *bs)
+{
+    if (bs == NULL)
+        return;
+    for (size_t i = 0; i < bs->n_slots; i++)
+        ms_clear(&bs->ms[i]);
+    free(bs->ms);
+    free(bs);
+}
+
+static struct bs_ms *find_index(struct tekho_bs *bs, uint32_t index)
+{
+    for (size_t i = 0; i < bs->n_slots; i++)
+        if (bs->ms[i].role != ROLE_FREE && bs->ms[i].index == index)
+            return &bs->ms[i];
+    return NULL;
+}
+
+static const struct bs_ms *find_index_const(const struct tekho_bs *bs, uint32_t index)
+{
+    return find_index((struct tekho_bs *)bs, index);
+}
+
+static struct bs_ms *find_mac(struct tekho_bs *bs, const uint8_t mac[6])
+{
+    for (size_t i = 0; i < bs->n_slots; i++)
+        if (bs->ms[i].role != ROLE_FREE && memcmp(bs->ms[i].mac, mac, 6) == 0)
+            return &bs->ms[i];
+    return NULL;
+}
+
+/* A slot for an MS: its own if known, else a free one; every table has a
+ * size limit, and a full one refuses rather than evicts a live MS. */
+static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
+{
+    struct bs_ms *m = find_index(bs, index);
+    if (m)
+        return m;
+    for (size_t i = 0; i < bs->n_slots; i++) {
+        if (bs->ms[i].role == ROLE_FREE) {
+            memset(&bs->ms[i], 0, sizeof bs->ms[i]);
+            bs->ms[i].index = index;
+            return &bs->ms[i];
+        }
+    }
+    return NULL;
+}
+
+static size_t slot_of(const struct tekho_bs *bs, const struct bs_ms *m)
+{
+    return (size_t)(m - bs->ms);
+}
+
+bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index)
+{
+    const struct bs_ms *m = find_index_const(bs, ms_index);
+    return m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE);
+}
+
+bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8])
+{
+    const struct bs_ms *m = find_index_const(bs, ms_index);
+    if (m == NULL || !m->have_tek)
+        return false;
+    tek_fingerprints(&m->tek, fp);
+    return true;
+}
+
+size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
+{
+    const struct bs_ms *m = find_index_const(bs, ms_index);
+    size_t n = 0;
+    for (int i = 0; m && i < BS_CACHE_MAX; i++)
+        n += m->cache[i].used;
+    return n;
+}
+
+/* Drops everything held for an MS (its timers too). */
+static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    const size_t slot = slot_of(bs, m);
+    act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
+    act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
+    ms_clear(m);
+}
+
+/* Releases the MS's connection: it must enter the network again. */
+static void release(struct tekho_bs *bs, struct bs_ms *m, tekho_err why, struct tekho_actions *out)
+{
+    act_event(out, m->index, TEKHO_EV_RELEASED, -why, NULL, 0);
+    forget(bs, m, out);
+}
+
+/* ---- TEK contexts ---------------------------------------------------------- */
+
+static tekho_err counter_context(struct tekho_bs *bs, struct bs_ms *m, uint16_t count, uint64_t now,
+                                 struct tekho_tek_context *out)
+{
+    struct tekho_ak_keys keys;
+    tekho_err err = tekho_derive_from_ak(m->ak, m->mac, bs->cfg.bsid, m->ak_sn, &keys);
+    /* [MODEL] The MS's primary SAID is its basic CID (802.16-2009 7.1.2). */
+    const struct tekho_tek_context_params params = {.said = tekho_ms_basic_cid(m->index), .tx_dir = TEKHO_DIR_DL,
+                                                    .pmk_lifetime_s = bs->cfg.pmk_lifetime_s, .now_ms = now / 1000,
+                                                    .pn_window_size = bs->cfg.pn_window};
+    if (err == TEKHO_OK)
+        err = tekho_tek_context_init_counter(out, &params, keys.kek, count);
+    tekho_ak_keys_wipe(&keys);
+    return err;
+}
+
+/* Puts the active context in the cache (for a later attempt at the same
+ * count) and takes out the one for `count`, or generates it. */
+static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t count, uint64_t now,
+                              struct tekho_actions *out)
+{
+    if (m->have_tek && m->tb == count)
+        return TEKHO_OK;
+    struct tekho_tek_context next;
+    memset(&next, 0, sizeof next);
+    next.said = m->tek.said;
+    int found = -1;
+    for (int i = 0; i < BS_CACHE_MAX; i++)
+        if (m->cache[i].used && m->cache[i].tb == count)
+            found = i;
+    tekho_err err = TEKHO_OK;
+    if (found >= 0) {
+        next = m->cache[found].tek;
+        memset(&m->cache[found], 0, sizeof m->cache[found]);
+        act_event(out, m->index, TEKHO_EV_CONTEXT_REUSED, count, NULL, 0);
+    } else {
+        err = counter_context(bs, m, count, now, &next);
+        if (err != TEKHO_OK)
+            return err;
+        uint8_t fp[2][8];
+        tek_fingerprints(&next, fp);
+        act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, count, &fp[0][0], sizeof fp);
+    }
+    if (m->have_tek) {
+        int free_slot = -1;
+        for (int i = 0; i < (int)bs->cfg.max_cached_per_ms && free_slot < 0; i++)
+            if (!m->cache[i].used)
+                free_slot = i;
+        if (free_slot >= 0) {
+            m->cache[free_slot].used = true;
+            m->cache[free_slot].tb = m->tb;
+            m->cache[free_slot].tek = m->tek;
+            act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, m->tb, NULL, 0);
+        } else {
+            tekho_tek_context_cleanup(&m->tek);
+        }
+    }
+    m->tek = next;
+    m->tb = count;
+    m->have_tek = true;
+    m->confirmed = false;
+    return TEKHO_OK;
+}
+
+static void drop_cached_below(struct bs_ms *m, uint16_t n)
+{
+    for (int i = 0; i < BS_CACHE_MAX; i++) {
+        if (m->cache[i].used && m->cache[i].tb < n) {
+            tekho_tek_context_cleanup(&m->cache[i].tek);
+            m->cache[i].used = false;
+        }
+    }
+}
+
+/* Random TEKs for the baseline, installed here and wrapped for the MS. */
+/* for_handover: the TEKs cross the air because of a handover (SA-TEK-Update,
+ * or Key-Reply after re-authentication at the target): what the
+ * tek_bytes_over_air measurement counts. Entry and periodic refresh are
+ * the same in every scheme (seed: "left unchanged") and are not counted. */
+static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_tek_params params[2],
+                             bool for_handover, struct tekho_actions *out)
+{
+    struct tekho_ak_keys keys;
+    tekho_err err = tekho_derive_from_ak(m->ak, m->mac, bs->cfg.bsid, m->ak_sn, &keys);
+    struct tekho_tek_context fresh;
+    memset(&fresh, 0, sizeof fresh);
+    fresh.said = m->tek.said;
+    fresh.tx_dir = TEKHO_DIR_DL;
+    const uint32_t lifetimes[2] = {bs->cfg.pmk_lifetime_s / TEKHO_TEK0_LIFETIME_DIVISOR,
+                                   bs->cfg.pmk_lifetime_s / TEKHO_TEK1_LIFETIME_DIVISOR};
+    for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++) {
+        uint8_t tek[16];
+        bs->cfg.random.fill(bs->cfg.random.ctx, tek, sizeof tek);
+        params[i].lifetime_s = lifetimes[i];
+        params[i].key_seq = (uint8_t)i;
+        err = tekho_tek_wrap(TEKHO_SUITE_CCM_KEYWRAP, keys.kek, tek, params[i].wrapped_tek,
+                             sizeof params[i].wrapped_tek, &params[i].wrapped_tek_len);
+        if (err == TEKHO_OK)
+            err = tekho_tek_context_install(&fresh, i, tek, (uint8_t)i, lifetimes[i], now / 1000, bs->cfg.pn_window);
+        OPENSSL_cleanse(tek, sizeof tek);
+    }
+    tekho_ak_keys_wipe(&keys);
+    if (err != TEKHO_OK) {
+        tekho_tek_context_cleanup(&fresh);
+        return err;
+    }
+    tekho_tek_context_cleanup(&m->tek);
+    m->tek = fresh;
+    m->have_tek = true;
+    m->confirmed = false;
+    uint8_t fp[2][8];
+    tek_fingerprints(&m->tek, fp);
+    act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
+    if (for_handover)
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
+                  (int64_t)(params[0].wrapped_tek_len + params[1].wrapped_tek_len), NULL, 0);
+    return TEKHO_OK;
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+
+static void send_dl(struct tekho_bs *bs, struct bs_ms *m, uint16_t cid, const uint8_t *msg, size_t len,
+                    struct tekho_actions *out)
+{
+    (void)bs;
+    send_mgmt(out, TEKHO_ACT_AIR_DL, 0, m->index, cid, msg, len);
+}
+
+static void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
+{
+    uint8_t buf[TEKHO_ASNCP_MAX_LEN];
+    size_t len = 0;
+    tekho_err err = tekho_asncp_encode(msg, buf, sizeof buf, &len);
+    if (err != TEKHO_OK) {
+        out->err = err;
+        return;
+    }
+    act(out, TEKHO_ACT_BACKBONE, to, 0, buf, len);
+}
+
+static void asncp_for(const struct tekho_bs *bs, const struct bs_ms *m, enum tekho_asncp_msg type,
+                      struct tekho_asncp *out)
+{
+    memset(out, 0, sizeof *out);
+    out->msg = type;
+    memcpy(out->msid, m->mac, 6);
+    out->transaction_id = m->transaction;
+    out->has_ms_id = true;
+    memcpy(out->ms_id, m->mac, 6);
+    out->has_bs_id = true;
+    memcpy(out->bs_id, bs->cfg.bsid, 6);
+}
+
+static void send_context_req(struct tekho_bs *bs, struct bs_ms *m, uint32_t purpose, uint64_t now,
+                             struct tekho_actions *out)
+{
+    struct tekho_asncp req;
+    asncp_for(bs, m, TEKHO_ASNCP_CONTEXT_REQ, &req);
+    req.has_context_purpose = true;
+    req.context_purpose = purpose;
+    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &req);
+    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+}
+
+static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    struct tekho_asncp req;
+    asncp_for(bs, m, TEKHO_ASNCP_HO_REQ, &req);
+    req.has_source_id = req.has_destination_id = true;
+    memcpy(req.source_id, bs->cfg.bsid, 6);
+    memcpy(req.destination_id, m->peer_bsid, 6);
+    req.has_ho_type = true;
+    req.ho_type = TEKHO_ASNCP_HO_TYPE_HHO;
+    req.has_ho_process_optimization = true;
+    req.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
+    send_backbone(out, m->peer, &req);
+    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+    return out->err;
+}
+
+/* ---- air: management -------------------------------------------------------------- */
+
+static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint32_t index, const struct tekho_rng_req *r,
+                                  struct tekho_actions *out)
+{
+    struct bs_ms *m = find_index(bs, index);
+    if (m && m->role != ROLE_ENTERING && m->role != ROLE_CACHED)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (m)
+        ms_clear(m);
+    m = take_slot(bs, index);
+    if (m == NULL)
+        return TEKHO_ERR_CAPACITY;
+    m->role = ROLE_ENTERING;
+    memcpy(m->mac, r->ms_mac, 6);
+    struct tekho_rng_rsp rsp;
+    memset(&rsp, 0, sizeof rsp);
+    rsp.has_ranging_status = true;
+    rsp.ranging_status = TEKHO_RANGING_STATUS_SUCCESS;
+    rsp.has_ms_mac = true;
+    memcpy(rsp.ms_mac, r->ms_mac, 6);
+    uint8_t msg[128];
+    size_t len = 0;
+    tekho_err err = tekho_rng_rsp_encode(&rsp, msg, sizeof msg, &len);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(index), msg, len, out);
+    return err;
+}
+
+
+static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, bool success,
+                              struct tekho_actions *out)
+{
+    struct tekho_rng_rsp rsp;
+    memset(&rsp, 0, sizeof rsp);
+    rsp.has_ranging_status = true;
+    rsp.ranging_status = success ? TEKHO_RANGING_STATUS_SUCCESS : 2 /* abort */;
+    rsp.has_ms_mac = true;
+    memcpy(rsp.ms_mac, m->mac, 6);
+    rsp.has_ho_process_optimization = true;
+    rsp.ho_process_optimization = (uint16_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
+    rsp.has_ho_id = true;
+    rsp.ho_id = m->ho_id;
+    if (success && m->mode == TEKHO_HO_TEK_UPDATE) {
+        rsp.n_sa_tek_updates = 1;
+        struct tekho_sa_tek_update *u = &rsp.sa_tek_updates[0];
+        u->type = 0x80;
+        u->new_said = u->old_said = m->tek.said;
+        u->has_old_params = true;
+        struct tekho_tek_params params[2];
+        memset(params, 0, sizeof params);
+        tekho_err err = random_teks(bs, m, now, params, true, out);
+        if (err != TEKHO_OK)
+            return err;
+        u->old_params = params[0];
+        u->new_params = params[1];
+    }
+    rsp.has_cmac = true;
+    rsp.cmac.cmac_pn = m->link.tx_pn;
+    uint8_t msg[512];
+    size_t len = 0;
+    tekho_err err = tekho_rng_rsp_encode(&rsp, msg, sizeof msg, &len);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
+    return err;
+}
+
+/* Seed section 2 and profile 4, at the target: the RNG-REQ's count c is
+ * checked against N (stale: release), proves itself by the CMAC under
+ * CMAC keys for c, and replaces TB when they differ (resync). */
+static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_rng_req *r,
+                               const uint8_t *msg, size_t len, struct tekho_actions *out)
+{
+    if (!r->has_cmac || !r->has_cmac_key_count)
+        return TEKHO_ERR_MISSING_TLV;
+    const uint16_t c = r->cmac_key_count;
+    if (m->role == ROLE_SERVING) {
+        /* Ranging is done: only a retransmission of the RNG-REQ that did it
+         * (our RNG-RSP was lost) is answered, and it must carry a fresh
+         * CMAC_PN under the same keys; a replay is discarded, and never
+         * releases a live connection. */
+        tekho_err err = c == m->rng_count && m->link.count == c
+                            ? verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset,
+                                          r->cmac.cmac_pn)
+                            : TEKHO_ERR_STALE_COUNT;
+        if (err != TEKHO_OK) {
+            act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+            return out->err;
+        }
+        return send_rng_rsp(bs, m, now, true, out);
+    }
+    if (m->role != ROLE_TARGET_READY)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (c < m->n) {
+        /* A count the Authenticator has moved past: a replay or a stale MS. */
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -TEKHO_ERR_STALE_COUNT, NULL, 0);
+        release(bs, m, TEKHO_ERR_STALE_COUNT, out);
+        return out->err;
+    }
+    /* Derive on a copy, commit only once the CMAC verifies. */
+    struct cmac_link trial = m->link;
+    tekho_err err = trial.count == c && trial.ready ? TEKHO_OK : cmac_link_set_count(&trial, c);
+    if (err == TEKHO_OK)
+        err = verify_mgmt(&trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
+    if (err != TEKHO_OK) {
+        cmac_link_wipe(&trial);
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    m->link = trial;
+    cmac_link_wipe(&trial);
+    if (m->mode == TEKHO_HO_TEK_COUNTER && (!m->have_tek || c != m->tb)) {
+        err = switch_count(bs, m, c, now, out);
+        if (err != TEKHO_OK)
+            return err;
+        act_event(out, m->index, TEKHO_EV_RESYNC_RNG_REQ, c, NULL, 0);
+    }
+    m->rng_count = c;
+    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_CACHE));
+    if (m->mode == TEKHO_HO_TEK_REAUTH) {
+        m->role = ROLE_TARGET_REAUTH;
+        err = send_rng_rsp(bs, m, now, true, out);
+        if (err == TEKHO_OK)
+            send_context_req(bs, m, TEKHO_CONTEXT_FOR_REAUTH, now, out);
+        return err == TEKHO_OK ? out->err : err;
+    }
+    m->role = ROLE_SERVING;
+    err = send_rng_rsp(bs, m, now, true, out);
+    if (err != TEKHO_OK)
+        return err;
+    /* Tell the Authenticator the count the MS used, so N moves past it. */
+    struct tekho_asncp done;
+    asncp_for(bs, m, TEKHO_ASNCP_HO_COMPLETE, &done);
+    done.has_cmac_key_count = true;
+    done.cmac_key_count = c;
+    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+    act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+    return out->err;
+}
+
+static tekho_err on_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t index, const uint8_t *msg, size_t len,
+                            struct tekho_actions *out)
+{
+    struct tekho_rng_req r;
+    tekho_err err = tekho_rng_req_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    if (!(r.has_ranging_purpose && (r.ranging_purpose & TEKHO_RANGING_PURPOSE_HO)))
+        return on_entry_rng_req(bs, index, &r, out);
+    struct bs_ms *m = find_index(bs, index);
+    if (m == NULL || memcmp(m->mac, r.ms_mac, 6) != 0)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    return on_ho_rng_req(bs, now, m, &r, msg, len, out);
+}
+
+static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
+                            struct tekho_actions *out)
+{
+    if (m->role != ROLE_ENTERING)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_sbc r;
+    tekho_err err = tekho_sbc_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    if (r.mgmt_type != TEKHO_MGMT_SBC_REQ)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    m->ms_advertised = r.has_security_negotiation && r.sec.has_tek_generation &&
+                       (r.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
+    m->tekgen = m->ms_advertised && bs->cfg.tekgen_capable && bs->cfg.scheme == TEKHO_SCHEME_COUNTER;
+    /* Authorization is modelled as done (the EAP result is at the
+     * Authenticator): fetch the AK before answering. */
+    send_context_req(bs, m, TEKHO_CONTEXT_FOR_ENTRY, now, out);
+    return out->err;
+}
+
+static tekho_err send_sbc_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    struct tekho_sbc rsp = {.mgmt_type = TEKHO_MGMT_SBC_RSP, .has_security_negotiation = true};
+    rsp.sec.has_pkm_version = true;
+    rsp.sec.pkm_version = 1;
+    rsp.sec.has_pn_window_size = true;
+    rsp.sec.pn_window_size = bs->cfg.pn_window ? bs->cfg.pn_window : TEKHO_PN_WINDOW_DEFAULT;
+    /* Never to a peer that did not advertise it (profile 5). */
+    if (m->ms_advertised) {
+        rsp.sec.has_tek_generation = true;
+        rsp.sec.tek_generation = (uint8_t)((m->tekgen ? TEKHO_TEKGEN_SUPPORTED : 0) |
+                                           (bs->cfg.tekgen_required ? TEKHO_TEKGEN_REQUIRED : 0));
+    }
+    uint8_t msg[128];
+    size_t len = 0;
+    tekho_err err = tekho_sbc_encode(&rsp, msg, sizeof msg, &len);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
+    act_event(out, m->index, TEKHO_EV_CAPABILITY, m->tekgen, NULL, 0);
+    return err;
+}
+
+static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_pkm *req,
+                                struct tekho_actions *out)
+{
+    struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_KEY_REPLY,
+                            .identifier = req->identifier, .has_key_seq = true, .key_seq = req->key_seq,
+                            .has_said = true, .said = req->said, .n_tek_params = 2, .has_nonce = true,
+                            .has_cmac_digest = true};
+    memcpy(rsp.nonce, req->nonce, sizeof rsp.nonce);
+    m->tek.said = req->said;
+    tekho_err err = random_teks(bs, m, now, rsp.tek_params, m->role == ROLE_TARGET_SA_TEK, out);
+    rsp.cmac_digest.cmac_pn = m->link.tx_pn;
+    uint8_t msg[256];
+    size_t len = 0;
+    if (err == TEKHO_OK)
+        err = tekho_pkm_encode(&rsp, msg, sizeof msg, &len);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_DIGEST_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
+    return err;
+}
+
+static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
+                            struct tekho_actions *out)
+{
+    struct tekho_pkm r;
+    tekho_err err = tekho_pkm_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    const bool key_request = r.code == TEKHO_PKM_KEY_REQUEST &&
+                             (m->role == ROLE_ENTERING || m->role == ROLE_SERVING || m->role == ROLE_TARGET_SA_TEK);
+    const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST && m->role == ROLE_TARGET_SA_TEK;
+    if (!key_request && !sa_tek_request)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    err = verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac_digest.cmac_pn);
+    if (err != TEKHO_OK) {
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    if (sa_tek_request) {
+        /* 7.2.2.4.3: the BS_Random must be the one it challenged with. */
+        if (!r.has_bs_random || CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0)
+            return TEKHO_ERR_BAD_VALUE;
+        struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_RESPONSE,
+                                .identifier = r.identifier, .has_key_seq = true, .key_seq = r.key_seq,
+                                .has_ms_random = true, .has_bs_random = true, .has_akid = true,
+                                .has_cmac_digest = true};
+        memcpy(rsp.ms_random, r.ms_random, RANDOM_SIZE);
+        memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
+        memcpy(rsp.akid, m->link.ak.akid, 8);
+        rsp.cmac_digest.cmac_pn = m->link.tx_pn;
+        uint8_t buf[256];
+        size_t n = 0;
+        err = tekho_pkm_encode(&rsp, buf, sizeof buf, &n);
+        if (err == TEKHO_OK)
+            err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+        if (err == TEKHO_OK)
+            send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
+        return err;
+    }
+    err = send_key_reply(bs, now, m, &r, out);
+    if (err != TEKHO_OK)
+        return err;
+    if (m->role == ROLE_TARGET_SA_TEK) {
+        /* Baseline-full is complete: the new PMK's count 0 was used. */
+        struct tekho_asncp done;
+        asncp_for(bs, m, TEKHO_ASNCP_HO_COMPLETE, &done);
+        done.has_cmac_key_count = true;
+        done.cmac_key_count = m->link.count;
+        send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+        act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+    }
+    m->role = ROLE_SERVING;
+    return out->err;
+}
+
+static const struct tekho_neighbour *neighbour(const struct tekho_bs *bs, const uint8_t bsid[6])
+{
+    for (size_t i = 0; i < bs->cfg.n_neighbours; i++)
+        if (memcmp(bs->cfg.neighbours[i].bsid, bsid, 6) == 0)
+            return &bs->cfg.neighbours[i];
+    return NULL;
+}
+
+static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struct bs_ms *m)
+{
+    switch (bs->cfg.scheme) {
+    case TEKHO_SCHEME_COUNTER:
+        /* Not negotiated with this MS: the baseline applies (profile 5). */
+        return m->tekgen ? TEKHO_HO_TEK_COUNTER : TEKHO_HO_TEK_UPDATE;
+    case TEKHO_SCHEME_BASELINE_UPDATE: return TEKHO_HO_TEK_UPDATE;
+    case TEKHO_SCHEME_BASELINE_FULL: return TEKHO_HO_TEK_REAUTH;
+    case TEKHO_SCHEME_REUSE:
+    case TEKHO_SCHEME_NONE:
+    default: return TEKHO_HO_TEK_REUSE; /* none: no keys at all, nothing to transfer */
+    }
+}
+
+static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
+                             struct tekho_actions *out)
+{
+    if (m->role != ROLE_SERVING && m->role != ROLE_SOURCE)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_mob_msho_req r;
+    tekho_err err = tekho_mob_msho_req_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    if (!r.has_cmac)
+        return TEKHO_ERR_MISSING_TLV;
+    err = verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    if (err != TEKHO_OK) {
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    if (r.n_new_bs_full == 0)
+        return TEKHO_ERR_MISSING_TLV;
+    const struct tekho_neighbour *nb = neighbour(bs, r.new_bs_full[0].bsid);
+    if (nb == NULL)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    m->role = ROLE_SOURCE;
+    m->peer = nb->node;
+    memcpy(m->peer_bsid, nb->bsid, 6);
+    m->mode = scheme_mode(bs, m);
+    m->retries = 0;
+    m->transaction++;
+    return send_ho_req(bs, m, now, out);
+}
+
+static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *msg, size_t len,
+                           struct tekho_actions *out)
+{
+    if (m->role != ROLE_SOURCE && m->role != ROLE_SERVING)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_mob_ho_ind r;
+    tekho_err err = tekho_mob_ho_ind_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    if (!r.has_cmac)
+        return TEKHO_ERR_MISSING_TLV;
+    err = verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    if (err != TEKHO_OK) {
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+    if (r.ho_ind_type == TEKHO_MOB_HO_IND_CANCEL) {
+        m->role = ROLE_SERVING;
+        return out->err;
+    }
+    if (m->role != ROLE_SOURCE || memcmp(r.target_bsid, m->peer_bsid, 6) != 0)
+        return TEKHO_ERR_BAD_VALUE;
+    /* HO_Cnf to the target; with reuse it carries the TEKs and their PN
+     * state, sent only now that this BS has stopped using them. */
+    struct tekho_asncp cnf;
+    asncp_for(bs, m, TEKHO_ASNCP_HO_CNF, &cnf);
+    cnf.has_source_id = cnf.has_destination_id = true;
+    memcpy(cnf.source_id, bs->cfg.bsid, 6);
+    memcpy(cnf.destination_id, m->peer_bsid, 6);
+    if (m->mode == TEKHO_HO_TEK_REUSE && m->have_tek) {
+        cnf.n_sa = 1;
+        cnf.sa[0].said = m->tek.said;
+        struct tekho_asncp_tek *teks[2] = {&cnf.sa[0].older, &cnf.sa[0].newer};
+        for (int i = 0; i < 2; i++) {
+            const struct tekho_tek_slot *s = &m->tek.tek[i];
+            if (!s->installed)
+                continue;
+            *(i ? &cnf.sa[0].has_newer : &cnf.sa[0].has_older) = true;
+            memcpy(teks[i]->tek, s->key, 16);
+            teks[i]->tek_sn = s->eks;
+            teks[i]->lifetime_s = (uint32_t)((s->expires_at_ms > 0 ? s->expires_at_ms : 0) / 1000);
+            teks[i]->pn_counter = s->tx_pn;
+            teks[i]->rxpn_counter = s->rx.highest;
+        }
+    }
+    send_backbone(out, m->peer, &cnf);
+    tekho_asncp_wipe(&cnf);
+    /* The serving BS releases the MS at MOB_HO-IND (802.16-2009 6.3.21.2.6). */
+    const size_t slot = slot_of(bs, m);
+    act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
+    ms_clear(m);
+    return out->err;
+}
+
+/* ---- air: user data ------------------------------------------------------------------ */
+
+static bool self_sync_budget(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, unsigned tries)
+{
+    if (now - m->budget_start_us >= 1000000) {
+        m->budget_start_us = now;
+        m->budget_used = 0;
+    }
+    if (m->budget_used + tries > bs->cfg.self_sync_budget)
+        return false;
+    m->budget_used += tries;
+    return true;
+}
+
+/* Seed, TB < TM: try TB+1 .. TB+W against this PDU's ICV; at most W trial
+ * decryptions per PDU and a budget per MS per second. */
+static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *pdu, size_t len,
+                           uint8_t *payload, size_t cap, size_t *n, struct tekho_actions *out)
+{
+    const unsigned w = bs->cfg.self_sync_window;
+    if (w == 0 || m->mode != TEKHO_HO_TEK_COUNTER || m->role != ROLE_TARGET_READY)
+        return TEKHO_ERR_BAD_ICV;
+    if (!self_sync_budget(bs, m, now, w))
+        return TEKHO_ERR_RATE_LIMITED;
+    for (unsigned k = 1; k <= w; k++) {
+        const uint16_t count = (uint16_t)(m->tb + k);
+        struct tekho_tek_context trial;
+        memset(&trial, 0, sizeof trial);
+        trial.said = m->tek.said;
+        tekho_err err = counter_context(bs, m, count, now, &trial);
+        if (err == TEKHO_OK)
+            err = tekho_tek_open(&trial, now / 1000, pdu, len, payload, cap, n, NULL);
+        tekho_tek_context_cleanup(&trial);
+        if (err == TEKHO_OK) {
+            /* Adopt the count; the context is rebuilt so the window
+             * records this PN through the normal path. */
+            err = switch_count(bs, m, count, now, out);
+            if (err == TEKHO_OK)
+                err = tekho_tek_open(&m->tek, now / 1000, pdu, len, payload, cap, n, NULL);
+            if (err == TEKHO_OK)
+                act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
+            return err;
+        }
+    }
+    return TEKHO_ERR_BAD_ICV;
+}
+
+static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, const uint8_t *pdu, size_t len,
+                         struct tekho_actions *out)
+{
+    struct bs_ms *m = find_index(bs, index);
+    uint8_t payload[TEKHO_PDU_MAX_LEN];
+    size_t n = 0;
+    tekho_err err = TEKHO_ERR_NO_KEYS;
+    const bool may_receive = m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE ||
+                                   m->role == ROLE_TARGET_READY);
+    if (!may_receive) {
+        err = TEKHO_ERR_UNKNOWN_PEER;
+    } else if (bs->cfg.scheme == TEKHO_SCHEME_NONE) {
+        uint16_t cid;
+        const uint8_t *body;
+        err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
+        if (err == TEKHO_OK)
+            memcpy(payload, body, n);
+    } else if (m->have_tek) {
+        err = tekho_tek_open(&m->tek, now / 1000, pdu, len, payload, sizeof payload, &n, NULL);
+        if (err == TEKHO_ERR_BAD_ICV)
+            err = self_sync(bs, now, m, pdu, len, payload, sizeof payload, &n, out);
+    }
+    if (err != TEKHO_OK) {
+        /* TB > TM (a replay or a stale MS) ends here too: self-sync cannot succeed. */
+        act_event(out, index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    m->confirmed = true; /* key confirmation by the first verified PDU */
+    act(out, TEKHO_ACT_DELIVER, bs->cfg.node, index, payload, n);
+    return out->err;
+}
+
+tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, const uint8_t *pdu, size_t len,
+                       struct tekho_actions *out)
+{
+    if (bs == NULL || pdu == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_gmh gmh;
+    tekho_err err = tekho_gmh_decode(pdu, len, &gmh);
+    if (err != TEKHO_OK)
+        return err;
+    if (gmh.cid > TEKHO_MGMT_CID_MAX)
+        return on_data(bs, now_us, ms_index, pdu, len, out);
+    uint16_t cid;
+    const uint8_t *msg;
+    size_t msg_len;
+    err = tekho_mgmt_unframe(pdu, len, &cid, &msg, &msg_len);
+    if (err != TEKHO_OK)
+        return err;
+    if (msg[0] == TEKHO_MGMT_RNG_REQ)
+        return on_rng_req(bs, now_us, ms_index, msg, msg_len, out);
+    struct bs_ms *m = find_index(bs, ms_index);
+    if (m == NULL)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    switch (msg[0]) {
+    case TEKHO_MGMT_SBC_REQ: return on_sbc_req(bs, now_us, m, msg, msg_len, out);
+    case TEKHO_MGMT_PKM_REQ: return on_pkm_req(bs, now_us, m, msg, msg_len, out);
+    case TEKHO_MGMT_MOB_MSHO_REQ: return on_msho_req(bs, now_us, m, msg, msg_len, out);
+    case TEKHO_MGMT_MOB_HO_IND: return on_ho_ind(bs, m, msg, msg_len, out);
+    default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    }
+}
+
+/* ---- backbone ------------------------------------------------------------------------------ */
+
+static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
+                           struct tekho_actions *out)
+{
+    uint32_t index;
+    if (!tekho_ms_index_of_mac(r->ms_id, &index))
+        return TEKHO_ERR_UNKNOWN_PEER;
+    struct bs_ms *m = find_index(bs, index);
+    if (m && m->role != ROLE_CACHED && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_READY)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (m == NULL && (m = take_slot(bs, index)) == NULL)
+        return TEKHO_ERR_CAPACITY;
+    memcpy(m->mac, r->ms_id, 6);
+    m->role = ROLE_TARGET_PREPARING;
+    m->peer = from;
+    if (r->has_source_id)
+        memcpy(m->peer_bsid, r->source_id, 6);
+    m->transaction = r->transaction_id;
+    const enum tekho_ho_tek_mode asked =
+        r->has_ho_process_optimization
+            ? (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >> TEKHO_HO_OPT_TEK_SHIFT)
+            : TEKHO_HO_TEK_REAUTH;
+    /* Counter only if this BS can too; otherwise the baseline (profile 5). */
+    m->mode = asked == TEKHO_HO_TEK_COUNTER && !(bs->cfg.tekgen_capable && bs->cfg.scheme == TEKHO_SCHEME_COUNTER)
+                  ? TEKHO_HO_TEK_UPDATE
+                  : asked;
+    m->tekgen = m->mode == TEKHO_HO_TEK_COUNTER;
+    m->ho_id = ++bs->next_ho_id;
+    m->retries = 0;
+    /* Seed step (2): the target is pre-populated with the AK context and N. */
+    send_context_req(bs, m, TEKHO_CONTEXT_FOR_HANDOVER, now, out);
+    return out->err;
+}
+
+static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
+    struct tekho_pkm ch = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_CHALLENGE, .identifier = 1,
+                           .has_key_seq = true, .key_seq = m->ak_sn, .has_akid = true, .has_bs_random = true,
+                           .has_key_lifetime = true, .key_lifetime_s = bs->cfg.pmk_lifetime_s,
+                           .has_cmac_digest = true};
+    memcpy(ch.akid, m->link.ak.akid, 8);
+    memcpy(ch.bs_random, m->bs_random, RANDOM_SIZE);
+    ch.cmac_digest.cmac_pn = m->link.tx_pn;
+    uint8_t buf[256];
+    size_t n = 0;
+    tekho_err err = tekho_pkm_encode(&ch, buf, sizeof buf, &n);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
+    return err;
+}
+
+static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r,
+                                struct tekho_actions *out)
+{
+    struct bs_ms *m = find_mac(bs, r->ms_id);
+    if (m == NULL)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    if (m->role != ROLE_ENTERING && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_REAUTH)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    const struct tekho_asncp_ak_context *ak = &r->ak_context;
+    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+    memcpy(m->ak, ak->ak, TEKHO_AK_LEN);
+    m->ak_sn = ak->ak_sn;
+    m->have_ak = true;
+    m->n = ak->has_cmac_key_count ? ak->cmac_key_count : 0;
+    /* At entry and after re-authentication a fresh PMK means count 0;
+     * at handover the CMAC keys follow the count the RNG-REQ proves. */
+    const uint16_t count = m->role == ROLE_TARGET_PREPARING ? m->n : 0;
+    tekho_err err = cmac_link_from_ak(&m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, count);
+    if (err != TEKHO_OK)
+        return err;
+    if (m->role == ROLE_ENTERING) {
+        /* With no encryption there is no key exchange to wait for. */
+        if (bs->cfg.scheme == TEKHO_SCHEME_NONE)
+            m->role = ROLE_SERVING;
+        return send_sbc_rsp(bs, m, out);
+    }
+    if (m->role == ROLE_TARGET_REAUTH) {
+        m->role = ROLE_TARGET_SA_TEK;
+        return send_sa_tek_challenge(bs, m, out);
+    }
+    /* Seed step (3): the target computes the TEKs once N is known, TB = N,
+     * or takes the context it cached for (MS, N). */
+    if (m->mode == TEKHO_HO_TEK_COUNTER) {
+        err = switch_count(bs, m, m->n, now, out);
+        if (err != TEKHO_OK)
+            return err;
+    }
+    drop_cached_below(m, m->n);
+    m->role = ROLE_TARGET_READY;
+    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
+    struct tekho_asncp rsp;
+    asncp_for(bs, m, TEKHO_ASNCP_HO_RSP, &rsp);
+    rsp.has_source_id = rsp.has_destination_id = true;
+    memcpy(rsp.source_id, bs->cfg.bsid, 6);
+    memcpy(rsp.destination_id, m->peer_bsid, 6);
+    rsp.has_ho_process_optimization = true;
+    rsp.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
+    rsp.has_ho_id = true;
+    rsp.ho_id = m->ho_id;
+    rsp.has_bs_ho_rsp_code = true;
+    rsp.bs_ho_rsp_code = 0;
+    send_backbone(out, m->peer, &rsp);
+    return out->err;
+}
+
+static tekho_err on_ho_rsp(struct tekho_bs *bs, const struct tekho_asncp *r, struct tekho_actions *out)
+{
+    struct bs_ms *m = find_mac(bs, r->ms_id);
+    if (m == NULL || m->role != ROLE_SOURCE)
+        return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
+    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+    if (r->has_ho_process_optimization)
+        m->mode = (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >>
+                                           TEKHO_HO_OPT_TEK_SHIFT);
+    struct tekho_mob_bsho_rsp rsp;
+    memset(&rsp, 0, sizeof rsp);
+    rsp.mode = TEKHO_MOB_BSHO_MODE_HO;
+    rsp.n_recommended = 1;
+    memcpy(rsp.recommended[0].bsid, m->peer_bsid, 6);
+    rsp.recommended[0].ho_process_optimization = TEKHO_MOB_HO_OPT_WITH_TEK_MODE(0, m->mode);
+    rsp.recommended[0].has_ho_id = r->has_ho_id;
+    rsp.recommended[0].ho_id = r->ho_id;
+    rsp.has_cmac = true;
+    rsp.cmac.cmac_pn = m->link.tx_pn;
+    uint8_t msg[128];
+    size_t len = 0;
+    tekho_err err = tekho_mob_bsho_rsp_encode(&rsp, msg, sizeof msg, &len);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
+    return err;
+}
+
+static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r, struct tekho_actions *out)
+{
+    struct bs_ms *m = find_mac(bs, r->ms_id);
+    if (m == NULL || (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING))
+        return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
+    m->ms_left_serving = true;
+    if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0)
+        return TEKHO_OK;
+    /* Reuse: install the serving BS's TEKs with their PN state, so no
+     * (TEK, PN) pair is used twice. */
+    struct tekho_tek_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.said = r->sa[0].said;
+    ctx.tx_dir = TEKHO_DIR_DL;
+    const struct tekho_asncp_tek *teks[2] = {r->sa[0].has_older ? &r->sa[0].older : NULL,
+                                             r->sa[0].has_newer ? &r->sa[0].newer : NULL};
+    tekho_err err = TEKHO_OK;
+    for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++) {
+        if (teks[i] == NULL)
+            continue;
+        const uint64_t left_s = teks[i]->lifetime_s > now / 1000000 ? teks[i]->lifetime_s - now / 1000000 : 0;
+        err = tekho_tek_context_install(&ctx, i, teks[i]->tek, teks[i]->tek_sn, (uint32_t)left_s, now / 1000,
+                                        bs->cfg.pn_window);
+        if (err == TEKHO_OK) {
+            ctx.tek[i].tx_pn = teks[i]->pn_counter;
+            if (teks[i]->rxpn_counter)
+                tekho_pn_window_commit(&ctx.tek[i].rx, teks[i]->rxpn_counter);
+        }
+    }
+    if (err != TEKHO_OK) {
+        tekho_tek_context_cleanup(&ctx);
+        return err;
+    }
+    tekho_tek_context_cleanup(&m->tek);
+    m->tek = ctx;
+    m->have_tek = true;
+    uint8_t fp[2][8];
+    tek_fingerprints(&m->tek, fp);
+    act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
+    return out->err;
+}
+
+static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struct tekho_asncp *r,
+                                 struct tekho_actions *out)
+{
+    struct bs_ms *m = find_mac(bs, r->ms_id);
+    if (m) {
+        /* N moved: contexts for older counts can never be used again. */
+        m->n = r->cmac_key_count;
+        drop_cached_below(m, m->n);
+        const bool stale_target = (m->role == ROLE_TARGET_READY || m->role == ROLE_CACHED) && m->have_tek &&
+                                  m->mode == TEKHO_HO_TEK_COUNTER && m->tb < m->n;
+        /* A prepared or cached target context for a count N has moved past
+         * can never be used: forget it (the MS went elsewhere). */
+        if (stale_target || (m->role == ROLE_CACHED && tekho_bs_cached_contexts(bs, m->index) == 0))
+            forget(bs, m, out);
+    }
+    struct tekho_asncp ack;
+    memset(&ack, 0, sizeof ack);
+    ack.msg = TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK;
+    memcpy(ack.msid, r->ms_id, 6);
+    ack.transaction_id = r->transaction_id;
+    ack.has_ms_id = true;
+    memcpy(ack.ms_id, r->ms_id, 6);
+    ack.has_cmac_key_count = true;
+    ack.cmac_key_count = r->cmac_key_count;
+    send_backbone(out, from, &ack);
+    return out->err;
+}
+
+tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_node, const uint8_t *msg, size_t len,
+                            struct tekho_actions *out)
+{
+    if (bs == NULL || msg == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_asncp r;
+    tekho_err err = tekho_asncp_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    switch (r.msg) {
+    case TEKHO_ASNCP_HO_REQ: err = on_ho_req(bs, now_us, from_node, &r, out); break;
+    case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, &r, out); break;
+    case TEKHO_ASNCP_HO_CNF: err = on_ho_cnf(bs, now_us, &r, out); break;
+    case TEKHO_ASNCP_CONTEXT_RPT:
+        err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_context_rpt(bs, now_us, &r, out) : TEKHO_ERR_UNKNOWN_PEER;
+        break;
+    case TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE:
+        err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_count_update(bs, from_node, &r, out)
+                                                    : TEKHO_ERR_UNKNOWN_PEER;
+        break;
+    case TEKHO_ASNCP_HO_ACK:
+    case TEKHO_ASNCP_CONTEXT_ACK:
+        err = TEKHO_OK;
+        break;
+    default: err = TEKHO_ERR_UNEXPECTED_MESSAGE; break;
+    }
+    tekho_asncp_wipe(&r);
+    return err;
+}
+
+tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, struct tekho_actions *out)
+{
+    if (bs == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    const size_t slot = timer >> 4;
+    if (slot >= bs->n_slots)
+        return TEKHO_ERR_BAD_VALUE;
+    struct bs_ms *m = &bs->ms[slot];
+    switch (timer & 0xF) {
+    case TIMER_RETX:
+        if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
+            m->role != ROLE_TARGET_REAUTH)
+            return TEKHO_OK;
+        if (++m->retries > bs->cfg.timing.max_retries) {
+            act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
+            if (m->role == ROLE_SOURCE)
+                m->role = ROLE_SERVING; /* the target never answered: keep serving */
+            else
+                release(bs, m, TEKHO_OK, out);
+            return out->err;
+        }
+        act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+        if (m->role == ROLE_SOURCE)
+            return send_ho_req(bs, m, now_us, out);
+        send_context_req(bs, m,
+                         m->role == ROLE_ENTERING ? TEKHO_CONTEXT_FOR_ENTRY
+                         : m->role == ROLE_TARGET_REAUTH ? TEKHO_CONTEXT_FOR_REAUTH
+                                                         : TEKHO_CONTEXT_FOR_HANDOVER,
+                         now_us, out);
+        return out->err;
+    case TIMER_CACHE:
+        /* The MS never came: keep only the cached TEK context (and its PNs)
+         * in case it retries; N's next update will clear it. */
+        if (m->role == ROLE_TARGET_READY) {
+            if (m->have_tek && m->mode == TEKHO_HO_TEK_COUNTER) {
+                for (int i = 0; i < (int)bs->cfg.max_cached_per_ms; i++) {
+                    if (!m->cache[i].used) {
+                        m->cache[i].used = true;
+                        m->cache[i].tb = m->tb;
+                        m->cache[i].tek = m->tek;
+                        memset(&m->tek, 0, sizeof m->tek);
+                        act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, m->tb, NULL, 0);
+                        break;
+                    }
+                }
+            }
+            tekho_tek_context_cleanup(&m->tek);
+            m->have_tek = false;
+            m->role = ROLE_CACHED;
+        }
+        return out->err;
+    default:
+        return TEKHO_ERR_BAD_VALUE;
+    }
+}
+
+tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, const uint8_t *payload, size_t len,
+                        struct tekho_actions *out)
+{
+    if (bs == NULL || out == NULL || (payload == NULL && len != 0))
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct bs_ms *m = find_index(bs, ms_index);
+    /* Expedited downlink at the target before ranging completes: once the
+     * MS has left the serving BS (HO_Cnf) or an uplink PDU has confirmed the
+     * keys. Keys that turn out not to match cost the MS a discarded PDU,
+     * never a (TEK, PN) pair twice. */
+    const bool may_send = m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE ||
+                                (m->role == ROLE_TARGET_READY && (m->confirmed || m->ms_left_serving) &&
+                                 (m->mode == TEKHO_HO_TEK_COUNTER || m->mode == TEKHO_HO_TEK_REUSE)));
+    if (!may_send)
+        return TEKHO_ERR_NO_KEYS;
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t n = 0;
+    tekho_err err;
+    if (bs->cfg.scheme == TEKHO_SCHEME_NONE) {
+        err = seal_plain(tekho_ms_data_cid(ms_index), payload, len, pdu, sizeof pdu, &n);
+    } else {
+        if (!m->have_tek)
+            return TEKHO_ERR_NO_KEYS;
+        const int slot = tek_usable_slot(&m->tek, now_us / 1000);
+        if (slot < 0)
+            return TEKHO_ERR_NO_KEYS;
+        err = tekho_tek_seal(&m->tek, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms_index), true, payload, len,
+                             pdu, sizeof pdu, &n);
+        if (err == TEKHO_OK) {
+            uint8_t id[9];
+            tek_fingerprint(m->tek.tek[slot].key, id);
+            id[8] = TEKHO_DIR_DL;
+            act_event(out, ms_index, TEKHO_EV_SEALED, m->tek.tek[slot].tx_pn, id, sizeof id);
+        }
+    }
+    if (err != TEKHO_OK)
+        return err;
+    act(out, TEKHO_ACT_AIR_DL, bs->cfg.node, ms_index, pdu, n);
+    return out->err;
+}

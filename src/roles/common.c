@@ -1,0 +1,256 @@
+#include "common.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+void tekho_actions_reset(struct tekho_actions *a)
+{
+    a->n = 0;
+    a->used = 0;
+    a->err = TEKHO_OK;
+}
+
+static struct tekho_action *push(struct tekho_actions *out)
+{
+    if (out->n == TEKHO_ACTIONS_MAX) {
+        out->err = TEKHO_ERR_TOO_MANY;
+        return NULL;
+    }
+    struct tekho_action *a = &out->list[out->n++];
+    memset(a, 0, sizeof *a);
+    return a;
+}
+
+static const uint8_t *keep(struct tekho_actions *out, const uint8_t *bytes, size_t len)
+{
+    if (len == 0)
+        return NULL;
+    if (len > TEKHO_ACTIONS_ARENA - out->used) {
+        out->err = TEKHO_ERR_TOO_MANY;
+        return NULL;
+    }
+    uint8_t *p = out->arena + out->used;
+    memcpy(p, bytes, len);
+    out->used += len;
+    return p;
+}
+
+void act(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, const uint8_t *bytes,
+         size_t len)
+{
+    const uint8_t *kept = keep(out, bytes, len);
+    if (len && kept == NULL)
+        return;
+    struct tekho_action *a = push(out);
+    if (a == NULL)
+        return;
+    a->kind = kind;
+    a->peer = peer;
+    a->ms = ms;
+    a->bytes = kept;
+    a->len = len;
+}
+
+void act_timer(struct tekho_actions *out, uint32_t timer, uint64_t at_us)
+{
+    struct tekho_action *a = push(out);
+    if (a) {
+        a->kind = TEKHO_ACT_TIMER;
+        a->timer = timer;
+        a->at_us = at_us;
+    }
+}
+
+void act_cancel_timer(struct tekho_actions *out, uint32_t timer)
+{
+    struct tekho_action *a = push(out);
+    if (a) {
+        a->kind = TEKHO_ACT_CANCEL_TIMER;
+        a->timer = timer;
+    }
+}
+
+void act_event(struct tekho_actions *out, uint32_t ms, enum tekho_event code, int64_t value, const uint8_t *bytes,
+               size_t len)
+{
+    const uint8_t *kept = keep(out, bytes, len);
+    struct tekho_action *a = push(out);
+    if (a) {
+        a->kind = TEKHO_ACT_EVENT;
+        a->ms = ms;
+        a->code = code;
+        a->value = value;
+        a->bytes = kept;
+        a->len = kept ? len : 0;
+    }
+}
+
+tekho_err cmac_link_set_count(struct cmac_link *l, uint16_t count)
+{
+    tekho_err err = tekho_derive_cmac_keys(&l->ak, count, &l->keys);
+    l->ready = err == TEKHO_OK;
+    l->count = count;
+    /* CMAC_PN_U and CMAC_PN_D restart with new CMAC keys (profile 7). */
+    l->tx_pn = 0;
+    memset(&l->rx, 0, sizeof l->rx);
+    return err;
+}
+
+tekho_err cmac_link_from_msk(struct cmac_link *l, const uint8_t msk[64], const uint8_t ms_mac[6],
+                             const uint8_t bsid[6], uint8_t pmk_sn, uint16_t count)
+{
+    cmac_link_wipe(l);
+    tekho_err err = tekho_derive_from_msk(msk, ms_mac, bsid, pmk_sn, &l->ak);
+    return err == TEKHO_OK ? cmac_link_set_count(l, count) : err;
+}
+
+tekho_err cmac_link_from_ak(struct cmac_link *l, const uint8_t ak[20], const uint8_t ms_mac[6], const uint8_t bsid[6],
+                            uint8_t ak_sn, uint16_t count)
+{
+    cmac_link_wipe(l);
+    tekho_err err = tekho_derive_from_ak(ak, ms_mac, bsid, ak_sn, &l->ak);
+    return err == TEKHO_OK ? cmac_link_set_count(l, count) : err;
+}
+
+void cmac_link_wipe(struct cmac_link *l)
+{
+    OPENSSL_cleanse(l, sizeof *l);
+}
+
+tekho_err sign_mgmt(struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg, size_t len, size_t trailer_len)
+{
+    if (!l->ready || len < trailer_len)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    /* The encoder wrote the PN the caller chose: l->tx_pn, then advance. */
+    tekho_err err = tekho_mgmt_cmac_sign(msg, len, len - trailer_len, uplink ? l->keys.key_u : l->keys.key_d,
+                                         l->ak.akid, l->tx_pn, cid);
+    if (err == TEKHO_OK)
+        l->tx_pn++;
+    return err;
+}
+
+tekho_err verify_mgmt(struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg, size_t len,
+                      size_t cmac_offset, uint32_t cmac_pn)
+{
+    if (!l->ready)
+        return TEKHO_ERR_BAD_CMAC;
+    tekho_err err = tekho_cmac_pn_check(&l->rx, cmac_pn);
+    if (err == TEKHO_OK)
+        err = tekho_mgmt_cmac_verify(msg, len, cmac_offset, uplink ? l->keys.key_u : l->keys.key_d, l->ak.akid,
+                                     cmac_pn, cid);
+    if (err == TEKHO_OK)
+        tekho_cmac_pn_accept(&l->rx, cmac_pn);
+    return err;
+}
+
+void send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, uint16_t cid,
+               const uint8_t *msg, size_t len)
+{
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t pdu_len = 0;
+    tekho_err err = tekho_mgmt_frame(cid, true, msg, len, pdu, sizeof pdu, &pdu_len);
+    if (err != TEKHO_OK) {
+        out->err = err;
+        return;
+    }
+    act(out, kind, peer, ms, pdu, pdu_len);
+}
+
+void tek_fingerprint(const uint8_t tek[16], uint8_t fp[8])
+{
+    uint8_t digest[32];
+    unsigned int n = 0;
+    if (!EVP_Digest(tek, 16, digest, &n, EVP_sha256(), NULL))
+        memset(digest, 0, sizeof digest);
+    memcpy(fp, digest, 8);
+}
+
+void tek_fingerprints(const struct tekho_tek_context *ctx, uint8_t fp[2][8])
+{
+    for (int i = 0; i < 2; i++) {
+        if (ctx->tek[i].installed)
+            tek_fingerprint(ctx->tek[i].key, fp[i]);
+        else
+            memset(fp[i], 0, 8);
+    }
+}
+
+tekho_err seal_plain(uint16_t cid, const uint8_t *payload, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    return tekho_mgmt_frame(cid, true, payload, len, out, cap, out_len);
+}
+
+void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6])
+{
+    mac[0] = 0x02; /* locally administered */
+    mac[1] = 0x74;
+    mac[2] = 0x6b;
+    mac[3] = (uint8_t)(index >> 16);
+    mac[4] = (uint8_t)(index >> 8);
+    mac[5] = (uint8_t)index;
+}
+
+bool tekho_ms_index_of_mac(const uint8_t mac[6], uint32_t *index)
+{
+    if (mac[0] != 0x02 || mac[1] != 0x74 || mac[2] != 0x6b)
+        return false;
+    *index = (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+    return true;
+}
+
+uint16_t tekho_ms_basic_cid(uint32_t index)
+{
+    return (uint16_t)(1 + index % TEKHO_MGMT_CID_MAX);
+}
+
+uint16_t tekho_ms_data_cid(uint32_t index)
+{
+    /* Above the management range, one per MS. */
+    return (uint16_t)(TEKHO_MGMT_CID_MAX + 1 + index % (0xFEFFu - TEKHO_MGMT_CID_MAX - 1));
+}
+
+int tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms)
+{
+    for (int i = 0; i < 2; i++)
+        if (ctx->tek[i].installed && now_ms < ctx->tek[i].expires_at_ms && ctx->tek[i].tx_pn < TEKHO_PN_COUNTER_MAX)
+            return i;
+    return -1;
+}
+
+const char *tekho_scheme_name(enum tekho_scheme s)
+{
+    static const char *const names[TEKHO_SCHEME_COUNT] = {"none", "counter", "baseline-update", "baseline-full",
+                                                          "reuse"};
+    return (unsigned)s < TEKHO_SCHEME_COUNT ? names[s] : "?";
+}
+
+tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out)
+{
+    for (int s = 0; s < TEKHO_SCHEME_COUNT; s++) {
+        if (strcmp(name, tekho_scheme_name((enum tekho_scheme)s)) == 0) {
+            *out = (enum tekho_scheme)s;
+            return TEKHO_OK;
+        }
+    }
+    return TEKHO_ERR_BAD_VALUE;
+}
+
+const char *tekho_event_name(enum tekho_event e)
+{
+    static const char *const names[] = {"KEYS_INSTALLED", "HO_STARTED",      "HO_COMPLETED",    "HO_CANCELLED",
+                                        "HO_FAILED",      "SELF_SYNC",       "RESYNC_RNG_REQ",  "PDU_DISCARDED",
+                                        "RELEASED",       "TEK_BYTES_OVER_AIR", "CONTEXT_CACHED", "CONTEXT_REUSED",
+                                        "COUNT_UPDATED",  "CAPABILITY",      "RETRANSMIT",      "SEALED",
+                                        "NEW_PMK"};
+    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
+}
+
+void reauth_next_msk(uint8_t msk[64])
+{
+    uint8_t d[64];
+    unsigned n = 0;
+    if (EVP_Digest(msk, 64, d, &n, EVP_sha512(), NULL))
+        memcpy(msk, d, 64);
+    OPENSSL_cleanse(d, sizeof d);
+}

@@ -1,0 +1,783 @@
+/* The terminal (MS): network entry, MS-initiated handover and the TEKs at
+ * the target under each scheme. States follow IEEE 802.16-2009 6.3.21 and
+ * the seed's steps; the legal message per state is a table, so anything
+ * else is refused and changes nothing. */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = 2, MS_TIMER_RANGING = 3, MS_TIMER_REFRESH = 4 };
+
+#define MS_CACHE 4
+
+/* A TEK context the MS generated for a target at CMAC_KEY_COUNT_TM, kept
+ * until M moves (seed: "the MS should cache all TEK contexts associated
+ * with a value of CMAC_KEY_COUNT_TM until it increments CMAC_KEY_COUNTM"). */
+struct ms_cached {
+    bool used;
+    uint8_t bsid[6];
+    uint16_t tm;
+    struct tekho_tek_context tek;
+};
+
+struct tekho_ms {
+    struct tekho_ms_config cfg;
+    enum tekho_ms_state state;
+    uint16_t m;                     /* count of the last successful entry */
+    bool tekgen_negotiated;
+
+    uint32_t serving;               /* node, 0 = none */
+    uint8_t serving_bsid[6];
+    struct cmac_link serving_link;
+    struct tekho_tek_context tek;   /* with the serving BS */
+    bool have_tek;
+
+    uint32_t target;
+    uint8_t target_bsid[6];
+    struct cmac_link target_link;
+    uint16_t tm;
+    enum tekho_ho_tek_mode mode;
+    uint8_t ho_id;
+    bool synced;
+    int target_tek;                 /* index into cache, or -1 */
+
+    struct ms_cached cache[MS_CACHE];
+    unsigned retries;
+    uint8_t pkm_identifier;
+};
+
+const char *tekho_ms_state_name(enum tekho_ms_state s)
+{
+    static const char *const names[] = {"IDLE", "ENTRY_RANGING", "SBC_WAIT", "KEY_WAIT", "OPERATIONAL",
+                                        "HO_REQUESTED", "HO_SYNC", "HO_RANGING", "REAUTH", "SA_TEK", "RELEASED"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
+{
+    if (cfg == NULL || out == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->random.fill == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_ms *ms = calloc(1, sizeof *ms);
+    if (ms == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    ms->cfg = *cfg;
+    ms->target_tek = -1;
+    *out = ms;
+    return TEKHO_OK;
+}
+
+void tekho_ms_free(struct tekho_ms *ms)
+{
+    if (ms == NULL)
+        return;
+    tekho_tek_context_cleanup(&ms->tek);
+    for (int i = 0; i < MS_CACHE; i++)
+        tekho_tek_context_cleanup(&ms->cache[i].tek);
+    OPENSSL_cleanse(ms, sizeof *ms);
+    free(ms);
+}
+
+enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms)
+{
+    return ms->state;
+}
+
+uint16_t tekho_ms_count(const struct tekho_ms *ms)
+{
+    return ms->m;
+}
+
+uint32_t tekho_ms_serving(const struct tekho_ms *ms)
+{
+    return ms->state == TEKHO_MS_RELEASED ? 0 : ms->serving;
+}
+
+bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8])
+{
+    if (node == ms->serving && ms->have_tek) {
+        tek_fingerprints(&ms->tek, fp);
+        return true;
+    }
+    if (node == ms->target && ms->target_tek >= 0) {
+        tek_fingerprints(&ms->cache[ms->target_tek].tek, fp);
+        return true;
+    }
+    return false;
+}
+
+static bool counter_mode(const struct tekho_ms *ms)
+{
+    return ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->tekgen_negotiated;
+}
+
+static void drop_cache(struct tekho_ms *ms)
+{
+    for (int i = 0; i < MS_CACHE; i++) {
+        tekho_tek_context_cleanup(&ms->cache[i].tek);
+        ms->cache[i].used = false;
+    }
+    ms->target_tek = -1;
+}
+
+/* ---- requests, sent first and on every retransmission with a fresh CMAC_PN */
+
+static void send_ul(struct tekho_ms *ms, struct tekho_actions *out, uint32_t node, const uint8_t *msg, size_t len)
+{
+    send_mgmt(out, TEKHO_ACT_AIR_UL, node, ms->cfg.index, tekho_ms_basic_cid(ms->cfg.index), msg, len);
+}
+
+static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
+{
+    uint8_t msg[512];
+    size_t len = 0;
+    tekho_err err = TEKHO_OK;
+    uint32_t to = ms->serving;
+    switch (ms->state) {
+    case TEKHO_MS_ENTRY_RANGING: {
+        struct tekho_rng_req m = {.has_ms_mac = true, .has_ranging_purpose = true, .ranging_purpose = 0};
+        memcpy(m.ms_mac, ms->cfg.mac, 6);
+        err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
+        break;
+    }
+    case TEKHO_MS_SBC_WAIT: {
+        struct tekho_sbc m = {.mgmt_type = TEKHO_MGMT_SBC_REQ, .has_security_negotiation = true};
+        m.sec.has_pkm_version = true;
+        m.sec.pkm_version = 1; /* PKMv2 */
+        m.sec.has_pn_window_size = true;
+        m.sec.pn_window_size = ms->cfg.pn_window ? ms->cfg.pn_window : TEKHO_PN_WINDOW_DEFAULT;
+        /* Our private extension goes only where it can mean something (profile 5). */
+        if (ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->cfg.tekgen_capable) {
+            m.sec.has_tek_generation = true;
+            m.sec.tek_generation = TEKHO_TEKGEN_SUPPORTED;
+        }
+        err = tekho_sbc_encode(&m, msg, sizeof msg, &len);
+        break;
+    }
+    case TEKHO_MS_KEY_WAIT: {
+        struct tekho_pkm m = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_KEY_REQUEST,
+                              .identifier = ++ms->pkm_identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
+                              .has_said = true, .said = ms->cfg.said, .has_nonce = true, .has_cmac_digest = true};
+        ms->cfg.random.fill(ms->cfg.random.ctx, m.nonce, sizeof m.nonce);
+        m.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
+        err = tekho_pkm_encode(&m, msg, sizeof msg, &len);
+        if (err == TEKHO_OK)
+            err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_DIGEST_TLV_LEN);
+        break;
+    }
+    case TEKHO_MS_HO_REQUESTED: {
+        struct tekho_mob_msho_req m;
+        memset(&m, 0, sizeof m);
+        m.report_metric = TEKHO_MOB_METRIC_CINR;
+        m.n_new_bs_full = 1;
+        memcpy(m.new_bs_full[0].bsid, ms->target_bsid, 6);
+        m.has_cmac = true;
+        m.cmac.cmac_pn = ms->serving_link.tx_pn;
+        err = tekho_mob_msho_req_encode(&m, msg, sizeof msg, &len);
+        if (err == TEKHO_OK)
+            err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+        break;
+    }
+    case TEKHO_MS_HO_RANGING: {
+        /* 802.16-2009 7.2.2.2.9.1: the MS proves the count it derived its
+         * CMAC keys from (TM) in the RNG-REQ, CMAC'd under those keys. */
+        struct tekho_rng_req m = {.has_ms_mac = true, .has_serving_bsid = true, .has_ranging_purpose = true,
+                                  .ranging_purpose = TEKHO_RANGING_PURPOSE_HO, .has_ho_id = true, .ho_id = ms->ho_id,
+                                  .has_cmac_key_count = true, .cmac_key_count = ms->tm, .has_cmac = true};
+        memcpy(m.ms_mac, ms->cfg.mac, 6);
+        memcpy(m.serving_bsid, ms->serving_bsid, 6);
+        m.cmac.cmac_pn = ms->target_link.tx_pn;
+        err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
+        if (err == TEKHO_OK)
+            err = sign_mgmt(&ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+        to = ms->target;
+        break;
+    }
+    default:
+        return TEKHO_OK;
+    }
+    if (err != TEKHO_OK)
+        return err;
+    send_ul(ms, out, to, msg, len);
+    act_timer(out, MS_TIMER_RETX, now + ms->cfg.timing.retransmit_us);
+    return out->err;
+}
+
+static tekho_err begin_request(struct tekho_ms *ms, enum tekho_ms_state state, uint64_t now, struct tekho_actions *out)
+{
+    ms->state = state;
+    ms->retries = 0;
+    return send_request(ms, now, out);
+}
+
+/* ---- entry ------------------------------------------------------------------ */
+
+tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node, const uint8_t bsid[6],
+                         struct tekho_actions *out)
+{
+    if (ms == NULL || bsid == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (ms->state != TEKHO_MS_IDLE && ms->state != TEKHO_MS_RELEASED)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* A fresh PMK: M = 0, and CMAC keys at the entry BS use count 0 (profile 4). */
+    ms->m = 0;
+    ms->serving = bs_node;
+    memcpy(ms->serving_bsid, bsid, 6);
+    tekho_tek_context_cleanup(&ms->tek);
+    ms->have_tek = false;
+    drop_cache(ms);
+    tekho_err err = cmac_link_from_msk(&ms->serving_link, ms->cfg.msk, ms->cfg.mac, bsid, ms->cfg.pmk_sn, 0);
+    if (err != TEKHO_OK)
+        return err;
+    return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
+}
+
+static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context *ctx, const uint8_t kek[16],
+                                   const struct tekho_tek_params *params, size_t n, uint64_t now,
+                                   struct tekho_actions *out)
+{
+    struct tekho_tek_context fresh;
+    memset(&fresh, 0, sizeof fresh);
+    fresh.said = ms->cfg.said;
+    fresh.tx_dir = TEKHO_DIR_UL;
+    tekho_err err = TEKHO_OK;
+    for (size_t i = 0; i < n && i < 2 && err == TEKHO_OK; i++) {
+        uint8_t tek[16];
+        const uint32_t suite = params[i].wrapped_tek_len == 24 ? TEKHO_SUITE_CCM_KEYWRAP : TEKHO_SUITE_CCM_ECB;
+        err = tekho_tek_unwrap(suite, kek, params[i].wrapped_tek, params[i].wrapped_tek_len, tek);
+        if (err == TEKHO_OK)
+            err = tekho_tek_context_install(&fresh, (unsigned)i, tek, params[i].key_seq, params[i].lifetime_s, now,
+                                            ms->cfg.pn_window);
+        OPENSSL_cleanse(tek, sizeof tek);
+    }
+    if (err != TEKHO_OK) {
+        tekho_tek_context_cleanup(&fresh);
+        return err;
+    }
+    tekho_tek_context_cleanup(ctx);
+    *ctx = fresh;
+    OPENSSL_cleanse(&fresh, sizeof fresh);
+    uint8_t fp[2][8];
+    tek_fingerprints(ctx, fp);
+    act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
+    return TEKHO_OK;
+}
+
+/* ---- handover ----------------------------------------------------------------- */
+
+static int find_cached(const struct tekho_ms *ms, const uint8_t bsid[6], uint16_t tm)
+{
+    for (int i = 0; i < MS_CACHE; i++)
+        if (ms->cache[i].used && ms->cache[i].tm == tm && memcmp(ms->cache[i].bsid, bsid, 6) == 0)
+            return i;
+    return -1;
+}
+
+/* Seed step (1): before access to the target the MS computes its TEKs with
+ * TM = M + 1, or takes the cached context for (target, TM) with its PNs. */
+static tekho_err prepare_counter_teks(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
+{
+    int slot = find_cached(ms, ms->target_bsid, ms->tm);
+    if (slot >= 0) {
+        ms->target_tek = slot;
+        act_event(out, ms->cfg.index, TEKHO_EV_CONTEXT_REUSED, ms->tm, NULL, 0);
+        return TEKHO_OK;
+    }
+    for (slot = 0; slot < MS_CACHE && ms->cache[slot].used; slot++)
+        ;
+    if (slot == MS_CACHE)
+        return TEKHO_ERR_CAPACITY;
+    const struct tekho_tek_context_params p = {.said = ms->cfg.said, .tx_dir = TEKHO_DIR_UL,
+                                               .pmk_lifetime_s = ms->cfg.pmk_lifetime_s, .now_ms = now / 1000,
+                                               .pn_window_size = ms->cfg.pn_window};
+    tekho_err err = tekho_tek_context_init_counter(&ms->cache[slot].tek, &p, ms->target_link.ak.kek, ms->tm);
+    if (err != TEKHO_OK)
+        return err;
+    ms->cache[slot].used = true;
+    ms->cache[slot].tm = ms->tm;
+    memcpy(ms->cache[slot].bsid, ms->target_bsid, 6);
+    ms->target_tek = slot;
+    uint8_t fp[2][8];
+    tek_fingerprints(&ms->cache[slot].tek, fp);
+    act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, ms->tm, &fp[0][0], sizeof fp);
+    return TEKHO_OK;
+}
+
+tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t target_node,
+                                  const uint8_t target_bsid[6], struct tekho_actions *out)
+{
+    if (ms == NULL || target_bsid == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (ms->state != TEKHO_MS_OPERATIONAL || target_node == ms->serving)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    ms->target = target_node;
+    memcpy(ms->target_bsid, target_bsid, 6);
+    ms->tm = (uint16_t)(ms->m + 1);
+    ms->synced = false;
+    ms->target_tek = -1;
+    /* The MS holds the PMK, so it derives the target's AK and CMAC keys
+     * for TM itself (802.16-2009 7.2.2.2.9.1). */
+    tekho_err err = cmac_link_from_msk(&ms->target_link, ms->cfg.msk, ms->cfg.mac, target_bsid, ms->cfg.pmk_sn,
+                                       ms->tm);
+    if (err == TEKHO_OK && counter_mode(ms))
+        err = prepare_counter_teks(ms, now_us, out);
+    if (err != TEKHO_OK)
+        return err;
+    act_event(out, ms->cfg.index, TEKHO_EV_HO_STARTED, target_node, NULL, 0);
+    return begin_request(ms, TEKHO_MS_HO_REQUESTED, now_us, out);
+}
+
+static tekho_err send_ho_ind(struct tekho_ms *ms, uint8_t type, struct tekho_actions *out)
+{
+    struct tekho_mob_ho_ind m;
+    memset(&m, 0, sizeof m);
+    m.ho_ind_type = type;
+    memcpy(m.target_bsid, ms->target_bsid, 6);
+    m.has_cmac = true;
+    m.cmac.cmac_pn = ms->serving_link.tx_pn;
+    uint8_t msg[64];
+    size_t len = 0;
+    tekho_err err = tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &len);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_ul(ms, out, ms->serving, msg, len);
+    return err;
+}
+
+tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct tekho_actions *out)
+{
+    (void)now_us;
+    if (ms == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (ms->state != TEKHO_MS_HO_REQUESTED)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    tekho_err err = send_ho_ind(ms, TEKHO_MOB_HO_IND_CANCEL, out);
+    if (err != TEKHO_OK)
+        return err;
+    /* M does not move: the target's context stays cached for a retry. */
+    ms->state = TEKHO_MS_OPERATIONAL;
+    ms->target_tek = -1;
+    act_cancel_timer(out, MS_TIMER_RETX);
+    act_event(out, ms->cfg.index, TEKHO_EV_HO_CANCELLED, ms->target, NULL, 0);
+    return out->err;
+}
+
+/* The handover is complete: the target serves, M = TM. */
+static void complete_handover(struct tekho_ms *ms, struct tekho_actions *out)
+{
+    ms->m = ms->tm;
+    ms->serving = ms->target;
+    memcpy(ms->serving_bsid, ms->target_bsid, 6);
+    ms->serving_link = ms->target_link;
+    cmac_link_wipe(&ms->target_link);
+    if (ms->target_tek >= 0) {
+        tekho_tek_context_cleanup(&ms->tek);
+        ms->tek = ms->cache[ms->target_tek].tek; /* moves: the cache slot must not free it */
+        memset(&ms->cache[ms->target_tek].tek, 0, sizeof ms->cache[ms->target_tek].tek);
+        ms->cache[ms->target_tek].used = false;
+        ms->have_tek = true;
+    }
+    /* M moved: every cached context belongs to an older count. */
+    drop_cache(ms);
+    ms->target = 0;
+    act_event(out, ms->cfg.index, TEKHO_EV_HO_COMPLETED, ms->serving, NULL, 0);
+}
+
+/* ---- received management messages ---------------------------------------------- */
+
+/* Arms the refresh of the serving TEKs: a grace time before the older expires. */
+static void arm_refresh(struct tekho_ms *ms, struct tekho_actions *out)
+{
+    uint64_t first = UINT64_MAX;
+    for (int i = 0; i < 2; i++)
+        if (ms->tek.tek[i].installed && ms->tek.tek[i].expires_at_ms < first)
+            first = ms->tek.tek[i].expires_at_ms;
+    if (!ms->have_tek || first == UINT64_MAX)
+        return;
+    const uint64_t at_us = first * 1000;
+    act_timer(out, MS_TIMER_REFRESH, at_us > ms->cfg.timing.tek_grace_us ? at_us - ms->cfg.timing.tek_grace_us : 0);
+}
+
+static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
+                            struct tekho_actions *out)
+{
+    struct tekho_rng_rsp m;
+    tekho_err err = tekho_rng_rsp_decode(msg, len, &m);
+    if (err != TEKHO_OK)
+        return err;
+    if (ms->state == TEKHO_MS_ENTRY_RANGING && from == ms->serving) {
+        if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS)
+            return TEKHO_ERR_BAD_VALUE;
+        act_cancel_timer(out, MS_TIMER_RETX);
+        return begin_request(ms, TEKHO_MS_SBC_WAIT, now, out);
+    }
+    if (ms->state != TEKHO_MS_HO_RANGING || from != ms->target)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* A handover RNG-RSP must be CMAC'd under the target's keys for TM. */
+    if (!m.has_cmac)
+        return TEKHO_ERR_MISSING_TLV;
+    err = verify_mgmt(&ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
+    if (err != TEKHO_OK)
+        return err;
+    act_cancel_timer(out, MS_TIMER_RETX);
+    if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS) {
+        ms->state = TEKHO_MS_RELEASED;
+        act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, -TEKHO_ERR_STALE_COUNT, NULL, 0);
+        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, from, NULL, 0);
+        return out->err;
+    }
+    const enum tekho_ho_tek_mode mode = (enum tekho_ho_tek_mode)((m.ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >>
+                                                                 TEKHO_HO_OPT_TEK_SHIFT);
+    if (mode == TEKHO_HO_TEK_UPDATE) {
+        /* Baseline: random TEKs from the target under its KEK. */
+        /* One SA-TEK-Update per SA: its older TEK (old TEK-Parameters) and
+         * its newer one (new TEK-Parameters). */
+        if (m.n_sa_tek_updates == 0 || !m.sa_tek_updates[0].has_old_params)
+            return TEKHO_ERR_MISSING_TLV;
+        const struct tekho_tek_params params[2] = {m.sa_tek_updates[0].old_params, m.sa_tek_updates[0].new_params};
+        const size_t n = 2;
+        tekho_tek_context_cleanup(&ms->tek);
+        ms->have_tek = false;
+        err = install_delivered(ms, &ms->tek, ms->target_link.ak.kek, params, n, now / 1000, out);
+        if (err != TEKHO_OK)
+            return err;
+        ms->target_tek = -1;
+        complete_handover(ms, out);
+        ms->have_tek = true;
+        ms->state = TEKHO_MS_OPERATIONAL;
+        arm_refresh(ms, out);
+        return out->err;
+    }
+    if (mode == TEKHO_HO_TEK_REAUTH) {
+        /* Baseline-full: the target now runs re-authentication and the
+         * SA-TEK 3-way handshake; the MS waits for the SA-TEK-Challenge. */
+        complete_handover(ms, out);
+        tekho_tek_context_cleanup(&ms->tek);
+        ms->have_tek = false;
+        ms->state = TEKHO_MS_REAUTH;
+        return out->err;
+    }
+    /* Counter or reuse: the TEKs in use since synchronisation stay. With
+     * counter, CMAC_KEY_COUNT_T is now the established TM = TB. */
+    complete_handover(ms, out);
+    ms->state = TEKHO_MS_OPERATIONAL;
+    arm_refresh(ms, out);
+    return out->err;
+}
+
+static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
+                            struct tekho_actions *out)
+{
+    if (ms->state != TEKHO_MS_SBC_WAIT || from != ms->serving)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_sbc m;
+    tekho_err err = tekho_sbc_decode(msg, len, &m);
+    if (err != TEKHO_OK)
+        return err;
+    if (m.mgmt_type != TEKHO_MGMT_SBC_RSP)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* Both sides must advertise support (profile 5). */
+    ms->tekgen_negotiated = ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->cfg.tekgen_capable &&
+                            m.has_security_negotiation && m.sec.has_tek_generation &&
+                            (m.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
+    act_event(out, ms->cfg.index, TEKHO_EV_CAPABILITY, ms->tekgen_negotiated, NULL, 0);
+    act_cancel_timer(out, MS_TIMER_RETX);
+    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+        ms->state = TEKHO_MS_OPERATIONAL;
+        return out->err;
+    }
+    return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
+}
+
+/* Baseline-full, 802.16e 7.2.2.4: after re-authentication the target
+ * proves the new AK with SA-TEK-Challenge; the MS answers SA-TEK-Request
+ * and, on SA-TEK-Response, asks for TEKs (Key-Request). */
+static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho_pkm *m, const uint8_t *msg,
+                           size_t len, struct tekho_actions *out)
+{
+    if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_REAUTH) {
+        /* The EAP exchange (modelled) produced a new MSK: a new PMK, M = 0. */
+        uint8_t msk[64];
+        memcpy(msk, ms->cfg.msk, 64);
+        reauth_next_msk(msk);
+        struct cmac_link link;
+        memset(&link, 0, sizeof link);
+        tekho_err err = cmac_link_from_msk(&link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
+        if (err == TEKHO_OK)
+            err = verify_mgmt(&link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
+                              m->cmac_digest.cmac_pn);
+        if (err == TEKHO_OK && (!m->has_akid || CRYPTO_memcmp(m->akid, link.ak.akid, 8) != 0))
+            err = TEKHO_ERR_BAD_VALUE;
+        if (err != TEKHO_OK) {
+            OPENSSL_cleanse(msk, sizeof msk);
+            cmac_link_wipe(&link);
+            return err;
+        }
+        memcpy(ms->cfg.msk, msk, 64);
+        OPENSSL_cleanse(msk, sizeof msk);
+        ms->serving_link = link;
+        cmac_link_wipe(&link);
+        ms->m = 0;
+        act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
+        struct tekho_pkm req = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_SA_TEK_REQUEST,
+                                .identifier = m->identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
+                                .has_ms_random = true, .has_bs_random = true, .has_akid = true,
+                                .has_cmac_digest = true};
+        ms->cfg.random.fill(ms->cfg.random.ctx, req.ms_random, sizeof req.ms_random);
+        memcpy(req.bs_random, m->bs_random, sizeof req.bs_random);
+        memcpy(req.akid, ms->serving_link.ak.akid, 8);
+        req.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
+        uint8_t buf[256];
+        size_t n = 0;
+        err = tekho_pkm_encode(&req, buf, sizeof buf, &n);
+        if (err == TEKHO_OK)
+            err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
+        if (err == TEKHO_OK)
+            send_ul(ms, out, ms->serving, buf, n);
+        ms->state = TEKHO_MS_SA_TEK;
+        return err == TEKHO_OK ? out->err : err;
+    }
+    if (m->code == TEKHO_PKM_SA_TEK_RESPONSE && ms->state == TEKHO_MS_SA_TEK) {
+        tekho_err err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                    m->cmac_offset, m->cmac_digest.cmac_pn);
+        if (err != TEKHO_OK)
+            return err;
+        return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
+    }
+    return TEKHO_ERR_UNEXPECTED_MESSAGE;
+}
+
+static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
+                            struct tekho_actions *out)
+{
+    struct tekho_pkm m;
+    tekho_err err = tekho_pkm_decode(msg, len, &m);
+    if (err != TEKHO_OK)
+        return err;
+    if (from != ms->serving)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (m.code == TEKHO_PKM_SA_TEK_CHALLENGE || m.code == TEKHO_PKM_SA_TEK_RESPONSE)
+        return on_sa_tek(ms, now, &m, msg, len, out);
+    if (m.code != TEKHO_PKM_KEY_REPLY || ms->state != TEKHO_MS_KEY_WAIT)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac_digest.cmac_pn);
+    if (err == TEKHO_OK)
+        err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
+    if (err != TEKHO_OK)
+        return err;
+    ms->have_tek = true;
+    ms->state = TEKHO_MS_OPERATIONAL;
+    act_cancel_timer(out, MS_TIMER_RETX);
+    arm_refresh(ms, out);
+    return out->err;
+}
+
+static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
+                             struct tekho_actions *out)
+{
+    if (ms->state != TEKHO_MS_HO_REQUESTED || from != ms->serving)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_mob_bsho_rsp m;
+    tekho_err err = tekho_mob_bsho_rsp_decode(msg, len, &m);
+    if (err != TEKHO_OK)
+        return err;
+    if (!m.has_cmac)
+        return TEKHO_ERR_MISSING_TLV;
+    err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
+    if (err != TEKHO_OK)
+        return err;
+    size_t i = 0;
+    while (i < m.n_recommended && memcmp(m.recommended[i].bsid, ms->target_bsid, 6) != 0)
+        i++;
+    if (i == m.n_recommended)
+        return TEKHO_ERR_BAD_VALUE;
+    ms->mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
+    ms->ho_id = m.recommended[i].has_ho_id ? m.recommended[i].ho_id : 0;
+    /* A counter recommendation the MS did not negotiate falls back. */
+    if (ms->mode == TEKHO_HO_TEK_COUNTER && !counter_mode(ms))
+        ms->mode = TEKHO_HO_TEK_UPDATE;
+    if (ms->mode != TEKHO_HO_TEK_COUNTER)
+        ms->target_tek = -1;
+    err = send_ho_ind(ms, TEKHO_MOB_HO_IND_RELEASE, out);
+    if (err != TEKHO_OK)
+        return err;
+    /* The serving BS releases the MS at MOB_HO-IND: from here until the
+     * target delivers, no user data flows (the interruption). */
+    if (ms->mode == TEKHO_HO_TEK_REUSE) {
+        /* The serving TEKs and their PN state travel with the MS. */
+        int slot = 0;
+        while (slot < MS_CACHE && ms->cache[slot].used)
+            slot++;
+        if (slot == MS_CACHE)
+            return TEKHO_ERR_CAPACITY;
+        ms->cache[slot].used = true;
+        ms->cache[slot].tm = ms->tm;
+        memcpy(ms->cache[slot].bsid, ms->target_bsid, 6);
+        ms->cache[slot].tek = ms->tek;
+        memset(&ms->tek, 0, sizeof ms->tek);
+        ms->target_tek = slot;
+    }
+    tekho_tek_context_cleanup(&ms->tek);
+    ms->have_tek = false;
+    ms->state = TEKHO_MS_HO_SYNC;
+    act_cancel_timer(out, MS_TIMER_RETX);
+    act_timer(out, MS_TIMER_SYNC, now + ms->cfg.timing.sync_us);
+    return out->err;
+}
+
+static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *pdu, size_t len,
+                         struct tekho_actions *out)
+{
+    uint8_t payload[TEKHO_PDU_MAX_LEN];
+    size_t n = 0;
+    tekho_err err;
+    /* Nothing is heard from the target before DL synchronisation. */
+    const bool from_target = from == ms->target && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
+    if (from_target && !ms->synced) {
+        err = TEKHO_ERR_NO_KEYS;
+    } else if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+        uint16_t cid;
+        const uint8_t *body;
+        err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
+        if (err == TEKHO_OK)
+            memcpy(payload, body, n);
+    } else {
+        struct tekho_tek_context *ctx = NULL;
+        if (from == ms->serving && ms->have_tek && ms->state != TEKHO_MS_HO_SYNC && ms->state != TEKHO_MS_HO_RANGING)
+            ctx = &ms->tek;
+        else if (from == ms->target && ms->target_tek >= 0 && ms->synced)
+            ctx = &ms->cache[ms->target_tek].tek;
+        err = ctx ? tekho_tek_open(ctx, now / 1000, pdu, len, payload, sizeof payload, &n, NULL) : TEKHO_ERR_NO_KEYS;
+    }
+    if (err != TEKHO_OK) {
+        /* Seed, footnote: the MS can do nothing but discard data that does not decrypt. */
+        act_event(out, ms->cfg.index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    act(out, TEKHO_ACT_DELIVER, from, ms->cfg.index, payload, n);
+    return out->err;
+}
+
+tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node, const uint8_t *pdu, size_t len,
+                       struct tekho_actions *out)
+{
+    if (ms == NULL || pdu == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (ms->state == TEKHO_MS_RELEASED || ms->state == TEKHO_MS_IDLE)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_gmh gmh;
+    tekho_err err = tekho_gmh_decode(pdu, len, &gmh);
+    if (err != TEKHO_OK)
+        return err;
+    if (gmh.cid == tekho_ms_data_cid(ms->cfg.index))
+        return on_data(ms, now_us, from_node, pdu, len, out);
+    if (gmh.cid != tekho_ms_basic_cid(ms->cfg.index))
+        return TEKHO_ERR_UNKNOWN_PEER;
+    uint16_t cid;
+    const uint8_t *msg;
+    size_t msg_len;
+    err = tekho_mgmt_unframe(pdu, len, &cid, &msg, &msg_len);
+    if (err != TEKHO_OK)
+        return err;
+    switch (msg[0]) {
+    case TEKHO_MGMT_RNG_RSP: return on_rng_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case TEKHO_MGMT_SBC_RSP: return on_sbc_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case TEKHO_MGMT_PKM_RSP: return on_pkm_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case TEKHO_MGMT_MOB_BSHO_RSP: return on_bsho_rsp(ms, now_us, from_node, msg, msg_len, out);
+    default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    }
+}
+
+tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, struct tekho_actions *out)
+{
+    if (ms == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (timer == MS_TIMER_SYNC) {
+        if (ms->state != TEKHO_MS_HO_SYNC)
+            return TEKHO_OK;
+        /* Synchronised to the target: with counter or reuse, data may flow
+         * before ranging completes (expedited HO, seed section 2); the
+         * RNG-REQ waits for the target's fast-ranging opportunity. */
+        ms->synced = true;
+        act_timer(out, MS_TIMER_RANGING, now_us + ms->cfg.timing.ranging_wait_us);
+        return out->err;
+    }
+    if (timer == MS_TIMER_RANGING) {
+        if (ms->state != TEKHO_MS_HO_SYNC)
+            return TEKHO_OK;
+        return begin_request(ms, TEKHO_MS_HO_RANGING, now_us, out);
+    }
+    if (timer == MS_TIMER_REFRESH) {
+        /* The normal TEK refresh, unchanged by the seed: PKMv2 Key-Request
+         * to the serving BS before the older TEK expires. */
+        if (ms->state != TEKHO_MS_OPERATIONAL || !ms->have_tek)
+            return TEKHO_OK;
+        return begin_request(ms, TEKHO_MS_KEY_WAIT, now_us, out);
+    }
+    if (timer != MS_TIMER_RETX)
+        return TEKHO_ERR_BAD_VALUE;
+    if (ms->state != TEKHO_MS_ENTRY_RANGING && ms->state != TEKHO_MS_SBC_WAIT && ms->state != TEKHO_MS_KEY_WAIT &&
+        ms->state != TEKHO_MS_HO_REQUESTED && ms->state != TEKHO_MS_HO_RANGING)
+        return TEKHO_OK;
+    if (++ms->retries > ms->cfg.timing.max_retries) {
+        if (ms->state == TEKHO_MS_HO_REQUESTED) {
+            /* The serving BS never answered: stay, as after a cancel. */
+            ms->state = TEKHO_MS_OPERATIONAL;
+            act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+            return out->err;
+        }
+        ms->state = TEKHO_MS_RELEASED;
+        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+        act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
+        return out->err;
+    }
+    act_event(out, ms->cfg.index, TEKHO_EV_RETRANSMIT, ms->state, NULL, 0);
+    return send_request(ms, now_us, out);
+}
+
+tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *payload, size_t len,
+                        struct tekho_actions *out)
+{
+    if (ms == NULL || out == NULL || (payload == NULL && len != 0))
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    uint32_t to = 0;
+    struct tekho_tek_context *ctx = NULL;
+    const bool ho = ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING;
+    if (ms->state == TEKHO_MS_OPERATIONAL || ms->state == TEKHO_MS_HO_REQUESTED ||
+        (ms->state == TEKHO_MS_KEY_WAIT && ms->have_tek)) {
+        to = ms->serving;
+        ctx = ms->have_tek ? &ms->tek : NULL;
+    } else if (ho && ms->synced) {
+        to = ms->target;
+        ctx = ms->target_tek >= 0 ? &ms->cache[ms->target_tek].tek : NULL;
+    }
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t n = 0;
+    tekho_err err;
+    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+        /* The floor: the same procedure, no protection; data flows once synchronised. */
+        if (to == 0)
+            return TEKHO_ERR_NO_KEYS;
+        err = seal_plain(tekho_ms_data_cid(ms->cfg.index), payload, len, pdu, sizeof pdu, &n);
+    } else {
+        if (to == 0 || ctx == NULL)
+            return TEKHO_ERR_NO_KEYS;
+        const int slot = tek_usable_slot(ctx, now_us / 1000);
+        if (slot < 0)
+            return TEKHO_ERR_NO_KEYS;
+        err = tekho_tek_seal(ctx, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms->cfg.index), true, payload, len, pdu,
+                             sizeof pdu, &n);
+        if (err == TEKHO_OK) {
+            uint8_t id[9];
+            tek_fingerprint(ctx->tek[slot].key, id);
+            id[8] = TEKHO_DIR_UL;
+            act_event(out, ms->cfg.index, TEKHO_EV_SEALED, ctx->tek[slot].tx_pn, id, sizeof id);
+        }
+    }
+    if (err != TEKHO_OK)
+        return err;
+    act(out, TEKHO_ACT_AIR_UL, to, ms->cfg.index, pdu, n);
+    return out->err;
+}

@@ -1,0 +1,1015 @@
+/* The deterministic scenario driver (include/tekho/sim.h). One virtual
+ * clock, one seeded random source, a heap of events; the roles are called
+ * exactly as a daemon would call them. */
+#include "tekho/sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tekho/asncp.h"
+#include "tekho/capture.h"
+#include "tekho/mgmt.h"
+#include "tekho/tekho.h"
+
+/* ---- random: xoshiro256** seeded by splitmix64 --------------------------------- */
+
+struct rng {
+    uint64_t s[4];
+};
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(struct rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(struct rng *r)
+{
+    const uint64_t result = rotl(r->s[1] * 5, 7) * 9;
+    const uint64_t t = r->s[1] << 17;
+    r->s[2] ^= r->s[0];
+    r->s[3] ^= r->s[1];
+    r->s[1] ^= r->s[2];
+    r->s[0] ^= r->s[3];
+    r->s[2] ^= t;
+    r->s[3] = rotl(r->s[3], 45);
+    return result;
+}
+
+static double rng_unit(struct rng *r)
+{
+    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void rng_fill(void *ctx, uint8_t *out, size_t n)
+{
+    struct rng *r = ctx;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(rng_next(r) >> 56);
+}
+
+/* ---- a hash set of 16-byte keys (PN-reuse and replay checks, timers) ------------ */
+
+struct hset {
+    size_t cap, n;
+    uint8_t (*keys)[16];
+    uint64_t *vals;
+    bool *used;
+};
+
+static uint64_t fnv(const uint8_t k[16])
+{
+    uint64_t h = 1469598103934665603u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ k[i]) * 1099511628211u;
+    return h;
+}
+
+static bool hset_grow(struct hset *h)
+{
+    struct hset big = {.cap = h->cap ? h->cap * 2 : 1024};
+    big.keys = calloc(big.cap, 16);
+    big.vals = calloc(big.cap, sizeof *big.vals);
+    big.used = calloc(big.cap, sizeof *big.used);
+    if (!big.keys || !big.vals || !big.used) {
+        free(big.keys);
+        free(big.vals);
+        free(big.used);
+        return false;
+    }
+    for (size_t i = 0; i < h->cap; i++) {
+        if (!h->used[i])
+            continue;
+        size_t j = fnv(h->keys[i]) & (big.cap - 1);
+        while (big.used[j])
+            j = (j + 1) & (big.cap - 1);
+        big.used[j] = true;
+        memcpy(big.keys[j], h->keys[i], 16);
+        big.vals[j] = h->vals[i];
+        big.n++;
+    }
+    free(h->keys);
+    free(h->vals);
+    free(h->used);
+    *h = big;
+    return true;
+}
+
+/* Finds key; with insert, adds it (value 0). Returns the value slot or NULL. */
+static uint64_t *hset_find(struct hset *h, const uint8_t key[16], bool insert, bool *existed)
+{
+    if (existed)
+        *existed = false;
+    if (insert && (h->n + 1) * 2 > h->cap && !hset_grow(h))
+        return NULL;
+    if (h->cap == 0)
+        return NULL;
+    size_t j = fnv(key) & (h->cap - 1);
+    while (h->used[j]) {
+        if (memcmp(h->keys[j], key, 16) == 0) {
+            if (existed)
+                *existed = true;
+            return &h->vals[j];
+        }
+        j = (j + 1) & (h->cap - 1);
+    }
+    if (!insert)
+        return NULL;
+    h->used[j] = true;
+    memcpy(h->keys[j], key, 16);
+    h->vals[j] = 0;
+    h->n++;
+    return &h->vals[j];
+}
+
+static void hset_free(struct hset *h)
+{
+    free(h->keys);
+    free(h->vals);
+    free(h->used);
+    memset(h, 0, sizeof *h);
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+enum ev_kind {
+    EV_AIR_TO_BS,   /* a: BS node, b: MS */
+    EV_AIR_TO_MS,   /* a: MS, b: BS node */
+    EV_BACKBONE,    /* a: to node, b: from node */
+    EV_TIMER,       /* a: owner (OWNER_*), b: timer, c: generation */
+    EV_FRAME,       /* traffic tick */
+    EV_SCRIPT,      /* a: op, b, c, d: args */
+};
+
+enum owner_kind { OWNER_MS, OWNER_BS, OWNER_AUTH };
+#define OWNER(kind, id) ((uint32_t)(kind) << 24 | (uint32_t)(id))
+
+struct event {
+    uint64_t t;
+    uint64_t seq;
+    enum ev_kind kind;
+    uint32_t a, b, c, d;
+    bool injected;      /* from the attacker */
+    uint8_t *bytes;
+    size_t len;
+};
+
+struct heap {
+    struct event *e;
+    size_t n, cap;
+};
+
+static bool ev_before(const struct event *x, const struct event *y)
+{
+    return x->t < y->t || (x->t == y->t && x->seq < y->seq);
+}
+
+static bool heap_push(struct heap *h, const struct event *ev)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        struct event *e = realloc(h->e, cap * sizeof *e);
+        if (e == NULL)
+            return false;
+        h->e = e;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    h->e[i] = *ev;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!ev_before(&h->e[i], &h->e[p]))
+            break;
+        struct event t = h->e[i];
+        h->e[i] = h->e[p];
+        h->e[p] = t;
+        i = p;
+    }
+    return true;
+}
+
+static struct event heap_pop(struct heap *h)
+{
+    struct event top = h->e[0];
+    h->e[0] = h->e[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && ev_before(&h->e[l], &h->e[m]))
+            m = l;
+        if (r < h->n && ev_before(&h->e[r], &h->e[m]))
+            m = r;
+        if (m == i)
+            break;
+        struct event t = h->e[i];
+        h->e[i] = h->e[m];
+        h->e[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* ---- the simulation ------------------------------------------------------------------ */
+
+#define RECORD_MAX 64
+
+struct recorded {
+    size_t n;
+    uint8_t *pdu[RECORD_MAX];
+    size_t len[RECORD_MAX];
+    uint32_t node[RECORD_MAX];
+    bool uplink[RECORD_MAX];
+};
+
+struct ms_track {
+    bool traffic;
+    uint32_t seq[2];             /* next payload sequence number per direction (0 = UL, 1 = DL) */
+    uint64_t last_time[2];       /* last delivery per direction */
+    uint32_t last_node[2];
+    bool ho_active;
+    uint32_t source;
+    uint32_t target;
+    bool have_gap[2];
+    double gap_ms[2];
+    uint16_t max_m;
+    struct recorded data;        /* user PDUs the attacker saw */
+    struct recorded rng;         /* RNG-REQs the attacker saw */
+};
+
+struct tekho_sim {
+    struct tekho_sim_params p;
+    uint64_t now;
+    uint64_t seq;
+    struct rng rng;
+    struct heap heap;
+    struct hset timers;      /* (owner, timer) -> generation */
+    uint64_t timer_gen;
+    struct hset sealed;      /* (TEK fingerprint, dir, PN) */
+    struct hset delivered;   /* (MS, dir, seq) */
+    struct tekho_ms *ms[TEKHO_SIM_MAX_MS];
+    struct tekho_bs *bs[TEKHO_SIM_MAX_BS + 1];
+    struct tekho_auth *auth;
+    struct tekho_memory_store *store;
+    struct tekho_neighbour neighbours[TEKHO_SIM_MAX_BS];
+    struct ms_track track[TEKHO_SIM_MAX_MS];
+    struct tekho_actions *actions;
+    struct tekho_sim_stats st;
+    double *samples;
+    size_t n_samples, cap_samples;
+    uint16_t max_n[TEKHO_SIM_MAX_MS];
+    unsigned drop_ho_complete;
+    FILE *trace;
+    struct tekho_capture_writer *cap_air, *cap_backbone;
+    bool frames_running;
+};
+
+void tekho_sim_params_default(struct tekho_sim_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->scheme = TEKHO_SCHEME_COUNTER;
+    p->seed = 1;
+    p->n_bs = 2;
+    p->n_ms = 1;
+    p->frame_us = 5000;
+    p->backbone_latency_us = 2000;
+    p->backbone_jitter_us = 500;
+    p->self_sync_window = 2;
+    p->ms_tekgen = true;
+    p->pmk_lifetime_s = 28800;
+    tekho_timing_default(&p->timing);
+}
+
+void tekho_timing_default(struct tekho_timing *t)
+{
+    t->retransmit_us = 50000;
+    t->max_retries = 3;
+    t->sync_us = 10000;
+    t->ranging_wait_us = 5000;
+    t->tek_grace_us = 500000;
+    t->aaa_rtt_us = 40000;
+    t->aaa_round_trips = 4;
+    t->ho_cache_us = 2000000;
+}
+
+static void bsid_of(uint32_t node, uint8_t bsid[6])
+{
+    memset(bsid, 0, 6);
+    bsid[4] = (uint8_t)(node >> 8);
+    bsid[5] = (uint8_t)node;
+}
+
+static void msk_of(uint64_t seed, uint32_t index, uint8_t msk[64])
+{
+    uint64_t x = seed ^ ((uint64_t)index << 32) ^ 0x4d534b;
+    for (int i = 0; i < 64; i += 8) {
+        uint64_t v = splitmix(&x);
+        memcpy(msk + i, &v, 8);
+    }
+}
+
+tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out)
+{
+    if (p == NULL || out == NULL || p->n_bs == 0 || p->n_bs > TEKHO_SIM_MAX_BS || p->n_ms == 0 ||
+        p->n_ms > TEKHO_SIM_MAX_MS || p->frame_us == 0 || p->scheme >= TEKHO_SCHEME_COUNT)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_sim *sim = calloc(1, sizeof *sim);
+    if (sim == NULL || (sim->actions = malloc(sizeof *sim->actions)) == NULL) {
+        free(sim);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    sim->p = *p;
+    rng_seed(&sim->rng, p->seed);
+    const struct tekho_random random = {.ctx = &sim->rng, .fill = rng_fill};
+    tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
+    struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
+                                   .timing = p->timing};
+    if (err == TEKHO_OK) {
+        ac.store = tekho_memory_store_ops(sim->store);
+        err = tekho_auth_new(&ac, &sim->auth);
+    }
+    for (uint32_t node = 1; err == TEKHO_OK && node <= p->n_bs; node++) {
+        sim->neighbours[node - 1].node = node;
+        bsid_of(node, sim->neighbours[node - 1].bsid);
+    }
+    for (uint32_t node = 1; err == TEKHO_OK && node <= p->n_bs; node++) {
+        struct tekho_bs_config bc = {.node = node, .scheme = p->scheme,
+                                     .tekgen_capable = !(p->bs_no_tekgen_mask & (1u << (node - 1))),
+                                     .self_sync_window = p->self_sync_window, .self_sync_budget = 64,
+                                     .max_ms = p->n_ms, .max_cached_per_ms = 4, .pmk_lifetime_s = p->pmk_lifetime_s,
+                                     .pn_window = 0, .timing = p->timing, .random = random,
+                                     .neighbours = sim->neighbours, .n_neighbours = p->n_bs};
+        bsid_of(node, bc.bsid);
+        err = tekho_bs_new(&bc, &sim->bs[node]);
+        if (err == TEKHO_OK)
+            err = tekho_auth_add_bs(sim->auth, node, bc.bsid);
+    }
+    for (uint32_t i = 0; err == TEKHO_OK && i < p->n_ms; i++) {
+        struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = p->pmk_lifetime_s,
+                                     .scheme = p->scheme, .tekgen_capable = p->ms_tekgen,
+                                     .said = tekho_ms_basic_cid(i), .pn_window = 0, .timing = p->timing,
+                                     .random = random};
+        tekho_ms_mac_of_index(i, mc.mac);
+        msk_of(p->seed, i, mc.msk);
+        err = tekho_ms_new(&mc, &sim->ms[i]);
+        if (err == TEKHO_OK)
+            err = tekho_auth_add_ms(sim->auth, i, mc.mac, mc.msk, 0);
+    }
+    if (err != TEKHO_OK) {
+        tekho_sim_free(sim);
+        return err;
+    }
+    *out = sim;
+    return TEKHO_OK;
+}
+
+static void free_recorded(struct recorded *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->pdu[i]);
+    r->n = 0;
+}
+
+void tekho_sim_free(struct tekho_sim *sim)
+{
+    if (sim == NULL)
+        return;
+    for (size_t i = 0; i < sim->heap.n; i++)
+        free(sim->heap.e[i].bytes);
+    free(sim->heap.e);
+    for (uint32_t i = 0; i < TEKHO_SIM_MAX_MS; i++) {
+        tekho_ms_free(sim->ms[i]);
+        free_recorded(&sim->track[i].data);
+        free_recorded(&sim->track[i].rng);
+    }
+    for (uint32_t n = 0; n <= TEKHO_SIM_MAX_BS; n++)
+        tekho_bs_free(sim->bs[n]);
+    tekho_auth_free(sim->auth);
+    tekho_memory_store_free(sim->store);
+    hset_free(&sim->timers);
+    hset_free(&sim->sealed);
+    hset_free(&sim->delivered);
+    tekho_capture_close(sim->cap_air);
+    tekho_capture_close(sim->cap_backbone);
+    free(sim->samples);
+    free(sim->actions);
+    free(sim);
+}
+
+struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index)
+{
+    return index < sim->p.n_ms ? sim->ms[index] : NULL;
+}
+
+struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node)
+{
+    return node >= 1 && node <= sim->p.n_bs ? sim->bs[node] : NULL;
+}
+
+struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim)
+{
+    return sim->auth;
+}
+
+void tekho_sim_trace(struct tekho_sim *sim, FILE *to)
+{
+    sim->trace = to;
+}
+
+tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/air.pcap", dir);
+    tekho_err err = tekho_capture_open(path, TEKHO_CAPTURE_AIR, &sim->cap_air);
+    if (err == TEKHO_OK) {
+        snprintf(path, sizeof path, "%s/backbone.pcap", dir);
+        err = tekho_capture_open(path, TEKHO_CAPTURE_BACKBONE, &sim->cap_backbone);
+    }
+    return err;
+}
+
+static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint32_t a, uint32_t b, uint32_t c,
+                      const uint8_t *bytes, size_t len, bool injected)
+{
+    struct event ev = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c, .injected = injected};
+    if (len) {
+        ev.bytes = malloc(len);
+        if (ev.bytes == NULL)
+            return TEKHO_ERR_NO_MEMORY;
+        memcpy(ev.bytes, bytes, len);
+        ev.len = len;
+    }
+    if (!heap_push(&sim->heap, &ev)) {
+        free(ev.bytes);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op, uint32_t a, uint32_t b,
+                       uint32_t c)
+{
+    if (sim == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct event ev = {.t = at_us, .seq = sim->seq++, .kind = EV_SCRIPT, .a = op, .b = a, .c = b, .d = c};
+    return heap_push(&sim->heap, &ev) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
+}
+
+/* ---- links ----------------------------------------------------------------------------------- */
+
+/* Air PDUs go out in the next frame and arrive one frame later. */
+static uint64_t air_arrival(const struct tekho_sim *sim, uint64_t t)
+{
+    const uint64_t f = sim->p.frame_us;
+    return (t / f + 1) * f + f / 2;
+}
+
+static const char *pdu_name(const uint8_t *pdu, size_t len)
+{
+    struct tekho_gmh gmh;
+    if (tekho_gmh_decode(pdu, len, &gmh) != TEKHO_OK)
+        return "?";
+    if (gmh.cid > TEKHO_MGMT_CID_MAX)
+        return "Data";
+    const char *n = len > TEKHO_GMH_LEN ? tekho_mgmt_name(pdu[TEKHO_GMH_LEN]) : NULL;
+    return n ? n : "MGMT";
+}
+
+static bool is_mgmt(const uint8_t *pdu, size_t len)
+{
+    struct tekho_gmh gmh;
+    return tekho_gmh_decode(pdu, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX;
+}
+
+static void record(struct recorded *r, const uint8_t *pdu, size_t len, uint32_t node, bool uplink)
+{
+    if (r->n == RECORD_MAX) {
+        free(r->pdu[0]);
+        memmove(r->pdu, r->pdu + 1, (RECORD_MAX - 1) * sizeof r->pdu[0]);
+        memmove(r->len, r->len + 1, (RECORD_MAX - 1) * sizeof r->len[0]);
+        memmove(r->node, r->node + 1, (RECORD_MAX - 1) * sizeof r->node[0]);
+        memmove(r->uplink, r->uplink + 1, (RECORD_MAX - 1) * sizeof r->uplink[0]);
+        r->n--;
+    }
+    uint8_t *copy = malloc(len);
+    if (copy == NULL)
+        return;
+    memcpy(copy, pdu, len);
+    r->pdu[r->n] = copy;
+    r->len[r->n] = len;
+    r->node[r->n] = node;
+    r->uplink[r->n] = uplink;
+    r->n++;
+}
+
+static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len)
+{
+    const char *name = pdu_name(pdu, len);
+    if (is_mgmt(pdu, len)) {
+        sim->st.air_messages++;
+        sim->st.air_bytes += len;
+    }
+    /* The attacker on the air hears everything. */
+    struct ms_track *tr = &sim->track[ms];
+    if (strcmp(name, "Data") == 0)
+        record(&tr->data, pdu, len, node, uplink);
+    else if (strcmp(name, "RNG-REQ") == 0)
+        record(&tr->rng, pdu, len, node, uplink);
+    if (sim->cap_air && tekho_capture_write_air(sim->cap_air, sim->now, pdu, len) != TEKHO_OK)
+        sim->st.io_errors++;
+    const bool lost = sim->p.air_loss > 0 && rng_unit(&sim->rng) < sim->p.air_loss;
+    if (sim->trace)
+        fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
+                uplink ? "->" : "<-", node, name, len, lost ? " LOST" : "");
+    if (lost)
+        return;
+    const uint64_t t = air_arrival(sim, sim->now);
+    if (uplink)
+        (void)push(sim, t, EV_AIR_TO_BS, node, ms, 0, pdu, len, false);
+    else
+        (void)push(sim, t, EV_AIR_TO_MS, ms, node, 0, pdu, len, false);
+}
+
+static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, const uint8_t *msg, size_t len)
+{
+    sim->st.backbone_messages++;
+    sim->st.backbone_bytes += len;
+    struct tekho_asncp m;
+    const char *name = tekho_asncp_decode(msg, len, &m) == TEKHO_OK ? tekho_asncp_name(m.msg) : "ASN-CP?";
+    bool lost = sim->p.backbone_loss > 0 && rng_unit(&sim->rng) < sim->p.backbone_loss;
+    if (!lost && sim->drop_ho_complete && strcmp(name, "HO_Complete") == 0) {
+        sim->drop_ho_complete--;
+        lost = true;
+    }
+    tekho_asncp_wipe(&m);
+    if (sim->cap_backbone &&
+        tekho_capture_write_backbone(sim->cap_backbone, sim->now, from + 1, to + 1, msg, len) != TEKHO_OK)
+        sim->st.io_errors++;
+    if (sim->trace)
+        fprintf(sim->trace, "%10.3f backbone %s%u -> %s%u %s %zuB%s\n", sim->now / 1000.0, from ? "bs" : "auth",
+                from, to ? "bs" : "auth", to, name, len, lost ? " LOST" : "");
+    if (lost)
+        return;
+    uint64_t jitter = sim->p.backbone_jitter_us ? rng_next(&sim->rng) % (sim->p.backbone_jitter_us + 1) : 0;
+    (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter, EV_BACKBONE, to, from, 0, msg, len, false);
+}
+
+/* ---- measurements ----------------------------------------------------------------------------- */
+
+#define PAYLOAD_LEN 48
+static const uint8_t MAGIC[4] = {'T', 'K', 'H', 'O'};
+
+static void payload_for(uint32_t ms, int dir, uint32_t seq, uint8_t out[PAYLOAD_LEN])
+{
+    memset(out, 0, PAYLOAD_LEN);
+    memcpy(out, MAGIC, 4);
+    out[4] = (uint8_t)(ms >> 24);
+    out[5] = (uint8_t)(ms >> 16);
+    out[6] = (uint8_t)(ms >> 8);
+    out[7] = (uint8_t)ms;
+    out[8] = (uint8_t)dir;
+    out[9] = (uint8_t)(seq >> 24);
+    out[10] = (uint8_t)(seq >> 16);
+    out[11] = (uint8_t)(seq >> 8);
+    out[12] = (uint8_t)seq;
+}
+
+static void add_sample(struct tekho_sim *sim, double ms)
+{
+    if (sim->n_samples == sim->cap_samples) {
+        size_t cap = sim->cap_samples ? sim->cap_samples * 2 : 64;
+        double *s = realloc(sim->samples, cap * sizeof *s);
+        if (s == NULL)
+            return;
+        sim->samples = s;
+        sim->cap_samples = cap;
+    }
+    sim->samples[sim->n_samples++] = ms;
+}
+
+/* ITU-R M.2134: the time the MS cannot exchange user PDUs with any BS, per
+ * direction, from the last delivery through the serving BS to the first
+ * through the target; the larger of the two counts. */
+static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t node, const uint8_t *p, size_t len,
+                       bool injected)
+{
+    uint32_t owner, seq;
+    if (len != PAYLOAD_LEN || memcmp(p, MAGIC, 4) != 0 || p[8] != dir ||
+        (owner = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7]) != ms) {
+        sim->st.forged_pdus_accepted++;
+        return;
+    }
+    seq = (uint32_t)p[9] << 24 | (uint32_t)p[10] << 16 | (uint32_t)p[11] << 8 | p[12];
+    uint8_t key[16] = {0};
+    memcpy(key, &ms, 4);
+    key[4] = (uint8_t)dir;
+    memcpy(key + 5, &seq, 4);
+    bool existed = false;
+    if (hset_find(&sim->delivered, key, true, &existed) == NULL || existed) {
+        sim->st.replayed_pdus_accepted++;
+        return;
+    }
+    (void)injected;
+    sim->st.user_pdus_delivered++;
+    struct ms_track *tr = &sim->track[ms];
+    if (tr->ho_active && node != tr->source && !tr->have_gap[dir] && tr->last_node[dir] == tr->source) {
+        tr->have_gap[dir] = true;
+        tr->gap_ms[dir] = (double)(sim->now - tr->last_time[dir]) / 1000.0;
+        if (tr->have_gap[0] && tr->have_gap[1]) {
+            add_sample(sim, tr->gap_ms[0] > tr->gap_ms[1] ? tr->gap_ms[0] : tr->gap_ms[1]);
+            if (tr->gap_ms[0] > sim->st.interruption_ul_max_ms)
+                sim->st.interruption_ul_max_ms = tr->gap_ms[0];
+            if (tr->gap_ms[1] > sim->st.interruption_dl_max_ms)
+                sim->st.interruption_dl_max_ms = tr->gap_ms[1];
+            tr->ho_active = false;
+        }
+    }
+    tr->last_time[dir] = sim->now;
+    tr->last_node[dir] = node;
+}
+
+static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
+{
+    const uint32_t node = tekho_ms_serving(sim->ms[ms]);
+    uint8_t a[2][8], b[2][8];
+    if (node == 0 || sim->p.scheme == TEKHO_SCHEME_NONE)
+        return;
+    const bool ms_has = tekho_ms_tek_fingerprints(sim->ms[ms], node, a);
+    const bool bs_has = tekho_bs_tek_fingerprints(sim->bs[node], ms, b);
+    if (ms_has && bs_has && memcmp(a, b, sizeof a) != 0)
+        sim->st.tek_mismatch_after_ho++;
+}
+
+static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_action *a)
+{
+    const bool from_ms = (owner >> 24) == OWNER_MS;
+    struct ms_track *tr = &sim->track[a->ms < TEKHO_SIM_MAX_MS ? a->ms : 0];
+    switch ((enum tekho_event)a->code) {
+    case TEKHO_EV_SEALED: {
+        uint8_t key[16] = {0};
+        memcpy(key, a->bytes, a->len < 9 ? a->len : 9);
+        const uint32_t pn = (uint32_t)a->value;
+        memcpy(key + 9, &pn, 4);
+        bool existed = false;
+        if (hset_find(&sim->sealed, key, true, &existed) && existed)
+            sim->st.pn_reuse++;
+        break;
+    }
+    case TEKHO_EV_HO_STARTED:
+        if (from_ms) {
+            sim->st.attempted++;
+            tr->ho_active = true;
+            tr->source = tekho_ms_serving(sim->ms[a->ms]);
+            tr->target = (uint32_t)a->value;
+            tr->have_gap[0] = tr->have_gap[1] = false;
+        }
+        break;
+    case TEKHO_EV_HO_COMPLETED:
+        if (from_ms) {
+            sim->st.completed++;
+            check_keys_match(sim, a->ms);
+        }
+        break;
+    case TEKHO_EV_HO_CANCELLED:
+        if (from_ms) {
+            sim->st.cancelled++;
+            tr->ho_active = false;
+        }
+        break;
+    case TEKHO_EV_HO_FAILED:
+        if (from_ms) {
+            sim->st.failed++;
+            tr->ho_active = false;
+        }
+        break;
+    case TEKHO_EV_SELF_SYNC: sim->st.self_sync_success++; break;
+    case TEKHO_EV_RESYNC_RNG_REQ: sim->st.resync_by_rng_req++; break;
+    case TEKHO_EV_RELEASED: sim->st.connections_released++; break;
+    case TEKHO_EV_PDU_DISCARDED: sim->st.pdus_discarded++; break;
+    case TEKHO_EV_TEK_BYTES_OVER_AIR:
+        /* Counted once, at the sender of the TEKs (the BS). */
+        if (!from_ms)
+            sim->st.tek_bytes_over_air += (unsigned long)a->value;
+        break;
+    case TEKHO_EV_KEYS_INSTALLED:
+        /* A stale count never yields keys: a counter context below N is a violation. */
+        if (!from_ms && a->value > 0 && sim->p.scheme == TEKHO_SCHEME_COUNTER) {
+            uint8_t mac[6];
+            tekho_ms_mac_of_index(a->ms, mac);
+            if ((uint16_t)a->value < tekho_auth_count(sim->auth, mac))
+                sim->st.stale_count_keys++;
+        }
+        break;
+    case TEKHO_EV_NEW_PMK:
+        /* A new PMK starts M and N again: the monotonic checks restart. */
+        if (a->ms < TEKHO_SIM_MAX_MS) {
+            if (from_ms)
+                tr->max_m = 0;
+            else
+                sim->max_n[a->ms] = (uint16_t)a->value;
+        }
+        break;
+    case TEKHO_EV_COUNT_UPDATED:
+        if (a->ms < TEKHO_SIM_MAX_MS) {
+            if ((uint16_t)a->value < sim->max_n[a->ms])
+                sim->st.n_decreased++;
+            sim->max_n[a->ms] = (uint16_t)a->value;
+        }
+        break;
+    default: break;
+    }
+    if (sim->trace)
+        fprintf(sim->trace, "%10.3f event %s%u %s %lld\n", sim->now / 1000.0,
+                from_ms ? "ms" : ((owner >> 24) == OWNER_BS ? "bs" : "auth"), owner & 0xFFFFFF,
+                tekho_event_name((enum tekho_event)a->code), (long long)a->value);
+}
+
+static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *acts)
+{
+    for (size_t i = 0; i < acts->n; i++) {
+        const struct tekho_action *a = &acts->list[i];
+        switch (a->kind) {
+        case TEKHO_ACT_AIR_UL: send_air(sim, true, owner & 0xFFFFFF, a->peer, a->bytes, a->len); break;
+        case TEKHO_ACT_AIR_DL: send_air(sim, false, a->ms, owner & 0xFFFFFF, a->bytes, a->len); break;
+        case TEKHO_ACT_BACKBONE:
+            send_backbone(sim, (owner >> 24) == OWNER_AUTH ? TEKHO_NODE_AUTHENTICATOR : owner & 0xFFFFFF, a->peer,
+                          a->bytes, a->len);
+            break;
+        case TEKHO_ACT_TIMER: {
+            uint8_t key[16] = {0};
+            memcpy(key, &owner, 4);
+            memcpy(key + 4, &a->timer, 4);
+            uint64_t *gen = hset_find(&sim->timers, key, true, NULL);
+            if (gen) {
+                *gen = ++sim->timer_gen;
+                (void)push(sim, a->at_us, EV_TIMER, owner, a->timer, (uint32_t)*gen, NULL, 0, false);
+            }
+            break;
+        }
+        case TEKHO_ACT_CANCEL_TIMER: {
+            uint8_t key[16] = {0};
+            memcpy(key, &owner, 4);
+            memcpy(key + 4, &a->timer, 4);
+            uint64_t *gen = hset_find(&sim->timers, key, false, NULL);
+            if (gen)
+                *gen = 0;
+            break;
+        }
+        case TEKHO_ACT_DELIVER: {
+            const bool at_bs = (owner >> 24) == OWNER_BS;
+            on_deliver(sim, a->ms, at_bs ? 0 : 1, at_bs ? owner & 0xFFFFFF : a->peer, a->bytes, a->len, false);
+            break;
+        }
+        case TEKHO_ACT_EVENT: on_event(sim, owner, a); break;
+        }
+    }
+}
+
+static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
+{
+    if (sim->actions->err != TEKHO_OK)
+        sim->st.role_errors++;
+    (void)err; /* a refused input (a replay, a stray message) is the role doing its job */
+    apply(sim, owner, sim->actions);
+    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+        const uint16_t m = tekho_ms_count(sim->ms[i]);
+        if (m < sim->track[i].max_m)
+            sim->st.m_decreased++;
+        if (m > sim->track[i].max_m)
+            sim->track[i].max_m = m;
+    }
+}
+
+/* ---- traffic and the script ---------------------------------------------------------------------- */
+
+static uint32_t dl_source(struct tekho_sim *sim, uint32_t ms)
+{
+    for (uint32_t n = 1; n <= sim->p.n_bs; n++)
+        if (tekho_bs_serves(sim->bs[n], ms))
+            return n;
+    return sim->track[ms].target;
+}
+
+static void frame_tick(struct tekho_sim *sim)
+{
+    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+        struct ms_track *tr = &sim->track[i];
+        if (!tr->traffic)
+            continue;
+        uint8_t p[PAYLOAD_LEN];
+        payload_for(i, 0, tr->seq[0], p);
+        tekho_actions_reset(sim->actions);
+        tekho_err err = tekho_ms_send(sim->ms[i], sim->now, p, sizeof p, sim->actions);
+        sim->st.user_pdus_offered++;
+        if (err == TEKHO_OK)
+            tr->seq[0]++;
+        after_role(sim, OWNER(OWNER_MS, i), err);
+        const uint32_t node = dl_source(sim, i);
+        if (node == 0)
+            continue;
+        payload_for(i, 1, tr->seq[1], p);
+        tekho_actions_reset(sim->actions);
+        err = tekho_bs_send(sim->bs[node], sim->now, i, p, sizeof p, sim->actions);
+        sim->st.user_pdus_offered++;
+        if (err == TEKHO_OK)
+            tr->seq[1]++;
+        after_role(sim, OWNER(OWNER_BS, node), err);
+    }
+    (void)push(sim, sim->now + sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false);
+}
+
+static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t count)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        uint8_t body[PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
+        rng_fill(&sim->rng, body, sizeof body);
+        /* A plausible uplink PDU: right CID, EKS 0, the uplink PN bit. */
+        body[3] |= 0x80;
+        uint8_t pdu[TEKHO_PDU_MAX_LEN];
+        const size_t len = TEKHO_GMH_LEN + sizeof body + TEKHO_CRC_LEN;
+        const struct tekho_gmh gmh = {.ec = sim->p.scheme != TEKHO_SCHEME_NONE, .ci = true, .len = (uint16_t)len,
+                                      .cid = tekho_ms_data_cid(ms)};
+        if (tekho_gmh_encode(&gmh, pdu) != TEKHO_OK)
+            return;
+        memcpy(pdu + TEKHO_GMH_LEN, body, sizeof body);
+        tekho_pdu_put_crc(pdu, len);
+        (void)push(sim, air_arrival(sim, sim->now), EV_AIR_TO_BS, node, ms, 0, pdu, len, true);
+    }
+}
+
+static void script(struct tekho_sim *sim, const struct event *ev)
+{
+    const uint32_t a = ev->b, b = ev->c, c = ev->d;
+    tekho_err err = TEKHO_OK;
+    tekho_actions_reset(sim->actions);
+    switch ((enum tekho_sim_op)ev->a) {
+    case TEKHO_OP_ENTER: {
+        uint8_t bsid[6];
+        bsid_of(b, bsid);
+        err = tekho_ms_enter(sim->ms[a], sim->now, b, bsid, sim->actions);
+        after_role(sim, OWNER(OWNER_MS, a), err);
+        break;
+    }
+    case TEKHO_OP_HANDOVER: {
+        uint8_t bsid[6];
+        bsid_of(b, bsid);
+        err = tekho_ms_start_handover(sim->ms[a], sim->now, b, bsid, sim->actions);
+        after_role(sim, OWNER(OWNER_MS, a), err);
+        break;
+    }
+    case TEKHO_OP_CANCEL:
+        err = tekho_ms_cancel_handover(sim->ms[a], sim->now, sim->actions);
+        after_role(sim, OWNER(OWNER_MS, a), err);
+        break;
+    case TEKHO_OP_TRAFFIC_ON: sim->track[a].traffic = true; break;
+    case TEKHO_OP_TRAFFIC_OFF: sim->track[a].traffic = false; break;
+    case TEKHO_OP_REPLAY_DATA: {
+        const struct recorded *r = &sim->track[a].data;
+        for (size_t i = 0; i < r->n; i++) {
+            const uint64_t t = air_arrival(sim, sim->now);
+            if (r->uplink[i])
+                (void)push(sim, t, EV_AIR_TO_BS, r->node[i], a, 0, r->pdu[i], r->len[i], true);
+            else
+                (void)push(sim, t, EV_AIR_TO_MS, a, r->node[i], 0, r->pdu[i], r->len[i], true);
+        }
+        break;
+    }
+    case TEKHO_OP_REPLAY_RNG_REQ: {
+        const struct recorded *r = &sim->track[a].rng;
+        for (size_t i = 0; i < r->n; i++)
+            (void)push(sim, air_arrival(sim, sim->now), EV_AIR_TO_BS, b, a, 0, r->pdu[i], r->len[i], true);
+        break;
+    }
+    case TEKHO_OP_FORGE: forge(sim, a, b, c); break;
+    case TEKHO_OP_AUTH_RESTART:
+        if (tekho_auth_restart(sim->auth) != TEKHO_OK)
+            sim->st.role_errors++;
+        if (sim->trace)
+            fprintf(sim->trace, "%10.3f auth RESTART\n", sim->now / 1000.0);
+        break;
+    case TEKHO_OP_DROP_HO_COMPLETE: sim->drop_ho_complete += a; break;
+    case TEKHO_OP_AIR_LOSS: sim->p.air_loss = a / 1000.0; break;
+    }
+}
+
+static void dispatch(struct tekho_sim *sim, struct event *ev)
+{
+    tekho_err err;
+    switch (ev->kind) {
+    case EV_AIR_TO_BS:
+        tekho_actions_reset(sim->actions);
+        err = tekho_bs_air(sim->bs[ev->a], sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+        after_role(sim, OWNER(OWNER_BS, ev->a), err);
+        break;
+    case EV_AIR_TO_MS:
+        tekho_actions_reset(sim->actions);
+        err = tekho_ms_air(sim->ms[ev->a], sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+        after_role(sim, OWNER(OWNER_MS, ev->a), err);
+        break;
+    case EV_BACKBONE:
+        tekho_actions_reset(sim->actions);
+        if (ev->a == TEKHO_NODE_AUTHENTICATOR) {
+            err = tekho_auth_backbone(sim->auth, sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+            after_role(sim, OWNER(OWNER_AUTH, 0), err);
+        } else {
+            err = tekho_bs_backbone(sim->bs[ev->a], sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+            after_role(sim, OWNER(OWNER_BS, ev->a), err);
+        }
+        break;
+    case EV_TIMER: {
+        uint8_t key[16] = {0};
+        memcpy(key, &ev->a, 4);
+        memcpy(key + 4, &ev->b, 4);
+        uint64_t *gen = hset_find(&sim->timers, key, false, NULL);
+        if (gen == NULL || *gen != ev->c)
+            break; /* cancelled or re-armed since */
+        *gen = 0;
+        tekho_actions_reset(sim->actions);
+        const uint32_t owner = ev->a, id = owner & 0xFFFFFF;
+        switch (owner >> 24) {
+        case OWNER_MS: err = tekho_ms_timer(sim->ms[id], sim->now, ev->b, sim->actions); break;
+        case OWNER_BS: err = tekho_bs_timer(sim->bs[id], sim->now, ev->b, sim->actions); break;
+        default: err = tekho_auth_timer(sim->auth, sim->now, ev->b, sim->actions); break;
+        }
+        after_role(sim, owner, err);
+        break;
+    }
+    case EV_FRAME: frame_tick(sim); break;
+    case EV_SCRIPT: script(sim, ev); break;
+    }
+}
+
+tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
+{
+    if (sim == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (!sim->frames_running) {
+        sim->frames_running = true;
+        if (push(sim, sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
+            return TEKHO_ERR_NO_MEMORY;
+    }
+    while (sim->heap.n > 0 && sim->heap.e[0].t <= until_us) {
+        struct event ev = heap_pop(&sim->heap);
+        sim->now = ev.t;
+        sim->st.events++;
+        dispatch(sim, &ev);
+        free(ev.bytes);
+    }
+    sim->now = until_us;
+    /* Once everything is quiet, an MS and its BS must hold the same TEKs. */
+    for (uint32_t i = 0; i < sim->p.n_ms; i++)
+        if (tekho_ms_state(sim->ms[i]) == TEKHO_MS_OPERATIONAL)
+            check_keys_match(sim, i);
+    return TEKHO_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples. */
+static double percentile(const double *s, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    size_t rank = (size_t)ceil(q * (double)n);
+    if (rank < 1)
+        rank = 1;
+    return s[rank - 1];
+}
+
+void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out)
+{
+    *out = sim->st;
+    out->n_interruptions = sim->n_samples;
+    if (sim->n_samples) {
+        double *s = malloc(sim->n_samples * sizeof *s);
+        if (s) {
+            memcpy(s, sim->samples, sim->n_samples * sizeof *s);
+            qsort(s, sim->n_samples, sizeof *s, cmp_double);
+            double sum = 0;
+            for (size_t i = 0; i < sim->n_samples; i++)
+                sum += s[i];
+            out->interruption_mean_ms = sum / (double)sim->n_samples;
+            out->interruption_p50_ms = percentile(s, sim->n_samples, 0.50);
+            out->interruption_p99_ms = percentile(s, sim->n_samples, 0.99);
+            out->interruption_max_ms = s[sim->n_samples - 1];
+            free(s);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+/* The roles on deterministic scenarios: every built-in scenario under
+ * every scheme with the invariants checked after every event (the driver
+ * counts violations), and the outcomes each case must produce. */
+#include <string.h>
+
+#include "tekho/sim.h"
+#include "tekho/tekho.h"
+#include "test_util.h"
+
+static int run(const char *scenario, enum tekho_scheme scheme, uint64_t seed, struct tekho_sim_stats *st)
+{
+    struct tekho_sim *sim = NULL;
+    uint64_t until = 0;
+    CHECK_ERR(tekho_sim_scenario(scenario, scheme, seed, &sim, &until), TEKHO_OK);
+    if (sim == NULL)
+        return 0;
+    CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+    tekho_sim_stats(sim, st);
+    tekho_sim_free(sim);
+    return 1;
+}
+
+#define EXPECT(cond, scenario, scheme)                                                                    \
+    do {                                                                                                  \
+        if (!(cond)) {                                                                                    \
+            fprintf(stderr, "FAIL %s:%d: %s / %s: %s\n", __FILE__, __LINE__, scenario,                      \
+                    tekho_scheme_name(scheme), #cond);                                                    \
+            test_failures++;                                                                              \
+        }                                                                                                 \
+    } while (0)
+
+static void test_matrix(void)
+{
+    double p99[TEKHO_SCHEME_COUNT] = {0};
+    for (int i = 0; TEKHO_SCENARIOS[i]; i++) {
+        const char *sc = TEKHO_SCENARIOS[i];
+        for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+            const enum tekho_scheme s = (enum tekho_scheme)k;
+            struct tekho_sim_stats st;
+            if (!run(sc, s, 1, &st))
+                continue;
+            /* Invariants, every scenario and scheme. */
+            EXPECT(st.n_decreased == 0 && st.m_decreased == 0 && st.stale_count_keys == 0, sc, s);
+            EXPECT(st.role_errors == 0 && st.io_errors == 0, sc, s);
+            EXPECT(st.pn_reuse == 0 && st.tek_mismatch_after_ho == 0, sc, s);
+            if (s != TEKHO_SCHEME_NONE) {
+                /* `none` has no protection at all: it accepts replays and forgeries by design. */
+                EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, sc, s);
+            }
+            if (s == TEKHO_SCHEME_COUNTER && strcmp(sc, "no-capability") != 0)
+                EXPECT(st.tek_bytes_over_air == 0, sc, s);
+            if (s == TEKHO_SCHEME_BASELINE_UPDATE || s == TEKHO_SCHEME_BASELINE_FULL)
+                EXPECT(st.tek_bytes_over_air > 0, sc, s);
+            EXPECT(st.failed == 0, sc, s);
+            EXPECT(st.n_interruptions == st.completed, sc, s);
+            EXPECT(st.user_pdus_delivered > 0, sc, s);
+
+            if (strcmp(sc, "normal") == 0) {
+                EXPECT(st.attempted == 2 && st.completed == 2, sc, s);
+                p99[k] = st.interruption_p99_ms;
+            } else if (strcmp(sc, "ms-ahead") == 0 && s == TEKHO_SCHEME_COUNTER) {
+                /* TB = N < TM: the target found the count from UL data. */
+                EXPECT(st.self_sync_success == 1 && st.completed == 2, sc, s);
+            } else if (strcmp(sc, "replay") == 0) {
+                EXPECT(st.completed == 2, sc, s);
+                if (s == TEKHO_SCHEME_NONE)
+                    EXPECT(st.replayed_pdus_accepted > 0 && st.forged_pdus_accepted > 0, sc, s);
+                else
+                    EXPECT(st.pdus_discarded > 100, sc, s);
+            } else if (strcmp(sc, "cancel-retry") == 0) {
+                EXPECT(st.attempted == 4 && st.cancelled == 2 && st.completed == 2, sc, s);
+            } else if (strcmp(sc, "ping-pong") == 0) {
+                EXPECT(st.completed == 4, sc, s);
+            } else if (strcmp(sc, "no-capability") == 0 && s == TEKHO_SCHEME_COUNTER) {
+                /* The target cannot: fallback to the baseline, TEKs cross the air. */
+                EXPECT(st.tek_bytes_over_air > 0 && st.completed == 2, sc, s);
+            } else if (strcmp(sc, "tek-refresh") == 0) {
+                /* TEK0 lives 1 s and TEK1 4 s in a 6 s run: refreshes keep data flowing. */
+                EXPECT(st.user_pdus_delivered * 100 > st.user_pdus_offered * 90, sc, s);
+            } else if (strcmp(sc, "auth-restart") == 0) {
+                EXPECT(st.completed == 3, sc, s);
+            }
+        }
+    }
+    /* The headline: counter beats the baseline, which beats re-authentication. */
+    CHECK(p99[TEKHO_SCHEME_COUNTER] < p99[TEKHO_SCHEME_BASELINE_UPDATE]);
+    CHECK(p99[TEKHO_SCHEME_BASELINE_UPDATE] < p99[TEKHO_SCHEME_BASELINE_FULL]);
+    CHECK(p99[TEKHO_SCHEME_COUNTER] <= p99[TEKHO_SCHEME_NONE] + 5.0); /* within one frame of no security */
+}
+
+static void test_self_sync_disabled(void)
+{
+    /* W = 0: no trial decryption; the RNG-REQ's count resynchronises. */
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    p.n_bs = 3;
+    p.self_sync_window = 0;
+    struct tekho_sim *sim = NULL;
+    CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 200000, TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 400000, TEKHO_OP_DROP_HO_COMPLETE, 1, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 500000, TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 1200000, TEKHO_OP_HANDOVER, 0, 3, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_run(sim, 2000000), TEKHO_OK);
+    struct tekho_sim_stats st;
+    tekho_sim_stats(sim, &st);
+    CHECK(st.self_sync_success == 0 && st.resync_by_rng_req == 1 && st.completed == 2);
+    CHECK(st.tek_mismatch_after_ho == 0 && st.pn_reuse == 0);
+    /* After the resync both ends hold the TEKs of the MS's count. */
+    uint8_t a[2][8], b[2][8];
+    CHECK(tekho_ms_tek_fingerprints(tekho_sim_ms(sim, 0), 3, a));
+    CHECK(tekho_bs_tek_fingerprints(tekho_sim_bs(sim, 3), 0, b));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(tekho_ms_count(tekho_sim_ms(sim, 0)) == 2);
+    tekho_sim_free(sim);
+}
+
+static void test_illegal_messages_change_nothing(void)
+{
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    struct tekho_sim *sim = NULL;
+    CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_run(sim, 100000), TEKHO_OK);
+    struct tekho_ms *ms = tekho_sim_ms(sim, 0);
+    CHECK(tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL);
+    static struct tekho_actions out;
+    /* A handover RNG-RSP while operational, a SBC-RSP after entry, a MOB_BSHO-RSP never asked for. */
+    struct tekho_rng_rsp rsp = {.has_ranging_status = true, .ranging_status = TEKHO_RANGING_STATUS_SUCCESS};
+    uint8_t msg[64], pdu[128];
+    size_t n = 0, pdu_len = 0;
+    CHECK_ERR(tekho_rng_rsp_encode(&rsp, msg, sizeof msg, &n), TEKHO_OK);
+    CHECK_ERR(tekho_mgmt_frame(tekho_ms_basic_cid(0), true, msg, n, pdu, sizeof pdu, &pdu_len), TEKHO_OK);
+    tekho_actions_reset(&out);
+    CHECK_ERR(tekho_ms_air(ms, 100000, 1, pdu, pdu_len, &out), TEKHO_ERR_UNEXPECTED_MESSAGE);
+    CHECK(out.n == 0 && tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL && tekho_ms_count(ms) == 0);
+    struct tekho_sbc sbc = {.mgmt_type = TEKHO_MGMT_SBC_RSP, .has_bw_alloc_support = true};
+    CHECK_ERR(tekho_sbc_encode(&sbc, msg, sizeof msg, &n), TEKHO_OK);
+    CHECK_ERR(tekho_mgmt_frame(tekho_ms_basic_cid(0), true, msg, n, pdu, sizeof pdu, &pdu_len), TEKHO_OK);
+    tekho_actions_reset(&out);
+    CHECK_ERR(tekho_ms_air(ms, 100000, 1, pdu, pdu_len, &out), TEKHO_ERR_UNEXPECTED_MESSAGE);
+    CHECK(out.n == 0 && tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL);
+    /* A cancel with no handover under way. */
+    tekho_actions_reset(&out);
+    CHECK_ERR(tekho_ms_cancel_handover(ms, 100000, &out), TEKHO_ERR_UNEXPECTED_MESSAGE);
+    CHECK(out.n == 0);
+    /* The BS: a MOB_HO-IND from an MS it never met. */
+    uint8_t bsid[6] = {0, 0, 0, 0, 0, 2};
+    struct tekho_mob_ho_ind ind = {.ho_ind_type = TEKHO_MOB_HO_IND_RELEASE, .has_cmac = true};
+    memcpy(ind.target_bsid, bsid, 6);
+    CHECK_ERR(tekho_mob_ho_ind_encode(&ind, msg, sizeof msg, &n), TEKHO_OK);
+    CHECK_ERR(tekho_mgmt_frame(tekho_ms_basic_cid(5), true, msg, n, pdu, sizeof pdu, &pdu_len), TEKHO_OK);
+    tekho_actions_reset(&out);
+    CHECK_ERR(tekho_bs_air(tekho_sim_bs(sim, 1), 100000, 5, pdu, pdu_len, &out), TEKHO_ERR_UNKNOWN_PEER);
+    CHECK(out.n == 0);
+    tekho_sim_free(sim);
+}
+
+static void test_stale_rng_req_releases(void)
+{
+    /* Profile 4: a target waiting for the MS that receives an RNG-REQ whose
+     * count is below N releases the connection and installs no keys. */
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    struct tekho_sim *sim = NULL;
+    CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 200000, TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 500000, TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);   /* count 1, N -> 2 */
+    CHECK_ERR(tekho_sim_at(sim, 900000, TEKHO_OP_HANDOVER, 0, 1, 0), TEKHO_OK);   /* back: count 2, N -> 3 */
+    CHECK_ERR(tekho_sim_at(sim, 1300000, TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);  /* again to 2: TB = N = 3 */
+    /* While node 2 waits (HO_Rsp sent ~1314 ms, the MS syncs ~1337 ms),
+     * the attacker replays the count-1 RNG-REQ it recorded. */
+    CHECK_ERR(tekho_sim_at(sim, 1318000, TEKHO_OP_REPLAY_RNG_REQ, 0, 2, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_run(sim, 2000000), TEKHO_OK);
+    struct tekho_sim_stats st;
+    tekho_sim_stats(sim, &st);
+    CHECK(st.connections_released >= 1);
+    CHECK(st.stale_count_keys == 0 && st.replayed_pdus_accepted == 0);
+    CHECK(st.completed == 2); /* the third handover cannot complete: its target released the MS */
+    tekho_sim_free(sim);
+}
+
+int main(void)
+{
+    test_matrix();
+    test_self_sync_disabled();
+    test_illegal_messages_change_nothing();
+    test_stale_rng_req_releases();
+    return test_summary("test_roles");
+}
