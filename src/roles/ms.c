@@ -765,8 +765,16 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
         if (to == 0 || ctx == NULL)
             return TEKHO_ERR_NO_KEYS;
         const int slot = tek_usable_slot(ctx, now_us / 1000);
-        if (slot < 0)
+        if (slot < 0) {
+            /* Both TEKs expired or out of PNs: a new TEK is needed now
+             * (profile 6: at 0x7FFFFFFF a TEK seals nothing more). */
+            if (ms->state == TEKHO_MS_OPERATIONAL && ctx == &ms->tek) {
+                tekho_err err2 = begin_request(ms, TEKHO_MS_KEY_WAIT, now_us, out);
+                if (err2 != TEKHO_OK)
+                    return err2;
+            }
             return TEKHO_ERR_NO_KEYS;
+        }
         err = tekho_tek_seal(ctx, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms->cfg.index), true, payload, len, pdu,
                              sizeof pdu, &n);
         if (err == TEKHO_OK) {
