@@ -101,7 +101,7 @@ static void test_self_sync_disabled(void)
         return;
     CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, 200000, TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
-    CHECK_ERR(tekho_sim_at(sim, 400000, TEKHO_OP_DROP_HO_COMPLETE, 1, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 400000, TEKHO_OP_DROP_HO_COMPLETE, 1 + p.timing.max_retries, 0, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, 500000, TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, 1200000, TEKHO_OP_HANDOVER, 0, 3, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_run(sim, 2000000), TEKHO_OK);

@@ -22,6 +22,9 @@ struct auth_ms {
     uint16_t n;
     uint64_t holders;       /* bit per BS slot that holds a context for this MS */
     uint32_t reauth_node;   /* a re-authentication under way through this BS */
+    bool entered;           /* has entered the network with the current PMK */
+    uint32_t entry_node;    /* the entry request last seen, to tell a retransmission */
+    uint16_t entry_txn;
     uint16_t reauth_txn;
 };
 
@@ -149,11 +152,13 @@ tekho_err tekho_auth_restart(struct tekho_auth *a)
 {
     if (a == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    /* The EAP results stay (the AAA server has them); N and who holds what is lost. */
+    /* The EAP results stay (the AAA server has them); N comes back from
+     * the store. Who holds a context is lost, so count updates go to
+     * every base station until it is known again. */
     for (size_t i = 0; i < a->cfg.max_ms; i++) {
         a->ms[i].n_loaded = false;
         a->ms[i].n = 0;
-        a->ms[i].holders = 0;
+        a->ms[i].holders = a->cfg.max_bs >= 64 ? UINT64_MAX : (((uint64_t)1 << a->cfg.max_bs) - 1);
         a->ms[i].reauth_node = 0;
     }
     return TEKHO_OK;
@@ -213,6 +218,23 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     tekho_err err = load_n(a, m);
     if (err != TEKHO_OK)
         return err;
+    if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_ENTRY)) {
+        /* Network entry brings a new PMK; a second entry (after a release)
+         * must not bring back the old one (its counts would repeat). */
+        const bool retransmission = from == m->entry_node && r->transaction_id == m->entry_txn;
+        if (m->entered && !retransmission) {
+            reauth_next_msk(m->msk);
+            m->n = 1;
+            m->holders = 0;
+            err = a->cfg.store.save(a->cfg.store.ctx, m->mac, m->n);
+            if (err != TEKHO_OK)
+                return err;
+            act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
+        }
+        m->entered = true;
+        m->entry_node = from;
+        m->entry_txn = r->transaction_id;
+    }
     if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)) {
         if (m->reauth_node != 0)
             return TEKHO_OK; /* a retransmission: the AAA exchange is already under way */

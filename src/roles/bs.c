@@ -51,6 +51,7 @@ struct bs_ms {
     bool have_tek;
     struct tekho_tek_context tek;
     uint16_t tb;
+    bool tek_is_counter;              /* the active TEKs came from CMAC_KEY_COUNT (TB) */
     bool confirmed;                   /* a UL PDU verified under these TEKs */
     bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
     struct bs_cached cache[BS_CACHE_MAX];
@@ -63,6 +64,10 @@ struct bs_ms {
     unsigned budget_used;
     uint8_t bs_random[RANDOM_SIZE];
     uint16_t rng_count;               /* the count the handover RNG-REQ established */
+    bool awaiting_update;             /* HO_Complete sent, CMAC_Key_Count_Update not yet seen */
+    uint8_t last_pkm_id;              /* the Key-Request last answered, and what it got: */
+    bool have_last_params;            /* a retransmission gets the same TEKs again */
+    struct tekho_tek_params last_params[2];
 };
 
 struct tekho_bs {
@@ -70,6 +75,7 @@ struct tekho_bs {
     size_t n_slots;
     struct bs_ms *ms;
     uint8_t next_ho_id;
+    uint16_t next_transaction;
 };
 
 tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
@@ -186,12 +192,7 @@ static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
     ms_clear(m);
 }
 
-/* Releases the MS's connection: it must enter the network again. */
-static void release(struct tekho_bs *bs, struct bs_ms *m, tekho_err why, struct tekho_actions *out)
-{
-    act_event(out, m->index, TEKHO_EV_RELEASED, -why, NULL, 0);
-    forget(bs, m, out);
-}
+
 
 /* ---- TEK contexts ---------------------------------------------------------- */
 
@@ -209,6 +210,8 @@ static tekho_err counter_context(struct tekho_bs *bs, struct bs_ms *m, uint16_t 
     tekho_ak_keys_wipe(&keys);
     return err;
 }
+
+static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
 
 /* Puts the active context in the cache (for a later attempt at the same
  * count) and takes out the one for `count`, or generates it. */
@@ -237,23 +240,12 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
         tek_fingerprints(&next, fp);
         act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, count, &fp[0][0], sizeof fp);
     }
-    if (m->have_tek) {
-        int free_slot = -1;
-        for (int i = 0; i < (int)bs->cfg.max_cached_per_ms && free_slot < 0; i++)
-            if (!m->cache[i].used)
-                free_slot = i;
-        if (free_slot >= 0) {
-            m->cache[free_slot].used = true;
-            m->cache[free_slot].tb = m->tb;
-            m->cache[free_slot].tek = m->tek;
-            act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, m->tb, NULL, 0);
-        } else {
-            tekho_tek_context_cleanup(&m->tek);
-        }
-    }
+    stash_active(bs, m, out);
     m->tek = next;
+    OPENSSL_cleanse(&next, sizeof next);
     m->tb = count;
     m->have_tek = true;
+    m->tek_is_counter = true;
     m->confirmed = false;
     return TEKHO_OK;
 }
@@ -266,6 +258,70 @@ static void drop_cached_below(struct bs_ms *m, uint16_t n)
             m->cache[i].used = false;
         }
     }
+}
+
+/* Takes the active context out of use. A counter context must outlive it
+ * until N passes its TB (seed: "cache the TEK context (including PNs) ...
+ * until CMAC_KEY_COUNT_N has been incremented beyond that value"), or the
+ * same (TEK, PN) pairs would come back with the next derivation; it goes
+ * to the cache, and a full cache gives up its lowest count, the first N
+ * will pass. Random (baseline) TEKs are never derived again: wiped. */
+static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    if (!m->have_tek)
+        return;
+    if (m->tek_is_counter && m->tb >= m->n && bs->cfg.max_cached_per_ms > 0) {
+        const int cap = (int)bs->cfg.max_cached_per_ms;
+        int slot = -1;
+        for (int i = 0; i < cap && slot < 0; i++)
+            if (m->cache[i].used && m->cache[i].tb == m->tb)
+                slot = i;
+        for (int i = 0; i < cap && slot < 0; i++)
+            if (!m->cache[i].used)
+                slot = i;
+        if (slot < 0) {
+            slot = 0;
+            for (int i = 1; i < cap; i++)
+                if (m->cache[i].tb < m->cache[slot].tb)
+                    slot = i;
+        }
+        tekho_tek_context_cleanup(&m->cache[slot].tek);
+        m->cache[slot].used = true;
+        m->cache[slot].tb = m->tb;
+        m->cache[slot].tek = m->tek;
+        act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, m->tb, NULL, 0);
+        OPENSSL_cleanse(&m->tek, sizeof m->tek);
+    } else {
+        tekho_tek_context_cleanup(&m->tek);
+    }
+    m->have_tek = false;
+    m->tek_is_counter = false;
+    m->confirmed = false;
+}
+
+static bool any_cached(const struct bs_ms *m)
+{
+    for (int i = 0; i < BS_CACHE_MAX; i++)
+        if (m->cache[i].used)
+            return true;
+    return false;
+}
+
+/* The BS stops serving or waiting for the MS: what must be kept is kept
+ * (ROLE_CACHED), the rest goes. */
+static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    stash_active(bs, m, out);
+    const size_t slot = slot_of(bs, m);
+    act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
+    act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
+    if (!any_cached(m)) {
+        ms_clear(m);
+        return;
+    }
+    m->role = ROLE_CACHED;
+    m->awaiting_update = false;
+    m->ms_left_serving = false;
 }
 
 /* Random TEKs for the baseline, installed here and wrapped for the MS. */
@@ -300,10 +356,14 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
         tekho_tek_context_cleanup(&fresh);
         return err;
     }
-    tekho_tek_context_cleanup(&m->tek);
+    stash_active(bs, m, out);
     m->tek = fresh;
+    OPENSSL_cleanse(&fresh, sizeof fresh);
     m->have_tek = true;
+    m->tek_is_counter = false;
     m->confirmed = false;
+    memcpy(m->last_params, params, sizeof m->last_params);
+    m->have_last_params = true;
     uint8_t fp[2][8];
     tek_fingerprints(&m->tek, fp);
     act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
@@ -404,7 +464,7 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint32_t index, const str
 }
 
 
-static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, bool success,
+static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, bool success, bool again,
                               struct tekho_actions *out)
 {
     struct tekho_rng_rsp rsp;
@@ -425,9 +485,11 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         u->has_old_params = true;
         struct tekho_tek_params params[2];
         memset(params, 0, sizeof params);
-        tekho_err err = random_teks(bs, m, now, params, true, out);
+        /* A retransmission carries the TEKs already installed. */
+        tekho_err err = again && m->have_last_params ? TEKHO_OK : random_teks(bs, m, now, params, true, out);
         if (err != TEKHO_OK)
             return err;
+        memcpy(params, m->last_params, sizeof params);
         u->old_params = params[0];
         u->new_params = params[1];
     }
@@ -441,6 +503,19 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
     return err;
+}
+
+/* Tells the Authenticator the count the MS used, so N moves past it; sent
+ * again until its CMAC_Key_Count_Update shows it arrived. */
+static void send_ho_complete(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    struct tekho_asncp done;
+    asncp_for(bs, m, TEKHO_ASNCP_HO_COMPLETE, &done);
+    done.has_cmac_key_count = true;
+    done.cmac_key_count = m->rng_count;
+    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+    m->awaiting_update = true;
+    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX), now + bs->cfg.timing.retransmit_us);
 }
 
 /* Seed section 2 and profile 4, at the target: the RNG-REQ's count c is
@@ -465,53 +540,55 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
             act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
             return out->err;
         }
-        return send_rng_rsp(bs, m, now, true, out);
+        return send_rng_rsp(bs, m, now, true, true, out);
     }
     if (m->role != ROLE_TARGET_READY)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    if (c < m->n) {
-        /* A count the Authenticator has moved past: a replay or a stale MS. */
-        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -TEKHO_ERR_STALE_COUNT, NULL, 0);
-        release(bs, m, TEKHO_ERR_STALE_COUNT, out);
-        return out->err;
-    }
-    /* Derive on a copy, commit only once the CMAC verifies. */
+    /* Derive on a copy, commit only once everything has succeeded. The
+     * CMAC is checked first: an RNG-REQ that does not verify under this
+     * BS's AK (one recorded elsewhere) proves nothing and releases nothing. */
     struct cmac_link trial = m->link;
     tekho_err err = trial.count == c && trial.ready ? TEKHO_OK : cmac_link_set_count(&trial, c);
     if (err == TEKHO_OK)
         err = verify_mgmt(&trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
+    if (err == TEKHO_OK && c < m->n)
+        err = TEKHO_ERR_STALE_COUNT;
     if (err != TEKHO_OK) {
         cmac_link_wipe(&trial);
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        if (err == TEKHO_ERR_STALE_COUNT) {
+            /* Seed: a count found smaller than expected releases the
+             * connection; the TEK context and its PNs stay cached. */
+            act_event(out, m->index, TEKHO_EV_RELEASED, -err, NULL, 0);
+            retire(bs, m, out);
+        }
         return out->err;
+    }
+    if (m->mode == TEKHO_HO_TEK_COUNTER && (!m->have_tek || c != m->tb)) {
+        err = switch_count(bs, m, c, now, out);
+        if (err != TEKHO_OK) {
+            cmac_link_wipe(&trial);
+            return err;
+        }
+        act_event(out, m->index, TEKHO_EV_RESYNC_RNG_REQ, c, NULL, 0);
     }
     m->link = trial;
     cmac_link_wipe(&trial);
-    if (m->mode == TEKHO_HO_TEK_COUNTER && (!m->have_tek || c != m->tb)) {
-        err = switch_count(bs, m, c, now, out);
-        if (err != TEKHO_OK)
-            return err;
-        act_event(out, m->index, TEKHO_EV_RESYNC_RNG_REQ, c, NULL, 0);
-    }
     m->rng_count = c;
     act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_CACHE));
     if (m->mode == TEKHO_HO_TEK_REAUTH) {
         m->role = ROLE_TARGET_REAUTH;
-        err = send_rng_rsp(bs, m, now, true, out);
+        err = send_rng_rsp(bs, m, now, true, false, out);
         if (err == TEKHO_OK)
             send_context_req(bs, m, TEKHO_CONTEXT_FOR_REAUTH, now, out);
         return err == TEKHO_OK ? out->err : err;
     }
     m->role = ROLE_SERVING;
-    err = send_rng_rsp(bs, m, now, true, out);
+    err = send_rng_rsp(bs, m, now, true, false, out);
     if (err != TEKHO_OK)
         return err;
-    /* Tell the Authenticator the count the MS used, so N moves past it. */
-    struct tekho_asncp done;
-    asncp_for(bs, m, TEKHO_ASNCP_HO_COMPLETE, &done);
-    done.has_cmac_key_count = true;
-    done.cmac_key_count = c;
-    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+    m->retries = 0;
+    send_ho_complete(bs, m, now, out);
     act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
     return out->err;
 }
@@ -545,6 +622,7 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     m->ms_advertised = r.has_security_negotiation && r.sec.has_tek_generation &&
                        (r.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
     m->tekgen = m->ms_advertised && bs->cfg.tekgen_capable && bs->cfg.scheme == TEKHO_SCHEME_COUNTER;
+    m->transaction = ++bs->next_transaction; /* one per request; retransmissions keep it */
     /* Authorization is modelled as done (the EAP result is at the
      * Authenticator): fetch the AK before answering. */
     send_context_req(bs, m, TEKHO_CONTEXT_FOR_ENTRY, now, out);
@@ -574,7 +652,7 @@ static tekho_err send_sbc_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho
 }
 
 static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_pkm *req,
-                                struct tekho_actions *out)
+                                bool again, struct tekho_actions *out)
 {
     struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_KEY_REPLY,
                             .identifier = req->identifier, .has_key_seq = true, .key_seq = req->key_seq,
@@ -582,7 +660,10 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
                             .has_cmac_digest = true};
     memcpy(rsp.nonce, req->nonce, sizeof rsp.nonce);
     m->tek.said = req->said;
-    tekho_err err = random_teks(bs, m, now, rsp.tek_params, m->role == ROLE_TARGET_SA_TEK, out);
+    /* A retransmitted Key-Request (same PKM identifier) gets the TEKs already installed. */
+    tekho_err err = again ? TEKHO_OK : random_teks(bs, m, now, rsp.tek_params, m->role == ROLE_TARGET_SA_TEK, out);
+    memcpy(rsp.tek_params, m->last_params, sizeof rsp.tek_params);
+    m->last_pkm_id = req->identifier;
     rsp.cmac_digest.cmac_pn = m->link.tx_pn;
     uint8_t msg[256];
     size_t len = 0;
@@ -633,16 +714,14 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
             send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
         return err;
     }
-    err = send_key_reply(bs, now, m, &r, out);
+    err = send_key_reply(bs, now, m, &r, m->have_last_params && r.identifier == m->last_pkm_id, out);
     if (err != TEKHO_OK)
         return err;
     if (m->role == ROLE_TARGET_SA_TEK) {
         /* Baseline-full is complete: the new PMK's count 0 was used. */
-        struct tekho_asncp done;
-        asncp_for(bs, m, TEKHO_ASNCP_HO_COMPLETE, &done);
-        done.has_cmac_key_count = true;
-        done.cmac_key_count = m->link.count;
-        send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+        m->rng_count = m->link.count;
+        m->retries = 0;
+        send_ho_complete(bs, m, now, out);
         act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
     }
     m->role = ROLE_SERVING;
@@ -750,9 +829,7 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *
     send_backbone(out, m->peer, &cnf);
     tekho_asncp_wipe(&cnf);
     /* The serving BS releases the MS at MOB_HO-IND (802.16-2009 6.3.21.2.6). */
-    const size_t slot = slot_of(bs, m);
-    act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
-    ms_clear(m);
+    retire(bs, m, out);
     return out->err;
 }
 
@@ -782,6 +859,20 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
         return TEKHO_ERR_RATE_LIMITED;
     for (unsigned k = 1; k <= w; k++) {
         const uint16_t count = (uint16_t)(m->tb + k);
+        int cached = -1;
+        for (int i = 0; i < BS_CACHE_MAX; i++)
+            if (m->cache[i].used && m->cache[i].tb == count)
+                cached = i;
+        if (cached >= 0) {
+            /* A context this BS already used for that count: its replay
+             * window decides, so an old PDU cannot move TB. */
+            if (tekho_tek_open(&m->cache[cached].tek, now / 1000, pdu, len, payload, cap, n, NULL) != TEKHO_OK)
+                continue;
+            tekho_err err = switch_count(bs, m, count, now, out);
+            if (err == TEKHO_OK)
+                act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
+            return err;
+        }
         struct tekho_tek_context trial;
         memset(&trial, 0, sizeof trial);
         trial.said = m->tek.said;
@@ -868,6 +959,22 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
 
 /* ---- backbone ------------------------------------------------------------------------------ */
 
+static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    struct tekho_asncp rsp;
+    asncp_for(bs, m, TEKHO_ASNCP_HO_RSP, &rsp);
+    rsp.has_source_id = rsp.has_destination_id = true;
+    memcpy(rsp.source_id, bs->cfg.bsid, 6);
+    memcpy(rsp.destination_id, m->peer_bsid, 6);
+    rsp.has_ho_process_optimization = true;
+    rsp.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
+    rsp.has_ho_id = true;
+    rsp.ho_id = m->ho_id;
+    rsp.has_bs_ho_rsp_code = true;
+    rsp.bs_ho_rsp_code = 0;
+    send_backbone(out, m->peer, &rsp);
+}
+
 static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
                            struct tekho_actions *out)
 {
@@ -877,8 +984,19 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     struct bs_ms *m = find_index(bs, index);
     if (m && m->role != ROLE_CACHED && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_READY)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (m && m->role == ROLE_TARGET_READY && m->peer == from && m->transaction == r->transaction_id) {
+        /* Our HO_Rsp was lost: answer again, change nothing. */
+        send_ho_rsp(bs, m, out);
+        return out->err;
+    }
     if (m == NULL && (m = take_slot(bs, index)) == NULL)
         return TEKHO_ERR_CAPACITY;
+    /* A new attempt starts clean; only the TEK contexts carry over. */
+    m->confirmed = false;
+    m->ms_left_serving = false;
+    m->budget_start_us = 0;
+    m->budget_used = 0;
+    m->awaiting_update = false;
     memcpy(m->mac, r->ms_id, 6);
     m->role = ROLE_TARGET_PREPARING;
     m->peer = from;
@@ -931,10 +1049,24 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     const struct tekho_asncp_ak_context *ak = &r->ak_context;
     act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+    if (m->have_ak && CRYPTO_memcmp(m->ak, ak->ak, TEKHO_AK_LEN) != 0) {
+        /* A new AK (re-authentication): every TEK context of the old one goes. */
+        tekho_tek_context_cleanup(&m->tek);
+        m->have_tek = false;
+        m->tek_is_counter = false;
+        for (int i = 0; i < BS_CACHE_MAX; i++) {
+            tekho_tek_context_cleanup(&m->cache[i].tek);
+            m->cache[i].used = false;
+        }
+        m->n = 0;
+    }
     memcpy(m->ak, ak->ak, TEKHO_AK_LEN);
     m->ak_sn = ak->ak_sn;
     m->have_ak = true;
-    m->n = ak->has_cmac_key_count ? ak->cmac_key_count : 0;
+    /* N never goes back here either (a re-ordered message may be older). */
+    const uint16_t n = ak->has_cmac_key_count ? ak->cmac_key_count : 0;
+    if (n > m->n || m->role == ROLE_ENTERING || m->role == ROLE_TARGET_REAUTH)
+        m->n = n;
     /* At entry and after re-authentication a fresh PMK means count 0;
      * at handover the CMAC keys follow the count the RNG-REQ proves. */
     const uint16_t count = m->role == ROLE_TARGET_PREPARING ? m->n : 0;
@@ -961,18 +1093,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     drop_cached_below(m, m->n);
     m->role = ROLE_TARGET_READY;
     act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
-    struct tekho_asncp rsp;
-    asncp_for(bs, m, TEKHO_ASNCP_HO_RSP, &rsp);
-    rsp.has_source_id = rsp.has_destination_id = true;
-    memcpy(rsp.source_id, bs->cfg.bsid, 6);
-    memcpy(rsp.destination_id, m->peer_bsid, 6);
-    rsp.has_ho_process_optimization = true;
-    rsp.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
-    rsp.has_ho_id = true;
-    rsp.ho_id = m->ho_id;
-    rsp.has_bs_ho_rsp_code = true;
-    rsp.bs_ho_rsp_code = 0;
-    send_backbone(out, m->peer, &rsp);
+    send_ho_rsp(bs, m, out);
     return out->err;
 }
 
@@ -1030,17 +1151,24 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, const struct tekho
                                         bs->cfg.pn_window);
         if (err == TEKHO_OK) {
             ctx.tek[i].tx_pn = teks[i]->pn_counter;
-            if (teks[i]->rxpn_counter)
-                tekho_pn_window_commit(&ctx.tek[i].rx, teks[i]->rxpn_counter);
+            /* Only the highest received PN travels: everything inside the
+             * window below it must count as seen too, or a PDU the serving
+             * BS already delivered could be replayed here. */
+            const uint32_t top = teks[i]->rxpn_counter;
+            const uint32_t size = ctx.tek[i].rx.size;
+            for (uint32_t pn = top > size ? top - size + 1 : 1; top && pn <= top; pn++)
+                tekho_pn_window_commit(&ctx.tek[i].rx, pn);
         }
     }
     if (err != TEKHO_OK) {
         tekho_tek_context_cleanup(&ctx);
         return err;
     }
-    tekho_tek_context_cleanup(&m->tek);
+    stash_active(bs, m, out);
     m->tek = ctx;
+    OPENSSL_cleanse(&ctx, sizeof ctx);
     m->have_tek = true;
+    m->tek_is_counter = false;
     uint8_t fp[2][8];
     tek_fingerprints(&m->tek, fp);
     act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
@@ -1051,15 +1179,19 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
                                  struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
-    if (m) {
-        /* N moved: contexts for older counts can never be used again. */
+    if (m && r->cmac_key_count > m->n) {
+        /* N moved (and never goes back): contexts for older counts can
+         * never be used again. */
         m->n = r->cmac_key_count;
         drop_cached_below(m, m->n);
-        const bool stale_target = (m->role == ROLE_TARGET_READY || m->role == ROLE_CACHED) && m->have_tek &&
-                                  m->mode == TEKHO_HO_TEK_COUNTER && m->tb < m->n;
-        /* A prepared or cached target context for a count N has moved past
-         * can never be used: forget it (the MS went elsewhere). */
-        if (stale_target || (m->role == ROLE_CACHED && tekho_bs_cached_contexts(bs, m->index) == 0))
+        if (m->awaiting_update && m->rng_count < m->n) {
+            m->awaiting_update = false; /* our HO_Complete arrived */
+            act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+        }
+        /* A prepared target whose TB N has passed: the MS went elsewhere. */
+        if (m->role == ROLE_TARGET_READY && m->tek_is_counter && m->tb < m->n)
+            retire(bs, m, out);
+        else if (m->role == ROLE_CACHED && !any_cached(m))
             forget(bs, m, out);
     }
     struct tekho_asncp ack;
@@ -1115,15 +1247,26 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
     struct bs_ms *m = &bs->ms[slot];
     switch (timer & 0xF) {
     case TIMER_RETX:
+        if (m->role == ROLE_SERVING && m->awaiting_update) {
+            if (++m->retries > bs->cfg.timing.max_retries) {
+                m->awaiting_update = false; /* N may lag: targets self-sync or resync */
+                return out->err;
+            }
+            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            send_ho_complete(bs, m, now_us, out);
+            return out->err;
+        }
         if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
             m->role != ROLE_TARGET_REAUTH)
             return TEKHO_OK;
         if (++m->retries > bs->cfg.timing.max_retries) {
             act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
-            if (m->role == ROLE_SOURCE)
+            if (m->role == ROLE_SOURCE) {
                 m->role = ROLE_SERVING; /* the target never answered: keep serving */
-            else
-                release(bs, m, TEKHO_OK, out);
+            } else {
+                act_event(out, m->index, TEKHO_EV_RELEASED, 0, NULL, 0);
+                retire(bs, m, out);
+            }
             return out->err;
         }
         act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
@@ -1138,23 +1281,8 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
     case TIMER_CACHE:
         /* The MS never came: keep only the cached TEK context (and its PNs)
          * in case it retries; N's next update will clear it. */
-        if (m->role == ROLE_TARGET_READY) {
-            if (m->have_tek && m->mode == TEKHO_HO_TEK_COUNTER) {
-                for (int i = 0; i < (int)bs->cfg.max_cached_per_ms; i++) {
-                    if (!m->cache[i].used) {
-                        m->cache[i].used = true;
-                        m->cache[i].tb = m->tb;
-                        m->cache[i].tek = m->tek;
-                        memset(&m->tek, 0, sizeof m->tek);
-                        act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, m->tb, NULL, 0);
-                        break;
-                    }
-                }
-            }
-            tekho_tek_context_cleanup(&m->tek);
-            m->have_tek = false;
-            m->role = ROLE_CACHED;
-        }
+        if (m->role == ROLE_TARGET_READY)
+            retire(bs, m, out);
         return out->err;
     default:
         return TEKHO_ERR_BAD_VALUE;

@@ -44,6 +44,7 @@ struct tekho_ms {
     int target_tek;                 /* index into cache, or -1 */
 
     struct ms_cached cache[MS_CACHE];
+    bool entered;                   /* has entered the network with the current PMK */
     unsigned retries;
     uint8_t pkm_identifier;
 };
@@ -112,6 +113,19 @@ static bool counter_mode(const struct tekho_ms *ms)
     return ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->tekgen_negotiated;
 }
 
+static void drop_cache(struct tekho_ms *ms);
+
+/* The connection is gone: nothing of it may stay in memory. */
+static void released(struct tekho_ms *ms)
+{
+    ms->state = TEKHO_MS_RELEASED;
+    tekho_tek_context_cleanup(&ms->tek);
+    ms->have_tek = false;
+    drop_cache(ms);
+    cmac_link_wipe(&ms->serving_link);
+    cmac_link_wipe(&ms->target_link);
+}
+
 static void drop_cache(struct tekho_ms *ms)
 {
     for (int i = 0; i < MS_CACHE; i++) {
@@ -156,8 +170,9 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         break;
     }
     case TEKHO_MS_KEY_WAIT: {
+        /* A retransmission keeps the identifier: the BS answers it with the same TEKs. */
         struct tekho_pkm m = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_KEY_REQUEST,
-                              .identifier = ++ms->pkm_identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
+                              .identifier = ms->pkm_identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
                               .has_said = true, .said = ms->cfg.said, .has_nonce = true, .has_cmac_digest = true};
         ms->cfg.random.fill(ms->cfg.random.ctx, m.nonce, sizeof m.nonce);
         m.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
@@ -208,6 +223,8 @@ static tekho_err begin_request(struct tekho_ms *ms, enum tekho_ms_state state, u
 {
     ms->state = state;
     ms->retries = 0;
+    if (state == TEKHO_MS_KEY_WAIT)
+        ms->pkm_identifier++;
     return send_request(ms, now, out);
 }
 
@@ -220,7 +237,15 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (ms->state != TEKHO_MS_IDLE && ms->state != TEKHO_MS_RELEASED)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    /* A fresh PMK: M = 0, and CMAC keys at the entry BS use count 0 (profile 4). */
+    /* Entry comes with a fresh PMK: M = 0, and CMAC keys at the entry BS
+     * use count 0 (profile 4). After a release the old PMK must not come
+     * back (its counts, CMAC_PNs and TEKs would repeat): re-entry
+     * re-authenticates, modelled as the next MSK at both ends. */
+    if (ms->entered) {
+        reauth_next_msk(ms->cfg.msk);
+        act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
+    }
+    ms->entered = true;
     ms->m = 0;
     ms->serving = bs_node;
     memcpy(ms->serving_bsid, bsid, 6);
@@ -421,9 +446,9 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     err = verify_mgmt(&ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
     if (err != TEKHO_OK)
         return err;
-    act_cancel_timer(out, MS_TIMER_RETX);
     if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS) {
-        ms->state = TEKHO_MS_RELEASED;
+        act_cancel_timer(out, MS_TIMER_RETX);
+        released(ms);
         act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, -TEKHO_ERR_STALE_COUNT, NULL, 0);
         act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, from, NULL, 0);
         return out->err;
@@ -438,11 +463,15 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
             return TEKHO_ERR_MISSING_TLV;
         const struct tekho_tek_params params[2] = {m.sa_tek_updates[0].old_params, m.sa_tek_updates[0].new_params};
         const size_t n = 2;
-        tekho_tek_context_cleanup(&ms->tek);
-        ms->have_tek = false;
-        err = install_delivered(ms, &ms->tek, ms->target_link.ak.kek, params, n, now / 1000, out);
+        struct tekho_tek_context fresh;
+        memset(&fresh, 0, sizeof fresh);
+        err = install_delivered(ms, &fresh, ms->target_link.ak.kek, params, n, now / 1000, out);
         if (err != TEKHO_OK)
             return err;
+        act_cancel_timer(out, MS_TIMER_RETX);
+        tekho_tek_context_cleanup(&ms->tek);
+        ms->tek = fresh;
+        OPENSSL_cleanse(&fresh, sizeof fresh);
         ms->target_tek = -1;
         complete_handover(ms, out);
         ms->have_tek = true;
@@ -450,6 +479,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         arm_refresh(ms, out);
         return out->err;
     }
+    act_cancel_timer(out, MS_TIMER_RETX);
     if (mode == TEKHO_HO_TEK_REAUTH) {
         /* Baseline-full: the target now runs re-authentication and the
          * SA-TEK 3-way handshake; the MS waits for the SA-TEK-Challenge. */
@@ -600,6 +630,12 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         ms->mode = TEKHO_HO_TEK_UPDATE;
     if (ms->mode != TEKHO_HO_TEK_COUNTER)
         ms->target_tek = -1;
+    /* Room for the serving TEKs first: MOB_HO-IND cannot be taken back. */
+    int slot = 0;
+    while (ms->mode == TEKHO_HO_TEK_REUSE && slot < MS_CACHE && ms->cache[slot].used)
+        slot++;
+    if (slot == MS_CACHE)
+        return TEKHO_ERR_CAPACITY;
     err = send_ho_ind(ms, TEKHO_MOB_HO_IND_RELEASE, out);
     if (err != TEKHO_OK)
         return err;
@@ -607,11 +643,6 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
      * target delivers, no user data flows (the interruption). */
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
         /* The serving TEKs and their PN state travel with the MS. */
-        int slot = 0;
-        while (slot < MS_CACHE && ms->cache[slot].used)
-            slot++;
-        if (slot == MS_CACHE)
-            return TEKHO_ERR_CAPACITY;
         ms->cache[slot].used = true;
         ms->cache[slot].tm = ms->tm;
         memcpy(ms->cache[slot].bsid, ms->target_bsid, 6);
@@ -728,7 +759,7 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
             act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
             return out->err;
         }
-        ms->state = TEKHO_MS_RELEASED;
+        released(ms);
         act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
         act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
         return out->err;

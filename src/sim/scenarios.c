@@ -55,9 +55,10 @@ tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_
         if (strcmp(name, "tek-refresh") == 0)
             end_ms = 6000;
     } else if (strcmp(name, "ms-ahead") == 0) {
-        /* The Authenticator misses the first HO_Complete: N lags the MS,
+        /* The Authenticator misses the first HO_Complete and every
+         * retransmission of it (a backbone outage): N lags the MS,
          * so at the next target TB = N < TM; self-sync or RNG-REQ resync. */
-        err = at(sim, 400, TEKHO_OP_DROP_HO_COMPLETE, 1, 0, 0, err);
+        err = at(sim, 400, TEKHO_OP_DROP_HO_COMPLETE, 1 + p.timing.max_retries, 0, 0, err);
         err = at(sim, 500, TEKHO_OP_HANDOVER, MS0, T, 0, err);
         err = at(sim, 1200, TEKHO_OP_HANDOVER, MS0, T2, 0, err);
     } else if (strcmp(name, "replay") == 0) {

@@ -464,6 +464,13 @@ tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op 
 {
     if (sim == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
+    /* Every index is checked here, once, so the run can trust them. */
+    const bool needs_ms = op != TEKHO_OP_AUTH_RESTART && op != TEKHO_OP_DROP_HO_COMPLETE && op != TEKHO_OP_AIR_LOSS;
+    const bool needs_bs = op == TEKHO_OP_ENTER || op == TEKHO_OP_HANDOVER || op == TEKHO_OP_REPLAY_RNG_REQ ||
+                          op == TEKHO_OP_FORGE;
+    if ((needs_ms && a >= sim->p.n_ms) || (needs_bs && (b < 1 || b > sim->p.n_bs)) ||
+        (op == TEKHO_OP_AIR_LOSS && a > 1000))
+        return TEKHO_ERR_INVALID_ARGUMENT;
     struct event ev = {.t = at_us, .seq = sim->seq++, .kind = EV_SCRIPT, .a = op, .b = a, .c = b, .d = c};
     return heap_push(&sim->heap, &ev) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
 }
