@@ -666,7 +666,9 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
     tekho_err err;
     /* Nothing is heard from the target before DL synchronisation. */
     const bool from_target = from == ms->target && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
-    if (from_target && !ms->synced) {
+    /* Nor from the serving BS once MOB_HO-IND has left: the MS has moved on. */
+    const bool from_old = from == ms->serving && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
+    if ((from_target && !ms->synced) || from_old) {
         err = TEKHO_ERR_NO_KEYS;
     } else if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
         uint16_t cid;
