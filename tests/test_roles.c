@@ -168,6 +168,7 @@ static void test_stale_rng_req_releases(void)
      * count is below N releases the connection and installs no keys. */
     struct tekho_sim_params p;
     tekho_sim_params_default(&p);
+    p.attacker = true;
     struct tekho_sim *sim = NULL;
     CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
     if (sim == NULL)

@@ -18,8 +18,8 @@
 extern "C" {
 #endif
 
-#define TEKHO_SIM_MAX_BS 32
-#define TEKHO_SIM_MAX_MS 64
+#define TEKHO_SIM_MAX_BS 4096
+#define TEKHO_SIM_MAX_MS 1000000
 
 struct tekho_sim_params {
     enum tekho_scheme scheme;
@@ -35,6 +35,7 @@ struct tekho_sim_params {
     bool ms_tekgen;                 /* MSs advertise counter-based TEK generation */
     uint32_t bs_no_tekgen_mask;     /* bit n: BS node n+1 cannot do it */
     uint32_t pmk_lifetime_s;
+    bool attacker;                  /* record air PDUs for the attacker's replays */
     struct tekho_timing timing;
 };
 void tekho_sim_params_default(struct tekho_sim_params *p);

@@ -20,7 +20,12 @@ struct auth_ms {
     uint8_t pmk_sn;
     bool n_loaded;
     uint16_t n;
-    uint64_t holders;       /* bit per BS slot that holds a context for this MS */
+    /* The base stations that got an AK context since N last moved: the
+     * ones a CMAC_Key_Count_Update must reach. Beyond AUTH_HOLDERS, or
+     * after a restart, it goes to every BS. */
+    uint32_t holders[8];
+    uint8_t n_holders;
+    bool holders_unknown;
     uint32_t reauth_node;   /* a re-authentication under way through this BS */
     bool entered;           /* has entered the network with the current PMK */
     uint32_t entry_node;    /* the entry request last seen, to tell a retransmission */
@@ -34,13 +39,15 @@ struct auth_bs {
     uint8_t bsid[6];
 };
 
+#define AUTH_HOLDERS 8
+
 struct tekho_auth {
     struct tekho_auth_config cfg;
     struct auth_ms *ms;
     struct auth_bs *bs;
 };
 
-#define AUTH_MAX_BS 64
+#define AUTH_MAX_BS 4096
 
 tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out)
 {
@@ -74,6 +81,11 @@ void tekho_auth_free(struct tekho_auth *a)
 
 static struct auth_ms *find_ms(const struct tekho_auth *a, const uint8_t mac[6])
 {
+    /* The driver's MACs name their MS index: one look. Others: a scan. */
+    uint32_t index;
+    if (tekho_ms_index_of_mac(mac, &index) && index < a->cfg.max_ms && a->ms[index].used &&
+        memcmp(a->ms[index].mac, mac, 6) == 0)
+        return &a->ms[index];
     for (size_t i = 0; i < a->cfg.max_ms; i++)
         if (a->ms[i].used && memcmp(a->ms[i].mac, mac, 6) == 0)
             return &a->ms[i];
@@ -94,6 +106,8 @@ tekho_err tekho_auth_add_ms(struct tekho_auth *a, uint32_t ms_index, const uint8
     if (a == NULL || mac == NULL || msk == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct auth_ms *m = find_ms(a, mac);
+    if (m == NULL && ms_index < a->cfg.max_ms && !a->ms[ms_index].used)
+        m = &a->ms[ms_index];
     for (size_t i = 0; m == NULL && i < a->cfg.max_ms; i++)
         if (!a->ms[i].used)
             m = &a->ms[i];
@@ -158,7 +172,8 @@ tekho_err tekho_auth_restart(struct tekho_auth *a)
     for (size_t i = 0; i < a->cfg.max_ms; i++) {
         a->ms[i].n_loaded = false;
         a->ms[i].n = 0;
-        a->ms[i].holders = a->cfg.max_bs >= 64 ? UINT64_MAX : (((uint64_t)1 << a->cfg.max_bs) - 1);
+        a->ms[i].n_holders = 0;
+        a->ms[i].holders_unknown = true;
         a->ms[i].reauth_node = 0;
     }
     return TEKHO_OK;
@@ -202,7 +217,13 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
     rpt.ak_context.has_cmac_key_count = true;
     rpt.ak_context.cmac_key_count = m->n;
     tekho_ak_keys_wipe(&keys);
-    m->holders |= (uint64_t)1 << bs_slot;
+    bool known = false;
+    for (size_t i = 0; i < m->n_holders; i++)
+        known |= m->holders[i] == a->bs[bs_slot].node;
+    if (!known && m->n_holders < AUTH_HOLDERS)
+        m->holders[m->n_holders++] = a->bs[bs_slot].node;
+    else if (!known)
+        m->holders_unknown = true;
     send_backbone(out, a->bs[bs_slot].node, &rpt);
     tekho_asncp_wipe(&rpt);
     return out->err;
@@ -225,7 +246,7 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
         if (m->entered && !retransmission) {
             reauth_next_msk(m->msk);
             m->n = 1;
-            m->holders = 0;
+            m->n_holders = 0;
             err = a->cfg.store.save(a->cfg.store.ctx, m->mac, m->n);
             if (err != TEKHO_OK)
                 return err;
@@ -247,7 +268,8 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     return send_context_rpt(a, m, bs_slot, r->transaction_id, out);
 }
 
-static tekho_err on_ho_complete(struct tekho_auth *a, const struct tekho_asncp *r, struct tekho_actions *out)
+static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struct tekho_asncp *r,
+                                struct tekho_actions *out)
 {
     struct auth_ms *m = find_ms(a, r->ms_id);
     if (m == NULL)
@@ -273,9 +295,19 @@ static tekho_err on_ho_complete(struct tekho_auth *a, const struct tekho_asncp *
     memcpy(upd.ms_id, m->mac, 6);
     upd.has_cmac_key_count = true;
     upd.cmac_key_count = next;
-    for (size_t i = 0; i < a->cfg.max_bs; i++)
-        if (m->holders & ((uint64_t)1 << i))
-            send_backbone(out, a->bs[i].node, &upd);
+    if (m->holders_unknown) {
+        for (size_t i = 0; i < a->cfg.max_bs; i++)
+            if (a->bs[i].used)
+                send_backbone(out, a->bs[i].node, &upd);
+    } else {
+        for (size_t i = 0; i < m->n_holders; i++)
+            send_backbone(out, m->holders[i], &upd);
+    }
+    /* Every other holder drops its contexts below the new N, so from here
+     * only the reporting BS may hold one. */
+    m->holders[0] = from;
+    m->n_holders = 1;
+    m->holders_unknown = false;
     return out->err;
 }
 
@@ -293,7 +325,7 @@ tekho_err tekho_auth_backbone(struct tekho_auth *a, uint64_t now_us, uint32_t fr
     else if (r.msg == TEKHO_ASNCP_CONTEXT_REQ)
         err = on_context_req(a, now_us, from_node, &r, out);
     else if (r.msg == TEKHO_ASNCP_HO_COMPLETE)
-        err = on_ho_complete(a, &r, out);
+        err = on_ho_complete(a, from_node, &r, out);
     else if (r.msg == TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK || r.msg == TEKHO_ASNCP_CONTEXT_ACK)
         err = TEKHO_OK;
     else
@@ -317,7 +349,7 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     reauth_next_msk(m->msk);
     m->n = 1;
     act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
-    m->holders = 0;
+    m->n_holders = 0;
     tekho_err err = a->cfg.store.save(a->cfg.store.ctx, m->mac, m->n);
     const int bs_slot = find_bs(a, m->reauth_node);
     m->reauth_node = 0;

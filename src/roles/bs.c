@@ -25,7 +25,8 @@ enum bs_role {
 };
 
 enum { TIMER_RETX = 1, TIMER_CACHE = 2 };
-#define TIMER_ID(slot, kind) ((uint32_t)(slot) << 4 | (kind))
+/* A BS timer: the MS index it is for, and what it is. */
+#define TIMER_ID(index, kind) ((uint32_t)(index) << 4 | (kind))
 
 /* Seed: "the T-BS should cache the TEK context (including PNs) associated
  * with the value of CMAC_KEY_COUNT_TB until CMAC_KEY_COUNT_N has been
@@ -72,8 +73,8 @@ struct bs_ms {
 
 struct tekho_bs {
     struct tekho_bs_config cfg;
-    size_t n_slots;
-    struct bs_ms *ms;
+    struct bs_ms **table;
+    size_t cap, count;
     uint8_t next_ho_id;
     uint16_t next_transaction;
 };
@@ -86,42 +87,30 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     struct tekho_bs *bs = calloc(1, sizeof *bs);
     if (bs == NULL)
         return TEKHO_ERR_NO_MEMORY;
-    bs->ms = calloc(cfg->max_ms, sizeof *bs->ms);
-    if (bs->ms == NULL) {
-        free(bs);
-        return TEKHO_ERR_NO_MEMORY;
-    }
     bs->cfg = *cfg;
-    bs->n_slots = cfg->max_ms;
     *out = bs;
     return TEKHO_OK;
 }
 
-static void ms_clear(struct bs_ms *m)
-{
-    tekho_tek_context_cleanup(&m->tek);
-    for (int i = 0; i < BS_CACHE_MAX; i++)
-        tekho_tek_context_cleanup(&m->cache[i].tek);
-    cmac_link_wipe(&m->link);
-    OPENSSL_cleanse(m, sizeof *m);
-}
+/* ---- the MS table: contexts allocated on demand, found by MS index through
+ * an open-addressing table (a BS holds only the MSs it serves, prepares
+ * for or caches contexts of; max_ms bounds it). */
 
-void tekho_bs_free(struct tekho_bs *bs)
+static size_t home(const struct tekho_bs *bs, uint32_t index)
 {
-    if (bs == NULL)
-        return;
-    for (size_t i = 0; i < bs->n_slots; i++)
-        ms_clear(&bs->ms[i]);
-    free(bs->ms);
-    free(bs);
+    return (size_t)(index * 2654435761u) & (bs->cap - 1);
 }
 
 static struct bs_ms *find_index(struct tekho_bs *bs, uint32_t index)
 {
-    for (size_t i = 0; i < bs->n_slots; i++)
-        if (bs->ms[i].role != ROLE_FREE && bs->ms[i].index == index)
-            return &bs->ms[i];
-    return NULL;
+    if (bs->cap == 0)
+        return NULL;
+    for (size_t i = home(bs, index);; i = (i + 1) & (bs->cap - 1)) {
+        if (bs->table[i] == NULL)
+            return NULL;
+        if (bs->table[i]->index == index)
+            return bs->table[i];
+    }
 }
 
 static const struct bs_ms *find_index_const(const struct tekho_bs *bs, uint32_t index)
@@ -131,32 +120,87 @@ static const struct bs_ms *find_index_const(const struct tekho_bs *bs, uint32_t 
 
 static struct bs_ms *find_mac(struct tekho_bs *bs, const uint8_t mac[6])
 {
-    for (size_t i = 0; i < bs->n_slots; i++)
-        if (bs->ms[i].role != ROLE_FREE && memcmp(bs->ms[i].mac, mac, 6) == 0)
-            return &bs->ms[i];
-    return NULL;
+    uint32_t index;
+    struct bs_ms *m = tekho_ms_index_of_mac(mac, &index) ? find_index(bs, index) : NULL;
+    return m && m->role != ROLE_FREE && memcmp(m->mac, mac, 6) == 0 ? m : NULL;
 }
 
-/* A slot for an MS: its own if known, else a free one; every table has a
- * size limit, and a full one refuses rather than evicts a live MS. */
+static void place(struct bs_ms **table, size_t cap, struct bs_ms *m)
+{
+    size_t i = (size_t)(m->index * 2654435761u) & (cap - 1);
+    while (table[i] != NULL)
+        i = (i + 1) & (cap - 1);
+    table[i] = m;
+}
+
+/* The MS's context, or a new one; a full table refuses rather than evicts
+ * a live MS. */
 static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
 {
     struct bs_ms *m = find_index(bs, index);
     if (m)
         return m;
-    for (size_t i = 0; i < bs->n_slots; i++) {
-        if (bs->ms[i].role == ROLE_FREE) {
-            memset(&bs->ms[i], 0, sizeof bs->ms[i]);
-            bs->ms[i].index = index;
-            return &bs->ms[i];
-        }
+    if (bs->count >= bs->cfg.max_ms)
+        return NULL;
+    if ((bs->count + 1) * 4 > bs->cap * 3) {
+        const size_t cap = bs->cap ? bs->cap * 2 : 16;
+        struct bs_ms **table = calloc(cap, sizeof *table);
+        if (table == NULL)
+            return NULL;
+        for (size_t i = 0; i < bs->cap; i++)
+            if (bs->table[i])
+                place(table, cap, bs->table[i]);
+        free(bs->table);
+        bs->table = table;
+        bs->cap = cap;
     }
-    return NULL;
+    m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return NULL;
+    m->index = index;
+    place(bs->table, bs->cap, m);
+    bs->count++;
+    return m;
 }
 
-static size_t slot_of(const struct tekho_bs *bs, const struct bs_ms *m)
+/* Wipes an MS's context and gives its memory back. */
+static void ms_clear(struct tekho_bs *bs, struct bs_ms *m)
 {
-    return (size_t)(m - bs->ms);
+    tekho_tek_context_cleanup(&m->tek);
+    for (int i = 0; i < BS_CACHE_MAX; i++)
+        tekho_tek_context_cleanup(&m->cache[i].tek);
+    cmac_link_wipe(&m->link);
+    /* Backward-shift deletion keeps every probe chain whole. */
+    size_t i = home(bs, m->index);
+    while (bs->table[i] != m)
+        i = (i + 1) & (bs->cap - 1);
+    bs->table[i] = NULL;
+    for (size_t j = (i + 1) & (bs->cap - 1); bs->table[j] != NULL; j = (j + 1) & (bs->cap - 1)) {
+        struct bs_ms *moved = bs->table[j];
+        bs->table[j] = NULL;
+        place(bs->table, bs->cap, moved);
+    }
+    bs->count--;
+    OPENSSL_cleanse(m, sizeof *m);
+    free(m);
+}
+
+void tekho_bs_free(struct tekho_bs *bs)
+{
+    if (bs == NULL)
+        return;
+    for (size_t i = 0; i < bs->cap; i++) {
+        struct bs_ms *m = bs->table[i];
+        if (m == NULL)
+            continue;
+        tekho_tek_context_cleanup(&m->tek);
+        for (int k = 0; k < BS_CACHE_MAX; k++)
+            tekho_tek_context_cleanup(&m->cache[k].tek);
+        OPENSSL_cleanse(m, sizeof *m);
+        free(m);
+    }
+    free(bs->table);
+    free(bs);
 }
 
 bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index)
@@ -186,10 +230,10 @@ size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
 /* Drops everything held for an MS (its timers too). */
 static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
-    const size_t slot = slot_of(bs, m);
+    const size_t slot = m->index;
     act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
     act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
-    ms_clear(m);
+    ms_clear(bs, m);
 }
 
 
@@ -312,11 +356,11 @@ static bool any_cached(const struct bs_ms *m)
 static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
     stash_active(bs, m, out);
-    const size_t slot = slot_of(bs, m);
+    const size_t slot = m->index;
     act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
     act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
     if (!any_cached(m)) {
-        ms_clear(m);
+        ms_clear(bs, m);
         return;
     }
     m->role = ROLE_CACHED;
@@ -415,7 +459,7 @@ static void send_context_req(struct tekho_bs *bs, struct bs_ms *m, uint32_t purp
     req.has_context_purpose = true;
     req.context_purpose = purpose;
     send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &req);
-    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
 }
 
 static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
@@ -430,7 +474,7 @@ static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     req.has_ho_process_optimization = true;
     req.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
     send_backbone(out, m->peer, &req);
-    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
     return out->err;
 }
 
@@ -443,7 +487,7 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint32_t index, const str
     if (m && m->role != ROLE_ENTERING && m->role != ROLE_CACHED)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     if (m)
-        ms_clear(m);
+        ms_clear(bs, m);
     m = take_slot(bs, index);
     if (m == NULL)
         return TEKHO_ERR_CAPACITY;
@@ -515,7 +559,7 @@ static void send_ho_complete(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     done.cmac_key_count = m->rng_count;
     send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
     m->awaiting_update = true;
-    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
 }
 
 /* Seed section 2 and profile 4, at the target: the RNG-REQ's count c is
@@ -575,7 +619,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     m->link = trial;
     cmac_link_wipe(&trial);
     m->rng_count = c;
-    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_CACHE));
+    act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
     if (m->mode == TEKHO_HO_TEK_REAUTH) {
         m->role = ROLE_TARGET_REAUTH;
         err = send_rng_rsp(bs, m, now, true, false, out);
@@ -796,7 +840,7 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
     }
-    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (r.ho_ind_type == TEKHO_MOB_HO_IND_CANCEL) {
         m->role = ROLE_SERVING;
         return out->err;
@@ -1048,7 +1092,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     if (m->role != ROLE_ENTERING && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_REAUTH)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     const struct tekho_asncp_ak_context *ak = &r->ak_context;
-    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (m->have_ak && CRYPTO_memcmp(m->ak, ak->ak, TEKHO_AK_LEN) != 0) {
         /* A new AK (re-authentication): every TEK context of the old one goes. */
         tekho_tek_context_cleanup(&m->tek);
@@ -1092,7 +1136,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     }
     drop_cached_below(m, m->n);
     m->role = ROLE_TARGET_READY;
-    act_timer(out, TIMER_ID(slot_of(bs, m), TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
+    act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
     send_ho_rsp(bs, m, out);
     return out->err;
 }
@@ -1102,7 +1146,7 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, const struct tekho_asncp *r, str
     struct bs_ms *m = find_mac(bs, r->ms_id);
     if (m == NULL || m->role != ROLE_SOURCE)
         return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
-    act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (r->has_ho_process_optimization)
         m->mode = (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >>
                                            TEKHO_HO_OPT_TEK_SHIFT);
@@ -1186,7 +1230,7 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
         drop_cached_below(m, m->n);
         if (m->awaiting_update && m->rng_count < m->n) {
             m->awaiting_update = false; /* our HO_Complete arrived */
-            act_cancel_timer(out, TIMER_ID(slot_of(bs, m), TIMER_RETX));
+            act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
         }
         /* A prepared target whose TB N has passed: the MS went elsewhere. */
         if (m->role == ROLE_TARGET_READY && m->tek_is_counter && m->tb < m->n)
@@ -1241,10 +1285,11 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
 {
     if (bs == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    const size_t slot = timer >> 4;
-    if (slot >= bs->n_slots)
-        return TEKHO_ERR_BAD_VALUE;
-    struct bs_ms *m = &bs->ms[slot];
+    /* Timers are named by MS index: a context gone since just means the
+     * timer outlived it. */
+    struct bs_ms *m = find_index(bs, timer >> 4);
+    if (m == NULL)
+        return TEKHO_OK;
     switch (timer & 0xF) {
     case TIMER_RETX:
         if (m->role == ROLE_SERVING && m->awaiting_update) {

@@ -36,6 +36,7 @@ tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_
             which = i;
     if (which < 0)
         return TEKHO_ERR_BAD_VALUE;
+    p.attacker = strcmp(name, "replay") == 0;
     if (strcmp(name, "no-capability") == 0)
         p.bs_no_tekgen_mask = 1u << (T - 1); /* the target cannot: fallback */
     if (strcmp(name, "lossy-air") == 0)

@@ -241,6 +241,7 @@ struct ms_track {
     uint64_t last_time[2];       /* last delivery per direction */
     uint32_t last_node[2];
     bool ho_active;
+    uint32_t serving;            /* the BS the network routes the MS's downlink to */
     uint32_t source;
     uint32_t target;
     bool have_gap[2];
@@ -248,6 +249,10 @@ struct ms_track {
     uint16_t max_m;
     struct recorded data;        /* user PDUs the attacker saw */
     struct recorded rng;         /* RNG-REQs the attacker saw */
+    /* Replay check on delivery: the highest sequence number per direction
+     * and a window of the ones below it already delivered. */
+    uint32_t top[2];
+    uint64_t seen[2][16];
 };
 
 struct tekho_sim {
@@ -258,19 +263,18 @@ struct tekho_sim {
     struct heap heap;
     struct hset timers;      /* (owner, timer) -> generation */
     uint64_t timer_gen;
-    struct hset sealed;      /* (TEK fingerprint, dir, PN) */
-    struct hset delivered;   /* (MS, dir, seq) */
-    struct tekho_ms *ms[TEKHO_SIM_MAX_MS];
-    struct tekho_bs *bs[TEKHO_SIM_MAX_BS + 1];
+    struct hset sealed;      /* (TEK fingerprint, dir) -> highest PN sealed */
+    struct tekho_ms **ms;    /* n_ms */
+    struct tekho_bs **bs;    /* n_bs + 1, by node */
     struct tekho_auth *auth;
     struct tekho_memory_store *store;
-    struct tekho_neighbour neighbours[TEKHO_SIM_MAX_BS];
-    struct ms_track track[TEKHO_SIM_MAX_MS];
+    struct tekho_neighbour *neighbours;
+    struct ms_track *track;
     struct tekho_actions *actions;
     struct tekho_sim_stats st;
     double *samples;
     size_t n_samples, cap_samples;
-    uint16_t max_n[TEKHO_SIM_MAX_MS];
+    uint16_t *max_n;
     unsigned drop_ho_complete;
     FILE *trace;
     struct tekho_capture_writer *cap_air, *cap_backbone;
@@ -327,8 +331,17 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         p->n_ms > TEKHO_SIM_MAX_MS || p->frame_us == 0 || p->scheme >= TEKHO_SCHEME_COUNT)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_sim *sim = calloc(1, sizeof *sim);
-    if (sim == NULL || (sim->actions = malloc(sizeof *sim->actions)) == NULL) {
-        free(sim);
+    if (sim == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    sim->p = *p;
+    sim->actions = malloc(sizeof *sim->actions);
+    sim->ms = calloc(p->n_ms, sizeof *sim->ms);
+    sim->bs = calloc(p->n_bs + 1, sizeof *sim->bs);
+    sim->neighbours = calloc(p->n_bs, sizeof *sim->neighbours);
+    sim->track = calloc(p->n_ms, sizeof *sim->track);
+    sim->max_n = calloc(p->n_ms, sizeof *sim->max_n);
+    if (!sim->actions || !sim->ms || !sim->bs || !sim->neighbours || !sim->track || !sim->max_n) {
+        tekho_sim_free(sim);
         return TEKHO_ERR_NO_MEMORY;
     }
     sim->p = *p;
@@ -390,18 +403,22 @@ void tekho_sim_free(struct tekho_sim *sim)
     for (size_t i = 0; i < sim->heap.n; i++)
         free(sim->heap.e[i].bytes);
     free(sim->heap.e);
-    for (uint32_t i = 0; i < TEKHO_SIM_MAX_MS; i++) {
+    for (uint32_t i = 0; sim->ms && sim->track && i < sim->p.n_ms; i++) {
         tekho_ms_free(sim->ms[i]);
         free_recorded(&sim->track[i].data);
         free_recorded(&sim->track[i].rng);
     }
-    for (uint32_t n = 0; n <= TEKHO_SIM_MAX_BS; n++)
+    for (uint32_t n = 0; sim->bs && n <= sim->p.n_bs; n++)
         tekho_bs_free(sim->bs[n]);
+    free(sim->ms);
+    free(sim->bs);
+    free(sim->neighbours);
+    free(sim->track);
+    free(sim->max_n);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
     hset_free(&sim->timers);
     hset_free(&sim->sealed);
-    hset_free(&sim->delivered);
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
     free(sim->samples);
@@ -531,9 +548,9 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
     }
     /* The attacker on the air hears everything. */
     struct ms_track *tr = &sim->track[ms];
-    if (strcmp(name, "Data") == 0)
+    if (sim->p.attacker && strcmp(name, "Data") == 0)
         record(&tr->data, pdu, len, node, uplink);
-    else if (strcmp(name, "RNG-REQ") == 0)
+    else if (sim->p.attacker && strcmp(name, "RNG-REQ") == 0)
         record(&tr->rng, pdu, len, node, uplink);
     if (sim->cap_air && tekho_capture_write_air(sim->cap_air, sim->now, pdu, len) != TEKHO_OK)
         sim->st.io_errors++;
@@ -620,18 +637,28 @@ static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t nod
         return;
     }
     seq = (uint32_t)p[9] << 24 | (uint32_t)p[10] << 16 | (uint32_t)p[11] << 8 | p[12];
-    uint8_t key[16] = {0};
-    memcpy(key, &ms, 4);
-    key[4] = (uint8_t)dir;
-    memcpy(key + 5, &seq, 4);
-    bool existed = false;
-    if (hset_find(&sim->delivered, key, true, &existed) == NULL || existed) {
+    (void)injected;
+    struct ms_track *tr = &sim->track[ms];
+    /* Delivered twice, or so far below the newest that it cannot be a
+     * late original: a replay got through. */
+    const uint32_t window = 16 * 64;
+    uint64_t *seen = tr->seen[dir];
+    const bool first = tr->top[dir] == 0 && (seen[0] & 1) == 0;
+    if (!first && seq + window <= tr->top[dir]) {
         sim->st.replayed_pdus_accepted++;
         return;
     }
-    (void)injected;
+    if (first || seq > tr->top[dir]) {
+        const uint32_t from = first ? 0 : tr->top[dir] + 1;
+        for (uint32_t s = from; s <= seq && s - from < window; s++)
+            seen[(s / 64) % 16] &= ~((uint64_t)1 << (s % 64));
+        tr->top[dir] = seq;
+    } else if (seen[(seq / 64) % 16] & ((uint64_t)1 << (seq % 64))) {
+        sim->st.replayed_pdus_accepted++;
+        return;
+    }
+    seen[(seq / 64) % 16] |= (uint64_t)1 << (seq % 64);
     sim->st.user_pdus_delivered++;
-    struct ms_track *tr = &sim->track[ms];
     if (tr->ho_active && node != tr->source && !tr->have_gap[dir] && tr->last_node[dir] == tr->source) {
         tr->have_gap[dir] = true;
         tr->gap_ms[dir] = (double)(sim->now - tr->last_time[dir]) / 1000.0;
@@ -663,16 +690,20 @@ static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
 static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_action *a)
 {
     const bool from_ms = (owner >> 24) == OWNER_MS;
-    struct ms_track *tr = &sim->track[a->ms < TEKHO_SIM_MAX_MS ? a->ms : 0];
+    struct ms_track *tr = &sim->track[a->ms < sim->p.n_ms ? a->ms : 0];
     switch ((enum tekho_event)a->code) {
     case TEKHO_EV_SEALED: {
+        /* Under one TEK and direction PNs only go up, whichever context
+         * (moved, cached, handed over) seals: anything else repeats a pair. */
         uint8_t key[16] = {0};
         memcpy(key, a->bytes, a->len < 9 ? a->len : 9);
-        const uint32_t pn = (uint32_t)a->value;
-        memcpy(key + 9, &pn, 4);
-        bool existed = false;
-        if (hset_find(&sim->sealed, key, true, &existed) && existed)
-            sim->st.pn_reuse++;
+        uint64_t *top = hset_find(&sim->sealed, key, true, NULL);
+        if (top != NULL) {
+            if ((uint64_t)a->value <= *top)
+                sim->st.pn_reuse++;
+            else
+                *top = (uint64_t)a->value;
+        }
         break;
     }
     case TEKHO_EV_HO_STARTED:
@@ -687,6 +718,7 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
     case TEKHO_EV_HO_COMPLETED:
         if (from_ms) {
             sim->st.completed++;
+            tr->serving = (uint32_t)a->value;
             check_keys_match(sim, a->ms);
         }
         break;
@@ -722,7 +754,7 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
         break;
     case TEKHO_EV_NEW_PMK:
         /* A new PMK starts M and N again: the monotonic checks restart. */
-        if (a->ms < TEKHO_SIM_MAX_MS) {
+        if (a->ms < sim->p.n_ms) {
             if (from_ms)
                 tr->max_m = 0;
             else
@@ -730,7 +762,7 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
         }
         break;
     case TEKHO_EV_COUNT_UPDATED:
-        if (a->ms < TEKHO_SIM_MAX_MS) {
+        if (a->ms < sim->p.n_ms) {
             if ((uint16_t)a->value < sim->max_n[a->ms])
                 sim->st.n_decreased++;
             sim->max_n[a->ms] = (uint16_t)a->value;
@@ -791,7 +823,9 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
         sim->st.role_errors++;
     (void)err; /* a refused input (a replay, a stray message) is the role doing its job */
     apply(sim, owner, sim->actions);
-    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+    /* Only an MS changes its own M. */
+    if ((owner >> 24) == OWNER_MS) {
+        const uint32_t i = owner & 0xFFFFFF;
         const uint16_t m = tekho_ms_count(sim->ms[i]);
         if (m < sim->track[i].max_m)
             sim->st.m_decreased++;
@@ -802,12 +836,14 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
 
 /* ---- traffic and the script ---------------------------------------------------------------------- */
 
+/* The network routes downlink to the serving BS, and during a handover
+ * (once it serves no more) to the target. */
 static uint32_t dl_source(struct tekho_sim *sim, uint32_t ms)
 {
-    for (uint32_t n = 1; n <= sim->p.n_bs; n++)
-        if (tekho_bs_serves(sim->bs[n], ms))
-            return n;
-    return sim->track[ms].target;
+    const struct ms_track *tr = &sim->track[ms];
+    if (tr->serving && tekho_bs_serves(sim->bs[tr->serving], ms))
+        return tr->serving;
+    return tr->ho_active ? tr->target : 0;
 }
 
 static void frame_tick(struct tekho_sim *sim)
@@ -866,6 +902,7 @@ static void script(struct tekho_sim *sim, const struct event *ev)
     case TEKHO_OP_ENTER: {
         uint8_t bsid[6];
         bsid_of(b, bsid);
+        sim->track[a].serving = b;
         err = tekho_ms_enter(sim->ms[a], sim->now, b, bsid, sim->actions);
         after_role(sim, OWNER(OWNER_MS, a), err);
         break;
