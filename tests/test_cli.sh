@@ -122,6 +122,16 @@ reason "not encrypted" "$T" pdu open --tek $K16 --dir ul --pdu 0040260000a504000
 "$T" pdu open --json --tek $K16 --dir dl --pdu "$P" 2>/dev/null | grep -q '^{"error": "wrong direction bit"}$' && ok || bad "open --json error"
 reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe6 --suite 0x020104
 
+# --- tekho sim: a scenario and a small emulator run, end to end
+"$T" sim --scenario normal --scheme counter --json | grep -q '"scenario": "normal", "scheme": "counter", "seed": 1, "handovers": {"attempted": 2, "completed": 2, "cancelled": 0, "failed": 0}' && ok || bad "sim scenario --json"
+EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --json)
+printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"
+printf '%s' "$EMU" | grep -q '"counter": {"scheme": "counter", "seed": 1, "handovers": {"attempted": [1-9]' && ok || bad "sim emulator handovers"
+printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_per_wall_s": [0-9]*, "peak_rss_mb": ' && ok || bad "sim emulator speed"
+expect 2 "$T" sim --topology hex:1
+expect 2 "$T" sim --topology hex:7 --schemes counter,nosuch
+expect 2 "$T" sim --scenario normal
+
 # --- bad arguments: exit 2, one line
 expect 2 "$T"
 expect 2 "$T" nosuchcommand
@@ -129,7 +139,7 @@ expect 2 "$T" pdu
 expect 2 "$T" pdu nosuch
 expect 0 "$T" --help
 expect 0 "$T" --version
-for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap bench; do
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap bench decode sim; do
     # shellcheck disable=SC2086
     expect 0 "$T" $cmd --help
     # shellcheck disable=SC2086

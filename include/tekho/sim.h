@@ -21,6 +21,26 @@ extern "C" {
 #define TEKHO_SIM_MAX_BS 4096
 #define TEKHO_SIM_MAX_MS 1000000
 
+/* The radio and traffic model of the emulator (the main job). Off, the
+ * driver runs scripted scenarios; on, MSs move over a hexagonal grid and
+ * hand over when a neighbour beats the serving BS. */
+struct tekho_radio_params {
+    bool enabled;
+    double isd_m;                   /* inter-site distance */
+    double speed_kmh;
+    bool straight_line;             /* else random waypoint */
+    double hysteresis_db;
+    double ttt_ms;                  /* time to trigger */
+    double meas_period_ms;
+    double shadow_sigma_db;         /* log-normal shadowing */
+    double shadow_corr_m;           /* its decorrelation distance (Gudmundson) */
+    double dl_ratio;                /* DL share of the TDD frame */
+    double voip_interval_ms;        /* a packet each way this often; 0: none */
+    double cbr_interval_ms;         /* constant bit rate packets each way; 0: none */
+    bool crypto_all;                /* seal/open every PDU, not only those around handovers */
+};
+void tekho_radio_params_default(struct tekho_radio_params *r);
+
 struct tekho_sim_params {
     enum tekho_scheme scheme;
     uint64_t seed;
@@ -37,6 +57,7 @@ struct tekho_sim_params {
     uint32_t pmk_lifetime_s;
     bool attacker;                  /* record air PDUs for the attacker's replays */
     struct tekho_timing timing;
+    struct tekho_radio_params radio;
 };
 void tekho_sim_params_default(struct tekho_sim_params *p);
 
@@ -51,7 +72,7 @@ enum tekho_sim_op {
     TEKHO_OP_REPLAY_RNG_REQ, /* a: MS, b: BS node: replays the MS's recorded RNG-REQs to that BS */
     TEKHO_OP_FORGE,          /* a: MS, b: BS node, c: count of forged UL PDUs */
     TEKHO_OP_AUTH_RESTART,
-    TEKHO_OP_DROP_HO_COMPLETE,  /* the backbone loses the next HO_Complete (a: count of them) */
+    TEKHO_OP_DROP_HO_COMPLETE,  /* the backbone loses the next HO_Completes to the Authenticator (a: how many) */
     TEKHO_OP_AIR_LOSS,       /* a: per-mille loss from now */
 };
 
@@ -65,6 +86,9 @@ struct tekho_sim_stats {
     unsigned long tek_mismatch_after_ho;
     unsigned long air_messages, air_bytes, backbone_messages, backbone_bytes;
     unsigned long user_pdus_delivered, user_pdus_offered;
+    unsigned long ho_window_offered, ho_window_lost;   /* user PDUs offered around handovers, and lost */
+    unsigned long modelled_pdus;                        /* VoIP/CBR PDUs outside handovers, counted only */
+    unsigned long measurements;
     /* invariants that must never fail */
     unsigned long n_decreased, m_decreased, stale_count_keys, role_errors, io_errors;
     unsigned long events;
@@ -81,6 +105,9 @@ void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
 TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
 TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
 void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
+
+/* Radio mode: where the cells are (node n at cells[n - 1]). */
+void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
 
 /* Read access for tests. */
 struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);

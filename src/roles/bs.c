@@ -558,6 +558,10 @@ static void send_ho_complete(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     done.has_cmac_key_count = true;
     done.cmac_key_count = m->rng_count;
     send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+    /* The serving BS learns here that the MS arrived, even if its
+     * MOB_HO-IND was lost on the air. */
+    if (m->peer != 0 && m->retries == 0)
+        send_backbone(out, m->peer, &done);
     m->awaiting_update = true;
     act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
 }
@@ -1026,6 +1030,12 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     if (!tekho_ms_index_of_mac(r->ms_id, &index))
         return TEKHO_ERR_UNKNOWN_PEER;
     struct bs_ms *m = find_index(bs, index);
+    if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE)) {
+        /* Another BS hands the MS back to us: it left without our hearing
+         * its MOB_HO-IND (lost on the air). What we held for it retires. */
+        retire(bs, m, out);
+        m = find_index(bs, index);
+    }
     if (m && m->role != ROLE_CACHED && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_READY)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     if (m && m->role == ROLE_TARGET_READY && m->peer == from && m->transaction == r->transaction_id) {
@@ -1271,6 +1281,14 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_count_update(bs, from_node, &r, out)
                                                     : TEKHO_ERR_UNKNOWN_PEER;
         break;
+    case TEKHO_ASNCP_HO_COMPLETE: {
+        /* From the target of a handover this BS started: the MS is there now. */
+        struct bs_ms *m = find_mac(bs, r.ms_id);
+        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node)
+            retire(bs, m, out);
+        err = TEKHO_OK;
+        break;
+    }
     case TEKHO_ASNCP_HO_ACK:
     case TEKHO_ASNCP_CONTEXT_ACK:
         err = TEKHO_OK;

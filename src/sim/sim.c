@@ -152,6 +152,8 @@ enum ev_kind {
     EV_BACKBONE,    /* a: to node, b: from node */
     EV_TIMER,       /* a: owner (OWNER_*), b: timer, c: generation */
     EV_FRAME,       /* traffic tick */
+    EV_MEASURE,     /* a: MS: move, measure, maybe hand over */
+    EV_PACKET,      /* a: MS: the next VoIP/CBR packet each way */
     EV_SCRIPT,      /* a: op, b, c, d: args */
 };
 
@@ -235,6 +237,20 @@ struct recorded {
     bool uplink[RECORD_MAX];
 };
 
+/* Radio state of an MS (radio mode). */
+#define CANDIDATES 7
+struct ms_radio {
+    double x, y, vx, vy, wx, wy;       /* position, velocity (m/s), waypoint */
+    uint32_t cell[CANDIDATES];         /* serving cell's neighbourhood: node ids */
+    double shadow[CANDIDATES];         /* dB, per candidate */
+    uint32_t around;                   /* the cell the candidates surround */
+    uint32_t best;                     /* the neighbour that beats the serving BS */
+    uint64_t window_start;
+    uint64_t best_since;               /* ... since then (TTT) */
+    bool in_window;                    /* inside a handover's traffic window */
+    uint64_t window_end;
+};
+
 struct ms_track {
     bool traffic;
     uint32_t seq[2];             /* next payload sequence number per direction (0 = UL, 1 = DL) */
@@ -253,6 +269,8 @@ struct ms_track {
      * and a window of the ones below it already delivered. */
     uint32_t top[2];
     uint64_t seen[2][16];
+    struct ms_radio radio;
+    unsigned long window_offered_mark;
 };
 
 struct tekho_sim {
@@ -279,7 +297,15 @@ struct tekho_sim {
     FILE *trace;
     struct tekho_capture_writer *cap_air, *cap_backbone;
     bool frames_running;
+    struct rng mob;          /* mobility and shadowing: the same in every scheme's run */
+    double (*cells)[2];      /* positions of the n_bs cells */
+    uint32_t (*neigh)[CANDIDATES];
+    uint32_t *window;        /* MSs inside a handover window (radio mode) */
+    size_t n_window;
+    unsigned long window_delivered;
 };
+
+static void radio_setup(struct tekho_sim *sim);
 
 void tekho_sim_params_default(struct tekho_sim_params *p)
 {
@@ -295,6 +321,21 @@ void tekho_sim_params_default(struct tekho_sim_params *p)
     p->ms_tekgen = true;
     p->pmk_lifetime_s = 28800;
     tekho_timing_default(&p->timing);
+    tekho_radio_params_default(&p->radio);
+}
+
+void tekho_radio_params_default(struct tekho_radio_params *r)
+{
+    memset(r, 0, sizeof *r);
+    r->isd_m = 1000;
+    r->speed_kmh = 50;
+    r->hysteresis_db = 3;
+    r->ttt_ms = 160;
+    r->meas_period_ms = 50;
+    r->shadow_sigma_db = 6;
+    r->shadow_corr_m = 50;
+    r->dl_ratio = 0.6;
+    r->voip_interval_ms = 20;
 }
 
 void tekho_timing_default(struct tekho_timing *t)
@@ -340,10 +381,18 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     sim->neighbours = calloc(p->n_bs, sizeof *sim->neighbours);
     sim->track = calloc(p->n_ms, sizeof *sim->track);
     sim->max_n = calloc(p->n_ms, sizeof *sim->max_n);
-    if (!sim->actions || !sim->ms || !sim->bs || !sim->neighbours || !sim->track || !sim->max_n) {
+    if (p->radio.enabled) {
+        sim->cells = calloc(p->n_bs, sizeof *sim->cells);
+        sim->neigh = calloc(p->n_bs, sizeof *sim->neigh);
+        sim->window = calloc(p->n_ms, sizeof *sim->window);
+    }
+    if (!sim->actions || !sim->ms || !sim->bs || !sim->neighbours || !sim->track || !sim->max_n ||
+        (p->radio.enabled && (!sim->cells || !sim->neigh || !sim->window))) {
         tekho_sim_free(sim);
         return TEKHO_ERR_NO_MEMORY;
     }
+    /* Mobility has its own stream: every scheme's run sees the same moves. */
+    rng_seed(&sim->mob, p->seed ^ 0x6d6f62696c697479u);
     sim->p = *p;
     rng_seed(&sim->rng, p->seed);
     const struct tekho_random random = {.ctx = &sim->rng, .fill = rng_fill};
@@ -385,6 +434,8 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         tekho_sim_free(sim);
         return err;
     }
+    if (p->radio.enabled)
+        radio_setup(sim);
     *out = sim;
     return TEKHO_OK;
 }
@@ -415,6 +466,9 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->neighbours);
     free(sim->track);
     free(sim->max_n);
+    free(sim->cells);
+    free(sim->neigh);
+    free(sim->window);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
     hset_free(&sim->timers);
@@ -494,11 +548,13 @@ tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op 
 
 /* ---- links ----------------------------------------------------------------------------------- */
 
-/* Air PDUs go out in the next frame and arrive one frame later. */
-static uint64_t air_arrival(const struct tekho_sim *sim, uint64_t t)
+/* Air PDUs go out in the next TDD frame: downlink by the end of its DL
+ * subframe, uplink by the end of its UL subframe. */
+static uint64_t air_arrival(const struct tekho_sim *sim, uint64_t t, bool uplink)
 {
     const uint64_t f = sim->p.frame_us;
-    return (t / f + 1) * f + f / 2;
+    const double dl = sim->p.radio.enabled ? sim->p.radio.dl_ratio : 0.5;
+    return (t / f + 1) * f + (uplink ? f : (uint64_t)((double)f * dl));
 }
 
 static const char *pdu_name(const uint8_t *pdu, size_t len)
@@ -560,7 +616,7 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
                 uplink ? "->" : "<-", node, name, len, lost ? " LOST" : "");
     if (lost)
         return;
-    const uint64_t t = air_arrival(sim, sim->now);
+    const uint64_t t = air_arrival(sim, sim->now, uplink);
     if (uplink)
         (void)push(sim, t, EV_AIR_TO_BS, node, ms, 0, pdu, len, false);
     else
@@ -574,7 +630,7 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
     struct tekho_asncp m;
     const char *name = tekho_asncp_decode(msg, len, &m) == TEKHO_OK ? tekho_asncp_name(m.msg) : "ASN-CP?";
     bool lost = sim->p.backbone_loss > 0 && rng_unit(&sim->rng) < sim->p.backbone_loss;
-    if (!lost && sim->drop_ho_complete && strcmp(name, "HO_Complete") == 0) {
+    if (!lost && sim->drop_ho_complete && to == TEKHO_NODE_AUTHENTICATOR && strcmp(name, "HO_Complete") == 0) {
         sim->drop_ho_complete--;
         lost = true;
     }
@@ -659,6 +715,7 @@ static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t nod
     }
     seen[(seq / 64) % 16] |= (uint64_t)1 << (seq % 64);
     sim->st.user_pdus_delivered++;
+    sim->window_delivered += tr->radio.in_window;
     if (tr->ho_active && node != tr->source && !tr->have_gap[dir] && tr->last_node[dir] == tr->source) {
         tr->have_gap[dir] = true;
         tr->gap_ms[dir] = (double)(sim->now - tr->last_time[dir]) / 1000.0;
@@ -834,6 +891,240 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
     }
 }
 
+
+/* ---- the radio model (radio mode) ---------------------------------------------------------- */
+
+/* Axial hex coordinates in spiral order from the centre: ring k has 6k cells. */
+static void hex_grid(double (*cells)[2], uint32_t n, double isd)
+{
+    static const int dirs[6][2] = {{1, 0}, {0, 1}, {-1, 1}, {-1, 0}, {0, -1}, {1, -1}};
+    uint32_t k = 0;
+    if (n == 0)
+        return;
+    cells[k][0] = cells[k][1] = 0;
+    k++;
+    for (int ring = 1; k < n; ring++) {
+        int q = dirs[4][0] * ring, r = dirs[4][1] * ring; /* start: ring steps "down-left" */
+        for (int side = 0; side < 6 && k < n; side++) {
+            for (int step = 0; step < ring && k < n; step++) {
+                cells[k][0] = isd * ((double)q + (double)r / 2.0);
+                cells[k][1] = isd * ((double)r * 0.8660254037844386);
+                k++;
+                q += dirs[side][0];
+                r += dirs[side][1];
+            }
+        }
+    }
+}
+
+/* The serving cell and its (up to six) nearest cells: the only ones an MS
+ * measures, as a neighbour list (MOB_NBR-ADV) would name them. */
+static void neighbours_of(struct tekho_sim *sim)
+{
+    const uint32_t n = sim->p.n_bs;
+    for (uint32_t c = 0; c < n; c++) {
+        sim->neigh[c][0] = c + 1;
+        double best_d[CANDIDATES - 1];
+        uint32_t best[CANDIDATES - 1] = {0};
+        for (int i = 0; i < CANDIDATES - 1; i++)
+            best_d[i] = 1e300;
+        for (uint32_t o = 0; o < n; o++) {
+            if (o == c)
+                continue;
+            const double dx = sim->cells[o][0] - sim->cells[c][0], dy = sim->cells[o][1] - sim->cells[c][1];
+            double d = dx * dx + dy * dy;
+            uint32_t node = o + 1;
+            for (int i = 0; i < CANDIDATES - 1; i++) {
+                if (d < best_d[i]) {
+                    const double td = best_d[i];
+                    const uint32_t tn = best[i];
+                    best_d[i] = d;
+                    best[i] = node;
+                    d = td;
+                    node = tn;
+                }
+            }
+        }
+        for (int i = 0; i < CANDIDATES - 1; i++)
+            sim->neigh[c][i + 1] = best[i];
+    }
+}
+
+static double gauss(struct rng *r)
+{
+    /* Box-Muller; one draw per call keeps the stream simple. */
+    const double u1 = rng_unit(r) + 1e-12, u2 = rng_unit(r);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* A point anywhere over the grid: a random cell, uniformly within its disc. */
+static void random_point(struct tekho_sim *sim, double *x, double *y)
+{
+    const uint32_t c = (uint32_t)(rng_next(&sim->mob) % sim->p.n_bs);
+    const double a = 6.283185307179586 * rng_unit(&sim->mob);
+    const double rr = sim->p.radio.isd_m / 2 * sqrt(rng_unit(&sim->mob));
+    *x = sim->cells[c][0] + rr * cos(a);
+    *y = sim->cells[c][1] + rr * sin(a);
+}
+
+static uint32_t nearest_cell(const struct tekho_sim *sim, double x, double y)
+{
+    uint32_t best = 1;
+    double best_d = 1e300;
+    for (uint32_t c = 0; c < sim->p.n_bs; c++) {
+        const double dx = sim->cells[c][0] - x, dy = sim->cells[c][1] - y, d = dx * dx + dy * dy;
+        if (d < best_d) {
+            best_d = d;
+            best = c + 1;
+        }
+    }
+    return best;
+}
+
+static void head_for(struct tekho_sim *sim, struct ms_radio *r)
+{
+    const double v = sim->p.radio.speed_kmh / 3.6;
+    if (sim->p.radio.straight_line && (r->vx != 0 || r->vy != 0))
+        return;
+    random_point(sim, &r->wx, &r->wy);
+    const double dx = r->wx - r->x, dy = r->wy - r->y, d = sqrt(dx * dx + dy * dy) + 1e-9;
+    r->vx = v * dx / d;
+    r->vy = v * dy / d;
+}
+
+/* Received power from a cell, dBm: 43 dBm transmit, the macro-cell path
+ * loss of 3GPP TR 25.996 (128.1 + 37.6 log10 d[km]), plus shadowing. */
+static double rss_dbm(const struct tekho_sim *sim, const struct ms_radio *r, int k)
+{
+    const uint32_t c = r->cell[k] - 1;
+    const double dx = sim->cells[c][0] - r->x, dy = sim->cells[c][1] - r->y;
+    double d = sqrt(dx * dx + dy * dy);
+    if (d < 35)
+        d = 35;
+    return 43.0 - (128.1 + 37.6 * log10(d / 1000.0)) + r->shadow[k];
+}
+
+static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t serving)
+{
+    for (int k = 0; k < CANDIDATES; k++) {
+        r->cell[k] = sim->neigh[serving - 1][k];
+        r->shadow[k] = sim->p.radio.shadow_sigma_db * gauss(&sim->mob);
+    }
+    r->around = serving;
+    r->best = 0;
+}
+
+static void window_enter(struct tekho_sim *sim, uint32_t ms)
+{
+    struct ms_radio *r = &sim->track[ms].radio;
+    if (r->in_window)
+        return;
+    r->in_window = true;
+    r->window_end = 0;
+    r->window_start = sim->now;
+    sim->window[sim->n_window++] = ms;
+}
+
+static void measure(struct tekho_sim *sim, uint32_t ms)
+{
+    struct ms_track *tr = &sim->track[ms];
+    struct ms_radio *r = &tr->radio;
+    const struct tekho_radio_params *rp = &sim->p.radio;
+    const double dt = rp->meas_period_ms / 1000.0;
+    sim->st.measurements++;
+    /* Move; at the waypoint (or the edge, going straight) pick a new heading. */
+    r->x += r->vx * dt;
+    r->y += r->vy * dt;
+    const double to_wx = r->wx - r->x, to_wy = r->wy - r->y;
+    if (!rp->straight_line && to_wx * r->vx + to_wy * r->vy <= 0)
+        head_for(sim, r);
+    if (rp->straight_line && nearest_cell(sim, r->x, r->y) != nearest_cell(sim, r->x - r->vx * dt, r->y - r->vy * dt)) {
+        /* crossing into another cell is fine; leaving the grid reflects */
+        const double ex = r->x, ey = r->y;
+        uint32_t c = nearest_cell(sim, ex, ey) - 1;
+        const double dx = ex - sim->cells[c][0], dy = ey - sim->cells[c][1];
+        if (dx * dx + dy * dy > rp->isd_m * rp->isd_m) {
+            r->vx = -r->vx;
+            r->vy = -r->vy;
+        }
+    }
+    /* Shadowing decorrelates with distance (Gudmundson). */
+    const double step = sqrt(r->vx * r->vx + r->vy * r->vy) * dt;
+    const double rho = exp(-step / rp->shadow_corr_m), keep = sqrt(1 - rho * rho);
+    for (int k = 0; k < CANDIDATES; k++)
+        r->shadow[k] = rho * r->shadow[k] + keep * rp->shadow_sigma_db * gauss(&sim->mob);
+    const uint32_t serving = tekho_ms_serving(sim->ms[ms]);
+    if (serving == 0)
+        return;
+    if (serving != r->around)
+        set_candidates(sim, r, serving);
+    /* Handover trigger: a neighbour better by the hysteresis for the time to trigger. */
+    const double own = rss_dbm(sim, r, 0);
+    int best = -1;
+    double best_rss = own + rp->hysteresis_db;
+    for (int k = 1; k < CANDIDATES; k++) {
+        if (r->cell[k] == 0)
+            continue;
+        const double v = rss_dbm(sim, r, k);
+        if (v > best_rss) {
+            best_rss = v;
+            best = k;
+        }
+    }
+    if (best < 0) {
+        r->best = 0;
+        return;
+    }
+    if (r->best != r->cell[best]) {
+        r->best = r->cell[best];
+        r->best_since = sim->now;
+        return;
+    }
+    if ((double)(sim->now - r->best_since) < rp->ttt_ms * 1000.0 || tekho_ms_state(sim->ms[ms]) != TEKHO_MS_OPERATIONAL)
+        return;
+    uint8_t bsid[6];
+    bsid_of(r->best, bsid);
+    tekho_actions_reset(sim->actions);
+    const tekho_err err = tekho_ms_start_handover(sim->ms[ms], sim->now, r->best, bsid, sim->actions);
+    if (err == TEKHO_OK)
+        window_enter(sim, ms);
+    after_role(sim, OWNER(OWNER_MS, ms), err);
+    r->best = 0;
+}
+
+static void radio_setup(struct tekho_sim *sim)
+{
+    const struct tekho_radio_params *rp = &sim->p.radio;
+    hex_grid(sim->cells, sim->p.n_bs, rp->isd_m);
+    neighbours_of(sim);
+    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+        struct ms_radio *r = &sim->track[i].radio;
+        random_point(sim, &r->x, &r->y);
+        head_for(sim, r);
+        const uint32_t cell = nearest_cell(sim, r->x, r->y);
+        set_candidates(sim, r, cell);
+        /* Entries spread over the first 200 ms; traffic and measurements follow. */
+        const uint64_t at = rng_next(&sim->mob) % 200000;
+        if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
+            sim->st.role_errors++;
+        (void)push(sim, at + 300000 + rng_next(&sim->mob) % (uint64_t)(rp->meas_period_ms * 1000), EV_MEASURE, i, 0,
+                   0, NULL, 0, false);
+        const double interval = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
+        if (interval > 0)
+            (void)push(sim, at + 300000 + rng_next(&sim->mob) % (uint64_t)(interval * 1000), EV_PACKET, i, 0, 0, NULL,
+                       0, false);
+    }
+}
+
+void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y)
+{
+    *x = *y = 0;
+    if (sim->cells && node >= 1 && node <= sim->p.n_bs) {
+        *x = sim->cells[node - 1][0];
+        *y = sim->cells[node - 1][1];
+    }
+}
+
 /* ---- traffic and the script ---------------------------------------------------------------------- */
 
 /* The network routes downlink to the serving BS, and during a handover
@@ -846,32 +1137,75 @@ static uint32_t dl_source(struct tekho_sim *sim, uint32_t ms)
     return tr->ho_active ? tr->target : 0;
 }
 
+/* One user PDU each way through the roles: real seal and open. */
+static void send_user(struct tekho_sim *sim, uint32_t i, bool in_window)
+{
+    struct ms_track *tr = &sim->track[i];
+    uint8_t p[PAYLOAD_LEN];
+    payload_for(i, 0, tr->seq[0], p);
+    tekho_actions_reset(sim->actions);
+    tekho_err err = tekho_ms_send(sim->ms[i], sim->now, p, sizeof p, sim->actions);
+    sim->st.user_pdus_offered++;
+    sim->st.ho_window_offered += in_window;
+    if (err == TEKHO_OK)
+        tr->seq[0]++;
+    after_role(sim, OWNER(OWNER_MS, i), err);
+    const uint32_t node = dl_source(sim, i);
+    sim->st.user_pdus_offered++;
+    sim->st.ho_window_offered += in_window;
+    if (node == 0)
+        return;
+    payload_for(i, 1, tr->seq[1], p);
+    tekho_actions_reset(sim->actions);
+    err = tekho_bs_send(sim->bs[node], sim->now, i, p, sizeof p, sim->actions);
+    if (err == TEKHO_OK)
+        tr->seq[1]++;
+    after_role(sim, OWNER(OWNER_BS, node), err);
+}
+
+/* While a handover is under way the traffic offers a PDU in every frame
+ * each way (the roles issue), so packet spacing cannot inflate the
+ * interruption. Scenario mode: every frame for MSs with traffic on. */
 static void frame_tick(struct tekho_sim *sim)
 {
-    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
-        struct ms_track *tr = &sim->track[i];
-        if (!tr->traffic)
-            continue;
-        uint8_t p[PAYLOAD_LEN];
-        payload_for(i, 0, tr->seq[0], p);
-        tekho_actions_reset(sim->actions);
-        tekho_err err = tekho_ms_send(sim->ms[i], sim->now, p, sizeof p, sim->actions);
-        sim->st.user_pdus_offered++;
-        if (err == TEKHO_OK)
-            tr->seq[0]++;
-        after_role(sim, OWNER(OWNER_MS, i), err);
-        const uint32_t node = dl_source(sim, i);
-        if (node == 0)
-            continue;
-        payload_for(i, 1, tr->seq[1], p);
-        tekho_actions_reset(sim->actions);
-        err = tekho_bs_send(sim->bs[node], sim->now, i, p, sizeof p, sim->actions);
-        sim->st.user_pdus_offered++;
-        if (err == TEKHO_OK)
-            tr->seq[1]++;
-        after_role(sim, OWNER(OWNER_BS, node), err);
+    if (!sim->p.radio.enabled) {
+        for (uint32_t i = 0; i < sim->p.n_ms; i++)
+            if (sim->track[i].traffic)
+                send_user(sim, i, false);
+    } else {
+        for (size_t k = 0; k < sim->n_window;) {
+            const uint32_t i = sim->window[k];
+            struct ms_track *tr = &sim->track[i];
+            struct ms_radio *r = &tr->radio;
+            send_user(sim, i, true);
+            /* The window closes two frames after the interruption was
+             * measured (or the handover ended otherwise), at most 3 s. */
+            if (!tr->ho_active && r->window_end == 0)
+                r->window_end = sim->now + 2 * sim->p.frame_us;
+            if ((r->window_end && sim->now >= r->window_end) || sim->now - r->window_start > 3000000) {
+                r->in_window = false;
+                sim->window[k] = sim->window[--sim->n_window];
+                continue;
+            }
+            k++;
+        }
     }
     (void)push(sim, sim->now + sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false);
+}
+
+/* Outside handovers, VoIP/CBR packets are counted as modelled, or sealed
+ * and opened for real when crypto_all asks for it. */
+static void packet(struct tekho_sim *sim, uint32_t i)
+{
+    const struct tekho_radio_params *rp = &sim->p.radio;
+    if (!sim->track[i].radio.in_window) {
+        if (rp->crypto_all)
+            send_user(sim, i, false);
+        else
+            sim->st.modelled_pdus += 2;
+    }
+    const double interval = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
+    (void)push(sim, sim->now + (uint64_t)(interval * 1000), EV_PACKET, i, 0, 0, NULL, 0, false);
 }
 
 static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t count)
@@ -889,7 +1223,7 @@ static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t co
             return;
         memcpy(pdu + TEKHO_GMH_LEN, body, sizeof body);
         tekho_pdu_put_crc(pdu, len);
-        (void)push(sim, air_arrival(sim, sim->now), EV_AIR_TO_BS, node, ms, 0, pdu, len, true);
+        (void)push(sim, air_arrival(sim, sim->now, true), EV_AIR_TO_BS, node, ms, 0, pdu, len, true);
     }
 }
 
@@ -923,7 +1257,7 @@ static void script(struct tekho_sim *sim, const struct event *ev)
     case TEKHO_OP_REPLAY_DATA: {
         const struct recorded *r = &sim->track[a].data;
         for (size_t i = 0; i < r->n; i++) {
-            const uint64_t t = air_arrival(sim, sim->now);
+            const uint64_t t = air_arrival(sim, sim->now, r->uplink[i]);
             if (r->uplink[i])
                 (void)push(sim, t, EV_AIR_TO_BS, r->node[i], a, 0, r->pdu[i], r->len[i], true);
             else
@@ -934,7 +1268,7 @@ static void script(struct tekho_sim *sim, const struct event *ev)
     case TEKHO_OP_REPLAY_RNG_REQ: {
         const struct recorded *r = &sim->track[a].rng;
         for (size_t i = 0; i < r->n; i++)
-            (void)push(sim, air_arrival(sim, sim->now), EV_AIR_TO_BS, b, a, 0, r->pdu[i], r->len[i], true);
+            (void)push(sim, air_arrival(sim, sim->now, true), EV_AIR_TO_BS, b, a, 0, r->pdu[i], r->len[i], true);
         break;
     }
     case TEKHO_OP_FORGE: forge(sim, a, b, c); break;
@@ -992,6 +1326,12 @@ static void dispatch(struct tekho_sim *sim, struct event *ev)
         break;
     }
     case EV_FRAME: frame_tick(sim); break;
+    case EV_MEASURE:
+        measure(sim, ev->a);
+        (void)push(sim, sim->now + (uint64_t)(sim->p.radio.meas_period_ms * 1000), EV_MEASURE, ev->a, 0, 0, NULL, 0,
+                   false);
+        break;
+    case EV_PACKET: packet(sim, ev->a); break;
     case EV_SCRIPT: script(sim, ev); break;
     }
 }
@@ -1040,6 +1380,9 @@ static double percentile(const double *s, size_t n, double q)
 void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out)
 {
     *out = sim->st;
+    out->ho_window_lost = sim->st.ho_window_offered > sim->window_delivered
+                              ? sim->st.ho_window_offered - sim->window_delivered
+                              : 0;
     out->n_interruptions = sim->n_samples;
     if (sim->n_samples) {
         double *s = malloc(sim->n_samples * sizeof *s);

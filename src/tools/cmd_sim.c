@@ -1,52 +1,81 @@
-/* tekho sim: a built-in scenario under one scheme, with its measurements. */
+/* tekho sim: a built-in scenario under one scheme; or, with --topology,
+ * the emulator: every scheme on the same mobility and traffic, compared. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "tekho/sim.h"
 
 static const struct cli_opt SIM_OPTS[] = {
-    {.name = "scenario", .kind = CLI_CHOICE, .required = true,
+    {.name = "scenario", .kind = CLI_CHOICE,
      .choices = "normal|ms-ahead|replay|cancel-retry|ping-pong|no-capability|tek-refresh|lossy-air|auth-restart",
-     .help = "the built-in scenario"},
-    {.name = "scheme", .kind = CLI_CHOICE, .required = true,
-     .choices = "none|counter|baseline-update|baseline-full|reuse", .help = "how TEKs reach the target"},
+     .help = "a built-in scenario (with --scheme)"},
+    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse",
+     .help = "how TEKs reach the target (scenario mode)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX, .help = "the random seed (default 1)"},
-    {.name = "trace", .kind = CLI_HEX, .help = "(path) every event and message in time order"},
-    {.name = "pcap", .kind = CLI_HEX, .help = "(directory) air.pcap and backbone.pcap"},
+    {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .help = "emulator: MSs (default 300)"},
+    {.name = "duration", .kind = CLI_NUM, .min = 1, .max = 86400, .help = "emulator: simulated seconds (default 180)"},
+    {.name = "speed", .kind = CLI_NUM, .min = 0, .max = 500, .help = "emulator: MS speed, km/h (default 50)"},
+    {.name = "backbone-us", .kind = CLI_NUM, .min = 0, .max = 1000000,
+     .help = "emulator: one-way backbone latency, us (default 2000)"},
+    {.name = "frame-us", .kind = CLI_NUM, .min = 1000, .max = 20000, .help = "emulator: TDD frame, us (default 5000)"},
+    {.name = "air-loss", .kind = CLI_NUM, .min = 0, .max = 1000, .help = "emulator: air PDU loss, per mille"},
+    {.name = "window", .kind = CLI_NUM, .min = 0, .max = 16, .help = "self-sync window W (default 2)"},
+    {.name = "crypto-all", .kind = CLI_FLAG, .help = "emulator: seal and open every PDU, not only around handovers"},
 };
-enum { SIM_SCENARIO, SIM_SCHEME, SIM_SEED, SIM_TRACE, SIM_PCAP };
+enum { SIM_SCENARIO, SIM_SCHEME, SIM_SEED, SIM_MS, SIM_DURATION, SIM_SPEED, SIM_BACKBONE, SIM_FRAME, SIM_LOSS,
+       SIM_WINDOW, SIM_CRYPTO_ALL };
 
 static const struct cli_cmd SIM_CMD = {
-    "sim", "--scenario NAME --scheme SCHEME [--seed N] [--json] [--trace FILE] [--pcap DIR]",
-    "Runs a deterministic handover scenario (virtual clock, modelled air and backbone, an attacker on\n"
-    "the air) and prints handovers, interruption (ITU-R M.2134), security counters and signalling.",
+    "sim",
+    "--scenario NAME --scheme SCHEME [--seed N] [--json] [--trace FILE] [--pcap DIR]\n"
+    "       tekho sim --topology hex:N [--ms M] [--duration S] [--schemes A,B,...] [--report DIR] [--seed N]\n"
+    "                 [--speed KMH] [--backbone-us N] [--frame-us N] [--air-loss PERMILLE] [--window W] [--json]",
+    "Scenario mode runs a deterministic handover scenario (virtual clock, modelled air and backbone,\n"
+    "an attacker on the air). With --topology it is the emulator: MSs move over a hexagonal grid, hand\n"
+    "over on a hysteresis and time to trigger, and every scheme runs on the same mobility and traffic.\n"
+    "Both print handovers, interruption (ITU-R M.2134), security counters and signalling.",
     SIM_OPTS, sizeof SIM_OPTS / sizeof SIM_OPTS[0]};
 
-static void print_json(const char *scenario, const char *scheme, uint64_t seed, const struct tekho_sim_stats *s)
+/* ITU-R M.2134's intra-frequency handover interruption limit. */
+#define M2134_LIMIT_MS 27.5
+
+static void print_result_json(FILE *f, const char *scenario, const char *scheme, uint64_t seed,
+                              const struct tekho_sim_stats *s)
 {
-    printf("{\"scenario\": \"%s\", \"scheme\": \"%s\", \"seed\": %llu, ", scenario, scheme, (unsigned long long)seed);
-    printf("\"handovers\": {\"attempted\": %lu, \"completed\": %lu, \"cancelled\": %lu, \"failed\": %lu}, ",
-           s->attempted, s->completed, s->cancelled, s->failed);
-    printf("\"interruption_ms\": {\"count\": %zu, \"mean\": %.3f, \"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f, "
-           "\"ul_max\": %.3f, \"dl_max\": %.3f}, ",
-           s->n_interruptions, s->interruption_mean_ms, s->interruption_p50_ms, s->interruption_p99_ms,
-           s->interruption_max_ms, s->interruption_ul_max_ms, s->interruption_dl_max_ms);
-    printf("\"security\": {\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
-           "\"tek_bytes_over_air\": %lu, \"self_sync_success\": %lu, \"resync_by_rng_req\": %lu, "
-           "\"connections_released\": %lu, \"pdus_discarded\": %lu, \"tek_mismatch_after_ho\": %lu}, ",
-           s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_bytes_over_air,
-           s->self_sync_success, s->resync_by_rng_req, s->connections_released, s->pdus_discarded,
-           s->tek_mismatch_after_ho);
-    printf("\"signalling\": {\"air_messages\": %lu, \"air_bytes\": %lu, \"backbone_messages\": %lu, "
-           "\"backbone_bytes\": %lu}, ",
-           s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
-    printf("\"traffic\": {\"offered\": %lu, \"delivered\": %lu}, ", s->user_pdus_offered, s->user_pdus_delivered);
-    printf("\"invariants\": {\"n_decreased\": %lu, \"m_decreased\": %lu, \"stale_count_keys\": %lu}, "
-           "\"events\": %lu}\n",
-           s->n_decreased, s->m_decreased, s->stale_count_keys, s->events);
+    fprintf(f, "{");
+    if (scenario)
+        fprintf(f, "\"scenario\": \"%s\", ", scenario);
+    fprintf(f, "\"scheme\": \"%s\", \"seed\": %llu, ", scheme, (unsigned long long)seed);
+    fprintf(f, "\"handovers\": {\"attempted\": %lu, \"completed\": %lu, \"cancelled\": %lu, \"failed\": %lu}, ",
+            s->attempted, s->completed, s->cancelled, s->failed);
+    fprintf(f,
+            "\"interruption_ms\": {\"count\": %zu, \"mean\": %.3f, \"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f, "
+            "\"ul_max\": %.3f, \"dl_max\": %.3f}, ",
+            s->n_interruptions, s->interruption_mean_ms, s->interruption_p50_ms, s->interruption_p99_ms,
+            s->interruption_max_ms, s->interruption_ul_max_ms, s->interruption_dl_max_ms);
+    fprintf(f,
+            "\"security\": {\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
+            "\"tek_bytes_over_air\": %lu, \"self_sync_success\": %lu, \"resync_by_rng_req\": %lu, "
+            "\"connections_released\": %lu, \"pdus_discarded\": %lu, \"tek_mismatch_after_ho\": %lu}, ",
+            s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_bytes_over_air,
+            s->self_sync_success, s->resync_by_rng_req, s->connections_released, s->pdus_discarded,
+            s->tek_mismatch_after_ho);
+    fprintf(f,
+            "\"signalling\": {\"air_messages\": %lu, \"air_bytes\": %lu, \"backbone_messages\": %lu, "
+            "\"backbone_bytes\": %lu}, ",
+            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
+    fprintf(f, "\"traffic\": {\"offered\": %lu, \"delivered\": %lu, \"ho_window_offered\": %lu, \"ho_window_lost\": %lu, "
+               "\"modelled\": %lu}, ",
+            s->user_pdus_offered, s->user_pdus_delivered, s->ho_window_offered, s->ho_window_lost, s->modelled_pdus);
+    fprintf(f, "\"invariants\": {\"n_decreased\": %lu, \"m_decreased\": %lu, \"stale_count_keys\": %lu}, "
+               "\"events\": %lu}",
+            s->n_decreased, s->m_decreased, s->stale_count_keys, s->events);
 }
 
 static void print_text(const char *scenario, const char *scheme, uint64_t seed, const struct tekho_sim_stats *s)
@@ -67,16 +96,190 @@ static void print_text(const char *scenario, const char *scheme, uint64_t seed, 
     printf("  traffic        %lu user PDUs offered, %lu delivered\n", s->user_pdus_offered, s->user_pdus_delivered);
 }
 
+static double wall_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss / 1024.0;
+}
+
+struct emu_run {
+    enum tekho_scheme scheme;
+    struct tekho_sim_stats st;
+    double wall_s;
+};
+
+static int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *n = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (*n == TEKHO_SCHEME_COUNT || tekho_scheme_parse(tok, &out[*n]) != TEKHO_OK)
+            return -1;
+        (*n)++;
+    }
+    return *n ? 0 : -1;
+}
+
+static void write_report(const char *dir, const struct tekho_sim_params *p, unsigned duration, const struct emu_run *r,
+                         size_t n)
+{
+    mkdir(dir, 0755);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return;
+    fprintf(f, "# tekho: counter-based TEKs against the baselines\n\n");
+    fprintf(f, "%u cells (hex grid, %.0f m apart), %u MSs at %.0f km/h, %u simulated seconds, seed %llu; "
+               "%.1f ms frames, backbone %.1f ms one way, air loss %.1f %%, self-sync window %u.\n\n",
+            p->n_bs, p->radio.isd_m, p->n_ms, p->radio.speed_kmh, duration, (unsigned long long)p->seed,
+            (double)p->frame_us / 1000, (double)p->backbone_latency_us / 1000, p->air_loss * 100,
+            p->self_sync_window);
+    fprintf(f, "| scheme | handovers | p50 ms | p99 ms | max ms | <= %.1f ms (M.2134) | air msgs/HO | air B/HO | "
+               "backbone B/HO | PDUs lost | TEK B on air | replayed | forged | PN reuse | TEK mismatch |\n",
+            M2134_LIMIT_MS);
+    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct tekho_sim_stats *s = &r[i].st;
+        const double ho = s->completed ? (double)s->completed : 1;
+        fprintf(f, "| %s | %lu | %.1f | %.1f | %.1f | %s | %.1f | %.0f | %.0f | %lu | %lu | %lu | %lu | %lu | %lu |\n",
+                tekho_scheme_name(r[i].scheme), s->completed, s->interruption_p50_ms, s->interruption_p99_ms,
+                s->interruption_max_ms, s->interruption_p99_ms <= M2134_LIMIT_MS ? "yes" : "no",
+                (double)s->air_messages / ho, (double)s->air_bytes / ho, (double)s->backbone_bytes / ho,
+                s->ho_window_lost, s->tek_bytes_over_air, s->replayed_pdus_accepted, s->forged_pdus_accepted,
+                s->pn_reuse, s->tek_mismatch_after_ho);
+    }
+    fclose(f);
+}
+
+static int emulate(const char *topology, const char *schemes, const char *report, struct cli_args *a)
+{
+    unsigned cells = 0;
+    if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
+        return cli_usage_error(&SIM_CMD, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS,
+                               topology);
+    enum tekho_scheme list[TEKHO_SCHEME_COUNT];
+    size_t n_schemes = 0;
+    if (parse_schemes(schemes ? schemes : "none,counter,baseline-update,baseline-full,reuse", list, &n_schemes) != 0)
+        return cli_usage_error(&SIM_CMD, "--schemes: a comma-separated list of none, counter, baseline-update, "
+                                         "baseline-full, reuse");
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    p.n_bs = cells;
+    p.n_ms = a->v[SIM_MS].present ? (unsigned)a->v[SIM_MS].num : 300;
+    p.seed = a->v[SIM_SEED].present ? a->v[SIM_SEED].num : 1;
+    p.radio.enabled = true;
+    if (a->v[SIM_SPEED].present)
+        p.radio.speed_kmh = (double)a->v[SIM_SPEED].num;
+    if (a->v[SIM_BACKBONE].present)
+        p.backbone_latency_us = a->v[SIM_BACKBONE].num;
+    if (a->v[SIM_FRAME].present)
+        p.frame_us = a->v[SIM_FRAME].num;
+    if (a->v[SIM_LOSS].present)
+        p.air_loss = (double)a->v[SIM_LOSS].num / 1000.0;
+    if (a->v[SIM_WINDOW].present)
+        p.self_sync_window = (unsigned)a->v[SIM_WINDOW].num;
+    p.radio.crypto_all = a->v[SIM_CRYPTO_ALL].present;
+    const unsigned duration = a->v[SIM_DURATION].present ? (unsigned)a->v[SIM_DURATION].num : 180;
+    const bool json = a->json;
+    const bool progress = !json && isatty(STDERR_FILENO);
+
+    struct emu_run runs[TEKHO_SCHEME_COUNT];
+    unsigned long events = 0, handovers = 0;
+    double total_wall = 0;
+    for (size_t k = 0; k < n_schemes; k++) {
+        p.scheme = list[k];
+        struct tekho_sim *sim = NULL;
+        tekho_err err = tekho_sim_new(&p, &sim);
+        if (err != TEKHO_OK)
+            return cli_fail(&SIM_CMD, json, tekho_strerror(err));
+        const double t0 = wall_s();
+        /* Run in slices so a terminal gets a progress bar. */
+        for (unsigned sec = 1; err == TEKHO_OK && sec <= duration; sec++) {
+            err = tekho_sim_run(sim, (uint64_t)sec * 1000000u);
+            if (progress && (sec % 5 == 0 || sec == duration)) {
+                const unsigned width = 30, done = (unsigned)((double)width * sec / duration);
+                fprintf(stderr, "\r%-16s [%.*s%*s] %3u%%", tekho_scheme_name(p.scheme), done,
+                        "##############################", (int)(width - done), "", 100 * sec / duration);
+            }
+        }
+        if (progress)
+            fprintf(stderr, "\n");
+        runs[k].wall_s = wall_s() - t0;
+        runs[k].scheme = p.scheme;
+        tekho_sim_stats(sim, &runs[k].st);
+        tekho_sim_free(sim);
+        if (err != TEKHO_OK)
+            return cli_fail(&SIM_CMD, json, tekho_strerror(err));
+        events += runs[k].st.events;
+        handovers += runs[k].st.completed;
+        total_wall += runs[k].wall_s;
+    }
+    if (report)
+        write_report(report, &p, duration, runs, n_schemes);
+    if (json) {
+        printf("{\"params\": {\"topology\": \"hex:%u\", \"ms\": %u, \"duration_s\": %u, \"seed\": %llu, "
+               "\"speed_kmh\": %.1f, \"frame_us\": %llu, \"backbone_us\": %llu, \"air_loss\": %.4f, \"window\": %u}, "
+               "\"schemes\": {",
+               cells, p.n_ms, duration, (unsigned long long)p.seed, p.radio.speed_kmh,
+               (unsigned long long)p.frame_us, (unsigned long long)p.backbone_latency_us, p.air_loss,
+               p.self_sync_window);
+        for (size_t k = 0; k < n_schemes; k++) {
+            printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(runs[k].scheme));
+            print_result_json(stdout, NULL, tekho_scheme_name(runs[k].scheme), p.seed, &runs[k].st);
+        }
+        printf("}, \"speed\": {\"handovers_per_wall_s\": %.0f, \"events_per_wall_s\": %.0f, \"peak_rss_mb\": %.1f, "
+               "\"wall_s\": %.2f}}\n",
+               total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb(),
+               total_wall);
+        return CLI_EXIT_OK;
+    }
+    printf("%u cells, %u MSs at %.0f km/h, %u s simulated, seed %llu (ITU-R M.2134 limit: %.1f ms)\n\n", cells,
+           p.n_ms, p.radio.speed_kmh, duration, (unsigned long long)p.seed, M2134_LIMIT_MS);
+    printf("%-16s %9s %8s %8s %8s %7s %9s %9s %9s %7s %8s %14s\n", "scheme", "handovers", "p50 ms", "p99 ms",
+           "max ms", "M.2134", "air B/HO", "bb B/HO", "PDUs lost", "TEK B", "insecure", "wall s");
+    for (size_t k = 0; k < n_schemes; k++) {
+        const struct tekho_sim_stats *s = &runs[k].st;
+        const double ho = s->completed ? (double)s->completed : 1;
+        const unsigned long insecure =
+            s->replayed_pdus_accepted + s->forged_pdus_accepted + s->pn_reuse + s->tek_mismatch_after_ho;
+        printf("%-16s %9lu %8.1f %8.1f %8.1f %7s %9.0f %9.0f %9lu %7lu %8lu %14.2f\n", tekho_scheme_name(runs[k].scheme),
+               s->completed, s->interruption_p50_ms, s->interruption_p99_ms, s->interruption_max_ms,
+               s->interruption_p99_ms <= M2134_LIMIT_MS ? "ok" : "over", (double)s->air_bytes / ho,
+               (double)s->backbone_bytes / ho, s->ho_window_lost, s->tek_bytes_over_air, insecure, runs[k].wall_s);
+    }
+    printf("\nemulator: %.0f handovers/s, %.0f events/s of wall time, peak RSS %.0f MB\n",
+           total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb());
+    if (report)
+        printf("report: %s/report.md\n", report);
+    return CLI_EXIT_OK;
+}
+
 int cmd_sim(int argc, char **argv)
 {
-    /* --trace and --pcap take paths, not hex: pull them out before parsing. */
-    const char *trace_path = NULL, *pcap_dir = NULL;
+    /* Paths and lists are not numbers or hex: take them out before parsing. */
+    const char *trace_path = NULL, *pcap_dir = NULL, *topology = NULL, *schemes = NULL, *report = NULL;
+    static const char *const names[] = {"--trace", "--pcap", "--topology", "--schemes", "--report"};
+    const char **slots[] = {&trace_path, &pcap_dir, &topology, &schemes, &report};
     char *rest[64];
     int n_rest = 0;
     for (int i = 0; i < argc; i++) {
-        if ((strcmp(argv[i], "--trace") == 0 || strcmp(argv[i], "--pcap") == 0) && i + 1 < argc) {
-            *(argv[i][2] == 't' ? &trace_path : &pcap_dir) = argv[i + 1];
-            i++;
+        int k = 0;
+        while (k < 5 && strcmp(argv[i], names[k]) != 0)
+            k++;
+        if (k < 5 && i + 1 < argc) {
+            *slots[k] = argv[++i];
+        } else if (k < 5) {
+            return cli_usage_error(&SIM_CMD, "%s needs a value", names[k]);
         } else if (n_rest < 64) {
             rest[n_rest++] = argv[i];
         }
@@ -85,6 +288,15 @@ int cmd_sim(int argc, char **argv)
     int rc = cli_parse(&SIM_CMD, n_rest, rest, &a);
     if (rc >= 0)
         return rc;
+    if (topology != NULL) {
+        rc = emulate(topology, schemes, report, &a);
+        cli_args_free(&a);
+        return rc;
+    }
+    if (!a.v[SIM_SCENARIO].present || !a.v[SIM_SCHEME].present) {
+        cli_args_free(&a);
+        return cli_usage_error(&SIM_CMD, "give --scenario and --scheme, or --topology");
+    }
     const char *scenario = TEKHO_SCENARIOS[a.v[SIM_SCENARIO].num];
     enum tekho_scheme scheme = (enum tekho_scheme)a.v[SIM_SCHEME].num;
     const uint64_t seed = a.v[SIM_SEED].present ? a.v[SIM_SEED].num : 1;
@@ -122,9 +334,11 @@ int cmd_sim(int argc, char **argv)
         fclose(trace);
     if (err != TEKHO_OK)
         return cli_fail(&SIM_CMD, json, tekho_strerror(err));
-    if (json)
-        print_json(scenario, tekho_scheme_name(scheme), seed, &st);
-    else
+    if (json) {
+        print_result_json(stdout, scenario, tekho_scheme_name(scheme), seed, &st);
+        printf("\n");
+    } else {
         print_text(scenario, tekho_scheme_name(scheme), seed, &st);
+    }
     return CLI_EXIT_OK;
 }
