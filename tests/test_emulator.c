@@ -92,7 +92,8 @@ static void test_frame_timing_and_m2134(void)
     if (!run(&p, 30, &st5))
         return;
     const double sync_ms = (double)p.timing.sync_us / 1000;
-    CHECK(st5.n_interruptions == st5.completed && st5.n_interruptions > 0);
+    /* A handover still under way when the run stops may have its sample already. */
+    CHECK(st5.n_interruptions >= st5.completed && st5.n_interruptions <= st5.attempted && st5.n_interruptions > 0);
     CHECK(st5.interruption_p50_ms >= sync_ms && st5.interruption_max_ms <= sync_ms + 3 * 5.0);
     /* Every sample is a whole number of half frames (DL and UL subframe ends). */
     CHECK(fmod(st5.interruption_p50_ms, 2.5) < 1e-9);

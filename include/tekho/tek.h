@@ -63,7 +63,8 @@ struct tekho_tek_slot {
     uint64_t expires_at_ms;
     uint32_t tx_pn;                 /* last PN sealed; 0 = none */
     struct tekho_pn_window rx;
-    struct tekho_pdu_key *ccm;
+    struct tekho_pdu_key *ccm;      /* keyed on first use: many contexts never seal */
+    uint8_t key_id[8];              /* first 8 bytes of SHA-256(key): safe to log and compare */
 };
 
 struct tekho_tek_context {

@@ -3,6 +3,7 @@
 #include "tekho/tek.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,12 +94,15 @@ static tekho_err slot_install(struct tekho_tek_slot *slot, const uint8_t key[TEK
     struct tekho_tek_slot fresh;
     memset(&fresh, 0, sizeof fresh);
     tekho_err err = tekho_pn_window_init(&fresh.rx, pn_window_size);
-    if (err == TEKHO_OK)
-        err = tekho_pdu_key_new(key, &fresh.ccm);
+    uint8_t digest[32];
+    unsigned int digest_len = 0;
+    if (err == TEKHO_OK && !EVP_Digest(key, TEKHO_TEK_LEN, digest, &digest_len, EVP_sha256(), NULL))
+        err = TEKHO_ERR_CRYPTO;
     if (err != TEKHO_OK) {
         OPENSSL_cleanse(&fresh, sizeof fresh);
         return err;
     }
+    memcpy(fresh.key_id, digest, sizeof fresh.key_id);
     memcpy(fresh.key, key, TEKHO_TEK_LEN);
     fresh.eks = eks;
     fresh.installed = true;
@@ -173,7 +177,9 @@ tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t 
         return TEKHO_ERR_PN_EXHAUSTED;
     const struct tekho_pdu_seal_params params = {
         .dir = ctx->tx_dir, .pn = tek->tx_pn + 1, .cid = cid, .eks = tek->eks, .crc = crc};
-    tekho_err err = tekho_pdu_seal(tek->ccm, &params, payload, payload_len, out, out_cap, out_len);
+    tekho_err err = tek->ccm ? TEKHO_OK : tekho_pdu_key_new(tek->key, &tek->ccm);
+    if (err == TEKHO_OK)
+        err = tekho_pdu_seal(tek->ccm, &params, payload, payload_len, out, out_cap, out_len);
     if (err == TEKHO_OK)
         tek->tx_pn = params.pn;
     return err;
@@ -198,6 +204,8 @@ tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const u
     if (now_ms >= tek->expires_at_ms)
         return TEKHO_ERR_TEK_EXPIRED;
     err = tekho_pn_window_check(&tek->rx, view.pn);
+    if (err == TEKHO_OK)
+        err = tek->ccm ? TEKHO_OK : tekho_pdu_key_new(tek->key, &tek->ccm);
     if (err == TEKHO_OK)
         err = tekho_pdu_decrypt(tek->ccm, pdu, &view, out, out_cap, out_len);
     if (err != TEKHO_OK)

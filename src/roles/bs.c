@@ -243,16 +243,14 @@ static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
 static tekho_err counter_context(struct tekho_bs *bs, struct bs_ms *m, uint16_t count, uint64_t now,
                                  struct tekho_tek_context *out)
 {
-    struct tekho_ak_keys keys;
-    tekho_err err = tekho_derive_from_ak(m->ak, m->mac, bs->cfg.bsid, m->ak_sn, &keys);
     /* [MODEL] The MS's primary SAID is its basic CID (802.16-2009 7.1.2). */
     const struct tekho_tek_context_params params = {.said = tekho_ms_basic_cid(m->index), .tx_dir = TEKHO_DIR_DL,
                                                     .pmk_lifetime_s = bs->cfg.pmk_lifetime_s, .now_ms = now / 1000,
                                                     .pn_window_size = bs->cfg.pn_window};
-    if (err == TEKHO_OK)
-        err = tekho_tek_context_init_counter(out, &params, keys.kek, count);
-    tekho_ak_keys_wipe(&keys);
-    return err;
+    /* The KEK was derived from the AK context once, with the CMAC keys. */
+    if (!m->link.ready)
+        return TEKHO_ERR_NO_KEYS;
+    return tekho_tek_context_init_counter(out, &params, m->link.ak.kek, count);
 }
 
 static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
@@ -376,8 +374,7 @@ static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
 static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_tek_params params[2],
                              bool for_handover, struct tekho_actions *out)
 {
-    struct tekho_ak_keys keys;
-    tekho_err err = tekho_derive_from_ak(m->ak, m->mac, bs->cfg.bsid, m->ak_sn, &keys);
+    tekho_err err = m->link.ready ? TEKHO_OK : TEKHO_ERR_NO_KEYS;
     struct tekho_tek_context fresh;
     memset(&fresh, 0, sizeof fresh);
     fresh.said = m->tek.said;
@@ -389,13 +386,12 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
         bs->cfg.random.fill(bs->cfg.random.ctx, tek, sizeof tek);
         params[i].lifetime_s = lifetimes[i];
         params[i].key_seq = (uint8_t)i;
-        err = tekho_tek_wrap(TEKHO_SUITE_CCM_KEYWRAP, keys.kek, tek, params[i].wrapped_tek,
+        err = tekho_tek_wrap(TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, tek, params[i].wrapped_tek,
                              sizeof params[i].wrapped_tek, &params[i].wrapped_tek_len);
         if (err == TEKHO_OK)
             err = tekho_tek_context_install(&fresh, i, tek, (uint8_t)i, lifetimes[i], now / 1000, bs->cfg.pn_window);
         OPENSSL_cleanse(tek, sizeof tek);
     }
-    tekho_ak_keys_wipe(&keys);
     if (err != TEKHO_OK) {
         tekho_tek_context_cleanup(&fresh);
         return err;
@@ -1382,7 +1378,7 @@ tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
                              pdu, sizeof pdu, &n);
         if (err == TEKHO_OK) {
             uint8_t id[9];
-            tek_fingerprint(m->tek.tek[slot].key, id);
+            memcpy(id, m->tek.tek[slot].key_id, 8);
             id[8] = TEKHO_DIR_DL;
             act_event(out, ms_index, TEKHO_EV_SEALED, m->tek.tek[slot].tx_pn, id, sizeof id);
         }

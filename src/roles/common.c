@@ -157,20 +157,12 @@ void send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t 
     act(out, kind, peer, ms, pdu, pdu_len);
 }
 
-void tek_fingerprint(const uint8_t tek[16], uint8_t fp[8])
-{
-    uint8_t digest[32];
-    unsigned int n = 0;
-    if (!EVP_Digest(tek, 16, digest, &n, EVP_sha256(), NULL))
-        memset(digest, 0, sizeof digest);
-    memcpy(fp, digest, 8);
-}
 
 void tek_fingerprints(const struct tekho_tek_context *ctx, uint8_t fp[2][8])
 {
     for (int i = 0; i < 2; i++) {
         if (ctx->tek[i].installed)
-            tek_fingerprint(ctx->tek[i].key, fp[i]);
+            memcpy(fp[i], ctx->tek[i].key_id, 8);
         else
             memset(fp[i], 0, 8);
     }

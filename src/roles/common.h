@@ -60,7 +60,6 @@ void send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t 
 /* First 8 bytes of SHA-256 of each TEK: lets the driver compare keys
  * without ever holding or printing them. */
 void tek_fingerprints(const struct tekho_tek_context *ctx, uint8_t fp[2][8]);
-void tek_fingerprint(const uint8_t tek[16], uint8_t fp[8]);
 
 /* [MODEL] Re-authentication (baseline-full) yields a new MSK; MS and
  * Authenticator derive the same one, SHA-512 of the old, standing in for

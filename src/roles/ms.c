@@ -812,7 +812,7 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
                              sizeof pdu, &n);
         if (err == TEKHO_OK) {
             uint8_t id[9];
-            tek_fingerprint(ctx->tek[slot].key, id);
+            memcpy(id, ctx->tek[slot].key_id, 8);
             id[8] = TEKHO_DIR_UL;
             act_event(out, ms->cfg.index, TEKHO_EV_SEALED, ctx->tek[slot].tx_pn, id, sizeof id);
         }

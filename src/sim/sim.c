@@ -16,6 +16,8 @@
 
 struct rng {
     uint64_t s[4];
+    bool have_spare;
+    double spare;
 };
 
 static uint64_t splitmix(uint64_t *x)
@@ -950,11 +952,23 @@ static void neighbours_of(struct tekho_sim *sim)
     }
 }
 
+/* A standard normal draw: Marsaglia's polar method, keeping the spare. */
 static double gauss(struct rng *r)
 {
-    /* Box-Muller; one draw per call keeps the stream simple. */
-    const double u1 = rng_unit(r) + 1e-12, u2 = rng_unit(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    if (r->have_spare) {
+        r->have_spare = false;
+        return r->spare;
+    }
+    double u, v, q;
+    do {
+        u = 2 * rng_unit(r) - 1;
+        v = 2 * rng_unit(r) - 1;
+        q = u * u + v * v;
+    } while (q >= 1 || q == 0);
+    const double f = sqrt(-2 * log(q) / q);
+    r->spare = v * f;
+    r->have_spare = true;
+    return u * f;
 }
 
 /* A point anywhere over the grid: a random cell, uniformly within its disc. */
