@@ -4,8 +4,8 @@ set -eu
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # clang and its runtime for the libFuzzer targets; tshark for the Wireshark
-# interop tests; libpcap for captures.
-for pkg in gcc make cmake pkg-config libssl-dev libpcap-dev clang libclang-rt-14-dev tshark; do
+# interop tests; libpcap for captures; gnuplot and mscgen for the report.
+for pkg in gcc make cmake pkg-config libssl-dev libpcap-dev clang libclang-rt-14-dev tshark gnuplot-nox mscgen; do
     have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

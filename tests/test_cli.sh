@@ -128,6 +128,30 @@ EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --j
 printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"
 printf '%s' "$EMU" | grep -q '"counter": {"scheme": "counter", "seed": 1, "handovers": {"attempted": [1-9]' && ok || bad "sim emulator handovers"
 printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_per_wall_s": [0-9]*, "peak_rss_mb": ' && ok || bad "sim emulator speed"
+# the report: tables, plots (with gnuplot), message sequence charts (with
+# mscgen) and captures that Wireshark decodes cleanly (with tshark)
+R=/tmp/tekho_cli_report.$$
+if "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --report "$R" --pcap >/dev/null 2>&1; then
+    grep -q '^| counter | [1-9][0-9]* | ' "$R/report.md" && ok || bad "report.md comparison row"
+    grep -q '<table' "$R/index.html" && ok || bad "index.html table"
+    grep -q '^[0-9.]* [0-9.]*' "$R/cdf_counter.dat" && ok || bad "cdf_counter.dat"
+    if command -v gnuplot >/dev/null 2>&1; then
+        [ -s "$R/cdf.png" ] && [ -s "$R/backbone.png" ] && [ -s "$R/signalling.png" ] && ok || bad "report plots"
+    fi
+    if command -v mscgen >/dev/null 2>&1; then
+        [ -s "$R/msc_counter.png" ] && ok || bad "report message sequence chart"
+    fi
+    grep -q 'MOB-HO-IND\|MOB_HO-IND' "$R/msc_counter.msc" && ok || bad "msc_counter.msc handover"
+    if command -v tshark >/dev/null 2>&1; then
+        for f in "$R"/pcap/*/air.pcap "$R"/pcap/*/backbone.pcap; do
+            "$(dirname "$0")/../scripts/tshark-check.sh" "$f" >/dev/null 2>&1 && ok || bad "tshark-check $f"
+        done
+    fi
+    [ -s "$R/pcap/counter/air.pcap" ] && ok || bad "report air capture"
+else
+    bad "sim --report"
+fi
+rm -rf "$R"
 expect 2 "$T" sim --topology hex:1
 expect 2 "$T" sim --topology hex:7 --schemes counter,nosuch
 expect 2 "$T" sim --scenario normal

@@ -190,9 +190,33 @@ static void test_stale_rng_req_releases(void)
     tekho_sim_free(sim);
 }
 
+/* Air loss on many seeds: every lost message (SBC-RSP, MOB_BSHO-RSP,
+ * MOB_HO-IND, RNG-RSP, SA-TEK-Challenge, ...) must be recovered by a
+ * retransmission, never by a failed handover or diverged keys. */
+static void test_lossy_air_seeds(void)
+{
+    for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+        const enum tekho_scheme s = (enum tekho_scheme)k;
+        for (uint64_t seed = 2; seed <= 24; seed++) {
+            struct tekho_sim_stats st;
+            if (!run("lossy-air", s, seed, &st))
+                continue;
+            EXPECT(st.completed >= 1 && st.failed == 0, "lossy-air", s);
+            EXPECT(st.n_interruptions == st.completed, "lossy-air", s);
+            EXPECT(st.role_errors == 0 && st.io_errors == 0 && st.tek_mismatch_after_ho == 0, "lossy-air", s);
+            EXPECT(st.pn_reuse == 0 && st.n_decreased == 0 && st.m_decreased == 0, "lossy-air", s);
+            if (s != TEKHO_SCHEME_NONE)
+                EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, "lossy-air", s);
+            /* Data flows after every handover: most of what was offered arrives. */
+            EXPECT(st.user_pdus_delivered * 100 > st.user_pdus_offered * 60, "lossy-air", s);
+        }
+    }
+}
+
 int main(void)
 {
     test_matrix();
+    test_lossy_air_seeds();
     test_self_sync_disabled();
     test_illegal_messages_change_nothing();
     test_stale_rng_req_releases();

@@ -129,7 +129,9 @@ struct tekho_neighbour {
 };
 
 struct tekho_timing {
-    uint64_t retransmit_us;       /* management retransmission timer */
+    uint64_t retransmit_us;       /* air management retransmission timer (RNG, SBC, PKM) */
+    uint64_t ho_response_us;      /* the MS's wait for MOB_BSHO-RSP: it spans backbone round trips */
+    uint64_t backbone_retransmit_us; /* ASN-CP requests (HO_Req, Context_Req, HO_Complete) */
     unsigned max_retries;
     uint64_t sync_us;             /* DL synchronisation at the target after MOB_HO-IND */
     uint64_t ranging_wait_us;     /* from synchronisation to the target's fast-ranging opportunity */
@@ -138,9 +140,10 @@ struct tekho_timing {
     unsigned aaa_round_trips;     /* EAP round trips of a re-authentication */
     uint64_t ho_cache_us;         /* how long a target keeps a context for an MS that never came */
 };
-/* Sensible defaults: 50 ms retransmission, 3 retries, 10 ms sync, a ranging
- * opportunity one frame later, 40 ms AAA RTT x 4, 2 s cached contexts,
- * TEK refresh 500 ms before expiry. */
+/* Sensible defaults: 50 ms air retransmission, 500 ms for MOB_BSHO-RSP,
+ * 250 ms on the backbone, 3 retries, 10 ms sync, a ranging opportunity one
+ * frame later, 40 ms AAA RTT x 4, 2 s cached contexts, TEK refresh 500 ms
+ * before expiry. */
 void tekho_timing_default(struct tekho_timing *t);
 
 struct tekho_ms_config {

@@ -105,6 +105,9 @@ void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
 TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
 TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
 void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
+/* The interruption samples (ms), in the order they were measured: up to
+ * max copied, the total returned. */
+size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max);
 
 /* Radio mode: where the cells are (node n at cells[n - 1]). */
 void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);

@@ -279,13 +279,6 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
         return err;
     /* Only the Authenticator moves N, and never back (profile 4). */
     const uint16_t next = (uint16_t)(r->cmac_key_count + 1);
-    if (next <= m->n)
-        return TEKHO_OK;
-    err = a->cfg.store.save(a->cfg.store.ctx, m->mac, next);
-    if (err != TEKHO_OK)
-        return err; /* N moves only once it is durable */
-    m->n = next;
-    act_event(out, m->index, TEKHO_EV_COUNT_UPDATED, next, NULL, 0);
     struct tekho_asncp upd;
     memset(&upd, 0, sizeof upd);
     upd.msg = TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE;
@@ -294,6 +287,19 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
     upd.has_ms_id = true;
     memcpy(upd.ms_id, m->mac, 6);
     upd.has_cmac_key_count = true;
+    if (next <= m->n) {
+        /* Already counted (a retransmission whose update was lost, or a count
+         * a re-authentication overtook): the reporter still needs N to stop
+         * retransmitting; nobody else does. */
+        upd.cmac_key_count = m->n;
+        send_backbone(out, from, &upd);
+        return out->err;
+    }
+    err = a->cfg.store.save(a->cfg.store.ctx, m->mac, next);
+    if (err != TEKHO_OK)
+        return err; /* N moves only once it is durable */
+    m->n = next;
+    act_event(out, m->index, TEKHO_EV_COUNT_UPDATED, next, NULL, 0);
     upd.cmac_key_count = next;
     if (m->holders_unknown) {
         for (size_t i = 0; i < a->cfg.max_bs; i++)

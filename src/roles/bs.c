@@ -66,6 +66,8 @@ struct bs_ms {
     uint8_t bs_random[RANDOM_SIZE];
     uint16_t rng_count;               /* the count the handover RNG-REQ established */
     bool awaiting_update;             /* HO_Complete sent, CMAC_Key_Count_Update not yet seen */
+    bool have_bsho;                   /* source: HO_Rsp came, MOB_BSHO-RSP can be (re)sent */
+    bool entry_requested;             /* entering: the AK context has been asked for */
     uint8_t last_pkm_id;              /* the Key-Request last answered, and what it got: */
     bool have_last_params;            /* a retransmission gets the same TEKs again */
     struct tekho_tek_params last_params[2];
@@ -455,7 +457,7 @@ static void send_context_req(struct tekho_bs *bs, struct bs_ms *m, uint32_t purp
     req.has_context_purpose = true;
     req.context_purpose = purpose;
     send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &req);
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
 }
 
 static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
@@ -470,7 +472,7 @@ static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     req.has_ho_process_optimization = true;
     req.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
     send_backbone(out, m->peer, &req);
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
     return out->err;
 }
 
@@ -489,6 +491,9 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint32_t index, const str
         return TEKHO_ERR_CAPACITY;
     m->role = ROLE_ENTERING;
     memcpy(m->mac, r->ms_mac, 6);
+    /* One transaction per entry: the Authenticator tells a new entry (a new
+     * PMK) from a retransmitted request by it. */
+    m->transaction = ++bs->next_transaction;
     struct tekho_rng_rsp rsp;
     memset(&rsp, 0, sizeof rsp);
     rsp.has_ranging_status = true;
@@ -559,7 +564,7 @@ static void send_ho_complete(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     if (m->peer != 0 && m->retries == 0)
         send_backbone(out, m->peer, &done);
     m->awaiting_update = true;
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
 }
 
 /* Seed section 2 and profile 4, at the target: the RNG-REQ's count c is
@@ -571,7 +576,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     if (!r->has_cmac || !r->has_cmac_key_count)
         return TEKHO_ERR_MISSING_TLV;
     const uint16_t c = r->cmac_key_count;
-    if (m->role == ROLE_SERVING) {
+    if (m->role == ROLE_SERVING || m->role == ROLE_TARGET_REAUTH || m->role == ROLE_TARGET_SA_TEK) {
         /* Ranging is done: only a retransmission of the RNG-REQ that did it
          * (our RNG-RSP was lost) is answered, and it must carry a fresh
          * CMAC_PN under the same keys; a replay is discarded, and never
@@ -652,10 +657,14 @@ static tekho_err on_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t index, c
     return on_ho_rng_req(bs, now, m, &r, msg, len, out);
 }
 
+static tekho_err send_sbc_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
+
 static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
-    if (m->role != ROLE_ENTERING)
+    /* With no encryption the BS serves as soon as it has the AK, so a
+     * retransmitted SBC-REQ can find it serving. */
+    if (m->role != ROLE_ENTERING && !(m->role == ROLE_SERVING && m->entry_requested))
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     struct tekho_sbc r;
     tekho_err err = tekho_sbc_decode(msg, len, &r);
@@ -666,7 +675,11 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     m->ms_advertised = r.has_security_negotiation && r.sec.has_tek_generation &&
                        (r.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
     m->tekgen = m->ms_advertised && bs->cfg.tekgen_capable && bs->cfg.scheme == TEKHO_SCHEME_COUNTER;
-    m->transaction = ++bs->next_transaction; /* one per request; retransmissions keep it */
+    if (m->entry_requested) {
+        /* A retransmitted SBC-REQ: the AK context is on its way, or here. */
+        return m->have_ak ? send_sbc_rsp(bs, m, out) : out->err;
+    }
+    m->entry_requested = true;
     /* Authorization is modelled as done (the EAP result is at the
      * Authenticator): fetch the AK before answering. */
     send_context_req(bs, m, TEKHO_CONTEXT_FOR_ENTRY, now, out);
@@ -741,6 +754,8 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         /* 7.2.2.4.3: the BS_Random must be the one it challenged with. */
         if (!r.has_bs_random || CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0)
             return TEKHO_ERR_BAD_VALUE;
+        /* The challenge timer keeps running until the Key-Request: if this
+         * response is lost, the next challenge makes the MS ask again. */
         struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_RESPONSE,
                                 .identifier = r.identifier, .has_key_seq = true, .key_seq = r.key_seq,
                                 .has_ms_random = true, .has_bs_random = true, .has_akid = true,
@@ -762,6 +777,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     if (err != TEKHO_OK)
         return err;
     if (m->role == ROLE_TARGET_SA_TEK) {
+        act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
         /* Baseline-full is complete: the new PMK's count 0 was used. */
         m->rng_count = m->link.count;
         m->retries = 0;
@@ -794,11 +810,14 @@ static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struc
     }
 }
 
+static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
+
 static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                              struct tekho_actions *out)
 {
     if (m->role != ROLE_SERVING && m->role != ROLE_SOURCE)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    const bool again = m->role == ROLE_SOURCE;
     struct tekho_mob_msho_req r;
     tekho_err err = tekho_mob_msho_req_decode(msg, len, &r);
     if (err != TEKHO_OK)
@@ -815,6 +834,14 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
     const struct tekho_neighbour *nb = neighbour(bs, r.new_bs_full[0].bsid);
     if (nb == NULL)
         return TEKHO_ERR_UNKNOWN_PEER;
+    if (again && nb->node == m->peer) {
+        /* The MS asks again while the target prepares: the preparation
+         * under way answers it; a lost MOB_BSHO-RSP is sent again. */
+        if (m->have_bsho)
+            send_bsho_rsp(bs, m, out);
+        return out->err;
+    }
+    m->have_bsho = false;
     m->role = ROLE_SOURCE;
     m->peer = nb->node;
     memcpy(m->peer_bsid, nb->bsid, 6);
@@ -822,6 +849,35 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
     m->retries = 0;
     m->transaction++;
     return send_ho_req(bs, m, now, out);
+}
+
+/* HO_Cnf to the target; with reuse it carries the TEKs and their PN
+ * state, sent only once this BS has stopped using them. */
+static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    struct tekho_asncp cnf;
+    asncp_for(bs, m, TEKHO_ASNCP_HO_CNF, &cnf);
+    cnf.has_source_id = cnf.has_destination_id = true;
+    memcpy(cnf.source_id, bs->cfg.bsid, 6);
+    memcpy(cnf.destination_id, m->peer_bsid, 6);
+    if (m->mode == TEKHO_HO_TEK_REUSE && m->have_tek) {
+        cnf.n_sa = 1;
+        cnf.sa[0].said = m->tek.said;
+        struct tekho_asncp_tek *teks[2] = {&cnf.sa[0].older, &cnf.sa[0].newer};
+        for (int i = 0; i < 2; i++) {
+            const struct tekho_tek_slot *s = &m->tek.tek[i];
+            if (!s->installed)
+                continue;
+            *(i ? &cnf.sa[0].has_newer : &cnf.sa[0].has_older) = true;
+            memcpy(teks[i]->tek, s->key, 16);
+            teks[i]->tek_sn = s->eks;
+            teks[i]->lifetime_s = (uint32_t)((s->expires_at_ms > 0 ? s->expires_at_ms : 0) / 1000);
+            teks[i]->pn_counter = s->tx_pn;
+            teks[i]->rxpn_counter = s->rx.highest;
+        }
+    }
+    send_backbone(out, m->peer, &cnf);
+    tekho_asncp_wipe(&cnf);
 }
 
 static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *msg, size_t len,
@@ -847,31 +903,7 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *
     }
     if (m->role != ROLE_SOURCE || memcmp(r.target_bsid, m->peer_bsid, 6) != 0)
         return TEKHO_ERR_BAD_VALUE;
-    /* HO_Cnf to the target; with reuse it carries the TEKs and their PN
-     * state, sent only now that this BS has stopped using them. */
-    struct tekho_asncp cnf;
-    asncp_for(bs, m, TEKHO_ASNCP_HO_CNF, &cnf);
-    cnf.has_source_id = cnf.has_destination_id = true;
-    memcpy(cnf.source_id, bs->cfg.bsid, 6);
-    memcpy(cnf.destination_id, m->peer_bsid, 6);
-    if (m->mode == TEKHO_HO_TEK_REUSE && m->have_tek) {
-        cnf.n_sa = 1;
-        cnf.sa[0].said = m->tek.said;
-        struct tekho_asncp_tek *teks[2] = {&cnf.sa[0].older, &cnf.sa[0].newer};
-        for (int i = 0; i < 2; i++) {
-            const struct tekho_tek_slot *s = &m->tek.tek[i];
-            if (!s->installed)
-                continue;
-            *(i ? &cnf.sa[0].has_newer : &cnf.sa[0].has_older) = true;
-            memcpy(teks[i]->tek, s->key, 16);
-            teks[i]->tek_sn = s->eks;
-            teks[i]->lifetime_s = (uint32_t)((s->expires_at_ms > 0 ? s->expires_at_ms : 0) / 1000);
-            teks[i]->pn_counter = s->tx_pn;
-            teks[i]->rxpn_counter = s->rx.highest;
-        }
-    }
-    send_backbone(out, m->peer, &cnf);
-    tekho_asncp_wipe(&cnf);
+    send_ho_cnf(bs, m, out);
     /* The serving BS releases the MS at MOB_HO-IND (802.16-2009 6.3.21.2.6). */
     retire(bs, m, out);
     return out->err;
@@ -1069,9 +1101,8 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     return out->err;
 }
 
-static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+static tekho_err send_sa_tek_challenge_again(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
-    bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
     struct tekho_pkm ch = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_CHALLENGE, .identifier = 1,
                            .has_key_seq = true, .key_seq = m->ak_sn, .has_akid = true, .has_bs_random = true,
                            .has_key_lifetime = true, .key_lifetime_s = bs->cfg.pmk_lifetime_s,
@@ -1087,6 +1118,12 @@ static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, str
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
     return err;
+}
+
+static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
+    return send_sa_tek_challenge_again(bs, m, out);
 }
 
 static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r,
@@ -1131,6 +1168,10 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     }
     if (m->role == ROLE_TARGET_REAUTH) {
         m->role = ROLE_TARGET_SA_TEK;
+        m->retries = 0;
+        /* 7.2.2.4.3: the challenge is resent until an SA-TEK-Request comes
+         * (SAChallengeTimer, SAChallengeMaxResends). */
+        act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
         return send_sa_tek_challenge(bs, m, out);
     }
     /* Seed step (3): the target computes the TEKs once N is known, TB = N,
@@ -1156,14 +1197,21 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, const struct tekho_asncp *r, str
     if (r->has_ho_process_optimization)
         m->mode = (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >>
                                            TEKHO_HO_OPT_TEK_SHIFT);
+    m->ho_id = r->has_ho_id ? r->ho_id : 0;
+    m->have_bsho = true;
+    return send_bsho_rsp(bs, m, out);
+}
+
+static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
     struct tekho_mob_bsho_rsp rsp;
     memset(&rsp, 0, sizeof rsp);
     rsp.mode = TEKHO_MOB_BSHO_MODE_HO;
     rsp.n_recommended = 1;
     memcpy(rsp.recommended[0].bsid, m->peer_bsid, 6);
     rsp.recommended[0].ho_process_optimization = TEKHO_MOB_HO_OPT_WITH_TEK_MODE(0, m->mode);
-    rsp.recommended[0].has_ho_id = r->has_ho_id;
-    rsp.recommended[0].ho_id = r->ho_id;
+    rsp.recommended[0].has_ho_id = true;
+    rsp.recommended[0].ho_id = m->ho_id;
     rsp.has_cmac = true;
     rsp.cmac.cmac_pn = m->link.tx_pn;
     uint8_t msg[128];
@@ -1179,7 +1227,10 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, const struct tekho_asncp *r, str
 static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r, struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
-    if (m == NULL || (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING))
+    /* It can come after the MS (its MOB_HO-IND lost): with reuse the TEKs
+     * are still welcome then. */
+    const bool late = m != NULL && m->role == ROLE_SERVING && m->mode == TEKHO_HO_TEK_REUSE && !m->have_tek;
+    if (m == NULL || (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING && !late))
         return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
     m->ms_left_serving = true;
     if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0)
@@ -1229,15 +1280,16 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
                                  struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
+    /* First (m may be freed below): the answer to our HO_Complete, even if N was known already. */
+    if (m && m->awaiting_update && m->rng_count < r->cmac_key_count) {
+        m->awaiting_update = false;
+        act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    }
     if (m && r->cmac_key_count > m->n) {
         /* N moved (and never goes back): contexts for older counts can
          * never be used again. */
         m->n = r->cmac_key_count;
         drop_cached_below(m, m->n);
-        if (m->awaiting_update && m->rng_count < m->n) {
-            m->awaiting_update = false; /* our HO_Complete arrived */
-            act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
-        }
         /* A prepared target whose TB N has passed: the MS went elsewhere. */
         if (m->role == ROLE_TARGET_READY && m->tek_is_counter && m->tb < m->n)
             retire(bs, m, out);
@@ -1280,8 +1332,13 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     case TEKHO_ASNCP_HO_COMPLETE: {
         /* From the target of a handover this BS started: the MS is there now. */
         struct bs_ms *m = find_mac(bs, r.ms_id);
-        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node)
+        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node) {
+            /* MOB_HO-IND was lost on the air: the target still waits for
+             * HO_Cnf (with reuse, for the TEKs). */
+            if (m->role == ROLE_SOURCE)
+                send_ho_cnf(bs, m, out);
             retire(bs, m, out);
+        }
         err = TEKHO_OK;
         break;
     }
@@ -1314,6 +1371,19 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
             act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
             send_ho_complete(bs, m, now_us, out);
             return out->err;
+        }
+        if (m->role == ROLE_TARGET_SA_TEK) {
+            if (++m->retries > bs->cfg.timing.max_retries) {
+                act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
+                act_event(out, m->index, TEKHO_EV_RELEASED, 0, NULL, 0);
+                retire(bs, m, out);
+                return out->err;
+            }
+            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.retransmit_us);
+            /* The same BS_Random: an SA-TEK-Request to the lost first copy's
+             * twin must still verify. */
+            return send_sa_tek_challenge_again(bs, m, out);
         }
         if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
             m->role != ROLE_TARGET_REAUTH)

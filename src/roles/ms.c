@@ -215,7 +215,10 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
     if (err != TEKHO_OK)
         return err;
     send_ul(ms, out, to, msg, len);
-    act_timer(out, MS_TIMER_RETX, now + ms->cfg.timing.retransmit_us);
+    /* MOB_BSHO-RSP waits on the backbone (HO_Req, the AK context,
+     * HO_Rsp): its timer is the handover response time, not the air's. */
+    act_timer(out, MS_TIMER_RETX,
+              now + (ms->state == TEKHO_MS_HO_REQUESTED ? ms->cfg.timing.ho_response_us : ms->cfg.timing.retransmit_us));
     return out->err;
 }
 
@@ -521,6 +524,28 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
 }
 
+static tekho_err send_sa_tek_request(struct tekho_ms *ms, const struct tekho_pkm *challenge,
+                                     struct tekho_actions *out)
+{
+    struct tekho_pkm req = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_SA_TEK_REQUEST,
+                            .identifier = challenge->identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
+                            .has_ms_random = true, .has_bs_random = true, .has_akid = true,
+                            .has_cmac_digest = true};
+    ms->cfg.random.fill(ms->cfg.random.ctx, req.ms_random, sizeof req.ms_random);
+    memcpy(req.bs_random, challenge->bs_random, sizeof req.bs_random);
+    memcpy(req.akid, ms->serving_link.ak.akid, 8);
+    req.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
+    uint8_t buf[256];
+    size_t n = 0;
+    tekho_err err = tekho_pkm_encode(&req, buf, sizeof buf, &n);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_ul(ms, out, ms->serving, buf, n);
+    ms->state = TEKHO_MS_SA_TEK;
+    return err == TEKHO_OK ? out->err : err;
+}
+
 /* Baseline-full, 802.16e 7.2.2.4: after re-authentication the target
  * proves the new AK with SA-TEK-Challenge; the MS answers SA-TEK-Request
  * and, on SA-TEK-Response, asks for TEKs (Key-Request). */
@@ -551,23 +576,14 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         cmac_link_wipe(&link);
         ms->m = 0;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
-        struct tekho_pkm req = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_SA_TEK_REQUEST,
-                                .identifier = m->identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
-                                .has_ms_random = true, .has_bs_random = true, .has_akid = true,
-                                .has_cmac_digest = true};
-        ms->cfg.random.fill(ms->cfg.random.ctx, req.ms_random, sizeof req.ms_random);
-        memcpy(req.bs_random, m->bs_random, sizeof req.bs_random);
-        memcpy(req.akid, ms->serving_link.ak.akid, 8);
-        req.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
-        uint8_t buf[256];
-        size_t n = 0;
-        err = tekho_pkm_encode(&req, buf, sizeof buf, &n);
-        if (err == TEKHO_OK)
-            err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
-        if (err == TEKHO_OK)
-            send_ul(ms, out, ms->serving, buf, n);
-        ms->state = TEKHO_MS_SA_TEK;
-        return err == TEKHO_OK ? out->err : err;
+        return send_sa_tek_request(ms, m, out);
+    }
+    if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_SA_TEK) {
+        /* The BS resent its challenge: our SA-TEK-Request was lost. The
+         * new PMK is already in place, so it is answered under it. */
+        tekho_err err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                    m->cmac_offset, m->cmac_digest.cmac_pn);
+        return err == TEKHO_OK ? send_sa_tek_request(ms, m, out) : err;
     }
     if (m->code == TEKHO_PKM_SA_TEK_RESPONSE && ms->state == TEKHO_MS_SA_TEK) {
         tekho_err err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,

@@ -343,6 +343,8 @@ void tekho_radio_params_default(struct tekho_radio_params *r)
 void tekho_timing_default(struct tekho_timing *t)
 {
     t->retransmit_us = 50000;
+    t->ho_response_us = 500000;
+    t->backbone_retransmit_us = 250000;
     t->max_retries = 3;
     t->sync_us = 10000;
     t->ranging_wait_us = 5000;
@@ -1413,4 +1415,11 @@ void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out)
             free(s);
         }
     }
+}
+
+size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max)
+{
+    if (out != NULL)
+        memcpy(out, sim->samples, (sim->n_samples < max ? sim->n_samples : max) * sizeof *out);
+    return sim->n_samples;
 }

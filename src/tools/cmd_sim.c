@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 #include "tekho/sim.h"
 
 static const struct cli_opt SIM_OPTS[] = {
@@ -42,8 +43,6 @@ static const struct cli_cmd SIM_CMD = {
     "Both print handovers, interruption (ITU-R M.2134), security counters and signalling.",
     SIM_OPTS, sizeof SIM_OPTS / sizeof SIM_OPTS[0]};
 
-/* ITU-R M.2134's intra-frequency handover interruption limit. */
-#define M2134_LIMIT_MS 27.5
 
 static void print_result_json(FILE *f, const char *scenario, const char *scheme, uint64_t seed,
                               const struct tekho_sim_stats *s)
@@ -110,11 +109,6 @@ static double peak_rss_mb(void)
     return (double)u.ru_maxrss / 1024.0;
 }
 
-struct emu_run {
-    enum tekho_scheme scheme;
-    struct tekho_sim_stats st;
-    double wall_s;
-};
 
 static int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
 {
@@ -129,39 +123,47 @@ static int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
     return *n ? 0 : -1;
 }
 
-static void write_report(const char *dir, const struct tekho_sim_params *p, unsigned duration, const struct emu_run *r,
-                         size_t n)
+static int cmp_double(const void *x, const void *y)
 {
-    mkdir(dir, 0755);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/report.md", dir);
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return;
-    fprintf(f, "# tekho: counter-based TEKs against the baselines\n\n");
-    fprintf(f, "%u cells (hex grid, %.0f m apart), %u MSs at %.0f km/h, %u simulated seconds, seed %llu; "
-               "%.1f ms frames, backbone %.1f ms one way, air loss %.1f %%, self-sync window %u.\n\n",
-            p->n_bs, p->radio.isd_m, p->n_ms, p->radio.speed_kmh, duration, (unsigned long long)p->seed,
-            (double)p->frame_us / 1000, (double)p->backbone_latency_us / 1000, p->air_loss * 100,
-            p->self_sync_window);
-    fprintf(f, "| scheme | handovers | p50 ms | p99 ms | max ms | <= %.1f ms (M.2134) | air msgs/HO | air B/HO | "
-               "backbone B/HO | PDUs lost | TEK B on air | replayed | forged | PN reuse | TEK mismatch |\n",
-            M2134_LIMIT_MS);
-    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < n; i++) {
-        const struct tekho_sim_stats *s = &r[i].st;
-        const double ho = s->completed ? (double)s->completed : 1;
-        fprintf(f, "| %s | %lu | %.1f | %.1f | %.1f | %s | %.1f | %.0f | %.0f | %lu | %lu | %lu | %lu | %lu | %lu |\n",
-                tekho_scheme_name(r[i].scheme), s->completed, s->interruption_p50_ms, s->interruption_p99_ms,
-                s->interruption_max_ms, s->interruption_p99_ms <= M2134_LIMIT_MS ? "yes" : "no",
-                (double)s->air_messages / ho, (double)s->air_bytes / ho, (double)s->backbone_bytes / ho,
-                s->ho_window_lost, s->tek_bytes_over_air, s->replayed_pdus_accepted, s->forged_pdus_accepted,
-                s->pn_reuse, s->tek_mismatch_after_ho);
-    }
-    fclose(f);
+    const double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
 }
 
-static int emulate(const char *topology, const char *schemes, const char *report, struct cli_args *a)
+/* One run of one scheme; the samples are sorted. */
+static tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out)
+{
+    struct tekho_sim *sim = NULL;
+    tekho_err err = tekho_sim_new(p, &sim);
+    if (err != TEKHO_OK)
+        return err;
+    const double t0 = wall_s();
+    /* In slices of a simulated second, so a terminal gets a progress bar. */
+    for (unsigned sec = 1; err == TEKHO_OK && sec <= duration; sec++) {
+        err = tekho_sim_run(sim, (uint64_t)sec * 1000000u);
+        if (progress && (sec % 5 == 0 || sec == duration)) {
+            const unsigned width = 30, done = (unsigned)((double)width * sec / duration);
+            fprintf(stderr, "\r%-16s [%.*s%*s] %3u%%", tekho_scheme_name(p->scheme), done,
+                    "##############################", (int)(width - done), "", 100 * sec / duration);
+        }
+    }
+    if (progress)
+        fprintf(stderr, "\n");
+    out->wall_s = wall_s() - t0;
+    out->scheme = p->scheme;
+    tekho_sim_stats(sim, &out->st);
+    out->n_samples = tekho_sim_interruptions(sim, NULL, 0);
+    out->samples = malloc((out->n_samples ? out->n_samples : 1) * sizeof *out->samples);
+    if (out->samples == NULL) {
+        tekho_sim_free(sim);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    tekho_sim_interruptions(sim, out->samples, out->n_samples);
+    qsort(out->samples, out->n_samples, sizeof *out->samples, cmp_double);
+    tekho_sim_free(sim);
+    return err;
+}
+
+static int emulate(const char *topology, const char *schemes, const char *report, bool pcap, struct cli_args *a)
 {
     unsigned cells = 0;
     if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
@@ -193,39 +195,51 @@ static int emulate(const char *topology, const char *schemes, const char *report
     const bool json = a->json;
     const bool progress = !json && isatty(STDERR_FILENO);
 
-    struct emu_run runs[TEKHO_SCHEME_COUNT];
+    struct report_run runs[TEKHO_SCHEME_COUNT];
+    memset(runs, 0, sizeof runs);
     unsigned long events = 0, handovers = 0;
     double total_wall = 0;
-    for (size_t k = 0; k < n_schemes; k++) {
+    tekho_err err = TEKHO_OK;
+    for (size_t k = 0; k < n_schemes && err == TEKHO_OK; k++) {
         p.scheme = list[k];
-        struct tekho_sim *sim = NULL;
-        tekho_err err = tekho_sim_new(&p, &sim);
-        if (err != TEKHO_OK)
-            return cli_fail(&SIM_CMD, json, tekho_strerror(err));
-        const double t0 = wall_s();
-        /* Run in slices so a terminal gets a progress bar. */
-        for (unsigned sec = 1; err == TEKHO_OK && sec <= duration; sec++) {
-            err = tekho_sim_run(sim, (uint64_t)sec * 1000000u);
-            if (progress && (sec % 5 == 0 || sec == duration)) {
-                const unsigned width = 30, done = (unsigned)((double)width * sec / duration);
-                fprintf(stderr, "\r%-16s [%.*s%*s] %3u%%", tekho_scheme_name(p.scheme), done,
-                        "##############################", (int)(width - done), "", 100 * sec / duration);
-            }
-        }
-        if (progress)
-            fprintf(stderr, "\n");
-        runs[k].wall_s = wall_s() - t0;
-        runs[k].scheme = p.scheme;
-        tekho_sim_stats(sim, &runs[k].st);
-        tekho_sim_free(sim);
-        if (err != TEKHO_OK)
-            return cli_fail(&SIM_CMD, json, tekho_strerror(err));
+        err = run_one(&p, duration, progress, &runs[k]);
         events += runs[k].st.events;
         handovers += runs[k].st.completed;
         total_wall += runs[k].wall_s;
     }
-    if (report)
-        write_report(report, &p, duration, runs, n_schemes);
+    /* The report's second plot: p99 against the backbone latency, on a
+     * smaller run (at most 100 MSs, 60 s) per latency and scheme. */
+    static const unsigned latencies[] = {1000, 5000, 10000, 20000};
+    struct report_backbone backbone[sizeof latencies / sizeof latencies[0]];
+    memset(backbone, 0, sizeof backbone);
+    for (size_t b = 0; report && err == TEKHO_OK && b < sizeof latencies / sizeof latencies[0]; b++) {
+        struct tekho_sim_params q = p;
+        q.backbone_latency_us = latencies[b];
+        q.n_ms = p.n_ms < 100 ? p.n_ms : 100;
+        backbone[b].latency_us = latencies[b];
+        for (size_t k = 0; k < n_schemes && err == TEKHO_OK; k++) {
+            struct report_run one;
+            q.scheme = list[k];
+            err = run_one(&q, duration < 60 ? duration : 60, false, &one);
+            backbone[b].p99_ms[list[k]] = one.st.interruption_p99_ms;
+            backbone[b].mean_ms[list[k]] = one.st.interruption_mean_ms;
+            free(one.samples);
+        }
+    }
+    if (err == TEKHO_OK && report) {
+        const struct report r = {.dir = report, .params = &p, .duration_s = duration, .runs = runs,
+                                 .n_runs = n_schemes, .backbone = backbone,
+                                 .n_backbone = sizeof latencies / sizeof latencies[0], .pcap = pcap};
+        if (report_write(&r) != 0) {
+            for (size_t k = 0; k < n_schemes; k++)
+                free(runs[k].samples);
+            return cli_fail(&SIM_CMD, json, "cannot write the report directory");
+        }
+    }
+    for (size_t k = 0; k < n_schemes; k++)
+        free(runs[k].samples);
+    if (err != TEKHO_OK)
+        return cli_fail(&SIM_CMD, json, tekho_strerror(err));
     if (json) {
         printf("{\"params\": {\"topology\": \"hex:%u\", \"ms\": %u, \"duration_s\": %u, \"seed\": %llu, "
                "\"speed_kmh\": %.1f, \"frame_us\": %llu, \"backbone_us\": %llu, \"air_loss\": %.4f, \"window\": %u}, "
@@ -260,7 +274,7 @@ static int emulate(const char *topology, const char *schemes, const char *report
     printf("\nemulator: %.0f handovers/s, %.0f events/s of wall time, peak RSS %.0f MB\n",
            total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb());
     if (report)
-        printf("report: %s/report.md\n", report);
+        printf("report: %s/report.md and %s/index.html\n", report, report);
     return CLI_EXIT_OK;
 }
 
@@ -272,11 +286,14 @@ int cmd_sim(int argc, char **argv)
     const char **slots[] = {&trace_path, &pcap_dir, &topology, &schemes, &report};
     char *rest[64];
     int n_rest = 0;
+    bool pcap_flag = false;
     for (int i = 0; i < argc; i++) {
         int k = 0;
         while (k < 5 && strcmp(argv[i], names[k]) != 0)
             k++;
-        if (k < 5 && i + 1 < argc) {
+        if (k == 1 && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+            pcap_flag = true; /* emulator mode: --pcap alone puts captures in the report */
+        } else if (k < 5 && i + 1 < argc) {
             *slots[k] = argv[++i];
         } else if (k < 5) {
             return cli_usage_error(&SIM_CMD, "%s needs a value", names[k]);
@@ -289,11 +306,19 @@ int cmd_sim(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (topology != NULL) {
-        rc = emulate(topology, schemes, report, &a);
+        if (pcap_dir != NULL) {
+            cli_args_free(&a);
+            return cli_usage_error(&SIM_CMD, "with --topology, --pcap takes no directory (captures go in --report)");
+        }
+        if (pcap_flag && report == NULL) {
+            cli_args_free(&a);
+            return cli_usage_error(&SIM_CMD, "--pcap needs --report DIR");
+        }
+        rc = emulate(topology, schemes, report, pcap_flag, &a);
         cli_args_free(&a);
         return rc;
     }
-    if (!a.v[SIM_SCENARIO].present || !a.v[SIM_SCHEME].present) {
+    if (!a.v[SIM_SCENARIO].present || !a.v[SIM_SCHEME].present || pcap_flag) {
         cli_args_free(&a);
         return cli_usage_error(&SIM_CMD, "give --scenario and --scheme, or --topology");
     }

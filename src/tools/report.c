@@ -1,0 +1,325 @@
+/* The emulator's report (issue: the main job). Plots are drawn by gnuplot
+ * and message sequence charts by mscgen, both Debian packages; the data
+ * behind each plot is written next to it. */
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static FILE *open_in(const char *dir, const char *name, const char *mode)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return fopen(path, mode);
+}
+
+static bool have_tool(const char *name)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
+    return system(cmd) == 0;
+}
+
+/* Runs a gnuplot script from a string; false if gnuplot is missing or fails. */
+static bool gnuplot(const char *dir, const char *script)
+{
+    if (!have_tool("gnuplot"))
+        return false;
+    FILE *f = open_in(dir, "plots.gp", "a");
+    if (f) {
+        fputs(script, f);
+        fclose(f);
+    }
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot 2>/dev/null", dir);
+    FILE *p = popen(cmd, "w");
+    if (p == NULL)
+        return false;
+    fputs(script, p);
+    return pclose(p) == 0;
+}
+
+static void write_data(const struct report *r)
+{
+    for (size_t k = 0; k < r->n_runs; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "cdf_%s.dat", tekho_scheme_name(r->runs[k].scheme));
+        FILE *f = open_in(r->dir, name, "w");
+        if (f == NULL)
+            continue;
+        fprintf(f, "# interruption_ms cumulative_fraction (%s)\n", tekho_scheme_name(r->runs[k].scheme));
+        for (size_t i = 0; i < r->runs[k].n_samples; i++)
+            fprintf(f, "%.3f %.6f\n", r->runs[k].samples[i], (double)(i + 1) / (double)r->runs[k].n_samples);
+        fclose(f);
+    }
+    FILE *f = open_in(r->dir, "signalling.dat", "w");
+    if (f) {
+        fprintf(f, "# scheme air_bytes_per_ho backbone_bytes_per_ho tek_bytes_per_ho\n");
+        for (size_t k = 0; k < r->n_runs; k++) {
+            const struct tekho_sim_stats *s = &r->runs[k].st;
+            const double ho = s->completed ? (double)s->completed : 1;
+            fprintf(f, "%s %.1f %.1f %.1f\n", tekho_scheme_name(r->runs[k].scheme), (double)s->air_bytes / ho,
+                    (double)s->backbone_bytes / ho, (double)s->tek_bytes_over_air / ho);
+        }
+        fclose(f);
+    }
+    f = open_in(r->dir, "backbone.dat", "w");
+    if (f) {
+        fprintf(f, "# backbone_latency_ms");
+        for (size_t k = 0; k < r->n_runs; k++)
+            fprintf(f, " p99_%s", tekho_scheme_name(r->runs[k].scheme));
+        fprintf(f, "\n");
+        for (size_t b = 0; b < r->n_backbone; b++) {
+            fprintf(f, "%.1f", r->backbone[b].latency_us / 1000.0);
+            for (size_t k = 0; k < r->n_runs; k++)
+                fprintf(f, " %.3f", r->backbone[b].p99_ms[r->runs[k].scheme]);
+            fprintf(f, "\n");
+        }
+        fclose(f);
+    }
+}
+
+static bool draw_plots(const struct report *r)
+{
+    char script[8192];
+    size_t at = 0;
+    at += (size_t)snprintf(script + at, sizeof script - at,
+                           "set terminal pngcairo size 900,540 noenhanced\nset grid\nset key bottom right\n"
+                           "set output 'cdf.png'\nset title 'Handover interruption (ITU-R M.2134), CDF'\n"
+                           "set xlabel 'interruption (ms)'\nset ylabel 'fraction of handovers'\nset yrange [0:1.05]\n"
+                           "set arrow 1 from %.1f,0 to %.1f,1.05 nohead dt 2 lw 2 lc rgb 'red'\n"
+                           "set label 1 'M.2134 %.1f ms' at %.1f,0.5 rotate left tc rgb 'red'\nplot ",
+                           M2134_LIMIT_MS, M2134_LIMIT_MS, M2134_LIMIT_MS, M2134_LIMIT_MS + 2);
+    for (size_t k = 0; k < r->n_runs; k++)
+        at += (size_t)snprintf(script + at, sizeof script - at, "%s'cdf_%s.dat' using 1:2 with steps lw 2 title '%s'",
+                               k ? ", " : "", tekho_scheme_name(r->runs[k].scheme),
+                               tekho_scheme_name(r->runs[k].scheme));
+    at += (size_t)snprintf(script + at, sizeof script - at,
+                           "\nunset arrow 1\nunset label 1\nset yrange [*:*]\n"
+                           "set output 'backbone.png'\nset title 'p99 interruption against backbone latency'\n"
+                           "set xlabel 'one-way backbone latency (ms)'\nset ylabel 'p99 interruption (ms)'\n"
+                           "set key top left\nplot ");
+    for (size_t k = 0; k < r->n_runs; k++)
+        at += (size_t)snprintf(script + at, sizeof script - at,
+                               "%s'backbone.dat' using 1:%zu with linespoints lw 2 title '%s'", k ? ", " : "", k + 2,
+                               tekho_scheme_name(r->runs[k].scheme));
+    at += (size_t)snprintf(script + at, sizeof script - at,
+                           "\nset output 'signalling.png'\nset title 'Signalling per handover'\n"
+                           "set style data histograms\nset style histogram clustered\nset style fill solid 0.8\n"
+                           "set xlabel ''\nset ylabel 'bytes per handover'\nset key top left\n"
+                           "plot 'signalling.dat' using 2:xtic(1) title 'air', '' using 3 title 'backbone', "
+                           "'' using 4 title 'TEK material on the air'\n");
+    return gnuplot(r->dir, script);
+}
+
+/* One handover of a scheme as a message sequence chart, from the trace of
+ * the `normal` scenario: from MOB_MSHO-REQ to the count update's ACK. */
+static bool draw_msc(const char *dir, enum tekho_scheme scheme)
+{
+    struct tekho_sim *sim = NULL;
+    uint64_t until = 0;
+    if (tekho_sim_scenario("normal", scheme, 1, &sim, &until) != TEKHO_OK)
+        return false;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/trace_%s.txt", dir, tekho_scheme_name(scheme));
+    FILE *trace = fopen(path, "w");
+    if (trace == NULL) {
+        tekho_sim_free(sim);
+        return false;
+    }
+    tekho_sim_trace(sim, trace);
+    const tekho_err err = tekho_sim_run(sim, until);
+    tekho_sim_free(sim);
+    fclose(trace);
+    if (err != TEKHO_OK || (trace = fopen(path, "r")) == NULL)
+        return false;
+    snprintf(path, sizeof path, "%s/msc_%s.msc", dir, tekho_scheme_name(scheme));
+    FILE *msc = fopen(path, "w");
+    if (msc == NULL) {
+        fclose(trace);
+        return false;
+    }
+    fprintf(msc, "msc {\n  hscale=\"1.6\";\n  MS [label=\"MS\"], S [label=\"Serving BS\"], T [label=\"Target BS\"], "
+                 "A [label=\"Authenticator\"];\n  |||;\n");
+    char line[512];
+    bool on = false, ul_data = false, dl_data = false;
+    int tail = 0;
+    while (fgets(line, sizeof line, trace)) {
+        double t;
+        char kind[16], a[16], arrow[4], b[16], name[48];
+        if (sscanf(line, "%lf %15s", &t, kind) != 2)
+            continue;
+        if (strcmp(kind, "event") == 0) {
+            if (strstr(line, "ms0 HO_STARTED") && !on)
+                on = true;
+            continue;
+        }
+        if (!on)
+            continue;
+        if (strcmp(kind, "air") == 0 &&
+            sscanf(line, "%lf air %*s %15s %3s %15s %47s", &t, a, arrow, b, name) == 5) {
+            const char *bs = strcmp(b, "bs1") == 0 ? "S" : "T";
+            const bool up = strcmp(arrow, "->") == 0;
+            if (strcmp(name, "Data") == 0) {
+                if (strcmp(bs, "T") != 0 || (up ? ul_data : dl_data) || strstr(line, "LOST"))
+                    continue;
+                *(up ? &ul_data : &dl_data) = true;
+                fprintf(msc, "  %s=>%s [label=\"%s user data (%.1f ms)\", textcolour=\"blue\", linecolour=\"blue\"];\n",
+                        up ? "MS" : bs, up ? bs : "MS", up ? "first UL" : "first DL", t);
+                continue;
+            }
+            fprintf(msc, "  %s->%s [label=\"%s\"];\n", up ? "MS" : bs, up ? bs : "MS", name);
+        } else if (strcmp(kind, "backbone") == 0 &&
+                   sscanf(line, "%lf backbone %15s -> %15s %47s", &t, a, b, name) == 4) {
+            const char *from = strcmp(a, "auth0") == 0 ? "A" : strcmp(a, "bs1") == 0 ? "S" : "T";
+            const char *to = strcmp(b, "auth0") == 0 ? "A" : strcmp(b, "bs1") == 0 ? "S" : "T";
+            fprintf(msc, "  %s->%s [label=\"%s\", linecolour=\"gray\"];\n", from, to, name);
+            if (strcmp(name, "CMAC_Key_Count_Update_ACK") == 0 && ++tail >= 2)
+                break;
+        }
+    }
+    fprintf(msc, "}\n");
+    fclose(msc);
+    fclose(trace);
+    if (!have_tool("mscgen"))
+        return false;
+    char cmd[2300];
+    snprintf(cmd, sizeof cmd, "cd '%s' && mscgen -T png -o msc_%s.png msc_%s.msc >/dev/null 2>&1", dir,
+             tekho_scheme_name(scheme), tekho_scheme_name(scheme));
+    return system(cmd) == 0;
+}
+
+static void write_pcaps(const char *dir, enum tekho_scheme scheme)
+{
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/pcap", dir);
+    mkdir(sub, 0755);
+    snprintf(sub, sizeof sub, "%s/pcap/%s", dir, tekho_scheme_name(scheme));
+    mkdir(sub, 0755);
+    struct tekho_sim *sim = NULL;
+    uint64_t until = 0;
+    if (tekho_sim_scenario("normal", scheme, 1, &sim, &until) != TEKHO_OK)
+        return;
+    if (tekho_sim_pcap(sim, sub) == TEKHO_OK && tekho_sim_run(sim, until) != TEKHO_OK)
+        fprintf(stderr, "tekho sim: captures of %s incomplete\n", tekho_scheme_name(scheme));
+    tekho_sim_free(sim);
+}
+
+static void table_md(FILE *f, const struct report *r)
+{
+    fprintf(f, "| scheme | handovers | p50 ms | p99 ms | max ms | p99 <= %.1f ms | air B/HO | backbone B/HO | "
+               "PDUs lost | TEK B on air | replayed | forged | PN reuse | TEK mismatch | released |\n",
+            M2134_LIMIT_MS);
+    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t k = 0; k < r->n_runs; k++) {
+        const struct tekho_sim_stats *s = &r->runs[k].st;
+        const double ho = s->completed ? (double)s->completed : 1;
+        fprintf(f, "| %s | %lu | %.1f | %.1f | %.1f | %s | %.0f | %.0f | %lu | %lu | %lu | %lu | %lu | %lu | %lu |\n",
+                tekho_scheme_name(r->runs[k].scheme), s->completed, s->interruption_p50_ms, s->interruption_p99_ms,
+                s->interruption_max_ms, s->interruption_p99_ms <= M2134_LIMIT_MS ? "yes" : "no",
+                (double)s->air_bytes / ho, (double)s->backbone_bytes / ho, s->ho_window_lost, s->tek_bytes_over_air,
+                s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho,
+                s->connections_released);
+    }
+}
+
+static void params_text(FILE *f, const struct report *r)
+{
+    const struct tekho_sim_params *p = r->params;
+    fprintf(f, "%u cells on a hexagonal grid %.0f m apart; %u MSs, %s at %.0f km/h; %u simulated seconds; seed %llu. "
+               "%.1f ms TDD frames (DL %.0f %%), DL synchronisation %.1f ms, ranging opportunity %.1f ms later; "
+               "backbone %.1f ms one way (+ up to %.1f ms jitter), air loss %.1f %%; hysteresis %.1f dB, time to "
+               "trigger %.0f ms, shadowing %.1f dB (decorrelation %.0f m); self-sync window %u; AAA round trip "
+               "%.0f ms x %u; VoIP every %.0f ms each way, a PDU every frame around handovers.\n",
+            p->n_bs, p->radio.isd_m, p->n_ms, p->radio.straight_line ? "in straight lines" : "by random waypoint",
+            p->radio.speed_kmh, r->duration_s, (unsigned long long)p->seed, p->frame_us / 1000.0,
+            p->radio.dl_ratio * 100, p->timing.sync_us / 1000.0, p->timing.ranging_wait_us / 1000.0,
+            p->backbone_latency_us / 1000.0, p->backbone_jitter_us / 1000.0, p->air_loss * 100,
+            p->radio.hysteresis_db, p->radio.ttt_ms, p->radio.shadow_sigma_db, p->radio.shadow_corr_m,
+            p->self_sync_window, p->timing.aaa_rtt_us / 1000.0, p->timing.aaa_round_trips,
+            p->radio.voip_interval_ms);
+}
+
+int report_write(const struct report *r)
+{
+    mkdir(r->dir, 0755);
+    FILE *probe = open_in(r->dir, "plots.gp", "w");
+    if (probe == NULL)
+        return -1;
+    fclose(probe);
+    write_data(r);
+    const bool plots = draw_plots(r);
+    bool charts = true;
+    for (size_t k = 0; k < r->n_runs; k++) {
+        charts &= draw_msc(r->dir, r->runs[k].scheme);
+        if (r->pcap)
+            write_pcaps(r->dir, r->runs[k].scheme);
+    }
+
+    FILE *f = open_in(r->dir, "report.md", "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "# tekho: what counter-based TEK generation buys\n\n");
+    params_text(f, r);
+    fprintf(f, "\n## Comparison\n\n");
+    table_md(f, r);
+    fprintf(f, "\nThe security cost of a scheme is its interruption and signalling minus those of `none`. "
+               "Interruption follows ITU-R M.2134: the time the MS exchanges no user PDU with any BS, per "
+               "direction, the larger counted; the limit for intra-frequency handover is %.1f ms.\n\n",
+            M2134_LIMIT_MS);
+    if (plots)
+        fprintf(f, "![CDF of interruption](cdf.png)\n\n![p99 against backbone latency](backbone.png)\n\n"
+                   "![signalling per handover](signalling.png)\n\n");
+    else
+        fprintf(f, "(gnuplot was not available: the plot data is in cdf_*.dat, backbone.dat and signalling.dat.)\n\n");
+    fprintf(f, "## One handover of each scheme\n\n");
+    for (size_t k = 0; k < r->n_runs; k++) {
+        const char *n = tekho_scheme_name(r->runs[k].scheme);
+        if (charts)
+            fprintf(f, "### %s\n\n![%s](msc_%s.png)\n\n", n, n, n);
+        else
+            fprintf(f, "### %s\n\nmsc_%s.msc (mscgen was not available to draw it)\n\n", n, n);
+    }
+    if (r->pcap)
+        fprintf(f, "Air and backbone captures of these handovers: pcap/SCHEME/air.pcap and backbone.pcap "
+                   "(`tekho decode`, Wireshark).\n");
+    fclose(f);
+
+    f = open_in(r->dir, "index.html", "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tekho report</title>\n"
+               "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+               "td,th{border:1px solid #999;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
+               ".over{color:#b00}</style></head><body>\n<h1>tekho: what counter-based TEK generation buys</h1>\n<p>");
+    params_text(f, r);
+    fprintf(f, "</p>\n<table><tr><th>scheme</th><th>handovers</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th>"
+               "<th>M.2134 (%.1f ms)</th><th>air B/HO</th><th>backbone B/HO</th><th>PDUs lost</th>"
+               "<th>TEK B on air</th><th>replayed</th><th>forged</th><th>PN reuse</th><th>TEK mismatch</th></tr>\n",
+            M2134_LIMIT_MS);
+    for (size_t k = 0; k < r->n_runs; k++) {
+        const struct tekho_sim_stats *s = &r->runs[k].st;
+        const double ho = s->completed ? (double)s->completed : 1;
+        const bool ok = s->interruption_p99_ms <= M2134_LIMIT_MS;
+        fprintf(f, "<tr><td>%s</td><td>%lu</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td class=\"%s\">%s</td>"
+                   "<td>%.0f</td><td>%.0f</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
+                   "</tr>\n",
+                tekho_scheme_name(r->runs[k].scheme), s->completed, s->interruption_p50_ms, s->interruption_p99_ms,
+                s->interruption_max_ms, ok ? "" : "over", ok ? "within" : "over", (double)s->air_bytes / ho,
+                (double)s->backbone_bytes / ho, s->ho_window_lost, s->tek_bytes_over_air, s->replayed_pdus_accepted,
+                s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho);
+    }
+    fprintf(f, "</table>\n");
+    if (plots)
+        fprintf(f, "<p><img src=\"cdf.png\"></p><p><img src=\"backbone.png\"></p><p><img src=\"signalling.png\"></p>\n");
+    fprintf(f, "<h2>One handover of each scheme</h2>\n");
+    for (size_t k = 0; k < r->n_runs && charts; k++)
+        fprintf(f, "<h3>%s</h3><p><img src=\"msc_%s.png\"></p>\n", tekho_scheme_name(r->runs[k].scheme),
+                tekho_scheme_name(r->runs[k].scheme));
+    fprintf(f, "</body></html>\n");
+    fclose(f);
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* The emulator's report: report.md and index.html with the comparison
+ * table, the run's parameters, gnuplot plots and mscgen charts. */
+#ifndef TEKHO_TOOLS_REPORT_H
+#define TEKHO_TOOLS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tekho/sim.h"
+
+/* ITU-R M.2134's intra-frequency handover interruption limit. */
+#define M2134_LIMIT_MS 27.5
+
+struct report_run {
+    enum tekho_scheme scheme;
+    struct tekho_sim_stats st;
+    double *samples;       /* interruption samples, sorted */
+    size_t n_samples;
+    double wall_s;
+};
+
+/* p99 interruption of each scheme at each backbone latency. */
+struct report_backbone {
+    unsigned latency_us;
+    double p99_ms[TEKHO_SCHEME_COUNT];
+    double mean_ms[TEKHO_SCHEME_COUNT];
+};
+
+struct report {
+    const char *dir;
+    const struct tekho_sim_params *params;
+    unsigned duration_s;
+    const struct report_run *runs;
+    size_t n_runs;
+    const struct report_backbone *backbone;
+    size_t n_backbone;
+    bool pcap;
+};
+
+/* Writes everything into r->dir; what an external tool (gnuplot, mscgen)
+ * could not draw is said in the report. Returns 0, or -1 if dir cannot be written. */
+int report_write(const struct report *r);
+
+#endif
