@@ -213,10 +213,44 @@ static void test_lossy_air_seeds(void)
     }
 }
 
+/* The in-memory count store: found by MAC, bounded by its capacity. */
+static void test_memory_store(void)
+{
+    struct tekho_memory_store *mem = NULL;
+    if (tekho_memory_store_new(3, &mem) != TEKHO_OK) {
+        fprintf(stderr, "FAIL memory store new\n");
+        test_failures++;
+        return;
+    }
+    const struct tekho_count_store st = tekho_memory_store_ops(mem);
+    uint8_t mac[6] = {2, 0x74, 0x6b, 0, 0, 0};
+    int bad = 0;
+    for (uint8_t i = 1; i <= 3; i++) {
+        mac[5] = i;
+        bad += st.save(st.ctx, mac, (uint16_t)(100 + i)) != TEKHO_OK;
+    }
+    mac[5] = 4;
+    bad += st.save(st.ctx, mac, 1) != TEKHO_ERR_CAPACITY;
+    uint16_t n = 0;
+    bool found = true;
+    bad += st.load(st.ctx, mac, &n, &found) != TEKHO_OK || found;
+    mac[5] = 2;
+    bad += st.save(st.ctx, mac, 7) != TEKHO_OK; /* an update needs no room */
+    bad += st.load(st.ctx, mac, &n, &found) != TEKHO_OK || !found || n != 7;
+    mac[5] = 3;
+    bad += st.load(st.ctx, mac, &n, &found) != TEKHO_OK || !found || n != 103;
+    if (bad) {
+        fprintf(stderr, "FAIL memory store: %d check(s)\n", bad);
+        test_failures++;
+    }
+    tekho_memory_store_free(mem);
+}
+
 int main(void)
 {
     test_matrix();
     test_lossy_air_seeds();
+    test_memory_store();
     test_self_sync_disabled();
     test_illegal_messages_change_nothing();
     test_stale_rng_req_releases();

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include "kit.h"
+
 tekho_err tekho_aes128_ecb(int encrypt, const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -13,4 +15,14 @@ tekho_err tekho_aes128_ecb(int encrypt, const uint8_t key[16], const uint8_t in[
              len == 16;
     EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
     return ok ? TEKHO_OK : TEKHO_ERR_CRYPTO;
+}
+
+tekho_err tekho_aes128_ecb_with(EVP_CIPHER_CTX *ecb, int encrypt, const uint8_t key[16], const uint8_t in[16],
+                                uint8_t out[16])
+{
+    int len = 0;
+    return EVP_CipherInit_ex(ecb, NULL, NULL, key, NULL, encrypt ? 1 : 0) && EVP_CipherUpdate(ecb, out, &len, in, 16) &&
+                   len == 16
+               ? TEKHO_OK
+               : TEKHO_ERR_CRYPTO;
 }

@@ -6,6 +6,7 @@
 
 #include "aes_block.h"
 #include "aes_cmac.h"
+#include "kit.h"
 
 static const uint8_t LABEL_AK[] = {'A', 'K'};
 static const uint8_t LABEL_CMAC_KEYS_KEK[] = "CMAC_KEYS+KEK";
@@ -46,17 +47,12 @@ static tekho_err derive_below_ak(struct tekho_aes_cmac *cmac, const uint8_t ms_m
     return err;
 }
 
-tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
-                               const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
-                               struct tekho_ak_keys *out)
+tekho_err tekho_derive_ak_keys_with(struct tekho_crypto_kit *kit, const uint8_t pmk[TEKHO_PMK_LEN],
+                                    const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN], const uint8_t bsid[TEKHO_BSID_LEN],
+                                    uint8_t pmk_sn, struct tekho_ak_keys *out)
 {
-    if (pmk == NULL || ms_mac == NULL || bsid == NULL || out == NULL)
+    if (kit == NULL || pmk == NULL || ms_mac == NULL || bsid == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    struct tekho_aes_cmac *cmac = NULL;
-    tekho_err err = tekho_aes_cmac_new(&cmac);
-    if (err != TEKHO_OK)
-        return err;
-
     struct tekho_ak_keys keys;
     memset(&keys, 0, sizeof keys);
     memcpy(keys.pmk, pmk, TEKHO_PMK_LEN);
@@ -64,15 +60,46 @@ tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN], const uint8_t m
     /* AK = Dot16KDF(PMK, MS MAC | BSID | "AK", 160) */
     const struct tekho_piece ak_astring[] = {
         {ms_mac, TEKHO_MAC_ADDR_LEN}, {bsid, TEKHO_BSID_LEN}, {LABEL_AK, sizeof LABEL_AK}};
-    err = tekho_dot16kdf_with(cmac, keys.pmk, TEKHO_PMK_LEN, ak_astring, 3, 160, keys.ak);
+    tekho_err err = tekho_dot16kdf_with(kit->cmac, keys.pmk, TEKHO_PMK_LEN, ak_astring, 3, 160, keys.ak);
     if (err == TEKHO_OK)
-        err = derive_below_ak(cmac, ms_mac, bsid, pmk_sn, &keys);
+        err = derive_below_ak(kit->cmac, ms_mac, bsid, pmk_sn, &keys);
     if (err == TEKHO_OK)
         *out = keys;
     else
         tekho_ak_keys_wipe(out);
     tekho_ak_keys_wipe(&keys);
-    tekho_aes_cmac_free(cmac);
+    return err;
+}
+
+tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                               const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                               struct tekho_ak_keys *out)
+{
+    if (pmk == NULL || ms_mac == NULL || bsid == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_crypto_kit *kit = NULL;
+    tekho_err err = tekho_crypto_kit_new(&kit);
+    if (err == TEKHO_OK)
+        err = tekho_derive_ak_keys_with(kit, pmk, ms_mac, bsid, pmk_sn, out);
+    tekho_crypto_kit_free(kit);
+    return err;
+}
+
+tekho_err tekho_derive_from_ak_with(struct tekho_crypto_kit *kit, const uint8_t ak[TEKHO_AK_LEN],
+                                    const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN], const uint8_t bsid[TEKHO_BSID_LEN],
+                                    uint8_t pmk_sn, struct tekho_ak_keys *out)
+{
+    if (kit == NULL || ak == NULL || ms_mac == NULL || bsid == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_ak_keys keys;
+    memset(&keys, 0, sizeof keys);
+    memcpy(keys.ak, ak, TEKHO_AK_LEN);
+    tekho_err err = derive_below_ak(kit->cmac, ms_mac, bsid, pmk_sn, &keys);
+    if (err == TEKHO_OK)
+        *out = keys;
+    else
+        tekho_ak_keys_wipe(out);
+    tekho_ak_keys_wipe(&keys);
     return err;
 }
 
@@ -81,20 +108,23 @@ tekho_err tekho_derive_from_ak(const uint8_t ak[TEKHO_AK_LEN], const uint8_t ms_
 {
     if (ak == NULL || ms_mac == NULL || bsid == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    struct tekho_aes_cmac *cmac = NULL;
-    tekho_err err = tekho_aes_cmac_new(&cmac);
-    if (err != TEKHO_OK)
-        return err;
-    struct tekho_ak_keys keys;
-    memset(&keys, 0, sizeof keys);
-    memcpy(keys.ak, ak, TEKHO_AK_LEN);
-    err = derive_below_ak(cmac, ms_mac, bsid, pmk_sn, &keys);
+    struct tekho_crypto_kit *kit = NULL;
+    tekho_err err = tekho_crypto_kit_new(&kit);
     if (err == TEKHO_OK)
-        *out = keys;
-    else
-        tekho_ak_keys_wipe(out);
-    tekho_ak_keys_wipe(&keys);
-    tekho_aes_cmac_free(cmac);
+        err = tekho_derive_from_ak_with(kit, ak, ms_mac, bsid, pmk_sn, out);
+    tekho_crypto_kit_free(kit);
+    return err;
+}
+
+tekho_err tekho_derive_from_msk_with(struct tekho_crypto_kit *kit, const uint8_t msk[TEKHO_MSK_LEN],
+                                     const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN], const uint8_t bsid[TEKHO_BSID_LEN],
+                                     uint8_t pmk_sn, struct tekho_ak_keys *out)
+{
+    uint8_t pmk[TEKHO_PMK_LEN];
+    tekho_err err = tekho_pmk_from_msk(msk, pmk);
+    if (err == TEKHO_OK)
+        err = tekho_derive_ak_keys_with(kit, pmk, ms_mac, bsid, pmk_sn, out);
+    OPENSSL_cleanse(pmk, sizeof pmk);
     return err;
 }
 
@@ -102,16 +132,17 @@ tekho_err tekho_derive_from_msk(const uint8_t msk[TEKHO_MSK_LEN], const uint8_t 
                                 const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
                                 struct tekho_ak_keys *out)
 {
-    uint8_t pmk[TEKHO_PMK_LEN];
-    tekho_err err = tekho_pmk_from_msk(msk, pmk);
+    struct tekho_crypto_kit *kit = NULL;
+    tekho_err err = tekho_crypto_kit_new(&kit);
     if (err == TEKHO_OK)
-        err = tekho_derive_ak_keys(pmk, ms_mac, bsid, pmk_sn, out);
-    OPENSSL_cleanse(pmk, sizeof pmk);
+        err = tekho_derive_from_msk_with(kit, msk, ms_mac, bsid, pmk_sn, out);
+    tekho_crypto_kit_free(kit);
     return err;
 }
 
-tekho_err tekho_derive_cmac_keys(const struct tekho_ak_keys *ak_keys, uint16_t cmac_key_count,
-                                 struct tekho_cmac_keys *out)
+/* With kit NULL, one-shot ECB contexts. */
+tekho_err tekho_derive_cmac_keys_with(struct tekho_crypto_kit *kit, const struct tekho_ak_keys *ak_keys,
+                                      uint16_t cmac_key_count, struct tekho_cmac_keys *out)
 {
     if (ak_keys == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
@@ -120,15 +151,23 @@ tekho_err tekho_derive_cmac_keys(const struct tekho_ak_keys *ak_keys, uint16_t c
     block[14] = (uint8_t)(cmac_key_count >> 8);
     block[15] = (uint8_t)cmac_key_count;
     struct tekho_cmac_keys keys;
-    tekho_err err = tekho_aes128_ecb(1, ak_keys->cmac_prekey_u, block, keys.key_u);
+    tekho_err err = kit ? tekho_aes128_ecb_with(kit->ecb, 1, ak_keys->cmac_prekey_u, block, keys.key_u)
+                        : tekho_aes128_ecb(1, ak_keys->cmac_prekey_u, block, keys.key_u);
     if (err == TEKHO_OK)
-        err = tekho_aes128_ecb(1, ak_keys->cmac_prekey_d, block, keys.key_d);
+        err = kit ? tekho_aes128_ecb_with(kit->ecb, 1, ak_keys->cmac_prekey_d, block, keys.key_d)
+                  : tekho_aes128_ecb(1, ak_keys->cmac_prekey_d, block, keys.key_d);
     if (err == TEKHO_OK)
         *out = keys;
     else
         tekho_cmac_keys_wipe(out);
     tekho_cmac_keys_wipe(&keys);
     return err;
+}
+
+tekho_err tekho_derive_cmac_keys(const struct tekho_ak_keys *ak_keys, uint16_t cmac_key_count,
+                                 struct tekho_cmac_keys *out)
+{
+    return tekho_derive_cmac_keys_with(NULL, ak_keys, cmac_key_count, out);
 }
 
 void tekho_ak_keys_wipe(struct tekho_ak_keys *keys)

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "aes_cmac.h"
+#include "kit.h"
 #include "bytes.h"
 
-tekho_err tekho_cmac_value(const uint8_t cmac_key[16], const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid,
-                           const uint8_t *message, size_t message_len, uint8_t out[TEKHO_CMAC_VALUE_LEN])
+tekho_err tekho_cmac_value_with(struct tekho_aes_cmac *cmac, const uint8_t cmac_key[16], const uint8_t akid[8],
+                                uint32_t cmac_pn, uint16_t cid, const uint8_t *message, size_t message_len,
+                                uint8_t out[TEKHO_CMAC_VALUE_LEN])
 {
-    if (cmac_key == NULL || akid == NULL || out == NULL || (message == NULL && message_len != 0))
+    if (cmac == NULL || cmac_key == NULL || akid == NULL || out == NULL || (message == NULL && message_len != 0))
         return TEKHO_ERR_INVALID_ARGUMENT;
     uint8_t pn_cid_zero[8];
     tekho_put_u32be(pn_cid_zero, cmac_pn);
@@ -19,13 +21,9 @@ tekho_err tekho_cmac_value(const uint8_t cmac_key[16], const uint8_t akid[8], ui
     tekho_put_u16be(pn_cid_zero + 6, 0);
     const struct tekho_piece msg[] = {{akid, 8}, {pn_cid_zero, 8}, {message, message_len}};
     uint8_t full[16];
-    struct tekho_aes_cmac *cmac = NULL;
-    tekho_err err = tekho_aes_cmac_new(&cmac);
-    if (err == TEKHO_OK)
-        err = tekho_aes_cmac_set_key(cmac, cmac_key);
+    tekho_err err = tekho_aes_cmac_set_key(cmac, cmac_key);
     if (err == TEKHO_OK)
         err = tekho_aes_cmac_compute(cmac, msg, 3, full);
-    tekho_aes_cmac_free(cmac);
     if (err == TEKHO_OK)
         memcpy(out, TEKHO_CMAC_TRUNCATION == TEKHO_CMAC_KEEP_RIGHTMOST ? full + 8 : full,
                TEKHO_CMAC_VALUE_LEN);
@@ -33,16 +31,39 @@ tekho_err tekho_cmac_value(const uint8_t cmac_key[16], const uint8_t akid[8], ui
     return err;
 }
 
-tekho_err tekho_cmac_verify(const uint8_t cmac_key[16], const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid,
-                            const uint8_t *message, size_t message_len, const uint8_t expected[TEKHO_CMAC_VALUE_LEN])
+tekho_err tekho_cmac_value(const uint8_t cmac_key[16], const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid,
+                           const uint8_t *message, size_t message_len, uint8_t out[TEKHO_CMAC_VALUE_LEN])
+{
+    struct tekho_aes_cmac *cmac = NULL;
+    tekho_err err = tekho_aes_cmac_new(&cmac);
+    if (err == TEKHO_OK)
+        err = tekho_cmac_value_with(cmac, cmac_key, akid, cmac_pn, cid, message, message_len, out);
+    tekho_aes_cmac_free(cmac);
+    return err;
+}
+
+tekho_err tekho_cmac_verify_with(struct tekho_aes_cmac *cmac, const uint8_t cmac_key[16], const uint8_t akid[8],
+                                 uint32_t cmac_pn, uint16_t cid, const uint8_t *message, size_t message_len,
+                                 const uint8_t expected[TEKHO_CMAC_VALUE_LEN])
 {
     if (expected == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     uint8_t computed[TEKHO_CMAC_VALUE_LEN];
-    tekho_err err = tekho_cmac_value(cmac_key, akid, cmac_pn, cid, message, message_len, computed);
+    tekho_err err = tekho_cmac_value_with(cmac, cmac_key, akid, cmac_pn, cid, message, message_len, computed);
     if (err == TEKHO_OK && CRYPTO_memcmp(computed, expected, TEKHO_CMAC_VALUE_LEN) != 0)
         err = TEKHO_ERR_BAD_CMAC;
     OPENSSL_cleanse(computed, sizeof computed);
+    return err;
+}
+
+tekho_err tekho_cmac_verify(const uint8_t cmac_key[16], const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid,
+                            const uint8_t *message, size_t message_len, const uint8_t expected[TEKHO_CMAC_VALUE_LEN])
+{
+    struct tekho_aes_cmac *cmac = NULL;
+    tekho_err err = tekho_aes_cmac_new(&cmac);
+    if (err == TEKHO_OK)
+        err = tekho_cmac_verify_with(cmac, cmac_key, akid, cmac_pn, cid, message, message_len, expected);
+    tekho_aes_cmac_free(cmac);
     return err;
 }
 

@@ -9,6 +9,7 @@
 
 #include "aes_cmac.h"
 #include "bytes.h"
+#include "kit.h"
 
 struct tekho_tek_generator {
     struct tekho_aes_cmac *cmac;
@@ -47,7 +48,16 @@ tekho_err tekho_tek_generator_run(struct tekho_tek_generator *gen, const uint8_t
                                   uint16_t cmac_key_count_t, uint16_t said, uint8_t tek0[TEKHO_TEK_LEN],
                                   uint8_t tek1[TEKHO_TEK_LEN])
 {
-    if (gen == NULL || kek == NULL || tek0 == NULL || tek1 == NULL)
+    if (gen == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    return tekho_tek_generate_with(gen->cmac, kek, cmac_key_count_t, said, tek0, tek1);
+}
+
+tekho_err tekho_tek_generate_with(struct tekho_aes_cmac *cmac, const uint8_t kek[TEKHO_TEK_LEN],
+                                  uint16_t cmac_key_count_t, uint16_t said, uint8_t tek0[TEKHO_TEK_LEN],
+                                  uint8_t tek1[TEKHO_TEK_LEN])
+{
+    if (cmac == NULL || kek == NULL || tek0 == NULL || tek1 == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     /* A 128-bit Dot16KDF output is the single CMAC block with counter 0,
      * untruncated, so both TEKs share one key schedule. */
@@ -58,12 +68,12 @@ tekho_err tekho_tek_generator_run(struct tekho_tek_generator *gen, const uint8_t
     tekho_put_u16be(count_said + 2, said);
     struct tekho_piece msg[] = {
         {counter0, 4}, {count_said, 4}, {LABEL_TEK0, sizeof LABEL_TEK0}, {bits128, 4}};
-    tekho_err err = tekho_aes_cmac_set_key(gen->cmac, kek);
+    tekho_err err = tekho_aes_cmac_set_key(cmac, kek);
     if (err == TEKHO_OK)
-        err = tekho_aes_cmac_compute(gen->cmac, msg, 4, tek0);
+        err = tekho_aes_cmac_compute(cmac, msg, 4, tek0);
     msg[2].data = LABEL_TEK1;
     if (err == TEKHO_OK)
-        err = tekho_aes_cmac_compute(gen->cmac, msg, 4, tek1);
+        err = tekho_aes_cmac_compute(cmac, msg, 4, tek1);
     if (err != TEKHO_OK) {
         OPENSSL_cleanse(tek0, TEKHO_TEK_LEN);
         OPENSSL_cleanse(tek1, TEKHO_TEK_LEN);
@@ -128,10 +138,19 @@ tekho_err tekho_tek_context_init_counter(struct tekho_tek_context *ctx,
                                          const struct tekho_tek_context_params *params,
                                          const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key_count_t)
 {
+    return tekho_tek_context_init_counter_with(NULL, ctx, params, kek, cmac_key_count_t);
+}
+
+/* With kit NULL, a one-shot CMAC context. */
+tekho_err tekho_tek_context_init_counter_with(struct tekho_crypto_kit *kit, struct tekho_tek_context *ctx,
+                                              const struct tekho_tek_context_params *params,
+                                              const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key_count_t)
+{
     if (ctx == NULL || params == NULL || kek == NULL || params->pn_window_size > TEKHO_PN_WINDOW_MAX)
         return TEKHO_ERR_INVALID_ARGUMENT;
     uint8_t keys[2][TEKHO_TEK_LEN];
-    tekho_err err = tekho_tek_generate(kek, cmac_key_count_t, params->said, keys[0], keys[1]);
+    tekho_err err = kit ? tekho_tek_generate_with(kit->cmac, kek, cmac_key_count_t, params->said, keys[0], keys[1])
+                        : tekho_tek_generate(kek, cmac_key_count_t, params->said, keys[0], keys[1]);
     /* Build into a copy and commit at the end: a failure leaves ctx as it was. */
     struct tekho_tek_context fresh;
     memset(&fresh, 0, sizeof fresh);

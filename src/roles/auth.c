@@ -4,10 +4,12 @@
  * survives a restart through the store. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "../crypto/kit.h"
 
 enum { AUTH_TIMER_AAA = 1 };
 #define AUTH_TIMER(slot, kind) ((uint32_t)(slot) << 4 | (kind))
@@ -43,6 +45,7 @@ struct auth_bs {
 
 struct tekho_auth {
     struct tekho_auth_config cfg;
+    struct tekho_crypto_kit *kit;
     struct auth_ms *ms;
     struct auth_bs *bs;
 };
@@ -59,9 +62,10 @@ tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth 
         return TEKHO_ERR_NO_MEMORY;
     a->ms = calloc(cfg->max_ms, sizeof *a->ms);
     a->bs = calloc(cfg->max_bs, sizeof *a->bs);
-    if (a->ms == NULL || a->bs == NULL) {
+    tekho_err err = a->ms == NULL || a->bs == NULL ? TEKHO_ERR_NO_MEMORY : tekho_crypto_kit_new(&a->kit);
+    if (err != TEKHO_OK) {
         tekho_auth_free(a);
-        return TEKHO_ERR_NO_MEMORY;
+        return err;
     }
     a->cfg = *cfg;
     *out = a;
@@ -76,6 +80,7 @@ void tekho_auth_free(struct tekho_auth *a)
         OPENSSL_cleanse(a->ms, a->cfg.max_ms * sizeof *a->ms);
     free(a->ms);
     free(a->bs);
+    tekho_crypto_kit_free(a->kit);
     free(a);
 }
 
@@ -198,7 +203,7 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
     struct tekho_ak_keys keys;
     tekho_err err = tekho_pmk_from_msk(m->msk, pmk);
     if (err == TEKHO_OK)
-        err = tekho_derive_ak_keys(pmk, m->mac, a->bs[bs_slot].bsid, m->pmk_sn, &keys);
+        err = tekho_derive_ak_keys_with(a->kit, pmk, m->mac, a->bs[bs_slot].bsid, m->pmk_sn, &keys);
     OPENSSL_cleanse(pmk, sizeof pmk);
     if (err != TEKHO_OK)
         return err;
@@ -372,23 +377,40 @@ struct memory_entry {
     uint16_t n;
 };
 
+/* Open addressing on the MAC, at most half full: a lookup is O(1) with
+ * 10^4 MSs (a scan per HO_Complete was a tenth of a city-scale run). */
 struct tekho_memory_store {
-    size_t capacity;
+    size_t capacity, used, mask;
     struct memory_entry *e;
 };
 
 tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out)
 {
-    if (out == NULL || capacity == 0)
+    if (out == NULL || capacity == 0 || capacity > SIZE_MAX / 4)
         return TEKHO_ERR_INVALID_ARGUMENT;
+    size_t slots = 4;
+    while (slots < 2 * capacity)
+        slots *= 2;
     struct tekho_memory_store *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->e = calloc(capacity, sizeof *s->e)) == NULL) {
+    if (s == NULL || (s->e = calloc(slots, sizeof *s->e)) == NULL) {
         free(s);
         return TEKHO_ERR_NO_MEMORY;
     }
     s->capacity = capacity;
+    s->mask = slots - 1;
     *out = s;
     return TEKHO_OK;
+}
+
+/* The MAC's slot, or the free slot where it would go. */
+static struct memory_entry *mem_slot(struct tekho_memory_store *s, const uint8_t mac[6])
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (int i = 0; i < 6; i++)
+        h = (h ^ mac[i]) * 0x100000001b3u;
+    for (size_t i = (size_t)h & s->mask;; i = (i + 1) & s->mask)
+        if (!s->e[i].used || memcmp(s->e[i].mac, mac, 6) == 0)
+            return &s->e[i];
 }
 
 void tekho_memory_store_free(struct tekho_memory_store *s)
@@ -401,35 +423,25 @@ void tekho_memory_store_free(struct tekho_memory_store *s)
 
 static tekho_err mem_load(void *ctx, const uint8_t mac[6], uint16_t *n, bool *found)
 {
-    struct tekho_memory_store *s = ctx;
-    *found = false;
-    for (size_t i = 0; i < s->capacity; i++) {
-        if (s->e[i].used && memcmp(s->e[i].mac, mac, 6) == 0) {
-            *n = s->e[i].n;
-            *found = true;
-            break;
-        }
-    }
+    const struct memory_entry *e = mem_slot(ctx, mac);
+    *found = e->used;
+    if (e->used)
+        *n = e->n;
     return TEKHO_OK;
 }
 
 static tekho_err mem_save(void *ctx, const uint8_t mac[6], uint16_t n)
 {
     struct tekho_memory_store *s = ctx;
-    struct memory_entry *free_entry = NULL;
-    for (size_t i = 0; i < s->capacity; i++) {
-        if (s->e[i].used && memcmp(s->e[i].mac, mac, 6) == 0) {
-            s->e[i].n = n;
-            return TEKHO_OK;
-        }
-        if (!s->e[i].used && free_entry == NULL)
-            free_entry = &s->e[i];
+    struct memory_entry *e = mem_slot(s, mac);
+    if (!e->used) {
+        if (s->used == s->capacity)
+            return TEKHO_ERR_CAPACITY;
+        s->used++;
+        e->used = true;
+        memcpy(e->mac, mac, 6);
     }
-    if (free_entry == NULL)
-        return TEKHO_ERR_CAPACITY;
-    free_entry->used = true;
-    memcpy(free_entry->mac, mac, 6);
-    free_entry->n = n;
+    e->n = n;
     return TEKHO_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "../crypto/kit.h"
 
 #define BS_CACHE_MAX 4
 #define RANDOM_SIZE 8
@@ -75,6 +76,7 @@ struct bs_ms {
 
 struct tekho_bs {
     struct tekho_bs_config cfg;
+    struct tekho_crypto_kit *kit;
     struct bs_ms **table;
     size_t cap, count;
     uint8_t next_ho_id;
@@ -90,6 +92,11 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     if (bs == NULL)
         return TEKHO_ERR_NO_MEMORY;
     bs->cfg = *cfg;
+    tekho_err err = tekho_crypto_kit_new(&bs->kit);
+    if (err != TEKHO_OK) {
+        free(bs);
+        return err;
+    }
     *out = bs;
     return TEKHO_OK;
 }
@@ -202,6 +209,7 @@ void tekho_bs_free(struct tekho_bs *bs)
         free(m);
     }
     free(bs->table);
+    tekho_crypto_kit_free(bs->kit);
     free(bs);
 }
 
@@ -252,7 +260,7 @@ static tekho_err counter_context(struct tekho_bs *bs, struct bs_ms *m, uint16_t 
     /* The KEK was derived from the AK context once, with the CMAC keys. */
     if (!m->link.ready)
         return TEKHO_ERR_NO_KEYS;
-    return tekho_tek_context_init_counter(out, &params, m->link.ak.kek, count);
+    return tekho_tek_context_init_counter_with(bs->kit, out, &params, m->link.ak.kek, count);
 }
 
 static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
@@ -544,7 +552,7 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
     size_t len = 0;
     tekho_err err = tekho_rng_rsp_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
+        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
     return err;
@@ -582,7 +590,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
          * CMAC_PN under the same keys; a replay is discarded, and never
          * releases a live connection. */
         tekho_err err = c == m->rng_count && m->link.count == c
-                            ? verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset,
+                            ? verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset,
                                           r->cmac.cmac_pn)
                             : TEKHO_ERR_STALE_COUNT;
         if (err != TEKHO_OK) {
@@ -597,9 +605,9 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
      * CMAC is checked first: an RNG-REQ that does not verify under this
      * BS's AK (one recorded elsewhere) proves nothing and releases nothing. */
     struct cmac_link trial = m->link;
-    tekho_err err = trial.count == c && trial.ready ? TEKHO_OK : cmac_link_set_count(&trial, c);
+    tekho_err err = trial.count == c && trial.ready ? TEKHO_OK : cmac_link_set_count(bs->kit, &trial, c);
     if (err == TEKHO_OK)
-        err = verify_mgmt(&trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
+        err = verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
     if (err == TEKHO_OK && c < m->n)
         err = TEKHO_ERR_STALE_COUNT;
     if (err != TEKHO_OK) {
@@ -727,7 +735,7 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
     if (err == TEKHO_OK)
         err = tekho_pkm_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_DIGEST_TLV_LEN);
+        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
     return err;
@@ -745,7 +753,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST && m->role == ROLE_TARGET_SA_TEK;
     if (!key_request && !sa_tek_request)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    err = verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac_digest.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -768,7 +776,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         size_t n = 0;
         err = tekho_pkm_encode(&rsp, buf, sizeof buf, &n);
         if (err == TEKHO_OK)
-            err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+            err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
         if (err == TEKHO_OK)
             send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
         return err;
@@ -824,7 +832,7 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -891,7 +899,7 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(&m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -1114,7 +1122,7 @@ static tekho_err send_sa_tek_challenge_again(struct tekho_bs *bs, struct bs_ms *
     size_t n = 0;
     tekho_err err = tekho_pkm_encode(&ch, buf, sizeof buf, &n);
     if (err == TEKHO_OK)
-        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
     return err;
@@ -1157,7 +1165,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     /* At entry and after re-authentication a fresh PMK means count 0;
      * at handover the CMAC keys follow the count the RNG-REQ proves. */
     const uint16_t count = m->role == ROLE_TARGET_PREPARING ? m->n : 0;
-    tekho_err err = cmac_link_from_ak(&m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, count);
+    tekho_err err = cmac_link_from_ak(bs->kit, &m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, count);
     if (err != TEKHO_OK)
         return err;
     if (m->role == ROLE_ENTERING) {
@@ -1218,7 +1226,7 @@ static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekh
     size_t len = 0;
     tekho_err err = tekho_mob_bsho_rsp_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(&m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
+        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
     return err;

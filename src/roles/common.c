@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include "../crypto/kit.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -86,9 +88,9 @@ void act_event(struct tekho_actions *out, uint32_t ms, enum tekho_event code, in
     }
 }
 
-tekho_err cmac_link_set_count(struct cmac_link *l, uint16_t count)
+tekho_err cmac_link_set_count(struct tekho_crypto_kit *kit, struct cmac_link *l, uint16_t count)
 {
-    tekho_err err = tekho_derive_cmac_keys(&l->ak, count, &l->keys);
+    tekho_err err = tekho_derive_cmac_keys_with(kit, &l->ak, count, &l->keys);
     l->ready = err == TEKHO_OK;
     l->count = count;
     /* CMAC_PN_U and CMAC_PN_D restart with new CMAC keys (profile 7). */
@@ -97,20 +99,20 @@ tekho_err cmac_link_set_count(struct cmac_link *l, uint16_t count)
     return err;
 }
 
-tekho_err cmac_link_from_msk(struct cmac_link *l, const uint8_t msk[64], const uint8_t ms_mac[6],
+tekho_err cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t msk[64], const uint8_t ms_mac[6],
                              const uint8_t bsid[6], uint8_t pmk_sn, uint16_t count)
 {
     cmac_link_wipe(l);
-    tekho_err err = tekho_derive_from_msk(msk, ms_mac, bsid, pmk_sn, &l->ak);
-    return err == TEKHO_OK ? cmac_link_set_count(l, count) : err;
+    tekho_err err = tekho_derive_from_msk_with(kit, msk, ms_mac, bsid, pmk_sn, &l->ak);
+    return err == TEKHO_OK ? cmac_link_set_count(kit, l, count) : err;
 }
 
-tekho_err cmac_link_from_ak(struct cmac_link *l, const uint8_t ak[20], const uint8_t ms_mac[6], const uint8_t bsid[6],
+tekho_err cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t ak[20], const uint8_t ms_mac[6], const uint8_t bsid[6],
                             uint8_t ak_sn, uint16_t count)
 {
     cmac_link_wipe(l);
-    tekho_err err = tekho_derive_from_ak(ak, ms_mac, bsid, ak_sn, &l->ak);
-    return err == TEKHO_OK ? cmac_link_set_count(l, count) : err;
+    tekho_err err = tekho_derive_from_ak_with(kit, ak, ms_mac, bsid, ak_sn, &l->ak);
+    return err == TEKHO_OK ? cmac_link_set_count(kit, l, count) : err;
 }
 
 void cmac_link_wipe(struct cmac_link *l)
@@ -118,26 +120,26 @@ void cmac_link_wipe(struct cmac_link *l)
     OPENSSL_cleanse(l, sizeof *l);
 }
 
-tekho_err sign_mgmt(struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg, size_t len, size_t trailer_len)
+tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg, size_t len, size_t trailer_len)
 {
     if (!l->ready || len < trailer_len)
         return TEKHO_ERR_INVALID_ARGUMENT;
     /* The encoder wrote the PN the caller chose: l->tx_pn, then advance. */
-    tekho_err err = tekho_mgmt_cmac_sign(msg, len, len - trailer_len, uplink ? l->keys.key_u : l->keys.key_d,
+    tekho_err err = tekho_mgmt_cmac_sign_with(kit->cmac, msg, len, len - trailer_len, uplink ? l->keys.key_u : l->keys.key_d,
                                          l->ak.akid, l->tx_pn, cid);
     if (err == TEKHO_OK)
         l->tx_pn++;
     return err;
 }
 
-tekho_err verify_mgmt(struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg, size_t len,
+tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg, size_t len,
                       size_t cmac_offset, uint32_t cmac_pn)
 {
     if (!l->ready)
         return TEKHO_ERR_BAD_CMAC;
     tekho_err err = tekho_cmac_pn_check(&l->rx, cmac_pn);
     if (err == TEKHO_OK)
-        err = tekho_mgmt_cmac_verify(msg, len, cmac_offset, uplink ? l->keys.key_u : l->keys.key_d, l->ak.akid,
+        err = tekho_mgmt_cmac_verify_with(kit->cmac, msg, len, cmac_offset, uplink ? l->keys.key_u : l->keys.key_d, l->ak.akid,
                                      cmac_pn, cid);
     if (err == TEKHO_OK)
         tekho_cmac_pn_accept(&l->rx, cmac_pn);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "../crypto/kit.h"
 
 enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = 2, MS_TIMER_RANGING = 3, MS_TIMER_REFRESH = 4 };
 
@@ -24,6 +25,7 @@ struct ms_cached {
 
 struct tekho_ms {
     struct tekho_ms_config cfg;
+    struct tekho_crypto_kit *kit;
     enum tekho_ms_state state;
     uint16_t m;                     /* count of the last successful entry */
     bool tekgen_negotiated;
@@ -65,6 +67,11 @@ tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
         return TEKHO_ERR_NO_MEMORY;
     ms->cfg = *cfg;
     ms->target_tek = -1;
+    tekho_err err = tekho_crypto_kit_new(&ms->kit);
+    if (err != TEKHO_OK) {
+        free(ms);
+        return err;
+    }
     *out = ms;
     return TEKHO_OK;
 }
@@ -76,6 +83,7 @@ void tekho_ms_free(struct tekho_ms *ms)
     tekho_tek_context_cleanup(&ms->tek);
     for (int i = 0; i < MS_CACHE; i++)
         tekho_tek_context_cleanup(&ms->cache[i].tek);
+    tekho_crypto_kit_free(ms->kit);
     OPENSSL_cleanse(ms, sizeof *ms);
     free(ms);
 }
@@ -178,7 +186,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
         err = tekho_pkm_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_DIGEST_TLV_LEN);
+            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_DIGEST_TLV_LEN);
         break;
     }
     case TEKHO_MS_HO_REQUESTED: {
@@ -191,7 +199,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.cmac.cmac_pn = ms->serving_link.tx_pn;
         err = tekho_mob_msho_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
         break;
     }
     case TEKHO_MS_HO_RANGING: {
@@ -205,7 +213,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.cmac.cmac_pn = ms->target_link.tx_pn;
         err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(&ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+            err = sign_mgmt(ms->kit, &ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
         to = ms->target;
         break;
     }
@@ -255,7 +263,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
     drop_cache(ms);
-    tekho_err err = cmac_link_from_msk(&ms->serving_link, ms->cfg.msk, ms->cfg.mac, bsid, ms->cfg.pmk_sn, 0);
+    tekho_err err = cmac_link_from_msk(ms->kit, &ms->serving_link, ms->cfg.msk, ms->cfg.mac, bsid, ms->cfg.pmk_sn, 0);
     if (err != TEKHO_OK)
         return err;
     return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
@@ -319,7 +327,7 @@ static tekho_err prepare_counter_teks(struct tekho_ms *ms, uint64_t now, struct 
     const struct tekho_tek_context_params p = {.said = ms->cfg.said, .tx_dir = TEKHO_DIR_UL,
                                                .pmk_lifetime_s = ms->cfg.pmk_lifetime_s, .now_ms = now / 1000,
                                                .pn_window_size = ms->cfg.pn_window};
-    tekho_err err = tekho_tek_context_init_counter(&ms->cache[slot].tek, &p, ms->target_link.ak.kek, ms->tm);
+    tekho_err err = tekho_tek_context_init_counter_with(ms->kit, &ms->cache[slot].tek, &p, ms->target_link.ak.kek, ms->tm);
     if (err != TEKHO_OK)
         return err;
     ms->cache[slot].used = true;
@@ -346,7 +354,7 @@ tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t
     ms->target_tek = -1;
     /* The MS holds the PMK, so it derives the target's AK and CMAC keys
      * for TM itself (802.16-2009 7.2.2.2.9.1). */
-    tekho_err err = cmac_link_from_msk(&ms->target_link, ms->cfg.msk, ms->cfg.mac, target_bsid, ms->cfg.pmk_sn,
+    tekho_err err = cmac_link_from_msk(ms->kit, &ms->target_link, ms->cfg.msk, ms->cfg.mac, target_bsid, ms->cfg.pmk_sn,
                                        ms->tm);
     if (err == TEKHO_OK && counter_mode(ms))
         err = prepare_counter_teks(ms, now_us, out);
@@ -368,7 +376,7 @@ static tekho_err send_ho_ind(struct tekho_ms *ms, uint8_t type, struct tekho_act
     size_t len = 0;
     tekho_err err = tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_ul(ms, out, ms->serving, msg, len);
     return err;
@@ -446,7 +454,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     /* A handover RNG-RSP must be CMAC'd under the target's keys for TM. */
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(&ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
+    err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
     if (err != TEKHO_OK)
         return err;
     if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS) {
@@ -539,7 +547,7 @@ static tekho_err send_sa_tek_request(struct tekho_ms *ms, const struct tekho_pkm
     size_t n = 0;
     tekho_err err = tekho_pkm_encode(&req, buf, sizeof buf, &n);
     if (err == TEKHO_OK)
-        err = sign_mgmt(&ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
+        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_ul(ms, out, ms->serving, buf, n);
     ms->state = TEKHO_MS_SA_TEK;
@@ -559,9 +567,9 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         reauth_next_msk(msk);
         struct cmac_link link;
         memset(&link, 0, sizeof link);
-        tekho_err err = cmac_link_from_msk(&link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
+        tekho_err err = cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
         if (err == TEKHO_OK)
-            err = verify_mgmt(&link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
+            err = verify_mgmt(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
                               m->cmac_digest.cmac_pn);
         if (err == TEKHO_OK && (!m->has_akid || CRYPTO_memcmp(m->akid, link.ak.akid, 8) != 0))
             err = TEKHO_ERR_BAD_VALUE;
@@ -581,12 +589,12 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_SA_TEK) {
         /* The BS resent its challenge: our SA-TEK-Request was lost. The
          * new PMK is already in place, so it is answered under it. */
-        tekho_err err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+        tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                                     m->cmac_offset, m->cmac_digest.cmac_pn);
         return err == TEKHO_OK ? send_sa_tek_request(ms, m, out) : err;
     }
     if (m->code == TEKHO_PKM_SA_TEK_RESPONSE && ms->state == TEKHO_MS_SA_TEK) {
-        tekho_err err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+        tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                                     m->cmac_offset, m->cmac_digest.cmac_pn);
         if (err != TEKHO_OK)
             return err;
@@ -608,7 +616,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return on_sa_tek(ms, now, &m, msg, len, out);
     if (m.code != TEKHO_PKM_KEY_REPLY || ms->state != TEKHO_MS_KEY_WAIT)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac_digest.cmac_pn);
+    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac_digest.cmac_pn);
     if (err == TEKHO_OK)
         err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
     if (err != TEKHO_OK)
@@ -631,7 +639,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         return err;
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(&ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
+    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
     if (err != TEKHO_OK)
         return err;
     size_t i = 0;

@@ -154,7 +154,6 @@ enum ev_kind {
     EV_BACKBONE,    /* a: to node, b: from node */
     EV_TIMER,       /* a: owner (OWNER_*), b: timer, c: generation */
     EV_FRAME,       /* traffic tick */
-    EV_MEASURE,     /* a: MS: move, measure, maybe hand over */
     EV_PACKET,      /* a: MS: the next VoIP/CBR packet each way */
     EV_SCRIPT,      /* a: op, b, c, d: args */
 };
@@ -251,6 +250,9 @@ struct ms_radio {
     uint64_t best_since;               /* ... since then (TTT) */
     bool in_window;                    /* inside a handover's traffic window */
     uint64_t window_end;
+    uint64_t packet_next;              /* the next VoIP/CBR packet not yet counted (modelled traffic) */
+    uint64_t measure_from;             /* no measurements before entry is done */
+    uint32_t serving;                  /* tekho_ms_serving, as of the MS's last input */
 };
 
 struct ms_track {
@@ -271,7 +273,6 @@ struct ms_track {
      * and a window of the ones below it already delivered. */
     uint32_t top[2];
     uint64_t seen[2][16];
-    struct ms_radio radio;
     unsigned long window_offered_mark;
 };
 
@@ -290,6 +291,9 @@ struct tekho_sim {
     struct tekho_memory_store *store;
     struct tekho_neighbour *neighbours;
     struct ms_track *track;
+    /* Apart from track: measurements touch only this, 10^4 times a 50 ms
+     * period, and a compact array keeps them in cache. */
+    struct ms_radio *radio;
     struct tekho_actions *actions;
     struct tekho_sim_stats st;
     double *samples;
@@ -299,6 +303,8 @@ struct tekho_sim {
     FILE *trace;
     struct tekho_capture_writer *cap_air, *cap_backbone;
     bool frames_running;
+    uint64_t frame_no;
+    uint32_t meas_frames;    /* the measurement period in frames (radio mode) */
     struct rng mob;          /* mobility and shadowing: the same in every scheme's run */
     double (*cells)[2];      /* positions of the n_bs cells */
     uint32_t (*neigh)[CANDIDATES];
@@ -384,13 +390,14 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     sim->bs = calloc(p->n_bs + 1, sizeof *sim->bs);
     sim->neighbours = calloc(p->n_bs, sizeof *sim->neighbours);
     sim->track = calloc(p->n_ms, sizeof *sim->track);
+    sim->radio = calloc(p->n_ms, sizeof *sim->radio);
     sim->max_n = calloc(p->n_ms, sizeof *sim->max_n);
     if (p->radio.enabled) {
         sim->cells = calloc(p->n_bs, sizeof *sim->cells);
         sim->neigh = calloc(p->n_bs, sizeof *sim->neigh);
         sim->window = calloc(p->n_ms, sizeof *sim->window);
     }
-    if (!sim->actions || !sim->ms || !sim->bs || !sim->neighbours || !sim->track || !sim->max_n ||
+    if (!sim->actions || !sim->ms || !sim->bs || !sim->neighbours || !sim->track || !sim->radio || !sim->max_n ||
         (p->radio.enabled && (!sim->cells || !sim->neigh || !sim->window))) {
         tekho_sim_free(sim);
         return TEKHO_ERR_NO_MEMORY;
@@ -469,6 +476,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->bs);
     free(sim->neighbours);
     free(sim->track);
+    free(sim->radio);
     free(sim->max_n);
     free(sim->cells);
     free(sim->neigh);
@@ -719,7 +727,7 @@ static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t nod
     }
     seen[(seq / 64) % 16] |= (uint64_t)1 << (seq % 64);
     sim->st.user_pdus_delivered++;
-    sim->window_delivered += tr->radio.in_window;
+    sim->window_delivered += sim->radio[ms].in_window;
     if (tr->ho_active && node != tr->source && !tr->have_gap[dir] && tr->last_node[dir] == tr->source) {
         tr->have_gap[dir] = true;
         tr->gap_ms[dir] = (double)(sim->now - tr->last_time[dir]) / 1000.0;
@@ -892,6 +900,8 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
             sim->st.m_decreased++;
         if (m > sim->track[i].max_m)
             sim->track[i].max_m = m;
+        /* Every MS input passes here: keep measurements off the MS's state. */
+        sim->radio[i].serving = tekho_ms_serving(sim->ms[i]);
     }
 }
 
@@ -1030,11 +1040,30 @@ static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t s
     r->best = 0;
 }
 
+/* Outside handover windows, VoIP/CBR packets are modelled, not sealed: at
+ * city scale they would be most of the events, so they are not events at
+ * all. The packets due before `upto` (every interval from packet_next) are
+ * counted when a window opens and when a run stops, and skipped when a
+ * window closes (the frame ticks carried real PDUs meanwhile). */
+static void account_packets(struct tekho_sim *sim, struct ms_radio *r, uint64_t upto, bool count)
+{
+    const struct tekho_radio_params *rp = &sim->p.radio;
+    const double interval_ms = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
+    const uint64_t interval = (uint64_t)(interval_ms * 1000);
+    if (rp->crypto_all || interval == 0 || r->packet_next == 0 || upto <= r->packet_next)
+        return;
+    const uint64_t due = (upto - r->packet_next + interval - 1) / interval;
+    if (count)
+        sim->st.modelled_pdus += 2 * due;
+    r->packet_next += due * interval;
+}
+
 static void window_enter(struct tekho_sim *sim, uint32_t ms)
 {
-    struct ms_radio *r = &sim->track[ms].radio;
+    struct ms_radio *r = &sim->radio[ms];
     if (r->in_window)
         return;
+    account_packets(sim, r, sim->now, true);
     r->in_window = true;
     r->window_end = 0;
     r->window_start = sim->now;
@@ -1043,10 +1072,9 @@ static void window_enter(struct tekho_sim *sim, uint32_t ms)
 
 static void measure(struct tekho_sim *sim, uint32_t ms)
 {
-    struct ms_track *tr = &sim->track[ms];
-    struct ms_radio *r = &tr->radio;
+    struct ms_radio *r = &sim->radio[ms];
     const struct tekho_radio_params *rp = &sim->p.radio;
-    const double dt = rp->meas_period_ms / 1000.0;
+    const double dt = (double)sim->meas_frames * (double)sim->p.frame_us / 1e6;
     sim->st.measurements++;
     /* Move; at the waypoint (or the edge, going straight) pick a new heading. */
     r->x += r->vx * dt;
@@ -1069,7 +1097,7 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
     const double rho = exp(-step / rp->shadow_corr_m), keep = sqrt(1 - rho * rho);
     for (int k = 0; k < CANDIDATES; k++)
         r->shadow[k] = rho * r->shadow[k] + keep * rp->shadow_sigma_db * gauss(&sim->mob);
-    const uint32_t serving = tekho_ms_serving(sim->ms[ms]);
+    const uint32_t serving = r->serving;
     if (serving == 0)
         return;
     if (serving != r->around)
@@ -1112,9 +1140,11 @@ static void radio_setup(struct tekho_sim *sim)
 {
     const struct tekho_radio_params *rp = &sim->p.radio;
     hex_grid(sim->cells, sim->p.n_bs, rp->isd_m);
+    const double frames = rp->meas_period_ms * 1000.0 / (double)sim->p.frame_us;
+    sim->meas_frames = frames < 1.5 ? 1u : (uint32_t)(frames + 0.5);
     neighbours_of(sim);
     for (uint32_t i = 0; i < sim->p.n_ms; i++) {
-        struct ms_radio *r = &sim->track[i].radio;
+        struct ms_radio *r = &sim->radio[i];
         random_point(sim, &r->x, &r->y);
         head_for(sim, r);
         const uint32_t cell = nearest_cell(sim, r->x, r->y);
@@ -1123,12 +1153,15 @@ static void radio_setup(struct tekho_sim *sim)
         const uint64_t at = rng_next(&sim->mob) % 200000;
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
             sim->st.role_errors++;
-        (void)push(sim, at + 300000 + rng_next(&sim->mob) % (uint64_t)(rp->meas_period_ms * 1000), EV_MEASURE, i, 0,
-                   0, NULL, 0, false);
+        r->measure_from = at + 300000;
         const double interval = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
-        if (interval > 0)
-            (void)push(sim, at + 300000 + rng_next(&sim->mob) % (uint64_t)(interval * 1000), EV_PACKET, i, 0, 0, NULL,
-                       0, false);
+        if (interval > 0) {
+            const uint64_t first = at + 300000 + rng_next(&sim->mob) % (uint64_t)(interval * 1000);
+            if (rp->crypto_all)
+                (void)push(sim, first, EV_PACKET, i, 0, 0, NULL, 0, false);
+            else
+                r->packet_next = first;
+        }
     }
 }
 
@@ -1189,10 +1222,18 @@ static void frame_tick(struct tekho_sim *sim)
             if (sim->track[i].traffic)
                 send_user(sim, i, false);
     } else {
+        /* Measurements happen at frame boundaries: MS i in the frames where
+         * frame_no = i modulo the period in frames, so each frame takes an
+         * even share, in index order (no event per measurement: at city
+         * scale they were three events in four). */
+        const uint32_t phase = (uint32_t)(sim->frame_no % sim->meas_frames);
+        for (uint32_t i = phase; i < sim->p.n_ms; i += sim->meas_frames)
+            if (sim->now >= sim->radio[i].measure_from)
+                measure(sim, i);
         for (size_t k = 0; k < sim->n_window;) {
             const uint32_t i = sim->window[k];
             struct ms_track *tr = &sim->track[i];
-            struct ms_radio *r = &tr->radio;
+            struct ms_radio *r = &sim->radio[i];
             send_user(sim, i, true);
             /* The window closes two frames after the interruption was
              * measured (or the handover ended otherwise), at most 3 s. */
@@ -1200,26 +1241,24 @@ static void frame_tick(struct tekho_sim *sim)
                 r->window_end = sim->now + 2 * sim->p.frame_us;
             if ((r->window_end && sim->now >= r->window_end) || sim->now - r->window_start > 3000000) {
                 r->in_window = false;
+                account_packets(sim, r, sim->now, false);
                 sim->window[k] = sim->window[--sim->n_window];
                 continue;
             }
             k++;
         }
     }
+    sim->frame_no++;
     (void)push(sim, sim->now + sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false);
 }
 
-/* Outside handovers, VoIP/CBR packets are counted as modelled, or sealed
- * and opened for real when crypto_all asks for it. */
+/* With crypto_all, VoIP/CBR packets outside handovers are sealed and opened
+ * for real (otherwise account_packets counts them). */
 static void packet(struct tekho_sim *sim, uint32_t i)
 {
     const struct tekho_radio_params *rp = &sim->p.radio;
-    if (!sim->track[i].radio.in_window) {
-        if (rp->crypto_all)
-            send_user(sim, i, false);
-        else
-            sim->st.modelled_pdus += 2;
-    }
+    if (!sim->radio[i].in_window)
+        send_user(sim, i, false);
     const double interval = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
     (void)push(sim, sim->now + (uint64_t)(interval * 1000), EV_PACKET, i, 0, 0, NULL, 0, false);
 }
@@ -1342,11 +1381,6 @@ static void dispatch(struct tekho_sim *sim, struct event *ev)
         break;
     }
     case EV_FRAME: frame_tick(sim); break;
-    case EV_MEASURE:
-        measure(sim, ev->a);
-        (void)push(sim, sim->now + (uint64_t)(sim->p.radio.meas_period_ms * 1000), EV_MEASURE, ev->a, 0, 0, NULL, 0,
-                   false);
-        break;
     case EV_PACKET: packet(sim, ev->a); break;
     case EV_SCRIPT: script(sim, ev); break;
     }
@@ -1369,6 +1403,10 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
         free(ev.bytes);
     }
     sim->now = until_us;
+    if (sim->p.radio.enabled)
+        for (uint32_t i = 0; i < sim->p.n_ms; i++)
+            if (!sim->radio[i].in_window)
+                account_packets(sim, &sim->radio[i], until_us + 1, true);
     /* Once everything is quiet, an MS and its BS must hold the same TEKs. */
     for (uint32_t i = 0; i < sim->p.n_ms; i++)
         if (tekho_ms_state(sim->ms[i]) == TEKHO_MS_OPERATIONAL)

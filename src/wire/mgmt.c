@@ -5,6 +5,8 @@
 #include "tekho/mgmt.h"
 #include "tekho/pdu.h"
 
+#include "../crypto/kit.h"
+
 const char *tekho_mgmt_name(uint8_t type)
 {
     switch (type) {
@@ -30,26 +32,44 @@ static tekho_err cmac_span_ok(size_t len, size_t cmac_offset)
     return TEKHO_OK;
 }
 
-tekho_err tekho_mgmt_cmac_sign(uint8_t *msg, size_t len, size_t cmac_offset, const uint8_t cmac_key[16],
-                               const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid)
+/* With cmac NULL, a one-shot CMAC context. */
+tekho_err tekho_mgmt_cmac_sign_with(struct tekho_aes_cmac *cmac, uint8_t *msg, size_t len, size_t cmac_offset,
+                                    const uint8_t cmac_key[16], const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid)
 {
     if (msg == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     tekho_err err = cmac_span_ok(len, cmac_offset);
     if (err != TEKHO_OK)
         return err;
-    return tekho_cmac_value(cmac_key, akid, cmac_pn, cid, msg, cmac_offset, msg + len - TEKHO_CMAC_VALUE_LEN);
+    uint8_t *value = msg + len - TEKHO_CMAC_VALUE_LEN;
+    return cmac ? tekho_cmac_value_with(cmac, cmac_key, akid, cmac_pn, cid, msg, cmac_offset, value)
+                : tekho_cmac_value(cmac_key, akid, cmac_pn, cid, msg, cmac_offset, value);
+}
+
+tekho_err tekho_mgmt_cmac_sign(uint8_t *msg, size_t len, size_t cmac_offset, const uint8_t cmac_key[16],
+                               const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid)
+{
+    return tekho_mgmt_cmac_sign_with(NULL, msg, len, cmac_offset, cmac_key, akid, cmac_pn, cid);
+}
+
+tekho_err tekho_mgmt_cmac_verify_with(struct tekho_aes_cmac *cmac, const uint8_t *msg, size_t len,
+                                      size_t cmac_offset, const uint8_t cmac_key[16], const uint8_t akid[8],
+                                      uint32_t cmac_pn, uint16_t cid)
+{
+    if (msg == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    tekho_err err = cmac_span_ok(len, cmac_offset);
+    if (err != TEKHO_OK)
+        return err;
+    const uint8_t *value = msg + len - TEKHO_CMAC_VALUE_LEN;
+    return cmac ? tekho_cmac_verify_with(cmac, cmac_key, akid, cmac_pn, cid, msg, cmac_offset, value)
+                : tekho_cmac_verify(cmac_key, akid, cmac_pn, cid, msg, cmac_offset, value);
 }
 
 tekho_err tekho_mgmt_cmac_verify(const uint8_t *msg, size_t len, size_t cmac_offset, const uint8_t cmac_key[16],
                                  const uint8_t akid[8], uint32_t cmac_pn, uint16_t cid)
 {
-    if (msg == NULL)
-        return TEKHO_ERR_INVALID_ARGUMENT;
-    tekho_err err = cmac_span_ok(len, cmac_offset);
-    if (err != TEKHO_OK)
-        return err;
-    return tekho_cmac_verify(cmac_key, akid, cmac_pn, cid, msg, cmac_offset, msg + len - TEKHO_CMAC_VALUE_LEN);
+    return tekho_mgmt_cmac_verify_with(NULL, msg, len, cmac_offset, cmac_key, akid, cmac_pn, cid);
 }
 
 tekho_err tekho_mgmt_read_cmac_tuple(const struct tekho_tlv *t, struct tekho_cmac_tuple *out)
