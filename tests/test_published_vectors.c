@@ -109,8 +109,8 @@ static void test_ccm(void)
         size_t pt_len = hx(r->plaintext, pt, sizeof pt);
         size_t want_len = hx(r->result, want, sizeof want);
         CHECK(want_len == pt_len + r->tag_len);
-        EVP_CIPHER_CTX *enc = tekho_ccm_ctx_new(key, nonce_len, r->tag_len, 1);
-        EVP_CIPHER_CTX *dec = tekho_ccm_ctx_new(key, nonce_len, r->tag_len, 0);
+        EVP_CIPHER_CTX *enc = tekho_ccm_ctx_new(NULL, key, nonce_len, r->tag_len, 1);
+        EVP_CIPHER_CTX *dec = tekho_ccm_ctx_new(NULL, key, nonce_len, r->tag_len, 0);
         CHECK(enc != NULL && dec != NULL);
         /* Twice on the same keyed context: the second run must not depend on the first. */
         for (int round = 0; round < 2 && enc && dec; round++) {

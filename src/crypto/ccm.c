@@ -2,12 +2,13 @@
 
 #include <limits.h>
 
-EVP_CIPHER_CTX *tekho_ccm_ctx_new(const uint8_t key[16], size_t nonce_len, size_t tag_len, int encrypt)
+EVP_CIPHER_CTX *tekho_ccm_ctx_new(const EVP_CIPHER *ccm, const uint8_t key[16], size_t nonce_len, size_t tag_len,
+                                  int encrypt)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL)
         return NULL;
-    if (!EVP_CipherInit_ex(ctx, EVP_aes_128_ccm(), NULL, NULL, NULL, encrypt) ||
+    if (!EVP_CipherInit_ex(ctx, ccm ? ccm : EVP_aes_128_ccm(), NULL, NULL, NULL, encrypt) ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)nonce_len, NULL) <= 0 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, NULL) <= 0 ||
         !EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, encrypt)) {

@@ -9,8 +9,10 @@
 #include "tekho/error.h"
 
 /* A context for one direction of use (encrypt = 1 seals, 0 opens), with
- * the nonce and tag lengths fixed. NULL on failure. */
-EVP_CIPHER_CTX *tekho_ccm_ctx_new(const uint8_t key[16], size_t nonce_len, size_t tag_len, int encrypt);
+ * the nonce and tag lengths fixed. NULL on failure. ccm is a fetched
+ * AES-128-CCM (one fetch for several contexts) or NULL to fetch here. */
+EVP_CIPHER_CTX *tekho_ccm_ctx_new(const EVP_CIPHER *ccm, const uint8_t key[16], size_t nonce_len, size_t tag_len,
+                                  int encrypt);
 
 TEKHO_NODISCARD tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
                                             size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,

@@ -81,8 +81,12 @@ tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out)
     struct tekho_pdu_key *key = calloc(1, sizeof *key);
     if (key == NULL)
         return TEKHO_ERR_NO_MEMORY;
-    key->enc = tekho_ccm_ctx_new(tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, 1);
-    key->dec = tekho_ccm_ctx_new(tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, 0);
+    /* One explicit fetch for both contexts: EVP_aes_128_ccm() would be
+     * resolved again for each, and a handover keys several TEKs. */
+    EVP_CIPHER *ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
+    key->enc = ccm ? tekho_ccm_ctx_new(ccm, tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, 1) : NULL;
+    key->dec = ccm ? tekho_ccm_ctx_new(ccm, tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, 0) : NULL;
+    EVP_CIPHER_free(ccm); /* the contexts hold their own references */
     if (key->enc == NULL || key->dec == NULL) {
         tekho_pdu_key_free(key);
         return TEKHO_ERR_CRYPTO;

@@ -305,6 +305,7 @@ struct tekho_sim {
     bool frames_running;
     uint64_t frame_no;
     uint32_t meas_frames;    /* the measurement period in frames (radio mode) */
+    double shadow_rho, shadow_keep; /* shadowing correlation over one measurement's step, sqrt(1 - rho^2) */
     struct rng mob;          /* mobility and shadowing: the same in every scheme's run */
     double (*cells)[2];      /* positions of the n_bs cells */
     uint32_t (*neigh)[CANDIDATES];
@@ -1092,9 +1093,9 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
             r->vy = -r->vy;
         }
     }
-    /* Shadowing decorrelates with distance (Gudmundson). */
-    const double step = sqrt(r->vx * r->vx + r->vy * r->vy) * dt;
-    const double rho = exp(-step / rp->shadow_corr_m), keep = sqrt(1 - rho * rho);
+    /* Shadowing decorrelates with distance (Gudmundson); every MS moves at
+     * the same speed, so the step's correlation is computed once. */
+    const double rho = sim->shadow_rho, keep = sim->shadow_keep;
     for (int k = 0; k < CANDIDATES; k++)
         r->shadow[k] = rho * r->shadow[k] + keep * rp->shadow_sigma_db * gauss(&sim->mob);
     const uint32_t serving = r->serving;
@@ -1142,6 +1143,9 @@ static void radio_setup(struct tekho_sim *sim)
     hex_grid(sim->cells, sim->p.n_bs, rp->isd_m);
     const double frames = rp->meas_period_ms * 1000.0 / (double)sim->p.frame_us;
     sim->meas_frames = frames < 1.5 ? 1u : (uint32_t)(frames + 0.5);
+    const double step_m = rp->speed_kmh / 3.6 * (double)sim->meas_frames * (double)sim->p.frame_us / 1e6;
+    sim->shadow_rho = rp->shadow_corr_m > 0 ? exp(-step_m / rp->shadow_corr_m) : 0;
+    sim->shadow_keep = sqrt(1 - sim->shadow_rho * sim->shadow_rho);
     neighbours_of(sim);
     for (uint32_t i = 0; i < sim->p.n_ms; i++) {
         struct ms_radio *r = &sim->radio[i];

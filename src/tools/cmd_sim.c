@@ -28,15 +28,18 @@ static const struct cli_opt SIM_OPTS[] = {
     {.name = "air-loss", .kind = CLI_NUM, .min = 0, .max = 1000, .help = "emulator: air PDU loss, per mille"},
     {.name = "window", .kind = CLI_NUM, .min = 0, .max = 16, .help = "self-sync window W (default 2)"},
     {.name = "crypto-all", .kind = CLI_FLAG, .help = "emulator: seal and open every PDU, not only around handovers"},
+    {.name = "isd", .kind = CLI_NUM, .min = 100, .max = 20000,
+     .help = "emulator: inter-site distance, m (default 1000; ITU-R M.2135 urban macro: 500)"},
 };
 enum { SIM_SCENARIO, SIM_SCHEME, SIM_SEED, SIM_MS, SIM_DURATION, SIM_SPEED, SIM_BACKBONE, SIM_FRAME, SIM_LOSS,
-       SIM_WINDOW, SIM_CRYPTO_ALL };
+       SIM_WINDOW, SIM_CRYPTO_ALL, SIM_ISD };
 
 static const struct cli_cmd SIM_CMD = {
     "sim",
     "--scenario NAME --scheme SCHEME [--seed N] [--json] [--trace FILE] [--pcap DIR]\n"
     "       tekho sim --topology hex:N [--ms M] [--duration S] [--schemes A,B,...] [--report DIR] [--seed N]\n"
-    "                 [--speed KMH] [--backbone-us N] [--frame-us N] [--air-loss PERMILLE] [--window W] [--json]",
+    "                 [--speed KMH] [--isd M] [--backbone-us N] [--frame-us N] [--air-loss PERMILLE] [--window W]\n"
+    "                 [--crypto-all] [--json]",
     "Scenario mode runs a deterministic handover scenario (virtual clock, modelled air and backbone,\n"
     "an attacker on the air). With --topology it is the emulator: MSs move over a hexagonal grid, hand\n"
     "over on a hysteresis and time to trigger, and every scheme runs on the same mobility and traffic.\n"
@@ -182,6 +185,8 @@ static int emulate(const char *topology, const char *schemes, const char *report
     p.radio.enabled = true;
     if (a->v[SIM_SPEED].present)
         p.radio.speed_kmh = (double)a->v[SIM_SPEED].num;
+    if (a->v[SIM_ISD].present)
+        p.radio.isd_m = (double)a->v[SIM_ISD].num;
     if (a->v[SIM_BACKBONE].present)
         p.backbone_latency_us = a->v[SIM_BACKBONE].num;
     if (a->v[SIM_FRAME].present)
