@@ -152,6 +152,29 @@ else
     bad "sim --report"
 fi
 rm -rf "$R"
+# tekho sweep: one CSV row per point and scheme, a plot per swept parameter
+S=/tmp/tekho_cli_sweep.$$
+if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
+        --report "$S" >/dev/null 2>&1; then
+    [ "$(wc -l <"$S/sweep.csv")" = 9 ] && ok || bad "sweep.csv: 4 points x 2 schemes + header"
+    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,mean_ms,p50_ms,p99_ms,' \
+        && ok || bad "sweep.csv header"
+    grep -q '^20000,2,counter,[1-9][0-9]*,' "$S/sweep.csv" && ok || bad "sweep.csv last point"
+    [ "$(wc -l <"$S/sweep_backbone-us.dat")" = 3 ] && ok || bad "sweep_backbone-us.dat"
+    if command -v gnuplot >/dev/null 2>&1; then
+        [ -s "$S/sweep_window.png" ] && ok || bad "sweep plot"
+    fi
+else
+    bad "tekho sweep"
+fi
+rm -rf "$S"
+expect 2 "$T" sweep --report /tmp/x
+expect 2 "$T" sweep nosuch=1 --report /tmp/x
+expect 2 "$T" sweep window=1,99 --report /tmp/x
+expect 2 "$T" sweep window=1 window=2 --report /tmp/x
+expect 2 "$T" sweep window=1,2
+expect 2 "$T" sweep window=1 --topology hex:1 --report /tmp/x
+expect 2 "$T" sweep speed=1,2,3,4,5,6,7,8 isd=500,600,700,800,900,1000,1100,1200,1300,1400,1500,1600,1700,1800,1900,2000 window=0,1,2,3 --report /tmp/x
 expect 2 "$T" sim --topology hex:1
 expect 2 "$T" sim --topology hex:7 --schemes counter,nosuch
 expect 2 "$T" sim --scenario normal

@@ -307,6 +307,7 @@ struct tekho_sim {
     uint32_t meas_frames;    /* the measurement period in frames (radio mode) */
     double shadow_rho, shadow_keep; /* shadowing correlation over one measurement's step, sqrt(1 - rho^2) */
     struct rng mob;          /* mobility and shadowing: the same in every scheme's run */
+    struct rng links;        /* shadowing of links that become candidates at a handover */
     double (*cells)[2];      /* positions of the n_bs cells */
     uint32_t (*neigh)[CANDIDATES];
     uint32_t *window;        /* MSs inside a handover window (radio mode) */
@@ -405,6 +406,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     }
     /* Mobility has its own stream: every scheme's run sees the same moves. */
     rng_seed(&sim->mob, p->seed ^ 0x6d6f62696c697479u);
+    rng_seed(&sim->links, p->seed ^ 0x6c696e6b73u);
     sim->p = *p;
     rng_seed(&sim->rng, p->seed);
     const struct tekho_random random = {.ctx = &sim->rng, .fill = rng_fill};
@@ -1031,12 +1033,24 @@ static double rss_dbm(const struct tekho_sim *sim, const struct ms_radio *r, int
     return 43.0 - (128.1 + 37.6 * log10(d / 1000.0)) + r->shadow[k];
 }
 
+/* Re-centres the candidates on the serving cell. A link still among them
+ * keeps its shadowing (it is the same path); new links draw theirs from a
+ * stream of their own, as when a handover re-centres differs by scheme and
+ * must not shift anyone's mobility. */
 static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t serving)
 {
+    uint32_t cell[CANDIDATES];
+    double shadow[CANDIDATES];
     for (int k = 0; k < CANDIDATES; k++) {
-        r->cell[k] = sim->neigh[serving - 1][k];
-        r->shadow[k] = sim->p.radio.shadow_sigma_db * gauss(&sim->mob);
+        cell[k] = sim->neigh[serving - 1][k];
+        int kept = -1;
+        for (int j = 0; j < CANDIDATES && kept < 0 && r->around != 0; j++)
+            if (r->cell[j] == cell[k] && cell[k] != 0)
+                kept = j;
+        shadow[k] = kept >= 0 ? r->shadow[kept] : sim->p.radio.shadow_sigma_db * gauss(&sim->links);
     }
+    memcpy(r->cell, cell, sizeof cell);
+    memcpy(r->shadow, shadow, sizeof shadow);
     r->around = serving;
     r->best = 0;
 }

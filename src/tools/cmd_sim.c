@@ -113,7 +113,7 @@ static double peak_rss_mb(void)
 }
 
 
-static int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
+int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
@@ -133,7 +133,7 @@ static int cmp_double(const void *x, const void *y)
 }
 
 /* One run of one scheme; the samples are sorted. */
-static tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out)
+tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out)
 {
     struct tekho_sim *sim = NULL;
     tekho_err err = tekho_sim_new(p, &sim);

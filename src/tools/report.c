@@ -23,8 +23,7 @@ static bool have_tool(const char *name)
     return system(cmd) == 0;
 }
 
-/* Runs a gnuplot script from a string; false if gnuplot is missing or fails. */
-static bool gnuplot(const char *dir, const char *script)
+bool report_gnuplot(const char *dir, const char *script)
 {
     if (!have_tool("gnuplot"))
         return false;
@@ -112,7 +111,7 @@ static bool draw_plots(const struct report *r)
                            "set xlabel ''\nset ylabel 'bytes per handover'\nset key top left\n"
                            "plot 'signalling.dat' using 2:xtic(1) title 'air', '' using 3 title 'backbone', "
                            "'' using 4 title 'TEK material on the air'\n");
-    return gnuplot(r->dir, script);
+    return report_gnuplot(r->dir, script);
 }
 
 /* One handover of a scheme as a message sequence chart, from the trace of

@@ -37,6 +37,16 @@ struct report {
     bool pcap;
 };
 
+/* One emulator run of p->scheme (in cmd_sim.c); out->samples (sorted) is
+ * the caller's to free. A progress bar on stderr if asked. */
+tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out);
+/* "counter,none" into schemes; 0, or -1 if a name is unknown. */
+int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n);
+
+/* Runs a gnuplot script in dir (appending it to dir/plots.gp); false if
+ * gnuplot is missing or fails. */
+bool report_gnuplot(const char *dir, const char *script);
+
 /* Writes everything into r->dir; what an external tool (gnuplot, mscgen)
  * could not draw is said in the report. Returns 0, or -1 if dir cannot be written. */
 int report_write(const struct report *r);

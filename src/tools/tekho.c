@@ -20,6 +20,7 @@ static const struct command COMMANDS[] = {
     {"tek-unwrap", cmd_tek_unwrap, "decrypt a TEK encrypted under the KEK"},
     {"decode", cmd_decode, "print every message of an air or backbone capture; verify CMACs, open PDUs"},
     {"sim", cmd_sim, "run a handover scenario under a TEK scheme and measure it"},
+    {"sweep", cmd_sweep, "the emulator's comparison over a grid of parameters, as CSV and plots"},
     {"bench", cmd_bench, "measure TEK generation and PDU seal/open against OpenSSL"},
 };
 
