@@ -284,7 +284,9 @@ struct tekho_sim {
     struct heap heap;
     struct hset timers;      /* (owner, timer) -> generation */
     uint64_t timer_gen;
-    struct hset sealed;      /* (TEK fingerprint, dir) -> highest PN sealed */
+    struct hset sealed;      /* (TEK fingerprint, dir) -> highest PN sealed, this generation */
+    struct hset sealed_old;  /* ... the previous generation (see sealed_top) */
+    uint64_t sealed_rotate_at;
     struct tekho_ms **ms;    /* n_ms */
     struct tekho_bs **bs;    /* n_bs + 1, by node */
     struct tekho_auth *auth;
@@ -488,6 +490,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     tekho_memory_store_free(sim->store);
     hset_free(&sim->timers);
     hset_free(&sim->sealed);
+    hset_free(&sim->sealed_old);
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
     free(sim->samples);
@@ -759,6 +762,33 @@ static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
         sim->st.tek_mismatch_after_ho++;
 }
 
+/* PN-reuse tracking in generations of SEALED_GENERATION_US: a TEK is
+ * looked up in the current generation, then in the previous one (and
+ * carried forward), so one not sealed with for two generations is
+ * forgotten. At city scale every handover brings new TEKs and the set
+ * would otherwise grow without bound. What this gives up: a TEK idle for
+ * that long (an MS that stays in one cell, its VoIP modelled) is checked
+ * afresh from its next PDU on, not against the PNs before the pause. */
+#define SEALED_GENERATION_US 120000000u
+
+static uint64_t *sealed_top(struct tekho_sim *sim, const uint8_t key[16])
+{
+    if (sim->now >= sim->sealed_rotate_at) {
+        hset_free(&sim->sealed_old);
+        sim->sealed_old = sim->sealed;
+        memset(&sim->sealed, 0, sizeof sim->sealed);
+        sim->sealed_rotate_at = sim->now + SEALED_GENERATION_US;
+    }
+    bool existed = false;
+    uint64_t *top = hset_find(&sim->sealed, key, true, &existed);
+    if (top != NULL && !existed) {
+        const uint64_t *before = hset_find(&sim->sealed_old, key, false, NULL);
+        if (before != NULL)
+            *top = *before;
+    }
+    return top;
+}
+
 static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_action *a)
 {
     const bool from_ms = (owner >> 24) == OWNER_MS;
@@ -769,7 +799,7 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
          * (moved, cached, handed over) seals: anything else repeats a pair. */
         uint8_t key[16] = {0};
         memcpy(key, a->bytes, a->len < 9 ? a->len : 9);
-        uint64_t *top = hset_find(&sim->sealed, key, true, NULL);
+        uint64_t *top = sealed_top(sim, key);
         if (top != NULL) {
             if ((uint64_t)a->value <= *top)
                 sim->st.pn_reuse++;
