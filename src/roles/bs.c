@@ -590,8 +590,8 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
          * CMAC_PN under the same keys; a replay is discarded, and never
          * releases a live connection. */
         tekho_err err = c == m->rng_count && m->link.count == c
-                            ? verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset,
-                                          r->cmac.cmac_pn)
+                            ? verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len,
+                                          r->cmac_offset, r->cmac.cmac_pn)
                             : TEKHO_ERR_STALE_COUNT;
         if (err != TEKHO_OK) {
             act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
@@ -607,7 +607,8 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     struct cmac_link trial = m->link;
     tekho_err err = trial.count == c && trial.ready ? TEKHO_OK : cmac_link_set_count(bs->kit, &trial, c);
     if (err == TEKHO_OK)
-        err = verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
+        err =
+            verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
     if (err == TEKHO_OK && c < m->n)
         err = TEKHO_ERR_STALE_COUNT;
     if (err != TEKHO_OK) {
@@ -753,7 +754,8 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST && m->role == ROLE_TARGET_SA_TEK;
     if (!key_request && !sa_tek_request)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac_digest.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+                      r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;

@@ -99,16 +99,16 @@ tekho_err cmac_link_set_count(struct tekho_crypto_kit *kit, struct cmac_link *l,
     return err;
 }
 
-tekho_err cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t msk[64], const uint8_t ms_mac[6],
-                             const uint8_t bsid[6], uint8_t pmk_sn, uint16_t count)
+tekho_err cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t msk[64],
+                             const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t pmk_sn, uint16_t count)
 {
     cmac_link_wipe(l);
     tekho_err err = tekho_derive_from_msk_with(kit, msk, ms_mac, bsid, pmk_sn, &l->ak);
     return err == TEKHO_OK ? cmac_link_set_count(kit, l, count) : err;
 }
 
-tekho_err cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t ak[20], const uint8_t ms_mac[6], const uint8_t bsid[6],
-                            uint8_t ak_sn, uint16_t count)
+tekho_err cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t ak[20],
+                            const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t ak_sn, uint16_t count)
 {
     cmac_link_wipe(l);
     tekho_err err = tekho_derive_from_ak_with(kit, ak, ms_mac, bsid, ak_sn, &l->ak);
@@ -120,27 +120,28 @@ void cmac_link_wipe(struct cmac_link *l)
     OPENSSL_cleanse(l, sizeof *l);
 }
 
-tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg, size_t len, size_t trailer_len)
+tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg,
+                    size_t len, size_t trailer_len)
 {
     if (!l->ready || len < trailer_len)
         return TEKHO_ERR_INVALID_ARGUMENT;
     /* The encoder wrote the PN the caller chose: l->tx_pn, then advance. */
-    tekho_err err = tekho_mgmt_cmac_sign_with(kit->cmac, msg, len, len - trailer_len, uplink ? l->keys.key_u : l->keys.key_d,
-                                         l->ak.akid, l->tx_pn, cid);
+    tekho_err err = tekho_mgmt_cmac_sign_with(kit->cmac, msg, len, len - trailer_len,
+                                              uplink ? l->keys.key_u : l->keys.key_d, l->ak.akid, l->tx_pn, cid);
     if (err == TEKHO_OK)
         l->tx_pn++;
     return err;
 }
 
-tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg, size_t len,
-                      size_t cmac_offset, uint32_t cmac_pn)
+tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg,
+                      size_t len, size_t cmac_offset, uint32_t cmac_pn)
 {
     if (!l->ready)
         return TEKHO_ERR_BAD_CMAC;
     tekho_err err = tekho_cmac_pn_check(&l->rx, cmac_pn);
     if (err == TEKHO_OK)
-        err = tekho_mgmt_cmac_verify_with(kit->cmac, msg, len, cmac_offset, uplink ? l->keys.key_u : l->keys.key_d, l->ak.akid,
-                                     cmac_pn, cid);
+        err = tekho_mgmt_cmac_verify_with(kit->cmac, msg, len, cmac_offset, uplink ? l->keys.key_u : l->keys.key_d,
+                                          l->ak.akid, cmac_pn, cid);
     if (err == TEKHO_OK)
         tekho_cmac_pn_accept(&l->rx, cmac_pn);
     return err;

@@ -35,22 +35,24 @@ struct cmac_link {
 /* The functions below take the calling role's crypto kit (src/crypto/kit.h). */
 
 /* Derives AK etc. from the MSK for (ms, bsid) and CMAC keys for count. */
-TEKHO_NODISCARD tekho_err cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t msk[64], const uint8_t ms_mac[6],
-                                             const uint8_t bsid[6], uint8_t pmk_sn, uint16_t count);
+TEKHO_NODISCARD tekho_err cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t msk[64],
+                                             const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t pmk_sn,
+                                             uint16_t count);
 /* The same from an AK delivered in an AK context. */
-TEKHO_NODISCARD tekho_err cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t ak[20], const uint8_t ms_mac[6],
-                                            const uint8_t bsid[6], uint8_t ak_sn, uint16_t count);
+TEKHO_NODISCARD tekho_err cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t ak[20],
+                                            const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t ak_sn,
+                                            uint16_t count);
 /* New CMAC keys for another count on the same AK; CMAC_PNs restart. */
 TEKHO_NODISCARD tekho_err cmac_link_set_count(struct tekho_crypto_kit *kit, struct cmac_link *l, uint16_t count);
 void cmac_link_wipe(struct cmac_link *l);
 
 /* Signs a just-encoded message in place (uplink: CMAC_KEY_U) with the
  * link's next CMAC_PN; trailer_len is the CMAC TLV's whole size. */
-TEKHO_NODISCARD tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg, size_t len,
-                                    size_t trailer_len);
+TEKHO_NODISCARD tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
+                                    uint8_t *msg, size_t len, size_t trailer_len);
 /* Verifies a received message's CMAC and CMAC_PN; commits the PN only on success. */
-TEKHO_NODISCARD tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg, size_t len,
-                                      size_t cmac_offset, uint32_t cmac_pn);
+TEKHO_NODISCARD tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
+                                      const uint8_t *msg, size_t len, size_t cmac_offset, uint32_t cmac_pn);
 
 /* Frames a management message on the basic CID (with CRC) into the arena
  * as one air action. */

@@ -186,7 +186,8 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
         err = tekho_pkm_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_DIGEST_TLV_LEN);
+            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                            CMAC_DIGEST_TLV_LEN);
         break;
     }
     case TEKHO_MS_HO_REQUESTED: {
@@ -199,7 +200,8 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.cmac.cmac_pn = ms->serving_link.tx_pn;
         err = tekho_mob_msho_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                            CMAC_TUPLE_TLV_LEN);
         break;
     }
     case TEKHO_MS_HO_RANGING: {
@@ -213,7 +215,8 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.cmac.cmac_pn = ms->target_link.tx_pn;
         err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(ms->kit, &ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+            err = sign_mgmt(ms->kit, &ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                            CMAC_TUPLE_TLV_LEN);
         to = ms->target;
         break;
     }
@@ -226,7 +229,8 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
     /* MOB_BSHO-RSP waits on the backbone (HO_Req, the AK context,
      * HO_Rsp): its timer is the handover response time, not the air's. */
     act_timer(out, MS_TIMER_RETX,
-              now + (ms->state == TEKHO_MS_HO_REQUESTED ? ms->cfg.timing.ho_response_us : ms->cfg.timing.retransmit_us));
+              now +
+                  (ms->state == TEKHO_MS_HO_REQUESTED ? ms->cfg.timing.ho_response_us : ms->cfg.timing.retransmit_us));
     return out->err;
 }
 
@@ -327,7 +331,8 @@ static tekho_err prepare_counter_teks(struct tekho_ms *ms, uint64_t now, struct 
     const struct tekho_tek_context_params p = {.said = ms->cfg.said, .tx_dir = TEKHO_DIR_UL,
                                                .pmk_lifetime_s = ms->cfg.pmk_lifetime_s, .now_ms = now / 1000,
                                                .pn_window_size = ms->cfg.pn_window};
-    tekho_err err = tekho_tek_context_init_counter_with(ms->kit, &ms->cache[slot].tek, &p, ms->target_link.ak.kek, ms->tm);
+    tekho_err err =
+        tekho_tek_context_init_counter_with(ms->kit, &ms->cache[slot].tek, &p, ms->target_link.ak.kek, ms->tm);
     if (err != TEKHO_OK)
         return err;
     ms->cache[slot].used = true;
@@ -376,7 +381,8 @@ static tekho_err send_ho_ind(struct tekho_ms *ms, uint8_t type, struct tekho_act
     size_t len = 0;
     tekho_err err = tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len, CMAC_TUPLE_TLV_LEN);
+        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                        CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_ul(ms, out, ms->serving, msg, len);
     return err;
@@ -454,7 +460,8 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     /* A handover RNG-RSP must be CMAC'd under the target's keys for TM. */
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
+    err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
+                      m.cmac.cmac_pn);
     if (err != TEKHO_OK)
         return err;
     if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS) {
@@ -547,7 +554,8 @@ static tekho_err send_sa_tek_request(struct tekho_ms *ms, const struct tekho_pkm
     size_t n = 0;
     tekho_err err = tekho_pkm_encode(&req, buf, sizeof buf, &n);
     if (err == TEKHO_OK)
-        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
+        err =
+            sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_ul(ms, out, ms->serving, buf, n);
     ms->state = TEKHO_MS_SA_TEK;
@@ -616,7 +624,8 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return on_sa_tek(ms, now, &m, msg, len, out);
     if (m.code != TEKHO_PKM_KEY_REPLY || ms->state != TEKHO_MS_KEY_WAIT)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac_digest.cmac_pn);
+    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
+                      m.cmac_digest.cmac_pn);
     if (err == TEKHO_OK)
         err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
     if (err != TEKHO_OK)
@@ -639,7 +648,8 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         return err;
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset, m.cmac.cmac_pn);
+    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
+                      m.cmac.cmac_pn);
     if (err != TEKHO_OK)
         return err;
     size_t i = 0;
@@ -832,8 +842,8 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
             }
             return TEKHO_ERR_NO_KEYS;
         }
-        err = tekho_tek_seal(ctx, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms->cfg.index), true, payload, len, pdu,
-                             sizeof pdu, &n);
+        err = tekho_tek_seal(ctx, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms->cfg.index), true, payload, len,
+                             pdu, sizeof pdu, &n);
         if (err == TEKHO_OK) {
             uint8_t id[9];
             memcpy(id, ctx->tek[slot].key_id, 8);

@@ -72,8 +72,9 @@ static void print_result_json(FILE *f, const char *scenario, const char *scheme,
             "\"signalling\": {\"air_messages\": %lu, \"air_bytes\": %lu, \"backbone_messages\": %lu, "
             "\"backbone_bytes\": %lu}, ",
             s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
-    fprintf(f, "\"traffic\": {\"offered\": %lu, \"delivered\": %lu, \"ho_window_offered\": %lu, \"ho_window_lost\": %lu, "
-               "\"modelled\": %lu}, ",
+    fprintf(f,
+            "\"traffic\": {\"offered\": %lu, \"delivered\": %lu, \"ho_window_offered\": %lu, \"ho_window_lost\": %lu, "
+            "\"modelled\": %lu}, ",
             s->user_pdus_offered, s->user_pdus_delivered, s->ho_window_offered, s->ho_window_lost, s->modelled_pdus);
     fprintf(f, "\"invariants\": {\"n_decreased\": %lu, \"m_decreased\": %lu, \"stale_count_keys\": %lu}, "
                "\"events\": %lu}",
@@ -271,10 +272,11 @@ static int emulate(const char *topology, const char *schemes, const char *report
         const double ho = s->completed ? (double)s->completed : 1;
         const unsigned long insecure =
             s->replayed_pdus_accepted + s->forged_pdus_accepted + s->pn_reuse + s->tek_mismatch_after_ho;
-        printf("%-16s %9lu %8.1f %8.1f %8.1f %7s %9.0f %9.0f %9lu %7lu %8lu %14.2f\n", tekho_scheme_name(runs[k].scheme),
-               s->completed, s->interruption_p50_ms, s->interruption_p99_ms, s->interruption_max_ms,
-               s->interruption_p99_ms <= M2134_LIMIT_MS ? "ok" : "over", (double)s->air_bytes / ho,
-               (double)s->backbone_bytes / ho, s->ho_window_lost, s->tek_bytes_over_air, insecure, runs[k].wall_s);
+        printf("%-16s %9lu %8.1f %8.1f %8.1f %7s %9.0f %9.0f %9lu %7lu %8lu %14.2f\n",
+               tekho_scheme_name(runs[k].scheme), s->completed, s->interruption_p50_ms, s->interruption_p99_ms,
+               s->interruption_max_ms, s->interruption_p99_ms <= M2134_LIMIT_MS ? "ok" : "over",
+               (double)s->air_bytes / ho, (double)s->backbone_bytes / ho, s->ho_window_lost, s->tek_bytes_over_air,
+               insecure, runs[k].wall_s);
     }
     printf("\nemulator: %.0f handovers/s, %.0f events/s of wall time, peak RSS %.0f MB\n",
            total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb());
