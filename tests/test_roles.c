@@ -190,6 +190,33 @@ static void test_stale_rng_req_releases(void)
     tekho_sim_free(sim);
 }
 
+/* The PN-reuse counter itself can fail: with `reuse` and the TEKs' PN
+ * state stripped from HO_Cnf, the target seals DL from PN 0 again under
+ * TEKs the serving BS already used, and the checker must see it. */
+static void test_pn_reuse_is_detected(void)
+{
+    for (int fault = 0; fault <= 1; fault++) {
+        struct tekho_sim_params p;
+        tekho_sim_params_default(&p);
+        p.scheme = TEKHO_SCHEME_REUSE;
+        struct tekho_sim *sim = NULL;
+        CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_at(sim, 200000, TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+        if (fault)
+            CHECK_ERR(tekho_sim_at(sim, 400000, TEKHO_OP_RESET_PN_IN_HO_CNF, 1, 0, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_at(sim, 500000, TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_run(sim, 1500000), TEKHO_OK);
+        struct tekho_sim_stats st;
+        tekho_sim_stats(sim, &st);
+        CHECK(st.completed == 1);
+        CHECK(fault ? st.pn_reuse > 0 : st.pn_reuse == 0);
+        tekho_sim_free(sim);
+    }
+}
+
 /* Air loss on many seeds: every lost message (SBC-RSP, MOB_BSHO-RSP,
  * MOB_HO-IND, RNG-RSP, SA-TEK-Challenge, ...) must be recovered by a
  * retransmission, never by a failed handover or diverged keys. */
@@ -251,6 +278,7 @@ int main(void)
     test_matrix();
     test_lossy_air_seeds();
     test_memory_store();
+    test_pn_reuse_is_detected();
     test_self_sync_disabled();
     test_illegal_messages_change_nothing();
     test_stale_rng_req_releases();

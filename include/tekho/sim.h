@@ -74,6 +74,10 @@ enum tekho_sim_op {
     TEKHO_OP_AUTH_RESTART,
     TEKHO_OP_DROP_HO_COMPLETE,  /* the backbone loses the next HO_Completes to the Authenticator (a: how many) */
     TEKHO_OP_AIR_LOSS,       /* a: per-mille loss from now */
+    /* A fault for testing the checker: the next HO_Cnfs (a: how many) lose
+     * their TEKs' PN state on the backbone, so a `reuse` target seals DL
+     * from PN 0 again under TEKs the serving BS already used. */
+    TEKHO_OP_RESET_PN_IN_HO_CNF,
 };
 
 struct tekho_sim_stats {

@@ -4,6 +4,7 @@
 #include "tekho/sim.h"
 
 #include <math.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,6 +303,7 @@ struct tekho_sim {
     size_t n_samples, cap_samples;
     uint16_t *max_n;
     unsigned drop_ho_complete;
+    unsigned reset_pn_in_ho_cnf;
     FILE *trace;
     struct tekho_capture_writer *cap_air, *cap_backbone;
     bool frames_running;
@@ -554,7 +556,8 @@ tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op 
     if (sim == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     /* Every index is checked here, once, so the run can trust them. */
-    const bool needs_ms = op != TEKHO_OP_AUTH_RESTART && op != TEKHO_OP_DROP_HO_COMPLETE && op != TEKHO_OP_AIR_LOSS;
+    const bool needs_ms = op != TEKHO_OP_AUTH_RESTART && op != TEKHO_OP_DROP_HO_COMPLETE && op != TEKHO_OP_AIR_LOSS &&
+                          op != TEKHO_OP_RESET_PN_IN_HO_CNF;
     const bool needs_bs = op == TEKHO_OP_ENTER || op == TEKHO_OP_HANDOVER || op == TEKHO_OP_REPLAY_RNG_REQ ||
                           op == TEKHO_OP_FORGE;
     if ((needs_ms && a >= sim->p.n_ms) || (needs_bs && (b < 1 || b > sim->p.n_bs)) ||
@@ -652,6 +655,17 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
         sim->drop_ho_complete--;
         lost = true;
     }
+    uint8_t faulty[TEKHO_ASNCP_MAX_LEN];
+    size_t faulty_len = 0;
+    if (sim->reset_pn_in_ho_cnf && m.msg == TEKHO_ASNCP_HO_CNF && m.n_sa > 0) {
+        m.sa[0].older.pn_counter = m.sa[0].newer.pn_counter = 0;
+        m.sa[0].older.rxpn_counter = m.sa[0].newer.rxpn_counter = 0;
+        if (tekho_asncp_encode(&m, faulty, sizeof faulty, &faulty_len) == TEKHO_OK) {
+            sim->reset_pn_in_ho_cnf--;
+            msg = faulty;
+            len = faulty_len;
+        }
+    }
     tekho_asncp_wipe(&m);
     if (sim->cap_backbone &&
         tekho_capture_write_backbone(sim->cap_backbone, sim->now, from + 1, to + 1, msg, len) != TEKHO_OK)
@@ -659,10 +673,11 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
     if (sim->trace)
         fprintf(sim->trace, "%10.3f backbone %s%u -> %s%u %s %zuB%s\n", sim->now / 1000.0, from ? "bs" : "auth",
                 from, to ? "bs" : "auth", to, name, len, lost ? " LOST" : "");
-    if (lost)
-        return;
-    uint64_t jitter = sim->p.backbone_jitter_us ? rng_next(&sim->rng) % (sim->p.backbone_jitter_us + 1) : 0;
-    (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter, EV_BACKBONE, to, from, 0, msg, len, false);
+    if (!lost) {
+        uint64_t jitter = sim->p.backbone_jitter_us ? rng_next(&sim->rng) % (sim->p.backbone_jitter_us + 1) : 0;
+        (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter, EV_BACKBONE, to, from, 0, msg, len, false);
+    }
+    OPENSSL_cleanse(faulty, faulty_len); /* it carries TEKs */
 }
 
 /* ---- measurements ----------------------------------------------------------------------------- */
@@ -1382,6 +1397,7 @@ static void script(struct tekho_sim *sim, const struct event *ev)
             fprintf(sim->trace, "%10.3f auth RESTART\n", sim->now / 1000.0);
         break;
     case TEKHO_OP_DROP_HO_COMPLETE: sim->drop_ho_complete += a; break;
+    case TEKHO_OP_RESET_PN_IN_HO_CNF: sim->reset_pn_in_ho_cnf += a; break;
     case TEKHO_OP_AIR_LOSS: sim->p.air_loss = a / 1000.0; break;
     }
 }
