@@ -184,18 +184,6 @@ tekho_err tekho_auth_restart(struct tekho_auth *a)
     return TEKHO_OK;
 }
 
-static void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
-{
-    uint8_t buf[TEKHO_ASNCP_MAX_LEN];
-    size_t len = 0;
-    tekho_err err = tekho_asncp_encode(msg, buf, sizeof buf, &len);
-    if (err != TEKHO_OK) {
-        out->err = err;
-        return;
-    }
-    act(out, TEKHO_ACT_BACKBONE, to, 0, buf, len);
-}
-
 static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int bs_slot, uint16_t txn,
                                   struct tekho_actions *out)
 {

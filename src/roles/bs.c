@@ -432,18 +432,6 @@ static void send_dl(struct tekho_bs *bs, struct bs_ms *m, uint16_t cid, const ui
     send_mgmt(out, TEKHO_ACT_AIR_DL, 0, m->index, cid, msg, len);
 }
 
-static void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
-{
-    uint8_t buf[TEKHO_ASNCP_MAX_LEN];
-    size_t len = 0;
-    tekho_err err = tekho_asncp_encode(msg, buf, sizeof buf, &len);
-    if (err != TEKHO_OK) {
-        out->err = err;
-        return;
-    }
-    act(out, TEKHO_ACT_BACKBONE, to, 0, buf, len);
-}
-
 static void asncp_for(const struct tekho_bs *bs, const struct bs_ms *m, enum tekho_asncp_msg type,
                       struct tekho_asncp *out)
 {

@@ -147,6 +147,19 @@ tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool up
     return err;
 }
 
+void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
+{
+    uint8_t buf[TEKHO_ASNCP_MAX_LEN];
+    size_t len = 0;
+    tekho_err err = tekho_asncp_encode(msg, buf, sizeof buf, &len);
+    if (err != TEKHO_OK) {
+        out->err = err;
+        return;
+    }
+    act(out, TEKHO_ACT_BACKBONE, to, 0, buf, len);
+    OPENSSL_cleanse(buf, len); /* AK contexts and reuse TEKs pass through here */
+}
+
 void send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, uint16_t cid,
                const uint8_t *msg, size_t len)
 {

@@ -54,6 +54,10 @@ TEKHO_NODISCARD tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_li
 TEKHO_NODISCARD tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
                                       const uint8_t *msg, size_t len, size_t cmac_offset, uint32_t cmac_pn);
 
+/* Encodes an ASN-CP message into the arena as one backbone action (on
+ * failure, out->err says why). */
+void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg);
+
 /* Frames a management message on the basic CID (with CRC) into the arena
  * as one air action. */
 void send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, uint16_t cid,

@@ -1100,6 +1100,12 @@ static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t s
     r->best = 0;
 }
 
+/* VoIP if it is set, else CBR; 0: no packet traffic. */
+static uint64_t packet_interval_us(const struct tekho_radio_params *rp)
+{
+    return (uint64_t)((rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms) * 1000);
+}
+
 /* Outside handover windows, VoIP/CBR packets are modelled, not sealed: at
  * city scale they would be most of the events, so they are not events at
  * all. The packets due before `upto` (every interval from packet_next) are
@@ -1108,8 +1114,7 @@ static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t s
 static void account_packets(struct tekho_sim *sim, struct ms_radio *r, uint64_t upto, bool count)
 {
     const struct tekho_radio_params *rp = &sim->p.radio;
-    const double interval_ms = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
-    const uint64_t interval = (uint64_t)(interval_ms * 1000);
+    const uint64_t interval = packet_interval_us(rp);
     if (rp->crypto_all || interval == 0 || r->packet_next == 0 || upto <= r->packet_next)
         return;
     const uint64_t due = (upto - r->packet_next + interval - 1) / interval;
@@ -1217,9 +1222,9 @@ static void radio_setup(struct tekho_sim *sim)
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
             sim->st.role_errors++;
         r->measure_from = at + 300000;
-        const double interval = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
+        const uint64_t interval = packet_interval_us(rp);
         if (interval > 0) {
-            const uint64_t first = at + 300000 + rng_next(&sim->mob) % (uint64_t)(interval * 1000);
+            const uint64_t first = at + 300000 + rng_next(&sim->mob) % interval;
             if (rp->crypto_all)
                 (void)push(sim, first, EV_PACKET, i, 0, 0, NULL, 0, false);
             else
@@ -1322,8 +1327,7 @@ static void packet(struct tekho_sim *sim, uint32_t i)
     const struct tekho_radio_params *rp = &sim->p.radio;
     if (!sim->radio[i].in_window)
         send_user(sim, i, false);
-    const double interval = rp->voip_interval_ms > 0 ? rp->voip_interval_ms : rp->cbr_interval_ms;
-    (void)push(sim, sim->now + (uint64_t)(interval * 1000), EV_PACKET, i, 0, 0, NULL, 0, false);
+    (void)push(sim, sim->now + packet_interval_us(rp), EV_PACKET, i, 0, 0, NULL, 0, false);
 }
 
 static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t count)

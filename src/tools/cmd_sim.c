@@ -114,7 +114,7 @@ static double peak_rss_mb(void)
 }
 
 
-int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
+static int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
@@ -167,23 +167,32 @@ tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool prog
     return err;
 }
 
-static int emulate(const char *topology, const char *schemes, const char *report, bool pcap, struct cli_args *a)
+int emulator_params(const struct cli_cmd *cmd, const char *topology, const char *schemes, unsigned n_ms,
+                    uint64_t seed, struct tekho_sim_params *p, enum tekho_scheme *list, size_t *n_schemes)
 {
     unsigned cells = 0;
     if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
-        return cli_usage_error(&SIM_CMD, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS,
-                               topology);
+        return cli_usage_error(cmd, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS, topology);
+    if (parse_schemes(schemes ? schemes : "none,counter,baseline-update,baseline-full,reuse", list, n_schemes) != 0)
+        return cli_usage_error(cmd, "--schemes: a comma-separated list of none, counter, baseline-update, "
+                                    "baseline-full, reuse");
+    tekho_sim_params_default(p);
+    p->n_bs = cells;
+    p->n_ms = n_ms;
+    p->seed = seed;
+    p->radio.enabled = true;
+    return -1;
+}
+
+static int emulate(const char *topology, const char *schemes, const char *report, bool pcap, struct cli_args *a)
+{
     enum tekho_scheme list[TEKHO_SCHEME_COUNT];
     size_t n_schemes = 0;
-    if (parse_schemes(schemes ? schemes : "none,counter,baseline-update,baseline-full,reuse", list, &n_schemes) != 0)
-        return cli_usage_error(&SIM_CMD, "--schemes: a comma-separated list of none, counter, baseline-update, "
-                                         "baseline-full, reuse");
     struct tekho_sim_params p;
-    tekho_sim_params_default(&p);
-    p.n_bs = cells;
-    p.n_ms = a->v[SIM_MS].present ? (unsigned)a->v[SIM_MS].num : 300;
-    p.seed = a->v[SIM_SEED].present ? a->v[SIM_SEED].num : 1;
-    p.radio.enabled = true;
+    const int rc = emulator_params(&SIM_CMD, topology, schemes, a->v[SIM_MS].present ? (unsigned)a->v[SIM_MS].num : 300,
+                                   a->v[SIM_SEED].present ? a->v[SIM_SEED].num : 1, &p, list, &n_schemes);
+    if (rc >= 0)
+        return rc;
     if (a->v[SIM_SPEED].present)
         p.radio.speed_kmh = (double)a->v[SIM_SPEED].num;
     if (a->v[SIM_ISD].present)
@@ -250,7 +259,7 @@ static int emulate(const char *topology, const char *schemes, const char *report
         printf("{\"params\": {\"topology\": \"hex:%u\", \"ms\": %u, \"duration_s\": %u, \"seed\": %llu, "
                "\"speed_kmh\": %.1f, \"frame_us\": %llu, \"backbone_us\": %llu, \"air_loss\": %.4f, \"window\": %u}, "
                "\"schemes\": {",
-               cells, p.n_ms, duration, (unsigned long long)p.seed, p.radio.speed_kmh,
+               p.n_bs, p.n_ms, duration, (unsigned long long)p.seed, p.radio.speed_kmh,
                (unsigned long long)p.frame_us, (unsigned long long)p.backbone_latency_us, p.air_loss,
                p.self_sync_window);
         for (size_t k = 0; k < n_schemes; k++) {
@@ -263,7 +272,7 @@ static int emulate(const char *topology, const char *schemes, const char *report
                total_wall);
         return CLI_EXIT_OK;
     }
-    printf("%u cells, %u MSs at %.0f km/h, %u s simulated, seed %llu (ITU-R M.2134 limit: %.1f ms)\n\n", cells,
+    printf("%u cells, %u MSs at %.0f km/h, %u s simulated, seed %llu (ITU-R M.2134 limit: %.1f ms)\n\n", p.n_bs,
            p.n_ms, p.radio.speed_kmh, duration, (unsigned long long)p.seed, M2134_LIMIT_MS);
     printf("%-16s %9s %8s %8s %8s %7s %9s %9s %9s %7s %8s %14s\n", "scheme", "handovers", "p50 ms", "p99 ms",
            "max ms", "M.2134", "air B/HO", "bb B/HO", "PDUs lost", "TEK B", "insecure", "wall s");

@@ -197,16 +197,12 @@ int cmd_sweep(int argc, char **argv)
         return cli_usage_error(&SWEEP_CMD, "give at least one PARAM=v1,v2,...");
     if (report == NULL)
         return cli_usage_error(&SWEEP_CMD, "--report DIR is required");
-    unsigned cells = 0;
-    if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
-        return cli_usage_error(&SWEEP_CMD, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS,
-                               topology);
     enum tekho_scheme schemes[TEKHO_SCHEME_COUNT];
     size_t n_schemes = 0;
-    if (parse_schemes(schemes_arg ? schemes_arg : "none,counter,baseline-update,baseline-full,reuse", schemes,
-                      &n_schemes) != 0)
-        return cli_usage_error(&SWEEP_CMD, "--schemes: a comma-separated list of none, counter, baseline-update, "
-                                           "baseline-full, reuse");
+    struct tekho_sim_params base;
+    const int rc = emulator_params(&SWEEP_CMD, topology, schemes_arg, (unsigned)n_ms, seed, &base, schemes, &n_schemes);
+    if (rc >= 0)
+        return rc;
     /* Points in row-major order over the axes: stride[a] points per step of axis a. */
     size_t stride[MAX_AXES], n_points = 1;
     for (size_t a = n_axes; a-- > 0;) {
@@ -235,19 +231,14 @@ int cmd_sweep(int argc, char **argv)
     fprintf(csv, "scheme,attempted,completed,failed,mean_ms,p50_ms,p99_ms,max_ms,air_bytes_per_ho,"
                  "backbone_bytes_per_ho,tek_bytes_over_air,replayed_accepted,forged_accepted,pn_reuse,"
                  "tek_mismatch,released,self_sync,ho_window_lost,wall_s\n");
-    printf("%zu points x %zu schemes, hex:%u, %llu MSs, %llu s each, seed %llu\n\n", n_points, n_schemes, cells,
+    printf("%zu points x %zu schemes, hex:%u, %llu MSs, %llu s each, seed %llu\n\n", n_points, n_schemes, base.n_bs,
            (unsigned long long)n_ms, (unsigned long long)duration, (unsigned long long)seed);
     for (size_t a = 0; a < n_axes; a++)
         printf("%-12s ", axes[a].param->name);
     printf("%-16s %9s %8s %8s %9s %8s\n", "scheme", "handovers", "p50 ms", "p99 ms", "air B/HO", "insecure");
     tekho_err err = TEKHO_OK;
     for (size_t pt = 0; pt < n_points && err == TEKHO_OK; pt++) {
-        struct tekho_sim_params p;
-        tekho_sim_params_default(&p);
-        p.n_bs = cells;
-        p.n_ms = (unsigned)n_ms;
-        p.seed = seed;
-        p.radio.enabled = true;
+        struct tekho_sim_params p = base;
         size_t at[MAX_AXES];
         for (size_t a = 0; a < n_axes; a++) {
             at[a] = (pt / stride[a]) % axes[a].n;

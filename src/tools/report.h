@@ -40,8 +40,12 @@ struct report {
 /* One emulator run of p->scheme (in cmd_sim.c); out->samples (sorted) is
  * the caller's to free. A progress bar on stderr if asked. */
 tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out);
-/* "counter,none" into schemes; 0, or -1 if a name is unknown. */
-int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n);
+/* The emulator's parameters for --topology hex:N and --schemes A,B (NULL:
+ * all), for cmd (whose name a usage error carries). Returns -1 to go on,
+ * or the exit status after a one-line usage error. */
+struct cli_cmd;
+int emulator_params(const struct cli_cmd *cmd, const char *topology, const char *schemes, unsigned n_ms,
+                    uint64_t seed, struct tekho_sim_params *p, enum tekho_scheme *list, size_t *n_schemes);
 
 /* Runs a gnuplot script in dir (appending it to dir/plots.gp); false if
  * gnuplot is missing or fails. */
