@@ -12,57 +12,15 @@
 #include "tekho/capture.h"
 #include "tekho/mgmt.h"
 #include "tekho/tekho.h"
+#include "sim_random.h"
 
-/* ---- random: xoshiro256** seeded by splitmix64 --------------------------------- */
-
-struct rng {
-    uint64_t s[4];
-    bool have_spare;
-    double spare;
-};
-
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    const uint64_t result = rotl(r->s[1] * 5, 7) * 9;
-    const uint64_t t = r->s[1] << 17;
-    r->s[2] ^= r->s[0];
-    r->s[3] ^= r->s[1];
-    r->s[1] ^= r->s[2];
-    r->s[0] ^= r->s[3];
-    r->s[2] ^= t;
-    r->s[3] = rotl(r->s[3], 45);
-    return result;
-}
-
-static double rng_unit(struct rng *r)
-{
-    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
+/* ---- random (the streams are in sim_random.h) ----------------------------------- */
 
 static void rng_fill(void *ctx, uint8_t *out, size_t n)
 {
-    struct rng *r = ctx;
+    struct sim_rng *r = ctx;
     for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)(rng_next(r) >> 56);
+        out[i] = (uint8_t)(sim_rng_next(r) >> 56);
 }
 
 /* ---- a hash set of 16-byte keys (PN-reuse and replay checks, timers) ------------ */
@@ -281,7 +239,7 @@ struct tekho_sim {
     struct tekho_sim_params p;
     uint64_t now;
     uint64_t seq;
-    struct rng rng;
+    struct sim_rng rng;
     struct heap heap;
     struct hset timers;      /* (owner, timer) -> generation */
     uint64_t timer_gen;
@@ -310,8 +268,9 @@ struct tekho_sim {
     uint64_t frame_no;
     uint32_t meas_frames;    /* the measurement period in frames (radio mode) */
     double shadow_rho, shadow_keep; /* shadowing correlation over one measurement's step, sqrt(1 - rho^2) */
-    struct rng mob;          /* mobility and shadowing: the same in every scheme's run */
-    struct rng links;        /* shadowing of links that become candidates at a handover */
+    struct sim_rng mob;          /* mobility and shadowing: the same in every scheme's run */
+    struct sim_rng links;        /* shadowing of links that become candidates at a handover */
+    struct sim_normal_table normal;
     double (*cells)[2];      /* positions of the n_bs cells */
     uint32_t (*neigh)[CANDIDATES];
     uint32_t *window;        /* MSs inside a handover window (radio mode) */
@@ -377,7 +336,7 @@ static void msk_of(uint64_t seed, uint32_t index, uint8_t msk[64])
 {
     uint64_t x = seed ^ ((uint64_t)index << 32) ^ 0x4d534b;
     for (int i = 0; i < 64; i += 8) {
-        uint64_t v = splitmix(&x);
+        uint64_t v = sim_splitmix(&x);
         memcpy(msk + i, &v, 8);
     }
 }
@@ -409,10 +368,11 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         return TEKHO_ERR_NO_MEMORY;
     }
     /* Mobility has its own stream: every scheme's run sees the same moves. */
-    rng_seed(&sim->mob, p->seed ^ 0x6d6f62696c697479u);
-    rng_seed(&sim->links, p->seed ^ 0x6c696e6b73u);
+    sim_rng_seed(&sim->mob, p->seed ^ 0x6d6f62696c697479u);
+    sim_rng_seed(&sim->links, p->seed ^ 0x6c696e6b73u);
+    sim_normal_table_init(&sim->normal);
     sim->p = *p;
-    rng_seed(&sim->rng, p->seed);
+    sim_rng_seed(&sim->rng, p->seed);
     const struct tekho_random random = {.ctx = &sim->rng, .fill = rng_fill};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
@@ -631,7 +591,7 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
         record(&tr->rng, pdu, len, node, uplink);
     if (sim->cap_air && tekho_capture_write_air(sim->cap_air, sim->now, pdu, len) != TEKHO_OK)
         sim->st.io_errors++;
-    const bool lost = sim->p.air_loss > 0 && rng_unit(&sim->rng) < sim->p.air_loss;
+    const bool lost = sim->p.air_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.air_loss;
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
                 uplink ? "->" : "<-", node, name, len, lost ? " LOST" : "");
@@ -650,7 +610,7 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
     sim->st.backbone_bytes += len;
     struct tekho_asncp m;
     const char *name = tekho_asncp_decode(msg, len, &m) == TEKHO_OK ? tekho_asncp_name(m.msg) : "ASN-CP?";
-    bool lost = sim->p.backbone_loss > 0 && rng_unit(&sim->rng) < sim->p.backbone_loss;
+    bool lost = sim->p.backbone_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.backbone_loss;
     if (!lost && sim->drop_ho_complete && to == TEKHO_NODE_AUTHENTICATOR && strcmp(name, "HO_Complete") == 0) {
         sim->drop_ho_complete--;
         lost = true;
@@ -674,7 +634,7 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
         fprintf(sim->trace, "%10.3f backbone %s%u -> %s%u %s %zuB%s\n", sim->now / 1000.0, from ? "bs" : "auth",
                 from, to ? "bs" : "auth", to, name, len, lost ? " LOST" : "");
     if (!lost) {
-        uint64_t jitter = sim->p.backbone_jitter_us ? rng_next(&sim->rng) % (sim->p.backbone_jitter_us + 1) : 0;
+        uint64_t jitter = sim->p.backbone_jitter_us ? sim_rng_next(&sim->rng) % (sim->p.backbone_jitter_us + 1) : 0;
         (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter, EV_BACKBONE, to, from, 0, msg, len, false);
     }
     OPENSSL_cleanse(faulty, faulty_len); /* it carries TEKs */
@@ -1012,31 +972,12 @@ static void neighbours_of(struct tekho_sim *sim)
     }
 }
 
-/* A standard normal draw: Marsaglia's polar method, keeping the spare. */
-static double gauss(struct rng *r)
-{
-    if (r->have_spare) {
-        r->have_spare = false;
-        return r->spare;
-    }
-    double u, v, q;
-    do {
-        u = 2 * rng_unit(r) - 1;
-        v = 2 * rng_unit(r) - 1;
-        q = u * u + v * v;
-    } while (q >= 1 || q == 0);
-    const double f = sqrt(-2 * log(q) / q);
-    r->spare = v * f;
-    r->have_spare = true;
-    return u * f;
-}
-
 /* A point anywhere over the grid: a random cell, uniformly within its disc. */
 static void random_point(struct tekho_sim *sim, double *x, double *y)
 {
-    const uint32_t c = (uint32_t)(rng_next(&sim->mob) % sim->p.n_bs);
-    const double a = 6.283185307179586 * rng_unit(&sim->mob);
-    const double rr = sim->p.radio.isd_m / 2 * sqrt(rng_unit(&sim->mob));
+    const uint32_t c = (uint32_t)(sim_rng_next(&sim->mob) % sim->p.n_bs);
+    const double a = 6.283185307179586 * sim_rng_unit(&sim->mob);
+    const double rr = sim->p.radio.isd_m / 2 * sqrt(sim_rng_unit(&sim->mob));
     *x = sim->cells[c][0] + rr * cos(a);
     *y = sim->cells[c][1] + rr * sin(a);
 }
@@ -1066,16 +1007,16 @@ static void head_for(struct tekho_sim *sim, struct ms_radio *r)
     r->vy = v * dy / d;
 }
 
-/* Received power from a cell, dBm: 43 dBm transmit, the macro-cell path
- * loss of 3GPP TR 25.996 (128.1 + 37.6 log10 d[km]), plus shadowing. */
-static double rss_dbm(const struct tekho_sim *sim, const struct ms_radio *r, int k)
+/* Received power is 43 dBm transmit, less the macro-cell path loss of
+ * 3GPP TR 25.996 (128.1 + 37.6 log10 d[km]), plus shadowing; only
+ * differences between cells matter, so the trigger works on the squared
+ * distance, m^2, floored at 35 m (37.6 log10 d = 18.8 log10 d^2). */
+#define PATH_LOSS_DB_PER_DECADE_OF_D2 18.8
+static double distance2(const struct tekho_sim *sim, const struct ms_radio *r, int k)
 {
     const uint32_t c = r->cell[k] - 1;
-    const double dx = sim->cells[c][0] - r->x, dy = sim->cells[c][1] - r->y;
-    double d = sqrt(dx * dx + dy * dy);
-    if (d < 35)
-        d = 35;
-    return 43.0 - (128.1 + 37.6 * log10(d / 1000.0)) + r->shadow[k];
+    const double dx = sim->cells[c][0] - r->x, dy = sim->cells[c][1] - r->y, d2 = dx * dx + dy * dy;
+    return d2 < 35.0 * 35.0 ? 35.0 * 35.0 : d2;
 }
 
 /* Re-centres the candidates on the serving cell. A link still among them
@@ -1092,7 +1033,7 @@ static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t s
         for (int j = 0; j < CANDIDATES && kept < 0 && r->around != 0; j++)
             if (r->cell[j] == cell[k] && cell[k] != 0)
                 kept = j;
-        shadow[k] = kept >= 0 ? r->shadow[kept] : sim->p.radio.shadow_sigma_db * gauss(&sim->links);
+        shadow[k] = kept >= 0 ? r->shadow[kept] : sim->p.radio.shadow_sigma_db * sim_normal(&sim->normal, &sim->links);
     }
     memcpy(r->cell, cell, sizeof cell);
     memcpy(r->shadow, shadow, sizeof shadow);
@@ -1161,22 +1102,30 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
      * the same speed, so the step's correlation is computed once. */
     const double rho = sim->shadow_rho, keep = sim->shadow_keep;
     for (int k = 0; k < CANDIDATES; k++)
-        r->shadow[k] = rho * r->shadow[k] + keep * rp->shadow_sigma_db * gauss(&sim->mob);
+        r->shadow[k] = rho * r->shadow[k] + keep * rp->shadow_sigma_db * sim_normal(&sim->normal, &sim->mob);
     const uint32_t serving = r->serving;
     if (serving == 0)
         return;
     if (serving != r->around)
         set_candidates(sim, r, serving);
-    /* Handover trigger: a neighbour better by the hysteresis for the time to trigger. */
-    const double own = rss_dbm(sim, r, 0);
+    /* Handover trigger: a neighbour better by the hysteresis for the time
+     * to trigger. A neighbour's margin over the serving cell is
+     * 18.8 log10(d2_own / d2) + its shadowing - the serving one's. Most
+     * neighbours are clearly worse, which ln x <= x - 1 shows without a
+     * log (the logs were the costliest part of a city run). */
+    const double d2_own = distance2(sim, r, 0);
     int best = -1;
-    double best_rss = own + rp->hysteresis_db;
+    double best_margin = rp->hysteresis_db;
     for (int k = 1; k < CANDIDATES; k++) {
         if (r->cell[k] == 0)
             continue;
-        const double v = rss_dbm(sim, r, k);
-        if (v > best_rss) {
-            best_rss = v;
+        const double d2 = distance2(sim, r, k), shadow_gain = r->shadow[k] - r->shadow[0];
+        const double bound_per_d2 = PATH_LOSS_DB_PER_DECADE_OF_D2 / 2.302585092994046 * (d2_own - d2);
+        if (bound_per_d2 <= (best_margin - shadow_gain) * d2)
+            continue;
+        const double margin = PATH_LOSS_DB_PER_DECADE_OF_D2 * sim_log10(d2_own / d2) + shadow_gain;
+        if (margin > best_margin) {
+            best_margin = margin;
             best = k;
         }
     }
@@ -1218,13 +1167,13 @@ static void radio_setup(struct tekho_sim *sim)
         const uint32_t cell = nearest_cell(sim, r->x, r->y);
         set_candidates(sim, r, cell);
         /* Entries spread over the first 200 ms; traffic and measurements follow. */
-        const uint64_t at = rng_next(&sim->mob) % 200000;
+        const uint64_t at = sim_rng_next(&sim->mob) % 200000;
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
             sim->st.role_errors++;
         r->measure_from = at + 300000;
         const uint64_t interval = packet_interval_us(rp);
         if (interval > 0) {
-            const uint64_t first = at + 300000 + rng_next(&sim->mob) % interval;
+            const uint64_t first = at + 300000 + sim_rng_next(&sim->mob) % interval;
             if (rp->crypto_all)
                 (void)push(sim, first, EV_PACKET, i, 0, 0, NULL, 0, false);
             else
@@ -1290,12 +1239,14 @@ static void frame_tick(struct tekho_sim *sim)
             if (sim->track[i].traffic)
                 send_user(sim, i, false);
     } else {
-        /* Measurements happen at frame boundaries: MS i in the frames where
-         * frame_no = i modulo the period in frames, so each frame takes an
-         * even share, in index order (no event per measurement: at city
-         * scale they were three events in four). */
-        const uint32_t phase = (uint32_t)(sim->frame_no % sim->meas_frames);
-        for (uint32_t i = phase; i < sim->p.n_ms; i += sim->meas_frames)
+        /* Measurements happen at frame boundaries: each frame of the
+         * period takes the next even share of the MSs, a contiguous run in
+         * index order (no event per measurement: at city scale they were
+         * three events in four; a run, not every period-th MS, so the
+         * memory is read in sequence). */
+        const uint64_t phase = sim->frame_no % sim->meas_frames, n = sim->p.n_ms;
+        const uint32_t from = (uint32_t)(phase * n / sim->meas_frames), to = (uint32_t)((phase + 1) * n / sim->meas_frames);
+        for (uint32_t i = from; i < to; i++)
             if (sim->now >= sim->radio[i].measure_from)
                 measure(sim, i);
         for (size_t k = 0; k < sim->n_window;) {
