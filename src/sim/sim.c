@@ -1,6 +1,6 @@
 /* The deterministic scenario driver (include/tekho/sim.h). One virtual
- * clock, one seeded random source, a heap of events; the roles are called
- * exactly as a daemon would call them. */
+ * clock, one seeded random source, a queue of events (event_queue.h); the
+ * roles are called exactly as a daemon would call them. */
 #include "tekho/sim.h"
 
 #include <math.h>
@@ -12,6 +12,7 @@
 #include "tekho/capture.h"
 #include "tekho/mgmt.h"
 #include "tekho/tekho.h"
+#include "event_queue.h"
 #include "sim_random.h"
 
 /* ---- random (the streams are in sim_random.h) ----------------------------------- */
@@ -23,7 +24,7 @@ static void rng_fill(void *ctx, uint8_t *out, size_t n)
         out[i] = (uint8_t)(sim_rng_next(r) >> 56);
 }
 
-/* ---- a hash set of 16-byte keys (PN-reuse and replay checks, timers) ------------ */
+/* ---- a hash set of 16-byte keys (PN-reuse and replay checks) ------------------- */
 
 struct hset {
     size_t cap, n;
@@ -111,7 +112,7 @@ enum ev_kind {
     EV_AIR_TO_BS,   /* a: BS node, b: MS */
     EV_AIR_TO_MS,   /* a: MS, b: BS node */
     EV_BACKBONE,    /* a: to node, b: from node */
-    EV_TIMER,       /* a: owner (OWNER_*), b: timer, c: generation */
+    EV_TIMER,       /* a: owner (OWNER_*), b: timer */
     EV_FRAME,       /* traffic tick */
     EV_PACKET,      /* a: MS: the next VoIP/CBR packet each way */
     EV_SCRIPT,      /* a: op, b, c, d: args */
@@ -120,69 +121,10 @@ enum ev_kind {
 enum owner_kind { OWNER_MS, OWNER_BS, OWNER_AUTH };
 #define OWNER(kind, id) ((uint32_t)(kind) << 24 | (uint32_t)(id))
 
-struct event {
-    uint64_t t;
-    uint64_t seq;
-    enum ev_kind kind;
-    uint32_t a, b, c, d;
-    bool injected;      /* from the attacker */
-    uint8_t *bytes;
-    size_t len;
-};
-
-struct heap {
-    struct event *e;
-    size_t n, cap;
-};
-
-static bool ev_before(const struct event *x, const struct event *y)
+/* A role's timers are its own numbers: the queue knows them by owner and number. */
+static uint64_t timer_key(uint32_t owner, uint32_t timer)
 {
-    return x->t < y->t || (x->t == y->t && x->seq < y->seq);
-}
-
-static bool heap_push(struct heap *h, const struct event *ev)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
-        struct event *e = realloc(h->e, cap * sizeof *e);
-        if (e == NULL)
-            return false;
-        h->e = e;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    h->e[i] = *ev;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!ev_before(&h->e[i], &h->e[p]))
-            break;
-        struct event t = h->e[i];
-        h->e[i] = h->e[p];
-        h->e[p] = t;
-        i = p;
-    }
-    return true;
-}
-
-static struct event heap_pop(struct heap *h)
-{
-    struct event top = h->e[0];
-    h->e[0] = h->e[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && ev_before(&h->e[l], &h->e[m]))
-            m = l;
-        if (r < h->n && ev_before(&h->e[r], &h->e[m]))
-            m = r;
-        if (m == i)
-            break;
-        struct event t = h->e[i];
-        h->e[i] = h->e[m];
-        h->e[m] = t;
-        i = m;
-    }
-    return top;
+    return (uint64_t)owner << 32 | timer;
 }
 
 /* ---- the simulation ------------------------------------------------------------------ */
@@ -240,9 +182,7 @@ struct tekho_sim {
     uint64_t now;
     uint64_t seq;
     struct sim_rng rng;
-    struct heap heap;
-    struct hset timers;      /* (owner, timer) -> generation */
-    uint64_t timer_gen;
+    struct sim_queue queue;
     struct hset sealed;      /* (TEK fingerprint, dir) -> highest PN sealed, this generation */
     struct hset sealed_old;  /* ... the previous generation (see sealed_top) */
     uint64_t sealed_rotate_at;
@@ -429,9 +369,7 @@ void tekho_sim_free(struct tekho_sim *sim)
 {
     if (sim == NULL)
         return;
-    for (size_t i = 0; i < sim->heap.n; i++)
-        free(sim->heap.e[i].bytes);
-    free(sim->heap.e);
+    sim_queue_free(&sim->queue);
     for (uint32_t i = 0; sim->ms && sim->track && i < sim->p.n_ms; i++) {
         tekho_ms_free(sim->ms[i]);
         free_recorded(&sim->track[i].data);
@@ -450,7 +388,6 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->window);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
-    hset_free(&sim->timers);
     hset_free(&sim->sealed);
     hset_free(&sim->sealed_old);
     tekho_capture_close(sim->cap_air);
@@ -495,7 +432,7 @@ tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir)
 static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint32_t a, uint32_t b, uint32_t c,
                       const uint8_t *bytes, size_t len, bool injected)
 {
-    struct event ev = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c, .injected = injected};
+    struct sim_event ev = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c, .injected = injected};
     if (len) {
         ev.bytes = malloc(len);
         if (ev.bytes == NULL)
@@ -503,7 +440,7 @@ static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint
         memcpy(ev.bytes, bytes, len);
         ev.len = len;
     }
-    if (!heap_push(&sim->heap, &ev)) {
+    if (!sim_queue_push(&sim->queue, &ev)) {
         free(ev.bytes);
         return TEKHO_ERR_NO_MEMORY;
     }
@@ -523,8 +460,8 @@ tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op 
     if ((needs_ms && a >= sim->p.n_ms) || (needs_bs && (b < 1 || b > sim->p.n_bs)) ||
         (op == TEKHO_OP_AIR_LOSS && a > 1000))
         return TEKHO_ERR_INVALID_ARGUMENT;
-    struct event ev = {.t = at_us, .seq = sim->seq++, .kind = EV_SCRIPT, .a = op, .b = a, .c = b, .d = c};
-    return heap_push(&sim->heap, &ev) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
+    struct sim_event ev = {.t = at_us, .seq = sim->seq++, .kind = EV_SCRIPT, .a = op, .b = a, .c = b, .d = c};
+    return sim_queue_push(&sim->queue, &ev) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
 }
 
 /* ---- links ----------------------------------------------------------------------------------- */
@@ -865,25 +802,12 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
                           a->bytes, a->len);
             break;
         case TEKHO_ACT_TIMER: {
-            uint8_t key[16] = {0};
-            memcpy(key, &owner, 4);
-            memcpy(key + 4, &a->timer, 4);
-            uint64_t *gen = hset_find(&sim->timers, key, true, NULL);
-            if (gen) {
-                *gen = ++sim->timer_gen;
-                (void)push(sim, a->at_us, EV_TIMER, owner, a->timer, (uint32_t)*gen, NULL, 0, false);
-            }
+            const struct sim_event ev = {.t = a->at_us, .seq = sim->seq++, .kind = EV_TIMER, .a = owner, .b = a->timer};
+            if (!sim_queue_arm(&sim->queue, timer_key(owner, a->timer), &ev))
+                sim->st.role_errors++;
             break;
         }
-        case TEKHO_ACT_CANCEL_TIMER: {
-            uint8_t key[16] = {0};
-            memcpy(key, &owner, 4);
-            memcpy(key + 4, &a->timer, 4);
-            uint64_t *gen = hset_find(&sim->timers, key, false, NULL);
-            if (gen)
-                *gen = 0;
-            break;
-        }
+        case TEKHO_ACT_CANCEL_TIMER: sim_queue_cancel(&sim->queue, timer_key(owner, a->timer)); break;
         case TEKHO_ACT_DELIVER: {
             const bool at_bs = (owner >> 24) == OWNER_BS;
             on_deliver(sim, a->ms, at_bs ? 0 : 1, at_bs ? owner & 0xFFFFFF : a->peer, a->bytes, a->len, false);
@@ -1300,7 +1224,7 @@ static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t co
     }
 }
 
-static void script(struct tekho_sim *sim, const struct event *ev)
+static void script(struct tekho_sim *sim, const struct sim_event *ev)
 {
     const uint32_t a = ev->b, b = ev->c, c = ev->d;
     tekho_err err = TEKHO_OK;
@@ -1357,7 +1281,7 @@ static void script(struct tekho_sim *sim, const struct event *ev)
     }
 }
 
-static void dispatch(struct tekho_sim *sim, struct event *ev)
+static void dispatch(struct tekho_sim *sim, struct sim_event *ev)
 {
     tekho_err err;
     switch (ev->kind) {
@@ -1382,13 +1306,6 @@ static void dispatch(struct tekho_sim *sim, struct event *ev)
         }
         break;
     case EV_TIMER: {
-        uint8_t key[16] = {0};
-        memcpy(key, &ev->a, 4);
-        memcpy(key + 4, &ev->b, 4);
-        uint64_t *gen = hset_find(&sim->timers, key, false, NULL);
-        if (gen == NULL || *gen != ev->c)
-            break; /* cancelled or re-armed since */
-        *gen = 0;
         tekho_actions_reset(sim->actions);
         const uint32_t owner = ev->a, id = owner & 0xFFFFFF;
         switch (owner >> 24) {
@@ -1414,8 +1331,10 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
         if (push(sim, sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
             return TEKHO_ERR_NO_MEMORY;
     }
-    while (sim->heap.n > 0 && sim->heap.e[0].t <= until_us) {
-        struct event ev = heap_pop(&sim->heap);
+    uint64_t next;
+    while (sim_queue_next_time(&sim->queue, &next) && next <= until_us) {
+        struct sim_event ev;
+        (void)sim_queue_pop(&sim->queue, &ev);
         sim->now = ev.t;
         sim->st.events++;
         dispatch(sim, &ev);

@@ -1,0 +1,261 @@
+#include "event_queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_SLOT UINT32_MAX
+
+static bool node_before(const struct sim_heap_node *x, const struct sim_heap_node *y)
+{
+    return x->t < y->t || (x->t == y->t && x->seq < y->seq);
+}
+
+static void place(struct sim_queue *q, size_t pos, const struct sim_heap_node *node)
+{
+    q->heap[pos] = *node;
+    q->slab[node->slot].heap_pos = (uint32_t)pos;
+}
+
+static void sift_up(struct sim_queue *q, size_t pos)
+{
+    const struct sim_heap_node node = q->heap[pos];
+    while (pos > 0) {
+        const size_t parent = (pos - 1) / 2;
+        if (!node_before(&node, &q->heap[parent]))
+            break;
+        place(q, pos, &q->heap[parent]);
+        pos = parent;
+    }
+    place(q, pos, &node);
+}
+
+static void sift_down(struct sim_queue *q, size_t pos)
+{
+    const struct sim_heap_node node = q->heap[pos];
+    for (;;) {
+        const size_t left = 2 * pos + 1, right = left + 1;
+        size_t first = left;
+        if (left >= q->n)
+            break;
+        if (right < q->n && node_before(&q->heap[right], &q->heap[left]))
+            first = right;
+        if (!node_before(&q->heap[first], &node))
+            break;
+        place(q, pos, &q->heap[first]);
+        pos = first;
+    }
+    place(q, pos, &node);
+}
+
+/* Re-orders the node at pos after its key changed either way. */
+static void reposition(struct sim_queue *q, size_t pos)
+{
+    if (pos > 0 && node_before(&q->heap[pos], &q->heap[(pos - 1) / 2]))
+        sift_up(q, pos);
+    else
+        sift_down(q, pos);
+}
+
+/* Takes the node at pos out of the heap; its slab slot is left to the caller. */
+static void heap_remove(struct sim_queue *q, size_t pos)
+{
+    q->n--;
+    if (pos == q->n)
+        return;
+    place(q, pos, &q->heap[q->n]);
+    reposition(q, pos);
+}
+
+static bool reserve(struct sim_queue *q)
+{
+    if (q->n == q->heap_cap) {
+        const size_t cap = q->heap_cap ? q->heap_cap * 2 : 256;
+        struct sim_heap_node *heap = realloc(q->heap, cap * sizeof *heap);
+        if (heap == NULL)
+            return false;
+        q->heap = heap;
+        q->heap_cap = cap;
+    }
+    if (q->n_free == 0 && q->slab_used == q->slab_cap) {
+        const uint32_t cap = q->slab_cap ? q->slab_cap * 2 : 256;
+        struct sim_event *slab = realloc(q->slab, cap * sizeof *slab);
+        if (slab == NULL)
+            return false;
+        q->slab = slab;
+        uint32_t *free_slots = realloc(q->free_slots, cap * sizeof *free_slots);
+        if (free_slots == NULL)
+            return false;
+        q->free_slots = free_slots;
+        q->slab_cap = cap;
+    }
+    return true;
+}
+
+/* Queues ev into a slot; reserve() must have succeeded. */
+static uint32_t insert(struct sim_queue *q, const struct sim_event *ev)
+{
+    const uint32_t slot = q->n_free ? q->free_slots[--q->n_free] : q->slab_used++;
+    q->slab[slot] = *ev;
+    q->slab[slot].is_timer = false;
+    const struct sim_heap_node node = {.t = ev->t, .seq = ev->seq, .slot = slot};
+    q->heap[q->n++] = node;
+    sift_up(q, q->n - 1);
+    return slot;
+}
+
+bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev)
+{
+    if (!reserve(q))
+        return false;
+    (void)insert(q, ev);
+    return true;
+}
+
+bool sim_queue_next_time(const struct sim_queue *q, uint64_t *t)
+{
+    if (q->n == 0)
+        return false;
+    *t = q->heap[0].t;
+    return true;
+}
+
+/* ---- the timer map: linear probing, deletion by backward shift ------------------ */
+
+static size_t home(const struct sim_queue *q, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15u) >> 32) & (q->timer_cap - 1);
+}
+
+/* The map position holding key, or the empty one where it would go. */
+static size_t timer_position(const struct sim_queue *q, uint64_t key)
+{
+    size_t j = home(q, key);
+    while (q->timer_slots[j] != NO_SLOT && q->timer_keys[j] != key)
+        j = (j + 1) & (q->timer_cap - 1);
+    return j;
+}
+
+static bool timer_map_grow(struct sim_queue *q)
+{
+    const size_t cap = q->timer_cap ? q->timer_cap * 2 : 1024;
+    uint64_t *keys = malloc(cap * sizeof *keys);
+    uint32_t *slots = malloc(cap * sizeof *slots);
+    if (keys == NULL || slots == NULL) {
+        free(keys);
+        free(slots);
+        return false;
+    }
+    for (size_t i = 0; i < cap; i++)
+        slots[i] = NO_SLOT;
+    struct sim_queue bigger = *q;
+    bigger.timer_keys = keys;
+    bigger.timer_slots = slots;
+    bigger.timer_cap = cap;
+    for (size_t i = 0; i < q->timer_cap; i++)
+        if (q->timer_slots[i] != NO_SLOT) {
+            const size_t j = timer_position(&bigger, q->timer_keys[i]);
+            keys[j] = q->timer_keys[i];
+            slots[j] = q->timer_slots[i];
+        }
+    free(q->timer_keys);
+    free(q->timer_slots);
+    q->timer_keys = keys;
+    q->timer_slots = slots;
+    q->timer_cap = cap;
+    return true;
+}
+
+static void timer_map_delete(struct sim_queue *q, size_t j)
+{
+    q->timer_slots[j] = NO_SLOT;
+    q->n_timers--;
+    /* Pull back any later entry of the run that may no longer be reached. */
+    for (size_t k = (j + 1) & (q->timer_cap - 1); q->timer_slots[k] != NO_SLOT; k = (k + 1) & (q->timer_cap - 1)) {
+        const size_t h = home(q, q->timer_keys[k]);
+        /* k's entry can move to the hole j unless its home lies cyclically in (j, k]. */
+        const bool reachable = j <= k ? (h > j && h <= k) : (h > j || h <= k);
+        if (reachable)
+            continue;
+        q->timer_keys[j] = q->timer_keys[k];
+        q->timer_slots[j] = q->timer_slots[k];
+        q->timer_slots[k] = NO_SLOT;
+        j = k;
+    }
+}
+
+bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev)
+{
+    if (q->timer_cap && q->n_timers) {
+        const size_t j = timer_position(q, key);
+        const uint32_t slot = q->timer_slots[j];
+        if (slot != NO_SLOT) {
+            struct sim_event *pending = &q->slab[slot];
+            const uint32_t pos = pending->heap_pos;
+            free(pending->bytes);
+            *pending = *ev;
+            pending->is_timer = true;
+            pending->timer_key = key;
+            q->heap[pos].t = ev->t;
+            q->heap[pos].seq = ev->seq;
+            pending->heap_pos = pos;
+            reposition(q, pos);
+            return true;
+        }
+    }
+    if ((q->n_timers + 1) * 2 > q->timer_cap && !timer_map_grow(q))
+        return false;
+    if (!reserve(q))
+        return false;
+    const uint32_t slot = insert(q, ev);
+    q->slab[slot].is_timer = true;
+    q->slab[slot].timer_key = key;
+    const size_t j = timer_position(q, key);
+    q->timer_keys[j] = key;
+    q->timer_slots[j] = slot;
+    q->n_timers++;
+    return true;
+}
+
+static void release(struct sim_queue *q, uint32_t slot)
+{
+    q->free_slots[q->n_free++] = slot;
+}
+
+void sim_queue_cancel(struct sim_queue *q, uint64_t key)
+{
+    if (q->n_timers == 0)
+        return;
+    const size_t j = timer_position(q, key);
+    const uint32_t slot = q->timer_slots[j];
+    if (slot == NO_SLOT)
+        return;
+    timer_map_delete(q, j);
+    heap_remove(q, q->slab[slot].heap_pos);
+    free(q->slab[slot].bytes);
+    release(q, slot);
+}
+
+bool sim_queue_pop(struct sim_queue *q, struct sim_event *out)
+{
+    if (q->n == 0)
+        return false;
+    const uint32_t slot = q->heap[0].slot;
+    *out = q->slab[slot];
+    if (out->is_timer)
+        timer_map_delete(q, timer_position(q, out->timer_key));
+    heap_remove(q, 0);
+    release(q, slot);
+    return true;
+}
+
+void sim_queue_free(struct sim_queue *q)
+{
+    for (size_t i = 0; i < q->n; i++)
+        free(q->slab[q->heap[i].slot].bytes);
+    free(q->slab);
+    free(q->free_slots);
+    free(q->heap);
+    free(q->timer_keys);
+    free(q->timer_slots);
+    memset(q, 0, sizeof *q);
+}

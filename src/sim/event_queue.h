@@ -1,0 +1,63 @@
+/* Internal: the emulator's event queue. Events wait in a slab, ordered by
+ * a binary heap of (time, sequence) nodes; a timer, named by a 64-bit key,
+ * has at most one pending event, which re-arming moves and cancelling
+ * removes. (With lazy cancellation every re-armed timer left its old event
+ * behind: in an hour of a city, millions, most of the heap and of the
+ * emulator's memory.) The order is the one a plain heap of every push
+ * would give: time, then sequence number, which the caller assigns. */
+#ifndef TEKHO_SRC_EVENT_QUEUE_H
+#define TEKHO_SRC_EVENT_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sim_event {
+    uint64_t t;
+    uint64_t seq;
+    int kind;
+    uint32_t a, b, c, d;
+    bool injected;  /* from the attacker */
+    uint8_t *bytes; /* owned by the queue while pending, by the caller once popped */
+    size_t len;
+    /* the queue's own */
+    uint32_t heap_pos;
+    bool is_timer;
+    uint64_t timer_key;
+};
+
+struct sim_heap_node {
+    uint64_t t, seq;
+    uint32_t slot;
+};
+
+struct sim_queue {
+    struct sim_event *slab;
+    uint32_t slab_cap;
+    uint32_t *free_slots;
+    uint32_t n_free;
+    uint32_t slab_used; /* slots ever handed out */
+    struct sim_heap_node *heap;
+    size_t n, heap_cap;
+    /* pending timers: key -> slab slot, open addressing, UINT32_MAX empty */
+    uint64_t *timer_keys;
+    uint32_t *timer_slots;
+    size_t n_timers, timer_cap;
+};
+
+/* Queues ev (its bytes become the queue's). False: out of memory, nothing queued. */
+bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev);
+/* Sets timer `key` to fire as ev (time, sequence and fields), replacing
+ * any pending event of that timer. False: out of memory, nothing changed. */
+bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev);
+/* Removes timer `key`'s pending event, if any. */
+void sim_queue_cancel(struct sim_queue *q, uint64_t key);
+/* The earliest event's time; false if the queue is empty. */
+bool sim_queue_next_time(const struct sim_queue *q, uint64_t *t);
+/* Takes the earliest event; a timer's key is no longer pending once popped.
+ * False if the queue is empty. */
+bool sim_queue_pop(struct sim_queue *q, struct sim_event *out);
+/* Frees everything, the pending events' bytes too. */
+void sim_queue_free(struct sim_queue *q);
+
+#endif

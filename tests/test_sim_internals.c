@@ -1,0 +1,195 @@
+/* The emulator's internals: its random streams and radio arithmetic
+ * (src/sim/sim_random.h), the ziggurat's normals against the normal
+ * distribution and the series log10 against libm's; its event queue
+ * (src/sim/event_queue.h) against a plain list. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event_queue.h"
+#include "sim_random.h"
+#include "test_util.h"
+
+/* The standard normal CDF. */
+static double phi(double x)
+{
+    return 0.5 * erfc(-x / sqrt(2.0));
+}
+
+static void test_normal_distribution(void)
+{
+    struct sim_normal_table table;
+    sim_normal_table_init(&table);
+    /* The table's own geometry: layer edges fall from the tail start to 0,
+     * and the densities rise to 1 at the top. */
+    CHECK(fabs(table.width[SIM_ZIGGURAT_LAYERS - 1] * 2147483648.0 - 3.442619855899) < 1e-9);
+    CHECK(table.density[0] == 1.0);
+    for (int i = 1; i < SIM_ZIGGURAT_LAYERS; i++)
+        CHECK(table.density[i] < table.density[i - 1]);
+
+    struct sim_rng rng;
+    sim_rng_seed(&rng, 42);
+    enum { N = 2000000 };
+    /* Counts in bins of the CDF at these cut points, against Phi: a chi^2
+     * test with 11 degrees of freedom, plus the far tails and the moments. */
+    static const double cuts[] = {-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0};
+    enum { BINS = sizeof cuts / sizeof cuts[0] + 1 };
+    unsigned long count[BINS] = {0};
+    unsigned long beyond_4 = 0;
+    double sum = 0, sum2 = 0, sum4 = 0;
+    for (int n = 0; n < N; n++) {
+        const double x = sim_normal(&table, &rng);
+        sum += x;
+        sum2 += x * x;
+        sum4 += x * x * x * x;
+        beyond_4 += fabs(x) > 4.0;
+        int b = 0;
+        while (b < BINS - 1 && x >= cuts[b])
+            b++;
+        count[b]++;
+    }
+    double chi2 = 0;
+    for (int b = 0; b < BINS; b++) {
+        const double lo = b == 0 ? 0 : phi(cuts[b - 1]), hi = b == BINS - 1 ? 1 : phi(cuts[b]);
+        const double expected = N * (hi - lo);
+        chi2 += (count[b] - expected) * (count[b] - expected) / expected;
+    }
+    /* 11 degrees of freedom: P(chi2 > 31.3) = 0.001. */
+    CHECK(chi2 < 31.3);
+    const double mean = sum / N, var = sum2 / N - mean * mean, kurtosis = sum4 / N / (var * var);
+    CHECK(fabs(mean) < 0.004);       /* 5.6 standard errors of the mean */
+    CHECK(fabs(var - 1) < 0.006);    /* about 6 standard errors */
+    CHECK(fabs(kurtosis - 3) < 0.03);
+    /* P(|x| > 4) = 6.3e-5: about 127 of 2e6; the tail code must produce them. */
+    CHECK(beyond_4 > 80 && beyond_4 < 180);
+    fprintf(stderr, "normal: chi2 %.1f mean %.5f var %.5f kurtosis %.4f beyond 4: %lu\n", chi2, mean, var,
+            kurtosis, beyond_4);
+
+    /* A seed gives the same stream. */
+    struct sim_rng a, b;
+    sim_rng_seed(&a, 7);
+    sim_rng_seed(&b, 7);
+    for (int n = 0; n < 1000; n++)
+        CHECK(sim_normal(&table, &a) == sim_normal(&table, &b));
+}
+
+static void test_log10(void)
+{
+    /* Every decade the radio model meets (squared distances in km^2, from
+     * 35 m to hundreds of km) and more, at exact powers of ten and between. */
+    double worst = 0;
+    for (double x = 1e-6; x < 1e9; x *= 1.0009765625) {
+        const double err = fabs(sim_log10(x) - log10(x));
+        if (err > worst)
+            worst = err;
+    }
+    CHECK(worst < 1e-11);
+    for (int e = -6; e <= 9; e++)
+        CHECK(fabs(sim_log10(pow(10, e)) - e) < 1e-11);
+    CHECK(sim_log10(1.0) == 0.0);
+    fprintf(stderr, "log10: worst error %.3g\n", worst);
+}
+
+/* The reference: every pending event in a list, the earliest found by a scan. */
+struct reference_event {
+    uint64_t t, seq, key;
+    bool is_timer;
+    uint32_t a;
+};
+
+static size_t reference_earliest(const struct reference_event *list, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (list[i].t < list[best].t || (list[i].t == list[best].t && list[i].seq < list[best].seq))
+            best = i;
+    return best;
+}
+
+static void test_event_queue(void)
+{
+    enum { STEPS = 200000, KEYS = 3000, MAX_PENDING = 4096 };
+    static struct reference_event list[MAX_PENDING];
+    size_t n = 0;
+    struct sim_queue queue = {0};
+    struct sim_rng rng;
+    sim_rng_seed(&rng, 9);
+    uint64_t now = 0, seq = 0;
+    unsigned long pops = 0, rearms = 0, cancels = 0;
+    for (int step = 0; step < STEPS; step++) {
+        /* 0-1 push, 2-3 arm, 4 cancel, 5 and up pop: the first half fills
+         * the queue (and grows the timer map), the second churns it. */
+        const unsigned op = (unsigned)(sim_rng_next(&rng) % (step < STEPS / 2 ? 6 : 9));
+        /* Times collide often, so the sequence number decides the order. */
+        const uint64_t t = now + sim_rng_next(&rng) % 64;
+        const uint64_t key = sim_rng_next(&rng) % KEYS;
+        const uint32_t tag = (uint32_t)step;
+        if (op <= 1 && n < MAX_PENDING) {
+            /* a plain event, with bytes the queue must own and free */
+            struct sim_event ev = {.t = t, .seq = seq, .a = tag, .len = 3};
+            ev.bytes = malloc(3);
+            CHECK(ev.bytes != NULL && sim_queue_push(&queue, &ev));
+            list[n++] = (struct reference_event){.t = t, .seq = seq++, .a = tag};
+        } else if (op <= 3 && n < MAX_PENDING) {
+            const struct sim_event ev = {.t = t, .seq = seq, .a = tag, .b = (uint32_t)key};
+            CHECK(sim_queue_arm(&queue, key, &ev));
+            size_t i = 0;
+            while (i < n && !(list[i].is_timer && list[i].key == key))
+                i++;
+            rearms += i < n;
+            if (i == n)
+                n++;
+            list[i] = (struct reference_event){.t = t, .seq = seq++, .key = key, .is_timer = true, .a = tag};
+        } else if (op == 4) {
+            sim_queue_cancel(&queue, key);
+            for (size_t i = 0; i < n; i++)
+                if (list[i].is_timer && list[i].key == key) {
+                    list[i] = list[--n];
+                    cancels++;
+                    break;
+                }
+        } else {
+            struct sim_event got;
+            const bool popped = sim_queue_pop(&queue, &got);
+            CHECK(popped == (n > 0));
+            if (!popped || n == 0)
+                continue;
+            const size_t want = reference_earliest(list, n);
+            CHECK(got.t == list[want].t && got.seq == list[want].seq && got.a == list[want].a &&
+                  got.is_timer == list[want].is_timer);
+            CHECK(!got.is_timer || got.timer_key == list[want].key);
+            free(got.bytes);
+            now = got.t;
+            list[want] = list[--n];
+            pops++;
+        }
+        CHECK(queue.n == n);
+    }
+    /* What is left comes out in order, and the timer map empties with it. */
+    struct sim_event got;
+    uint64_t last_t = 0;
+    while (sim_queue_pop(&queue, &got)) {
+        CHECK(got.t >= last_t);
+        last_t = got.t;
+        free(got.bytes);
+    }
+    CHECK(queue.n_timers == 0);
+    CHECK(pops > STEPS / 4 && rearms > 1000 && cancels > 1000);
+    fprintf(stderr, "queue: %lu pops, %lu re-arms, %lu cancels\n", pops, rearms, cancels);
+    /* The queue frees what is still pending (ASan reports a leak otherwise). */
+    struct sim_event left = {.t = 1, .len = 5};
+    left.bytes = malloc(5);
+    CHECK(sim_queue_push(&queue, &left));
+    const struct sim_event timer = {.t = 2};
+    CHECK(sim_queue_arm(&queue, 77, &timer));
+    sim_queue_free(&queue);
+    CHECK(queue.n == 0 && queue.slab == NULL);
+}
+
+int main(void)
+{
+    test_normal_distribution();
+    test_log10();
+    test_event_queue();
+    return test_summary("test_sim_internals");
+}
