@@ -103,6 +103,9 @@ TEKHO_NODISCARD tekho_err tekho_tek_context_install(struct tekho_tek_context *ct
 
 /* Wipes keys and frees the CCM contexts. Safe on a zeroed context. */
 void tekho_tek_context_cleanup(struct tekho_tek_context *ctx);
+/* After *ctx was copied by value to its new owner: wipes this copy's keys
+ * and zeroes it, leaving its CCM contexts to the new copy. */
+void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx);
 
 /* Seals with the given slot's TEK and its next PN. Refuses an expired TEK
  * and a PN counter that has reached TEKHO_PN_COUNTER_MAX. */

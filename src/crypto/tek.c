@@ -92,10 +92,16 @@ tekho_err tekho_tek_generate(const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key
     return err;
 }
 
+/* Only the TEK is secret (key_id is a fingerprint, the PN state public),
+ * and a slot never installed holds none: wiping whole slots and contexts,
+ * several times per handover, was a visible share of a city run. */
 static void slot_cleanup(struct tekho_tek_slot *slot)
 {
-    tekho_pdu_key_free(slot->ccm);
-    OPENSSL_cleanse(slot, sizeof *slot);
+    if (!slot->installed && slot->ccm == NULL)
+        return;
+    tekho_pdu_key_free(slot->ccm); /* cleanses the key schedules */
+    OPENSSL_cleanse(slot->key, sizeof slot->key);
+    memset(slot, 0, sizeof *slot);
 }
 
 static tekho_err slot_install(struct tekho_tek_slot *slot, const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
@@ -108,10 +114,8 @@ static tekho_err slot_install(struct tekho_tek_slot *slot, const uint8_t key[TEK
     unsigned int digest_len = 0;
     if (err == TEKHO_OK && !EVP_Digest(key, TEKHO_TEK_LEN, digest, &digest_len, EVP_sha256(), NULL))
         err = TEKHO_ERR_CRYPTO;
-    if (err != TEKHO_OK) {
-        OPENSSL_cleanse(&fresh, sizeof fresh);
+    if (err != TEKHO_OK)
         return err;
-    }
     memcpy(fresh.key_id, digest, sizeof fresh.key_id);
     memcpy(fresh.key, key, TEKHO_TEK_LEN);
     fresh.eks = eks;
@@ -121,7 +125,7 @@ static tekho_err slot_install(struct tekho_tek_slot *slot, const uint8_t key[TEK
     fresh.tx_pn = 0;
     slot_cleanup(slot);
     *slot = fresh;
-    OPENSSL_cleanse(&fresh, sizeof fresh);
+    OPENSSL_cleanse(fresh.key, sizeof fresh.key);
     return TEKHO_OK;
 }
 
@@ -169,7 +173,7 @@ tekho_err tekho_tek_context_init_counter_with(struct tekho_crypto_kit *kit, stru
     }
     tekho_tek_context_cleanup(ctx);
     *ctx = fresh;
-    OPENSSL_cleanse(&fresh, sizeof fresh);
+    tekho_tek_context_forget_moved(&fresh);
     return TEKHO_OK;
 }
 
@@ -179,7 +183,18 @@ void tekho_tek_context_cleanup(struct tekho_tek_context *ctx)
         return;
     slot_cleanup(&ctx->tek[0]);
     slot_cleanup(&ctx->tek[1]);
-    OPENSSL_cleanse(ctx, sizeof *ctx);
+    ctx->said = 0;
+    ctx->cmac_key_count_t = 0;
+    ctx->tx_dir = TEKHO_DIR_DL;
+}
+
+void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    OPENSSL_cleanse(ctx->tek[0].key, sizeof ctx->tek[0].key);
+    OPENSSL_cleanse(ctx->tek[1].key, sizeof ctx->tek[1].key);
+    memset(ctx, 0, sizeof *ctx);
 }
 
 tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t now_ms, uint16_t cid, bool crc,

@@ -172,13 +172,25 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
     return m;
 }
 
-/* Wipes an MS's context and gives its memory back. */
-static void ms_clear(struct tekho_bs *bs, struct bs_ms *m)
+/* Wipes the secrets of an MS's context: AK, CMAC keys and KEK, TEKs (and
+ * the wrapped ones last sent). The rest (counts, PN state, random nonces)
+ * is not secret; wiping all of it, ~6 KB, was a visible share of each
+ * handover at city scale. */
+static void ms_wipe(struct bs_ms *m)
 {
     tekho_tek_context_cleanup(&m->tek);
     for (int i = 0; i < BS_CACHE_MAX; i++)
-        tekho_tek_context_cleanup(&m->cache[i].tek);
+        if (m->cache[i].used) /* a cache entry is cleaned up when released */
+            tekho_tek_context_cleanup(&m->cache[i].tek);
     cmac_link_wipe(&m->link);
+    OPENSSL_cleanse(m->ak, sizeof m->ak);
+    OPENSSL_cleanse(m->last_params, sizeof m->last_params);
+}
+
+/* Wipes an MS's context and gives its memory back. */
+static void ms_clear(struct tekho_bs *bs, struct bs_ms *m)
+{
+    ms_wipe(m);
     /* Backward-shift deletion keeps every probe chain whole. */
     size_t i = home(bs, m->index);
     while (bs->table[i] != m)
@@ -190,7 +202,6 @@ static void ms_clear(struct tekho_bs *bs, struct bs_ms *m)
         place(bs->table, bs->cap, moved);
     }
     bs->count--;
-    OPENSSL_cleanse(m, sizeof *m);
     free(m);
 }
 
@@ -202,10 +213,7 @@ void tekho_bs_free(struct tekho_bs *bs)
         struct bs_ms *m = bs->table[i];
         if (m == NULL)
             continue;
-        tekho_tek_context_cleanup(&m->tek);
-        for (int k = 0; k < BS_CACHE_MAX; k++)
-            tekho_tek_context_cleanup(&m->cache[k].tek);
-        OPENSSL_cleanse(m, sizeof *m);
+        ms_wipe(m);
         free(m);
     }
     free(bs->table);
@@ -294,7 +302,7 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
     }
     stash_active(bs, m, out);
     m->tek = next;
-    OPENSSL_cleanse(&next, sizeof next);
+    tekho_tek_context_forget_moved(&next);
     m->tb = count;
     m->have_tek = true;
     m->tek_is_counter = true;
@@ -342,7 +350,7 @@ static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_acti
         m->cache[slot].tb = m->tb;
         m->cache[slot].tek = m->tek;
         act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, m->tb, NULL, 0);
-        OPENSSL_cleanse(&m->tek, sizeof m->tek);
+        tekho_tek_context_forget_moved(&m->tek);
     } else {
         tekho_tek_context_cleanup(&m->tek);
     }
@@ -408,7 +416,7 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     }
     stash_active(bs, m, out);
     m->tek = fresh;
-    OPENSSL_cleanse(&fresh, sizeof fresh);
+    tekho_tek_context_forget_moved(&fresh);
     m->have_tek = true;
     m->tek_is_counter = false;
     m->confirmed = false;
@@ -1265,7 +1273,7 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, const struct tekho
     }
     stash_active(bs, m, out);
     m->tek = ctx;
-    OPENSSL_cleanse(&ctx, sizeof ctx);
+    tekho_tek_context_forget_moved(&ctx);
     m->have_tek = true;
     m->tek_is_counter = false;
     uint8_t fp[2][8];

@@ -297,7 +297,7 @@ static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context
     }
     tekho_tek_context_cleanup(ctx);
     *ctx = fresh;
-    OPENSSL_cleanse(&fresh, sizeof fresh);
+    tekho_tek_context_forget_moved(&fresh);
     uint8_t fp[2][8];
     tek_fingerprints(ctx, fp);
     act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
@@ -489,7 +489,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         act_cancel_timer(out, MS_TIMER_RETX);
         tekho_tek_context_cleanup(&ms->tek);
         ms->tek = fresh;
-        OPENSSL_cleanse(&fresh, sizeof fresh);
+        tekho_tek_context_forget_moved(&fresh);
         ms->target_tek = -1;
         complete_handover(ms, out);
         ms->have_tek = true;
