@@ -6,6 +6,7 @@
 
 #include "aes_cmac.h"
 #include "ccm.h"
+#include "kit.h"
 #include "tekho/tekho.h"
 #include "test_util.h"
 
@@ -47,6 +48,20 @@ static void test_rfc4493(void)
         CHECK_BYTES(got, want, 16);
         struct tekho_piece split[3] = {{msg, n / 3}, {msg + n / 3, n / 2 - n / 3}, {msg + n / 2, n - n / 2}};
         CHECK_ERR(tekho_aes_cmac_compute(cmac, split, 3, got), TEKHO_OK);
+        CHECK_BYTES(got, want, 16);
+        /* Keying the same key again keeps it (no re-key), another key
+         * replaces it, and back again: the vector holds each time. */
+        CHECK_ERR(tekho_aes_cmac_set_key(cmac, key), TEKHO_OK);
+        CHECK_ERR(tekho_aes_cmac_compute(cmac, &whole, 1, got), TEKHO_OK);
+        CHECK_BYTES(got, want, 16);
+        uint8_t other[16];
+        memcpy(other, key, 16);
+        other[15] ^= 1;
+        CHECK_ERR(tekho_aes_cmac_set_key(cmac, other), TEKHO_OK);
+        CHECK_ERR(tekho_aes_cmac_compute(cmac, &whole, 1, got), TEKHO_OK);
+        CHECK(memcmp(got, want, 16) != 0);
+        CHECK_ERR(tekho_aes_cmac_set_key(cmac, key), TEKHO_OK);
+        CHECK_ERR(tekho_aes_cmac_compute(cmac, &whole, 1, got), TEKHO_OK);
         CHECK_BYTES(got, want, 16);
     }
     tekho_aes_cmac_free(cmac);
@@ -159,6 +174,14 @@ static void test_vendor_hierarchy(void)
     CHECK_BYTES(ck.key_u, want, 16);
     hx("c0f5e67ca3b7e3c31de4222a25836b2b", want, 16);
     CHECK_BYTES(ck.key_d, want, 16);
+    /* The Authenticator's shortcut, AK and AKID only, gives the same. */
+    struct tekho_crypto_kit *kit = NULL;
+    uint8_t ak_only[20], akid_only[8];
+    CHECK_ERR(tekho_crypto_kit_new(&kit), TEKHO_OK);
+    CHECK_ERR(tekho_derive_ak_akid_with(kit, ak.pmk, ms_mac, bsid, 0, ak_only, akid_only), TEKHO_OK);
+    CHECK_BYTES(ak_only, ak.ak, 20);
+    CHECK_BYTES(akid_only, ak.akid, 8);
+    tekho_crypto_kit_free(kit);
     /* Wiping leaves no key byte behind. */
     tekho_ak_keys_wipe(&ak);
     static const struct tekho_ak_keys zero;

@@ -273,8 +273,35 @@ static void test_memory_store(void)
     tekho_memory_store_free(mem);
 }
 
+/* The Authenticator finds an MS by the index its MAC names, and by a scan
+ * once an MS with such a MAC was put in another slot. */
+static void test_auth_ms_slots(void)
+{
+    struct tekho_memory_store *mem = NULL;
+    CHECK_ERR(tekho_memory_store_new(4, &mem), TEKHO_OK);
+    const struct tekho_auth_config cfg = {
+        .pmk_lifetime_s = 3600, .max_ms = 2, .max_bs = 2, .store = tekho_memory_store_ops(mem)};
+    struct tekho_auth *auth = NULL;
+    CHECK_ERR(tekho_auth_new(&cfg, &auth), TEKHO_OK);
+    if (auth == NULL) {
+        tekho_memory_store_free(mem);
+        return;
+    }
+    uint8_t msk[64] = {1}, mac0[6], mac1[6], other[6] = {0x00, 0x1b, 0x11, 1, 2, 3};
+    tekho_ms_mac_of_index(0, mac0);
+    tekho_ms_mac_of_index(1, mac1);
+    CHECK_ERR(tekho_auth_add_ms(auth, 0, mac1, msk, 0), TEKHO_OK); /* MS 1's MAC in slot 0 */
+    CHECK_ERR(tekho_auth_add_ms(auth, 1, mac1, msk, 0), TEKHO_OK); /* found in slot 0: no new slot */
+    CHECK_ERR(tekho_auth_add_ms(auth, 1, mac0, msk, 0), TEKHO_OK); /* slot 1 is still free */
+    CHECK_ERR(tekho_auth_add_ms(auth, 0, other, msk, 0), TEKHO_ERR_CAPACITY);
+    CHECK(tekho_auth_count(auth, mac1) == 1 && tekho_auth_count(auth, mac0) == 1);
+    tekho_auth_free(auth);
+    tekho_memory_store_free(mem);
+}
+
 int main(void)
 {
+    test_auth_ms_slots();
     test_matrix();
     test_lossy_air_seeds();
     test_memory_store();

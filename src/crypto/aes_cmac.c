@@ -17,7 +17,8 @@
 struct tekho_aes_cmac {
     CMAC_CTX *ctx;
     int keyed;
-    int fresh; /* keyed and not yet used: no restart needed */
+    int fresh;       /* keyed and not yet used: no restart needed */
+    uint8_t key[16]; /* the current key: a derivation often keys the same twice in a row */
 };
 
 /* Short messages are gathered into one buffer: each CMAC_Update costs a
@@ -52,6 +53,7 @@ void tekho_aes_cmac_free(struct tekho_aes_cmac *cmac)
     if (cmac == NULL)
         return;
     CMAC_CTX_free(cmac->ctx); /* cleanses subkeys and the cipher context */
+    OPENSSL_cleanse(cmac->key, sizeof cmac->key);
     free(cmac);
 }
 
@@ -59,10 +61,16 @@ tekho_err tekho_aes_cmac_set_key(struct tekho_aes_cmac *cmac, const uint8_t key[
 {
     if (cmac == NULL || key == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
+    /* The same key again (AKID then CMAC_PREKEYs and KEK, all under AK):
+     * the subkeys stand; the next compute restarts the MAC. */
+    if (cmac->keyed && CRYPTO_memcmp(cmac->key, key, 16) == 0)
+        return TEKHO_OK;
     if (!CMAC_Init(cmac->ctx, key, 16, NULL, NULL)) {
         cmac->keyed = 0;
+        OPENSSL_cleanse(cmac->key, sizeof cmac->key);
         return TEKHO_ERR_CRYPTO;
     }
+    memcpy(cmac->key, key, 16);
     cmac->keyed = 1;
     cmac->fresh = 1;
     return TEKHO_OK;

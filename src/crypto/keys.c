@@ -20,16 +20,33 @@ tekho_err tekho_pmk_from_msk(const uint8_t msk[TEKHO_MSK_LEN], uint8_t pmk[TEKHO
 }
 
 /* AKID, CMAC_PREKEY_U/D and KEK from keys->ak (802.16-2009 7.2.2.2.3, 7.2.2.2.9). */
-static tekho_err derive_below_ak(struct tekho_aes_cmac *cmac, const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
-                                 const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn, struct tekho_ak_keys *keys)
+/* AK = Dot16KDF(PMK, MS MAC | BSID | "AK", 160) */
+static tekho_err derive_ak(struct tekho_aes_cmac *cmac, const uint8_t pmk[TEKHO_PMK_LEN],
+                           const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN], const uint8_t bsid[TEKHO_BSID_LEN],
+                           uint8_t ak[TEKHO_AK_LEN])
 {
-    /* AKID = Dot16KDF(AK, PMK_SN | MS MAC | BSID | "AK", 64); PMK_SN is 4 bits. */
+    const struct tekho_piece ak_astring[] = {
+        {ms_mac, TEKHO_MAC_ADDR_LEN}, {bsid, TEKHO_BSID_LEN}, {LABEL_AK, sizeof LABEL_AK}};
+    return tekho_dot16kdf_with(cmac, pmk, TEKHO_PMK_LEN, ak_astring, 3, 160, ak);
+}
+
+/* AKID = Dot16KDF(AK, PMK_SN | MS MAC | BSID | "AK", 64); PMK_SN is 4 bits. */
+static tekho_err derive_akid(struct tekho_aes_cmac *cmac, const uint8_t ak[TEKHO_AK_LEN],
+                             const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN], const uint8_t bsid[TEKHO_BSID_LEN],
+                             uint8_t pmk_sn, uint8_t akid[8])
+{
     const uint8_t sn = (uint8_t)(pmk_sn & 0x0F);
     const struct tekho_piece akid_astring[] = {{&sn, 1},
                                                {ms_mac, TEKHO_MAC_ADDR_LEN},
                                                {bsid, TEKHO_BSID_LEN},
                                                {LABEL_AK, sizeof LABEL_AK}};
-    tekho_err err = tekho_dot16kdf_with(cmac, keys->ak, TEKHO_AK_LEN, akid_astring, 4, 64, keys->akid);
+    return tekho_dot16kdf_with(cmac, ak, TEKHO_AK_LEN, akid_astring, 4, 64, akid);
+}
+
+static tekho_err derive_below_ak(struct tekho_aes_cmac *cmac, const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                 const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn, struct tekho_ak_keys *keys)
+{
+    tekho_err err = derive_akid(cmac, keys->ak, ms_mac, bsid, pmk_sn, keys->akid);
 
     /* CMAC_PREKEY_U | CMAC_PREKEY_D | KEK = Dot16KDF(AK, MS MAC | BSID | "CMAC_KEYS+KEK", 384) */
     uint8_t triple[48];
@@ -57,10 +74,7 @@ tekho_err tekho_derive_ak_keys_with(struct tekho_crypto_kit *kit, const uint8_t 
     memset(&keys, 0, sizeof keys);
     memcpy(keys.pmk, pmk, TEKHO_PMK_LEN);
 
-    /* AK = Dot16KDF(PMK, MS MAC | BSID | "AK", 160) */
-    const struct tekho_piece ak_astring[] = {
-        {ms_mac, TEKHO_MAC_ADDR_LEN}, {bsid, TEKHO_BSID_LEN}, {LABEL_AK, sizeof LABEL_AK}};
-    tekho_err err = tekho_dot16kdf_with(kit->cmac, keys.pmk, TEKHO_PMK_LEN, ak_astring, 3, 160, keys.ak);
+    tekho_err err = derive_ak(kit->cmac, keys.pmk, ms_mac, bsid, keys.ak);
     if (err == TEKHO_OK)
         err = derive_below_ak(kit->cmac, ms_mac, bsid, pmk_sn, &keys);
     if (err == TEKHO_OK)
@@ -68,6 +82,22 @@ tekho_err tekho_derive_ak_keys_with(struct tekho_crypto_kit *kit, const uint8_t 
     else
         tekho_ak_keys_wipe(out);
     tekho_ak_keys_wipe(&keys);
+    return err;
+}
+
+tekho_err tekho_derive_ak_akid_with(struct tekho_crypto_kit *kit, const uint8_t pmk[TEKHO_PMK_LEN],
+                                    const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN], const uint8_t bsid[TEKHO_BSID_LEN],
+                                    uint8_t pmk_sn, uint8_t ak[TEKHO_AK_LEN], uint8_t akid[8])
+{
+    if (kit == NULL || pmk == NULL || ms_mac == NULL || bsid == NULL || ak == NULL || akid == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    tekho_err err = derive_ak(kit->cmac, pmk, ms_mac, bsid, ak);
+    if (err == TEKHO_OK)
+        err = derive_akid(kit->cmac, ak, ms_mac, bsid, pmk_sn, akid);
+    if (err != TEKHO_OK) {
+        OPENSSL_cleanse(ak, TEKHO_AK_LEN);
+        OPENSSL_cleanse(akid, 8);
+    }
     return err;
 }
 

@@ -46,6 +46,11 @@ TEKHO_NODISCARD tekho_err tekho_derive_ak_keys_with(struct tekho_crypto_kit *kit
                                                     const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
                                                     const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
                                                     struct tekho_ak_keys *out);
+/* AK and AKID only: what the Authenticator hands a BS (the BS derives the rest). */
+TEKHO_NODISCARD tekho_err tekho_derive_ak_akid_with(struct tekho_crypto_kit *kit, const uint8_t pmk[TEKHO_PMK_LEN],
+                                                    const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                                    const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                                                    uint8_t ak[TEKHO_AK_LEN], uint8_t akid[8]);
 TEKHO_NODISCARD tekho_err tekho_derive_from_ak_with(struct tekho_crypto_kit *kit, const uint8_t ak[TEKHO_AK_LEN],
                                                     const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
                                                     const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,

@@ -48,6 +48,10 @@ struct tekho_auth {
     struct tekho_crypto_kit *kit;
     struct auth_ms *ms;
     struct auth_bs *bs;
+    /* MSs whose MAC names an index (the driver's MACs) but which sit in
+     * another slot; while there are none, the named slot is the only place
+     * to look. */
+    size_t misplaced;
 };
 
 #define AUTH_MAX_BS 4096
@@ -88,9 +92,11 @@ static struct auth_ms *find_ms(const struct tekho_auth *a, const uint8_t mac[6])
 {
     /* The driver's MACs name their MS index: one look. Others: a scan. */
     uint32_t index;
-    if (tekho_ms_index_of_mac(mac, &index) && index < a->cfg.max_ms && a->ms[index].used &&
-        memcmp(a->ms[index].mac, mac, 6) == 0)
+    const bool named = tekho_ms_index_of_mac(mac, &index) && index < a->cfg.max_ms;
+    if (named && a->ms[index].used && memcmp(a->ms[index].mac, mac, 6) == 0)
         return &a->ms[index];
+    if (named && a->misplaced == 0)
+        return NULL;
     for (size_t i = 0; i < a->cfg.max_ms; i++)
         if (a->ms[i].used && memcmp(a->ms[i].mac, mac, 6) == 0)
             return &a->ms[i];
@@ -118,6 +124,9 @@ tekho_err tekho_auth_add_ms(struct tekho_auth *a, uint32_t ms_index, const uint8
             m = &a->ms[i];
     if (m == NULL)
         return TEKHO_ERR_CAPACITY;
+    uint32_t named;
+    if (!m->used && tekho_ms_index_of_mac(mac, &named) && named < a->cfg.max_ms && m != &a->ms[named])
+        a->misplaced++;
     memset(m, 0, sizeof *m);
     m->used = true;
     m->index = ms_index;
@@ -187,11 +196,10 @@ tekho_err tekho_auth_restart(struct tekho_auth *a)
 static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int bs_slot, uint16_t txn,
                                   struct tekho_actions *out)
 {
-    uint8_t pmk[TEKHO_PMK_LEN];
-    struct tekho_ak_keys keys;
+    uint8_t pmk[TEKHO_PMK_LEN], ak[TEKHO_AK_LEN], akid[8];
     tekho_err err = tekho_pmk_from_msk(m->msk, pmk);
     if (err == TEKHO_OK)
-        err = tekho_derive_ak_keys_with(a->kit, pmk, m->mac, a->bs[bs_slot].bsid, m->pmk_sn, &keys);
+        err = tekho_derive_ak_akid_with(a->kit, pmk, m->mac, a->bs[bs_slot].bsid, m->pmk_sn, ak, akid);
     OPENSSL_cleanse(pmk, sizeof pmk);
     if (err != TEKHO_OK)
         return err;
@@ -203,13 +211,13 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
     rpt.has_ms_id = true;
     memcpy(rpt.ms_id, m->mac, 6);
     rpt.has_ak_context = true;
-    memcpy(rpt.ak_context.ak, keys.ak, TEKHO_AK_LEN);
-    memcpy(rpt.ak_context.ak_id, keys.akid, 8);
+    memcpy(rpt.ak_context.ak, ak, TEKHO_AK_LEN);
+    memcpy(rpt.ak_context.ak_id, akid, 8);
+    OPENSSL_cleanse(ak, sizeof ak);
     rpt.ak_context.ak_lifetime_s = a->cfg.pmk_lifetime_s;
     rpt.ak_context.ak_sn = m->pmk_sn;
     rpt.ak_context.has_cmac_key_count = true;
     rpt.ak_context.cmac_key_count = m->n;
-    tekho_ak_keys_wipe(&keys);
     bool known = false;
     for (size_t i = 0; i < m->n_holders; i++)
         known |= m->holders[i] == a->bs[bs_slot].node;
