@@ -67,11 +67,16 @@ struct tekho_tek_slot {
     uint8_t key_id[8];              /* first 8 bytes of SHA-256(key): safe to log and compare */
 };
 
+struct tekho_crypto_kit;
+
 struct tekho_tek_context {
     uint16_t said;
     uint16_t cmac_key_count_t;       /* meaningful for counter-generated TEKs */
     enum tekho_dir tx_dir;           /* UL at the MS, DL at the BS */
     struct tekho_tek_slot tek[2];
+    /* Internal, NULL from outside the library: the owning role's
+     * algorithms fetched once (CCM, SHA-256), which must outlive it. */
+    struct tekho_crypto_kit *kit;
 };
 
 /* Seed, "Initially, TEK0 and TEK1 Lifetimes are set to 1/8 and 1/2 of the

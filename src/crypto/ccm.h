@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tekho/error.h"
+#include "tekho/pdu.h"
 
 /* A context for one direction of use (encrypt = 1 seals, 0 opens), with
  * the nonce and tag lengths fixed. NULL on failure. ccm is a fetched
@@ -23,5 +24,9 @@ TEKHO_NODISCARD tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *
 TEKHO_NODISCARD tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
                                             size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
                                             const uint8_t *tag, size_t tag_len);
+
+/* tekho_pdu_key_new on an AES-128-CCM fetched already (the key takes a
+ * reference), or NULL to fetch here. */
+TEKHO_NODISCARD tekho_err tekho_pdu_key_new_with(EVP_CIPHER *ccm, const uint8_t tek[16], struct tekho_pdu_key **out);
 
 #endif

@@ -20,6 +20,12 @@ tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out)
                  !EVP_CIPHER_CTX_set_padding(kit->ecb, 0))
             err = TEKHO_ERR_CRYPTO;
     }
+    if (err == TEKHO_OK) {
+        kit->ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
+        kit->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+        if (kit->ccm == NULL || kit->sha256 == NULL)
+            err = TEKHO_ERR_CRYPTO;
+    }
     if (err != TEKHO_OK) {
         tekho_crypto_kit_free(kit);
         return err;
@@ -34,5 +40,7 @@ void tekho_crypto_kit_free(struct tekho_crypto_kit *kit)
         return;
     tekho_aes_cmac_free(kit->cmac);
     EVP_CIPHER_CTX_free(kit->ecb); /* cleanses the key schedule */
+    EVP_CIPHER_free(kit->ccm);
+    EVP_MD_free(kit->sha256);
     free(kit);
 }

@@ -13,7 +13,11 @@
 
 #define CCM_NONCE_LEN 13
 
+/* Each direction's context is keyed on its first use: in a handover
+ * window a TEK often only seals or only opens. */
 struct tekho_pdu_key {
+    uint8_t tek[16];
+    EVP_CIPHER *ccm; /* our reference to the fetched AES-128-CCM */
     EVP_CIPHER_CTX *enc;
     EVP_CIPHER_CTX *dec;
 };
@@ -73,7 +77,7 @@ tekho_err tekho_gmh_decode(const uint8_t *in, size_t in_len, struct tekho_gmh *o
     return TEKHO_OK;
 }
 
-tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out)
+tekho_err tekho_pdu_key_new_with(EVP_CIPHER *ccm, const uint8_t tek[16], struct tekho_pdu_key **out)
 {
     if (tek == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
@@ -81,18 +85,31 @@ tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out)
     struct tekho_pdu_key *key = calloc(1, sizeof *key);
     if (key == NULL)
         return TEKHO_ERR_NO_MEMORY;
-    /* One explicit fetch for both contexts: EVP_aes_128_ccm() would be
-     * resolved again for each, and a handover keys several TEKs. */
-    EVP_CIPHER *ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
-    key->enc = ccm ? tekho_ccm_ctx_new(ccm, tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, 1) : NULL;
-    key->dec = ccm ? tekho_ccm_ctx_new(ccm, tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, 0) : NULL;
-    EVP_CIPHER_free(ccm); /* the contexts hold their own references */
-    if (key->enc == NULL || key->dec == NULL) {
-        tekho_pdu_key_free(key);
+    if (ccm != NULL && EVP_CIPHER_up_ref(ccm))
+        key->ccm = ccm;
+    else
+        key->ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
+    if (key->ccm == NULL) {
+        free(key);
         return TEKHO_ERR_CRYPTO;
     }
+    memcpy(key->tek, tek, sizeof key->tek);
     *out = key;
     return TEKHO_OK;
+}
+
+tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out)
+{
+    return tekho_pdu_key_new_with(NULL, tek, out);
+}
+
+/* The context for one direction of use, made on first use. */
+static EVP_CIPHER_CTX *direction(struct tekho_pdu_key *key, int encrypt)
+{
+    EVP_CIPHER_CTX **ctx = encrypt ? &key->enc : &key->dec;
+    if (*ctx == NULL)
+        *ctx = tekho_ccm_ctx_new(key->ccm, key->tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, encrypt);
+    return *ctx;
 }
 
 void tekho_pdu_key_free(struct tekho_pdu_key *key)
@@ -101,6 +118,8 @@ void tekho_pdu_key_free(struct tekho_pdu_key *key)
         return;
     EVP_CIPHER_CTX_free(key->enc); /* cleanses the key schedule */
     EVP_CIPHER_CTX_free(key->dec);
+    EVP_CIPHER_free(key->ccm);
+    OPENSSL_cleanse(key->tek, sizeof key->tek);
     free(key);
 }
 
@@ -163,8 +182,11 @@ tekho_err tekho_pdu_seal(struct tekho_pdu_key *key, const struct tekho_pdu_seal_
     make_nonce(nonce, out, pn_bytes);
 
     uint8_t *ciphertext = pn_bytes + TEKHO_PN_LEN;
+    EVP_CIPHER_CTX *enc = direction(key, 1);
+    if (enc == NULL)
+        return TEKHO_ERR_CRYPTO;
     /* No associated data: the header is bound through the nonce. */
-    err = tekho_ccm_encrypt(key->enc, nonce, NULL, 0, payload, payload_len, ciphertext, ciphertext + payload_len,
+    err = tekho_ccm_encrypt(enc, nonce, NULL, 0, payload, payload_len, ciphertext, ciphertext + payload_len,
                             TEKHO_ICV_LEN);
     if (err != TEKHO_OK) {
         OPENSSL_cleanse(out, total);
@@ -217,9 +239,12 @@ tekho_err tekho_pdu_decrypt(struct tekho_pdu_key *key, const uint8_t *pdu, const
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (out_cap < view->ciphertext_len)
         return TEKHO_ERR_BUFFER_TOO_SMALL;
+    EVP_CIPHER_CTX *dec = direction(key, 0);
+    if (dec == NULL)
+        return TEKHO_ERR_CRYPTO;
     uint8_t nonce[CCM_NONCE_LEN];
     make_nonce(nonce, pdu, pdu + TEKHO_GMH_LEN);
-    tekho_err err = tekho_ccm_decrypt(key->dec, nonce, NULL, 0, view->ciphertext, view->ciphertext_len, out,
+    tekho_err err = tekho_ccm_decrypt(dec, nonce, NULL, 0, view->ciphertext, view->ciphertext_len, out,
                                       view->icv, TEKHO_ICV_LEN);
     if (err != TEKHO_OK)
         return err;

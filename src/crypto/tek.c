@@ -9,6 +9,7 @@
 
 #include "aes_cmac.h"
 #include "bytes.h"
+#include "ccm.h"
 #include "kit.h"
 
 struct tekho_tek_generator {
@@ -104,15 +105,16 @@ static void slot_cleanup(struct tekho_tek_slot *slot)
     memset(slot, 0, sizeof *slot);
 }
 
-static tekho_err slot_install(struct tekho_tek_slot *slot, const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
-                              uint64_t expires_at_ms, uint16_t pn_window_size)
+static tekho_err slot_install(const struct tekho_crypto_kit *kit, struct tekho_tek_slot *slot,
+                              const uint8_t key[TEKHO_TEK_LEN], uint8_t eks, uint64_t expires_at_ms,
+                              uint16_t pn_window_size)
 {
     struct tekho_tek_slot fresh;
     memset(&fresh, 0, sizeof fresh);
     tekho_err err = tekho_pn_window_init(&fresh.rx, pn_window_size);
     uint8_t digest[32];
     unsigned int digest_len = 0;
-    if (err == TEKHO_OK && !EVP_Digest(key, TEKHO_TEK_LEN, digest, &digest_len, EVP_sha256(), NULL))
+    if (err == TEKHO_OK && !EVP_Digest(key, TEKHO_TEK_LEN, digest, &digest_len, kit ? kit->sha256 : EVP_sha256(), NULL))
         err = TEKHO_ERR_CRYPTO;
     if (err != TEKHO_OK)
         return err;
@@ -135,7 +137,7 @@ tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot
 {
     if (ctx == NULL || key == NULL || slot > 1 || eks > 3 || pn_window_size > TEKHO_PN_WINDOW_MAX)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    return slot_install(&ctx->tek[slot], key, eks, now_ms + (uint64_t)lifetime_s * 1000u, pn_window_size);
+    return slot_install(ctx->kit, &ctx->tek[slot], key, eks, now_ms + (uint64_t)lifetime_s * 1000u, pn_window_size);
 }
 
 tekho_err tekho_tek_context_init_counter(struct tekho_tek_context *ctx,
@@ -161,6 +163,7 @@ tekho_err tekho_tek_context_init_counter_with(struct tekho_crypto_kit *kit, stru
     fresh.said = params->said;
     fresh.cmac_key_count_t = cmac_key_count_t;
     fresh.tx_dir = params->tx_dir;
+    fresh.kit = kit;
     const uint32_t lifetimes_s[2] = {params->pmk_lifetime_s / TEKHO_TEK0_LIFETIME_DIVISOR,
                                      params->pmk_lifetime_s / TEKHO_TEK1_LIFETIME_DIVISOR};
     for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++)
@@ -186,6 +189,7 @@ void tekho_tek_context_cleanup(struct tekho_tek_context *ctx)
     ctx->said = 0;
     ctx->cmac_key_count_t = 0;
     ctx->tx_dir = TEKHO_DIR_DL;
+    ctx->kit = NULL;
 }
 
 void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
@@ -195,6 +199,12 @@ void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
     OPENSSL_cleanse(ctx->tek[0].key, sizeof ctx->tek[0].key);
     OPENSSL_cleanse(ctx->tek[1].key, sizeof ctx->tek[1].key);
     memset(ctx, 0, sizeof *ctx);
+}
+
+/* The slot's CCM key, made on first use. */
+static tekho_err slot_ccm(const struct tekho_tek_context *ctx, struct tekho_tek_slot *tek)
+{
+    return tek->ccm ? TEKHO_OK : tekho_pdu_key_new_with(ctx->kit ? ctx->kit->ccm : NULL, tek->key, &tek->ccm);
 }
 
 tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t now_ms, uint16_t cid, bool crc,
@@ -211,7 +221,7 @@ tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t 
         return TEKHO_ERR_PN_EXHAUSTED;
     const struct tekho_pdu_seal_params params = {
         .dir = ctx->tx_dir, .pn = tek->tx_pn + 1, .cid = cid, .eks = tek->eks, .crc = crc};
-    tekho_err err = tek->ccm ? TEKHO_OK : tekho_pdu_key_new(tek->key, &tek->ccm);
+    tekho_err err = slot_ccm(ctx, tek);
     if (err == TEKHO_OK)
         err = tekho_pdu_seal(tek->ccm, &params, payload, payload_len, out, out_cap, out_len);
     if (err == TEKHO_OK)
@@ -239,7 +249,7 @@ tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const u
         return TEKHO_ERR_TEK_EXPIRED;
     err = tekho_pn_window_check(&tek->rx, view.pn);
     if (err == TEKHO_OK)
-        err = tek->ccm ? TEKHO_OK : tekho_pdu_key_new(tek->key, &tek->ccm);
+        err = slot_ccm(ctx, tek);
     if (err == TEKHO_OK)
         err = tekho_pdu_decrypt(tek->ccm, pdu, &view, out, out_cap, out_len);
     if (err != TEKHO_OK)

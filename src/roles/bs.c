@@ -397,6 +397,7 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     memset(&fresh, 0, sizeof fresh);
     fresh.said = m->tek.said;
     fresh.tx_dir = TEKHO_DIR_DL;
+    fresh.kit = bs->kit;
     const uint32_t lifetimes[2] = {bs->cfg.pmk_lifetime_s / TEKHO_TEK0_LIFETIME_DIVISOR,
                                    bs->cfg.pmk_lifetime_s / TEKHO_TEK1_LIFETIME_DIVISOR};
     for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++) {
@@ -1247,6 +1248,7 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, const struct tekho
     memset(&ctx, 0, sizeof ctx);
     ctx.said = r->sa[0].said;
     ctx.tx_dir = TEKHO_DIR_DL;
+    ctx.kit = bs->kit;
     const struct tekho_asncp_tek *teks[2] = {r->sa[0].has_older ? &r->sa[0].older : NULL,
                                              r->sa[0].has_newer ? &r->sa[0].newer : NULL};
     tekho_err err = TEKHO_OK;

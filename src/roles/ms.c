@@ -281,6 +281,7 @@ static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context
     memset(&fresh, 0, sizeof fresh);
     fresh.said = ms->cfg.said;
     fresh.tx_dir = TEKHO_DIR_UL;
+    fresh.kit = ms->kit;
     tekho_err err = TEKHO_OK;
     for (size_t i = 0; i < n && i < 2 && err == TEKHO_OK; i++) {
         uint8_t tek[16];

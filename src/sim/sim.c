@@ -33,12 +33,15 @@ struct hset {
     bool *used;
 };
 
-static uint64_t fnv(const uint8_t k[16])
+/* Two words mixed by multiplication (a byte-wise FNV was a serial chain
+ * of 16 multiplies on every sealed PDU); the table uses the high bits. */
+static uint64_t key_hash(const uint8_t k[16])
 {
-    uint64_t h = 1469598103934665603u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ k[i]) * 1099511628211u;
-    return h;
+    uint64_t lo, hi;
+    memcpy(&lo, k, 8);
+    memcpy(&hi, k + 8, 8);
+    const uint64_t h = (lo ^ sim_rotl(hi, 29)) * 0x9E3779B97F4A7C15u;
+    return h ^ (h >> 32);
 }
 
 static bool hset_grow(struct hset *h)
@@ -56,7 +59,7 @@ static bool hset_grow(struct hset *h)
     for (size_t i = 0; i < h->cap; i++) {
         if (!h->used[i])
             continue;
-        size_t j = fnv(h->keys[i]) & (big.cap - 1);
+        size_t j = key_hash(h->keys[i]) & (big.cap - 1);
         while (big.used[j])
             j = (j + 1) & (big.cap - 1);
         big.used[j] = true;
@@ -80,7 +83,7 @@ static uint64_t *hset_find(struct hset *h, const uint8_t key[16], bool insert, b
         return NULL;
     if (h->cap == 0)
         return NULL;
-    size_t j = fnv(key) & (h->cap - 1);
+    size_t j = key_hash(key) & (h->cap - 1);
     while (h->used[j]) {
         if (memcmp(h->keys[j], key, 16) == 0) {
             if (existed)
@@ -545,16 +548,20 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
 {
     sim->st.backbone_messages++;
     sim->st.backbone_bytes += len;
+    /* Decoded only when something here needs the message: a trace, or a fault to inject. */
     struct tekho_asncp m;
-    const char *name = tekho_asncp_decode(msg, len, &m) == TEKHO_OK ? tekho_asncp_name(m.msg) : "ASN-CP?";
+    const bool decoded = (sim->trace || sim->drop_ho_complete || sim->reset_pn_in_ho_cnf) &&
+                         tekho_asncp_decode(msg, len, &m) == TEKHO_OK;
+    const char *name = decoded ? tekho_asncp_name(m.msg) : "ASN-CP?";
     bool lost = sim->p.backbone_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.backbone_loss;
-    if (!lost && sim->drop_ho_complete && to == TEKHO_NODE_AUTHENTICATOR && strcmp(name, "HO_Complete") == 0) {
+    if (!lost && sim->drop_ho_complete && to == TEKHO_NODE_AUTHENTICATOR && decoded &&
+        m.msg == TEKHO_ASNCP_HO_COMPLETE) {
         sim->drop_ho_complete--;
         lost = true;
     }
     uint8_t faulty[TEKHO_ASNCP_MAX_LEN];
     size_t faulty_len = 0;
-    if (sim->reset_pn_in_ho_cnf && m.msg == TEKHO_ASNCP_HO_CNF && m.n_sa > 0) {
+    if (sim->reset_pn_in_ho_cnf && decoded && m.msg == TEKHO_ASNCP_HO_CNF && m.n_sa > 0) {
         m.sa[0].older.pn_counter = m.sa[0].newer.pn_counter = 0;
         m.sa[0].older.rxpn_counter = m.sa[0].newer.rxpn_counter = 0;
         if (tekho_asncp_encode(&m, faulty, sizeof faulty, &faulty_len) == TEKHO_OK) {
@@ -563,7 +570,8 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
             len = faulty_len;
         }
     }
-    tekho_asncp_wipe(&m);
+    if (decoded)
+        tekho_asncp_wipe(&m);
     if (sim->cap_backbone &&
         tekho_capture_write_backbone(sim->cap_backbone, sim->now, from + 1, to + 1, msg, len) != TEKHO_OK)
         sim->st.io_errors++;
