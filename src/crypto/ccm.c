@@ -1,6 +1,8 @@
 #include "ccm.h"
 
 #include <limits.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 EVP_CIPHER_CTX *tekho_ccm_ctx_new(const EVP_CIPHER *ccm, const uint8_t key[16], size_t nonce_len, size_t tag_len,
                                   int encrypt)
@@ -35,10 +37,14 @@ tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uin
 {
     static const uint8_t empty[1];
     int out_len = 0;
+    /* The tag as a parameter, not through EVP_CIPHER_CTX_ctrl: in OpenSSL
+     * 3 a ctrl is translated into this same parameter, at a cost that
+     * shows on every small PDU. */
+    OSSL_PARAM get_tag[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, tag_len),
+                            OSSL_PARAM_construct_end()};
     int ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) && ccm_begin(ctx, aad, aad_len, len) &&
              EVP_EncryptUpdate(ctx, len ? out : tag, &out_len, len ? in : empty, (int)len) &&
-             EVP_EncryptFinal_ex(ctx, tag, &out_len) &&
-             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, (int)tag_len, tag) > 0;
+             EVP_EncryptFinal_ex(ctx, tag, &out_len) && EVP_CIPHER_CTX_get_params(ctx, get_tag) > 0;
     return ok ? TEKHO_OK : TEKHO_ERR_CRYPTO;
 }
 
@@ -48,8 +54,9 @@ tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uin
     static const uint8_t empty[1];
     uint8_t scratch[1];
     int out_len = 0;
-    if (!EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, (void *)tag) <= 0 ||
+    OSSL_PARAM set_tag[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, (void *)tag, tag_len),
+                            OSSL_PARAM_construct_end()};
+    if (!EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) || EVP_CIPHER_CTX_set_params(ctx, set_tag) <= 0 ||
         !ccm_begin(ctx, aad, aad_len, len))
         return TEKHO_ERR_CRYPTO;
     if (!EVP_DecryptUpdate(ctx, len ? out : scratch, &out_len, len ? in : empty, (int)len))

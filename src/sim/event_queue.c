@@ -16,11 +16,15 @@ static void place(struct sim_queue *q, size_t pos, const struct sim_heap_node *n
     q->slab[node->slot].heap_pos = (uint32_t)pos;
 }
 
+/* A 4-ary heap: half the depth of a binary one, and a node's children
+ * share a cache line or two, which matters once it holds every MS's timers. */
+#define ARITY 4
+
 static void sift_up(struct sim_queue *q, size_t pos)
 {
     const struct sim_heap_node node = q->heap[pos];
     while (pos > 0) {
-        const size_t parent = (pos - 1) / 2;
+        const size_t parent = (pos - 1) / ARITY;
         if (!node_before(&node, &q->heap[parent]))
             break;
         place(q, pos, &q->heap[parent]);
@@ -33,12 +37,14 @@ static void sift_down(struct sim_queue *q, size_t pos)
 {
     const struct sim_heap_node node = q->heap[pos];
     for (;;) {
-        const size_t left = 2 * pos + 1, right = left + 1;
-        size_t first = left;
-        if (left >= q->n)
+        const size_t child = ARITY * pos + 1;
+        if (child >= q->n)
             break;
-        if (right < q->n && node_before(&q->heap[right], &q->heap[left]))
-            first = right;
+        const size_t end = child + ARITY < q->n ? child + ARITY : q->n;
+        size_t first = child;
+        for (size_t c = child + 1; c < end; c++)
+            if (node_before(&q->heap[c], &q->heap[first]))
+                first = c;
         if (!node_before(&q->heap[first], &node))
             break;
         place(q, pos, &q->heap[first]);
@@ -50,7 +56,7 @@ static void sift_down(struct sim_queue *q, size_t pos)
 /* Re-orders the node at pos after its key changed either way. */
 static void reposition(struct sim_queue *q, size_t pos)
 {
-    if (pos > 0 && node_before(&q->heap[pos], &q->heap[(pos - 1) / 2]))
+    if (pos > 0 && node_before(&q->heap[pos], &q->heap[(pos - 1) / ARITY]))
         sift_up(q, pos);
     else
         sift_down(q, pos);

@@ -12,14 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Messages this long or shorter travel inside the event: no allocation
+ * for nearly every PDU and message. */
+#define SIM_EVENT_INLINE 160
+
 struct sim_event {
     uint64_t t;
     uint64_t seq;
     int kind;
     uint32_t a, b, c, d;
     bool injected;  /* from the attacker */
-    uint8_t *bytes; /* owned by the queue while pending, by the caller once popped */
+    /* The message: len bytes in bytes if it is not NULL (owned by the
+     * queue while pending, by the caller once popped), else in inline. */
+    uint8_t *bytes;
     size_t len;
+    uint8_t inline_bytes[SIM_EVENT_INLINE];
     /* the queue's own */
     uint32_t heap_pos;
     bool is_timer;
@@ -44,6 +51,11 @@ struct sim_queue {
     uint32_t *timer_slots;
     size_t n_timers, timer_cap;
 };
+
+static inline const uint8_t *sim_event_bytes(const struct sim_event *ev)
+{
+    return ev->bytes ? ev->bytes : ev->inline_bytes;
+}
 
 /* Queues ev (its bytes become the queue's). False: out of memory, nothing queued. */
 bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev);

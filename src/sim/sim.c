@@ -210,7 +210,10 @@ struct tekho_sim {
     bool frames_running;
     uint64_t frame_no;
     uint32_t meas_frames;    /* the measurement period in frames (radio mode) */
-    double shadow_rho, shadow_keep; /* shadowing correlation over one measurement's step, sqrt(1 - rho^2) */
+    double meas_dt_s;        /* the measurement period, s */
+    /* Shadowing over one measurement's step: the correlation rho, and
+     * sigma sqrt(1 - rho^2), the spread of the new part. */
+    double shadow_rho, shadow_innovation_db;
     struct sim_rng mob;          /* mobility and shadowing: the same in every scheme's run */
     struct sim_rng links;        /* shadowing of links that become candidates at a handover */
     struct sim_normal_table normal;
@@ -436,13 +439,11 @@ static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint
                       const uint8_t *bytes, size_t len, bool injected)
 {
     struct sim_event ev = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c, .injected = injected};
-    if (len) {
-        ev.bytes = malloc(len);
-        if (ev.bytes == NULL)
-            return TEKHO_ERR_NO_MEMORY;
-        memcpy(ev.bytes, bytes, len);
-        ev.len = len;
-    }
+    if (len > SIM_EVENT_INLINE && (ev.bytes = malloc(len)) == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    if (len)
+        memcpy(ev.bytes ? ev.bytes : ev.inline_bytes, bytes, len);
+    ev.len = len;
     if (!sim_queue_push(&sim->queue, &ev)) {
         free(ev.bytes);
         return TEKHO_ERR_NO_MEMORY;
@@ -1012,7 +1013,7 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
 {
     struct ms_radio *r = &sim->radio[ms];
     const struct tekho_radio_params *rp = &sim->p.radio;
-    const double dt = (double)sim->meas_frames * (double)sim->p.frame_us / 1e6;
+    const double dt = sim->meas_dt_s;
     sim->st.measurements++;
     /* Move; at the waypoint (or the edge, going straight) pick a new heading. */
     r->x += r->vx * dt;
@@ -1032,9 +1033,9 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
     }
     /* Shadowing decorrelates with distance (Gudmundson); every MS moves at
      * the same speed, so the step's correlation is computed once. */
-    const double rho = sim->shadow_rho, keep = sim->shadow_keep;
+    const double rho = sim->shadow_rho, innovation = sim->shadow_innovation_db;
     for (int k = 0; k < CANDIDATES; k++)
-        r->shadow[k] = rho * r->shadow[k] + keep * rp->shadow_sigma_db * sim_normal(&sim->normal, &sim->mob);
+        r->shadow[k] = rho * r->shadow[k] + innovation * sim_normal(&sim->normal, &sim->mob);
     const uint32_t serving = r->serving;
     if (serving == 0)
         return;
@@ -1088,9 +1089,10 @@ static void radio_setup(struct tekho_sim *sim)
     hex_grid(sim->cells, sim->p.n_bs, rp->isd_m);
     const double frames = rp->meas_period_ms * 1000.0 / (double)sim->p.frame_us;
     sim->meas_frames = frames < 1.5 ? 1u : (uint32_t)(frames + 0.5);
-    const double step_m = rp->speed_kmh / 3.6 * (double)sim->meas_frames * (double)sim->p.frame_us / 1e6;
+    sim->meas_dt_s = (double)sim->meas_frames * (double)sim->p.frame_us / 1e6;
+    const double step_m = rp->speed_kmh / 3.6 * sim->meas_dt_s;
     sim->shadow_rho = rp->shadow_corr_m > 0 ? exp(-step_m / rp->shadow_corr_m) : 0;
-    sim->shadow_keep = sqrt(1 - sim->shadow_rho * sim->shadow_rho);
+    sim->shadow_innovation_db = rp->shadow_sigma_db * sqrt(1 - sim->shadow_rho * sim->shadow_rho);
     neighbours_of(sim);
     for (uint32_t i = 0; i < sim->p.n_ms; i++) {
         struct ms_radio *r = &sim->radio[i];
@@ -1295,21 +1297,21 @@ static void dispatch(struct tekho_sim *sim, struct sim_event *ev)
     switch (ev->kind) {
     case EV_AIR_TO_BS:
         tekho_actions_reset(sim->actions);
-        err = tekho_bs_air(sim->bs[ev->a], sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+        err = tekho_bs_air(sim->bs[ev->a], sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);
         after_role(sim, OWNER(OWNER_BS, ev->a), err);
         break;
     case EV_AIR_TO_MS:
         tekho_actions_reset(sim->actions);
-        err = tekho_ms_air(sim->ms[ev->a], sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+        err = tekho_ms_air(sim->ms[ev->a], sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);
         after_role(sim, OWNER(OWNER_MS, ev->a), err);
         break;
     case EV_BACKBONE:
         tekho_actions_reset(sim->actions);
         if (ev->a == TEKHO_NODE_AUTHENTICATOR) {
-            err = tekho_auth_backbone(sim->auth, sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+            err = tekho_auth_backbone(sim->auth, sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);
             after_role(sim, OWNER(OWNER_AUTH, 0), err);
         } else {
-            err = tekho_bs_backbone(sim->bs[ev->a], sim->now, ev->b, ev->bytes, ev->len, sim->actions);
+            err = tekho_bs_backbone(sim->bs[ev->a], sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);
             after_role(sim, OWNER(OWNER_BS, ev->a), err);
         }
         break;
