@@ -188,6 +188,48 @@ static void test_vendor_hierarchy(void)
     CHECK(memcmp(&ak, &zero, sizeof ak) == 0);
 }
 
+/* More keys than the context keeps keyed, in an order that mixes hits,
+ * evictions and repeats: every MAC equals a fresh context's under the same
+ * key (the RFC 4493 key is among them, checked against its vector). */
+static void test_cmac_key_cache(void)
+{
+    enum { KEYS = 11, ROUNDS = 600 };
+    uint8_t keys[KEYS][16], msg[40], got[16], want[16], rfc_mac[16];
+    hx("2b7e151628aed2a6abf7158809cf4f3c", keys[0], 16);
+    hx("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411", msg, sizeof msg);
+    hx("dfa66747de9ae63030ca32611497c827", rfc_mac, 16);
+    for (int k = 1; k < KEYS; k++)
+        for (int i = 0; i < 16; i++)
+            keys[k][i] = (uint8_t)(k * 37 + i * 11);
+    struct tekho_aes_cmac *cached = NULL;
+    CHECK_ERR(tekho_aes_cmac_new(&cached), TEKHO_OK);
+    uint32_t x = 12345;
+    int mismatches = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        x = x * 1103515245u + 12345u;
+        /* Mostly the first few keys (hits), sometimes any (evictions). */
+        const int k = (x >> 16) % 4 == 0 ? (int)((x >> 8) % KEYS) : (int)((x >> 12) % 5);
+        const struct tekho_piece whole = {msg, sizeof msg};
+        struct tekho_aes_cmac *fresh = NULL;
+        CHECK_ERR(tekho_aes_cmac_new(&fresh), TEKHO_OK);
+        if (fresh == NULL || cached == NULL)
+            break;
+        CHECK_ERR(tekho_aes_cmac_set_key(fresh, keys[k]), TEKHO_OK);
+        CHECK_ERR(tekho_aes_cmac_compute(fresh, &whole, 1, want), TEKHO_OK);
+        tekho_aes_cmac_free(fresh);
+        CHECK_ERR(tekho_aes_cmac_set_key(cached, keys[k]), TEKHO_OK);
+        /* once or twice under the same keying */
+        for (int twice = 0; twice <= (int)(x & 1); twice++) {
+            CHECK_ERR(tekho_aes_cmac_compute(cached, &whole, 1, got), TEKHO_OK);
+            mismatches += memcmp(got, want, 16) != 0;
+        }
+        if (k == 0)
+            CHECK_BYTES(want, rfc_mac, 16);
+    }
+    CHECK(mismatches == 0);
+    tekho_aes_cmac_free(cached);
+}
+
 static void test_kdf_arguments(void)
 {
     uint8_t key[16] = {0}, out[16];
@@ -204,6 +246,7 @@ int main(void)
     test_rfc3394();
     test_ccm();
     test_vendor_hierarchy();
+    test_cmac_key_cache();
     test_kdf_arguments();
     return test_summary("test_published_vectors");
 }

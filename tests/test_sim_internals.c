@@ -22,7 +22,7 @@ static void test_normal_distribution(void)
     sim_normal_table_init(&table);
     /* The table's own geometry: layer edges fall from the tail start to 0,
      * and the densities rise to 1 at the top. */
-    CHECK(fabs(table.width[SIM_ZIGGURAT_LAYERS - 1] * 2147483648.0 - 3.442619855899) < 1e-9);
+    CHECK(fabs(table.width[SIM_ZIGGURAT_LAYERS - 1] * SIM_ZIGGURAT_SCALE - 3.442619855899) < 1e-9);
     CHECK(table.density[0] == 1.0);
     for (int i = 1; i < SIM_ZIGGURAT_LAYERS; i++)
         CHECK(table.density[i] < table.density[i - 1]);

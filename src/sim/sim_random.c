@@ -14,13 +14,14 @@ void sim_rng_seed(struct sim_rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         r->s[i] = sim_splitmix(&seed);
+    r->half = 0;
+    r->have_half = false;
 }
 
 /* Where the tail starts and the area of each layer, for 128 layers
  * (Marsaglia and Tsang 2000, section 3). */
 #define ZIGGURAT_TAIL 3.442619855899
 #define ZIGGURAT_AREA 9.91256303526217e-3
-#define TWO_TO_31 2147483648.0
 
 void sim_normal_table_init(struct sim_normal_table *t)
 {
@@ -28,19 +29,19 @@ void sim_normal_table_init(struct sim_normal_table *t)
     double x = ZIGGURAT_TAIL, outer = ZIGGURAT_TAIL;
     /* The base layer is a rectangle of width q plus the tail beyond x. */
     const double q = ZIGGURAT_AREA / exp(-0.5 * x * x);
-    t->inside[0] = (uint32_t)(x / q * TWO_TO_31);
+    t->inside[0] = (uint32_t)(x / q * SIM_ZIGGURAT_SCALE);
     t->inside[1] = 0;
-    t->width[0] = q / TWO_TO_31;
-    t->width[top] = x / TWO_TO_31;
+    t->width[0] = q / SIM_ZIGGURAT_SCALE;
+    t->width[top] = x / SIM_ZIGGURAT_SCALE;
     t->density[0] = 1.0;
     t->density[top] = exp(-0.5 * x * x);
     /* Each layer up has the same area: its edge x solves x (f(x) - f(outer)) = area. */
     for (int i = top - 1; i >= 1; i--) {
         x = sqrt(-2 * log(ZIGGURAT_AREA / x + exp(-0.5 * x * x)));
-        t->inside[i + 1] = (uint32_t)(x / outer * TWO_TO_31);
+        t->inside[i + 1] = (uint32_t)(x / outer * SIM_ZIGGURAT_SCALE);
         outer = x;
         t->density[i] = exp(-0.5 * x * x);
-        t->width[i] = x / TWO_TO_31;
+        t->width[i] = x / SIM_ZIGGURAT_SCALE;
     }
 }
 
@@ -50,13 +51,13 @@ static double open_unit(struct sim_rng *r)
     return ((double)(sim_rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-double sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint64_t draw)
+double sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint32_t draw)
 {
     for (;;) {
-        const int32_t signed_x = (int32_t)(uint32_t)(draw >> 32);
-        const unsigned layer = (unsigned)(draw & (SIM_ZIGGURAT_LAYERS - 1));
-        const uint32_t magnitude = signed_x < 0 ? (uint32_t)(-(int64_t)signed_x) : (uint32_t)signed_x;
-        const double x = signed_x * t->width[layer];
+        const int32_t abscissa = sim_ziggurat_abscissa(draw);
+        const unsigned layer = draw & (SIM_ZIGGURAT_LAYERS - 1);
+        const uint32_t magnitude = (uint32_t)(abscissa < 0 ? -abscissa : abscissa);
+        const double x = abscissa * t->width[layer];
         if (magnitude < t->inside[layer])
             return x;
         if (layer == 0) {
@@ -66,12 +67,12 @@ double sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint
                 tx = -log(open_unit(r)) / ZIGGURAT_TAIL;
                 ty = -log(open_unit(r));
             } while (ty + ty < tx * tx);
-            return signed_x > 0 ? ZIGGURAT_TAIL + tx : -ZIGGURAT_TAIL - tx;
+            return abscissa > 0 ? ZIGGURAT_TAIL + tx : -ZIGGURAT_TAIL - tx;
         }
         /* In the wedge between the rectangle and the curve: accept under the curve. */
         const double below = t->density[layer], above = t->density[layer - 1];
         if (below + sim_rng_unit(r) * (above - below) < exp(-0.5 * x * x))
             return x;
-        draw = sim_rng_next(r);
+        draw = sim_rng_next32(r);
     }
 }

@@ -8,12 +8,15 @@
 #ifndef TEKHO_SRC_SIM_RANDOM_H
 #define TEKHO_SRC_SIM_RANDOM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 /* xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
 struct sim_rng {
     uint64_t s[4];
+    uint32_t half;  /* the unused half of the last 64-bit draw, for sim_rng_next32 */
+    bool have_half;
 };
 
 void sim_rng_seed(struct sim_rng *r, uint64_t seed);
@@ -38,6 +41,19 @@ static inline uint64_t sim_rng_next(struct sim_rng *r)
     return result;
 }
 
+/* 32 random bits: each 64-bit draw serves two calls. */
+static inline uint32_t sim_rng_next32(struct sim_rng *r)
+{
+    if (r->have_half) {
+        r->have_half = false;
+        return r->half;
+    }
+    const uint64_t x = sim_rng_next(r);
+    r->half = (uint32_t)(x >> 32);
+    r->have_half = true;
+    return (uint32_t)x;
+}
+
 /* Uniform on [0, 1), 53 bits. */
 static inline double sim_rng_unit(struct sim_rng *r)
 {
@@ -45,28 +61,37 @@ static inline double sim_rng_unit(struct sim_rng *r)
 }
 
 /* The ziggurat's 128 layers for the standard normal: a draw lands inside
- * its layer's rectangle (no function evaluation) about 98.8% of the time. */
+ * its layer's rectangle (no function evaluation) about 98.8% of the time.
+ * A draw is 32 bits: 7 pick the layer, 25 a signed abscissa (2^-24 of
+ * the layer's width, far finer than any dB the model resolves), so one
+ * 64-bit random number makes two normals. */
 #define SIM_ZIGGURAT_LAYERS 128
+#define SIM_ZIGGURAT_SCALE 16777216.0 /* 2^24: the abscissa's magnitude range */
 struct sim_normal_table {
-    uint32_t inside[SIM_ZIGGURAT_LAYERS]; /* |32-bit draw| below this: accept at once */
-    double width[SIM_ZIGGURAT_LAYERS];    /* draw to x */
+    uint32_t inside[SIM_ZIGGURAT_LAYERS]; /* |abscissa| below this: accept at once */
+    double width[SIM_ZIGGURAT_LAYERS];    /* abscissa to x */
     double density[SIM_ZIGGURAT_LAYERS];  /* exp(-x^2/2) at each layer's edge */
 };
 
 void sim_normal_table_init(struct sim_normal_table *t);
 /* The rare rest of a draw (wedges and tail); `draw` was rejected by the fast path. */
-double sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint64_t draw);
+double sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint32_t draw);
 
-/* A standard normal draw. One 64-bit draw: its high 32 bits are the signed
- * abscissa, its low 7 bits the layer, so the two are independent. */
+/* The signed abscissa of a 32-bit draw: its top 25 bits, uniform on [-2^24, 2^24). */
+static inline int32_t sim_ziggurat_abscissa(uint32_t draw)
+{
+    return (int32_t)(draw >> 7) - (int32_t)16777216;
+}
+
+/* A standard normal draw. */
 static inline double sim_normal(const struct sim_normal_table *t, struct sim_rng *r)
 {
-    const uint64_t draw = sim_rng_next(r);
-    const int32_t signed_x = (int32_t)(uint32_t)(draw >> 32);
-    const unsigned layer = (unsigned)(draw & (SIM_ZIGGURAT_LAYERS - 1));
-    const uint32_t magnitude = signed_x < 0 ? (uint32_t)(-(int64_t)signed_x) : (uint32_t)signed_x;
+    const uint32_t draw = sim_rng_next32(r);
+    const int32_t x = sim_ziggurat_abscissa(draw);
+    const unsigned layer = draw & (SIM_ZIGGURAT_LAYERS - 1);
+    const uint32_t magnitude = (uint32_t)(x < 0 ? -x : x);
     if (magnitude < t->inside[layer])
-        return signed_x * t->width[layer];
+        return x * t->width[layer];
     return sim_normal_slow(t, r, draw);
 }
 

@@ -24,9 +24,13 @@ static void put_bits(struct bitw *b, uint32_t v, unsigned n)
         b->bad = true;
         return;
     }
-    for (unsigned i = n; i-- > 0;) {
-        b->acc = (b->acc << 1) | ((v >> i) & 1u);
-        if (++b->nacc == 8) {
+    /* As many bits at a time as fill the octet being built. */
+    while (n > 0) {
+        const unsigned take = n < 8 - b->nacc ? n : 8 - b->nacc;
+        n -= take;
+        b->acc = (b->acc << take) | ((v >> n) & ((1u << take) - 1));
+        b->nacc += take;
+        if (b->nacc == 8) {
             tekho_wbuf_u8(b->w, (uint8_t)b->acc);
             b->acc = 0;
             b->nacc = 0;
@@ -69,9 +73,16 @@ static uint32_t get_bits(struct bitr *r, unsigned n)
         r->err = TEKHO_ERR_TRUNCATED;
         return 0;
     }
+    /* As many bits at a time as remain in the current octet. */
     uint32_t v = 0;
-    for (unsigned i = 0; i < n; i++, r->bit++)
-        v = (v << 1) | ((r->p[r->bit / 8] >> (7 - r->bit % 8)) & 1u);
+    while (n > 0) {
+        const unsigned left_in_octet = 8 - (unsigned)(r->bit % 8);
+        const unsigned take = n < left_in_octet ? n : left_in_octet;
+        const unsigned octet = r->p[r->bit / 8];
+        v = (v << take) | ((octet >> (left_in_octet - take)) & ((1u << take) - 1));
+        r->bit += take;
+        n -= take;
+    }
     return v;
 }
 
