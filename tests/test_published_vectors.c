@@ -188,9 +188,10 @@ static void test_vendor_hierarchy(void)
     CHECK(memcmp(&ak, &zero, sizeof ak) == 0);
 }
 
-/* More keys than the context keeps keyed, in an order that mixes hits,
- * evictions and repeats: every MAC equals a fresh context's under the same
- * key (the RFC 4493 key is among them, checked against its vector). */
+/* One context re-keyed across many keys, in an order that mixes the same
+ * key again (kept, not re-keyed), other keys and repeated MACs: every MAC
+ * equals a fresh context's under the same key (the RFC 4493 key is among
+ * them, checked against its vector). */
 static void test_cmac_key_cache(void)
 {
     enum { KEYS = 11, ROUNDS = 600 };
@@ -207,7 +208,7 @@ static void test_cmac_key_cache(void)
     int mismatches = 0;
     for (int round = 0; round < ROUNDS; round++) {
         x = x * 1103515245u + 12345u;
-        /* Mostly the first few keys (hits), sometimes any (evictions). */
+        /* Mostly the first few keys (often the same again), sometimes any. */
         const int k = (x >> 16) % 4 == 0 ? (int)((x >> 8) % KEYS) : (int)((x >> 12) % 5);
         const struct tekho_piece whole = {msg, sizeof msg};
         struct tekho_aes_cmac *fresh = NULL;

@@ -178,6 +178,15 @@ struct ms_track {
     uint32_t top[2];
     uint64_t seen[2][16];
     unsigned long window_offered_mark;
+    /* The highest PN sealed under the TEK last used each way (key: TEK
+     * fingerprint and direction), held here while that TEK is in use and
+     * written back to the generations of sealed_top when another TEK
+     * seals: a handover's worth of PDUs touches the set twice, not per PDU. */
+    struct {
+        bool valid;
+        uint8_t key[16];
+        uint64_t top;
+    } sealing[2];
 };
 
 struct tekho_sim {
@@ -720,13 +729,27 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
          * (moved, cached, handed over) seals: anything else repeats a pair. */
         uint8_t key[16] = {0};
         memcpy(key, a->bytes, a->len < 9 ? a->len : 9);
-        uint64_t *top = sealed_top(sim, key);
-        if (top != NULL) {
-            if ((uint64_t)a->value <= *top)
-                sim->st.pn_reuse++;
-            else
-                *top = (uint64_t)a->value;
+        /* Only this MS's TEKs carry its fingerprints, so its cache entry
+         * for a direction is the newest word on that TEK. */
+        const int dir = key[8] == TEKHO_DIR_UL;
+        if (a->ms >= sim->p.n_ms)
+            break;
+        struct ms_track *mine = &sim->track[a->ms];
+        if (!mine->sealing[dir].valid || memcmp(mine->sealing[dir].key, key, 16) != 0) {
+            uint64_t *top = mine->sealing[dir].valid ? sealed_top(sim, mine->sealing[dir].key) : NULL;
+            if (top != NULL)
+                *top = mine->sealing[dir].top;
+            top = sealed_top(sim, key);
+            mine->sealing[dir].valid = top != NULL;
+            memcpy(mine->sealing[dir].key, key, 16);
+            mine->sealing[dir].top = top ? *top : 0;
+            if (top == NULL)
+                break;
         }
+        if ((uint64_t)a->value <= mine->sealing[dir].top)
+            sim->st.pn_reuse++;
+        else
+            mine->sealing[dir].top = (uint64_t)a->value;
         break;
     }
     case TEKHO_EV_HO_STARTED:
