@@ -56,7 +56,8 @@ struct bs_ms {
     bool tek_is_counter;              /* the active TEKs came from CMAC_KEY_COUNT (TB) */
     bool confirmed;                   /* a UL PDU verified under these TEKs */
     bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
-    struct bs_cached cache[BS_CACHE_MAX];
+    struct bs_cached *cache;          /* BS_CACHE_MAX entries, made on the first use: most MSs never
+                                         need one, and an inline cache was most of this struct */
     uint32_t peer;                    /* source: the target node; target: the serving node */
     uint8_t peer_bsid[6];
     uint8_t ho_id;
@@ -73,6 +74,11 @@ struct bs_ms {
     bool have_last_params;            /* a retransmission gets the same TEKs again */
     struct tekho_tek_params last_params[2];
 };
+
+static unsigned cache_len(const struct bs_ms *m)
+{
+    return m->cache ? BS_CACHE_MAX : 0;
+}
 
 struct tekho_bs {
     struct tekho_bs_config cfg;
@@ -179,9 +185,11 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
 static void ms_wipe(struct bs_ms *m)
 {
     tekho_tek_context_cleanup(&m->tek);
-    for (int i = 0; i < BS_CACHE_MAX; i++)
+    for (unsigned i = 0; i < cache_len(m); i++)
         if (m->cache[i].used) /* a cache entry is cleaned up when released */
             tekho_tek_context_cleanup(&m->cache[i].tek);
+    free(m->cache);
+    m->cache = NULL;
     cmac_link_wipe(&m->link);
     OPENSSL_cleanse(m->ak, sizeof m->ak);
     OPENSSL_cleanse(m->last_params, sizeof m->last_params);
@@ -240,7 +248,7 @@ size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
 {
     const struct bs_ms *m = find_index_const(bs, ms_index);
     size_t n = 0;
-    for (int i = 0; m && i < BS_CACHE_MAX; i++)
+    for (unsigned i = 0; m && i < cache_len(m); i++)
         n += m->cache[i].used;
     return n;
 }
@@ -284,9 +292,9 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
     memset(&next, 0, sizeof next);
     next.said = m->tek.said;
     int found = -1;
-    for (int i = 0; i < BS_CACHE_MAX; i++)
+    for (unsigned i = 0; i < cache_len(m); i++)
         if (m->cache[i].used && m->cache[i].tb == count)
-            found = i;
+            found = (int)i;
     tekho_err err = TEKHO_OK;
     if (found >= 0) {
         next = m->cache[found].tek;
@@ -312,7 +320,7 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
 
 static void drop_cached_below(struct bs_ms *m, uint16_t n)
 {
-    for (int i = 0; i < BS_CACHE_MAX; i++) {
+    for (unsigned i = 0; i < cache_len(m); i++) {
         if (m->cache[i].used && m->cache[i].tb < n) {
             tekho_tek_context_cleanup(&m->cache[i].tek);
             m->cache[i].used = false;
@@ -330,7 +338,10 @@ static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_acti
 {
     if (!m->have_tek)
         return;
-    if (m->tek_is_counter && m->tb >= m->n && bs->cfg.max_cached_per_ms > 0) {
+    /* Out of memory for a cache is a cache of none: the context is given
+     * up as a full cache gives up its oldest. */
+    if (m->tek_is_counter && m->tb >= m->n && bs->cfg.max_cached_per_ms > 0 &&
+        (m->cache != NULL || (m->cache = calloc(BS_CACHE_MAX, sizeof *m->cache)) != NULL)) {
         const int cap = (int)bs->cfg.max_cached_per_ms;
         int slot = -1;
         for (int i = 0; i < cap && slot < 0; i++)
@@ -361,7 +372,7 @@ static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_acti
 
 static bool any_cached(const struct bs_ms *m)
 {
-    for (int i = 0; i < BS_CACHE_MAX; i++)
+    for (unsigned i = 0; i < cache_len(m); i++)
         if (m->cache[i].used)
             return true;
     return false;
@@ -943,9 +954,9 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
     for (unsigned k = 1; k <= w; k++) {
         const uint16_t count = (uint16_t)(m->tb + k);
         int cached = -1;
-        for (int i = 0; i < BS_CACHE_MAX; i++)
+        for (unsigned i = 0; i < cache_len(m); i++)
             if (m->cache[i].used && m->cache[i].tb == count)
-                cached = i;
+                cached = (int)i;
         if (cached >= 0) {
             /* A context this BS already used for that count: its replay
              * window decides, so an old PDU cannot move TB. */
@@ -1148,7 +1159,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         tekho_tek_context_cleanup(&m->tek);
         m->have_tek = false;
         m->tek_is_counter = false;
-        for (int i = 0; i < BS_CACHE_MAX; i++) {
+        for (unsigned i = 0; i < cache_len(m); i++) {
             tekho_tek_context_cleanup(&m->cache[i].tek);
             m->cache[i].used = false;
         }

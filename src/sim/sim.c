@@ -171,8 +171,8 @@ struct ms_track {
     bool have_gap[2];
     double gap_ms[2];
     uint16_t max_m;
-    struct recorded data;        /* user PDUs the attacker saw */
-    struct recorded rng;         /* RNG-REQs the attacker saw */
+    struct recorded *data;       /* user PDUs the attacker saw (made when it first hears one) */
+    struct recorded *rng;        /* RNG-REQs the attacker saw */
     /* Replay check on delivery: the highest sequence number per direction
      * and a window of the ones below it already delivered. */
     uint32_t top[2];
@@ -375,9 +375,9 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
 
 static void free_recorded(struct recorded *r)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; r != NULL && i < r->n; i++)
         free(r->pdu[i]);
-    r->n = 0;
+    free(r);
 }
 
 void tekho_sim_free(struct tekho_sim *sim)
@@ -387,8 +387,8 @@ void tekho_sim_free(struct tekho_sim *sim)
     sim_queue_free(&sim->queue);
     for (uint32_t i = 0; sim->ms && sim->track && i < sim->p.n_ms; i++) {
         tekho_ms_free(sim->ms[i]);
-        free_recorded(&sim->track[i].data);
-        free_recorded(&sim->track[i].rng);
+        free_recorded(sim->track[i].data);
+        free_recorded(sim->track[i].rng);
     }
     for (uint32_t n = 0; sim->bs && n <= sim->p.n_bs; n++)
         tekho_bs_free(sim->bs[n]);
@@ -505,8 +505,11 @@ static bool is_mgmt(const uint8_t *pdu, size_t len)
     return tekho_gmh_decode(pdu, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX;
 }
 
-static void record(struct recorded *r, const uint8_t *pdu, size_t len, uint32_t node, bool uplink)
+static void record(struct recorded **where, const uint8_t *pdu, size_t len, uint32_t node, bool uplink)
 {
+    if (*where == NULL && (*where = calloc(1, sizeof **where)) == NULL)
+        return;
+    struct recorded *r = *where;
     if (r->n == RECORD_MAX) {
         free(r->pdu[0]);
         memmove(r->pdu, r->pdu + 1, (RECORD_MAX - 1) * sizeof r->pdu[0]);
@@ -528,7 +531,8 @@ static void record(struct recorded *r, const uint8_t *pdu, size_t len, uint32_t 
 
 static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len)
 {
-    const char *name = pdu_name(pdu, len);
+    /* Named only for those who look: the attacker and the trace. */
+    const char *name = sim->p.attacker || sim->trace ? pdu_name(pdu, len) : "";
     if (is_mgmt(pdu, len)) {
         sim->st.air_messages++;
         sim->st.air_bytes += len;
@@ -1285,8 +1289,8 @@ static void script(struct tekho_sim *sim, const struct sim_event *ev)
     case TEKHO_OP_TRAFFIC_ON: sim->track[a].traffic = true; break;
     case TEKHO_OP_TRAFFIC_OFF: sim->track[a].traffic = false; break;
     case TEKHO_OP_REPLAY_DATA: {
-        const struct recorded *r = &sim->track[a].data;
-        for (size_t i = 0; i < r->n; i++) {
+        const struct recorded *r = sim->track[a].data;
+        for (size_t i = 0; r != NULL && i < r->n; i++) {
             const uint64_t t = air_arrival(sim, sim->now, r->uplink[i]);
             if (r->uplink[i])
                 (void)push(sim, t, EV_AIR_TO_BS, r->node[i], a, 0, r->pdu[i], r->len[i], true);
@@ -1296,8 +1300,8 @@ static void script(struct tekho_sim *sim, const struct sim_event *ev)
         break;
     }
     case TEKHO_OP_REPLAY_RNG_REQ: {
-        const struct recorded *r = &sim->track[a].rng;
-        for (size_t i = 0; i < r->n; i++)
+        const struct recorded *r = sim->track[a].rng;
+        for (size_t i = 0; r != NULL && i < r->n; i++)
             (void)push(sim, air_arrival(sim, sim->now, true), EV_AIR_TO_BS, b, a, 0, r->pdu[i], r->len[i], true);
         break;
     }
