@@ -111,17 +111,22 @@ static void test_event_queue(void)
     enum { STEPS = 200000, KEYS = 3000, MAX_PENDING = 4096 };
     static struct reference_event list[MAX_PENDING];
     size_t n = 0;
-    struct sim_queue queue = {0};
+    /* A short horizon step, and times both near and far past it, so
+     * events cross between the heap and the far list all the time. */
+    struct sim_queue queue = {.horizon_step = 16};
     struct sim_rng rng;
     sim_rng_seed(&rng, 9);
     uint64_t now = 0, seq = 0;
     unsigned long pops = 0, rearms = 0, cancels = 0;
+    size_t most_far = 0;
     for (int step = 0; step < STEPS; step++) {
         /* 0-1 push, 2-3 arm, 4 cancel, 5 and up pop: the first half fills
          * the queue (and grows the timer map), the second churns it. */
         const unsigned op = (unsigned)(sim_rng_next(&rng) % (step < STEPS / 2 ? 6 : 9));
-        /* Times collide often, so the sequence number decides the order. */
-        const uint64_t t = now + sim_rng_next(&rng) % 64;
+        /* Times collide often, so the sequence number decides the order;
+         * one in four is far off. */
+        const uint64_t spread = sim_rng_next(&rng) % 4 == 0 ? 4096 : 64;
+        const uint64_t t = now + sim_rng_next(&rng) % spread;
         const uint64_t key = sim_rng_next(&rng) % KEYS;
         const uint32_t tag = (uint32_t)step;
         if (op <= 1 && n < MAX_PENDING) {
@@ -163,7 +168,9 @@ static void test_event_queue(void)
             list[want] = list[--n];
             pops++;
         }
-        CHECK(queue.n == n);
+        CHECK(sim_queue_len(&queue) == n);
+        if (queue.n_far > most_far)
+            most_far = queue.n_far;
     }
     /* What is left comes out in order, and the timer map empties with it. */
     struct sim_event got;
@@ -174,7 +181,7 @@ static void test_event_queue(void)
         free(got.bytes);
     }
     CHECK(queue.n_timers == 0);
-    CHECK(pops > STEPS / 4 && rearms > 1000 && cancels > 1000);
+    CHECK(pops > STEPS / 4 && rearms > 1000 && cancels > 1000 && most_far > 100);
     fprintf(stderr, "queue: %lu pops, %lu re-arms, %lu cancels\n", pops, rearms, cancels);
     /* The queue frees what is still pending (ASan reports a leak otherwise). */
     struct sim_event left = {.t = 1, .len = 5};
@@ -183,7 +190,7 @@ static void test_event_queue(void)
     const struct sim_event timer = {.t = 2};
     CHECK(sim_queue_arm(&queue, 77, &timer));
     sim_queue_free(&queue);
-    CHECK(queue.n == 0 && queue.slab == NULL);
+    CHECK(sim_queue_len(&queue) == 0 && queue.slab == NULL);
 }
 
 int main(void)

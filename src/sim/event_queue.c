@@ -72,15 +72,26 @@ static void heap_remove(struct sim_queue *q, size_t pos)
     reposition(q, pos);
 }
 
+/* Room for one more event, wherever it goes: the heap and the far list
+ * can each hold every event, so moving between them never fails. */
 static bool reserve(struct sim_queue *q)
 {
-    if (q->n == q->heap_cap) {
+    const size_t total = q->n + q->n_far + 1;
+    if (total > q->heap_cap) {
         const size_t cap = q->heap_cap ? q->heap_cap * 2 : 256;
         struct sim_heap_node *heap = realloc(q->heap, cap * sizeof *heap);
         if (heap == NULL)
             return false;
         q->heap = heap;
         q->heap_cap = cap;
+    }
+    if (total > q->far_cap) {
+        const size_t cap = q->far_cap ? q->far_cap * 2 : 256;
+        uint32_t *far = realloc(q->far, cap * sizeof *far);
+        if (far == NULL)
+            return false;
+        q->far = far;
+        q->far_cap = cap;
     }
     if (q->n_free == 0 && q->slab_used == q->slab_cap) {
         const uint32_t cap = q->slab_cap ? q->slab_cap * 2 : 256;
@@ -97,15 +108,65 @@ static bool reserve(struct sim_queue *q)
     return true;
 }
 
+/* Puts the event in slot where its time belongs: the heap or the far list. */
+static void enqueue(struct sim_queue *q, uint32_t slot)
+{
+    struct sim_event *ev = &q->slab[slot];
+    if (ev->t >= q->horizon) {
+        ev->in_far = true;
+        ev->heap_pos = (uint32_t)q->n_far;
+        q->far[q->n_far++] = slot;
+        return;
+    }
+    ev->in_far = false;
+    const struct sim_heap_node node = {.t = ev->t, .seq = ev->seq, .slot = slot};
+    q->heap[q->n++] = node;
+    sift_up(q, q->n - 1);
+}
+
+/* Takes the event in slot out of the heap or the far list; the slot stays. */
+static void dequeue(struct sim_queue *q, uint32_t slot)
+{
+    struct sim_event *ev = &q->slab[slot];
+    if (!ev->in_far) {
+        heap_remove(q, ev->heap_pos);
+        return;
+    }
+    const uint32_t moved = q->far[--q->n_far];
+    q->far[ev->heap_pos] = moved;
+    q->slab[moved].heap_pos = ev->heap_pos;
+}
+
+/* With the heap empty, the horizon moves to a step past the earliest far
+ * event, and the far events before it join the heap. */
+static void advance_horizon(struct sim_queue *q)
+{
+    if (q->n > 0 || q->n_far == 0)
+        return;
+    uint64_t earliest = UINT64_MAX;
+    for (size_t i = 0; i < q->n_far; i++)
+        if (q->slab[q->far[i]].t < earliest)
+            earliest = q->slab[q->far[i]].t;
+    const uint64_t step = q->horizon_step ? q->horizon_step : 1000000u;
+    q->horizon = earliest > UINT64_MAX - step ? UINT64_MAX : earliest + step;
+    for (size_t i = 0; i < q->n_far;) {
+        const uint32_t slot = q->far[i];
+        if (q->slab[slot].t < q->horizon) {
+            dequeue(q, slot);
+            enqueue(q, slot);
+        } else {
+            i++;
+        }
+    }
+}
+
 /* Queues ev into a slot; reserve() must have succeeded. */
 static uint32_t insert(struct sim_queue *q, const struct sim_event *ev)
 {
     const uint32_t slot = q->n_free ? q->free_slots[--q->n_free] : q->slab_used++;
     q->slab[slot] = *ev;
     q->slab[slot].is_timer = false;
-    const struct sim_heap_node node = {.t = ev->t, .seq = ev->seq, .slot = slot};
-    q->heap[q->n++] = node;
-    sift_up(q, q->n - 1);
+    enqueue(q, slot);
     return slot;
 }
 
@@ -117,12 +178,18 @@ bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev)
     return true;
 }
 
-bool sim_queue_next_time(const struct sim_queue *q, uint64_t *t)
+bool sim_queue_next_time(struct sim_queue *q, uint64_t *t)
 {
+    advance_horizon(q);
     if (q->n == 0)
         return false;
     *t = q->heap[0].t;
     return true;
+}
+
+size_t sim_queue_len(const struct sim_queue *q)
+{
+    return q->n + q->n_far;
 }
 
 /* ---- the timer map: linear probing, deletion by backward shift ------------------ */
@@ -196,15 +263,25 @@ bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev
         const uint32_t slot = q->timer_slots[j];
         if (slot != NO_SLOT) {
             struct sim_event *pending = &q->slab[slot];
-            const uint32_t pos = pending->heap_pos;
+            if (!pending->in_far && ev->t < q->horizon) {
+                /* stays in the heap: re-ordered where it is */
+                const uint32_t pos = pending->heap_pos;
+                free(pending->bytes);
+                *pending = *ev;
+                pending->is_timer = true;
+                pending->timer_key = key;
+                pending->heap_pos = pos;
+                q->heap[pos].t = ev->t;
+                q->heap[pos].seq = ev->seq;
+                reposition(q, pos);
+                return true;
+            }
+            dequeue(q, slot);
             free(pending->bytes);
             *pending = *ev;
             pending->is_timer = true;
             pending->timer_key = key;
-            q->heap[pos].t = ev->t;
-            q->heap[pos].seq = ev->seq;
-            pending->heap_pos = pos;
-            reposition(q, pos);
+            enqueue(q, slot);
             return true;
         }
     }
@@ -236,13 +313,14 @@ void sim_queue_cancel(struct sim_queue *q, uint64_t key)
     if (slot == NO_SLOT)
         return;
     timer_map_delete(q, j);
-    heap_remove(q, q->slab[slot].heap_pos);
+    dequeue(q, slot);
     free(q->slab[slot].bytes);
     release(q, slot);
 }
 
 bool sim_queue_pop(struct sim_queue *q, struct sim_event *out)
 {
+    advance_horizon(q);
     if (q->n == 0)
         return false;
     const uint32_t slot = q->heap[0].slot;
@@ -258,7 +336,10 @@ void sim_queue_free(struct sim_queue *q)
 {
     for (size_t i = 0; i < q->n; i++)
         free(q->slab[q->heap[i].slot].bytes);
+    for (size_t i = 0; i < q->n_far; i++)
+        free(q->slab[q->far[i]].bytes);
     free(q->slab);
+    free(q->far);
     free(q->free_slots);
     free(q->heap);
     free(q->timer_keys);

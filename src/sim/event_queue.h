@@ -3,8 +3,12 @@
  * has at most one pending event, which re-arming moves and cancelling
  * removes. (With lazy cancellation every re-armed timer left its old event
  * behind: in an hour of a city, millions, most of the heap and of the
- * emulator's memory.) The order is the one a plain heap of every push
- * would give: time, then sequence number, which the caller assigns. */
+ * emulator's memory.) Events beyond a horizon wait unordered in a far
+ * list and join the heap when the horizon moves on: nearly all pending
+ * events are timers hours away (each MS's TEK refresh, re-armed at every
+ * handover), and the heap then holds only the few hundred near ones.
+ * The order is the one a plain heap of every push would give: time, then
+ * sequence number, which the caller assigns. */
 #ifndef TEKHO_SRC_EVENT_QUEUE_H
 #define TEKHO_SRC_EVENT_QUEUE_H
 
@@ -28,7 +32,8 @@ struct sim_event {
     size_t len;
     uint8_t inline_bytes[SIM_EVENT_INLINE];
     /* the queue's own */
-    uint32_t heap_pos;
+    uint32_t heap_pos;  /* in the heap, or in the far list */
+    bool in_far;
     bool is_timer;
     uint64_t timer_key;
 };
@@ -44,8 +49,12 @@ struct sim_queue {
     uint32_t *free_slots;
     uint32_t n_free;
     uint32_t slab_used; /* slots ever handed out */
-    struct sim_heap_node *heap;
+    struct sim_heap_node *heap; /* events before the horizon */
     size_t n, heap_cap;
+    uint32_t *far;              /* slots of the events at or after it */
+    size_t n_far, far_cap;
+    uint64_t horizon;
+    uint64_t horizon_step;      /* how far the horizon moves past the next far event; 0: 1 s */
     /* pending timers: key -> slab slot, open addressing, UINT32_MAX empty */
     uint64_t *timer_keys;
     uint32_t *timer_slots;
@@ -65,7 +74,9 @@ bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev
 /* Removes timer `key`'s pending event, if any. */
 void sim_queue_cancel(struct sim_queue *q, uint64_t key);
 /* The earliest event's time; false if the queue is empty. */
-bool sim_queue_next_time(const struct sim_queue *q, uint64_t *t);
+bool sim_queue_next_time(struct sim_queue *q, uint64_t *t);
+/* Events pending, near and far. */
+size_t sim_queue_len(const struct sim_queue *q);
 /* Takes the earliest event; a timer's key is no longer pending once popped.
  * False if the queue is empty. */
 bool sim_queue_pop(struct sim_queue *q, struct sim_event *out);
