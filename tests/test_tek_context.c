@@ -1,8 +1,10 @@
 /* The per-SA TEK context at both ends of a link: counter-generated keys,
  * lifetimes, PN counters, the replay window on the real data path, and
  * that a failure changes nothing. */
+#include <openssl/evp.h>
 #include <string.h>
 
+#include "kit.h"
 #include "tekho/tekho.h"
 #include "test_util.h"
 
@@ -69,6 +71,29 @@ static void test_fresh_context(void)
     CHECK(ms.tek[0].tx_pn == 0 && ms.tek[1].tx_pn == 0 && ms.tek[0].rx.highest == 0 && ms.tek[1].rx.highest == 0);
     CHECK(ms.tek[0].eks == 0 && ms.tek[1].eks == 1 && ms.tek[0].rx.size == 64);
     CHECK(ms.cmac_key_count_t == 1 && ms.said == 0x2b);
+    /* key_id is SHA-256(TEK)[0..8], whether the context was built with a
+     * role's kit (its digest context, reused) or without. */
+    uint8_t digest[32];
+    unsigned int digest_len = 0;
+    CHECK(EVP_Digest(tek0, 16, digest, &digest_len, EVP_sha256(), NULL) && digest_len == 32);
+    CHECK_BYTES(ms.tek[0].key_id, digest, 8);
+    struct tekho_crypto_kit *kit = NULL;
+    CHECK_ERR(tekho_crypto_kit_new(&kit), TEKHO_OK);
+    const struct tekho_tek_context_params p = {
+        .said = 0x2b, .tx_dir = TEKHO_DIR_UL, .pmk_lifetime_s = PMK_LIFETIME_S, .now_ms = T0_MS};
+    for (uint16_t count = 1; count <= 3; count++) {
+        struct tekho_tek_context with_kit;
+        memset(&with_kit, 0, sizeof with_kit);
+        CHECK_ERR(tekho_tek_context_init_counter_with(kit, &with_kit, &p, KEK, count), TEKHO_OK);
+        for (int i = 0; i < 2; i++) {
+            CHECK(EVP_Digest(with_kit.tek[i].key, 16, digest, &digest_len, EVP_sha256(), NULL));
+            CHECK_BYTES(with_kit.tek[i].key_id, digest, 8);
+        }
+        if (count == 1)
+            CHECK_BYTES(with_kit.tek[0].key_id, ms.tek[0].key_id, 8);
+        tekho_tek_context_cleanup(&with_kit);
+    }
+    tekho_crypto_kit_free(kit);
     tekho_tek_context_cleanup(&ms);
     tekho_tek_context_cleanup(&bs);
 }

@@ -23,7 +23,8 @@ tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out)
     if (err == TEKHO_OK) {
         kit->ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
         kit->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-        if (kit->ccm == NULL || kit->sha256 == NULL)
+        kit->digest = EVP_MD_CTX_new();
+        if (kit->ccm == NULL || kit->sha256 == NULL || kit->digest == NULL)
             err = TEKHO_ERR_CRYPTO;
     }
     if (err != TEKHO_OK) {
@@ -42,5 +43,6 @@ void tekho_crypto_kit_free(struct tekho_crypto_kit *kit)
     EVP_CIPHER_CTX_free(kit->ecb); /* cleanses the key schedule */
     EVP_CIPHER_free(kit->ccm);
     EVP_MD_free(kit->sha256);
+    EVP_MD_CTX_free(kit->digest); /* cleanses the state (a TEK's hash) */
     free(kit);
 }

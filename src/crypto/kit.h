@@ -21,6 +21,7 @@ struct tekho_crypto_kit {
     EVP_CIPHER_CTX *ecb; /* AES-128-ECB, no padding: one block at a time */
     EVP_CIPHER *ccm;     /* AES-128-CCM for the TEK contexts the role keys */
     EVP_MD *sha256;      /* TEK fingerprints */
+    EVP_MD_CTX *digest;  /* ... computed here */
 };
 
 TEKHO_NODISCARD tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out);

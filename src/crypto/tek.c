@@ -105,7 +105,17 @@ static void slot_cleanup(struct tekho_tek_slot *slot)
     memset(slot, 0, sizeof *slot);
 }
 
-static tekho_err slot_install(const struct tekho_crypto_kit *kit, struct tekho_tek_slot *slot,
+/* SHA-256 of the TEK, on the kit's digest context when there is one. */
+static bool fingerprint(struct tekho_crypto_kit *kit, const uint8_t key[TEKHO_TEK_LEN], uint8_t digest[32])
+{
+    unsigned int digest_len = 0;
+    if (kit == NULL)
+        return EVP_Digest(key, TEKHO_TEK_LEN, digest, &digest_len, EVP_sha256(), NULL) && digest_len == 32;
+    return EVP_DigestInit_ex2(kit->digest, kit->sha256, NULL) && EVP_DigestUpdate(kit->digest, key, TEKHO_TEK_LEN) &&
+           EVP_DigestFinal_ex(kit->digest, digest, &digest_len) && digest_len == 32;
+}
+
+static tekho_err slot_install(struct tekho_crypto_kit *kit, struct tekho_tek_slot *slot,
                               const uint8_t key[TEKHO_TEK_LEN], uint8_t eks, uint64_t expires_at_ms,
                               uint16_t pn_window_size)
 {
@@ -113,8 +123,7 @@ static tekho_err slot_install(const struct tekho_crypto_kit *kit, struct tekho_t
     memset(&fresh, 0, sizeof fresh);
     tekho_err err = tekho_pn_window_init(&fresh.rx, pn_window_size);
     uint8_t digest[32];
-    unsigned int digest_len = 0;
-    if (err == TEKHO_OK && !EVP_Digest(key, TEKHO_TEK_LEN, digest, &digest_len, kit ? kit->sha256 : EVP_sha256(), NULL))
+    if (err == TEKHO_OK && !fingerprint(kit, key, digest))
         err = TEKHO_ERR_CRYPTO;
     if (err != TEKHO_OK)
         return err;
