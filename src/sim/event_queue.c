@@ -13,7 +13,7 @@ static bool node_before(const struct sim_heap_node *x, const struct sim_heap_nod
 static void place(struct sim_queue *q, size_t pos, const struct sim_heap_node *node)
 {
     q->heap[pos] = *node;
-    q->slab[node->slot].heap_pos = (uint32_t)pos;
+    q->where[node->slot].pos = (uint32_t)pos;
 }
 
 /* A 4-ary heap: half the depth of a binary one, and a node's children
@@ -87,7 +87,7 @@ static bool reserve(struct sim_queue *q)
     }
     if (total > q->far_cap) {
         const size_t cap = q->far_cap ? q->far_cap * 2 : 256;
-        uint32_t *far = realloc(q->far, cap * sizeof *far);
+        struct sim_heap_node *far = realloc(q->far, cap * sizeof *far);
         if (far == NULL)
             return false;
         q->far = far;
@@ -99,6 +99,10 @@ static bool reserve(struct sim_queue *q)
         if (slab == NULL)
             return false;
         q->slab = slab;
+        struct sim_slot_place *where = realloc(q->where, cap * sizeof *where);
+        if (where == NULL)
+            return false;
+        q->where = where;
         uint32_t *free_slots = realloc(q->free_slots, cap * sizeof *free_slots);
         if (free_slots == NULL)
             return false;
@@ -111,14 +115,13 @@ static bool reserve(struct sim_queue *q)
 /* Puts the event in slot where its time belongs: the heap or the far list. */
 static void enqueue(struct sim_queue *q, uint32_t slot)
 {
-    struct sim_event *ev = &q->slab[slot];
+    const struct sim_event *ev = &q->slab[slot];
     if (ev->t >= q->horizon) {
-        ev->in_far = true;
-        ev->heap_pos = (uint32_t)q->n_far;
-        q->far[q->n_far++] = slot;
+        q->where[slot] = (struct sim_slot_place){.pos = (uint32_t)q->n_far, .in_far = true};
+        q->far[q->n_far++] = (struct sim_heap_node){.t = ev->t, .slot = slot};
         return;
     }
-    ev->in_far = false;
+    q->where[slot].in_far = false;
     const struct sim_heap_node node = {.t = ev->t, .seq = ev->seq, .slot = slot};
     q->heap[q->n++] = node;
     sift_up(q, q->n - 1);
@@ -127,14 +130,14 @@ static void enqueue(struct sim_queue *q, uint32_t slot)
 /* Takes the event in slot out of the heap or the far list; the slot stays. */
 static void dequeue(struct sim_queue *q, uint32_t slot)
 {
-    struct sim_event *ev = &q->slab[slot];
-    if (!ev->in_far) {
-        heap_remove(q, ev->heap_pos);
+    const struct sim_slot_place at = q->where[slot];
+    if (!at.in_far) {
+        heap_remove(q, at.pos);
         return;
     }
-    const uint32_t moved = q->far[--q->n_far];
-    q->far[ev->heap_pos] = moved;
-    q->slab[moved].heap_pos = ev->heap_pos;
+    const struct sim_heap_node moved = q->far[--q->n_far];
+    q->far[at.pos] = moved;
+    q->where[moved.slot].pos = at.pos;
 }
 
 /* With the heap empty, the horizon moves to a step past the earliest far
@@ -145,13 +148,13 @@ static void advance_horizon(struct sim_queue *q)
         return;
     uint64_t earliest = UINT64_MAX;
     for (size_t i = 0; i < q->n_far; i++)
-        if (q->slab[q->far[i]].t < earliest)
-            earliest = q->slab[q->far[i]].t;
+        if (q->far[i].t < earliest)
+            earliest = q->far[i].t;
     const uint64_t step = q->horizon_step ? q->horizon_step : 1000000u;
     q->horizon = earliest > UINT64_MAX - step ? UINT64_MAX : earliest + step;
     for (size_t i = 0; i < q->n_far;) {
-        const uint32_t slot = q->far[i];
-        if (q->slab[slot].t < q->horizon) {
+        const uint32_t slot = q->far[i].slot;
+        if (q->far[i].t < q->horizon) {
             dequeue(q, slot);
             enqueue(q, slot);
         } else {
@@ -263,14 +266,13 @@ bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev
         const uint32_t slot = q->timer_slots[j];
         if (slot != NO_SLOT) {
             struct sim_event *pending = &q->slab[slot];
-            if (!pending->in_far && ev->t < q->horizon) {
+            if (!q->where[slot].in_far && ev->t < q->horizon) {
                 /* stays in the heap: re-ordered where it is */
-                const uint32_t pos = pending->heap_pos;
+                const uint32_t pos = q->where[slot].pos;
                 free(pending->bytes);
                 *pending = *ev;
                 pending->is_timer = true;
                 pending->timer_key = key;
-                pending->heap_pos = pos;
                 q->heap[pos].t = ev->t;
                 q->heap[pos].seq = ev->seq;
                 reposition(q, pos);
@@ -337,8 +339,9 @@ void sim_queue_free(struct sim_queue *q)
     for (size_t i = 0; i < q->n; i++)
         free(q->slab[q->heap[i].slot].bytes);
     for (size_t i = 0; i < q->n_far; i++)
-        free(q->slab[q->far[i]].bytes);
+        free(q->slab[q->far[i].slot].bytes);
     free(q->slab);
+    free(q->where);
     free(q->far);
     free(q->free_slots);
     free(q->heap);

@@ -32,8 +32,6 @@ struct sim_event {
     size_t len;
     uint8_t inline_bytes[SIM_EVENT_INLINE];
     /* the queue's own */
-    uint32_t heap_pos;  /* in the heap, or in the far list */
-    bool in_far;
     bool is_timer;
     uint64_t timer_key;
 };
@@ -43,15 +41,23 @@ struct sim_heap_node {
     uint32_t slot;
 };
 
+/* Where a slab slot's event waits. Kept apart from the (large) events:
+ * every heap move updates one, and they stay in cache. */
+struct sim_slot_place {
+    uint32_t pos; /* in the heap, or in the far list */
+    bool in_far;
+};
+
 struct sim_queue {
     struct sim_event *slab;
+    struct sim_slot_place *where; /* per slab slot */
     uint32_t slab_cap;
     uint32_t *free_slots;
     uint32_t n_free;
     uint32_t slab_used; /* slots ever handed out */
     struct sim_heap_node *heap; /* events before the horizon */
     size_t n, heap_cap;
-    uint32_t *far;              /* slots of the events at or after it */
+    struct sim_heap_node *far;  /* the events at or after it, unordered (seq unused) */
     size_t n_far, far_cap;
     uint64_t horizon;
     uint64_t horizon_step;      /* how far the horizon moves past the next far event; 0: 1 s */
