@@ -86,6 +86,30 @@ static void test_rfc3394(void)
     CHECK_ERR(tekho_tek_unwrap(TEKHO_SUITE_CCM_KEYWRAP, kek, want, 23, back), TEKHO_ERR_TRUNCATED);
     CHECK_ERR(tekho_tek_wrap(0x010001, kek, tek, got, sizeof got, &len), TEKHO_ERR_UNSUPPORTED_SUITE);
     CHECK_ERR(tekho_tek_wrap(TEKHO_SUITE_CCM_KEYWRAP, kek, tek, got, 23, &len), TEKHO_ERR_BUFFER_TOO_SMALL);
+    /* The same on a role's kit (its fetched AES-128-WRAP and its ECB
+     * context), twice, so the reused contexts are checked too; and the ECB
+     * suite agrees with the one-shot path. */
+    struct tekho_crypto_kit *kit = NULL;
+    CHECK_ERR(tekho_crypto_kit_new(&kit), TEKHO_OK);
+    want[23] ^= 0x01;
+    for (int round = 0; round < 2 && kit != NULL; round++) {
+        memset(got, 0, sizeof got);
+        CHECK_ERR(tekho_tek_wrap_with(kit, TEKHO_SUITE_CCM_KEYWRAP, kek, tek, got, sizeof got, &len), TEKHO_OK);
+        CHECK(len == 24);
+        CHECK_BYTES(got, want, 24);
+        memset(back, 0, sizeof back);
+        CHECK_ERR(tekho_tek_unwrap_with(kit, TEKHO_SUITE_CCM_KEYWRAP, kek, want, 24, back), TEKHO_OK);
+        CHECK_BYTES(back, tek, 16);
+        uint8_t ecb_kit[16], ecb_plain[16];
+        CHECK_ERR(tekho_tek_wrap_with(kit, TEKHO_SUITE_CCM_ECB, kek, tek, ecb_kit, sizeof ecb_kit, &len), TEKHO_OK);
+        CHECK_ERR(tekho_tek_wrap(TEKHO_SUITE_CCM_ECB, kek, tek, got, sizeof got, &len), TEKHO_OK);
+        CHECK_BYTES(ecb_kit, got, 16);
+        CHECK_ERR(tekho_tek_unwrap_with(kit, TEKHO_SUITE_CCM_ECB, kek, ecb_kit, 16, ecb_plain), TEKHO_OK);
+        CHECK_BYTES(ecb_plain, tek, 16);
+    }
+    want[23] ^= 0x01;
+    CHECK_ERR(tekho_tek_unwrap_with(kit, TEKHO_SUITE_CCM_KEYWRAP, kek, want, 24, back), TEKHO_ERR_UNWRAP_FAILED);
+    tekho_crypto_kit_free(kit);
 }
 
 struct ccm_row {

@@ -24,7 +24,8 @@ tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out)
         kit->ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
         kit->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
         kit->digest = EVP_MD_CTX_new();
-        if (kit->ccm == NULL || kit->sha256 == NULL || kit->digest == NULL)
+        kit->wrap = EVP_CIPHER_fetch(NULL, "AES-128-WRAP", NULL);
+        if (kit->ccm == NULL || kit->sha256 == NULL || kit->digest == NULL || kit->wrap == NULL)
             err = TEKHO_ERR_CRYPTO;
     }
     if (err != TEKHO_OK) {
@@ -44,5 +45,6 @@ void tekho_crypto_kit_free(struct tekho_crypto_kit *kit)
     EVP_CIPHER_free(kit->ccm);
     EVP_MD_free(kit->sha256);
     EVP_MD_CTX_free(kit->digest); /* cleanses the state (a TEK's hash) */
+    EVP_CIPHER_free(kit->wrap);
     free(kit);
 }

@@ -22,6 +22,7 @@ struct tekho_crypto_kit {
     EVP_CIPHER *ccm;     /* AES-128-CCM for the TEK contexts the role keys */
     EVP_MD *sha256;      /* TEK fingerprints */
     EVP_MD_CTX *digest;  /* ... computed here */
+    EVP_CIPHER *wrap;    /* AES-128-WRAP for TEKs sent under the KEK (the baselines) */
 };
 
 TEKHO_NODISCARD tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out);
@@ -65,6 +66,10 @@ TEKHO_NODISCARD tekho_err tekho_derive_from_msk_with(struct tekho_crypto_kit *ki
 TEKHO_NODISCARD tekho_err tekho_derive_cmac_keys_with(struct tekho_crypto_kit *kit,
                                                       const struct tekho_ak_keys *ak_keys, uint16_t cmac_key_count,
                                                       struct tekho_cmac_keys *out);
+TEKHO_NODISCARD tekho_err tekho_tek_wrap_with(struct tekho_crypto_kit *kit, uint32_t suite, const uint8_t kek[16],
+                                              const uint8_t tek[16], uint8_t *out, size_t out_cap, size_t *out_len);
+TEKHO_NODISCARD tekho_err tekho_tek_unwrap_with(struct tekho_crypto_kit *kit, uint32_t suite, const uint8_t kek[16],
+                                                const uint8_t *wrapped, size_t wrapped_len, uint8_t tek[16]);
 TEKHO_NODISCARD tekho_err tekho_tek_generate_with(struct tekho_aes_cmac *cmac, const uint8_t kek[TEKHO_TEK_LEN],
                                                   uint16_t cmac_key_count_t, uint16_t said,
                                                   uint8_t tek0[TEKHO_TEK_LEN], uint8_t tek1[TEKHO_TEK_LEN]);

@@ -416,8 +416,8 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
         bs->cfg.random.fill(bs->cfg.random.ctx, tek, sizeof tek);
         params[i].lifetime_s = lifetimes[i];
         params[i].key_seq = (uint8_t)i;
-        err = tekho_tek_wrap(TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, tek, params[i].wrapped_tek,
-                             sizeof params[i].wrapped_tek, &params[i].wrapped_tek_len);
+        err = tekho_tek_wrap_with(bs->kit, TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, tek, params[i].wrapped_tek,
+                                  sizeof params[i].wrapped_tek, &params[i].wrapped_tek_len);
         if (err == TEKHO_OK)
             err = tekho_tek_context_install(&fresh, i, tek, (uint8_t)i, lifetimes[i], now / 1000, bs->cfg.pn_window);
         OPENSSL_cleanse(tek, sizeof tek);

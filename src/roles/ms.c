@@ -286,7 +286,7 @@ static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context
     for (size_t i = 0; i < n && i < 2 && err == TEKHO_OK; i++) {
         uint8_t tek[16];
         const uint32_t suite = params[i].wrapped_tek_len == 24 ? TEKHO_SUITE_CCM_KEYWRAP : TEKHO_SUITE_CCM_ECB;
-        err = tekho_tek_unwrap(suite, kek, params[i].wrapped_tek, params[i].wrapped_tek_len, tek);
+        err = tekho_tek_unwrap_with(ms->kit, suite, kek, params[i].wrapped_tek, params[i].wrapped_tek_len, tek);
         if (err == TEKHO_OK)
             err = tekho_tek_context_install(&fresh, (unsigned)i, tek, params[i].key_seq, params[i].lifetime_s, now,
                                             ms->cfg.pn_window);

@@ -1206,7 +1206,8 @@ static void frame_tick(struct tekho_sim *sim)
          * three events in four; a run, not every period-th MS, so the
          * memory is read in sequence). */
         const uint64_t phase = sim->frame_no % sim->meas_frames, n = sim->p.n_ms;
-        const uint32_t from = (uint32_t)(phase * n / sim->meas_frames), to = (uint32_t)((phase + 1) * n / sim->meas_frames);
+        const uint32_t from = (uint32_t)(phase * n / sim->meas_frames),
+                       to = (uint32_t)((phase + 1) * n / sim->meas_frames);
         for (uint32_t i = from; i < to; i++)
             if (sim->now >= sim->radio[i].measure_from)
                 measure(sim, i);
