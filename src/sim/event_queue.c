@@ -72,27 +72,27 @@ static void heap_remove(struct sim_queue *q, size_t pos)
     reposition(q, pos);
 }
 
+/* Doubles *nodes until it holds need. */
+static bool grow_nodes(struct sim_heap_node **nodes, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    const size_t bigger = *cap ? *cap * 2 : 256;
+    struct sim_heap_node *grown = realloc(*nodes, bigger * sizeof *grown);
+    if (grown == NULL)
+        return false;
+    *nodes = grown;
+    *cap = bigger;
+    return true;
+}
+
 /* Room for one more event, wherever it goes: the heap and the far list
  * can each hold every event, so moving between them never fails. */
 static bool reserve(struct sim_queue *q)
 {
     const size_t total = q->n + q->n_far + 1;
-    if (total > q->heap_cap) {
-        const size_t cap = q->heap_cap ? q->heap_cap * 2 : 256;
-        struct sim_heap_node *heap = realloc(q->heap, cap * sizeof *heap);
-        if (heap == NULL)
-            return false;
-        q->heap = heap;
-        q->heap_cap = cap;
-    }
-    if (total > q->far_cap) {
-        const size_t cap = q->far_cap ? q->far_cap * 2 : 256;
-        struct sim_heap_node *far = realloc(q->far, cap * sizeof *far);
-        if (far == NULL)
-            return false;
-        q->far = far;
-        q->far_cap = cap;
-    }
+    if (!grow_nodes(&q->heap, &q->heap_cap, total) || !grow_nodes(&q->far, &q->far_cap, total))
+        return false;
     if (q->n_free == 0 && q->slab_used == q->slab_cap) {
         const uint32_t cap = q->slab_cap ? q->slab_cap * 2 : 256;
         struct sim_event *slab = realloc(q->slab, cap * sizeof *slab);

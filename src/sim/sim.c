@@ -33,8 +33,8 @@ struct hset {
     bool *used;
 };
 
-/* Two words mixed by multiplication (a byte-wise FNV was a serial chain
- * of 16 multiplies on every sealed PDU); the table uses the high bits. */
+/* Two words mixed by one multiplication (a byte-wise FNV was a serial
+ * chain of 16), the high half folded down for the table's low bits. */
 static uint64_t key_hash(const uint8_t k[16])
 {
     uint64_t lo, hi;
