@@ -91,14 +91,18 @@ struct tekho_tlv_walk {
     uint8_t cmac_type;         /* 141, 40, or 0 for none */
     bool after_cmac;
     size_t base;               /* offset of the TLVs within the message */
+    tekho_err err;             /* why the walk stopped: TEKHO_OK at the end */
 };
 
 /* TLVs start at msg + header. */
 void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t len, size_t header, uint8_t cmac_type,
                          const uint8_t *single, size_t n_single);
-/* *got is false at the end. Errors: those of tekho_tlv_next, plus
- * TEKHO_ERR_DUPLICATE_TLV and TEKHO_ERR_CMAC_NOT_LAST. */
-TEKHO_NODISCARD tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got);
+/* The next TLV into *t; false at the end or on an error, which stays in
+ * wk->err: those of tekho_tlv_next, plus TEKHO_ERR_DUPLICATE_TLV and
+ * TEKHO_ERR_CMAC_NOT_LAST. So a decoder reads
+ *     while (tekho_tlv_walk_more(&wk, &t)) { ... }
+ *     if (wk.err != TEKHO_OK) return wk.err; */
+bool tekho_tlv_walk_more(struct tekho_tlv_walk *wk, struct tekho_tlv *t);
 
 /* Big-endian readers over bytes the caller has bounds-checked. */
 uint16_t tekho_be16(const uint8_t *p);

@@ -167,22 +167,17 @@ static tekho_err decode_tail(struct bitr *r, bool *has_cmac, struct tekho_cmac_t
     static const uint8_t single[] = {TEKHO_TLV_CMAC_TUPLE};
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, r->p, r->len, (r->bit + 7) / 8, TEKHO_TLV_CMAC_TUPLE, single, sizeof single);
-    for (;;) {
-        struct tekho_tlv t;
-        bool got = false;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            return TEKHO_OK;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
         if (t.type != TEKHO_TLV_CMAC_TUPLE)
             continue;
-        err = tekho_mgmt_read_cmac_tuple(&t, cmac);
+        const tekho_err err = tekho_mgmt_read_cmac_tuple(&t, cmac);
         if (err != TEKHO_OK)
             return err;
         *has_cmac = true;
         *cmac_offset = t.offset;
     }
+    return wk.err;
 }
 
 static bool decode_args_ok(const uint8_t *in, size_t len, const void *out)

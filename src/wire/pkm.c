@@ -108,14 +108,9 @@ tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek
     static const uint8_t single[] = {TEKHO_PKM_ATTR_TEK, TEKHO_PKM_ATTR_KEY_LIFETIME, TEKHO_PKM_ATTR_KEY_SEQ};
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, 0, 0, single, sizeof single);
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
+        tekho_err err = TEKHO_OK;
         if (t.type == TEKHO_PKM_ATTR_TEK) {
             if (t.len != TEK_LEN_ECB && t.len != TEK_LEN_WRAP)
                 return TEKHO_ERR_WRONG_WIDTH;
@@ -136,6 +131,8 @@ tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek
         if (err != TEKHO_OK)
             return err;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     if (!has_tek || !has_lifetime || !has_key_seq)
         return TEKHO_ERR_MISSING_TLV;
     *out = p;
@@ -330,20 +327,16 @@ tekho_err tekho_pkm_decode(const uint8_t *in, size_t len, struct tekho_pkm *out)
                                      TEKHO_PKM_ATTR_CMAC_DIGEST};
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, PKM_HEADER_LEN, TEKHO_PKM_ATTR_CMAC_DIGEST, single, sizeof single);
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
         err = pkm_take_attribute(&m, &t);
         if (err != TEKHO_OK)
             return err;
         if (t.type == TEKHO_PKM_ATTR_CMAC_DIGEST)
             m.cmac_offset = t.offset;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     err = pkm_check_tek_count(&m);
     if (err != TEKHO_OK)
         return err;

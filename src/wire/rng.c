@@ -73,14 +73,9 @@ tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_r
     memset(&m, 0, sizeof m);
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, RNG_HEADER_LEN, TEKHO_TLV_CMAC_TUPLE, RNG_REQ_SINGLE, N(RNG_REQ_SINGLE));
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
+        tekho_err err = TEKHO_OK;
         switch (t.type) {
         case TEKHO_RNG_REQ_TLV_MS_MAC:
             err = tekho_tlv_fixed(&t, m.ms_mac, 6);
@@ -113,6 +108,8 @@ tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_r
         if (err != TEKHO_OK)
             return err;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     if (!m.has_ms_mac)
         return TEKHO_ERR_MISSING_TLV;
     *out = m;
@@ -172,14 +169,9 @@ static tekho_err parse_sa_challenge(const struct tekho_tlv *outer, struct tekho_
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0, SA_CHALLENGE_SINGLE, N(SA_CHALLENGE_SINGLE));
     bool has_random = false, has_akid = false;
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
+        tekho_err err = TEKHO_OK;
         if (t.type == TEKHO_SA_CHALLENGE_TLV_BS_RANDOM) {
             err = tekho_tlv_fixed(&t, m->bs_random, 8);
             has_random = true;
@@ -190,6 +182,8 @@ static tekho_err parse_sa_challenge(const struct tekho_tlv *outer, struct tekho_
         if (err != TEKHO_OK)
             return err;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     return has_random && has_akid ? TEKHO_OK : TEKHO_ERR_MISSING_TLV;
 }
 
@@ -199,14 +193,9 @@ static tekho_err parse_sa_tek_update(const struct tekho_tlv *outer, struct tekho
     tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0, SA_TEK_UPDATE_SINGLE, N(SA_TEK_UPDATE_SINGLE));
     memset(u, 0, sizeof *u);
     bool has_type = false, has_new_said = false, has_old_said = false, has_new = false;
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
+        tekho_err err = TEKHO_OK;
         switch (t.type) {
         case TEKHO_SA_TEK_UPDATE_TLV_TYPE:
             err = tekho_tlv_u8(&t, &u->type);
@@ -234,6 +223,8 @@ static tekho_err parse_sa_tek_update(const struct tekho_tlv *outer, struct tekho
         if (err != TEKHO_OK)
             return err;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     return has_type && has_new_said && has_old_said && has_new ? TEKHO_OK : TEKHO_ERR_MISSING_TLV;
 }
 
@@ -249,14 +240,9 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
     memset(&m, 0, sizeof m);
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, RNG_HEADER_LEN, TEKHO_TLV_CMAC_TUPLE, RNG_RSP_SINGLE, N(RNG_RSP_SINGLE));
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
+        tekho_err err = TEKHO_OK;
         switch (t.type) {
         case TEKHO_RNG_RSP_TLV_RANGING_STATUS:
             err = tekho_tlv_u8(&t, &m.ranging_status);
@@ -294,6 +280,8 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
         if (err != TEKHO_OK)
             return err;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     if (!m.has_ranging_status)
         return TEKHO_ERR_MISSING_TLV;
     *out = m;

@@ -93,14 +93,9 @@ static tekho_err parse_security_negotiation(const uint8_t *in, size_t len, uint8
                                      TEKHO_SECNEG_TLV_MAX_SAS,     TEKHO_SECNEG_TLV_TEK_GENERATION};
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, 0, 0, single, sizeof single);
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
+        tekho_err err = TEKHO_OK;
         switch (t.type) {
         case TEKHO_SECNEG_TLV_PKM_VERSION:
             err = tekho_tlv_u8(&t, &s.pkm_version);
@@ -138,6 +133,8 @@ static tekho_err parse_security_negotiation(const uint8_t *in, size_t len, uint8
         if (err != TEKHO_OK)
             return err;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     *out = s;
     return TEKHO_OK;
 }
@@ -158,14 +155,9 @@ tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out)
                                      TEKHO_TLV_CMAC_TUPLE};
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, 1, TEKHO_TLV_CMAC_TUPLE, single, sizeof single);
-    for (;;) {
-        struct tekho_tlv t;
-        bool got;
-        tekho_err err = tekho_tlv_walk_next(&wk, &t, &got);
-        if (err != TEKHO_OK)
-            return err;
-        if (!got)
-            break;
+    struct tekho_tlv t;
+    while (tekho_tlv_walk_more(&wk, &t)) {
+        tekho_err err = TEKHO_OK;
         switch (t.type) {
         case TEKHO_SBC_TLV_BW_ALLOC_SUPPORT:
             err = tekho_tlv_u8(&t, &m.bw_alloc_support);
@@ -193,6 +185,8 @@ tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out)
         if (err != TEKHO_OK)
             return err;
     }
+    if (wk.err != TEKHO_OK)
+        return wk.err;
     *out = m;
     return TEKHO_OK;
 }

@@ -258,7 +258,7 @@ void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t l
     wk->n_single = n_single;
 }
 
-tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got)
+static tekho_err walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bool *got)
 {
     *got = false;
     /* Any byte after the CMAC is outside what it covers (profile 7). */
@@ -274,4 +274,13 @@ tekho_err tekho_tlv_walk_next(struct tekho_tlv_walk *wk, struct tekho_tlv *t, bo
         if (wk->single[i] == t->type)
             return tekho_tlv_seen_once(&wk->seen, t->type);
     return TEKHO_OK;
+}
+
+bool tekho_tlv_walk_more(struct tekho_tlv_walk *wk, struct tekho_tlv *t)
+{
+    if (wk->err != TEKHO_OK)
+        return false;
+    bool got = false;
+    wk->err = walk_next(wk, t, &got);
+    return wk->err == TEKHO_OK && got;
 }
