@@ -204,12 +204,7 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
     if (err != TEKHO_OK)
         return err;
     struct tekho_asncp rpt;
-    memset(&rpt, 0, sizeof rpt);
-    rpt.msg = TEKHO_ASNCP_CONTEXT_RPT;
-    memcpy(rpt.msid, m->mac, 6);
-    rpt.transaction_id = txn;
-    rpt.has_ms_id = true;
-    memcpy(rpt.ms_id, m->mac, 6);
+    asncp_about(&rpt, TEKHO_ASNCP_CONTEXT_RPT, m->mac, txn);
     rpt.has_ak_context = true;
     memcpy(rpt.ak_context.ak, ak, TEKHO_AK_LEN);
     memcpy(rpt.ak_context.ak_id, akid, 8);
@@ -281,12 +276,7 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
     /* Only the Authenticator moves N, and never back (profile 4). */
     const uint16_t next = (uint16_t)(r->cmac_key_count + 1);
     struct tekho_asncp upd;
-    memset(&upd, 0, sizeof upd);
-    upd.msg = TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE;
-    memcpy(upd.msid, m->mac, 6);
-    upd.transaction_id = r->transaction_id;
-    upd.has_ms_id = true;
-    memcpy(upd.ms_id, m->mac, 6);
+    asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
     upd.has_cmac_key_count = true;
     if (next <= m->n) {
         /* Already counted (a retransmission whose update was lost, or a count

@@ -455,12 +455,7 @@ static void send_dl(struct tekho_bs *bs, struct bs_ms *m, uint16_t cid, const ui
 static void asncp_for(const struct tekho_bs *bs, const struct bs_ms *m, enum tekho_asncp_msg type,
                       struct tekho_asncp *out)
 {
-    memset(out, 0, sizeof *out);
-    out->msg = type;
-    memcpy(out->msid, m->mac, 6);
-    out->transaction_id = m->transaction;
-    out->has_ms_id = true;
-    memcpy(out->ms_id, m->mac, 6);
+    asncp_about(out, type, m->mac, m->transaction);
     out->has_bs_id = true;
     memcpy(out->bs_id, bs->cfg.bsid, 6);
 }
@@ -1316,12 +1311,7 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
             forget(bs, m, out);
     }
     struct tekho_asncp ack;
-    memset(&ack, 0, sizeof ack);
-    ack.msg = TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK;
-    memcpy(ack.msid, r->ms_id, 6);
-    ack.transaction_id = r->transaction_id;
-    ack.has_ms_id = true;
-    memcpy(ack.ms_id, r->ms_id, 6);
+    asncp_about(&ack, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK, r->ms_id, r->transaction_id);
     ack.has_cmac_key_count = true;
     ack.cmac_key_count = r->cmac_key_count;
     send_backbone(out, from, &ack);

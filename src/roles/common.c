@@ -147,6 +147,16 @@ tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool up
     return err;
 }
 
+void asncp_about(struct tekho_asncp *msg, enum tekho_asncp_msg type, const uint8_t ms_mac[6], uint16_t transaction)
+{
+    memset(msg, 0, sizeof *msg);
+    msg->msg = type;
+    memcpy(msg->msid, ms_mac, 6);
+    msg->transaction_id = transaction;
+    msg->has_ms_id = true;
+    memcpy(msg->ms_id, ms_mac, 6);
+}
+
 void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
 {
     uint8_t buf[TEKHO_ASNCP_MAX_LEN];

@@ -54,6 +54,10 @@ TEKHO_NODISCARD tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_li
 TEKHO_NODISCARD tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
                                       const uint8_t *msg, size_t len, size_t cmac_offset, uint32_t cmac_pn);
 
+/* Starts an ASN-CP message about one MS: zeroed, its type, the MSID and
+ * MS ID of the MS, the transaction. */
+void asncp_about(struct tekho_asncp *msg, enum tekho_asncp_msg type, const uint8_t ms_mac[6], uint16_t transaction);
+
 /* Encodes an ASN-CP message into the arena as one backbone action (on
  * failure, out->err says why). */
 void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg);
