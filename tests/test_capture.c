@@ -68,13 +68,6 @@ static size_t mac_pdu(uint8_t *out, size_t cap, uint16_t cid, bool crc, const ui
     return len;
 }
 
-static size_t hex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = hex_to_bytes(h, out, cap);
-    CHECK(n != (size_t)-1);
-    return n == (size_t)-1 ? 0 : n;
-}
-
 /* wireshark.md section 3: body and the full PDU it must give. */
 static const char rng_req_body[] = "040002060a1b2c3d4e5f050600aabbccddee06010107012a0d020005";
 static const char rng_req_pdu[] = "0040260000a5040002060a1b2c3d4e5f050600aabbccddee06010107012a0d020005042cd2a2";
@@ -124,7 +117,7 @@ static const char frame_tekho[] = "02746b00000202746b000001080045000021000040004
 static void test_frame_build(void)
 {
     uint8_t want[128], got[128];
-    size_t want_len = hex(frame_tekho, want, sizeof want), got_len = 0;
+    size_t want_len = test_hex(frame_tekho, want, sizeof want), got_len = 0;
     CHECK_ERR(tekho_udp_frame_build(1, 0x102, (const uint8_t *)"tekho", 5, got, sizeof got, &got_len), TEKHO_OK);
     CHECK(got_len == want_len);
     CHECK(got_len == TEKHO_UDP_FRAME_OVERHEAD + 5);
@@ -181,7 +174,7 @@ static void fix_ip_checksum(uint8_t *frame)
 static tekho_err parse_mutated(size_t off, uint8_t v, bool fix, size_t len_delta)
 {
     uint8_t f[128];
-    size_t n = hex(frame_tekho, f, sizeof f);
+    size_t n = test_hex(frame_tekho, f, sizeof f);
     f[off] = v;
     if (fix)
         fix_ip_checksum(f);
@@ -192,7 +185,7 @@ static tekho_err parse_mutated(size_t off, uint8_t v, bool fix, size_t len_delta
 static void test_frame_parse_errors(void)
 {
     uint8_t f[128];
-    size_t n = hex(frame_tekho, f, sizeof f);
+    size_t n = test_hex(frame_tekho, f, sizeof f);
     struct tekho_udp_frame out;
 
     CHECK_ERR(parse_mutated(12, 0x86, true, 0), TEKHO_ERR_BAD_VALUE);   /* ethertype 0x86DD */
@@ -218,19 +211,19 @@ static void test_frame_parse_errors(void)
     /* A UDP length shorter than the IP payload is legal (RFC 768): the
      * payload ends where UDP says, like Ethernet padding after the IP
      * total length. */
-    hex(frame_tekho, f, sizeof f);
+    test_hex(frame_tekho, f, sizeof f);
     f[39] = 12;
     CHECK_ERR(tekho_udp_frame_parse(f, n, &out), TEKHO_OK);
     CHECK(out.payload_len == 4);
     uint8_t padded[128];
-    hex(frame_tekho, padded, sizeof padded);
+    test_hex(frame_tekho, padded, sizeof padded);
     memset(padded + n, 0, sizeof padded - n);
     CHECK_ERR(tekho_udp_frame_parse(padded, 60, &out), TEKHO_OK);
     CHECK(out.payload_len == 5 && memcmp(out.payload, "tekho", 5) == 0);
 
     /* IP options: IHL 6 with a NOP-padded option word. */
     uint8_t opt[132];
-    hex(frame_tekho, f, sizeof f);
+    test_hex(frame_tekho, f, sizeof f);
     memcpy(opt, f, 34);
     memset(opt + 34, 0x01, 4);
     memcpy(opt + 38, f + 34, n - 34);
@@ -250,7 +243,7 @@ static void test_frame_parse_errors(void)
 static void test_frame_truncations(void)
 {
     uint8_t f[128];
-    size_t n = hex(frame_tekho, f, sizeof f);
+    size_t n = test_hex(frame_tekho, f, sizeof f);
     for (size_t len = 0; len <= n; len++) {
         uint8_t *p = malloc(len ? len : 1);
         if (p == NULL) {
@@ -289,7 +282,7 @@ static void check_parse_result(const uint8_t *p, size_t len)
 static void test_frame_fuzz(void)
 {
     uint8_t f[128];
-    size_t n = hex(frame_tekho, f, sizeof f);
+    size_t n = test_hex(frame_tekho, f, sizeof f);
     int ok = 0;
     for (int i = 0; i < 100000; i++) {
         size_t len;
@@ -344,26 +337,26 @@ static size_t air_records(struct air_rec *r)
     size_t n, i = 0;
 
     r[i].time_us = 1000000;
-    n = hex(rng_req_body, body, sizeof body);
+    n = test_hex(rng_req_body, body, sizeof body);
     r[i].len = mac_pdu(r[i].bytes, sizeof r[i].bytes, 0, true, body, n);
     i++;
 
     r[i].time_us = 1000500;
-    n = hex(rng_rsp_body, body, sizeof body);
+    n = test_hex(rng_rsp_body, body, sizeof body);
     r[i].len = mac_pdu(r[i].bytes, sizeof r[i].bytes, 0, true, body, n);
     i++;
 
     /* Two PDUs in one record: Info "RNG-REQ, MOB-HO-IND". */
     r[i].time_us = 1002000;
-    n = hex(rng_req_body, body, sizeof body);
+    n = test_hex(rng_req_body, body, sizeof body);
     r[i].len = mac_pdu(r[i].bytes, sizeof r[i].bytes, 0x0021, true, body, n);
-    n = hex(mob_ho_ind_body, body, sizeof body);
+    n = test_hex(mob_ho_ind_body, body, sizeof body);
     r[i].len += mac_pdu(r[i].bytes + r[i].len, sizeof r[i].bytes - r[i].len, 0x0021, true, body, n);
     i++;
 
     /* Without CRC: only an expert Note, which the checker accepts. */
     r[i].time_us = 4294967295999999u; /* the last classic-pcap microsecond */
-    n = hex(mob_ho_ind_body, body, sizeof body);
+    n = test_hex(mob_ho_ind_body, body, sizeof body);
     r[i].len = mac_pdu(r[i].bytes, sizeof r[i].bytes, 0x0021, false, body, n);
     i++;
     return i;
@@ -373,13 +366,13 @@ static size_t backbone_records(struct bb_rec *r)
 {
     size_t i = 0;
     r[i] = (struct bb_rec){.time_us = 2000000, .src = 1, .dst = 2};
-    r[i].len = hex(ho_req, r[i].bytes, sizeof r[i].bytes);
+    r[i].len = test_hex(ho_req, r[i].bytes, sizeof r[i].bytes);
     i++;
     r[i] = (struct bb_rec){.time_us = 2000100, .src = 3, .dst = 2};
-    r[i].len = hex(context_rpt, r[i].bytes, sizeof r[i].bytes);
+    r[i].len = test_hex(context_rpt, r[i].bytes, sizeof r[i].bytes);
     i++;
     r[i] = (struct bb_rec){.time_us = 2000200, .src = 2, .dst = TEKHO_CAPTURE_NODE_MAX};
-    r[i].len = hex(cmac_kc_update, r[i].bytes, sizeof r[i].bytes);
+    r[i].len = test_hex(cmac_kc_update, r[i].bytes, sizeof r[i].bytes);
     i++;
     return i;
 }
@@ -408,7 +401,7 @@ static void test_air(void)
     struct air_rec r[8];
     size_t n = air_records(r);
     uint8_t want[64];
-    size_t want_len = hex(rng_req_pdu, want, sizeof want);
+    size_t want_len = test_hex(rng_req_pdu, want, sizeof want);
     CHECK(r[0].len == want_len);
     CHECK_BYTES(r[0].bytes, want, want_len);
 
@@ -510,7 +503,7 @@ static void test_bad_backbone_records(void)
     uint8_t good[256];
     size_t good_len;
     uint8_t msg[128];
-    size_t msg_len = hex(cmac_kc_update, msg, sizeof msg);
+    size_t msg_len = test_hex(cmac_kc_update, msg, sizeof msg);
     CHECK_ERR(tekho_udp_frame_build(4, 5, msg, msg_len, good, sizeof good, &good_len), TEKHO_OK);
 
     pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
@@ -713,7 +706,7 @@ static void write_bad_captures(void)
     r.time_us = 1000000;
 
     path_in_dir(path, sizeof path, "bad_crc.pcap");
-    n = hex(rng_req_body, body, sizeof body);
+    n = test_hex(rng_req_body, body, sizeof body);
     r.len = mac_pdu(r.bytes, sizeof r.bytes, 0, true, body, n);
     r.bytes[r.len - 1] ^= 0x01;
     write_air_file(path, &r, 1);
@@ -724,13 +717,13 @@ static void write_bad_captures(void)
     write_air_file(path, &r, 1);
 
     path_in_dir(path, sizeof path, "bad_zero_tlv.pcap");
-    n = hex(rng_req_zero_tlv_body, body, sizeof body);
+    n = test_hex(rng_req_zero_tlv_body, body, sizeof body);
     r.len = mac_pdu(r.bytes, sizeof r.bytes, 0, true, body, n);
     write_air_file(path, &r, 1);
 
     path_in_dir(path, sizeof path, "bad_zero_tlv_backbone.pcap");
     struct bb_rec b = {.time_us = 1000000, .src = 1, .dst = 2};
-    b.len = hex(cmac_kc_update_zero_tlv, b.bytes, sizeof b.bytes);
+    b.len = test_hex(cmac_kc_update_zero_tlv, b.bytes, sizeof b.bytes);
     write_backbone_file(path, &b, 1);
 }
 

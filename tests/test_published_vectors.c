@@ -10,13 +10,6 @@
 #include "tekho/tekho.h"
 #include "test_util.h"
 
-static size_t hx(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = hex_to_bytes(hex, out, cap);
-    CHECK(n != (size_t)-1);
-    return n;
-}
-
 struct cmac_row {
     const char *source, *message, *mac;
 };
@@ -35,13 +28,13 @@ static void test_rfc4493(void)
          "51f0bebf7e3b9d92fc49741779363cfe"},
     };
     uint8_t key[16], msg[64], want[16], got[16];
-    hx("2b7e151628aed2a6abf7158809cf4f3c", key, sizeof key);
+    test_hex("2b7e151628aed2a6abf7158809cf4f3c", key, sizeof key);
     struct tekho_aes_cmac *cmac = NULL;
     CHECK_ERR(tekho_aes_cmac_new(&cmac), TEKHO_OK);
     CHECK_ERR(tekho_aes_cmac_set_key(cmac, key), TEKHO_OK);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        size_t n = hx(rows[i].message, msg, sizeof msg);
-        hx(rows[i].mac, want, sizeof want);
+        size_t n = test_hex(rows[i].message, msg, sizeof msg);
+        test_hex(rows[i].mac, want, sizeof want);
         /* Whole, and split into uneven pieces: the result must not depend on the split. */
         struct tekho_piece whole = {msg, n};
         CHECK_ERR(tekho_aes_cmac_compute(cmac, &whole, 1, got), TEKHO_OK);
@@ -72,9 +65,9 @@ static void test_rfc3394(void)
     /* RFC 3394 section 4.1: wrap 128 bits of key data with a 128-bit KEK. */
     uint8_t kek[16], tek[16], want[24], got[24], back[16];
     size_t len = 0;
-    hx("000102030405060708090a0b0c0d0e0f", kek, sizeof kek);
-    hx("00112233445566778899aabbccddeeff", tek, sizeof tek);
-    hx("1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5", want, sizeof want);
+    test_hex("000102030405060708090a0b0c0d0e0f", kek, sizeof kek);
+    test_hex("00112233445566778899aabbccddeeff", tek, sizeof tek);
+    test_hex("1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5", want, sizeof want);
     CHECK_ERR(tekho_tek_wrap(TEKHO_SUITE_CCM_KEYWRAP, kek, tek, got, sizeof got, &len), TEKHO_OK);
     CHECK(len == 24);
     CHECK_BYTES(got, want, 24);
@@ -142,11 +135,11 @@ static void test_ccm(void)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const struct ccm_row *r = &rows[i];
         uint8_t key[16], nonce[13], aad[32], pt[64], want[80], ct[64], tag[16], back[64];
-        hx(r->key, key, sizeof key);
-        size_t nonce_len = hx(r->nonce, nonce, sizeof nonce);
-        size_t aad_len = hx(r->aad, aad, sizeof aad);
-        size_t pt_len = hx(r->plaintext, pt, sizeof pt);
-        size_t want_len = hx(r->result, want, sizeof want);
+        test_hex(r->key, key, sizeof key);
+        size_t nonce_len = test_hex(r->nonce, nonce, sizeof nonce);
+        size_t aad_len = test_hex(r->aad, aad, sizeof aad);
+        size_t pt_len = test_hex(r->plaintext, pt, sizeof pt);
+        size_t want_len = test_hex(r->result, want, sizeof want);
         CHECK(want_len == pt_len + r->tag_len);
         EVP_CIPHER_CTX *enc = tekho_ccm_ctx_new(NULL, key, nonce_len, r->tag_len, 1);
         EVP_CIPHER_CTX *dec = tekho_ccm_ctx_new(NULL, key, nonce_len, r->tag_len, 0);
@@ -177,26 +170,26 @@ static void test_vendor_hierarchy(void)
 {
     /* Profile section 9: a public vendor test file, CMAC_KEY_COUNT 0, PMK_SN 0. */
     uint8_t msk[64], ms_mac[6], bsid[6], want[20];
-    hx("3d8bfc43c8004afb0ff83b6a30ee7d6cbf93b076b93653e9627fe47aef9cb384"
+    test_hex("3d8bfc43c8004afb0ff83b6a30ee7d6cbf93b076b93653e9627fe47aef9cb384"
        "caa55b812aad2d7de554cf9eea8487a0f6f4b35fbddb2f232b771d2f71fdda94",
        msk, sizeof msk);
-    hx("001b11c9d50c", ms_mac, sizeof ms_mac);
-    hx("000000000005", bsid, sizeof bsid);
+    test_hex("001b11c9d50c", ms_mac, sizeof ms_mac);
+    test_hex("000000000005", bsid, sizeof bsid);
     struct tekho_ak_keys ak;
     struct tekho_cmac_keys ck;
     CHECK_ERR(tekho_derive_from_msk(msk, ms_mac, bsid, 0, &ak), TEKHO_OK);
     CHECK_ERR(tekho_derive_cmac_keys(&ak, 0, &ck), TEKHO_OK);
-    hx("ea8487a0f6f4b35fbddb2f232b771d2f71fdda94", want, 20);
+    test_hex("ea8487a0f6f4b35fbddb2f232b771d2f71fdda94", want, 20);
     CHECK_BYTES(ak.pmk, want, 20);
-    hx("d7eaa9683c377b76a2385b8454b57ae7c9ad3224", want, 20);
+    test_hex("d7eaa9683c377b76a2385b8454b57ae7c9ad3224", want, 20);
     CHECK_BYTES(ak.ak, want, 20);
-    hx("3b7e354a44b25806", want, 8);
+    test_hex("3b7e354a44b25806", want, 8);
     CHECK_BYTES(ak.akid, want, 8);
-    hx("e09389b8f3391dfec8a99af41da147b9", want, 16);
+    test_hex("e09389b8f3391dfec8a99af41da147b9", want, 16);
     CHECK_BYTES(ak.kek, want, 16);
-    hx("f6eed12d93c37271bdb384449cb62467", want, 16);
+    test_hex("f6eed12d93c37271bdb384449cb62467", want, 16);
     CHECK_BYTES(ck.key_u, want, 16);
-    hx("c0f5e67ca3b7e3c31de4222a25836b2b", want, 16);
+    test_hex("c0f5e67ca3b7e3c31de4222a25836b2b", want, 16);
     CHECK_BYTES(ck.key_d, want, 16);
     /* The Authenticator's shortcut, AK and AKID only, gives the same. */
     struct tekho_crypto_kit *kit = NULL;
@@ -220,9 +213,9 @@ static void test_cmac_key_cache(void)
 {
     enum { KEYS = 11, ROUNDS = 600 };
     uint8_t keys[KEYS][16], msg[40], got[16], want[16], rfc_mac[16];
-    hx("2b7e151628aed2a6abf7158809cf4f3c", keys[0], 16);
-    hx("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411", msg, sizeof msg);
-    hx("dfa66747de9ae63030ca32611497c827", rfc_mac, 16);
+    test_hex("2b7e151628aed2a6abf7158809cf4f3c", keys[0], 16);
+    test_hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411", msg, sizeof msg);
+    test_hex("dfa66747de9ae63030ca32611497c827", rfc_mac, 16);
     for (int k = 1; k < KEYS; k++)
         for (int i = 0; i < 16; i++)
             keys[k][i] = (uint8_t)(k * 37 + i * 11);

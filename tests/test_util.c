@@ -106,3 +106,14 @@ int test_summary(const char *name)
     printf("%s: all checks passed\n", name);
     return 0;
 }
+
+size_t test_hex(const char *hex, uint8_t *out, size_t cap)
+{
+    const size_t n = hex_to_bytes(hex, out, cap);
+    if (n == (size_t)-1) {
+        fprintf(stderr, "FAIL: bad hex in test: %s\n", hex);
+        test_failures++;
+        return 0;
+    }
+    return n;
+}

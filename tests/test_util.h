@@ -37,6 +37,9 @@ void check_bytes_at(const char *file, int line, const char *what, const uint8_t 
 /* Decodes hex ('-' means empty) into out; returns the byte count, or
  * (size_t)-1 if it does not fit or is not hex. */
 size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap);
+/* hex_to_bytes for a test's own literals: bad hex counts as a failure
+ * (and is printed), and gives 0 bytes. */
+size_t test_hex(const char *hex, uint8_t *out, size_t cap);
 
 /* Vector files: '#' comments, then space-separated fields per line. */
 #define VEC_MAX_FIELDS 16

@@ -7,6 +7,7 @@
 
 #include "tekho/mgmt.h"
 #include "test_util.h"
+#include "wire_random.h"
 
 /* ---- attribute building blocks, hex ------------------------------------ */
 #define KEY_SEQ "0a0102"                       /* Key-Sequence-Number = 2 */
@@ -31,36 +32,6 @@
 /* Cases run, for the summary line. */
 static int n_error_cases, n_truncations;
 
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-    /* xorshift64 */
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return r->s;
-}
-
-static void rnd_bytes(struct rng *r, uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)rnd(r);
-}
-
-static size_t hex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = hex_to_bytes(h, out, cap);
-    if (n == (size_t)-1) {
-        fprintf(stderr, "FAIL: bad hex in test: %s\n", h);
-        test_failures++;
-        return 0;
-    }
-    return n;
-}
-
 /* Decodes from an exact-size heap copy so that ASan sees any read past the
  * input; checks the error and that *out stays untouched on failure. */
 static tekho_err decode_exact(const uint8_t *in, size_t len, struct tekho_pkm *out)
@@ -78,7 +49,7 @@ static tekho_err decode_exact(const uint8_t *in, size_t len, struct tekho_pkm *o
 static void expect_decode_err_at(int line, const char *h, tekho_err want)
 {
     uint8_t buf[512];
-    size_t n = hex(h, buf, sizeof buf);
+    size_t n = test_hex(h, buf, sizeof buf);
     struct tekho_pkm out, before;
     memset(&out, PATTERN, sizeof out);
     memcpy(&before, &out, sizeof out);
@@ -206,7 +177,7 @@ static void fill_tek_pair(struct tekho_pkm *m)
 static void check_known_at(int line, const char *h, const struct tekho_pkm *m)
 {
     uint8_t want[256], got[256];
-    size_t n = hex(h, want, sizeof want);
+    size_t n = test_hex(h, want, sizeof want);
     size_t len = 0;
     tekho_err err = tekho_pkm_encode(m, got, sizeof got, &len);
     if (err != TEKHO_OK || len != n) {
@@ -309,7 +280,7 @@ static void test_decode_lenient(void)
     /* Attributes in another order, unknown attributes (Display-String 6,
      * type 200) skipped, a long-form length (0x81 0x08) for the nonce, and
      * a CBC-IV (15) inside TEK-Parameters skipped. */
-    size_t n = hex("0a" "18" "01" "c803ffffff" TEKP_OLD SAID "0603414243"
+    size_t n = test_hex("0a" "18" "01" "c803ffffff" TEKP_OLD SAID "0603414243"
                    "0d25" "0f08" "0000000000000000" TEK16 "090400015180" "0a0101"
                    "1d8108a0a1a2a3a4a5a6a7" KEY_SEQ CMAC,
                    buf, sizeof buf);
@@ -326,7 +297,7 @@ static void test_decode_lenient(void)
 
     /* An SA-TEK-Challenge in the order of 6.3.2.3.9.19 (BS_Random first),
      * with an unknown attribute skipped. */
-    n = hex("0a" "14" "02" BS_RAND KEY_SEQ AKID "c803ffffff" AK_LIFE CMAC, buf, sizeof buf);
+    n = test_hex("0a" "14" "02" BS_RAND KEY_SEQ AKID "c803ffffff" AK_LIFE CMAC, buf, sizeof buf);
     CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
     CHECK(d.mgmt_type == TEKHO_MGMT_PKM_RSP && d.code == TEKHO_PKM_SA_TEK_CHALLENGE && d.identifier == 2);
     CHECK(d.has_key_seq && d.key_seq == 2 && !d.has_said && !d.has_ms_random && !d.has_nonce);
@@ -337,7 +308,7 @@ static void test_decode_lenient(void)
 
     /* TEK sub-attributes in any order. */
     struct tekho_tek_params p;
-    n = hex("0a0103" "09040000000a" TEK16, buf, sizeof buf);
+    n = test_hex("0a0103" "09040000000a" TEK16, buf, sizeof buf);
     CHECK_ERR(tekho_tek_params_parse(buf, n, &p), TEKHO_OK);
     CHECK(p.key_seq == 3 && p.lifetime_s == 10 && p.wrapped_tek_len == 16 && p.wrapped_tek[0] == 0x30);
 }
@@ -500,7 +471,7 @@ static void test_tek_params_helpers(void)
 
     /* Another compound type, as RNG-RSP SA-TEK-Update uses (sub-TLV 5). */
     uint8_t want[64];
-    size_t n = hex("051b" TEK16 "090400015180" "0a0101", want, sizeof want);
+    size_t n = test_hex("051b" TEK16 "090400015180" "0a0101", want, sizeof want);
     tekho_wbuf_init(&w, buf, sizeof buf);
     tekho_tek_params_put(&w, 5, &p);
     CHECK_ERR(w.err, TEKHO_OK);
@@ -671,24 +642,24 @@ static void test_encode_errors(void)
     CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, NULL), TEKHO_ERR_INVALID_ARGUMENT);
 }
 
-static void random_tek_params(struct rng *r, struct tekho_tek_params *p)
+static void random_tek_params(struct rnd *r, struct tekho_tek_params *p)
 {
     memset(p, 0, sizeof *p);
-    p->wrapped_tek_len = (rnd(r) & 1) ? 24 : 16;
+    p->wrapped_tek_len = (rnd_u32(r) & 1) ? 24 : 16;
     rnd_bytes(r, p->wrapped_tek, p->wrapped_tek_len);
-    p->lifetime_s = (uint32_t)rnd(r);
-    p->key_seq = (uint8_t)(rnd(r) & 3);
+    p->lifetime_s = (uint32_t)rnd_u32(r);
+    p->key_seq = (uint8_t)(rnd_u32(r) & 3);
 }
 
 /* A valid message of the given code with random values and a random
  * choice of the attributes that code does not require. */
-static void random_sa_tek(struct rng *r, uint8_t code, struct tekho_pkm *m)
+static void random_sa_tek(struct rnd *r, uint8_t code, struct tekho_pkm *m)
 {
     m->has_key_seq = true;
-    m->key_seq = (uint8_t)rnd(r);
-    m->has_said = code == TEKHO_PKM_SA_TEK_RESPONSE && (rnd(r) & 1);
+    m->key_seq = (uint8_t)rnd_u32(r);
+    m->has_said = code == TEKHO_PKM_SA_TEK_RESPONSE && (rnd_u32(r) & 1);
     if (m->has_said)
-        m->said = (uint16_t)rnd(r);
+        m->said = (uint16_t)rnd_u32(r);
     m->has_ms_random = code != TEKHO_PKM_SA_TEK_CHALLENGE;
     if (m->has_ms_random)
         rnd_bytes(r, m->ms_random, 8);
@@ -698,38 +669,38 @@ static void random_sa_tek(struct rng *r, uint8_t code, struct tekho_pkm *m)
     rnd_bytes(r, m->akid, 8);
     m->has_key_lifetime = code == TEKHO_PKM_SA_TEK_CHALLENGE;
     if (m->has_key_lifetime)
-        m->key_lifetime_s = (uint32_t)rnd(r);
+        m->key_lifetime_s = (uint32_t)rnd_u32(r);
     m->has_cmac_digest = true;
-    m->cmac_digest.cmac_pn = (uint32_t)rnd(r);
+    m->cmac_digest.cmac_pn = (uint32_t)rnd_u32(r);
     rnd_bytes(r, m->cmac_digest.value, 8);
 }
 
-static void random_pkm(struct rng *r, uint8_t code, struct tekho_pkm *m)
+static void random_pkm(struct rnd *r, uint8_t code, struct tekho_pkm *m)
 {
     memset(m, 0, sizeof *m);
     m->code = code;
     m->mgmt_type = code == TEKHO_PKM_KEY_REQUEST || code == TEKHO_PKM_SA_TEK_REQUEST ? TEKHO_MGMT_PKM_REQ
                                                                                      : TEKHO_MGMT_PKM_RSP;
-    m->identifier = (uint8_t)rnd(r);
+    m->identifier = (uint8_t)rnd_u32(r);
     if (code == TEKHO_PKM_SA_TEK_CHALLENGE || code == TEKHO_PKM_SA_TEK_REQUEST ||
         code == TEKHO_PKM_SA_TEK_RESPONSE) {
         random_sa_tek(r, code, m);
         return;
     }
     m->has_key_seq = true;
-    m->key_seq = (uint8_t)rnd(r);
+    m->key_seq = (uint8_t)rnd_u32(r);
     m->has_said = true;
-    m->said = (uint16_t)rnd(r);
+    m->said = (uint16_t)rnd_u32(r);
     m->has_cmac_digest = true;
-    m->cmac_digest.cmac_pn = (uint32_t)rnd(r);
+    m->cmac_digest.cmac_pn = (uint32_t)rnd_u32(r);
     rnd_bytes(r, m->cmac_digest.value, 8);
-    m->has_nonce = code != TEKHO_PKM_TEK_INVALID || (rnd(r) & 1);
+    m->has_nonce = code != TEKHO_PKM_TEK_INVALID || (rnd_u32(r) & 1);
     if (m->has_nonce)
         rnd_bytes(r, m->nonce, 8);
-    m->has_error_code = code == TEKHO_PKM_KEY_REJECT || code == TEKHO_PKM_TEK_INVALID || (rnd(r) & 1);
+    m->has_error_code = code == TEKHO_PKM_KEY_REJECT || code == TEKHO_PKM_TEK_INVALID || (rnd_u32(r) & 1);
     if (m->has_error_code)
-        m->error_code = (uint8_t)rnd(r);
-    m->n_tek_params = code == TEKHO_PKM_KEY_REPLY ? 2 : (size_t)(rnd(r) % 3);
+        m->error_code = (uint8_t)rnd_u32(r);
+    m->n_tek_params = code == TEKHO_PKM_KEY_REPLY ? 2 : (size_t)(rnd_u32(r) % 3);
     for (size_t i = 0; i < m->n_tek_params; i++)
         random_tek_params(r, &m->tek_params[i]);
 }
@@ -740,7 +711,7 @@ static void test_round_trip(void)
                                     TEKHO_PKM_KEY_REJECT,       TEKHO_PKM_TEK_INVALID,
                                     TEKHO_PKM_SA_TEK_CHALLENGE, TEKHO_PKM_SA_TEK_REQUEST,
                                     TEKHO_PKM_SA_TEK_RESPONSE};
-    struct rng r = {0x9e3779b97f4a7c15u};
+    struct rnd r = {0x9e3779b97f4a7c15u};
     int done = 0;
     for (size_t c = 0; c < sizeof codes; c++) {
         for (int i = 0; i < 2000; i++) {

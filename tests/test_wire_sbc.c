@@ -7,6 +7,7 @@
 
 #include "tekho/mgmt.h"
 #include "test_util.h"
+#include "wire_random.h"
 
 #define BW "010102"                                 /* BW allocation support */
 /* Security Negotiation: 4 one-byte sub-TLVs (12) + PN window (4) + TEK gen (3) = 19 */
@@ -19,30 +20,6 @@
 #define PATTERN 0xA5
 
 static int n_error_cases, n_truncations;
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-    /* xorshift64 */
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return r->s;
-}
-
-static size_t hex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = hex_to_bytes(h, out, cap);
-    if (n == (size_t)-1) {
-        fprintf(stderr, "FAIL: bad hex in test: %s\n", h);
-        test_failures++;
-        return 0;
-    }
-    return n;
-}
 
 /* Decodes from an exact-size heap copy so that ASan sees any read past the
  * input. */
@@ -61,7 +38,7 @@ static tekho_err decode_exact(const uint8_t *in, size_t len, struct tekho_sbc *o
 static void expect_decode_err_at(int line, const char *h, tekho_err want)
 {
     uint8_t buf[512];
-    size_t n = hex(h, buf, sizeof buf);
+    size_t n = test_hex(h, buf, sizeof buf);
     struct tekho_sbc out, before;
     memset(&out, PATTERN, sizeof out);
     memcpy(&before, &out, sizeof out);
@@ -165,7 +142,7 @@ static void check_truncations(int line, const uint8_t *msg, size_t len)
 static void check_known_at(int line, const char *h, const struct tekho_sbc *m, size_t want_cmac_offset)
 {
     uint8_t want[256], got[256];
-    size_t n = hex(h, want, sizeof want);
+    size_t n = test_hex(h, want, sizeof want);
     size_t len = 0;
     tekho_err err = tekho_sbc_encode(m, got, sizeof got, &len);
     if (err != TEKHO_OK || len != n) {
@@ -263,7 +240,7 @@ static void test_decode_lenient(void)
 
     /* Unknown SBC TLVs (2 transition gaps, 3 max Tx power, 200) and PKM
      * flow control (sub-TLV 5) are skipped; a long-form length is read. */
-    size_t n = hex("1a" "02021010" "030480808080" "1981" "0a" "050101" "070101" "04020040" "c801ff" BW, buf,
+    size_t n = test_hex("1a" "02021010" "030480808080" "1981" "0a" "050101" "070101" "04020040" "c801ff" BW, buf,
                    sizeof buf);
     CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
     CHECK(d.mgmt_type == TEKHO_MGMT_SBC_REQ && d.has_bw_alloc_support && d.bw_alloc_support == 2);
@@ -273,17 +250,17 @@ static void test_decode_lenient(void)
     CHECK(!d.has_cmac);
 
     /* Reserved TEK generation bits are ignored. */
-    n = hex("1b" "1903" "0701ff", buf, sizeof buf);
+    n = test_hex("1b" "1903" "0701ff", buf, sizeof buf);
     CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
     CHECK(d.sec.tek_generation == (TEKHO_TEKGEN_SUPPORTED | TEKHO_TEKGEN_REQUIRED));
-    n = hex("1a" "1903" "0701fd", buf, sizeof buf);
+    n = test_hex("1a" "1903" "0701fd", buf, sizeof buf);
     CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
     CHECK(d.sec.tek_generation == TEKHO_TEKGEN_SUPPORTED);
 
     /* A Security Negotiation TLV holding only sub-TLVs tekho skips reads
      * as absent, so it re-encodes as absent (11.1 has no zero-length TLV);
      * found by fuzz_sbc. */
-    n = hex("1a" "1903" "050101", buf, sizeof buf);
+    n = test_hex("1a" "1903" "050101", buf, sizeof buf);
     CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
     CHECK(!d.has_security_negotiation && !d.sec.has_pn_window_size && !d.sec.has_tek_generation);
     uint8_t out[64];
@@ -292,7 +269,7 @@ static void test_decode_lenient(void)
     CHECK(len == 1 && out[0] == 0x1a);
 
     /* The tuple's 4 reserved bits are ignored. */
-    n = hex("1b" "8d0d" "f5" "0000002a" CMAC_VALUE, buf, sizeof buf);
+    n = test_hex("1b" "8d0d" "f5" "0000002a" CMAC_VALUE, buf, sizeof buf);
     CHECK_ERR(decode_exact(buf, n, &d), TEKHO_OK);
     CHECK(d.has_cmac && d.cmac.key_seq == 5 && d.cmac.cmac_pn == 42 && d.cmac_offset == 1);
 }
@@ -361,44 +338,44 @@ static void test_decode_errors(void)
     CHECK_ERR(tekho_sbc_decode(b, 1, NULL), TEKHO_ERR_INVALID_ARGUMENT);
 }
 
-static void random_sbc(struct rng *r, struct tekho_sbc *m)
+static void random_sbc(struct rnd *r, struct tekho_sbc *m)
 {
     memset(m, 0, sizeof *m);
-    m->mgmt_type = (rnd(r) & 1) ? TEKHO_MGMT_SBC_RSP : TEKHO_MGMT_SBC_REQ;
-    if ((m->has_bw_alloc_support = rnd(r) & 1))
-        m->bw_alloc_support = (uint8_t)rnd(r);
-    if ((m->has_security_negotiation = rnd(r) & 1)) {
+    m->mgmt_type = (rnd_u32(r) & 1) ? TEKHO_MGMT_SBC_RSP : TEKHO_MGMT_SBC_REQ;
+    if ((m->has_bw_alloc_support = rnd_u32(r) & 1))
+        m->bw_alloc_support = (uint8_t)rnd_u32(r);
+    if ((m->has_security_negotiation = rnd_u32(r) & 1)) {
         struct tekho_security_negotiation *s = &m->sec;
         do {
-            if ((s->has_pkm_version = rnd(r) & 1))
-                s->pkm_version = (uint8_t)rnd(r);
-            if ((s->has_auth_policy = rnd(r) & 1))
-                s->auth_policy = (uint8_t)rnd(r);
-            if ((s->has_mac_mode = rnd(r) & 1))
-                s->mac_mode = (uint8_t)rnd(r);
-            if ((s->has_pn_window_size = rnd(r) & 1))
-                s->pn_window_size = (uint16_t)rnd(r);
-            if ((s->has_max_sas = rnd(r) & 1))
-                s->max_sas = (uint8_t)rnd(r);
-            if ((s->has_tek_generation = rnd(r) & 1))
-                s->tek_generation = (uint8_t)(rnd(r) & (m->mgmt_type == TEKHO_MGMT_SBC_RSP ? 3 : 1));
+            if ((s->has_pkm_version = rnd_u32(r) & 1))
+                s->pkm_version = (uint8_t)rnd_u32(r);
+            if ((s->has_auth_policy = rnd_u32(r) & 1))
+                s->auth_policy = (uint8_t)rnd_u32(r);
+            if ((s->has_mac_mode = rnd_u32(r) & 1))
+                s->mac_mode = (uint8_t)rnd_u32(r);
+            if ((s->has_pn_window_size = rnd_u32(r) & 1))
+                s->pn_window_size = (uint16_t)rnd_u32(r);
+            if ((s->has_max_sas = rnd_u32(r) & 1))
+                s->max_sas = (uint8_t)rnd_u32(r);
+            if ((s->has_tek_generation = rnd_u32(r) & 1))
+                s->tek_generation = (uint8_t)(rnd_u32(r) & (m->mgmt_type == TEKHO_MGMT_SBC_RSP ? 3 : 1));
         } while (!s->has_pkm_version && !s->has_auth_policy && !s->has_mac_mode && !s->has_pn_window_size &&
                  !s->has_max_sas && !s->has_tek_generation);
     }
-    if ((m->has_cmac = rnd(r) & 1)) {
-        m->cmac.key_seq = (uint8_t)(rnd(r) & 0x0F);
-        if ((m->cmac.has_bsid = rnd(r) & 1))
+    if ((m->has_cmac = rnd_u32(r) & 1)) {
+        m->cmac.key_seq = (uint8_t)(rnd_u32(r) & 0x0F);
+        if ((m->cmac.has_bsid = rnd_u32(r) & 1))
             for (int i = 0; i < 6; i++)
-                m->cmac.bsid[i] = (uint8_t)rnd(r);
-        m->cmac.cmac_pn = (uint32_t)rnd(r);
+                m->cmac.bsid[i] = (uint8_t)rnd_u32(r);
+        m->cmac.cmac_pn = (uint32_t)rnd_u32(r);
         for (int i = 0; i < 8; i++)
-            m->cmac.value[i] = (uint8_t)rnd(r);
+            m->cmac.value[i] = (uint8_t)rnd_u32(r);
     }
 }
 
 static void test_round_trip(void)
 {
-    struct rng r = {0x2545f4914f6cdd1du};
+    struct rnd r = {0x2545f4914f6cdd1du};
     int done = 0, with_tekgen = 0, with_cmac = 0;
     for (int i = 0; i < 4000; i++) {
         struct tekho_sbc m, d;
