@@ -64,6 +64,22 @@ static tekho_err derive_below_ak(struct tekho_aes_cmac *cmac, const uint8_t ms_m
     return err;
 }
 
+/* With keys->ak set (err from getting it): the keys below AK, then all
+ * into *out, or *out wiped; keys is wiped either way. */
+static tekho_err finish_below_ak(struct tekho_aes_cmac *cmac, tekho_err err, const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                 const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn, struct tekho_ak_keys *keys,
+                                 struct tekho_ak_keys *out)
+{
+    if (err == TEKHO_OK)
+        err = derive_below_ak(cmac, ms_mac, bsid, pmk_sn, keys);
+    if (err == TEKHO_OK)
+        *out = *keys;
+    else
+        tekho_ak_keys_wipe(out);
+    tekho_ak_keys_wipe(keys);
+    return err;
+}
+
 tekho_err tekho_derive_ak_keys_with(struct tekho_crypto_kit *kit, const uint8_t pmk[TEKHO_PMK_LEN],
                                     const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN], const uint8_t bsid[TEKHO_BSID_LEN],
                                     uint8_t pmk_sn, struct tekho_ak_keys *out)
@@ -74,15 +90,8 @@ tekho_err tekho_derive_ak_keys_with(struct tekho_crypto_kit *kit, const uint8_t 
     memset(&keys, 0, sizeof keys);
     memcpy(keys.pmk, pmk, TEKHO_PMK_LEN);
 
-    tekho_err err = derive_ak(kit->cmac, keys.pmk, ms_mac, bsid, keys.ak);
-    if (err == TEKHO_OK)
-        err = derive_below_ak(kit->cmac, ms_mac, bsid, pmk_sn, &keys);
-    if (err == TEKHO_OK)
-        *out = keys;
-    else
-        tekho_ak_keys_wipe(out);
-    tekho_ak_keys_wipe(&keys);
-    return err;
+    const tekho_err err = derive_ak(kit->cmac, keys.pmk, ms_mac, bsid, keys.ak);
+    return finish_below_ak(kit->cmac, err, ms_mac, bsid, pmk_sn, &keys, out);
 }
 
 tekho_err tekho_derive_ak_akid_with(struct tekho_crypto_kit *kit, const uint8_t pmk[TEKHO_PMK_LEN],
@@ -124,13 +133,7 @@ tekho_err tekho_derive_from_ak_with(struct tekho_crypto_kit *kit, const uint8_t 
     struct tekho_ak_keys keys;
     memset(&keys, 0, sizeof keys);
     memcpy(keys.ak, ak, TEKHO_AK_LEN);
-    tekho_err err = derive_below_ak(kit->cmac, ms_mac, bsid, pmk_sn, &keys);
-    if (err == TEKHO_OK)
-        *out = keys;
-    else
-        tekho_ak_keys_wipe(out);
-    tekho_ak_keys_wipe(&keys);
-    return err;
+    return finish_below_ak(kit->cmac, TEKHO_OK, ms_mac, bsid, pmk_sn, &keys, out);
 }
 
 tekho_err tekho_derive_from_ak(const uint8_t ak[TEKHO_AK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
