@@ -117,3 +117,38 @@ size_t test_hex(const char *hex, uint8_t *out, size_t cap)
     }
     return n;
 }
+
+tekho_err test_decode_exact(test_decoder decode, const uint8_t *in, size_t len, void *out)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (copy == NULL)
+        abort();
+    if (len)
+        memcpy(copy, in, len);
+    const tekho_err err = decode(len ? copy : NULL, len, out);
+    free(copy);
+    return err;
+}
+
+void test_expect_decode_err(int line, test_decoder decode, size_t out_size, const char *h, tekho_err want)
+{
+    uint8_t buf[512];
+    const size_t n = test_hex(h, buf, sizeof buf);
+    uint8_t *out = malloc(out_size), *before = malloc(out_size);
+    if (out == NULL || before == NULL)
+        abort();
+    memset(out, 0xA5, out_size);
+    memcpy(before, out, out_size);
+    const tekho_err got = test_decode_exact(decode, buf, n, out);
+    if (got != want) {
+        fprintf(stderr, "FAIL line %d: decode(%s) = %d (%s), want %d (%s)\n", line, h, got,
+                tekho_strerror(got), want, tekho_strerror(want));
+        test_failures++;
+    }
+    if (memcmp(out, before, out_size) != 0) {
+        fprintf(stderr, "FAIL line %d: decode(%s) wrote *out on error\n", line, h);
+        test_failures++;
+    }
+    free(out);
+    free(before);
+}

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tekho/error.h"
+
 extern int test_failures;
 
 #define CHECK(cond)                                                              \
@@ -37,6 +39,16 @@ void check_bytes_at(const char *file, int line, const char *what, const uint8_t 
 /* Decodes hex ('-' means empty) into out; returns the byte count, or
  * (size_t)-1 if it does not fit or is not hex. */
 size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap);
+/* A decoder under test, its output type hidden: each test wraps its own
+ * typed decoder in one of these. */
+typedef tekho_err (*test_decoder)(const uint8_t *in, size_t len, void *out);
+/* Decodes from an exact-size heap copy so that ASan sees any read past the
+ * input; returns the decoder's error. */
+tekho_err test_decode_exact(test_decoder decode, const uint8_t *in, size_t len, void *out);
+/* Decodes the hex h and wants error want, with the out_size bytes of the
+ * output left as they were (a decoder changes nothing when it rejects). */
+void test_expect_decode_err(int line, test_decoder decode, size_t out_size, const char *h, tekho_err want);
+
 /* hex_to_bytes for a test's own literals: bad hex counts as a failure
  * (and is printed), and gives 0 bytes. */
 size_t test_hex(const char *hex, uint8_t *out, size_t cap);
