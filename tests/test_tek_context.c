@@ -222,8 +222,94 @@ static void test_installed_keys_and_failures(void)
     tekho_tek_context_cleanup(&ms); /* idempotent */
 }
 
+/* The KRACK rule in the key layer: a key installed again (a retransmitted
+ * or replayed Key-Reply) keeps its PN counter and replay window. */
+static void test_reinstall_keeps_pn_state(void)
+{
+    struct tekho_tek_context ms, bs;
+    make_pair(&ms, &bs, 3, 3);
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t n = ms_send(&ms, 0, T0_MS, pdu);
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_OK);
+    CHECK(ms.tek[0].tx_pn == 1 && bs.tek[0].rx.highest == 1);
+    struct tekho_tek_context before;
+    memcpy(&before, &ms, sizeof ms);
+    /* The MS's own TEK0 delivered again: nothing moves. */
+    uint8_t key[16];
+    memcpy(key, ms.tek[0].key, sizeof key);
+    CHECK_ERR(tekho_tek_context_install(&ms, 0, key, 0, 600, T0_MS + 5, 0), TEKHO_OK);
+    CHECK(same_state(&before, &ms));
+    memcpy(key, bs.tek[0].key, sizeof key);
+    CHECK_ERR(tekho_tek_context_install(&bs, 0, key, 0, 600, T0_MS + 5, 0), TEKHO_OK);
+    /* ... so the recorded PDU is still a replay, and the next seal moves on. */
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_ERR_PN_REPLAYED);
+    n = ms_send(&ms, 0, T0_MS, pdu);
+    CHECK(ms.tek[0].tx_pn == 2);
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_OK);
+    /* The same key under another EKS, or another key, is a new install. */
+    CHECK_ERR(tekho_tek_context_install(&ms, 0, key, 2, 600, T0_MS, 0), TEKHO_OK);
+    CHECK(ms.tek[0].tx_pn == 0 && ms.tek[0].eks == 2);
+    OPENSSL_cleanse(key, sizeof key);
+    tekho_tek_context_cleanup(&ms);
+    tekho_tek_context_cleanup(&bs);
+}
+
+static void test_move_and_pristine(void)
+{
+    struct tekho_tek_context ms, bs, dst;
+    make_pair(&ms, &bs, 4, 4);
+    memset(&dst, 0, sizeof dst);
+    CHECK(tekho_tek_context_pristine(&ms) && tekho_tek_context_pristine(&bs));
+    uint8_t pdu[TEKHO_PDU_MAX_LEN];
+    size_t n = ms_send(&ms, 1, T0_MS, pdu);
+    CHECK(!tekho_tek_context_pristine(&ms)); /* it sealed */
+    CHECK(tekho_tek_context_pristine(&bs));
+    CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_OK);
+    CHECK(!tekho_tek_context_pristine(&bs)); /* it accepted */
+    struct tekho_tek_context before;
+    memcpy(&before, &bs, sizeof bs);
+    tekho_tek_context_move(&dst, &bs);
+    static const struct tekho_tek_context zero;
+    CHECK(memcmp(&bs, &zero, sizeof bs) == 0);
+    CHECK(dst.tek[1].rx.highest == 1 && memcmp(dst.tek[1].key, before.tek[1].key, 16) == 0);
+    CHECK_ERR(deliver(&dst, T0_MS, pdu, n), TEKHO_ERR_PN_REPLAYED);
+    OPENSSL_cleanse(&before, sizeof before);
+    tekho_tek_context_cleanup(&dst);
+    tekho_tek_context_cleanup(&ms);
+}
+
+static void test_window_seen_through(void)
+{
+    struct tekho_pn_window w;
+    CHECK_ERR(tekho_pn_window_init(&w, 64), TEKHO_OK);
+    CHECK_ERR(tekho_pn_window_seen_through(&w, 100), TEKHO_OK);
+    for (uint32_t pn = 37; pn <= 100; pn++)
+        CHECK_ERR(tekho_pn_window_check(&w, pn), TEKHO_ERR_PN_REPLAYED);
+    CHECK_ERR(tekho_pn_window_check(&w, 36), TEKHO_ERR_PN_BELOW_WINDOW);
+    /* What comes after is fresh, also out of order within the word. */
+    tekho_pn_window_commit(&w, 105);
+    CHECK_ERR(tekho_pn_window_check(&w, 101), TEKHO_OK);
+    CHECK_ERR(tekho_pn_window_check(&w, 104), TEKHO_OK);
+    CHECK_ERR(tekho_pn_window_check(&w, 105), TEKHO_ERR_PN_REPLAYED);
+    /* The largest counter is bounded; past it nothing changes. */
+    struct tekho_pn_window before = w;
+    CHECK_ERR(tekho_pn_window_seen_through(&w, 0xFFFFFFFFu), TEKHO_ERR_PN_INVALID);
+    CHECK(memcmp(&before, &w, sizeof w) == 0);
+    CHECK_ERR(tekho_pn_window_seen_through(&w, TEKHO_PN_COUNTER_MAX), TEKHO_OK);
+    CHECK_ERR(tekho_pn_window_check(&w, TEKHO_PN_COUNTER_MAX), TEKHO_ERR_PN_REPLAYED);
+    /* Lower than what is there: nothing moves back. */
+    CHECK_ERR(tekho_pn_window_init(&w, 64), TEKHO_OK);
+    tekho_pn_window_commit(&w, 500);
+    before = w;
+    CHECK_ERR(tekho_pn_window_seen_through(&w, 200), TEKHO_OK);
+    CHECK(memcmp(&before, &w, sizeof w) == 0);
+}
+
 int main(void)
 {
+    test_reinstall_keeps_pn_state();
+    test_move_and_pristine();
+    test_window_seen_through();
     test_fresh_context();
     test_data_path();
     test_mis_synchronised_counts();

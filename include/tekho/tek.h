@@ -52,6 +52,10 @@ struct tekho_pn_window {
 TEKHO_NODISCARD tekho_err tekho_pn_window_init(struct tekho_pn_window *w, uint16_t size);
 TEKHO_NODISCARD tekho_err tekho_pn_window_check(const struct tekho_pn_window *w, uint32_t pn);
 void tekho_pn_window_commit(struct tekho_pn_window *w, uint32_t pn);
+/* Marks every PN up to `top` as seen (a window handed over with only its
+ * highest PN, as in ASN-CP HO_Cnf). TEKHO_ERR_PN_INVALID for top above
+ * TEKHO_PN_COUNTER_MAX; the window is unchanged then. */
+TEKHO_NODISCARD tekho_err tekho_pn_window_seen_through(struct tekho_pn_window *w, uint32_t top);
 
 /* ---- TEK context -------------------------------------------------------
  * One SA at one end of the link: TEK0 (EKS 0) and TEK1 (EKS 1), each with
@@ -99,8 +103,11 @@ TEKHO_NODISCARD tekho_err tekho_tek_context_init_counter(struct tekho_tek_contex
                                                          const uint8_t kek[TEKHO_TEK_LEN],
                                                          uint16_t cmac_key_count_t);
 
-/* Installs one delivered TEK (baseline Key-Reply / SA-TEK-Update) in the
- * slot for its EKS parity, with a fresh PN counter and window. */
+/* Installs one delivered TEK (baseline Key-Reply / SA-TEK-Update) in a
+ * slot (callers use the EKS parity), with a fresh PN counter and window.
+ * The same key with the same EKS already in that slot is left as it is,
+ * PN counter and window included (the KRACK rule): installing a key twice
+ * never lets a (TEK, PN) pair or a received PN come back. */
 TEKHO_NODISCARD tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot,
                                                     const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
                                                     uint32_t lifetime_s, uint64_t now_ms,
@@ -111,6 +118,13 @@ void tekho_tek_context_cleanup(struct tekho_tek_context *ctx);
 /* After *ctx was copied by value to its new owner: wipes this copy's keys
  * and zeroes it, leaving its CCM contexts to the new copy. */
 void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx);
+/* Gives *src to *dst: what dst held is cleaned up first, src is left
+ * zeroed. A context owns its CCM contexts, so it is moved, never copied. */
+void tekho_tek_context_move(struct tekho_tek_context *dst, struct tekho_tek_context *src);
+/* True while no TEK of the context has sealed or accepted a PDU: its
+ * state is then exactly what deriving it again would give, so it may be
+ * forgotten without any (TEK, PN) pair or received PN coming back. */
+bool tekho_tek_context_pristine(const struct tekho_tek_context *ctx);
 
 /* Seals with the given slot's TEK and its next PN. Refuses an expired TEK
  * and a PN counter that has reached TEKHO_PN_COUNTER_MAX. */

@@ -53,3 +53,23 @@ void tekho_pn_window_commit(struct tekho_pn_window *w, uint32_t pn)
     }
     w->seen[(pn / WORD_BITS) % WORDS] |= (uint64_t)1 << (pn % WORD_BITS);
 }
+
+tekho_err tekho_pn_window_seen_through(struct tekho_pn_window *w, uint32_t top)
+{
+    if (w == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (top > TEKHO_PN_COUNTER_MAX)
+        return TEKHO_ERR_PN_INVALID;
+    if (top <= w->highest)
+        return TEKHO_OK; /* nothing above what the window already covers */
+    /* Everything at or below top counts as seen: below the window it is
+     * refused anyway, inside it every bit is set. */
+    w->highest = top;
+    memset(w->seen, 0xFF, sizeof w->seen);
+    /* PNs above top in its own word are still to come (the words past it
+     * are cleared as the window slides into them). */
+    const unsigned bit = top % WORD_BITS;
+    if (bit != WORD_BITS - 1)
+        w->seen[(top / WORD_BITS) % WORDS] = ((uint64_t)1 << (bit + 1)) - 1;
+    return TEKHO_OK;
+}

@@ -146,6 +146,12 @@ tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot
 {
     if (ctx == NULL || key == NULL || slot > 1 || eks > 3 || pn_window_size > TEKHO_PN_WINDOW_MAX)
         return TEKHO_ERR_INVALID_ARGUMENT;
+    /* wpa_supplicant after KRACK: a key already installed here is not
+     * installed again, so its PN counter and replay window go on; a
+     * retransmitted or replayed delivery can never rewind them. */
+    const struct tekho_tek_slot *cur = &ctx->tek[slot];
+    if (cur->installed && cur->eks == eks && CRYPTO_memcmp(cur->key, key, TEKHO_TEK_LEN) == 0)
+        return TEKHO_OK;
     return slot_install(ctx->kit, &ctx->tek[slot], key, eks, now_ms + (uint64_t)lifetime_s * 1000u, pn_window_size);
 }
 
@@ -199,6 +205,23 @@ void tekho_tek_context_cleanup(struct tekho_tek_context *ctx)
     ctx->cmac_key_count_t = 0;
     ctx->tx_dir = TEKHO_DIR_DL;
     ctx->kit = NULL;
+}
+
+void tekho_tek_context_move(struct tekho_tek_context *dst, struct tekho_tek_context *src)
+{
+    if (dst == NULL || src == NULL || dst == src)
+        return;
+    tekho_tek_context_cleanup(dst);
+    *dst = *src;
+    tekho_tek_context_forget_moved(src);
+}
+
+bool tekho_tek_context_pristine(const struct tekho_tek_context *ctx)
+{
+    for (unsigned i = 0; i < 2; i++)
+        if (ctx->tek[i].installed && (ctx->tek[i].tx_pn != 0 || ctx->tek[i].rx.highest != 0))
+            return false;
+    return true;
 }
 
 void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
