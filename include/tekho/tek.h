@@ -78,6 +78,10 @@ struct tekho_tek_context {
     uint16_t cmac_key_count_t;       /* meaningful for counter-generated TEKs */
     enum tekho_dir tx_dir;           /* UL at the MS, DL at the BS */
     struct tekho_tek_slot tek[2];
+    /* Receive only: a TEK replaced before it expired (a refresh puts the
+     * next key sequence in the older TEK's place while PDUs sealed under
+     * it may still be in flight), until it expires. */
+    struct tekho_tek_slot retired;
     /* Internal, NULL from outside the library: the owning role's
      * algorithms fetched once (CCM, SHA-256), which must outlive it. */
     struct tekho_crypto_kit *kit;
@@ -107,7 +111,9 @@ TEKHO_NODISCARD tekho_err tekho_tek_context_init_counter(struct tekho_tek_contex
  * slot (callers use the EKS parity), with a fresh PN counter and window.
  * The same key with the same EKS already in that slot is left as it is,
  * PN counter and window included (the KRACK rule): installing a key twice
- * never lets a (TEK, PN) pair or a received PN come back. */
+ * never lets a (TEK, PN) pair or a received PN come back. Another key
+ * replacing an unexpired one sends that one to `retired`, where it still
+ * opens what is in flight until it expires. */
 TEKHO_NODISCARD tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot,
                                                     const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
                                                     uint32_t lifetime_s, uint64_t now_ms,
@@ -134,7 +140,8 @@ TEKHO_NODISCARD tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned
 
 /* Opens a PDU from the peer: picks the TEK by the header's EKS, checks the
  * replay window, verifies the ICV, and only then moves the window. On any
- * failure the context is unchanged. *slot_used may be NULL. */
+ * failure the context is unchanged. *slot_used (may be NULL) is 0 or 1, or
+ * 2 for the retired TEK. */
 TEKHO_NODISCARD tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const uint8_t *pdu,
                                          size_t pdu_len, uint8_t *out, size_t out_cap, size_t *out_len,
                                          unsigned *slot_used);

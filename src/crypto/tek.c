@@ -149,10 +149,26 @@ tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot
     /* wpa_supplicant after KRACK: a key already installed here is not
      * installed again, so its PN counter and replay window go on; a
      * retransmitted or replayed delivery can never rewind them. */
-    const struct tekho_tek_slot *cur = &ctx->tek[slot];
+    struct tekho_tek_slot *cur = &ctx->tek[slot];
     if (cur->installed && cur->eks == eks && CRYPTO_memcmp(cur->key, key, TEKHO_TEK_LEN) == 0)
         return TEKHO_OK;
-    return slot_install(ctx->kit, &ctx->tek[slot], key, eks, now_ms + (uint64_t)lifetime_s * 1000u, pn_window_size);
+    struct tekho_tek_slot next;
+    memset(&next, 0, sizeof next);
+    tekho_err err = slot_install(ctx->kit, &next, key, eks, now_ms + (uint64_t)lifetime_s * 1000u, pn_window_size);
+    if (err != TEKHO_OK)
+        return err;
+    if (cur->installed && now_ms < cur->expires_at_ms && cur->eks != eks) {
+        /* Still good for what is in flight: kept for receiving only. */
+        slot_cleanup(&ctx->retired);
+        ctx->retired = *cur;
+        OPENSSL_cleanse(cur->key, sizeof cur->key);
+        memset(cur, 0, sizeof *cur);
+    } else {
+        slot_cleanup(cur);
+    }
+    *cur = next;
+    OPENSSL_cleanse(next.key, sizeof next.key);
+    return TEKHO_OK;
 }
 
 tekho_err tekho_tek_context_init_counter(struct tekho_tek_context *ctx,
@@ -201,6 +217,7 @@ void tekho_tek_context_cleanup(struct tekho_tek_context *ctx)
         return;
     slot_cleanup(&ctx->tek[0]);
     slot_cleanup(&ctx->tek[1]);
+    slot_cleanup(&ctx->retired);
     ctx->said = 0;
     ctx->cmac_key_count_t = 0;
     ctx->tx_dir = TEKHO_DIR_DL;
@@ -221,7 +238,7 @@ bool tekho_tek_context_pristine(const struct tekho_tek_context *ctx)
     for (unsigned i = 0; i < 2; i++)
         if (ctx->tek[i].installed && (ctx->tek[i].tx_pn != 0 || ctx->tek[i].rx.highest != 0))
             return false;
-    return true;
+    return !ctx->retired.installed;
 }
 
 void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
@@ -230,6 +247,7 @@ void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
         return;
     OPENSSL_cleanse(ctx->tek[0].key, sizeof ctx->tek[0].key);
     OPENSSL_cleanse(ctx->tek[1].key, sizeof ctx->tek[1].key);
+    OPENSSL_cleanse(ctx->retired.key, sizeof ctx->retired.key);
     memset(ctx, 0, sizeof *ctx);
 }
 
@@ -274,9 +292,9 @@ tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const u
     unsigned slot = 0;
     while (slot < 2 && !(ctx->tek[slot].installed && ctx->tek[slot].eks == view.gmh.eks))
         slot++;
-    if (slot == 2)
+    if (slot == 2 && !(ctx->retired.installed && ctx->retired.eks == view.gmh.eks))
         return TEKHO_ERR_UNKNOWN_EKS;
-    struct tekho_tek_slot *tek = &ctx->tek[slot];
+    struct tekho_tek_slot *tek = slot < 2 ? &ctx->tek[slot] : &ctx->retired;
     if (now_ms >= tek->expires_at_ms)
         return TEKHO_ERR_TEK_EXPIRED;
     err = tekho_pn_window_check(&tek->rx, view.pn);

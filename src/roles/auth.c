@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "tek_cache.h"
 #include "../crypto/kit.h"
 
 enum { AUTH_TIMER_AAA = 1 };
@@ -21,6 +22,7 @@ struct auth_ms {
     uint8_t msk[64];
     uint8_t pmk_sn;
     bool n_loaded;
+    bool needs_new_pmk;     /* the store lost N: no count is handed out under this PMK again */
     uint16_t n;
     /* The base stations that got an AK context since N last moved: the
      * ones a CMAC_Key_Count_Update must reach. Beyond AUTH_HOLDERS, or
@@ -155,17 +157,21 @@ tekho_err tekho_auth_add_bs(struct tekho_auth *a, uint32_t node, const uint8_t b
     return TEKHO_OK;
 }
 
-/* N as the store has it: after a restart nothing else is trusted. */
+/* N as the store has it: after a restart nothing else is trusted. A
+ * missing record fails closed: any N guessed now could be one already
+ * used under this PMK, so none is handed out until a new PMK (network
+ * entry) starts the counts again. */
 static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
 {
     if (m->n_loaded)
         return TEKHO_OK;
     bool found = false;
-    tekho_err err = a->cfg.store.load(a->cfg.store.ctx, m->mac, &m->n, &found);
+    uint16_t n = 0;
+    tekho_err err = a->cfg.store.load(a->cfg.store.ctx, m->mac, &n, &found);
     if (err != TEKHO_OK)
         return err;
-    if (!found)
-        m->n = 1;
+    m->n = found ? n : 0;
+    m->needs_new_pmk = !found;
     m->n_loaded = true;
     return TEKHO_OK;
 }
@@ -240,18 +246,30 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
          * must not bring back the old one (its counts would repeat). */
         const bool retransmission = from == m->entry_node && r->transaction_id == m->entry_txn;
         if (m->entered && !retransmission) {
-            reauth_next_msk(m->msk);
-            m->n = 1;
-            m->n_holders = 0;
-            err = a->cfg.store.save(a->cfg.store.ctx, m->mac, m->n);
-            if (err != TEKHO_OK)
+            /* The new PMK and N = 1 are committed together, and only once
+             * N is durable. */
+            uint8_t next[64];
+            err = reauth_next_msk(m->msk, next);
+            if (err == TEKHO_OK)
+                err = a->cfg.store.save(a->cfg.store.ctx, m->mac, 1);
+            if (err != TEKHO_OK) {
+                OPENSSL_cleanse(next, sizeof next);
                 return err;
+            }
+            memcpy(m->msk, next, 64);
+            OPENSSL_cleanse(next, sizeof next);
+            m->n = 1;
+            m->needs_new_pmk = false;
+            m->n_holders = 0;
             act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
         }
         m->entered = true;
         m->entry_node = from;
         m->entry_txn = r->transaction_id;
     }
+    /* Without a durable N no handover context goes out (M7). */
+    if (m->needs_new_pmk && !(r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)))
+        return TEKHO_ERR_STALE_COUNT;
     if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)) {
         if (m->reauth_node != 0)
             return TEKHO_OK; /* a retransmission: the AAA exchange is already under way */
@@ -273,7 +291,12 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
     tekho_err err = load_n(a, m);
     if (err != TEKHO_OK)
         return err;
-    /* Only the Authenticator moves N, and never back (profile 4). */
+    if (m->needs_new_pmk)
+        return TEKHO_ERR_STALE_COUNT;
+    /* Only the Authenticator moves N, and never back (profile 4), and
+     * never past the count limit (L4: the 16-bit count must not wrap). */
+    if (!r->has_cmac_key_count || r->cmac_key_count >= TEKHO_COUNT_LIMIT)
+        return TEKHO_ERR_BAD_VALUE;
     const uint16_t next = (uint16_t)(r->cmac_key_count + 1);
     struct tekho_asncp upd;
     asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
@@ -342,15 +365,26 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     struct auth_ms *m = &a->ms[slot];
     if (!m->used || m->reauth_node == 0)
         return TEKHO_OK;
-    /* The AAA exchange is over: a new MSK, so a new PMK: N = 1 (profile 4). */
-    reauth_next_msk(m->msk);
-    m->n = 1;
-    act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
-    m->n_holders = 0;
-    tekho_err err = a->cfg.store.save(a->cfg.store.ctx, m->mac, m->n);
+    /* The AAA exchange is over: a new MSK, so a new PMK: N = 1 (profile 4),
+     * committed with the MSK once N = 1 is durable. */
+    uint8_t next[64];
+    tekho_err err = reauth_next_msk(m->msk, next);
+    if (err == TEKHO_OK)
+        err = a->cfg.store.save(a->cfg.store.ctx, m->mac, 1);
     const int bs_slot = find_bs(a, m->reauth_node);
     m->reauth_node = 0;
-    if (err == TEKHO_OK && bs_slot >= 0)
+    if (err != TEKHO_OK) {
+        OPENSSL_cleanse(next, sizeof next);
+        return err; /* the BS retries its Context_Req; the MSK stays as it was */
+    }
+    memcpy(m->msk, next, 64);
+    OPENSSL_cleanse(next, sizeof next);
+    m->n = 1;
+    m->n_loaded = true;
+    m->needs_new_pmk = false;
+    act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
+    m->n_holders = 0;
+    if (bs_slot >= 0)
         err = send_context_rpt(a, m, bs_slot, m->reauth_txn, out);
     return err;
 }

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "common.h"
+#include "tek_cache.h"
 #include "../crypto/kit.h"
 
-#define BS_CACHE_MAX 4
 #define RANDOM_SIZE 8
 
 enum bs_role {
@@ -29,14 +29,25 @@ enum { TIMER_RETX = 1, TIMER_CACHE = 2 };
 /* A BS timer: the MS index it is for, and what it is. */
 #define TIMER_ID(index, kind) ((uint32_t)(index) << 4 | (kind))
 
-/* Seed: "the T-BS should cache the TEK context (including PNs) associated
- * with the value of CMAC_KEY_COUNT_TB until CMAC_KEY_COUNT_N has been
- * incremented beyond that value". */
-struct bs_cached {
+/* Which TEKs an MS's context uses now: none, its own (random TEKs of the
+ * baseline, or the serving BS's with reuse), or a counter context in the
+ * cache (TB is that entry's count). */
+#define ACTIVE_NONE (-2)
+#define ACTIVE_OWN (-1)
+
+/* The CMAC_PNs accepted under each count of the MS's AK, kept across
+ * re-derivations of the link (every Context_Rpt, every RNG-REQ count),
+ * so that a recorded RNG-REQ never verifies twice. A full table forgets
+ * its lowest count. */
+#define CMAC_SEEN_MAX 4
+struct cmac_seen {
     bool used;
-    uint16_t tb;
-    struct tekho_tek_context tek;
+    uint16_t count;
+    struct tekho_cmac_pn_rx rx;
 };
+
+/* A BS knows the MS it caches for by its own BSID: one key for every entry. */
+static const uint8_t OWN_BSID[6] = {0};
 
 struct bs_ms {
     enum bs_role role;
@@ -47,17 +58,16 @@ struct bs_ms {
     uint8_t ak_sn;
     uint16_t n;                       /* N as the Authenticator last told us */
     struct cmac_link link;
+    struct cmac_seen cmac_seen[CMAC_SEEN_MAX];
     bool tekgen;                      /* negotiated with this MS (or requested in HO_Req) */
     bool ms_advertised;
     enum tekho_ho_tek_mode mode;
-    bool have_tek;
-    struct tekho_tek_context tek;
-    uint16_t tb;
-    bool tek_is_counter;              /* the active TEKs came from CMAC_KEY_COUNT (TB) */
+    int active;                       /* ACTIVE_NONE, ACTIVE_OWN or a cache entry */
+    struct tekho_tek_context own;     /* random (baseline) or handed-over (reuse) TEKs */
+    struct tek_cache cache;           /* counter TEKs, the active ones included; entries are made
+                                         on first use: most MSs never need one */
     bool confirmed;                   /* a UL PDU verified under these TEKs */
     bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
-    struct bs_cached *cache;          /* BS_CACHE_MAX entries, made on the first use: most MSs never
-                                         need one, and an inline cache was most of this struct */
     uint32_t peer;                    /* source: the target node; target: the serving node */
     uint8_t peer_bsid[6];
     uint8_t ho_id;
@@ -70,14 +80,34 @@ struct bs_ms {
     bool awaiting_update;             /* HO_Complete sent, CMAC_Key_Count_Update not yet seen */
     bool have_bsho;                   /* source: HO_Rsp came, MOB_BSHO-RSP can be (re)sent */
     bool entry_requested;             /* entering: the AK context has been asked for */
-    uint8_t last_pkm_id;              /* the Key-Request last answered, and what it got: */
-    bool have_last_params;            /* a retransmission gets the same TEKs again */
+    /* The Key-Request last answered (identifier and nonce) and what it
+     * got: its retransmission gets the same TEKs again. */
+    bool have_last_params;
+    uint8_t last_pkm_id;
+    uint8_t last_nonce[TEKHO_PKM_NONCE_LEN];
     struct tekho_tek_params last_params[2];
+    uint64_t entry_deadline_us;       /* entering: given up if not serving by then */
 };
 
-static unsigned cache_len(const struct bs_ms *m)
+static struct tekho_tek_context *active_tek(struct bs_ms *m)
 {
-    return m->cache ? BS_CACHE_MAX : 0;
+    return m->active == ACTIVE_OWN ? &m->own : m->active >= 0 ? tek_cache_at(&m->cache, m->active) : NULL;
+}
+
+static const struct tekho_tek_context *active_tek_const(const struct bs_ms *m)
+{
+    return active_tek((struct bs_ms *)m);
+}
+
+/* The active TEKs came from CMAC_KEY_COUNT: TB is their count. */
+static bool tek_is_counter(const struct bs_ms *m)
+{
+    return m->active >= 0;
+}
+
+static uint16_t active_tb(const struct bs_ms *m)
+{
+    return m->cache.e[m->active].count;
 }
 
 struct tekho_bs {
@@ -91,8 +121,11 @@ struct tekho_bs {
 
 tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
 {
+    /* A cache of no TEK context could keep none of those that must come
+     * back with their PNs: refused, as is more than the cache holds. */
     if (cfg == NULL || out == NULL || cfg->node == TEKHO_NODE_AUTHENTICATOR || cfg->max_ms == 0 ||
-        cfg->random.fill == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->max_cached_per_ms > BS_CACHE_MAX)
+        cfg->random.fill == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->max_cached_per_ms == 0 ||
+        cfg->max_cached_per_ms > TEK_CACHE_MAX)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_bs *bs = calloc(1, sizeof *bs);
     if (bs == NULL)
@@ -173,6 +206,8 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
     if (m == NULL)
         return NULL;
     m->index = index;
+    m->active = ACTIVE_NONE;
+    tek_cache_init(&m->cache, (unsigned)bs->cfg.max_cached_per_ms);
     place(bs->table, bs->cap, m);
     bs->count++;
     return m;
@@ -184,12 +219,9 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
  * handover at city scale. */
 static void ms_wipe(struct bs_ms *m)
 {
-    tekho_tek_context_cleanup(&m->tek);
-    for (unsigned i = 0; i < cache_len(m); i++)
-        if (m->cache[i].used) /* a cache entry is cleaned up when released */
-            tekho_tek_context_cleanup(&m->cache[i].tek);
-    free(m->cache);
-    m->cache = NULL;
+    tekho_tek_context_cleanup(&m->own);
+    tek_cache_free(&m->cache);
+    m->active = ACTIVE_NONE;
     cmac_link_wipe(&m->link);
     OPENSSL_cleanse(m->ak, sizeof m->ak);
     OPENSSL_cleanse(m->last_params, sizeof m->last_params);
@@ -238,18 +270,20 @@ bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index)
 bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8])
 {
     const struct bs_ms *m = find_index_const(bs, ms_index);
-    if (m == NULL || !m->have_tek)
+    const struct tekho_tek_context *tek = m ? active_tek_const(m) : NULL;
+    if (tek == NULL)
         return false;
-    tek_fingerprints(&m->tek, fp);
+    tek_fingerprints(tek, fp);
     return true;
 }
 
 size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
 {
+    /* The counter contexts held besides the one in use. */
     const struct bs_ms *m = find_index_const(bs, ms_index);
     size_t n = 0;
-    for (unsigned i = 0; m && i < cache_len(m); i++)
-        n += m->cache[i].used;
+    for (unsigned i = 0; m && m->cache.e && i < m->cache.cap; i++)
+        n += m->cache.e[i].used && (int)i != m->active;
     return n;
 }
 
@@ -266,127 +300,81 @@ static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
 
 /* ---- TEK contexts ---------------------------------------------------------- */
 
-static tekho_err counter_context(struct tekho_bs *bs, struct bs_ms *m, uint16_t count, uint64_t now,
-                                 struct tekho_tek_context *out)
+/* The only derivation of counter TEKs at the BS: the cached context for
+ * count with its PNs, or a new one. Never below N (a stale count yields
+ * no keys), never past TEKHO_COUNT_LIMIT, never by forgetting a live one. */
+static tekho_err counter_take(struct tekho_bs *bs, struct bs_ms *m, uint16_t count, uint64_t now, int *index,
+                              bool *derived)
 {
-    /* [MODEL] The MS's primary SAID is its basic CID (802.16-2009 7.1.2). */
-    const struct tekho_tek_context_params params = {.said = tekho_ms_basic_cid(m->index), .tx_dir = TEKHO_DIR_DL,
-                                                    .pmk_lifetime_s = bs->cfg.pmk_lifetime_s, .now_ms = now / 1000,
-                                                    .pn_window_size = bs->cfg.pn_window};
     /* The KEK was derived from the AK context once, with the CMAC keys. */
     if (!m->link.ready)
         return TEKHO_ERR_NO_KEYS;
-    return tekho_tek_context_init_counter_with(bs->kit, out, &params, m->link.ak.kek, count);
+    /* [MODEL] The MS's primary SAID is its basic CID (802.16-2009 7.1.2). */
+    const struct tek_derive how = {.kit = bs->kit,
+                                   .kek = m->link.ak.kek,
+                                   .params = {.said = tekho_ms_basic_cid(m->index), .tx_dir = TEKHO_DIR_DL,
+                                              .pmk_lifetime_s = bs->cfg.pmk_lifetime_s, .now_ms = now / 1000,
+                                              .pn_window_size = bs->cfg.pn_window}};
+    return tek_cache_take(&m->cache, OWN_BSID, count, m->n, m->active, &how, index, derived);
 }
 
-static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
+/* Takes the active TEKs out of use. Counter TEKs stay in the cache until N
+ * passes their count (seed: "cache the TEK context (including PNs) ...
+ * until CMAC_KEY_COUNT_N has been incremented beyond that value"); random
+ * (baseline) TEKs are never derived again: wiped. */
+static void deactivate(struct bs_ms *m, struct tekho_actions *out)
+{
+    if (m->active == ACTIVE_OWN)
+        tekho_tek_context_cleanup(&m->own);
+    else if (m->active >= 0)
+        act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, active_tb(m), NULL, 0);
+    m->active = ACTIVE_NONE;
+    m->confirmed = false;
+    tek_cache_drop_below(&m->cache, m->n, ACTIVE_NONE);
+}
 
-/* Puts the active context in the cache (for a later attempt at the same
- * count) and takes out the one for `count`, or generates it. */
+static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions *out);
+
+/* Puts the counter context for `count` in use: the cached one, or a new
+ * one. The context it replaces stays cached. */
 static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t count, uint64_t now,
                               struct tekho_actions *out)
 {
-    if (m->have_tek && m->tb == count)
+    if (tek_is_counter(m) && active_tb(m) == count)
         return TEKHO_OK;
-    struct tekho_tek_context next;
-    memset(&next, 0, sizeof next);
-    next.said = m->tek.said;
-    int found = -1;
-    for (unsigned i = 0; i < cache_len(m); i++)
-        if (m->cache[i].used && m->cache[i].tb == count)
-            found = (int)i;
-    tekho_err err = TEKHO_OK;
-    if (found >= 0) {
-        next = m->cache[found].tek;
-        memset(&m->cache[found], 0, sizeof m->cache[found]);
-        act_event(out, m->index, TEKHO_EV_CONTEXT_REUSED, count, NULL, 0);
-    } else {
-        err = counter_context(bs, m, count, now, &next);
-        if (err != TEKHO_OK)
-            return err;
-        uint8_t fp[2][8];
-        tek_fingerprints(&next, fp);
-        act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, count, &fp[0][0], sizeof fp);
-    }
-    stash_active(bs, m, out);
-    m->tek = next;
-    tekho_tek_context_forget_moved(&next);
-    m->tb = count;
-    m->have_tek = true;
-    m->tek_is_counter = true;
-    m->confirmed = false;
+    int i = -1;
+    bool derived = false;
+    tekho_err err = counter_take(bs, m, count, now, &i, &derived);
+    if (err != TEKHO_OK)
+        return err;
+    activate(m, i, derived, out);
     return TEKHO_OK;
 }
 
-static void drop_cached_below(struct bs_ms *m, uint16_t n)
+/* Puts cache entry i in use (derived: new keys, else cached ones back). */
+static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions *out)
 {
-    for (unsigned i = 0; i < cache_len(m); i++) {
-        if (m->cache[i].used && m->cache[i].tb < n) {
-            tekho_tek_context_cleanup(&m->cache[i].tek);
-            m->cache[i].used = false;
-        }
-    }
-}
-
-/* Takes the active context out of use. A counter context must outlive it
- * until N passes its TB (seed: "cache the TEK context (including PNs) ...
- * until CMAC_KEY_COUNT_N has been incremented beyond that value"), or the
- * same (TEK, PN) pairs would come back with the next derivation; it goes
- * to the cache, and a full cache gives up its lowest count, the first N
- * will pass. Random (baseline) TEKs are never derived again: wiped. */
-static void stash_active(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
-{
-    if (!m->have_tek)
-        return;
-    /* Out of memory for a cache is a cache of none: the context is given
-     * up as a full cache gives up its oldest. */
-    if (m->tek_is_counter && m->tb >= m->n && bs->cfg.max_cached_per_ms > 0 &&
-        (m->cache != NULL || (m->cache = calloc(BS_CACHE_MAX, sizeof *m->cache)) != NULL)) {
-        const int cap = (int)bs->cfg.max_cached_per_ms;
-        int slot = -1;
-        for (int i = 0; i < cap && slot < 0; i++)
-            if (m->cache[i].used && m->cache[i].tb == m->tb)
-                slot = i;
-        for (int i = 0; i < cap && slot < 0; i++)
-            if (!m->cache[i].used)
-                slot = i;
-        if (slot < 0) {
-            slot = 0;
-            for (int i = 1; i < cap; i++)
-                if (m->cache[i].tb < m->cache[slot].tb)
-                    slot = i;
-        }
-        tekho_tek_context_cleanup(&m->cache[slot].tek);
-        m->cache[slot].used = true;
-        m->cache[slot].tb = m->tb;
-        m->cache[slot].tek = m->tek;
-        act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, m->tb, NULL, 0);
-        tekho_tek_context_forget_moved(&m->tek);
+    const uint16_t count = m->cache.e[i].count;
+    deactivate(m, out);
+    m->active = i;
+    if (derived) {
+        uint8_t fp[2][8];
+        tek_fingerprints(active_tek(m), fp);
+        act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, count, &fp[0][0], sizeof fp);
     } else {
-        tekho_tek_context_cleanup(&m->tek);
+        act_event(out, m->index, TEKHO_EV_CONTEXT_REUSED, count, NULL, 0);
     }
-    m->have_tek = false;
-    m->tek_is_counter = false;
-    m->confirmed = false;
-}
-
-static bool any_cached(const struct bs_ms *m)
-{
-    for (unsigned i = 0; i < cache_len(m); i++)
-        if (m->cache[i].used)
-            return true;
-    return false;
 }
 
 /* The BS stops serving or waiting for the MS: what must be kept is kept
  * (ROLE_CACHED), the rest goes. */
 static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
-    stash_active(bs, m, out);
+    deactivate(m, out);
     const size_t slot = m->index;
     act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
     act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
-    if (!any_cached(m)) {
+    if (!tek_cache_any(&m->cache)) {
         ms_clear(bs, m);
         return;
     }
@@ -395,52 +383,137 @@ static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
     m->ms_left_serving = false;
 }
 
-/* Random TEKs for the baseline, installed here and wrapped for the MS. */
-/* for_handover: the TEKs cross the air because of a handover (SA-TEK-Update,
+/* Remaining seconds of a TEK (for a Key-Reply that sends it again). */
+static uint32_t seconds_left(const struct tekho_tek_slot *t, uint64_t now)
+{
+    const uint64_t now_ms = now / 1000;
+    return t->expires_at_ms > now_ms ? (uint32_t)((t->expires_at_ms - now_ms) / 1000) : 0;
+}
+
+/* Random TEKs (PKMv2 Key-Reply, SA-TEK-Update), installed here and wrapped
+ * for the MS in params: the older TEK first, then the newer.
+ *
+ * A refresh (TEKs in use) keeps the newer TEK with its PN state as the
+ * older one and puts a new TEK with the next key sequence in the older's
+ * place (802.16-2009 7.2.2.2.? TEK state machine: two TEKs overlap), so
+ * nothing in flight is lost; it happens in the context in use, wherever it
+ * lives. Otherwise two new TEKs, EKS 0 and 1, become this BS's own.
+ *
+ * for_handover: the TEKs cross the air because of a handover (SA-TEK-Update,
  * or Key-Reply after re-authentication at the target): what the
  * tek_bytes_over_air measurement counts. Entry and periodic refresh are
  * the same in every scheme (seed: "left unchanged") and are not counted. */
-static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_tek_params params[2],
-                             bool for_handover, struct tekho_actions *out)
+static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, bool refresh,
+                             struct tekho_tek_params params[2], bool for_handover, struct tekho_actions *out)
 {
-    tekho_err err = m->link.ready ? TEKHO_OK : TEKHO_ERR_NO_KEYS;
+    if (!m->link.ready)
+        return TEKHO_ERR_NO_KEYS;
+    struct tekho_tek_context *in_use = refresh ? active_tek(m) : NULL;
     struct tekho_tek_context fresh;
     memset(&fresh, 0, sizeof fresh);
-    fresh.said = m->tek.said;
+    fresh.said = tekho_ms_basic_cid(m->index);
     fresh.tx_dir = TEKHO_DIR_DL;
     fresh.kit = bs->kit;
+    if (in_use != NULL) {
+        /* Work on a copy of the PN state and keys; committed at the end. */
+        fresh.said = in_use->said;
+        fresh.cmac_key_count_t = in_use->cmac_key_count_t;
+        for (unsigned i = 0; i < 2; i++) {
+            const struct tekho_tek_slot *t = &in_use->tek[i];
+            if (!t->installed)
+                continue;
+            tekho_err err = tekho_tek_context_install(&fresh, i, t->key, t->eks, seconds_left(t, now), now / 1000,
+                                                      bs->cfg.pn_window);
+            if (err != TEKHO_OK) {
+                tekho_tek_context_cleanup(&fresh);
+                return err;
+            }
+            fresh.tek[i].expires_at_ms = t->expires_at_ms;
+            fresh.tek[i].tx_pn = t->tx_pn;
+            fresh.tek[i].rx = t->rx;
+        }
+    }
+    /* The newer TEK in use (the one that expires last) stays; a new one
+     * with the next key sequence takes the other slot. */
+    int newer = -1;
+    for (int i = 0; in_use != NULL && i < 2; i++)
+        if (fresh.tek[i].installed && (newer < 0 || fresh.tek[i].expires_at_ms > fresh.tek[newer].expires_at_ms))
+            newer = i;
     const uint32_t lifetimes[2] = {bs->cfg.pmk_lifetime_s / TEKHO_TEK0_LIFETIME_DIVISOR,
                                    bs->cfg.pmk_lifetime_s / TEKHO_TEK1_LIFETIME_DIVISOR};
-    for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++) {
+    tekho_err err = TEKHO_OK;
+    for (unsigned k = 0; k < 2 && err == TEKHO_OK; k++) {
+        struct tekho_tek_params *pr = &params[k];
+        if (newer >= 0 && k == 0) {
+            /* The older TEK of the reply: the kept one, sent again. */
+            const struct tekho_tek_slot *t = &fresh.tek[newer];
+            pr->key_seq = t->eks;
+            pr->lifetime_s = seconds_left(t, now);
+            err = tekho_tek_wrap_with(bs->kit, TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, t->key, pr->wrapped_tek,
+                                      sizeof pr->wrapped_tek, &pr->wrapped_tek_len);
+            continue;
+        }
+        const uint8_t eks = newer >= 0 ? (uint8_t)((fresh.tek[newer].eks + 1) & 3) : (uint8_t)k;
+        const uint32_t lifetime = newer >= 0 ? lifetimes[1] : lifetimes[k];
         uint8_t tek[16];
         bs->cfg.random.fill(bs->cfg.random.ctx, tek, sizeof tek);
-        params[i].lifetime_s = lifetimes[i];
-        params[i].key_seq = (uint8_t)i;
-        err = tekho_tek_wrap_with(bs->kit, TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, tek, params[i].wrapped_tek,
-                                  sizeof params[i].wrapped_tek, &params[i].wrapped_tek_len);
+        pr->lifetime_s = lifetime;
+        pr->key_seq = eks;
+        err = tekho_tek_wrap_with(bs->kit, TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, tek, pr->wrapped_tek,
+                                  sizeof pr->wrapped_tek, &pr->wrapped_tek_len);
         if (err == TEKHO_OK)
-            err = tekho_tek_context_install(&fresh, i, tek, (uint8_t)i, lifetimes[i], now / 1000, bs->cfg.pn_window);
+            err = tekho_tek_context_install(&fresh, eks & 1u, tek, eks, lifetime, now / 1000, bs->cfg.pn_window);
         OPENSSL_cleanse(tek, sizeof tek);
     }
     if (err != TEKHO_OK) {
         tekho_tek_context_cleanup(&fresh);
         return err;
     }
-    stash_active(bs, m, out);
-    m->tek = fresh;
-    tekho_tek_context_forget_moved(&fresh);
-    m->have_tek = true;
-    m->tek_is_counter = false;
-    m->confirmed = false;
-    memcpy(m->last_params, params, sizeof m->last_params);
-    m->have_last_params = true;
+    if (in_use != NULL) {
+        tekho_tek_context_move(in_use, &fresh);
+    } else {
+        deactivate(m, out);
+        tekho_tek_context_move(&m->own, &fresh);
+        m->active = ACTIVE_OWN;
+    }
     uint8_t fp[2][8];
-    tek_fingerprints(&m->tek, fp);
+    tek_fingerprints(active_tek(m), fp);
     act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
     if (for_handover)
         act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
                   (int64_t)(params[0].wrapped_tek_len + params[1].wrapped_tek_len), NULL, 0);
     return TEKHO_OK;
+}
+
+/* ---- CMAC_PN state per count (see struct cmac_seen) ---------------------- */
+
+static void cmac_seen_restore(const struct bs_ms *m, struct cmac_link *l)
+{
+    for (unsigned i = 0; i < CMAC_SEEN_MAX; i++)
+        if (m->cmac_seen[i].used && m->cmac_seen[i].count == l->count)
+            l->rx = m->cmac_seen[i].rx;
+}
+
+static void cmac_seen_save(struct bs_ms *m, const struct cmac_link *l)
+{
+    if (!l->ready)
+        return;
+    int slot = -1;
+    for (int i = 0; i < CMAC_SEEN_MAX && slot < 0; i++)
+        if (m->cmac_seen[i].used && m->cmac_seen[i].count == l->count)
+            slot = i;
+    for (int i = 0; i < CMAC_SEEN_MAX && slot < 0; i++)
+        if (!m->cmac_seen[i].used)
+            slot = i;
+    if (slot < 0) {
+        slot = 0;
+        for (int i = 1; i < CMAC_SEEN_MAX; i++)
+            if (m->cmac_seen[i].count < m->cmac_seen[slot].count)
+                slot = i;
+    }
+    m->cmac_seen[slot].used = true;
+    m->cmac_seen[slot].count = l->count;
+    m->cmac_seen[slot].rx = l->rx;
 }
 
 /* ---- sending ------------------------------------------------------------------- */
@@ -489,22 +562,35 @@ static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
 
 /* ---- air: management -------------------------------------------------------------- */
 
-static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint32_t index, const struct tekho_rng_req *r,
+static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t index, const struct tekho_rng_req *r,
                                   struct tekho_actions *out)
 {
+    /* An initial RNG-REQ is not authenticated: it must name the MS whose
+     * allocation it came in, and it never touches what is held for that
+     * MS (a recorded one would otherwise wipe its cached TEK contexts). */
+    uint32_t named;
+    if (!r->has_ms_mac || !tekho_ms_index_of_mac(r->ms_mac, &named) || named != index)
+        return TEKHO_ERR_BAD_VALUE;
     struct bs_ms *m = find_index(bs, index);
     if (m && m->role != ROLE_ENTERING && m->role != ROLE_CACHED)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    if (m)
-        ms_clear(bs, m);
-    m = take_slot(bs, index);
-    if (m == NULL)
+    const bool fresh = m == NULL;
+    if (m == NULL && (m = take_slot(bs, index)) == NULL)
         return TEKHO_ERR_CAPACITY;
+    if (m->role != ROLE_ENTERING) {
+        /* One transaction per entry: the Authenticator tells a new entry (a
+         * new PMK) from a retransmitted request by it. */
+        m->transaction = ++bs->next_transaction;
+        m->entry_requested = false;
+        m->retries = 0;
+    }
     m->role = ROLE_ENTERING;
-    memcpy(m->mac, r->ms_mac, 6);
-    /* One transaction per entry: the Authenticator tells a new entry (a new
-     * PMK) from a retransmitted request by it. */
-    m->transaction = ++bs->next_transaction;
+    if (fresh)
+        memcpy(m->mac, r->ms_mac, 6);
+    /* An entry that does not complete is given up (a replayed RNG-REQ
+     * leaves nothing behind for long). */
+    m->entry_deadline_us = now + bs->cfg.timing.ho_cache_us;
+    act_timer(out, TIMER_ID(index, TIMER_CACHE), m->entry_deadline_us);
     struct tekho_rng_rsp rsp;
     memset(&rsp, 0, sizeof rsp);
     rsp.has_ranging_status = true;
@@ -537,17 +623,23 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         rsp.n_sa_tek_updates = 1;
         struct tekho_sa_tek_update *u = &rsp.sa_tek_updates[0];
         u->type = 0x80;
-        u->new_said = u->old_said = m->tek.said;
+        u->new_said = u->old_said = tekho_ms_basic_cid(m->index);
         u->has_old_params = true;
-        struct tekho_tek_params params[2];
-        memset(params, 0, sizeof params);
         /* A retransmission carries the TEKs already installed. */
-        tekho_err err = again && m->have_last_params ? TEKHO_OK : random_teks(bs, m, now, params, true, out);
-        if (err != TEKHO_OK)
-            return err;
-        memcpy(params, m->last_params, sizeof params);
-        u->old_params = params[0];
-        u->new_params = params[1];
+        if (!(again && m->have_last_params)) {
+            struct tekho_tek_params params[2];
+            memset(params, 0, sizeof params);
+            tekho_err err = random_teks(bs, m, now, false, params, true, out);
+            if (err != TEKHO_OK)
+                return err;
+            memcpy(m->last_params, params, sizeof params);
+            OPENSSL_cleanse(params, sizeof params);
+            m->have_last_params = true;
+            m->last_pkm_id = 0; /* no Key-Request is answered by these */
+            memset(m->last_nonce, 0, sizeof m->last_nonce);
+        }
+        u->old_params = m->last_params[0];
+        u->new_params = m->last_params[1];
     }
     rsp.has_cmac = true;
     rsp.cmac.cmac_pn = m->link.tx_pn;
@@ -600,20 +692,33 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
             act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
             return out->err;
         }
+        cmac_seen_save(m, &m->link);
         return send_rng_rsp(bs, m, now, true, true, out);
     }
     if (m->role != ROLE_TARGET_READY)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* Derive on a copy, commit only once everything has succeeded. The
-     * CMAC is checked first: an RNG-REQ that does not verify under this
-     * BS's AK (one recorded elsewhere) proves nothing and releases nothing. */
+     * CMAC is checked first, with the CMAC_PNs already accepted under that
+     * count: an RNG-REQ that does not verify under this BS's AK (one
+     * recorded elsewhere), or verified here before, proves nothing and
+     * releases nothing. */
     struct cmac_link trial = m->link;
-    tekho_err err = trial.count == c && trial.ready ? TEKHO_OK : cmac_link_set_count(bs->kit, &trial, c);
+    tekho_err err = TEKHO_OK;
+    if (trial.count != c || !trial.ready) {
+        err = cmac_link_set_count(bs->kit, &trial, c);
+        cmac_seen_restore(m, &trial);
+    }
     if (err == TEKHO_OK)
         err =
             verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
+    if (err == TEKHO_OK)
+        cmac_seen_save(m, &trial);
+    /* A stale count releases; one far ahead of N cannot be an MS whose
+     * HO_Completes were lost, and is refused (the count never nears a wrap). */
     if (err == TEKHO_OK && c < m->n)
         err = TEKHO_ERR_STALE_COUNT;
+    else if (err == TEKHO_OK && ((unsigned)c - m->n > TEKHO_COUNT_AHEAD_MAX || c > TEKHO_COUNT_LIMIT))
+        err = TEKHO_ERR_BAD_VALUE;
     if (err != TEKHO_OK) {
         cmac_link_wipe(&trial);
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
@@ -625,11 +730,14 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         }
         return out->err;
     }
-    if (m->mode == TEKHO_HO_TEK_COUNTER && (!m->have_tek || c != m->tb)) {
+    if (m->mode == TEKHO_HO_TEK_COUNTER && !(tek_is_counter(m) && active_tb(m) == c)) {
         err = switch_count(bs, m, c, now, out);
         if (err != TEKHO_OK) {
+            /* No room for the MS's count among contexts that must be kept:
+             * the handover is refused, nothing is forgotten. */
             cmac_link_wipe(&trial);
-            return err;
+            act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+            return out->err;
         }
         act_event(out, m->index, TEKHO_EV_RESYNC_RNG_REQ, c, NULL, 0);
     }
@@ -662,7 +770,7 @@ static tekho_err on_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t index, c
     if (err != TEKHO_OK)
         return err;
     if (!(r.has_ranging_purpose && (r.ranging_purpose & TEKHO_RANGING_PURPOSE_HO)))
-        return on_entry_rng_req(bs, index, &r, out);
+        return on_entry_rng_req(bs, now, index, &r, out);
     struct bs_ms *m = find_index(bs, index);
     if (m == NULL || memcmp(m->mac, r.ms_mac, 6) != 0)
         return TEKHO_ERR_UNKNOWN_PEER;
@@ -684,12 +792,22 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         return err;
     if (r.mgmt_type != TEKHO_MGMT_SBC_REQ)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (m->entry_requested) {
+        /* A retransmitted SBC-REQ (or a replayed one: it is not
+         * authenticated) changes nothing negotiated: the AK context is on
+         * its way, or here, and the same answer goes out again. */
+        return m->have_ak ? send_sbc_rsp(bs, m, out) : out->err;
+    }
     m->ms_advertised = r.has_security_negotiation && r.sec.has_tek_generation &&
                        (r.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
     m->tekgen = m->ms_advertised && bs->cfg.tekgen_capable && bs->cfg.scheme == TEKHO_SCHEME_COUNTER;
-    if (m->entry_requested) {
-        /* A retransmitted SBC-REQ: the AK context is on its way, or here. */
-        return m->have_ak ? send_sbc_rsp(bs, m, out) : out->err;
+    /* L5: a BS that requires counter-based TEK generation refuses an MS
+     * that cannot do it: the SBC-RSP says so and the entry ends there. */
+    if (bs->cfg.tekgen_required && !m->tekgen) {
+        const tekho_err sent = send_sbc_rsp(bs, m, out);
+        act_event(out, m->index, TEKHO_EV_RELEASED, -TEKHO_ERR_BAD_VALUE, NULL, 0);
+        retire(bs, m, out);
+        return sent == TEKHO_OK ? out->err : sent;
     }
     m->entry_requested = true;
     /* Authorization is modelled as done (the EAP result is at the
@@ -728,11 +846,22 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
                             .has_said = true, .said = req->said, .n_tek_params = 2, .has_nonce = true,
                             .has_cmac_digest = true};
     memcpy(rsp.nonce, req->nonce, sizeof rsp.nonce);
-    m->tek.said = req->said;
-    /* A retransmitted Key-Request (same PKM identifier) gets the TEKs already installed. */
-    tekho_err err = again ? TEKHO_OK : random_teks(bs, m, now, rsp.tek_params, m->role == ROLE_TARGET_SA_TEK, out);
+    /* A retransmitted Key-Request (same identifier and nonce) gets the
+     * TEKs already installed; what a reply carried is remembered only once
+     * it was made. TEKs in use are refreshed (the older replaced, the newer
+     * kept), never replaced both at once. */
+    tekho_err err = TEKHO_OK;
+    if (!again) {
+        err = random_teks(bs, m, now, active_tek(m) != NULL && m->role == ROLE_SERVING, rsp.tek_params,
+                          m->role == ROLE_TARGET_SA_TEK, out);
+        if (err == TEKHO_OK) {
+            memcpy(m->last_params, rsp.tek_params, sizeof m->last_params);
+            m->last_pkm_id = req->identifier;
+            memcpy(m->last_nonce, req->nonce, sizeof m->last_nonce);
+            m->have_last_params = true;
+        }
+    }
     memcpy(rsp.tek_params, m->last_params, sizeof rsp.tek_params);
-    m->last_pkm_id = req->identifier;
     rsp.cmac_digest.cmac_pn = m->link.tx_pn;
     uint8_t msg[256];
     size_t len = 0;
@@ -742,6 +871,8 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
         err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
+    OPENSSL_cleanse(&rsp, sizeof rsp);
+    OPENSSL_cleanse(msg, sizeof msg);
     return err;
 }
 
@@ -757,6 +888,11 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST && m->role == ROLE_TARGET_SA_TEK;
     if (!key_request && !sa_tek_request)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* PKMv2 names the AK it is under by its sequence (7.2.2.2.? Key
+     * Sequence Number); a Key-Request asks for the MS's primary SA. */
+    if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
+                                                                    r.said != tekho_ms_basic_cid(m->index))))
+        return TEKHO_ERR_BAD_VALUE;
     err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
                       r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
@@ -786,7 +922,9 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
             send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
         return err;
     }
-    err = send_key_reply(bs, now, m, &r, m->have_last_params && r.identifier == m->last_pkm_id, out);
+    const bool again = m->have_last_params && r.identifier == m->last_pkm_id &&
+                       CRYPTO_memcmp(r.nonce, m->last_nonce, sizeof m->last_nonce) == 0;
+    err = send_key_reply(bs, now, m, &r, again, out);
     if (err != TEKHO_OK)
         return err;
     if (m->role == ROLE_TARGET_SA_TEK) {
@@ -823,7 +961,17 @@ static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struc
     }
 }
 
-static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
+static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, struct tekho_actions *out);
+
+static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    return send_bsho(bs, m, false, out);
+}
+
+static tekho_err send_bsho_refusal(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    return send_bsho(bs, m, true, out);
+}
 
 static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                              struct tekho_actions *out)
@@ -873,12 +1021,13 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
     cnf.has_source_id = cnf.has_destination_id = true;
     memcpy(cnf.source_id, bs->cfg.bsid, 6);
     memcpy(cnf.destination_id, m->peer_bsid, 6);
-    if (m->mode == TEKHO_HO_TEK_REUSE && m->have_tek) {
+    const struct tekho_tek_context *tek = active_tek(m);
+    if (m->mode == TEKHO_HO_TEK_REUSE && tek != NULL) {
         cnf.n_sa = 1;
-        cnf.sa[0].said = m->tek.said;
+        cnf.sa[0].said = tek->said;
         struct tekho_asncp_tek *teks[2] = {&cnf.sa[0].older, &cnf.sa[0].newer};
         for (int i = 0; i < 2; i++) {
-            const struct tekho_tek_slot *s = &m->tek.tek[i];
+            const struct tekho_tek_slot *s = &tek->tek[i];
             if (!s->installed)
                 continue;
             *(i ? &cnf.sa[0].has_newer : &cnf.sa[0].has_older) = true;
@@ -910,10 +1059,13 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *
         return out->err;
     }
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
-    if (r.ho_ind_type == TEKHO_MOB_HO_IND_CANCEL) {
+    if (r.ho_ind_type == TEKHO_MOB_HO_IND_CANCEL || r.ho_ind_type == TEKHO_MOB_HO_IND_REJECT) {
+        /* Cancel, or the MS rejects what MOB_BSHO-RSP offered: it stays. */
         m->role = ROLE_SERVING;
         return out->err;
     }
+    if (r.ho_ind_type != TEKHO_MOB_HO_IND_RELEASE)
+        return TEKHO_ERR_BAD_VALUE;
     if (m->role != ROLE_SOURCE || memcmp(r.target_bsid, m->peer_bsid, 6) != 0)
         return TEKHO_ERR_BAD_VALUE;
     send_ho_cnf(bs, m, out);
@@ -937,48 +1089,33 @@ static bool self_sync_budget(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
 }
 
 /* Seed, TB < TM: try TB+1 .. TB+W against this PDU's ICV; at most W trial
- * decryptions per PDU and a budget per MS per second. */
+ * decryptions per PDU and a budget per MS per second. Each trial runs in
+ * the cache entry for its count: a context this BS already used there
+ * judges by its replay window, so an old PDU cannot move TB, and a new one
+ * that fails is still pristine and goes again. */
 static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *pdu, size_t len,
                            uint8_t *payload, size_t cap, size_t *n, struct tekho_actions *out)
 {
     const unsigned w = bs->cfg.self_sync_window;
-    if (w == 0 || m->mode != TEKHO_HO_TEK_COUNTER || m->role != ROLE_TARGET_READY)
+    if (w == 0 || m->mode != TEKHO_HO_TEK_COUNTER || m->role != ROLE_TARGET_READY || !tek_is_counter(m))
         return TEKHO_ERR_BAD_ICV;
     if (!self_sync_budget(bs, m, now, w))
         return TEKHO_ERR_RATE_LIMITED;
-    for (unsigned k = 1; k <= w; k++) {
-        const uint16_t count = (uint16_t)(m->tb + k);
-        int cached = -1;
-        for (unsigned i = 0; i < cache_len(m); i++)
-            if (m->cache[i].used && m->cache[i].tb == count)
-                cached = (int)i;
-        if (cached >= 0) {
-            /* A context this BS already used for that count: its replay
-             * window decides, so an old PDU cannot move TB. */
-            if (tekho_tek_open(&m->cache[cached].tek, now / 1000, pdu, len, payload, cap, n, NULL) != TEKHO_OK)
-                continue;
-            tekho_err err = switch_count(bs, m, count, now, out);
-            if (err == TEKHO_OK)
-                act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
-            return err;
+    const uint16_t tb = active_tb(m);
+    for (unsigned k = 1; k <= w && tb + k <= TEKHO_COUNT_LIMIT; k++) {
+        const uint16_t count = (uint16_t)(tb + k);
+        int i = -1;
+        bool derived = false;
+        if (counter_take(bs, m, count, now, &i, &derived) != TEKHO_OK)
+            continue;
+        if (tekho_tek_open(tek_cache_at(&m->cache, i), now / 1000, pdu, len, payload, cap, n, NULL) != TEKHO_OK) {
+            if (derived)
+                tek_cache_drop(&m->cache, i);
+            continue;
         }
-        struct tekho_tek_context trial;
-        memset(&trial, 0, sizeof trial);
-        trial.said = m->tek.said;
-        tekho_err err = counter_context(bs, m, count, now, &trial);
-        if (err == TEKHO_OK)
-            err = tekho_tek_open(&trial, now / 1000, pdu, len, payload, cap, n, NULL);
-        tekho_tek_context_cleanup(&trial);
-        if (err == TEKHO_OK) {
-            /* Adopt the count; the context is rebuilt so the window
-             * records this PN through the normal path. */
-            err = switch_count(bs, m, count, now, out);
-            if (err == TEKHO_OK)
-                err = tekho_tek_open(&m->tek, now / 1000, pdu, len, payload, cap, n, NULL);
-            if (err == TEKHO_OK)
-                act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
-            return err;
-        }
+        activate(m, i, derived, out);
+        act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
+        return TEKHO_OK;
     }
     return TEKHO_ERR_BAD_ICV;
 }
@@ -1000,8 +1137,8 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
         err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
         if (err == TEKHO_OK)
             memcpy(payload, body, n);
-    } else if (m->have_tek) {
-        err = tekho_tek_open(&m->tek, now / 1000, pdu, len, payload, sizeof payload, &n, NULL);
+    } else if (active_tek(m) != NULL) {
+        err = tekho_tek_open(active_tek(m), now / 1000, pdu, len, payload, sizeof payload, &n, NULL);
         if (err == TEKHO_ERR_BAD_ICV)
             err = self_sync(bs, now, m, pdu, len, payload, sizeof payload, &n, out);
     }
@@ -1048,7 +1185,12 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
 
 /* ---- backbone ------------------------------------------------------------------------------ */
 
-static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+/* BS HO Response Code: 0 accepts; this BS refuses with 1 when it cannot
+ * keep the MS's TEK contexts or its policy forbids the scheme. */
+#define HO_RSP_ACCEPT 0u
+#define HO_RSP_REFUSE 1u
+
+static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, struct tekho_actions *out)
 {
     struct tekho_asncp rsp;
     asncp_for(bs, m, TEKHO_ASNCP_HO_RSP, &rsp);
@@ -1060,7 +1202,7 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
     rsp.has_ho_id = true;
     rsp.ho_id = m->ho_id;
     rsp.has_bs_ho_rsp_code = true;
-    rsp.bs_ho_rsp_code = 0;
+    rsp.bs_ho_rsp_code = code;
     send_backbone(out, m->peer, &rsp);
 }
 
@@ -1071,9 +1213,10 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     if (!tekho_ms_index_of_mac(r->ms_id, &index))
         return TEKHO_ERR_UNKNOWN_PEER;
     struct bs_ms *m = find_index(bs, index);
-    if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE)) {
+    if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING)) {
         /* Another BS hands the MS back to us: it left without our hearing
-         * its MOB_HO-IND (lost on the air). What we held for it retires. */
+         * its MOB_HO-IND (lost on the air), or an entry here (never
+         * authenticated) is stale or a replay. What we held for it retires. */
         retire(bs, m, out);
         m = find_index(bs, index);
     }
@@ -1081,7 +1224,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     if (m && m->role == ROLE_TARGET_READY && m->peer == from && m->transaction == r->transaction_id) {
         /* Our HO_Rsp was lost: answer again, change nothing. */
-        send_ho_rsp(bs, m, out);
+        send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
         return out->err;
     }
     if (m == NULL && (m = take_slot(bs, index)) == NULL)
@@ -1092,6 +1235,9 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     m->budget_start_us = 0;
     m->budget_used = 0;
     m->awaiting_update = false;
+    /* Key-Requests answered in an earlier stay are no retransmissions now. */
+    m->have_last_params = false;
+    OPENSSL_cleanse(m->last_params, sizeof m->last_params);
     memcpy(m->mac, r->ms_id, 6);
     m->role = ROLE_TARGET_PREPARING;
     m->peer = from;
@@ -1109,6 +1255,12 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     m->tekgen = m->mode == TEKHO_HO_TEK_COUNTER;
     m->ho_id = ++bs->next_ho_id;
     m->retries = 0;
+    if (bs->cfg.tekgen_required && m->mode != TEKHO_HO_TEK_COUNTER) {
+        /* L5: this BS serves only MSs with counter-based TEK generation. */
+        send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+        retire(bs, m, out);
+        return out->err;
+    }
     /* Seed step (2): the target is pre-populated with the AK context and N. */
     send_context_req(bs, m, TEKHO_CONTEXT_FOR_HANDOVER, now, out);
     return out->err;
@@ -1150,14 +1302,10 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     const struct tekho_asncp_ak_context *ak = &r->ak_context;
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (m->have_ak && CRYPTO_memcmp(m->ak, ak->ak, TEKHO_AK_LEN) != 0) {
-        /* A new AK (re-authentication): every TEK context of the old one goes. */
-        tekho_tek_context_cleanup(&m->tek);
-        m->have_tek = false;
-        m->tek_is_counter = false;
-        for (unsigned i = 0; i < cache_len(m); i++) {
-            tekho_tek_context_cleanup(&m->cache[i].tek);
-            m->cache[i].used = false;
-        }
+        /* A new AK (a new PMK): every TEK context and CMAC_PN of the old one goes. */
+        deactivate(m, out);
+        tek_cache_free(&m->cache);
+        memset(m->cmac_seen, 0, sizeof m->cmac_seen);
         m->n = 0;
     }
     memcpy(m->ak, ak->ak, TEKHO_AK_LEN);
@@ -1170,9 +1318,11 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     /* At entry and after re-authentication a fresh PMK means count 0;
      * at handover the CMAC keys follow the count the RNG-REQ proves. */
     const uint16_t count = m->role == ROLE_TARGET_PREPARING ? m->n : 0;
+    cmac_seen_save(m, &m->link);
     tekho_err err = cmac_link_from_ak(bs->kit, &m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, count);
     if (err != TEKHO_OK)
         return err;
+    cmac_seen_restore(m, &m->link);
     if (m->role == ROLE_ENTERING) {
         /* With no encryption there is no key exchange to wait for. */
         if (bs->cfg.scheme == TEKHO_SCHEME_NONE)
@@ -1191,40 +1341,68 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
      * or takes the context it cached for (MS, N). */
     if (m->mode == TEKHO_HO_TEK_COUNTER) {
         err = switch_count(bs, m, m->n, now, out);
+        if (err == TEKHO_ERR_CAPACITY || err == TEKHO_ERR_NO_MEMORY || err == TEKHO_ERR_STALE_COUNT) {
+            /* H1: no room for TB = N without forgetting a context that can
+             * come back (or N at its limit): the handover is refused. */
+            send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+            retire(bs, m, out);
+            return out->err;
+        }
         if (err != TEKHO_OK)
             return err;
     }
-    drop_cached_below(m, m->n);
+    tek_cache_drop_below(&m->cache, m->n, m->active);
     m->role = ROLE_TARGET_READY;
     act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
-    send_ho_rsp(bs, m, out);
+    send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
     return out->err;
 }
 
-static tekho_err on_ho_rsp(struct tekho_bs *bs, const struct tekho_asncp *r, struct tekho_actions *out)
+static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekho_asncp *r,
+                           struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
     if (m == NULL || m->role != ROLE_SOURCE)
         return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* Only the target asked, in the transaction it was asked in. */
+    if (from != m->peer || r->transaction_id != m->transaction)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    const enum tekho_ho_tek_mode mode =
+        r->has_ho_process_optimization
+            ? (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >> TEKHO_HO_OPT_TEK_SHIFT)
+            : m->mode;
+    /* The target may only keep the mode asked for or fall back from
+     * counter to the baseline (profile 5). */
+    const bool mode_ok = mode == m->mode || (m->mode == TEKHO_HO_TEK_COUNTER && mode == TEKHO_HO_TEK_UPDATE);
+    if (!mode_ok)
+        return TEKHO_ERR_BAD_VALUE;
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
-    if (r->has_ho_process_optimization)
-        m->mode = (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >>
-                                           TEKHO_HO_OPT_TEK_SHIFT);
+    if (r->has_bs_ho_rsp_code && r->bs_ho_rsp_code != HO_RSP_ACCEPT) {
+        /* Refused: the MS stays, and learns it from a MOB_BSHO-RSP that
+         * recommends no BS. */
+        m->role = ROLE_SERVING;
+        m->have_bsho = false;
+        act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
+        return send_bsho_refusal(bs, m, out);
+    }
+    m->mode = mode;
     m->ho_id = r->has_ho_id ? r->ho_id : 0;
     m->have_bsho = true;
     return send_bsho_rsp(bs, m, out);
 }
 
-static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, struct tekho_actions *out)
 {
     struct tekho_mob_bsho_rsp rsp;
     memset(&rsp, 0, sizeof rsp);
     rsp.mode = TEKHO_MOB_BSHO_MODE_HO;
-    rsp.n_recommended = 1;
-    memcpy(rsp.recommended[0].bsid, m->peer_bsid, 6);
-    rsp.recommended[0].ho_process_optimization = TEKHO_MOB_HO_OPT_WITH_TEK_MODE(0, m->mode);
-    rsp.recommended[0].has_ho_id = true;
-    rsp.recommended[0].ho_id = m->ho_id;
+    rsp.n_recommended = refuse ? 0 : 1;
+    if (!refuse) {
+        memcpy(rsp.recommended[0].bsid, m->peer_bsid, 6);
+        rsp.recommended[0].ho_process_optimization = TEKHO_MOB_HO_OPT_WITH_TEK_MODE(0, m->mode);
+        rsp.recommended[0].has_ho_id = true;
+        rsp.recommended[0].ho_id = m->ho_id;
+    }
     rsp.has_cmac = true;
     rsp.cmac.cmac_pn = m->link.tx_pn;
     uint8_t msg[128];
@@ -1237,19 +1415,30 @@ static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekh
     return err;
 }
 
-static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r, struct tekho_actions *out)
+/* HO_Cnf from the serving BS: the MS has left it. With reuse it carries
+ * the TEKs and their PN state; every value is checked before use. */
+static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
+                           struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
     /* It can come after the MS (its MOB_HO-IND lost): with reuse the TEKs
      * are still welcome then. */
-    const bool late = m != NULL && m->role == ROLE_SERVING && m->mode == TEKHO_HO_TEK_REUSE && !m->have_tek;
+    const bool late = m != NULL && m->role == ROLE_SERVING && m->mode == TEKHO_HO_TEK_REUSE && active_tek(m) == NULL;
     if (m == NULL || (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING && !late))
         return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
-    m->ms_left_serving = true;
-    if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0)
+    /* Only the serving BS of this handover, in this handover's transaction. */
+    if (from != m->peer || r->transaction_id != m->transaction)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0) {
+        m->ms_left_serving = true;
         return TEKHO_OK;
+    }
     /* Reuse: install the serving BS's TEKs with their PN state, so no
-     * (TEK, PN) pair is used twice. */
+     * (TEK, PN) pair is used twice. The SA must be the MS's, each TEK's
+     * slot is its EKS parity, and every counter within its range. */
+    if (r->sa[0].said != tekho_ms_basic_cid(m->index) || !(r->sa[0].has_older || r->sa[0].has_newer) ||
+        (r->sa[0].has_older && r->sa[0].has_newer && ((r->sa[0].older.tek_sn ^ r->sa[0].newer.tek_sn) & 1) == 0))
+        return TEKHO_ERR_BAD_VALUE;
     struct tekho_tek_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.said = r->sa[0].said;
@@ -1259,33 +1448,35 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, const struct tekho
                                              r->sa[0].has_newer ? &r->sa[0].newer : NULL};
     tekho_err err = TEKHO_OK;
     for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++) {
-        if (teks[i] == NULL)
+        const struct tekho_asncp_tek *t = teks[i];
+        if (t == NULL)
             continue;
-        const uint64_t left_s = teks[i]->lifetime_s > now / 1000000 ? teks[i]->lifetime_s - now / 1000000 : 0;
-        err = tekho_tek_context_install(&ctx, i, teks[i]->tek, teks[i]->tek_sn, (uint32_t)left_s, now / 1000,
+        if (t->tek_sn > 3 || t->pn_counter > TEKHO_PN_COUNTER_MAX || t->rxpn_counter > TEKHO_PN_COUNTER_MAX) {
+            err = TEKHO_ERR_BAD_VALUE;
+            break;
+        }
+        const unsigned slot = t->tek_sn & 1u;
+        const uint64_t left_s = t->lifetime_s > now / 1000000 ? t->lifetime_s - now / 1000000 : 0;
+        err = tekho_tek_context_install(&ctx, slot, t->tek, t->tek_sn, (uint32_t)left_s, now / 1000,
                                         bs->cfg.pn_window);
         if (err == TEKHO_OK) {
-            ctx.tek[i].tx_pn = teks[i]->pn_counter;
+            ctx.tek[slot].tx_pn = t->pn_counter;
             /* Only the highest received PN travels: everything inside the
              * window below it must count as seen too, or a PDU the serving
              * BS already delivered could be replayed here. */
-            const uint32_t top = teks[i]->rxpn_counter;
-            const uint32_t size = ctx.tek[i].rx.size;
-            for (uint32_t pn = top > size ? top - size + 1 : 1; top && pn <= top; pn++)
-                tekho_pn_window_commit(&ctx.tek[i].rx, pn);
+            err = tekho_pn_window_seen_through(&ctx.tek[slot].rx, t->rxpn_counter);
         }
     }
     if (err != TEKHO_OK) {
         tekho_tek_context_cleanup(&ctx);
         return err;
     }
-    stash_active(bs, m, out);
-    m->tek = ctx;
-    tekho_tek_context_forget_moved(&ctx);
-    m->have_tek = true;
-    m->tek_is_counter = false;
+    m->ms_left_serving = true;
+    deactivate(m, out);
+    tekho_tek_context_move(&m->own, &ctx);
+    m->active = ACTIVE_OWN;
     uint8_t fp[2][8];
-    tek_fingerprints(&m->tek, fp);
+    tek_fingerprints(&m->own, fp);
     act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
     return out->err;
 }
@@ -1303,11 +1494,11 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
         /* N moved (and never goes back): contexts for older counts can
          * never be used again. */
         m->n = r->cmac_key_count;
-        drop_cached_below(m, m->n);
+        tek_cache_drop_below(&m->cache, m->n, m->active);
         /* A prepared target whose TB N has passed: the MS went elsewhere. */
-        if (m->role == ROLE_TARGET_READY && m->tek_is_counter && m->tb < m->n)
+        if (m->role == ROLE_TARGET_READY && tek_is_counter(m) && active_tb(m) < m->n)
             retire(bs, m, out);
-        else if (m->role == ROLE_CACHED && !any_cached(m))
+        else if (m->role == ROLE_CACHED && !tek_cache_any(&m->cache))
             forget(bs, m, out);
     }
     struct tekho_asncp ack;
@@ -1329,8 +1520,8 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
         return err;
     switch (r.msg) {
     case TEKHO_ASNCP_HO_REQ: err = on_ho_req(bs, now_us, from_node, &r, out); break;
-    case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, &r, out); break;
-    case TEKHO_ASNCP_HO_CNF: err = on_ho_cnf(bs, now_us, &r, out); break;
+    case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, from_node, &r, out); break;
+    case TEKHO_ASNCP_HO_CNF: err = on_ho_cnf(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_CONTEXT_RPT:
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_context_rpt(bs, now_us, &r, out) : TEKHO_ERR_UNKNOWN_PEER;
         break;
@@ -1418,8 +1609,9 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
         return out->err;
     case TIMER_CACHE:
         /* The MS never came: keep only the cached TEK context (and its PNs)
-         * in case it retries; N's next update will clear it. */
-        if (m->role == ROLE_TARGET_READY)
+         * in case it retries; N's next update will clear it. An entry that
+         * never completed goes the same way. */
+        if (m->role == ROLE_TARGET_READY || (m->role == ROLE_ENTERING && now_us >= m->entry_deadline_us))
             retire(bs, m, out);
         return out->err;
     default:
@@ -1448,18 +1640,19 @@ tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
     if (bs->cfg.scheme == TEKHO_SCHEME_NONE) {
         err = seal_plain(tekho_ms_data_cid(ms_index), payload, len, pdu, sizeof pdu, &n);
     } else {
-        if (!m->have_tek)
+        struct tekho_tek_context *tek = active_tek(m);
+        if (tek == NULL)
             return TEKHO_ERR_NO_KEYS;
-        const int slot = tek_usable_slot(&m->tek, now_us / 1000);
+        const int slot = tek_usable_slot(tek, now_us / 1000);
         if (slot < 0)
             return TEKHO_ERR_NO_KEYS;
-        err = tekho_tek_seal(&m->tek, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms_index), true, payload, len,
-                             pdu, sizeof pdu, &n);
+        err = tekho_tek_seal(tek, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms_index), true, payload, len, pdu,
+                             sizeof pdu, &n);
         if (err == TEKHO_OK) {
             uint8_t id[9];
-            memcpy(id, m->tek.tek[slot].key_id, 8);
+            memcpy(id, tek->tek[slot].key_id, 8);
             id[8] = TEKHO_DIR_DL;
-            act_event(out, ms_index, TEKHO_EV_SEALED, m->tek.tek[slot].tx_pn, id, sizeof id);
+            act_event(out, ms_index, TEKHO_EV_SEALED, tek->tek[slot].tx_pn, id, sizeof id);
         }
     }
     if (err != TEKHO_OK)

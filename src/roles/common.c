@@ -230,10 +230,15 @@ uint16_t tekho_ms_data_cid(uint32_t index)
 
 int tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms)
 {
+    /* The older of the usable TEKs (the first to expire): the newer one
+     * may still be on its way to the peer in a Key-Reply, and the older
+     * one is used up to its end, so nothing in flight is lost at a refresh. */
+    int best = -1;
     for (int i = 0; i < 2; i++)
-        if (ctx->tek[i].installed && now_ms < ctx->tek[i].expires_at_ms && ctx->tek[i].tx_pn < TEKHO_PN_COUNTER_MAX)
-            return i;
-    return -1;
+        if (ctx->tek[i].installed && now_ms < ctx->tek[i].expires_at_ms && ctx->tek[i].tx_pn < TEKHO_PN_COUNTER_MAX &&
+            (best < 0 || ctx->tek[i].expires_at_ms < ctx->tek[best].expires_at_ms))
+            best = i;
+    return best;
 }
 
 const char *tekho_scheme_name(enum tekho_scheme s)
@@ -264,11 +269,13 @@ const char *tekho_event_name(enum tekho_event e)
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
 }
 
-void reauth_next_msk(uint8_t msk[64])
+tekho_err reauth_next_msk(const uint8_t msk[64], uint8_t next[64])
 {
     uint8_t d[64];
     unsigned n = 0;
-    if (EVP_Digest(msk, 64, d, &n, EVP_sha512(), NULL))
-        memcpy(msk, d, 64);
+    const tekho_err err = EVP_Digest(msk, 64, d, &n, EVP_sha512(), NULL) && n == 64 ? TEKHO_OK : TEKHO_ERR_CRYPTO;
+    if (err == TEKHO_OK)
+        memcpy(next, d, 64);
     OPENSSL_cleanse(d, sizeof d);
+    return err;
 }

@@ -77,8 +77,9 @@ void tek_fingerprints(const struct tekho_tek_context *ctx, uint8_t fp[2][8]);
 
 /* [MODEL] Re-authentication (baseline-full) yields a new MSK; MS and
  * Authenticator derive the same one, SHA-512 of the old, standing in for
- * the EAP method's result. */
-void reauth_next_msk(uint8_t msk[64]);
+ * the EAP method's result. Into next (may be msk) only on success: a
+ * failure leaves both sides on the old PMK, never one of them. */
+TEKHO_NODISCARD tekho_err reauth_next_msk(const uint8_t msk[64], uint8_t next[64]);
 
 /* The first TEK slot that can still seal (installed, unexpired, PNs left), or -1. */
 int tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms);

@@ -7,21 +7,15 @@
 #include <string.h>
 
 #include "common.h"
+#include "tek_cache.h"
 #include "../crypto/kit.h"
 
 enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = 2, MS_TIMER_RANGING = 3, MS_TIMER_REFRESH = 4 };
 
-#define MS_CACHE 4
-
-/* A TEK context the MS generated for a target at CMAC_KEY_COUNT_TM, kept
- * until M moves (seed: "the MS should cache all TEK contexts associated
- * with a value of CMAC_KEY_COUNT_TM until it increments CMAC_KEY_COUNTM"). */
-struct ms_cached {
-    bool used;
-    uint8_t bsid[6];
-    uint16_t tm;
-    struct tekho_tek_context tek;
-};
+/* [MODEL] The suite every SA of the MS negotiates: AES-CCM with TEKs
+ * under AES key wrap (7.5.2). A wrapped TEK is unwrapped by it, never by a
+ * suite guessed from the field's length. */
+#define MS_TEK_SUITE TEKHO_SUITE_CCM_KEYWRAP
 
 struct tekho_ms {
     struct tekho_ms_config cfg;
@@ -44,11 +38,17 @@ struct tekho_ms {
     uint8_t ho_id;
     bool synced;
     int target_tek;                 /* index into cache, or -1 */
+    enum tekho_ho_tek_mode bsho_mode; /* the TEK mode MOB_BSHO-RSP announced */
 
-    struct ms_cached cache[MS_CACHE];
+    /* Counter contexts generated for targets at TM (seed: "the MS should
+     * cache all TEK contexts associated with a value of CMAC_KEY_COUNT_TM
+     * until it increments CMAC_KEY_COUNTM"); with reuse, the serving TEKs
+     * travelling with the MS. */
+    struct tek_cache cache;
     bool entered;                   /* has entered the network with the current PMK */
     unsigned retries;
     uint8_t pkm_identifier;
+    uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
 };
 
 const char *tekho_ms_state_name(enum tekho_ms_state s)
@@ -67,6 +67,7 @@ tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
         return TEKHO_ERR_NO_MEMORY;
     ms->cfg = *cfg;
     ms->target_tek = -1;
+    tek_cache_init(&ms->cache, TEK_CACHE_MAX);
     tekho_err err = tekho_crypto_kit_new(&ms->kit);
     if (err != TEKHO_OK) {
         free(ms);
@@ -81,8 +82,7 @@ void tekho_ms_free(struct tekho_ms *ms)
     if (ms == NULL)
         return;
     tekho_tek_context_cleanup(&ms->tek);
-    for (int i = 0; i < MS_CACHE; i++)
-        tekho_tek_context_cleanup(&ms->cache[i].tek);
+    tek_cache_free(&ms->cache);
     tekho_crypto_kit_free(ms->kit);
     OPENSSL_cleanse(ms, sizeof *ms);
     free(ms);
@@ -110,7 +110,7 @@ bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t
         return true;
     }
     if (node == ms->target && ms->target_tek >= 0) {
-        tek_fingerprints(&ms->cache[ms->target_tek].tek, fp);
+        tek_fingerprints(tek_cache_at((struct tek_cache *)&ms->cache, ms->target_tek), fp);
         return true;
     }
     return false;
@@ -136,10 +136,7 @@ static void released(struct tekho_ms *ms)
 
 static void drop_cache(struct tekho_ms *ms)
 {
-    for (int i = 0; i < MS_CACHE; i++) {
-        tekho_tek_context_cleanup(&ms->cache[i].tek);
-        ms->cache[i].used = false;
-    }
+    tek_cache_drop_all_but(&ms->cache, -1);
     ms->target_tek = -1;
 }
 
@@ -179,10 +176,11 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
     }
     case TEKHO_MS_KEY_WAIT: {
         /* A retransmission keeps the identifier: the BS answers it with the same TEKs. */
+        /* ... and the nonce: the BS tells a retransmission by both. */
         struct tekho_pkm m = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_KEY_REQUEST,
                               .identifier = ms->pkm_identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
                               .has_said = true, .said = ms->cfg.said, .has_nonce = true, .has_cmac_digest = true};
-        ms->cfg.random.fill(ms->cfg.random.ctx, m.nonce, sizeof m.nonce);
+        memcpy(m.nonce, ms->pkm_nonce, sizeof m.nonce);
         m.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
         err = tekho_pkm_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
@@ -238,8 +236,10 @@ static tekho_err begin_request(struct tekho_ms *ms, enum tekho_ms_state state, u
 {
     ms->state = state;
     ms->retries = 0;
-    if (state == TEKHO_MS_KEY_WAIT)
+    if (state == TEKHO_MS_KEY_WAIT) {
         ms->pkm_identifier++;
+        ms->cfg.random.fill(ms->cfg.random.ctx, ms->pkm_nonce, sizeof ms->pkm_nonce);
+    }
     return send_request(ms, now, out);
 }
 
@@ -257,7 +257,9 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
      * back (its counts, CMAC_PNs and TEKs would repeat): re-entry
      * re-authenticates, modelled as the next MSK at both ends. */
     if (ms->entered) {
-        reauth_next_msk(ms->cfg.msk);
+        tekho_err err = reauth_next_msk(ms->cfg.msk, ms->cfg.msk);
+        if (err != TEKHO_OK)
+            return err;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
     ms->entered = true;
@@ -273,32 +275,50 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
     return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
 }
 
+/* Installs delivered TEKs (Key-Reply, SA-TEK-Update) into ctx, each in
+ * the slot of its EKS parity, on a copy committed only if all succeed. A
+ * TEK already installed there keeps its PN counter and window (the key
+ * layer's KRACK rule): a retransmitted or replayed reply, or a refresh
+ * that sends the kept TEK again, never rewinds them. */
 static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context *ctx, const uint8_t kek[16],
                                    const struct tekho_tek_params *params, size_t n, uint64_t now,
                                    struct tekho_actions *out)
 {
+    if (n != 2 || ((params[0].key_seq ^ params[1].key_seq) & 1u) == 0)
+        return TEKHO_ERR_BAD_VALUE;
     struct tekho_tek_context fresh;
     memset(&fresh, 0, sizeof fresh);
     fresh.said = ms->cfg.said;
     fresh.tx_dir = TEKHO_DIR_UL;
     fresh.kit = ms->kit;
     tekho_err err = TEKHO_OK;
-    for (size_t i = 0; i < n && i < 2 && err == TEKHO_OK; i++) {
+    for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++) {
+        /* What the context holds now is the starting point: its keys and PN state. */
+        const struct tekho_tek_slot *t = &ctx->tek[i];
+        if (!t->installed)
+            continue;
+        err = tekho_tek_context_install(&fresh, i, t->key, t->eks, 0, 0, ms->cfg.pn_window);
+        if (err == TEKHO_OK) {
+            fresh.tek[i].expires_at_ms = t->expires_at_ms;
+            fresh.tek[i].tx_pn = t->tx_pn;
+            fresh.tek[i].rx = t->rx;
+        }
+    }
+    for (size_t i = 0; i < n && err == TEKHO_OK; i++) {
         uint8_t tek[16];
-        const uint32_t suite = params[i].wrapped_tek_len == 24 ? TEKHO_SUITE_CCM_KEYWRAP : TEKHO_SUITE_CCM_ECB;
-        err = tekho_tek_unwrap_with(ms->kit, suite, kek, params[i].wrapped_tek, params[i].wrapped_tek_len, tek);
+        err = params[i].key_seq > 3 ? TEKHO_ERR_BAD_VALUE
+                                    : tekho_tek_unwrap_with(ms->kit, MS_TEK_SUITE, kek, params[i].wrapped_tek,
+                                                            params[i].wrapped_tek_len, tek);
         if (err == TEKHO_OK)
-            err = tekho_tek_context_install(&fresh, (unsigned)i, tek, params[i].key_seq, params[i].lifetime_s, now,
-                                            ms->cfg.pn_window);
+            err = tekho_tek_context_install(&fresh, params[i].key_seq & 1u, tek, params[i].key_seq,
+                                            params[i].lifetime_s, now, ms->cfg.pn_window);
         OPENSSL_cleanse(tek, sizeof tek);
     }
     if (err != TEKHO_OK) {
         tekho_tek_context_cleanup(&fresh);
         return err;
     }
-    tekho_tek_context_cleanup(ctx);
-    *ctx = fresh;
-    tekho_tek_context_forget_moved(&fresh);
+    tekho_tek_context_move(ctx, &fresh);
     uint8_t fp[2][8];
     tek_fingerprints(ctx, fp);
     act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
@@ -307,41 +327,28 @@ static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context
 
 /* ---- handover ----------------------------------------------------------------- */
 
-static int find_cached(const struct tekho_ms *ms, const uint8_t bsid[6], uint16_t tm)
-{
-    for (int i = 0; i < MS_CACHE; i++)
-        if (ms->cache[i].used && ms->cache[i].tm == tm && memcmp(ms->cache[i].bsid, bsid, 6) == 0)
-            return i;
-    return -1;
-}
-
 /* Seed step (1): before access to the target the MS computes its TEKs with
  * TM = M + 1, or takes the cached context for (target, TM) with its PNs. */
 static tekho_err prepare_counter_teks(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
 {
-    int slot = find_cached(ms, ms->target_bsid, ms->tm);
-    if (slot >= 0) {
-        ms->target_tek = slot;
+    const struct tek_derive how = {.kit = ms->kit,
+                                   .kek = ms->target_link.ak.kek,
+                                   .params = {.said = ms->cfg.said, .tx_dir = TEKHO_DIR_UL,
+                                              .pmk_lifetime_s = ms->cfg.pmk_lifetime_s, .now_ms = now / 1000,
+                                              .pn_window_size = ms->cfg.pn_window}};
+    int slot = -1;
+    bool derived = false;
+    tekho_err err =
+        tek_cache_take(&ms->cache, ms->target_bsid, ms->tm, (uint16_t)(ms->m + 1), -1, &how, &slot, &derived);
+    if (err != TEKHO_OK)
+        return err;
+    ms->target_tek = slot;
+    if (!derived) {
         act_event(out, ms->cfg.index, TEKHO_EV_CONTEXT_REUSED, ms->tm, NULL, 0);
         return TEKHO_OK;
     }
-    for (slot = 0; slot < MS_CACHE && ms->cache[slot].used; slot++)
-        ;
-    if (slot == MS_CACHE)
-        return TEKHO_ERR_CAPACITY;
-    const struct tekho_tek_context_params p = {.said = ms->cfg.said, .tx_dir = TEKHO_DIR_UL,
-                                               .pmk_lifetime_s = ms->cfg.pmk_lifetime_s, .now_ms = now / 1000,
-                                               .pn_window_size = ms->cfg.pn_window};
-    tekho_err err =
-        tekho_tek_context_init_counter_with(ms->kit, &ms->cache[slot].tek, &p, ms->target_link.ak.kek, ms->tm);
-    if (err != TEKHO_OK)
-        return err;
-    ms->cache[slot].used = true;
-    ms->cache[slot].tm = ms->tm;
-    memcpy(ms->cache[slot].bsid, ms->target_bsid, 6);
-    ms->target_tek = slot;
     uint8_t fp[2][8];
-    tek_fingerprints(&ms->cache[slot].tek, fp);
+    tek_fingerprints(tek_cache_at(&ms->cache, slot), fp);
     act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, ms->tm, &fp[0][0], sizeof fp);
     return TEKHO_OK;
 }
@@ -353,6 +360,10 @@ tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (ms->state != TEKHO_MS_OPERATIONAL || target_node == ms->serving)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* The count never wraps under one PMK: at the limit only a new PMK
+     * (network entry) lets the MS move on. */
+    if (ms->m >= TEKHO_COUNT_LIMIT)
+        return TEKHO_ERR_STALE_COUNT;
     ms->target = target_node;
     memcpy(ms->target_bsid, target_bsid, 6);
     ms->tm = (uint16_t)(ms->m + 1);
@@ -416,10 +427,8 @@ static void complete_handover(struct tekho_ms *ms, struct tekho_actions *out)
     ms->serving_link = ms->target_link;
     cmac_link_wipe(&ms->target_link);
     if (ms->target_tek >= 0) {
-        tekho_tek_context_cleanup(&ms->tek);
-        ms->tek = ms->cache[ms->target_tek].tek; /* moves: the cache slot must not free it */
-        memset(&ms->cache[ms->target_tek].tek, 0, sizeof ms->cache[ms->target_tek].tek);
-        ms->cache[ms->target_tek].used = false;
+        tekho_tek_context_move(&ms->tek, tek_cache_at(&ms->cache, ms->target_tek));
+        tek_cache_drop(&ms->cache, ms->target_tek);
         ms->have_tek = true;
     }
     /* M moved: every cached context belongs to an older count. */
@@ -461,6 +470,12 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     /* A handover RNG-RSP must be CMAC'd under the target's keys for TM. */
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
+    const enum tekho_ho_tek_mode mode = (enum tekho_ho_tek_mode)((m.ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >>
+                                                                 TEKHO_HO_OPT_TEK_SHIFT);
+    /* The TEK mode was agreed in MOB_BSHO-RSP; an RNG-RSP with another one
+     * would leave the MS with TEKs the target does not use, or none. */
+    if (m.ranging_status == TEKHO_RANGING_STATUS_SUCCESS && (!m.has_ho_process_optimization || mode != ms->mode))
+        return TEKHO_ERR_BAD_VALUE;
     err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
                       m.cmac.cmac_pn);
     if (err != TEKHO_OK)
@@ -472,8 +487,6 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, from, NULL, 0);
         return out->err;
     }
-    const enum tekho_ho_tek_mode mode = (enum tekho_ho_tek_mode)((m.ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >>
-                                                                 TEKHO_HO_OPT_TEK_SHIFT);
     if (mode == TEKHO_HO_TEK_UPDATE) {
         /* Baseline: random TEKs from the target under its KEK. */
         /* One SA-TEK-Update per SA: its older TEK (old TEK-Parameters) and
@@ -572,11 +585,11 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_REAUTH) {
         /* The EAP exchange (modelled) produced a new MSK: a new PMK, M = 0. */
         uint8_t msk[64];
-        memcpy(msk, ms->cfg.msk, 64);
-        reauth_next_msk(msk);
         struct cmac_link link;
         memset(&link, 0, sizeof link);
-        tekho_err err = cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
+        tekho_err err = reauth_next_msk(ms->cfg.msk, msk);
+        if (err == TEKHO_OK)
+            err = cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
         if (err == TEKHO_OK)
             err = verify_mgmt(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
                               m->cmac_digest.cmac_pn);
@@ -625,6 +638,12 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return on_sa_tek(ms, now, &m, msg, len, out);
     if (m.code != TEKHO_PKM_KEY_REPLY || ms->state != TEKHO_MS_KEY_WAIT)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* A Key-Reply answers the request in flight (its identifier and nonce)
+     * for this SA under this AK (its key sequence); anything else is old. */
+    if (m.identifier != ms->pkm_identifier || !m.has_nonce ||
+        CRYPTO_memcmp(m.nonce, ms->pkm_nonce, sizeof ms->pkm_nonce) != 0 || !m.has_key_seq ||
+        m.key_seq != ms->cfg.pmk_sn || !m.has_said || m.said != ms->cfg.said)
+        return TEKHO_ERR_BAD_VALUE;
     err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
                       m.cmac_digest.cmac_pn);
     if (err == TEKHO_OK)
@@ -665,25 +684,26 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         ms->mode = TEKHO_HO_TEK_UPDATE;
     if (ms->mode != TEKHO_HO_TEK_COUNTER)
         ms->target_tek = -1;
-    /* Room for the serving TEKs first: MOB_HO-IND cannot be taken back. */
-    int slot = 0;
-    while (ms->mode == TEKHO_HO_TEK_REUSE && slot < MS_CACHE && ms->cache[slot].used)
-        slot++;
-    if (slot == MS_CACHE)
-        return TEKHO_ERR_CAPACITY;
+    /* Room for the serving TEKs first: MOB_HO-IND cannot be taken back.
+     * With reuse they travel with the MS, PN state included; the cache
+     * entry that holds them is this handover's (no other is needed). */
+    if (ms->mode == TEKHO_HO_TEK_REUSE) {
+        drop_cache(ms);
+        if (ms->cache.e == NULL && (ms->cache.e = calloc(ms->cache.cap, sizeof *ms->cache.e)) == NULL)
+            return TEKHO_ERR_NO_MEMORY;
+    }
     err = send_ho_ind(ms, TEKHO_MOB_HO_IND_RELEASE, out);
     if (err != TEKHO_OK)
         return err;
     /* The serving BS releases the MS at MOB_HO-IND: from here until the
      * target delivers, no user data flows (the interruption). */
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
-        /* The serving TEKs and their PN state travel with the MS. */
-        ms->cache[slot].used = true;
-        ms->cache[slot].tm = ms->tm;
-        memcpy(ms->cache[slot].bsid, ms->target_bsid, 6);
-        ms->cache[slot].tek = ms->tek;
-        memset(&ms->tek, 0, sizeof ms->tek);
-        ms->target_tek = slot;
+        struct tek_cache_entry *e = &ms->cache.e[0];
+        e->used = true;
+        e->count = ms->tm;
+        memcpy(e->bsid, ms->target_bsid, 6);
+        tekho_tek_context_move(&e->tek, &ms->tek);
+        ms->target_tek = 0;
     }
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
@@ -716,7 +736,7 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
         if (from == ms->serving && ms->have_tek && ms->state != TEKHO_MS_HO_SYNC && ms->state != TEKHO_MS_HO_RANGING)
             ctx = &ms->tek;
         else if (from == ms->target && ms->target_tek >= 0 && ms->synced)
-            ctx = &ms->cache[ms->target_tek].tek;
+            ctx = tek_cache_at(&ms->cache, ms->target_tek);
         err = ctx ? tekho_tek_open(ctx, now / 1000, pdu, len, payload, sizeof payload, &n, NULL) : TEKHO_ERR_NO_KEYS;
     }
     if (err != TEKHO_OK) {
@@ -819,7 +839,7 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
         ctx = ms->have_tek ? &ms->tek : NULL;
     } else if (ho && ms->synced) {
         to = ms->target;
-        ctx = ms->target_tek >= 0 ? &ms->cache[ms->target_tek].tek : NULL;
+        ctx = ms->target_tek >= 0 ? tek_cache_at(&ms->cache, ms->target_tek) : NULL;
     }
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = 0;

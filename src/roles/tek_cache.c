@@ -1,0 +1,115 @@
+/* The cache of counter TEK contexts (tek_cache.h). */
+#include "tek_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../crypto/kit.h"
+
+void tek_cache_init(struct tek_cache *c, unsigned cap)
+{
+    c->e = NULL;
+    c->cap = cap == 0 ? 1 : cap > TEK_CACHE_MAX ? TEK_CACHE_MAX : cap;
+}
+
+void tek_cache_free(struct tek_cache *c)
+{
+    if (c->e != NULL)
+        for (unsigned i = 0; i < c->cap; i++)
+            tekho_tek_context_cleanup(&c->e[i].tek);
+    free(c->e);
+    c->e = NULL;
+}
+
+int tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t count)
+{
+    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
+        if (c->e[i].used && c->e[i].count == count && memcmp(c->e[i].bsid, bsid, 6) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool tek_cache_any(const struct tek_cache *c)
+{
+    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
+        if (c->e[i].used)
+            return true;
+    return false;
+}
+
+struct tekho_tek_context *tek_cache_at(struct tek_cache *c, int i)
+{
+    return c->e != NULL && i >= 0 && (unsigned)i < c->cap && c->e[i].used ? &c->e[i].tek : NULL;
+}
+
+/* A free entry, else a pristine one other than protect, else -1. */
+static int room(const struct tek_cache *c, int protect)
+{
+    if (c->e == NULL)
+        return 0;
+    for (unsigned i = 0; i < c->cap; i++)
+        if (!c->e[i].used)
+            return (int)i;
+    for (unsigned i = 0; i < c->cap; i++)
+        if ((int)i != protect && tekho_tek_context_pristine(&c->e[i].tek))
+            return (int)i;
+    return -1;
+}
+
+bool tek_cache_has_room(const struct tek_cache *c, int protect)
+{
+    return room(c, protect) >= 0;
+}
+
+tekho_err tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, uint16_t floor, int protect,
+                         const struct tek_derive *how, int *index, bool *derived)
+{
+    *derived = false;
+    if (count < floor || count > TEKHO_COUNT_LIMIT)
+        return TEKHO_ERR_STALE_COUNT;
+    int i = tek_cache_find(c, bsid, count);
+    if (i >= 0) {
+        *index = i;
+        return TEKHO_OK;
+    }
+    i = room(c, protect);
+    if (i < 0)
+        return TEKHO_ERR_CAPACITY;
+    if (c->e == NULL && (c->e = calloc(c->cap, sizeof *c->e)) == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    /* Derived on the side: a failure leaves the entry (pristine) as it was. */
+    struct tekho_tek_context fresh;
+    memset(&fresh, 0, sizeof fresh);
+    tekho_err err = tekho_tek_context_init_counter_with(how->kit, &fresh, &how->params, how->kek, count);
+    if (err != TEKHO_OK)
+        return err;
+    tekho_tek_context_move(&c->e[i].tek, &fresh);
+    c->e[i].used = true;
+    c->e[i].count = count;
+    memcpy(c->e[i].bsid, bsid, 6);
+    *index = i;
+    *derived = true;
+    return TEKHO_OK;
+}
+
+void tek_cache_drop(struct tek_cache *c, int i)
+{
+    if (c->e == NULL || i < 0 || (unsigned)i >= c->cap)
+        return;
+    tekho_tek_context_cleanup(&c->e[i].tek);
+    memset(&c->e[i], 0, sizeof c->e[i]);
+}
+
+void tek_cache_drop_below(struct tek_cache *c, uint16_t n, int keep)
+{
+    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
+        if (c->e[i].used && c->e[i].count < n && (int)i != keep)
+            tek_cache_drop(c, (int)i);
+}
+
+void tek_cache_drop_all_but(struct tek_cache *c, int keep)
+{
+    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
+        if (c->e[i].used && (int)i != keep)
+            tek_cache_drop(c, (int)i);
+}
