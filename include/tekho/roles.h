@@ -191,6 +191,8 @@ struct tekho_count_store {
 struct tekho_memory_store;
 TEKHO_NODISCARD tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out);
 void tekho_memory_store_free(struct tekho_memory_store *s);
+/* Forgets an MS's record (as a store that lost it would). */
+void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t ms_mac[6]);
 struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s);
 
 struct tekho_auth_config {

@@ -56,6 +56,7 @@ struct tekho_sim_params {
     uint32_t bs_no_tekgen_mask;     /* bit n: BS node n+1 cannot do it */
     uint32_t pmk_lifetime_s;
     bool attacker;                  /* record air PDUs for the attacker's replays */
+    unsigned bs_cache_per_ms;       /* TEK contexts a BS keeps per MS, 1 .. 4; 0: 4 */
     struct tekho_timing timing;
     struct tekho_radio_params radio;
 };
@@ -78,6 +79,9 @@ enum tekho_sim_op {
      * their TEKs' PN state on the backbone, so a `reuse` target seals DL
      * from PN 0 again under TEKs the serving BS already used. */
     TEKHO_OP_RESET_PN_IN_HO_CNF,
+    /* The Authenticator's store loses the record of MS a (a disk that lost
+     * it), and the Authenticator restarts. */
+    TEKHO_OP_STORE_LOSE,
 };
 
 struct tekho_sim_stats {
@@ -103,6 +107,24 @@ TEKHO_NODISCARD tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct
 void tekho_sim_free(struct tekho_sim *sim);
 TEKHO_NODISCARD tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op, uint32_t a,
                                        uint32_t b, uint32_t c);
+/* The links, as a tap and an attacker see them. */
+enum tekho_sim_link {
+    TEKHO_SIM_AIR_UL,    /* from: MS index, to: BS node */
+    TEKHO_SIM_AIR_DL,    /* from: BS node, to: MS index */
+    TEKHO_SIM_BACKBONE,  /* from, to: nodes (TEKHO_NODE_AUTHENTICATOR or a BS) */
+};
+/* Called for every message sent, lost or not, before it is delivered. */
+typedef void (*tekho_sim_tap_fn)(void *ctx, struct tekho_sim *sim, uint64_t t_us, enum tekho_sim_link link,
+                                 uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
+void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx);
+/* Delivers bytes at at_us (not before the current time) as if they came
+ * on that link from `from`: what an attacker who records and replays,
+ * alters or forges messages can do. Counted as injected, not as traffic. */
+TEKHO_NODISCARD tekho_err tekho_sim_inject(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_link link,
+                                           uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
+/* The current virtual time. */
+uint64_t tekho_sim_now(const struct tekho_sim *sim);
+
 /* Every event and message in time order, one line each. */
 void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
 /* Air and backbone captures (tekho decode / Wireshark), in DIR. */

@@ -441,6 +441,22 @@ void tekho_memory_store_free(struct tekho_memory_store *s)
     }
 }
 
+void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t mac[6])
+{
+    struct memory_entry *e = mem_slot(s, mac);
+    if (!e->used)
+        return;
+    /* Backward-shift deletion keeps every probe chain whole. */
+    size_t i = (size_t)(e - s->e);
+    s->e[i].used = false;
+    s->used--;
+    for (size_t j = (i + 1) & s->mask; s->e[j].used; j = (j + 1) & s->mask) {
+        const struct memory_entry moved = s->e[j];
+        s->e[j].used = false;
+        *mem_slot(s, moved.mac) = moved;
+    }
+}
+
 static tekho_err mem_load(void *ctx, const uint8_t mac[6], uint16_t *n, bool *found)
 {
     const struct memory_entry *e = mem_slot(ctx, mac);

@@ -57,6 +57,10 @@ struct bs_ms {
     uint8_t ak[TEKHO_AK_LEN];
     uint8_t ak_sn;
     uint16_t n;                       /* N as the Authenticator last told us */
+    /* The highest count the MS proved under this AK (a verified RNG-REQ, or
+     * UL data that opened under its TEKs): its M never goes back, so no
+     * count below it is ever used again, whatever N says while it lags. */
+    uint16_t proven;
     struct cmac_link link;
     struct cmac_seen cmac_seen[CMAC_SEEN_MAX];
     bool tekgen;                      /* negotiated with this MS (or requested in HO_Req) */
@@ -108,6 +112,12 @@ static bool tek_is_counter(const struct bs_ms *m)
 static uint16_t active_tb(const struct bs_ms *m)
 {
     return m->cache.e[m->active].count;
+}
+
+/* The lowest count this BS may still derive or use for the MS. */
+static uint16_t count_floor(const struct bs_ms *m)
+{
+    return m->n > m->proven ? m->n : m->proven;
 }
 
 struct tekho_bs {
@@ -303,19 +313,32 @@ static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
 /* The only derivation of counter TEKs at the BS: the cached context for
  * count with its PNs, or a new one. Never below N (a stale count yields
  * no keys), never past TEKHO_COUNT_LIMIT, never by forgetting a live one. */
+static struct tek_derive derive_params(const struct tekho_bs *bs, const struct bs_ms *m, uint64_t now)
+{
+    /* The KEK was derived from the AK context once, with the CMAC keys.
+     * [MODEL] The MS's primary SAID is its basic CID (802.16-2009 7.1.2). */
+    return (struct tek_derive){.kit = bs->kit,
+                               .kek = m->link.ak.kek,
+                               .params = {.said = tekho_ms_basic_cid(m->index), .tx_dir = TEKHO_DIR_DL,
+                                          .pmk_lifetime_s = bs->cfg.pmk_lifetime_s, .now_ms = now / 1000,
+                                          .pn_window_size = bs->cfg.pn_window}};
+}
+
 static tekho_err counter_take(struct tekho_bs *bs, struct bs_ms *m, uint16_t count, uint64_t now, int *index,
                               bool *derived)
 {
-    /* The KEK was derived from the AK context once, with the CMAC keys. */
     if (!m->link.ready)
         return TEKHO_ERR_NO_KEYS;
-    /* [MODEL] The MS's primary SAID is its basic CID (802.16-2009 7.1.2). */
-    const struct tek_derive how = {.kit = bs->kit,
-                                   .kek = m->link.ak.kek,
-                                   .params = {.said = tekho_ms_basic_cid(m->index), .tx_dir = TEKHO_DIR_DL,
-                                              .pmk_lifetime_s = bs->cfg.pmk_lifetime_s, .now_ms = now / 1000,
-                                              .pn_window_size = bs->cfg.pn_window}};
-    return tek_cache_take(&m->cache, OWN_BSID, count, m->n, m->active, &how, index, derived);
+    const struct tek_derive how = derive_params(bs, m, now);
+    return tek_cache_take(&m->cache, OWN_BSID, count, count_floor(m), m->active, &how, index, derived);
+}
+
+/* The MS proved it is at `count`: contexts below can go (but the one in use). */
+static void raise_proven(struct bs_ms *m, uint16_t count)
+{
+    if (count > m->proven)
+        m->proven = count;
+    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
 }
 
 /* Takes the active TEKs out of use. Counter TEKs stay in the cache until N
@@ -330,7 +353,7 @@ static void deactivate(struct bs_ms *m, struct tekho_actions *out)
         act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, active_tb(m), NULL, 0);
     m->active = ACTIVE_NONE;
     m->confirmed = false;
-    tek_cache_drop_below(&m->cache, m->n, ACTIVE_NONE);
+    tek_cache_drop_below(&m->cache, count_floor(m), ACTIVE_NONE);
 }
 
 static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions *out);
@@ -487,11 +510,17 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
 
 /* ---- CMAC_PN state per count (see struct cmac_seen) ---------------------- */
 
-static void cmac_seen_restore(const struct bs_ms *m, struct cmac_link *l)
+/* Restores the CMAC_PN state of l's count; false when none is kept (then
+ * freshness cannot be judged: a new context, or one forgotten). */
+static bool cmac_seen_restore(const struct bs_ms *m, struct cmac_link *l)
 {
-    for (unsigned i = 0; i < CMAC_SEEN_MAX; i++)
-        if (m->cmac_seen[i].used && m->cmac_seen[i].count == l->count)
+    for (unsigned i = 0; i < CMAC_SEEN_MAX; i++) {
+        if (m->cmac_seen[i].used && m->cmac_seen[i].count == l->count) {
             l->rx = m->cmac_seen[i].rx;
+            return true;
+        }
+    }
+    return false;
 }
 
 static void cmac_seen_save(struct bs_ms *m, const struct cmac_link *l)
@@ -679,6 +708,12 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     if (!r->has_cmac || !r->has_cmac_key_count)
         return TEKHO_ERR_MISSING_TLV;
     const uint16_t c = r->cmac_key_count;
+    /* The HO_ID this BS gave this preparation (MOB_BSHO-RSP): an RNG-REQ of
+     * an earlier attempt, whatever its CMAC, names another one. */
+    if (!r->has_ho_id || r->ho_id != m->ho_id) {
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -TEKHO_ERR_BAD_VALUE, NULL, 0);
+        return out->err;
+    }
     if (m->role == ROLE_SERVING || m->role == ROLE_TARGET_REAUTH || m->role == ROLE_TARGET_SA_TEK) {
         /* Ranging is done: only a retransmission of the RNG-REQ that did it
          * (our RNG-RSP was lost) is answered, and it must carry a fresh
@@ -704,9 +739,10 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
      * releases nothing. */
     struct cmac_link trial = m->link;
     tekho_err err = TEKHO_OK;
-    if (trial.count != c || !trial.ready) {
+    bool judged = trial.count == c && trial.ready;
+    if (!judged) {
         err = cmac_link_set_count(bs->kit, &trial, c);
-        cmac_seen_restore(m, &trial);
+        judged = cmac_seen_restore(m, &trial);
     }
     if (err == TEKHO_OK)
         err =
@@ -722,14 +758,20 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     if (err != TEKHO_OK) {
         cmac_link_wipe(&trial);
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
-        if (err == TEKHO_ERR_STALE_COUNT) {
+        if (err == TEKHO_ERR_STALE_COUNT && judged) {
             /* Seed: a count found smaller than expected releases the
-             * connection; the TEK context and its PNs stay cached. */
+             * connection; the TEK context and its PNs stay cached. Only
+             * for a CMAC_PN known to be fresh: without the state of that
+             * count the RNG-REQ may be a replay, and is only discarded
+             * (a stale MS gives up by itself). */
             act_event(out, m->index, TEKHO_EV_RELEASED, -err, NULL, 0);
             retire(bs, m, out);
         }
         return out->err;
     }
+    raise_proven(m, c);
+    if (tek_is_counter(m) && active_tb(m) < c)
+        deactivate(m, out); /* the MS is past it: it can never be used again */
     if (m->mode == TEKHO_HO_TEK_COUNTER && !(tek_is_counter(m) && active_tb(m) == c)) {
         err = switch_count(bs, m, c, now, out);
         if (err != TEKHO_OK) {
@@ -1104,15 +1146,27 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
     const uint16_t tb = active_tb(m);
     for (unsigned k = 1; k <= w && tb + k <= TEKHO_COUNT_LIMIT; k++) {
         const uint16_t count = (uint16_t)(tb + k);
-        int i = -1;
-        bool derived = false;
-        if (counter_take(bs, m, count, now, &i, &derived) != TEKHO_OK)
+        int i = tek_cache_find(&m->cache, OWN_BSID, count);
+        const bool derived = i < 0;
+        struct tekho_tek_context trial;
+        memset(&trial, 0, sizeof trial);
+        const struct tek_derive how = derive_params(bs, m, now);
+        if (derived && tek_cache_derive(count, count_floor(m), &how, &trial) != TEKHO_OK)
             continue;
-        if (tekho_tek_open(tek_cache_at(&m->cache, i), now / 1000, pdu, len, payload, cap, n, NULL) != TEKHO_OK) {
-            if (derived)
-                tek_cache_drop(&m->cache, i);
+        struct tekho_tek_context *ctx = derived ? &trial : tek_cache_at(&m->cache, i);
+        if (tekho_tek_open(ctx, now / 1000, pdu, len, payload, cap, n, NULL) != TEKHO_OK) {
+            tekho_tek_context_cleanup(&trial);
             continue;
         }
+        /* The MS is at `count` (only it and this BS hold these TEKs):
+         * older contexts go, which makes room for this one. */
+        raise_proven(m, count);
+        deactivate(m, out);
+        tekho_err err = derived ? tek_cache_put(&m->cache, OWN_BSID, count, ACTIVE_NONE, &trial, &i) : TEKHO_OK;
+        tekho_tek_context_cleanup(&trial);
+        if (err != TEKHO_OK)
+            return err;
+        i = tek_cache_find(&m->cache, OWN_BSID, count);
         activate(m, i, derived, out);
         act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
         return TEKHO_OK;
@@ -1139,7 +1193,10 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
             memcpy(payload, body, n);
     } else if (active_tek(m) != NULL) {
         err = tekho_tek_open(active_tek(m), now / 1000, pdu, len, payload, sizeof payload, &n, NULL);
-        if (err == TEKHO_ERR_BAD_ICV)
+        /* Under TB's TEKs the PDU fails its ICV, or, where a context cached
+         * for TB already took PDUs, the replay window refuses its low PN
+         * first: either way the MS may be ahead. */
+        if (err == TEKHO_ERR_BAD_ICV || err == TEKHO_ERR_PN_REPLAYED || err == TEKHO_ERR_PN_BELOW_WINDOW)
             err = self_sync(bs, now, m, pdu, len, payload, sizeof payload, &n, out);
     }
     if (err != TEKHO_OK) {
@@ -1307,6 +1364,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         tek_cache_free(&m->cache);
         memset(m->cmac_seen, 0, sizeof m->cmac_seen);
         m->n = 0;
+        m->proven = 0;
     }
     memcpy(m->ak, ak->ak, TEKHO_AK_LEN);
     m->ak_sn = ak->ak_sn;
@@ -1322,7 +1380,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     tekho_err err = cmac_link_from_ak(bs->kit, &m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, count);
     if (err != TEKHO_OK)
         return err;
-    cmac_seen_restore(m, &m->link);
+    (void)cmac_seen_restore(m, &m->link);
     if (m->role == ROLE_ENTERING) {
         /* With no encryption there is no key exchange to wait for. */
         if (bs->cfg.scheme == TEKHO_SCHEME_NONE)
@@ -1338,9 +1396,10 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         return send_sa_tek_challenge(bs, m, out);
     }
     /* Seed step (3): the target computes the TEKs once N is known, TB = N,
-     * or takes the context it cached for (MS, N). */
+     * or takes the context it cached for (MS, N). Where the MS proved a
+     * higher count here before (N lags), TB starts there. */
     if (m->mode == TEKHO_HO_TEK_COUNTER) {
-        err = switch_count(bs, m, m->n, now, out);
+        err = switch_count(bs, m, count_floor(m), now, out);
         if (err == TEKHO_ERR_CAPACITY || err == TEKHO_ERR_NO_MEMORY || err == TEKHO_ERR_STALE_COUNT) {
             /* H1: no room for TB = N without forgetting a context that can
              * come back (or N at its limit): the handover is refused. */
@@ -1351,7 +1410,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         if (err != TEKHO_OK)
             return err;
     }
-    tek_cache_drop_below(&m->cache, m->n, m->active);
+    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
     m->role = ROLE_TARGET_READY;
     act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
     send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
@@ -1494,7 +1553,7 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
         /* N moved (and never goes back): contexts for older counts can
          * never be used again. */
         m->n = r->cmac_key_count;
-        tek_cache_drop_below(&m->cache, m->n, m->active);
+        tek_cache_drop_below(&m->cache, count_floor(m), m->active);
         /* A prepared target whose TB N has passed: the MS went elsewhere. */
         if (m->role == ROLE_TARGET_READY && tek_is_counter(m) && active_tb(m) < m->n)
             retire(bs, m, out);

@@ -61,35 +61,52 @@ bool tek_cache_has_room(const struct tek_cache *c, int protect)
     return room(c, protect) >= 0;
 }
 
+tekho_err tek_cache_derive(uint16_t count, uint16_t floor, const struct tek_derive *how,
+                           struct tekho_tek_context *out)
+{
+    if (count < floor || count > TEKHO_COUNT_LIMIT)
+        return TEKHO_ERR_STALE_COUNT;
+    memset(out, 0, sizeof *out);
+    return tekho_tek_context_init_counter_with(how->kit, out, &how->params, how->kek, count);
+}
+
+tekho_err tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, int protect,
+                        struct tekho_tek_context *ctx, int *index)
+{
+    const int i = room(c, protect);
+    if (i < 0)
+        return TEKHO_ERR_CAPACITY;
+    if (c->e == NULL && (c->e = calloc(c->cap, sizeof *c->e)) == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    tekho_tek_context_move(&c->e[i].tek, ctx);
+    c->e[i].used = true;
+    c->e[i].count = count;
+    memcpy(c->e[i].bsid, bsid, 6);
+    *index = i;
+    return TEKHO_OK;
+}
+
 tekho_err tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, uint16_t floor, int protect,
                          const struct tek_derive *how, int *index, bool *derived)
 {
     *derived = false;
     if (count < floor || count > TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_STALE_COUNT;
-    int i = tek_cache_find(c, bsid, count);
-    if (i >= 0) {
-        *index = i;
+    const int found = tek_cache_find(c, bsid, count);
+    if (found >= 0) {
+        *index = found;
         return TEKHO_OK;
     }
-    i = room(c, protect);
-    if (i < 0)
+    if (!tek_cache_has_room(c, protect))
         return TEKHO_ERR_CAPACITY;
-    if (c->e == NULL && (c->e = calloc(c->cap, sizeof *c->e)) == NULL)
-        return TEKHO_ERR_NO_MEMORY;
-    /* Derived on the side: a failure leaves the entry (pristine) as it was. */
+    /* Derived on the side: a failure leaves the cache as it was. */
     struct tekho_tek_context fresh;
-    memset(&fresh, 0, sizeof fresh);
-    tekho_err err = tekho_tek_context_init_counter_with(how->kit, &fresh, &how->params, how->kek, count);
-    if (err != TEKHO_OK)
-        return err;
-    tekho_tek_context_move(&c->e[i].tek, &fresh);
-    c->e[i].used = true;
-    c->e[i].count = count;
-    memcpy(c->e[i].bsid, bsid, 6);
-    *index = i;
-    *derived = true;
-    return TEKHO_OK;
+    tekho_err err = tek_cache_derive(count, floor, how, &fresh);
+    if (err == TEKHO_OK)
+        err = tek_cache_put(c, bsid, count, protect, &fresh, index);
+    tekho_tek_context_cleanup(&fresh);
+    *derived = err == TEKHO_OK;
+    return err;
 }
 
 void tek_cache_drop(struct tek_cache *c, int i)

@@ -72,6 +72,16 @@ struct tek_derive {
 TEKHO_NODISCARD tekho_err tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, uint16_t floor,
                                          int protect, const struct tek_derive *how, int *index, bool *derived);
 
+/* A context for count derived on the side (a trial: self-synchronisation
+ * tries counts against a PDU before any is kept), with the same checks as
+ * tek_cache_take. */
+TEKHO_NODISCARD tekho_err tek_cache_derive(uint16_t count, uint16_t floor, const struct tek_derive *how,
+                                           struct tekho_tek_context *out);
+/* Keeps a context from tek_cache_derive for (bsid, count) (moved in);
+ * TEKHO_ERR_CAPACITY or TEKHO_ERR_NO_MEMORY with *ctx untouched. */
+TEKHO_NODISCARD tekho_err tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, int protect,
+                                        struct tekho_tek_context *ctx, int *index);
+
 /* Whether tek_cache_take could place a new context now. */
 bool tek_cache_has_room(const struct tek_cache *c, int protect);
 

@@ -213,6 +213,8 @@ struct tekho_sim {
     size_t n_samples, cap_samples;
     uint16_t *max_n;
     unsigned drop_ho_complete;
+    tekho_sim_tap_fn tap;
+    void *tap_ctx;
     unsigned reset_pn_in_ho_cnf;
     FILE *trace;
     struct tekho_capture_writer *cap_air, *cap_backbone;
@@ -344,7 +346,9 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         struct tekho_bs_config bc = {.node = node, .scheme = p->scheme,
                                      .tekgen_capable = !(p->bs_no_tekgen_mask & (1u << (node - 1))),
                                      .self_sync_window = p->self_sync_window, .self_sync_budget = 64,
-                                     .max_ms = p->n_ms, .max_cached_per_ms = 4, .pmk_lifetime_s = p->pmk_lifetime_s,
+                                     .max_ms = p->n_ms,
+                                     .max_cached_per_ms = p->bs_cache_per_ms ? p->bs_cache_per_ms : 4,
+                                     .pmk_lifetime_s = p->pmk_lifetime_s,
                                      .pn_window = 0, .timing = p->timing, .random = random,
                                      .neighbours = sim->neighbours, .n_neighbours = p->n_bs};
         bsid_of(node, bc.bsid);
@@ -460,6 +464,40 @@ static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint
     return TEKHO_OK;
 }
 
+void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx)
+{
+    sim->tap = fn;
+    sim->tap_ctx = ctx;
+}
+
+uint64_t tekho_sim_now(const struct tekho_sim *sim)
+{
+    return sim->now;
+}
+
+tekho_err tekho_sim_inject(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_link link, uint32_t from,
+                           uint32_t to, const uint8_t *bytes, size_t len)
+{
+    if (sim == NULL || (bytes == NULL && len != 0) || at_us < sim->now)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    const uint32_t n_bs = sim->p.n_bs, n_ms = sim->p.n_ms;
+    switch (link) {
+    case TEKHO_SIM_AIR_UL:
+        if (from >= n_ms || to < 1 || to > n_bs)
+            return TEKHO_ERR_INVALID_ARGUMENT;
+        return push(sim, at_us, EV_AIR_TO_BS, to, from, 0, bytes, len, true);
+    case TEKHO_SIM_AIR_DL:
+        if (to >= n_ms || from < 1 || from > n_bs)
+            return TEKHO_ERR_INVALID_ARGUMENT;
+        return push(sim, at_us, EV_AIR_TO_MS, to, from, 0, bytes, len, true);
+    case TEKHO_SIM_BACKBONE:
+        if (from > n_bs || to > n_bs || from == to)
+            return TEKHO_ERR_INVALID_ARGUMENT;
+        return push(sim, at_us, EV_BACKBONE, to, from, 0, bytes, len, true);
+    }
+    return TEKHO_ERR_INVALID_ARGUMENT;
+}
+
 tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op, uint32_t a, uint32_t b,
                        uint32_t c)
 {
@@ -545,6 +583,9 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
         record(&tr->rng, pdu, len, node, uplink);
     if (sim->cap_air && tekho_capture_write_air(sim->cap_air, sim->now, pdu, len) != TEKHO_OK)
         sim->st.io_errors++;
+    if (sim->tap)
+        sim->tap(sim->tap_ctx, sim, sim->now, uplink ? TEKHO_SIM_AIR_UL : TEKHO_SIM_AIR_DL, uplink ? ms : node,
+                 uplink ? node : ms, pdu, len);
     const bool lost = sim->p.air_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.air_loss;
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
@@ -586,6 +627,8 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
     }
     if (decoded)
         tekho_asncp_wipe(&m);
+    if (sim->tap)
+        sim->tap(sim->tap_ctx, sim, sim->now, TEKHO_SIM_BACKBONE, from, to, msg, len);
     if (sim->cap_backbone &&
         tekho_capture_write_backbone(sim->cap_backbone, sim->now, from + 1, to + 1, msg, len) != TEKHO_OK)
         sim->st.io_errors++;
@@ -1307,7 +1350,13 @@ static void script(struct tekho_sim *sim, const struct sim_event *ev)
         break;
     }
     case TEKHO_OP_FORGE: forge(sim, a, b, c); break;
+    case TEKHO_OP_STORE_LOSE:
     case TEKHO_OP_AUTH_RESTART:
+        if ((enum tekho_sim_op)ev->a == TEKHO_OP_STORE_LOSE) {
+            uint8_t mac[6];
+            tekho_ms_mac_of_index(a, mac);
+            tekho_memory_store_erase(sim->store, mac);
+        }
         if (tekho_auth_restart(sim->auth) != TEKHO_OK)
             sim->st.role_errors++;
         if (sim->trace)
