@@ -152,6 +152,26 @@ else
     bad "sim --report"
 fi
 rm -rf "$R"
+# The report directory is never parsed by a shell: a name with quotes, a
+# space, a command substitution and a ; gets the whole report, and nothing
+# runs (with a shell, the quotes would end the name and run touch).
+W=$(mktemp -d "${TMPDIR:-/tmp}/tekho_cli_quote.XXXXXX")
+Q="$W/q'\$(touch PWNED)'\"; x\""
+if (cd "$W" && "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --report "$Q" >/dev/null 2>&1); then
+    [ -s "$Q/report.md" ] && [ -s "$Q/index.html" ] && [ -s "$Q/cdf_counter.dat" ] && ok || bad "quoted --report: files"
+    if command -v gnuplot >/dev/null 2>&1; then
+        [ -s "$Q/cdf.png" ] && [ -s "$Q/signalling.png" ] && ok || bad "quoted --report: plots"
+        grep -q 'gnuplot was not available' "$Q/report.md" && bad "quoted --report: says gnuplot is missing" || ok
+    fi
+    if command -v mscgen >/dev/null 2>&1; then
+        [ -s "$Q/msc_counter.png" ] && ok || bad "quoted --report: message sequence chart"
+    fi
+else
+    bad "sim --report into a quoted directory name"
+fi
+[ -z "$(find "$W" -name PWNED)" ] && [ ! -e PWNED ] && ok || bad "quoted --report: a shell ran touch PWNED"
+[ -z "$(find "$Q" -name '.plot-*')" ] && ok || bad "quoted --report: gnuplot script file left behind"
+rm -rf "$W"
 # tekho sweep: one CSV row per point and scheme, a plot per swept parameter
 S=/tmp/tekho_cli_sweep.$$
 if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
