@@ -1,32 +1,47 @@
 # tekho quick start: `make run` (the main job) and `make test` (every test,
 # in a normal and an ASan+UBSan build). Both install what a fresh Debian
-# machine lacks first.
+# machine lacks first. The trees built here treat warnings as errors
+# (TEKHO_WERROR=ON; `make run WERROR=OFF` if a newer compiler warns); a plain
+# `cmake` build does not.
 
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+BUILD_RELEASE_GCC ?= build-release-gcc
+BUILD_RELEASE_CLANG ?= build-release-clang
 # make fuzz: seconds per target (the issue's long run is 300)
 FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+WERROR ?= ON
 
-.PHONY: run demo test deps build build-asan build-fuzz fuzz seeds bench install clean
+.PHONY: run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean
 
 deps:
 	@sh scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 
 build-asan: deps
-	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DTEKHO_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DTEKHO_SANITIZE=ON -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 
 # The fuzz targets, one per decoder (clang, libFuzzer, ASan+UBSan).
 build-fuzz: deps
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEKHO_FUZZ=ON $(CMAKE_FLAGS)
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEKHO_FUZZ=ON -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD_FUZZ) -j$(JOBS)
+
+# The library and the tool in Release (-O3) with gcc and with clang, warnings
+# as errors: the optimiser finds warnings the other trees do not. With the
+# trees above (gcc Debug, gcc and clang RelWithDebInfo) every build type is
+# built with both compilers.
+build-matrix: deps
+	CC=gcc cmake -S . -B $(BUILD_RELEASE_GCC) -DCMAKE_BUILD_TYPE=Release -DTEKHO_BUILD_TESTS=OFF -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_RELEASE_GCC) -j$(JOBS)
+	CC=clang cmake -S . -B $(BUILD_RELEASE_CLANG) -DCMAKE_BUILD_TYPE=Release -DTEKHO_BUILD_TESTS=OFF -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_RELEASE_CLANG) -j$(JOBS)
 
 # Every fuzz target for FUZZ_SECONDS each; new inputs go to $(BUILD_FUZZ)/found/TARGET.
 fuzz: build-fuzz
@@ -47,7 +62,7 @@ run: build
 demo: build
 	@sh scripts/demo.sh $(BUILD)/tekho
 
-test: build build-asan build-fuzz
+test: build build-asan build-fuzz build-matrix
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
@@ -59,4 +74,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE_GCC) $(BUILD_RELEASE_CLANG)

@@ -61,10 +61,11 @@ int main(int argc, char **argv)
         return 1;
     bad[0] = *rng_req;
     bad[0].pdu[bad[0].pdu_len - 5] ^= 0x01; /* last byte of the CMAC value */
-    tekho_pdu_put_crc(bad[0].pdu, bad[0].pdu_len);
     bad[1] = *data;
     bad[1].pdu[12] ^= 0x01; /* ciphertext */
-    tekho_pdu_put_crc(bad[1].pdu, bad[1].pdu_len);
+    if (tekho_pdu_put_crc(bad[0].pdu, bad[0].pdu_len) != TEKHO_OK ||
+        tekho_pdu_put_crc(bad[1].pdu, bad[1].pdu_len) != TEKHO_OK)
+        return 1;
     bad[2] = *rng_req;
     bad[2].pdu[5] ^= 0x01; /* HCS */
     bad[3] = *rng_req;

@@ -62,6 +62,81 @@ CMAC_KEY_D=c0f5e67ca3b7e3c31de4222a25836b2b" "$T" keys --msk $MSK --ms-mac 001B1
 same '{"PMK": "ea8487a0f6f4b35fbddb2f232b771d2f71fdda94", "AK": "d7eaa9683c377b76a2385b8454b57ae7c9ad3224", "AKID": "3b7e354a44b25806", "CMAC_PREKEY_U": "6b72126de9c3985068a34f96b3a59e68", "CMAC_PREKEY_D": "15e5563e1e43a2a23bcc60e692b0006b", "KEK": "e09389b8f3391dfec8a99af41da147b9", "CMAC_KEY_U": "f6eed12d93c37271bdb384449cb62467", "CMAC_KEY_D": "c0f5e67ca3b7e3c31de4222a25836b2b"}' \
     "$T" keys --json --msk $MSK --ms-mac 001b11c9d50c --bsid=000000000005 --ckc 0 --pmk-sn 0x0
 
+# --- key material from a file or standard input (--NAME-file PATH, - for
+# stdin), kept off the command line: byte for byte the output of the
+# argument form; a file that cannot be read: exit 2, one line naming it
+F=/tmp/tekho_cli_keyfile.$$
+KEK=e09389b8f3391dfec8a99af41da147b9
+# from_file DESC CMD...: CMD's stdout, stderr and status equal those of the
+# last run into $F.want (stdin from $F.in)
+from_file() {
+    desc=$1
+    shift
+    "$@" <"$F.in" >"$F.got" 2>&1
+    echo "exit $?" >>"$F.got"
+    if cmp -s "$F.want" "$F.got"; then ok; else bad "$desc: output differs from the argument form: $*"; fi
+}
+want() {
+    "$@" >"$F.want" 2>&1
+    echo "exit $?" >>"$F.want"
+}
+: >"$F.in"
+printf '%s\n' $MSK >"$F.msk"
+printf ' \t%s\r\n\n' $MSK >"$F.msk_spaced"
+printf '%s' $KEK >"$F.kek"
+printf '%s\n' $K16 >"$F.k16"
+want "$T" keys --msk $MSK --ms-mac 001B11C9D50C --bsid 000000000005
+grep -q '^KEK=e09389b8f3391dfec8a99af41da147b9$' "$F.want" && ok || bad "keys: the vendor vector's KEK"
+from_file "--msk-file" "$T" keys --msk-file "$F.msk" --ms-mac 001B11C9D50C --bsid 000000000005
+from_file "--msk-file=" "$T" keys --msk-file="$F.msk_spaced" --ms-mac 001B11C9D50C --bsid 000000000005
+cp "$F.msk_spaced" "$F.in"
+from_file "--msk-file -" "$T" keys --ms-mac 001B11C9D50C --bsid 000000000005 --msk-file -
+want "$T" keys --json --msk $MSK --ms-mac 001B11C9D50C --bsid 000000000005 --ckc 3
+from_file "--msk-file - --json" "$T" keys --json --msk-file - --ms-mac 001B11C9D50C --bsid 000000000005 --ckc 3
+want "$T" tek --kek $KEK --ckc 1 --said 0x2a
+from_file "--kek-file" "$T" tek --kek-file "$F.kek" --ckc 1 --said 0x2a
+want "$T" kdf --key $KEK --astring 0102 --bits 256
+from_file "--key-file" "$T" kdf --key-file "$F.kek" --astring 0102 --bits 256
+want "$T" tek-wrap --kek $KEK --tek $K16 --suite 0x020104
+W24=$(head -n 1 "$F.want")
+from_file "--kek-file --tek-file" "$T" tek-wrap --kek-file "$F.kek" --tek-file "$F.k16" --suite 0x020104
+want "$T" tek-unwrap --kek $KEK --wrapped "$W24" --suite 0x020104
+grep -q "^$K16\$" "$F.want" && ok || bad "tek-unwrap: the TEK back"
+from_file "tek-unwrap --kek-file" "$T" tek-unwrap --kek-file "$F.kek" --wrapped "$W24" --suite 0x020104
+want "$T" pdu seal --tek $K16 --dir ul --pn 9 --cid 0x2b --eks 1 --crc --payload 00010203
+SEALED=$(head -n 1 "$F.want")
+from_file "pdu seal --tek-file" "$T" pdu seal --tek-file "$F.k16" --dir ul --pn 9 --cid 0x2b --eks 1 --crc --payload 00010203
+want "$T" pdu open --tek $K16 --dir ul --pdu "$SEALED"
+grep -q '^00010203$' "$F.want" && ok || bad "pdu open: the payload back"
+cp "$F.k16" "$F.in"
+from_file "pdu open --tek-file -" "$T" pdu open --tek-file - --dir ul --pdu "$SEALED"
+# the argument form's errors, word for word
+printf 'zz\n' >"$F.in"
+want "$T" tek --kek zz --ckc 1 --said 1
+from_file "not hex" "$T" tek --kek-file - --ckc 1 --said 1
+printf '%s00\n' $KEK >"$F.in"
+want "$T" tek --kek ${KEK}00 --ckc 1 --said 1
+from_file "17 bytes" "$T" tek --kek-file - --ckc 1 --said 1
+expect 2 "$T" tek --kek $KEK --kek-file "$F.kek" --ckc 1 --said 1                       # given twice
+expect 2 "$T" tek-wrap --kek-file - --tek-file - --suite 0x020104 <"$F.k16"             # stdin twice
+expect 2 "$T" keys --ms-mac-file "$F.msk" --bsid 000000000005 --msk $MSK                # not key material
+expect 2 "$T" tek --kek-file --ckc 1 --said 1
+"$T" tek --kek-file "$F.missing" --ckc 1 --said 1 >/dev/null 2>"$F.err"
+rc=$?
+if [ $rc = 2 ] && [ "$(wc -l <"$F.err")" = 1 ] && grep -qF -- "--kek-file: cannot open '$F.missing'" "$F.err"; then
+    ok
+else
+    bad "missing --kek-file: exit $rc, '$(cat "$F.err")'"
+fi
+expect 2 "$T" keys --msk-file /nonexistent/msk --ms-mac 001B11C9D50C --bsid 000000000005
+"$T" tek --help | grep -q -- '--kek HEX | --kek-file PATH' && ok || bad "tek --help: --kek-file"
+for cmd in kdf:key keys:msk tek:kek "pdu seal:tek" "pdu open:tek" tek-wrap:kek tek-wrap:tek tek-unwrap:kek decode:msk \
+        decode:kek decode:tek; do
+    # shellcheck disable=SC2086
+    "$T" ${cmd%:*} --help | grep -q -- "--${cmd#*:}-file PATH" && ok || bad "${cmd%:*} --help: --${cmd#*:}-file"
+done
+rm -f "$F".*
+
 # --- rows of the independent vectors through the command line
 grep -v '^#' "$V/kdf.txt" | head -n "$ROWS" | while read -r key astring bits result; do
     [ "$astring" = - ] && astring=
@@ -148,10 +223,38 @@ if "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --repo
         done
     fi
     [ -s "$R/pcap/counter/air.pcap" ] && ok || bad "report air capture"
+    # decode with keys from files and stdin: the same lines as with keys on the command line
+    A="$R/pcap/counter/air.pcap"
+    printf '%s\n' $MSK >"$R/msk"
+    printf '%s\n' $K16 >"$R/kek"
+    "$T" decode "$A" --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005 --kek $K16 --tek $K16 >"$R/argv.txt" 2>&1
+    printf '%s' $K16 | "$T" decode "$A" --msk-file "$R/msk" --ms-mac 001b11c9d50c --bsid 000000000005 \
+        --kek-file "$R/kek" --tek-file - >"$R/file.txt" 2>&1
+    [ -s "$R/argv.txt" ] && cmp -s "$R/argv.txt" "$R/file.txt" && ok || bad "decode --msk-file --kek-file --tek-file -"
 else
     bad "sim --report"
 fi
 rm -rf "$R"
+# The report directory is never parsed by a shell: a name with quotes, a
+# space, a command substitution and a ; gets the whole report, and nothing
+# runs (with a shell, the quotes would end the name and run touch).
+W=$(mktemp -d "${TMPDIR:-/tmp}/tekho_cli_quote.XXXXXX")
+Q="$W/q'\$(touch PWNED)'\"; x\""
+if (cd "$W" && "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --report "$Q" >/dev/null 2>&1); then
+    [ -s "$Q/report.md" ] && [ -s "$Q/index.html" ] && [ -s "$Q/cdf_counter.dat" ] && ok || bad "quoted --report: files"
+    if command -v gnuplot >/dev/null 2>&1; then
+        [ -s "$Q/cdf.png" ] && [ -s "$Q/signalling.png" ] && ok || bad "quoted --report: plots"
+        grep -q 'gnuplot was not available' "$Q/report.md" && bad "quoted --report: says gnuplot is missing" || ok
+    fi
+    if command -v mscgen >/dev/null 2>&1; then
+        [ -s "$Q/msc_counter.png" ] && ok || bad "quoted --report: message sequence chart"
+    fi
+else
+    bad "sim --report into a quoted directory name"
+fi
+[ -z "$(find "$W" -name PWNED)" ] && [ ! -e PWNED ] && ok || bad "quoted --report: a shell ran touch PWNED"
+[ -z "$(find "$Q" -name '.plot-*')" ] && ok || bad "quoted --report: gnuplot script file left behind"
+rm -rf "$W"
 # tekho sweep: one CSV row per point and scheme, a plot per swept parameter
 S=/tmp/tekho_cli_sweep.$$
 if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \

@@ -36,6 +36,40 @@ static void test_wireshark_example(void)
     CHECK_ERR(tekho_pdu_parse(pdu, n, TEKHO_DIR_UL, &view), TEKHO_ERR_NOT_ENCRYPTED);
 }
 
+/* tekho_pdu_put_crc needs room for the CRC: shorter is refused and writes
+ * nothing (the buffer sits inside a larger one to catch a write before it). */
+static void test_put_crc_bounds(void)
+{
+    uint8_t area[16], keep[16];
+    for (size_t i = 0; i < sizeof area; i++)
+        area[i] = (uint8_t)(0xA0 + i);
+    memcpy(keep, area, sizeof area);
+    uint8_t *b = area + 8;
+    for (size_t len = 0; len < TEKHO_CRC_LEN; len++) {
+        CHECK_ERR(tekho_pdu_put_crc(b, len), TEKHO_ERR_BUFFER_TOO_SMALL);
+        CHECK_BYTES(area, keep, sizeof area);
+        CHECK(!tekho_pdu_crc_ok(b, len));
+    }
+    CHECK_ERR(tekho_pdu_put_crc(NULL, 8), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(tekho_pdu_put_crc(NULL, 0), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_BYTES(area, keep, sizeof area);
+    /* Exactly a CRC: CRC-32/BZIP2 of no bytes is 0. */
+    CHECK_ERR(tekho_pdu_put_crc(b, 4), TEKHO_OK);
+    static const uint8_t zero[4] = {0, 0, 0, 0};
+    CHECK_BYTES(b, zero, 4);
+    CHECK(tekho_pdu_crc_ok(b, 4));
+    CHECK_BYTES(area, keep, 8);
+    /* Eight bytes: the CRC of the first four ("123456789" has a known one). */
+    static const uint8_t digits[] = "123456789";
+    uint8_t pdu[13];
+    memcpy(pdu, digits, 9);
+    CHECK_ERR(tekho_pdu_put_crc(pdu, sizeof pdu), TEKHO_OK);
+    static const uint8_t check_value[4] = {0xFC, 0x89, 0x19, 0x18}; /* CRC-32/BZIP2 check value */
+    CHECK_BYTES(pdu + 9, check_value, 4);
+    CHECK_BYTES(pdu, digits, 9);
+    CHECK(tekho_pdu_crc_ok(pdu, sizeof pdu));
+}
+
 static void test_gmh_fields(void)
 {
     const struct tekho_gmh in = {.ec = true, .type = 0x2A, .esf = true, .ci = true, .eks = 3, .len = 2047, .cid = 0xBEEF};
@@ -70,7 +104,7 @@ static void refresh_checks(uint8_t *pdu, size_t len, bool crc)
 {
     pdu[5] = tekho_hcs(pdu, 5);
     if (crc)
-        tekho_pdu_put_crc(pdu, len);
+        CHECK_ERR(tekho_pdu_put_crc(pdu, len), TEKHO_OK);
 }
 
 static tekho_err try_open(struct tekho_pdu_key *key, enum tekho_dir dir, const uint8_t *pdu, size_t len)
@@ -223,6 +257,7 @@ static void test_direction_bit_on_wire(void)
 int main(void)
 {
     test_check_values();
+    test_put_crc_bounds();
     test_wireshark_example();
     test_gmh_fields();
     test_open_errors();

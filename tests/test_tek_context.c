@@ -118,7 +118,7 @@ static void test_data_path(void)
     uint8_t forged[TEKHO_PDU_MAX_LEN];
     memcpy(forged, pdu[1], n[1]);
     forged[12] ^= 0xFF;
-    tekho_pdu_put_crc(forged, n[1]);
+    CHECK_ERR(tekho_pdu_put_crc(forged, n[1]), TEKHO_OK);
     struct tekho_tek_context before;
     memcpy(&before, &bs, sizeof bs);
     CHECK_ERR(deliver(&bs, T0_MS + 2, forged, n[1]), TEKHO_ERR_BAD_ICV);

@@ -748,8 +748,44 @@ static void test_code_names(void)
     CHECK(tekho_pkm_code_name(7) == NULL);
 }
 
+/* tekho_tlv_walk_init with a header longer than the message: TRUNCATED,
+ * and nothing read past the message (the bytes after it hold a valid TLV
+ * that a walk over a wrapped-around length would find). */
+static void test_tlv_walk_short_message(void)
+{
+    static const uint8_t buf[] = {0x09, 0x17, 0x0a, 0x01, 0x05};
+    static const uint8_t single[] = {0x0a};
+    struct tekho_tlv_walk wk;
+    struct tekho_tlv t;
+    for (size_t len = 0; len < 2; len++) {
+        tekho_tlv_walk_init(&wk, buf, len, 2, 0, single, sizeof single);
+        CHECK(!tekho_tlv_walk_more(&wk, &t));
+        CHECK_ERR(wk.err, TEKHO_ERR_TRUNCATED);
+        CHECK(!tekho_tlv_walk_more(&wk, &t)); /* the error stays */
+        CHECK_ERR(wk.err, TEKHO_ERR_TRUNCATED);
+    }
+    /* A message that is all header has no TLVs: a clean end. */
+    tekho_tlv_walk_init(&wk, buf, 2, 2, 0, single, sizeof single);
+    CHECK(!tekho_tlv_walk_more(&wk, &t));
+    CHECK_ERR(wk.err, TEKHO_OK);
+    /* The whole message: its one TLV, offset from the message start. */
+    tekho_tlv_walk_init(&wk, buf, sizeof buf, 2, 0, single, sizeof single);
+    CHECK(tekho_tlv_walk_more(&wk, &t));
+    CHECK(t.type == 0x0a && t.len == 1 && t.value == buf + 4 && t.value[0] == 0x05 && t.offset == 2);
+    CHECK(!tekho_tlv_walk_more(&wk, &t));
+    CHECK_ERR(wk.err, TEKHO_OK);
+    /* No message: bytes claimed without a pointer are refused; none is empty. */
+    tekho_tlv_walk_init(&wk, NULL, 3, 0, 0, single, sizeof single);
+    CHECK(!tekho_tlv_walk_more(&wk, &t));
+    CHECK_ERR(wk.err, TEKHO_ERR_INVALID_ARGUMENT);
+    tekho_tlv_walk_init(&wk, NULL, 0, 0, 0, single, sizeof single);
+    CHECK(!tekho_tlv_walk_more(&wk, &t));
+    CHECK_ERR(wk.err, TEKHO_OK);
+}
+
 int main(void)
 {
+    test_tlv_walk_short_message();
     test_known_messages();
     test_decode_lenient();
     test_decode_errors();

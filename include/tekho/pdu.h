@@ -53,9 +53,11 @@ TEKHO_NODISCARD tekho_err tekho_gmh_decode(const uint8_t *in, size_t in_len, str
 /* CRC-8 HCS (poly 0x07, init 0) and CRC-32/BZIP2 as the MAC uses them. */
 uint8_t tekho_hcs(const uint8_t *data, size_t len);
 uint32_t tekho_crc32(const uint8_t *data, size_t len);
-/* The CRC-32 of a PDU of len bytes (len >= 4): computed over its first
- * len - 4 bytes and stored big-endian in its last 4; and the check of one. */
-void tekho_pdu_put_crc(uint8_t *pdu, size_t len);
+/* The CRC-32 of a PDU of len bytes: computed over its first len - 4 bytes
+ * and stored big-endian in its last 4 (TEKHO_ERR_BUFFER_TOO_SMALL, nothing
+ * written, if len < 4; TEKHO_ERR_INVALID_ARGUMENT for NULL); and the check
+ * of one (false if len < 4). */
+tekho_err tekho_pdu_put_crc(uint8_t *pdu, size_t len);
 bool tekho_pdu_crc_ok(const uint8_t *pdu, size_t len);
 
 /* A TEK keyed into reusable CCM contexts: no key schedule per PDU. */

@@ -94,7 +94,9 @@ struct tekho_tlv_walk {
     tekho_err err;             /* why the walk stopped: TEKHO_OK at the end */
 };
 
-/* TLVs start at msg + header. */
+/* TLVs start at msg + header. A message shorter than header (len <
+ * header) leaves wk->err at TEKHO_ERR_TRUNCATED, and msg NULL with len > 0
+ * at TEKHO_ERR_INVALID_ARGUMENT: the walk then returns no TLV. */
 void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t len, size_t header, uint8_t cmac_type,
                          const uint8_t *single, size_t n_single);
 /* The next TLV into *t; false at the end or on an error, which stays in

@@ -32,14 +32,19 @@ uint32_t tekho_crc32(const uint8_t *data, size_t len)
     return tekho_crc32_bzip2(data, len);
 }
 
-void tekho_pdu_put_crc(uint8_t *pdu, size_t len)
+tekho_err tekho_pdu_put_crc(uint8_t *pdu, size_t len)
 {
+    if (pdu == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (len < TEKHO_CRC_LEN)
+        return TEKHO_ERR_BUFFER_TOO_SMALL;
     tekho_put_u32be(pdu + len - TEKHO_CRC_LEN, tekho_crc32_bzip2(pdu, len - TEKHO_CRC_LEN));
+    return TEKHO_OK;
 }
 
 bool tekho_pdu_crc_ok(const uint8_t *pdu, size_t len)
 {
-    return len >= TEKHO_CRC_LEN &&
+    return pdu != NULL && len >= TEKHO_CRC_LEN &&
            tekho_crc32_bzip2(pdu, len - TEKHO_CRC_LEN) == tekho_get_u32be(pdu + len - TEKHO_CRC_LEN);
 }
 
@@ -192,8 +197,10 @@ tekho_err tekho_pdu_seal(struct tekho_pdu_key *key, const struct tekho_pdu_seal_
         OPENSSL_cleanse(out, total);
         return err;
     }
-    if (params->crc)
-        tekho_pdu_put_crc(out, total);
+    if (params->crc && (err = tekho_pdu_put_crc(out, total)) != TEKHO_OK) {
+        OPENSSL_cleanse(out, total);
+        return err;
+    }
     *out_len = total;
     return TEKHO_OK;
 }

@@ -2,9 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -33,6 +35,7 @@ int cli_hex_decode(const char *text, uint8_t **out, size_t *out_len)
     for (size_t i = 0; i < n / 2; i++) {
         int hi = hex_nibble(text[2 * i]), lo = hex_nibble(text[2 * i + 1]);
         if (hi < 0 || lo < 0) {
+            OPENSSL_cleanse(bytes, i); /* the part decoded may be key material */
             free(bytes);
             return -1;
         }
@@ -75,6 +78,14 @@ void cli_usage(const struct cli_cmd *cmd, FILE *to)
         char choice[64] = "";
         if (o->kind == CLI_CHOICE)
             snprintf(choice, sizeof choice, " %s", o->choices);
+        if (o->secret) {
+            fprintf(to, "  --%s HEX | --%s-file PATH%s\n      %s\n", o->name, o->name,
+                    o->required ? "" : "  (optional)", o->help);
+            fprintf(to, "      --%s-file reads the hex from PATH (- for standard input) instead of the command\n"
+                        "      line, which other users can see; a file that cannot be read exits 2\n",
+                    o->name);
+            continue;
+        }
         fprintf(to, "  --%s%s%s%s\n      %s\n", o->name, arg, choice, o->required ? "" : "  (optional)",
                 o->help);
     }
@@ -143,9 +154,75 @@ static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const
     return -1;
 }
 
+/* The value of a secret option from a file or standard input ("-"): read
+ * with read(2), so no stdio buffer keeps a copy, trimmed, then validated by
+ * parse_value; every copy of the text is wiped. */
+static int parse_file(const struct cli_cmd *cmd, const struct cli_opt *o, const char *path, bool *stdin_used,
+                      struct cli_value *v)
+{
+    const bool use_stdin = strcmp(path, "-") == 0;
+    if (use_stdin && *stdin_used)
+        return cli_usage_error(cmd, "--%s-file -: standard input was already read for another option", o->name);
+    const int fd = use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cli_usage_error(cmd, "--%s-file: cannot open '%s': %s", o->name, path, strerror(errno));
+    if (use_stdin)
+        *stdin_used = true;
+    /* Room for the longest valid value and generous whitespace around it. */
+    const size_t cap = 2 * o->max_len + 4096;
+    char *text = malloc(cap + 1);
+    size_t n = 0;
+    int rc = -1;
+    if (text == NULL) {
+        rc = cli_usage_error(cmd, "--%s-file: out of memory", o->name);
+    } else {
+        for (;;) {
+            const ssize_t got = read(fd, text + n, cap + 1 - n);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0) {
+                rc = cli_usage_error(cmd, "--%s-file: cannot read '%s': %s", o->name, path, strerror(errno));
+                break;
+            }
+            n += (size_t)got;
+            if (got == 0 || n > cap)
+                break;
+        }
+        if (rc < 0 && n > cap)
+            rc = cli_usage_error(cmd, "--%s-file: '%s' is too long for a %zu-byte value", o->name, path,
+                                 o->max_len);
+    }
+    if (!use_stdin)
+        close(fd);
+    if (rc < 0) {
+        size_t start = 0, end = n;
+        while (start < end && isspace((unsigned char)text[start]))
+            start++;
+        while (end > start && isspace((unsigned char)text[end - 1]))
+            end--;
+        text[end] = '\0';
+        rc = parse_value(cmd, o, text + start, v);
+    }
+    if (text != NULL) {
+        OPENSSL_cleanse(text, cap + 1);
+        free(text);
+    }
+    return rc;
+}
+
+static size_t find_opt(const struct cli_cmd *cmd, const char *name, size_t name_len)
+{
+    size_t k = 0;
+    while (k < cmd->n_opts && !(strlen(cmd->opts[k].name) == name_len &&
+                                strncmp(cmd->opts[k].name, name, name_len) == 0))
+        k++;
+    return k;
+}
+
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out)
 {
     memset(out, 0, sizeof *out);
+    bool stdin_used = false;
     if (cmd->n_opts > CLI_MAX_OPTS)
         return cli_usage_error(cmd, "internal: too many options");
     for (int i = 0; i < argc; i++) {
@@ -166,10 +243,19 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
         const char *name = arg + 2;
         const char *eq = strchr(name, '=');
         size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
-        size_t k = 0;
-        while (k < cmd->n_opts && !(strlen(cmd->opts[k].name) == name_len &&
-                                    strncmp(cmd->opts[k].name, name, name_len) == 0))
-            k++;
+        size_t k = find_opt(cmd, name, name_len);
+        /* --NAME-file PATH for a secret --NAME */
+        bool from_file = false;
+        static const char FILE_SUFFIX[] = "-file";
+        const size_t suffix_len = sizeof FILE_SUFFIX - 1;
+        if (k == cmd->n_opts && name_len > suffix_len &&
+            strncmp(name + name_len - suffix_len, FILE_SUFFIX, suffix_len) == 0) {
+            k = find_opt(cmd, name, name_len - suffix_len);
+            if (k < cmd->n_opts && cmd->opts[k].secret)
+                from_file = true;
+            else
+                k = cmd->n_opts;
+        }
         if (k == cmd->n_opts) {
             cli_args_free(out);
             return cli_usage_error(cmd, "unknown option '--%.*s'", (int)name_len, name);
@@ -177,6 +263,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
         const struct cli_opt *o = &cmd->opts[k];
         if (out->v[k].present) {
             cli_args_free(out);
+            if (o->secret)
+                return cli_usage_error(cmd, "--%s given twice (as --%s or --%s-file)", o->name, o->name, o->name);
             return cli_usage_error(cmd, "--%s given twice", o->name);
         }
         const char *value = NULL;
@@ -191,9 +279,10 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
             value = argv[++i];
         } else {
             cli_args_free(out);
-            return cli_usage_error(cmd, "--%s needs a value", o->name);
+            return cli_usage_error(cmd, "--%s%s needs a value", o->name, from_file ? "-file" : "");
         }
-        int rc = parse_value(cmd, o, value, &out->v[k]);
+        int rc = from_file ? parse_file(cmd, o, value, &stdin_used, &out->v[k])
+                           : parse_value(cmd, o, value, &out->v[k]);
         if (rc >= 0) {
             cli_args_free(out);
             return rc;

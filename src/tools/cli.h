@@ -21,6 +21,8 @@ struct cli_opt {
     uint64_t min, max;       /* CLI_NUM: value bounds */
     const char *choices;     /* CLI_CHOICE: "ul|dl" */
     const char *help;
+    bool secret;             /* CLI_HEX key material: also --NAME-file PATH (- for stdin),
+                              * which keeps it off the command line other users can see */
 };
 
 /* Parsed values, in the same order as the option table. */
@@ -46,8 +48,11 @@ struct cli_args {
     bool json;
 };
 
-/* Parses argv against cmd's table, adding --json and --help. Returns -1
- * when the command should go on, or an exit status (help printed: 0; a
+/* Parses argv against cmd's table, adding --json and --help, and
+ * --NAME-file PATH for each secret option: the hex read from PATH (- for
+ * standard input), surrounding whitespace trimmed, validated as --NAME's
+ * value is; a file that cannot be read is a usage error naming it. Returns
+ * -1 when the command should go on, or an exit status (help printed: 0; a
  * one-line error printed: 2). */
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out);
 void cli_args_free(struct cli_args *args);

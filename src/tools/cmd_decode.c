@@ -19,16 +19,17 @@
 #define MAX_DELIVERED 16
 
 static const struct cli_opt DECODE_OPTS[] = {
-    {.name = "msk", .kind = CLI_HEX, .min_len = 64, .max_len = 64,
+    {.name = "msk", .kind = CLI_HEX, .secret = true, .min_len = 64, .max_len = 64,
      .help = "the MSK: derive AK, KEK and CMAC keys for every BSID given or named in a CMAC tuple"},
     {.name = "ms-mac", .kind = CLI_HEX, .min_len = 6, .max_len = 6, .help = "the MS MAC address (with --msk)"},
     {.name = "bsid", .kind = CLI_HEX, .min_len = 6, .max_len = 6 * MAX_BSIDS,
      .help = "one BSID, or several written one after another (serving and target)"},
     {.name = "ckc", .kind = CLI_NUM, .min = 0, .max = 0xFFFF,
      .help = "a CMAC_KEY_COUNT to try (counts seen in RNG-REQ and ASN-CP are tried too; default 0)"},
-    {.name = "kek", .kind = CLI_HEX, .min_len = 16, .max_len = 16,
+    {.name = "kek", .kind = CLI_HEX, .secret = true, .min_len = 16, .max_len = 16,
      .help = "a KEK: unwraps delivered TEKs and derives counter-based TEKs"},
-    {.name = "tek", .kind = CLI_HEX, .min_len = 16, .max_len = 16, .help = "a TEK to open encrypted PDUs with"},
+    {.name = "tek", .kind = CLI_HEX, .secret = true, .min_len = 16, .max_len = 16,
+     .help = "a TEK to open encrypted PDUs with"},
     {.name = "said", .kind = CLI_NUM, .min = 0, .max = 0xFFFF,
      .help = "SAID for counter-based TEKs (default: the CID of the last management PDU, the basic CID)"},
 };

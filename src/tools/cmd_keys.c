@@ -13,7 +13,7 @@
  * named so the code reads by name. */
 
 static const struct cli_opt KDF_OPTS[] = {
-    {.name = "key", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 256,
+    {.name = "key", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 256,
      .help = "the KDF key; its rightmost 16 bytes are used (16..256 bytes)"},
     {.name = "astring", .kind = CLI_HEX, .required = true, .min_len = 0, .max_len = 4096,
      .help = "the astring, may be empty"},
@@ -55,7 +55,7 @@ int cmd_kdf(int argc, char **argv)
 }
 
 static const struct cli_opt KEYS_OPTS[] = {
-    {.name = "msk", .kind = CLI_HEX, .required = true, .min_len = 64, .max_len = 64,
+    {.name = "msk", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 64, .max_len = 64,
      .help = "the 64-byte MSK from EAP"},
     {.name = "ms-mac", .kind = CLI_HEX, .required = true, .min_len = 6, .max_len = 6,
      .help = "the MS MAC address (6 bytes)"},
@@ -108,7 +108,7 @@ int cmd_keys(int argc, char **argv)
 }
 
 static const struct cli_opt TEK_OPTS[] = {
-    {.name = "kek", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 16,
+    {.name = "kek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
      .help = "the KEK (16 bytes)"},
     {.name = "ckc", .kind = CLI_NUM, .required = true, .min = 0, .max = 0xFFFF,
      .help = "CMAC_KEY_COUNT_T"},
@@ -146,7 +146,7 @@ int cmd_tek(int argc, char **argv)
 }
 
 static const struct cli_opt SEAL_OPTS[] = {
-    {.name = "tek", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 16,
+    {.name = "tek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
      .help = "the TEK (16 bytes)"},
     {.name = "dir", .kind = CLI_CHOICE, .required = true, .choices = "dl|ul",
      .help = "direction: ul sets the PN's most significant bit"},
@@ -166,7 +166,7 @@ static const struct cli_cmd SEAL_CMD = {
     SEAL_OPTS, N_OPTS(SEAL_OPTS)};
 
 static const struct cli_opt OPEN_OPTS[] = {
-    {.name = "tek", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 16,
+    {.name = "tek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
      .help = "the TEK (16 bytes)"},
     {.name = "dir", .kind = CLI_CHOICE, .required = true, .choices = "dl|ul",
      .help = "the direction the PDU travelled"},
@@ -274,9 +274,9 @@ int cmd_pdu(int argc, char **argv)
 }
 
 static const struct cli_opt WRAP_OPTS[] = {
-    {.name = "kek", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 16,
+    {.name = "kek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
      .help = "the KEK (16 bytes)"},
-    {.name = "tek", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 16,
+    {.name = "tek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
      .help = "the TEK to encrypt (16 bytes)"},
     {.name = "suite", .kind = CLI_NUM, .required = true, .min = 0, .max = 0xFFFFFF,
      .help = "0x020104: RFC 3394 AES key wrap (24 bytes); 0x020103: AES-128-ECB (16 bytes)"},
@@ -288,7 +288,7 @@ static const struct cli_cmd WRAP_CMD = {
     WRAP_OPTS, N_OPTS(WRAP_OPTS)};
 
 static const struct cli_opt UNWRAP_OPTS[] = {
-    {.name = "kek", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 16,
+    {.name = "kek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
      .help = "the KEK (16 bytes)"},
     {.name = "wrapped", .kind = CLI_HEX, .required = true, .min_len = 16, .max_len = 24,
      .help = "the encrypted TEK (24 bytes for 0x020104, 16 for 0x020103)"},

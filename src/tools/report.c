@@ -3,24 +3,73 @@
  * behind each plot is written next to it. */
 #include "report.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* dir/name into buf; false if it does not fit. */
+static bool join(char *buf, size_t cap, const char *dir, const char *name)
+{
+    const int n = snprintf(buf, cap, "%s/%s", dir, name);
+    return n >= 0 && (size_t)n < cap;
+}
 
 static FILE *open_in(const char *dir, const char *name, const char *mode)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return fopen(path, mode);
+    char path[4096];
+    return join(path, sizeof path, dir, name) ? fopen(path, mode) : NULL;
 }
 
+/* An executable called name in a directory of $PATH: the search execvp
+ * makes, without starting anything. */
 static bool have_tool(const char *name)
 {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-    return system(cmd) == 0;
+    const char *path = getenv("PATH");
+    if (path == NULL || *path == '\0')
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        const size_t len = end ? (size_t)(end - p) : strlen(p);
+        char full[4096];
+        const int n = len ? snprintf(full, sizeof full, "%.*s/%s", (int)len, p, name)
+                          : snprintf(full, sizeof full, "%s", name); /* an empty entry is "." */
+        struct stat st;
+        if (n > 0 && (size_t)n < sizeof full && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+            access(full, X_OK) == 0)
+            return true;
+        if (end == NULL)
+            return false;
+        p = end;
+    }
+}
+
+/* Runs argv[0] (found on $PATH) with argv, in dir, with stdin, stdout and
+ * stderr on /dev/null, and waits for it: no shell, so neither dir nor any
+ * argument is ever parsed as a command. True if it exited with status 0. */
+static bool run_tool(const char *dir, char *const argv[])
+{
+    const pid_t pid = fork(); /* the child never returns and never flushes stdio */
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        const int null = open("/dev/null", O_RDWR);
+        if (chdir(dir) != 0 || null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+            dup2(null, STDERR_FILENO) < 0)
+            _exit(127);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return false;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 bool report_gnuplot(const char *dir, const char *script)
@@ -32,13 +81,25 @@ bool report_gnuplot(const char *dir, const char *script)
         fputs(script, f);
         fclose(f);
     }
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot 2>/dev/null", dir);
-    FILE *p = popen(cmd, "w");
-    if (p == NULL)
+    /* The script goes to gnuplot as a file named on its command line. */
+    char path[4096];
+    if (!join(path, sizeof path, dir, ".plot-XXXXXX"))
         return false;
-    fputs(script, p);
-    return pclose(p) == 0;
+    const int fd = mkstemp(path);
+    if (fd < 0)
+        return false;
+    f = fdopen(fd, "w");
+    bool ok = f != NULL && fputs(script, f) >= 0;
+    if (f == NULL)
+        close(fd);
+    else if (fclose(f) != 0)
+        ok = false;
+    if (ok) {
+        char *const argv[] = {"gnuplot", strrchr(path, '/') + 1, NULL};
+        ok = run_tool(dir, argv);
+    }
+    unlink(path);
+    return ok;
 }
 
 static void write_data(const struct report *r)
@@ -122,9 +183,9 @@ static bool draw_msc(const char *dir, enum tekho_scheme scheme)
     uint64_t until = 0;
     if (tekho_sim_scenario("normal", scheme, 1, &sim, &until) != TEKHO_OK)
         return false;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/trace_%s.txt", dir, tekho_scheme_name(scheme));
-    FILE *trace = fopen(path, "w");
+    char trace_name[64], path[4096];
+    snprintf(trace_name, sizeof trace_name, "trace_%s.txt", tekho_scheme_name(scheme));
+    FILE *trace = join(path, sizeof path, dir, trace_name) ? fopen(path, "w") : NULL;
     if (trace == NULL) {
         tekho_sim_free(sim);
         return false;
@@ -135,8 +196,10 @@ static bool draw_msc(const char *dir, enum tekho_scheme scheme)
     fclose(trace);
     if (err != TEKHO_OK || (trace = fopen(path, "r")) == NULL)
         return false;
-    snprintf(path, sizeof path, "%s/msc_%s.msc", dir, tekho_scheme_name(scheme));
-    FILE *msc = fopen(path, "w");
+    char msc_name[64], png_name[64];
+    snprintf(msc_name, sizeof msc_name, "msc_%s.msc", tekho_scheme_name(scheme));
+    snprintf(png_name, sizeof png_name, "msc_%s.png", tekho_scheme_name(scheme));
+    FILE *msc = open_in(dir, msc_name, "w");
     if (msc == NULL) {
         fclose(trace);
         return false;
@@ -185,18 +248,19 @@ static bool draw_msc(const char *dir, enum tekho_scheme scheme)
     fclose(trace);
     if (!have_tool("mscgen"))
         return false;
-    char cmd[2300];
-    snprintf(cmd, sizeof cmd, "cd '%s' && mscgen -T png -o msc_%s.png msc_%s.msc >/dev/null 2>&1", dir,
-             tekho_scheme_name(scheme), tekho_scheme_name(scheme));
-    return system(cmd) == 0;
+    char *const argv[] = {"mscgen", "-T", "png", "-o", png_name, msc_name, NULL};
+    return run_tool(dir, argv);
 }
 
 static void write_pcaps(const char *dir, enum tekho_scheme scheme)
 {
-    char sub[1024];
-    snprintf(sub, sizeof sub, "%s/pcap", dir);
+    char name[64], sub[4096];
+    snprintf(name, sizeof name, "pcap/%s", tekho_scheme_name(scheme));
+    if (!join(sub, sizeof sub, dir, "pcap"))
+        return;
     mkdir(sub, 0755);
-    snprintf(sub, sizeof sub, "%s/pcap/%s", dir, tekho_scheme_name(scheme));
+    if (!join(sub, sizeof sub, dir, name))
+        return;
     mkdir(sub, 0755);
     struct tekho_sim *sim = NULL;
     uint64_t until = 0;

@@ -94,8 +94,8 @@ tekho_err tekho_mgmt_frame(uint16_t cid, bool crc, const uint8_t *msg, size_t ms
     if (err != TEKHO_OK)
         return err;
     memmove(out + TEKHO_GMH_LEN, msg, msg_len);
-    if (crc)
-        tekho_pdu_put_crc(out, total);
+    if (crc && (err = tekho_pdu_put_crc(out, total)) != TEKHO_OK)
+        return err;
     *out_len = total;
     return TEKHO_OK;
 }

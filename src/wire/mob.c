@@ -96,10 +96,22 @@ static bool get_flag(struct bitr *r)
     return get_bits(r, 1) != 0;
 }
 
+/* n whole octets at any bit offset: one bounds check for the run, then
+ * each octet from the (at most) two source octets it straddles. On an
+ * error p is zeroed, as get_u8 would have left it. */
 static void get_octets(struct bitr *r, uint8_t *p, size_t n)
 {
+    if (r->err == TEKHO_OK && (r->len < n || (r->bit + 7) / 8 > r->len - n))
+        r->err = TEKHO_ERR_TRUNCATED;
+    if (r->err != TEKHO_OK) {
+        memset(p, 0, n);
+        return;
+    }
+    const uint8_t *src = r->p + r->bit / 8;
+    const unsigned shift = (unsigned)(r->bit % 8);
     for (size_t i = 0; i < n; i++)
-        p[i] = get_u8(r);
+        p[i] = shift == 0 ? src[i] : (uint8_t)(src[i] << shift | src[i + 1] >> (8 - shift));
+    r->bit += 8 * n;
 }
 
 /* A count of entries; more than the struct holds is refused before any

@@ -251,7 +251,16 @@ void tekho_tlv_walk_init(struct tekho_tlv_walk *wk, const uint8_t *msg, size_t l
                          const uint8_t *single, size_t n_single)
 {
     memset(wk, 0, sizeof *wk);
-    tekho_tlv_reader_init(&wk->reader, msg + header, len - header);
+    /* A message shorter than its header, or bytes without a pointer, is
+     * refused here: the walk then returns nothing and wk->err says why. */
+    if (msg == NULL && len != 0)
+        wk->err = TEKHO_ERR_INVALID_ARGUMENT;
+    else if (header > len)
+        wk->err = TEKHO_ERR_TRUNCATED;
+    if (wk->err == TEKHO_OK && msg != NULL)
+        tekho_tlv_reader_init(&wk->reader, msg + header, len - header);
+    else
+        tekho_tlv_reader_init(&wk->reader, NULL, 0);
     wk->base = header;
     wk->cmac_type = cmac_type;
     wk->single = single;
