@@ -81,6 +81,7 @@ struct xp_world {
     bool checking_data;
     uint32_t mark[XP_MAX_MS][2];
     bool want[XP_MAX_MS];
+    bool settled[XP_MAX_MS];
     bool got[XP_MAX_MS][2];
     uint64_t second, second_events;
     struct xp_rec *air, *bb;
@@ -892,35 +893,42 @@ static void tick(struct xp_world *w)
         push(w, w->now + TICK_US, EV_TICK, 0, 0, 0, NULL, 0, false);
 }
 
+/* Whether MS i is where the quiet phase must bring it: operational (or
+ * refreshing its TEKs), served by the BS it thinks serves it, with the same
+ * TEKs. If not, why (for the report). */
+static bool ms_settled(const struct xp_world *w, uint32_t i, char *why, size_t cap)
+{
+    const enum tekho_ms_state st = tekho_ms_state(w->ms[i]);
+    const uint32_t node = tekho_ms_serving(w->ms[i]);
+    if (st != TEKHO_MS_OPERATIONAL && st != TEKHO_MS_KEY_WAIT) {
+        snprintf(why, cap, "ms%u still %s", i, tekho_ms_state_name(st));
+        return false;
+    }
+    if (node < 1 || node > w->n_bs || !tekho_bs_serves(w->bs[node], i)) {
+        snprintf(why, cap, "ms%u is %s at bs%u, which does not serve it", i, tekho_ms_state_name(st), node);
+        return false;
+    }
+    if (w->scheme != TEKHO_SCHEME_NONE) {
+        uint8_t a[2][8], b[2][8];
+        const bool ms_has = tekho_ms_tek_fingerprints(w->ms[i], node, a);
+        const bool bs_has = tekho_bs_tek_fingerprints(w->bs[node], i, b);
+        if (!ms_has || !bs_has || CRYPTO_memcmp(a, b, sizeof a) != 0) {
+            snprintf(why, cap, "ms%u and its serving bs%u hold different TEKs (%s)", i, node,
+                     !ms_has ? "the MS has none" : !bs_has ? "the BS has none" : "fingerprints differ");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* After the settling time: from now every active MS must, before the
+ * deadline, be seen settled (a TEK refresh may be in flight at any one
+ * instant) and get fresh user data through both ways. */
 static void check_settled(struct xp_world *w)
 {
-    for (uint32_t i = 0; i < w->n_ms && !w->done; i++) {
-        w->want[i] = false;
-        if (!ms_active(w, i))
-            continue;
-        const enum tekho_ms_state st = tekho_ms_state(w->ms[i]);
-        const uint32_t node = tekho_ms_serving(w->ms[i]);
-        if (st != TEKHO_MS_OPERATIONAL && st != TEKHO_MS_KEY_WAIT) {
-            violation(w, TEKHO_XP_LIVENESS, "ms%u still %s 3 s after the faults stopped", i,
-                      tekho_ms_state_name(st));
-            return;
-        }
-        if (node < 1 || node > w->n_bs || !tekho_bs_serves(w->bs[node], i)) {
-            violation(w, TEKHO_XP_LIVENESS, "ms%u is %s at bs%u, which does not serve it", i,
-                      tekho_ms_state_name(st), node);
-            return;
-        }
-        if (w->scheme != TEKHO_SCHEME_NONE) {
-            uint8_t a[2][8], b[2][8];
-            const bool ms_has = tekho_ms_tek_fingerprints(w->ms[i], node, a);
-            const bool bs_has = tekho_bs_tek_fingerprints(w->bs[node], i, b);
-            if (!ms_has || !bs_has || CRYPTO_memcmp(a, b, sizeof a) != 0) {
-                violation(w, TEKHO_XP_LIVENESS, "ms%u and its serving bs%u hold different TEKs (%s)", i, node,
-                          !ms_has ? "the MS has none" : !bs_has ? "the BS has none" : "fingerprints differ");
-                return;
-            }
-        }
-        w->want[i] = true;
+    for (uint32_t i = 0; i < w->n_ms; i++) {
+        w->want[i] = ms_active(w, i);
+        w->settled[i] = false;
         w->mark[i][0] = w->seq[i][0];
         w->mark[i][1] = w->seq[i][1];
         w->got[i][0] = w->got[i][1] = false;
@@ -929,22 +937,41 @@ static void check_settled(struct xp_world *w)
     push(w, w->now + DATA_DEADLINE_US, EV_DEADLINE, 0, 0, 0, NULL, 0, false);
 }
 
+static void update_settled(struct xp_world *w)
+{
+    char why[128];
+    for (uint32_t i = 0; i < w->n_ms; i++) {
+        /* Released meanwhile (a handover or re-authentication that failed
+         * for good): the invariant covers the MSs not released. */
+        if (w->want[i] && tekho_ms_state(w->ms[i]) == TEKHO_MS_RELEASED)
+            w->want[i] = false;
+        if (w->want[i] && !w->settled[i])
+            w->settled[i] = ms_settled(w, i, why, sizeof why);
+    }
+}
+
 static bool all_data_seen(const struct xp_world *w)
 {
     for (uint32_t i = 0; i < w->n_ms; i++)
-        if (w->want[i] && (!w->got[i][0] || !w->got[i][1]))
+        if (w->want[i] && (!w->settled[i] || !w->got[i][0] || !w->got[i][1]))
             return false;
     return true;
 }
 
 static void deadline(struct xp_world *w)
 {
-    for (uint32_t i = 0; i < w->n_ms; i++)
-        if (w->want[i] && (!w->got[i][0] || !w->got[i][1])) {
-            violation(w, TEKHO_XP_LIVENESS, "ms%u: no %s user data delivered within 1 s of the quiet check", i,
-                      !w->got[i][0] ? "UL" : "DL");
-            break;
-        }
+    update_settled(w);
+    for (uint32_t i = 0; i < w->n_ms && !w->done; i++) {
+        if (!w->want[i])
+            continue;
+        char why[128];
+        if (!w->settled[i] && !ms_settled(w, i, why, sizeof why))
+            violation(w, TEKHO_XP_LIVENESS, "%s %.1f s after the faults stopped", why,
+                      (double)(SETTLE_US + DATA_DEADLINE_US) / 1e6);
+        else if (!w->got[i][0] || !w->got[i][1])
+            violation(w, TEKHO_XP_LIVENESS, "ms%u: no %s user data delivered in the %.1f s after settling", i,
+                      !w->got[i][0] ? "UL" : "DL", (double)DATA_DEADLINE_US / 1e6);
+    }
     w->finished = true;
 }
 
@@ -1016,8 +1043,11 @@ static void dispatch(struct xp_world *w, const struct sim_event *ev)
     case EV_CHECK: check_settled(w); break;
     case EV_DEADLINE: deadline(w); break;
     }
-    if (w->checking_data && !w->done && all_data_seen(w))
-        w->finished = true;
+    if (w->checking_data && !w->done) {
+        update_settled(w);
+        if (all_data_seen(w))
+            w->finished = true;
+    }
 }
 
 static void run_world(struct xp_world *w)
