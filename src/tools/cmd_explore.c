@@ -308,9 +308,6 @@ int cmd_explore(int argc, char **argv)
     uint64_t total_events = 0;
     unsigned total_runs = 0;
     bool found = false, first_json = true;
-    if (a.json)
-        printf("{\"scheme\": \"%s\", \"seed\": %llu, \"runs\": %u, ", all ? "all" : tekho_scheme_name(first),
-               (unsigned long long)p.seed, p.runs);
     char *json_violations = NULL;
     size_t json_len = 0;
     FILE *jv = a.json ? open_memstream(&json_violations, &json_len) : NULL;
@@ -370,10 +367,11 @@ int cmd_explore(int argc, char **argv)
     watchdog_stop();
     if (jv) {
         fclose(jv);
-        printf("\"events\": %llu, \"violations\": [%s]}\n", (unsigned long long)total_events,
-               json_violations ? json_violations : "");
+        /* runs: the runs done (a scheme stops at --max-violations). */
+        printf("{\"scheme\": \"%s\", \"seed\": %llu, \"runs\": %u, \"events\": %llu, \"violations\": [%s]}\n",
+               all ? "all" : tekho_scheme_name(first), (unsigned long long)p.seed, total_runs,
+               (unsigned long long)total_events, json_violations ? json_violations : "");
         free(json_violations);
     }
-    (void)total_runs;
     return found ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
