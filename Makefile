@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean
+.PHONY: run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean explore explore-found
 
 deps:
 	@sh scripts/install-deps.sh
@@ -66,6 +66,23 @@ test: build build-asan build-fuzz build-matrix
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
+
+# The explorer's long run (not part of `make test` while the roles still
+# violate invariants): EXPLORE_RUNS runs per scheme, violations shrunk and
+# saved in $(EXPLORE_DIR) as case files for `tekho explore --replay`.
+EXPLORE_RUNS ?= 2000
+EXPLORE_SEED ?= 1
+EXPLORE_DIR ?= $(BUILD)/explore-found
+EXPLORE_FLAGS ?= --max-violations 5
+explore: build
+	@mkdir -p $(EXPLORE_DIR); status=0; \
+	for s in none counter baseline-update baseline-full reuse; do \
+	  $(BUILD)/tekho explore --scheme $$s --seed $(EXPLORE_SEED) --runs $(EXPLORE_RUNS) --save $(EXPLORE_DIR) \
+	    $(EXPLORE_FLAGS) || status=1; done; exit $$status
+
+# Replays the committed open findings (each should still show its violation).
+explore-found: build
+	@for f in tests/explore-cases/found/*.case; do [ -e "$$f" ] || continue; $(BUILD)/tekho explore --replay $$f; done; true
 
 bench: build
 	$(BUILD)/tekho bench

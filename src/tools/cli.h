@@ -93,5 +93,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 
 #endif

@@ -1,0 +1,327 @@
+/* The explorer's invariant checkers (include/tekho/explore.h), apart from
+ * the driver so tests can feed them synthetic events and see each fire. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tekho/explore.h"
+
+static const char *const INVARIANT_NAMES[TEKHO_XP_COUNT] = {
+    "none", "pn-reuse", "replay-delivered", "forged-delivered", "n-decreased", "m-decreased",
+    "stale-keys", "role-error", "step-bound", "liveness"};
+
+const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv)
+{
+    return (unsigned)inv < TEKHO_XP_COUNT ? INVARIANT_NAMES[inv] : "?";
+}
+
+tekho_err tekho_xp_invariant_parse(const char *name, enum tekho_xp_invariant *out)
+{
+    if (name == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    for (unsigned i = 0; i < TEKHO_XP_COUNT; i++)
+        if (strcmp(name, INVARIANT_NAMES[i]) == 0) {
+            *out = (enum tekho_xp_invariant)i;
+            return TEKHO_OK;
+        }
+    return TEKHO_ERR_BAD_VALUE;
+}
+
+/* ---- (1) PN reuse: per (TEK fingerprint, direction) the highest PN sealed
+ * and the PNs below it never sealed (as ranges), so a PN below the mark is
+ * fine exactly once: when it fills a gap. PNs of one context rise by one, so
+ * there are only as many ranges as jumps (a context handed over with its PN
+ * state, say). */
+
+struct gap {
+    uint64_t lo, hi; /* inclusive */
+};
+
+struct sealed_key {
+    bool used;
+    uint8_t key[9];
+    uint64_t top;        /* highest PN sealed; 0 none (PNs start at 1) */
+    struct gap *gaps;
+    size_t n_gaps, cap_gaps;
+};
+
+#define GAPS_MAX 4096 /* beyond this the oldest gap is forgotten (never seen in practice) */
+
+struct delivered {
+    uint32_t sent;       /* sequence numbers below this were made by the legitimate sender */
+    uint64_t *bits;      /* delivered, by sequence number */
+    size_t words;
+};
+
+struct ms_counts {
+    uint32_t epoch[2];   /* [0] MS, [1] Authenticator */
+    uint16_t max[2];
+    bool have[2];
+};
+
+struct tekho_xp_checker {
+    unsigned n_ms;
+    struct sealed_key *keys;
+    size_t cap, n;
+    struct delivered (*dlv)[2];
+    struct ms_counts *counts;
+};
+
+tekho_err tekho_xp_checker_new(unsigned n_ms, struct tekho_xp_checker **out)
+{
+    if (out == NULL || n_ms == 0)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_xp_checker *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    c->n_ms = n_ms;
+    c->cap = 64;
+    c->keys = calloc(c->cap, sizeof *c->keys);
+    c->dlv = calloc(n_ms, sizeof *c->dlv);
+    c->counts = calloc(n_ms, sizeof *c->counts);
+    if (c->keys == NULL || c->dlv == NULL || c->counts == NULL) {
+        tekho_xp_checker_free(c);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    *out = c;
+    return TEKHO_OK;
+}
+
+void tekho_xp_checker_free(struct tekho_xp_checker *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; c->keys && i < c->cap; i++)
+        free(c->keys[i].gaps);
+    for (unsigned i = 0; c->dlv && i < c->n_ms; i++) {
+        free(c->dlv[i][0].bits);
+        free(c->dlv[i][1].bits);
+    }
+    free(c->keys);
+    free(c->dlv);
+    free(c->counts);
+    free(c);
+}
+
+static size_t key_hash(const uint8_t k[9])
+{
+    uint64_t x;
+    memcpy(&x, k, 8);
+    x ^= (uint64_t)k[8] << 59;
+    x *= 0x9E3779B97F4A7C15u;
+    return (size_t)(x ^ (x >> 29));
+}
+
+static struct sealed_key *find_key(struct tekho_xp_checker *c, const uint8_t k[9])
+{
+    if ((c->n + 1) * 2 > c->cap) {
+        const size_t cap = c->cap * 2;
+        struct sealed_key *big = calloc(cap, sizeof *big);
+        if (big == NULL)
+            return NULL;
+        for (size_t i = 0; i < c->cap; i++) {
+            if (!c->keys[i].used)
+                continue;
+            size_t j = key_hash(c->keys[i].key) & (cap - 1);
+            while (big[j].used)
+                j = (j + 1) & (cap - 1);
+            big[j] = c->keys[i];
+        }
+        free(c->keys);
+        c->keys = big;
+        c->cap = cap;
+    }
+    size_t j = key_hash(k) & (c->cap - 1);
+    while (c->keys[j].used) {
+        if (memcmp(c->keys[j].key, k, 9) == 0)
+            return &c->keys[j];
+        j = (j + 1) & (c->cap - 1);
+    }
+    c->keys[j].used = true;
+    memcpy(c->keys[j].key, k, 9);
+    c->n++;
+    return &c->keys[j];
+}
+
+enum tekho_xp_invariant tekho_xp_check_sealed(struct tekho_xp_checker *c, const uint8_t fp[8], uint8_t dir,
+                                              uint64_t pn)
+{
+    uint8_t k[9];
+    memcpy(k, fp, 8);
+    k[8] = dir;
+    struct sealed_key *e = find_key(c, k);
+    if (e == NULL)
+        return TEKHO_XP_NONE; /* out of memory: this PN goes unchecked */
+    if (pn > e->top) {
+        if (pn > e->top + 1) {
+            if (e->n_gaps == e->cap_gaps) {
+                const size_t cap = e->cap_gaps ? e->cap_gaps * 2 : 4;
+                struct gap *g = cap <= GAPS_MAX ? realloc(e->gaps, cap * sizeof *g) : NULL;
+                if (g != NULL) {
+                    e->gaps = g;
+                    e->cap_gaps = cap;
+                } else if (e->n_gaps > 0) {
+                    memmove(e->gaps, e->gaps + 1, (e->n_gaps - 1) * sizeof *e->gaps);
+                    e->n_gaps--;
+                }
+            }
+            if (e->n_gaps < e->cap_gaps)
+                e->gaps[e->n_gaps++] = (struct gap){e->top + 1, pn - 1};
+        }
+        e->top = pn;
+        return TEKHO_XP_NONE;
+    }
+    /* At or below the mark: only a PN inside a gap was never sealed. */
+    for (size_t i = 0; i < e->n_gaps; i++) {
+        struct gap *g = &e->gaps[i];
+        if (pn < g->lo || pn > g->hi)
+            continue;
+        if (g->lo == g->hi) {
+            memmove(g, g + 1, (e->n_gaps - i - 1) * sizeof *g);
+            e->n_gaps--;
+        } else if (pn == g->lo) {
+            g->lo++;
+        } else if (pn == g->hi) {
+            g->hi--;
+        } else {
+            /* Split: [lo, pn-1] stays, [pn+1, hi] goes to the end (order does not matter). */
+            const struct gap upper = {pn + 1, g->hi};
+            g->hi = pn - 1;
+            if (e->n_gaps == e->cap_gaps) {
+                struct gap *more = realloc(e->gaps, e->cap_gaps * 2 * sizeof *more);
+                if (more == NULL)
+                    return TEKHO_XP_NONE;
+                e->gaps = more;
+                e->cap_gaps *= 2;
+            }
+            e->gaps[e->n_gaps++] = upper;
+        }
+        return TEKHO_XP_NONE;
+    }
+    return TEKHO_XP_PN_REUSE;
+}
+
+/* ---- (2) user payloads: (magic, ms, dir, seq) -------------------------------------- */
+
+static const uint8_t MAGIC[4] = {'T', 'K', 'X', 'P'};
+
+void tekho_xp_payload(uint32_t ms, int dir, uint32_t seq, uint8_t out[TEKHO_XP_PAYLOAD_LEN])
+{
+    memset(out, 0, TEKHO_XP_PAYLOAD_LEN);
+    memcpy(out, MAGIC, 4);
+    out[4] = (uint8_t)(ms >> 24);
+    out[5] = (uint8_t)(ms >> 16);
+    out[6] = (uint8_t)(ms >> 8);
+    out[7] = (uint8_t)ms;
+    out[8] = (uint8_t)dir;
+    out[9] = (uint8_t)(seq >> 24);
+    out[10] = (uint8_t)(seq >> 16);
+    out[11] = (uint8_t)(seq >> 8);
+    out[12] = (uint8_t)seq;
+    /* The rest is a function of the header: a payload altered in flight is not one we made. */
+    for (unsigned i = 13; i < TEKHO_XP_PAYLOAD_LEN; i++)
+        out[i] = (uint8_t)(out[i - 13] * 31u + i);
+}
+
+void tekho_xp_note_sent(struct tekho_xp_checker *c, uint32_t ms, int dir, uint32_t seq)
+{
+    if (ms < c->n_ms && (dir == 0 || dir == 1) && seq + 1 > c->dlv[ms][dir].sent)
+        c->dlv[ms][dir].sent = seq + 1;
+}
+
+enum tekho_xp_invariant tekho_xp_check_delivered(struct tekho_xp_checker *c, uint32_t ms, int dir,
+                                                 const uint8_t *payload, size_t len)
+{
+    if (ms >= c->n_ms || (dir != 0 && dir != 1) || len != TEKHO_XP_PAYLOAD_LEN || payload == NULL)
+        return TEKHO_XP_FORGED;
+    const uint32_t owner = (uint32_t)payload[4] << 24 | (uint32_t)payload[5] << 16 | (uint32_t)payload[6] << 8 |
+                           payload[7];
+    const uint32_t seq = (uint32_t)payload[9] << 24 | (uint32_t)payload[10] << 16 | (uint32_t)payload[11] << 8 |
+                         payload[12];
+    uint8_t expect[TEKHO_XP_PAYLOAD_LEN];
+    tekho_xp_payload(owner, payload[8], seq, expect);
+    struct delivered *d = &c->dlv[ms][dir];
+    if (memcmp(expect, payload, sizeof expect) != 0 || owner != ms || payload[8] != dir || seq >= d->sent)
+        return TEKHO_XP_FORGED;
+    const size_t word = seq / 64;
+    if (word >= d->words) {
+        size_t words = d->words ? d->words : 4;
+        while (words <= word)
+            words *= 2;
+        uint64_t *bits = realloc(d->bits, words * sizeof *bits);
+        if (bits == NULL)
+            return TEKHO_XP_NONE;
+        memset(bits + d->words, 0, (words - d->words) * sizeof *bits);
+        d->bits = bits;
+        d->words = words;
+    }
+    const uint64_t bit = (uint64_t)1 << (seq % 64);
+    if (d->bits[word] & bit)
+        return TEKHO_XP_REPLAY;
+    d->bits[word] |= bit;
+    return TEKHO_XP_NONE;
+}
+
+/* ---- (3) counts ---------------------------------------------------------------------- */
+
+void tekho_xp_new_pmk(struct tekho_xp_checker *c, uint32_t ms, bool at_auth)
+{
+    if (ms >= c->n_ms)
+        return;
+    struct ms_counts *k = &c->counts[ms];
+    k->epoch[at_auth]++;
+    k->have[at_auth] = false;
+    k->max[at_auth] = 0;
+}
+
+enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *c, uint32_t ms, bool at_auth, uint16_t count)
+{
+    if (ms >= c->n_ms || (at_auth && count == 0))
+        return TEKHO_XP_NONE;
+    struct ms_counts *k = &c->counts[ms];
+    if (k->have[at_auth] && count < k->max[at_auth])
+        return at_auth ? TEKHO_XP_N_DECREASED : TEKHO_XP_M_DECREASED;
+    k->have[at_auth] = true;
+    k->max[at_auth] = count;
+    return TEKHO_XP_NONE;
+}
+
+/* ---- (4) and (5) ---------------------------------------------------------------------- */
+
+enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n)
+{
+    return n != 0 && count < n ? TEKHO_XP_STALE_KEYS : TEKHO_XP_NONE;
+}
+
+bool tekho_xp_error_is_internal(tekho_err err, bool injected)
+{
+    switch (err) {
+    case TEKHO_ERR_CRYPTO:            /* libcrypto failed under the role */
+    case TEKHO_ERR_NO_MEMORY:         /* (the caller excuses it when it injected the failure) */
+    case TEKHO_ERR_BUFFER_TOO_SMALL:  /* the role's own encoding did not fit its own buffer */
+    case TEKHO_ERR_IO:
+        return true;
+    case TEKHO_ERR_INVALID_ARGUMENT:
+        /* The driver always passes valid arguments, so from its own calls
+         * this is the role misusing an internal function; for bytes an
+         * attacker made it is a refusal with an imprecise name. */
+        return !injected;
+    default:
+        /* Decoder and protocol refusals (bad CMAC, unexpected message,
+         * stale count, TOO_MANY items in a message, ...): the role doing its job. */
+        return false;
+    }
+}
+
+#define XP_MAX_ACTIONS_PER_CALL 48
+
+enum tekho_xp_invariant tekho_xp_check_call(tekho_err ret, const struct tekho_actions *a, bool injected,
+                                            bool alloc_failure_injected)
+{
+    if (a != NULL && a->err != TEKHO_OK)
+        return TEKHO_XP_ROLE_ERROR;
+    if (a != NULL && a->n > XP_MAX_ACTIONS_PER_CALL)
+        return TEKHO_XP_STEP_BOUND;
+    if (ret == TEKHO_ERR_NO_MEMORY && alloc_failure_injected)
+        return TEKHO_XP_NONE;
+    return tekho_xp_error_is_internal(ret, injected) ? TEKHO_XP_ROLE_ERROR : TEKHO_XP_NONE;
+}
