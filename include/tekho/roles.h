@@ -229,6 +229,13 @@ TEKHO_NODISCARD tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, u
 /* The MS decides to hand over to a neighbour (radio trigger). */
 TEKHO_NODISCARD tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t target_node,
                                                   const uint8_t target_bsid[6], struct tekho_actions *out);
+/* The MS lost DL synchronisation with BS `node` (it went off the air, as
+ * in a restart: everything it held for the MS is gone). The serving BS, or
+ * the target once the MS has left the serving one: the connection is
+ * released and the driver re-enters. A target still being asked: the
+ * handover failed, the MS stays. Anything else changes nothing. */
+TEKHO_NODISCARD tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node,
+                                           struct tekho_actions *out);
 /* The MS gives up a handover it asked for (MOB_HO-IND cancel). */
 TEKHO_NODISCARD tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct tekho_actions *out);
 TEKHO_NODISCARD tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node, const uint8_t *pdu,

@@ -766,6 +766,12 @@ static void restart_bs(struct xp_world *w, uint32_t node)
         w->fatal = err;
         return;
     }
+    /* Off the air while it restarts: its MSs lose DL synchronisation. */
+    for (uint32_t i = 0; i < w->n_ms; i++) {
+        tekho_actions_reset(w->acts);
+        const tekho_err lost = tekho_ms_lost_bs(w->ms[i], w->now, node, w->acts);
+        after_role(w, OWNER(OWNER_MS, i), lost, false, "lost-bs");
+    }
 }
 
 /* ---- the schedule ----------------------------------------------------------------------------- */

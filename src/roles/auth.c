@@ -35,6 +35,11 @@ struct auth_ms {
     uint32_t entry_node;    /* the entry request last seen, to tell a retransmission */
     uint16_t entry_txn;
     uint16_t reauth_txn;
+    /* The re-authentication last completed: a late copy of its request
+     * gets its AK context again, never a second new PMK. */
+    bool reauth_done;
+    uint32_t reauth_done_node;
+    uint16_t reauth_done_txn;
 };
 
 struct auth_bs {
@@ -273,6 +278,8 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)) {
         if (m->reauth_node != 0)
             return TEKHO_OK; /* a retransmission: the AAA exchange is already under way */
+        if (m->reauth_done && from == m->reauth_done_node && r->transaction_id == m->reauth_done_txn)
+            return send_context_rpt(a, m, bs_slot, r->transaction_id, out); /* its answer was lost */
         m->reauth_node = from;
         m->reauth_txn = r->transaction_id;
         const uint64_t aaa = a->cfg.timing.aaa_rtt_us * a->cfg.timing.aaa_round_trips;
@@ -384,6 +391,9 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     m->needs_new_pmk = false;
     act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
     m->n_holders = 0;
+    m->reauth_done = true;
+    m->reauth_done_node = a->bs[bs_slot >= 0 ? bs_slot : 0].node;
+    m->reauth_done_txn = m->reauth_txn;
     if (bs_slot >= 0)
         err = send_context_rpt(a, m, bs_slot, m->reauth_txn, out);
     return err;

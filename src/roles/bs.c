@@ -72,6 +72,12 @@ struct bs_ms {
                                          on first use: most MSs never need one */
     bool confirmed;                   /* a UL PDU verified under these TEKs */
     bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
+    bool ho_cnf_done;                 /* this preparation's HO_Cnf was taken (a copy changes nothing) */
+    /* The HO_Req this context was last prepared by: a copy of it, or an
+     * older one from the same BS, arriving late is no new handover. */
+    bool have_ho_req;
+    uint32_t ho_req_from;
+    uint16_t ho_req_txn;
     uint32_t peer;                    /* source: the target node; target: the serving node */
     uint8_t peer_bsid[6];
     uint8_t ho_id;
@@ -1269,7 +1275,18 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     uint32_t index;
     if (!tekho_ms_index_of_mac(r->ms_id, &index))
         return TEKHO_ERR_UNKNOWN_PEER;
+    /* Only a neighbour BS asks, in its own name. */
+    const struct tekho_neighbour *nb = r->has_source_id ? neighbour(bs, r->source_id) : NULL;
+    if (nb == NULL || nb->node != from || from == bs->cfg.node)
+        return TEKHO_ERR_UNKNOWN_PEER;
     struct bs_ms *m = find_index(bs, index);
+    if (m && m->have_ho_req && from == m->ho_req_from && (int16_t)(r->transaction_id - m->ho_req_txn) <= 0 &&
+        !(m->role == ROLE_TARGET_READY && r->transaction_id == m->ho_req_txn)) {
+        /* A late copy of the HO_Req this context was prepared by (or of an
+         * older one): the MS came, or the preparation it asked for is under
+         * way; nothing changes. */
+        return TEKHO_OK;
+    }
     if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING)) {
         /* Another BS hands the MS back to us: it left without our hearing
          * its MOB_HO-IND (lost on the air), or an entry here (never
@@ -1289,6 +1306,10 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     /* A new attempt starts clean; only the TEK contexts carry over. */
     m->confirmed = false;
     m->ms_left_serving = false;
+    m->ho_cnf_done = false;
+    m->have_ho_req = true;
+    m->ho_req_from = from;
+    m->ho_req_txn = r->transaction_id;
     m->budget_start_us = 0;
     m->budget_used = 0;
     m->awaiting_update = false;
@@ -1485,11 +1506,16 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     const bool late = m != NULL && m->role == ROLE_SERVING && m->mode == TEKHO_HO_TEK_REUSE && active_tek(m) == NULL;
     if (m == NULL || (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING && !late))
         return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
-    /* Only the serving BS of this handover, in this handover's transaction. */
+    /* Only the serving BS of this handover, in this handover's transaction,
+     * and once: a copy must not install the TEKs again (their windows would
+     * start over). */
     if (from != m->peer || r->transaction_id != m->transaction)
         return TEKHO_ERR_UNKNOWN_PEER;
+    if (m->ho_cnf_done)
+        return TEKHO_OK;
     if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0) {
         m->ms_left_serving = true;
+        m->ho_cnf_done = true;
         return TEKHO_OK;
     }
     /* Reuse: install the serving BS's TEKs with their PN state, so no
@@ -1531,6 +1557,7 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         return err;
     }
     m->ms_left_serving = true;
+    m->ho_cnf_done = true;
     deactivate(m, out);
     tekho_tek_context_move(&m->own, &ctx);
     m->active = ACTIVE_OWN;

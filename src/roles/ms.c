@@ -400,6 +400,35 @@ static tekho_err send_ho_ind(struct tekho_ms *ms, uint8_t type, struct tekho_act
     return err;
 }
 
+tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node, struct tekho_actions *out)
+{
+    (void)now_us;
+    if (ms == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (node == 0 || ms->state == TEKHO_MS_IDLE || ms->state == TEKHO_MS_RELEASED)
+        return TEKHO_OK;
+    const bool left = ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING;
+    if (ms->state == TEKHO_MS_HO_REQUESTED && node == ms->target) {
+        ms->state = TEKHO_MS_OPERATIONAL;
+        ms->target_tek = -1;
+        act_cancel_timer(out, MS_TIMER_RETX);
+        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, node, NULL, 0);
+        return out->err;
+    }
+    if (node != ms->serving && !(left && node == ms->target))
+        return TEKHO_OK;
+    const uint32_t target = ms->target;
+    released(ms);
+    act_cancel_timer(out, MS_TIMER_RETX);
+    act_cancel_timer(out, MS_TIMER_SYNC);
+    act_cancel_timer(out, MS_TIMER_RANGING);
+    act_cancel_timer(out, MS_TIMER_REFRESH);
+    if (left)
+        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, target, NULL, 0);
+    act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
+    return out->err;
+}
+
 tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct tekho_actions *out)
 {
     (void)now_us;
@@ -438,6 +467,15 @@ static void complete_handover(struct tekho_ms *ms, struct tekho_actions *out)
 }
 
 /* ---- received management messages ---------------------------------------------- */
+
+/* Re-authentication and the SA-TEK exchange are the network's to drive;
+ * the MS gives up (and is released) when they stall: the AAA round trips
+ * plus a handover response time, max_retries times. */
+static void arm_reauth_timer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
+{
+    const struct tekho_timing *t = &ms->cfg.timing;
+    act_timer(out, MS_TIMER_RETX, now + t->aaa_rtt_us * t->aaa_round_trips + t->ho_response_us);
+}
 
 /* Arms the refresh of the serving TEKs: a grace time before the older expires. */
 static void arm_refresh(struct tekho_ms *ms, struct tekho_actions *out)
@@ -519,6 +557,8 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         tekho_tek_context_cleanup(&ms->tek);
         ms->have_tek = false;
         ms->state = TEKHO_MS_REAUTH;
+        ms->retries = 0;
+        arm_reauth_timer(ms, now, out);
         return out->err;
     }
     /* Counter or reuse: the TEKs in use since synchronisation stay. With
@@ -807,7 +847,8 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
     if (timer != MS_TIMER_RETX)
         return TEKHO_ERR_BAD_VALUE;
     if (ms->state != TEKHO_MS_ENTRY_RANGING && ms->state != TEKHO_MS_SBC_WAIT && ms->state != TEKHO_MS_KEY_WAIT &&
-        ms->state != TEKHO_MS_HO_REQUESTED && ms->state != TEKHO_MS_HO_RANGING)
+        ms->state != TEKHO_MS_HO_REQUESTED && ms->state != TEKHO_MS_HO_RANGING && ms->state != TEKHO_MS_REAUTH &&
+        ms->state != TEKHO_MS_SA_TEK)
         return TEKHO_OK;
     if (++ms->retries > ms->cfg.timing.max_retries) {
         if (ms->state == TEKHO_MS_HO_REQUESTED) {
@@ -822,6 +863,10 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
         return out->err;
     }
     act_event(out, ms->cfg.index, TEKHO_EV_RETRANSMIT, ms->state, NULL, 0);
+    if (ms->state == TEKHO_MS_REAUTH || ms->state == TEKHO_MS_SA_TEK) {
+        arm_reauth_timer(ms, now_us, out); /* nothing to send: the BS drives these */
+        return out->err;
+    }
     return send_request(ms, now_us, out);
 }
 
