@@ -1503,13 +1503,14 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     struct bs_ms *m = find_mac(bs, r->ms_id);
     /* It can come after the MS (its MOB_HO-IND lost): with reuse the TEKs
      * are still welcome then. */
-    const bool late = m != NULL && m->role == ROLE_SERVING && m->mode == TEKHO_HO_TEK_REUSE && active_tek(m) == NULL;
+    const bool late = m != NULL && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE) &&
+                      m->mode == TEKHO_HO_TEK_REUSE && active_tek(m) == NULL;
     if (m == NULL || (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING && !late))
         return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
-    /* Only the serving BS of this handover, in this handover's transaction,
-     * and once: a copy must not install the TEKs again (their windows would
-     * start over). */
-    if (from != m->peer || r->transaction_id != m->transaction)
+    /* Only the serving BS of the handover this BS was prepared for, in its
+     * transaction (the MS may have asked to move on since), and once: a
+     * copy must not install the TEKs again (their windows would start over). */
+    if (!m->have_ho_req || from != m->ho_req_from || r->transaction_id != m->ho_req_txn)
         return TEKHO_ERR_UNKNOWN_PEER;
     if (m->ho_cnf_done)
         return TEKHO_OK;
