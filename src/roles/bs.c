@@ -1619,11 +1619,12 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     case TEKHO_ASNCP_HO_COMPLETE: {
         /* From the target of a handover this BS started: the MS is there now. */
         struct bs_ms *m = find_mac(bs, r.ms_id);
-        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node) {
+        if (m && m->role == ROLE_SOURCE && m->peer == from_node && r.transaction_id == m->transaction) {
             /* MOB_HO-IND was lost on the air: the target still waits for
-             * HO_Cnf (with reuse, for the TEKs). */
-            if (m->role == ROLE_SOURCE)
-                send_ho_cnf(bs, m, out);
+             * HO_Cnf (with reuse, for the TEKs). Only for the handover
+             * this BS prepared: a late or replayed HO_Complete of an older
+             * one (the MS came here from that BS) changes nothing. */
+            send_ho_cnf(bs, m, out);
             retire(bs, m, out);
         }
         err = TEKHO_OK;
