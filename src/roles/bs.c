@@ -23,6 +23,7 @@ enum bs_role {
     ROLE_TARGET_REAUTH,     /* baseline-full: re-authentication through the Authenticator */
     ROLE_TARGET_SA_TEK,     /* baseline-full: SA-TEK-Challenge sent */
     ROLE_CACHED,            /* only cached TEK contexts remain (a cancelled handover) */
+    ROLE_HANDED_OVER,       /* the MS left: HO_Cnf is sent until the target's HO_Ack */
 };
 
 enum { TIMER_RETX = 1, TIMER_CACHE = 2 };
@@ -1090,7 +1091,20 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
     tekho_asncp_wipe(&cnf);
 }
 
-static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *msg, size_t len,
+/* The MS has left this (serving) BS: HO_Cnf tells the target, and with
+ * reuse hands it the TEKs and their PN state, which this BS no longer
+ * uses; it goes again until the target's HO_Ack. */
+static void handed_over(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    send_ho_cnf(bs, m, out);
+    m->role = ROLE_HANDED_OVER;
+    m->retries = 0;
+    m->confirmed = false;
+    act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+}
+
+static tekho_err on_ho_ind(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                            struct tekho_actions *out)
 {
     if (m->role != ROLE_SOURCE && m->role != ROLE_SERVING)
@@ -1116,9 +1130,8 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *
         return TEKHO_ERR_BAD_VALUE;
     if (m->role != ROLE_SOURCE || memcmp(r.target_bsid, m->peer_bsid, 6) != 0)
         return TEKHO_ERR_BAD_VALUE;
-    send_ho_cnf(bs, m, out);
     /* The serving BS releases the MS at MOB_HO-IND (802.16-2009 6.3.21.2.6). */
-    retire(bs, m, out);
+    handed_over(bs, m, now, out);
     return out->err;
 }
 
@@ -1241,7 +1254,7 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
     case TEKHO_MGMT_SBC_REQ: return on_sbc_req(bs, now_us, m, msg, msg_len, out);
     case TEKHO_MGMT_PKM_REQ: return on_pkm_req(bs, now_us, m, msg, msg_len, out);
     case TEKHO_MGMT_MOB_MSHO_REQ: return on_msho_req(bs, now_us, m, msg, msg_len, out);
-    case TEKHO_MGMT_MOB_HO_IND: return on_ho_ind(bs, m, msg, msg_len, out);
+    case TEKHO_MGMT_MOB_HO_IND: return on_ho_ind(bs, now_us, m, msg, msg_len, out);
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
     }
 }
@@ -1287,7 +1300,8 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
          * way; nothing changes. */
         return TEKHO_OK;
     }
-    if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING)) {
+    if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING ||
+              m->role == ROLE_HANDED_OVER)) {
         /* Another BS hands the MS back to us: it left without our hearing
          * its MOB_HO-IND (lost on the air), or an entry here (never
          * authenticated) is stale or a replay. What we held for it retires. */
@@ -1495,6 +1509,13 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
     return err;
 }
 
+static void send_ho_ack(const struct bs_ms *m, uint32_t to, uint16_t transaction, struct tekho_actions *out)
+{
+    struct tekho_asncp ack;
+    asncp_about(&ack, TEKHO_ASNCP_HO_ACK, m->mac, transaction);
+    send_backbone(out, to, &ack);
+}
+
 /* HO_Cnf from the serving BS: the MS has left it. With reuse it carries
  * the TEKs and their PN state; every value is checked before use. */
 static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
@@ -1512,12 +1533,15 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
      * copy must not install the TEKs again (their windows would start over). */
     if (!m->have_ho_req || from != m->ho_req_from || r->transaction_id != m->ho_req_txn)
         return TEKHO_ERR_UNKNOWN_PEER;
-    if (m->ho_cnf_done)
-        return TEKHO_OK;
+    if (m->ho_cnf_done) {
+        send_ho_ack(m, from, r->transaction_id, out); /* our HO_Ack was lost */
+        return out->err;
+    }
     if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0) {
         m->ms_left_serving = true;
         m->ho_cnf_done = true;
-        return TEKHO_OK;
+        send_ho_ack(m, from, r->transaction_id, out);
+        return out->err;
     }
     /* Reuse: install the serving BS's TEKs with their PN state, so no
      * (TEK, PN) pair is used twice. The SA must be the MS's, each TEK's
@@ -1559,6 +1583,7 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     }
     m->ms_left_serving = true;
     m->ho_cnf_done = true;
+    send_ho_ack(m, from, r->transaction_id, out);
     deactivate(m, out);
     tekho_tek_context_move(&m->own, &ctx);
     m->active = ACTIVE_OWN;
@@ -1624,13 +1649,19 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
              * HO_Cnf (with reuse, for the TEKs). Only for the handover
              * this BS prepared: a late or replayed HO_Complete of an older
              * one (the MS came here from that BS) changes nothing. */
-            send_ho_cnf(bs, m, out);
-            retire(bs, m, out);
+            handed_over(bs, m, now_us, out);
         }
         err = TEKHO_OK;
         break;
     }
-    case TEKHO_ASNCP_HO_ACK:
+    case TEKHO_ASNCP_HO_ACK: {
+        /* The target has the HO_Cnf: nothing more to hand over. */
+        struct bs_ms *m = find_mac(bs, r.ms_id);
+        if (m && m->role == ROLE_HANDED_OVER && m->peer == from_node && r.transaction_id == m->transaction)
+            retire(bs, m, out);
+        err = TEKHO_OK;
+        break;
+    }
     case TEKHO_ASNCP_CONTEXT_ACK:
         err = TEKHO_OK;
         break;
@@ -1658,6 +1689,16 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
             }
             act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
             send_ho_complete(bs, m, now_us, out);
+            return out->err;
+        }
+        if (m->role == ROLE_HANDED_OVER) {
+            if (++m->retries > bs->cfg.timing.max_retries) {
+                retire(bs, m, out); /* the target never acknowledged: it has what it will get */
+                return out->err;
+            }
+            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            send_ho_cnf(bs, m, out);
+            act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.backbone_retransmit_us);
             return out->err;
         }
         if (m->role == ROLE_TARGET_SA_TEK) {
