@@ -82,7 +82,9 @@ struct bs_ms {
     uint32_t peer;                    /* source: the target node; target: the serving node */
     uint8_t peer_bsid[6];
     uint8_t ho_id;
-    uint16_t transaction;
+    uint16_t transaction;             /* of the handover (HO_Req .. HO_Complete) */
+    uint16_t ctx_txn;                 /* of the Context_Req exchange under way */
+    bool ctx_pending;
     unsigned retries;
     uint64_t budget_start_us;
     unsigned budget_used;
@@ -569,11 +571,23 @@ static void asncp_for(const struct tekho_bs *bs, const struct bs_ms *m, enum tek
     memcpy(out->bs_id, bs->cfg.bsid, 6);
 }
 
-static void send_context_req(struct tekho_bs *bs, struct bs_ms *m, uint32_t purpose, uint64_t now,
+/* Context_Req to the Authenticator. Each exchange has a transaction of
+ * its own (retransmissions keep it): only the Context_Rpt that answers it
+ * is taken, never a late or replayed one of an earlier exchange, whose N
+ * may be stale. */
+static void send_context_req(struct tekho_bs *bs, struct bs_ms *m, uint32_t purpose, bool again, uint64_t now,
                              struct tekho_actions *out)
 {
+    if (!again) {
+        if (++bs->next_transaction == 0)
+            ++bs->next_transaction;
+        m->ctx_txn = bs->next_transaction;
+    }
+    m->ctx_pending = true;
     struct tekho_asncp req;
-    asncp_for(bs, m, TEKHO_ASNCP_CONTEXT_REQ, &req);
+    asncp_about(&req, TEKHO_ASNCP_CONTEXT_REQ, m->mac, m->ctx_txn);
+    req.has_bs_id = true;
+    memcpy(req.bs_id, bs->cfg.bsid, 6);
     req.has_context_purpose = true;
     req.context_purpose = purpose;
     send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &req);
@@ -798,7 +812,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         m->role = ROLE_TARGET_REAUTH;
         err = send_rng_rsp(bs, m, now, true, false, out);
         if (err == TEKHO_OK)
-            send_context_req(bs, m, TEKHO_CONTEXT_FOR_REAUTH, now, out);
+            send_context_req(bs, m, TEKHO_CONTEXT_FOR_REAUTH, false, now, out);
         return err == TEKHO_OK ? out->err : err;
     }
     m->role = ROLE_SERVING;
@@ -861,7 +875,7 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     m->entry_requested = true;
     /* Authorization is modelled as done (the EAP result is at the
      * Authenticator): fetch the AK before answering. */
-    send_context_req(bs, m, TEKHO_CONTEXT_FOR_ENTRY, now, out);
+    send_context_req(bs, m, TEKHO_CONTEXT_FOR_ENTRY, false, now, out);
     return out->err;
 }
 
@@ -1354,7 +1368,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         return out->err;
     }
     /* Seed step (2): the target is pre-populated with the AK context and N. */
-    send_context_req(bs, m, TEKHO_CONTEXT_FOR_HANDOVER, now, out);
+    send_context_req(bs, m, TEKHO_CONTEXT_FOR_HANDOVER, false, now, out);
     return out->err;
 }
 
@@ -1391,6 +1405,9 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         return TEKHO_ERR_UNKNOWN_PEER;
     if (m->role != ROLE_ENTERING && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_REAUTH)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (!m->ctx_pending || r->transaction_id != m->ctx_txn || !r->has_ak_context)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    m->ctx_pending = false;
     const struct tekho_asncp_ak_context *ak = &r->ak_context;
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (m->have_ak && CRYPTO_memcmp(m->ak, ak->ak, TEKHO_AK_LEN) != 0) {
@@ -1734,7 +1751,7 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
                          m->role == ROLE_ENTERING ? TEKHO_CONTEXT_FOR_ENTRY
                          : m->role == ROLE_TARGET_REAUTH ? TEKHO_CONTEXT_FOR_REAUTH
                                                          : TEKHO_CONTEXT_FOR_HANDOVER,
-                         now_us, out);
+                         true, now_us, out);
         return out->err;
     case TIMER_CACHE:
         /* The MS never came: keep only the cached TEK context (and its PNs)
