@@ -68,6 +68,11 @@ struct xp_world {
     struct tekho_bs_config bcfg[XP_MAX_BS + 1];
     uint32_t bs_gen[XP_MAX_BS + 1];
     bool backbone_attacked;         /* the backbone attacker injected something this run */
+    /* N as each BS has been told it by the Authenticator (Context_Rpt,
+     * CMAC_Key_Count_Update), per MS: keys below it are keys the BS knew
+     * to be stale. (N at the Authenticator itself can move while its
+     * answer to a BS is on the way: that is no fault of the BS.) */
+    uint16_t told_n[XP_MAX_BS + 1][XP_MAX_MS];
     struct tekho_neighbour neigh[XP_MAX_BS];
     struct tekho_ms *ms[XP_MAX_MS];
     uint8_t mac[XP_MAX_MS][6];
@@ -301,7 +306,7 @@ static void on_event(struct xp_world *w, uint32_t owner, const struct tekho_acti
         break;
     case TEKHO_EV_KEYS_INSTALLED:
         if (kind == OWNER_BS && a->value > 0 && w->scheme == TEKHO_SCHEME_COUNTER && a->ms < w->n_ms) {
-            const uint16_t n = tekho_auth_count(w->auth, w->mac[a->ms]);
+            const uint16_t n = w->told_n[owner & 0xFFFFFF][a->ms];
             if (tekho_xp_check_keys_installed((uint16_t)a->value, n) != TEKHO_XP_NONE)
                 violation(w, TEKHO_XP_STALE_KEYS, "bs%u installed TEKs for ms%u at count %lld below N=%u",
                           owner & 0xFFFFFF, a->ms, (long long)a->value, n);
@@ -310,9 +315,33 @@ static void on_event(struct xp_world *w, uint32_t owner, const struct tekho_acti
     case TEKHO_EV_NEW_PMK:
         if (kind != OWNER_BS)
             tekho_xp_new_pmk(w->ck, a->ms, kind == OWNER_AUTH);
+        if (kind == OWNER_AUTH && a->ms < w->n_ms) /* counts start again under the new PMK */
+            for (unsigned node = 0; node <= XP_MAX_BS; node++)
+                w->told_n[node][a->ms] = 0;
         break;
     default: break;
     }
+}
+
+/* What the genuine Authenticator tells a BS of N (see told_n). */
+static void learn_told_n(struct xp_world *w, uint32_t node, const uint8_t *b, size_t len)
+{
+    struct tekho_asncp m;
+    if (w->scheme != TEKHO_SCHEME_COUNTER || node > XP_MAX_BS || tekho_asncp_decode(b, len, &m) != TEKHO_OK)
+        return;
+    uint32_t ms = 0;
+    bool told = false;
+    uint16_t n = 0;
+    if (m.msg == TEKHO_ASNCP_CONTEXT_RPT && m.has_ak_context && m.ak_context.has_cmac_key_count) {
+        told = true;
+        n = m.ak_context.cmac_key_count;
+    } else if (m.msg == TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE && m.has_cmac_key_count) {
+        told = true;
+        n = m.cmac_key_count;
+    }
+    if (told && m.has_ms_id && tekho_ms_index_of_mac(m.ms_id, &ms) && ms < w->n_ms && n > w->told_n[node][ms])
+        w->told_n[node][ms] = n;
+    tekho_asncp_wipe(&m);
 }
 
 static void apply(struct xp_world *w, uint32_t owner)
@@ -763,6 +792,7 @@ static void restart_bs(struct xp_world *w, uint32_t node)
     tekho_bs_free(w->bs[node]);
     w->bs[node] = NULL;
     w->bs_gen[node]++;
+    memset(w->told_n[node], 0, sizeof w->told_n[node]); /* it remembers nothing it was told */
     const tekho_err err = tekho_bs_new(&w->bcfg[node], &w->bs[node]);
     if (err != TEKHO_OK) {
         w->fatal = err;
@@ -1036,6 +1066,8 @@ static void dispatch(struct xp_world *w, const struct sim_event *ev)
             err = tekho_auth_backbone(w->auth, w->now, ev->b, b, ev->len, w->acts);
             after_role(w, OWNER(OWNER_AUTH, 0), err, ev->injected, "backbone");
         } else {
+            if (ev->b == TEKHO_NODE_AUTHENTICATOR && !ev->injected)
+                learn_told_n(w, ev->a, b, ev->len);
             err = tekho_bs_backbone(w->bs[ev->a], w->now, ev->b, b, ev->len, w->acts);
             after_role(w, OWNER(OWNER_BS, ev->a), err, ev->injected, "backbone");
         }
