@@ -83,6 +83,7 @@ struct bs_ms {
     uint8_t peer_bsid[6];
     uint8_t ho_id;
     uint16_t transaction;             /* of the handover (HO_Req .. HO_Complete) */
+    bool prepared_txn_valid;          /* peer and transaction name a handover this BS asked for */
     uint16_t ctx_txn;                 /* of the Context_Req exchange under way */
     bool ctx_pending;
     unsigned retries;
@@ -703,21 +704,29 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
     return err;
 }
 
-/* Tells the Authenticator the count the MS used, so N moves past it; sent
- * again until its CMAC_Key_Count_Update shows it arrived. */
+/* Whether the BS that served the MS before still owes this one its HO_Cnf. */
+static bool awaiting_ho_cnf(const struct bs_ms *m)
+{
+    return m->have_ho_req && !m->ho_cnf_done;
+}
+
+/* HO_Complete, sent again until it has done its work: the Authenticator
+ * gets the count the MS used, so N moves past it (until its
+ * CMAC_Key_Count_Update), and the BS that served the MS learns it arrived
+ * even if its MOB_HO-IND was lost on the air (until its HO_Cnf: with reuse
+ * it carries the TEKs). */
 static void send_ho_complete(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
     struct tekho_asncp done;
     asncp_for(bs, m, TEKHO_ASNCP_HO_COMPLETE, &done);
     done.has_cmac_key_count = true;
     done.cmac_key_count = m->rng_count;
-    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
-    /* The serving BS learns here that the MS arrived, even if its
-     * MOB_HO-IND was lost on the air. */
-    if (m->peer != 0 && m->retries == 0)
-        send_backbone(out, m->peer, &done);
-    m->awaiting_update = true;
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+    if (m->awaiting_update)
+        send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+    if (awaiting_ho_cnf(m))
+        send_backbone(out, m->ho_req_from, &done);
+    if (m->awaiting_update || awaiting_ho_cnf(m))
+        act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
 }
 
 /* Seed section 2 and profile 4, at the target: the RNG-REQ's count c is
@@ -820,6 +829,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     if (err != TEKHO_OK)
         return err;
     m->retries = 0;
+    m->awaiting_update = true;
     send_ho_complete(bs, m, now, out);
     act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
     return out->err;
@@ -995,6 +1005,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         /* Baseline-full is complete: the new PMK's count 0 was used. */
         m->rng_count = m->link.count;
         m->retries = 0;
+        m->awaiting_update = true;
         send_ho_complete(bs, m, now, out);
         act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
     }
@@ -1072,6 +1083,7 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
     m->mode = scheme_mode(bs, m);
     m->retries = 0;
     m->transaction++;
+    m->prepared_txn_valid = true;
     return send_ho_req(bs, m, now, out);
 }
 
@@ -1335,6 +1347,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     m->confirmed = false;
     m->ms_left_serving = false;
     m->ho_cnf_done = false;
+    m->prepared_txn_valid = false;
     m->have_ho_req = true;
     m->ho_req_from = from;
     m->ho_req_txn = r->transaction_id;
@@ -1617,7 +1630,8 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
     /* First (m may be freed below): the answer to our HO_Complete, even if N was known already. */
     if (m && m->awaiting_update && m->rng_count < r->cmac_key_count) {
         m->awaiting_update = false;
-        act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+        if (!awaiting_ho_cnf(m))
+            act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     }
     if (m && r->cmac_key_count > m->n) {
         /* N moved (and never goes back): contexts for older counts can
@@ -1661,7 +1675,8 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     case TEKHO_ASNCP_HO_COMPLETE: {
         /* From the target of a handover this BS started: the MS is there now. */
         struct bs_ms *m = find_mac(bs, r.ms_id);
-        if (m && m->role == ROLE_SOURCE && m->peer == from_node && r.transaction_id == m->transaction) {
+        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node &&
+            r.transaction_id == m->transaction && m->prepared_txn_valid) {
             /* MOB_HO-IND was lost on the air: the target still waits for
              * HO_Cnf (with reuse, for the TEKs). Only for the handover
              * this BS prepared: a late or replayed HO_Complete of an older
@@ -1699,9 +1714,10 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
         return TEKHO_OK;
     switch (timer & 0xF) {
     case TIMER_RETX:
-        if (m->role == ROLE_SERVING && m->awaiting_update) {
+        if (m->role == ROLE_SERVING && (m->awaiting_update || awaiting_ho_cnf(m))) {
             if (++m->retries > bs->cfg.timing.max_retries) {
                 m->awaiting_update = false; /* N may lag: targets self-sync or resync */
+                m->ho_cnf_done = true;      /* what the serving BS had, it has not sent */
                 return out->err;
             }
             act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
