@@ -1326,6 +1326,8 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
          * way; nothing changes. */
         return TEKHO_OK;
     }
+    if (m && m->role == ROLE_HANDED_OVER)
+        send_ho_cnf(bs, m, out); /* one last time: the MS comes back before the target acknowledged */
     if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING ||
               m->role == ROLE_HANDED_OVER)) {
         /* Another BS hands the MS back to us: it left without our hearing
