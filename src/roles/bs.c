@@ -151,6 +151,11 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     if (bs == NULL)
         return TEKHO_ERR_NO_MEMORY;
     bs->cfg = *cfg;
+    /* Transactions start anywhere: a BS that restarts (and forgets) must not
+     * take a recorded answer to one of its earlier requests for a new one. */
+    uint8_t start[2];
+    cfg->random.fill(cfg->random.ctx, start, sizeof start);
+    bs->next_transaction = (uint16_t)(start[0] << 8 | start[1]);
     tekho_err err = tekho_crypto_kit_new(&bs->kit);
     if (err != TEKHO_OK) {
         free(bs);
