@@ -73,6 +73,7 @@ struct xp_world {
      * to be stale. (N at the Authenticator itself can move while its
      * answer to a BS is on the way: that is no fault of the BS.) */
     uint16_t told_n[XP_MAX_BS + 1][XP_MAX_MS];
+    uint8_t told_akid[XP_MAX_BS + 1][XP_MAX_MS][8]; /* the AK (PMK) that N counts under */
     struct tekho_neighbour neigh[XP_MAX_BS];
     struct tekho_ms *ms[XP_MAX_MS];
     uint8_t mac[XP_MAX_MS][6];
@@ -335,6 +336,13 @@ static void learn_told_n(struct xp_world *w, uint32_t node, const uint8_t *b, si
     if (m.msg == TEKHO_ASNCP_CONTEXT_RPT && m.has_ak_context && m.ak_context.has_cmac_key_count) {
         told = true;
         n = m.ak_context.cmac_key_count;
+        /* Another AK is another PMK: its counts start again (a count
+         * update of the old one may still have come first). */
+        if (m.has_ms_id && tekho_ms_index_of_mac(m.ms_id, &ms) && ms < w->n_ms &&
+            memcmp(w->told_akid[node][ms], m.ak_context.ak_id, 8) != 0) {
+            memcpy(w->told_akid[node][ms], m.ak_context.ak_id, 8);
+            w->told_n[node][ms] = 0;
+        }
     } else if (m.msg == TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE && m.has_cmac_key_count) {
         told = true;
         n = m.cmac_key_count;
