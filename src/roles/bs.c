@@ -74,6 +74,7 @@ struct bs_ms {
     bool confirmed;                   /* a UL PDU verified under these TEKs */
     bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
     bool ho_cnf_done;                 /* this preparation's HO_Cnf was taken (a copy changes nothing) */
+    bool tek_invalid_sent;            /* serving with no TEKs: TEK-Invalid asked the MS for new ones */
     /* The HO_Req this context was last prepared by: a copy of it, or an
      * older one from the same BS, arriving late is no new handover. */
     bool have_ho_req;
@@ -514,6 +515,7 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
         tekho_tek_context_move(&m->own, &fresh);
         m->active = ACTIVE_OWN;
     }
+    m->tek_invalid_sent = false;
     uint8_t fp[2][8];
     tek_fingerprints(active_tek(m), fp);
     act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
@@ -1224,6 +1226,24 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
     return TEKHO_ERR_BAD_ICV;
 }
 
+static tekho_err send_tek_invalid(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    struct tekho_pkm inv = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_TEK_INVALID, .identifier = 0,
+                            .has_key_seq = true, .key_seq = m->ak_sn, .has_said = true,
+                            .said = tekho_ms_basic_cid(m->index), .has_error_code = true,
+                            .error_code = 1 /* all (unspecified): the BS holds no TEK for the SA */,
+                            .has_cmac_digest = true};
+    inv.cmac_digest.cmac_pn = m->link.tx_pn;
+    uint8_t buf[128];
+    size_t n = 0;
+    tekho_err err = tekho_pkm_encode(&inv, buf, sizeof buf, &n);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
+    return err == TEKHO_OK ? out->err : err;
+}
+
 static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, const uint8_t *pdu, size_t len,
                          struct tekho_actions *out)
 {
@@ -1252,6 +1272,14 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
     if (err != TEKHO_OK) {
         /* TB > TM (a replay or a stale MS) ends here too: self-sync cannot succeed. */
         act_event(out, index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        /* Serving with no TEKs at all (with reuse, the serving BS had none
+         * to hand over): the MS is told its TEKs are invalid and asks for
+         * new ones (PKMv2 TEK-Invalid, 802.16-2009 6.3.2.3.9.11). */
+        if (m && m->role == ROLE_SERVING && active_tek(m) == NULL && bs->cfg.scheme != TEKHO_SCHEME_NONE &&
+            !m->tek_invalid_sent && m->link.ready) {
+            m->tek_invalid_sent = true;
+            return send_tek_invalid(bs, m, out);
+        }
         return out->err;
     }
     m->confirmed = true; /* key confirmation by the first verified PDU */

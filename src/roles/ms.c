@@ -676,6 +676,17 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     if (m.code == TEKHO_PKM_SA_TEK_CHALLENGE || m.code == TEKHO_PKM_SA_TEK_RESPONSE)
         return on_sa_tek(ms, now, &m, msg, len, out);
+    if (m.code == TEKHO_PKM_TEK_INVALID) {
+        /* The serving BS holds no TEKs for us: ask for new ones. */
+        if (ms->state != TEKHO_MS_OPERATIONAL || !m.has_said || m.said != ms->cfg.said || !m.has_key_seq ||
+            m.key_seq != ms->cfg.pmk_sn)
+            return TEKHO_ERR_UNEXPECTED_MESSAGE;
+        err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                          m.cmac_offset, m.cmac_digest.cmac_pn);
+        if (err != TEKHO_OK)
+            return err;
+        return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
+    }
     if (m.code != TEKHO_PKM_KEY_REPLY || ms->state != TEKHO_MS_KEY_WAIT)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* A Key-Reply answers the request in flight (its identifier and nonce)
