@@ -68,6 +68,8 @@ struct xp_world {
     struct tekho_bs_config bcfg[XP_MAX_BS + 1];
     uint32_t bs_gen[XP_MAX_BS + 1];
     bool backbone_attacked;         /* the backbone attacker injected something this run */
+    bool faulted;                   /* any fault reached the roles: a loss, a copy, a delay, an injection, a restart */
+    bool released;                  /* some MS was released, or a handover failed */
     /* N as each BS has been told it by the Authenticator (Context_Rpt,
      * CMAC_Key_Count_Update), per MS: keys below it are keys the BS knew
      * to be stale. (N at the Authenticator itself can move while its
@@ -165,6 +167,7 @@ static void push(struct xp_world *w, uint64_t t, enum ev_kind kind, uint32_t a, 
                  const uint8_t *bytes, size_t len, bool injected)
 {
     struct sim_event ev = {.t = t, .seq = w->seq_no++, .kind = kind, .a = a, .b = b, .c = c, .injected = injected};
+    w->faulted |= injected;
     if (len > SIM_EVENT_INLINE && (ev.bytes = malloc(len)) == NULL) {
         w->fatal = TEKHO_ERR_NO_MEMORY;
         return;
@@ -242,6 +245,8 @@ static unsigned link_fault(struct xp_world *w, uint64_t *extra)
 static void trace_fault(struct xp_world *w, unsigned copies, uint64_t extra)
 {
     if (copies != 1 || extra != 0)
+        w->faulted = true;
+    if (copies != 1 || extra != 0)
         trace(w, "    link: %s", copies == 0 ? "LOST" : copies == 2 ? "DUPLICATED" : "DELAYED");
 }
 
@@ -304,6 +309,10 @@ static void on_event(struct xp_world *w, uint32_t owner, const struct tekho_acti
                           (long long)a->value, a->bytes[8] == TEKHO_DIR_UL ? "UL" : "DL", a->ms);
             }
         }
+        break;
+    case TEKHO_EV_RELEASED:
+    case TEKHO_EV_HO_FAILED:
+        w->released = true;
         break;
     case TEKHO_EV_KEYS_INSTALLED:
         if (kind == OWNER_BS && a->value > 0 && w->scheme == TEKHO_SCHEME_COUNTER && a->ms < w->n_ms) {
@@ -779,6 +788,7 @@ static void restart_bs(struct xp_world *w, uint32_t node)
         w->fatal = err;
         return;
     }
+    w->faulted = true;
     /* Off the air while it restarts: its MSs lose DL synchronisation. */
     for (uint32_t i = 0; i < w->n_ms; i++) {
         tekho_actions_reset(w->acts);
@@ -870,6 +880,7 @@ static void script(struct xp_world *w)
     case A_FORGE: attack_forge(w); break;
     case A_AUTH_RESTART:
         if (faults_on(w, TEKHO_XP_FAULT_AUTH_RESTART)) {
+            w->faulted = true;
             err = tekho_auth_restart(w->auth);
             if (err != TEKHO_OK)
                 violation(w, TEKHO_XP_ROLE_ERROR, "auth restart: %s", tekho_strerror(err));
@@ -986,6 +997,13 @@ static void deadline(struct xp_world *w)
      * checked under it; liveness is not judged after it acted. */
     if (w->backbone_attacked) {
         trace(w, "liveness not judged: the backbone attacker acted in this run");
+        w->finished = true;
+        return;
+    }
+    /* With nothing lost, late, copied, injected or restarted, no handover
+     * may fail and no MS be released. */
+    if (!w->faulted && w->released && !w->done) {
+        violation(w, TEKHO_XP_LIVENESS, "an MS was released or a handover failed in a run without any fault");
         w->finished = true;
         return;
     }
