@@ -191,6 +191,10 @@ enum tekho_xp_invariant tekho_xp_check_call(tekho_err ret, const struct tekho_ac
 /* Whether an error returned by a role means it is broken (not a refusal). */
 bool tekho_xp_error_is_internal(tekho_err err, bool injected);
 
+/* The deliberate defect this library was built with (cmake
+ * -DTEKHO_MUTATION=NAME, for tests of the explorer), or NULL: the real code. */
+const char *tekho_build_mutation(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* Counter-based TEK generation (seed, proposed 7.2.2.2.6.1; profile
  * section 3) and the per-SA TEK context. */
 #include "tekho/tek.h"
+#include "../mutation.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -150,8 +151,10 @@ tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot
      * installed again, so its PN counter and replay window go on; a
      * retransmitted or replayed delivery can never rewind them. */
     struct tekho_tek_slot *cur = &ctx->tek[slot];
+#ifndef TEKHO_MUTATION_REINSTALL_RESETS_PN
     if (cur->installed && cur->eks == eks && CRYPTO_memcmp(cur->key, key, TEKHO_TEK_LEN) == 0)
         return TEKHO_OK;
+#endif
     struct tekho_tek_slot next;
     memset(&next, 0, sizeof next);
     tekho_err err = slot_install(ctx->kit, &next, key, eks, now_ms + (uint64_t)lifetime_s * 1000u, pn_window_size);

@@ -4,6 +4,7 @@
  * stream (stream.h). The roles are called exactly as sim.c calls them:
  * reset the actions, call, check the call, apply its actions. */
 #include "tekho/explore.h"
+#include "../mutation.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -799,6 +800,20 @@ static void restart_bs(struct xp_world *w, uint32_t node)
 
 /* ---- the schedule ----------------------------------------------------------------------------- */
 
+/* An MS in one of two states, where there is one (a handover is asked of an
+ * operational MS, an entry of one that is not in the network), else any:
+ * the action then tests a refusal. */
+static uint32_t pick_ms(struct xp_world *w, enum tekho_ms_state a, enum tekho_ms_state b)
+{
+    uint32_t eligible[XP_MAX_MS], n = 0;
+    for (uint32_t i = 0; i < w->n_ms; i++) {
+        const enum tekho_ms_state st = tekho_ms_state(w->ms[i]);
+        if (st == a || st == b)
+            eligible[n++] = i;
+    }
+    return n ? eligible[xs_pick(w->s, n)] : xs_pick(w->s, w->n_ms);
+}
+
 static void enter_quiet(struct xp_world *w)
 {
     if (w->quiet)
@@ -834,7 +849,7 @@ static void script(struct xp_world *w)
     switch (act) {
     case A_STOP: enter_quiet(w); return;
     case A_ENTER: {
-        const uint32_t ms = xs_pick(s, w->n_ms), node = 1 + xs_pick(s, w->n_bs);
+        const uint32_t ms = pick_ms(w, TEKHO_MS_IDLE, TEKHO_MS_RELEASED), node = 1 + xs_pick(s, w->n_bs);
         uint8_t bsid[6];
         bsid_of(node, bsid);
         tekho_actions_reset(w->acts);
@@ -845,7 +860,7 @@ static void script(struct xp_world *w)
     case A_HANDOVER: {
         /* To any other BS: a new target, the same one again (a retry) or
          * the one it came from (ping-pong). */
-        const uint32_t ms = xs_pick(s, w->n_ms);
+        const uint32_t ms = pick_ms(w, TEKHO_MS_OPERATIONAL, TEKHO_MS_OPERATIONAL);
         const uint32_t serving = tekho_ms_serving(w->ms[ms]);
         uint32_t target = 1 + xs_pick(s, w->n_bs - 1);
         if (serving != 0 && target >= serving)
@@ -858,7 +873,7 @@ static void script(struct xp_world *w)
         break;
     }
     case A_CANCEL: {
-        const uint32_t ms = xs_pick(s, w->n_ms);
+        const uint32_t ms = pick_ms(w, TEKHO_MS_HO_REQUESTED, TEKHO_MS_HO_REQUESTED);
         tekho_actions_reset(w->acts);
         err = tekho_ms_cancel_handover(w->ms[ms], w->now, w->acts);
         after_role(w, OWNER(OWNER_MS, ms), err, false, "cancel");
@@ -988,6 +1003,17 @@ static bool all_data_seen(const struct xp_world *w)
     return true;
 }
 
+/* With nothing lost, late, copied, injected or restarted, no handover may
+ * fail and no MS be released: a violation (and the run ends) if one was. */
+static bool fault_free_release(struct xp_world *w)
+{
+    if (w->faulted || !w->released || w->done)
+        return false;
+    violation(w, TEKHO_XP_LIVENESS, "an MS was released or a handover failed in a run without any fault");
+    w->finished = true;
+    return true;
+}
+
 static void deadline(struct xp_world *w)
 {
     update_settled(w);
@@ -1000,13 +1026,8 @@ static void deadline(struct xp_world *w)
         w->finished = true;
         return;
     }
-    /* With nothing lost, late, copied, injected or restarted, no handover
-     * may fail and no MS be released. */
-    if (!w->faulted && w->released && !w->done) {
-        violation(w, TEKHO_XP_LIVENESS, "an MS was released or a handover failed in a run without any fault");
-        w->finished = true;
+    if (fault_free_release(w))
         return;
-    }
     for (uint32_t i = 0; i < w->n_ms && !w->done; i++) {
         if (!w->want[i])
             continue;
@@ -1093,7 +1114,7 @@ static void dispatch(struct xp_world *w, const struct sim_event *ev)
     }
     if (w->checking_data && !w->done) {
         update_settled(w);
-        if (all_data_seen(w))
+        if (all_data_seen(w) && !fault_free_release(w))
             w->finished = true;
     }
 }
@@ -1101,6 +1122,16 @@ static void dispatch(struct xp_world *w, const struct sim_event *ev)
 static void run_world(struct xp_world *w)
 {
     struct tekho_explore_progress *prog = w->p->progress;
+    /* Every MS starts with a network entry at a BS of the stream's choice,
+     * so that every run has handovers to explore. */
+    for (uint32_t i = 0; i < w->n_ms && w->fatal == TEKHO_OK; i++) {
+        const uint32_t node = 1 + xs_pick(w->s, w->n_bs);
+        uint8_t bsid[6];
+        bsid_of(node, bsid);
+        tekho_actions_reset(w->acts);
+        const tekho_err err = tekho_ms_enter(w->ms[i], w->now, node, bsid, w->acts);
+        after_role(w, OWNER(OWNER_MS, i), err, false, "enter");
+    }
     push(w, 0, EV_SCRIPT, 0, 0, 0, NULL, 0, false);
     struct sim_event ev;
     while (!w->done && !w->finished && w->fatal == TEKHO_OK && sim_queue_pop(&w->q, &ev)) {
@@ -1261,4 +1292,13 @@ void tekho_explore_result_free(struct tekho_explore_result *r)
         free(r->violations[i].bytes);
     free(r->violations);
     memset(r, 0, sizeof *r);
+}
+
+const char *tekho_build_mutation(void)
+{
+#ifdef TEKHO_MUTATION_NAME
+    return TEKHO_MUTATION_NAME;
+#else
+    return NULL;
+#endif
 }

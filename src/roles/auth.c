@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "tek_cache.h"
+#include "../mutation.h"
 #include "../crypto/kit.h"
 
 enum { AUTH_TIMER_AAA = 1 };
@@ -177,6 +178,10 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
         return err;
     m->n = found ? n : 0;
     m->needs_new_pmk = !found;
+#ifdef TEKHO_MUTATION_AUTH_FORGETS_N
+    m->n = 1; /* fails open: counts start again under the same PMK */
+    m->needs_new_pmk = false;
+#endif
     m->n_loaded = true;
     return TEKHO_OK;
 }

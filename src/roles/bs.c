@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "tek_cache.h"
+#include "../mutation.h"
 #include "../crypto/kit.h"
 
 #define RANDOM_SIZE 8
@@ -381,6 +382,10 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
 {
     if (tek_is_counter(m) && active_tb(m) == count)
         return TEKHO_OK;
+    /* TEKs in use for a count N has passed can never be used again: out of
+     * the way first, so that they take no room. */
+    if (tek_is_counter(m) && active_tb(m) < count_floor(m))
+        deactivate(m, out);
     int i = -1;
     bool derived = false;
     tekho_err err = counter_take(bs, m, count, now, &i, &derived);
@@ -1376,6 +1381,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
         return out->err;
     }
+    const bool was_target = m != NULL && (m->role == ROLE_TARGET_PREPARING || m->role == ROLE_TARGET_READY);
     if (m == NULL && (m = take_slot(bs, index)) == NULL)
         return TEKHO_ERR_CAPACITY;
     /* A new attempt starts clean; only the TEK contexts carry over. */
@@ -1407,7 +1413,12 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
                   ? TEKHO_HO_TEK_UPDATE
                   : asked;
     m->tekgen = m->mode == TEKHO_HO_TEK_COUNTER;
-    m->ho_id = ++bs->next_ho_id;
+    /* A preparation that replaces one still open keeps its HO_ID: a
+     * MOB_BSHO-RSP of the earlier one may be what the MS acts on (it
+     * cannot tell them apart). Replays of that attempt's RNG-REQ are still
+     * refused by their CMAC_PN, kept per count. */
+    if (!(was_target && m->ho_id != 0))
+        m->ho_id = ++bs->next_ho_id;
     m->retries = 0;
     if (bs->cfg.tekgen_required && m->mode != TEKHO_HO_TEK_COUNTER) {
         /* L5: this BS serves only MSs with counter-based TEK generation. */
@@ -1471,8 +1482,16 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     m->have_ak = true;
     /* N never goes back here either (a re-ordered message may be older). */
     const uint16_t n = ak->has_cmac_key_count ? ak->cmac_key_count : 0;
+#ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
+    m->n = n; /* N as the last Context_Rpt says, even an older one */
+#else
     if (n > m->n || m->role == ROLE_ENTERING || m->role == ROLE_TARGET_REAUTH)
         m->n = n;
+#endif
+#ifdef TEKHO_MUTATION_BS_ADVANCES_N
+    if (m->role == ROLE_TARGET_PREPARING)
+        m->n = (uint16_t)(m->n + 1); /* the target moves N itself */
+#endif
     /* At entry and after re-authentication a fresh PMK means count 0;
      * at handover the CMAC keys follow the count the RNG-REQ proves. */
     const uint16_t count = m->role == ROLE_TARGET_PREPARING ? m->n : 0;
@@ -1589,10 +1608,11 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     struct bs_ms *m = find_mac(bs, r->ms_id);
     /* It can come after the MS (its MOB_HO-IND lost): with reuse the TEKs
      * are still welcome then. */
-    const bool late = m != NULL && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE) &&
-                      m->mode == TEKHO_HO_TEK_REUSE && active_tek(m) == NULL;
-    if (m == NULL || (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING && !late))
-        return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (m == NULL)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    const bool late = m->role == ROLE_SERVING || m->role == ROLE_SOURCE;
+    if (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING && !late)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* Only the serving BS of the handover this BS was prepared for, in its
      * transaction (the MS may have asked to move on since), and once: a
      * copy must not install the TEKs again (their windows would start over). */
@@ -1602,7 +1622,8 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         send_ho_ack(m, from, r->transaction_id, out); /* our HO_Ack was lost */
         return out->err;
     }
-    if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0) {
+    if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0 || (late && active_tek(m) != NULL)) {
+        /* Nothing to install (or TEKs of its own already, late): taken. */
         m->ms_left_serving = true;
         m->ho_cnf_done = true;
         send_ho_ack(m, from, r->transaction_id, out);

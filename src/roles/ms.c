@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "tek_cache.h"
+#include "../mutation.h"
 #include "../crypto/kit.h"
 
 enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = 2, MS_TIMER_RANGING = 3, MS_TIMER_REFRESH = 4 };
@@ -49,6 +50,9 @@ struct tekho_ms {
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
+#ifdef TEKHO_MUTATION_MS_REDERIVE_ON_RETRY
+    bool cancelled_since_m;
+#endif
 };
 
 const char *tekho_ms_state_name(enum tekho_ms_state s)
@@ -295,6 +299,10 @@ static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context
     for (unsigned i = 0; i < 2 && err == TEKHO_OK; i++) {
         /* What the context holds now is the starting point: its keys and PN state. */
         const struct tekho_tek_slot *t = &ctx->tek[i];
+#ifdef TEKHO_MUTATION_REINSTALL_RESETS_PN
+        if (t->installed)
+            continue;
+#endif
         if (!t->installed)
             continue;
         err = tekho_tek_context_install(&fresh, i, t->key, t->eks, 0, 0, ms->cfg.pn_window);
@@ -367,6 +375,11 @@ tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t
     ms->target = target_node;
     memcpy(ms->target_bsid, target_bsid, 6);
     ms->tm = (uint16_t)(ms->m + 1);
+#ifdef TEKHO_MUTATION_MS_REDERIVE_ON_RETRY
+    /* A retry after a cancel derives for the count already in use. */
+    if (ms->cancelled_since_m)
+        ms->tm = ms->m;
+#endif
     ms->synced = false;
     ms->target_tek = -1;
     /* The MS holds the PMK, so it derives the target's AK and CMAC keys
@@ -439,6 +452,9 @@ tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct 
     tekho_err err = send_ho_ind(ms, TEKHO_MOB_HO_IND_CANCEL, out);
     if (err != TEKHO_OK)
         return err;
+#ifdef TEKHO_MUTATION_MS_REDERIVE_ON_RETRY
+    ms->cancelled_since_m = true;
+#endif
     /* M does not move: the target's context stays cached for a retry. */
     ms->state = TEKHO_MS_OPERATIONAL;
     ms->target_tek = -1;
@@ -450,6 +466,9 @@ tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct 
 /* The handover is complete: the target serves, M = TM. */
 static void complete_handover(struct tekho_ms *ms, struct tekho_actions *out)
 {
+#ifdef TEKHO_MUTATION_MS_REDERIVE_ON_RETRY
+    ms->cancelled_since_m = false;
+#endif
     ms->m = ms->tm;
     ms->serving = ms->target;
     memcpy(ms->serving_bsid, ms->target_bsid, 6);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tekho/explore.h"
 #include "tekho/tekho.h"
 
 struct command {
@@ -34,6 +35,9 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    if (tekho_build_mutation() != NULL)
+        fprintf(stderr, "tekho: MUTATION BUILD (%s): a deliberate defect for testing; do not use\n",
+                tekho_build_mutation());
     if (argc < 2) {
         fprintf(stderr, "tekho: missing command (see tekho --help)\n");
         return CLI_EXIT_USAGE;
