@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean explore explore-found
+.PHONY: run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean explore explore-found mutations
 
 deps:
 	@sh scripts/install-deps.sh
@@ -66,6 +66,16 @@ test: build build-asan build-fuzz build-matrix
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
+	sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
+
+# Mutation builds (src/mutation.h): each deliberate defect must be caught by
+# tekho explore within 300 runs of some scheme. Three of the eight are not
+# caught yet (evict-live-context, accept-stale-count, no-cmac-pn-check: see
+# the security issue's notes); `make mutations MUTATIONS=` tries all.
+BUILD_MUTATION ?= build-mutation
+MUTATIONS ?= reinstall-resets-pn bs-advances-n no-replay-window ms-rederive-on-retry auth-forgets-n
+mutations: deps
+	sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
 
 # The explorer's long run (`make test` runs a short one): EXPLORE_RUNS runs
 # per scheme, about 950 events each, violations shrunk and saved in
@@ -91,4 +101,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE_GCC) $(BUILD_RELEASE_CLANG)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE_GCC) $(BUILD_RELEASE_CLANG) $(BUILD_MUTATION)

@@ -22,8 +22,15 @@ for m in "$@"; do
     for scheme in counter reuse baseline-update baseline-full; do
         for faults in 0 63; do
             for seed in 1 1001; do
-                if ! "$dir/tekho" explore --scheme "$scheme" --seed "$seed" --runs 300 --faults-off "$faults" \
-                        --shrink 0 >"$dir/mutation.out" 2>/dev/null; then
+                # Exit 1 is a violation found; a crash or a usage error is not a catch.
+                status=0
+                "$dir/tekho" explore --scheme "$scheme" --seed "$seed" --runs 300 --faults-off "$faults" \
+                    --shrink 0 >"$dir/mutation.out" 2>/dev/null || status=$?
+                if [ "$status" -gt 1 ]; then
+                    echo "mutation $m: tekho explore exited $status (crashed?)"
+                    exit 1
+                fi
+                if [ "$status" -eq 1 ]; then
                     caught="$scheme, seed $seed, faults-off $faults: $(grep -m1 violation "$dir/mutation.out" | sed 's/^ *//')"
                     break 3
                 fi

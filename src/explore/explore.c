@@ -43,9 +43,9 @@ enum owner_kind { OWNER_MS, OWNER_BS, OWNER_AUTH };
 /* The schedule's actions; 0 ends the schedule. */
 enum xp_action {
     A_STOP, A_ENTER, A_HANDOVER, A_CANCEL, A_DATA, A_REPLAY, A_MUTATE, A_FORGE, A_AUTH_RESTART, A_BS_RESTART,
-    A_LINK, A_WAIT, A_ALLOC, A_COUNT
+    A_LINK, A_WAIT, A_ALLOC, A_OUTAGE, A_COUNT
 };
-static const uint16_t ACTION_WEIGHTS[A_COUNT] = {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0};
+static const uint16_t ACTION_WEIGHTS[A_COUNT] = {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2};
 static const unsigned LINK_PER_MILLE[4] = {0, 20, 100, 300};
 
 struct xp_rec {
@@ -69,6 +69,7 @@ struct xp_world {
     struct tekho_bs_config bcfg[XP_MAX_BS + 1];
     uint32_t bs_gen[XP_MAX_BS + 1];
     bool backbone_attacked;         /* the backbone attacker injected something this run */
+    uint64_t auth_outage_until;     /* the Authenticator is cut off from the backbone until then */
     bool faulted;                   /* any fault reached the roles: a loss, a copy, a delay, an injection, a restart */
     bool released;                  /* some MS was released, or a handover failed */
     /* N as each BS has been told it by the Authenticator (Context_Rpt,
@@ -270,7 +271,12 @@ static void send_backbone(struct xp_world *w, uint32_t from, uint32_t to, const 
 {
     record(w, 2, from, to, 0, b, len);
     uint64_t extra;
-    const unsigned copies = link_fault(w, &extra);
+    unsigned copies = link_fault(w, &extra);
+    if (w->now < w->auth_outage_until && (from == TEKHO_NODE_AUTHENTICATOR || to == TEKHO_NODE_AUTHENTICATOR)) {
+        copies = 0; /* an outage: N lags while handovers go on */
+        w->faulted = true;
+        trace(w, "    outage: LOST");
+    }
     trace_fault(w, copies, extra);
     for (unsigned k = 0; k < copies; k++)
         push(w, w->now + w->backbone_us + extra + k * 1000u, EV_BACKBONE, to, from, 0, b, len, false);
@@ -820,6 +826,7 @@ static void enter_quiet(struct xp_world *w)
         return;
     w->quiet = true;
     w->link_level = 0;
+    w->auth_outage_until = 0;
     trace(w, "QUIET: faults stop; liveness check in %u ms", SETTLE_US / 1000);
     bool any = false;
     for (uint32_t i = 0; i < w->n_ms; i++)
@@ -843,7 +850,8 @@ static void script(struct xp_world *w)
     }
     const enum xp_action act = (enum xp_action)xs_weighted(s, ACTION_WEIGHTS, A_COUNT);
     static const char *const NAMES[A_COUNT] = {"stop", "enter", "handover", "cancel", "data", "replay", "mutate",
-                                               "forge", "auth-restart", "bs-restart", "link", "wait", "alloc"};
+                                               "forge", "auth-restart", "bs-restart", "link", "wait", "alloc",
+                                               "outage"};
     trace(w, "SCRIPT %s", NAMES[act]);
     tekho_err err;
     switch (act) {
@@ -913,6 +921,14 @@ static void script(struct xp_world *w)
         break;
     }
     case A_WAIT: break;
+    case A_OUTAGE: {
+        /* The Authenticator off the backbone for 0.25 to 2 s: its count
+         * updates and HO_Complete acknowledgments are lost, N lags. */
+        const unsigned quarters = 1 + xs_pick(s, 8);
+        if (faults_on(w, TEKHO_XP_FAULT_LINK))
+            w->auth_outage_until = w->now + quarters * 250000u;
+        break;
+    }
     case A_ALLOC:
         /* Reserved for allocation-failure injection: which allocation would fail. */
         (void)xs_pick(s, 256);

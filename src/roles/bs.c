@@ -362,7 +362,7 @@ static void raise_proven(struct bs_ms *m, uint16_t count)
  * passes their count (seed: "cache the TEK context (including PNs) ...
  * until CMAC_KEY_COUNT_N has been incremented beyond that value"); random
  * (baseline) TEKs are never derived again: wiped. */
-static void deactivate(struct bs_ms *m, struct tekho_actions *out)
+static void deactivate_keeping(struct bs_ms *m, int keep, struct tekho_actions *out)
 {
     if (m->active == ACTIVE_OWN)
         tekho_tek_context_cleanup(&m->own);
@@ -370,7 +370,16 @@ static void deactivate(struct bs_ms *m, struct tekho_actions *out)
         act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, active_tb(m), NULL, 0);
     m->active = ACTIVE_NONE;
     m->confirmed = false;
-    tek_cache_drop_below(&m->cache, count_floor(m), ACTIVE_NONE);
+#ifdef TEKHO_MUTATION_EVICT_LIVE_CONTEXT
+    tek_cache_drop_all_but(&m->cache, keep); /* forgets contexts that can come back */
+#else
+    tek_cache_drop_below(&m->cache, count_floor(m), keep);
+#endif
+}
+
+static void deactivate(struct bs_ms *m, struct tekho_actions *out)
+{
+    deactivate_keeping(m, ACTIVE_NONE, out);
 }
 
 static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions *out);
@@ -399,7 +408,7 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
 static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions *out)
 {
     const uint16_t count = m->cache.e[i].count;
-    deactivate(m, out);
+    deactivate_keeping(m, i, out);
     m->active = i;
     if (derived) {
         uint8_t fp[2][8];
@@ -1218,12 +1227,14 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
         /* The MS is at `count` (only it and this BS hold these TEKs):
          * older contexts go, which makes room for this one. */
         raise_proven(m, count);
-        deactivate(m, out);
+        deactivate_keeping(m, i, out);
         tekho_err err = derived ? tek_cache_put(&m->cache, OWN_BSID, count, ACTIVE_NONE, &trial, &i) : TEKHO_OK;
         tekho_tek_context_cleanup(&trial);
         if (err != TEKHO_OK)
             return err;
         i = tek_cache_find(&m->cache, OWN_BSID, count);
+        if (i < 0)
+            return TEKHO_ERR_NO_KEYS;
         activate(m, i, derived, out);
         act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
         return TEKHO_OK;

@@ -1,6 +1,5 @@
 /* The cache of counter TEK contexts (tek_cache.h). */
 #include "tek_cache.h"
-#include "../mutation.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +51,7 @@ static int room(const struct tek_cache *c, int protect)
         if (!c->e[i].used)
             return (int)i;
     for (unsigned i = 0; i < c->cap; i++)
-#ifdef TEKHO_MUTATION_EVICT_LIVE_CONTEXT
-        if ((int)i != protect)
-#else
         if ((int)i != protect && tekho_tek_context_pristine(&c->e[i].tek))
-#endif
             return (int)i;
     return -1;
 }
