@@ -1742,8 +1742,11 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     case TEKHO_ASNCP_HO_COMPLETE: {
         /* From the target of a handover this BS started: the MS is there now. */
         struct bs_ms *m = find_mac(bs, r.ms_id);
-        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node &&
-            r.transaction_id == m->transaction && m->prepared_txn_valid) {
+        /* Any recent preparation of ours toward that BS counts: after a
+         * cancel and a retry the MS may have used the earlier one. */
+        const uint16_t behind = (uint16_t)(m ? m->transaction - r.transaction_id : 0);
+        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node && behind < 8 &&
+            m->prepared_txn_valid) {
             /* MOB_HO-IND was lost on the air: the target still waits for
              * HO_Cnf (with reuse, for the TEKs). Only for the handover
              * this BS prepared: a late or replayed HO_Complete of an older
