@@ -932,6 +932,22 @@ static tekho_err send_sbc_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho
     return err;
 }
 
+/* A PKM-RSP to the MS: its CMAC-Digest under the link's next CMAC_PN, on
+ * the basic CID. The encoded copy is wiped (a Key-Reply carries TEKs). */
+static tekho_err send_pkm_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_pkm *pkm, struct tekho_actions *out)
+{
+    pkm->cmac_digest.cmac_pn = m->link.tx_pn;
+    uint8_t buf[256];
+    size_t n = 0;
+    tekho_err err = tekho_pkm_encode(pkm, buf, sizeof buf, &n);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+    if (err == TEKHO_OK)
+        send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return err;
+}
+
 static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_pkm *req,
                                 bool again, struct tekho_actions *out)
 {
@@ -956,17 +972,9 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
         }
     }
     memcpy(rsp.tek_params, m->last_params, sizeof rsp.tek_params);
-    rsp.cmac_digest.cmac_pn = m->link.tx_pn;
-    uint8_t msg[256];
-    size_t len = 0;
     if (err == TEKHO_OK)
-        err = tekho_pkm_encode(&rsp, msg, sizeof msg, &len);
-    if (err == TEKHO_OK)
-        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_DIGEST_TLV_LEN);
-    if (err == TEKHO_OK)
-        send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
+        err = send_pkm_rsp(bs, m, &rsp, out);
     OPENSSL_cleanse(&rsp, sizeof rsp);
-    OPENSSL_cleanse(msg, sizeof msg);
     return err;
 }
 
@@ -1006,15 +1014,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         memcpy(rsp.ms_random, r.ms_random, RANDOM_SIZE);
         memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
         memcpy(rsp.akid, m->link.ak.akid, 8);
-        rsp.cmac_digest.cmac_pn = m->link.tx_pn;
-        uint8_t buf[256];
-        size_t n = 0;
-        err = tekho_pkm_encode(&rsp, buf, sizeof buf, &n);
-        if (err == TEKHO_OK)
-            err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
-        if (err == TEKHO_OK)
-            send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
-        return err;
+        return send_pkm_rsp(bs, m, &rsp, out);
     }
     const bool again = m->have_last_params && r.identifier == m->last_pkm_id &&
                        CRYPTO_memcmp(r.nonce, m->last_nonce, sizeof m->last_nonce) == 0;
@@ -1249,14 +1249,7 @@ static tekho_err send_tek_invalid(struct tekho_bs *bs, struct bs_ms *m, struct t
                             .said = tekho_ms_basic_cid(m->index), .has_error_code = true,
                             .error_code = 1 /* all (unspecified): the BS holds no TEK for the SA */,
                             .has_cmac_digest = true};
-    inv.cmac_digest.cmac_pn = m->link.tx_pn;
-    uint8_t buf[128];
-    size_t n = 0;
-    tekho_err err = tekho_pkm_encode(&inv, buf, sizeof buf, &n);
-    if (err == TEKHO_OK)
-        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
-    if (err == TEKHO_OK)
-        send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
+    const tekho_err err = send_pkm_rsp(bs, m, &inv, out);
     return err == TEKHO_OK ? out->err : err;
 }
 
@@ -1450,15 +1443,7 @@ static tekho_err send_sa_tek_challenge_again(struct tekho_bs *bs, struct bs_ms *
                            .has_cmac_digest = true};
     memcpy(ch.akid, m->link.ak.akid, 8);
     memcpy(ch.bs_random, m->bs_random, RANDOM_SIZE);
-    ch.cmac_digest.cmac_pn = m->link.tx_pn;
-    uint8_t buf[256];
-    size_t n = 0;
-    tekho_err err = tekho_pkm_encode(&ch, buf, sizeof buf, &n);
-    if (err == TEKHO_OK)
-        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
-    if (err == TEKHO_OK)
-        send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
-    return err;
+    return send_pkm_rsp(bs, m, &ch, out);
 }
 
 static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
