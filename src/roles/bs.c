@@ -650,8 +650,8 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t in
     if (m == NULL && (m = take_slot(bs, index)) == NULL)
         return TEKHO_ERR_CAPACITY;
     if (m->role != ROLE_ENTERING) {
-        /* One transaction per entry: the Authenticator tells a new entry (a
-         * new PMK) from a retransmitted request by it. */
+        /* The MS's handover transactions start from the BS's counter (which
+         * starts at random): after a restart they do not repeat old ones. */
         m->transaction = ++bs->next_transaction;
         m->entry_requested = false;
         m->retries = 0;
