@@ -101,6 +101,23 @@ static struct tekho_sim *new_sim(enum tekho_scheme scheme, unsigned n_bs, struct
     return sim;
 }
 
+/* The start every case shares: MS 0 enters at BS 1, traffic both ways from
+ * 200 ms, and (with a tape) every message recorded. */
+static struct tekho_sim *started(enum tekho_scheme scheme, unsigned n_bs, struct tekho_sim_params *p,
+                                 struct tape *tp)
+{
+    struct tekho_sim *sim = new_sim(scheme, n_bs, p);
+    if (sim == NULL)
+        return NULL;
+    if (tp != NULL) {
+        tp->n = 0;
+        tekho_sim_set_tap(sim, tap, tp);
+    }
+    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+    return sim;
+}
+
 static void run(struct tekho_sim *sim, uint64_t until_ms, struct tekho_sim_stats *st)
 {
     CHECK_ERR(tekho_sim_run(sim, MS_(until_ms)), TEKHO_OK);
@@ -133,11 +150,9 @@ static void test_h1_full_cache_never_forgets(void)
     struct tekho_sim_params p;
     tekho_sim_params_default(&p);
     p.bs_cache_per_ms = 1;
-    struct tekho_sim *sim = new_sim(TEKHO_SCHEME_COUNTER, 2, &p);
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, &p, NULL);
     if (sim == NULL)
         return;
-    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
-    CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(300), TEKHO_OP_DROP_HO_COMPLETE, 1000, 0, 0), TEKHO_OK);
     for (unsigned k = 0; k < 8; k++)
         CHECK_ERR(tekho_sim_at(sim, MS_(500 + 400 * k), TEKHO_OP_HANDOVER, 0, k % 2 ? 1 : 2, 0), TEKHO_OK);
@@ -186,14 +201,10 @@ static void test_m1_recorded_rng_req(void)
      * first RNG-REQ, now stale (c < N). Before, bs2 rebuilt its CMAC_PN
      * state with the link and the replay released the prepared context. */
     for (int lag = 0; lag < 2; lag++) {
-        struct tekho_sim *sim = new_sim(TEKHO_SCHEME_COUNTER, 2, NULL);
+        static struct tape tp;
+        struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &tp);
         if (sim == NULL)
             return;
-        static struct tape tp;
-        tp.n = 0;
-        tekho_sim_set_tap(sim, tap, &tp);
-        CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
-        CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
         /* lag: every HO_Complete lost, so the replay's count is N itself and
          * it would complete a handover in the MS's name. */
         if (lag)
@@ -230,14 +241,10 @@ static void test_m2_recorded_initial_rng_req(void)
      * caches the MS's TEK context (a cancelled handover), then the MS comes
      * back to bs2 for real. Before, the replay wiped the cached context and
      * left an entry with no timeout that refused every HO_Req. */
-    struct tekho_sim *sim = new_sim(TEKHO_SCHEME_COUNTER, 2, NULL);
+    static struct tape tp;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &tp);
     if (sim == NULL)
         return;
-    static struct tape tp;
-    tp.n = 0;
-    tekho_sim_set_tap(sim, tap, &tp);
-    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
-    CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(508), TEKHO_OP_CANCEL, 0, 0, 0), TEKHO_OK);
     struct tekho_sim_stats st;
@@ -267,14 +274,10 @@ static void test_m3_sbc_req_replay(void)
      * not authenticated) sent to the serving BS. Before, the BS took the
      * new capability: the next handover fell back to the baseline and TEKs
      * crossed the air. */
-    struct tekho_sim *sim = new_sim(TEKHO_SCHEME_COUNTER, 2, NULL);
+    static struct tape tp;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &tp);
     if (sim == NULL)
         return;
-    static struct tape tp;
-    tp.n = 0;
-    tekho_sim_set_tap(sim, tap, &tp);
-    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
-    CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
     struct tekho_sim_stats st;
     run(sim, 300, &st);
     const struct rec *sbc = find(&tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_SBC_REQ, 1, 0, 0);
@@ -309,14 +312,10 @@ static void test_m4_ho_cnf_checked(void)
      * wrong node, one with a receive PN of 0xFFFFFFFF (before: an endless
      * loop) and one with a TEK sequence out of range are all refused; the
      * handover then completes with the real one. */
-    struct tekho_sim *sim = new_sim(TEKHO_SCHEME_REUSE, 3, NULL);
+    static struct tape tp;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_REUSE, 3, NULL, &tp);
     if (sim == NULL)
         return;
-    static struct tape tp;
-    tp.n = 0;
-    tekho_sim_set_tap(sim, tap, &tp);
-    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
-    CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(900), TEKHO_OP_HANDOVER, 0, 3, 0), TEKHO_OK);
     struct tekho_sim_stats st;
@@ -362,14 +361,10 @@ static void test_m4_ho_cnf_checked(void)
 /* The same values at a target that is waiting for exactly this HO_Cnf. */
 static void test_m4_ho_cnf_at_waiting_target(void)
 {
-    struct tekho_sim *sim = new_sim(TEKHO_SCHEME_REUSE, 2, NULL);
+    static struct tape tp;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_REUSE, 2, NULL, &tp);
     if (sim == NULL)
         return;
-    static struct tape tp;
-    tp.n = 0;
-    tekho_sim_set_tap(sim, tap, &tp);
-    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
-    CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
     /* Stop just as the HO_Cnf is sent, before bs2 has it. */
     struct tekho_sim_stats st;
@@ -448,11 +443,9 @@ static void test_m7_lost_record(void)
     /* bs2 used count 1 for the first handover; the store then loses the
      * MS's N and the Authenticator restarts. Before, N came back as 1 and
      * bs2 derived TEKs for count 1 again, sealing DL from PN 1. */
-    struct tekho_sim *sim = new_sim(TEKHO_SCHEME_COUNTER, 2, NULL);
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, NULL);
     if (sim == NULL)
         return;
-    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
-    CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(900), TEKHO_OP_HANDOVER, 0, 1, 0), TEKHO_OK);
     CHECK_ERR(tekho_sim_at(sim, MS_(1200), TEKHO_OP_STORE_LOSE, 0, 0, 0), TEKHO_OK);
