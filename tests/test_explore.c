@@ -169,7 +169,8 @@ static void test_case_file_round_trip(void)
     uint8_t bytes[100];
     for (size_t i = 0; i < sizeof bytes; i++)
         bytes[i] = (uint8_t)(i * 37);
-    const struct tekho_explore_case c = {.scheme = TEKHO_SCHEME_REUSE, .run_seed = 123456789012ull, .steps = 777,
+    const struct tekho_explore_case c = {.scheme = TEKHO_SCHEME_REUSE, .schedule = 1, .run_seed = 123456789012ull,
+                                         .steps = 777,
                                          .fixed_bs = 2, .fixed_ms = 1, .faults_off = 9,
                                          .expect = TEKHO_XP_PN_REUSE, .bytes = bytes, .len = sizeof bytes};
     char path[] = "/tmp/tekho-explore-case-XXXXXX";
@@ -180,7 +181,7 @@ static void test_case_file_round_trip(void)
     CHECK_ERR(tekho_explore_case_write(path, &c, "a comment\nover two lines"), TEKHO_OK);
     struct tekho_explore_case back;
     CHECK_ERR(tekho_explore_case_read(path, &back), TEKHO_OK);
-    CHECK(back.scheme == c.scheme && back.run_seed == c.run_seed && back.steps == c.steps);
+    CHECK(back.scheme == c.scheme && back.schedule == 1 && back.run_seed == c.run_seed && back.steps == c.steps);
     CHECK(back.fixed_bs == 2 && back.fixed_ms == 1 && back.faults_off == 9 && back.expect == TEKHO_XP_PN_REUSE);
     CHECK(back.len == sizeof bytes && memcmp(back.bytes, bytes, sizeof bytes) == 0);
     tekho_explore_case_free(&back);

@@ -43,6 +43,7 @@ enum tekho_xp_invariant {
     TEKHO_XP_ROLE_ERROR,      /* (5) actions.err set, or an error that means the role is broken */
     TEKHO_XP_STEP_BOUND,      /* (5) too many actions from one call, or events per simulated second */
     TEKHO_XP_LIVENESS,        /* (6) after the faults stop: not operational, keys differ, or no data */
+    TEKHO_XP_MGMT_REPLAY,     /* (2) a copy of a CMAC-protected management message made a role act again */
     TEKHO_XP_COUNT
 };
 const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv);
@@ -68,8 +69,17 @@ struct tekho_explore_progress {
     volatile int phase;   /* 0 generating, 1 shrinking, 2 replaying */
 };
 
+/* What the decision stream means. A case records the schedule it was made
+ * with (its `format`), so a committed case keeps replaying the run it
+ * reproduces after the explorer learns new moves.
+ * 1: the first schedule.
+ * 2: adds the Authenticator losing HO_Completes for a while (N lags while
+ *    handovers go on) and replays aimed at management messages. */
+#define TEKHO_XP_SCHEDULE 2u
+
 struct tekho_explore_params {
     enum tekho_scheme scheme;
+    unsigned schedule;        /* 0: TEKHO_XP_SCHEDULE; else 1..TEKHO_XP_SCHEDULE */
     uint64_t seed;            /* run i uses seed + i, so `--seed seed+i --runs 1` is that run alone */
     unsigned runs;
     uint64_t steps;           /* events of the fault phase per run (0: 1000) */
@@ -145,6 +155,7 @@ TEKHO_NODISCARD tekho_err tekho_explore_shrink(const struct tekho_explore_params
 
 struct tekho_explore_case {
     enum tekho_scheme scheme;
+    unsigned schedule;        /* the case file's `format`: 1..TEKHO_XP_SCHEDULE */
     uint64_t run_seed;        /* where it came from (informational) */
     uint64_t steps;
     unsigned fixed_bs, fixed_ms;
@@ -184,6 +195,13 @@ void tekho_xp_new_pmk(struct tekho_xp_checker *c, uint32_t ms, bool at_auth);
 enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *c, uint32_t ms, bool at_auth, uint16_t count);
 /* (4) A BS installed counter TEKs for `count` while the Authenticator's N is n (0: unknown). */
 enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n);
+/* (2) Whether an air PDU is a management message protected by a CMAC
+ * (tuple or PKM CMAC-Digest), and whether one a role just acted on
+ * (returned OK and emitted actions, none a discard) was acted on before by
+ * the same receiver: TEKHO_XP_MGMT_REPLAY. */
+bool tekho_xp_mgmt_authenticated(const uint8_t *pdu, size_t len);
+enum tekho_xp_invariant tekho_xp_check_mgmt_acted(struct tekho_xp_checker *c, uint32_t receiver, const uint8_t *pdu,
+                                                  size_t len);
 /* (5) A role call's result: its return value, actions.err and the number
  * of actions; injected says the input came from the attacker. */
 enum tekho_xp_invariant tekho_xp_check_call(tekho_err ret, const struct tekho_actions *a, bool injected,

@@ -166,6 +166,16 @@ struct tekho_bs_config {
     enum tekho_scheme scheme;
     bool tekgen_capable;          /* advertises and accepts counter-based TEK generation */
     bool tekgen_required;         /* refuses MSs that cannot (SBC-RSP bit 1) */
+    /* This BS may have run before and lost what it held (a restart with no
+     * durable state): its earlier life may have used counter TEKs whose PN
+     * state is gone, and deriving them again would reuse (TEK, PN) pairs.
+     * For an AK it first learns at a handover, it then takes counts only
+     * from N + TEKHO_COUNT_AHEAD_MAX + self_sync_window + 1 on (N as the
+     * Authenticator first tells it): no count its earlier life could have
+     * used, since no BS takes one further ahead of N. Until N gets there,
+     * handovers to it fall back to the baseline (profile 5). A BS that
+     * cannot prove it never ran before sets this. */
+    bool restarted;
     unsigned self_sync_window;    /* W: counts tried past TB against UL data; 0 disables self-sync */
     unsigned self_sync_budget;    /* trial decryptions allowed per MS per second */
     size_t max_ms;                /* MS contexts held (serving, target and cached) */

@@ -17,6 +17,7 @@ void tekho_explore_case_params(const struct tekho_explore_case *c, struct tekho_
     p->fixed_bs = c->fixed_bs;
     p->fixed_ms = c->fixed_ms;
     p->faults_off = c->faults_off;
+    p->schedule = c->schedule;
 }
 
 tekho_err tekho_explore_case_write(const char *path, const struct tekho_explore_case *c, const char *comment)
@@ -37,7 +38,8 @@ tekho_err tekho_explore_case_write(const char *path, const struct tekho_explore_
             p += n + (nl != NULL);
         }
     }
-    fprintf(f, "format 1\nscheme %s\nseed %llu\nsteps %llu\nbs %u\nms %u\nfaults-off %u\n", tekho_scheme_name(c->scheme),
+    fprintf(f, "format %u\nscheme %s\nseed %llu\nsteps %llu\nbs %u\nms %u\nfaults-off %u\n",
+            c->schedule ? c->schedule : TEKHO_XP_SCHEDULE, tekho_scheme_name(c->scheme),
             (unsigned long long)c->run_seed, (unsigned long long)c->steps, c->fixed_bs, c->fixed_ms, c->faults_off);
     if (c->expect == TEKHO_XP_NONE)
         fprintf(f, "outcome clean\n");
@@ -68,6 +70,7 @@ tekho_err tekho_explore_case_read(const char *path, struct tekho_explore_case *c
     if (path == NULL || c == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     memset(c, 0, sizeof *c);
+    c->schedule = 1; /* a file without a format line predates the others */
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return TEKHO_ERR_IO;
@@ -89,8 +92,10 @@ tekho_err tekho_explore_case_read(const char *path, struct tekho_explore_case *c
         const unsigned long long num = strtoull(value, &end, 10);
         const bool is_num = errno == 0 && end && *end == '\0';
         if (strcmp(key, "format") == 0) {
-            if (!is_num || num != 1)
+            if (!is_num || num < 1 || num > TEKHO_XP_SCHEDULE)
                 err = TEKHO_ERR_BAD_VALUE;
+            else
+                c->schedule = (unsigned)num;
         } else if (strcmp(key, "scheme") == 0) {
             err = tekho_scheme_parse(value, &c->scheme);
             have_scheme = err == TEKHO_OK;

@@ -3,11 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "tekho/explore.h"
+#include "tekho/mgmt.h"
+#include "tekho/mob.h"
+#include "tekho/pdu.h"
 
 static const char *const INVARIANT_NAMES[TEKHO_XP_COUNT] = {
     "none", "pn-reuse", "replay-delivered", "forged-delivered", "n-decreased", "m-decreased",
-    "stale-keys", "role-error", "step-bound", "liveness"};
+    "stale-keys", "role-error", "step-bound", "liveness", "mgmt-replay"};
 
 const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv)
 {
@@ -64,6 +69,8 @@ struct tekho_xp_checker {
     size_t cap, n;
     struct delivered (*dlv)[2];
     struct ms_counts *counts;
+    uint64_t *mgmt;      /* fingerprints of management messages acted on (open addressing, 0 free) */
+    size_t cap_mgmt, n_mgmt;
 };
 
 tekho_err tekho_xp_checker_new(unsigned n_ms, struct tekho_xp_checker **out)
@@ -99,6 +106,7 @@ void tekho_xp_checker_free(struct tekho_xp_checker *c)
     free(c->keys);
     free(c->dlv);
     free(c->counts);
+    free(c->mgmt);
     free(c);
 }
 
@@ -324,4 +332,88 @@ enum tekho_xp_invariant tekho_xp_check_call(tekho_err ret, const struct tekho_ac
     if (ret == TEKHO_ERR_NO_MEMORY && alloc_failure_injected)
         return TEKHO_XP_NONE;
     return tekho_xp_error_is_internal(ret, injected) ? TEKHO_XP_ROLE_ERROR : TEKHO_XP_NONE;
+}
+
+/* ---- (2) management replays: a CMAC-protected management message is
+ * acted on once. Every one carries a CMAC_PN its receiver must never
+ * accept twice (802.16-2009 6.3.2.3.9.4: a CMAC_PN is used once per key),
+ * so a byte-identical copy that makes a role act again is a replay the
+ * role let through. Messages without a CMAC (initial ranging, EAP
+ * transfer) may be acted on again: they carry nothing to judge
+ * freshness by. */
+
+bool tekho_xp_mgmt_authenticated(const uint8_t *pdu, size_t len)
+{
+    struct tekho_gmh gmh;
+    if (tekho_gmh_decode(pdu, len, &gmh) != TEKHO_OK || gmh.cid > TEKHO_MGMT_CID_MAX || gmh.ec ||
+        gmh.len != len || len < TEKHO_GMH_LEN + 1 + (gmh.ci ? TEKHO_CRC_LEN : 0))
+        return false;
+    const uint8_t *m = pdu + TEKHO_GMH_LEN;
+    const size_t n = len - TEKHO_GMH_LEN - (gmh.ci ? TEKHO_CRC_LEN : 0);
+    bool cmac = false;
+    union {
+        struct tekho_rng_req rng_req;
+        struct tekho_rng_rsp rng_rsp;
+        struct tekho_pkm pkm;
+        struct tekho_sbc sbc;
+        struct tekho_mob_msho_req msho;
+        struct tekho_mob_bsho_rsp bsho;
+        struct tekho_mob_ho_ind ind;
+    } u;
+    switch (m[0]) {
+    case TEKHO_MGMT_RNG_REQ: cmac = tekho_rng_req_decode(m, n, &u.rng_req) == TEKHO_OK && u.rng_req.has_cmac; break;
+    case TEKHO_MGMT_RNG_RSP: cmac = tekho_rng_rsp_decode(m, n, &u.rng_rsp) == TEKHO_OK && u.rng_rsp.has_cmac; break;
+    case TEKHO_MGMT_PKM_REQ:
+    case TEKHO_MGMT_PKM_RSP: cmac = tekho_pkm_decode(m, n, &u.pkm) == TEKHO_OK && u.pkm.has_cmac_digest; break;
+    case TEKHO_MGMT_SBC_REQ:
+    case TEKHO_MGMT_SBC_RSP: cmac = tekho_sbc_decode(m, n, &u.sbc) == TEKHO_OK && u.sbc.has_cmac; break;
+    case TEKHO_MGMT_MOB_MSHO_REQ: cmac = tekho_mob_msho_req_decode(m, n, &u.msho) == TEKHO_OK && u.msho.has_cmac; break;
+    case TEKHO_MGMT_MOB_BSHO_RSP: cmac = tekho_mob_bsho_rsp_decode(m, n, &u.bsho) == TEKHO_OK && u.bsho.has_cmac; break;
+    case TEKHO_MGMT_MOB_HO_IND: cmac = tekho_mob_ho_ind_decode(m, n, &u.ind) == TEKHO_OK && u.ind.has_cmac; break;
+    default: break;
+    }
+    OPENSSL_cleanse(&u, sizeof u); /* a PKM-RSP holds wrapped keys */
+    return cmac;
+}
+
+static uint64_t mgmt_fingerprint(uint32_t receiver, const uint8_t *pdu, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a, 64 bits */
+    for (unsigned i = 0; i < 4; i++)
+        h = (h ^ (uint8_t)(receiver >> (8 * i))) * 0x100000001b3u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ pdu[i]) * 0x100000001b3u;
+    return h ? h : 1;
+}
+
+enum tekho_xp_invariant tekho_xp_check_mgmt_acted(struct tekho_xp_checker *c, uint32_t receiver, const uint8_t *pdu,
+                                                  size_t len)
+{
+    if ((c->n_mgmt + 1) * 2 > c->cap_mgmt) {
+        const size_t cap = c->cap_mgmt ? c->cap_mgmt * 2 : 256;
+        uint64_t *big = calloc(cap, sizeof *big);
+        if (big == NULL)
+            return TEKHO_XP_NONE; /* unchecked, never a false alarm */
+        for (size_t i = 0; i < c->cap_mgmt; i++) {
+            if (c->mgmt[i] == 0)
+                continue;
+            size_t j = (size_t)c->mgmt[i] & (cap - 1);
+            while (big[j] != 0)
+                j = (j + 1) & (cap - 1);
+            big[j] = c->mgmt[i];
+        }
+        free(c->mgmt);
+        c->mgmt = big;
+        c->cap_mgmt = cap;
+    }
+    const uint64_t h = mgmt_fingerprint(receiver, pdu, len);
+    size_t j = (size_t)h & (c->cap_mgmt - 1);
+    while (c->mgmt[j] != 0) {
+        if (c->mgmt[j] == h)
+            return TEKHO_XP_MGMT_REPLAY;
+        j = (j + 1) & (c->cap_mgmt - 1);
+    }
+    c->mgmt[j] = h;
+    c->n_mgmt++;
+    return TEKHO_XP_NONE;
 }

@@ -36,16 +36,21 @@
  * makes: one fixed stream per run. */
 #define ROLE_SEED 0x74656b686f787000u
 
-enum ev_kind { EV_AIR_TO_BS, EV_AIR_TO_MS, EV_BACKBONE, EV_TIMER, EV_SCRIPT, EV_TICK, EV_CHECK, EV_DEADLINE };
+enum ev_kind { EV_AIR_TO_BS, EV_AIR_TO_MS, EV_BACKBONE, EV_TIMER, EV_SCRIPT, EV_TICK, EV_CHECK, EV_DEADLINE,
+               EV_PINGPONG };
 enum owner_kind { OWNER_MS, OWNER_BS, OWNER_AUTH };
 #define OWNER(kind, id) ((uint32_t)(kind) << 24 | (uint32_t)(id))
 
 /* The schedule's actions; 0 ends the schedule. */
 enum xp_action {
     A_STOP, A_ENTER, A_HANDOVER, A_CANCEL, A_DATA, A_REPLAY, A_MUTATE, A_FORGE, A_AUTH_RESTART, A_BS_RESTART,
-    A_LINK, A_WAIT, A_ALLOC, A_OUTAGE, A_COUNT
+    A_LINK, A_WAIT, A_ALLOC, A_OUTAGE, A_LAG, A_STREAM, A_PINGPONG, A_COUNT
 };
-static const uint16_t ACTION_WEIGHTS[A_COUNT] = {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2};
+/* Per schedule (explore.h, TEKHO_XP_SCHEDULE): schedule 1 never lags. */
+static const uint16_t ACTION_WEIGHTS[TEKHO_XP_SCHEDULE][A_COUNT] = {
+    {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2, 0, 0, 0},
+    {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 0, 2, 3, 3, 3},
+};
 static const unsigned LINK_PER_MILLE[4] = {0, 20, 100, 300};
 
 struct xp_rec {
@@ -59,6 +64,7 @@ struct xp_world {
     const struct tekho_explore_params *p;
     struct xp_stream *s;
     struct tekho_explore_outcome *out;
+    unsigned v;                     /* the schedule (TEKHO_XP_SCHEDULE) */
     enum tekho_scheme scheme;
     unsigned n_bs, n_ms;
     uint64_t steps;
@@ -69,7 +75,9 @@ struct xp_world {
     struct tekho_bs_config bcfg[XP_MAX_BS + 1];
     uint32_t bs_gen[XP_MAX_BS + 1];
     bool backbone_attacked;         /* the backbone attacker injected something this run */
+    bool spoofed_mgmt;              /* scheme none: the air attacker sent an MS a management message */
     uint64_t auth_outage_until;     /* the Authenticator is cut off from the backbone until then */
+    uint64_t lag_until;             /* HO_Completes to the Authenticator are lost until then */
     bool faulted;                   /* any fault reached the roles: a loss, a copy, a delay, an injection, a restart */
     bool released;                  /* some MS was released, or a handover failed */
     /* N as each BS has been told it by the Authenticator (Context_Rpt,
@@ -81,6 +89,9 @@ struct xp_world {
     struct tekho_neighbour neigh[XP_MAX_BS];
     struct tekho_ms *ms[XP_MAX_MS];
     uint8_t mac[XP_MAX_MS][6];
+    uint32_t left[XP_MAX_MS];       /* the BS each MS last tried to leave (schedule 2: ping-pong) */
+    unsigned pp_left[XP_MAX_MS];    /* handovers left in an MS's ping-pong burst, between pp[ms][0] and [1] */
+    uint32_t pp[XP_MAX_MS][2];
     uint32_t seq[XP_MAX_MS][2];
     struct tekho_xp_checker *ck;
     struct sim_queue q;
@@ -89,14 +100,16 @@ struct xp_world {
     struct tekho_actions *acts;
     unsigned link_level;
     bool quiet, finished, done;
+    bool streaming;                 /* traffic both ways every TICK_US (the quiet phase; schedule 2 at will) */
+    bool tick_armed;
     bool checking_data;
     uint32_t mark[XP_MAX_MS][2];
     bool want[XP_MAX_MS];
     bool settled[XP_MAX_MS];
     bool got[XP_MAX_MS][2];
     uint64_t second, second_events;
-    struct xp_rec *air, *bb;
-    unsigned n_air, n_bb, head_air, head_bb;
+    struct xp_rec *air, *bb, *mg;   /* mg: CMAC-protected management messages only (schedule 2) */
+    unsigned n_air, n_bb, n_mg, head_air, head_bb, head_mg;
     tekho_err fatal;    /* the driver itself failed (out of memory) */
 };
 
@@ -195,36 +208,48 @@ static bool faults_on(const struct xp_world *w, uint32_t fault)
 
 /* ---- what the attacker hears ------------------------------------------------------- */
 
-static void record(struct xp_world *w, uint8_t kind, uint32_t from, uint32_t to, uint32_t ms, const uint8_t *b,
-                   size_t len)
+/* The attacker's three recordings: air, backbone, and (from schedule 2)
+ * the air's CMAC-protected management messages, which user data would
+ * otherwise push out of the air recording within a second. */
+enum rec_kind { REC_AIR, REC_BB, REC_MGMT };
+
+static void ring_put(struct xp_rec *ring, unsigned *head, unsigned *n, uint8_t kind, uint32_t from, uint32_t to,
+                     uint32_t ms, const uint8_t *b, size_t len)
 {
-    if (len > XP_REC_LEN || len == 0)
-        return;
-    const bool air = kind != 2;
-    struct xp_rec *r = air ? &w->air[w->head_air] : &w->bb[w->head_bb];
+    struct xp_rec *r = &ring[*head];
     r->kind = kind;
     r->from = from;
     r->to = to;
     r->ms = ms;
     r->len = (uint16_t)len;
     memcpy(r->b, b, len);
-    if (air) {
-        w->head_air = (w->head_air + 1) % XP_REC;
-        w->n_air += w->n_air < XP_REC;
-    } else {
-        w->head_bb = (w->head_bb + 1) % XP_REC;
-        w->n_bb += w->n_bb < XP_REC;
+    *head = (*head + 1) % XP_REC;
+    *n += *n < XP_REC;
+}
+
+static void record(struct xp_world *w, uint8_t kind, uint32_t from, uint32_t to, uint32_t ms, const uint8_t *b,
+                   size_t len)
+{
+    if (len > XP_REC_LEN || len == 0)
+        return;
+    if (kind == 2) {
+        ring_put(w->bb, &w->head_bb, &w->n_bb, kind, from, to, ms, b, len);
+        return;
     }
+    ring_put(w->air, &w->head_air, &w->n_air, kind, from, to, ms, b, len);
+    if (w->v >= 2 && tekho_xp_mgmt_authenticated(b, len))
+        ring_put(w->mg, &w->head_mg, &w->n_mg, kind, from, to, ms, b, len);
 }
 
 /* A recorded message: 0 is the newest. NULL if there is none that old. */
-static const struct xp_rec *recorded(const struct xp_world *w, bool air, unsigned age)
+static const struct xp_rec *recorded(const struct xp_world *w, enum rec_kind which, unsigned age)
 {
-    const unsigned n = air ? w->n_air : w->n_bb, head = air ? w->head_air : w->head_bb;
+    const unsigned n = which == REC_AIR ? w->n_air : which == REC_BB ? w->n_bb : w->n_mg;
+    const unsigned head = which == REC_AIR ? w->head_air : which == REC_BB ? w->head_bb : w->head_mg;
     if (age >= n)
         return NULL;
     const unsigned i = (head + XP_REC - 1 - age) % XP_REC;
-    return air ? &w->air[i] : &w->bb[i];
+    return which == REC_AIR ? &w->air[i] : which == REC_BB ? &w->bb[i] : &w->mg[i];
 }
 
 /* ---- links: the faults on one message ------------------------------------------------ */
@@ -276,6 +301,15 @@ static void send_backbone(struct xp_world *w, uint32_t from, uint32_t to, const 
         copies = 0; /* an outage: N lags while handovers go on */
         w->faulted = true;
         trace(w, "    outage: LOST");
+    }
+    if (w->now < w->lag_until && to == TEKHO_NODE_AUTHENTICATOR && copies > 0) {
+        struct tekho_asncp m;
+        if (tekho_asncp_decode(b, len, &m) == TEKHO_OK && m.msg == TEKHO_ASNCP_HO_COMPLETE) {
+            copies = 0; /* N lags while the MS's M moves on, and the MS comes back */
+            w->faulted = true;
+            trace(w, "    lag: HO_Complete LOST");
+        }
+        tekho_asncp_wipe(&m);
     }
     trace_fault(w, copies, extra);
     for (unsigned k = 0; k < copies; k++)
@@ -448,6 +482,23 @@ static void after_role(struct xp_world *w, uint32_t owner, tekho_err err, bool i
     check_counts(w);
 }
 
+/* (2) A role that acted on a CMAC-protected management message (returned
+ * OK with actions, none a discard) must never act on a copy of it. */
+static void check_mgmt_acted(struct xp_world *w, uint32_t owner, bool authenticated, tekho_err err,
+                             const uint8_t *b, size_t len)
+{
+    if (!authenticated || err != TEKHO_OK || w->acts->n == 0)
+        return;
+    for (size_t i = 0; i < w->acts->n; i++)
+        if (w->acts->list[i].kind == TEKHO_ACT_EVENT && w->acts->list[i].code == TEKHO_EV_PDU_DISCARDED)
+            return;
+    if (tekho_xp_check_mgmt_acted(w->ck, owner, b, len) != TEKHO_XP_NONE) {
+        char who[16];
+        violation(w, TEKHO_XP_MGMT_REPLAY, "%s acted on a copy of a %s it had acted on", owner_name(owner, who),
+                  msg_name(true, b, len));
+    }
+}
+
 /* ---- the world ----------------------------------------------------------------------- */
 
 static void role_fill(void *ctx, uint8_t *out, size_t n)
@@ -483,10 +534,13 @@ static void world_free(struct xp_world *w)
     tekho_auth_free(w->auth);
     tekho_memory_store_free(w->store);
     tekho_xp_checker_free(w->ck);
-    if (w->bb)
-        OPENSSL_cleanse(w->bb, XP_REC * sizeof *w->bb); /* backbone messages carry AKs and TEKs */
-    free(w->air);
-    free(w->bb);
+    /* Backbone messages carry AKs and TEKs, PKM-RSPs wrapped TEKs. */
+    struct xp_rec *const rings[3] = {w->air, w->bb, w->mg};
+    for (unsigned k = 0; k < 3; k++) {
+        if (rings[k])
+            OPENSSL_cleanse(rings[k], XP_REC * sizeof *rings[k]);
+        free(rings[k]);
+    }
     free(w->acts);
 }
 
@@ -496,6 +550,9 @@ static tekho_err world_init(struct xp_world *w)
     struct xp_stream *s = w->s;
     const struct tekho_explore_params *p = w->p;
     w->scheme = p->scheme;
+    w->v = p->schedule ? p->schedule : TEKHO_XP_SCHEDULE;
+    if (w->v > TEKHO_XP_SCHEDULE)
+        return TEKHO_ERR_INVALID_ARGUMENT;
     w->steps = p->steps ? p->steps : STEPS_DEFAULT;
     w->n_bs = p->fixed_bs ? p->fixed_bs : 2 + xs_pick(s, 4);
     w->n_ms = p->fixed_ms ? p->fixed_ms : 1 + xs_pick(s, 4);
@@ -528,7 +585,8 @@ static tekho_err world_init(struct xp_world *w)
     w->acts = malloc(sizeof *w->acts);
     w->air = calloc(XP_REC, sizeof *w->air);
     w->bb = calloc(XP_REC, sizeof *w->bb);
-    if (w->acts == NULL || w->air == NULL || w->bb == NULL)
+    w->mg = calloc(XP_REC, sizeof *w->mg);
+    if (w->acts == NULL || w->air == NULL || w->bb == NULL || w->mg == NULL)
         return TEKHO_ERR_NO_MEMORY;
     tekho_err err = tekho_xp_checker_new(w->n_ms, &w->ck);
     if (err == TEKHO_OK)
@@ -578,6 +636,11 @@ static uint32_t dl_node(const struct xp_world *w, uint32_t ms)
     const uint32_t s = tekho_ms_serving(w->ms[ms]);
     if (s >= 1 && s <= w->n_bs && tekho_bs_serves(w->bs[s], ms))
         return s;
+    /* From schedule 2 the network forwards to the target the MS is moving
+     * to as soon as it left its serving BS: the target's expedited
+     * downlink, before the MS has ranged (the BS decides whether it may). */
+    if (w->v >= 2 && s >= 1 && s <= w->n_bs)
+        return s;
     for (uint32_t n = 1; n <= w->n_bs; n++)
         if (tekho_bs_serves(w->bs[n], ms))
             return n;
@@ -622,6 +685,9 @@ static void inject_air_ul(struct xp_world *w, uint32_t node, uint32_t ms, const 
 
 static void inject_air_dl(struct xp_world *w, uint32_t ms, uint32_t node, const uint8_t *b, size_t len)
 {
+    struct tekho_gmh gmh;
+    if (w->scheme == TEKHO_SCHEME_NONE && tekho_gmh_decode(b, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX)
+        w->spoofed_mgmt = true;
     push(w, air_arrival(w->now, false), EV_AIR_TO_MS, ms, node, 0, b, len, true);
 }
 
@@ -667,7 +733,7 @@ static void inject(struct xp_world *w, const struct xp_rec *r, const uint8_t *b,
 static const struct xp_rec *pick_recorded(struct xp_world *w)
 {
     const bool air = xs_pick(w->s, 2) == 0;
-    return recorded(w, air, xs_pick(w->s, XP_REC));
+    return recorded(w, air ? REC_AIR : REC_BB, xs_pick(w->s, XP_REC));
 }
 
 static bool attacker_on(const struct xp_world *w, const struct xp_rec *r)
@@ -677,7 +743,10 @@ static bool attacker_on(const struct xp_world *w, const struct xp_rec *r)
 
 static void attack_replay(struct xp_world *w)
 {
-    const struct xp_rec *r = pick_recorded(w);
+    /* From schedule 2, half the replays are aimed at a recorded management
+     * message: its CMAC_PN, not the data path, must stop it. */
+    const bool aimed = w->v >= 2 && xs_pick(w->s, 2) == 0;
+    const struct xp_rec *r = aimed ? recorded(w, REC_MGMT, xs_pick(w->s, XP_REC)) : pick_recorded(w);
     const bool redirect = xs_rare(w->s, 2, 250) != 0;
     if (r != NULL && attacker_on(w, r))
         inject(w, r, r->b, r->len, redirect);
@@ -749,7 +818,7 @@ static size_t forged_user_pdu(struct xp_world *w, uint32_t ms, bool uplink, uint
 static void forge_backbone(struct xp_world *w)
 {
     struct xp_stream *s = w->s;
-    (void)recorded(w, false, xs_pick(s, XP_REC));
+    (void)recorded(w, REC_BB, xs_pick(s, XP_REC));
     (void)xs_pick(s, 6);         /* which field */
     (void)xs_pick(s, 4);         /* by how much */
     (void)xs_pick(s, w->n_ms);   /* another MS */
@@ -790,6 +859,7 @@ static void restart_bs(struct xp_world *w, uint32_t node)
     w->bs[node] = NULL;
     w->bs_gen[node]++;
     memset(w->told_n[node], 0, sizeof w->told_n[node]); /* it remembers nothing it was told */
+    w->bcfg[node].restarted = true; /* and knows it may have run before */
     const tekho_err err = tekho_bs_new(&w->bcfg[node], &w->bs[node]);
     if (err != TEKHO_OK) {
         w->fatal = err;
@@ -820,6 +890,40 @@ static uint32_t pick_ms(struct xp_world *w, enum tekho_ms_state a, enum tekho_ms
     return n ? eligible[xs_pick(w->s, n)] : xs_pick(w->s, w->n_ms);
 }
 
+static void handover_to(struct xp_world *w, uint32_t ms, uint32_t target)
+{
+    uint8_t bsid[6];
+    bsid_of(target, bsid);
+    tekho_actions_reset(w->acts);
+    const tekho_err err = tekho_ms_start_handover(w->ms[ms], w->now, target, bsid, w->acts);
+    after_role(w, OWNER(OWNER_MS, ms), err, false, "handover");
+}
+
+/* The next handover of a ping-pong burst (A_PINGPONG): to whichever of
+ * the two BSs does not serve the MS, if it is operational at one of them. */
+static void ping_pong(struct xp_world *w, uint32_t ms)
+{
+    if (w->quiet || ms >= w->n_ms || w->pp_left[ms] == 0)
+        return;
+    w->pp_left[ms]--;
+    const uint32_t serving = tekho_ms_serving(w->ms[ms]);
+    trace(w, "PING-PONG ms%u (%u left)", ms, w->pp_left[ms]);
+    if (tekho_ms_state(w->ms[ms]) == TEKHO_MS_OPERATIONAL && (serving == w->pp[ms][0] || serving == w->pp[ms][1]))
+        handover_to(w, ms, serving == w->pp[ms][0] ? w->pp[ms][1] : w->pp[ms][0]);
+    const unsigned gap = xs_pick(w->s, 8);
+    if (w->pp_left[ms] > 0)
+        push(w, w->now + 100000u + gap * 25000u, EV_PINGPONG, ms, 0, 0, NULL, 0, false);
+}
+
+/* One tick chain at a time, however often traffic is turned on and off. */
+static void arm_tick(struct xp_world *w)
+{
+    if (w->streaming && !w->tick_armed) {
+        push(w, w->now + TICK_US, EV_TICK, 0, 0, 0, NULL, 0, false);
+        w->tick_armed = true;
+    }
+}
+
 static void enter_quiet(struct xp_world *w)
 {
     if (w->quiet)
@@ -827,6 +931,7 @@ static void enter_quiet(struct xp_world *w)
     w->quiet = true;
     w->link_level = 0;
     w->auth_outage_until = 0;
+    w->lag_until = 0;
     trace(w, "QUIET: faults stop; liveness check in %u ms", SETTLE_US / 1000);
     bool any = false;
     for (uint32_t i = 0; i < w->n_ms; i++)
@@ -835,7 +940,8 @@ static void enter_quiet(struct xp_world *w)
         w->finished = true; /* nobody ever entered: nothing can be checked */
         return;
     }
-    push(w, w->now + TICK_US, EV_TICK, 0, 0, 0, NULL, 0, false);
+    w->streaming = true;
+    arm_tick(w);
     push(w, w->now + SETTLE_US, EV_CHECK, 0, 0, 0, NULL, 0, false);
 }
 
@@ -848,10 +954,12 @@ static void script(struct xp_world *w)
         enter_quiet(w);
         return;
     }
-    const enum xp_action act = (enum xp_action)xs_weighted(s, ACTION_WEIGHTS, A_COUNT);
+    /* A replayed byte picks action byte % (actions in its schedule). */
+    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT};
+    const enum xp_action act = (enum xp_action)xs_weighted(s, ACTION_WEIGHTS[w->v - 1], ACTIONS_IN[w->v - 1]);
     static const char *const NAMES[A_COUNT] = {"stop", "enter", "handover", "cancel", "data", "replay", "mutate",
                                                "forge", "auth-restart", "bs-restart", "link", "wait", "alloc",
-                                               "outage"};
+                                               "outage", "lag", "stream", "ping-pong"};
     trace(w, "SCRIPT %s", NAMES[act]);
     tekho_err err;
     switch (act) {
@@ -873,11 +981,30 @@ static void script(struct xp_world *w)
         uint32_t target = 1 + xs_pick(s, w->n_bs - 1);
         if (serving != 0 && target >= serving)
             target++;
-        uint8_t bsid[6];
-        bsid_of(target, bsid);
-        tekho_actions_reset(w->acts);
-        err = tekho_ms_start_handover(w->ms[ms], w->now, target, bsid, w->acts);
-        after_role(w, OWNER(OWNER_MS, ms), err, false, "handover");
+        /* From schedule 2, half the handovers go back where the MS came
+         * from: ping-pong, the pattern that brings cached contexts back. */
+        if (w->v >= 2 && xs_pick(s, 2) == 0 && w->left[ms] != 0 && w->left[ms] != serving)
+            target = w->left[ms];
+        if (serving != 0)
+            w->left[ms] = serving;
+        handover_to(w, ms, target);
+        break;
+    }
+    case A_PINGPONG: {
+        /* An MS at a cell edge: 3 to 8 handovers back and forth between
+         * its BS and another, 100 to 275 ms apart (EV_PINGPONG). */
+        const uint32_t ms = pick_ms(w, TEKHO_MS_OPERATIONAL, TEKHO_MS_OPERATIONAL);
+        const uint32_t serving = tekho_ms_serving(w->ms[ms]);
+        uint32_t other = 1 + xs_pick(s, w->n_bs - 1);
+        if (serving != 0 && other >= serving)
+            other++;
+        const unsigned k = 3 + xs_pick(s, 6);
+        if (serving != 0 && w->pp_left[ms] == 0) {
+            w->pp_left[ms] = k;
+            w->pp[ms][0] = serving;
+            w->pp[ms][1] = other;
+            push(w, w->now + 1000u, EV_PINGPONG, ms, 0, 0, NULL, 0, false);
+        }
         break;
     }
     case A_CANCEL: {
@@ -929,6 +1056,23 @@ static void script(struct xp_world *w)
             w->auth_outage_until = w->now + quarters * 250000u;
         break;
     }
+    case A_LAG: {
+        /* Every HO_Complete to the Authenticator lost for 1 to 8 s, while
+         * the rest of the backbone works: handovers complete, N stays, M
+         * moves on, and MSs come back to BSs that hold their contexts
+         * (the security issue's H1). */
+        const unsigned halves = 2 + xs_pick(s, 15);
+        if (faults_on(w, TEKHO_XP_FAULT_LINK))
+            w->lag_until = w->now + halves * 500000u;
+        break;
+    }
+    case A_STREAM:
+        /* Traffic on or off: while on, data flows both ways every tick,
+         * through every handover (the target's first PDUs, before the
+         * MS has ranged, included). */
+        w->streaming = !w->streaming;
+        arm_tick(w);
+        break;
     case A_ALLOC:
         /* Reserved for allocation-failure injection: which allocation would fail. */
         (void)xs_pick(s, 256);
@@ -943,6 +1087,9 @@ static void script(struct xp_world *w)
 
 static void tick(struct xp_world *w)
 {
+    w->tick_armed = false;
+    if (!w->streaming)
+        return; /* turned off: the chain ends */
     for (uint32_t i = 0; i < w->n_ms && !w->done; i++) {
         if (!ms_active(w, i))
             continue;
@@ -951,7 +1098,7 @@ static void tick(struct xp_world *w)
             send_data(w, i, 1);
     }
     if (!w->finished)
-        push(w, w->now + TICK_US, EV_TICK, 0, 0, 0, NULL, 0, false);
+        arm_tick(w);
 }
 
 /* Whether MS i is where the quiet phase must bring it: operational (or
@@ -1042,6 +1189,16 @@ static void deadline(struct xp_world *w)
         w->finished = true;
         return;
     }
+    /* Without security nothing tells a genuine management message from a
+     * replayed one (an SBC-RSP of another entry, say): the MS can be left
+     * believing a BS serves it, and nothing in `none` can tell it
+     * otherwise. Availability under an air attacker is not a property of
+     * the floor scheme; its safety invariants are still checked. */
+    if (w->spoofed_mgmt) {
+        trace(w, "liveness not judged: scheme none, and the air attacker sent an MS management messages");
+        w->finished = true;
+        return;
+    }
     if (fault_free_release(w))
         return;
     for (uint32_t i = 0; i < w->n_ms && !w->done; i++) {
@@ -1086,16 +1243,26 @@ static void dispatch(struct xp_world *w, const struct sim_event *ev)
         }
     }
     switch ((enum ev_kind)ev->kind) {
-    case EV_AIR_TO_BS:
+    case EV_AIR_TO_BS: {
+        const bool authenticated = tekho_xp_mgmt_authenticated(b, ev->len);
         tekho_actions_reset(w->acts);
         err = tekho_bs_air(w->bs[ev->a], w->now, ev->b, b, ev->len, w->acts);
+        check_mgmt_acted(w, OWNER(OWNER_BS, ev->a), authenticated, err, b, ev->len);
         after_role(w, OWNER(OWNER_BS, ev->a), err, ev->injected, "air");
         break;
-    case EV_AIR_TO_MS:
+    }
+    case EV_AIR_TO_MS: {
+        /* In initial ranging nothing is authenticated yet (802.16: the
+         * RNG-RSP of network entry carries no CMAC; one that does is
+         * taken for what it says, as any unauthenticated one is). */
+        const bool authenticated = tekho_ms_state(w->ms[ev->a]) != TEKHO_MS_ENTRY_RANGING &&
+                                   tekho_xp_mgmt_authenticated(b, ev->len);
         tekho_actions_reset(w->acts);
         err = tekho_ms_air(w->ms[ev->a], w->now, ev->b, b, ev->len, w->acts);
+        check_mgmt_acted(w, OWNER(OWNER_MS, ev->a), authenticated, err, b, ev->len);
         after_role(w, OWNER(OWNER_MS, ev->a), err, ev->injected, "air");
         break;
+    }
     case EV_BACKBONE:
         tekho_actions_reset(w->acts);
         if (ev->a == TEKHO_NODE_AUTHENTICATOR) {
@@ -1127,6 +1294,7 @@ static void dispatch(struct xp_world *w, const struct sim_event *ev)
     case EV_TICK: tick(w); break;
     case EV_CHECK: check_settled(w); break;
     case EV_DEADLINE: deadline(w); break;
+    case EV_PINGPONG: ping_pong(w, ev->a); break;
     }
     if (w->checking_data && !w->done) {
         update_settled(w);
@@ -1149,6 +1317,10 @@ static void run_world(struct xp_world *w)
         after_role(w, OWNER(OWNER_MS, i), err, false, "enter");
     }
     push(w, 0, EV_SCRIPT, 0, 0, 0, NULL, 0, false);
+    /* From schedule 2 traffic flows from the start (A_STREAM turns it off
+     * and on): handovers happen under load, as in the emulator. */
+    w->streaming = w->v >= 2;
+    arm_tick(w);
     struct sim_event ev;
     while (!w->done && !w->finished && w->fatal == TEKHO_OK && sim_queue_pop(&w->q, &ev)) {
         w->now = ev.t;

@@ -313,7 +313,11 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
     struct tekho_asncp upd;
     asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
     upd.has_cmac_key_count = true;
+#ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
+    if (next == m->n) { /* a report below N (late, or replayed) moves N back to it */
+#else
     if (next <= m->n) {
+#endif
         /* Already counted (a retransmission whose update was lost, or a count
          * a re-authentication overtook): the reporter still needs N to stop
          * retransmitting; nobody else does. */

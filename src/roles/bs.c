@@ -63,6 +63,10 @@ struct bs_ms {
      * UL data that opened under its TEKs): its M never goes back, so no
      * count below it is ever used again, whatever N says while it lags. */
     uint16_t proven;
+    /* A restarted BS (tekho_bs_config.restarted): the lowest count its
+     * earlier life cannot have used under this AK; 0 when that life never
+     * knew it (a PMK made after the restart). */
+    uint16_t fresh_from;
     struct cmac_link link;
     struct cmac_seen cmac_seen[CMAC_SEEN_MAX];
     bool tekgen;                      /* negotiated with this MS (or requested in HO_Req) */
@@ -129,7 +133,8 @@ static uint16_t active_tb(const struct bs_ms *m)
 /* The lowest count this BS may still derive or use for the MS. */
 static uint16_t count_floor(const struct bs_ms *m)
 {
-    return m->n > m->proven ? m->n : m->proven;
+    const uint16_t f = m->n > m->proven ? m->n : m->proven;
+    return f > m->fresh_from ? f : m->fresh_from;
 }
 
 struct tekho_bs {
@@ -158,6 +163,9 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     uint8_t start[2];
     cfg->random.fill(cfg->random.ctx, start, sizeof start);
     bs->next_transaction = (uint16_t)(start[0] << 8 | start[1]);
+    /* HO_IDs too: after a restart, a recorded RNG-REQ must not name a new
+     * preparation. */
+    cfg->random.fill(cfg->random.ctx, &bs->next_ho_id, 1);
     tekho_err err = tekho_crypto_kit_new(&bs->kit);
     if (err != TEKHO_OK) {
         free(bs);
@@ -1368,6 +1376,13 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
          * way; nothing changes. */
         return TEKHO_OK;
     }
+    if (m && m->role == ROLE_SERVING && m->have_ho_req && from == m->ho_req_from) {
+        /* The BS the MS came from asks for it while it is here and has not
+         * left (it would have left through us, as source): that request
+         * crossed the MS's arrival (the MS cancelled, asked again, and
+         * used the first preparation). Nothing changes. */
+        return TEKHO_OK;
+    }
     if (m && m->role == ROLE_HANDED_OVER)
         send_ho_cnf(bs, m, out); /* one last time: the MS comes back before the target acknowledged */
     if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING ||
@@ -1422,7 +1437,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
      * cannot tell them apart). Replays of that attempt's RNG-REQ are still
      * refused by their CMAC_PN, kept per count. */
     if (!(was_target && m->ho_id != 0))
-        m->ho_id = ++bs->next_ho_id;
+        m->ho_id = ++bs->next_ho_id != 0 ? bs->next_ho_id : ++bs->next_ho_id; /* 0: none */
     m->retries = 0;
     if (bs->cfg.tekgen_required && m->mode != TEKHO_HO_TEK_COUNTER) {
         /* L5: this BS serves only MSs with counter-based TEK generation. */
@@ -1465,25 +1480,30 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     m->ctx_pending = false;
     const struct tekho_asncp_ak_context *ak = &r->ak_context;
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
-    if (m->have_ak && CRYPTO_memcmp(m->ak, ak->ak, TEKHO_AK_LEN) != 0) {
+    const bool new_ak = !m->have_ak || CRYPTO_memcmp(m->ak, ak->ak, TEKHO_AK_LEN) != 0;
+    if (m->have_ak && new_ak) {
         /* A new AK (a new PMK): every TEK context and CMAC_PN of the old one goes. */
         deactivate(m, out);
         tek_cache_free(&m->cache);
         memset(m->cmac_seen, 0, sizeof m->cmac_seen);
         m->n = 0;
         m->proven = 0;
+        m->fresh_from = 0;
     }
     memcpy(m->ak, ak->ak, TEKHO_AK_LEN);
     m->ak_sn = ak->ak_sn;
     m->have_ak = true;
     /* N never goes back here either (a re-ordered message may be older). */
     const uint16_t n = ak->has_cmac_key_count ? ak->cmac_key_count : 0;
-#ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
-    m->n = n; /* N as the last Context_Rpt says, even an older one */
-#else
     if (n > m->n || m->role == ROLE_ENTERING || m->role == ROLE_TARGET_REAUTH)
         m->n = n;
-#endif
+    /* An AK a restarted BS first meets at a handover may be one its earlier
+     * life used (entry and re-authentication make a new PMK): see
+     * tekho_bs_config.restarted. */
+    if (new_ak && bs->cfg.restarted && m->role == ROLE_TARGET_PREPARING) {
+        const unsigned from = (unsigned)m->n + TEKHO_COUNT_AHEAD_MAX + bs->cfg.self_sync_window + 1;
+        m->fresh_from = (uint16_t)(from > TEKHO_COUNT_LIMIT ? TEKHO_COUNT_LIMIT : from);
+    }
 #ifdef TEKHO_MUTATION_BS_ADVANCES_N
     if (m->role == ROLE_TARGET_PREPARING)
         m->n = (uint16_t)(m->n + 1); /* the target moves N itself */
@@ -1513,6 +1533,12 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     /* Seed step (3): the target computes the TEKs once N is known, TB = N,
      * or takes the context it cached for (MS, N). Where the MS proved a
      * higher count here before (N lags), TB starts there. */
+    if (m->mode == TEKHO_HO_TEK_COUNTER && m->n < m->fresh_from) {
+        /* Restarted: every count the MS may present (N up to N + the most
+         * any BS accepts ahead) may be one whose PNs were lost. */
+        m->mode = TEKHO_HO_TEK_UPDATE;
+        m->tekgen = false;
+    }
     if (m->mode == TEKHO_HO_TEK_COUNTER) {
         err = switch_count(bs, m, count_floor(m), now, out);
         if (err == TEKHO_ERR_CAPACITY || err == TEKHO_ERR_NO_MEMORY || err == TEKHO_ERR_STALE_COUNT) {

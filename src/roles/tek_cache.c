@@ -1,5 +1,6 @@
 /* The cache of counter TEK contexts (tek_cache.h). */
 #include "tek_cache.h"
+#include "../mutation.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,16 @@ static int room(const struct tek_cache *c, int protect)
     for (unsigned i = 0; i < c->cap; i++)
         if (!c->e[i].used)
             return (int)i;
+#ifdef TEKHO_MUTATION_EVICT_LIVE_CONTEXT
+    /* The defect H1 was: when full, the lowest count gives its place,
+     * whether or not it has sealed or accepted anything. */
+    int lowest = -1;
+    for (unsigned i = 0; i < c->cap; i++)
+        if ((int)i != protect && (lowest < 0 || c->e[i].count < c->e[lowest].count))
+            lowest = (int)i;
+    if (lowest >= 0)
+        return lowest;
+#endif
     for (unsigned i = 0; i < c->cap; i++)
         if ((int)i != protect && tekho_tek_context_pristine(&c->e[i].tek))
             return (int)i;

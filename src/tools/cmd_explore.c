@@ -170,7 +170,8 @@ static int save_case(const char *dir, const struct tekho_explore_params *p, cons
 {
     snprintf(path, cap, "%s/%s-%s-seed%llu.case", dir, tekho_scheme_name(p->scheme),
              tekho_xp_invariant_name(v->outcome.invariant), (unsigned long long)v->run_seed);
-    const struct tekho_explore_case c = {.scheme = p->scheme, .run_seed = v->run_seed, .steps = p->steps,
+    const struct tekho_explore_case c = {.scheme = p->scheme, .schedule = p->schedule, .run_seed = v->run_seed,
+                                         .steps = p->steps,
                                          .fixed_bs = p->fixed_bs, .fixed_ms = p->fixed_ms,
                                          .faults_off = p->faults_off, .expect = v->outcome.invariant,
                                          .bytes = v->bytes, .len = v->len};
