@@ -75,7 +75,7 @@ struct xp_world {
     struct tekho_bs_config bcfg[XP_MAX_BS + 1];
     uint32_t bs_gen[XP_MAX_BS + 1];
     bool backbone_attacked;         /* the backbone attacker injected something this run */
-    bool spoofed_mgmt;              /* scheme none: the air attacker sent an MS a management message */
+    bool spoofed_mgmt;              /* scheme none: the air attacker sent a management message */
     uint64_t auth_outage_until;     /* the Authenticator is cut off from the backbone until then */
     uint64_t lag_until;             /* HO_Completes to the Authenticator are lost until then */
     bool faulted;                   /* any fault reached the roles: a loss, a copy, a delay, an injection, a restart */
@@ -90,6 +90,7 @@ struct xp_world {
     struct tekho_ms *ms[XP_MAX_MS];
     uint8_t mac[XP_MAX_MS][6];
     uint32_t left[XP_MAX_MS];       /* the BS each MS last tried to leave (schedule 2: ping-pong) */
+    uint32_t target[XP_MAX_MS];     /* the BS each MS last started a handover to */
     unsigned pp_left[XP_MAX_MS];    /* handovers left in an MS's ping-pong burst, between pp[ms][0] and [1] */
     uint32_t pp[XP_MAX_MS][2];
     uint32_t seq[XP_MAX_MS][2];
@@ -636,11 +637,13 @@ static uint32_t dl_node(const struct xp_world *w, uint32_t ms)
     const uint32_t s = tekho_ms_serving(w->ms[ms]);
     if (s >= 1 && s <= w->n_bs && tekho_bs_serves(w->bs[s], ms))
         return s;
-    /* From schedule 2 the network forwards to the target the MS is moving
-     * to as soon as it left its serving BS: the target's expedited
-     * downlink, before the MS has ranged (the BS decides whether it may). */
-    if (w->v >= 2 && s >= 1 && s <= w->n_bs)
-        return s;
+    /* From schedule 2 the network forwards to the target as soon as the MS
+     * has left its serving BS: the target's expedited downlink, before the
+     * MS has ranged (the target decides whether it may send). */
+    const enum tekho_ms_state st = tekho_ms_state(w->ms[ms]);
+    if (w->v >= 2 && (st == TEKHO_MS_HO_SYNC || st == TEKHO_MS_HO_RANGING) && w->target[ms] >= 1 &&
+        w->target[ms] <= w->n_bs)
+        return w->target[ms];
     for (uint32_t n = 1; n <= w->n_bs; n++)
         if (tekho_bs_serves(w->bs[n], ms))
             return n;
@@ -678,16 +681,23 @@ static bool ms_active(const struct xp_world *w, uint32_t i)
 
 /* ---- the attacker ---------------------------------------------------------------------------- */
 
+/* Scheme none authenticates nothing: see deadline(). */
+static void note_spoofed_mgmt(struct xp_world *w, const uint8_t *b, size_t len)
+{
+    struct tekho_gmh gmh;
+    if (w->scheme == TEKHO_SCHEME_NONE && tekho_gmh_decode(b, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX)
+        w->spoofed_mgmt = true;
+}
+
 static void inject_air_ul(struct xp_world *w, uint32_t node, uint32_t ms, const uint8_t *b, size_t len)
 {
+    note_spoofed_mgmt(w, b, len);
     push(w, air_arrival(w->now, true), EV_AIR_TO_BS, node, ms, 0, b, len, true);
 }
 
 static void inject_air_dl(struct xp_world *w, uint32_t ms, uint32_t node, const uint8_t *b, size_t len)
 {
-    struct tekho_gmh gmh;
-    if (w->scheme == TEKHO_SCHEME_NONE && tekho_gmh_decode(b, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX)
-        w->spoofed_mgmt = true;
+    note_spoofed_mgmt(w, b, len);
     push(w, air_arrival(w->now, false), EV_AIR_TO_MS, ms, node, 0, b, len, true);
 }
 
@@ -896,6 +906,8 @@ static void handover_to(struct xp_world *w, uint32_t ms, uint32_t target)
     bsid_of(target, bsid);
     tekho_actions_reset(w->acts);
     const tekho_err err = tekho_ms_start_handover(w->ms[ms], w->now, target, bsid, w->acts);
+    if (err == TEKHO_OK)
+        w->target[ms] = target;
     after_role(w, OWNER(OWNER_MS, ms), err, false, "handover");
 }
 
@@ -1195,7 +1207,7 @@ static void deadline(struct xp_world *w)
      * otherwise. Availability under an air attacker is not a property of
      * the floor scheme; its safety invariants are still checked. */
     if (w->spoofed_mgmt) {
-        trace(w, "liveness not judged: scheme none, and the air attacker sent an MS management messages");
+        trace(w, "liveness not judged: scheme none, and the air attacker sent management messages");
         w->finished = true;
         return;
     }
