@@ -9,6 +9,7 @@
 
 #include "tekho/explore.h"
 #include "tekho/pdu.h"
+#include "samples.h"
 #include "test_util.h"
 
 /* ---- (a) regression cases: tests/explore-cases/NAME.case (found/ is not run: those
@@ -241,6 +242,43 @@ static void test_pn_checker(void)
     tekho_xp_checker_free(c);
 }
 
+/* (2) Management replays: every CMAC-protected sample is recognised, the
+ * ones without a CMAC (initial ranging, EAP transfer) are not, and a copy
+ * acted on a second time by the same receiver is a replay. */
+static void test_mgmt_checker(void)
+{
+    static struct sample samples[SAMPLES_MAX];
+    const size_t n = samples_build(samples, SAMPLES_MAX);
+    CHECK(n > 0);
+    struct tekho_xp_checker *c = NULL;
+    CHECK_ERR(tekho_xp_checker_new(1, &c), TEKHO_OK);
+    if (c == NULL)
+        return;
+    unsigned authenticated = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct sample *s = &samples[i];
+        if (s->kind != SAMPLE_AIR || !tekho_xp_mgmt_authenticated(s->pdu, s->pdu_len))
+            continue;
+        authenticated++;
+        CHECK(tekho_xp_check_mgmt_acted(c, 7, s->pdu, s->pdu_len) == TEKHO_XP_NONE);
+        CHECK(tekho_xp_check_mgmt_acted(c, 8, s->pdu, s->pdu_len) == TEKHO_XP_NONE); /* another receiver */
+        CHECK(tekho_xp_check_mgmt_acted(c, 7, s->pdu, s->pdu_len) == TEKHO_XP_MGMT_REPLAY);
+        uint8_t other[sizeof s->pdu];
+        memcpy(other, s->pdu, s->pdu_len);
+        other[s->pdu_len - 5] ^= 1; /* another CMAC: another message */
+        CHECK(tekho_xp_check_mgmt_acted(c, 7, other, s->pdu_len) == TEKHO_XP_NONE);
+    }
+    /* RNG-REQ (handover), RNG-RSP, MOB_MSHO-REQ, MOB_BSHO-RSP, MOB_HO-IND and
+     * the PKM messages with a CMAC-Digest, at least. */
+    CHECK(authenticated >= 6);
+    uint8_t data[TEKHO_GMH_LEN + 16 + TEKHO_CRC_LEN] = {0};
+    const struct tekho_gmh gmh = {.ci = true, .len = sizeof data, .cid = 0x1001};
+    CHECK_ERR(tekho_gmh_encode(&gmh, data), TEKHO_OK);
+    tekho_pdu_put_crc(data, sizeof data);
+    CHECK(!tekho_xp_mgmt_authenticated(data, sizeof data)); /* user data */
+    tekho_xp_checker_free(c);
+}
+
 static void test_delivery_checker(void)
 {
     struct tekho_xp_checker *c = NULL;
@@ -333,6 +371,7 @@ int main(void)
     test_case_file_round_trip();
     test_empty_stream_is_clean();
     test_hand_written_schedule();
+    test_mgmt_checker();
     test_generate_then_replay();
     test_same_seed_same_runs();
     test_shrink();
