@@ -56,7 +56,7 @@ TEKHO_NODISCARD tekho_err tekho_xp_invariant_parse(const char *name, enum tekho_
 #define TEKHO_XP_FAULT_ATTACKER 0x02u    /* replay, mutation, forgery of air PDUs */
 #define TEKHO_XP_FAULT_AUTH_RESTART 0x04u
 #define TEKHO_XP_FAULT_BS_RESTART 0x08u
-#define TEKHO_XP_FAULT_ALLOC 0x10u       /* reserved: allocation failures (the roles have no allocator hook yet) */
+#define TEKHO_XP_FAULT_ALLOC 0x10u       /* allocation failures in the roles (tekho_allocator; schedule 2) */
 #define TEKHO_XP_FAULT_BACKBONE_ATTACKER 0x20u /* replay, mutation, forgery on the backbone (spoofed origins) */
 
 /* What a run is doing now, written as it goes: a watchdog (an alarm in the

@@ -122,6 +122,17 @@ struct tekho_random {
     void (*fill)(void *ctx, uint8_t *out, size_t n);
 };
 
+/* Where the memory a role allocates while it runs comes from (optional:
+ * all zero means the C library). calloc returns NULL when it cannot; the
+ * role then refuses what needed the memory (TEKHO_ERR_NO_MEMORY or
+ * TEKHO_ERR_CAPACITY) and stays consistent. `tekho explore` fails chosen
+ * allocations through it. Both pointers or neither. */
+struct tekho_allocator {
+    void *ctx;
+    void *(*calloc)(void *ctx, size_t n, size_t size);
+    void (*free)(void *ctx, void *p);
+};
+
 /* A base station the BS can hand an MS over to. */
 struct tekho_neighbour {
     uint32_t node;
@@ -158,6 +169,7 @@ struct tekho_ms_config {
     uint16_t pn_window;
     struct tekho_timing timing;
     struct tekho_random random;
+    struct tekho_allocator alloc;
 };
 
 struct tekho_bs_config {
@@ -186,6 +198,7 @@ struct tekho_bs_config {
     struct tekho_random random;
     const struct tekho_neighbour *neighbours;  /* owned by the caller, alive as long as the BS */
     size_t n_neighbours;
+    struct tekho_allocator alloc;
 };
 
 /* ---- the store behind the Authenticator --------------------------------- */

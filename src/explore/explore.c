@@ -49,7 +49,7 @@ enum xp_action {
 /* Per schedule (explore.h, TEKHO_XP_SCHEDULE): schedule 1 never lags. */
 static const uint16_t ACTION_WEIGHTS[TEKHO_XP_SCHEDULE][A_COUNT] = {
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2, 0, 0, 0},
-    {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 0, 2, 3, 3, 3},
+    {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
 };
 static const unsigned LINK_PER_MILLE[4] = {0, 20, 100, 300};
 
@@ -112,6 +112,8 @@ struct xp_world {
     struct xp_rec *air, *bb, *mg;   /* mg: CMAC-protected management messages only (schedule 2) */
     unsigned n_air, n_bb, n_mg, head_air, head_bb, head_mg;
     tekho_err fatal;    /* the driver itself failed (out of memory) */
+    unsigned alloc_fail_in;         /* the n-th role allocation from now fails (0: none) */
+    bool alloc_failed;              /* one failed in the role call being checked */
 };
 
 /* ---- verdicts ------------------------------------------------------------------- */
@@ -469,7 +471,8 @@ static void check_counts(struct xp_world *w)
 
 static void after_role(struct xp_world *w, uint32_t owner, tekho_err err, bool injected, const char *what)
 {
-    const enum tekho_xp_invariant inv = tekho_xp_check_call(err, w->acts, injected, false);
+    const enum tekho_xp_invariant inv = tekho_xp_check_call(err, w->acts, injected, w->alloc_failed);
+    w->alloc_failed = false;
     if (inv != TEKHO_XP_NONE) {
         char who[16];
         violation(w, inv, "%s %s: returned '%s', actions.err '%s', %zu actions", owner_name(owner, who), what,
@@ -501,6 +504,25 @@ static void check_mgmt_acted(struct xp_world *w, uint32_t owner, bool authentica
 }
 
 /* ---- the world ----------------------------------------------------------------------- */
+
+/* The roles' allocator (tekho_allocator): fails the allocation A_ALLOC chose. */
+static void *xp_calloc(void *ctx, size_t n, size_t size)
+{
+    struct xp_world *w = ctx;
+    if (w->alloc_fail_in > 0 && --w->alloc_fail_in == 0 && !w->quiet) {
+        w->alloc_failed = true;
+        w->faulted = true;
+        trace(w, "    alloc: FAILED");
+        return NULL;
+    }
+    return calloc(n, size);
+}
+
+static void xp_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
 
 static void role_fill(void *ctx, uint8_t *out, size_t n)
 {
@@ -574,7 +596,8 @@ static tekho_err world_init(struct xp_world *w)
     /* TODO(high counts): drawn so the stream layout is fixed, unused until
      * the roles can start M and N near 0xFFFF (see explore.h). */
     (void)xs_rare(s, 2, p->high_counts ? 500 : 0);
-    /* TODO(alloc): a byte per run for allocation-failure injection, once the roles take an allocator. */
+    /* A byte per run kept from schedule 1 (allocation failures are drawn
+     * per action, A_ALLOC). */
     (void)xs_rare(s, 2, 0);
 
     struct tekho_timing timing;
@@ -608,7 +631,8 @@ static tekho_err world_init(struct xp_world *w)
                                        .self_sync_window = self_sync, .self_sync_budget = 64, .max_ms = w->n_ms,
                                        .max_cached_per_ms = max_cached, .pmk_lifetime_s = pmk_lifetime,
                                        .pn_window = pn_window, .timing = timing, .random = random,
-                                       .neighbours = w->neigh, .n_neighbours = w->n_bs};
+                                       .neighbours = w->neigh, .n_neighbours = w->n_bs,
+                                       .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free}};
         bsid_of(node, bc->bsid);
         err = tekho_bs_new(bc, &w->bs[node]);
         if (err == TEKHO_OK)
@@ -617,7 +641,8 @@ static tekho_err world_init(struct xp_world *w)
     for (uint32_t i = 0; err == TEKHO_OK && i < w->n_ms; i++) {
         struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = pmk_lifetime, .scheme = w->scheme,
                                      .tekgen_capable = !ms_no_tekgen, .said = tekho_ms_basic_cid(i),
-                                     .pn_window = pn_window, .timing = timing, .random = random};
+                                     .pn_window = pn_window, .timing = timing, .random = random,
+                                     .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free}};
         tekho_ms_mac_of_index(i, mc.mac);
         memcpy(w->mac[i], mc.mac, 6);
         msk_of(i, mc.msk);
@@ -944,6 +969,7 @@ static void enter_quiet(struct xp_world *w)
     w->link_level = 0;
     w->auth_outage_until = 0;
     w->lag_until = 0;
+    w->alloc_fail_in = 0;
     trace(w, "QUIET: faults stop; liveness check in %u ms", SETTLE_US / 1000);
     bool any = false;
     for (uint32_t i = 0; i < w->n_ms; i++)
@@ -1085,10 +1111,14 @@ static void script(struct xp_world *w)
         w->streaming = !w->streaming;
         arm_tick(w);
         break;
-    case A_ALLOC:
-        /* Reserved for allocation-failure injection: which allocation would fail. */
-        (void)xs_pick(s, 256);
+    case A_ALLOC: {
+        /* From schedule 2: one of the next 16 allocations any role makes
+         * fails (tekho_allocator). */
+        const unsigned k = xs_pick(s, 256);
+        if (w->v >= 2 && faults_on(w, TEKHO_XP_FAULT_ALLOC))
+            w->alloc_fail_in = 1 + k % 16;
         break;
+    }
     case A_COUNT: break;
     }
     const unsigned delay = xs_pick(s, 16);

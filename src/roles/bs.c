@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "alloc.h"
 #include "tek_cache.h"
 #include "../mutation.h"
 #include "../crypto/kit.h"
@@ -152,7 +153,7 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
      * back with their PNs: refused, as is more than the cache holds. */
     if (cfg == NULL || out == NULL || cfg->node == TEKHO_NODE_AUTHENTICATOR || cfg->max_ms == 0 ||
         cfg->random.fill == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->max_cached_per_ms == 0 ||
-        cfg->max_cached_per_ms > TEK_CACHE_MAX)
+        cfg->max_cached_per_ms > TEK_CACHE_MAX || (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL))
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_bs *bs = calloc(1, sizeof *bs);
     if (bs == NULL)
@@ -227,22 +228,22 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
         return NULL;
     if ((bs->count + 1) * 4 > bs->cap * 3) {
         const size_t cap = bs->cap ? bs->cap * 2 : 16;
-        struct bs_ms **table = calloc(cap, sizeof *table);
+        struct bs_ms **table = role_calloc(&bs->cfg.alloc, cap, sizeof *table);
         if (table == NULL)
             return NULL;
         for (size_t i = 0; i < bs->cap; i++)
             if (bs->table[i])
                 place(table, cap, bs->table[i]);
-        free(bs->table);
+        role_free(&bs->cfg.alloc, bs->table);
         bs->table = table;
         bs->cap = cap;
     }
-    m = calloc(1, sizeof *m);
+    m = role_calloc(&bs->cfg.alloc, 1, sizeof *m);
     if (m == NULL)
         return NULL;
     m->index = index;
     m->active = ACTIVE_NONE;
-    tek_cache_init(&m->cache, (unsigned)bs->cfg.max_cached_per_ms);
+    tek_cache_init(&m->cache, (unsigned)bs->cfg.max_cached_per_ms, &bs->cfg.alloc);
     place(bs->table, bs->cap, m);
     bs->count++;
     return m;
@@ -277,7 +278,7 @@ static void ms_clear(struct tekho_bs *bs, struct bs_ms *m)
         place(bs->table, bs->cap, moved);
     }
     bs->count--;
-    free(m);
+    role_free(&bs->cfg.alloc, m);
 }
 
 void tekho_bs_free(struct tekho_bs *bs)
@@ -289,9 +290,9 @@ void tekho_bs_free(struct tekho_bs *bs)
         if (m == NULL)
             continue;
         ms_wipe(m);
-        free(m);
+        role_free(&bs->cfg.alloc, m);
     }
-    free(bs->table);
+    role_free(&bs->cfg.alloc, bs->table);
     tekho_crypto_kit_free(bs->kit);
     free(bs);
 }

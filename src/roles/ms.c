@@ -64,14 +64,15 @@ const char *tekho_ms_state_name(enum tekho_ms_state s)
 
 tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
 {
-    if (cfg == NULL || out == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->random.fill == NULL)
+    if (cfg == NULL || out == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->random.fill == NULL ||
+        (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL))
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_ms *ms = calloc(1, sizeof *ms);
     if (ms == NULL)
         return TEKHO_ERR_NO_MEMORY;
     ms->cfg = *cfg;
     ms->target_tek = -1;
-    tek_cache_init(&ms->cache, TEK_CACHE_MAX);
+    tek_cache_init(&ms->cache, TEK_CACHE_MAX, &ms->cfg.alloc);
     tekho_err err = tekho_crypto_kit_new(&ms->kit);
     if (err != TEKHO_OK) {
         free(ms);
@@ -759,8 +760,9 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
      * entry that holds them is this handover's (no other is needed). */
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
         drop_cache(ms);
-        if (ms->cache.e == NULL && (ms->cache.e = calloc(ms->cache.cap, sizeof *ms->cache.e)) == NULL)
-            return TEKHO_ERR_NO_MEMORY;
+        err = tek_cache_reserve(&ms->cache);
+        if (err != TEKHO_OK)
+            return err;
     }
     err = send_ho_ind(ms, TEKHO_MOB_HO_IND_RELEASE, out);
     if (err != TEKHO_OK)

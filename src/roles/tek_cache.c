@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "../crypto/kit.h"
+#include "alloc.h"
 
-void tek_cache_init(struct tek_cache *c, unsigned cap)
+void tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc)
 {
     c->e = NULL;
     c->cap = cap == 0 ? 1 : cap > TEK_CACHE_MAX ? TEK_CACHE_MAX : cap;
+    c->alloc = alloc;
 }
 
 void tek_cache_free(struct tek_cache *c)
@@ -18,8 +20,15 @@ void tek_cache_free(struct tek_cache *c)
     if (c->e != NULL)
         for (unsigned i = 0; i < c->cap; i++)
             tekho_tek_context_cleanup(&c->e[i].tek);
-    free(c->e);
+    role_free(c->alloc, c->e);
     c->e = NULL;
+}
+
+tekho_err tek_cache_reserve(struct tek_cache *c)
+{
+    if (c->e == NULL && (c->e = role_calloc(c->alloc, c->cap, sizeof *c->e)) == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    return TEKHO_OK;
 }
 
 int tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t count)
@@ -87,8 +96,9 @@ tekho_err tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t cou
     const int i = room(c, protect);
     if (i < 0)
         return TEKHO_ERR_CAPACITY;
-    if (c->e == NULL && (c->e = calloc(c->cap, sizeof *c->e)) == NULL)
-        return TEKHO_ERR_NO_MEMORY;
+    const tekho_err err = tek_cache_reserve(c);
+    if (err != TEKHO_OK)
+        return err;
     tekho_tek_context_move(&c->e[i].tek, ctx);
     c->e[i].used = true;
     c->e[i].count = count;

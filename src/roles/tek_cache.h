@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tekho/roles.h"
 #include "tekho/tek.h"
 
 struct tekho_crypto_kit;
@@ -44,10 +45,13 @@ struct tek_cache_entry {
 struct tek_cache {
     struct tek_cache_entry *e; /* cap entries, made on first use: most MSs never need one */
     unsigned cap;
+    const struct tekho_allocator *alloc; /* the role's (tekho_allocator), alive as long as the cache */
 };
 
 /* cap 1 .. TEK_CACHE_MAX; nothing is allocated yet. */
-void tek_cache_init(struct tek_cache *c, unsigned cap);
+void tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc);
+/* Makes the entries if they are not made yet: TEKHO_ERR_NO_MEMORY if they cannot be. */
+TEKHO_NODISCARD tekho_err tek_cache_reserve(struct tek_cache *c);
 /* Wipes every context and frees the entries. */
 void tek_cache_free(struct tek_cache *c);
 
