@@ -66,7 +66,7 @@ test: build build-asan build-fuzz build-matrix
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
-	sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
+	JOBS=$(JOBS) sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
 
 # Mutation builds (src/mutation.h): each of the eight deliberate defects
 # must be caught by tekho explore within 300 runs of some scheme
@@ -74,7 +74,7 @@ test: build build-asan build-fuzz build-matrix
 BUILD_MUTATION ?= build-mutation
 MUTATIONS ?=
 mutations: deps
-	sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
+	JOBS=$(JOBS) sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
 
 # The explorer's long run (`make test` runs a short one): EXPLORE_RUNS runs
 # per scheme, about 950 events each, violations shrunk and saved in

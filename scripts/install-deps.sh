@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what tekho needs to build and test on Debian, only when missing
-# (tested on Debian 12 and written for 13: the libFuzzer runtime's package
+# (tested on Debian 12 and 13: the libFuzzer runtime's package
 # carries clang's major version, so it is derived from the clang installed).
 # usage: install-deps.sh          install what is missing (as root)
 #        install-deps.sh --list   print the packages needed, one a line

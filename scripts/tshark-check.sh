@@ -1,6 +1,7 @@
 #!/bin/bash
 # Wireshark as an interop oracle for tekho captures (docs: the shared
-# wireshark.md, section 7, tested on tshark 4.0.17).
+# wireshark.md, section 7; tested on tshark 4.0.17, Debian 12, and 4.4.19,
+# Debian 13).
 #
 # usage: tshark-check.sh FILE.pcap
 #          exit 0: every frame decodes as 802.16 MAC (USER0 air capture) or

@@ -4,13 +4,14 @@
 # within 300 runs of at least one scheme. A mutation nobody catches means
 # the explorer cannot fail where it should: this script fails then.
 # Usage: tests/mutations.sh SOURCE_DIR BUILD_DIR [MUTATION...]
+# The builds run JOBS (environment) jobs at once, by default one per core.
 set -eu
 src=$1
 dir=$2
 shift 2
 all="evict-live-context reinstall-resets-pn bs-advances-n no-replay-window ms-rederive-on-retry accept-stale-count no-cmac-pn-check auth-forgets-n"
 [ $# -gt 0 ] || set -- $all
-jobs=$(nproc 2>/dev/null || echo 2)
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 failed=""
 for m in "$@"; do
     # One build tree, reconfigured per mutation: only the files with a
