@@ -13,6 +13,7 @@
 #include "tekho/mgmt.h"
 #include "tekho/tekho.h"
 #include "event_queue.h"
+#include "sim_internal.h"
 #include "sim_random.h"
 
 /* ---- random (the streams are in sim_random.h) ----------------------------------- */
@@ -766,39 +767,43 @@ static uint64_t *sealed_top(struct tekho_sim *sim, const uint8_t key[16])
     return top;
 }
 
+void sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, size_t id_len, uint64_t pn)
+{
+    /* Under one TEK and direction PNs only go up, whichever context
+     * (moved, cached, handed over) seals: anything else repeats a pair. */
+    uint8_t key[16] = {0};
+    memcpy(key, id, id_len < 9 ? id_len : 9);
+    /* Only this MS's TEKs carry its fingerprints, so its cache entry
+     * for a direction is the newest word on that TEK. */
+    const int dir = key[8] == TEKHO_DIR_UL;
+    if (ms >= sim->p.n_ms)
+        return;
+    struct ms_track *mine = &sim->track[ms];
+    if (!mine->sealing[dir].valid || memcmp(mine->sealing[dir].key, key, 16) != 0) {
+        uint64_t *top = mine->sealing[dir].valid ? sealed_top(sim, mine->sealing[dir].key) : NULL;
+        if (top != NULL)
+            *top = mine->sealing[dir].top;
+        top = sealed_top(sim, key);
+        mine->sealing[dir].valid = top != NULL;
+        memcpy(mine->sealing[dir].key, key, 16);
+        mine->sealing[dir].top = top ? *top : 0;
+        if (top == NULL)
+            return;
+    }
+    if (pn <= mine->sealing[dir].top)
+        sim->st.pn_reuse++;
+    else
+        mine->sealing[dir].top = pn;
+}
+
 static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_action *a)
 {
     const bool from_ms = (owner >> 24) == OWNER_MS;
     struct ms_track *tr = &sim->track[a->ms < sim->p.n_ms ? a->ms : 0];
     switch ((enum tekho_event)a->code) {
-    case TEKHO_EV_SEALED: {
-        /* Under one TEK and direction PNs only go up, whichever context
-         * (moved, cached, handed over) seals: anything else repeats a pair. */
-        uint8_t key[16] = {0};
-        memcpy(key, a->bytes, a->len < 9 ? a->len : 9);
-        /* Only this MS's TEKs carry its fingerprints, so its cache entry
-         * for a direction is the newest word on that TEK. */
-        const int dir = key[8] == TEKHO_DIR_UL;
-        if (a->ms >= sim->p.n_ms)
-            break;
-        struct ms_track *mine = &sim->track[a->ms];
-        if (!mine->sealing[dir].valid || memcmp(mine->sealing[dir].key, key, 16) != 0) {
-            uint64_t *top = mine->sealing[dir].valid ? sealed_top(sim, mine->sealing[dir].key) : NULL;
-            if (top != NULL)
-                *top = mine->sealing[dir].top;
-            top = sealed_top(sim, key);
-            mine->sealing[dir].valid = top != NULL;
-            memcpy(mine->sealing[dir].key, key, 16);
-            mine->sealing[dir].top = top ? *top : 0;
-            if (top == NULL)
-                break;
-        }
-        if ((uint64_t)a->value <= mine->sealing[dir].top)
-            sim->st.pn_reuse++;
-        else
-            mine->sealing[dir].top = (uint64_t)a->value;
+    case TEKHO_EV_SEALED:
+        sim_check_sealed(sim, a->ms, a->bytes, a->len, (uint64_t)a->value);
         break;
-    }
     case TEKHO_EV_HO_STARTED:
         if (from_ms) {
             sim->st.attempted++;
