@@ -10,6 +10,7 @@
 
 #include "tekho/asncp.h"
 #include "tekho/capture.h"
+#include "tekho/explore.h"
 #include "tekho/mgmt.h"
 #include "tekho/tekho.h"
 #include "event_queue.h"
@@ -23,91 +24,6 @@ static void rng_fill(void *ctx, uint8_t *out, size_t n)
     struct sim_rng *r = ctx;
     for (size_t i = 0; i < n; i++)
         out[i] = (uint8_t)(sim_rng_next(r) >> 56);
-}
-
-/* ---- a hash set of 16-byte keys (PN-reuse and replay checks) ------------------- */
-
-struct hset {
-    size_t cap, n;
-    uint8_t (*keys)[16];
-    uint64_t *vals;
-    bool *used;
-};
-
-/* Two words mixed by one multiplication (a byte-wise FNV was a serial
- * chain of 16), the high half folded down for the table's low bits. */
-static uint64_t key_hash(const uint8_t k[16])
-{
-    uint64_t lo, hi;
-    memcpy(&lo, k, 8);
-    memcpy(&hi, k + 8, 8);
-    const uint64_t h = (lo ^ sim_rotl(hi, 29)) * 0x9E3779B97F4A7C15u;
-    return h ^ (h >> 32);
-}
-
-static bool hset_grow(struct hset *h)
-{
-    struct hset big = {.cap = h->cap ? h->cap * 2 : 1024};
-    big.keys = calloc(big.cap, 16);
-    big.vals = calloc(big.cap, sizeof *big.vals);
-    big.used = calloc(big.cap, sizeof *big.used);
-    if (!big.keys || !big.vals || !big.used) {
-        free(big.keys);
-        free(big.vals);
-        free(big.used);
-        return false;
-    }
-    for (size_t i = 0; i < h->cap; i++) {
-        if (!h->used[i])
-            continue;
-        size_t j = key_hash(h->keys[i]) & (big.cap - 1);
-        while (big.used[j])
-            j = (j + 1) & (big.cap - 1);
-        big.used[j] = true;
-        memcpy(big.keys[j], h->keys[i], 16);
-        big.vals[j] = h->vals[i];
-        big.n++;
-    }
-    free(h->keys);
-    free(h->vals);
-    free(h->used);
-    *h = big;
-    return true;
-}
-
-/* Finds key; with insert, adds it (value 0). Returns the value slot or NULL. */
-static uint64_t *hset_find(struct hset *h, const uint8_t key[16], bool insert, bool *existed)
-{
-    if (existed)
-        *existed = false;
-    if (insert && (h->n + 1) * 2 > h->cap && !hset_grow(h))
-        return NULL;
-    if (h->cap == 0)
-        return NULL;
-    size_t j = key_hash(key) & (h->cap - 1);
-    while (h->used[j]) {
-        if (memcmp(h->keys[j], key, 16) == 0) {
-            if (existed)
-                *existed = true;
-            return &h->vals[j];
-        }
-        j = (j + 1) & (h->cap - 1);
-    }
-    if (!insert)
-        return NULL;
-    h->used[j] = true;
-    memcpy(h->keys[j], key, 16);
-    h->vals[j] = 0;
-    h->n++;
-    return &h->vals[j];
-}
-
-static void hset_free(struct hset *h)
-{
-    free(h->keys);
-    free(h->vals);
-    free(h->used);
-    memset(h, 0, sizeof *h);
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -179,15 +95,6 @@ struct ms_track {
     uint32_t top[2];
     uint64_t seen[2][16];
     unsigned long window_offered_mark;
-    /* The highest PN sealed under the TEK last used each way (key: TEK
-     * fingerprint and direction), held here while that TEK is in use and
-     * written back to the generations of sealed_top when another TEK
-     * seals: a handover's worth of PDUs touches the set twice, not per PDU. */
-    struct {
-        bool valid;
-        uint8_t key[16];
-        uint64_t top;
-    } sealing[2];
 };
 
 struct tekho_sim {
@@ -196,9 +103,9 @@ struct tekho_sim {
     uint64_t seq;
     struct sim_rng rng;
     struct sim_queue queue;
-    struct hset sealed;      /* (TEK fingerprint, dir) -> highest PN sealed, this generation */
-    struct hset sealed_old;  /* ... the previous generation (see sealed_top) */
-    uint64_t sealed_rotate_at;
+    /* (TEK fingerprint, direction) -> PNs sealed, for the whole run: the
+     * explorer's exact checker (a high-water mark and the PNs skipped below it). */
+    struct tekho_xp_checker *sealed;
     struct tekho_ms **ms;    /* n_ms */
     struct tekho_bs **bs;    /* n_bs + 1, by node */
     struct tekho_auth *auth;
@@ -332,7 +239,10 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     sim->p = *p;
     sim_rng_seed(&sim->rng, p->seed);
     const struct tekho_random random = {.ctx = &sim->rng, .fill = rng_fill};
-    tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
+    /* Only its PN-reuse part is used here: one MS's worth of the rest. */
+    tekho_err err = tekho_xp_checker_new(1, &sim->sealed);
+    if (err == TEKHO_OK)
+        err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
                                    .timing = p->timing};
     if (err == TEKHO_OK) {
@@ -408,8 +318,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->window);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
-    hset_free(&sim->sealed);
-    hset_free(&sim->sealed_old);
+    tekho_xp_checker_free(sim->sealed);
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
     free(sim->samples);
@@ -740,60 +649,21 @@ static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
         sim->st.tek_mismatch_after_ho++;
 }
 
-/* PN-reuse tracking in generations of SEALED_GENERATION_US: a TEK is
- * looked up in the current generation, then in the previous one (and
- * carried forward), so one not sealed with for two generations is
- * forgotten. At city scale every handover brings new TEKs and the set
- * would otherwise grow without bound. What this gives up: a TEK idle for
- * that long (an MS that stays in one cell, its VoIP modelled) is checked
- * afresh from its next PDU on, not against the PNs before the pause. */
-#define SEALED_GENERATION_US 120000000u
-
-static uint64_t *sealed_top(struct tekho_sim *sim, const uint8_t key[16])
-{
-    if (sim->now >= sim->sealed_rotate_at) {
-        hset_free(&sim->sealed_old);
-        sim->sealed_old = sim->sealed;
-        memset(&sim->sealed, 0, sizeof sim->sealed);
-        sim->sealed_rotate_at = sim->now + SEALED_GENERATION_US;
-    }
-    bool existed = false;
-    uint64_t *top = hset_find(&sim->sealed, key, true, &existed);
-    if (top != NULL && !existed) {
-        const uint64_t *before = hset_find(&sim->sealed_old, key, false, NULL);
-        if (before != NULL)
-            *top = *before;
-    }
-    return top;
-}
-
+/* The PN-reuse check: exact for the whole run. Per (TEK fingerprint,
+ * direction) the highest PN sealed and the PNs skipped below it, so a PN
+ * below the mark passes once, when it fills a gap (a context handed over
+ * with a margin, a cached one put back). A TEK is never forgotten: counter
+ * TEKs are derived again from (KEK, count, SAID) at any time, and one
+ * brought back after a long pause must go on from its PNs, not restart
+ * them. The memory is a few dozen bytes per TEK and direction that ever
+ * sealed (the fingerprint, not the key), plus a range per skip. */
 void sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, size_t id_len, uint64_t pn)
 {
-    /* Under one TEK and direction PNs only go up, whichever context
-     * (moved, cached, handed over) seals: anything else repeats a pair. */
-    uint8_t key[16] = {0};
-    memcpy(key, id, id_len < 9 ? id_len : 9);
-    /* Only this MS's TEKs carry its fingerprints, so its cache entry
-     * for a direction is the newest word on that TEK. */
-    const int dir = key[8] == TEKHO_DIR_UL;
-    if (ms >= sim->p.n_ms)
-        return;
-    struct ms_track *mine = &sim->track[ms];
-    if (!mine->sealing[dir].valid || memcmp(mine->sealing[dir].key, key, 16) != 0) {
-        uint64_t *top = mine->sealing[dir].valid ? sealed_top(sim, mine->sealing[dir].key) : NULL;
-        if (top != NULL)
-            *top = mine->sealing[dir].top;
-        top = sealed_top(sim, key);
-        mine->sealing[dir].valid = top != NULL;
-        memcpy(mine->sealing[dir].key, key, 16);
-        mine->sealing[dir].top = top ? *top : 0;
-        if (top == NULL)
-            return;
-    }
-    if (pn <= mine->sealing[dir].top)
+    (void)ms; /* a fingerprint names its TEK in every MS's traffic */
+    uint8_t fp_dir[9] = {0};
+    memcpy(fp_dir, id, id_len < sizeof fp_dir ? id_len : sizeof fp_dir);
+    if (tekho_xp_check_sealed(sim->sealed, fp_dir, fp_dir[8], pn) == TEKHO_XP_PN_REUSE)
         sim->st.pn_reuse++;
-    else
-        mine->sealing[dir].top = pn;
 }
 
 static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_action *a)
