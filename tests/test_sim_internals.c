@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "event_queue.h"
+#include "pn_ledger.h"
 #include "sim_internal.h"
 #include "sim_random.h"
 #include "tekho/pdu.h"
@@ -196,6 +197,109 @@ static void test_event_queue(void)
     CHECK(sim_queue_len(&queue) == 0 && queue.slab == NULL);
 }
 
+/* The ledger against a plain bitmap of every (TEK, direction, PN) sealed:
+ * PNs mostly rising by one, jumps up (skips), and PNs below the mark, in
+ * skips and not. */
+static void test_pn_ledger_exact(void)
+{
+    enum { KEYS = 6, PNS = 4096, STEPS = 60000 };
+    static uint8_t sealed[KEYS][2][PNS];
+    memset(sealed, 0, sizeof sealed);
+    uint32_t top[KEYS][2] = {{0}};
+    struct pn_ledger l = {0};
+    struct sim_rng rng;
+    sim_rng_seed(&rng, 10);
+    unsigned long reuses = 0, fills = 0, skips = 0;
+    for (int step = 0; step < STEPS; step++) {
+        const unsigned k = (unsigned)(sim_rng_next(&rng) % KEYS), d = (unsigned)(sim_rng_next(&rng) % 2);
+        uint8_t fp[8];
+        memset(fp, 0, sizeof fp);
+        fp[0] = (uint8_t)(0x40 + k); /* fingerprints that differ in one byte */
+        const unsigned op = (unsigned)(sim_rng_next(&rng) % 10);
+        uint32_t pn;
+        if (op < 6 || top[k][d] == 0)
+            pn = top[k][d] + 1;
+        else if (op < 8)
+            pn = top[k][d] + 2 + (uint32_t)(sim_rng_next(&rng) % 20);
+        else
+            pn = 1 + (uint32_t)(sim_rng_next(&rng) % top[k][d]);
+        if (pn >= PNS)
+            continue;
+        bool reused = true;
+        CHECK_ERR(pn_ledger_note(&l, fp, d ? TEKHO_DIR_UL : TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
+        CHECK(reused == (sealed[k][d][pn] != 0));
+        reuses += reused;
+        fills += !reused && pn < top[k][d];
+        skips += pn > top[k][d] + 1;
+        sealed[k][d][pn] = 1;
+        if (pn > top[k][d])
+            top[k][d] = pn;
+    }
+    CHECK(reuses > 1000 && fills > 1000 && skips > 1000 && l.ranges_dropped == 0);
+    CHECK(l.n == KEYS * 2);
+    pn_ledger_free(&l);
+
+    /* Many TEKs, each sealed once at PN 1..3: all remembered, in 16-byte entries. */
+    enum { MANY = 100000 };
+    for (uint32_t i = 0; i < MANY; i++) {
+        uint8_t fp[8] = {0};
+        memcpy(fp, &i, sizeof i);
+        for (uint32_t pn = 1; pn <= 3; pn++) {
+            bool reused = true;
+            CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
+            CHECK(!reused);
+        }
+    }
+    unsigned long again = 0;
+    for (uint32_t i = 0; i < MANY; i++) {
+        uint8_t fp[8] = {0};
+        memcpy(fp, &i, sizeof i);
+        bool reused = false;
+        CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_DL, 2, &reused), TEKHO_OK);
+        again += reused;
+    }
+    CHECK(again == MANY && l.n == MANY);
+    CHECK(sizeof(struct pn_entry) == 16);
+    CHECK(pn_ledger_bytes(&l) <= (size_t)MANY * 43);
+    fprintf(stderr, "pn ledger: %d TEKs in %zu bytes\n", MANY, pn_ledger_bytes(&l));
+    pn_ledger_free(&l);
+
+    /* Past PN_LEDGER_GAPS_MAX skips on one TEK the lowest are taken as
+     * sealed: reported if sealed, never missed. */
+    const uint8_t fp[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    bool reused = true;
+    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 4, &reused), TEKHO_OK); /* skips 1..3 */
+    for (uint32_t pn = 6; pn <= 4 + 2 * (PN_LEDGER_GAPS_MAX + 9); pn += 2)  /* skips 5, 7, ... */
+        CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, pn, &reused), TEKHO_OK);
+    CHECK(l.ranges_dropped == 10 && !reused);
+    /* Dropped: 1..3, 5, ..., 21; kept from 23. */
+    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 2, &reused), TEKHO_OK);
+    CHECK(reused);
+    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 21, &reused), TEKHO_OK);
+    CHECK(reused);
+    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 23, &reused), TEKHO_OK);
+    CHECK(!reused);
+    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 23, &reused), TEKHO_OK);
+    CHECK(reused);
+    /* Splitting the lowest range of a full list drops it whole. */
+    const uint8_t fp2[8] = {9, 2, 3, 4, 5, 6, 7, 8};
+    const unsigned long dropped = l.ranges_dropped;
+    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 5, &reused), TEKHO_OK); /* skips 1..4 */
+    for (uint32_t pn = 7; pn <= 5 + 2 * (PN_LEDGER_GAPS_MAX - 1); pn += 2)  /* skips 6, 8, ... */
+        CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
+    CHECK(l.ranges_dropped == dropped);
+    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 2, &reused), TEKHO_OK);
+    CHECK(!reused && l.ranges_dropped == dropped + 1);
+    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 3, &reused), TEKHO_OK);
+    CHECK(reused);
+    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 6, &reused), TEKHO_OK);
+    CHECK(!reused);
+    /* No PN above 32 bits is ever sealed. */
+    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, (uint64_t)1 << 32, &reused), TEKHO_ERR_INVALID_ARGUMENT);
+    pn_ledger_free(&l);
+    CHECK(l.slots == NULL && l.n == 0);
+}
+
 static unsigned long pn_reuse_of(struct tekho_sim *sim)
 {
     struct tekho_sim_stats st;
@@ -261,6 +365,7 @@ int main(void)
     test_normal_distribution();
     test_log10();
     test_event_queue();
+    test_pn_ledger_exact();
     test_pn_reuse_whole_run();
     return test_summary("test_sim_internals");
 }

@@ -10,10 +10,10 @@
 
 #include "tekho/asncp.h"
 #include "tekho/capture.h"
-#include "tekho/explore.h"
 #include "tekho/mgmt.h"
 #include "tekho/tekho.h"
 #include "event_queue.h"
+#include "pn_ledger.h"
 #include "sim_internal.h"
 #include "sim_random.h"
 
@@ -103,9 +103,7 @@ struct tekho_sim {
     uint64_t seq;
     struct sim_rng rng;
     struct sim_queue queue;
-    /* (TEK fingerprint, direction) -> PNs sealed, for the whole run: the
-     * explorer's exact checker (a high-water mark and the PNs skipped below it). */
-    struct tekho_xp_checker *sealed;
+    struct pn_ledger sealed; /* (TEK fingerprint, direction) -> PNs sealed, for the whole run */
     struct tekho_ms **ms;    /* n_ms */
     struct tekho_bs **bs;    /* n_bs + 1, by node */
     struct tekho_auth *auth;
@@ -239,10 +237,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     sim->p = *p;
     sim_rng_seed(&sim->rng, p->seed);
     const struct tekho_random random = {.ctx = &sim->rng, .fill = rng_fill};
-    /* Only its PN-reuse part is used here: one MS's worth of the rest. */
-    tekho_err err = tekho_xp_checker_new(1, &sim->sealed);
-    if (err == TEKHO_OK)
-        err = tekho_memory_store_new(p->n_ms, &sim->store);
+    tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
                                    .timing = p->timing};
     if (err == TEKHO_OK) {
@@ -318,7 +313,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->window);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
-    tekho_xp_checker_free(sim->sealed);
+    pn_ledger_free(&sim->sealed);
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
     free(sim->samples);
@@ -649,20 +644,16 @@ static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
         sim->st.tek_mismatch_after_ho++;
 }
 
-/* The PN-reuse check: exact for the whole run. Per (TEK fingerprint,
- * direction) the highest PN sealed and the PNs skipped below it, so a PN
- * below the mark passes once, when it fills a gap (a context handed over
- * with a margin, a cached one put back). A TEK is never forgotten: counter
- * TEKs are derived again from (KEK, count, SAID) at any time, and one
- * brought back after a long pause must go on from its PNs, not restart
- * them. The memory is a few dozen bytes per TEK and direction that ever
- * sealed (the fingerprint, not the key), plus a range per skip. */
+/* The PN-reuse check: exact for the whole run (pn_ledger.h). A seal the
+ * ledger could not record (out of memory, a PN no TEK has) counts as a
+ * reuse: the counter has to show there was none. */
 void sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, size_t id_len, uint64_t pn)
 {
     (void)ms; /* a fingerprint names its TEK in every MS's traffic */
     uint8_t fp_dir[9] = {0};
     memcpy(fp_dir, id, id_len < sizeof fp_dir ? id_len : sizeof fp_dir);
-    if (tekho_xp_check_sealed(sim->sealed, fp_dir, fp_dir[8], pn) == TEKHO_XP_PN_REUSE)
+    bool reused = false;
+    if (pn_ledger_note(&sim->sealed, fp_dir, fp_dir[8], pn, &reused) != TEKHO_OK || reused)
         sim->st.pn_reuse++;
 }
 
