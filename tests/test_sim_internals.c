@@ -300,6 +300,114 @@ static void test_pn_ledger_exact(void)
     CHECK(l.slots == NULL && l.n == 0);
 }
 
+/* Whether any message byte in the slab (every slot ever used) is `byte`. */
+static bool slab_holds(const struct sim_queue *q, uint8_t byte)
+{
+    for (uint32_t i = 0; i < q->slab_used; i++)
+        for (size_t k = 0; k < SIM_EVENT_INLINE; k++)
+            if (q->slab[i].inline_bytes[k] == byte)
+                return true;
+    return false;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0)
+            return false;
+    return true;
+}
+
+/* L1: messages carry keys; the queue keeps no copy of one once its event
+ * is popped, re-armed or cancelled, and sim_event_wipe clears the caller's. */
+static void test_event_queue_wipes(void)
+{
+    struct sim_queue q = {0};
+    struct sim_event ev = {.t = 1, .seq = 1, .len = 100};
+    memset(ev.inline_bytes, 0xA5, ev.len);
+    CHECK(sim_queue_push(&q, &ev));
+    CHECK(slab_holds(&q, 0xA5)); /* the check can see a copy */
+    struct sim_event got;
+    CHECK(sim_queue_pop(&q, &got));
+    CHECK(got.len == 100 && got.bytes == NULL && got.inline_bytes[99] == 0xA5);
+    CHECK(!slab_holds(&q, 0xA5));
+    sim_event_wipe(&got);
+    CHECK(got.len == 0 && all_zero(got.inline_bytes, sizeof got.inline_bytes));
+
+    /* A timer's message, re-armed with another, then cancelled. */
+    struct sim_event timer = {.t = 5, .seq = 2, .len = 50};
+    memset(timer.inline_bytes, 0xB6, timer.len);
+    CHECK(sim_queue_arm(&q, 7, &timer));
+    struct sim_event rearm = {.t = 6, .seq = 3, .len = 10};
+    memset(rearm.inline_bytes, 0xC7, rearm.len);
+    CHECK(sim_queue_arm(&q, 7, &rearm));
+    CHECK(!slab_holds(&q, 0xB6) && slab_holds(&q, 0xC7));
+    sim_queue_cancel(&q, 7);
+    CHECK(!slab_holds(&q, 0xC7) && sim_queue_len(&q) == 0);
+
+    /* A long message lives outside the event: the caller gets it, the slot forgets it. */
+    struct sim_event big = {.t = 9, .seq = 4, .len = SIM_EVENT_INLINE + 40};
+    big.bytes = malloc(big.len);
+    CHECK(big.bytes != NULL);
+    if (big.bytes != NULL) {
+        memset(big.bytes, 0xD8, big.len);
+        uint8_t *const where = big.bytes;
+        CHECK(sim_queue_push(&q, &big));
+        CHECK(sim_queue_pop(&q, &got));
+        CHECK(got.bytes == where && got.len == big.len && q.slab[0].bytes == NULL && q.slab[0].len == 0);
+        sim_event_wipe(&got);
+        CHECK(got.bytes == NULL && got.len == 0);
+    }
+    /* A message pushed from the caller's bytes, inline and not. */
+    uint8_t msg[SIM_EVENT_INLINE + 1];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 7 + 1);
+    struct sim_event head = {.t = 20, .seq = 5, .kind = 3, .a = 1, .b = 2, .c = 3, .d = 4, .injected = true};
+    CHECK(sim_queue_push_message(&q, &head, msg, SIM_EVENT_INLINE));
+    head.seq++;
+    CHECK(sim_queue_push_message(&q, &head, msg, sizeof msg));
+    head.seq++;
+    CHECK(sim_queue_push_message(&q, &head, NULL, 0));
+    for (int k = 0; k < 3; k++) {
+        CHECK(sim_queue_pop(&q, &got));
+        const size_t want = k == 0 ? SIM_EVENT_INLINE : k == 1 ? sizeof msg : 0;
+        CHECK(got.t == 20 && got.seq == 5u + (unsigned)k && got.kind == 3 && got.a == 1 && got.b == 2 && got.c == 3 && got.d == 4 && got.injected &&
+              !got.is_timer && got.len == want && (got.bytes != NULL) == (k == 1));
+        CHECK(want == 0 || memcmp(sim_event_bytes(&got), msg, want) == 0);
+        sim_event_wipe(&got);
+    }
+    CHECK(sim_queue_len(&q) == 0 && !slab_holds(&q, msg[5]));
+    sim_queue_free(&q);
+}
+
+/* L1: the driver wipes the actions arena once it has applied a role's
+ * actions: after a run with handovers (backbone messages with AKs, user
+ * PDUs) nothing is left in it. */
+static void test_sim_actions_wiped(void)
+{
+    for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+        struct tekho_sim *sim = NULL;
+        uint64_t until = 0;
+        CHECK_ERR(tekho_sim_scenario("normal", (enum tekho_scheme)k, 1, &sim, &until), TEKHO_OK);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+        struct tekho_sim_stats st;
+        tekho_sim_stats(sim, &st);
+        CHECK(st.completed == 2 && st.backbone_messages > 0 && st.user_pdus_delivered > 0);
+        const struct tekho_actions *a = sim_actions(sim);
+        CHECK(a->used == 0 && all_zero(a->arena, sizeof a->arena));
+        tekho_sim_free(sim);
+    }
+    /* The helper itself. */
+    static struct tekho_actions acts;
+    memset(acts.arena, 0x5A, 300);
+    acts.used = 200;
+    acts.n = 3;
+    sim_actions_done(&acts);
+    CHECK(acts.used == 0 && acts.n == 0 && all_zero(acts.arena, 200) && acts.arena[200] == 0x5A);
+}
+
 static unsigned long pn_reuse_of(struct tekho_sim *sim)
 {
     struct tekho_sim_stats st;
@@ -365,6 +473,8 @@ int main(void)
     test_normal_distribution();
     test_log10();
     test_event_queue();
+    test_event_queue_wipes();
+    test_sim_actions_wiped();
     test_pn_ledger_exact();
     test_pn_reuse_whole_run();
     return test_summary("test_sim_internals");

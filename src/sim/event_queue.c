@@ -1,9 +1,28 @@
 #include "event_queue.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NO_SLOT UINT32_MAX
+
+/* Messages carry keys (a Context_Rpt has the AK, a Key-Reply TEKs): every
+ * copy the queue held is wiped once the event is gone. */
+static void wipe_inline(struct sim_event *ev)
+{
+    if (ev->bytes == NULL && ev->len > 0)
+        OPENSSL_cleanse(ev->inline_bytes, ev->len < SIM_EVENT_INLINE ? ev->len : SIM_EVENT_INLINE);
+}
+
+void sim_event_wipe(struct sim_event *ev)
+{
+    if (ev->bytes != NULL)
+        OPENSSL_clear_free(ev->bytes, ev->len);
+    else
+        wipe_inline(ev);
+    ev->bytes = NULL;
+    ev->len = 0;
+}
 
 static bool node_before(const struct sim_heap_node *x, const struct sim_heap_node *y)
 {
@@ -95,9 +114,15 @@ static bool reserve(struct sim_queue *q)
         return false;
     if (q->n_free == 0 && q->slab_used == q->slab_cap) {
         const uint32_t cap = q->slab_cap ? q->slab_cap * 2 : 256;
-        struct sim_event *slab = realloc(q->slab, cap * sizeof *slab);
+        /* Not realloc: the old slab holds pending messages, wiped before it goes. */
+        struct sim_event *slab = malloc(cap * sizeof *slab);
         if (slab == NULL)
             return false;
+        if (q->slab_cap) {
+            memcpy(slab, q->slab, q->slab_cap * sizeof *slab);
+            OPENSSL_cleanse(q->slab, q->slab_cap * sizeof *slab);
+        }
+        free(q->slab);
         q->slab = slab;
         struct sim_slot_place *where = realloc(q->where, cap * sizeof *where);
         if (where == NULL)
@@ -178,6 +203,29 @@ bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev)
     if (!reserve(q))
         return false;
     (void)insert(q, ev);
+    return true;
+}
+
+bool sim_queue_push_message(struct sim_queue *q, const struct sim_event *head, const uint8_t *bytes, size_t len)
+{
+    uint8_t *heap = NULL;
+    if (len > SIM_EVENT_INLINE && (heap = malloc(len)) == NULL)
+        return false;
+    if (!reserve(q)) {
+        free(heap);
+        return false;
+    }
+    const uint32_t slot = q->n_free ? q->free_slots[--q->n_free] : q->slab_used++;
+    struct sim_event *ev = &q->slab[slot];
+    /* The header without a 160-byte copy of an inline message, which goes straight in. */
+    memcpy(ev, head, offsetof(struct sim_event, bytes));
+    ev->bytes = heap;
+    ev->len = len;
+    if (len)
+        memcpy(heap ? heap : ev->inline_bytes, bytes, len);
+    ev->is_timer = false;
+    ev->timer_key = 0;
+    enqueue(q, slot);
     return true;
 }
 
@@ -269,7 +317,7 @@ bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev
             if (!q->where[slot].in_far && ev->t < q->horizon) {
                 /* stays in the heap: re-ordered where it is */
                 const uint32_t pos = q->where[slot].pos;
-                free(pending->bytes);
+                sim_event_wipe(pending);
                 *pending = *ev;
                 pending->is_timer = true;
                 pending->timer_key = key;
@@ -279,7 +327,7 @@ bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev
                 return true;
             }
             dequeue(q, slot);
-            free(pending->bytes);
+            sim_event_wipe(pending);
             *pending = *ev;
             pending->is_timer = true;
             pending->timer_key = key;
@@ -316,7 +364,7 @@ void sim_queue_cancel(struct sim_queue *q, uint64_t key)
         return;
     timer_map_delete(q, j);
     dequeue(q, slot);
-    free(q->slab[slot].bytes);
+    sim_event_wipe(&q->slab[slot]);
     release(q, slot);
 }
 
@@ -327,6 +375,10 @@ bool sim_queue_pop(struct sim_queue *q, struct sim_event *out)
         return false;
     const uint32_t slot = q->heap[0].slot;
     *out = q->slab[slot];
+    /* The message is the caller's now (sim_event_wipe); the slot keeps no copy. */
+    wipe_inline(&q->slab[slot]);
+    q->slab[slot].bytes = NULL;
+    q->slab[slot].len = 0;
     if (out->is_timer)
         timer_map_delete(q, timer_position(q, out->timer_key));
     heap_remove(q, 0);
@@ -337,9 +389,9 @@ bool sim_queue_pop(struct sim_queue *q, struct sim_event *out)
 void sim_queue_free(struct sim_queue *q)
 {
     for (size_t i = 0; i < q->n; i++)
-        free(q->slab[q->heap[i].slot].bytes);
+        sim_event_wipe(&q->slab[q->heap[i].slot]);
     for (size_t i = 0; i < q->n_far; i++)
-        free(q->slab[q->far[i].slot].bytes);
+        sim_event_wipe(&q->slab[q->far[i].slot]);
     free(q->slab);
     free(q->where);
     free(q->far);

@@ -26,8 +26,12 @@ struct sim_event {
     int kind;
     uint32_t a, b, c, d;
     bool injected;  /* from the attacker */
+    /* (sim_queue_push_message copies the fields above from its head) */
     /* The message: len bytes in bytes if it is not NULL (owned by the
-     * queue while pending, by the caller once popped), else in inline. */
+     * queue while pending, by the caller once popped), else in inline.
+     * Messages carry keys: the queue wipes every copy it held when the
+     * event goes (popped, cancelled, re-armed, freed); the caller wipes
+     * its own with sim_event_wipe. */
     uint8_t *bytes;
     size_t len;
     uint8_t inline_bytes[SIM_EVENT_INLINE];
@@ -72,8 +76,16 @@ static inline const uint8_t *sim_event_bytes(const struct sim_event *ev)
     return ev->bytes ? ev->bytes : ev->inline_bytes;
 }
 
-/* Queues ev (its bytes become the queue's). False: out of memory, nothing queued. */
+/* Wipes ev's message and frees its bytes (a popped event done with, or
+ * one the caller made and could not queue). */
+void sim_event_wipe(struct sim_event *ev);
+/* Queues ev (its bytes become the queue's; the caller wipes its inline
+ * copy). False: out of memory, nothing queued. */
 bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev);
+/* Queues an event like head (its bytes and len ignored) with a copy of the
+ * len bytes at bytes as its message: the only copy made. False: out of
+ * memory, nothing queued. */
+bool sim_queue_push_message(struct sim_queue *q, const struct sim_event *head, const uint8_t *bytes, size_t len);
 /* Sets timer `key` to fire as ev (time, sequence and fields), replacing
  * any pending event of that timer. False: out of memory, nothing changed. */
 bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev);
@@ -86,7 +98,7 @@ size_t sim_queue_len(const struct sim_queue *q);
 /* Takes the earliest event; a timer's key is no longer pending once popped.
  * False if the queue is empty. */
 bool sim_queue_pop(struct sim_queue *q, struct sim_event *out);
-/* Frees everything, the pending events' bytes too. */
+/* Frees everything, the pending events' bytes too (wiped). */
 void sim_queue_free(struct sim_queue *q);
 
 #endif

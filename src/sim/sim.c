@@ -213,7 +213,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     if (sim == NULL)
         return TEKHO_ERR_NO_MEMORY;
     sim->p = *p;
-    sim->actions = malloc(sizeof *sim->actions);
+    sim->actions = calloc(1, sizeof *sim->actions);
     sim->ms = calloc(p->n_ms, sizeof *sim->ms);
     sim->bs = calloc(p->n_bs + 1, sizeof *sim->bs);
     sim->neighbours = calloc(p->n_bs, sizeof *sim->neighbours);
@@ -272,6 +272,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         err = tekho_ms_new(&mc, &sim->ms[i]);
         if (err == TEKHO_OK)
             err = tekho_auth_add_ms(sim->auth, i, mc.mac, mc.msk, 0);
+        OPENSSL_cleanse(mc.msk, sizeof mc.msk);
     }
     if (err != TEKHO_OK) {
         tekho_sim_free(sim);
@@ -317,7 +318,8 @@ void tekho_sim_free(struct tekho_sim *sim)
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
     free(sim->samples);
-    free(sim->actions);
+    if (sim->actions != NULL)
+        OPENSSL_clear_free(sim->actions, sizeof *sim->actions);
     free(sim);
 }
 
@@ -356,17 +358,9 @@ tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir)
 static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint32_t a, uint32_t b, uint32_t c,
                       const uint8_t *bytes, size_t len, bool injected)
 {
-    struct sim_event ev = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c, .injected = injected};
-    if (len > SIM_EVENT_INLINE && (ev.bytes = malloc(len)) == NULL)
-        return TEKHO_ERR_NO_MEMORY;
-    if (len)
-        memcpy(ev.bytes ? ev.bytes : ev.inline_bytes, bytes, len);
-    ev.len = len;
-    if (!sim_queue_push(&sim->queue, &ev)) {
-        free(ev.bytes);
-        return TEKHO_ERR_NO_MEMORY;
-    }
-    return TEKHO_OK;
+    const struct sim_event head = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c,
+                                   .injected = injected};
+    return sim_queue_push_message(&sim->queue, &head, bytes, len) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
 }
 
 void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx)
@@ -763,12 +757,27 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
     }
 }
 
+void sim_actions_done(struct tekho_actions *a)
+{
+    if (a->used > 0)
+        OPENSSL_cleanse(a->arena, a->used < sizeof a->arena ? a->used : sizeof a->arena);
+    tekho_actions_reset(a);
+}
+
+const struct tekho_actions *sim_actions(const struct tekho_sim *sim)
+{
+    return sim->actions;
+}
+
 static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
 {
     if (sim->actions->err != TEKHO_OK)
         sim->st.role_errors++;
     (void)err; /* a refused input (a replay, a stray message) is the role doing its job */
     apply(sim, owner, sim->actions);
+    /* Applied: what the arena holds is queued (or dropped) now, and it
+     * holds backbone messages with AKs and Key-Replies with TEKs. */
+    sim_actions_done(sim->actions);
     /* Only an MS changes its own M. */
     if ((owner >> 24) == OWNER_MS) {
         const uint32_t i = owner & 0xFFFFFF;
@@ -1291,7 +1300,7 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
         sim->now = ev.t;
         sim->st.events++;
         dispatch(sim, &ev);
-        free(ev.bytes);
+        sim_event_wipe(&ev);
     }
     sim->now = until_us;
     if (sim->p.radio.enabled)
