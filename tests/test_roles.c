@@ -162,6 +162,34 @@ static void test_illegal_messages_change_nothing(void)
     tekho_sim_free(sim);
 }
 
+/* L1: the arena's bytes (messages, some with keys) are wiped at reset. */
+static void test_actions_reset_wipes(void)
+{
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    struct tekho_sim *sim = NULL;
+    CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_run(sim, 100000), TEKHO_OK);
+    static struct tekho_actions out;
+    const uint8_t bsid[6] = {0, 0, 0, 0, 0, 2};
+    tekho_actions_reset(&out);
+    CHECK_ERR(tekho_ms_start_handover(tekho_sim_ms(sim, 0), 100000, 2, bsid, &out), TEKHO_OK);
+    const size_t used = out.used;
+    size_t nonzero = 0;
+    for (size_t i = 0; i < used; i++)
+        nonzero += out.arena[i] != 0;
+    CHECK(used > 0 && nonzero > 0); /* the MOB_MSHO-REQ is there */
+    tekho_actions_reset(&out);
+    nonzero = 0;
+    for (size_t i = 0; i < used; i++)
+        nonzero += out.arena[i] != 0;
+    CHECK(out.n == 0 && out.used == 0 && nonzero == 0);
+    tekho_sim_free(sim);
+}
+
 static void test_replayed_stale_rng_req_releases_nothing(void)
 {
     /* Profile 4 releases the connection for an RNG-REQ whose count is below
@@ -309,6 +337,7 @@ int main(void)
     test_pn_reuse_is_detected();
     test_self_sync_disabled();
     test_illegal_messages_change_nothing();
+    test_actions_reset_wipes();
     test_replayed_stale_rng_req_releases_nothing();
     return test_summary("test_roles");
 }

@@ -102,8 +102,12 @@ struct tekho_action {
 #define TEKHO_ACTIONS_MAX 64
 #define TEKHO_ACTIONS_ARENA 16384
 
-/* The caller owns it and resets it before each event; handlers append.
- * A handler that runs out of room sets err (TEKHO_ERR_TOO_MANY). */
+/* The caller owns it (zero-initialised before its first use) and resets it
+ * before each event; handlers append. A handler that runs out of room sets
+ * err (TEKHO_ERR_TOO_MANY). The arena holds messages, some of them with
+ * keys (ASN-CP AK contexts, wrapped TEKs): reset wipes what the last event
+ * used, so wipe it yourself (OPENSSL_cleanse) if you free it without a
+ * reset after its last use. */
 struct tekho_actions {
     size_t n;
     struct tekho_action list[TEKHO_ACTIONS_MAX];
@@ -111,6 +115,7 @@ struct tekho_actions {
     uint8_t arena[TEKHO_ACTIONS_ARENA];
     tekho_err err;
 };
+/* Empties the list and wipes the arena bytes the last event used. */
 void tekho_actions_reset(struct tekho_actions *a);
 
 /* ---- configuration ------------------------------------------------------ */

@@ -61,6 +61,8 @@ tekho_err tekho_aes_cmac_set_key(struct tekho_aes_cmac *cmac, const uint8_t key[
 {
     if (cmac == NULL || key == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
+    if (cmac->ctx == NULL)
+        return TEKHO_ERR_CRYPTO; /* lost in a failed forget */
     /* The same key again (AKID then CMAC_PREKEYs and KEK, all under AK):
      * the subkeys stand; the next compute restarts the MAC. */
     if (cmac->keyed && CRYPTO_memcmp(cmac->key, key, 16) == 0)
@@ -74,6 +76,27 @@ tekho_err tekho_aes_cmac_set_key(struct tekho_aes_cmac *cmac, const uint8_t key[
     cmac->keyed = 1;
     cmac->fresh = 1;
     return TEKHO_OK;
+}
+
+void tekho_aes_cmac_forget(struct tekho_aes_cmac *cmac)
+{
+    static const uint8_t CONSTANT[16] = {0};
+    if (cmac == NULL || !cmac->keyed)
+        return;
+    cmac->keyed = 0;
+    cmac->fresh = 0;
+    OPENSSL_cleanse(cmac->key, sizeof cmac->key);
+    if (CMAC_Init(cmac->ctx, CONSTANT, 16, NULL, NULL))
+        return;
+    /* libcrypto refused the re-key: the context goes (free cleanses it)
+     * and a fresh one takes its place; if even that fails, every later
+     * operation fails (ctx NULL) rather than run on a stale key. */
+    CMAC_CTX_free(cmac->ctx);
+    cmac->ctx = CMAC_CTX_new();
+    if (cmac->ctx != NULL && !CMAC_Init(cmac->ctx, NULL, 0, EVP_aes_128_cbc(), NULL)) {
+        CMAC_CTX_free(cmac->ctx);
+        cmac->ctx = NULL;
+    }
 }
 
 tekho_err tekho_aes_cmac_compute(struct tekho_aes_cmac *cmac, const struct tekho_piece *pieces,

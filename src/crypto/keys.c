@@ -90,8 +90,10 @@ tekho_err tekho_derive_ak_keys_with(struct tekho_crypto_kit *kit, const uint8_t 
     memset(&keys, 0, sizeof keys);
     memcpy(keys.pmk, pmk, TEKHO_PMK_LEN);
 
-    const tekho_err err = derive_ak(kit->cmac, keys.pmk, ms_mac, bsid, keys.ak);
-    return finish_below_ak(kit->cmac, err, ms_mac, bsid, pmk_sn, &keys, out);
+    tekho_err err = derive_ak(kit->cmac, keys.pmk, ms_mac, bsid, keys.ak);
+    err = finish_below_ak(kit->cmac, err, ms_mac, bsid, pmk_sn, &keys, out);
+    tekho_aes_cmac_forget(kit->cmac);
+    return err;
 }
 
 tekho_err tekho_derive_ak_akid_with(struct tekho_crypto_kit *kit, const uint8_t pmk[TEKHO_PMK_LEN],
@@ -103,6 +105,7 @@ tekho_err tekho_derive_ak_akid_with(struct tekho_crypto_kit *kit, const uint8_t 
     tekho_err err = derive_ak(kit->cmac, pmk, ms_mac, bsid, ak);
     if (err == TEKHO_OK)
         err = derive_akid(kit->cmac, ak, ms_mac, bsid, pmk_sn, akid);
+    tekho_aes_cmac_forget(kit->cmac);
     if (err != TEKHO_OK) {
         OPENSSL_cleanse(ak, TEKHO_AK_LEN);
         OPENSSL_cleanse(akid, 8);
@@ -133,7 +136,9 @@ tekho_err tekho_derive_from_ak_with(struct tekho_crypto_kit *kit, const uint8_t 
     struct tekho_ak_keys keys;
     memset(&keys, 0, sizeof keys);
     memcpy(keys.ak, ak, TEKHO_AK_LEN);
-    return finish_below_ak(kit->cmac, TEKHO_OK, ms_mac, bsid, pmk_sn, &keys, out);
+    const tekho_err err = finish_below_ak(kit->cmac, TEKHO_OK, ms_mac, bsid, pmk_sn, &keys, out);
+    tekho_aes_cmac_forget(kit->cmac);
+    return err;
 }
 
 tekho_err tekho_derive_from_ak(const uint8_t ak[TEKHO_AK_LEN], const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],

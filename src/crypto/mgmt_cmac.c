@@ -24,6 +24,7 @@ tekho_err tekho_cmac_value_with(struct tekho_aes_cmac *cmac, const uint8_t cmac_
     tekho_err err = tekho_aes_cmac_set_key(cmac, cmac_key);
     if (err == TEKHO_OK)
         err = tekho_aes_cmac_compute(cmac, msg, 3, full);
+    tekho_aes_cmac_forget(cmac);
     if (err == TEKHO_OK)
         memcpy(out, TEKHO_CMAC_TRUNCATION == TEKHO_CMAC_KEEP_RIGHTMOST ? full + 8 : full,
                TEKHO_CMAC_VALUE_LEN);

@@ -76,6 +76,7 @@ tekho_err tekho_tek_generate_with(struct tekho_aes_cmac *cmac, const uint8_t kek
     msg[2].data = LABEL_TEK1;
     if (err == TEKHO_OK)
         err = tekho_aes_cmac_compute(cmac, msg, 4, tek1);
+    tekho_aes_cmac_forget(cmac); /* the KEK's schedule, and TEK1 as the last MAC */
     if (err != TEKHO_OK) {
         OPENSSL_cleanse(tek0, TEKHO_TEK_LEN);
         OPENSSL_cleanse(tek1, TEKHO_TEK_LEN);

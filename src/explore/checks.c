@@ -9,6 +9,7 @@
 #include "tekho/mgmt.h"
 #include "tekho/mob.h"
 #include "tekho/pdu.h"
+#include "../sim/pn_ledger.h"
 
 static const char *const INVARIANT_NAMES[TEKHO_XP_COUNT] = {
     "none", "pn-reuse", "replay-delivered", "forged-delivered", "n-decreased", "m-decreased",
@@ -31,25 +32,8 @@ tekho_err tekho_xp_invariant_parse(const char *name, enum tekho_xp_invariant *ou
     return TEKHO_ERR_BAD_VALUE;
 }
 
-/* ---- (1) PN reuse: per (TEK fingerprint, direction) the highest PN sealed
- * and the PNs below it never sealed (as ranges), so a PN below the mark is
- * fine exactly once: when it fills a gap. PNs of one context rise by one, so
- * there are only as many ranges as jumps (a context handed over with its PN
- * state, say). */
-
-struct gap {
-    uint64_t lo, hi; /* inclusive */
-};
-
-struct sealed_key {
-    bool used;
-    uint8_t key[9];
-    uint64_t top;        /* highest PN sealed; 0 none (PNs start at 1) */
-    struct gap *gaps;
-    size_t n_gaps, cap_gaps;
-};
-
-#define GAPS_MAX 4096 /* beyond this the oldest gap is forgotten (never seen in practice) */
+/* ---- (1) PN reuse: the emulator's exact ledger (src/sim/pn_ledger.h), per
+ * (TEK fingerprint, direction), for the whole run. */
 
 struct delivered {
     uint32_t sent;       /* sequence numbers below this were made by the legitimate sender */
@@ -65,8 +49,7 @@ struct ms_counts {
 
 struct tekho_xp_checker {
     unsigned n_ms;
-    struct sealed_key *keys;
-    size_t cap, n;
+    struct pn_ledger sealed;
     struct delivered (*dlv)[2];
     struct ms_counts *counts;
     uint64_t *mgmt;      /* fingerprints of management messages acted on (open addressing, 0 free) */
@@ -81,11 +64,9 @@ tekho_err tekho_xp_checker_new(unsigned n_ms, struct tekho_xp_checker **out)
     if (c == NULL)
         return TEKHO_ERR_NO_MEMORY;
     c->n_ms = n_ms;
-    c->cap = 64;
-    c->keys = calloc(c->cap, sizeof *c->keys);
     c->dlv = calloc(n_ms, sizeof *c->dlv);
     c->counts = calloc(n_ms, sizeof *c->counts);
-    if (c->keys == NULL || c->dlv == NULL || c->counts == NULL) {
+    if (c->dlv == NULL || c->counts == NULL) {
         tekho_xp_checker_free(c);
         return TEKHO_ERR_NO_MEMORY;
     }
@@ -97,115 +78,26 @@ void tekho_xp_checker_free(struct tekho_xp_checker *c)
 {
     if (c == NULL)
         return;
-    for (size_t i = 0; c->keys && i < c->cap; i++)
-        free(c->keys[i].gaps);
+    pn_ledger_free(&c->sealed);
     for (unsigned i = 0; c->dlv && i < c->n_ms; i++) {
         free(c->dlv[i][0].bits);
         free(c->dlv[i][1].bits);
     }
-    free(c->keys);
     free(c->dlv);
     free(c->counts);
     free(c->mgmt);
     free(c);
 }
 
-static size_t key_hash(const uint8_t k[9])
-{
-    uint64_t x;
-    memcpy(&x, k, 8);
-    x ^= (uint64_t)k[8] << 59;
-    x *= 0x9E3779B97F4A7C15u;
-    return (size_t)(x ^ (x >> 29));
-}
-
-static struct sealed_key *find_key(struct tekho_xp_checker *c, const uint8_t k[9])
-{
-    if ((c->n + 1) * 2 > c->cap) {
-        const size_t cap = c->cap * 2;
-        struct sealed_key *big = calloc(cap, sizeof *big);
-        if (big == NULL)
-            return NULL;
-        for (size_t i = 0; i < c->cap; i++) {
-            if (!c->keys[i].used)
-                continue;
-            size_t j = key_hash(c->keys[i].key) & (cap - 1);
-            while (big[j].used)
-                j = (j + 1) & (cap - 1);
-            big[j] = c->keys[i];
-        }
-        free(c->keys);
-        c->keys = big;
-        c->cap = cap;
-    }
-    size_t j = key_hash(k) & (c->cap - 1);
-    while (c->keys[j].used) {
-        if (memcmp(c->keys[j].key, k, 9) == 0)
-            return &c->keys[j];
-        j = (j + 1) & (c->cap - 1);
-    }
-    c->keys[j].used = true;
-    memcpy(c->keys[j].key, k, 9);
-    c->n++;
-    return &c->keys[j];
-}
-
 enum tekho_xp_invariant tekho_xp_check_sealed(struct tekho_xp_checker *c, const uint8_t fp[8], uint8_t dir,
                                               uint64_t pn)
 {
-    uint8_t k[9];
-    memcpy(k, fp, 8);
-    k[8] = dir;
-    struct sealed_key *e = find_key(c, k);
-    if (e == NULL)
-        return TEKHO_XP_NONE; /* out of memory: this PN goes unchecked */
-    if (pn > e->top) {
-        if (pn > e->top + 1) {
-            if (e->n_gaps == e->cap_gaps) {
-                const size_t cap = e->cap_gaps ? e->cap_gaps * 2 : 4;
-                struct gap *g = cap <= GAPS_MAX ? realloc(e->gaps, cap * sizeof *g) : NULL;
-                if (g != NULL) {
-                    e->gaps = g;
-                    e->cap_gaps = cap;
-                } else if (e->n_gaps > 0) {
-                    memmove(e->gaps, e->gaps + 1, (e->n_gaps - 1) * sizeof *e->gaps);
-                    e->n_gaps--;
-                }
-            }
-            if (e->n_gaps < e->cap_gaps)
-                e->gaps[e->n_gaps++] = (struct gap){e->top + 1, pn - 1};
-        }
-        e->top = pn;
-        return TEKHO_XP_NONE;
-    }
-    /* At or below the mark: only a PN inside a gap was never sealed. */
-    for (size_t i = 0; i < e->n_gaps; i++) {
-        struct gap *g = &e->gaps[i];
-        if (pn < g->lo || pn > g->hi)
-            continue;
-        if (g->lo == g->hi) {
-            memmove(g, g + 1, (e->n_gaps - i - 1) * sizeof *g);
-            e->n_gaps--;
-        } else if (pn == g->lo) {
-            g->lo++;
-        } else if (pn == g->hi) {
-            g->hi--;
-        } else {
-            /* Split: [lo, pn-1] stays, [pn+1, hi] goes to the end (order does not matter). */
-            const struct gap upper = {pn + 1, g->hi};
-            g->hi = pn - 1;
-            if (e->n_gaps == e->cap_gaps) {
-                struct gap *more = realloc(e->gaps, e->cap_gaps * 2 * sizeof *more);
-                if (more == NULL)
-                    return TEKHO_XP_NONE;
-                e->gaps = more;
-                e->cap_gaps *= 2;
-            }
-            e->gaps[e->n_gaps++] = upper;
-        }
-        return TEKHO_XP_NONE;
-    }
-    return TEKHO_XP_PN_REUSE;
+    bool reused = false;
+    /* A seal the ledger cannot record (no memory) counts as a reuse: the
+     * run has to prove there was none. */
+    if (pn_ledger_note(&c->sealed, fp, dir, pn, &reused) != TEKHO_OK)
+        return TEKHO_XP_PN_REUSE;
+    return reused ? TEKHO_XP_PN_REUSE : TEKHO_XP_NONE;
 }
 
 /* ---- (2) user payloads: (magic, ms, dir, seq) -------------------------------------- */

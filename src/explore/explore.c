@@ -184,19 +184,12 @@ static const char *msg_name(bool air, const uint8_t *b, size_t len)
 static void push(struct xp_world *w, uint64_t t, enum ev_kind kind, uint32_t a, uint32_t b, uint32_t c,
                  const uint8_t *bytes, size_t len, bool injected)
 {
-    struct sim_event ev = {.t = t, .seq = w->seq_no++, .kind = kind, .a = a, .b = b, .c = c, .injected = injected};
+    const struct sim_event ev = {.t = t, .seq = w->seq_no++, .kind = kind, .a = a, .b = b, .c = c,
+                                 .injected = injected};
     w->faulted |= injected;
-    if (len > SIM_EVENT_INLINE && (ev.bytes = malloc(len)) == NULL) {
+    /* One copy, in the queue, wiped when its event is done (messages carry keys). */
+    if (!sim_queue_push_message(&w->q, &ev, bytes, len))
         w->fatal = TEKHO_ERR_NO_MEMORY;
-        return;
-    }
-    if (len)
-        memcpy(ev.bytes ? ev.bytes : ev.inline_bytes, bytes, len);
-    ev.len = len;
-    if (!sim_queue_push(&w->q, &ev)) {
-        free(ev.bytes);
-        w->fatal = TEKHO_ERR_NO_MEMORY;
-    }
 }
 
 static uint64_t air_arrival(uint64_t t, bool uplink)
@@ -564,6 +557,8 @@ static void world_free(struct xp_world *w)
             OPENSSL_cleanse(rings[k], XP_REC * sizeof *rings[k]);
         free(rings[k]);
     }
+    if (w->acts != NULL)
+        tekho_actions_reset(w->acts); /* wipes what the last call left */
     free(w->acts);
 }
 
@@ -606,7 +601,7 @@ static tekho_err world_init(struct xp_world *w)
         timing.tek_grace_us = 200000;
     sim_rng_seed(&w->role_rng, ROLE_SEED ^ (uint64_t)w->scheme);
     const struct tekho_random random = {.ctx = &w->role_rng, .fill = role_fill};
-    w->acts = malloc(sizeof *w->acts);
+    w->acts = calloc(1, sizeof *w->acts);
     w->air = calloc(XP_REC, sizeof *w->air);
     w->bb = calloc(XP_REC, sizeof *w->bb);
     w->mg = calloc(XP_REC, sizeof *w->mg);
@@ -1381,7 +1376,7 @@ static void run_world(struct xp_world *w)
                       (unsigned long long)second);
         else
             dispatch(w, &ev);
-        free(ev.bytes);
+        sim_event_wipe(&ev);
         if (!w->quiet && w->events >= w->steps)
             enter_quiet(w);
     }

@@ -9,6 +9,7 @@
 
 void tekho_actions_reset(struct tekho_actions *a)
 {
+    OPENSSL_cleanse(a->arena, a->used < sizeof a->arena ? a->used : sizeof a->arena);
     a->n = 0;
     a->used = 0;
     a->err = TEKHO_OK;
