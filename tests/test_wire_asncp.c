@@ -107,12 +107,18 @@ static void test_round_trips(void)
         CHECK_ERR(tekho_asncp_decode(a, na, &d), TEKHO_OK);
         CHECK_ERR(tekho_asncp_encode(&d, b, sizeof b, &nb), TEKHO_OK);
         CHECK(na == nb && memcmp(a, b, na) == 0);
+        /* The header alone says what decode says of it. */
+        enum tekho_asncp_msg type = TEKHO_ASNCP_MSG_COUNT;
+        uint8_t msid[6] = {0};
+        CHECK_ERR(tekho_asncp_peek(a, na, &type, msid), TEKHO_OK);
+        CHECK(type == d.msg && memcmp(msid, d.msid, 6) == 0);
         if (i < 300) {
             /* Every prefix is refused: the header length no longer matches. */
             for (size_t cut = 0; cut < na; cut++) {
                 uint8_t *copy = malloc(cut ? cut : 1);
                 memcpy(copy, a, cut);
                 CHECK(tekho_asncp_decode(copy, cut, &d) != TEKHO_OK);
+                CHECK(tekho_asncp_peek(copy, cut, &type, msid) != TEKHO_OK);
                 free(copy);
             }
         }
@@ -128,6 +134,11 @@ static void expect_error(const char *hex, tekho_err want)
     memcpy(&pattern, &out, sizeof out);
     CHECK_ERR(tekho_asncp_decode(in, n, &out), want);
     CHECK(memcmp(&out, &pattern, sizeof out) == 0);
+    /* The header alone: refused for what decode refuses in it, else read. */
+    enum tekho_asncp_msg type;
+    uint8_t msid[6];
+    const tekho_err peeked = tekho_asncp_peek(in, n, &type, msid);
+    CHECK(peeked == TEKHO_OK || peeked == want);
 }
 
 #define HDR(flags, fn, optype, len) "01" flags fn optype len "0a1b2c3d4e5f" "00000000" "0001" "0000"

@@ -143,6 +143,12 @@ TEKHO_NODISCARD tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_
  * mandatory TLV, too many SA descriptors. *out is written only on success. */
 TEKHO_NODISCARD tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *out);
 
+/* The header alone, checked as tekho_asncp_decode checks it: the message
+ * type and the header MSID, for decisions taken before the body is
+ * decoded (which messages a role accepts in its state). Errors: decode's
+ * header errors (truncated, bad header, bad length, unknown message). */
+TEKHO_NODISCARD tekho_err tekho_asncp_peek(const uint8_t *in, size_t len, enum tekho_asncp_msg *msg, uint8_t msid[6]);
+
 /* Wipes the keys an ASN-CP message may carry (AK, TEKs). */
 void tekho_asncp_wipe(struct tekho_asncp *m);
 

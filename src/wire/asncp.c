@@ -390,9 +390,9 @@ static tekho_err parse_tlvs(const uint8_t *p, size_t len, struct tekho_asncp *m)
     }
 }
 
-tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *out)
+tekho_err tekho_asncp_peek(const uint8_t *in, size_t len, enum tekho_asncp_msg *msg, uint8_t msid[6])
 {
-    if (in == NULL || out == NULL)
+    if (in == NULL || msg == NULL || msid == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (len < TEKHO_ASNCP_HEADER_LEN)
         return TEKHO_ERR_TRUNCATED;
@@ -401,8 +401,6 @@ tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *
     if (tekho_be16(in + 4) != len)
         return TEKHO_ERR_BAD_ASNCP_LENGTH;
     const uint8_t function = in[2], op = in[3] >> 5, type = in[3] & 0x1F;
-    struct tekho_asncp m;
-    memset(&m, 0, sizeof m);
     unsigned i = 0;
     while (i < TEKHO_ASNCP_MSG_COUNT && !(MESSAGES[i].function == function && MESSAGES[i].type == type))
         i++;
@@ -410,10 +408,23 @@ tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *
         return TEKHO_ERR_UNKNOWN_MESSAGE;
     if (MESSAGES[i].op != op)
         return TEKHO_ERR_BAD_ASNCP_HEADER;
-    m.msg = (enum tekho_asncp_msg)i;
-    memcpy(m.msid, in + 6, 6);
+    *msg = (enum tekho_asncp_msg)i;
+    memcpy(msid, in + 6, 6);
+    return TEKHO_OK;
+}
+
+tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *out)
+{
+    if (in == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct tekho_asncp m;
+    memset(&m, 0, sizeof m);
+    tekho_err err = tekho_asncp_peek(in, len, &m.msg, m.msid);
+    if (err != TEKHO_OK)
+        return err;
+    const unsigned i = (unsigned)m.msg;
     m.transaction_id = tekho_be16(in + 16);
-    tekho_err err = parse_tlvs(in + TEKHO_ASNCP_HEADER_LEN, len - TEKHO_ASNCP_HEADER_LEN, &m);
+    err = parse_tlvs(in + TEKHO_ASNCP_HEADER_LEN, len - TEKHO_ASNCP_HEADER_LEN, &m);
     const unsigned req = MESSAGES[i].required;
     const bool flag_t = (in[1] & TEKHO_ASNCP_FLAG_T) != 0;
     if (err == TEKHO_OK &&
