@@ -1,7 +1,8 @@
 /* The terminal (MS): network entry, MS-initiated handover and the TEKs at
  * the target under each scheme. States follow IEEE 802.16-2009 6.3.21 and
- * the seed's steps; the legal message per state is a table, so anything
- * else is refused and changes nothing. */
+ * the seed's steps; the legal messages per state are a table (MS_ACCEPTS),
+ * checked before any body is decoded, so anything else is refused and
+ * changes nothing. */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,70 @@ struct tekho_ms {
     bool cancelled_since_m;
 #endif
 };
+
+/* ---- which message each state accepts ------------------------------------------ */
+
+/* What the MS takes from the air, told by the header alone (the CID, the
+ * management message type and a PKM message's code): the legality
+ * table's columns. Anything else is never accepted. */
+enum ms_input {
+    MS_IN_DATA,             /* user data on the MS's transport CID */
+    MS_IN_RNG_RSP,
+    MS_IN_SBC_RSP,
+    MS_IN_KEY_REPLY,        /* PKM-RSP, by code */
+    MS_IN_TEK_INVALID,
+    MS_IN_SA_TEK_CHALLENGE,
+    MS_IN_SA_TEK_RESPONSE,
+    MS_IN_BSHO_RSP,
+};
+#define MS_IN(x) (1u << MS_IN_##x)
+
+/* Per state, the inputs it accepts; checked before any message body is
+ * decoded, so a handler sees only messages its state can take and keeps
+ * only the finer conditions (sender, identifiers, CMAC). User data is
+ * judged by keys, not by state: wherever the MS is connected it is opened
+ * or reported discarded. */
+static const uint32_t MS_ACCEPTS[] = {
+    [TEKHO_MS_IDLE] = 0,
+    [TEKHO_MS_ENTRY_RANGING] = MS_IN(DATA) | MS_IN(RNG_RSP),
+    [TEKHO_MS_SBC_WAIT] = MS_IN(DATA) | MS_IN(SBC_RSP),
+    [TEKHO_MS_KEY_WAIT] = MS_IN(DATA) | MS_IN(KEY_REPLY),
+    [TEKHO_MS_OPERATIONAL] = MS_IN(DATA) | MS_IN(TEK_INVALID),
+    [TEKHO_MS_HO_REQUESTED] = MS_IN(DATA) | MS_IN(BSHO_RSP),
+    [TEKHO_MS_HO_SYNC] = MS_IN(DATA),
+    [TEKHO_MS_HO_RANGING] = MS_IN(DATA) | MS_IN(RNG_RSP),
+    [TEKHO_MS_REAUTH] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE),
+    [TEKHO_MS_SA_TEK] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE) | MS_IN(SA_TEK_RESPONSE),
+    [TEKHO_MS_RELEASED] = 0,
+};
+_Static_assert(sizeof MS_ACCEPTS / sizeof MS_ACCEPTS[0] == TEKHO_MS_RELEASED + 1, "one row per MS state");
+
+static bool ms_accepts(enum tekho_ms_state s, enum ms_input in)
+{
+    return (MS_ACCEPTS[s] >> in) & 1u;
+}
+
+/* The column of a management message (type, and code for PKM), or
+ * TEKHO_ERR_UNEXPECTED_MESSAGE for one the MS never takes. */
+static tekho_err ms_classify(const uint8_t *msg, size_t len, enum ms_input *in)
+{
+    switch (msg[0]) {
+    case TEKHO_MGMT_RNG_RSP: *in = MS_IN_RNG_RSP; return TEKHO_OK;
+    case TEKHO_MGMT_SBC_RSP: *in = MS_IN_SBC_RSP; return TEKHO_OK;
+    case TEKHO_MGMT_MOB_BSHO_RSP: *in = MS_IN_BSHO_RSP; return TEKHO_OK;
+    case TEKHO_MGMT_PKM_RSP:
+        if (len < 2)
+            return TEKHO_ERR_TRUNCATED;
+        switch (msg[1]) {
+        case TEKHO_PKM_KEY_REPLY: *in = MS_IN_KEY_REPLY; return TEKHO_OK;
+        case TEKHO_PKM_TEK_INVALID: *in = MS_IN_TEK_INVALID; return TEKHO_OK;
+        case TEKHO_PKM_SA_TEK_CHALLENGE: *in = MS_IN_SA_TEK_CHALLENGE; return TEKHO_OK;
+        case TEKHO_PKM_SA_TEK_RESPONSE: *in = MS_IN_SA_TEK_RESPONSE; return TEKHO_OK;
+        default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
+        }
+    default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    }
+}
 
 const char *tekho_ms_state_name(enum tekho_ms_state s)
 {
@@ -517,13 +582,16 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     tekho_err err = tekho_rng_rsp_decode(msg, len, &m);
     if (err != TEKHO_OK)
         return err;
-    if (ms->state == TEKHO_MS_ENTRY_RANGING && from == ms->serving) {
+    if (ms->state == TEKHO_MS_ENTRY_RANGING) {
+        if (from != ms->serving)
+            return TEKHO_ERR_UNEXPECTED_MESSAGE;
         if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS)
             return TEKHO_ERR_BAD_VALUE;
         act_cancel_timer(out, MS_TIMER_RETX);
         return begin_request(ms, TEKHO_MS_SBC_WAIT, now, out);
     }
-    if (ms->state != TEKHO_MS_HO_RANGING || from != ms->target)
+    /* HO_RANGING (the table takes RNG-RSP in no other state). */
+    if (from != ms->target)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* A handover RNG-RSP must be CMAC'd under the target's keys for TM. */
     if (!m.has_cmac)
@@ -592,7 +660,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
 static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
-    if (ms->state != TEKHO_MS_SBC_WAIT || from != ms->serving)
+    if (from != ms->serving)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     struct tekho_sbc m;
     tekho_err err = tekho_sbc_decode(msg, len, &m);
@@ -668,21 +736,19 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
         return send_sa_tek_request(ms, m, out);
     }
-    if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_SA_TEK) {
-        /* The BS resent its challenge: our SA-TEK-Request was lost. The
-         * new PMK is already in place, so it is answered under it. */
+    if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE) {
+        /* In SA_TEK: the BS resent its challenge, our SA-TEK-Request was
+         * lost. The new PMK is already in place, so it is answered under it. */
         tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                                     m->cmac_offset, m->cmac_digest.cmac_pn);
         return err == TEKHO_OK ? send_sa_tek_request(ms, m, out) : err;
     }
-    if (m->code == TEKHO_PKM_SA_TEK_RESPONSE && ms->state == TEKHO_MS_SA_TEK) {
-        tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                                    m->cmac_offset, m->cmac_digest.cmac_pn);
-        if (err != TEKHO_OK)
-            return err;
-        return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
-    }
-    return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* SA-TEK-Response, taken only in SA_TEK. */
+    tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                m->cmac_offset, m->cmac_digest.cmac_pn);
+    if (err != TEKHO_OK)
+        return err;
+    return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
 }
 
 static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
@@ -698,8 +764,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return on_sa_tek(ms, now, &m, msg, len, out);
     if (m.code == TEKHO_PKM_TEK_INVALID) {
         /* The serving BS holds no TEKs for us: ask for new ones. */
-        if (ms->state != TEKHO_MS_OPERATIONAL || !m.has_said || m.said != ms->cfg.said || !m.has_key_seq ||
-            m.key_seq != ms->cfg.pmk_sn)
+        if (!m.has_said || m.said != ms->cfg.said || !m.has_key_seq || m.key_seq != ms->cfg.pmk_sn)
             return TEKHO_ERR_UNEXPECTED_MESSAGE;
         err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                           m.cmac_offset, m.cmac_digest.cmac_pn);
@@ -707,10 +772,9 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
             return err;
         return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
     }
-    if (m.code != TEKHO_PKM_KEY_REPLY || ms->state != TEKHO_MS_KEY_WAIT)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    /* A Key-Reply answers the request in flight (its identifier and nonce)
-     * for this SA under this AK (its key sequence); anything else is old. */
+    /* A Key-Reply (taken only in KEY_WAIT) answers the request in flight
+     * (its identifier and nonce) for this SA under this AK (its key
+     * sequence); anything else is old. */
     if (m.identifier != ms->pkm_identifier || !m.has_nonce ||
         CRYPTO_memcmp(m.nonce, ms->pkm_nonce, sizeof ms->pkm_nonce) != 0 || !m.has_key_seq ||
         m.key_seq != ms->cfg.pmk_sn || !m.has_said || m.said != ms->cfg.said)
@@ -731,7 +795,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
 static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
                              struct tekho_actions *out)
 {
-    if (ms->state != TEKHO_MS_HO_REQUESTED || from != ms->serving)
+    if (from != ms->serving)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     struct tekho_mob_bsho_rsp m;
     tekho_err err = tekho_mob_bsho_rsp_decode(msg, len, &m);
@@ -825,14 +889,16 @@ tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node,
 {
     if (ms == NULL || pdu == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    if (ms->state == TEKHO_MS_RELEASED || ms->state == TEKHO_MS_IDLE)
+    /* A state that accepts nothing (idle, released) does not even parse. */
+    if (MS_ACCEPTS[ms->state] == 0)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     struct tekho_gmh gmh;
     tekho_err err = tekho_gmh_decode(pdu, len, &gmh);
     if (err != TEKHO_OK)
         return err;
     if (gmh.cid == tekho_ms_data_cid(ms->cfg.index))
-        return on_data(ms, now_us, from_node, pdu, len, out);
+        return ms_accepts(ms->state, MS_IN_DATA) ? on_data(ms, now_us, from_node, pdu, len, out)
+                                                 : TEKHO_ERR_UNEXPECTED_MESSAGE;
     if (gmh.cid != tekho_ms_basic_cid(ms->cfg.index))
         return TEKHO_ERR_UNKNOWN_PEER;
     uint16_t cid;
@@ -841,13 +907,24 @@ tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node,
     err = tekho_mgmt_unframe(pdu, len, &cid, &msg, &msg_len);
     if (err != TEKHO_OK)
         return err;
-    switch (msg[0]) {
-    case TEKHO_MGMT_RNG_RSP: return on_rng_rsp(ms, now_us, from_node, msg, msg_len, out);
-    case TEKHO_MGMT_SBC_RSP: return on_sbc_rsp(ms, now_us, from_node, msg, msg_len, out);
-    case TEKHO_MGMT_PKM_RSP: return on_pkm_rsp(ms, now_us, from_node, msg, msg_len, out);
-    case TEKHO_MGMT_MOB_BSHO_RSP: return on_bsho_rsp(ms, now_us, from_node, msg, msg_len, out);
-    default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* The legality check: nothing of the body is decoded before it. */
+    enum ms_input in;
+    err = ms_classify(msg, msg_len, &in);
+    if (err != TEKHO_OK)
+        return err;
+    if (!ms_accepts(ms->state, in))
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    switch (in) {
+    case MS_IN_RNG_RSP: return on_rng_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case MS_IN_SBC_RSP: return on_sbc_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case MS_IN_BSHO_RSP: return on_bsho_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case MS_IN_KEY_REPLY:
+    case MS_IN_TEK_INVALID:
+    case MS_IN_SA_TEK_CHALLENGE:
+    case MS_IN_SA_TEK_RESPONSE: return on_pkm_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case MS_IN_DATA: break; /* on its own CID, above */
     }
+    return TEKHO_ERR_UNEXPECTED_MESSAGE;
 }
 
 tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, struct tekho_actions *out)
