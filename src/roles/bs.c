@@ -28,6 +28,79 @@ enum bs_role {
     ROLE_HANDED_OVER,       /* the MS left: HO_Cnf is sent until the target's HO_Ack */
 };
 
+/* ---- which message each per-MS role accepts ------------------------------------ */
+
+/* What a BS takes for an MS, told by the header alone (air: the CID, the
+ * management message type and a PKM message's code; backbone: the ASN-CP
+ * message type): the legality table's columns. Anything else is never
+ * accepted. */
+enum bs_input {
+    BS_IN_DATA,             /* user data on a transport CID */
+    BS_IN_RNG_REQ,          /* initial or handover: told apart by a TLV, so by the handler */
+    BS_IN_SBC_REQ,
+    BS_IN_KEY_REQUEST,      /* PKM-REQ, by code */
+    BS_IN_SA_TEK_REQUEST,
+    BS_IN_MSHO_REQ,
+    BS_IN_HO_IND,
+    BS_IN_BACKBONE,         /* + enum tekho_asncp_msg */
+};
+#define BS_IN(x) (1u << BS_IN_##x)
+#define BS_BB(x) (1u << (BS_IN_BACKBONE + TEKHO_ASNCP_##x))
+_Static_assert(BS_IN_BACKBONE + TEKHO_ASNCP_MSG_COUNT <= 32, "one mask holds every input");
+
+/* Per role of the MS's context, the inputs the BS accepts for that MS;
+ * ROLE_FREE is the row of an MS the BS holds nothing for. Checked before
+ * any message body is decoded, so a handler sees only messages the role
+ * can take and keeps only the finer conditions (sender, transaction,
+ * identifiers, CMAC). User data is judged by keys, not by role: whatever
+ * no key opens is reported discarded. A count update is acknowledged
+ * whatever the BS holds. */
+static const uint32_t BS_ACCEPTS[] = {
+    [ROLE_FREE] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_ENTERING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_BB(HO_REQ) |
+                      BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_SERVING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_IN(MSHO_REQ) |
+                     BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(HO_COMPLETE) |
+                     BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_SOURCE] = BS_IN(DATA) | BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_RSP) | BS_BB(HO_CNF) |
+                    BS_BB(HO_COMPLETE) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_TARGET_PREPARING] = BS_IN(DATA) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(CONTEXT_RPT) |
+                              BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_TARGET_READY] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_TARGET_REAUTH] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_TARGET_SA_TEK] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(KEY_REQUEST) | BS_IN(SA_TEK_REQUEST) |
+                           BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_CACHED] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_HANDED_OVER] = BS_IN(DATA) | BS_BB(HO_REQ) | BS_BB(HO_ACK) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+};
+_Static_assert(sizeof BS_ACCEPTS / sizeof BS_ACCEPTS[0] == ROLE_HANDED_OVER + 1, "one row per role");
+
+static bool bs_accepts(enum bs_role role, unsigned in)
+{
+    return (BS_ACCEPTS[role] >> in) & 1u;
+}
+
+/* The column of an air management message (type, and code for PKM), or
+ * TEKHO_ERR_UNEXPECTED_MESSAGE for one a BS never takes. */
+static tekho_err bs_classify(const uint8_t *msg, size_t len, enum bs_input *in)
+{
+    switch (msg[0]) {
+    case TEKHO_MGMT_RNG_REQ: *in = BS_IN_RNG_REQ; return TEKHO_OK;
+    case TEKHO_MGMT_SBC_REQ: *in = BS_IN_SBC_REQ; return TEKHO_OK;
+    case TEKHO_MGMT_MOB_MSHO_REQ: *in = BS_IN_MSHO_REQ; return TEKHO_OK;
+    case TEKHO_MGMT_MOB_HO_IND: *in = BS_IN_HO_IND; return TEKHO_OK;
+    case TEKHO_MGMT_PKM_REQ:
+        if (len < 2)
+            return TEKHO_ERR_TRUNCATED;
+        switch (msg[1]) {
+        case TEKHO_PKM_KEY_REQUEST: *in = BS_IN_KEY_REQUEST; return TEKHO_OK;
+        case TEKHO_PKM_SA_TEK_REQUEST: *in = BS_IN_SA_TEK_REQUEST; return TEKHO_OK;
+        default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
+        }
+    default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    }
+}
+
 enum { TIMER_RETX = 1, TIMER_CACHE = 2 };
 /* A BS timer: the MS index it is for, and what it is. */
 #define TIMER_ID(index, kind) ((uint32_t)(index) << 4 | (kind))
@@ -887,7 +960,7 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
 {
     /* With no encryption the BS serves as soon as it has the AK, so a
      * retransmitted SBC-REQ can find it serving. */
-    if (m->role != ROLE_ENTERING && !(m->role == ROLE_SERVING && m->entry_requested))
+    if (m->role == ROLE_SERVING && !m->entry_requested)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     struct tekho_sbc r;
     tekho_err err = tekho_sbc_decode(msg, len, &r);
@@ -994,11 +1067,9 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     tekho_err err = tekho_pkm_decode(msg, len, &r);
     if (err != TEKHO_OK)
         return err;
-    const bool key_request = r.code == TEKHO_PKM_KEY_REQUEST &&
-                             (m->role == ROLE_ENTERING || m->role == ROLE_SERVING || m->role == ROLE_TARGET_SA_TEK);
-    const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST && m->role == ROLE_TARGET_SA_TEK;
-    if (!key_request && !sa_tek_request)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    /* The table took one of the two, each in the roles that can. */
+    const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST;
+    const bool key_request = !sa_tek_request;
     /* PKMv2 names the AK it is under by its sequence (7.2.2.2.? Key
      * Sequence Number); a Key-Request asks for the MS's primary SA. */
     if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
@@ -1080,8 +1151,6 @@ static tekho_err send_bsho_refusal(struct tekho_bs *bs, struct bs_ms *m, struct 
 static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                              struct tekho_actions *out)
 {
-    if (m->role != ROLE_SERVING && m->role != ROLE_SOURCE)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     const bool again = m->role == ROLE_SOURCE;
     struct tekho_mob_msho_req r;
     tekho_err err = tekho_mob_msho_req_decode(msg, len, &r);
@@ -1163,8 +1232,6 @@ static void handed_over(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, stru
 static tekho_err on_ho_ind(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                            struct tekho_actions *out)
 {
-    if (m->role != ROLE_SOURCE && m->role != ROLE_SERVING)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     struct tekho_mob_ho_ind r;
     tekho_err err = tekho_mob_ho_ind_decode(msg, len, &r);
     if (err != TEKHO_OK)
@@ -1314,24 +1381,34 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
     tekho_err err = tekho_gmh_decode(pdu, len, &gmh);
     if (err != TEKHO_OK)
         return err;
+    /* The row: the role of what this BS holds for the MS, or none. */
+    struct bs_ms *m = find_index(bs, ms_index);
+    const enum bs_role row = m ? m->role : ROLE_FREE;
     if (gmh.cid > TEKHO_MGMT_CID_MAX)
-        return on_data(bs, now_us, ms_index, pdu, len, out);
+        return bs_accepts(row, BS_IN_DATA) ? on_data(bs, now_us, ms_index, pdu, len, out)
+                                           : TEKHO_ERR_UNEXPECTED_MESSAGE;
     uint16_t cid;
     const uint8_t *msg;
     size_t msg_len;
     err = tekho_mgmt_unframe(pdu, len, &cid, &msg, &msg_len);
     if (err != TEKHO_OK)
         return err;
-    if (msg[0] == TEKHO_MGMT_RNG_REQ)
+    /* The legality check: nothing of the body is decoded before it. */
+    enum bs_input in;
+    err = bs_classify(msg, msg_len, &in);
+    if (err != TEKHO_OK)
+        return err;
+    if (!bs_accepts(row, in))
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (in == BS_IN_RNG_REQ)
         return on_rng_req(bs, now_us, ms_index, msg, msg_len, out);
-    struct bs_ms *m = find_index(bs, ms_index);
-    if (m == NULL)
-        return TEKHO_ERR_UNKNOWN_PEER;
-    switch (msg[0]) {
-    case TEKHO_MGMT_SBC_REQ: return on_sbc_req(bs, now_us, m, msg, msg_len, out);
-    case TEKHO_MGMT_PKM_REQ: return on_pkm_req(bs, now_us, m, msg, msg_len, out);
-    case TEKHO_MGMT_MOB_MSHO_REQ: return on_msho_req(bs, now_us, m, msg, msg_len, out);
-    case TEKHO_MGMT_MOB_HO_IND: return on_ho_ind(bs, now_us, m, msg, msg_len, out);
+    /* Every other air message needs a context: the table refuses it in row ROLE_FREE. */
+    switch (in) {
+    case BS_IN_SBC_REQ: return on_sbc_req(bs, now_us, m, msg, msg_len, out);
+    case BS_IN_KEY_REQUEST:
+    case BS_IN_SA_TEK_REQUEST: return on_pkm_req(bs, now_us, m, msg, msg_len, out);
+    case BS_IN_MSHO_REQ: return on_msho_req(bs, now_us, m, msg, msg_len, out);
+    case BS_IN_HO_IND: return on_ho_ind(bs, now_us, m, msg, msg_len, out);
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
     }
 }
@@ -1394,8 +1471,6 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         retire(bs, m, out);
         m = find_index(bs, index);
     }
-    if (m && m->role != ROLE_CACHED && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_READY)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     if (m && m->role == ROLE_TARGET_READY && m->peer == from && m->transaction == r->transaction_id) {
         /* Our HO_Rsp was lost: answer again, change nothing. */
         send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
@@ -1563,8 +1638,8 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekh
                            struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
-    if (m == NULL || m->role != ROLE_SOURCE)
-        return m == NULL ? TEKHO_ERR_UNKNOWN_PEER : TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (m == NULL)
+        return TEKHO_ERR_UNKNOWN_PEER;
     /* Only the target asked, in the transaction it was asked in. */
     if (from != m->peer || r->transaction_id != m->transaction)
         return TEKHO_ERR_UNKNOWN_PEER;
@@ -1634,8 +1709,6 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     if (m == NULL)
         return TEKHO_ERR_UNKNOWN_PEER;
     const bool late = m->role == ROLE_SERVING || m->role == ROLE_SOURCE;
-    if (m->role != ROLE_TARGET_READY && m->role != ROLE_TARGET_PREPARING && !late)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* Only the serving BS of the handover this BS was prepared for, in its
      * transaction (the MS may have asked to move on since), and once: a
      * copy must not install the TEKs again (their windows would start over). */
@@ -1736,10 +1809,25 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
 {
     if (bs == NULL || msg == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    struct tekho_asncp r;
-    tekho_err err = tekho_asncp_decode(msg, len, &r);
+    /* The legality check, on the header alone: the message type, and the
+     * role of what this BS holds for the MS the header names. */
+    enum tekho_asncp_msg type;
+    uint8_t msid[6];
+    tekho_err err = tekho_asncp_peek(msg, len, &type, msid);
     if (err != TEKHO_OK)
         return err;
+    const struct bs_ms *about = find_mac(bs, msid);
+    if (!bs_accepts(about ? about->role : ROLE_FREE, BS_IN_BACKBONE + (unsigned)type))
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_asncp r;
+    err = tekho_asncp_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    /* The handlers act for the MS the body names: the one judged above. */
+    if (memcmp(r.ms_id, msid, 6) != 0) {
+        tekho_asncp_wipe(&r);
+        return TEKHO_ERR_BAD_VALUE;
+    }
     switch (r.msg) {
     case TEKHO_ASNCP_HO_REQ: err = on_ho_req(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, from_node, &r, out); break;
@@ -1757,8 +1845,7 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
         /* Any recent preparation of ours toward that BS counts: after a
          * cancel and a retry the MS may have used the earlier one. */
         const uint16_t behind = (uint16_t)(m ? m->transaction - r.transaction_id : 0);
-        if (m && (m->role == ROLE_SOURCE || m->role == ROLE_SERVING) && m->peer == from_node && behind < 8 &&
-            m->prepared_txn_valid) {
+        if (m && m->peer == from_node && behind < 8 && m->prepared_txn_valid) {
             /* MOB_HO-IND was lost on the air: the target still waits for
              * HO_Cnf (with reuse, for the TEKs). Only for the handover
              * this BS prepared: a late or replayed HO_Complete of an older
@@ -1771,14 +1858,11 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     case TEKHO_ASNCP_HO_ACK: {
         /* The target has the HO_Cnf: nothing more to hand over. */
         struct bs_ms *m = find_mac(bs, r.ms_id);
-        if (m && m->role == ROLE_HANDED_OVER && m->peer == from_node && r.transaction_id == m->transaction)
+        if (m && m->peer == from_node && r.transaction_id == m->transaction)
             retire(bs, m, out);
         err = TEKHO_OK;
         break;
     }
-    case TEKHO_ASNCP_CONTEXT_ACK:
-        err = TEKHO_OK;
-        break;
     default: err = TEKHO_ERR_UNEXPECTED_MESSAGE; break;
     }
     tekho_asncp_wipe(&r);
