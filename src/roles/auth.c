@@ -64,6 +64,20 @@ struct tekho_auth {
 
 #define AUTH_MAX_BS 4096
 
+/* ---- which message the Authenticator accepts ------------------------------------ */
+
+/* Its rows: an MS it holds no EAP result for, and one it does. The columns
+ * are the ASN-CP message types, told by the header alone; checked before
+ * the body is decoded. */
+enum auth_row { AUTH_ROW_UNKNOWN_MS, AUTH_ROW_KNOWN_MS };
+#define AUTH_IN(x) (1u << TEKHO_ASNCP_##x)
+static const uint32_t AUTH_ACCEPTS[] = {
+    [AUTH_ROW_UNKNOWN_MS] = 0,
+    [AUTH_ROW_KNOWN_MS] = AUTH_IN(CONTEXT_REQ) | AUTH_IN(HO_COMPLETE) | AUTH_IN(CONTEXT_ACK) |
+                          AUTH_IN(CMAC_KEY_COUNT_UPDATE_ACK),
+};
+_Static_assert(TEKHO_ASNCP_MSG_COUNT <= 32, "one mask holds every message type");
+
 tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out)
 {
     if (cfg == NULL || out == NULL || cfg->max_ms == 0 || cfg->max_bs == 0 || cfg->max_bs > AUTH_MAX_BS ||
@@ -352,20 +366,31 @@ tekho_err tekho_auth_backbone(struct tekho_auth *a, uint64_t now_us, uint32_t fr
 {
     if (a == NULL || msg == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    struct tekho_asncp r;
-    tekho_err err = tekho_asncp_decode(msg, len, &r);
+    /* The legality check, on the header alone: the message type, for an MS
+     * this Authenticator knows or not. */
+    enum tekho_asncp_msg type;
+    uint8_t msid[6];
+    tekho_err err = tekho_asncp_peek(msg, len, &type, msid);
     if (err != TEKHO_OK)
         return err;
-    if (find_bs(a, from_node) < 0)
+    const enum auth_row row = find_ms(a, msid) != NULL ? AUTH_ROW_KNOWN_MS : AUTH_ROW_UNKNOWN_MS;
+    if (((AUTH_ACCEPTS[row] >> type) & 1u) == 0)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_asncp r;
+    err = tekho_asncp_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    /* The handlers act for the MS the body names: the one judged above. */
+    if (memcmp(r.ms_id, msid, 6) != 0)
+        err = TEKHO_ERR_BAD_VALUE;
+    else if (find_bs(a, from_node) < 0)
         err = TEKHO_ERR_UNKNOWN_PEER;
     else if (r.msg == TEKHO_ASNCP_CONTEXT_REQ)
         err = on_context_req(a, now_us, from_node, &r, out);
     else if (r.msg == TEKHO_ASNCP_HO_COMPLETE)
         err = on_ho_complete(a, from_node, &r, out);
-    else if (r.msg == TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK || r.msg == TEKHO_ASNCP_CONTEXT_ACK)
-        err = TEKHO_OK;
     else
-        err = TEKHO_ERR_UNEXPECTED_MESSAGE;
+        err = TEKHO_OK; /* the acknowledgements: nothing to do */
     tekho_asncp_wipe(&r);
     return err;
 }
