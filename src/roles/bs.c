@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "alloc.h"
+#include "introspect.h"
 #include "tek_cache.h"
 #include "../mutation.h"
 #include "../crypto/kit.h"
@@ -384,6 +385,15 @@ bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uin
         return false;
     tek_fingerprints(tek, fp);
     return true;
+}
+
+const char *tekho_bs_ms_role_name(const struct tekho_bs *bs, uint32_t ms_index)
+{
+    static const char *const names[] = {"NONE", "ENTERING", "SERVING", "SOURCE", "TARGET_PREPARING",
+                                        "TARGET_READY", "TARGET_REAUTH", "TARGET_SA_TEK", "CACHED", "HANDED_OVER"};
+    _Static_assert(sizeof names / sizeof names[0] == ROLE_HANDED_OVER + 1, "one name per role");
+    const struct bs_ms *m = find_index_const(bs, ms_index);
+    return names[m ? m->role : ROLE_FREE];
 }
 
 size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
