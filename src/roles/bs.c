@@ -1559,8 +1559,6 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     struct bs_ms *m = find_mac(bs, r->ms_id);
     if (m == NULL)
         return TEKHO_ERR_UNKNOWN_PEER;
-    if (m->role != ROLE_ENTERING && m->role != ROLE_TARGET_PREPARING && m->role != ROLE_TARGET_REAUTH)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     if (!m->ctx_pending || r->transaction_id != m->ctx_txn || !r->has_ak_context)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     m->ctx_pending = false;
