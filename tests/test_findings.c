@@ -460,6 +460,101 @@ static void test_m7_lost_record(void)
     tekho_sim_free(sim);
 }
 
+/* ---- L2: a CMAC tuple names the AK it was made with --------------------- */
+
+/* The recorded MOB_MSHO-REQ r again, its CMAC tuple now carrying key_seq
+ * (and bsid, when given), signed with the right keys of MS 0 at bs1: what
+ * an attacker who knew the keys of another AK sequence could produce, and a
+ * confused peer would. Returns the PDU's length, 0 when it cannot. */
+static size_t resign_msho_req(struct tekho_sim *sim, const struct rec *r, uint8_t key_seq, const uint8_t *bsid,
+                              uint8_t *out, size_t cap)
+{
+    struct tekho_gmh gmh;
+    const size_t tuple_tlv = 2 + 13;
+    if (tekho_gmh_decode(r->bytes, r->len, &gmh) != TEKHO_OK || r->len < TEKHO_GMH_LEN + TEKHO_CRC_LEN + tuple_tlv)
+        return 0;
+    const uint8_t *msg = r->bytes + TEKHO_GMH_LEN;
+    const size_t len = r->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN, off = len - tuple_tlv;
+    if (msg[off] != 141 || msg[off + 1] != 13)
+        return 0;
+    const uint32_t pn = tekho_be32(msg + off + 3);
+    uint8_t msk[64], mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0}, bs1[6] = {0, 0, 0, 0, 0, 1};
+    struct tekho_ak_keys ak;
+    struct tekho_cmac_keys ck;
+    bool found = false;
+    if (tekho_sim_ms_msk(sim, 0, msk) != TEKHO_OK || tekho_derive_from_msk(msk, mac, bs1, 0, &ak) != TEKHO_OK)
+        return 0;
+    for (uint16_t count = 0; count < 8 && !found; count++)
+        found = tekho_derive_cmac_keys(&ak, count, &ck) == TEKHO_OK &&
+                tekho_mgmt_cmac_verify(msg, len, off, ck.key_u, ak.akid, pn, gmh.cid) == TEKHO_OK;
+    uint8_t m[512];
+    size_t n = off;
+    memcpy(m, msg, off);
+    m[n++] = 141;
+    m[n++] = bsid ? 19 : 13;
+    m[n++] = key_seq;
+    if (bsid) {
+        memcpy(m + n, bsid, 6);
+        n += 6;
+    }
+    for (int i = 3; i >= 0; i--)
+        m[n++] = (uint8_t)(pn >> (8 * i));
+    memset(m + n, 0, 8);
+    n += 8;
+    size_t pdu_len = 0;
+    if (!found || tekho_mgmt_cmac_sign(m, n, off, ck.key_u, ak.akid, pn, gmh.cid) != TEKHO_OK ||
+        tekho_mgmt_frame(gmh.cid, true, m, n, out, cap, &pdu_len) != TEKHO_OK)
+        pdu_len = 0;
+    OPENSSL_cleanse(msk, sizeof msk);
+    OPENSSL_cleanse(&ak, sizeof ak);
+    OPENSSL_cleanse(&ck, sizeof ck);
+    return pdu_len;
+}
+
+static void test_l2_cmac_tuple_names_the_ak(void)
+{
+    /* A first run records the MS's MOB_MSHO-REQ to bs1 at 500 ms. A twin
+     * run, where the MS never asks for a handover, receives it at 400 ms
+     * re-signed with the right keys: as it was (the control: bs1 acts, it
+     * asks bs2 for a handover), with another key sequence, or with a BSID
+     * that is not bs1's. Before, bs1 read neither field: it acted on all. */
+    static struct tape first, twin;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &first);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    struct tekho_sim_stats st;
+    run(sim, 600, &st);
+    const struct rec *req = find(&first, TEKHO_SIM_AIR_UL, TEKHO_MGMT_MOB_MSHO_REQ, 1, MS_(500), 0);
+    CHECK(req != NULL);
+    const uint8_t other_bs[6] = {0, 0, 0, 0, 0, 2}, own_bs[6] = {0, 0, 0, 0, 0, 1};
+    const struct {
+        uint8_t key_seq;
+        const uint8_t *bsid;
+        bool acted;
+    } variants[] = {{0, NULL, true}, {0, own_bs, true}, {5, NULL, false}, {0, other_bs, false}};
+    for (size_t v = 0; req != NULL && v < sizeof variants / sizeof variants[0]; v++) {
+        uint8_t pdu[512];
+        const size_t len = resign_msho_req(sim, req, variants[v].key_seq, variants[v].bsid, pdu, sizeof pdu);
+        CHECK(len > 0);
+        struct tekho_sim *b = started(TEKHO_SCHEME_COUNTER, 2, NULL, &twin);
+        if (b == NULL || len == 0)
+            break;
+        CHECK_ERR(tekho_sim_inject(b, MS_(400), TEKHO_SIM_AIR_UL, 0, 1, pdu, len), TEKHO_OK);
+        run(b, 700, &st);
+        expect_safe(&st, "L2");
+        const bool acted = find(&twin, TEKHO_SIM_BACKBONE, TEKHO_ASNCP_HO_REQ, 2, MS_(400), 0) != NULL;
+        if (acted != variants[v].acted) {
+            fprintf(stderr, "FAIL L2 variant %zu: key_seq %u bsid %s: bs1 %s\n", v, variants[v].key_seq,
+                    variants[v].bsid == NULL ? "none" : variants[v].bsid == own_bs ? "bs1" : "bs2",
+                    acted ? "acted on it" : "refused it");
+            test_failures++;
+        }
+        tekho_sim_free(b);
+    }
+    tekho_sim_free(sim);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -468,7 +563,7 @@ static const struct {
     {"m1", test_m1_recorded_rng_req},           {"m2", test_m2_recorded_initial_rng_req},
     {"m3", test_m3_sbc_req_replay},             {"m4", test_m4_ho_cnf_checked},
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
-    {"m7", test_m7_lost_record},
+    {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},
 };
 
 int main(int argc, char **argv)

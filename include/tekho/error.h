@@ -44,6 +44,8 @@ typedef enum tekho_err {
     /* Management message authentication (7.5.4.4) */
     TEKHO_ERR_BAD_CMAC = -40,
     TEKHO_ERR_CMAC_PN_REPLAYED = -41,
+    TEKHO_ERR_BAD_KEY_SEQ = -42,       /* CMAC tuple or PKM key sequence not the AK's */
+    TEKHO_ERR_WRONG_BSID = -43,        /* CMAC tuple BSID not the BS of the AK */
 
     /* TEK transport under the KEK (7.5.2) */
     TEKHO_ERR_UNWRAP_FAILED = -50,

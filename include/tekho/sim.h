@@ -142,6 +142,10 @@ void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double 
 struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);
 struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node);
 struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
+/* The MSK the run gave MS `index` at network entry (a secret: the caller
+ * wipes it), so that its captures can be checked with keys. Invalid
+ * argument for an index the run does not have. */
+TEKHO_NODISCARD tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim, uint32_t index, uint8_t msk[64]);
 
 /* The built-in scenarios: normal, ms-ahead, replay, cancel-retry,
  * ping-pong, no-capability, tek-refresh, lossy-air, auth-restart. */

@@ -806,7 +806,7 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         u->new_params = m->last_params[1];
     }
     rsp.has_cmac = true;
-    rsp.cmac.cmac_pn = m->link.tx_pn;
+    rsp.cmac = cmac_tuple_next(&m->link);
     uint8_t msg[512];
     size_t len = 0;
     tekho_err err = tekho_rng_rsp_encode(&rsp, msg, sizeof msg, &len);
@@ -864,7 +864,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
          * releases a live connection. */
         tekho_err err = c == m->rng_count && m->link.count == c
                             ? verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len,
-                                          r->cmac_offset, r->cmac.cmac_pn)
+                                          r->cmac_offset, &r->cmac)
                             : TEKHO_ERR_STALE_COUNT;
         if (err != TEKHO_OK) {
             act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
@@ -889,7 +889,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     }
     if (err == TEKHO_OK)
         err =
-            verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
+            verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, &r->cmac);
     if (err == TEKHO_OK)
         cmac_seen_save(m, &trial);
     /* A stale count releases; one far ahead of N cannot be an MS whose
@@ -1085,7 +1085,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
                                                                     r.said != tekho_ms_basic_cid(m->index))))
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+    err = verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
                       r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
@@ -1168,7 +1168,7 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -1248,7 +1248,7 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -1688,7 +1688,7 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
         rsp.recommended[0].ho_id = m->ho_id;
     }
     rsp.has_cmac = true;
-    rsp.cmac.cmac_pn = m->link.tx_pn;
+    rsp.cmac = cmac_tuple_next(&m->link);
     uint8_t msg[128];
     size_t len = 0;
     tekho_err err = tekho_mob_bsho_rsp_encode(&rsp, msg, sizeof msg, &len);

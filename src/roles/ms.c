@@ -265,7 +265,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.n_new_bs_full = 1;
         memcpy(m.new_bs_full[0].bsid, ms->target_bsid, 6);
         m.has_cmac = true;
-        m.cmac.cmac_pn = ms->serving_link.tx_pn;
+        m.cmac = cmac_tuple_next(&ms->serving_link);
         err = tekho_mob_msho_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
             err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
@@ -280,7 +280,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
                                   .has_cmac_key_count = true, .cmac_key_count = ms->tm, .has_cmac = true};
         memcpy(m.ms_mac, ms->cfg.mac, 6);
         memcpy(m.serving_bsid, ms->serving_bsid, 6);
-        m.cmac.cmac_pn = ms->target_link.tx_pn;
+        m.cmac = cmac_tuple_next(&ms->target_link);
         err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
             err = sign_mgmt(ms->kit, &ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
@@ -467,7 +467,7 @@ static tekho_err send_ho_ind(struct tekho_ms *ms, uint8_t type, struct tekho_act
     m.ho_ind_type = type;
     memcpy(m.target_bsid, ms->target_bsid, 6);
     m.has_cmac = true;
-    m.cmac.cmac_pn = ms->serving_link.tx_pn;
+    m.cmac = cmac_tuple_next(&ms->serving_link);
     uint8_t msg[64];
     size_t len = 0;
     tekho_err err = tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &len);
@@ -603,7 +603,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     if (m.ranging_status == TEKHO_RANGING_STATUS_SUCCESS && (!m.has_ho_process_optimization || mode != ms->mode))
         return TEKHO_ERR_BAD_VALUE;
     err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                      m.cmac.cmac_pn);
+                      &m.cmac);
     if (err != TEKHO_OK)
         return err;
     if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS) {
@@ -719,7 +719,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         if (err == TEKHO_OK)
             err = cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
         if (err == TEKHO_OK)
-            err = verify_mgmt(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
+            err = verify_pkm(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
                               m->cmac_digest.cmac_pn);
         if (err == TEKHO_OK && (!m->has_akid || CRYPTO_memcmp(m->akid, link.ak.akid, 8) != 0))
             err = TEKHO_ERR_BAD_VALUE;
@@ -739,12 +739,12 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE) {
         /* In SA_TEK: the BS resent its challenge, our SA-TEK-Request was
          * lost. The new PMK is already in place, so it is answered under it. */
-        tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+        tekho_err err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                                     m->cmac_offset, m->cmac_digest.cmac_pn);
         return err == TEKHO_OK ? send_sa_tek_request(ms, m, out) : err;
     }
     /* SA-TEK-Response, taken only in SA_TEK. */
-    tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+    tekho_err err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                                 m->cmac_offset, m->cmac_digest.cmac_pn);
     if (err != TEKHO_OK)
         return err;
@@ -766,7 +766,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         /* The serving BS holds no TEKs for us: ask for new ones. */
         if (!m.has_said || m.said != ms->cfg.said || !m.has_key_seq || m.key_seq != ms->cfg.pmk_sn)
             return TEKHO_ERR_UNEXPECTED_MESSAGE;
-        err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+        err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                           m.cmac_offset, m.cmac_digest.cmac_pn);
         if (err != TEKHO_OK)
             return err;
@@ -779,7 +779,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         CRYPTO_memcmp(m.nonce, ms->pkm_nonce, sizeof ms->pkm_nonce) != 0 || !m.has_key_seq ||
         m.key_seq != ms->cfg.pmk_sn || !m.has_said || m.said != ms->cfg.said)
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
+    err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
                       m.cmac_digest.cmac_pn);
     if (err == TEKHO_OK)
         err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
@@ -804,7 +804,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
     err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                      m.cmac.cmac_pn);
+                      &m.cmac);
     if (err != TEKHO_OK)
         return err;
     size_t i = 0;

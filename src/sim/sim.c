@@ -333,6 +333,14 @@ struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node)
     return node >= 1 && node <= sim->p.n_bs ? sim->bs[node] : NULL;
 }
 
+tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim, uint32_t index, uint8_t msk[64])
+{
+    if (sim == NULL || msk == NULL || index >= sim->p.n_ms)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    msk_of(sim->p.seed, index, msk);
+    return TEKHO_OK;
+}
+
 struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim)
 {
     return sim->auth;
