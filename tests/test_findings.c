@@ -167,10 +167,11 @@ static void test_h1_full_cache_never_forgets(void)
     tekho_sim_free(sim);
 }
 
-static void fill_zero(void *ctx, uint8_t *out, size_t n)
+static tekho_err fill_zero(void *ctx, uint8_t *out, size_t n)
 {
     (void)ctx;
     memset(out, 0, n);
+    return TEKHO_OK;
 }
 
 static void test_h1_zero_cache_refused(void)
@@ -460,6 +461,48 @@ static void test_m7_lost_record(void)
     tekho_sim_free(sim);
 }
 
+/* ---- L9: a random source that fails ----------------------------------------- */
+
+static void test_l9_random_fails(void)
+{
+    /* The roles' source fails (as RAND_bytes can) for a few draws: at
+     * entry, while a handover is prepared (fresh TEKs, BS_Random, nonces)
+     * and during a TEK refresh. Each role refuses what needed the bytes and
+     * changes nothing, so the retransmission that follows, or the next
+     * handover, finds it as it was: safe, and traffic flows again. Before,
+     * a source could not say it had failed: the roles used whatever bytes
+     * it left (a TEK of zeros, a repeated nonce). */
+    for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+        for (unsigned draws = 1; draws <= 3; draws++) {
+            struct tekho_sim_params p;
+            tekho_sim_params_default(&p);
+            p.pmk_lifetime_s = 8; /* TEK refreshes within the run */
+            struct tekho_sim *sim = started((enum tekho_scheme)k, 2, &p, NULL);
+            if (sim == NULL)
+                return;
+            const uint64_t at[] = {0, 500, 1500, 2500};
+            for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+                CHECK_ERR(tekho_sim_at(sim, MS_(at[i]), TEKHO_OP_RANDOM_FAIL, draws, 0, 0), TEKHO_OK);
+            CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+            CHECK_ERR(tekho_sim_at(sim, MS_(1500), TEKHO_OP_HANDOVER, 0, 1, 0), TEKHO_OK);
+            CHECK_ERR(tekho_sim_at(sim, MS_(2500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+            struct tekho_sim_stats st, later;
+            run(sim, 3000, &st);
+            expect_safe(&st, "L9");
+            CHECK(st.role_errors == 0 && st.connections_released == 0);
+            /* The last handover completed (a TEK refresh may be under way)
+             * and data flows both ways. */
+            const enum tekho_ms_state s = tekho_ms_state(tekho_sim_ms(sim, 0));
+            CHECK(tekho_ms_serving(tekho_sim_ms(sim, 0)) == 2 &&
+                  (s == TEKHO_MS_OPERATIONAL || s == TEKHO_MS_KEY_WAIT));
+            run(sim, 3500, &later);
+            expect_safe(&later, "L9 later");
+            CHECK(later.user_pdus_delivered > st.user_pdus_delivered + 20);
+            tekho_sim_free(sim);
+        }
+    }
+}
+
 /* ---- L2: a CMAC tuple names the AK it was made with --------------------- */
 
 /* The recorded MOB_MSHO-REQ r again, its CMAC tuple now carrying key_seq
@@ -564,6 +607,7 @@ static const struct {
     {"m3", test_m3_sbc_req_replay},             {"m4", test_m4_ho_cnf_checked},
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
     {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},
+    {"l9-random", test_l9_random_fails},
 };
 
 int main(int argc, char **argv)

@@ -124,7 +124,10 @@ void tekho_actions_reset(struct tekho_actions *a);
  * choice, so that a run with a seeded source is reproducible. */
 struct tekho_random {
     void *ctx;
-    void (*fill)(void *ctx, uint8_t *out, size_t n);
+    /* Fills out with n random bytes, or returns an error (an exhausted or
+     * failing source: TEKHO_ERR_CRYPTO, say): the role then refuses what
+     * needed the bytes with that error and changes nothing. */
+    tekho_err (*fill)(void *ctx, uint8_t *out, size_t n);
 };
 
 /* Where the memory a role allocates while it runs comes from (optional:

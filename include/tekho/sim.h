@@ -82,6 +82,9 @@ enum tekho_sim_op {
     /* The Authenticator's store loses the record of MS a (a disk that lost
      * it), and the Authenticator restarts. */
     TEKHO_OP_STORE_LOSE,
+    /* The roles' random source fails its next a draws (TEKHO_ERR_CRYPTO),
+     * as RAND_bytes can: each role refuses what needed the bytes. */
+    TEKHO_OP_RANDOM_FAIL,
 };
 
 struct tekho_sim_stats {
@@ -129,6 +132,9 @@ uint64_t tekho_sim_now(const struct tekho_sim *sim);
 void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
 /* Air and backbone captures (tekho decode / Wireshark), in DIR. */
 TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
+/* Runs every event up to until_us. TEKHO_ERR_NO_MEMORY: an event the run
+ * made could not be queued; the run stops there (its results would no
+ * longer be the model's). */
 TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
 void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
 /* The interruption samples (ms), in the order they were measured: up to

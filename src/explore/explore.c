@@ -517,11 +517,12 @@ static void xp_free(void *ctx, void *p)
     free(p);
 }
 
-static void role_fill(void *ctx, uint8_t *out, size_t n)
+static tekho_err role_fill(void *ctx, uint8_t *out, size_t n)
 {
     struct sim_rng *r = ctx;
     for (size_t i = 0; i < n; i++)
         out[i] = (uint8_t)(sim_rng_next(r) >> 56);
+    return TEKHO_OK;
 }
 
 static void bsid_of(uint32_t node, uint8_t bsid[6])
@@ -818,7 +819,7 @@ static void attack_mutate(struct xp_world *w)
 static size_t forged_user_pdu(struct xp_world *w, uint32_t ms, bool uplink, uint8_t *pdu)
 {
     uint8_t body[TEKHO_XP_PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
-    role_fill(&w->role_rng, body, sizeof body);
+    (void)role_fill(&w->role_rng, body, sizeof body);
     if (w->scheme == TEKHO_SCHEME_NONE) {
         /* In the clear: a payload the legitimate sender never made (the scheme's floor). */
         tekho_xp_payload(ms, uplink ? 0 : 1, 0x7FFFFFFFu, body);

@@ -304,12 +304,22 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
 
 static tekho_err begin_request(struct tekho_ms *ms, enum tekho_ms_state state, uint64_t now, struct tekho_actions *out)
 {
+    if (state == TEKHO_MS_KEY_WAIT) {
+        uint8_t nonce[sizeof ms->pkm_nonce];
+        const tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, nonce, sizeof nonce);
+        if (err != TEKHO_OK) {
+            /* No nonce, no request: the state stays and a timer comes back
+             * to it (a retransmission whose answer brings us here again,
+             * or the refresh), so a source that recovers is not a wedge. */
+            act_timer(out, ms->state == TEKHO_MS_OPERATIONAL ? MS_TIMER_REFRESH : MS_TIMER_RETX,
+                      now + ms->cfg.timing.retransmit_us);
+            return err;
+        }
+        ms->pkm_identifier++;
+        memcpy(ms->pkm_nonce, nonce, sizeof nonce);
+    }
     ms->state = state;
     ms->retries = 0;
-    if (state == TEKHO_MS_KEY_WAIT) {
-        ms->pkm_identifier++;
-        ms->cfg.random.fill(ms->cfg.random.ctx, ms->pkm_nonce, sizeof ms->pkm_nonce);
-    }
     return send_request(ms, now, out);
 }
 
@@ -681,14 +691,16 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
 }
 
+/* ms_random: drawn by the caller before it changed anything, so that a
+ * source that fails leaves the challenge to be answered when it comes again. */
 static tekho_err send_sa_tek_request(struct tekho_ms *ms, const struct tekho_pkm *challenge,
-                                     struct tekho_actions *out)
+                                     const uint8_t ms_random[8], struct tekho_actions *out)
 {
     struct tekho_pkm req = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_SA_TEK_REQUEST,
                             .identifier = challenge->identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
                             .has_ms_random = true, .has_bs_random = true, .has_akid = true,
                             .has_cmac_digest = true};
-    ms->cfg.random.fill(ms->cfg.random.ctx, req.ms_random, sizeof req.ms_random);
+    memcpy(req.ms_random, ms_random, sizeof req.ms_random);
     memcpy(req.bs_random, challenge->bs_random, sizeof req.bs_random);
     memcpy(req.akid, ms->serving_link.ak.akid, 8);
     req.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
@@ -712,10 +724,13 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
 {
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_REAUTH) {
         /* The EAP exchange (modelled) produced a new MSK: a new PMK, M = 0. */
-        uint8_t msk[64];
+        uint8_t msk[64], ms_random[8];
         struct cmac_link link;
         memset(&link, 0, sizeof link);
-        tekho_err err = reauth_next_msk(ms->cfg.msk, msk);
+        tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
+        if (err != TEKHO_OK)
+            return err;
+        err = reauth_next_msk(ms->cfg.msk, msk);
         if (err == TEKHO_OK)
             err = cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
         if (err == TEKHO_OK)
@@ -734,14 +749,17 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         cmac_link_wipe(&link);
         ms->m = 0;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
-        return send_sa_tek_request(ms, m, out);
+        return send_sa_tek_request(ms, m, ms_random, out);
     }
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE) {
         /* In SA_TEK: the BS resent its challenge, our SA-TEK-Request was
          * lost. The new PMK is already in place, so it is answered under it. */
-        tekho_err err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                                    m->cmac_offset, m->cmac_digest.cmac_pn);
-        return err == TEKHO_OK ? send_sa_tek_request(ms, m, out) : err;
+        uint8_t ms_random[8];
+        tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
+        if (err == TEKHO_OK)
+            err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                             m->cmac_offset, m->cmac_digest.cmac_pn);
+        return err == TEKHO_OK ? send_sa_tek_request(ms, m, ms_random, out) : err;
     }
     /* SA-TEK-Response, taken only in SA_TEK. */
     tekho_err err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
