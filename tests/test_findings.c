@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
 #include "tekho/sim.h"
 #include "tekho/tekho.h"
 #include "test_util.h"
@@ -505,6 +506,33 @@ static void test_l9_random_fails(void)
 
 /* ---- L2: a CMAC tuple names the AK it was made with --------------------- */
 
+/* The uplink CMAC keys under which MS 0 signed the recorded message r to
+ * bs1 (its CMAC covers r's message up to off, with CMAC_PN pn): the run's
+ * MSK, bs1's AK and the count that verifies it. False if none does. */
+struct ms0_keys {
+    struct tekho_ak_keys ak;
+    struct tekho_cmac_keys ck;
+    uint16_t cid;
+};
+
+static bool ms0_keys_of(struct tekho_sim *sim, const struct rec *r, size_t off, uint32_t pn, struct ms0_keys *k)
+{
+    struct tekho_gmh gmh;
+    if (tekho_gmh_decode(r->bytes, r->len, &gmh) != TEKHO_OK || r->len < TEKHO_GMH_LEN + TEKHO_CRC_LEN)
+        return false;
+    const uint8_t *msg = r->bytes + TEKHO_GMH_LEN;
+    const size_t len = r->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN;
+    uint8_t msk[64], mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0}, bs1[6] = {0, 0, 0, 0, 0, 1};
+    bool found = false;
+    k->cid = gmh.cid;
+    if (tekho_sim_ms_msk(sim, 0, msk) == TEKHO_OK && tekho_derive_from_msk(msk, mac, bs1, 0, &k->ak) == TEKHO_OK)
+        for (uint16_t count = 0; count < 8 && !found; count++)
+            found = tekho_derive_cmac_keys(&k->ak, count, &k->ck) == TEKHO_OK &&
+                    tekho_mgmt_cmac_verify(msg, len, off, k->ck.key_u, k->ak.akid, pn, gmh.cid) == TEKHO_OK;
+    OPENSSL_cleanse(msk, sizeof msk);
+    return found;
+}
+
 /* The recorded MOB_MSHO-REQ r again, its CMAC tuple now carrying key_seq
  * (and bsid, when given), signed with the right keys of MS 0 at bs1: what
  * an attacker who knew the keys of another AK sequence could produce, and a
@@ -512,24 +540,16 @@ static void test_l9_random_fails(void)
 static size_t resign_msho_req(struct tekho_sim *sim, const struct rec *r, uint8_t key_seq, const uint8_t *bsid,
                               uint8_t *out, size_t cap)
 {
-    struct tekho_gmh gmh;
     const size_t tuple_tlv = 2 + 13;
-    if (tekho_gmh_decode(r->bytes, r->len, &gmh) != TEKHO_OK || r->len < TEKHO_GMH_LEN + TEKHO_CRC_LEN + tuple_tlv)
+    if (r->len < TEKHO_GMH_LEN + TEKHO_CRC_LEN + tuple_tlv)
         return 0;
     const uint8_t *msg = r->bytes + TEKHO_GMH_LEN;
     const size_t len = r->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN, off = len - tuple_tlv;
     if (msg[off] != 141 || msg[off + 1] != 13)
         return 0;
     const uint32_t pn = tekho_be32(msg + off + 3);
-    uint8_t msk[64], mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0}, bs1[6] = {0, 0, 0, 0, 0, 1};
-    struct tekho_ak_keys ak;
-    struct tekho_cmac_keys ck;
-    bool found = false;
-    if (tekho_sim_ms_msk(sim, 0, msk) != TEKHO_OK || tekho_derive_from_msk(msk, mac, bs1, 0, &ak) != TEKHO_OK)
-        return 0;
-    for (uint16_t count = 0; count < 8 && !found; count++)
-        found = tekho_derive_cmac_keys(&ak, count, &ck) == TEKHO_OK &&
-                tekho_mgmt_cmac_verify(msg, len, off, ck.key_u, ak.akid, pn, gmh.cid) == TEKHO_OK;
+    struct ms0_keys k;
+    const bool found = ms0_keys_of(sim, r, off, pn, &k);
     uint8_t m[512];
     size_t n = off;
     memcpy(m, msg, off);
@@ -545,12 +565,10 @@ static size_t resign_msho_req(struct tekho_sim *sim, const struct rec *r, uint8_
     memset(m + n, 0, 8);
     n += 8;
     size_t pdu_len = 0;
-    if (!found || tekho_mgmt_cmac_sign(m, n, off, ck.key_u, ak.akid, pn, gmh.cid) != TEKHO_OK ||
-        tekho_mgmt_frame(gmh.cid, true, m, n, out, cap, &pdu_len) != TEKHO_OK)
+    if (!found || tekho_mgmt_cmac_sign(m, n, off, k.ck.key_u, k.ak.akid, pn, k.cid) != TEKHO_OK ||
+        tekho_mgmt_frame(k.cid, true, m, n, out, cap, &pdu_len) != TEKHO_OK)
         pdu_len = 0;
-    OPENSSL_cleanse(msk, sizeof msk);
-    OPENSSL_cleanse(&ak, sizeof ak);
-    OPENSSL_cleanse(&ck, sizeof ck);
+    OPENSSL_cleanse(&k, sizeof k);
     return pdu_len;
 }
 
@@ -598,6 +616,62 @@ static void test_l2_cmac_tuple_names_the_ak(void)
     tekho_sim_free(sim);
 }
 
+/* ---- L3: MOB_HO-IND REJECT keeps the MS where it is ----------------------- */
+
+static void test_l3_ho_ind_reject(void)
+{
+    /* A first run records the MS's MOB_HO-IND (RELEASE, to bs2) at
+     * 522.5 ms. A twin receives it at 521 ms as REJECT (what an MS that
+     * refuses MOB_BSHO-RSP's offer sends; ours never does), signed with
+     * the right keys: bs1 must keep serving the MS. Before, REJECT was
+     * taken as RELEASE and bs1 let the MS go. The control, the RELEASE
+     * itself, does let it go. */
+    static struct tape first, twin;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &first);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    struct tekho_sim_stats st;
+    run(sim, 600, &st);
+    const struct rec *ind = find(&first, TEKHO_SIM_AIR_UL, TEKHO_MGMT_MOB_HO_IND, 1, MS_(500), 0);
+    CHECK(ind != NULL);
+    struct tekho_mob_ho_ind m;
+    if (ind == NULL || tekho_mob_ho_ind_decode(ind->bytes + TEKHO_GMH_LEN, ind->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN,
+                                               &m) != TEKHO_OK) {
+        CHECK(0);
+        tekho_sim_free(sim);
+        return;
+    }
+    CHECK(m.ho_ind_type == TEKHO_MOB_HO_IND_RELEASE && ind->t > MS_(521));
+    struct ms0_keys k;
+    CHECK(ms0_keys_of(sim, ind, m.cmac_offset, m.cmac.cmac_pn, &k));
+    const uint8_t types[] = {TEKHO_MOB_HO_IND_REJECT, TEKHO_MOB_HO_IND_RELEASE};
+    for (size_t v = 0; v < sizeof types; v++) {
+        m.ho_ind_type = types[v];
+        uint8_t msg[128], pdu[256];
+        size_t n = 0, pdu_len = 0;
+        CHECK_ERR(tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &n), TEKHO_OK);
+        CHECK_ERR(tekho_mgmt_cmac_sign(msg, n, n - (2 + 13), k.ck.key_u, k.ak.akid, m.cmac.cmac_pn, k.cid), TEKHO_OK);
+        CHECK_ERR(tekho_mgmt_frame(k.cid, true, msg, n, pdu, sizeof pdu, &pdu_len), TEKHO_OK);
+        struct tekho_sim *b = started(TEKHO_SCHEME_COUNTER, 2, NULL, &twin);
+        if (b == NULL)
+            break;
+        CHECK_ERR(tekho_sim_at(b, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_inject(b, MS_(521), TEKHO_SIM_AIR_UL, 0, 1, pdu, pdu_len), TEKHO_OK);
+        run(b, 522, &st);
+        expect_safe(&st, "L3");
+        const char *role = tekho_bs_ms_role_name(tekho_sim_bs(b, 1), 0);
+        const bool serving = strcmp(role, "SERVING") == 0;
+        if (serving != (types[v] == TEKHO_MOB_HO_IND_REJECT)) {
+            fprintf(stderr, "FAIL L3: HO-IND type %u: bs1's role for the MS is %s\n", types[v], role);
+            test_failures++;
+        }
+        tekho_sim_free(b);
+    }
+    OPENSSL_cleanse(&k, sizeof k);
+    tekho_sim_free(sim);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -607,7 +681,7 @@ static const struct {
     {"m3", test_m3_sbc_req_replay},             {"m4", test_m4_ho_cnf_checked},
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
     {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},
-    {"l9-random", test_l9_random_fails},
+    {"l9-random", test_l9_random_fails},        {"l3", test_l3_ho_ind_reject},
 };
 
 int main(int argc, char **argv)
