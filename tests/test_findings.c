@@ -672,6 +672,44 @@ static void test_l3_ho_ind_reject(void)
     tekho_sim_free(sim);
 }
 
+/* ---- L5: a BS that requires counter-based TEK generation enforces it ------ */
+
+static void test_l5_tekgen_required(void)
+{
+    /* bs2 requires counter-based TEK generation. An MS that does not
+     * advertise it is refused at entry there; an MS whose handover comes
+     * from bs1, which cannot do it (so the handover would fall back to
+     * TEK update), is refused as a target and stays at bs1. Before, the
+     * flag was only advertised in SBC-RSP and both were served. */
+    for (int k = 0; k < 2; k++) {
+        struct tekho_sim_params p;
+        tekho_sim_params_default(&p);
+        p.bs_tekgen_required_mask = 1u << 1;
+        p.ms_tekgen = k == 1;
+        p.bs_no_tekgen_mask = k == 1 ? 1u : 0u;
+        struct tekho_sim *sim = new_sim(TEKHO_SCHEME_COUNTER, 2, &p);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, k == 0 ? 2 : 1, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+        if (k == 1)
+            CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+        struct tekho_sim_stats st;
+        run(sim, 1500, &st);
+        expect_safe(&st, "L5");
+        const struct tekho_ms *ms = tekho_sim_ms(sim, 0);
+        if (k == 0) {
+            /* Refused at entry: released, and no user data either way. */
+            CHECK(tekho_ms_state(ms) == TEKHO_MS_RELEASED && st.user_pdus_delivered == 0);
+        } else {
+            /* Refused as a target: no handover, the MS served by bs1. */
+            CHECK(st.completed == 0 && tekho_ms_serving(ms) == 1 && tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL);
+            CHECK(st.user_pdus_delivered > 100);
+        }
+        tekho_sim_free(sim);
+    }
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -682,6 +720,7 @@ static const struct {
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
     {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},
     {"l9-random", test_l9_random_fails},        {"l3", test_l3_ho_ind_reject},
+    {"l5", test_l5_tekgen_required},
 };
 
 int main(int argc, char **argv)

@@ -828,8 +828,16 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     size_t i = 0;
     while (i < m.n_recommended && memcmp(m.recommended[i].bsid, ms->target_bsid, 6) != 0)
         i++;
-    if (i == m.n_recommended)
-        return TEKHO_ERR_BAD_VALUE;
+    if (i == m.n_recommended) {
+        /* The serving BS does not recommend the target (it refused, or
+         * could not be prepared): the MS stays, now rather than after
+         * every retransmission of its request has gone unanswered. */
+        ms->state = TEKHO_MS_OPERATIONAL;
+        ms->target_tek = -1;
+        act_cancel_timer(out, MS_TIMER_RETX);
+        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+        return out->err;
+    }
     ms->mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
     ms->ho_id = m.recommended[i].has_ho_id ? m.recommended[i].ho_id : 0;
     /* A counter recommendation the MS did not negotiate falls back. */

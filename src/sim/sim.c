@@ -264,6 +264,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     for (uint32_t node = 1; err == TEKHO_OK && node <= p->n_bs; node++) {
         struct tekho_bs_config bc = {.node = node, .scheme = p->scheme,
                                      .tekgen_capable = !(p->bs_no_tekgen_mask & (1u << (node - 1))),
+                                     .tekgen_required = (p->bs_tekgen_required_mask >> (node - 1)) & 1u,
                                      .self_sync_window = p->self_sync_window, .self_sync_budget = 64,
                                      .max_ms = p->n_ms,
                                      .max_cached_per_ms = p->bs_cache_per_ms ? p->bs_cache_per_ms : 4,
