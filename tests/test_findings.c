@@ -710,6 +710,50 @@ static void test_l5_tekgen_required(void)
     }
 }
 
+/* ---- L4: the count never wraps ------------------------------------------- */
+
+static void test_l4_count_never_wraps(void)
+{
+    /* HO_Completes from bs2 for MS 0 report counts at and past the limit:
+     * the Authenticator refuses each and N stays; one just below it moves
+     * N to the limit, the last count a PMK can have. Before, N followed any
+     * report (to 0xFFFF, then wrapping to 0, where every count was new). */
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, NULL);
+    if (sim == NULL)
+        return;
+    const uint8_t mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0};
+    const uint16_t reports[] = {0xFFFF, 0xFFF0, 0xFFFE, 0xFFEF, 0xFFF0};
+    const uint16_t n_after[] = {1, 1, 1, 0xFFF0, 0xFFF0};
+    struct tekho_sim_stats st;
+    run(sim, 300, &st);
+    CHECK(tekho_auth_count(tekho_sim_auth(sim), mac) == 1);
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+        struct tekho_asncp m;
+        memset(&m, 0, sizeof m);
+        m.msg = TEKHO_ASNCP_HO_COMPLETE;
+        memcpy(m.msid, mac, 6);
+        m.has_ms_id = true;
+        memcpy(m.ms_id, mac, 6);
+        m.transaction_id = (uint16_t)(0x4000 + i);
+        m.has_cmac_key_count = true;
+        m.cmac_key_count = reports[i];
+        uint8_t buf[TEKHO_ASNCP_MAX_LEN];
+        size_t n = 0;
+        CHECK_ERR(tekho_asncp_encode(&m, buf, sizeof buf, &n), TEKHO_OK);
+        CHECK_ERR(tekho_sim_inject(sim, tekho_sim_now(sim), TEKHO_SIM_BACKBONE, 2, TEKHO_NODE_AUTHENTICATOR, buf, n),
+                  TEKHO_OK);
+        run(sim, 310 + 10 * i, &st);
+        const uint16_t got = tekho_auth_count(tekho_sim_auth(sim), mac);
+        if (got != n_after[i]) {
+            fprintf(stderr, "FAIL L4: after a report of count 0x%04x N is 0x%04x, want 0x%04x\n", reports[i], got,
+                    n_after[i]);
+            test_failures++;
+        }
+    }
+    expect_safe(&st, "L4");
+    tekho_sim_free(sim);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -720,7 +764,7 @@ static const struct {
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
     {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},
     {"l9-random", test_l9_random_fails},        {"l3", test_l3_ho_ind_reject},
-    {"l5", test_l5_tekgen_required},
+    {"l5", test_l5_tekgen_required},            {"l4", test_l4_count_never_wraps},
 };
 
 int main(int argc, char **argv)
