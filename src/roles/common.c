@@ -229,6 +229,22 @@ tekho_err seal_plain(uint16_t cid, const uint8_t *payload, size_t len, uint8_t *
     return tekho_mgmt_frame(cid, true, payload, len, out, cap, out_len);
 }
 
+/* Here, not with the driver: a program that only runs the roles links no
+ * simulator (and, statically, no libpcap). */
+void tekho_timing_default(struct tekho_timing *t)
+{
+    t->retransmit_us = 50000;
+    t->ho_response_us = 500000;
+    t->backbone_retransmit_us = 250000;
+    t->max_retries = 3;
+    t->sync_us = 10000;
+    t->ranging_wait_us = 5000;
+    t->tek_grace_us = 500000;
+    t->aaa_rtt_us = 40000;
+    t->aaa_round_trips = 4;
+    t->ho_cache_us = 2000000;
+}
+
 void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6])
 {
     mac[0] = 0x02; /* locally administered */

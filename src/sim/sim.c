@@ -175,20 +175,6 @@ void tekho_radio_params_default(struct tekho_radio_params *r)
     r->voip_interval_ms = 20;
 }
 
-void tekho_timing_default(struct tekho_timing *t)
-{
-    t->retransmit_us = 50000;
-    t->ho_response_us = 500000;
-    t->backbone_retransmit_us = 250000;
-    t->max_retries = 3;
-    t->sync_us = 10000;
-    t->ranging_wait_us = 5000;
-    t->tek_grace_us = 500000;
-    t->aaa_rtt_us = 40000;
-    t->aaa_round_trips = 4;
-    t->ho_cache_us = 2000000;
-}
-
 /* The roles' random source (TEKs, nonces, BS_Random, transaction starts). */
 static tekho_err role_random(void *ctx, uint8_t *out, size_t n)
 {
