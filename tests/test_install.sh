@@ -39,6 +39,22 @@ case " $static_libs " in
 *) ok ;;
 esac
 
+# tekho(1): installed, a subsection for every command the tool lists, and
+# (where groff is installed) no formatter warning.
+MAN=$PREFIX/share/man/man1/tekho.1
+if [ -f "$MAN" ]; then
+    ok
+    for cmd in $("$PREFIX/bin/tekho" --help | sed -n '/^commands:/,$s/^  \([a-z][a-z0-9-]*\) .*/\1/p'); do
+        pat=$(printf '%s' "$cmd" | sed 's/-/\\\\-/g')
+        if grep -q "^\.SS $pat\$" "$MAN"; then ok; else bad "tekho.1 does not document '$cmd'"; fi
+    done
+    if command -v groff >/dev/null 2>&1; then
+        if groff -man -ww -z "$MAN" >"$log" 2>&1 && [ ! -s "$log" ]; then ok; else bad "groff: $(head -5 "$log")"; fi
+    fi
+else
+    bad "tekho.1 not installed in share/man/man1"
+fi
+
 EXAMPLES=$(ls "$SRC"/examples/*.c)
 OUT=$PREFIX/out
 mkdir -p "$OUT"
