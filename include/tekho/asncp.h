@@ -133,9 +133,16 @@ struct tekho_asncp {
     struct tekho_asncp_sa sa[TEKHO_ASNCP_SA_MAX];
 };
 
-/* The name Wireshark shows ("HO_Req", "CMAC_Key_Count_Update_ACK"). */
+/* The name Wireshark shows ("HO_Req", "CMAC_Key_Count_Update_ACK"), or
+ * "unknown" for a value outside the enum. Static storage. */
 const char *tekho_asncp_name(enum tekho_asncp_msg msg);
 
+/* Encodes m, header and TLVs, into out[0 .. cap); *out_len is the whole
+ * message's length (at most TEKHO_ASNCP_MAX_LEN fits one datagram).
+ * Errors: invalid argument (NULL m or out_len, an unknown m->msg), missing
+ * TLV (one the message type requires, or only one of Source and
+ * Destination Identifier), bad value (n_sa above TEKHO_ASNCP_SA_MAX),
+ * buffer too small. */
 TEKHO_NODISCARD tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_t *out, size_t cap, size_t *out_len);
 /* Errors: truncated, bad ASN-CP header (version, function, type or op),
  * bad ASN-CP length (header length vs bytes), zero-length TLV, TLV

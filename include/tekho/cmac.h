@@ -45,8 +45,14 @@ struct tekho_cmac_tuple {
     uint8_t value[TEKHO_CMAC_VALUE_LEN];
 };
 
+/* Writes the tuple's value: 13 bytes, or 19 with has_bsid (*out_len says
+ * which). Errors: invalid argument (NULL, key_seq above 15), buffer too
+ * small (out_cap below that length). */
 TEKHO_NODISCARD tekho_err tekho_cmac_tuple_encode(const struct tekho_cmac_tuple *tuple, uint8_t *out,
                                                   size_t out_cap, size_t *out_len);
+/* Reads a CMAC Tuple value of exactly 13 or 19 bytes (has_bsid tells
+ * which); key_seq keeps the low 4 bits. Errors: invalid argument (NULL),
+ * truncated (fewer than 13 bytes), length mismatch (any other length). */
 TEKHO_NODISCARD tekho_err tekho_cmac_tuple_decode(const uint8_t *in, size_t in_len, struct tekho_cmac_tuple *out);
 
 /* The value of a CMAC-Digest attribute. */
@@ -55,8 +61,12 @@ struct tekho_cmac_digest {
     uint8_t value[TEKHO_CMAC_VALUE_LEN];
 };
 
+/* Writes CMAC_PN (big-endian) and the value: 12 bytes. Errors: invalid
+ * argument (NULL). */
 TEKHO_NODISCARD tekho_err tekho_cmac_digest_encode(const struct tekho_cmac_digest *digest,
                                                    uint8_t out[TEKHO_CMAC_DIGEST_LEN]);
+/* Reads a CMAC-Digest value of exactly 12 bytes. Errors: invalid argument
+ * (NULL), truncated (shorter), length mismatch (longer). */
 TEKHO_NODISCARD tekho_err tekho_cmac_digest_decode(const uint8_t *in, size_t in_len,
                                                    struct tekho_cmac_digest *out);
 
@@ -66,7 +76,12 @@ struct tekho_cmac_pn_rx {
     bool any;
     uint32_t last;
 };
+/* TEKHO_ERR_CMAC_PN_REPLAYED unless cmac_pn is above the last accepted one
+ * (anything goes before the first); never changes rx. Invalid argument for
+ * a NULL rx. */
 TEKHO_NODISCARD tekho_err tekho_cmac_pn_check(const struct tekho_cmac_pn_rx *rx, uint32_t cmac_pn);
+/* Records cmac_pn as the last accepted, once the message's CMAC verified;
+ * a PN that tekho_cmac_pn_check refuses (or a NULL rx) changes nothing. */
 void tekho_cmac_pn_accept(struct tekho_cmac_pn_rx *rx, uint32_t cmac_pn);
 
 #ifdef __cplusplus

@@ -35,7 +35,8 @@ struct tekho_cmac_keys {
     uint8_t key_d[TEKHO_KEY128_LEN];
 };
 
-/* PMK = Truncate(MSK, 160): the last 20 bytes of the 64-byte MSK. */
+/* PMK = Truncate(MSK, 160): the last 20 bytes of the 64-byte MSK. Errors:
+ * invalid argument (NULL). */
 TEKHO_NODISCARD tekho_err tekho_pmk_from_msk(const uint8_t msk[TEKHO_MSK_LEN],
                                              uint8_t pmk[TEKHO_PMK_LEN]);
 
@@ -59,11 +60,15 @@ TEKHO_NODISCARD tekho_err tekho_derive_from_msk(const uint8_t msk[TEKHO_MSK_LEN]
                                                 const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
                                                 struct tekho_ak_keys *out);
 
-/* CMAC_KEY_U/D = AES-128-ECB(CMAC_PREKEY_U/D, 14 zero bytes | u16(count)). */
+/* CMAC_KEY_U/D = AES-128-ECB(CMAC_PREKEY_U/D, 14 zero bytes | u16(count)).
+ * Errors: invalid argument (NULL), crypto (libcrypto failed). The derive
+ * functions above fail the same ways, and also with no memory. */
 TEKHO_NODISCARD tekho_err tekho_derive_cmac_keys(const struct tekho_ak_keys *ak_keys,
                                                  uint16_t cmac_key_count,
                                                  struct tekho_cmac_keys *out);
 
+/* Overwrite every key in *keys with zeros in a way the compiler cannot
+ * drop (OPENSSL_cleanse). NULL is accepted. */
 void tekho_ak_keys_wipe(struct tekho_ak_keys *keys);
 void tekho_cmac_keys_wipe(struct tekho_cmac_keys *keys);
 
