@@ -103,7 +103,7 @@ typedef enum tekho_err {
 
 /* A short, stable, human-readable name for an error code ("bad ICV"), in
  * static storage; an unknown code gets a generic text, never NULL. */
-const char *tekho_strerror(tekho_err err);
+TEKHO_API const char *tekho_strerror(tekho_err err);
 
 #ifdef __cplusplus
 }

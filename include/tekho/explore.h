@@ -46,9 +46,9 @@ enum tekho_xp_invariant {
     TEKHO_XP_MGMT_REPLAY,     /* (2) a copy of a CMAC-protected management message made a role act again */
     TEKHO_XP_COUNT
 };
-const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv);
+TEKHO_API const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv);
 /* TEKHO_ERR_BAD_VALUE for an unknown name. */
-TEKHO_NODISCARD tekho_err tekho_xp_invariant_parse(const char *name, enum tekho_xp_invariant *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_xp_invariant_parse(const char *name, enum tekho_xp_invariant *out);
 
 /* Faults that can be switched off (tekho_explore_params.faults_off). The
  * bytes are drawn either way; a case file records the mask it ran under. */
@@ -104,7 +104,7 @@ struct tekho_explore_params {
     void (*trace)(void *ctx, const char *line);
     void *trace_ctx;
 };
-void tekho_explore_params_default(struct tekho_explore_params *p);
+TEKHO_API void tekho_explore_params_default(struct tekho_explore_params *p);
 
 /* One run's verdict. */
 struct tekho_explore_outcome {
@@ -133,23 +133,26 @@ struct tekho_explore_result {
 };
 
 /* Runs p->runs seeded runs, shrinking every violation found. */
-TEKHO_NODISCARD tekho_err tekho_explore_run(const struct tekho_explore_params *p, struct tekho_explore_result *out);
-void tekho_explore_result_free(struct tekho_explore_result *r);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_run(const struct tekho_explore_params *p,
+                                                      struct tekho_explore_result *out);
+TEKHO_API void tekho_explore_result_free(struct tekho_explore_result *r);
 
 /* One run with the given decision stream (seed ignored): exactly what a
  * saved case, the fuzz target and shrinking do. If consumed_out is not
  * NULL it gets a copy of the bytes the run read (free() it). */
-TEKHO_NODISCARD tekho_err tekho_explore_replay(const struct tekho_explore_params *p, const uint8_t *bytes, size_t len,
-                                               struct tekho_explore_outcome *out, uint8_t **consumed_out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_replay(const struct tekho_explore_params *p, const uint8_t *bytes,
+                                                         size_t len, struct tekho_explore_outcome *out,
+                                                         uint8_t **consumed_out);
 /* One seeded run (the seed is p->seed itself); the bytes it read in *bytes. */
-TEKHO_NODISCARD tekho_err tekho_explore_generate(const struct tekho_explore_params *p, struct tekho_explore_outcome *out,
-                                                 uint8_t **bytes, size_t *len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_generate(const struct tekho_explore_params *p,
+                                                           struct tekho_explore_outcome *out, uint8_t **bytes,
+                                                           size_t *len);
 /* Shrinks a stream that violates `target`: deletes chunks, zeroes chunks,
  * lowers bytes, keeping each change that still violates `target`. The
  * result (malloc'd) is never longer than the input. */
-TEKHO_NODISCARD tekho_err tekho_explore_shrink(const struct tekho_explore_params *p, const uint8_t *bytes, size_t len,
-                                               enum tekho_xp_invariant target, uint8_t **out, size_t *out_len,
-                                               unsigned *tries);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_shrink(const struct tekho_explore_params *p, const uint8_t *bytes,
+                                                         size_t len, enum tekho_xp_invariant target, uint8_t **out,
+                                                         size_t *out_len, unsigned *tries);
 
 /* ---- case files: a header of `key value` lines, then the bytes in hex ---- */
 
@@ -165,53 +168,54 @@ struct tekho_explore_case {
     size_t len;
 };
 /* The params a case replays under. */
-void tekho_explore_case_params(const struct tekho_explore_case *c, struct tekho_explore_params *p);
-TEKHO_NODISCARD tekho_err tekho_explore_case_write(const char *path, const struct tekho_explore_case *c,
-                                                   const char *comment);
+TEKHO_API void tekho_explore_case_params(const struct tekho_explore_case *c, struct tekho_explore_params *p);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_case_write(const char *path, const struct tekho_explore_case *c,
+                                                             const char *comment);
 /* TEKHO_ERR_IO: unreadable; TEKHO_ERR_BAD_VALUE: not a case file. */
-TEKHO_NODISCARD tekho_err tekho_explore_case_read(const char *path, struct tekho_explore_case *c);
-void tekho_explore_case_free(struct tekho_explore_case *c);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_case_read(const char *path, struct tekho_explore_case *c);
+TEKHO_API void tekho_explore_case_free(struct tekho_explore_case *c);
 
 /* ---- the invariant checkers, on their own (tests feed them synthetic events) ---- */
 
 struct tekho_xp_checker;
-TEKHO_NODISCARD tekho_err tekho_xp_checker_new(unsigned n_ms, struct tekho_xp_checker **out);
-void tekho_xp_checker_free(struct tekho_xp_checker *c);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_xp_checker_new(unsigned n_ms, struct tekho_xp_checker **out);
+TEKHO_API void tekho_xp_checker_free(struct tekho_xp_checker *c);
 /* (1) A TEKHO_EV_SEALED: PN `pn` under the TEK with this fingerprint, direction dir (TEKHO_DIR_*). */
-enum tekho_xp_invariant tekho_xp_check_sealed(struct tekho_xp_checker *c, const uint8_t fp[8], uint8_t dir,
-                                              uint64_t pn);
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_sealed(struct tekho_xp_checker *c, const uint8_t fp[8], uint8_t dir,
+                                                        uint64_t pn);
 /* (2) The legitimate sender made payload `seq` for (ms, dir) (0 UL, 1 DL). */
-void tekho_xp_note_sent(struct tekho_xp_checker *c, uint32_t ms, int dir, uint32_t seq);
+TEKHO_API void tekho_xp_note_sent(struct tekho_xp_checker *c, uint32_t ms, int dir, uint32_t seq);
 /* (2) A delivery at MS `ms` (dir 1) or from MS `ms` at a BS (dir 0). */
-enum tekho_xp_invariant tekho_xp_check_delivered(struct tekho_xp_checker *c, uint32_t ms, int dir,
-                                                 const uint8_t *payload, size_t len);
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_delivered(struct tekho_xp_checker *c, uint32_t ms, int dir,
+                                                           const uint8_t *payload, size_t len);
 /* The payload the legitimate sender makes for (ms, dir, seq). */
 #define TEKHO_XP_PAYLOAD_LEN 48u
-void tekho_xp_payload(uint32_t ms, int dir, uint32_t seq, uint8_t out[TEKHO_XP_PAYLOAD_LEN]);
+TEKHO_API void tekho_xp_payload(uint32_t ms, int dir, uint32_t seq, uint8_t out[TEKHO_XP_PAYLOAD_LEN]);
 /* (3) A count read at the Authenticator (N, at_auth) or the MS (M); a
  * TEKHO_EV_NEW_PMK from that side starts a new epoch first. Reading 0 at
  * the Authenticator means "not loaded" and is skipped. */
-void tekho_xp_new_pmk(struct tekho_xp_checker *c, uint32_t ms, bool at_auth);
-enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *c, uint32_t ms, bool at_auth, uint16_t count);
+TEKHO_API void tekho_xp_new_pmk(struct tekho_xp_checker *c, uint32_t ms, bool at_auth);
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *c, uint32_t ms, bool at_auth,
+                                                       uint16_t count);
 /* (4) A BS installed counter TEKs for `count` while the Authenticator's N is n (0: unknown). */
-enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n);
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n);
 /* (2) Whether an air PDU is a management message protected by a CMAC
  * (tuple or PKM CMAC-Digest), and whether one a role just acted on
  * (returned OK and emitted actions, none a discard) was acted on before by
  * the same receiver: TEKHO_XP_MGMT_REPLAY. */
-bool tekho_xp_mgmt_authenticated(const uint8_t *pdu, size_t len);
-enum tekho_xp_invariant tekho_xp_check_mgmt_acted(struct tekho_xp_checker *c, uint32_t receiver, const uint8_t *pdu,
-                                                  size_t len);
+TEKHO_API bool tekho_xp_mgmt_authenticated(const uint8_t *pdu, size_t len);
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_mgmt_acted(struct tekho_xp_checker *c, uint32_t receiver,
+                                                            const uint8_t *pdu, size_t len);
 /* (5) A role call's result: its return value, actions.err and the number
  * of actions; injected says the input came from the attacker. */
-enum tekho_xp_invariant tekho_xp_check_call(tekho_err ret, const struct tekho_actions *a, bool injected,
-                                            bool alloc_failure_injected);
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_call(tekho_err ret, const struct tekho_actions *a, bool injected,
+                                                      bool alloc_failure_injected);
 /* Whether an error returned by a role means it is broken (not a refusal). */
-bool tekho_xp_error_is_internal(tekho_err err, bool injected);
+TEKHO_API bool tekho_xp_error_is_internal(tekho_err err, bool injected);
 
 /* The deliberate defect this library was built with (cmake
  * -DTEKHO_MUTATION=NAME, for tests of the explorer), or NULL: the real code. */
-const char *tekho_build_mutation(void);
+TEKHO_API const char *tekho_build_mutation(void);
 
 #ifdef __cplusplus
 }

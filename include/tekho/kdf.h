@@ -27,9 +27,9 @@ struct tekho_piece {
  * shorter than 16 bytes, bits 0, not a multiple of 8 or above
  * TEKHO_KDF_MAX_BITS, too many pieces), no memory, crypto; out is wiped on
  * a crypto failure. */
-TEKHO_NODISCARD tekho_err tekho_dot16kdf(const uint8_t *key, size_t key_len,
-                                         const struct tekho_piece *astring, size_t n_pieces,
-                                         unsigned bits, uint8_t *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_dot16kdf(const uint8_t *key, size_t key_len,
+                                                   const struct tekho_piece *astring, size_t n_pieces,
+                                                   unsigned bits, uint8_t *out);
 
 #ifdef __cplusplus
 }

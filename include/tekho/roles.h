@@ -29,11 +29,11 @@ extern "C" {
 /* [MODEL] Which MS owns an uplink allocation is the scheduler's knowledge
  * (CIDs, HO_ID in the fast-ranging allocation); the roles model it with a
  * fixed map between an MS's index and its MAC address, 02:74:6b:ii:ii:ii. */
-void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6]);
-bool tekho_ms_index_of_mac(const uint8_t mac[6], uint32_t *index);
+TEKHO_API void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6]);
+TEKHO_API bool tekho_ms_index_of_mac(const uint8_t mac[6], uint32_t *index);
 /* The basic CID of an MS (management) and its transport CID for user data. */
-uint16_t tekho_ms_basic_cid(uint32_t index);
-uint16_t tekho_ms_data_cid(uint32_t index);
+TEKHO_API uint16_t tekho_ms_basic_cid(uint32_t index);
+TEKHO_API uint16_t tekho_ms_data_cid(uint32_t index);
 
 /* [PROFILE] Context Purpose Indicator (ASN-CP TLV 36) values tekho uses. */
 #define TEKHO_CONTEXT_FOR_ENTRY 0x1u
@@ -49,9 +49,9 @@ enum tekho_scheme {
     TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
     TEKHO_SCHEME_COUNT
 };
-const char *tekho_scheme_name(enum tekho_scheme s);
+TEKHO_API const char *tekho_scheme_name(enum tekho_scheme s);
 /* TEKHO_ERR_BAD_VALUE for an unknown name. */
-TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
 
 /* ---- actions ------------------------------------------------------------ */
 
@@ -85,7 +85,7 @@ enum tekho_event {
     TEKHO_EV_SEALED,            /* a user PDU sealed: value = PN; bytes: TEK fingerprint (for the PN-reuse check) */
     TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
 };
-const char *tekho_event_name(enum tekho_event e);
+TEKHO_API const char *tekho_event_name(enum tekho_event e);
 
 struct tekho_action {
     enum tekho_action_kind kind;
@@ -116,7 +116,7 @@ struct tekho_actions {
     tekho_err err;
 };
 /* Empties the list and wipes the arena bytes the last event used. */
-void tekho_actions_reset(struct tekho_actions *a);
+TEKHO_API void tekho_actions_reset(struct tekho_actions *a);
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -163,7 +163,7 @@ struct tekho_timing {
  * 250 ms on the backbone, 3 retries, 10 ms sync, a ranging opportunity one
  * frame later, 40 ms AAA RTT x 4, 2 s cached contexts, TEK refresh 500 ms
  * before expiry. */
-void tekho_timing_default(struct tekho_timing *t);
+TEKHO_API void tekho_timing_default(struct tekho_timing *t);
 
 struct tekho_ms_config {
     uint32_t index;               /* the MS's number in the driver */
@@ -220,11 +220,11 @@ struct tekho_count_store {
 
 /* An in-memory store for tests and the emulator (capacity fixed at creation). */
 struct tekho_memory_store;
-TEKHO_NODISCARD tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out);
-void tekho_memory_store_free(struct tekho_memory_store *s);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out);
+TEKHO_API void tekho_memory_store_free(struct tekho_memory_store *s);
 /* Forgets an MS's record (as a store that lost it would). */
-void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t ms_mac[6]);
-struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s);
+TEKHO_API void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t ms_mac[6]);
+TEKHO_API struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s);
 
 struct tekho_auth_config {
     uint32_t pmk_lifetime_s;
@@ -249,80 +249,81 @@ enum tekho_ms_state {
     TEKHO_MS_SA_TEK,             /* baseline-full: SA-TEK 3-way handshake */
     TEKHO_MS_RELEASED,
 };
-const char *tekho_ms_state_name(enum tekho_ms_state s);
+TEKHO_API const char *tekho_ms_state_name(enum tekho_ms_state s);
 
 struct tekho_ms;
-TEKHO_NODISCARD tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out);
-void tekho_ms_free(struct tekho_ms *ms);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out);
+TEKHO_API void tekho_ms_free(struct tekho_ms *ms);
 /* Network entry at a BS: capability exchange, then initial TEKs. */
-TEKHO_NODISCARD tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node, const uint8_t bsid[6],
-                                         struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
+                                                   const uint8_t bsid[6], struct tekho_actions *out);
 /* The MS decides to hand over to a neighbour (radio trigger). */
-TEKHO_NODISCARD tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t target_node,
-                                                  const uint8_t target_bsid[6], struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t target_node,
+                                                            const uint8_t target_bsid[6], struct tekho_actions *out);
 /* The MS lost DL synchronisation with BS `node` (it went off the air, as
  * in a restart: everything it held for the MS is gone). The serving BS, or
  * the target once the MS has left the serving one: the connection is
  * released and the driver re-enters. A target still being asked: the
  * handover failed, the MS stays. Anything else changes nothing. */
-TEKHO_NODISCARD tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node,
-                                           struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node,
+                                                     struct tekho_actions *out);
 /* The MS gives up a handover it asked for (MOB_HO-IND cancel). */
-TEKHO_NODISCARD tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node, const uint8_t *pdu,
-                                       size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer,
-                                         struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us,
+                                                             struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node,
+                                                 const uint8_t *pdu, size_t len, struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer,
+                                                   struct tekho_actions *out);
 /* Uplink user data: TEKHO_ERR_NO_KEYS when no BS can take data now (during
  * a handover before the target's TEKs are known, say). */
-TEKHO_NODISCARD tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *payload, size_t len,
-                                        struct tekho_actions *out);
-enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *payload,
+                                                  size_t len, struct tekho_actions *out);
+TEKHO_API enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms);
 /* M, the count of the last successful entry, and the node serving the MS (0: none). */
-uint16_t tekho_ms_count(const struct tekho_ms *ms);
-uint32_t tekho_ms_serving(const struct tekho_ms *ms);
+TEKHO_API uint16_t tekho_ms_count(const struct tekho_ms *ms);
+TEKHO_API uint32_t tekho_ms_serving(const struct tekho_ms *ms);
 /* The TEKs the MS uses towards `node` now: fingerprints (first 8 bytes of
  * SHA-256 of each TEK), false if it has none. */
-bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8]);
+TEKHO_API bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8]);
 
 /* ---- BS ------------------------------------------------------------------ */
 
 struct tekho_bs;
-TEKHO_NODISCARD tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out);
-void tekho_bs_free(struct tekho_bs *bs);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out);
+TEKHO_API void tekho_bs_free(struct tekho_bs *bs);
 /* A PDU in the uplink burst allocated to MS `ms_index` (the scheduler
  * knows whose allocation it is; its content is not trusted). */
-TEKHO_NODISCARD tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, const uint8_t *pdu,
-                                       size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_node,
-                                            const uint8_t *msg, size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer,
-                                         struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
+                                                 const uint8_t *pdu, size_t len, struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_node,
+                                                      const uint8_t *msg, size_t len, struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer,
+                                                   struct tekho_actions *out);
 /* Downlink user data to an MS this BS serves. */
-TEKHO_NODISCARD tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
-                                        const uint8_t *payload, size_t len, struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
+                                                  const uint8_t *payload, size_t len, struct tekho_actions *out);
 /* For the invariants: the TEKs the BS holds for an MS (active context). */
-bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8]);
-bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index);
-size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index);
+TEKHO_API bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8]);
+TEKHO_API bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index);
+TEKHO_API size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index);
 
 /* ---- Authenticator --------------------------------------------------------- */
 
 struct tekho_auth;
-TEKHO_NODISCARD tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out);
-void tekho_auth_free(struct tekho_auth *auth);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out);
+TEKHO_API void tekho_auth_free(struct tekho_auth *auth);
 /* The EAP result for an MS: its MSK. Sets M = 0, N = 1 (a new PMK). */
-TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, uint32_t ms_index, const uint8_t mac[6],
-                                            const uint8_t msk[64], uint8_t pmk_sn);
-TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
-TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
-                                              const uint8_t *msg, size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
-                                           struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, uint32_t ms_index, const uint8_t mac[6],
+                                                      const uint8_t msk[64], uint8_t pmk_sn);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
+                                                        const uint8_t *msg, size_t len, struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
+                                                     struct tekho_actions *out);
 /* N for an MS (0 if unknown). */
-uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
+TEKHO_API uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
 /* Simulates a crash and restart: forgets everything but what the store keeps. */
-TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
 
 #ifdef __cplusplus
 }

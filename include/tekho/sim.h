@@ -39,7 +39,7 @@ struct tekho_radio_params {
     double cbr_interval_ms;         /* constant bit rate packets each way; 0: none */
     bool crypto_all;                /* seal/open every PDU, not only those around handovers */
 };
-void tekho_radio_params_default(struct tekho_radio_params *r);
+TEKHO_API void tekho_radio_params_default(struct tekho_radio_params *r);
 
 struct tekho_sim_params {
     enum tekho_scheme scheme;
@@ -61,7 +61,7 @@ struct tekho_sim_params {
     struct tekho_timing timing;
     struct tekho_radio_params radio;
 };
-void tekho_sim_params_default(struct tekho_sim_params *p);
+TEKHO_API void tekho_sim_params_default(struct tekho_sim_params *p);
 
 /* Scripted operations, scheduled at a virtual time. */
 enum tekho_sim_op {
@@ -107,10 +107,10 @@ struct tekho_sim_stats {
 };
 
 struct tekho_sim;
-TEKHO_NODISCARD tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out);
-void tekho_sim_free(struct tekho_sim *sim);
-TEKHO_NODISCARD tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op, uint32_t a,
-                                       uint32_t b, uint32_t c);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out);
+TEKHO_API void tekho_sim_free(struct tekho_sim *sim);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op,
+                                                 uint32_t a, uint32_t b, uint32_t c);
 /* The links, as a tap and an attacker see them. */
 enum tekho_sim_link {
     TEKHO_SIM_AIR_UL,    /* from: MS index, to: BS node */
@@ -120,46 +120,49 @@ enum tekho_sim_link {
 /* Called for every message sent, lost or not, before it is delivered. */
 typedef void (*tekho_sim_tap_fn)(void *ctx, struct tekho_sim *sim, uint64_t t_us, enum tekho_sim_link link,
                                  uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
-void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx);
+TEKHO_API void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx);
 /* Delivers bytes at at_us (not before the current time) as if they came
  * on that link from `from`: what an attacker who records and replays,
  * alters or forges messages can do. Counted as injected, not as traffic. */
-TEKHO_NODISCARD tekho_err tekho_sim_inject(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_link link,
-                                           uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_inject(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_link link,
+                                                     uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
 /* The current virtual time. */
-uint64_t tekho_sim_now(const struct tekho_sim *sim);
+TEKHO_API uint64_t tekho_sim_now(const struct tekho_sim *sim);
 
 /* Every event and message in time order, one line each. */
-void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
+TEKHO_API void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
 /* Air and backbone captures (tekho decode / Wireshark), in DIR. */
-TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
 /* Runs every event up to until_us. TEKHO_ERR_NO_MEMORY: an event the run
  * made could not be queued; the run stops there (its results would no
  * longer be the model's). */
-TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
-void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
+TEKHO_API void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
 /* The interruption samples (ms), in the order they were measured: up to
  * max copied, the total returned. */
-size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max);
+TEKHO_API size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max);
 
 /* Radio mode: where the cells are (node n at cells[n - 1]). */
-void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
+TEKHO_API void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
 
 /* Read access for tests. */
-struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);
-struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node);
-struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
+TEKHO_API struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);
+TEKHO_API struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node);
+TEKHO_API struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
 /* The MSK the run gave MS `index` at network entry (a secret: the caller
  * wipes it), so that its captures can be checked with keys. Invalid
  * argument for an index the run does not have. */
-TEKHO_NODISCARD tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim, uint32_t index, uint8_t msk[64]);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim, uint32_t index, uint8_t msk[64]);
 
-/* The built-in scenarios: normal, ms-ahead, replay, cancel-retry,
- * ping-pong, no-capability, tek-refresh, lossy-air, auth-restart. */
-extern const char *const TEKHO_SCENARIOS[];
+/* The built-in scenarios' names, NULL-terminated: normal, ms-ahead,
+ * replay, cancel-retry, ping-pong, no-capability, tek-refresh, lossy-air,
+ * auth-restart. TEKHO_SCENARIOS is the same array (the library exports
+ * only tekho_ names). */
+extern TEKHO_API const char *const tekho_scenarios[];
+#define TEKHO_SCENARIOS tekho_scenarios
 /* Sets up sim for a scenario; *until_us is when it ends. */
-TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
-                                             struct tekho_sim **out, uint64_t *until_us);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
+                                                       struct tekho_sim **out, uint64_t *until_us);
 
 #ifdef __cplusplus
 }
