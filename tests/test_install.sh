@@ -9,7 +9,8 @@
 #            capture user with libtekho.a and the system libraries shared
 #   cmake    find_package(tekho): tekho::tekho and tekho::tekho_static
 # Every example checks its own output and exits non-zero on a mismatch; the
-# vendor vector's output is also compared with the installed tool's.
+# vendor vector's output is also compared with the installed tool's. The
+# shared library must export the public API and nothing else (nm -D).
 # usage: test_install.sh BUILD_DIR SOURCE_DIR
 set -eu
 BUILD=$1
@@ -38,6 +39,26 @@ case " $static_libs " in
 *" -lsystemd "* | *" -ldbus-1 "*) bad "pkg-config --static --libs tekho: $static_libs" ;;
 *) ok ;;
 esac
+
+# The shared library's dynamic symbols: exactly the public API. Every
+# defined symbol is named tekho_* and declared TEKHO_API in an installed
+# header (no internal helper: -fvisibility=hidden hides the rest), every
+# TEKHO_API declaration is exported, and no function the headers declare
+# lacks TEKHO_API.
+HDRS=$PREFIX/include/tekho
+exported=$(nm -D --defined-only "$LIBDIR/libtekho.so" | awk '{print $3}' | sort -u)
+declared=$(grep -hE '^(extern )?TEKHO_API ' "$HDRS"/*.h | sed -E 's/^[^([]*[ *](tekho_[a-z0-9_]+)[([].*/\1/' | sort -u)
+n_exported=$(printf '%s\n' "$exported" | grep -c .)
+unprefixed=$(printf '%s\n' "$exported" | grep -v '^tekho_' | tr '\n' ' ')
+internal=$(printf '%s\n' "$exported" | grep '^tekho_' | grep -vxF "$declared" | tr '\n' ' ')
+hidden=$(printf '%s\n' "$declared" | grep -vxF "$exported" | tr '\n' ' ')
+unmarked=$(grep -hE '^[A-Za-z].*[ *]tekho_[a-z0-9_]+ ?[([]' "$HDRS"/*.h | grep -vE '^(extern )?TEKHO_API |^typedef ' |
+    head -3)
+if [ "$n_exported" -lt 100 ]; then bad "nm -D libtekho.so: only $n_exported symbols"; else ok; fi
+if [ -z "$unprefixed" ]; then ok; else bad "libtekho.so exports names without tekho_: $unprefixed"; fi
+if [ -z "$internal" ]; then ok; else bad "libtekho.so exports internal functions (not TEKHO_API in include/tekho): $internal"; fi
+if [ -z "$hidden" ]; then ok; else bad "TEKHO_API declarations libtekho.so does not export: $hidden"; fi
+if [ -z "$unmarked" ]; then ok; else bad "public declarations without TEKHO_API: $unmarked"; fi
 
 # tekho(1): installed, a subsection for every command the tool lists, and
 # (where groff is installed) no formatter warning.
