@@ -296,6 +296,8 @@ const char *tekho_scheme_name(enum tekho_scheme s)
 
 tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out)
 {
+    if (name == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
     for (int s = 0; s < TEKHO_SCHEME_COUNT; s++) {
         if (strcmp(name, tekho_scheme_name((enum tekho_scheme)s)) == 0) {
             *out = (enum tekho_scheme)s;
