@@ -46,8 +46,12 @@ enum tekho_xp_invariant {
     TEKHO_XP_MGMT_REPLAY,     /* (2) a copy of a CMAC-protected management message made a role act again */
     TEKHO_XP_COUNT
 };
+/* "none", "pn-reuse", "replay-delivered", "forged-delivered",
+ * "n-decreased", "m-decreased", "stale-keys", "role-error", "step-bound",
+ * "liveness", "mgmt-replay" (static storage); "?" outside the enum. */
 TEKHO_API const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv);
-/* TEKHO_ERR_BAD_VALUE for an unknown name. */
+/* The invariant tekho_xp_invariant_name names so. Errors: invalid argument
+ * (NULL), bad value (an unknown name). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_xp_invariant_parse(const char *name, enum tekho_xp_invariant *out);
 
 /* Faults that can be switched off (tekho_explore_params.faults_off). The
@@ -104,6 +108,10 @@ struct tekho_explore_params {
     void (*trace)(void *ctx, const char *line);
     void *trace_ctx;
 };
+/* Fills *p: counter scheme, the latest schedule, seed 1, 100 runs of 1000
+ * steps, sizes drawn, every fault on, up to 2000 shrinking
+ * replays, stop at the first violation, no progress, trace or
+ * keep_going. */
 TEKHO_API void tekho_explore_params_default(struct tekho_explore_params *p);
 
 /* One run's verdict. */
@@ -132,24 +140,38 @@ struct tekho_explore_result {
     struct tekho_explore_violation *violations;
 };
 
-/* Runs p->runs seeded runs, shrinking every violation found. */
+/* Runs p->runs seeded runs (or until p->max_violations), shrinking every
+ * violation found. A violation is a result in *out, not an error. *out is
+ * always set (zeroed first) and the caller frees it with
+ * tekho_explore_result_free, also after an error (the runs done so far).
+ * Errors: those of tekho_explore_replay. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_run(const struct tekho_explore_params *p,
                                                       struct tekho_explore_result *out);
+/* Frees the violations' streams and array and zeroes *r; NULL accepted. */
 TEKHO_API void tekho_explore_result_free(struct tekho_explore_result *r);
 
 /* One run with the given decision stream (seed ignored): exactly what a
- * saved case, the fuzz target and shrinking do. If consumed_out is not
- * NULL it gets a copy of the bytes the run read (free() it). */
+ * saved case, the fuzz target and shrinking do. bytes are not kept. If
+ * consumed_out is not NULL it gets a copy of the bytes the run read
+ * (free() it). The verdict is in *out; errors: invalid argument (NULL p
+ * or out, NULL bytes with len above 0, an unknown scheme or schedule,
+ * fixed_bs or fixed_ms out of range), no memory. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_replay(const struct tekho_explore_params *p, const uint8_t *bytes,
                                                          size_t len, struct tekho_explore_outcome *out,
                                                          uint8_t **consumed_out);
-/* One seeded run (the seed is p->seed itself); the bytes it read in *bytes. */
+/* One seeded run (the seed is p->seed itself); the bytes it read in
+ * *bytes (malloc'd: free() it) and *len, unless either is NULL. Errors as
+ * tekho_explore_replay's. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_generate(const struct tekho_explore_params *p,
                                                            struct tekho_explore_outcome *out, uint8_t **bytes,
                                                            size_t *len);
 /* Shrinks a stream that violates `target`: deletes chunks, zeroes chunks,
- * lowers bytes, keeping each change that still violates `target`. The
- * result (malloc'd) is never longer than the input. */
+ * lowers bytes, keeping each change that still violates `target`, within
+ * p->shrink_attempts replays and while p->keep_going says so. The result
+ * (*out, malloc'd: free() it; *out_len) is never longer than the input;
+ * *tries (may be NULL) is the replays made. Errors: invalid argument
+ * (NULL p, out or out_len, NULL bytes with len above 0, target
+ * TEKHO_XP_NONE), no memory, and those of the replays. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_shrink(const struct tekho_explore_params *p, const uint8_t *bytes,
                                                          size_t len, enum tekho_xp_invariant target, uint8_t **out,
                                                          size_t *out_len, unsigned *tries);
@@ -167,16 +189,28 @@ struct tekho_explore_case {
     uint8_t *bytes;
     size_t len;
 };
-/* The params a case replays under. */
+/* The params a case replays under: the defaults with the case's scheme,
+ * schedule, seed, steps, sizes and faults, one run. */
 TEKHO_API void tekho_explore_case_params(const struct tekho_explore_case *c, struct tekho_explore_params *p);
+/* Writes c to path (created or truncated), comment (may be NULL) as `#`
+ * lines at the top. Errors: invalid argument (NULL path or c, NULL bytes
+ * with len above 0), TEKHO_ERR_IO (cannot create or write). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_case_write(const char *path, const struct tekho_explore_case *c,
                                                              const char *comment);
-/* TEKHO_ERR_IO: unreadable; TEKHO_ERR_BAD_VALUE: not a case file. */
+/* Reads a case file into *c; c->bytes is malloc'd (tekho_explore_case_free).
+ * Errors: invalid argument (NULL), TEKHO_ERR_IO (unreadable),
+ * TEKHO_ERR_BAD_VALUE (not a case file), no memory; on error nothing is
+ * left to free. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_explore_case_read(const char *path, struct tekho_explore_case *c);
+/* Frees c->bytes and clears them; NULL accepted. */
 TEKHO_API void tekho_explore_case_free(struct tekho_explore_case *c);
 
 /* ---- the invariant checkers, on their own (tests feed them synthetic events) ---- */
 
+/* A checker for MSs 0..n_ms - 1 (events for others are ignored, or forged
+ * deliveries). Errors: invalid argument (NULL out, n_ms 0), no memory. Its
+ * check functions take a valid checker; each returns the invariant the
+ * event violates, or TEKHO_XP_NONE. free accepts NULL. */
 struct tekho_xp_checker;
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_xp_checker_new(unsigned n_ms, struct tekho_xp_checker **out);
 TEKHO_API void tekho_xp_checker_free(struct tekho_xp_checker *c);
@@ -188,7 +222,9 @@ TEKHO_API void tekho_xp_note_sent(struct tekho_xp_checker *c, uint32_t ms, int d
 /* (2) A delivery at MS `ms` (dir 1) or from MS `ms` at a BS (dir 0). */
 TEKHO_API enum tekho_xp_invariant tekho_xp_check_delivered(struct tekho_xp_checker *c, uint32_t ms, int dir,
                                                            const uint8_t *payload, size_t len);
-/* The payload the legitimate sender makes for (ms, dir, seq). */
+/* The payload the legitimate sender makes for (ms, dir, seq): a tag, the
+ * three numbers and bytes derived from them, so that an altered payload
+ * is never one it made. */
 #define TEKHO_XP_PAYLOAD_LEN 48u
 TEKHO_API void tekho_xp_payload(uint32_t ms, int dir, uint32_t seq, uint8_t out[TEKHO_XP_PAYLOAD_LEN]);
 /* (3) A count read at the Authenticator (N, at_auth) or the MS (M); a
@@ -213,7 +249,7 @@ TEKHO_API enum tekho_xp_invariant tekho_xp_check_call(tekho_err ret, const struc
 /* Whether an error returned by a role means it is broken (not a refusal). */
 TEKHO_API bool tekho_xp_error_is_internal(tekho_err err, bool injected);
 
-/* The deliberate defect this library was built with (cmake
+/* The deliberate defect this library was built with, in static storage (cmake
  * -DTEKHO_MUTATION=NAME, for tests of the explorer), or NULL: the real code. */
 TEKHO_API const char *tekho_build_mutation(void);
 

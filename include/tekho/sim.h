@@ -3,7 +3,11 @@
  * offers a user PDU every frame in each direction, an active attacker on
  * the air, and the measurements of the roles issue: handovers,
  * interruption (ITU-R M.2134), security counters, signalling. Every
- * invariant is checked after every event. */
+ * invariant is checked after every event.
+ *
+ * The MSs' MSKs are made from the seed: a simulation is a model, never a
+ * place for real keys. A struct tekho_sim is used by one thread at a time;
+ * different ones are independent. */
 #ifndef TEKHO_SIM_H
 #define TEKHO_SIM_H
 
@@ -39,6 +43,9 @@ struct tekho_radio_params {
     double cbr_interval_ms;         /* constant bit rate packets each way; 0: none */
     bool crypto_all;                /* seal/open every PDU, not only those around handovers */
 };
+/* Fills *r with the emulator's defaults, radio off: ISD 1000 m, 50 km/h
+ * random waypoint, 3 dB hysteresis, 160 ms TTT, 50 ms measurements, 6 dB
+ * shadowing over 50 m, 60 % DL, VoIP every 20 ms. */
 TEKHO_API void tekho_radio_params_default(struct tekho_radio_params *r);
 
 struct tekho_sim_params {
@@ -61,6 +68,9 @@ struct tekho_sim_params {
     struct tekho_timing timing;
     struct tekho_radio_params radio;
 };
+/* Fills *p with the defaults: counter scheme, seed 1, 2 BSs, 1 MS, 5 ms
+ * frames, no air loss, 2 ms +- 0.5 ms backbone, W = 2, capable MSs and
+ * BSs, an 8 h PMK, tekho_timing_default and tekho_radio_params_default. */
 TEKHO_API void tekho_sim_params_default(struct tekho_sim_params *p);
 
 /* Scripted operations, scheduled at a virtual time. */
@@ -106,9 +116,19 @@ struct tekho_sim_stats {
     unsigned long events;
 };
 
+/* A network of p->n_bs BSs (nodes 1..n_bs), p->n_ms MSs (0..n_ms - 1) and
+ * the Authenticator at time 0, nothing scheduled (radio mode: the MSs
+ * placed and moving). p is copied. Errors: invalid argument (NULL, n_bs or
+ * n_ms 0 or above TEKHO_SIM_MAX_BS / TEKHO_SIM_MAX_MS, frame_us 0, an
+ * unknown scheme), no memory, and the roles' tekho_*_new errors.
+ * tekho_sim_free frees it with its roles (which wipe their keys) and
+ * closes its captures; NULL is accepted. */
 struct tekho_sim;
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out);
 TEKHO_API void tekho_sim_free(struct tekho_sim *sim);
+/* Schedules a scripted operation (enum tekho_sim_op: what a, b, c mean) at
+ * virtual time at_us. Errors: invalid argument (NULL sim, an MS index or
+ * BS node out of range, an air loss above 1000 per mille), no memory. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op,
                                                  uint32_t a, uint32_t b, uint32_t c);
 /* The links, as a tap and an attacker see them. */
@@ -117,35 +137,51 @@ enum tekho_sim_link {
     TEKHO_SIM_AIR_DL,    /* from: BS node, to: MS index */
     TEKHO_SIM_BACKBONE,  /* from, to: nodes (TEKHO_NODE_AUTHENTICATOR or a BS) */
 };
-/* Called for every message sent, lost or not, before it is delivered. */
+/* Called for every message sent, lost or not, before it is delivered;
+ * bytes are valid during the call only. tekho_sim_set_tap installs fn
+ * (NULL: none) and ctx, replacing any earlier tap. */
 typedef void (*tekho_sim_tap_fn)(void *ctx, struct tekho_sim *sim, uint64_t t_us, enum tekho_sim_link link,
                                  uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
 TEKHO_API void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx);
 /* Delivers bytes at at_us (not before the current time) as if they came
  * on that link from `from`: what an attacker who records and replays,
- * alters or forges messages can do. Counted as injected, not as traffic. */
+ * alters or forges messages can do. Counted as injected, not as traffic.
+ * bytes are copied. Errors: invalid argument (NULL sim or bytes with len
+ * above 0, at_us in the past, an index or node out of range for the
+ * link, a backbone message to its sender), no memory. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_inject(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_link link,
                                                      uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
 /* The current virtual time. */
 TEKHO_API uint64_t tekho_sim_now(const struct tekho_sim *sim);
 
-/* Every event and message in time order, one line each. */
+/* Every event and message in time order, one line each, written to `to`
+ * as the run goes (NULL: none); the caller keeps `to` open while it runs
+ * and closes it. */
 TEKHO_API void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
-/* Air and backbone captures (tekho decode / Wireshark), in DIR. */
+/* Air and backbone captures (tekho decode / Wireshark) from now on:
+ * DIR/air.pcap and DIR/backbone.pcap, created or truncated; DIR must
+ * exist. Closed by tekho_sim_free. Errors: those of tekho_capture_open
+ * (invalid argument when a file cannot be created). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
-/* Runs every event up to until_us. TEKHO_ERR_NO_MEMORY: an event the run
- * made could not be queued; the run stops there (its results would no
- * longer be the model's). */
+/* Runs every event up to virtual time until_us (inclusive), then sets the
+ * clock to until_us; may be called again with a later time to go on. A
+ * role's refusal is counted, never returned. Errors: invalid argument
+ * (NULL); TEKHO_ERR_NO_MEMORY: an event the run made could not be queued,
+ * and the run stops there (its results would no longer be the model's). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
+/* The counters so far, with the interruption statistics computed now (all
+ * 0 if there are none, or if memory for sorting them runs out). */
 TEKHO_API void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
 /* The interruption samples (ms), in the order they were measured: up to
  * max copied, the total returned. */
 TEKHO_API size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max);
 
-/* Radio mode: where the cells are (node n at cells[n - 1]). */
+/* Radio mode: where BS `node` stands, in metres (0, 0 outside radio mode
+ * or for a node out of range). */
 TEKHO_API void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
 
-/* Read access for tests. */
+/* Read access for tests: the roles the simulation owns (NULL for an
+ * index or node out of range); valid until tekho_sim_free. */
 TEKHO_API struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);
 TEKHO_API struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node);
 TEKHO_API struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
@@ -160,7 +196,11 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim
  * only tekho_ names). */
 extern TEKHO_API const char *const tekho_scenarios[];
 #define TEKHO_SCENARIOS tekho_scenarios
-/* Sets up sim for a scenario; *until_us is when it ends. */
+/* A new simulation set up for a scenario (3 BSs, 1 MS, its script
+ * scheduled) to run with tekho_sim_run up to *until_us, when it ends.
+ * Free it with tekho_sim_free. Errors: invalid argument (NULL), bad value
+ * (not one of tekho_scenarios), and those of tekho_sim_new and
+ * tekho_sim_at. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
                                                        struct tekho_sim **out, uint64_t *until_us);
 
