@@ -752,6 +752,28 @@ static void test_l4_count_never_wraps(void)
     }
     expect_safe(&st, "L4");
     tekho_sim_free(sim);
+
+    /* An MS two handovers below the limit: both complete, the third is
+     * refused by the MS itself (no count past the limit under this PMK),
+     * and it stays served at the limit with its traffic. */
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    p.first_count = TEKHO_CMAC_KEY_COUNT_LIMIT - 2;
+    sim = started(TEKHO_SCHEME_COUNTER, 2, &p, NULL);
+    if (sim == NULL)
+        return;
+    for (unsigned k = 0; k < 3; k++)
+        CHECK_ERR(tekho_sim_at(sim, MS_(500 + 400 * k), TEKHO_OP_HANDOVER, 0, k % 2 ? 1 : 2, 0), TEKHO_OK);
+    run(sim, 1800, &st);
+    expect_safe(&st, "L4 at the limit");
+    const struct tekho_ms *ms = tekho_sim_ms(sim, 0);
+    CHECK(st.completed == 2 && tekho_ms_count(ms) == TEKHO_CMAC_KEY_COUNT_LIMIT && tekho_ms_serving(ms) == 1 &&
+          tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL);
+    CHECK(tekho_auth_count(tekho_sim_auth(sim), mac) == TEKHO_CMAC_KEY_COUNT_LIMIT);
+    struct tekho_sim_stats later;
+    run(sim, 2000, &later);
+    CHECK(later.user_pdus_delivered > st.user_pdus_delivered + 20);
+    tekho_sim_free(sim);
 }
 
 static const struct {

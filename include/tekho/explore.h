@@ -78,8 +78,10 @@ struct tekho_explore_progress {
  * reproduces after the explorer learns new moves.
  * 1: the first schedule.
  * 2: adds the Authenticator losing HO_Completes for a while (N lags while
- *    handovers go on) and replays aimed at management messages. */
-#define TEKHO_XP_SCHEDULE 2u
+ *    handovers go on) and replays aimed at management messages.
+ * 3: adds counts that start near TEKHO_CMAC_KEY_COUNT_LIMIT (1 to 12
+ *    handovers below it) in one run in 8. */
+#define TEKHO_XP_SCHEDULE 3u
 
 struct tekho_explore_params {
     enum tekho_scheme scheme;
@@ -90,11 +92,8 @@ struct tekho_explore_params {
     unsigned fixed_bs;        /* 0: drawn from the stream (2..5); else this many BSs */
     unsigned fixed_ms;        /* 0: drawn (1..4); else this many MSs */
     uint32_t faults_off;      /* TEKHO_XP_FAULT_* */
-    /* Counts starting near 0xFFFF. TODO: the roles offer no way to start M
-     * at the MS above 0 (tekho_ms_enter sets M = 0; N could be preloaded
-     * through the store, but then MS and network disagree from the start).
-     * The field is drawn and recorded already; it has no effect until the
-     * roles can start an MS's count elsewhere. */
+    /* From schedule 3: every run starts its counts near the limit
+     * (tekho_ms_config.first_count), not one in 8. */
     bool high_counts;
     /* Shrinking of each violation found by tekho_explore_run: at most this
      * many replays (0: no shrinking), and while keep_going (if set) says so. */

@@ -207,6 +207,11 @@ struct tekho_timing {
  * before expiry. */
 TEKHO_API void tekho_timing_default(struct tekho_timing *t);
 
+/* The highest CMAC_KEY_COUNT any role uses under one PMK: a count that
+ * would pass it needs a new PMK first, so the 16-bit count never wraps to
+ * values already used (profile 4). [MODEL] */
+#define TEKHO_CMAC_KEY_COUNT_LIMIT 0xFFF0u
+
 struct tekho_ms_config {
     uint32_t index;               /* the MS's number in the driver */
     uint8_t mac[6];               /* tekho_ms_mac_of_index(index) */
@@ -220,6 +225,10 @@ struct tekho_ms_config {
     struct tekho_timing timing;
     struct tekho_random random;
     struct tekho_allocator alloc;
+    /* M under a fresh PMK: 0 in 802.16 (and the Authenticator's N is one
+     * more). A test starts both near TEKHO_CMAC_KEY_COUNT_LIMIT to reach
+     * it; the MS and tekho_auth_config.first_count must agree. */
+    uint16_t first_count;
 };
 
 struct tekho_bs_config {
@@ -279,6 +288,9 @@ struct tekho_auth_config {
     size_t max_bs;
     struct tekho_count_store store;
     struct tekho_timing timing;
+    /* M under a fresh PMK, as tekho_ms_config.first_count: N starts one
+     * above it. Below TEKHO_CMAC_KEY_COUNT_LIMIT. */
+    uint16_t first_count;
 };
 
 /* ---- MS ------------------------------------------------------------------ */

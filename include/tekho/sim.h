@@ -62,6 +62,7 @@ struct tekho_sim_params {
     bool ms_tekgen;                 /* MSs advertise counter-based TEK generation */
     uint32_t bs_no_tekgen_mask;     /* bit n: BS node n+1 cannot do it */
     uint32_t bs_tekgen_required_mask; /* bit n: BS node n+1 serves only MSs that do it */
+    uint16_t first_count;           /* M under a fresh PMK (tekho_ms_config.first_count; 0 in 802.16) */
     uint32_t pmk_lifetime_s;
     bool attacker;                  /* record air PDUs for the attacker's replays */
     unsigned bs_cache_per_ms;       /* TEK contexts a BS keeps per MS, 1 .. 4; 0: 4 */

@@ -50,6 +50,7 @@ enum xp_action {
 static const uint16_t ACTION_WEIGHTS[TEKHO_XP_SCHEDULE][A_COUNT] = {
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2, 0, 0, 0},
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
+    {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
 };
 static const unsigned LINK_PER_MILLE[4] = {0, 20, 100, 300};
 
@@ -589,9 +590,11 @@ static tekho_err world_init(struct xp_world *w)
     w->backbone_us = BACKBONE[xs_pick(s, 4)];
     const unsigned bs_no_tekgen = xs_rare(s, 32, 100);
     const bool ms_no_tekgen = xs_rare(s, 2, 50) != 0;
-    /* TODO(high counts): drawn so the stream layout is fixed, unused until
-     * the roles can start M and N near 0xFFFF (see explore.h). */
-    (void)xs_rare(s, 2, p->high_counts ? 500 : 0);
+    /* From schedule 3, counts near the limit: M and N start 1 to 12
+     * handovers below it (earlier schedules drew 0 here, and draw no more). */
+    const bool high = xs_rare(s, 2, w->v < 3 ? 0 : p->high_counts ? 1000 : 125) != 0 && w->v >= 3;
+    const unsigned below = w->v >= 3 ? 1 + xs_pick(s, 12) : 0;
+    const uint16_t first_count = high ? (uint16_t)(TEKHO_CMAC_KEY_COUNT_LIMIT - below) : 0;
     /* A byte per run kept from schedule 1 (allocation failures are drawn
      * per action, A_ALLOC). */
     (void)xs_rare(s, 2, 0);
@@ -613,7 +616,8 @@ static tekho_err world_init(struct xp_world *w)
         err = tekho_memory_store_new(w->n_ms, &w->store);
     if (err == TEKHO_OK) {
         const struct tekho_auth_config ac = {.pmk_lifetime_s = pmk_lifetime, .max_ms = w->n_ms, .max_bs = w->n_bs,
-                                             .store = tekho_memory_store_ops(w->store), .timing = timing};
+                                             .store = tekho_memory_store_ops(w->store), .timing = timing,
+                                             .first_count = first_count};
         err = tekho_auth_new(&ac, &w->auth);
     }
     for (uint32_t node = 1; err == TEKHO_OK && node <= w->n_bs; node++) {
@@ -638,7 +642,8 @@ static tekho_err world_init(struct xp_world *w)
         struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = pmk_lifetime, .scheme = w->scheme,
                                      .tekgen_capable = !ms_no_tekgen, .said = tekho_ms_basic_cid(i),
                                      .pn_window = pn_window, .timing = timing, .random = random,
-                                     .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free}};
+                                     .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free},
+                                     .first_count = first_count};
         tekho_ms_mac_of_index(i, mc.mac);
         memcpy(w->mac[i], mc.mac, 6);
         msk_of(i, mc.msk);
@@ -989,7 +994,7 @@ static void script(struct xp_world *w)
         return;
     }
     /* A replayed byte picks action byte % (actions in its schedule). */
-    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT};
+    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT, A_COUNT};
     const enum xp_action act = (enum xp_action)xs_weighted(s, ACTION_WEIGHTS[w->v - 1], ACTIONS_IN[w->v - 1]);
     static const char *const NAMES[A_COUNT] = {"stop", "enter", "handover", "cancel", "data", "replay", "mutate",
                                                "forge", "auth-restart", "bs-restart", "link", "wait", "alloc",

@@ -1598,7 +1598,8 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
      * tekho_bs_config.restarted. */
     if (new_ak && bs->cfg.restarted && m->role == ROLE_TARGET_PREPARING) {
         const unsigned from = (unsigned)m->n + TEKHO_COUNT_AHEAD_MAX + bs->cfg.self_sync_window + 1;
-        m->fresh_from = (uint16_t)(from > TEKHO_COUNT_LIMIT ? TEKHO_COUNT_LIMIT : from);
+        /* Past the limit: no count of this PMK is fresh here, ever. */
+        m->fresh_from = (uint16_t)(from > TEKHO_COUNT_LIMIT ? TEKHO_COUNT_LIMIT + 1u : from);
     }
 #ifdef TEKHO_MUTATION_BS_ADVANCES_N
     if (m->role == ROLE_TARGET_PREPARING)

@@ -130,7 +130,7 @@ const char *tekho_ms_state_name(enum tekho_ms_state s)
 tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
 {
     if (cfg == NULL || out == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->random.fill == NULL ||
-        (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL))
+        (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL) || cfg->first_count >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_ms *ms = calloc(1, sizeof *ms);
     if (ms == NULL)
@@ -343,7 +343,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
     ms->entered = true;
-    ms->m = 0;
+    ms->m = ms->cfg.first_count;
     ms->serving = bs_node;
     memcpy(ms->serving_bsid, bsid, 6);
     tekho_tek_context_cleanup(&ms->tek);
@@ -747,7 +747,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         OPENSSL_cleanse(msk, sizeof msk);
         ms->serving_link = link;
         cmac_link_wipe(&link);
-        ms->m = 0;
+        ms->m = ms->cfg.first_count;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
         return send_sa_tek_request(ms, m, ms_random, out);
     }

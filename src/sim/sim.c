@@ -238,7 +238,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     const struct tekho_random random = {.ctx = sim, .fill = role_random};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
-                                   .timing = p->timing};
+                                   .timing = p->timing, .first_count = p->first_count};
     if (err == TEKHO_OK) {
         ac.store = tekho_memory_store_ops(sim->store);
         err = tekho_auth_new(&ac, &sim->auth);
@@ -266,7 +266,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = p->pmk_lifetime_s,
                                      .scheme = p->scheme, .tekgen_capable = p->ms_tekgen,
                                      .said = tekho_ms_basic_cid(i), .pn_window = 0, .timing = p->timing,
-                                     .random = random};
+                                     .random = random, .first_count = p->first_count};
         tekho_ms_mac_of_index(i, mc.mac);
         msk_of(p->seed, i, mc.msk);
         err = tekho_ms_new(&mc, &sim->ms[i]);
