@@ -37,8 +37,8 @@ enum tekho_xp_invariant {
     TEKHO_XP_PN_REUSE,        /* (1) a (TEK, direction, PN) sealed twice */
     TEKHO_XP_REPLAY,          /* (2) a user payload delivered twice */
     TEKHO_XP_FORGED,          /* (2) a payload never sent, or for another MS or direction, delivered */
-    TEKHO_XP_N_DECREASED,     /* (3) N went down at the Authenticator within one PMK */
-    TEKHO_XP_M_DECREASED,     /* (3) M went down at the MS within one PMK */
+    TEKHO_XP_N_DECREASED,     /* (3) N went down at the Authenticator within one PMK, or past the count limit */
+    TEKHO_XP_M_DECREASED,     /* (3) M went down at the MS within one PMK, or past the count limit */
     TEKHO_XP_STALE_KEYS,      /* (4) a BS installed counter TEKs for a count below N */
     TEKHO_XP_ROLE_ERROR,      /* (5) actions.err set, or an error that means the role is broken */
     TEKHO_XP_STEP_BOUND,      /* (5) too many actions from one call, or events per simulated second */

@@ -456,10 +456,10 @@ static void check_counts(struct xp_world *w)
     for (unsigned i = 0; i < w->n_ms && !w->done; i++) {
         const uint16_t m = tekho_ms_count(w->ms[i]);
         if (tekho_xp_check_count(w->ck, i, false, m) != TEKHO_XP_NONE)
-            violation(w, TEKHO_XP_M_DECREASED, "ms%u: M went down to %u", i, m);
+            violation(w, TEKHO_XP_M_DECREASED, "ms%u: M went down or past the limit, to %u", i, m);
         const uint16_t n = tekho_auth_count(w->auth, w->mac[i]);
         if (tekho_xp_check_count(w->ck, i, true, n) != TEKHO_XP_NONE)
-            violation(w, TEKHO_XP_N_DECREASED, "auth: N of ms%u went down to %u", i, n);
+            violation(w, TEKHO_XP_N_DECREASED, "auth: N of ms%u went down or past the limit, to %u", i, n);
     }
 }
 

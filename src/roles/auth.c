@@ -327,7 +327,11 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
         return TEKHO_ERR_STALE_COUNT;
     /* Only the Authenticator moves N, and never back (profile 4), and
      * never past the count limit (L4: the 16-bit count must not wrap). */
+#ifdef TEKHO_MUTATION_COUNT_PAST_LIMIT
+    if (!r->has_cmac_key_count) /* N follows the count past the limit, to a wrap */
+#else
     if (!r->has_cmac_key_count || r->cmac_key_count >= TEKHO_COUNT_LIMIT)
+#endif
         return TEKHO_ERR_BAD_VALUE;
     const uint16_t next = (uint16_t)(r->cmac_key_count + 1);
     struct tekho_asncp upd;

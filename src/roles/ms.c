@@ -446,8 +446,10 @@ tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* The count never wraps under one PMK: at the limit only a new PMK
      * (network entry) lets the MS move on. */
+#ifndef TEKHO_MUTATION_COUNT_PAST_LIMIT
     if (ms->m >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_STALE_COUNT;
+#endif
     ms->target = target_node;
     memcpy(ms->target_bsid, target_bsid, 6);
     ms->tm = (uint16_t)(ms->m + 1);
