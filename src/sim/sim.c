@@ -107,6 +107,13 @@ struct tekho_sim {
     struct tekho_bs **bs;    /* n_bs + 1, by node */
     struct tekho_auth *auth;
     struct tekho_memory_store *store;
+    /* The Authenticator's persists from the call being applied: the
+     * emulator's store is synchronous, each is durable right after it. */
+    struct sim_persist {
+        struct tekho_auth_record rec;
+        uint64_t token;
+    } persists[TEKHO_ACTIONS_MAX];
+    size_t n_persists;
     struct tekho_neighbour *neighbours;
     struct ms_track *track;
     /* Apart from track: measurements touch only this, 10^4 times a 50 ms
@@ -203,6 +210,8 @@ static void msk_of(uint64_t seed, uint32_t index, uint8_t msk[64])
     }
 }
 
+static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err);
+
 tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out)
 {
     if (p == NULL || out == NULL || p->n_bs == 0 || p->n_bs > TEKHO_SIM_MAX_BS || p->n_ms == 0 ||
@@ -270,8 +279,12 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         tekho_ms_mac_of_index(i, mc.mac);
         msk_of(p->seed, i, mc.msk);
         err = tekho_ms_new(&mc, &sim->ms[i]);
-        if (err == TEKHO_OK)
-            err = tekho_auth_add_ms(sim->auth, i, mc.mac, mc.msk, 0);
+        if (err == TEKHO_OK) {
+            tekho_actions_reset(sim->actions);
+            err = tekho_auth_add_ms(sim->auth, i, mc.mac, mc.msk, 0, sim->actions);
+            if (err == TEKHO_OK)
+                after_role(sim, OWNER(OWNER_AUTH, 0), err); /* its persist, durable at once */
+        }
         OPENSSL_cleanse(mc.msk, sizeof mc.msk);
     }
     if (err != TEKHO_OK) {
@@ -765,8 +778,36 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
             break;
         }
         case TEKHO_ACT_EVENT: on_event(sim, owner, a); break;
+        case TEKHO_ACT_PERSIST:
+            if (sim->n_persists < TEKHO_ACTIONS_MAX &&
+                tekho_auth_record_decode(a->bytes, a->len, &sim->persists[sim->n_persists].rec) == TEKHO_OK)
+                sim->persists[sim->n_persists++].token = (uint64_t)a->value;
+            else
+                sim->st.role_errors++;
+            break;
         }
     }
+}
+
+/* The persists of the call just applied, durable at once (the memory
+ * store), each reported to the Authenticator as a call of its own. */
+static void persist_now(struct tekho_sim *sim)
+{
+    struct sim_persist batch[TEKHO_ACTIONS_MAX];
+    const size_t n = sim->n_persists;
+    memcpy(batch, sim->persists, n * sizeof batch[0]);
+    OPENSSL_cleanse(sim->persists, n * sizeof batch[0]);
+    sim->n_persists = 0;
+    const struct tekho_auth_store store = tekho_memory_store_ops(sim->store);
+    for (size_t i = 0; i < n; i++) {
+        tekho_err result = TEKHO_OK;
+        const tekho_err err = store.persist(store.ctx, &batch[i].rec, 1, &result);
+        tekho_actions_reset(sim->actions);
+        const tekho_err done = tekho_auth_persisted(sim->auth, sim->now, batch[i].rec.ms_mac, batch[i].token,
+                                                    err != TEKHO_OK ? err : result, sim->actions);
+        after_role(sim, OWNER(OWNER_AUTH, 0), done);
+    }
+    OPENSSL_cleanse(batch, n * sizeof batch[0]);
 }
 
 void sim_actions_done(struct tekho_actions *a)
@@ -795,6 +836,8 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
     /* Applied: what the arena holds is queued (or dropped) now, and it
      * holds backbone messages with AKs and Key-Replies with TEKs. */
     sim_actions_done(sim->actions);
+    if (sim->n_persists > 0)
+        persist_now(sim);
     /* Only an MS changes its own M. */
     if ((owner >> 24) == OWNER_MS) {
         const uint32_t i = owner & 0xFFFFFF;
