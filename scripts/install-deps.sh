@@ -25,8 +25,12 @@ runtime_pkg() {
 }
 
 # clang and its runtime for the libFuzzer targets; tshark for the Wireshark
-# interop tests; libpcap for captures; gnuplot and mscgen for the report.
-BASE="gcc make cmake pkg-config libssl-dev libpcap-dev clang tshark gnuplot-nox mscgen"
+# interop tests; libpcap for captures; gnuplot and mscgen for the report;
+# SQLite and libpq for the Authenticator's stores, the PostgreSQL server
+# (postgresql: initdb, pg_ctl) the store tests start for themselves, and
+# the sqlite3 shell to look into a store file.
+BASE="gcc make cmake pkg-config libssl-dev libpcap-dev clang tshark gnuplot-nox mscgen
+libsqlite3-dev libpq-dev postgresql sqlite3"
 
 if [ "${1:-}" = --list ]; then
     # shellcheck disable=SC2086
