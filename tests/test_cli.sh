@@ -334,6 +334,20 @@ expect 2 "$T" tek-wrap --kek $K16 --tek $K16 --suite 020104
 expect 2 "$T" tek-unwrap --kek $K16 --wrapped $K16 --suite 0x020104          # 16 bytes for a 24-byte suite
 expect 2 "$T" bench --rounds 0
 
+# tekho bench --store: the figures on a real SQLite file, and its refusals.
+STORE_DIR=$(mktemp -d)
+out=$("$T" bench --store "sqlite:$STORE_DIR/bench.db" --ms-count 500 --batch 100 --seconds 1 --json 2>&1)
+case $out in
+*'"store_updates_per_s": '*'"commit_p50_ms": '*'"commit_p99_ms": '*'"refused": 0'*) ok ;;
+*'"refused": 0'*'"store_updates_per_s": '*'"commit_p50_ms": '*'"commit_p99_ms": '*) ok ;;
+*) bad "bench --store: $out" ;;
+esac
+expect 2 "$T" bench --store "sqlite:$STORE_DIR/bench.db" --batch 0
+expect 1 "$T" bench --store "nosuch:$STORE_DIR/x" --seconds 1
+printf 'not a database, not at all' >"$STORE_DIR/junk.db"
+expect 1 "$T" bench --store "sqlite:$STORE_DIR/junk.db" --seconds 1
+rm -rf "$STORE_DIR"
+
 rm -f /tmp/tekho_cli_err.$$
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -11,7 +11,7 @@
  * 2 the command line was wrong. */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
-enum cli_opt_kind { CLI_HEX, CLI_NUM, CLI_FLAG, CLI_CHOICE };
+enum cli_opt_kind { CLI_HEX, CLI_NUM, CLI_FLAG, CLI_CHOICE, CLI_STR };
 
 struct cli_opt {
     const char *name;        /* without the leading "--" */
@@ -28,7 +28,7 @@ struct cli_opt {
 /* Parsed values, in the same order as the option table. */
 struct cli_value {
     bool present;
-    uint8_t *bytes;          /* CLI_HEX, owned */
+    uint8_t *bytes;          /* CLI_HEX, owned; CLI_STR: the text, NUL-terminated (len without it) */
     size_t len;
     uint64_t num;            /* CLI_NUM; CLI_CHOICE: index into choices */
 };
