@@ -507,7 +507,8 @@ TEKHO_API void tekho_auth_free(struct tekho_auth *auth);
 /* The EAP result for an MS: its MSK (copied: the caller wipes its own).
  * A new PMK: M = 0, N = 1 (first_count + 1), persisted first: appends the
  * TEKHO_ACT_PERSIST of the new PMK context to out, and the MS gets no AK
- * context until it is durable. An MS already known by its MAC is
+ * context until it is durable (if that persist fails, none until it is
+ * added again: the EAP result was not kept). An MS already known by its MAC is
  * replaced (a persist still in flight for it is forgotten). Errors:
  * invalid argument (NULL), TEKHO_ERR_CAPACITY (max_ms MSs already),
  * crypto. */
