@@ -386,8 +386,16 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)) {
         if (m->reauth_node != 0)
             return TEKHO_OK; /* a retransmission: the AAA exchange is already under way */
-        if (m->reauth_done && from == m->reauth_done_node && r->transaction_id == m->reauth_done_txn)
-            return send_context_rpt(a, m, bs_slot, r->transaction_id, out); /* its answer was lost */
+        if (m->reauth_done && from == m->reauth_done_node && r->transaction_id == m->reauth_done_txn) {
+            /* Its answer was lost: the same AK context again, if N is
+             * still known durable under that PMK. Not after a restart
+             * that found another PMK or none in the store (or a persist
+             * whose fate is unknown): N would be 0, counts would start
+             * again under a PMK they were used under. */
+            if (m->needs_new_pmk)
+                return TEKHO_ERR_STALE_COUNT;
+            return send_context_rpt(a, m, bs_slot, r->transaction_id, out);
+        }
         m->reauth_node = from;
         m->reauth_txn = r->transaction_id;
         const uint64_t aaa = a->cfg.timing.aaa_rtt_us * a->cfg.timing.aaa_round_trips;
