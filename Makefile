@@ -68,7 +68,7 @@ test: build build-asan build-fuzz build-matrix
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
 	JOBS=$(JOBS) sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
 
-# Mutation builds (src/mutation.h): each of the eight deliberate defects
+# Mutation builds (src/mutation.h): each deliberate defect (TEKHO_MUTATIONS)
 # must be caught by tekho explore within 300 runs of some scheme
 # (`make mutations MUTATIONS="no-cmac-pn-check"` tries one).
 BUILD_MUTATION ?= build-mutation
