@@ -405,6 +405,8 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     return send_context_rpt(a, m, bs_slot, r->transaction_id, out);
 }
 
+static tekho_err advance_durable(struct tekho_auth *a, struct auth_ms *m, struct tekho_actions *out);
+
 static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struct tekho_asncp *r,
                                 struct tekho_actions *out)
 {
@@ -442,6 +444,19 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
         send_backbone(out, from, &upd);
         return out->err;
     }
+#ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
+    if (next < m->n) {
+        /* The defect: a report below N (late, or replayed) moves N back to
+         * it, taken for durable (the store's WHERE n < new would refuse it). */
+        m->pending.what = PEND_ADVANCE;
+        m->pending.n = next;
+        m->pending.from = from;
+        m->pending.txn = r->transaction_id;
+        err = advance_durable(a, m, out);
+        memset(&m->pending, 0, sizeof m->pending);
+        return err;
+    }
+#endif
     /* N moves only once it is durable: the count update waits for
      * tekho_auth_persisted. */
     struct tekho_auth_record rec = {.kind = TEKHO_RECORD_ADVANCE, .n = next, .pmk_sn = m->pmk_sn,
