@@ -137,6 +137,8 @@ size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t 
 
 /* Radio mode: where the cells are (node n at cells[n - 1]). */
 void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
+/* Radio mode: where MS `index` is now (0, 0 outside radio mode). */
+void tekho_sim_ms_position(const struct tekho_sim *sim, uint32_t index, double *x, double *y);
 
 /* Read access for tests. */
 struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);

@@ -1,6 +1,7 @@
 /* The deterministic scenario driver (include/tekho/sim.h). One virtual
- * clock, one seeded random source, a queue of events (event_queue.h); the
- * roles are called exactly as a daemon would call them. */
+ * clock, a random source per purpose derived from one seed (common random
+ * numbers, sim_random.h), a queue of events (event_queue.h); the roles are
+ * called exactly as a daemon would call them. */
 #include "tekho/sim.h"
 
 #include <math.h>
@@ -74,6 +75,7 @@ struct ms_radio {
     uint64_t packet_next;              /* the next VoIP/CBR packet not yet counted (modelled traffic) */
     uint64_t measure_from;             /* no measurements before entry is done */
     uint32_t serving;                  /* tekho_ms_serving, as of the MS's last input */
+    uint32_t new_links;                /* links that became candidates so far: keys their shadowing draws */
 };
 
 struct ms_track {
@@ -95,13 +97,18 @@ struct ms_track {
     uint32_t top[2];
     uint64_t seen[2][16];
     unsigned long window_offered_mark;
+    /* Air loss is drawn per (direction, class: data or management) for
+     * the k-th PDU of the class in a frame: the frame last sent in, and k. */
+    uint64_t air_frame[2][2];
+    uint32_t air_k[2][2];
 };
 
 struct tekho_sim {
     struct tekho_sim_params p;
     uint64_t now;
     uint64_t seq;
-    struct sim_rng rng;
+    struct sim_rng keys;     /* the roles' random source: TEKs, nonces, BS_Random */
+    struct sim_rng attacker; /* forged PDUs */
     struct sim_queue queue;
     struct pn_ledger sealed; /* (TEK fingerprint, direction) -> PNs sealed, for the whole run */
     struct tekho_ms **ms;    /* n_ms */
@@ -131,8 +138,11 @@ struct tekho_sim {
     /* Shadowing over one measurement's step: the correlation rho, and
      * sigma sqrt(1 - rho^2), the spread of the new part. */
     double shadow_rho, shadow_innovation_db;
-    struct sim_rng mob;          /* mobility and shadowing: the same in every scheme's run */
-    struct sim_rng links;        /* shadowing of links that become candidates at a handover */
+    /* Drawn in the same order in every scheme's run (air loss, backbone
+     * delays and a new link's shadowing are keyed draws: sim_hash). */
+    struct sim_rng mobility;     /* positions and waypoints */
+    struct sim_rng shadowing;    /* each measurement's shadowing steps */
+    struct sim_rng traffic;      /* entry times, packet phases */
     struct sim_normal_table normal;
     double (*cells)[2];      /* positions of the n_bs cells */
     uint32_t (*neigh)[CANDIDATES];
@@ -230,13 +240,15 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         tekho_sim_free(sim);
         return TEKHO_ERR_NO_MEMORY;
     }
-    /* Mobility has its own stream: every scheme's run sees the same moves. */
-    sim_rng_seed(&sim->mob, p->seed ^ 0x6d6f62696c697479u);
-    sim_rng_seed(&sim->links, p->seed ^ 0x6c696e6b73u);
+    /* A source per purpose: every scheme's run sees the same moves, radio and losses. */
+    sim_rng_stream(&sim->mobility, p->seed, SIM_PURPOSE_MOBILITY, 0);
+    sim_rng_stream(&sim->shadowing, p->seed, SIM_PURPOSE_SHADOWING, 0);
+    sim_rng_stream(&sim->traffic, p->seed, SIM_PURPOSE_TRAFFIC, 0);
+    sim_rng_stream(&sim->keys, p->seed, SIM_PURPOSE_KEYS, 0);
+    sim_rng_stream(&sim->attacker, p->seed, SIM_PURPOSE_ATTACKER, 0);
     sim_normal_table_init(&sim->normal);
     sim->p = *p;
-    sim_rng_seed(&sim->rng, p->seed);
-    const struct tekho_random random = {.ctx = &sim->rng, .fill = rng_fill};
+    const struct tekho_random random = {.ctx = &sim->keys, .fill = rng_fill};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
                                    .timing = p->timing};
@@ -466,11 +478,33 @@ static void record(struct recorded **where, const uint8_t *pdu, size_t len, uint
     r->n++;
 }
 
+/* Whether the air loses a PDU sent now: a keyed draw of (MS, BS,
+ * direction, the frame it goes out in, data or management, its rank among
+ * the MS's PDUs of that class and direction in the frame), so every scheme
+ * that sends there and then meets the same channel. */
+static bool air_lost(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, bool mgmt)
+{
+    if (!(sim->p.air_loss > 0))
+        return false;
+    struct ms_track *tr = &sim->track[ms];
+    const uint64_t frame = sim->now / sim->p.frame_us + 1; /* as air_arrival */
+    const int d = uplink, c = mgmt;
+    if (tr->air_frame[d][c] != frame) {
+        tr->air_frame[d][c] = frame;
+        tr->air_k[d][c] = 0;
+    }
+    const uint64_t k = tr->air_k[d][c]++;
+    const uint64_t a = (uint64_t)ms << 32 | node;
+    const uint64_t b = frame << 16 | (uint64_t)d << 15 | (uint64_t)c << 14 | (k & 0x3FFFu);
+    return sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_AIR_LOSS, a, b)) < sim->p.air_loss;
+}
+
 static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len)
 {
     /* Named only for those who look: the attacker and the trace. */
     const char *name = sim->p.attacker || sim->trace ? pdu_name(pdu, len) : "";
-    if (is_mgmt(pdu, len)) {
+    const bool mgmt = is_mgmt(pdu, len);
+    if (mgmt) {
         sim->st.air_messages++;
         sim->st.air_bytes += len;
     }
@@ -485,7 +519,7 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
     if (sim->tap)
         sim->tap(sim->tap_ctx, sim, sim->now, uplink ? TEKHO_SIM_AIR_UL : TEKHO_SIM_AIR_DL, uplink ? ms : node,
                  uplink ? node : ms, pdu, len);
-    const bool lost = sim->p.air_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.air_loss;
+    const bool lost = air_lost(sim, uplink, ms, node, mgmt);
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
                 uplink ? "->" : "<-", node, name, len, lost ? " LOST" : "");
@@ -507,7 +541,22 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
     const bool decoded = (sim->trace || sim->drop_ho_complete || sim->reset_pn_in_ho_cnf) &&
                          tekho_asncp_decode(msg, len, &m) == TEKHO_OK;
     const char *name = decoded ? tekho_asncp_name(m.msg) : "ASN-CP?";
-    bool lost = sim->p.backbone_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.backbone_loss;
+    /* Delay and loss are keyed draws of (link, MS, message type, send
+     * time): the same message at the same time meets the same backbone in
+     * every scheme's run. */
+    uint64_t key_a = (uint64_t)from << 48 | (uint64_t)to << 32 | 0xFFFFFFFFu, key_b = sim->now << 8;
+    if (sim->p.backbone_loss > 0 || sim->p.backbone_jitter_us) {
+        enum tekho_asncp_msg type;
+        uint8_t msid[6];
+        uint32_t about = 0;
+        if (tekho_asncp_peek(msg, len, &type, msid) == TEKHO_OK) {
+            key_b |= (uint64_t)type & 0xFFu;
+            if (tekho_ms_index_of_mac(msid, &about))
+                key_a = (uint64_t)from << 48 | (uint64_t)to << 32 | about;
+        }
+    }
+    bool lost = sim->p.backbone_loss > 0 &&
+                sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b)) < sim->p.backbone_loss;
     if (!lost && sim->drop_ho_complete && to == TEKHO_NODE_AUTHENTICATOR && decoded &&
         m.msg == TEKHO_ASNCP_HO_COMPLETE) {
         sim->drop_ho_complete--;
@@ -535,7 +584,11 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
         fprintf(sim->trace, "%10.3f backbone %s%u -> %s%u %s %zuB%s\n", sim->now / 1000.0, from ? "bs" : "auth",
                 from, to ? "bs" : "auth", to, name, len, lost ? " LOST" : "");
     if (!lost) {
-        uint64_t jitter = sim->p.backbone_jitter_us ? sim_rng_next(&sim->rng) % (sim->p.backbone_jitter_us + 1) : 0;
+        const uint64_t jitter =
+            sim->p.backbone_jitter_us
+                ? sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b | (uint64_t)1 << 63) %
+                      (sim->p.backbone_jitter_us + 1)
+                : 0;
         (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter, EV_BACKBONE, to, from, 0, msg, len, false);
     }
     OPENSSL_cleanse(faulty, faulty_len); /* it carries TEKs */
@@ -853,9 +906,9 @@ static void neighbours_of(struct tekho_sim *sim)
 /* A point anywhere over the grid: a random cell, uniformly within its disc. */
 static void random_point(struct tekho_sim *sim, double *x, double *y)
 {
-    const uint32_t c = (uint32_t)(sim_rng_next(&sim->mob) % sim->p.n_bs);
-    const double a = 6.283185307179586 * sim_rng_unit(&sim->mob);
-    const double rr = sim->p.radio.isd_m / 2 * sqrt(sim_rng_unit(&sim->mob));
+    const uint32_t c = (uint32_t)(sim_rng_next(&sim->mobility) % sim->p.n_bs);
+    const double a = 6.283185307179586 * sim_rng_unit(&sim->mobility);
+    const double rr = sim->p.radio.isd_m / 2 * sqrt(sim_rng_unit(&sim->mobility));
     *x = sim->cells[c][0] + rr * cos(a);
     *y = sim->cells[c][1] + rr * sin(a);
 }
@@ -898,11 +951,13 @@ static double distance2(const struct tekho_sim *sim, const struct ms_radio *r, i
 }
 
 /* Re-centres the candidates on the serving cell. A link still among them
- * keeps its shadowing (it is the same path); new links draw theirs from a
- * stream of their own, as when a handover re-centres differs by scheme and
- * must not shift anyone's mobility. */
-static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t serving)
+ * keeps its shadowing (it is the same path); a new link draws its own,
+ * keyed by the MS and how many new links it has had: when a handover
+ * re-centres differs by scheme, and must shift neither this MS's other
+ * draws nor anyone else's. */
+static void set_candidates(struct tekho_sim *sim, uint32_t ms, uint32_t serving)
 {
+    struct ms_radio *r = &sim->radio[ms];
     uint32_t cell[CANDIDATES];
     double shadow[CANDIDATES];
     for (int k = 0; k < CANDIDATES; k++) {
@@ -911,7 +966,13 @@ static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t s
         for (int j = 0; j < CANDIDATES && kept < 0 && r->around != 0; j++)
             if (r->cell[j] == cell[k] && cell[k] != 0)
                 kept = j;
-        shadow[k] = kept >= 0 ? r->shadow[kept] : sim->p.radio.shadow_sigma_db * sim_normal(&sim->normal, &sim->links);
+        if (kept >= 0) {
+            shadow[k] = r->shadow[kept];
+        } else {
+            struct sim_rng link;
+            sim_rng_stream(&link, sim->p.seed, SIM_PURPOSE_NEW_LINK, (uint64_t)ms << 32 | r->new_links++);
+            shadow[k] = sim->p.radio.shadow_sigma_db * sim_normal(&sim->normal, &link);
+        }
     }
     memcpy(r->cell, cell, sizeof cell);
     memcpy(r->shadow, shadow, sizeof shadow);
@@ -980,12 +1041,12 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
      * the same speed, so the step's correlation is computed once. */
     const double rho = sim->shadow_rho, innovation = sim->shadow_innovation_db;
     for (int k = 0; k < CANDIDATES; k++)
-        r->shadow[k] = rho * r->shadow[k] + innovation * sim_normal(&sim->normal, &sim->mob);
+        r->shadow[k] = rho * r->shadow[k] + innovation * sim_normal(&sim->normal, &sim->shadowing);
     const uint32_t serving = r->serving;
     if (serving == 0)
         return;
     if (serving != r->around)
-        set_candidates(sim, r, serving);
+        set_candidates(sim, ms, serving);
     /* Handover trigger: a neighbour better by the hysteresis for the time
      * to trigger. A neighbour's margin over the serving cell is
      * 18.8 log10(d2_own / d2) + its shadowing - the serving one's. Most
@@ -1044,15 +1105,15 @@ static void radio_setup(struct tekho_sim *sim)
         random_point(sim, &r->x, &r->y);
         head_for(sim, r);
         const uint32_t cell = nearest_cell(sim, r->x, r->y);
-        set_candidates(sim, r, cell);
+        set_candidates(sim, i, cell);
         /* Entries spread over the first 200 ms; traffic and measurements follow. */
-        const uint64_t at = sim_rng_next(&sim->mob) % 200000;
+        const uint64_t at = sim_rng_next(&sim->traffic) % 200000;
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
             sim->st.role_errors++;
         r->measure_from = at + 300000;
         const uint64_t interval = packet_interval_us(rp);
         if (interval > 0) {
-            const uint64_t first = at + 300000 + sim_rng_next(&sim->mob) % interval;
+            const uint64_t first = at + 300000 + sim_rng_next(&sim->traffic) % interval;
             if (rp->crypto_all)
                 (void)push(sim, first, EV_PACKET, i, 0, 0, NULL, 0, false);
             else
@@ -1067,6 +1128,15 @@ void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double 
     if (sim->cells && node >= 1 && node <= sim->p.n_bs) {
         *x = sim->cells[node - 1][0];
         *y = sim->cells[node - 1][1];
+    }
+}
+
+void tekho_sim_ms_position(const struct tekho_sim *sim, uint32_t index, double *x, double *y)
+{
+    *x = *y = 0;
+    if (sim->cells && index < sim->p.n_ms) {
+        *x = sim->radio[index].x;
+        *y = sim->radio[index].y;
     }
 }
 
@@ -1165,7 +1235,7 @@ static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t co
 {
     for (uint32_t k = 0; k < count; k++) {
         uint8_t body[PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
-        rng_fill(&sim->rng, body, sizeof body);
+        rng_fill(&sim->attacker, body, sizeof body);
         /* A plausible uplink PDU: right CID, EKS 0, the uplink PN bit. */
         body[3] |= 0x80;
         uint8_t pdu[TEKHO_PDU_MAX_LEN];
