@@ -1,6 +1,7 @@
 /* The emulator's models, each on its own: the hexagonal grid, the handover
- * trigger, frame timing, air loss, and the ITU-R M.2134 interruption
- * measurement; then every scheme on the same mobility. */
+ * trigger, frame timing, air loss, and the interruption measurement (from
+ * the MS leaving its serving BS); then every scheme on the same mobility,
+ * and common random numbers. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,26 +85,50 @@ static void test_trigger(void)
         CHECK(st.attempted < quick);
 }
 
-static void test_frame_timing_and_m2134(void)
+/* One direction's samples, all equal to `ms`. */
+static void expect_all(const struct tekho_sim_interruption *x, double ms)
 {
-    /* M.2134 interruption with no security and no loss: the DL sync time
-     * plus frame alignment; doubling the frame length stretches it. */
-    struct tekho_sim_params p;
-    struct tekho_sim_stats st5, st10;
-    base(&p, TEKHO_SCHEME_NONE);
-    if (!run(&p, 30, &st5))
-        return;
-    const double sync_ms = (double)p.timing.sync_us / 1000;
-    /* A handover still under way when the run stops may have its sample already. */
-    CHECK(st5.n_interruptions >= st5.completed && st5.n_interruptions <= st5.attempted && st5.n_interruptions > 0);
-    CHECK(st5.interruption_p50_ms >= sync_ms && st5.interruption_max_ms <= sync_ms + 3 * 5.0);
-    /* Every sample is a whole number of half frames (DL and UL subframe ends). */
-    CHECK(fmod(st5.interruption_p50_ms, 2.5) < 1e-9);
-    p.frame_us = 10000;
-    if (!run(&p, 30, &st10))
-        return;
-    CHECK(st10.interruption_p50_ms > st5.interruption_p50_ms);
-    CHECK(st10.interruption_max_ms <= sync_ms + 3 * 10.0);
+    CHECK(x->n > 0);
+    CHECK(fabs(x->min_ms - ms) < 1e-9 && fabs(x->max_ms - ms) < 1e-9 && fabs(x->p50_ms - ms) < 1e-9);
+    CHECK(fabs(x->mean_ms - ms) < 1e-9);
+    if (fabs(x->max_ms - ms) >= 1e-9 || fabs(x->min_ms - ms) >= 1e-9)
+        fprintf(stderr, "  expected %.3f ms, got min %.3f max %.3f\n", ms, x->min_ms, x->max_ms);
+}
+
+static void test_interruption_timeline(void)
+{
+    /* No security, no loss: the interruption is the frame-exact timeline.
+     * t0: MOB_BSHO-RSP reaches the MS at the end of a DL subframe
+     * (kf + 0.6f) and MOB_HO-IND leaves. UL: synchronised 10 ms later, the
+     * next frame carries a PDU, delivered at the end of its UL subframe.
+     * DL: the target may send once HO_Cnf came (MOB_HO-IND reaches the
+     * serving BS at (k+2)f, the backbone takes 2 to 2.5 ms); the next frame
+     * carries the PDU to the end of its DL subframe.
+     * f = 5 ms: UL (k+4)f - (kf+3) = 17, DL (k+3)f+3 - (kf+3) = 15.
+     * f = 10 ms: UL (k+3)f - (kf+6) = 24, DL (k+3)f+6 - (kf+6) = 30. */
+    static const struct {
+        uint64_t frame_us;
+        double ul, dl;
+    } cases[] = {{5000, 17, 15}, {10000, 24, 30}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct tekho_sim_params p;
+        struct tekho_sim_stats st;
+        base(&p, TEKHO_SCHEME_NONE);
+        p.frame_us = cases[c].frame_us;
+        if (!run(&p, 30, &st))
+            return;
+        expect_all(&st.interruption[TEKHO_SIM_UL], cases[c].ul);
+        expect_all(&st.interruption[TEKHO_SIM_DL], cases[c].dl);
+        expect_all(&st.interruption[TEKHO_SIM_UNION], cases[c].ul > cases[c].dl ? cases[c].ul : cases[c].dl);
+        /* Every handover executed is a sample or censored; with no loss only
+         * one still under way at the end can be censored. */
+        for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+            const struct tekho_sim_interruption *x = &st.interruption[d];
+            CHECK(x->n + x->censored == st.executed);
+            CHECK(x->censored == x->censored_at_end && x->censored <= 1);
+        }
+        CHECK(st.executed >= st.completed && st.completed > 10);
+    }
 }
 
 static void test_loss(void)
@@ -138,12 +163,13 @@ static void test_schemes_on_the_same_mobility(void)
     /* The same moves give the same handovers in every scheme. */
     CHECK(st[TEKHO_SCHEME_COUNTER].attempted == st[TEKHO_SCHEME_NONE].attempted);
     CHECK(st[TEKHO_SCHEME_COUNTER].attempted == st[TEKHO_SCHEME_BASELINE_UPDATE].attempted);
-    /* The main job's claims: counter within one frame of no security, under
-     * the M.2134 limit, below the baselines; no TEK on the air. */
-    CHECK(st[TEKHO_SCHEME_COUNTER].interruption_p99_ms <= 27.5);
-    CHECK(st[TEKHO_SCHEME_COUNTER].interruption_p99_ms <= st[TEKHO_SCHEME_NONE].interruption_p99_ms + 5.0);
-    CHECK(st[TEKHO_SCHEME_COUNTER].interruption_p99_ms < st[TEKHO_SCHEME_BASELINE_UPDATE].interruption_p99_ms);
-    CHECK(st[TEKHO_SCHEME_BASELINE_UPDATE].interruption_p99_ms < st[TEKHO_SCHEME_BASELINE_FULL].interruption_p99_ms);
+    /* The main job's claims: counter within one frame of no security, below
+     * the baselines; no TEK on the air. */
+    const double counter = st[TEKHO_SCHEME_COUNTER].interruption[TEKHO_SIM_UNION].p99_ms;
+    CHECK(counter <= st[TEKHO_SCHEME_NONE].interruption[TEKHO_SIM_UNION].p99_ms + 5.0);
+    CHECK(counter < st[TEKHO_SCHEME_BASELINE_UPDATE].interruption[TEKHO_SIM_UNION].p99_ms);
+    CHECK(st[TEKHO_SCHEME_BASELINE_UPDATE].interruption[TEKHO_SIM_UNION].p99_ms <
+          st[TEKHO_SCHEME_BASELINE_FULL].interruption[TEKHO_SIM_UNION].p99_ms);
     CHECK(st[TEKHO_SCHEME_COUNTER].tek_bytes_over_air == 0 && st[TEKHO_SCHEME_BASELINE_UPDATE].tek_bytes_over_air > 0);
 }
 
@@ -273,7 +299,7 @@ int main(void)
 {
     test_grid();
     test_trigger();
-    test_frame_timing_and_m2134();
+    test_interruption_timeline();
     test_loss();
     test_schemes_on_the_same_mobility();
     test_common_random_numbers();

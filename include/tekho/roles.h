@@ -84,6 +84,7 @@ enum tekho_event {
     TEKHO_EV_RETRANSMIT,        /* value: which timer */
     TEKHO_EV_SEALED,            /* a user PDU sealed: value = PN; bytes: TEK fingerprint (for the PN-reuse check) */
     TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
+    TEKHO_EV_HO_LEFT,           /* MS: it left its serving BS (MOB_HO-IND sent; no user data with it from here): value = that node */
 };
 const char *tekho_event_name(enum tekho_event e);
 

@@ -1,9 +1,10 @@
 /* The deterministic scenario driver: a virtual clock, modelled air and
- * backbone links (latency, loss), a seeded random source, traffic that
- * offers a user PDU every frame in each direction, an active attacker on
- * the air, and the measurements of the roles issue: handovers,
- * interruption (ITU-R M.2134), security counters, signalling. Every
- * invariant is checked after every event. */
+ * backbone links (latency, loss), random sources derived from one seed
+ * (one per purpose, so every scheme meets the same radio and losses),
+ * traffic that offers a user PDU for every frame in each direction, an
+ * active attacker on the air, and the measurements: handovers, the
+ * user-plane interruption of each (UL, DL, both), security counters,
+ * signalling. Every invariant is checked after every event. */
 #ifndef TEKHO_SIM_H
 #define TEKHO_SIM_H
 
@@ -84,11 +85,31 @@ enum tekho_sim_op {
     TEKHO_OP_STORE_LOSE,
 };
 
+/* The user-plane interruption of a handover is measured from one instant,
+ * t0: the MS leaves its serving BS (MOB_HO-IND sent: from then on it
+ * exchanges no user data with it). UL: t0 to the first UL user PDU the
+ * target delivers; DL: t0 to the first DL user PDU the MS takes from the
+ * target; union: t0 to when both have resumed (the larger). Around a
+ * handover a PDU each way is ready for every frame (offered just before
+ * the frame starts), so no wait for a packet is in the gap; the first
+ * PDU's own air time (to the end of its subframe) is. A handover that
+ * left and never resumed a direction (the MS released, the handover
+ * failed, another began, the run ended) is censored in it, not a sample. */
+enum tekho_sim_direction { TEKHO_SIM_UL, TEKHO_SIM_DL, TEKHO_SIM_UNION };
+#define TEKHO_SIM_DIRECTIONS 3
+const char *tekho_sim_direction_name(enum tekho_sim_direction d); /* "ul", "dl", "union" */
+
+struct tekho_sim_interruption {
+    size_t n;                       /* handovers in which it resumed: the samples */
+    unsigned long censored;         /* handovers that left and never resumed it */
+    unsigned long censored_at_end;  /* ... of which still under way when the run stopped */
+    double min_ms, p50_ms, p99_ms, max_ms, mean_ms; /* over the n samples (nearest rank); 0 if none */
+};
+
 struct tekho_sim_stats {
     unsigned long attempted, completed, cancelled, failed;
-    size_t n_interruptions;
-    double interruption_mean_ms, interruption_p50_ms, interruption_p99_ms, interruption_max_ms;
-    double interruption_ul_max_ms, interruption_dl_max_ms;
+    unsigned long executed;         /* handovers in which the MS left its serving BS: n + censored of each direction */
+    struct tekho_sim_interruption interruption[TEKHO_SIM_DIRECTIONS];
     unsigned long replayed_pdus_accepted, forged_pdus_accepted, pn_reuse, tek_bytes_over_air;
     unsigned long self_sync_success, resync_by_rng_req, connections_released, pdus_discarded;
     unsigned long tek_mismatch_after_ho;
@@ -131,9 +152,9 @@ void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
 TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
 TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
 void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
-/* The interruption samples (ms), in the order they were measured: up to
- * max copied, the total returned. */
-size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max);
+/* The interruption samples (ms) of one direction, in the order they were
+ * measured: up to max copied, the total returned. */
+size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direction d, double *out, size_t max);
 
 /* Radio mode: where the cells are (node n at cells[n - 1]). */
 void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);

@@ -271,7 +271,7 @@ const char *tekho_event_name(enum tekho_event e)
                                         "HO_FAILED",      "SELF_SYNC",       "RESYNC_RNG_REQ",  "PDU_DISCARDED",
                                         "RELEASED",       "TEK_BYTES_OVER_AIR", "CONTEXT_CACHED", "CONTEXT_REUSED",
                                         "COUNT_UPDATED",  "CAPABILITY",      "RETRANSMIT",      "SEALED",
-                                        "NEW_PMK"};
+                                        "NEW_PMK",        "HO_LEFT"};
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
 }
 

@@ -844,6 +844,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
     ms->state = TEKHO_MS_HO_SYNC;
+    act_event(out, ms->cfg.index, TEKHO_EV_HO_LEFT, ms->serving, NULL, 0);
     act_cancel_timer(out, MS_TIMER_RETX);
     act_timer(out, MS_TIMER_SYNC, now + ms->cfg.timing.sync_us);
     return out->err;

@@ -34,7 +34,8 @@ enum ev_kind {
     EV_AIR_TO_MS,   /* a: MS, b: BS node */
     EV_BACKBONE,    /* a: to node, b: from node */
     EV_TIMER,       /* a: owner (OWNER_*), b: timer */
-    EV_FRAME,       /* traffic tick */
+    EV_FRAME,       /* a frame starts: measurements (radio mode) */
+    EV_OFFER,       /* just before a frame starts: the user PDUs for it */
     EV_PACKET,      /* a: MS: the next VoIP/CBR packet each way */
     EV_SCRIPT,      /* a: op, b, c, d: args */
 };
@@ -81,14 +82,16 @@ struct ms_radio {
 struct ms_track {
     bool traffic;
     uint32_t seq[2];             /* next payload sequence number per direction (0 = UL, 1 = DL) */
-    uint64_t last_time[2];       /* last delivery per direction */
-    uint32_t last_node[2];
-    bool ho_active;
+    bool ho_active;              /* from HO_STARTED until measured, cancelled, failed or released */
     uint32_t serving;            /* the BS the network routes the MS's downlink to */
-    uint32_t source;
     uint32_t target;
-    bool have_gap[2];
-    double gap_ms[2];
+    /* The interruption under measurement (tekho_sim_stats): the MS left
+     * its serving BS at t0, and a direction resumed (at resumed_at) with
+     * the first user PDU the target delivered in it. */
+    bool left;
+    uint64_t t0;
+    bool resumed[2];
+    uint64_t resumed_at[2];
     uint16_t max_m;
     struct recorded *data;       /* user PDUs the attacker saw (made when it first hears one) */
     struct recorded *rng;        /* RNG-REQs the attacker saw */
@@ -122,8 +125,10 @@ struct tekho_sim {
     struct ms_radio *radio;
     struct tekho_actions *actions;
     struct tekho_sim_stats st;
-    double *samples;
-    size_t n_samples, cap_samples;
+    /* Interruption samples (ms) and censored handovers, per direction (tekho_sim_direction). */
+    double *samples[TEKHO_SIM_DIRECTIONS];
+    size_t n_samples[TEKHO_SIM_DIRECTIONS], cap_samples[TEKHO_SIM_DIRECTIONS];
+    unsigned long censored[TEKHO_SIM_DIRECTIONS];
     uint16_t *max_n;
     unsigned drop_ho_complete;
     tekho_sim_tap_fn tap;
@@ -329,7 +334,8 @@ void tekho_sim_free(struct tekho_sim *sim)
     pn_ledger_free(&sim->sealed);
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
-    free(sim->samples);
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++)
+        free(sim->samples[d]);
     if (sim->actions != NULL)
         OPENSSL_clear_free(sim->actions, sizeof *sim->actions);
     free(sim);
@@ -614,22 +620,62 @@ static void payload_for(uint32_t ms, int dir, uint32_t seq, uint8_t out[PAYLOAD_
     out[12] = (uint8_t)seq;
 }
 
-static void add_sample(struct tekho_sim *sim, double ms)
+static void add_sample(struct tekho_sim *sim, int d, double ms)
 {
-    if (sim->n_samples == sim->cap_samples) {
-        size_t cap = sim->cap_samples ? sim->cap_samples * 2 : 64;
-        double *s = realloc(sim->samples, cap * sizeof *s);
-        if (s == NULL)
+    if (sim->n_samples[d] == sim->cap_samples[d]) {
+        size_t cap = sim->cap_samples[d] ? sim->cap_samples[d] * 2 : 64;
+        double *s = realloc(sim->samples[d], cap * sizeof *s);
+        if (s == NULL) {
+            sim->st.io_errors++; /* a sample lost: the statistics would be wrong */
             return;
-        sim->samples = s;
-        sim->cap_samples = cap;
+        }
+        sim->samples[d] = s;
+        sim->cap_samples[d] = cap;
     }
-    sim->samples[sim->n_samples++] = ms;
+    sim->samples[d][sim->n_samples[d]++] = ms;
 }
 
-/* ITU-R M.2134: the time the MS cannot exchange user PDUs with any BS, per
- * direction, from the last delivery through the serving BS to the first
- * through the target; the larger of the two counts. */
+/* The interruption under measurement ends without resuming: each
+ * direction that did not resume, and so the union, is censored. */
+static void censor(struct tekho_sim *sim, struct ms_track *tr)
+{
+    if (!tr->left)
+        return;
+    for (int d = 0; d < 2; d++)
+        sim->censored[d] += !tr->resumed[d];
+    sim->censored[TEKHO_SIM_UNION]++;
+    tr->left = false;
+}
+
+/* The MS left its serving BS: t0 of this handover's interruption. */
+static void left_serving(struct tekho_sim *sim, struct ms_track *tr)
+{
+    censor(sim, tr); /* the last one never resumed (a new handover cannot begin before, but be sure) */
+    sim->st.executed++;
+    tr->left = true;
+    tr->t0 = sim->now;
+    tr->resumed[0] = tr->resumed[1] = false;
+}
+
+/* A user PDU delivered in direction dir (0 UL at the BS, 1 DL at the MS)
+ * through `node`: the first through the target since t0 ends that
+ * direction's interruption. */
+static void measure_resumed(struct tekho_sim *sim, struct ms_track *tr, int dir, uint32_t node)
+{
+    if (!tr->left || node != tr->target || tr->resumed[dir])
+        return;
+    tr->resumed[dir] = true;
+    tr->resumed_at[dir] = sim->now;
+    add_sample(sim, dir, (double)(sim->now - tr->t0) / 1000.0);
+    if (tr->resumed[1 - dir]) {
+        const uint64_t both = tr->resumed_at[0] > tr->resumed_at[1] ? tr->resumed_at[0] : tr->resumed_at[1];
+        add_sample(sim, TEKHO_SIM_UNION, (double)(both - tr->t0) / 1000.0);
+        tr->left = false;
+        tr->ho_active = false;
+    }
+}
+
+/* A user PDU delivered: the replay and forgery checks, then the interruption. */
 static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t node, const uint8_t *p, size_t len,
                        bool injected)
 {
@@ -663,20 +709,7 @@ static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t nod
     seen[(seq / 64) % 16] |= (uint64_t)1 << (seq % 64);
     sim->st.user_pdus_delivered++;
     sim->window_delivered += sim->radio[ms].in_window;
-    if (tr->ho_active && node != tr->source && !tr->have_gap[dir] && tr->last_node[dir] == tr->source) {
-        tr->have_gap[dir] = true;
-        tr->gap_ms[dir] = (double)(sim->now - tr->last_time[dir]) / 1000.0;
-        if (tr->have_gap[0] && tr->have_gap[1]) {
-            add_sample(sim, tr->gap_ms[0] > tr->gap_ms[1] ? tr->gap_ms[0] : tr->gap_ms[1]);
-            if (tr->gap_ms[0] > sim->st.interruption_ul_max_ms)
-                sim->st.interruption_ul_max_ms = tr->gap_ms[0];
-            if (tr->gap_ms[1] > sim->st.interruption_dl_max_ms)
-                sim->st.interruption_dl_max_ms = tr->gap_ms[1];
-            tr->ho_active = false;
-        }
-    }
-    tr->last_time[dir] = sim->now;
-    tr->last_node[dir] = node;
+    measure_resumed(sim, tr, dir, node);
 }
 
 static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
@@ -715,11 +748,14 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
     case TEKHO_EV_HO_STARTED:
         if (from_ms) {
             sim->st.attempted++;
+            censor(sim, tr); /* the last handover never resumed a direction before this one began */
             tr->ho_active = true;
-            tr->source = tekho_ms_serving(sim->ms[a->ms]);
             tr->target = (uint32_t)a->value;
-            tr->have_gap[0] = tr->have_gap[1] = false;
         }
+        break;
+    case TEKHO_EV_HO_LEFT:
+        if (from_ms)
+            left_serving(sim, tr);
         break;
     case TEKHO_EV_HO_COMPLETED:
         if (from_ms) {
@@ -737,12 +773,19 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
     case TEKHO_EV_HO_FAILED:
         if (from_ms) {
             sim->st.failed++;
+            censor(sim, tr);
             tr->ho_active = false;
         }
         break;
     case TEKHO_EV_SELF_SYNC: sim->st.self_sync_success++; break;
     case TEKHO_EV_RESYNC_RNG_REQ: sim->st.resync_by_rng_req++; break;
-    case TEKHO_EV_RELEASED: sim->st.connections_released++; break;
+    case TEKHO_EV_RELEASED:
+        sim->st.connections_released++;
+        if (from_ms) {
+            censor(sim, tr);
+            tr->ho_active = false;
+        }
+        break;
     case TEKHO_EV_PDU_DISCARDED: sim->st.pdus_discarded++; break;
     case TEKHO_EV_TEK_BYTES_OVER_AIR:
         /* Counted once, at the sender of the TEKs (the BS). */
@@ -1178,27 +1221,40 @@ static void send_user(struct tekho_sim *sim, uint32_t i, bool in_window)
     after_role(sim, OWNER(OWNER_BS, node), err);
 }
 
-/* While a handover is under way the traffic offers a PDU in every frame
- * each way (the roles issue), so packet spacing cannot inflate the
- * interruption. Scenario mode: every frame for MSs with traffic on. */
+/* A frame starts. Radio mode: measurements happen at frame boundaries:
+ * each frame of the period takes the next even share of the MSs, a
+ * contiguous run in index order (no event per measurement: at city scale
+ * they were three events in four; a run, not every period-th MS, so the
+ * memory is read in sequence). */
 static void frame_tick(struct tekho_sim *sim)
 {
-    if (!sim->p.radio.enabled) {
-        for (uint32_t i = 0; i < sim->p.n_ms; i++)
-            if (sim->track[i].traffic)
-                send_user(sim, i, false);
-    } else {
-        /* Measurements happen at frame boundaries: each frame of the
-         * period takes the next even share of the MSs, a contiguous run in
-         * index order (no event per measurement: at city scale they were
-         * three events in four; a run, not every period-th MS, so the
-         * memory is read in sequence). */
+    if (sim->p.radio.enabled) {
         const uint64_t phase = sim->frame_no % sim->meas_frames, n = sim->p.n_ms;
         const uint32_t from = (uint32_t)(phase * n / sim->meas_frames),
                        to = (uint32_t)((phase + 1) * n / sim->meas_frames);
         for (uint32_t i = from; i < to; i++)
             if (sim->now >= sim->radio[i].measure_from)
                 measure(sim, i);
+    }
+    sim->frame_no++;
+    (void)push(sim, sim->now + sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false);
+}
+
+/* The user PDUs for the next frame, offered 1 us before it starts: while a
+ * handover is under way (scenario mode: while an MS's traffic is on) a PDU
+ * each way is ready for every frame, the densest traffic the frame
+ * structure carries (a PDU handed to the air goes out in the next frame:
+ * air_arrival). Offered at the last instant that still makes the frame,
+ * the first PDU a link can carry after any event goes out in the first
+ * frame it could, so no wait for a packet (no packet interval) is in the
+ * interruption. */
+static void offer_tick(struct tekho_sim *sim)
+{
+    if (!sim->p.radio.enabled) {
+        for (uint32_t i = 0; i < sim->p.n_ms; i++)
+            if (sim->track[i].traffic)
+                send_user(sim, i, false);
+    } else {
         for (size_t k = 0; k < sim->n_window;) {
             const uint32_t i = sim->window[k];
             struct ms_track *tr = &sim->track[i];
@@ -1217,8 +1273,7 @@ static void frame_tick(struct tekho_sim *sim)
             k++;
         }
     }
-    sim->frame_no++;
-    (void)push(sim, sim->now + sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false);
+    (void)push(sim, sim->now + sim->p.frame_us, EV_OFFER, 0, 0, 0, NULL, 0, false);
 }
 
 /* With crypto_all, VoIP/CBR packets outside handovers are sealed and opened
@@ -1349,6 +1404,7 @@ static void dispatch(struct tekho_sim *sim, struct sim_event *ev)
         break;
     }
     case EV_FRAME: frame_tick(sim); break;
+    case EV_OFFER: offer_tick(sim); break;
     case EV_PACKET: packet(sim, ev->a); break;
     case EV_SCRIPT: script(sim, ev); break;
     }
@@ -1360,7 +1416,8 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (!sim->frames_running) {
         sim->frames_running = true;
-        if (push(sim, sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
+        if (push(sim, sim->p.frame_us - 1, EV_OFFER, 0, 0, 0, NULL, 0, false) != TEKHO_OK ||
+            push(sim, sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
             return TEKHO_ERR_NO_MEMORY;
     }
     uint64_t next;
@@ -1401,33 +1458,64 @@ static double percentile(const double *s, size_t n, double q)
     return s[rank - 1];
 }
 
+const char *tekho_sim_direction_name(enum tekho_sim_direction d)
+{
+    static const char *const names[TEKHO_SIM_DIRECTIONS] = {"ul", "dl", "union"};
+    return (unsigned)d < TEKHO_SIM_DIRECTIONS ? names[d] : "?";
+}
+
+static void summarise(const double *samples, size_t n, struct tekho_sim_interruption *out, unsigned long *io_errors)
+{
+    out->n = n;
+    if (n == 0)
+        return;
+    double *s = malloc(n * sizeof *s);
+    if (s == NULL) {
+        (*io_errors)++;
+        return;
+    }
+    memcpy(s, samples, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += s[i];
+    out->mean_ms = sum / (double)n;
+    out->min_ms = s[0];
+    out->p50_ms = percentile(s, n, 0.50);
+    out->p99_ms = percentile(s, n, 0.99);
+    out->max_ms = s[n - 1];
+    free(s);
+}
+
 void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out)
 {
     *out = sim->st;
     out->ho_window_lost = sim->st.ho_window_offered > sim->window_delivered
                               ? sim->st.ho_window_offered - sim->window_delivered
                               : 0;
-    out->n_interruptions = sim->n_samples;
-    if (sim->n_samples) {
-        double *s = malloc(sim->n_samples * sizeof *s);
-        if (s) {
-            memcpy(s, sim->samples, sim->n_samples * sizeof *s);
-            qsort(s, sim->n_samples, sizeof *s, cmp_double);
-            double sum = 0;
-            for (size_t i = 0; i < sim->n_samples; i++)
-                sum += s[i];
-            out->interruption_mean_ms = sum / (double)sim->n_samples;
-            out->interruption_p50_ms = percentile(s, sim->n_samples, 0.50);
-            out->interruption_p99_ms = percentile(s, sim->n_samples, 0.99);
-            out->interruption_max_ms = s[sim->n_samples - 1];
-            free(s);
+    memset(out->interruption, 0, sizeof out->interruption);
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+        summarise(sim->samples[d], sim->n_samples[d], &out->interruption[d], &out->io_errors);
+        out->interruption[d].censored = sim->censored[d];
+    }
+    /* Handovers still under way when the run stopped are censored too. */
+    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+        const struct ms_track *tr = &sim->track[i];
+        if (!tr->left)
+            continue;
+        for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+            const bool open = d == TEKHO_SIM_UNION || !tr->resumed[d];
+            out->interruption[d].censored += open;
+            out->interruption[d].censored_at_end += open;
         }
     }
 }
 
-size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max)
+size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direction d, double *out, size_t max)
 {
+    if ((unsigned)d >= TEKHO_SIM_DIRECTIONS)
+        return 0;
     if (out != NULL)
-        memcpy(out, sim->samples, (sim->n_samples < max ? sim->n_samples : max) * sizeof *out);
-    return sim->n_samples;
+        memcpy(out, sim->samples[d], (sim->n_samples[d] < max ? sim->n_samples[d] : max) * sizeof *out);
+    return sim->n_samples[d];
 }

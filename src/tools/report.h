@@ -5,21 +5,26 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "tekho/sim.h"
 
 /* ITU-R M.2134's intra-frequency handover interruption limit. */
 #define M2134_LIMIT_MS 27.5
 
+/* {"ul": {...}, "dl": {...}, "union": {...}}, each with n, censored,
+ * censored_at_end, min, p50, p99, max, mean. */
+void report_interruption_json(FILE *f, const struct tekho_sim_interruption x[TEKHO_SIM_DIRECTIONS]);
+
 struct report_run {
     enum tekho_scheme scheme;
     struct tekho_sim_stats st;
-    double *samples;       /* interruption samples, sorted */
+    double *samples;       /* interruption samples (union), sorted */
     size_t n_samples;
     double wall_s;
 };
 
-/* p99 interruption of each scheme at each backbone latency. */
+/* p99 and mean interruption (union) of each scheme at each backbone latency. */
 struct report_backbone {
     unsigned latency_us;
     double p99_ms[TEKHO_SCHEME_COUNT];
