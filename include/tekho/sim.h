@@ -62,6 +62,16 @@ struct tekho_sim_params {
     struct tekho_radio_params radio;
 };
 void tekho_sim_params_default(struct tekho_sim_params *p);
+/* ITU-R M.2134's assumptions for the handover interruption time:
+ * downlink synchronisation is achieved and uplink access procedures are
+ * complete when the handover starts, and interactions with the core
+ * network (entities beyond the radio access network) take zero time. The same model with those steps set to
+ * zero: DL synchronisation (timing.sync_us), the wait for the target's
+ * ranging opportunity (timing.ranging_wait_us) and the AAA round trips
+ * (timing.aaa_rtt_us; the AAA is in the core network). Messages between
+ * the MS and the BSs (RNG-REQ/RSP included) and the backbone inside the
+ * access network (BSs, Authenticator) keep their time. */
+void tekho_sim_params_m2134(struct tekho_sim_params *p);
 
 /* Scripted operations, scheduled at a virtual time. */
 enum tekho_sim_op {
@@ -172,6 +182,10 @@ extern const char *const TEKHO_SCENARIOS[];
 /* Sets up sim for a scenario; *until_us is when it ends. */
 TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
                                              struct tekho_sim **out, uint64_t *until_us);
+/* The same with the roles' timing given (NULL: tekho_timing_default). */
+TEKHO_NODISCARD tekho_err tekho_sim_scenario_timing(const char *name, enum tekho_scheme scheme, uint64_t seed,
+                                                    const struct tekho_timing *timing, struct tekho_sim **out,
+                                                    uint64_t *until_us);
 
 #ifdef __cplusplus
 }

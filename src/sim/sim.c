@@ -175,6 +175,13 @@ void tekho_sim_params_default(struct tekho_sim_params *p)
     tekho_radio_params_default(&p->radio);
 }
 
+void tekho_sim_params_m2134(struct tekho_sim_params *p)
+{
+    p->timing.sync_us = 0;
+    p->timing.ranging_wait_us = 0;
+    p->timing.aaa_rtt_us = 0;
+}
+
 void tekho_radio_params_default(struct tekho_radio_params *r)
 {
     memset(r, 0, sizeof *r);
