@@ -181,9 +181,30 @@ static void test_loss(void)
         return;
     /* Lost PDUs show up, retransmission timers keep handovers completing,
      * and the security counters stay clean. */
+    CHECK(lossy.executed > 10);
     CHECK(lossy.ho_window_lost > clean.ho_window_lost);
     CHECK(lossy.completed > 0 && lossy.failed * 10 <= lossy.attempted);
     CHECK(lossy.pn_reuse == 0 && lossy.replayed_pdus_accepted == 0 && lossy.tek_mismatch_after_ho == 0);
+}
+
+/* `none` is the floor: at 2 % air loss its shortest interruption, each
+ * way, is never below the shortest without loss, and loss lengthens some. */
+static void test_none_floor_under_loss(void)
+{
+    struct tekho_sim_params p;
+    struct tekho_sim_stats clean, lossy;
+    base(&p, TEKHO_SCHEME_NONE);
+    p.n_ms = 60;
+    if (!run(&p, 60, &clean))
+        return;
+    p.air_loss = 0.02;
+    if (!run(&p, 60, &lossy))
+        return;
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+        CHECK(clean.interruption[d].n > 100 && lossy.interruption[d].n > 100);
+        CHECK(lossy.interruption[d].min_ms >= clean.interruption[d].min_ms);
+    }
+    CHECK(lossy.interruption[TEKHO_SIM_UNION].max_ms > clean.interruption[TEKHO_SIM_UNION].max_ms);
 }
 
 static void test_schemes_on_the_same_mobility(void)
@@ -340,6 +361,7 @@ int main(void)
     test_interruption_timeline();
     test_m2134();
     test_loss();
+    test_none_floor_under_loss();
     test_schemes_on_the_same_mobility();
     test_common_random_numbers();
     return test_summary("test_emulator");

@@ -3,6 +3,7 @@
  * counts violations), and the outcomes each case must produce. */
 #include <string.h>
 
+#include "tekho/mgmt.h"
 #include "tekho/sim.h"
 #include "tekho/tekho.h"
 #include "test_util.h"
@@ -275,6 +276,27 @@ static void test_lossy_air_seeds(void)
     }
 }
 
+/* `none` is the floor: loss can only lengthen an interruption. Under air
+ * loss its shortest interruption, each way, is never below the shortest
+ * without loss (with the old gap measure a DL PDU from the BS the MS had
+ * left, taken after the handover, made a 35 ms outage read 15). */
+static void test_none_floor_under_loss(void)
+{
+    struct tekho_sim_stats clean;
+    if (!run("normal", TEKHO_SCHEME_NONE, 1, &clean))
+        return;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        struct tekho_sim_stats st;
+        if (!run("lossy-air", TEKHO_SCHEME_NONE, seed, &st))
+            continue;
+        for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+            EXPECT(clean.interruption[d].n > 0, "normal", TEKHO_SCHEME_NONE);
+            EXPECT(st.interruption[d].n == 0 || st.interruption[d].min_ms >= clean.interruption[d].min_ms,
+                   "lossy-air", TEKHO_SCHEME_NONE);
+        }
+    }
+}
+
 /* The in-memory count store: found by MAC, bounded by its capacity. */
 static void test_memory_store(void)
 {
@@ -334,6 +356,54 @@ static void test_auth_ms_slots(void)
     tekho_memory_store_free(mem);
 }
 
+/* After a handover the MS takes user data only from the BS it is
+ * attached to. With its MOB_HO-IND lost, the BS it left does not know and
+ * may still send; `none` has no keys to tell the two apart, so the MS must
+ * go by the sender: a user PDU from the BS it left is discarded, one from
+ * its serving BS delivered. */
+static void test_no_data_from_the_bs_left(void)
+{
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    p.scheme = TEKHO_SCHEME_NONE;
+    p.n_bs = 3;
+    struct tekho_sim *sim = NULL;
+    CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 200000, TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 500000, TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    /* MOB_BSHO-RSP reaches the MS at 522.5 ms and MOB_HO-IND leaves then: lost. */
+    CHECK_ERR(tekho_sim_at(sim, 520000, TEKHO_OP_AIR_LOSS, 1000, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 523000, TEKHO_OP_AIR_LOSS, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 990000, TEKHO_OP_TRAFFIC_OFF, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_run(sim, 1000000), TEKHO_OK);
+    struct tekho_sim_stats before, after;
+    tekho_sim_stats(sim, &before);
+    CHECK(before.completed == 1 && tekho_ms_serving(tekho_sim_ms(sim, 0)) == 2);
+    CHECK(tekho_ms_state(tekho_sim_ms(sim, 0)) == TEKHO_MS_OPERATIONAL);
+    /* A fresh DL payload of the MS's (the driver's format: magic, MS, direction, sequence). */
+    for (uint32_t from = 1; from <= 2; from++) {
+        uint8_t payload[48] = {'T', 'K', 'H', 'O', 0, 0, 0, 0, 1, 0, 0x0F, 0x42, (uint8_t)(0x40 + from)};
+        uint8_t pdu[128];
+        size_t len = 0;
+        CHECK_ERR(tekho_mgmt_frame(tekho_ms_data_cid(0), true, payload, sizeof payload, pdu, sizeof pdu, &len),
+                  TEKHO_OK);
+        CHECK_ERR(tekho_sim_inject(sim, tekho_sim_now(sim), TEKHO_SIM_AIR_DL, from, 0, pdu, len), TEKHO_OK);
+        CHECK_ERR(tekho_sim_run(sim, tekho_sim_now(sim) + 10000), TEKHO_OK);
+        tekho_sim_stats(sim, &after);
+        if (from == 1) { /* the BS the MS left */
+            CHECK(after.user_pdus_delivered == before.user_pdus_delivered);
+            CHECK(after.pdus_discarded == before.pdus_discarded + 1);
+        } else { /* its serving BS */
+            CHECK(after.user_pdus_delivered == before.user_pdus_delivered + 1);
+        }
+        before = after;
+    }
+    tekho_sim_free(sim);
+}
+
 int main(void)
 {
     test_auth_ms_slots();
@@ -345,5 +415,7 @@ int main(void)
     test_illegal_messages_change_nothing();
     test_actions_reset_wipes();
     test_replayed_stale_rng_req_releases_nothing();
+    test_no_data_from_the_bs_left();
+    test_none_floor_under_loss();
     return test_summary("test_roles");
 }

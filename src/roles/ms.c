@@ -856,11 +856,15 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
     uint8_t payload[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    /* Nothing is heard from the target before DL synchronisation. */
-    const bool from_target = from == ms->target && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
-    /* Nor from the serving BS once MOB_HO-IND has left: the MS has moved on. */
-    const bool from_old = from == ms->serving && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
-    if ((from_target && !ms->synced) || from_old) {
+    /* User data comes from the BS the MS is attached to: its serving BS
+     * until MOB_HO-IND has left, then the target once synchronised; from
+     * no other BS, keys or not (scheme none has none to tell them apart:
+     * a BS the MS left, that missed its MOB_HO-IND and still sends, is not
+     * heard either). */
+    const bool ho = ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING;
+    const bool from_serving = from == ms->serving && !ho;
+    const bool from_target = from == ms->target && ho && ms->synced;
+    if (!from_serving && !from_target) {
         err = TEKHO_ERR_NO_KEYS;
     } else if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
         uint16_t cid;
@@ -870,9 +874,9 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
             memcpy(payload, body, n);
     } else {
         struct tekho_tek_context *ctx = NULL;
-        if (from == ms->serving && ms->have_tek && ms->state != TEKHO_MS_HO_SYNC && ms->state != TEKHO_MS_HO_RANGING)
+        if (from_serving && ms->have_tek)
             ctx = &ms->tek;
-        else if (from == ms->target && ms->target_tek >= 0 && ms->synced)
+        else if (from_target && ms->target_tek >= 0)
             ctx = tek_cache_at(&ms->cache, ms->target_tek);
         err = ctx ? tekho_tek_open(ctx, now / 1000, pdu, len, payload, sizeof payload, &n, NULL) : TEKHO_ERR_NO_KEYS;
     }
