@@ -1,6 +1,7 @@
 /* The roles on deterministic scenarios: every built-in scenario under
  * every scheme with the invariants checked after every event (the driver
  * counts violations), and the outcomes each case must produce. */
+#include <stdio.h>
 #include <string.h>
 
 #include "tekho/mgmt.h"
@@ -44,8 +45,8 @@ static void test_matrix(void)
             EXPECT(st.n_decreased == 0 && st.m_decreased == 0 && st.stale_count_keys == 0, sc, s);
             EXPECT(st.role_errors == 0 && st.io_errors == 0, sc, s);
             EXPECT(st.pn_reuse == 0 && st.tek_mismatch_after_ho == 0, sc, s);
-            if (s != TEKHO_SCHEME_NONE) {
-                /* `none` has no protection at all: it accepts replays and forgeries by design. */
+            if (tekho_scheme_encrypts(s)) {
+                /* `none` and `none-late` have no protection at all: they accept replays and forgeries by design. */
                 EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, sc, s);
             }
             if (s == TEKHO_SCHEME_COUNTER && strcmp(sc, "no-capability") != 0)
@@ -68,7 +69,7 @@ static void test_matrix(void)
                 EXPECT(st.self_sync_success == 1 && st.completed == 2, sc, s);
             } else if (strcmp(sc, "replay") == 0) {
                 EXPECT(st.completed == 2, sc, s);
-                if (s == TEKHO_SCHEME_NONE)
+                if (!tekho_scheme_encrypts(s))
                     EXPECT(st.replayed_pdus_accepted > 0 && st.forged_pdus_accepted > 0, sc, s);
                 else
                     EXPECT(st.pdus_discarded > 100, sc, s);
@@ -91,6 +92,10 @@ static void test_matrix(void)
     CHECK(p99[TEKHO_SCHEME_COUNTER] < p99[TEKHO_SCHEME_BASELINE_UPDATE]);
     CHECK(p99[TEKHO_SCHEME_BASELINE_UPDATE] < p99[TEKHO_SCHEME_BASELINE_FULL]);
     CHECK(p99[TEKHO_SCHEME_COUNTER] <= p99[TEKHO_SCHEME_NONE] + 5.0); /* within one frame of no security */
+    /* The floor without early data waits for RNG-RSP, as the baseline does
+     * (whose TEKs come in it): later than none, no later than the baseline. */
+    CHECK(p99[TEKHO_SCHEME_NONE_LATE] > p99[TEKHO_SCHEME_NONE]);
+    CHECK(p99[TEKHO_SCHEME_NONE_LATE] <= p99[TEKHO_SCHEME_BASELINE_UPDATE]);
 }
 
 static void test_self_sync_disabled(void)
@@ -268,7 +273,7 @@ static void test_lossy_air_seeds(void)
             EXPECT(st.interruption[TEKHO_SIM_UNION].n == st.completed, "lossy-air", s);
             EXPECT(st.role_errors == 0 && st.io_errors == 0 && st.tek_mismatch_after_ho == 0, "lossy-air", s);
             EXPECT(st.pn_reuse == 0 && st.n_decreased == 0 && st.m_decreased == 0, "lossy-air", s);
-            if (s != TEKHO_SCHEME_NONE)
+            if (tekho_scheme_encrypts(s))
                 EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, "lossy-air", s);
             /* Data flows after every handover: most of what was offered arrives. */
             EXPECT(st.user_pdus_delivered * 100 > st.user_pdus_offered * 60, "lossy-air", s);
@@ -404,6 +409,53 @@ static void test_no_data_from_the_bs_left(void)
     tekho_sim_free(sim);
 }
 
+/* none-late: no user PDU to or from the target before ranging is done,
+ * on the air (from the trace) and in the roles; none sends before it. */
+static void test_none_late_waits_for_rng_rsp(void)
+{
+    for (int k = 0; k < 2; k++) {
+        const enum tekho_scheme s = k ? TEKHO_SCHEME_NONE_LATE : TEKHO_SCHEME_NONE;
+        struct tekho_sim *sim = NULL;
+        uint64_t until = 0;
+        FILE *t = tmpfile();
+        CHECK(t != NULL);
+        CHECK_ERR(tekho_sim_scenario("normal", s, 1, &sim, &until), TEKHO_OK);
+        if (sim == NULL || t == NULL) {
+            tekho_sim_free(sim);
+            if (t)
+                fclose(t);
+            continue;
+        }
+        tekho_sim_trace(sim, t);
+        CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+        tekho_sim_free(sim);
+        /* The first handover (to bs2): when each end completed it, and the first data each way. */
+        double ms_done = -1, bs_done = -1, first_ul = -1, first_dl = -1;
+        char line[256];
+        rewind(t);
+        while (fgets(line, sizeof line, t)) {
+            double at;
+            if (sscanf(line, "%lf", &at) != 1)
+                continue;
+            if (ms_done < 0 && strstr(line, "event ms0 HO_COMPLETED 2"))
+                ms_done = at;
+            if (bs_done < 0 && strstr(line, "event bs2 HO_COMPLETED 2"))
+                bs_done = at;
+            if (first_ul < 0 && strstr(line, "air UL ms0 -> bs2 Data"))
+                first_ul = at;
+            if (first_dl < 0 && strstr(line, "air DL ms0 <- bs2 Data"))
+                first_dl = at;
+        }
+        fclose(t);
+        CHECK(ms_done > 0 && bs_done > 0 && first_ul > 0 && first_dl > 0);
+        if (s == TEKHO_SCHEME_NONE_LATE) {
+            CHECK(first_ul >= ms_done && first_dl >= bs_done);
+        } else {
+            CHECK(first_ul < ms_done && first_dl < bs_done);
+        }
+    }
+}
+
 int main(void)
 {
     test_auth_ms_slots();
@@ -417,5 +469,6 @@ int main(void)
     test_replayed_stale_rng_req_releases_nothing();
     test_no_data_from_the_bs_left();
     test_none_floor_under_loss();
+    test_none_late_waits_for_rng_rsp();
     return test_summary("test_roles");
 }

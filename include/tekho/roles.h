@@ -47,9 +47,16 @@ enum tekho_scheme {
     TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update */
     TEKHO_SCHEME_BASELINE_FULL,   /* re-authentication, SA-TEK 3-way, Key-Request/Key-Reply */
     TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
+    TEKHO_SCHEME_NONE_LATE,       /* no encryption, user data at the target only after RNG-RSP: the floor without early data */
     TEKHO_SCHEME_COUNT
 };
 const char *tekho_scheme_name(enum tekho_scheme s);
+/* Whether a scheme protects user data: all but none and none-late. */
+bool tekho_scheme_encrypts(enum tekho_scheme s);
+/* Whether user data may flow at the target before ranging completes (the
+ * seed's expedited handover): none, counter and reuse; the others wait for
+ * RNG-RSP (and counter does where it falls back to the baseline). */
+bool tekho_scheme_early_data(enum tekho_scheme s);
 /* TEKHO_ERR_BAD_VALUE for an unknown name. */
 TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
 

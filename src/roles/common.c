@@ -250,8 +250,23 @@ int tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms)
 const char *tekho_scheme_name(enum tekho_scheme s)
 {
     static const char *const names[TEKHO_SCHEME_COUNT] = {"none", "counter", "baseline-update", "baseline-full",
-                                                          "reuse"};
+                                                          "reuse", "none-late"};
     return (unsigned)s < TEKHO_SCHEME_COUNT ? names[s] : "?";
+}
+
+bool tekho_scheme_encrypts(enum tekho_scheme s)
+{
+    return s != TEKHO_SCHEME_NONE && s != TEKHO_SCHEME_NONE_LATE;
+}
+
+bool tekho_scheme_early_data(enum tekho_scheme s)
+{
+#ifdef TEKHO_MUTATION_EARLY_DATA
+    (void)s; /* every scheme sends before ranging where it holds keys: none-late does */
+    return true;
+#else
+    return s == TEKHO_SCHEME_NONE || s == TEKHO_SCHEME_COUNTER || s == TEKHO_SCHEME_REUSE;
+#endif
 }
 
 tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out)

@@ -674,7 +674,7 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
                             (m.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
     act_event(out, ms->cfg.index, TEKHO_EV_CAPABILITY, ms->tekgen_negotiated, NULL, 0);
     act_cancel_timer(out, MS_TIMER_RETX);
-    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+    if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
         ms->state = TEKHO_MS_OPERATIONAL;
         return out->err;
     }
@@ -866,7 +866,9 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
     const bool from_target = from == ms->target && ho && ms->synced;
     if (!from_serving && !from_target) {
         err = TEKHO_ERR_NO_KEYS;
-    } else if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+    } else if (from_target && !tekho_scheme_early_data(ms->cfg.scheme)) {
+        err = TEKHO_ERR_NO_KEYS; /* none-late: nothing from the target before RNG-RSP */
+    } else if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
         uint16_t cid;
         const uint8_t *body;
         err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
@@ -996,15 +998,16 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
         (ms->state == TEKHO_MS_KEY_WAIT && ms->have_tek)) {
         to = ms->serving;
         ctx = ms->have_tek ? &ms->tek : NULL;
-    } else if (ho && ms->synced) {
+    } else if (ho && ms->synced && tekho_scheme_early_data(ms->cfg.scheme)) {
         to = ms->target;
         ctx = ms->target_tek >= 0 ? tek_cache_at(&ms->cache, ms->target_tek) : NULL;
     }
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
-        /* The floor: the same procedure, no protection; data flows once synchronised. */
+    if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
+        /* The floors: the same procedure, no protection; data flows once
+         * synchronised (none) or once RNG-RSP came (none-late). */
         if (to == 0)
             return TEKHO_ERR_NO_KEYS;
         err = seal_plain(tekho_ms_data_cid(ms->cfg.index), payload, len, pdu, sizeof pdu, &n);

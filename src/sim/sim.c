@@ -723,7 +723,7 @@ static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
 {
     const uint32_t node = tekho_ms_serving(sim->ms[ms]);
     uint8_t a[2][8], b[2][8];
-    if (node == 0 || sim->p.scheme == TEKHO_SCHEME_NONE)
+    if (node == 0 || !tekho_scheme_encrypts(sim->p.scheme))
         return;
     const bool ms_has = tekho_ms_tek_fingerprints(sim->ms[ms], node, a);
     const bool bs_has = tekho_bs_tek_fingerprints(sim->bs[node], ms, b);
@@ -1302,7 +1302,7 @@ static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t co
         body[3] |= 0x80;
         uint8_t pdu[TEKHO_PDU_MAX_LEN];
         const size_t len = TEKHO_GMH_LEN + sizeof body + TEKHO_CRC_LEN;
-        const struct tekho_gmh gmh = {.ec = sim->p.scheme != TEKHO_SCHEME_NONE, .ci = true, .len = (uint16_t)len,
+        const struct tekho_gmh gmh = {.ec = tekho_scheme_encrypts(sim->p.scheme), .ci = true, .len = (uint16_t)len,
                                       .cid = tekho_ms_data_cid(ms)};
         if (tekho_gmh_encode(&gmh, pdu) != TEKHO_OK)
             return;

@@ -17,7 +17,8 @@ static const struct cli_opt SIM_OPTS[] = {
     {.name = "scenario", .kind = CLI_CHOICE,
      .choices = "normal|ms-ahead|replay|cancel-retry|ping-pong|no-capability|tek-refresh|lossy-air|auth-restart",
      .help = "a built-in scenario (with --scheme)"},
-    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse",
+    /* In enum tekho_scheme's order: the choice's index is the scheme. */
+    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late",
      .help = "how TEKs reach the target (scenario mode)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX, .help = "the random seed (default 1)"},
     {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .help = "emulator: MSs (default 300)"},
@@ -230,9 +231,10 @@ int emulator_params(const struct cli_cmd *cmd, const char *topology, const char 
     unsigned cells = 0;
     if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
         return cli_usage_error(cmd, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS, topology);
-    if (parse_schemes(schemes ? schemes : "none,counter,baseline-update,baseline-full,reuse", list, n_schemes) != 0)
-        return cli_usage_error(cmd, "--schemes: a comma-separated list of none, counter, baseline-update, "
-                                    "baseline-full, reuse");
+    if (parse_schemes(schemes ? schemes : "none,none-late,counter,baseline-update,baseline-full,reuse", list,
+                      n_schemes) != 0)
+        return cli_usage_error(cmd, "--schemes: a comma-separated list of none, none-late, counter, "
+                                    "baseline-update, baseline-full, reuse");
     tekho_sim_params_default(p);
     p->n_bs = cells;
     p->n_ms = n_ms;
