@@ -328,7 +328,8 @@ struct column {
     const char *means;
 };
 static const struct column COLUMNS[] = {
-    {"scheme", "how the TEKs reach the target BS (README, \"Roles and scenarios\")"},
+    {"scheme", "how the TEKs reach the target BS (README, section Roles and scenarios); none and none-late are "
+               "the floors without encryption, with and without user data before ranging"},
     {"handovers", "handovers executed: the MS left its serving BS (sent MOB_HO-IND); every interruption column counts "
                   "these"},
     {"censored", "of those, the handovers after which user data never resumed in both directions through the target "
@@ -442,7 +443,12 @@ static void params_text(FILE *f, const struct report *r)
                "%.1f ms TDD frames (DL %.0f %%), DL synchronisation %.1f ms, ranging opportunity %.1f ms later; "
                "backbone %.1f ms one way (+ up to %.1f ms jitter), air loss %.1f %%; hysteresis %.1f dB, time to "
                "trigger %.0f ms, shadowing %.1f dB (decorrelation %.0f m); self-sync window %u; AAA round trip "
-               "%.0f ms x %u; VoIP every %.0f ms each way, a PDU every frame around handovers.\n",
+               "%.0f ms x %u; VoIP every %.0f ms each way, and around handovers a PDU each way for every frame (offered "
+               "1 us before the frame starts: the packet interval there is one frame, and no wait for a packet is in "
+               "the interruption). Every scheme runs on the same seed with a random source per purpose (mobility, "
+               "shadowing, air loss, backbone, keys), so all see the same moves, radio and losses; each runs a "
+               "second time under ITU-R M.2134's assumptions (DL synchronisation, the ranging wait and the AAA at 0) "
+               "for the M.2134 columns.\n",
             p->n_bs, p->radio.isd_m, p->n_ms, p->radio.straight_line ? "in straight lines" : "by random waypoint",
             p->radio.speed_kmh, r->duration_s, (unsigned long long)p->seed, p->frame_us / 1000.0,
             p->radio.dl_ratio * 100, p->timing.sync_us / 1000.0, p->timing.ranging_wait_us / 1000.0,
@@ -475,7 +481,9 @@ int report_write(const struct report *r)
     params_text(f, r);
     fprintf(f, "\n## Comparison\n\n");
     table_md(f, r);
-    fprintf(f, "\nThe security cost of a scheme is its interruption and signalling minus those of `none`. "
+    fprintf(f, "\nThe security cost of a scheme is its interruption and signalling minus those of the floor that "
+               "sends user data when it does: `none` for `counter` and `reuse` (data before ranging), `none-late` "
+               "for the baselines (data after RNG-RSP). "
                "Every interruption is measured from one instant, the MS leaving its serving BS, to the first "
                "user PDU through the target; around a handover a PDU each way is ready for every frame (offered "
                "just before the frame starts), so the figures hold no wait for a packet, only the first PDU's "

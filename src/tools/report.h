@@ -27,6 +27,7 @@ struct report_run {
     struct tekho_sim_interruption m2134[TEKHO_SIM_DIRECTIONS]; /* the M.2134 run's interruption */
     double *m2134_samples;         /* its samples (union), sorted; NULL if it was not run */
     size_t n_m2134_samples;
+    unsigned long m2134_completed, m2134_events; /* the M.2134 run's work, for the speed figures */
     double wall_s;                 /* both runs */
 };
 
