@@ -1,16 +1,24 @@
 /* A minimal tekho user: derive the key hierarchy of the profile's vendor
  * vector and the counter-based TEKs of a handover to the same BS at count 1.
+ * Prints them, and exits 1 unless they are the published values.
  * Build against an installed tekho:
  *   cc vendor_vector.c $(pkg-config --cflags --libs tekho) */
 #include <stdio.h>
+#include <string.h>
 #include <tekho/tekho.h>
 
-static void print_hex(const char *name, const uint8_t *b, size_t n)
+/* Prints NAME=hex and compares the hex with want; false on a mismatch. */
+static bool print_hex(const char *name, const uint8_t *b, size_t n, const char *want)
 {
-    printf("%s=", name);
-    for (size_t i = 0; i < n; i++)
-        printf("%02x", b[i]);
-    printf("\n");
+    char hex[2 * 64 + 1];
+    for (size_t i = 0; i < n && i < 64; i++)
+        snprintf(hex + 2 * i, 3, "%02x", b[i]);
+    printf("%s=%s\n", name, hex);
+    if (strcmp(hex, want) != 0) {
+        fprintf(stderr, "vendor_vector: %s is %s, want %s\n", name, hex, want);
+        return false;
+    }
+    return true;
 }
 
 int main(void)
@@ -31,9 +39,9 @@ int main(void)
         fprintf(stderr, "tekho: %s\n", tekho_strerror(err));
         return 1;
     }
-    print_hex("KEK", keys.kek, sizeof keys.kek);
-    print_hex("TEK0", tek0, sizeof tek0);
-    print_hex("TEK1", tek1, sizeof tek1);
+    bool ok = print_hex("KEK", keys.kek, sizeof keys.kek, "e09389b8f3391dfec8a99af41da147b9");
+    ok &= print_hex("TEK0", tek0, sizeof tek0, "4b78aa5edd785469c8b38ca170d67376");
+    ok &= print_hex("TEK1", tek1, sizeof tek1, "632e7afd2c385fa19c9e3545b8ddb4c4");
     tekho_ak_keys_wipe(&keys);
-    return 0;
+    return ok ? 0 : 1;
 }

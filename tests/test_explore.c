@@ -327,6 +327,10 @@ static void test_count_checkers(void)
     CHECK(tekho_xp_check_count(c, 0, false, 0) == TEKHO_XP_M_DECREASED); /* the MS's epoch did not move */
     tekho_xp_new_pmk(c, 0, false);
     CHECK(tekho_xp_check_count(c, 0, false, 0) == TEKHO_XP_NONE);
+    /* Up to the limit, never past it (the way to a wrap). */
+    CHECK(tekho_xp_check_count(c, 0, false, TEKHO_CMAC_KEY_COUNT_LIMIT) == TEKHO_XP_NONE);
+    CHECK(tekho_xp_check_count(c, 0, false, TEKHO_CMAC_KEY_COUNT_LIMIT + 1) == TEKHO_XP_M_DECREASED);
+    CHECK(tekho_xp_check_count(c, 0, true, TEKHO_CMAC_KEY_COUNT_LIMIT + 1) == TEKHO_XP_N_DECREASED);
     CHECK(tekho_xp_check_keys_installed(2, 3) == TEKHO_XP_STALE_KEYS);
     CHECK(tekho_xp_check_keys_installed(3, 3) == TEKHO_XP_NONE);
     CHECK(tekho_xp_check_keys_installed(4, 3) == TEKHO_XP_NONE);

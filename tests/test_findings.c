@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
 #include "tekho/sim.h"
 #include "tekho/tekho.h"
 #include "test_util.h"
@@ -167,10 +168,11 @@ static void test_h1_full_cache_never_forgets(void)
     tekho_sim_free(sim);
 }
 
-static void fill_zero(void *ctx, uint8_t *out, size_t n)
+static tekho_err fill_zero(void *ctx, uint8_t *out, size_t n)
 {
     (void)ctx;
     memset(out, 0, n);
+    return TEKHO_OK;
 }
 
 static void test_h1_zero_cache_refused(void)
@@ -460,6 +462,331 @@ static void test_m7_lost_record(void)
     tekho_sim_free(sim);
 }
 
+/* ---- L9: a random source that fails ----------------------------------------- */
+
+static void test_l9_random_fails(void)
+{
+    /* The roles' source fails (as RAND_bytes can) for a few draws: at
+     * entry, while a handover is prepared (fresh TEKs, BS_Random, nonces)
+     * and during a TEK refresh. Each role refuses what needed the bytes and
+     * changes nothing, so the retransmission that follows, or the next
+     * handover, finds it as it was: safe, and traffic flows again. Before,
+     * a source could not say it had failed: the roles used whatever bytes
+     * it left (a TEK of zeros, a repeated nonce). */
+    for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+        for (unsigned draws = 1; draws <= 3; draws++) {
+            struct tekho_sim_params p;
+            tekho_sim_params_default(&p);
+            p.pmk_lifetime_s = 8; /* TEK refreshes within the run */
+            struct tekho_sim *sim = started((enum tekho_scheme)k, 2, &p, NULL);
+            if (sim == NULL)
+                return;
+            const uint64_t at[] = {0, 500, 1500, 2500};
+            for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+                CHECK_ERR(tekho_sim_at(sim, MS_(at[i]), TEKHO_OP_RANDOM_FAIL, draws, 0, 0), TEKHO_OK);
+            CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+            CHECK_ERR(tekho_sim_at(sim, MS_(1500), TEKHO_OP_HANDOVER, 0, 1, 0), TEKHO_OK);
+            CHECK_ERR(tekho_sim_at(sim, MS_(2500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+            struct tekho_sim_stats st, later;
+            run(sim, 3000, &st);
+            expect_safe(&st, "L9");
+            CHECK(st.role_errors == 0 && st.connections_released == 0);
+            /* The last handover completed (a TEK refresh may be under way)
+             * and data flows both ways. */
+            const enum tekho_ms_state s = tekho_ms_state(tekho_sim_ms(sim, 0));
+            CHECK(tekho_ms_serving(tekho_sim_ms(sim, 0)) == 2 &&
+                  (s == TEKHO_MS_OPERATIONAL || s == TEKHO_MS_KEY_WAIT));
+            run(sim, 3500, &later);
+            expect_safe(&later, "L9 later");
+            CHECK(later.user_pdus_delivered > st.user_pdus_delivered + 20);
+            tekho_sim_free(sim);
+        }
+    }
+}
+
+/* ---- L2: a CMAC tuple names the AK it was made with --------------------- */
+
+/* The uplink CMAC keys under which MS 0 signed the recorded message r to
+ * bs1 (its CMAC covers r's message up to off, with CMAC_PN pn): the run's
+ * MSK, bs1's AK and the count that verifies it. False if none does. */
+struct ms0_keys {
+    struct tekho_ak_keys ak;
+    struct tekho_cmac_keys ck;
+    uint16_t cid;
+};
+
+static bool ms0_keys_of(struct tekho_sim *sim, const struct rec *r, size_t off, uint32_t pn, struct ms0_keys *k)
+{
+    struct tekho_gmh gmh;
+    if (tekho_gmh_decode(r->bytes, r->len, &gmh) != TEKHO_OK || r->len < TEKHO_GMH_LEN + TEKHO_CRC_LEN)
+        return false;
+    const uint8_t *msg = r->bytes + TEKHO_GMH_LEN;
+    const size_t len = r->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN;
+    uint8_t msk[64], mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0}, bs1[6] = {0, 0, 0, 0, 0, 1};
+    bool found = false;
+    k->cid = gmh.cid;
+    if (tekho_sim_ms_msk(sim, 0, msk) == TEKHO_OK && tekho_derive_from_msk(msk, mac, bs1, 0, &k->ak) == TEKHO_OK)
+        for (uint16_t count = 0; count < 8 && !found; count++)
+            found = tekho_derive_cmac_keys(&k->ak, count, &k->ck) == TEKHO_OK &&
+                    tekho_mgmt_cmac_verify(msg, len, off, k->ck.key_u, k->ak.akid, pn, gmh.cid) == TEKHO_OK;
+    OPENSSL_cleanse(msk, sizeof msk);
+    return found;
+}
+
+/* The recorded MOB_MSHO-REQ r again, its CMAC tuple now carrying key_seq
+ * (and bsid, when given), signed with the right keys of MS 0 at bs1: what
+ * an attacker who knew the keys of another AK sequence could produce, and a
+ * confused peer would. Returns the PDU's length, 0 when it cannot. */
+static size_t resign_msho_req(struct tekho_sim *sim, const struct rec *r, uint8_t key_seq, const uint8_t *bsid,
+                              uint8_t *out, size_t cap)
+{
+    const size_t tuple_tlv = 2 + 13;
+    if (r->len < TEKHO_GMH_LEN + TEKHO_CRC_LEN + tuple_tlv)
+        return 0;
+    const uint8_t *msg = r->bytes + TEKHO_GMH_LEN;
+    const size_t len = r->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN, off = len - tuple_tlv;
+    if (msg[off] != 141 || msg[off + 1] != 13)
+        return 0;
+    const uint32_t pn = tekho_be32(msg + off + 3);
+    struct ms0_keys k;
+    const bool found = ms0_keys_of(sim, r, off, pn, &k);
+    uint8_t m[512];
+    size_t n = off;
+    memcpy(m, msg, off);
+    m[n++] = 141;
+    m[n++] = bsid ? 19 : 13;
+    m[n++] = key_seq;
+    if (bsid) {
+        memcpy(m + n, bsid, 6);
+        n += 6;
+    }
+    for (int i = 3; i >= 0; i--)
+        m[n++] = (uint8_t)(pn >> (8 * i));
+    memset(m + n, 0, 8);
+    n += 8;
+    size_t pdu_len = 0;
+    if (!found || tekho_mgmt_cmac_sign(m, n, off, k.ck.key_u, k.ak.akid, pn, k.cid) != TEKHO_OK ||
+        tekho_mgmt_frame(k.cid, true, m, n, out, cap, &pdu_len) != TEKHO_OK)
+        pdu_len = 0;
+    OPENSSL_cleanse(&k, sizeof k);
+    return pdu_len;
+}
+
+/* A first run in which MS 0 hands over from bs1 to bs2 at 500 ms, all of
+ * it recorded on tp; *msg is the first air message of that type the MS
+ * sent bs1 from then on (NULL if none). The run is the caller's to free. */
+static struct tekho_sim *recorded_handover(struct tape *tp, int type, const struct rec **msg)
+{
+    *msg = NULL;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, tp);
+    if (sim == NULL)
+        return NULL;
+    CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    struct tekho_sim_stats st;
+    run(sim, 600, &st);
+    *msg = find(tp, TEKHO_SIM_AIR_UL, type, 1, MS_(500), 0);
+    CHECK(*msg != NULL);
+    return sim;
+}
+
+static void test_l2_cmac_tuple_names_the_ak(void)
+{
+    /* A first run records the MS's MOB_MSHO-REQ to bs1 at 500 ms. A twin
+     * run, where the MS never asks for a handover, receives it at 400 ms
+     * re-signed with the right keys: as it was (the control: bs1 acts, it
+     * asks bs2 for a handover), with another key sequence, or with a BSID
+     * that is not bs1's. Before, bs1 read neither field: it acted on all. */
+    static struct tape first, twin;
+    const struct rec *req;
+    struct tekho_sim *sim = recorded_handover(&first, TEKHO_MGMT_MOB_MSHO_REQ, &req);
+    if (sim == NULL)
+        return;
+    struct tekho_sim_stats st;
+    const uint8_t other_bs[6] = {0, 0, 0, 0, 0, 2}, own_bs[6] = {0, 0, 0, 0, 0, 1};
+    const struct {
+        uint8_t key_seq;
+        const uint8_t *bsid;
+        bool acted;
+    } variants[] = {{0, NULL, true}, {0, own_bs, true}, {5, NULL, false}, {0, other_bs, false}};
+    for (size_t v = 0; req != NULL && v < sizeof variants / sizeof variants[0]; v++) {
+        uint8_t pdu[512];
+        const size_t len = resign_msho_req(sim, req, variants[v].key_seq, variants[v].bsid, pdu, sizeof pdu);
+        CHECK(len > 0);
+        struct tekho_sim *b = started(TEKHO_SCHEME_COUNTER, 2, NULL, &twin);
+        if (b == NULL || len == 0)
+            break;
+        CHECK_ERR(tekho_sim_inject(b, MS_(400), TEKHO_SIM_AIR_UL, 0, 1, pdu, len), TEKHO_OK);
+        run(b, 700, &st);
+        expect_safe(&st, "L2");
+        const bool acted = find(&twin, TEKHO_SIM_BACKBONE, TEKHO_ASNCP_HO_REQ, 2, MS_(400), 0) != NULL;
+        if (acted != variants[v].acted) {
+            fprintf(stderr, "FAIL L2 variant %zu: key_seq %u bsid %s: bs1 %s\n", v, variants[v].key_seq,
+                    variants[v].bsid == NULL ? "none" : variants[v].bsid == own_bs ? "bs1" : "bs2",
+                    acted ? "acted on it" : "refused it");
+            test_failures++;
+        }
+        tekho_sim_free(b);
+    }
+    tekho_sim_free(sim);
+}
+
+/* ---- L3: MOB_HO-IND REJECT keeps the MS where it is ----------------------- */
+
+static void test_l3_ho_ind_reject(void)
+{
+    /* A first run records the MS's MOB_HO-IND (RELEASE, to bs2) at
+     * 522.5 ms. A twin receives it at 521 ms as REJECT (what an MS that
+     * refuses MOB_BSHO-RSP's offer sends; ours never does), signed with
+     * the right keys: bs1 must keep serving the MS. Before, REJECT was
+     * taken as RELEASE and bs1 let the MS go. The control, the RELEASE
+     * itself, does let it go. */
+    static struct tape first, twin;
+    const struct rec *ind;
+    struct tekho_sim *sim = recorded_handover(&first, TEKHO_MGMT_MOB_HO_IND, &ind);
+    if (sim == NULL)
+        return;
+    struct tekho_sim_stats st;
+    struct tekho_mob_ho_ind m;
+    if (ind == NULL || tekho_mob_ho_ind_decode(ind->bytes + TEKHO_GMH_LEN, ind->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN,
+                                               &m) != TEKHO_OK) {
+        CHECK(0);
+        tekho_sim_free(sim);
+        return;
+    }
+    CHECK(m.ho_ind_type == TEKHO_MOB_HO_IND_RELEASE && ind->t > MS_(521));
+    struct ms0_keys k;
+    CHECK(ms0_keys_of(sim, ind, m.cmac_offset, m.cmac.cmac_pn, &k));
+    const uint8_t types[] = {TEKHO_MOB_HO_IND_REJECT, TEKHO_MOB_HO_IND_RELEASE};
+    for (size_t v = 0; v < sizeof types; v++) {
+        m.ho_ind_type = types[v];
+        uint8_t msg[128], pdu[256];
+        size_t n = 0, pdu_len = 0;
+        CHECK_ERR(tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &n), TEKHO_OK);
+        CHECK_ERR(tekho_mgmt_cmac_sign(msg, n, n - (2 + 13), k.ck.key_u, k.ak.akid, m.cmac.cmac_pn, k.cid), TEKHO_OK);
+        CHECK_ERR(tekho_mgmt_frame(k.cid, true, msg, n, pdu, sizeof pdu, &pdu_len), TEKHO_OK);
+        struct tekho_sim *b = started(TEKHO_SCHEME_COUNTER, 2, NULL, &twin);
+        if (b == NULL)
+            break;
+        CHECK_ERR(tekho_sim_at(b, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_inject(b, MS_(521), TEKHO_SIM_AIR_UL, 0, 1, pdu, pdu_len), TEKHO_OK);
+        run(b, 522, &st);
+        expect_safe(&st, "L3");
+        const char *role = tekho_bs_ms_role_name(tekho_sim_bs(b, 1), 0);
+        const bool serving = strcmp(role, "SERVING") == 0;
+        if (serving != (types[v] == TEKHO_MOB_HO_IND_REJECT)) {
+            fprintf(stderr, "FAIL L3: HO-IND type %u: bs1's role for the MS is %s\n", types[v], role);
+            test_failures++;
+        }
+        tekho_sim_free(b);
+    }
+    OPENSSL_cleanse(&k, sizeof k);
+    tekho_sim_free(sim);
+}
+
+/* ---- L5: a BS that requires counter-based TEK generation enforces it ------ */
+
+static void test_l5_tekgen_required(void)
+{
+    /* bs2 requires counter-based TEK generation. An MS that does not
+     * advertise it is refused at entry there; an MS whose handover comes
+     * from bs1, which cannot do it (so the handover would fall back to
+     * TEK update), is refused as a target and stays at bs1. Before, the
+     * flag was only advertised in SBC-RSP and both were served. */
+    for (int k = 0; k < 2; k++) {
+        struct tekho_sim_params p;
+        tekho_sim_params_default(&p);
+        p.bs_tekgen_required_mask = 1u << 1;
+        p.ms_tekgen = k == 1;
+        p.bs_no_tekgen_mask = k == 1 ? 1u : 0u;
+        struct tekho_sim *sim = new_sim(TEKHO_SCHEME_COUNTER, 2, &p);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, k == 0 ? 2 : 1, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_at(sim, MS_(200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+        if (k == 1)
+            CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+        struct tekho_sim_stats st;
+        run(sim, 1500, &st);
+        expect_safe(&st, "L5");
+        const struct tekho_ms *ms = tekho_sim_ms(sim, 0);
+        if (k == 0) {
+            /* Refused at entry: released, and no user data either way. */
+            CHECK(tekho_ms_state(ms) == TEKHO_MS_RELEASED && st.user_pdus_delivered == 0);
+        } else {
+            /* Refused as a target: no handover, the MS served by bs1. */
+            CHECK(st.completed == 0 && tekho_ms_serving(ms) == 1 && tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL);
+            CHECK(st.user_pdus_delivered > 100);
+        }
+        tekho_sim_free(sim);
+    }
+}
+
+/* ---- L4: the count never wraps ------------------------------------------- */
+
+static void test_l4_count_never_wraps(void)
+{
+    /* HO_Completes from bs2 for MS 0 report counts at and past the limit:
+     * the Authenticator refuses each and N stays; one just below it moves
+     * N to the limit, the last count a PMK can have. Before, N followed any
+     * report (to 0xFFFF, then wrapping to 0, where every count was new). */
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, NULL);
+    if (sim == NULL)
+        return;
+    const uint8_t mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0};
+    const uint16_t reports[] = {0xFFFF, 0xFFF0, 0xFFFE, 0xFFEF, 0xFFF0};
+    const uint16_t n_after[] = {1, 1, 1, 0xFFF0, 0xFFF0};
+    struct tekho_sim_stats st;
+    run(sim, 300, &st);
+    CHECK(tekho_auth_count(tekho_sim_auth(sim), mac) == 1);
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+        struct tekho_asncp m;
+        memset(&m, 0, sizeof m);
+        m.msg = TEKHO_ASNCP_HO_COMPLETE;
+        memcpy(m.msid, mac, 6);
+        m.has_ms_id = true;
+        memcpy(m.ms_id, mac, 6);
+        m.transaction_id = (uint16_t)(0x4000 + i);
+        m.has_cmac_key_count = true;
+        m.cmac_key_count = reports[i];
+        uint8_t buf[TEKHO_ASNCP_MAX_LEN];
+        size_t n = 0;
+        CHECK_ERR(tekho_asncp_encode(&m, buf, sizeof buf, &n), TEKHO_OK);
+        CHECK_ERR(tekho_sim_inject(sim, tekho_sim_now(sim), TEKHO_SIM_BACKBONE, 2, TEKHO_NODE_AUTHENTICATOR, buf, n),
+                  TEKHO_OK);
+        run(sim, 310 + 10 * i, &st);
+        const uint16_t got = tekho_auth_count(tekho_sim_auth(sim), mac);
+        if (got != n_after[i]) {
+            fprintf(stderr, "FAIL L4: after a report of count 0x%04x N is 0x%04x, want 0x%04x\n", reports[i], got,
+                    n_after[i]);
+            test_failures++;
+        }
+    }
+    expect_safe(&st, "L4");
+    tekho_sim_free(sim);
+
+    /* An MS two handovers below the limit: both complete, the third is
+     * refused by the MS itself (no count past the limit under this PMK),
+     * and it stays served at the limit with its traffic. */
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    p.first_count = TEKHO_CMAC_KEY_COUNT_LIMIT - 2;
+    sim = started(TEKHO_SCHEME_COUNTER, 2, &p, NULL);
+    if (sim == NULL)
+        return;
+    for (unsigned k = 0; k < 3; k++)
+        CHECK_ERR(tekho_sim_at(sim, MS_(500 + 400 * k), TEKHO_OP_HANDOVER, 0, k % 2 ? 1 : 2, 0), TEKHO_OK);
+    run(sim, 1800, &st);
+    expect_safe(&st, "L4 at the limit");
+    const struct tekho_ms *ms = tekho_sim_ms(sim, 0);
+    CHECK(st.completed == 2 && tekho_ms_count(ms) == TEKHO_CMAC_KEY_COUNT_LIMIT && tekho_ms_serving(ms) == 1 &&
+          tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL);
+    CHECK(tekho_auth_count(tekho_sim_auth(sim), mac) == TEKHO_CMAC_KEY_COUNT_LIMIT);
+    struct tekho_sim_stats later;
+    run(sim, 2000, &later);
+    CHECK(later.user_pdus_delivered > st.user_pdus_delivered + 20);
+    tekho_sim_free(sim);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -468,7 +795,9 @@ static const struct {
     {"m1", test_m1_recorded_rng_req},           {"m2", test_m2_recorded_initial_rng_req},
     {"m3", test_m3_sbc_req_replay},             {"m4", test_m4_ho_cnf_checked},
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
-    {"m7", test_m7_lost_record},
+    {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},
+    {"l9-random", test_l9_random_fails},        {"l3", test_l3_ho_ind_reject},
+    {"l5", test_l5_tekgen_required},            {"l4", test_l4_count_never_wraps},
 };
 
 int main(int argc, char **argv)

@@ -408,6 +408,34 @@ static void test_sim_actions_wiped(void)
     CHECK(acts.used == 0 && acts.n == 0 && all_zero(acts.arena, 200) && acts.arena[200] == 0x5A);
 }
 
+/* L9: an event the run cannot queue stops the run with an error. Before,
+ * every push inside the run ignored a failure: the scenario went on
+ * without the message or timer and reported results of another model. */
+static void test_lost_event_stops_the_run(void)
+{
+    const size_t rooms[] = {0, 1, SIZE_MAX};
+    for (size_t k = 0; k < sizeof rooms / sizeof rooms[0]; k++) {
+        const size_t room = rooms[k];
+        struct tekho_sim *sim = NULL;
+        uint64_t until = 0;
+        CHECK_ERR(tekho_sim_scenario("normal", TEKHO_SCHEME_COUNTER, 1, &sim, &until), TEKHO_OK);
+        if (sim == NULL)
+            return;
+        sim_set_queue_room(sim, room);
+        const tekho_err err = tekho_sim_run(sim, until);
+        struct tekho_sim_stats st;
+        tekho_sim_stats(sim, &st);
+        if (room == SIZE_MAX) {
+            CHECK_ERR(err, TEKHO_OK);
+            CHECK(st.completed == 2);
+        } else {
+            CHECK_ERR(err, TEKHO_ERR_NO_MEMORY);
+            CHECK(st.completed < 2 && tekho_sim_now(sim) < until);
+        }
+        tekho_sim_free(sim);
+    }
+}
+
 static unsigned long pn_reuse_of(struct tekho_sim *sim)
 {
     struct tekho_sim_stats st;
@@ -477,5 +505,6 @@ int main(void)
     test_sim_actions_wiped();
     test_pn_ledger_exact();
     test_pn_reuse_whole_run();
+    test_lost_event_stops_the_run();
     return test_summary("test_sim_internals");
 }

@@ -133,24 +133,33 @@ struct tekho_asncp {
     struct tekho_asncp_sa sa[TEKHO_ASNCP_SA_MAX];
 };
 
-/* The name Wireshark shows ("HO_Req", "CMAC_Key_Count_Update_ACK"). */
-const char *tekho_asncp_name(enum tekho_asncp_msg msg);
+/* The name Wireshark shows ("HO_Req", "CMAC_Key_Count_Update_ACK"), or
+ * "unknown" for a value outside the enum. Static storage. */
+TEKHO_API const char *tekho_asncp_name(enum tekho_asncp_msg msg);
 
-TEKHO_NODISCARD tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_t *out, size_t cap, size_t *out_len);
+/* Encodes m, header and TLVs, into out[0 .. cap); *out_len is the whole
+ * message's length (at most TEKHO_ASNCP_MAX_LEN fits one datagram).
+ * Errors: invalid argument (NULL m or out_len, an unknown m->msg), missing
+ * TLV (one the message type requires, or only one of Source and
+ * Destination Identifier), bad value (n_sa above TEKHO_ASNCP_SA_MAX),
+ * buffer too small. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_t *out, size_t cap,
+                                                       size_t *out_len);
 /* Errors: truncated, bad ASN-CP header (version, function, type or op),
  * bad ASN-CP length (header length vs bytes), zero-length TLV, TLV
  * overruns message, wrong width, duplicate single-instance TLV, missing
  * mandatory TLV, too many SA descriptors. *out is written only on success. */
-TEKHO_NODISCARD tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *out);
 
 /* The header alone, checked as tekho_asncp_decode checks it: the message
  * type and the header MSID, for decisions taken before the body is
  * decoded (which messages a role accepts in its state). Errors: decode's
  * header errors (truncated, bad header, bad length, unknown message). */
-TEKHO_NODISCARD tekho_err tekho_asncp_peek(const uint8_t *in, size_t len, enum tekho_asncp_msg *msg, uint8_t msid[6]);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_asncp_peek(const uint8_t *in, size_t len, enum tekho_asncp_msg *msg,
+                                                     uint8_t msid[6]);
 
 /* Wipes the keys an ASN-CP message may carry (AK, TEKs). */
-void tekho_asncp_wipe(struct tekho_asncp *m);
+TEKHO_API void tekho_asncp_wipe(struct tekho_asncp *m);
 
 #ifdef __cplusplus
 }

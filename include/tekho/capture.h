@@ -60,9 +60,9 @@ struct tekho_udp_frame {
  * payload. Errors: invalid argument (NULL), bad value (node id above
  * TEKHO_CAPTURE_NODE_MAX, payload above TEKHO_UDP_FRAME_MAX_PAYLOAD),
  * buffer too small (out_cap < payload_len + TEKHO_UDP_FRAME_OVERHEAD). */
-TEKHO_NODISCARD tekho_err tekho_udp_frame_build(uint32_t src_node, uint32_t dst_node, const uint8_t *payload,
-                                                size_t payload_len, uint8_t *out, size_t out_cap,
-                                                size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_udp_frame_build(uint32_t src_node, uint32_t dst_node, const uint8_t *payload,
+                                                          size_t payload_len, uint8_t *out, size_t out_cap,
+                                                          size_t *out_len);
 
 /* Parses untrusted bytes; never reads past frame[len - 1]. Bytes after the
  * IPv4 total length (Ethernet padding) are ignored; the UDP checksum is not
@@ -79,7 +79,8 @@ TEKHO_NODISCARD tekho_err tekho_udp_frame_build(uint32_t src_node, uint32_t dst_
  *                    payload
  *   bad value        neither port 2231, an address outside 10.0.0.0/8
  * *out is written only on success. */
-TEKHO_NODISCARD tekho_err tekho_udp_frame_parse(const uint8_t *frame, size_t len, struct tekho_udp_frame *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_udp_frame_parse(const uint8_t *frame, size_t len,
+                                                          struct tekho_udp_frame *out);
 
 /* ---- Writing ---- */
 
@@ -87,32 +88,32 @@ struct tekho_capture_writer;
 
 /* Creates (truncates) path. See the file comment: *out is set even on a
  * file or libpcap failure and must be closed. An unknown kind is a bad value. */
-TEKHO_NODISCARD tekho_err tekho_capture_open(const char *path, enum tekho_capture_kind kind,
-                                             struct tekho_capture_writer **out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_open(const char *path, enum tekho_capture_kind kind,
+                                                       struct tekho_capture_writer **out);
 
 /* One air record, written as given (a test may write a bad CRC on purpose).
  * Errors: invalid argument (NULL, len 0, a backbone writer, a failed
  * writer, a write error), bad value (len above TEKHO_CAPTURE_SNAPLEN,
  * time past the 32-bit seconds of classic pcap). */
-TEKHO_NODISCARD tekho_err tekho_capture_write_air(struct tekho_capture_writer *w, uint64_t time_us,
-                                                  const uint8_t *pdu, size_t len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_write_air(struct tekho_capture_writer *w, uint64_t time_us,
+                                                            const uint8_t *pdu, size_t len);
 
 /* One backbone record: the ASN-CP bytes (written as given) in a frame from
  * tekho_udp_frame_build. Errors: those of tekho_capture_write_air (an air
  * writer is the invalid argument here) and of tekho_udp_frame_build. */
-TEKHO_NODISCARD tekho_err tekho_capture_write_backbone(struct tekho_capture_writer *w, uint64_t time_us,
-                                                       uint32_t src_node, uint32_t dst_node,
-                                                       const uint8_t *asncp, size_t len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_write_backbone(struct tekho_capture_writer *w, uint64_t time_us,
+                                                                 uint32_t src_node, uint32_t dst_node,
+                                                                 const uint8_t *asncp, size_t len);
 
 /* Flushes and closes. Returns invalid argument if the final flush failed,
  * the only report of that: check it after writing. A failure that an
  * earlier call already returned is not reported again, so after a failed
  * open the result may be ignored (hence no warn_unused_result). NULL is
  * accepted. */
-tekho_err tekho_capture_close(struct tekho_capture_writer *w);
+TEKHO_API tekho_err tekho_capture_close(struct tekho_capture_writer *w);
 
 /* Why the last failure happened ("" if none). Valid until the next call on w. */
-const char *tekho_capture_writer_error(const struct tekho_capture_writer *w);
+TEKHO_API const char *tekho_capture_writer_error(const struct tekho_capture_writer *w);
 
 /* ---- Reading ---- */
 
@@ -136,24 +137,24 @@ struct tekho_capture_record {
 /* Opens a pcap or pcapng file of linktype USER0 (air) or Ethernet
  * (backbone); any other linktype is a bad value. See the file comment:
  * *out is set even on failure and must be closed. */
-TEKHO_NODISCARD tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader **out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader **out);
 
 /* The next record into *rec with *got = true, or *got = false at the end.
  * A bad record is not a failure: it comes back with rec->err set and the
  * next call reads on. A damaged file (a record cut short by the end of the
  * file, an impossible record length) is: invalid argument, and every later
  * call fails the same way. */
-TEKHO_NODISCARD tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_capture_record *rec,
-                                             bool *got);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_capture_record *rec,
+                                                       bool *got);
 
 /* The file's kind; only meaningful after a successful open. */
-enum tekho_capture_kind tekho_capture_reader_kind(const struct tekho_capture_reader *r);
+TEKHO_API enum tekho_capture_kind tekho_capture_reader_kind(const struct tekho_capture_reader *r);
 
 /* NULL is accepted. */
-void tekho_capture_read_close(struct tekho_capture_reader *r);
+TEKHO_API void tekho_capture_read_close(struct tekho_capture_reader *r);
 
 /* Why the last failure happened ("" if none). Valid until the next call on r. */
-const char *tekho_capture_reader_error(const struct tekho_capture_reader *r);
+TEKHO_API const char *tekho_capture_reader_error(const struct tekho_capture_reader *r);
 
 #ifdef __cplusplus
 }

@@ -27,14 +27,14 @@ enum tekho_cmac_truncation { TEKHO_CMAC_KEEP_RIGHTMOST, TEKHO_CMAC_KEEP_LEFTMOST
 /* CMAC value = Truncate(AES-CMAC(cmac_key, AKID | u32(CMAC_PN) | u16(CID) |
  * u16(0) | message), 64); message runs from the management message type
  * byte to just before the CMAC TLV. */
-TEKHO_NODISCARD tekho_err tekho_cmac_value(const uint8_t cmac_key[16], const uint8_t akid[8], uint32_t cmac_pn,
-                                           uint16_t cid, const uint8_t *message, size_t message_len,
-                                           uint8_t out[TEKHO_CMAC_VALUE_LEN]);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_cmac_value(const uint8_t cmac_key[16], const uint8_t akid[8],
+                                                     uint32_t cmac_pn, uint16_t cid, const uint8_t *message,
+                                                     size_t message_len, uint8_t out[TEKHO_CMAC_VALUE_LEN]);
 
 /* Recomputes and compares in constant time: TEKHO_ERR_BAD_CMAC on mismatch. */
-TEKHO_NODISCARD tekho_err tekho_cmac_verify(const uint8_t cmac_key[16], const uint8_t akid[8], uint32_t cmac_pn,
-                                            uint16_t cid, const uint8_t *message, size_t message_len,
-                                            const uint8_t expected[TEKHO_CMAC_VALUE_LEN]);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_cmac_verify(const uint8_t cmac_key[16], const uint8_t akid[8],
+                                                      uint32_t cmac_pn, uint16_t cid, const uint8_t *message,
+                                                      size_t message_len, const uint8_t expected[TEKHO_CMAC_VALUE_LEN]);
 
 /* The value of a CMAC Tuple TLV. */
 struct tekho_cmac_tuple {
@@ -45,9 +45,16 @@ struct tekho_cmac_tuple {
     uint8_t value[TEKHO_CMAC_VALUE_LEN];
 };
 
-TEKHO_NODISCARD tekho_err tekho_cmac_tuple_encode(const struct tekho_cmac_tuple *tuple, uint8_t *out,
-                                                  size_t out_cap, size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_cmac_tuple_decode(const uint8_t *in, size_t in_len, struct tekho_cmac_tuple *out);
+/* Writes the tuple's value: 13 bytes, or 19 with has_bsid (*out_len says
+ * which). Errors: invalid argument (NULL, key_seq above 15), buffer too
+ * small (out_cap below that length). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_cmac_tuple_encode(const struct tekho_cmac_tuple *tuple, uint8_t *out,
+                                                            size_t out_cap, size_t *out_len);
+/* Reads a CMAC Tuple value of exactly 13 or 19 bytes (has_bsid tells
+ * which); key_seq keeps the low 4 bits. Errors: invalid argument (NULL),
+ * truncated (fewer than 13 bytes), length mismatch (any other length). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_cmac_tuple_decode(const uint8_t *in, size_t in_len,
+                                                            struct tekho_cmac_tuple *out);
 
 /* The value of a CMAC-Digest attribute. */
 struct tekho_cmac_digest {
@@ -55,10 +62,14 @@ struct tekho_cmac_digest {
     uint8_t value[TEKHO_CMAC_VALUE_LEN];
 };
 
-TEKHO_NODISCARD tekho_err tekho_cmac_digest_encode(const struct tekho_cmac_digest *digest,
-                                                   uint8_t out[TEKHO_CMAC_DIGEST_LEN]);
-TEKHO_NODISCARD tekho_err tekho_cmac_digest_decode(const uint8_t *in, size_t in_len,
-                                                   struct tekho_cmac_digest *out);
+/* Writes CMAC_PN (big-endian) and the value: 12 bytes. Errors: invalid
+ * argument (NULL). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_cmac_digest_encode(const struct tekho_cmac_digest *digest,
+                                                             uint8_t out[TEKHO_CMAC_DIGEST_LEN]);
+/* Reads a CMAC-Digest value of exactly 12 bytes. Errors: invalid argument
+ * (NULL), truncated (shorter), length mismatch (longer). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_cmac_digest_decode(const uint8_t *in, size_t in_len,
+                                                             struct tekho_cmac_digest *out);
 
 /* Receiver side of CMAC_PN_U / CMAC_PN_D: each message's PN must be above
  * the last accepted one. Reset when new CMAC keys are derived. */
@@ -66,8 +77,13 @@ struct tekho_cmac_pn_rx {
     bool any;
     uint32_t last;
 };
-TEKHO_NODISCARD tekho_err tekho_cmac_pn_check(const struct tekho_cmac_pn_rx *rx, uint32_t cmac_pn);
-void tekho_cmac_pn_accept(struct tekho_cmac_pn_rx *rx, uint32_t cmac_pn);
+/* TEKHO_ERR_CMAC_PN_REPLAYED unless cmac_pn is above the last accepted one
+ * (anything goes before the first); never changes rx. Invalid argument for
+ * a NULL rx. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_cmac_pn_check(const struct tekho_cmac_pn_rx *rx, uint32_t cmac_pn);
+/* Records cmac_pn as the last accepted, once the message's CMAC verified;
+ * a PN that tekho_cmac_pn_check refuses (or a NULL rx) changes nothing. */
+TEKHO_API void tekho_cmac_pn_accept(struct tekho_cmac_pn_rx *rx, uint32_t cmac_pn);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,32 @@
-/* tekho — error codes shared by every module. */
+/* tekho — error codes shared by every module, and the conventions every
+ * header follows unless a function's comment says otherwise:
+ *
+ * - A function that can fail returns a tekho_err: TEKHO_OK (0) or a
+ *   negative code below. A NULL pointer where an object or a buffer is
+ *   needed is TEKHO_ERR_INVALID_ARGUMENT (wire.h's building blocks and
+ *   functions that return no tekho_err need valid pointers).
+ * - The caller owns every buffer and struct it passes; the library copies
+ *   what it keeps and holds no pointer into the caller's memory after a
+ *   call, except where a struct says it points into a buffer (views, TLV
+ *   readers, capture records) or a config says it must stay alive.
+ * - An array parameter with a size (kek[16], bsid[6]) is exactly that many
+ *   bytes. Output goes to (out, cap): at most cap bytes, *out_len set to
+ *   the length written on success, TEKHO_ERR_BUFFER_TOO_SMALL when it does
+ *   not fit. Decoders write *out only on success.
+ * - An object made by tekho_X_new is freed by tekho_X_free, which accepts
+ *   NULL and wipes any key material first. Key material the caller receives
+ *   (derived keys, TEKs) is the caller's to wipe (tekho_ak_keys_wipe, ...).
+ * - Times are the caller's: now_ms in milliseconds, now_us / at_us in
+ *   microseconds, on a clock that never goes back; _s fields are seconds.
+ *   Nothing reads a clock.
+ * - There is no global mutable state: different objects may be used from
+ *   different threads; one object from one thread at a time.
+ * - Every function is exported (TEKHO_API, tekho/export.h); all names
+ *   start with tekho_ / TEKHO_. */
 #ifndef TEKHO_ERROR_H
 #define TEKHO_ERROR_H
+
+#include "tekho/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +70,8 @@ typedef enum tekho_err {
     /* Management message authentication (7.5.4.4) */
     TEKHO_ERR_BAD_CMAC = -40,
     TEKHO_ERR_CMAC_PN_REPLAYED = -41,
+    TEKHO_ERR_BAD_KEY_SEQ = -42,       /* CMAC tuple or PKM key sequence not the AK's */
+    TEKHO_ERR_WRONG_BSID = -43,        /* CMAC tuple BSID not the BS of the AK */
 
     /* TEK transport under the KEK (7.5.2) */
     TEKHO_ERR_UNWRAP_FAILED = -50,
@@ -73,8 +101,9 @@ typedef enum tekho_err {
     TEKHO_ERR_RATE_LIMITED = -85,       /* self-synchronisation budget spent */
 } tekho_err;
 
-/* A short, stable, human-readable name for an error code ("bad ICV"). */
-const char *tekho_strerror(tekho_err err);
+/* A short, stable, human-readable name for an error code ("bad ICV"), in
+ * static storage; an unknown code gets a generic text, never NULL. */
+TEKHO_API const char *tekho_strerror(tekho_err err);
 
 #ifdef __cplusplus
 }

@@ -21,11 +21,15 @@ struct tekho_piece {
 #define TEKHO_KDF_MAX_BITS 4096u
 
 /* Dot16KDF(key, astring, bits): key is at least 16 bytes and its rightmost
- * 16 bytes are used; out receives bits/8 bytes, the rightmost bits of the
- * concatenated AES-CMAC blocks (profile section 1). */
-TEKHO_NODISCARD tekho_err tekho_dot16kdf(const uint8_t *key, size_t key_len,
-                                         const struct tekho_piece *astring, size_t n_pieces,
-                                         unsigned bits, uint8_t *out);
+ * 16 bytes are used; astring is n_pieces pieces (at most 14) read in order;
+ * out receives bits/8 bytes, the rightmost bits of the concatenated
+ * AES-CMAC blocks (profile section 1). Errors: invalid argument (NULL, key
+ * shorter than 16 bytes, bits 0, not a multiple of 8 or above
+ * TEKHO_KDF_MAX_BITS, too many pieces), no memory, crypto; out is wiped on
+ * a crypto failure. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_dot16kdf(const uint8_t *key, size_t key_len,
+                                                   const struct tekho_piece *astring, size_t n_pieces,
+                                                   unsigned bits, uint8_t *out);
 
 #ifdef __cplusplus
 }

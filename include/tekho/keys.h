@@ -35,37 +35,42 @@ struct tekho_cmac_keys {
     uint8_t key_d[TEKHO_KEY128_LEN];
 };
 
-/* PMK = Truncate(MSK, 160): the last 20 bytes of the 64-byte MSK. */
-TEKHO_NODISCARD tekho_err tekho_pmk_from_msk(const uint8_t msk[TEKHO_MSK_LEN],
-                                             uint8_t pmk[TEKHO_PMK_LEN]);
+/* PMK = Truncate(MSK, 160): the last 20 bytes of the 64-byte MSK. Errors:
+ * invalid argument (NULL). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pmk_from_msk(const uint8_t msk[TEKHO_MSK_LEN],
+                                                       uint8_t pmk[TEKHO_PMK_LEN]);
 
 /* AK, AKID, CMAC_PREKEY_U/D and KEK from a PMK for one (MS, BS) pair.
  * Only the low 4 bits of pmk_sn enter the AKID. On error *out is wiped. */
-TEKHO_NODISCARD tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN],
-                                               const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
-                                               const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
-                                               struct tekho_ak_keys *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_derive_ak_keys(const uint8_t pmk[TEKHO_PMK_LEN],
+                                                         const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                                         const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                                                         struct tekho_ak_keys *out);
 
 /* What a base station derives from an AK it received in an AK context (it
  * never sees the PMK): AKID, CMAC_PREKEY_U/D and KEK. out->pmk is zeroed. */
-TEKHO_NODISCARD tekho_err tekho_derive_from_ak(const uint8_t ak[TEKHO_AK_LEN],
-                                               const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
-                                               const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
-                                               struct tekho_ak_keys *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_derive_from_ak(const uint8_t ak[TEKHO_AK_LEN],
+                                                         const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                                         const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                                                         struct tekho_ak_keys *out);
 
 /* The whole hierarchy from the MSK: PMK first, then tekho_derive_ak_keys. */
-TEKHO_NODISCARD tekho_err tekho_derive_from_msk(const uint8_t msk[TEKHO_MSK_LEN],
-                                                const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
-                                                const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
-                                                struct tekho_ak_keys *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_derive_from_msk(const uint8_t msk[TEKHO_MSK_LEN],
+                                                          const uint8_t ms_mac[TEKHO_MAC_ADDR_LEN],
+                                                          const uint8_t bsid[TEKHO_BSID_LEN], uint8_t pmk_sn,
+                                                          struct tekho_ak_keys *out);
 
-/* CMAC_KEY_U/D = AES-128-ECB(CMAC_PREKEY_U/D, 14 zero bytes | u16(count)). */
-TEKHO_NODISCARD tekho_err tekho_derive_cmac_keys(const struct tekho_ak_keys *ak_keys,
-                                                 uint16_t cmac_key_count,
-                                                 struct tekho_cmac_keys *out);
+/* CMAC_KEY_U/D = AES-128-ECB(CMAC_PREKEY_U/D, 14 zero bytes | u16(count)).
+ * Errors: invalid argument (NULL), crypto (libcrypto failed). The derive
+ * functions above fail the same ways, and also with no memory. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_derive_cmac_keys(const struct tekho_ak_keys *ak_keys,
+                                                           uint16_t cmac_key_count,
+                                                           struct tekho_cmac_keys *out);
 
-void tekho_ak_keys_wipe(struct tekho_ak_keys *keys);
-void tekho_cmac_keys_wipe(struct tekho_cmac_keys *keys);
+/* Overwrite every key in *keys with zeros in a way the compiler cannot
+ * drop (OPENSSL_cleanse). NULL is accepted. */
+TEKHO_API void tekho_ak_keys_wipe(struct tekho_ak_keys *keys);
+TEKHO_API void tekho_cmac_keys_wipe(struct tekho_cmac_keys *keys);
 
 #ifdef __cplusplus
 }

@@ -37,7 +37,7 @@ enum tekho_mgmt_type {
 
 /* The name Wireshark shows for a management message type ("RNG-REQ",
  * "MOB-HO-IND"), or NULL for a type tekho does not know. */
-const char *tekho_mgmt_name(uint8_t type);
+TEKHO_API const char *tekho_mgmt_name(uint8_t type);
 
 /* Common TLV: CMAC Tuple, last in the message (11.1.2.2). */
 #define TEKHO_TLV_CMAC_TUPLE 141
@@ -155,16 +155,27 @@ struct tekho_rng_rsp {
     size_t cmac_offset;
 };
 
-TEKHO_NODISCARD tekho_err tekho_rng_req_encode(const struct tekho_rng_req *m, uint8_t *out, size_t cap,
-                                               size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_req *out);
-TEKHO_NODISCARD tekho_err tekho_rng_rsp_encode(const struct tekho_rng_rsp *m, uint8_t *out, size_t cap,
-                                               size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_rsp *out);
+/* Each message type below has an encoder and a decoder with this file's
+ * conventions. encode writes the message (from its type byte) into
+ * out[0 .. cap), *out_len its length; a CMAC TLV (has_cmac) is written as
+ * the struct holds it, and tekho_mgmt_cmac_sign then fills its value. Its
+ * errors: invalid argument (NULL), missing TLV (a mandatory field's has_
+ * false), bad value (a value outside its field, too many repeated items),
+ * buffer too small. decode reads in[0 .. len) into *out, which holds
+ * copies (no pointer into in); its errors are those listed at the top of
+ * this file, plus wrong message (a decoder given another message type). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_rng_req_encode(const struct tekho_rng_req *m, uint8_t *out, size_t cap,
+                                                         size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_req *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_rng_rsp_encode(const struct tekho_rng_rsp *m, uint8_t *out, size_t cap,
+                                                         size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_rsp *out);
 
-/* Encodes / decodes a TEK-Parameters value (the compound's inside). */
-void tekho_tek_params_put(struct tekho_wbuf *w, uint8_t type, const struct tekho_tek_params *p);
-TEKHO_NODISCARD tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek_params *out);
+/* Encodes a TEK-Parameters compound TLV of the given type into w (errors in
+ * w->err) / decodes a TEK-Parameters value (the compound's inside, len
+ * bytes) with the decoders' errors. */
+TEKHO_API void tekho_tek_params_put(struct tekho_wbuf *w, uint8_t type, const struct tekho_tek_params *p);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek_params *out);
 
 /* ---- PKM-REQ / PKM-RSP (6.3.2.3.9) -------------------------------------- */
 enum tekho_pkm_code {
@@ -206,10 +217,14 @@ struct tekho_pkm {
     size_t cmac_offset;
 };
 
-TEKHO_NODISCARD tekho_err tekho_pkm_encode(const struct tekho_pkm *m, uint8_t *out, size_t cap, size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_pkm_decode(const uint8_t *in, size_t len, struct tekho_pkm *out);
-/* "PKMv2 Key-Reply" and so on, or NULL. */
-const char *tekho_pkm_code_name(uint8_t code);
+/* PKM-REQ and PKM-RSP: mgmt_type says which (encode refuses others with a
+ * bad value); the conventions of tekho_rng_req_encode/_decode. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pkm_encode(const struct tekho_pkm *m, uint8_t *out, size_t cap,
+                                                     size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pkm_decode(const uint8_t *in, size_t len, struct tekho_pkm *out);
+/* "PKMv2 Key-Reply" and so on (static storage), or NULL for a code tekho
+ * does not know. */
+TEKHO_API const char *tekho_pkm_code_name(uint8_t code);
 
 /* ---- SBC-REQ / SBC-RSP (6.3.2.3.23-24) ----------------------------------- */
 #define TEKHO_SBC_TLV_BW_ALLOC_SUPPORT 1
@@ -251,8 +266,11 @@ struct tekho_sbc {
     size_t cmac_offset;
 };
 
-TEKHO_NODISCARD tekho_err tekho_sbc_encode(const struct tekho_sbc *m, uint8_t *out, size_t cap, size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out);
+/* SBC-REQ and SBC-RSP: mgmt_type says which; the conventions of
+ * tekho_rng_req_encode/_decode. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sbc_encode(const struct tekho_sbc *m, uint8_t *out, size_t cap,
+                                                     size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct tekho_sbc *out);
 
 /* ---- MOB_MSHO-REQ, MOB_BSHO-RSP, MOB_HO-IND: bit-packed (profile 11) ---- */
 #include "tekho/mob.h"
@@ -262,25 +280,36 @@ TEKHO_NODISCARD tekho_err tekho_sbc_decode(const uint8_t *in, size_t len, struct
 /* Fills the value of the message's trailing CMAC Tuple (TLV 141) or
  * CMAC-Digest (attribute 40): the CMAC covers msg[0 .. cmac_offset), the
  * value is the last 8 bytes. cmac_offset is what the decoder reports. */
-TEKHO_NODISCARD tekho_err tekho_mgmt_cmac_sign(uint8_t *msg, size_t len, size_t cmac_offset,
-                                               const uint8_t cmac_key[16], const uint8_t akid[8],
-                                               uint32_t cmac_pn, uint16_t cid);
-TEKHO_NODISCARD tekho_err tekho_mgmt_cmac_verify(const uint8_t *msg, size_t len, size_t cmac_offset,
-                                                 const uint8_t cmac_key[16], const uint8_t akid[8],
-                                                 uint32_t cmac_pn, uint16_t cid);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mgmt_cmac_sign(uint8_t *msg, size_t len, size_t cmac_offset,
+                                                         const uint8_t cmac_key[16], const uint8_t akid[8],
+                                                         uint32_t cmac_pn, uint16_t cid);
+/* verify recomputes the value over msg[0 .. cmac_offset) and compares it
+ * with the message's last 8 bytes in constant time: TEKHO_ERR_BAD_CMAC on
+ * a mismatch. Both: invalid argument for NULL, and an error when
+ * cmac_offset and len leave no room for a CMAC TLV's value at the end; the
+ * CMAC_PN replay check is the caller's (tekho_cmac_pn_check). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mgmt_cmac_verify(const uint8_t *msg, size_t len, size_t cmac_offset,
+                                                           const uint8_t cmac_key[16], const uint8_t akid[8],
+                                                           uint32_t cmac_pn, uint16_t cid);
 
 /* Reads a CMAC Tuple TLV's value: 13 bytes, or 19 with the BSID; any other
  * size is TEKHO_ERR_WRONG_WIDTH, as for every fixed-size field. */
-TEKHO_NODISCARD tekho_err tekho_mgmt_read_cmac_tuple(const struct tekho_tlv *t, struct tekho_cmac_tuple *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mgmt_read_cmac_tuple(const struct tekho_tlv *t, struct tekho_cmac_tuple *out);
 
 /* ---- management MAC PDUs ----------------------------------------------- */
 
-/* GMH (EC=0) | message [| CRC-32]. */
-TEKHO_NODISCARD tekho_err tekho_mgmt_frame(uint16_t cid, bool crc, const uint8_t *msg, size_t msg_len, uint8_t *out,
-                                           size_t cap, size_t *out_len);
-/* Checks header, HCS, LEN and CRC of one plain PDU; returns the payload. */
-TEKHO_NODISCARD tekho_err tekho_mgmt_unframe(const uint8_t *pdu, size_t len, uint16_t *cid, const uint8_t **msg,
-                                             size_t *msg_len);
+/* A management MAC PDU: GMH (EC=0, the CID) | msg [| CRC-32 with crc] into
+ * out. Errors: invalid argument (NULL, an empty msg), PDU too long (above
+ * LEN's 2047 bytes), buffer too small. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mgmt_frame(uint16_t cid, bool crc, const uint8_t *msg, size_t msg_len,
+                                                     uint8_t *out, size_t cap, size_t *out_len);
+/* Checks header, HCS, LEN and CRC of one plain PDU; *cid is its CID and
+ * *msg (pointing into pdu) and *msg_len its payload. Errors: invalid
+ * argument (NULL), those of tekho_gmh_decode, truncated or length mismatch
+ * (LEN above or below len), bad value (an encrypted PDU, EC=1), truncated
+ * (no room for CRC or payload), bad CRC. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mgmt_unframe(const uint8_t *pdu, size_t len, uint16_t *cid,
+                                                       const uint8_t **msg, size_t *msg_len);
 
 #ifdef __cplusplus
 }

@@ -224,15 +224,24 @@ struct tekho_mob_ho_ind {
     size_t cmac_offset;
 };
 
-TEKHO_NODISCARD tekho_err tekho_mob_msho_req_encode(const struct tekho_mob_msho_req *m, uint8_t *out, size_t cap,
-                                                    size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_mob_msho_req_decode(const uint8_t *in, size_t len, struct tekho_mob_msho_req *out);
-TEKHO_NODISCARD tekho_err tekho_mob_bsho_rsp_encode(const struct tekho_mob_bsho_rsp *m, uint8_t *out, size_t cap,
-                                                    size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_mob_bsho_rsp_decode(const uint8_t *in, size_t len, struct tekho_mob_bsho_rsp *out);
-TEKHO_NODISCARD tekho_err tekho_mob_ho_ind_encode(const struct tekho_mob_ho_ind *m, uint8_t *out, size_t cap,
-                                                  size_t *out_len);
-TEKHO_NODISCARD tekho_err tekho_mob_ho_ind_decode(const uint8_t *in, size_t len, struct tekho_mob_ho_ind *out);
+/* Encoders and decoders with mgmt.h's conventions (see tekho_rng_req_encode).
+ * Encoders refuse a count above its limit, a report metric outside
+ * TEKHO_MOB_METRIC_MASK, a mode or HO_IND type not supported, a CMAC key
+ * sequence above 15 (bad value). Decoders: truncated (the bits run out),
+ * too many (a count above what *out holds), bad value (an unsupported mode
+ * or HO_IND type), wrong message, and the TLV errors of mgmt.h. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mob_msho_req_encode(const struct tekho_mob_msho_req *m, uint8_t *out,
+                                                              size_t cap, size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mob_msho_req_decode(const uint8_t *in, size_t len,
+                                                              struct tekho_mob_msho_req *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mob_bsho_rsp_encode(const struct tekho_mob_bsho_rsp *m, uint8_t *out,
+                                                              size_t cap, size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mob_bsho_rsp_decode(const uint8_t *in, size_t len,
+                                                              struct tekho_mob_bsho_rsp *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mob_ho_ind_encode(const struct tekho_mob_ho_ind *m, uint8_t *out, size_t cap,
+                                                            size_t *out_len);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_mob_ho_ind_decode(const uint8_t *in, size_t len,
+                                                            struct tekho_mob_ho_ind *out);
 
 #ifdef __cplusplus
 }

@@ -45,27 +45,34 @@ struct tekho_gmh {
     uint8_t hcs;
 };
 
-/* Encodes 5 header bytes and computes the HCS into the sixth. */
-TEKHO_NODISCARD tekho_err tekho_gmh_encode(const struct tekho_gmh *gmh, uint8_t out[TEKHO_GMH_LEN]);
-/* Decodes and checks the header: HT must be 0 and the HCS must verify. */
-TEKHO_NODISCARD tekho_err tekho_gmh_decode(const uint8_t *in, size_t in_len, struct tekho_gmh *out);
+/* Encodes 5 header bytes and computes the HCS into the sixth (gmh->hcs is
+ * ignored). Errors: invalid argument (NULL, a field wider than its bits). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_gmh_encode(const struct tekho_gmh *gmh, uint8_t out[TEKHO_GMH_LEN]);
+/* Decodes and checks the header: the HCS must verify and HT must be 0.
+ * Errors: invalid argument (NULL), truncated (in_len below 6), bad HCS,
+ * not generic header (HT = 1). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_gmh_decode(const uint8_t *in, size_t in_len, struct tekho_gmh *out);
 
-/* CRC-8 HCS (poly 0x07, init 0) and CRC-32/BZIP2 as the MAC uses them. */
-uint8_t tekho_hcs(const uint8_t *data, size_t len);
-uint32_t tekho_crc32(const uint8_t *data, size_t len);
+/* CRC-8 HCS (poly 0x07, init 0) and CRC-32/BZIP2 as the MAC uses them,
+ * over data[0 .. len). */
+TEKHO_API uint8_t tekho_hcs(const uint8_t *data, size_t len);
+TEKHO_API uint32_t tekho_crc32(const uint8_t *data, size_t len);
 /* The CRC-32 of a PDU of len bytes: computed over its first len - 4 bytes
  * and stored big-endian in its last 4 (TEKHO_ERR_BUFFER_TOO_SMALL, nothing
  * written, if len < 4; TEKHO_ERR_INVALID_ARGUMENT for NULL); and the check
  * of one (false if len < 4). */
-tekho_err tekho_pdu_put_crc(uint8_t *pdu, size_t len);
-bool tekho_pdu_crc_ok(const uint8_t *pdu, size_t len);
+TEKHO_API tekho_err tekho_pdu_put_crc(uint8_t *pdu, size_t len);
+TEKHO_API bool tekho_pdu_crc_ok(const uint8_t *pdu, size_t len);
 
 /* A TEK keyed into reusable CCM contexts: no key schedule per PDU. */
 struct tekho_pdu_key;
 
-TEKHO_NODISCARD tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out);
+/* Keys the AES-128-CCM contexts with a 16-byte TEK (copied: the caller may
+ * wipe its own). Free with tekho_pdu_key_free. Errors: invalid argument
+ * (NULL), no memory, crypto. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out);
 /* Frees the contexts and wipes the key schedule. NULL is accepted. */
-void tekho_pdu_key_free(struct tekho_pdu_key *key);
+TEKHO_API void tekho_pdu_key_free(struct tekho_pdu_key *key);
 
 struct tekho_pdu_seal_params {
     enum tekho_dir dir;
@@ -76,13 +83,19 @@ struct tekho_pdu_seal_params {
     bool crc;
 };
 
-/* Size of the sealed PDU for a payload, or 0 if it would not fit in LEN. */
-size_t tekho_pdu_sealed_len(size_t payload_len, bool crc);
+/* Size in bytes of the sealed PDU for a payload of payload_len bytes, or 0
+ * if it would not fit in LEN (TEKHO_PDU_MAX_LEN). */
+TEKHO_API size_t tekho_pdu_sealed_len(size_t payload_len, bool crc);
 
-/* Builds GMH | PN | CCM(payload) | ICV [| CRC-32] into out. */
-TEKHO_NODISCARD tekho_err tekho_pdu_seal(struct tekho_pdu_key *key, const struct tekho_pdu_seal_params *params,
-                                         const uint8_t *payload, size_t payload_len, uint8_t *out,
-                                         size_t out_cap, size_t *out_len);
+/* Builds GMH | PN | CCM(payload) | ICV [| CRC-32] into out (see
+ * tekho_pdu_sealed_len for its size). The caller guarantees that a PN is
+ * never sealed twice under one TEK and direction (tekho_tek_seal does).
+ * Errors: invalid argument (NULL, EKS or type out of range), PN invalid
+ * (0 or above TEKHO_PN_COUNTER_MAX), PDU too long, buffer too small,
+ * crypto. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pdu_seal(struct tekho_pdu_key *key,
+                                                   const struct tekho_pdu_seal_params *params, const uint8_t *payload,
+                                                   size_t payload_len, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /* What a received encrypted PDU says about itself before its ICV is checked. */
 struct tekho_pdu_view {
@@ -95,20 +108,26 @@ struct tekho_pdu_view {
 
 /* Checks everything but the ICV, in this order: truncated, header (HT,
  * HCS), LEN against the bytes given, encryption bit, CRC-32, room for PN
- * and ICV, direction bit of the PN. */
-TEKHO_NODISCARD tekho_err tekho_pdu_parse(const uint8_t *pdu, size_t pdu_len, enum tekho_dir dir,
-                                          struct tekho_pdu_view *out);
+ * and ICV, direction bit of the PN (dir: the direction the PDU must have).
+ * *out points into pdu. Errors, in that order: truncated, bad HCS, not
+ * generic header, length mismatch, not encrypted, bad CRC, truncated,
+ * wrong direction; invalid argument for NULL. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pdu_parse(const uint8_t *pdu, size_t pdu_len, enum tekho_dir dir,
+                                                    struct tekho_pdu_view *out);
 
-/* Decrypts a parsed PDU and verifies its ICV. On a bad ICV out holds no
- * plaintext (libcrypto wipes it). */
-TEKHO_NODISCARD tekho_err tekho_pdu_decrypt(struct tekho_pdu_key *key, const uint8_t *pdu,
-                                            const struct tekho_pdu_view *view, uint8_t *out,
-                                            size_t out_cap, size_t *out_len);
+/* Decrypts a parsed PDU (view from tekho_pdu_parse on the same pdu) and
+ * verifies its ICV; *out_len is view->ciphertext_len. On a bad ICV out
+ * holds no plaintext (libcrypto wipes it). Errors: bad ICV, buffer too
+ * small, invalid argument (NULL), crypto. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pdu_decrypt(struct tekho_pdu_key *key, const uint8_t *pdu,
+                                                      const struct tekho_pdu_view *view, uint8_t *out,
+                                                      size_t out_cap, size_t *out_len);
 
-/* parse then decrypt, with no replay check (the TEK context adds it). */
-TEKHO_NODISCARD tekho_err tekho_pdu_open(struct tekho_pdu_key *key, enum tekho_dir dir, const uint8_t *pdu,
-                                         size_t pdu_len, uint8_t *out, size_t out_cap, size_t *out_len,
-                                         struct tekho_pdu_view *view);
+/* parse then decrypt, with no replay check (the TEK context adds it); the
+ * errors of both. view (may be NULL) receives the parsed header. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pdu_open(struct tekho_pdu_key *key, enum tekho_dir dir, const uint8_t *pdu,
+                                                   size_t pdu_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                                                   struct tekho_pdu_view *view);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,40 @@
  * drivers of the same code.
  *
  * Node ids name the backbone endpoints: the Authenticator is node
- * TEKHO_NODE_AUTHENTICATOR, base stations are numbered from 1. */
+ * TEKHO_NODE_AUTHENTICATOR, base stations are numbered from 1.
+ *
+ * Driving a role (examples/roles_by_hand.c is a complete driver). Every
+ * call that takes an input (tekho_ms_enter and the other tekho_ms_ calls
+ * with a struct tekho_actions *out, tekho_bs_air / _backbone / _timer /
+ * _send, tekho_auth_backbone / _timer) appends its actions to *out, which
+ * the caller resets (tekho_actions_reset) before the call; the caller then
+ * carries them out in order, whatever the call returned. The return value:
+ *   TEKHO_OK      the input was handled. A user PDU that does not open is
+ *                 handled too: a TEKHO_EV_PDU_DISCARDED event says why.
+ *   a refusal     the input was not acted on: a message that does not
+ *                 decode (the codecs' errors), whose CMAC does not verify
+ *                 (bad CMAC, a CMAC_PN already seen, another AK's key
+ *                 sequence or BSID), from an unknown sender
+ *                 (TEKHO_ERR_UNKNOWN_PEER) or with a stale count
+ *                 (TEKHO_ERR_STALE_COUNT), or one the role does not take
+ *                 in its state
+ *                 (TEKHO_ERR_UNEXPECTED_MESSAGE: judged on the header
+ *                 before any body is decoded; nothing changes and nothing
+ *                 is appended). A replayed or forged message ends here: the
+ *                 protocol doing its job, and the driver goes on.
+ *   a failure     TEKHO_ERR_INVALID_ARGUMENT (a NULL role, bytes or out),
+ *                 TEKHO_ERR_NO_MEMORY, TEKHO_ERR_CRYPTO, or an error the
+ *                 random source (cfg->random.fill) or the Authenticator's
+ *                 count store returned. A failed random draw changes
+ *                 nothing; a retransmission timer tries again.
+ * out->err is TEKHO_ERR_TOO_MANY when the actions did not fit (list or
+ * arena): some are missing, a driver error. tekho_xp_error_is_internal
+ * (tekho/explore.h) tells refusals from failures as the explorer does.
+ * Timer ids are the role's own (TEKHO_ACT_TIMER): a timer that fires with
+ * nothing left to do is TEKHO_OK; an id the role never set is a bad value.
+ * A role object is used by one thread at a time; its config is copied
+ * (except what a config field says it points to), and _free wipes the
+ * keys it held. */
 #ifndef TEKHO_ROLES_H
 #define TEKHO_ROLES_H
 
@@ -29,11 +62,15 @@ extern "C" {
 /* [MODEL] Which MS owns an uplink allocation is the scheduler's knowledge
  * (CIDs, HO_ID in the fast-ranging allocation); the roles model it with a
  * fixed map between an MS's index and its MAC address, 02:74:6b:ii:ii:ii. */
-void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6]);
-bool tekho_ms_index_of_mac(const uint8_t mac[6], uint32_t *index);
-/* The basic CID of an MS (management) and its transport CID for user data. */
-uint16_t tekho_ms_basic_cid(uint32_t index);
-uint16_t tekho_ms_data_cid(uint32_t index);
+TEKHO_API void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6]);
+/* The index such a MAC names: false (and *index untouched) for a MAC not
+ * of that form. */
+TEKHO_API bool tekho_ms_index_of_mac(const uint8_t mac[6], uint32_t *index);
+/* The basic CID of an MS (management, 1..TEKHO_MGMT_CID_MAX) and its
+ * transport CID for user data (above TEKHO_MGMT_CID_MAX); both wrap, so
+ * MSs far apart in index share them. */
+TEKHO_API uint16_t tekho_ms_basic_cid(uint32_t index);
+TEKHO_API uint16_t tekho_ms_data_cid(uint32_t index);
 
 /* [PROFILE] Context Purpose Indicator (ASN-CP TLV 36) values tekho uses. */
 #define TEKHO_CONTEXT_FOR_ENTRY 0x1u
@@ -50,15 +87,18 @@ enum tekho_scheme {
     TEKHO_SCHEME_NONE_LATE,       /* no encryption, user data at the target only after RNG-RSP: the floor without early data */
     TEKHO_SCHEME_COUNT
 };
-const char *tekho_scheme_name(enum tekho_scheme s);
+/* "none", "counter", "baseline-update", "baseline-full", "reuse",
+ * "none-late" (static storage), "?" for a value outside the enum. */
+TEKHO_API const char *tekho_scheme_name(enum tekho_scheme s);
 /* Whether a scheme protects user data: all but none and none-late. */
-bool tekho_scheme_encrypts(enum tekho_scheme s);
+TEKHO_API bool tekho_scheme_encrypts(enum tekho_scheme s);
 /* Whether user data may flow at the target before ranging completes (the
  * seed's expedited handover): none, counter and reuse; the others wait for
  * RNG-RSP (and counter does where it falls back to the baseline). */
-bool tekho_scheme_early_data(enum tekho_scheme s);
-/* TEKHO_ERR_BAD_VALUE for an unknown name. */
-TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
+TEKHO_API bool tekho_scheme_early_data(enum tekho_scheme s);
+/* The scheme named as tekho_scheme_name names it. Errors: invalid argument
+ * (NULL), bad value (an unknown name; *out untouched). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
 
 /* ---- actions ------------------------------------------------------------ */
 
@@ -93,7 +133,9 @@ enum tekho_event {
     TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
     TEKHO_EV_HO_LEFT,           /* MS: it left its serving BS (MOB_HO-IND sent; no user data with it from here): value = that node */
 };
-const char *tekho_event_name(enum tekho_event e);
+/* The event's name without its prefix ("HO_COMPLETED"), in static
+ * storage; "?" for a value outside the enum. */
+TEKHO_API const char *tekho_event_name(enum tekho_event e);
 
 struct tekho_action {
     enum tekho_action_kind kind;
@@ -124,7 +166,7 @@ struct tekho_actions {
     tekho_err err;
 };
 /* Empties the list and wipes the arena bytes the last event used. */
-void tekho_actions_reset(struct tekho_actions *a);
+TEKHO_API void tekho_actions_reset(struct tekho_actions *a);
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -132,7 +174,10 @@ void tekho_actions_reset(struct tekho_actions *a);
  * choice, so that a run with a seeded source is reproducible. */
 struct tekho_random {
     void *ctx;
-    void (*fill)(void *ctx, uint8_t *out, size_t n);
+    /* Fills out with n random bytes, or returns an error (an exhausted or
+     * failing source: TEKHO_ERR_CRYPTO, say): the role then refuses what
+     * needed the bytes with that error and changes nothing. */
+    tekho_err (*fill)(void *ctx, uint8_t *out, size_t n);
 };
 
 /* Where the memory a role allocates while it runs comes from (optional:
@@ -168,7 +213,12 @@ struct tekho_timing {
  * 250 ms on the backbone, 3 retries, 10 ms sync, a ranging opportunity one
  * frame later, 40 ms AAA RTT x 4, 2 s cached contexts, TEK refresh 500 ms
  * before expiry. */
-void tekho_timing_default(struct tekho_timing *t);
+TEKHO_API void tekho_timing_default(struct tekho_timing *t);
+
+/* The highest CMAC_KEY_COUNT any role uses under one PMK: a count that
+ * would pass it needs a new PMK first, so the 16-bit count never wraps to
+ * values already used (profile 4). [MODEL] */
+#define TEKHO_CMAC_KEY_COUNT_LIMIT 0xFFF0u
 
 struct tekho_ms_config {
     uint32_t index;               /* the MS's number in the driver */
@@ -183,6 +233,10 @@ struct tekho_ms_config {
     struct tekho_timing timing;
     struct tekho_random random;
     struct tekho_allocator alloc;
+    /* M under a fresh PMK: 0 in 802.16 (and the Authenticator's N is one
+     * more). A test starts both near TEKHO_CMAC_KEY_COUNT_LIMIT to reach
+     * it; the MS and tekho_auth_config.first_count must agree. */
+    uint16_t first_count;
 };
 
 struct tekho_bs_config {
@@ -223,13 +277,18 @@ struct tekho_count_store {
     tekho_err (*save)(void *ctx, const uint8_t ms_mac[6], uint16_t n);
 };
 
-/* An in-memory store for tests and the emulator (capacity fixed at creation). */
+/* An in-memory store for tests and the emulator: it does not survive the
+ * process, so it is no store for a real Authenticator. new makes one for
+ * up to `capacity` MSs (invalid argument for NULL out or capacity 0, no
+ * memory); a save past the capacity fails with TEKHO_ERR_CAPACITY. free
+ * frees it (NULL accepted); it must outlive the Authenticator using it. */
 struct tekho_memory_store;
-TEKHO_NODISCARD tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out);
-void tekho_memory_store_free(struct tekho_memory_store *s);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out);
+TEKHO_API void tekho_memory_store_free(struct tekho_memory_store *s);
 /* Forgets an MS's record (as a store that lost it would). */
-void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t ms_mac[6]);
-struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s);
+TEKHO_API void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t ms_mac[6]);
+/* The store's load and save for tekho_auth_config.store (ctx is s). */
+TEKHO_API struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s);
 
 struct tekho_auth_config {
     uint32_t pmk_lifetime_s;
@@ -237,6 +296,9 @@ struct tekho_auth_config {
     size_t max_bs;
     struct tekho_count_store store;
     struct tekho_timing timing;
+    /* M under a fresh PMK, as tekho_ms_config.first_count: N starts one
+     * above it. Below TEKHO_CMAC_KEY_COUNT_LIMIT. */
+    uint16_t first_count;
 };
 
 /* ---- MS ------------------------------------------------------------------ */
@@ -254,80 +316,166 @@ enum tekho_ms_state {
     TEKHO_MS_SA_TEK,             /* baseline-full: SA-TEK 3-way handshake */
     TEKHO_MS_RELEASED,
 };
-const char *tekho_ms_state_name(enum tekho_ms_state s);
+/* The state's name without its prefix ("OPERATIONAL"), in static storage;
+ * "?" for a value outside the enum. */
+TEKHO_API const char *tekho_ms_state_name(enum tekho_ms_state s);
 
+/* An MS in state IDLE. The config is copied, its MSK included: the caller
+ * may wipe its own copy (OPENSSL_cleanse) once this returns. Errors:
+ * invalid argument (NULL cfg or out, an unknown scheme, no random.fill,
+ * only one of alloc's two functions), no memory, crypto. tekho_ms_free
+ * wipes everything the MS held (MSK, keys, TEKs) and frees it; NULL is
+ * accepted. */
 struct tekho_ms;
-TEKHO_NODISCARD tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out);
-void tekho_ms_free(struct tekho_ms *ms);
-/* Network entry at a BS: capability exchange, then initial TEKs. */
-TEKHO_NODISCARD tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node, const uint8_t bsid[6],
-                                         struct tekho_actions *out);
-/* The MS decides to hand over to a neighbour (radio trigger). */
-TEKHO_NODISCARD tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t target_node,
-                                                  const uint8_t target_bsid[6], struct tekho_actions *out);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out);
+TEKHO_API void tekho_ms_free(struct tekho_ms *ms);
+/* Network entry at a BS: ranging, capability exchange, then initial TEKs
+ * (TEKHO_MS_OPERATIONAL once they are installed). From IDLE, or RELEASED:
+ * a re-entry takes the next MSK (a re-authentication, as the
+ * Authenticator does) and emits TEKHO_EV_NEW_PMK. M starts at 0.
+ * Unexpected message from any other state. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
+                                                   const uint8_t bsid[6], struct tekho_actions *out);
+/* The MS decides to hand over to a neighbour (radio trigger): MOB_MSHO-REQ
+ * to the serving BS, and with the counter scheme the target's TEKs for
+ * count M + 1, derived now. Only from OPERATIONAL and to another node
+ * (else unexpected message); TEKHO_ERR_STALE_COUNT once M has reached its
+ * limit under this PMK (only a new network entry moves on). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t target_node,
+                                                            const uint8_t target_bsid[6], struct tekho_actions *out);
 /* The MS lost DL synchronisation with BS `node` (it went off the air, as
  * in a restart: everything it held for the MS is gone). The serving BS, or
  * the target once the MS has left the serving one: the connection is
  * released and the driver re-enters. A target still being asked: the
  * handover failed, the MS stays. Anything else changes nothing. */
-TEKHO_NODISCARD tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node,
-                                           struct tekho_actions *out);
-/* The MS gives up a handover it asked for (MOB_HO-IND cancel). */
-TEKHO_NODISCARD tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node, const uint8_t *pdu,
-                                       size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer,
-                                         struct tekho_actions *out);
-/* Uplink user data: TEKHO_ERR_NO_KEYS when no BS can take data now (during
- * a handover before the target's TEKs are known, say). */
-TEKHO_NODISCARD tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *payload, size_t len,
-                                        struct tekho_actions *out);
-enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms);
-/* M, the count of the last successful entry, and the node serving the MS (0: none). */
-uint16_t tekho_ms_count(const struct tekho_ms *ms);
-uint32_t tekho_ms_serving(const struct tekho_ms *ms);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node,
+                                                     struct tekho_actions *out);
+/* The MS gives up a handover it asked for (MOB_HO-IND cancel) and stays
+ * OPERATIONAL at the serving BS; M does not move. Only while
+ * HO_REQUESTED (else unexpected message). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us,
+                                                             struct tekho_actions *out);
+/* A MAC PDU received on the air from BS `from_node` (pdu[0 .. len), not
+ * kept): a management message on the MS's basic CID or user data on its
+ * transport CID (TEKHO_ACT_DELIVER). Errors: the header's (tekho_gmh_decode),
+ * unknown peer (a CID that is not this MS's), and the refusals of the file
+ * comment. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node,
+                                                 const uint8_t *pdu, size_t len, struct tekho_actions *out);
+/* A timer this MS set has fired (retransmission, synchronisation, ranging,
+ * TEK refresh); after the last retransmission the MS gives up: a
+ * handover request fails (HO_FAILED, the MS stays), anything else releases
+ * the connection (RELEASED). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer,
+                                                   struct tekho_actions *out);
+/* Uplink user data (payload[0 .. len), copied), sealed under the TEK
+ * that expires first with its next PN (TEKHO_ACT_AIR_UL and a
+ * TEKHO_EV_SEALED event). TEKHO_ERR_NO_KEYS when no BS can take data now
+ * (during a handover before the target's TEKs are known, say, or with both
+ * TEKs expired or out of PNs, when the MS asks for new ones); the errors
+ * of tekho_tek_seal (a payload too long for a PDU); invalid argument for
+ * NULL (payload may be NULL with len 0). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *payload,
+                                                  size_t len, struct tekho_actions *out);
+/* The MS's state. These queries take a valid MS (no NULL check). */
+TEKHO_API enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms);
+/* M, the count of the last successful entry (network entry or handover),
+ * and the node serving the MS (0: none, or released). */
+TEKHO_API uint16_t tekho_ms_count(const struct tekho_ms *ms);
+TEKHO_API uint32_t tekho_ms_serving(const struct tekho_ms *ms);
 /* The TEKs the MS uses towards `node` now: fingerprints (first 8 bytes of
  * SHA-256 of each TEK), false if it has none. */
-bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8]);
+TEKHO_API bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8]);
 
 /* ---- BS ------------------------------------------------------------------ */
 
+/* A base station. The config is copied; cfg->neighbours is not (it must
+ * outlive the BS), and cfg->random is drawn from here already. Errors:
+ * invalid argument (NULL cfg or out, node TEKHO_NODE_AUTHENTICATOR,
+ * max_ms 0, no random.fill, an unknown scheme, max_cached_per_ms 0 or
+ * above 4, only one of alloc's two functions), the random source's error,
+ * no memory, crypto.
+ * tekho_bs_free wipes every MS context (AKs, CMAC keys, TEKs) and frees
+ * it; NULL is accepted. */
 struct tekho_bs;
-TEKHO_NODISCARD tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out);
-void tekho_bs_free(struct tekho_bs *bs);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out);
+TEKHO_API void tekho_bs_free(struct tekho_bs *bs);
 /* A PDU in the uplink burst allocated to MS `ms_index` (the scheduler
- * knows whose allocation it is; its content is not trusted). */
-TEKHO_NODISCARD tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, const uint8_t *pdu,
-                                       size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_node,
-                                            const uint8_t *msg, size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer,
-                                         struct tekho_actions *out);
-/* Downlink user data to an MS this BS serves. */
-TEKHO_NODISCARD tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
-                                        const uint8_t *payload, size_t len, struct tekho_actions *out);
-/* For the invariants: the TEKs the BS holds for an MS (active context). */
-bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8]);
-bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index);
-size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index);
+ * knows whose allocation it is; its content is not trusted): management
+ * on a CID up to TEKHO_MGMT_CID_MAX, user data above (TEKHO_ACT_DELIVER).
+ * pdu[0 .. len) is not kept. Errors: the header's (tekho_gmh_decode) and
+ * the refusals of the file comment; TEKHO_ERR_CAPACITY when a new MS
+ * finds the table (max_ms) full. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
+                                                 const uint8_t *pdu, size_t len, struct tekho_actions *out);
+/* An ASN-CP message from node `from_node` (msg[0 .. len), not kept).
+ * Errors: tekho_asncp_peek's and tekho_asncp_decode's, a body naming
+ * another MS than its header (bad value), TEKHO_ERR_CAPACITY (a handover
+ * request for a new MS with the table full), and the refusals of the file
+ * comment. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_node,
+                                                      const uint8_t *msg, size_t len, struct tekho_actions *out);
+/* A timer this BS set has fired (retransmissions, cached contexts and
+ * handover preparations that expire). One for an MS the BS no longer
+ * holds is TEKHO_OK. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer,
+                                                   struct tekho_actions *out);
+/* Downlink user data to an MS this BS serves, or, as a handover target
+ * with counter or reuse TEKs, to an MS that has left its serving BS or
+ * confirmed the keys with uplink data (TEKHO_ACT_AIR_DL, TEKHO_EV_SEALED).
+ * TEKHO_ERR_NO_KEYS otherwise or with no usable TEK; the errors of
+ * tekho_tek_seal; invalid argument for NULL (payload may be NULL with
+ * len 0). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
+                                                  const uint8_t *payload, size_t len, struct tekho_actions *out);
+/* For the invariants (valid pointers, no NULL check): the TEKs the BS
+ * holds for an MS in its active context, as tekho_ms_tek_fingerprints
+ * gives them (false: none); whether it serves the MS now; how many TEK
+ * contexts it keeps for the MS besides the one in use. */
+TEKHO_API bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8]);
+TEKHO_API bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index);
+TEKHO_API size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index);
 
 /* ---- Authenticator --------------------------------------------------------- */
 
+/* The Authenticator, for up to cfg->max_ms MSs and cfg->max_bs (at most
+ * 4096) base stations. The config is copied; cfg->store's ctx must
+ * outlive it. Errors: invalid argument (NULL, max_ms or max_bs 0, max_bs
+ * too large, a store without load or save), no memory, crypto.
+ * tekho_auth_free wipes the MSKs it holds and frees it; NULL is accepted. */
 struct tekho_auth;
-TEKHO_NODISCARD tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out);
-void tekho_auth_free(struct tekho_auth *auth);
-/* The EAP result for an MS: its MSK. Sets M = 0, N = 1 (a new PMK). */
-TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, uint32_t ms_index, const uint8_t mac[6],
-                                            const uint8_t msk[64], uint8_t pmk_sn);
-TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
-TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
-                                              const uint8_t *msg, size_t len, struct tekho_actions *out);
-TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
-                                           struct tekho_actions *out);
-/* N for an MS (0 if unknown). */
-uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
-/* Simulates a crash and restart: forgets everything but what the store keeps. */
-TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out);
+TEKHO_API void tekho_auth_free(struct tekho_auth *auth);
+/* The EAP result for an MS: its MSK (copied: the caller wipes its own).
+ * Sets M = 0, N = 1 (a new PMK) and saves N in the store. An MS already
+ * known by its MAC is replaced. Errors: invalid argument (NULL),
+ * TEKHO_ERR_CAPACITY (max_ms MSs already), the store's save error. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, uint32_t ms_index, const uint8_t mac[6],
+                                                      const uint8_t msk[64], uint8_t pmk_sn);
+/* A base station the Authenticator serves (messages from any other node
+ * are refused as unknown peer); a node already added gets the new BSID.
+ * Errors: invalid argument (NULL, node TEKHO_NODE_AUTHENTICATOR),
+ * TEKHO_ERR_CAPACITY (max_bs BSs already). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
+/* An ASN-CP message from BS `from_node` (msg[0 .. len), not kept):
+ * Context_Req (answered with the MS's AK context), HO_Complete (N moves
+ * on, saved to the store before it is used), and their acknowledgements.
+ * Errors: tekho_asncp_peek's and tekho_asncp_decode's, a body naming
+ * another MS than its header (bad value), an unknown BS (unknown peer),
+ * the store's errors, and the refusals of the file comment. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
+                                                        const uint8_t *msg, size_t len, struct tekho_actions *out);
+/* A timer the Authenticator set has fired (the end of a re-authentication's
+ * AAA exchange, baseline-full: a new MSK, N = 1 saved first). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
+                                                     struct tekho_actions *out);
+/* N for an MS (0 if unknown, or not loaded from the store since a restart). */
+TEKHO_API uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
+/* Simulates a crash and restart: forgets everything but what the store
+ * keeps (N per MS, loaded again when next needed; an MS the store lost
+ * gets no count until a new PMK) and the EAP results (the AAA server's).
+ * Invalid argument for NULL. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,11 @@
  * traffic that offers a user PDU for every frame in each direction, an
  * active attacker on the air, and the measurements: handovers, the
  * user-plane interruption of each (UL, DL, both), security counters,
- * signalling. Every invariant is checked after every event. */
+ * signalling. Every invariant is checked after every event.
+ *
+ * The MSs' MSKs are made from the seed: a simulation is a model, never a
+ * place for real keys. A struct tekho_sim is used by one thread at a time;
+ * different ones are independent. */
 #ifndef TEKHO_SIM_H
 #define TEKHO_SIM_H
 
@@ -40,7 +44,10 @@ struct tekho_radio_params {
     double cbr_interval_ms;         /* constant bit rate packets each way; 0: none */
     bool crypto_all;                /* seal/open every PDU, not only those around handovers */
 };
-void tekho_radio_params_default(struct tekho_radio_params *r);
+/* Fills *r with the emulator's defaults, radio off: ISD 1000 m, 50 km/h
+ * random waypoint, 3 dB hysteresis, 160 ms TTT, 50 ms measurements, 6 dB
+ * shadowing over 50 m, 60 % DL, VoIP every 20 ms. */
+TEKHO_API void tekho_radio_params_default(struct tekho_radio_params *r);
 
 struct tekho_sim_params {
     enum tekho_scheme scheme;
@@ -55,23 +62,29 @@ struct tekho_sim_params {
     unsigned self_sync_window;      /* W; 0 disables self-sync */
     bool ms_tekgen;                 /* MSs advertise counter-based TEK generation */
     uint32_t bs_no_tekgen_mask;     /* bit n: BS node n+1 cannot do it */
+    uint32_t bs_tekgen_required_mask; /* bit n: BS node n+1 serves only MSs that do it */
+    uint16_t first_count;           /* M under a fresh PMK (tekho_ms_config.first_count; 0 in 802.16) */
     uint32_t pmk_lifetime_s;
     bool attacker;                  /* record air PDUs for the attacker's replays */
     unsigned bs_cache_per_ms;       /* TEK contexts a BS keeps per MS, 1 .. 4; 0: 4 */
     struct tekho_timing timing;
     struct tekho_radio_params radio;
 };
-void tekho_sim_params_default(struct tekho_sim_params *p);
+/* Fills *p with the defaults: counter scheme, seed 1, 2 BSs, 1 MS, 5 ms
+ * frames, no air loss, 2 ms +- 0.5 ms backbone, W = 2, capable MSs and
+ * BSs, an 8 h PMK, tekho_timing_default and tekho_radio_params_default. */
+TEKHO_API void tekho_sim_params_default(struct tekho_sim_params *p);
 /* ITU-R M.2134's assumptions for the handover interruption time:
  * downlink synchronisation is achieved and uplink access procedures are
  * complete when the handover starts, and interactions with the core
- * network (entities beyond the radio access network) take zero time. The same model with those steps set to
- * zero: DL synchronisation (timing.sync_us), the wait for the target's
- * ranging opportunity (timing.ranging_wait_us) and the AAA round trips
- * (timing.aaa_rtt_us; the AAA is in the core network). Messages between
- * the MS and the BSs (RNG-REQ/RSP included) and the backbone inside the
- * access network (BSs, Authenticator) keep their time. */
-void tekho_sim_params_m2134(struct tekho_sim_params *p);
+ * network (entities beyond the radio access network) take zero time. The
+ * same model with those steps set to zero: DL synchronisation
+ * (timing.sync_us), the wait for the target's ranging opportunity
+ * (timing.ranging_wait_us) and the AAA round trips (timing.aaa_rtt_us; the
+ * AAA is in the core network). Messages between the MS and the BSs
+ * (RNG-REQ/RSP included) and the backbone inside the access network (BSs,
+ * Authenticator) keep their time. */
+TEKHO_API void tekho_sim_params_m2134(struct tekho_sim_params *p);
 
 /* Scripted operations, scheduled at a virtual time. */
 enum tekho_sim_op {
@@ -93,6 +106,9 @@ enum tekho_sim_op {
     /* The Authenticator's store loses the record of MS a (a disk that lost
      * it), and the Authenticator restarts. */
     TEKHO_OP_STORE_LOSE,
+    /* The roles' random source fails its next a draws (TEKHO_ERR_CRYPTO),
+     * as RAND_bytes can: each role refuses what needed the bytes. */
+    TEKHO_OP_RANDOM_FAIL,
 };
 
 /* The user-plane interruption of a handover is measured from one instant,
@@ -107,7 +123,7 @@ enum tekho_sim_op {
  * failed, another began, the run ended) is censored in it, not a sample. */
 enum tekho_sim_direction { TEKHO_SIM_UL, TEKHO_SIM_DL, TEKHO_SIM_UNION };
 #define TEKHO_SIM_DIRECTIONS 3
-const char *tekho_sim_direction_name(enum tekho_sim_direction d); /* "ul", "dl", "union" */
+TEKHO_API const char *tekho_sim_direction_name(enum tekho_sim_direction d); /* "ul", "dl", "union" */
 
 struct tekho_sim_interruption {
     size_t n;                       /* handovers in which it resumed: the samples */
@@ -133,59 +149,100 @@ struct tekho_sim_stats {
     unsigned long events;
 };
 
+/* A network of p->n_bs BSs (nodes 1..n_bs), p->n_ms MSs (0..n_ms - 1) and
+ * the Authenticator at time 0, nothing scheduled (radio mode: the MSs
+ * placed and moving). p is copied. Errors: invalid argument (NULL, n_bs or
+ * n_ms 0 or above TEKHO_SIM_MAX_BS / TEKHO_SIM_MAX_MS, frame_us 0, an
+ * unknown scheme), no memory, and the roles' tekho_*_new errors.
+ * tekho_sim_free frees it with its roles (which wipe their keys) and
+ * closes its captures; NULL is accepted. */
 struct tekho_sim;
-TEKHO_NODISCARD tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out);
-void tekho_sim_free(struct tekho_sim *sim);
-TEKHO_NODISCARD tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op, uint32_t a,
-                                       uint32_t b, uint32_t c);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out);
+TEKHO_API void tekho_sim_free(struct tekho_sim *sim);
+/* Schedules a scripted operation (enum tekho_sim_op: what a, b, c mean) at
+ * virtual time at_us. Errors: invalid argument (NULL sim, an MS index or
+ * BS node out of range, an air loss above 1000 per mille), no memory. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op op,
+                                                 uint32_t a, uint32_t b, uint32_t c);
 /* The links, as a tap and an attacker see them. */
 enum tekho_sim_link {
     TEKHO_SIM_AIR_UL,    /* from: MS index, to: BS node */
     TEKHO_SIM_AIR_DL,    /* from: BS node, to: MS index */
     TEKHO_SIM_BACKBONE,  /* from, to: nodes (TEKHO_NODE_AUTHENTICATOR or a BS) */
 };
-/* Called for every message sent, lost or not, before it is delivered. */
+/* Called for every message sent, lost or not, before it is delivered;
+ * bytes are valid during the call only. tekho_sim_set_tap installs fn
+ * (NULL: none) and ctx, replacing any earlier tap. */
 typedef void (*tekho_sim_tap_fn)(void *ctx, struct tekho_sim *sim, uint64_t t_us, enum tekho_sim_link link,
                                  uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
-void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx);
+TEKHO_API void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx);
 /* Delivers bytes at at_us (not before the current time) as if they came
  * on that link from `from`: what an attacker who records and replays,
- * alters or forges messages can do. Counted as injected, not as traffic. */
-TEKHO_NODISCARD tekho_err tekho_sim_inject(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_link link,
-                                           uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
+ * alters or forges messages can do. Counted as injected, not as traffic.
+ * bytes are copied. Errors: invalid argument (NULL sim or bytes with len
+ * above 0, at_us in the past, an index or node out of range for the
+ * link, a backbone message to its sender), no memory. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_inject(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_link link,
+                                                     uint32_t from, uint32_t to, const uint8_t *bytes, size_t len);
 /* The current virtual time. */
-uint64_t tekho_sim_now(const struct tekho_sim *sim);
+TEKHO_API uint64_t tekho_sim_now(const struct tekho_sim *sim);
 
-/* Every event and message in time order, one line each. */
-void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
-/* Air and backbone captures (tekho decode / Wireshark), in DIR. */
-TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
-TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
-void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
+/* Every event and message in time order, one line each, written to `to`
+ * as the run goes (NULL: none); the caller keeps `to` open while it runs
+ * and closes it. */
+TEKHO_API void tekho_sim_trace(struct tekho_sim *sim, FILE *to);
+/* Air and backbone captures (tekho decode / Wireshark) from now on:
+ * DIR/air.pcap and DIR/backbone.pcap, created or truncated; DIR must
+ * exist. Closed by tekho_sim_free. Errors: those of tekho_capture_open
+ * (invalid argument when a file cannot be created). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_pcap(struct tekho_sim *sim, const char *dir);
+/* Runs every event up to virtual time until_us (inclusive), then sets the
+ * clock to until_us; may be called again with a later time to go on. A
+ * role's refusal is counted, never returned. Errors: invalid argument
+ * (NULL); TEKHO_ERR_NO_MEMORY: an event the run made could not be queued,
+ * and the run stops there (its results would no longer be the model's). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us);
+/* The counters so far, with the interruption statistics computed now (all
+ * 0 if there are none, or if memory for sorting them runs out). */
+TEKHO_API void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
 /* The interruption samples (ms) of one direction, in the order they were
  * measured: up to max copied, the total returned. */
-size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direction d, double *out, size_t max);
+TEKHO_API size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direction d, double *out,
+                                         size_t max);
 
-/* Radio mode: where the cells are (node n at cells[n - 1]). */
-void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
+/* Radio mode: where BS `node` stands, in metres (0, 0 outside radio mode
+ * or for a node out of range). */
+TEKHO_API void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
 /* Radio mode: where MS `index` is now (0, 0 outside radio mode). */
-void tekho_sim_ms_position(const struct tekho_sim *sim, uint32_t index, double *x, double *y);
+TEKHO_API void tekho_sim_ms_position(const struct tekho_sim *sim, uint32_t index, double *x, double *y);
 
-/* Read access for tests. */
-struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);
-struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node);
-struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
+/* Read access for tests: the roles the simulation owns (NULL for an
+ * index or node out of range); valid until tekho_sim_free. */
+TEKHO_API struct tekho_ms *tekho_sim_ms(struct tekho_sim *sim, uint32_t index);
+TEKHO_API struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node);
+TEKHO_API struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
+/* The MSK the run gave MS `index` at network entry (a secret: the caller
+ * wipes it), so that its captures can be checked with keys. Invalid
+ * argument for an index the run does not have. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim, uint32_t index, uint8_t msk[64]);
 
-/* The built-in scenarios: normal, ms-ahead, replay, cancel-retry,
- * ping-pong, no-capability, tek-refresh, lossy-air, auth-restart. */
-extern const char *const TEKHO_SCENARIOS[];
-/* Sets up sim for a scenario; *until_us is when it ends. */
-TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
-                                             struct tekho_sim **out, uint64_t *until_us);
+/* The built-in scenarios' names, NULL-terminated: normal, ms-ahead,
+ * replay, cancel-retry, ping-pong, no-capability, tek-refresh, lossy-air,
+ * auth-restart. TEKHO_SCENARIOS is the same array (the library exports
+ * only tekho_ names). */
+extern TEKHO_API const char *const tekho_scenarios[];
+#define TEKHO_SCENARIOS tekho_scenarios
+/* A new simulation set up for a scenario (3 BSs, 1 MS, its script
+ * scheduled) to run with tekho_sim_run up to *until_us, when it ends.
+ * Free it with tekho_sim_free. Errors: invalid argument (NULL), bad value
+ * (not one of tekho_scenarios), and those of tekho_sim_new and
+ * tekho_sim_at. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
+                                                       struct tekho_sim **out, uint64_t *until_us);
 /* The same with the roles' timing given (NULL: tekho_timing_default). */
-TEKHO_NODISCARD tekho_err tekho_sim_scenario_timing(const char *name, enum tekho_scheme scheme, uint64_t seed,
-                                                    const struct tekho_timing *timing, struct tekho_sim **out,
-                                                    uint64_t *until_us);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_scenario_timing(const char *name, enum tekho_scheme scheme,
+                                                              uint64_t seed, const struct tekho_timing *timing,
+                                                              struct tekho_sim **out, uint64_t *until_us);
 
 #ifdef __cplusplus
 }

@@ -16,20 +16,24 @@ extern "C" {
 
 #define TEKHO_TEK_LEN 16u
 
-/* TEKi = Dot16KDF(KEK, u16(CMAC_KEY_COUNT_T) | u16(SAID) | "TEKi Generation", 128). */
-TEKHO_NODISCARD tekho_err tekho_tek_generate(const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key_count_t,
-                                             uint16_t said, uint8_t tek0[TEKHO_TEK_LEN],
-                                             uint8_t tek1[TEKHO_TEK_LEN]);
+/* TEKi = Dot16KDF(KEK, u16(CMAC_KEY_COUNT_T) | u16(SAID) | "TEKi Generation", 128),
+ * for i = 0 and 1, into tek0 and tek1 (the caller's to wipe). Errors:
+ * invalid argument (NULL), no memory, crypto. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_generate(const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key_count_t,
+                                                       uint16_t said, uint8_t tek0[TEKHO_TEK_LEN],
+                                                       uint8_t tek1[TEKHO_TEK_LEN]);
 
 /* The same with a reusable CMAC context, for callers that generate many
- * pairs (a base station at handover, the benchmark). */
+ * pairs (a base station at handover, the benchmark): new makes one (invalid
+ * argument for NULL out, no memory, crypto), run is tekho_tek_generate on
+ * it (its errors), free wipes and frees it (NULL accepted). */
 struct tekho_tek_generator;
-TEKHO_NODISCARD tekho_err tekho_tek_generator_new(struct tekho_tek_generator **out);
-void tekho_tek_generator_free(struct tekho_tek_generator *gen);
-TEKHO_NODISCARD tekho_err tekho_tek_generator_run(struct tekho_tek_generator *gen,
-                                                  const uint8_t kek[TEKHO_TEK_LEN],
-                                                  uint16_t cmac_key_count_t, uint16_t said,
-                                                  uint8_t tek0[TEKHO_TEK_LEN], uint8_t tek1[TEKHO_TEK_LEN]);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_generator_new(struct tekho_tek_generator **out);
+TEKHO_API void tekho_tek_generator_free(struct tekho_tek_generator *gen);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_generator_run(struct tekho_tek_generator *gen,
+                                                            const uint8_t kek[TEKHO_TEK_LEN],
+                                                            uint16_t cmac_key_count_t, uint16_t said,
+                                                            uint8_t tek0[TEKHO_TEK_LEN], uint8_t tek1[TEKHO_TEK_LEN]);
 
 /* ---- PN replay window --------------------------------------------------
  * Receiver state for one TEK and one direction. PNs here are counters
@@ -49,13 +53,20 @@ struct tekho_pn_window {
     uint64_t seen[2 * TEKHO_PN_WINDOW_MAX / 64];
 };
 
-TEKHO_NODISCARD tekho_err tekho_pn_window_init(struct tekho_pn_window *w, uint16_t size);
-TEKHO_NODISCARD tekho_err tekho_pn_window_check(const struct tekho_pn_window *w, uint32_t pn);
-void tekho_pn_window_commit(struct tekho_pn_window *w, uint32_t pn);
+/* An empty window of `size` PNs (0: TEKHO_PN_WINDOW_DEFAULT). Invalid
+ * argument for NULL or size above TEKHO_PN_WINDOW_MAX. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pn_window_init(struct tekho_pn_window *w, uint16_t size);
+/* Whether pn would be accepted: TEKHO_OK, TEKHO_ERR_PN_INVALID (0 or above
+ * TEKHO_PN_COUNTER_MAX), TEKHO_ERR_PN_BELOW_WINDOW (size or more below the
+ * highest), TEKHO_ERR_PN_REPLAYED (seen); invalid argument for NULL. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pn_window_check(const struct tekho_pn_window *w, uint32_t pn);
+/* Marks pn seen (and slides the window up to it); a pn that check refuses
+ * changes nothing. Call it only once the PDU's ICV has verified. */
+TEKHO_API void tekho_pn_window_commit(struct tekho_pn_window *w, uint32_t pn);
 /* Marks every PN up to `top` as seen (a window handed over with only its
  * highest PN, as in ASN-CP HO_Cnf). TEKHO_ERR_PN_INVALID for top above
  * TEKHO_PN_COUNTER_MAX; the window is unchanged then. */
-TEKHO_NODISCARD tekho_err tekho_pn_window_seen_through(struct tekho_pn_window *w, uint32_t top);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pn_window_seen_through(struct tekho_pn_window *w, uint32_t top);
 
 /* ---- TEK context -------------------------------------------------------
  * One SA at one end of the link: TEK0 (EKS 0) and TEK1 (EKS 1), each with
@@ -101,11 +112,15 @@ struct tekho_tek_context_params {
 };
 
 /* Generates TEK0/TEK1 from the KEK and CMAC_KEY_COUNT_T, with fresh PN
- * counters and windows and lifetimes PMK/8 and PMK/2. */
-TEKHO_NODISCARD tekho_err tekho_tek_context_init_counter(struct tekho_tek_context *ctx,
-                                                         const struct tekho_tek_context_params *params,
-                                                         const uint8_t kek[TEKHO_TEK_LEN],
-                                                         uint16_t cmac_key_count_t);
+ * counters and windows and lifetimes PMK/8 and PMK/2 from params->now_ms.
+ * What *ctx held is cleaned up on success; on failure *ctx is unchanged.
+ * *ctx must be zeroed or a context before its first use. Errors: invalid
+ * argument (NULL, pn_window_size above TEKHO_PN_WINDOW_MAX), no memory,
+ * crypto. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_context_init_counter(struct tekho_tek_context *ctx,
+                                                                   const struct tekho_tek_context_params *params,
+                                                                   const uint8_t kek[TEKHO_TEK_LEN],
+                                                                   uint16_t cmac_key_count_t);
 
 /* Installs one delivered TEK (baseline Key-Reply / SA-TEK-Update) in a
  * slot (callers use the EKS parity), with a fresh PN counter and window.
@@ -113,38 +128,47 @@ TEKHO_NODISCARD tekho_err tekho_tek_context_init_counter(struct tekho_tek_contex
  * PN counter and window included (the KRACK rule): installing a key twice
  * never lets a (TEK, PN) pair or a received PN come back. Another key
  * replacing an unexpired one sends that one to `retired`, where it still
- * opens what is in flight until it expires. */
-TEKHO_NODISCARD tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot,
-                                                    const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
-                                                    uint32_t lifetime_s, uint64_t now_ms,
-                                                    uint16_t pn_window_size);
+ * opens what is in flight until it expires. Errors: invalid argument (NULL,
+ * slot above 1, eks above 3, pn_window_size above TEKHO_PN_WINDOW_MAX),
+ * crypto; the context is unchanged then. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot,
+                                                              const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
+                                                              uint32_t lifetime_s, uint64_t now_ms,
+                                                              uint16_t pn_window_size);
 
 /* Wipes keys and frees the CCM contexts. Safe on a zeroed context. */
-void tekho_tek_context_cleanup(struct tekho_tek_context *ctx);
+TEKHO_API void tekho_tek_context_cleanup(struct tekho_tek_context *ctx);
 /* After *ctx was copied by value to its new owner: wipes this copy's keys
  * and zeroes it, leaving its CCM contexts to the new copy. */
-void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx);
+TEKHO_API void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx);
 /* Gives *src to *dst: what dst held is cleaned up first, src is left
  * zeroed. A context owns its CCM contexts, so it is moved, never copied. */
-void tekho_tek_context_move(struct tekho_tek_context *dst, struct tekho_tek_context *src);
+TEKHO_API void tekho_tek_context_move(struct tekho_tek_context *dst, struct tekho_tek_context *src);
 /* True while no TEK of the context has sealed or accepted a PDU: its
  * state is then exactly what deriving it again would give, so it may be
  * forgotten without any (TEK, PN) pair or received PN coming back. */
-bool tekho_tek_context_pristine(const struct tekho_tek_context *ctx);
+TEKHO_API bool tekho_tek_context_pristine(const struct tekho_tek_context *ctx);
 
-/* Seals with the given slot's TEK and its next PN. Refuses an expired TEK
- * and a PN counter that has reached TEKHO_PN_COUNTER_MAX. */
-TEKHO_NODISCARD tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t now_ms,
-                                         uint16_t cid, bool crc, const uint8_t *payload, size_t payload_len,
-                                         uint8_t *out, size_t out_cap, size_t *out_len);
+/* Seals with the given slot's TEK (0 or 1) and its next PN, in the
+ * context's tx_dir (tekho_pdu_seal; crc appends a CRC-32). Errors: TEK
+ * expired (now_ms at or past its expiry), PN exhausted (the counter reached
+ * TEKHO_PN_COUNTER_MAX: a new TEK is needed), invalid argument (NULL, a
+ * slot not installed), and those of tekho_pdu_seal; the PN counter moves
+ * only on success. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t now_ms,
+                                                   uint16_t cid, bool crc, const uint8_t *payload, size_t payload_len,
+                                                   uint8_t *out, size_t out_cap, size_t *out_len);
 
 /* Opens a PDU from the peer: picks the TEK by the header's EKS, checks the
  * replay window, verifies the ICV, and only then moves the window. On any
  * failure the context is unchanged. *slot_used (may be NULL) is 0 or 1, or
- * 2 for the retired TEK. */
-TEKHO_NODISCARD tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const uint8_t *pdu,
-                                         size_t pdu_len, uint8_t *out, size_t out_cap, size_t *out_len,
-                                         unsigned *slot_used);
+ * 2 for the retired TEK. Errors: those of tekho_pdu_parse (the PDU must be
+ * the other direction than tx_dir), unknown EKS (no TEK with the header's
+ * EKS), TEK expired, those of tekho_pn_window_check, bad ICV, buffer too
+ * small. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const uint8_t *pdu,
+                                                   size_t pdu_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                                                   unsigned *slot_used);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,8 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_TEK_EXPIRED: return "TEK expired";
     case TEKHO_ERR_BAD_CMAC: return "bad CMAC";
     case TEKHO_ERR_CMAC_PN_REPLAYED: return "CMAC PN replayed";
+    case TEKHO_ERR_BAD_KEY_SEQ: return "key sequence not the AK's";
+    case TEKHO_ERR_WRONG_BSID: return "BSID not the AK's BS";
     case TEKHO_ERR_UNWRAP_FAILED: return "unwrap failed";
     case TEKHO_ERR_UNSUPPORTED_SUITE: return "unsupported crypto suite";
     case TEKHO_ERR_TLV_ZERO_LENGTH: return "zero-length TLV";

@@ -178,7 +178,8 @@ enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *c, uint32_
     if (ms >= c->n_ms || (at_auth && count == 0))
         return TEKHO_XP_NONE;
     struct ms_counts *k = &c->counts[ms];
-    if (k->have[at_auth] && count < k->max[at_auth])
+    /* Past the limit is on the way to a wrap, where counts go back. */
+    if ((k->have[at_auth] && count < k->max[at_auth]) || count > TEKHO_CMAC_KEY_COUNT_LIMIT)
         return at_auth ? TEKHO_XP_N_DECREASED : TEKHO_XP_M_DECREASED;
     k->have[at_auth] = true;
     k->max[at_auth] = count;

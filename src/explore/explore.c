@@ -51,6 +51,7 @@ enum xp_action {
 static const uint16_t ACTION_WEIGHTS[TEKHO_XP_SCHEDULE][A_COUNT] = {
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2, 0, 0, 0},
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
+    {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
 };
 static const unsigned LINK_PER_MILLE[4] = {0, 20, 100, 300};
 
@@ -472,10 +473,10 @@ static void check_counts(struct xp_world *w)
     for (unsigned i = 0; i < w->n_ms && !w->done; i++) {
         const uint16_t m = tekho_ms_count(w->ms[i]);
         if (tekho_xp_check_count(w->ck, i, false, m) != TEKHO_XP_NONE)
-            violation(w, TEKHO_XP_M_DECREASED, "ms%u: M went down to %u", i, m);
+            violation(w, TEKHO_XP_M_DECREASED, "ms%u: M went down or past the limit, to %u", i, m);
         const uint16_t n = tekho_auth_count(w->auth, w->mac[i]);
         if (tekho_xp_check_count(w->ck, i, true, n) != TEKHO_XP_NONE)
-            violation(w, TEKHO_XP_N_DECREASED, "auth: N of ms%u went down to %u", i, n);
+            violation(w, TEKHO_XP_N_DECREASED, "auth: N of ms%u went down or past the limit, to %u", i, n);
     }
 }
 
@@ -534,11 +535,12 @@ static void xp_free(void *ctx, void *p)
     free(p);
 }
 
-static void role_fill(void *ctx, uint8_t *out, size_t n)
+static tekho_err role_fill(void *ctx, uint8_t *out, size_t n)
 {
     struct sim_rng *r = ctx;
     for (size_t i = 0; i < n; i++)
         out[i] = (uint8_t)(sim_rng_next(r) >> 56);
+    return TEKHO_OK;
 }
 
 static void bsid_of(uint32_t node, uint8_t bsid[6])
@@ -605,9 +607,11 @@ static tekho_err world_init(struct xp_world *w)
     w->backbone_us = BACKBONE[xs_pick(s, 4)];
     const unsigned bs_no_tekgen = xs_rare(s, 32, 100);
     const bool ms_no_tekgen = xs_rare(s, 2, 50) != 0;
-    /* TODO(high counts): drawn so the stream layout is fixed, unused until
-     * the roles can start M and N near 0xFFFF (see explore.h). */
-    (void)xs_rare(s, 2, p->high_counts ? 500 : 0);
+    /* From schedule 3, counts near the limit: M and N start 1 to 12
+     * handovers below it (earlier schedules drew 0 here, and draw no more). */
+    const bool high = xs_rare(s, 2, w->v < 3 ? 0 : p->high_counts ? 1000 : 125) != 0 && w->v >= 3;
+    const unsigned below = w->v >= 3 ? 1 + xs_pick(s, 12) : 0;
+    const uint16_t first_count = high ? (uint16_t)(TEKHO_CMAC_KEY_COUNT_LIMIT - below) : 0;
     /* A byte per run kept from schedule 1 (allocation failures are drawn
      * per action, A_ALLOC). */
     (void)xs_rare(s, 2, 0);
@@ -629,7 +633,8 @@ static tekho_err world_init(struct xp_world *w)
         err = tekho_memory_store_new(w->n_ms, &w->store);
     if (err == TEKHO_OK) {
         const struct tekho_auth_config ac = {.pmk_lifetime_s = pmk_lifetime, .max_ms = w->n_ms, .max_bs = w->n_bs,
-                                             .store = tekho_memory_store_ops(w->store), .timing = timing};
+                                             .store = tekho_memory_store_ops(w->store), .timing = timing,
+                                             .first_count = first_count};
         err = tekho_auth_new(&ac, &w->auth);
     }
     for (uint32_t node = 1; err == TEKHO_OK && node <= w->n_bs; node++) {
@@ -654,7 +659,8 @@ static tekho_err world_init(struct xp_world *w)
         struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = pmk_lifetime, .scheme = w->scheme,
                                      .tekgen_capable = !ms_no_tekgen, .said = tekho_ms_basic_cid(i),
                                      .pn_window = pn_window, .timing = timing, .random = random,
-                                     .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free}};
+                                     .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free},
+                                     .first_count = first_count};
         tekho_ms_mac_of_index(i, mc.mac);
         memcpy(w->mac[i], mc.mac, 6);
         msk_of(i, mc.msk);
@@ -835,7 +841,7 @@ static void attack_mutate(struct xp_world *w)
 static size_t forged_user_pdu(struct xp_world *w, uint32_t ms, bool uplink, uint8_t *pdu)
 {
     uint8_t body[TEKHO_XP_PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
-    role_fill(&w->role_rng, body, sizeof body);
+    (void)role_fill(&w->role_rng, body, sizeof body);
     if (!tekho_scheme_encrypts(w->scheme)) {
         /* In the clear: a payload the legitimate sender never made (the scheme's floor). */
         tekho_xp_payload(ms, uplink ? 0 : 1, 0x7FFFFFFFu, body);
@@ -1005,7 +1011,7 @@ static void script(struct xp_world *w)
         return;
     }
     /* A replayed byte picks action byte % (actions in its schedule). */
-    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT};
+    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT, A_COUNT};
     const enum xp_action act = (enum xp_action)xs_weighted(s, ACTION_WEIGHTS[w->v - 1], ACTIONS_IN[w->v - 1]);
     static const char *const NAMES[A_COUNT] = {"stop", "enter", "handover", "cancel", "data", "replay", "mutate",
                                                "forge", "auth-restart", "bs-restart", "link", "wait", "alloc",

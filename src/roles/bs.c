@@ -171,6 +171,7 @@ struct bs_ms {
     uint64_t budget_start_us;
     unsigned budget_used;
     uint8_t bs_random[RANDOM_SIZE];
+    bool bs_random_drawn;  /* this challenge's BS_Random is in bs_random */
     uint16_t rng_count;               /* the count the handover RNG-REQ established */
     bool awaiting_update;             /* HO_Complete sent, CMAC_Key_Count_Update not yet seen */
     bool have_bsho;                   /* source: HO_Rsp came, MOB_BSHO-RSP can be (re)sent */
@@ -236,12 +237,14 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     /* Transactions start anywhere: a BS that restarts (and forgets) must not
      * take a recorded answer to one of its earlier requests for a new one. */
     uint8_t start[2];
-    cfg->random.fill(cfg->random.ctx, start, sizeof start);
+    tekho_err err = cfg->random.fill(cfg->random.ctx, start, sizeof start);
     bs->next_transaction = (uint16_t)(start[0] << 8 | start[1]);
     /* HO_IDs too: after a restart, a recorded RNG-REQ must not name a new
      * preparation. */
-    cfg->random.fill(cfg->random.ctx, &bs->next_ho_id, 1);
-    tekho_err err = tekho_crypto_kit_new(&bs->kit);
+    if (err == TEKHO_OK)
+        err = cfg->random.fill(cfg->random.ctx, &bs->next_ho_id, 1);
+    if (err == TEKHO_OK)
+        err = tekho_crypto_kit_new(&bs->kit);
     if (err != TEKHO_OK) {
         free(bs);
         return err;
@@ -601,10 +604,11 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
         const uint8_t eks = newer >= 0 ? (uint8_t)((fresh.tek[newer].eks + 1) & 3) : (uint8_t)k;
         const uint32_t lifetime = newer >= 0 ? lifetimes[1] : lifetimes[k];
         uint8_t tek[16];
-        bs->cfg.random.fill(bs->cfg.random.ctx, tek, sizeof tek);
+        err = bs->cfg.random.fill(bs->cfg.random.ctx, tek, sizeof tek);
         pr->lifetime_s = lifetime;
         pr->key_seq = eks;
-        err = tekho_tek_wrap_with(bs->kit, TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, tek, pr->wrapped_tek,
+        if (err == TEKHO_OK)
+            err = tekho_tek_wrap_with(bs->kit, TEKHO_SUITE_CCM_KEYWRAP, m->link.ak.kek, tek, pr->wrapped_tek,
                                   sizeof pr->wrapped_tek, &pr->wrapped_tek_len);
         if (err == TEKHO_OK)
             err = tekho_tek_context_install(&fresh, eks & 1u, tek, eks, lifetime, now / 1000, bs->cfg.pn_window);
@@ -806,7 +810,7 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         u->new_params = m->last_params[1];
     }
     rsp.has_cmac = true;
-    rsp.cmac.cmac_pn = m->link.tx_pn;
+    rsp.cmac = cmac_tuple_next(&m->link);
     uint8_t msg[512];
     size_t len = 0;
     tekho_err err = tekho_rng_rsp_encode(&rsp, msg, sizeof msg, &len);
@@ -864,7 +868,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
          * releases a live connection. */
         tekho_err err = c == m->rng_count && m->link.count == c
                             ? verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len,
-                                          r->cmac_offset, r->cmac.cmac_pn)
+                                          r->cmac_offset, &r->cmac)
                             : TEKHO_ERR_STALE_COUNT;
         if (err != TEKHO_OK) {
             act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
@@ -889,7 +893,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     }
     if (err == TEKHO_OK)
         err =
-            verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, r->cmac.cmac_pn);
+            verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, &r->cmac);
     if (err == TEKHO_OK)
         cmac_seen_save(m, &trial);
     /* A stale count releases; one far ahead of N cannot be an MS whose
@@ -1085,7 +1089,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
                                                                     r.said != tekho_ms_basic_cid(m->index))))
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+    err = verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
                       r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
@@ -1093,7 +1097,7 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     }
     if (sa_tek_request) {
         /* 7.2.2.4.3: the BS_Random must be the one it challenged with. */
-        if (!r.has_bs_random || CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0)
+        if (!r.has_bs_random || !m->bs_random_drawn || CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0)
             return TEKHO_ERR_BAD_VALUE;
         /* The challenge timer keeps running until the Key-Request: if this
          * response is lost, the next challenge makes the MS ask again. */
@@ -1169,7 +1173,7 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -1249,7 +1253,7 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, r.cmac.cmac_pn);
+    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
     if (err != TEKHO_OK) {
         act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -1539,8 +1543,16 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     return out->err;
 }
 
+/* The challenge with this SA-TEK exchange's BS_Random, drawn the first time
+ * it is sent: a source that fails then is tried again at the retransmission. */
 static tekho_err send_sa_tek_challenge_again(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
+    if (!m->bs_random_drawn) {
+        const tekho_err err = bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
+        if (err != TEKHO_OK)
+            return err;
+        m->bs_random_drawn = true;
+    }
     struct tekho_pkm ch = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_CHALLENGE, .identifier = 1,
                            .has_key_seq = true, .key_seq = m->ak_sn, .has_akid = true, .has_bs_random = true,
                            .has_key_lifetime = true, .key_lifetime_s = bs->cfg.pmk_lifetime_s,
@@ -1552,7 +1564,7 @@ static tekho_err send_sa_tek_challenge_again(struct tekho_bs *bs, struct bs_ms *
 
 static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
-    bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
+    m->bs_random_drawn = false;
     return send_sa_tek_challenge_again(bs, m, out);
 }
 
@@ -1589,7 +1601,8 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
      * tekho_bs_config.restarted. */
     if (new_ak && bs->cfg.restarted && m->role == ROLE_TARGET_PREPARING) {
         const unsigned from = (unsigned)m->n + TEKHO_COUNT_AHEAD_MAX + bs->cfg.self_sync_window + 1;
-        m->fresh_from = (uint16_t)(from > TEKHO_COUNT_LIMIT ? TEKHO_COUNT_LIMIT : from);
+        /* Past the limit: no count of this PMK is fresh here, ever. */
+        m->fresh_from = (uint16_t)(from > TEKHO_COUNT_LIMIT ? TEKHO_COUNT_LIMIT + 1u : from);
     }
 #ifdef TEKHO_MUTATION_BS_ADVANCES_N
     if (m->role == ROLE_TARGET_PREPARING)
@@ -1691,7 +1704,7 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
         rsp.recommended[0].ho_id = m->ho_id;
     }
     rsp.has_cmac = true;
-    rsp.cmac.cmac_pn = m->link.tx_pn;
+    rsp.cmac = cmac_tuple_next(&m->link);
     uint8_t msg[128];
     size_t len = 0;
     tekho_err err = tekho_mob_bsho_rsp_encode(&rsp, msg, sizeof msg, &len);

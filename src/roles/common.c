@@ -106,6 +106,8 @@ tekho_err cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, 
 {
     cmac_link_wipe(l);
     tekho_err err = tekho_derive_from_msk_with(kit, msk, ms_mac, bsid, pmk_sn, &l->ak);
+    l->key_seq = pmk_sn & 0x0F;
+    memcpy(l->bsid, bsid, 6);
     return err == TEKHO_OK ? cmac_link_set_count(kit, l, count) : err;
 }
 
@@ -114,6 +116,8 @@ tekho_err cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, c
 {
     cmac_link_wipe(l);
     tekho_err err = tekho_derive_from_ak_with(kit, ak, ms_mac, bsid, ak_sn, &l->ak);
+    l->key_seq = ak_sn & 0x0F;
+    memcpy(l->bsid, bsid, 6);
     return err == TEKHO_OK ? cmac_link_set_count(kit, l, count) : err;
 }
 
@@ -135,8 +139,28 @@ tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool upli
     return err;
 }
 
+struct tekho_cmac_tuple cmac_tuple_next(const struct cmac_link *l)
+{
+    struct tekho_cmac_tuple t = {.key_seq = l->key_seq, .cmac_pn = l->tx_pn};
+    return t;
+}
+
 tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg,
-                      size_t len, size_t cmac_offset, uint32_t cmac_pn)
+                      size_t len, size_t cmac_offset, const struct tekho_cmac_tuple *tuple)
+{
+    if (!l->ready)
+        return TEKHO_ERR_BAD_CMAC;
+    /* The tuple names the AK it was made with (profile 7): another AK
+     * sequence or BS is refused before any crypto. */
+    if (tuple->key_seq != l->key_seq)
+        return TEKHO_ERR_BAD_KEY_SEQ;
+    if (tuple->has_bsid && memcmp(tuple->bsid, l->bsid, 6) != 0)
+        return TEKHO_ERR_WRONG_BSID;
+    return verify_pkm(kit, l, uplink, cid, msg, len, cmac_offset, tuple->cmac_pn);
+}
+
+tekho_err verify_pkm(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg,
+                     size_t len, size_t cmac_offset, uint32_t cmac_pn)
 {
     if (!l->ready)
         return TEKHO_ERR_BAD_CMAC;
@@ -205,6 +229,22 @@ tekho_err seal_plain(uint16_t cid, const uint8_t *payload, size_t len, uint8_t *
     return tekho_mgmt_frame(cid, true, payload, len, out, cap, out_len);
 }
 
+/* Here, not with the driver: a program that only runs the roles links no
+ * simulator (and, statically, no libpcap). */
+void tekho_timing_default(struct tekho_timing *t)
+{
+    t->retransmit_us = 50000;
+    t->ho_response_us = 500000;
+    t->backbone_retransmit_us = 250000;
+    t->max_retries = 3;
+    t->sync_us = 10000;
+    t->ranging_wait_us = 5000;
+    t->tek_grace_us = 500000;
+    t->aaa_rtt_us = 40000;
+    t->aaa_round_trips = 4;
+    t->ho_cache_us = 2000000;
+}
+
 void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6])
 {
     mac[0] = 0x02; /* locally administered */
@@ -271,6 +311,8 @@ bool tekho_scheme_early_data(enum tekho_scheme s)
 
 tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out)
 {
+    if (name == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
     for (int s = 0; s < TEKHO_SCHEME_COUNT; s++) {
         if (strcmp(name, tekho_scheme_name((enum tekho_scheme)s)) == 0) {
             *out = (enum tekho_scheme)s;

@@ -26,6 +26,8 @@ struct tekho_crypto_kit;
 struct cmac_link {
     bool ready;
     uint16_t count;
+    uint8_t key_seq;             /* AK sequence number, 4 bits: the CMAC tuple's key sequence */
+    uint8_t bsid[6];             /* the BS whose AK this is */
     struct tekho_ak_keys ak;
     struct tekho_cmac_keys keys;
     uint32_t tx_pn;              /* next CMAC_PN to send */
@@ -50,9 +52,20 @@ void cmac_link_wipe(struct cmac_link *l);
  * link's next CMAC_PN; trailer_len is the CMAC TLV's whole size. */
 TEKHO_NODISCARD tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
                                     uint8_t *msg, size_t len, size_t trailer_len);
-/* Verifies a received message's CMAC and CMAC_PN; commits the PN only on success. */
+/* Verifies a received message's CMAC tuple: its key sequence must be the
+ * link's AK sequence number and a BSID, when present, the link's BS
+ * (TEKHO_ERR_BAD_KEY_SEQ, TEKHO_ERR_WRONG_BSID), then its CMAC_PN and CMAC;
+ * commits the PN only on success. */
 TEKHO_NODISCARD tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
-                                      const uint8_t *msg, size_t len, size_t cmac_offset, uint32_t cmac_pn);
+                                      const uint8_t *msg, size_t len, size_t cmac_offset,
+                                      const struct tekho_cmac_tuple *tuple);
+/* The same for a PKM message's CMAC-Digest (CMAC_PN and value; the
+ * handler checks the message's Key Sequence Number attribute). */
+TEKHO_NODISCARD tekho_err verify_pkm(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
+                                     const uint8_t *msg, size_t len, size_t cmac_offset, uint32_t cmac_pn);
+/* The CMAC tuple the link signs its next message with (key sequence and
+ * CMAC_PN; the value is filled by sign_mgmt). */
+struct tekho_cmac_tuple cmac_tuple_next(const struct cmac_link *l);
 
 /* Starts an ASN-CP message about one MS: zeroed, its type, the MSID and
  * MS ID of the MS, the transaction. */

@@ -130,7 +130,7 @@ const char *tekho_ms_state_name(enum tekho_ms_state s)
 tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
 {
     if (cfg == NULL || out == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->random.fill == NULL ||
-        (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL))
+        (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL) || cfg->first_count >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_ms *ms = calloc(1, sizeof *ms);
     if (ms == NULL)
@@ -265,7 +265,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.n_new_bs_full = 1;
         memcpy(m.new_bs_full[0].bsid, ms->target_bsid, 6);
         m.has_cmac = true;
-        m.cmac.cmac_pn = ms->serving_link.tx_pn;
+        m.cmac = cmac_tuple_next(&ms->serving_link);
         err = tekho_mob_msho_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
             err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
@@ -280,7 +280,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
                                   .has_cmac_key_count = true, .cmac_key_count = ms->tm, .has_cmac = true};
         memcpy(m.ms_mac, ms->cfg.mac, 6);
         memcpy(m.serving_bsid, ms->serving_bsid, 6);
-        m.cmac.cmac_pn = ms->target_link.tx_pn;
+        m.cmac = cmac_tuple_next(&ms->target_link);
         err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
             err = sign_mgmt(ms->kit, &ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
@@ -304,12 +304,22 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
 
 static tekho_err begin_request(struct tekho_ms *ms, enum tekho_ms_state state, uint64_t now, struct tekho_actions *out)
 {
+    if (state == TEKHO_MS_KEY_WAIT) {
+        uint8_t nonce[sizeof ms->pkm_nonce];
+        const tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, nonce, sizeof nonce);
+        if (err != TEKHO_OK) {
+            /* No nonce, no request: the state stays and a timer comes back
+             * to it (a retransmission whose answer brings us here again,
+             * or the refresh), so a source that recovers is not a wedge. */
+            act_timer(out, ms->state == TEKHO_MS_OPERATIONAL ? MS_TIMER_REFRESH : MS_TIMER_RETX,
+                      now + ms->cfg.timing.retransmit_us);
+            return err;
+        }
+        ms->pkm_identifier++;
+        memcpy(ms->pkm_nonce, nonce, sizeof nonce);
+    }
     ms->state = state;
     ms->retries = 0;
-    if (state == TEKHO_MS_KEY_WAIT) {
-        ms->pkm_identifier++;
-        ms->cfg.random.fill(ms->cfg.random.ctx, ms->pkm_nonce, sizeof ms->pkm_nonce);
-    }
     return send_request(ms, now, out);
 }
 
@@ -333,7 +343,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
     ms->entered = true;
-    ms->m = 0;
+    ms->m = ms->cfg.first_count;
     ms->serving = bs_node;
     memcpy(ms->serving_bsid, bsid, 6);
     tekho_tek_context_cleanup(&ms->tek);
@@ -436,8 +446,10 @@ tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* The count never wraps under one PMK: at the limit only a new PMK
      * (network entry) lets the MS move on. */
+#ifndef TEKHO_MUTATION_COUNT_PAST_LIMIT
     if (ms->m >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_STALE_COUNT;
+#endif
     ms->target = target_node;
     memcpy(ms->target_bsid, target_bsid, 6);
     ms->tm = (uint16_t)(ms->m + 1);
@@ -467,7 +479,7 @@ static tekho_err send_ho_ind(struct tekho_ms *ms, uint8_t type, struct tekho_act
     m.ho_ind_type = type;
     memcpy(m.target_bsid, ms->target_bsid, 6);
     m.has_cmac = true;
-    m.cmac.cmac_pn = ms->serving_link.tx_pn;
+    m.cmac = cmac_tuple_next(&ms->serving_link);
     uint8_t msg[64];
     size_t len = 0;
     tekho_err err = tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &len);
@@ -603,7 +615,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     if (m.ranging_status == TEKHO_RANGING_STATUS_SUCCESS && (!m.has_ho_process_optimization || mode != ms->mode))
         return TEKHO_ERR_BAD_VALUE;
     err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                      m.cmac.cmac_pn);
+                      &m.cmac);
     if (err != TEKHO_OK)
         return err;
     if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS) {
@@ -681,14 +693,16 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
 }
 
+/* ms_random: drawn by the caller before it changed anything, so that a
+ * source that fails leaves the challenge to be answered when it comes again. */
 static tekho_err send_sa_tek_request(struct tekho_ms *ms, const struct tekho_pkm *challenge,
-                                     struct tekho_actions *out)
+                                     const uint8_t ms_random[8], struct tekho_actions *out)
 {
     struct tekho_pkm req = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_SA_TEK_REQUEST,
                             .identifier = challenge->identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
                             .has_ms_random = true, .has_bs_random = true, .has_akid = true,
                             .has_cmac_digest = true};
-    ms->cfg.random.fill(ms->cfg.random.ctx, req.ms_random, sizeof req.ms_random);
+    memcpy(req.ms_random, ms_random, sizeof req.ms_random);
     memcpy(req.bs_random, challenge->bs_random, sizeof req.bs_random);
     memcpy(req.akid, ms->serving_link.ak.akid, 8);
     req.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
@@ -712,14 +726,17 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
 {
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_REAUTH) {
         /* The EAP exchange (modelled) produced a new MSK: a new PMK, M = 0. */
-        uint8_t msk[64];
+        uint8_t msk[64], ms_random[8];
         struct cmac_link link;
         memset(&link, 0, sizeof link);
-        tekho_err err = reauth_next_msk(ms->cfg.msk, msk);
+        tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
+        if (err != TEKHO_OK)
+            return err;
+        err = reauth_next_msk(ms->cfg.msk, msk);
         if (err == TEKHO_OK)
             err = cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
         if (err == TEKHO_OK)
-            err = verify_mgmt(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
+            err = verify_pkm(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
                               m->cmac_digest.cmac_pn);
         if (err == TEKHO_OK && (!m->has_akid || CRYPTO_memcmp(m->akid, link.ak.akid, 8) != 0))
             err = TEKHO_ERR_BAD_VALUE;
@@ -732,19 +749,22 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         OPENSSL_cleanse(msk, sizeof msk);
         ms->serving_link = link;
         cmac_link_wipe(&link);
-        ms->m = 0;
+        ms->m = ms->cfg.first_count;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
-        return send_sa_tek_request(ms, m, out);
+        return send_sa_tek_request(ms, m, ms_random, out);
     }
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE) {
         /* In SA_TEK: the BS resent its challenge, our SA-TEK-Request was
          * lost. The new PMK is already in place, so it is answered under it. */
-        tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                                    m->cmac_offset, m->cmac_digest.cmac_pn);
-        return err == TEKHO_OK ? send_sa_tek_request(ms, m, out) : err;
+        uint8_t ms_random[8];
+        tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
+        if (err == TEKHO_OK)
+            err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                             m->cmac_offset, m->cmac_digest.cmac_pn);
+        return err == TEKHO_OK ? send_sa_tek_request(ms, m, ms_random, out) : err;
     }
     /* SA-TEK-Response, taken only in SA_TEK. */
-    tekho_err err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+    tekho_err err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                                 m->cmac_offset, m->cmac_digest.cmac_pn);
     if (err != TEKHO_OK)
         return err;
@@ -766,7 +786,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         /* The serving BS holds no TEKs for us: ask for new ones. */
         if (!m.has_said || m.said != ms->cfg.said || !m.has_key_seq || m.key_seq != ms->cfg.pmk_sn)
             return TEKHO_ERR_UNEXPECTED_MESSAGE;
-        err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+        err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                           m.cmac_offset, m.cmac_digest.cmac_pn);
         if (err != TEKHO_OK)
             return err;
@@ -779,7 +799,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         CRYPTO_memcmp(m.nonce, ms->pkm_nonce, sizeof ms->pkm_nonce) != 0 || !m.has_key_seq ||
         m.key_seq != ms->cfg.pmk_sn || !m.has_said || m.said != ms->cfg.said)
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
+    err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
                       m.cmac_digest.cmac_pn);
     if (err == TEKHO_OK)
         err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
@@ -804,14 +824,22 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
     err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                      m.cmac.cmac_pn);
+                      &m.cmac);
     if (err != TEKHO_OK)
         return err;
     size_t i = 0;
     while (i < m.n_recommended && memcmp(m.recommended[i].bsid, ms->target_bsid, 6) != 0)
         i++;
-    if (i == m.n_recommended)
-        return TEKHO_ERR_BAD_VALUE;
+    if (i == m.n_recommended) {
+        /* The serving BS does not recommend the target (it refused, or
+         * could not be prepared): the MS stays, now rather than after
+         * every retransmission of its request has gone unanswered. */
+        ms->state = TEKHO_MS_OPERATIONAL;
+        ms->target_tek = -1;
+        act_cancel_timer(out, MS_TIMER_RETX);
+        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+        return out->err;
+    }
     ms->mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
     ms->ho_id = m.recommended[i].has_ho_id ? m.recommended[i].ho_id : 0;
     /* A counter recommendation the MS did not negotiate falls back. */

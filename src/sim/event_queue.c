@@ -110,6 +110,8 @@ static bool grow_nodes(struct sim_heap_node **nodes, size_t *cap, size_t need)
 static bool reserve(struct sim_queue *q)
 {
     const size_t total = q->n + q->n_far + 1;
+    if (q->limit != 0 && total > q->limit)
+        return false;
     if (!grow_nodes(&q->heap, &q->heap_cap, total) || !grow_nodes(&q->far, &q->far_cap, total))
         return false;
     if (q->n_free == 0 && q->slab_used == q->slab_cap) {

@@ -69,6 +69,7 @@ struct sim_queue {
     uint64_t *timer_keys;
     uint32_t *timer_slots;
     size_t n_timers, timer_cap;
+    size_t limit;               /* most events pending at once; 0: as many as memory holds */
 };
 
 static inline const uint8_t *sim_event_bytes(const struct sim_event *ev)

@@ -4,7 +4,7 @@
 
 #include "tekho/sim.h"
 
-const char *const TEKHO_SCENARIOS[] = {"normal",        "ms-ahead",  "replay",     "cancel-retry", "ping-pong",
+const char *const tekho_scenarios[] = {"normal",        "ms-ahead",  "replay",     "cancel-retry", "ping-pong",
                                        "no-capability", "tek-refresh", "lossy-air", "auth-restart", NULL};
 
 #define MS0 0

@@ -20,9 +20,8 @@
 
 /* ---- random (the streams are in sim_random.h) ----------------------------------- */
 
-static void rng_fill(void *ctx, uint8_t *out, size_t n)
+static void rng_bytes(struct sim_rng *r, uint8_t *out, size_t n)
 {
-    struct sim_rng *r = ctx;
     for (size_t i = 0; i < n; i++)
         out[i] = (uint8_t)(sim_rng_next(r) >> 56);
 }
@@ -137,6 +136,8 @@ struct tekho_sim {
     FILE *trace;
     struct tekho_capture_writer *cap_air, *cap_backbone;
     bool frames_running;
+    tekho_err lost_event; /* an event the queue had no room for: the run is no longer the model's */
+    unsigned long random_fail; /* TEKHO_OP_RANDOM_FAIL: draws of the roles' source still to fail */
     uint64_t frame_no;
     uint32_t meas_frames;    /* the measurement period in frames (radio mode) */
     double meas_dt_s;        /* the measurement period, s */
@@ -196,18 +197,16 @@ void tekho_radio_params_default(struct tekho_radio_params *r)
     r->voip_interval_ms = 20;
 }
 
-void tekho_timing_default(struct tekho_timing *t)
+/* The roles' random source (TEKs, nonces, BS_Random, transaction starts). */
+static tekho_err role_random(void *ctx, uint8_t *out, size_t n)
 {
-    t->retransmit_us = 50000;
-    t->ho_response_us = 500000;
-    t->backbone_retransmit_us = 250000;
-    t->max_retries = 3;
-    t->sync_us = 10000;
-    t->ranging_wait_us = 5000;
-    t->tek_grace_us = 500000;
-    t->aaa_rtt_us = 40000;
-    t->aaa_round_trips = 4;
-    t->ho_cache_us = 2000000;
+    struct tekho_sim *sim = ctx;
+    if (sim->random_fail != 0) {
+        sim->random_fail--;
+        return TEKHO_ERR_CRYPTO;
+    }
+    rng_bytes(&sim->keys, out, n);
+    return TEKHO_OK;
 }
 
 static void bsid_of(uint32_t node, uint8_t bsid[6])
@@ -260,10 +259,10 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     sim_rng_stream(&sim->attacker, p->seed, SIM_PURPOSE_ATTACKER, 0);
     sim_normal_table_init(&sim->normal);
     sim->p = *p;
-    const struct tekho_random random = {.ctx = &sim->keys, .fill = rng_fill};
+    const struct tekho_random random = {.ctx = sim, .fill = role_random};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
-                                   .timing = p->timing};
+                                   .timing = p->timing, .first_count = p->first_count};
     if (err == TEKHO_OK) {
         ac.store = tekho_memory_store_ops(sim->store);
         err = tekho_auth_new(&ac, &sim->auth);
@@ -275,6 +274,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     for (uint32_t node = 1; err == TEKHO_OK && node <= p->n_bs; node++) {
         struct tekho_bs_config bc = {.node = node, .scheme = p->scheme,
                                      .tekgen_capable = !(p->bs_no_tekgen_mask & (1u << (node - 1))),
+                                     .tekgen_required = (p->bs_tekgen_required_mask >> (node - 1)) & 1u,
                                      .self_sync_window = p->self_sync_window, .self_sync_budget = 64,
                                      .max_ms = p->n_ms,
                                      .max_cached_per_ms = p->bs_cache_per_ms ? p->bs_cache_per_ms : 4,
@@ -290,7 +290,7 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = p->pmk_lifetime_s,
                                      .scheme = p->scheme, .tekgen_capable = p->ms_tekgen,
                                      .said = tekho_ms_basic_cid(i), .pn_window = 0, .timing = p->timing,
-                                     .random = random};
+                                     .random = random, .first_count = p->first_count};
         tekho_ms_mac_of_index(i, mc.mac);
         msk_of(p->seed, i, mc.msk);
         err = tekho_ms_new(&mc, &sim->ms[i]);
@@ -358,6 +358,14 @@ struct tekho_bs *tekho_sim_bs(struct tekho_sim *sim, uint32_t node)
     return node >= 1 && node <= sim->p.n_bs ? sim->bs[node] : NULL;
 }
 
+tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim, uint32_t index, uint8_t msk[64])
+{
+    if (sim == NULL || msk == NULL || index >= sim->p.n_ms)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    msk_of(sim->p.seed, index, msk);
+    return TEKHO_OK;
+}
+
 struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim)
 {
     return sim->auth;
@@ -385,7 +393,11 @@ static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint
 {
     const struct sim_event head = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c,
                                    .injected = injected};
-    return sim_queue_push_message(&sim->queue, &head, bytes, len) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
+    if (sim_queue_push_message(&sim->queue, &head, bytes, len))
+        return TEKHO_OK;
+    /* Callers inside the run go on; tekho_sim_run reports it (L9). */
+    sim->lost_event = TEKHO_ERR_NO_MEMORY;
+    return TEKHO_ERR_NO_MEMORY;
 }
 
 void tekho_sim_set_tap(struct tekho_sim *sim, tekho_sim_tap_fn fn, void *ctx)
@@ -429,10 +441,10 @@ tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op 
         return TEKHO_ERR_INVALID_ARGUMENT;
     /* Every index is checked here, once, so the run can trust them. */
     const bool needs_ms = op != TEKHO_OP_AUTH_RESTART && op != TEKHO_OP_DROP_HO_COMPLETE && op != TEKHO_OP_AIR_LOSS &&
-                          op != TEKHO_OP_RESET_PN_IN_HO_CNF;
+                          op != TEKHO_OP_RESET_PN_IN_HO_CNF && op != TEKHO_OP_RANDOM_FAIL;
     const bool needs_bs = op == TEKHO_OP_ENTER || op == TEKHO_OP_HANDOVER || op == TEKHO_OP_REPLAY_RNG_REQ ||
                           op == TEKHO_OP_FORGE;
-    if ((needs_ms && a >= sim->p.n_ms) || (needs_bs && (b < 1 || b > sim->p.n_bs)) ||
+    if (op > TEKHO_OP_RANDOM_FAIL || (needs_ms && a >= sim->p.n_ms) || (needs_bs && (b < 1 || b > sim->p.n_bs)) ||
         (op == TEKHO_OP_AIR_LOSS && a > 1000))
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct sim_event ev = {.t = at_us, .seq = sim->seq++, .kind = EV_SCRIPT, .a = op, .b = a, .c = b, .d = c};
@@ -867,6 +879,11 @@ void sim_actions_done(struct tekho_actions *a)
     tekho_actions_reset(a);
 }
 
+void sim_set_queue_room(struct tekho_sim *sim, size_t room)
+{
+    sim->queue.limit = room == SIZE_MAX ? 0 : sim->queue.n + sim->queue.n_far + room;
+}
+
 const struct tekho_actions *sim_actions(const struct tekho_sim *sim)
 {
     return sim->actions;
@@ -1297,7 +1314,7 @@ static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t co
 {
     for (uint32_t k = 0; k < count; k++) {
         uint8_t body[PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
-        rng_fill(&sim->attacker, body, sizeof body);
+        rng_bytes(&sim->attacker, body, sizeof body);
         /* A plausible uplink PDU: right CID, EKS 0, the uplink PN bit. */
         body[3] |= 0x80;
         uint8_t pdu[TEKHO_PDU_MAX_LEN];
@@ -1372,6 +1389,7 @@ static void script(struct tekho_sim *sim, const struct sim_event *ev)
     case TEKHO_OP_DROP_HO_COMPLETE: sim->drop_ho_complete += a; break;
     case TEKHO_OP_RESET_PN_IN_HO_CNF: sim->reset_pn_in_ho_cnf += a; break;
     case TEKHO_OP_AIR_LOSS: sim->p.air_loss = a / 1000.0; break;
+    case TEKHO_OP_RANDOM_FAIL: sim->random_fail += a; break;
     }
 }
 
@@ -1435,6 +1453,8 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
         sim->st.events++;
         dispatch(sim, &ev);
         sim_event_wipe(&ev);
+        if (sim->lost_event != TEKHO_OK)
+            return sim->lost_event;
     }
     sim->now = until_us;
     if (sim->p.radio.enabled)

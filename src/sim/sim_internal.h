@@ -18,5 +18,9 @@ void sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, siz
 void sim_actions_done(struct tekho_actions *a);
 /* The actions the driver hands the roles (tests look at what is left in them). */
 const struct tekho_actions *sim_actions(const struct tekho_sim *sim);
+/* Bounds the events pending at once to those pending now and `room` more
+ * (SIZE_MAX: no bound), so that a test can see what the driver does when
+ * one cannot be queued. */
+void sim_set_queue_room(struct tekho_sim *sim, size_t room);
 
 #endif

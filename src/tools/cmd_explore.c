@@ -36,13 +36,16 @@ static const struct cli_opt EXPLORE_OPTS[] = {
     {.name = "watchdog", .kind = CLI_NUM, .min = 1, .max = 3600,
      .help = "seconds without a new event before the run is reported stuck (default 20)"},
     {.name = "trace", .kind = CLI_FLAG, .help = "every event, message and role event on stderr (use with --replay)"},
+    {.name = "high-counts", .kind = CLI_FLAG,
+     .help = "every run starts M and N 1 to 12 handovers below the count limit (by default one run in 8 does)"},
 };
 enum { OPT_SCHEME, OPT_SEED, OPT_RUNS, OPT_STEPS, OPT_SHRINK, OPT_SHRINK_S, OPT_MAX_V, OPT_FAULTS_OFF, OPT_WATCHDOG,
-       OPT_TRACE };
+       OPT_TRACE, OPT_HIGH_COUNTS };
 
 static const struct cli_cmd EXPLORE_CMD = {
     "explore",
     "--scheme S [--seed N] [--runs R] [--steps K] [--save DIR] [--json] [--shrink N] [--faults-off MASK]\n"
+    "       [--high-counts]\n"
     "       tekho explore --replay FILE [--json]",
     "Runs the MS, BS and Authenticator roles under a deterministic adversarial scheduler: random\n"
     "networks, handovers, cancels, re-entries, user data, loss, duplication, reordering, an attacker\n"
@@ -295,6 +298,7 @@ int cmd_explore(int argc, char **argv)
     if (v[OPT_MAX_V].present)
         p.max_violations = (unsigned)v[OPT_MAX_V].num;
     p.faults_off = v[OPT_FAULTS_OFF].present ? (uint32_t)v[OPT_FAULTS_OFF].num : 0;
+    p.high_counts = v[OPT_HIGH_COUNTS].present;
     p.progress = &g_progress;
     if (v[OPT_TRACE].present) {
         p.trace = trace_line;
