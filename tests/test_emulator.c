@@ -169,6 +169,60 @@ static void test_m2134(void)
         CHECK(full.interruption[TEKHO_SIM_UNION].p50_ms > 27.5 && full.interruption[TEKHO_SIM_UNION].p50_ms < 100);
 }
 
+/* The closed-form model (tekho_sim_model) against the emulator with the
+ * variability off: every scheme, as measured and under M.2134's
+ * assumptions, at frame lengths and backbone latencies where different
+ * steps decide (HO_Cnf or the first UL PDU; a tie of HO_Cnf with an UL
+ * arrival for reuse at 5 and 20 ms), gives exactly the model's figures
+ * each way, for every handover. */
+static void test_model(void)
+{
+    static const struct {
+        uint64_t frame_us, backbone_us;
+    } cases[] = {{5000, 2000}, {10000, 2000}, {5000, 5000}, {5000, 20000}, {5000, 1000}, {5000, 10000},
+                 {5000, 15000}, {10000, 20000}, {2000, 3500}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+            for (int m2134 = 0; m2134 < 2; m2134++) {
+                struct tekho_sim_params p;
+                struct tekho_sim_stats st;
+                base(&p, (enum tekho_scheme)k);
+                tekho_sim_params_ideal(&p);
+                p.frame_us = cases[c].frame_us;
+                p.backbone_latency_us = cases[c].backbone_us;
+                if (m2134)
+                    tekho_sim_params_m2134(&p);
+                double model[TEKHO_SIM_DIRECTIONS];
+                CHECK_ERR(tekho_sim_model(&p, p.scheme, model), TEKHO_OK);
+                if (!run(&p, 30, &st))
+                    return;
+                for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+                    const struct tekho_sim_interruption *x = &st.interruption[d];
+                    CHECK(x->n > 5);
+                    CHECK(fabs(x->p50_ms - model[d]) < 1e-9 && fabs(x->min_ms - model[d]) < 1e-9 &&
+                          fabs(x->max_ms - model[d]) < 1e-9);
+                    if (fabs(x->p50_ms - model[d]) >= 1e-9 || fabs(x->max_ms - x->min_ms) >= 1e-9)
+                        fprintf(stderr, "  %s%s frame %llu backbone %llu %s: model %.3f, measured %.3f..%.3f\n",
+                                tekho_scheme_name(p.scheme), m2134 ? " (M.2134)" : "",
+                                (unsigned long long)cases[c].frame_us, (unsigned long long)cases[c].backbone_us,
+                                tekho_sim_direction_name((enum tekho_sim_direction)d), model[d], x->min_ms, x->max_ms);
+                }
+            }
+        }
+    }
+    /* The figures the README's table shows. */
+    struct tekho_sim_params p;
+    double model[TEKHO_SIM_DIRECTIONS];
+    base(&p, TEKHO_SCHEME_COUNTER);
+    tekho_sim_params_ideal(&p);
+    CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_COUNTER, model), TEKHO_OK);
+    CHECK(model[TEKHO_SIM_UL] == 17 && model[TEKHO_SIM_DL] == 15 && model[TEKHO_SIM_UNION] == 17);
+    CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_BASELINE_FULL, model), TEKHO_OK);
+    CHECK(model[TEKHO_SIM_UL] == 227 && model[TEKHO_SIM_DL] == 220);
+    CHECK_ERR(tekho_sim_model(NULL, TEKHO_SCHEME_COUNTER, model), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_COUNT, model), TEKHO_ERR_INVALID_ARGUMENT);
+}
+
 static void test_loss(void)
 {
     struct tekho_sim_params p;
@@ -360,6 +414,7 @@ int main(void)
     test_trigger();
     test_interruption_timeline();
     test_m2134();
+    test_model();
     test_loss();
     test_none_floor_under_loss();
     test_schemes_on_the_same_mobility();

@@ -198,7 +198,8 @@ struct tekho_neighbour {
 };
 
 struct tekho_timing {
-    uint64_t retransmit_us;       /* air management retransmission timer (RNG, SBC, PKM) */
+    uint64_t retransmit_us;       /* air management retransmission timer (SBC, PKM) */
+    uint64_t rng_retransmit_us;   /* T3: the wait for RNG-RSP after an RNG-REQ (entry and handover) */
     uint64_t ho_response_us;      /* the MS's wait for MOB_BSHO-RSP: it spans backbone round trips */
     uint64_t backbone_retransmit_us; /* ASN-CP requests (HO_Req, Context_Req, HO_Complete) */
     unsigned max_retries;
@@ -209,11 +210,26 @@ struct tekho_timing {
     unsigned aaa_round_trips;     /* EAP round trips of a re-authentication */
     uint64_t ho_cache_us;         /* how long a target keeps a context for an MS that never came */
 };
-/* Sensible defaults: 50 ms air retransmission, 500 ms for MOB_BSHO-RSP,
- * 250 ms on the backbone, 3 retries, 10 ms sync, a ranging opportunity one
- * frame later, 40 ms AAA RTT x 4, 2 s cached contexts, TEK refresh 500 ms
- * before expiry. */
+/* Sensible defaults for scripted runs: 50 ms air retransmission (SBC,
+ * PKM) and 50 ms T3 (model values, shorter than 802.16's: the emulator
+ * sets T3 to its standard 200 ms), 500 ms for MOB_BSHO-RSP, 250 ms on the backbone,
+ * 3 retries, 10 ms sync, a ranging opportunity one frame later, 40 ms AAA
+ * RTT x 4, 2 s cached contexts, TEK refresh 500 ms before expiry. */
 TEKHO_API void tekho_timing_default(struct tekho_timing *t);
+
+/* Timers a driver that models the physical layer and the core network
+ * itself may time (the emulator does, tekho_sim_variability): the number a
+ * TEKHO_ACT_TIMER carries for the MS's DL synchronisation at the target
+ * (armed at MOB_HO-IND for timing.sync_us) and its wait for the target's
+ * ranging opportunity (armed when synchronised, for
+ * timing.ranging_wait_us); and the Authenticator's wait for the AAA, a
+ * timer whose low four bits are TEKHO_AUTH_TIMER_AAA (armed for
+ * timing.aaa_rtt_us x aaa_round_trips). A driver may fire them later than
+ * armed; the roles only require that they fire. */
+#define TEKHO_MS_TIMER_SYNC 2u
+#define TEKHO_MS_TIMER_RANGING 3u
+#define TEKHO_AUTH_TIMER_AAA 1u
+#define TEKHO_AUTH_TIMER_KIND(timer) ((timer) & 0xFu)
 
 /* The highest CMAC_KEY_COUNT any role uses under one PMK: a count that
  * would pass it needs a new PMK first, so the 16-bit count never wraps to

@@ -13,7 +13,7 @@
 #include "../mutation.h"
 #include "../crypto/kit.h"
 
-enum { AUTH_TIMER_AAA = 1 };
+enum { AUTH_TIMER_AAA = TEKHO_AUTH_TIMER_AAA };
 #define AUTH_TIMER(slot, kind) ((uint32_t)(slot) << 4 | (kind))
 
 struct auth_ms {
