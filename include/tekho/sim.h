@@ -227,6 +227,7 @@ struct tekho_sim_interruption {
     double min_ms, p50_ms, p99_ms, max_ms, mean_ms; /* over the n samples (nearest rank); 0 if none */
 };
 
+/* Every member but interruption is an unsigned long (tools sum them). */
 struct tekho_sim_stats {
     unsigned long attempted, completed, cancelled, failed;
     unsigned long executed;         /* handovers in which the MS left its serving BS: n + censored of each direction */

@@ -33,7 +33,7 @@ struct cli_value {
     uint64_t num;            /* CLI_NUM; CLI_CHOICE: index into choices */
 };
 
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 64
 
 struct cli_cmd {
     const char *name;        /* "kdf", "pdu seal" */
