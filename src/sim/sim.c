@@ -1346,20 +1346,23 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
         r->shadow[k] = rho * r->shadow[k] + innovation * sim_normal(&sim->normal, &sim->shadowing);
     r->measured++;
     const uint32_t serving = r->serving;
-    /* Cell-boundary crossings: the nearest of the candidates changed. */
-    if (r->around != 0) {
-        int near = 0;
+    /* Cell-boundary crossings, geometry alone: the nearest BS (among the
+     * last nearest and its six neighbours) changed. */
+    if (r->nearest != 0) {
+        uint32_t near = r->nearest;
         double near_d2 = 1e300;
         for (int k = 0; k < CANDIDATES; k++) {
-            const double d2 = r->cell[k] ? distance2(sim, r, k) : 1e300;
-            if (d2 < near_d2) {
-                near_d2 = d2;
-                near = k;
+            const uint32_t c = sim->neigh[r->nearest - 1][k];
+            if (c == 0)
+                continue;
+            const double dx = sim->cells[c - 1][0] - r->x, dy = sim->cells[c - 1][1] - r->y;
+            if (dx * dx + dy * dy < near_d2) {
+                near_d2 = dx * dx + dy * dy;
+                near = c;
             }
         }
-        if (r->nearest != 0 && r->cell[near] != r->nearest)
-            sim->st.crossings++;
-        r->nearest = r->cell[near];
+        sim->st.crossings += near != r->nearest;
+        r->nearest = near;
     }
     if (serving == 0)
         return;
@@ -1426,6 +1429,7 @@ static void radio_setup(struct tekho_sim *sim)
         head_for(sim, r);
         const uint32_t cell = nearest_cell(sim, r->x, r->y);
         set_candidates(sim, i, cell);
+        r->nearest = cell;
         /* Entries spread over the first 200 ms; traffic and measurements follow. */
         const uint64_t at = sim_rng_next(&sim->traffic) % 200000;
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
