@@ -53,7 +53,8 @@ seeds: build
 	$(BUILD)/tests/make_seeds fuzz/corpus
 
 # The main job: every scheme on the same 19-cell network, 300 moving MSs,
-# three simulated minutes; the comparison table, and a report in $(REPORT).
+# three simulated minutes, 10 replications (tekho sim's default) on every
+# core; the comparison table with 95 % intervals, and a report in $(REPORT).
 REPORT ?= report
 run: build
 	$(BUILD)/tekho sim --topology hex:19 --ms 300 --duration 180 --report $(REPORT)

@@ -249,7 +249,8 @@ unsigned emulator_jobs(void)
 static void with_ci(char *buf, size_t cap, const struct ci95 *c)
 {
     if (c->valid)
-        snprintf(buf, cap, "%.1f [%.1f,%.1f]", c->value + 0.0, c->lo + 0.0, c->hi + 0.0);
+        snprintf(buf, cap, "%.1f [%.1f,%.1f]", fabs(c->value) < 0.05 ? 0.0 : c->value, fabs(c->lo) < 0.05 ? 0.0 : c->lo,
+                 fabs(c->hi) < 0.05 ? 0.0 : c->hi);
     else
         snprintf(buf, cap, "%.1f", c->value);
 }
@@ -389,7 +390,7 @@ static int emulate(const char *topology, const char *schemes, const char *report
            "model: the closed-form timeline without variability. M.2134: union p99 of a second run with DL sync,\n"
            "ranging wait and AAA at 0, held against %.1f ms. d p99: union p99 minus counter's, paired by seed.\n\n",
            M2134_LIMIT_MS);
-    printf("%-16s %9s %8s %6s %6s %18s %18s %18s %6s %18s %7s %18s %8s %8s %8s %8s\n", "scheme", "handovers", "censored",
+    printf("%-16s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %8s %8s %8s %8s\n", "scheme", "handovers", "censored",
            "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99", "verdict", "d p99 vs ctr",
            "air B/HO", "bb B/HO", "TEK B", "insecure");
     for (size_t k = 0; k < n_schemes; k++) {
@@ -402,12 +403,12 @@ static int emulate(const char *topology, const char *schemes, const char *report
         with_ci(mean, sizeof mean, &r->ci[TEKHO_SIM_UNION].mean);
         with_ci(p50, sizeof p50, &r->ci[TEKHO_SIM_UNION].p50);
         with_ci(p99, sizeof p99, &r->ci[TEKHO_SIM_UNION].p99);
-        with_ci(m2134, sizeof m2134, &r->m2134_ci[TEKHO_SIM_UNION].p99);
+        snprintf(m2134, sizeof m2134, "%.1f", report_m2134_p99(r)); /* the verdict's (JSON: the resumed ones' interval) */
         if (r->paired)
             with_ci(diff, sizeof diff, &r->diff[DIFF_UNION_P99]);
         else
             snprintf(diff, sizeof diff, "-");
-        printf("%-16s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %18s %7s %18s %8.0f %8.0f %8lu %8lu\n",
+        printf("%-16s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %8.0f %8.0f %8lu %8lu\n",
                tekho_scheme_name(r->scheme), s->executed, s->interruption[TEKHO_SIM_UNION].censored,
                s->interruption[TEKHO_SIM_UL].p50_ms, s->interruption[TEKHO_SIM_DL].p50_ms, mean, p50, p99,
                r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff, (double)s->air_bytes / ho,

@@ -413,9 +413,10 @@ static const struct column COLUMNS[] = {
                  "tekho_sim_model): what the run measures, for every handover, with --ideal"},
     {"M.2134 p99 ms", "the union interruption's 99th percentile in second runs of the same seeds under ITU-R "
                       "M.2134's assumptions: DL synchronisation and uplink access done when the handover starts "
-                      "(no sync time or preamble search, no wait for the ranging opportunity) and the core network "
-                      "(the AAA) in zero time; its bootstrap interval in brackets; a handover that never resumed, "
-                      "unless the run's end cut it off, counts as longer than any (inf)"},
+                      "(no sync time or preamble search, no wait for the ranging opportunity or contention) and the "
+                      "core network (the AAA) in zero time; a handover that never resumed, unless the run's end cut "
+                      "it off, counts as longer than any (inf); in parentheses the p99 of the handovers that resumed, "
+                      "with its bootstrap interval"},
     {"M.2134 verdict", "that percentile against M.2134's 27.5 ms for intra-frequency handover: within or over; the "
                        "only figure compared with the limit"},
     {"d mean vs counter ms", "the scheme's union mean minus counter's, replication by replication on the same seed "
@@ -434,14 +435,20 @@ static const struct column COLUMNS[] = {
     {"ping-pong", "handovers back to the BS the MS had left less than 1 s before (3GPP TR 36.839's criterion)"},
 };
 #define N_COLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
-#define CELL_LEN 40
+#define CELL_LEN 64
+
+/* x to one decimal, with no "-0.0". */
+static double tenth(double x)
+{
+    return fabs(x) < 0.05 ? 0.0 : x;
+}
 
 static void ci_cell(char *cell, const struct ci95 *c)
 {
     if (c->valid)
-        snprintf(cell, CELL_LEN, "%.1f [%.1f, %.1f]", c->value, c->lo, c->hi);
+        snprintf(cell, CELL_LEN, "%.1f [%.1f, %.1f]", tenth(c->value), tenth(c->lo), tenth(c->hi));
     else
-        snprintf(cell, CELL_LEN, "%.1f", c->value);
+        snprintf(cell, CELL_LEN, "%.1f", tenth(c->value));
 }
 
 static void cells_of(const struct report_run *run, char cell[N_COLUMNS][CELL_LEN])
@@ -461,10 +468,13 @@ static void cells_of(const struct report_run *run, char cell[N_COLUMNS][CELL_LEN
     ci_cell(cell[c++], &run->ci[TEKHO_SIM_UNION].p99);
     snprintf(cell[c++], CELL_LEN, "%.1f", un->max_ms);
     snprintf(cell[c++], CELL_LEN, "%.1f", run->model[TEKHO_SIM_UNION]);
-    if (isfinite(report_m2134_p99(run)))
-        ci_cell(cell[c++], &run->m2134_ci[TEKHO_SIM_UNION].p99);
-    else
-        snprintf(cell[c++], CELL_LEN, "inf");
+    {
+        const struct ci95 *m = &run->m2134_ci[TEKHO_SIM_UNION].p99;
+        if (m->valid)
+            snprintf(cell[c++], CELL_LEN, "%.1f (%.1f [%.1f, %.1f])", report_m2134_p99(run), m->value, m->lo, m->hi);
+        else
+            snprintf(cell[c++], CELL_LEN, "%.1f", report_m2134_p99(run));
+    }
     snprintf(cell[c++], CELL_LEN, "%s", report_m2134_verdict(run));
     if (run->paired) {
         ci_cell(cell[c++], &run->diff[DIFF_UNION_MEAN]);
@@ -575,11 +585,11 @@ static void params_text(FILE *f, const struct report *r)
 static const char *diff_words(const struct ci95 *d, char *buf, size_t cap)
 {
     if (!d->valid) {
-        snprintf(buf, cap, "%+.1f ms (one replication: no interval)", d->value + 0.0);
+        snprintf(buf, cap, "%+.1f ms (one replication: no interval)", tenth(d->value));
         return buf;
     }
     const bool sure = d->lo > 0 || d->hi < 0;
-    snprintf(buf, cap, "%+.1f ms [%+.1f, %+.1f]%s", d->value + 0.0, d->lo + 0.0, d->hi + 0.0,
+    snprintf(buf, cap, "%+.1f ms [%+.1f, %+.1f]%s", tenth(d->value), tenth(d->lo), tenth(d->hi),
              sure ? "" : ", not distinguishable from 0");
     return buf;
 }
@@ -650,14 +660,14 @@ static void headline(FILE *f, const struct report *r, bool html)
     for (size_t k = 0; k < r->n_runs; k++) {
         const struct report_run *x = &r->runs[k];
         const struct ci95 *c = &x->m2134_ci[TEKHO_SIM_UNION].p99;
+        fprintf(f, "%s%s %s at %.1f ms", k ? "; " : "", tekho_scheme_name(x->scheme), report_m2134_verdict(x),
+                report_m2134_p99(x));
         if (c->valid)
-            fprintf(f, "%s%s %s (%.1f ms [%.1f, %.1f])", k ? "; " : "", tekho_scheme_name(x->scheme),
-                    report_m2134_verdict(x), report_m2134_p99(x), c->lo, c->hi);
-        else
-            fprintf(f, "%s%s %s (%.1f ms)", k ? "; " : "", tekho_scheme_name(x->scheme), report_m2134_verdict(x),
-                    report_m2134_p99(x));
+            fprintf(f, " (those that resumed: %.1f [%.1f, %.1f])", c->value, c->lo, c->hi);
     }
-    fprintf(f, ".%s", end);
+    fprintf(f, ". The verdict's p99 counts a handover that never resumed (unless the run's end cut it off) as longer "
+               "than any.%s",
+            end);
     if (ctr != NULL && r->n_backbone >= 2) {
         const struct report_backbone *lo = &r->backbone[0], *hi = &r->backbone[r->n_backbone - 1];
         const struct report_run *upd = run_of(r, TEKHO_SCHEME_BASELINE_UPDATE);
