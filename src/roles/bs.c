@@ -253,6 +253,11 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     return TEKHO_OK;
 }
 
+void tekho_bs_bsid(const struct tekho_bs *bs, uint8_t bsid[6])
+{
+    memcpy(bsid, bs->cfg.bsid, 6);
+}
+
 /* ---- the MS table: contexts allocated on demand, found by MS index through
  * an open-addressing table (a BS holds only the MSs it serves, prepares
  * for or caches contexts of; max_ms bounds it). */
