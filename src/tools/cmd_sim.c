@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "decode_args.h"
 #include "report.h"
 #include "tekho/sim.h"
 
@@ -372,6 +373,8 @@ int cmd_sim(int argc, char **argv)
         }
     }
     err = tekho_sim_run(sim, until);
+    /* The keys for `tekho decode DIR/air.pcap $(cat DIR/decode-args)`. */
+    const int args_rc = err == TEKHO_OK && pcap_dir != NULL ? decode_args_write(sim, pcap_dir) : CLI_EXIT_OK;
     struct tekho_sim_stats st;
     tekho_sim_stats(sim, &st);
     tekho_sim_free(sim); /* closes the captures */
@@ -385,5 +388,5 @@ int cmd_sim(int argc, char **argv)
     } else {
         print_text(scenario, tekho_scheme_name(scheme), seed, &st);
     }
-    return CLI_EXIT_OK;
+    return args_rc;
 }
