@@ -205,8 +205,14 @@ reason "not encrypted" "$T" pdu open --tek $K16 --dir ul --pdu 0040260000a504000
 reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe6 --suite 0x020104
 
 # --- tekho sim: a scenario and a small emulator run, end to end
-"$T" sim --scenario normal --scheme counter --json | grep -q '"scenario": "normal", "scheme": "counter", "seed": 1, "handovers": {"attempted": 2, "completed": 2, "cancelled": 0, "failed": 0}' && ok || bad "sim scenario --json"
+"$T" sim --scenario normal --scheme counter --json | grep -q '"scenario": "normal", "scheme": "counter", "seed": 1, "handovers": {"attempted": 2, "completed": 2, "cancelled": 0, "failed": 0, "executed": 2}' && ok || bad "sim scenario --json"
+"$T" sim --scenario normal --scheme counter --json | grep -q '"interruption_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 17.500, "p50": 17.500, "p99": 17.500, "max": 17.500, "mean": 17.500}, "dl": {"n": 2, .*}, "union": {"n": 2, "censored": 0, ' && ok || bad "sim scenario --json interruption_ms"
+# M.2134: a second run under its assumptions, the only figure held against 27.5 ms
+"$T" sim --scenario normal --scheme counter --json | grep -q '"m2134_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 7.500, .*"union": {"n": 2, .*}, "verdict_p99": 15.000, "limit": 27.5, "verdict": "within"}' && ok || bad "sim scenario --json m2134_ms"
+"$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 52.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
+"$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 52.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
 EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --json)
+printf '%s' "$EMU" | grep -q '"counter": {.*"m2134_ms": {"ul": {"n": [1-9][0-9]*, .*"verdict": "within"}' && ok || bad "sim emulator m2134_ms"
 printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"
 printf '%s' "$EMU" | grep -q '"counter": {"scheme": "counter", "seed": 1, "handovers": {"attempted": [1-9]' && ok || bad "sim emulator handovers"
 printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_per_wall_s": [0-9]*, "peak_rss_mb": ' && ok || bad "sim emulator speed"
@@ -267,7 +273,7 @@ S=/tmp/tekho_cli_sweep.$$
 if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
         --report "$S" >/dev/null 2>&1; then
     [ "$(wc -l <"$S/sweep.csv")" = 9 ] && ok || bad "sweep.csv: 4 points x 2 schemes + header"
-    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,mean_ms,p50_ms,p99_ms,' \
+    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,executed,ul_n,ul_censored,ul_min_ms,ul_p50_ms,ul_p99_ms,ul_max_ms,ul_mean_ms,dl_n,.*,union_p99_ms,union_max_ms,union_mean_ms,m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,air_bytes_per_ho,' \
         && ok || bad "sweep.csv header"
     grep -q '^20000,2,counter,[1-9][0-9]*,' "$S/sweep.csv" && ok || bad "sweep.csv last point"
     [ "$(wc -l <"$S/sweep_backbone-us.dat")" = 3 ] && ok || bad "sweep_backbone-us.dat"

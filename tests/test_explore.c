@@ -327,11 +327,32 @@ static void test_count_checkers(void)
     CHECK(tekho_xp_check_count(c, 0, false, 0) == TEKHO_XP_M_DECREASED); /* the MS's epoch did not move */
     tekho_xp_new_pmk(c, 0, false);
     CHECK(tekho_xp_check_count(c, 0, false, 0) == TEKHO_XP_NONE);
+    /* Up to the limit, never past it (the way to a wrap). */
+    CHECK(tekho_xp_check_count(c, 0, false, TEKHO_CMAC_KEY_COUNT_LIMIT) == TEKHO_XP_NONE);
+    CHECK(tekho_xp_check_count(c, 0, false, TEKHO_CMAC_KEY_COUNT_LIMIT + 1) == TEKHO_XP_M_DECREASED);
+    CHECK(tekho_xp_check_count(c, 0, true, TEKHO_CMAC_KEY_COUNT_LIMIT + 1) == TEKHO_XP_N_DECREASED);
     CHECK(tekho_xp_check_keys_installed(2, 3) == TEKHO_XP_STALE_KEYS);
     CHECK(tekho_xp_check_keys_installed(3, 3) == TEKHO_XP_NONE);
     CHECK(tekho_xp_check_keys_installed(4, 3) == TEKHO_XP_NONE);
     CHECK(tekho_xp_check_keys_installed(2, 0) == TEKHO_XP_NONE); /* N unknown */
     tekho_xp_checker_free(c);
+}
+
+/* (7) Data at the target before ranging: only the schemes that wait for RNG-RSP may not. */
+static void test_early_data_checker(void)
+{
+    static const enum tekho_scheme waits[] = {TEKHO_SCHEME_NONE_LATE, TEKHO_SCHEME_BASELINE_UPDATE,
+                                              TEKHO_SCHEME_BASELINE_FULL};
+    static const enum tekho_scheme early[] = {TEKHO_SCHEME_NONE, TEKHO_SCHEME_COUNTER, TEKHO_SCHEME_REUSE};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(tekho_xp_check_early_data(waits[i], true) == TEKHO_XP_EARLY_DATA);
+        CHECK(tekho_xp_check_early_data(waits[i], false) == TEKHO_XP_NONE);
+        CHECK(tekho_xp_check_early_data(early[i], true) == TEKHO_XP_NONE);
+        CHECK(tekho_xp_check_early_data(early[i], false) == TEKHO_XP_NONE);
+        /* The roles agree with the oracle. */
+        CHECK(!tekho_scheme_early_data(waits[i]) && tekho_scheme_early_data(early[i]));
+    }
+    CHECK(strcmp(tekho_xp_invariant_name(TEKHO_XP_EARLY_DATA), "early-data") == 0);
 }
 
 static void test_call_checker(void)
@@ -367,6 +388,7 @@ int main(void)
     test_pn_checker();
     test_delivery_checker();
     test_count_checkers();
+    test_early_data_checker();
     test_call_checker();
     test_case_file_round_trip();
     test_empty_stream_is_clean();

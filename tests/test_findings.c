@@ -572,6 +572,23 @@ static size_t resign_msho_req(struct tekho_sim *sim, const struct rec *r, uint8_
     return pdu_len;
 }
 
+/* A first run in which MS 0 hands over from bs1 to bs2 at 500 ms, all of
+ * it recorded on tp; *msg is the first air message of that type the MS
+ * sent bs1 from then on (NULL if none). The run is the caller's to free. */
+static struct tekho_sim *recorded_handover(struct tape *tp, int type, const struct rec **msg)
+{
+    *msg = NULL;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, tp);
+    if (sim == NULL)
+        return NULL;
+    CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    struct tekho_sim_stats st;
+    run(sim, 600, &st);
+    *msg = find(tp, TEKHO_SIM_AIR_UL, type, 1, MS_(500), 0);
+    CHECK(*msg != NULL);
+    return sim;
+}
+
 static void test_l2_cmac_tuple_names_the_ak(void)
 {
     /* A first run records the MS's MOB_MSHO-REQ to bs1 at 500 ms. A twin
@@ -580,14 +597,11 @@ static void test_l2_cmac_tuple_names_the_ak(void)
      * asks bs2 for a handover), with another key sequence, or with a BSID
      * that is not bs1's. Before, bs1 read neither field: it acted on all. */
     static struct tape first, twin;
-    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &first);
+    const struct rec *req;
+    struct tekho_sim *sim = recorded_handover(&first, TEKHO_MGMT_MOB_MSHO_REQ, &req);
     if (sim == NULL)
         return;
-    CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
     struct tekho_sim_stats st;
-    run(sim, 600, &st);
-    const struct rec *req = find(&first, TEKHO_SIM_AIR_UL, TEKHO_MGMT_MOB_MSHO_REQ, 1, MS_(500), 0);
-    CHECK(req != NULL);
     const uint8_t other_bs[6] = {0, 0, 0, 0, 0, 2}, own_bs[6] = {0, 0, 0, 0, 0, 1};
     const struct {
         uint8_t key_seq;
@@ -627,14 +641,11 @@ static void test_l3_ho_ind_reject(void)
      * taken as RELEASE and bs1 let the MS go. The control, the RELEASE
      * itself, does let it go. */
     static struct tape first, twin;
-    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &first);
+    const struct rec *ind;
+    struct tekho_sim *sim = recorded_handover(&first, TEKHO_MGMT_MOB_HO_IND, &ind);
     if (sim == NULL)
         return;
-    CHECK_ERR(tekho_sim_at(sim, MS_(500), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
     struct tekho_sim_stats st;
-    run(sim, 600, &st);
-    const struct rec *ind = find(&first, TEKHO_SIM_AIR_UL, TEKHO_MGMT_MOB_HO_IND, 1, MS_(500), 0);
-    CHECK(ind != NULL);
     struct tekho_mob_ho_ind m;
     if (ind == NULL || tekho_mob_ho_ind_decode(ind->bytes + TEKHO_GMH_LEN, ind->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN,
                                                &m) != TEKHO_OK) {
@@ -751,6 +762,28 @@ static void test_l4_count_never_wraps(void)
         }
     }
     expect_safe(&st, "L4");
+    tekho_sim_free(sim);
+
+    /* An MS two handovers below the limit: both complete, the third is
+     * refused by the MS itself (no count past the limit under this PMK),
+     * and it stays served at the limit with its traffic. */
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    p.first_count = TEKHO_CMAC_KEY_COUNT_LIMIT - 2;
+    sim = started(TEKHO_SCHEME_COUNTER, 2, &p, NULL);
+    if (sim == NULL)
+        return;
+    for (unsigned k = 0; k < 3; k++)
+        CHECK_ERR(tekho_sim_at(sim, MS_(500 + 400 * k), TEKHO_OP_HANDOVER, 0, k % 2 ? 1 : 2, 0), TEKHO_OK);
+    run(sim, 1800, &st);
+    expect_safe(&st, "L4 at the limit");
+    const struct tekho_ms *ms = tekho_sim_ms(sim, 0);
+    CHECK(st.completed == 2 && tekho_ms_count(ms) == TEKHO_CMAC_KEY_COUNT_LIMIT && tekho_ms_serving(ms) == 1 &&
+          tekho_ms_state(ms) == TEKHO_MS_OPERATIONAL);
+    CHECK(tekho_auth_count(tekho_sim_auth(sim), mac) == TEKHO_CMAC_KEY_COUNT_LIMIT);
+    struct tekho_sim_stats later;
+    run(sim, 2000, &later);
+    CHECK(later.user_pdus_delivered > st.user_pdus_delivered + 20);
     tekho_sim_free(sim);
 }
 

@@ -37,13 +37,14 @@ enum tekho_xp_invariant {
     TEKHO_XP_PN_REUSE,        /* (1) a (TEK, direction, PN) sealed twice */
     TEKHO_XP_REPLAY,          /* (2) a user payload delivered twice */
     TEKHO_XP_FORGED,          /* (2) a payload never sent, or for another MS or direction, delivered */
-    TEKHO_XP_N_DECREASED,     /* (3) N went down at the Authenticator within one PMK */
-    TEKHO_XP_M_DECREASED,     /* (3) M went down at the MS within one PMK */
+    TEKHO_XP_N_DECREASED,     /* (3) N went down at the Authenticator within one PMK, or past the count limit */
+    TEKHO_XP_M_DECREASED,     /* (3) M went down at the MS within one PMK, or past the count limit */
     TEKHO_XP_STALE_KEYS,      /* (4) a BS installed counter TEKs for a count below N */
     TEKHO_XP_ROLE_ERROR,      /* (5) actions.err set, or an error that means the role is broken */
     TEKHO_XP_STEP_BOUND,      /* (5) too many actions from one call, or events per simulated second */
     TEKHO_XP_LIVENESS,        /* (6) after the faults stop: not operational, keys differ, or no data */
     TEKHO_XP_MGMT_REPLAY,     /* (2) a copy of a CMAC-protected management message made a role act again */
+    TEKHO_XP_EARLY_DATA,      /* (7) user data at the target before ranging, under a scheme that waits for RNG-RSP */
     TEKHO_XP_COUNT
 };
 /* "none", "pn-reuse", "replay-delivered", "forged-delivered",
@@ -78,8 +79,10 @@ struct tekho_explore_progress {
  * reproduces after the explorer learns new moves.
  * 1: the first schedule.
  * 2: adds the Authenticator losing HO_Completes for a while (N lags while
- *    handovers go on) and replays aimed at management messages. */
-#define TEKHO_XP_SCHEDULE 2u
+ *    handovers go on) and replays aimed at management messages.
+ * 3: adds counts that start near TEKHO_CMAC_KEY_COUNT_LIMIT (1 to 12
+ *    handovers below it) in one run in 8. */
+#define TEKHO_XP_SCHEDULE 3u
 
 struct tekho_explore_params {
     enum tekho_scheme scheme;
@@ -90,11 +93,8 @@ struct tekho_explore_params {
     unsigned fixed_bs;        /* 0: drawn from the stream (2..5); else this many BSs */
     unsigned fixed_ms;        /* 0: drawn (1..4); else this many MSs */
     uint32_t faults_off;      /* TEKHO_XP_FAULT_* */
-    /* Counts starting near 0xFFFF. TODO: the roles offer no way to start M
-     * at the MS above 0 (tekho_ms_enter sets M = 0; N could be preloaded
-     * through the store, but then MS and network disagree from the start).
-     * The field is drawn and recorded already; it has no effect until the
-     * roles can start an MS's count elsewhere. */
+    /* From schedule 3: every run starts its counts near the limit
+     * (tekho_ms_config.first_count), not one in 8. */
     bool high_counts;
     /* Shrinking of each violation found by tekho_explore_run: at most this
      * many replays (0: no shrinking), and while keep_going (if set) says so. */
@@ -235,6 +235,13 @@ TEKHO_API enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *
                                                        uint16_t count);
 /* (4) A BS installed counter TEKs for `count` while the Authenticator's N is n (0: unknown). */
 TEKHO_API enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n);
+/* (7) A user PDU delivered at the target before ranging completed (at an
+ * MS still synchronising or ranging with it, or at a target BS that has
+ * not yet answered its RNG-REQ): a violation under the schemes that wait
+ * for RNG-RSP (none-late, baseline-update, baseline-full). The list is the
+ * checker's own, not tekho_scheme_early_data: the oracle does not ask the
+ * code it judges. */
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_early_data(enum tekho_scheme scheme, bool before_ranging);
 /* (2) Whether an air PDU is a management message protected by a CMAC
  * (tuple or PKM CMAC-Digest), and whether one a role just acted on
  * (returned OK and emitted actions, none a discard) was acted on before by

@@ -84,11 +84,18 @@ enum tekho_scheme {
     TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update */
     TEKHO_SCHEME_BASELINE_FULL,   /* re-authentication, SA-TEK 3-way, Key-Request/Key-Reply */
     TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
+    TEKHO_SCHEME_NONE_LATE,       /* no encryption, user data at the target only after RNG-RSP: the floor without early data */
     TEKHO_SCHEME_COUNT
 };
-/* "none", "counter", "baseline-update", "baseline-full", "reuse" (static
- * storage), "?" for a value outside the enum. */
+/* "none", "counter", "baseline-update", "baseline-full", "reuse",
+ * "none-late" (static storage), "?" for a value outside the enum. */
 TEKHO_API const char *tekho_scheme_name(enum tekho_scheme s);
+/* Whether a scheme protects user data: all but none and none-late. */
+TEKHO_API bool tekho_scheme_encrypts(enum tekho_scheme s);
+/* Whether user data may flow at the target before ranging completes (the
+ * seed's expedited handover): none, counter and reuse; the others wait for
+ * RNG-RSP (and counter does where it falls back to the baseline). */
+TEKHO_API bool tekho_scheme_early_data(enum tekho_scheme s);
 /* The scheme named as tekho_scheme_name names it. Errors: invalid argument
  * (NULL), bad value (an unknown name; *out untouched). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
@@ -124,6 +131,7 @@ enum tekho_event {
     TEKHO_EV_RETRANSMIT,        /* value: which timer */
     TEKHO_EV_SEALED,            /* a user PDU sealed: value = PN; bytes: TEK fingerprint (for the PN-reuse check) */
     TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
+    TEKHO_EV_HO_LEFT,           /* MS: it left its serving BS (MOB_HO-IND sent; no user data with it from here): value = that node */
 };
 /* The event's name without its prefix ("HO_COMPLETED"), in static
  * storage; "?" for a value outside the enum. */
@@ -207,6 +215,11 @@ struct tekho_timing {
  * before expiry. */
 TEKHO_API void tekho_timing_default(struct tekho_timing *t);
 
+/* The highest CMAC_KEY_COUNT any role uses under one PMK: a count that
+ * would pass it needs a new PMK first, so the 16-bit count never wraps to
+ * values already used (profile 4). [MODEL] */
+#define TEKHO_CMAC_KEY_COUNT_LIMIT 0xFFF0u
+
 struct tekho_ms_config {
     uint32_t index;               /* the MS's number in the driver */
     uint8_t mac[6];               /* tekho_ms_mac_of_index(index) */
@@ -220,6 +233,10 @@ struct tekho_ms_config {
     struct tekho_timing timing;
     struct tekho_random random;
     struct tekho_allocator alloc;
+    /* M under a fresh PMK: 0 in 802.16 (and the Authenticator's N is one
+     * more). A test starts both near TEKHO_CMAC_KEY_COUNT_LIMIT to reach
+     * it; the MS and tekho_auth_config.first_count must agree. */
+    uint16_t first_count;
 };
 
 struct tekho_bs_config {
@@ -279,6 +296,9 @@ struct tekho_auth_config {
     size_t max_bs;
     struct tekho_count_store store;
     struct tekho_timing timing;
+    /* M under a fresh PMK, as tekho_ms_config.first_count: N starts one
+     * above it. Below TEKHO_CMAC_KEY_COUNT_LIMIT. */
+    uint16_t first_count;
 };
 
 /* ---- MS ------------------------------------------------------------------ */

@@ -1,9 +1,10 @@
 /* The deterministic scenario driver: a virtual clock, modelled air and
- * backbone links (latency, loss), a seeded random source, traffic that
- * offers a user PDU every frame in each direction, an active attacker on
- * the air, and the measurements of the roles issue: handovers,
- * interruption (ITU-R M.2134), security counters, signalling. Every
- * invariant is checked after every event.
+ * backbone links (latency, loss), random sources derived from one seed
+ * (one per purpose, so every scheme meets the same radio and losses),
+ * traffic that offers a user PDU for every frame in each direction, an
+ * active attacker on the air, and the measurements: handovers, the
+ * user-plane interruption of each (UL, DL, both), security counters,
+ * signalling. Every invariant is checked after every event.
  *
  * The MSs' MSKs are made from the seed: a simulation is a model, never a
  * place for real keys. A struct tekho_sim is used by one thread at a time;
@@ -62,6 +63,7 @@ struct tekho_sim_params {
     bool ms_tekgen;                 /* MSs advertise counter-based TEK generation */
     uint32_t bs_no_tekgen_mask;     /* bit n: BS node n+1 cannot do it */
     uint32_t bs_tekgen_required_mask; /* bit n: BS node n+1 serves only MSs that do it */
+    uint16_t first_count;           /* M under a fresh PMK (tekho_ms_config.first_count; 0 in 802.16) */
     uint32_t pmk_lifetime_s;
     bool attacker;                  /* record air PDUs for the attacker's replays */
     unsigned bs_cache_per_ms;       /* TEK contexts a BS keeps per MS, 1 .. 4; 0: 4 */
@@ -72,6 +74,17 @@ struct tekho_sim_params {
  * frames, no air loss, 2 ms +- 0.5 ms backbone, W = 2, capable MSs and
  * BSs, an 8 h PMK, tekho_timing_default and tekho_radio_params_default. */
 TEKHO_API void tekho_sim_params_default(struct tekho_sim_params *p);
+/* ITU-R M.2134's assumptions for the handover interruption time:
+ * downlink synchronisation is achieved and uplink access procedures are
+ * complete when the handover starts, and interactions with the core
+ * network (entities beyond the radio access network) take zero time. The
+ * same model with those steps set to zero: DL synchronisation
+ * (timing.sync_us), the wait for the target's ranging opportunity
+ * (timing.ranging_wait_us) and the AAA round trips (timing.aaa_rtt_us; the
+ * AAA is in the core network). Messages between the MS and the BSs
+ * (RNG-REQ/RSP included) and the backbone inside the access network (BSs,
+ * Authenticator) keep their time. */
+TEKHO_API void tekho_sim_params_m2134(struct tekho_sim_params *p);
 
 /* Scripted operations, scheduled at a virtual time. */
 enum tekho_sim_op {
@@ -98,11 +111,31 @@ enum tekho_sim_op {
     TEKHO_OP_RANDOM_FAIL,
 };
 
+/* The user-plane interruption of a handover is measured from one instant,
+ * t0: the MS leaves its serving BS (MOB_HO-IND sent: from then on it
+ * exchanges no user data with it). UL: t0 to the first UL user PDU the
+ * target delivers; DL: t0 to the first DL user PDU the MS takes from the
+ * target; union: t0 to when both have resumed (the larger). Around a
+ * handover a PDU each way is ready for every frame (offered just before
+ * the frame starts), so no wait for a packet is in the gap; the first
+ * PDU's own air time (to the end of its subframe) is. A handover that
+ * left and never resumed a direction (the MS released, the handover
+ * failed, another began, the run ended) is censored in it, not a sample. */
+enum tekho_sim_direction { TEKHO_SIM_UL, TEKHO_SIM_DL, TEKHO_SIM_UNION };
+#define TEKHO_SIM_DIRECTIONS 3
+TEKHO_API const char *tekho_sim_direction_name(enum tekho_sim_direction d); /* "ul", "dl", "union" */
+
+struct tekho_sim_interruption {
+    size_t n;                       /* handovers in which it resumed: the samples */
+    unsigned long censored;         /* handovers that left and never resumed it */
+    unsigned long censored_at_end;  /* ... of which still under way when the run stopped */
+    double min_ms, p50_ms, p99_ms, max_ms, mean_ms; /* over the n samples (nearest rank); 0 if none */
+};
+
 struct tekho_sim_stats {
     unsigned long attempted, completed, cancelled, failed;
-    size_t n_interruptions;
-    double interruption_mean_ms, interruption_p50_ms, interruption_p99_ms, interruption_max_ms;
-    double interruption_ul_max_ms, interruption_dl_max_ms;
+    unsigned long executed;         /* handovers in which the MS left its serving BS: n + censored of each direction */
+    struct tekho_sim_interruption interruption[TEKHO_SIM_DIRECTIONS];
     unsigned long replayed_pdus_accepted, forged_pdus_accepted, pn_reuse, tek_bytes_over_air;
     unsigned long self_sync_success, resync_by_rng_req, connections_released, pdus_discarded;
     unsigned long tek_mismatch_after_ho;
@@ -172,13 +205,16 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_
 /* The counters so far, with the interruption statistics computed now (all
  * 0 if there are none, or if memory for sorting them runs out). */
 TEKHO_API void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out);
-/* The interruption samples (ms), in the order they were measured: up to
- * max copied, the total returned. */
-TEKHO_API size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max);
+/* The interruption samples (ms) of one direction, in the order they were
+ * measured: up to max copied, the total returned. */
+TEKHO_API size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direction d, double *out,
+                                         size_t max);
 
 /* Radio mode: where BS `node` stands, in metres (0, 0 outside radio mode
  * or for a node out of range). */
 TEKHO_API void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double *x, double *y);
+/* Radio mode: where MS `index` is now (0, 0 outside radio mode). */
+TEKHO_API void tekho_sim_ms_position(const struct tekho_sim *sim, uint32_t index, double *x, double *y);
 
 /* Read access for tests: the roles the simulation owns (NULL for an
  * index or node out of range); valid until tekho_sim_free. */
@@ -212,6 +248,10 @@ extern TEKHO_API const char *const tekho_scenarios[];
  * tekho_sim_at. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed,
                                                        struct tekho_sim **out, uint64_t *until_us);
+/* The same with the roles' timing given (NULL: tekho_timing_default). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_scenario_timing(const char *name, enum tekho_scheme scheme,
+                                                              uint64_t seed, const struct tekho_timing *timing,
+                                                              struct tekho_sim **out, uint64_t *until_us);
 
 #ifdef __cplusplus
 }

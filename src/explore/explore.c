@@ -17,6 +17,7 @@
 #include "tekho/mgmt.h"
 #include "tekho/pdu.h"
 #include "tekho/tekho.h"
+#include "../roles/introspect.h"
 #include "../sim/event_queue.h"
 #include "stream.h"
 
@@ -49,6 +50,7 @@ enum xp_action {
 /* Per schedule (explore.h, TEKHO_XP_SCHEDULE): schedule 1 never lags. */
 static const uint16_t ACTION_WEIGHTS[TEKHO_XP_SCHEDULE][A_COUNT] = {
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2, 0, 0, 0},
+    {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
 };
 static const unsigned LINK_PER_MILLE[4] = {0, 20, 100, 300};
@@ -314,9 +316,25 @@ static void send_backbone(struct xp_world *w, uint32_t from, uint32_t to, const 
 
 /* ---- applying a role's actions and checking them ------------------------------------------ */
 
-static void on_deliver(struct xp_world *w, uint32_t ms, int dir, const struct tekho_action *a)
+/* A delivery at MS `ms` (dir 1) or at BS `node` from MS `ms` (dir 0). */
+static void on_deliver(struct xp_world *w, uint32_t ms, int dir, uint32_t node, const struct tekho_action *a)
 {
-    if (w->scheme != TEKHO_SCHEME_NONE) {
+    /* (7) Before ranging completed at the target: the MS still
+     * synchronising or ranging (delivering what the target sent), or the
+     * target BS still waiting for the RNG-REQ. */
+    bool before_ranging = false;
+    if (dir == 1 && ms < w->n_ms) {
+        const enum tekho_ms_state st = tekho_ms_state(w->ms[ms]);
+        before_ranging = st == TEKHO_MS_HO_SYNC || st == TEKHO_MS_HO_RANGING;
+    } else if (dir == 0 && node >= 1 && node <= w->n_bs) {
+        before_ranging = strcmp(tekho_bs_ms_role_name(w->bs[node], ms), "TARGET_READY") == 0;
+    }
+    if (tekho_xp_check_early_data(w->scheme, before_ranging) != TEKHO_XP_NONE) {
+        violation(w, TEKHO_XP_EARLY_DATA, "ms%u %s payload delivered at %s%u before ranging, under %s", ms,
+                  dir ? "DL" : "UL", dir ? "ms" : "bs", dir ? ms : node, tekho_scheme_name(w->scheme));
+        return;
+    }
+    if (tekho_scheme_encrypts(w->scheme)) {
         const enum tekho_xp_invariant inv = tekho_xp_check_delivered(w->ck, ms, dir, a->bytes, a->len);
         if (inv != TEKHO_XP_NONE) {
             violation(w, inv, "ms%u %s payload (%zu bytes) %s", ms, dir ? "DL" : "UL", a->len,
@@ -337,7 +355,7 @@ static void on_event(struct xp_world *w, uint32_t owner, const struct tekho_acti
     const unsigned kind = owner >> 24;
     switch ((enum tekho_event)a->code) {
     case TEKHO_EV_SEALED:
-        if (w->scheme != TEKHO_SCHEME_NONE && a->len >= 9) {
+        if (tekho_scheme_encrypts(w->scheme) && a->len >= 9) {
             const enum tekho_xp_invariant inv =
                 tekho_xp_check_sealed(w->ck, a->bytes, a->bytes[8], (uint64_t)a->value);
             if (inv != TEKHO_XP_NONE) {
@@ -436,9 +454,9 @@ static void apply(struct xp_world *w, uint32_t owner)
         case TEKHO_ACT_CANCEL_TIMER: sim_queue_cancel(&w->q, (uint64_t)owner << 32 | a->timer); break;
         case TEKHO_ACT_DELIVER:
             if (kind == OWNER_BS)
-                on_deliver(w, a->ms, 0, a);
+                on_deliver(w, a->ms, 0, id, a);
             else if (kind == OWNER_MS)
-                on_deliver(w, id, 1, a);
+                on_deliver(w, id, 1, a->peer, a);
             break;
         case TEKHO_ACT_EVENT:
             if (w->p->trace)
@@ -455,10 +473,10 @@ static void check_counts(struct xp_world *w)
     for (unsigned i = 0; i < w->n_ms && !w->done; i++) {
         const uint16_t m = tekho_ms_count(w->ms[i]);
         if (tekho_xp_check_count(w->ck, i, false, m) != TEKHO_XP_NONE)
-            violation(w, TEKHO_XP_M_DECREASED, "ms%u: M went down to %u", i, m);
+            violation(w, TEKHO_XP_M_DECREASED, "ms%u: M went down or past the limit, to %u", i, m);
         const uint16_t n = tekho_auth_count(w->auth, w->mac[i]);
         if (tekho_xp_check_count(w->ck, i, true, n) != TEKHO_XP_NONE)
-            violation(w, TEKHO_XP_N_DECREASED, "auth: N of ms%u went down to %u", i, n);
+            violation(w, TEKHO_XP_N_DECREASED, "auth: N of ms%u went down or past the limit, to %u", i, n);
     }
 }
 
@@ -589,9 +607,11 @@ static tekho_err world_init(struct xp_world *w)
     w->backbone_us = BACKBONE[xs_pick(s, 4)];
     const unsigned bs_no_tekgen = xs_rare(s, 32, 100);
     const bool ms_no_tekgen = xs_rare(s, 2, 50) != 0;
-    /* TODO(high counts): drawn so the stream layout is fixed, unused until
-     * the roles can start M and N near 0xFFFF (see explore.h). */
-    (void)xs_rare(s, 2, p->high_counts ? 500 : 0);
+    /* From schedule 3, counts near the limit: M and N start 1 to 12
+     * handovers below it (earlier schedules drew 0 here, and draw no more). */
+    const bool high = xs_rare(s, 2, w->v < 3 ? 0 : p->high_counts ? 1000 : 125) != 0 && w->v >= 3;
+    const unsigned below = w->v >= 3 ? 1 + xs_pick(s, 12) : 0;
+    const uint16_t first_count = high ? (uint16_t)(TEKHO_CMAC_KEY_COUNT_LIMIT - below) : 0;
     /* A byte per run kept from schedule 1 (allocation failures are drawn
      * per action, A_ALLOC). */
     (void)xs_rare(s, 2, 0);
@@ -613,7 +633,8 @@ static tekho_err world_init(struct xp_world *w)
         err = tekho_memory_store_new(w->n_ms, &w->store);
     if (err == TEKHO_OK) {
         const struct tekho_auth_config ac = {.pmk_lifetime_s = pmk_lifetime, .max_ms = w->n_ms, .max_bs = w->n_bs,
-                                             .store = tekho_memory_store_ops(w->store), .timing = timing};
+                                             .store = tekho_memory_store_ops(w->store), .timing = timing,
+                                             .first_count = first_count};
         err = tekho_auth_new(&ac, &w->auth);
     }
     for (uint32_t node = 1; err == TEKHO_OK && node <= w->n_bs; node++) {
@@ -638,7 +659,8 @@ static tekho_err world_init(struct xp_world *w)
         struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = pmk_lifetime, .scheme = w->scheme,
                                      .tekgen_capable = !ms_no_tekgen, .said = tekho_ms_basic_cid(i),
                                      .pn_window = pn_window, .timing = timing, .random = random,
-                                     .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free}};
+                                     .alloc = {.ctx = w, .calloc = xp_calloc, .free = xp_free},
+                                     .first_count = first_count};
         tekho_ms_mac_of_index(i, mc.mac);
         memcpy(w->mac[i], mc.mac, 6);
         msk_of(i, mc.msk);
@@ -706,7 +728,7 @@ static bool ms_active(const struct xp_world *w, uint32_t i)
 static void note_spoofed_mgmt(struct xp_world *w, const uint8_t *b, size_t len)
 {
     struct tekho_gmh gmh;
-    if (w->scheme == TEKHO_SCHEME_NONE && tekho_gmh_decode(b, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX)
+    if (!tekho_scheme_encrypts(w->scheme) && tekho_gmh_decode(b, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX)
         w->spoofed_mgmt = true;
 }
 
@@ -820,7 +842,7 @@ static size_t forged_user_pdu(struct xp_world *w, uint32_t ms, bool uplink, uint
 {
     uint8_t body[TEKHO_XP_PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
     (void)role_fill(&w->role_rng, body, sizeof body);
-    if (w->scheme == TEKHO_SCHEME_NONE) {
+    if (!tekho_scheme_encrypts(w->scheme)) {
         /* In the clear: a payload the legitimate sender never made (the scheme's floor). */
         tekho_xp_payload(ms, uplink ? 0 : 1, 0x7FFFFFFFu, body);
     }
@@ -828,9 +850,9 @@ static size_t forged_user_pdu(struct xp_world *w, uint32_t ms, bool uplink, uint
         body[3] |= 0x80;
     else
         body[3] &= 0x7F;
-    const size_t body_len = w->scheme == TEKHO_SCHEME_NONE ? TEKHO_XP_PAYLOAD_LEN : sizeof body;
+    const size_t body_len = !tekho_scheme_encrypts(w->scheme) ? TEKHO_XP_PAYLOAD_LEN : sizeof body;
     const size_t len = TEKHO_GMH_LEN + body_len + TEKHO_CRC_LEN;
-    const struct tekho_gmh gmh = {.ec = w->scheme != TEKHO_SCHEME_NONE, .ci = true, .len = (uint16_t)len,
+    const struct tekho_gmh gmh = {.ec = tekho_scheme_encrypts(w->scheme), .ci = true, .len = (uint16_t)len,
                                   .cid = tekho_ms_data_cid(ms)};
     if (tekho_gmh_encode(&gmh, pdu) != TEKHO_OK)
         return 0;
@@ -989,7 +1011,7 @@ static void script(struct xp_world *w)
         return;
     }
     /* A replayed byte picks action byte % (actions in its schedule). */
-    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT};
+    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT, A_COUNT};
     const enum xp_action act = (enum xp_action)xs_weighted(s, ACTION_WEIGHTS[w->v - 1], ACTIONS_IN[w->v - 1]);
     static const char *const NAMES[A_COUNT] = {"stop", "enter", "handover", "cancel", "data", "replay", "mutate",
                                                "forge", "auth-restart", "bs-restart", "link", "wait", "alloc",
@@ -1154,7 +1176,7 @@ static bool ms_settled(const struct xp_world *w, uint32_t i, char *why, size_t c
         snprintf(why, cap, "ms%u is %s at bs%u, which does not serve it", i, tekho_ms_state_name(st), node);
         return false;
     }
-    if (w->scheme != TEKHO_SCHEME_NONE) {
+    if (tekho_scheme_encrypts(w->scheme)) {
         uint8_t a[2][8], b[2][8];
         const bool ms_has = tekho_ms_tek_fingerprints(w->ms[i], node, a);
         const bool bs_has = tekho_bs_tek_fingerprints(w->bs[node], i, b);

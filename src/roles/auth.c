@@ -79,10 +79,16 @@ static const uint32_t AUTH_ACCEPTS[] = {
 };
 _Static_assert(TEKHO_ASNCP_MSG_COUNT <= 32, "one mask holds every message type");
 
+/* N under a fresh PMK: one above the MS's first M (profile 4). */
+static uint16_t first_n(const struct tekho_auth *a)
+{
+    return (uint16_t)(a->cfg.first_count + 1u);
+}
+
 tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out)
 {
     if (cfg == NULL || out == NULL || cfg->max_ms == 0 || cfg->max_bs == 0 || cfg->max_bs > AUTH_MAX_BS ||
-        cfg->store.load == NULL || cfg->store.save == NULL)
+        cfg->store.load == NULL || cfg->store.save == NULL || cfg->first_count >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_auth *a = calloc(1, sizeof *a);
     if (a == NULL)
@@ -157,7 +163,7 @@ tekho_err tekho_auth_add_ms(struct tekho_auth *a, uint32_t ms_index, const uint8
     memcpy(m->msk, msk, 64);
     m->pmk_sn = pmk_sn;
     /* A new PMK: M = 0 at the MS, N = 1 here (profile 4). */
-    m->n = 1;
+    m->n = first_n(a);
     m->n_loaded = true;
     return a->cfg.store.save(a->cfg.store.ctx, mac, m->n);
 }
@@ -194,7 +200,7 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
     m->n = found ? n : 0;
     m->needs_new_pmk = !found;
 #ifdef TEKHO_MUTATION_AUTH_FORGETS_N
-    m->n = 1; /* fails open: counts start again under the same PMK */
+    m->n = first_n(a); /* fails open: counts start again under the same PMK */
     m->needs_new_pmk = false;
 #endif
     m->n_loaded = true;
@@ -282,7 +288,7 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
             uint8_t next[64];
             err = reauth_next_msk(m->msk, next);
             if (err == TEKHO_OK)
-                err = a->cfg.store.save(a->cfg.store.ctx, m->mac, 1);
+                err = a->cfg.store.save(a->cfg.store.ctx, m->mac, first_n(a));
             if (err != TEKHO_OK) {
                 OPENSSL_cleanse(next, sizeof next);
                 return err;
@@ -290,7 +296,7 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
             memcpy(m->msk, next, 64);
             OPENSSL_cleanse(next, sizeof next);
             m->pmk_generation++;
-            m->n = 1;
+            m->n = first_n(a);
             m->needs_new_pmk = false;
             m->n_holders = 0;
             act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
@@ -329,7 +335,11 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
         return TEKHO_ERR_STALE_COUNT;
     /* Only the Authenticator moves N, and never back (profile 4), and
      * never past the count limit (L4: the 16-bit count must not wrap). */
+#ifdef TEKHO_MUTATION_COUNT_PAST_LIMIT
+    if (!r->has_cmac_key_count) /* N follows the count past the limit, to a wrap */
+#else
     if (!r->has_cmac_key_count || r->cmac_key_count >= TEKHO_COUNT_LIMIT)
+#endif
         return TEKHO_ERR_BAD_VALUE;
     const uint16_t next = (uint16_t)(r->cmac_key_count + 1);
     struct tekho_asncp upd;
@@ -419,7 +429,7 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     uint8_t next[64];
     tekho_err err = reauth_next_msk(m->msk, next);
     if (err == TEKHO_OK)
-        err = a->cfg.store.save(a->cfg.store.ctx, m->mac, 1);
+        err = a->cfg.store.save(a->cfg.store.ctx, m->mac, first_n(a));
     const int bs_slot = find_bs(a, m->reauth_node);
     m->reauth_node = 0;
     if (err != TEKHO_OK) {
@@ -429,7 +439,7 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     memcpy(m->msk, next, 64);
     OPENSSL_cleanse(next, sizeof next);
     m->pmk_generation++;
-    m->n = 1;
+    m->n = first_n(a);
     m->n_loaded = true;
     m->needs_new_pmk = false;
     act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);

@@ -1151,7 +1151,8 @@ static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struc
     case TEKHO_SCHEME_BASELINE_FULL: return TEKHO_HO_TEK_REAUTH;
     case TEKHO_SCHEME_REUSE:
     case TEKHO_SCHEME_NONE:
-    default: return TEKHO_HO_TEK_REUSE; /* none: no keys at all, nothing to transfer */
+    case TEKHO_SCHEME_NONE_LATE:
+    default: return TEKHO_HO_TEK_REUSE; /* none, none-late: no keys at all, nothing to transfer */
     }
 }
 
@@ -1355,11 +1356,13 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
     uint8_t payload[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err = TEKHO_ERR_NO_KEYS;
+    /* At a target before ranging completes, only where the scheme lets
+     * data flow early (none-late waits for RNG-RSP). */
     const bool may_receive = m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE ||
-                                   m->role == ROLE_TARGET_READY);
+                                   (m->role == ROLE_TARGET_READY && tekho_scheme_early_data(bs->cfg.scheme)));
     if (!may_receive) {
         err = TEKHO_ERR_UNKNOWN_PEER;
-    } else if (bs->cfg.scheme == TEKHO_SCHEME_NONE) {
+    } else if (!tekho_scheme_encrypts(bs->cfg.scheme)) {
         uint16_t cid;
         const uint8_t *body;
         err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
@@ -1379,7 +1382,7 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
         /* Serving with no TEKs at all (with reuse, the serving BS had none
          * to hand over): the MS is told its TEKs are invalid and asks for
          * new ones (PKMv2 TEK-Invalid, 802.16-2009 6.3.2.3.9.11). */
-        if (m && m->role == ROLE_SERVING && active_tek(m) == NULL && bs->cfg.scheme != TEKHO_SCHEME_NONE &&
+        if (m && m->role == ROLE_SERVING && active_tek(m) == NULL && tekho_scheme_encrypts(bs->cfg.scheme) &&
             !m->tek_invalid_sent && m->link.ready) {
             m->tek_invalid_sent = true;
             return send_tek_invalid(bs, m, out);
@@ -1603,7 +1606,8 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
      * tekho_bs_config.restarted. */
     if (new_ak && bs->cfg.restarted && m->role == ROLE_TARGET_PREPARING) {
         const unsigned from = (unsigned)m->n + TEKHO_COUNT_AHEAD_MAX + bs->cfg.self_sync_window + 1;
-        m->fresh_from = (uint16_t)(from > TEKHO_COUNT_LIMIT ? TEKHO_COUNT_LIMIT : from);
+        /* Past the limit: no count of this PMK is fresh here, ever. */
+        m->fresh_from = (uint16_t)(from > TEKHO_COUNT_LIMIT ? TEKHO_COUNT_LIMIT + 1u : from);
     }
 #ifdef TEKHO_MUTATION_BS_ADVANCES_N
     if (m->role == ROLE_TARGET_PREPARING)
@@ -1619,7 +1623,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     (void)cmac_seen_restore(m, &m->link);
     if (m->role == ROLE_ENTERING) {
         /* With no encryption there is no key exchange to wait for. */
-        if (bs->cfg.scheme == TEKHO_SCHEME_NONE)
+        if (!tekho_scheme_encrypts(bs->cfg.scheme))
             m->role = ROLE_SERVING;
         return send_sbc_rsp(bs, m, out);
     }
@@ -1984,13 +1988,14 @@ tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
      * never a (TEK, PN) pair twice. */
     const bool may_send = m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE ||
                                 (m->role == ROLE_TARGET_READY && (m->confirmed || m->ms_left_serving) &&
-                                 (m->mode == TEKHO_HO_TEK_COUNTER || m->mode == TEKHO_HO_TEK_REUSE)));
+                                 (m->mode == TEKHO_HO_TEK_COUNTER || m->mode == TEKHO_HO_TEK_REUSE) &&
+                                 tekho_scheme_early_data(bs->cfg.scheme)));
     if (!may_send)
         return TEKHO_ERR_NO_KEYS;
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    if (bs->cfg.scheme == TEKHO_SCHEME_NONE) {
+    if (!tekho_scheme_encrypts(bs->cfg.scheme)) {
         err = seal_plain(tekho_ms_data_cid(ms_index), payload, len, pdu, sizeof pdu, &n);
     } else {
         struct tekho_tek_context *tek = active_tek(m);

@@ -131,7 +131,7 @@ const char *tekho_ms_state_name(enum tekho_ms_state s)
 tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
 {
     if (cfg == NULL || out == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->random.fill == NULL ||
-        (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL))
+        (cfg->alloc.calloc == NULL) != (cfg->alloc.free == NULL) || cfg->first_count >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_ms *ms = calloc(1, sizeof *ms);
     if (ms == NULL)
@@ -350,7 +350,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
     ms->entered = true;
-    ms->m = 0;
+    ms->m = ms->cfg.first_count;
     ms->serving = bs_node;
     memcpy(ms->serving_bsid, bsid, 6);
     tekho_tek_context_cleanup(&ms->tek);
@@ -453,8 +453,10 @@ tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* The count never wraps under one PMK: at the limit only a new PMK
      * (network entry) lets the MS move on. */
+#ifndef TEKHO_MUTATION_COUNT_PAST_LIMIT
     if (ms->m >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_STALE_COUNT;
+#endif
     ms->target = target_node;
     memcpy(ms->target_bsid, target_bsid, 6);
     ms->tm = (uint16_t)(ms->m + 1);
@@ -691,7 +693,7 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
                             (m.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
     act_event(out, ms->cfg.index, TEKHO_EV_CAPABILITY, ms->tekgen_negotiated, NULL, 0);
     act_cancel_timer(out, MS_TIMER_RETX);
-    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+    if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
         ms->state = TEKHO_MS_OPERATIONAL;
         return out->err;
     }
@@ -755,7 +757,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         ms->pmk_generation++;
         ms->serving_link = link;
         cmac_link_wipe(&link);
-        ms->m = 0;
+        ms->m = ms->cfg.first_count;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
         return send_sa_tek_request(ms, m, ms_random, out);
     }
@@ -878,6 +880,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
     ms->state = TEKHO_MS_HO_SYNC;
+    act_event(out, ms->cfg.index, TEKHO_EV_HO_LEFT, ms->serving, NULL, 0);
     act_cancel_timer(out, MS_TIMER_RETX);
     act_timer(out, MS_TIMER_SYNC, now + ms->cfg.timing.sync_us);
     return out->err;
@@ -889,13 +892,19 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
     uint8_t payload[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    /* Nothing is heard from the target before DL synchronisation. */
-    const bool from_target = from == ms->target && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
-    /* Nor from the serving BS once MOB_HO-IND has left: the MS has moved on. */
-    const bool from_old = from == ms->serving && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
-    if ((from_target && !ms->synced) || from_old) {
+    /* User data comes from the BS the MS is attached to: its serving BS
+     * until MOB_HO-IND has left, then the target once synchronised; from
+     * no other BS, keys or not (scheme none has none to tell them apart:
+     * a BS the MS left, that missed its MOB_HO-IND and still sends, is not
+     * heard either). */
+    const bool ho = ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING;
+    const bool from_serving = from == ms->serving && !ho;
+    const bool from_target = from == ms->target && ho && ms->synced;
+    if (!from_serving && !from_target) {
         err = TEKHO_ERR_NO_KEYS;
-    } else if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+    } else if (from_target && !tekho_scheme_early_data(ms->cfg.scheme)) {
+        err = TEKHO_ERR_NO_KEYS; /* none-late: nothing from the target before RNG-RSP */
+    } else if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
         uint16_t cid;
         const uint8_t *body;
         err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
@@ -903,9 +912,9 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
             memcpy(payload, body, n);
     } else {
         struct tekho_tek_context *ctx = NULL;
-        if (from == ms->serving && ms->have_tek && ms->state != TEKHO_MS_HO_SYNC && ms->state != TEKHO_MS_HO_RANGING)
+        if (from_serving && ms->have_tek)
             ctx = &ms->tek;
-        else if (from == ms->target && ms->target_tek >= 0 && ms->synced)
+        else if (from_target && ms->target_tek >= 0)
             ctx = tek_cache_at(&ms->cache, ms->target_tek);
         err = ctx ? tekho_tek_open(ctx, now / 1000, pdu, len, payload, sizeof payload, &n, NULL) : TEKHO_ERR_NO_KEYS;
     }
@@ -1025,15 +1034,16 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
         (ms->state == TEKHO_MS_KEY_WAIT && ms->have_tek)) {
         to = ms->serving;
         ctx = ms->have_tek ? &ms->tek : NULL;
-    } else if (ho && ms->synced) {
+    } else if (ho && ms->synced && tekho_scheme_early_data(ms->cfg.scheme)) {
         to = ms->target;
         ctx = ms->target_tek >= 0 ? tek_cache_at(&ms->cache, ms->target_tek) : NULL;
     }
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
-        /* The floor: the same procedure, no protection; data flows once synchronised. */
+    if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
+        /* The floors: the same procedure, no protection; data flows once
+         * synchronised (none) or once RNG-RSP came (none-late). */
         if (to == 0)
             return TEKHO_ERR_NO_KEYS;
         err = seal_plain(tekho_ms_data_cid(ms->cfg.index), payload, len, pdu, sizeof pdu, &n);

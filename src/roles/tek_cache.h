@@ -24,10 +24,8 @@
 
 struct tekho_crypto_kit;
 
-/* [MODEL] The highest CMAC_KEY_COUNT a role uses under one PMK: a count
- * that would pass it needs a new PMK first (the 16-bit count must never
- * wrap to values already used). */
-#define TEKHO_COUNT_LIMIT 0xFFF0u
+/* The highest CMAC_KEY_COUNT a role uses under one PMK (roles.h). */
+#define TEKHO_COUNT_LIMIT TEKHO_CMAC_KEY_COUNT_LIMIT
 /* [MODEL] How far ahead of N a count proved in an RNG-REQ may be: N lags
  * the MS only by handovers whose HO_Complete never reached the
  * Authenticator. */

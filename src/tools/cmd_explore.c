@@ -16,7 +16,8 @@
 #include "tekho/explore.h"
 
 static const struct cli_opt EXPLORE_OPTS[] = {
-    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|all",
+    /* In enum tekho_scheme's order (the choice's index is the scheme), then all. */
+    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late|all",
      .help = "the TEK scheme the roles run (all: each in turn)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
      .help = "run i uses seed+i, so --seed S+i --runs 1 repeats run i alone (default 1)"},
@@ -35,13 +36,16 @@ static const struct cli_opt EXPLORE_OPTS[] = {
     {.name = "watchdog", .kind = CLI_NUM, .min = 1, .max = 3600,
      .help = "seconds without a new event before the run is reported stuck (default 20)"},
     {.name = "trace", .kind = CLI_FLAG, .help = "every event, message and role event on stderr (use with --replay)"},
+    {.name = "high-counts", .kind = CLI_FLAG,
+     .help = "every run starts M and N 1 to 12 handovers below the count limit (by default one run in 8 does)"},
 };
 enum { OPT_SCHEME, OPT_SEED, OPT_RUNS, OPT_STEPS, OPT_SHRINK, OPT_SHRINK_S, OPT_MAX_V, OPT_FAULTS_OFF, OPT_WATCHDOG,
-       OPT_TRACE };
+       OPT_TRACE, OPT_HIGH_COUNTS };
 
 static const struct cli_cmd EXPLORE_CMD = {
     "explore",
     "--scheme S [--seed N] [--runs R] [--steps K] [--save DIR] [--json] [--shrink N] [--faults-off MASK]\n"
+    "       [--high-counts]\n"
     "       tekho explore --replay FILE [--json]",
     "Runs the MS, BS and Authenticator roles under a deterministic adversarial scheduler: random\n"
     "networks, handovers, cancels, re-entries, user data, loss, duplication, reordering, an attacker\n"
@@ -294,6 +298,7 @@ int cmd_explore(int argc, char **argv)
     if (v[OPT_MAX_V].present)
         p.max_violations = (unsigned)v[OPT_MAX_V].num;
     p.faults_off = v[OPT_FAULTS_OFF].present ? (uint32_t)v[OPT_FAULTS_OFF].num : 0;
+    p.high_counts = v[OPT_HIGH_COUNTS].present;
     p.progress = &g_progress;
     if (v[OPT_TRACE].present) {
         p.trace = trace_line;
@@ -305,7 +310,7 @@ int cmd_explore(int argc, char **argv)
 
     const bool all = v[OPT_SCHEME].num == TEKHO_SCHEME_COUNT;
     const enum tekho_scheme first = all ? TEKHO_SCHEME_NONE : (enum tekho_scheme)v[OPT_SCHEME].num;
-    const enum tekho_scheme last = all ? TEKHO_SCHEME_REUSE : first;
+    const enum tekho_scheme last = all ? (enum tekho_scheme)(TEKHO_SCHEME_COUNT - 1) : first;
     uint64_t total_events = 0;
     unsigned total_runs = 0;
     bool found = false, first_json = true;
