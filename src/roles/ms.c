@@ -838,8 +838,10 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     size_t i = 0;
     while (i < m.n_recommended && memcmp(m.recommended[i].bsid, ms->target_bsid, 6) != 0)
         i++;
+    if (i == m.n_recommended && m.n_recommended != 0)
+        return TEKHO_ERR_BAD_VALUE; /* another target's: an answer to an earlier request, late */
     if (i == m.n_recommended) {
-        /* The serving BS does not recommend the target (it refused, or
+        /* The serving BS recommends no BS at all (the target refused, or
          * could not be prepared): the MS stays, now rather than after
          * every retransmission of its request has gone unanswered. */
         ms->state = TEKHO_MS_OPERATIONAL;
