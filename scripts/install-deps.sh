@@ -25,8 +25,11 @@ runtime_pkg() {
 }
 
 # clang and its runtime for the libFuzzer targets; tshark for the Wireshark
-# interop tests; libpcap for captures; gnuplot and mscgen for the report.
-BASE="gcc make cmake pkg-config libssl-dev libpcap-dev clang tshark gnuplot-nox mscgen"
+# interop tests; libpcap for captures; gnuplot and mscgen for the report;
+# zlib1g-dev and libzstd-dev for a static link (tests/test_install.sh): Debian
+# 13's libcrypto.pc has Libs.private: -lz -lzstd, and libssl-dev does not
+# bring their static libraries.
+BASE="gcc make cmake pkg-config libssl-dev zlib1g-dev libzstd-dev libpcap-dev clang tshark gnuplot-nox mscgen"
 
 if [ "${1:-}" = --list ]; then
     # shellcheck disable=SC2086

@@ -61,6 +61,13 @@ CMAC_KEY_U=f6eed12d93c37271bdb384449cb62467
 CMAC_KEY_D=c0f5e67ca3b7e3c31de4222a25836b2b" "$T" keys --msk $MSK --ms-mac 001B11C9D50C --bsid 000000000005
 same '{"PMK": "ea8487a0f6f4b35fbddb2f232b771d2f71fdda94", "AK": "d7eaa9683c377b76a2385b8454b57ae7c9ad3224", "AKID": "3b7e354a44b25806", "CMAC_PREKEY_U": "6b72126de9c3985068a34f96b3a59e68", "CMAC_PREKEY_D": "15e5563e1e43a2a23bcc60e692b0006b", "KEK": "e09389b8f3391dfec8a99af41da147b9", "CMAC_KEY_U": "f6eed12d93c37271bdb384449cb62467", "CMAC_KEY_D": "c0f5e67ca3b7e3c31de4222a25836b2b"}' \
     "$T" keys --json --msk $MSK --ms-mac 001b11c9d50c --bsid=000000000005 --ckc 0 --pmk-sn 0x0
+# MAC addresses with or without colons, as decode prints them: the same keys
+same "$("$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005)" \
+    "$T" keys --msk $MSK --ms-mac 00:1b:11:C9:d5:0c --bsid 000000000005
+expect 2 "$T" keys --msk $MSK --ms-mac 00:1b:11:c9:d5 --bsid 000000000005       # five bytes
+expect 2 "$T" keys --msk $MSK --ms-mac 00-1b-11-c9-d5-0c --bsid 000000000005    # not colons
+expect 2 "$T" keys --msk $MSK --ms-mac 001b:11c9:d50c --bsid 000000000005      # colons misplaced
+expect 2 "$T" keys --msk $MSK --ms-mac 00:1b:11:c9:d5:0g --bsid 000000000005    # not hex
 
 # --- key material from a file or standard input (--NAME-file PATH, - for
 # stdin), kept off the command line: byte for byte the output of the
@@ -178,7 +185,7 @@ same "{\"result\": \"$R\"}" "$T" kdf --json --key $K16 --astring 00 --bits 64
 P=$("$T" pdu seal --tek $K16 --dir ul --pn 7 --cid 43 --eks 1 --crc --payload 0102030405060708)
 PN=$("$T" pdu seal --tek $K16 --dir ul --pn 7 --cid 43 --eks 1 --payload 0102030405060708)
 same 0102030405060708 "$T" pdu open --tek $K16 --dir ul --pdu "$P"
-"$T" pdu open --json --tek $K16 --dir ul --pdu "$P" | grep -q '"payload": "0102030405060708", "pn": 7, "cid": 43, "eks": 1, "crc": 1' && ok || bad "open --json"
+"$T" pdu open --json --tek $K16 --dir ul --pdu "$P" | grep -q '"payload": "0102030405060708", "pn": 7, "cid": 43, "eks": 1, "crc": true}$' && ok || bad "open --json"
 flip() { # flip HEX OFFSET_BYTES MASK -> HEX with one byte changed
     head=$(printf '%s' "$1" | cut -c1-$((2 * $2)))
     byte=$(printf '%s' "$1" | cut -c$((2 * $2 + 1))-$((2 * $2 + 2)))

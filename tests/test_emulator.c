@@ -1,8 +1,10 @@
 /* The emulator's models, each on its own: the hexagonal grid, the handover
  * trigger, frame timing, air loss, and the interruption measurement (from
  * the MS leaving its serving BS); then every scheme on the same mobility,
- * and common random numbers. */
+ * common random numbers, and the keys a run exports for checking its
+ * captures. */
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +403,58 @@ static void test_schemes_on_the_same_mobility(void)
     CHECK(st[TEKHO_SCHEME_COUNTER].tek_bytes_over_air == 0 && st[TEKHO_SCHEME_BASELINE_UPDATE].tek_bytes_over_air > 0);
 }
 
+/* tekho_sim_ms_msks: the entry MSK, then one per re-authentication (the
+ * SHA-512 of the one before, both sides' model of EAP), as far as the MS
+ * or the Authenticator got; tekho_bs_bsid gives each BS's BSID. */
+static void test_ms_msks(void)
+{
+    const struct {
+        enum tekho_scheme scheme;
+        size_t want;
+    } cases[] = {{TEKHO_SCHEME_COUNTER, 1}, {TEKHO_SCHEME_BASELINE_FULL, 3}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct tekho_sim *sim = NULL;
+        uint64_t until = 0;
+        CHECK_ERR(tekho_sim_scenario("normal", cases[c].scheme, 1, &sim, &until), TEKHO_OK);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+        uint8_t msks[4][64], entry[64], mac[6], bsid[6];
+        size_t n = 0;
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, msks, 4, &n), TEKHO_OK);
+        CHECK(n == cases[c].want);
+        CHECK_ERR(tekho_sim_ms_msk(sim, 0, entry), TEKHO_OK);
+        CHECK_BYTES(msks[0], entry, 64);
+        for (size_t i = 1; i < n && i < 4; i++) {
+            uint8_t next[64];
+            unsigned len = 0;
+            CHECK(EVP_Digest(msks[i - 1], 64, next, &len, EVP_sha512(), NULL) == 1 && len == 64);
+            CHECK_BYTES(msks[i], next, 64);
+        }
+        tekho_ms_mac_of_index(0, mac);
+        CHECK(tekho_ms_pmk_generation(tekho_sim_ms(sim, 0)) == cases[c].want - 1);
+        CHECK(tekho_auth_pmk_generation(tekho_sim_auth(sim), mac) == cases[c].want - 1);
+        /* Fewer slots than MSKs: the first ones, and the total. */
+        uint8_t one[1][64];
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, one, 1, &n), TEKHO_OK);
+        CHECK(n == cases[c].want);
+        CHECK_BYTES(one[0], entry, 64);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, NULL, 0, &n), TEKHO_OK);
+        CHECK(n == cases[c].want);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 1, msks, 4, &n), TEKHO_ERR_INVALID_ARGUMENT);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, msks, 4, NULL), TEKHO_ERR_INVALID_ARGUMENT);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, NULL, 1, &n), TEKHO_ERR_INVALID_ARGUMENT);
+        CHECK_ERR(tekho_sim_ms_msks(NULL, 0, msks, 4, &n), TEKHO_ERR_INVALID_ARGUMENT);
+        for (uint32_t node = 1; node <= 3; node++) {
+            const uint8_t want[6] = {0, 0, 0, 0, 0, (uint8_t)node};
+            tekho_bs_bsid(tekho_sim_bs(sim, node), bsid);
+            CHECK_BYTES(bsid, want, 6);
+        }
+        CHECK(tekho_sim_bs(sim, 4) == NULL);
+        tekho_sim_free(sim);
+    }
+}
+
 /* Common random numbers. The air-loss decisions on user PDUs, from a trace:
  * "time air UL ms0 -> bs2 Data 58B[ LOST]". */
 struct air_draw {
@@ -537,5 +591,6 @@ int main(void)
     test_none_floor_under_loss();
     test_schemes_on_the_same_mobility();
     test_common_random_numbers();
+    test_ms_msks();
     return test_summary("test_emulator");
 }

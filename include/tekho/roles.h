@@ -399,6 +399,10 @@ TEKHO_API enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms);
  * and the node serving the MS (0: none, or released). */
 TEKHO_API uint16_t tekho_ms_count(const struct tekho_ms *ms);
 TEKHO_API uint32_t tekho_ms_serving(const struct tekho_ms *ms);
+/* How many times the MS's MSK has been replaced since tekho_ms_new: once
+ * per re-entry after a release and per re-authentication (baseline-full),
+ * each time by the next MSK of the modelled EAP exchange. */
+TEKHO_API uint32_t tekho_ms_pmk_generation(const struct tekho_ms *ms);
 /* The TEKs the MS uses towards `node` now: fingerprints (first 8 bytes of
  * SHA-256 of each TEK), false if it has none. */
 TEKHO_API bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8]);
@@ -451,6 +455,8 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t 
 TEKHO_API bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8]);
 TEKHO_API bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index);
 TEKHO_API size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index);
+/* The BSID the BS was configured with (valid pointers, no NULL check). */
+TEKHO_API void tekho_bs_bsid(const struct tekho_bs *bs, uint8_t bsid[6]);
 
 /* ---- Authenticator --------------------------------------------------------- */
 
@@ -487,6 +493,9 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, ui
                                                      struct tekho_actions *out);
 /* N for an MS (0 if unknown, or not loaded from the store since a restart). */
 TEKHO_API uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
+/* How many times the Authenticator has replaced an MS's MSK since
+ * tekho_auth_add_ms (re-entry, re-authentication); 0 for an unknown MS. */
+TEKHO_API uint32_t tekho_auth_pmk_generation(const struct tekho_auth *auth, const uint8_t mac[6]);
 /* Simulates a crash and restart: forgets everything but what the store
  * keeps (N per MS, loaded again when next needed; an MS the store lost
  * gets no count until a new PMK) and the EAP results (the AAA server's).

@@ -330,6 +330,15 @@ TEKHO_API struct tekho_auth *tekho_sim_auth(struct tekho_sim *sim);
  * wipes it), so that its captures can be checked with keys. Invalid
  * argument for an index the run does not have. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_ms_msk(const struct tekho_sim *sim, uint32_t index, uint8_t msk[64]);
+/* Every MSK MS `index` has held so far, in order: the one of its network
+ * entry (tekho_sim_ms_msk), then the one of each re-authentication or
+ * re-entry after a release, as far as either the MS or the Authenticator
+ * got (tekho_ms_pmk_generation, tekho_auth_pmk_generation). Copies up to
+ * max into msks (secrets: the caller wipes them) and sets *n to how many
+ * there are. Errors: invalid argument (NULL sim or n, NULL msks with max
+ * above 0, an index the run does not have), crypto. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_ms_msks(struct tekho_sim *sim, uint32_t index, uint8_t msks[][64],
+                                                      size_t max, size_t *n);
 
 /* The built-in scenarios' names, NULL-terminated: normal, ms-ahead,
  * replay, cancel-retry, ping-pong, no-capability, tek-refresh, lossy-air,

@@ -22,6 +22,7 @@ struct auth_ms {
     uint8_t mac[6];
     uint8_t msk[64];
     uint8_t pmk_sn;
+    uint32_t pmk_generation; /* MSKs replaced since tekho_auth_add_ms (re-entry, re-authentication) */
     bool n_loaded;
     bool needs_new_pmk;     /* the store lost N: no count is handed out under this PMK again */
     uint16_t n;
@@ -212,6 +213,12 @@ uint16_t tekho_auth_count(const struct tekho_auth *a, const uint8_t mac[6])
     return m && m->n_loaded ? m->n : 0;
 }
 
+uint32_t tekho_auth_pmk_generation(const struct tekho_auth *a, const uint8_t mac[6])
+{
+    const struct auth_ms *m = find_ms(a, mac);
+    return m ? m->pmk_generation : 0;
+}
+
 tekho_err tekho_auth_restart(struct tekho_auth *a)
 {
     if (a == NULL)
@@ -288,6 +295,7 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
             }
             memcpy(m->msk, next, 64);
             OPENSSL_cleanse(next, sizeof next);
+            m->pmk_generation++;
             m->n = first_n(a);
             m->needs_new_pmk = false;
             m->n_holders = 0;
@@ -430,6 +438,7 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     }
     memcpy(m->msk, next, 64);
     OPENSSL_cleanse(next, sizeof next);
+    m->pmk_generation++;
     m->n = first_n(a);
     m->n_loaded = true;
     m->needs_new_pmk = false;

@@ -49,6 +49,7 @@ struct tekho_ms {
      * travelling with the MS. */
     struct tek_cache cache;
     bool entered;                   /* has entered the network with the current PMK */
+    uint32_t pmk_generation;        /* MSKs replaced since tekho_ms_new (re-entry, re-authentication) */
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
@@ -167,6 +168,11 @@ enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms)
 uint16_t tekho_ms_count(const struct tekho_ms *ms)
 {
     return ms->m;
+}
+
+uint32_t tekho_ms_pmk_generation(const struct tekho_ms *ms)
+{
+    return ms->pmk_generation;
 }
 
 uint32_t tekho_ms_serving(const struct tekho_ms *ms)
@@ -345,6 +351,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         tekho_err err = reauth_next_msk(ms->cfg.msk, ms->cfg.msk);
         if (err != TEKHO_OK)
             return err;
+        ms->pmk_generation++;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
     ms->entered = true;
@@ -752,6 +759,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         }
         memcpy(ms->cfg.msk, msk, 64);
         OPENSSL_cleanse(msk, sizeof msk);
+        ms->pmk_generation++;
         ms->serving_link = link;
         cmac_link_wipe(&link);
         ms->m = ms->cfg.first_count;
@@ -835,8 +843,10 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     size_t i = 0;
     while (i < m.n_recommended && memcmp(m.recommended[i].bsid, ms->target_bsid, 6) != 0)
         i++;
+    if (i == m.n_recommended && m.n_recommended != 0)
+        return TEKHO_ERR_BAD_VALUE; /* another target's: an answer to an earlier request, late */
     if (i == m.n_recommended) {
-        /* The serving BS does not recommend the target (it refused, or
+        /* The serving BS recommends no BS at all (the target refused, or
          * could not be prepared): the MS stays, now rather than after
          * every retransmission of its request has gone unanswered. */
         ms->state = TEKHO_MS_OPERATIONAL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "decode_args.h"
 #include "report.h"
 #include "tekho/sim.h"
 
@@ -506,6 +507,8 @@ int cmd_sim(int argc, char **argv)
         }
     }
     err = tekho_sim_run(sim, until);
+    /* The keys for `tekho decode DIR/air.pcap $(cat DIR/decode-args)`. */
+    const int args_rc = err == TEKHO_OK && pcap_dir != NULL ? decode_args_write(sim, pcap_dir) : CLI_EXIT_OK;
     struct report_run r;
     memset(&r, 0, sizeof r);
     r.scheme = scheme;
@@ -545,5 +548,5 @@ int cmd_sim(int argc, char **argv)
         print_text(scenario, seed, &r);
     }
     report_run_free(&r);
-    return CLI_EXIT_OK;
+    return args_rc;
 }
