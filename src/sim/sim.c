@@ -1799,7 +1799,8 @@ size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direc
 {
     if ((unsigned)d >= TEKHO_SIM_DIRECTIONS)
         return 0;
-    if (out != NULL)
-        memcpy(out, sim->samples[d], (sim->n_samples[d] < max ? sim->n_samples[d] : max) * sizeof *out);
+    const size_t n = sim->n_samples[d] < max ? sim->n_samples[d] : max;
+    if (out != NULL && n != 0)
+        memcpy(out, sim->samples[d], n * sizeof *out);
     return sim->n_samples[d];
 }
