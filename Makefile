@@ -53,7 +53,8 @@ seeds: build
 	$(BUILD)/tests/make_seeds fuzz/corpus
 
 # The main job: every scheme on the same 19-cell network, 300 moving MSs,
-# three simulated minutes; the comparison table, and a report in $(REPORT).
+# three simulated minutes, 10 replications (tekho sim's default) on every
+# core; the comparison table with 95 % intervals, and a report in $(REPORT).
 REPORT ?= report
 run: build
 	$(BUILD)/tekho sim --topology hex:19 --ms 300 --duration 180 --report $(REPORT)
@@ -85,7 +86,7 @@ EXPLORE_DIR ?= $(BUILD)/explore-found
 EXPLORE_FLAGS ?= --max-violations 5
 explore: build
 	@mkdir -p $(EXPLORE_DIR); status=0; \
-	for s in none counter baseline-update baseline-full reuse; do \
+	for s in none none-late counter baseline-update baseline-full reuse; do \
 	  $(BUILD)/tekho explore --scheme $$s --seed $(EXPLORE_SEED) --runs $(EXPLORE_RUNS) --save $(EXPLORE_DIR) \
 	    $(EXPLORE_FLAGS) || status=1; done; exit $$status
 

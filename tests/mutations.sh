@@ -9,7 +9,7 @@ set -eu
 src=$1
 dir=$2
 shift 2
-all="evict-live-context reinstall-resets-pn bs-advances-n no-replay-window ms-rederive-on-retry accept-stale-count no-cmac-pn-check auth-forgets-n count-past-limit persist-failure-ignored"
+all="evict-live-context reinstall-resets-pn bs-advances-n no-replay-window ms-rederive-on-retry accept-stale-count no-cmac-pn-check auth-forgets-n early-data count-past-limit persist-failure-ignored"
 [ $# -gt 0 ] || set -- $all
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 failed=""
@@ -20,7 +20,7 @@ for m in "$@"; do
         -DTEKHO_MUTATION="$m" >/dev/null 2>&1 || { echo "mutation $m: configure failed"; exit 1; }
     cmake --build "$dir" -j"$jobs" --target tekho >/dev/null || { echo "mutation $m: build failed"; exit 1; }
     caught=""
-    for scheme in counter reuse baseline-update baseline-full; do
+    for scheme in counter reuse baseline-update baseline-full none-late; do
         for faults in 0 63; do
             for seed in 1 1001; do
                 # Exit 1 is a violation found; a crash or a usage error is not a catch.

@@ -61,6 +61,13 @@ CMAC_KEY_U=f6eed12d93c37271bdb384449cb62467
 CMAC_KEY_D=c0f5e67ca3b7e3c31de4222a25836b2b" "$T" keys --msk $MSK --ms-mac 001B11C9D50C --bsid 000000000005
 same '{"PMK": "ea8487a0f6f4b35fbddb2f232b771d2f71fdda94", "AK": "d7eaa9683c377b76a2385b8454b57ae7c9ad3224", "AKID": "3b7e354a44b25806", "CMAC_PREKEY_U": "6b72126de9c3985068a34f96b3a59e68", "CMAC_PREKEY_D": "15e5563e1e43a2a23bcc60e692b0006b", "KEK": "e09389b8f3391dfec8a99af41da147b9", "CMAC_KEY_U": "f6eed12d93c37271bdb384449cb62467", "CMAC_KEY_D": "c0f5e67ca3b7e3c31de4222a25836b2b"}' \
     "$T" keys --json --msk $MSK --ms-mac 001b11c9d50c --bsid=000000000005 --ckc 0 --pmk-sn 0x0
+# MAC addresses with or without colons, as decode prints them: the same keys
+same "$("$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005)" \
+    "$T" keys --msk $MSK --ms-mac 00:1b:11:C9:d5:0c --bsid 000000000005
+expect 2 "$T" keys --msk $MSK --ms-mac 00:1b:11:c9:d5 --bsid 000000000005       # five bytes
+expect 2 "$T" keys --msk $MSK --ms-mac 00-1b-11-c9-d5-0c --bsid 000000000005    # not colons
+expect 2 "$T" keys --msk $MSK --ms-mac 001b:11c9:d50c --bsid 000000000005      # colons misplaced
+expect 2 "$T" keys --msk $MSK --ms-mac 00:1b:11:c9:d5:0g --bsid 000000000005    # not hex
 
 # --- key material from a file or standard input (--NAME-file PATH, - for
 # stdin), kept off the command line: byte for byte the output of the
@@ -178,7 +185,7 @@ same "{\"result\": \"$R\"}" "$T" kdf --json --key $K16 --astring 00 --bits 64
 P=$("$T" pdu seal --tek $K16 --dir ul --pn 7 --cid 43 --eks 1 --crc --payload 0102030405060708)
 PN=$("$T" pdu seal --tek $K16 --dir ul --pn 7 --cid 43 --eks 1 --payload 0102030405060708)
 same 0102030405060708 "$T" pdu open --tek $K16 --dir ul --pdu "$P"
-"$T" pdu open --json --tek $K16 --dir ul --pdu "$P" | grep -q '"payload": "0102030405060708", "pn": 7, "cid": 43, "eks": 1, "crc": 1' && ok || bad "open --json"
+"$T" pdu open --json --tek $K16 --dir ul --pdu "$P" | grep -q '"payload": "0102030405060708", "pn": 7, "cid": 43, "eks": 1, "crc": true}$' && ok || bad "open --json"
 flip() { # flip HEX OFFSET_BYTES MASK -> HEX with one byte changed
     head=$(printf '%s' "$1" | cut -c1-$((2 * $2)))
     byte=$(printf '%s' "$1" | cut -c$((2 * $2 + 1))-$((2 * $2 + 2)))
@@ -198,10 +205,29 @@ reason "not encrypted" "$T" pdu open --tek $K16 --dir ul --pdu 0040260000a504000
 reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe6 --suite 0x020104
 
 # --- tekho sim: a scenario and a small emulator run, end to end
-"$T" sim --scenario normal --scheme counter --json | grep -q '"scenario": "normal", "scheme": "counter", "seed": 1, "handovers": {"attempted": 2, "completed": 2, "cancelled": 0, "failed": 0}' && ok || bad "sim scenario --json"
+"$T" sim --scenario normal --scheme counter --json | grep -q '"scenario": "normal", "scheme": "counter", "seed": 1, "handovers": {"attempted": 2, "completed": 2, "cancelled": 0, "failed": 0, "executed": 2}' && ok || bad "sim scenario --json"
+"$T" sim --scenario normal --scheme counter --json | grep -q '"interruption_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 17.500, "p50": 17.500, "p99": 17.500, "max": 17.500, "mean": 17.500}, "dl": {"n": 2, .*}, "union": {"n": 2, "censored": 0, ' && ok || bad "sim scenario --json interruption_ms"
+# M.2134: a second run under its assumptions, the only figure held against 27.5 ms
+"$T" sim --scenario normal --scheme counter --json | grep -q '"m2134_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 7.500, .*"union": {"n": 2, .*}, "verdict_p99": 15.000, "limit": 27.5, "verdict": "within"}' && ok || bad "sim scenario --json m2134_ms"
+"$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 52.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
+"$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 52.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
 EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --json)
+printf '%s' "$EMU" | grep -q '"counter": {.*"m2134_ms": {"ul": {"n": [1-9][0-9]*, .*"verdict": "\(within\|over\)", "model": {"ul": 7.000, "dl": 15.000, "union": 15.000}}' && ok || bad "sim emulator m2134_ms"
 printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"
-printf '%s' "$EMU" | grep -q '"counter": {"scheme": "counter", "seed": 1, "handovers": {"attempted": [1-9]' && ok || bad "sim emulator handovers"
+printf '%s' "$EMU" | grep -q '"counter": {"scheme": "counter", "seed": 1, "replications": 10, "handovers": {"attempted": [1-9]' && ok || bad "sim emulator handovers"
+# intervals beside every value, the model, the differences against counter, seeds seed .. seed + R - 1
+printf '%s' "$EMU" | grep -q '"union": {"n": [1-9][0-9]*, "censored": [0-9]*, "censored_at_end": [0-9]*, "min": [0-9.]*, "p50": [0-9.]*, "p99": [0-9.]*, "max": [0-9.]*, "mean": [0-9.]*, "p50_ci95": \[[0-9.]*, [0-9.]*\], "p99_ci95": \[[0-9.]*, [0-9.]*\], "mean_ci95": \[[0-9.]*, [0-9.]*\]}' && ok || bad "sim emulator ci95"
+printf '%s' "$EMU" | grep -q '"none": {.*"model_ms": {"ul": 17.000, "dl": 15.000, "union": 17.000}, .*"paired_vs_counter": {"union_mean_ms": {"diff": [-0-9.]*, "ci95": \[' && ok || bad "sim emulator model_ms and paired_vs_counter"
+printf '%s' "$EMU" | grep -q '"replications": 10, "seeds": \[1, 10\], "ideal": false, ' && ok || bad "sim emulator params replications"
+printf '%s' "$EMU" | grep -q '"mobility": {"handovers_per_ms_s": [0-9.]*, "crossings_per_ms_s": [0-9.]*, "fluid_flow_per_ms_s": 0.0101[0-9], "pingpong": [0-9]*, ' && ok || bad "sim emulator mobility"
+# --ideal: every scheme's p50 (and min and max) each way is its closed-form model's; one replication: no intervals
+IDEAL=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none-late,baseline-full --ideal --replications 1 --json)
+printf '%s' "$IDEAL" | grep -q '"none-late": {.*"interruption_ms": {"ul": {"n": [1-9][0-9]*, "censored": [0-9]*, "censored_at_end": [0-9]*, "min": 37.000, "p50": 37.000, "p99": 37.000, "max": 37.000, "mean": 37.000, "p50_ci95": null, ' && ok || bad "sim --ideal none-late"
+printf '%s' "$IDEAL" | grep -q '"baseline-full": {.*"union": {"n": [1-9][0-9]*, [^}]*"p50": 227.000, [^}]*}}, "model_ms": {"ul": 227.000, "dl": 220.000, "union": 227.000}' && ok || bad "sim --ideal baseline-full = model"
+# a timing parameter moves the model and the measurement alike
+"$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none --ideal --replications 1 --sync-us 20000 --json | grep -q '"ul": {"n": [1-9][0-9]*, [^}]*"p50": 27.000, .*"model_ms": {"ul": 27.000,' && ok || bad "sim --sync-us"
+expect 2 "$T" sim --topology hex:7 --replications 0
+expect 2 "$T" sim --topology hex:7 --harq-bler 1000
 printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_per_wall_s": [0-9]*, "peak_rss_mb": ' && ok || bad "sim emulator speed"
 # the report: tables, plots (with gnuplot), message sequence charts (with
 # mscgen) and captures that Wireshark decodes cleanly (with tshark)
@@ -260,9 +286,12 @@ S=/tmp/tekho_cli_sweep.$$
 if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
         --report "$S" >/dev/null 2>&1; then
     [ "$(wc -l <"$S/sweep.csv")" = 9 ] && ok || bad "sweep.csv: 4 points x 2 schemes + header"
-    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,mean_ms,p50_ms,p99_ms,' \
+    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,executed,ul_n,ul_censored,ul_min_ms,ul_p50_ms,ul_p99_ms,ul_max_ms,ul_mean_ms,dl_n,.*,union_p99_ms,union_max_ms,union_mean_ms,m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,air_bytes_per_ho,' \
         && ok || bad "sweep.csv header"
     grep -q '^20000,2,counter,[1-9][0-9]*,' "$S/sweep.csv" && ok || bad "sweep.csv last point"
+    head -1 "$S/sweep.csv" | grep -q ',wall_s,replications,model_ul_ms,model_dl_ms,model_union_ms,model_m2134_union_ms,ul_mean_lo,ul_mean_hi,ul_p50_lo,.*,d_union_p99_vs_counter,d_union_p99_lo,d_union_p99_hi,.*,pingpong,crossings,' \
+        && ok || bad "sweep.csv intervals header"
+    grep -q '^20000,2,none,.*,5,17.000,25.000,25.000,15.000,[0-9]' "$S/sweep.csv" && ok || bad "sweep.csv model and replications"
     [ "$(wc -l <"$S/sweep_backbone-us.dat")" = 3 ] && ok || bad "sweep_backbone-us.dat"
     if command -v gnuplot >/dev/null 2>&1; then
         [ -s "$S/sweep_window.png" ] && ok || bad "sweep plot"

@@ -1,7 +1,12 @@
 /* The emulator's models, each on its own: the hexagonal grid, the handover
- * trigger, frame timing, air loss, and the ITU-R M.2134 interruption
- * measurement; then every scheme on the same mobility. */
+ * trigger, frame timing, air loss, and the interruption measurement (from
+ * the MS leaving its serving BS); then every scheme on the same mobility,
+ * common random numbers, and the keys a run exports for checking its
+ * captures. */
 #include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tekho/sim.h"
@@ -82,26 +87,257 @@ static void test_trigger(void)
         CHECK(st.attempted < quick);
 }
 
-static void test_frame_timing_and_m2134(void)
+/* One direction's samples, all equal to `ms`. */
+static void expect_all(const struct tekho_sim_interruption *x, double ms)
 {
-    /* M.2134 interruption with no security and no loss: the DL sync time
-     * plus frame alignment; doubling the frame length stretches it. */
+    CHECK(x->n > 0);
+    CHECK(fabs(x->min_ms - ms) < 1e-9 && fabs(x->max_ms - ms) < 1e-9 && fabs(x->p50_ms - ms) < 1e-9);
+    CHECK(fabs(x->mean_ms - ms) < 1e-9);
+    if (fabs(x->max_ms - ms) >= 1e-9 || fabs(x->min_ms - ms) >= 1e-9)
+        fprintf(stderr, "  expected %.3f ms, got min %.3f max %.3f\n", ms, x->min_ms, x->max_ms);
+}
+
+static void test_interruption_timeline(void)
+{
+    /* No security, no loss: the interruption is the frame-exact timeline.
+     * t0: MOB_BSHO-RSP reaches the MS at the end of a DL subframe
+     * (kf + 0.6f) and MOB_HO-IND leaves. UL: synchronised 10 ms later, the
+     * next frame carries a PDU, delivered at the end of its UL subframe.
+     * DL: the target may send once HO_Cnf came (MOB_HO-IND reaches the
+     * serving BS at (k+2)f, the backbone takes 2 to 2.5 ms); the next frame
+     * carries the PDU to the end of its DL subframe.
+     * f = 5 ms: UL (k+4)f - (kf+3) = 17, DL (k+3)f+3 - (kf+3) = 15.
+     * f = 10 ms: UL (k+3)f - (kf+6) = 24, DL (k+3)f+6 - (kf+6) = 30. */
+    static const struct {
+        uint64_t frame_us;
+        double ul, dl;
+    } cases[] = {{5000, 17, 15}, {10000, 24, 30}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct tekho_sim_params p;
+        struct tekho_sim_stats st;
+        base(&p, TEKHO_SCHEME_NONE);
+        p.frame_us = cases[c].frame_us;
+        if (!run(&p, 30, &st))
+            return;
+        expect_all(&st.interruption[TEKHO_SIM_UL], cases[c].ul);
+        expect_all(&st.interruption[TEKHO_SIM_DL], cases[c].dl);
+        expect_all(&st.interruption[TEKHO_SIM_UNION], cases[c].ul > cases[c].dl ? cases[c].ul : cases[c].dl);
+        /* Every handover executed is a sample or censored; with no loss only
+         * one still under way at the end can be censored. */
+        for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+            const struct tekho_sim_interruption *x = &st.interruption[d];
+            CHECK(x->n + x->censored == st.executed);
+            CHECK(x->censored == x->censored_at_end && x->censored <= 1);
+        }
+        CHECK(st.executed >= st.completed && st.completed > 10);
+    }
+}
+
+static void test_m2134(void)
+{
+    /* The same model with DL sync, the ranging wait and the AAA at 0.
+     * none: synchronised at t0 = kf + 3, the next frame carries UL, delivered
+     * at (k+2)f: 7 ms; DL still waits for HO_Cnf (or UL data) at the target
+     * and leaves in frame k+3: 15 ms. baseline-update: RNG-REQ in frame k+1,
+     * RNG-RSP with the TEKs in frame k+3 ((k+3)f + 3: DL 15 ms), UL in frame
+     * k+4: (k+5)f - (kf + 3) = 22 ms. */
+    static const struct {
+        enum tekho_scheme scheme;
+        double ul, dl;
+    } cases[] = {{TEKHO_SCHEME_NONE, 7, 15}, {TEKHO_SCHEME_COUNTER, 7, 15}, {TEKHO_SCHEME_BASELINE_UPDATE, 22, 15}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct tekho_sim_params p;
+        struct tekho_sim_stats measured, m2134;
+        base(&p, cases[c].scheme);
+        if (!run(&p, 30, &measured))
+            return;
+        tekho_sim_params_m2134(&p);
+        CHECK(p.timing.sync_us == 0 && p.timing.ranging_wait_us == 0 && p.timing.aaa_rtt_us == 0);
+        CHECK(p.backbone_latency_us > 0 && p.timing.aaa_round_trips > 0); /* the access network keeps its time */
+        if (!run(&p, 30, &m2134))
+            return;
+        expect_all(&m2134.interruption[TEKHO_SIM_UL], cases[c].ul);
+        expect_all(&m2134.interruption[TEKHO_SIM_DL], cases[c].dl);
+        expect_all(&m2134.interruption[TEKHO_SIM_UNION], cases[c].ul > cases[c].dl ? cases[c].ul : cases[c].dl);
+        CHECK(m2134.interruption[TEKHO_SIM_UNION].p99_ms < measured.interruption[TEKHO_SIM_UNION].p99_ms);
+    }
+    /* Re-authentication with the AAA in zero time still runs EAP's
+     * conclusion, SA-TEK 3-way and Key-Request/Reply over the air. */
     struct tekho_sim_params p;
-    struct tekho_sim_stats st5, st10;
+    struct tekho_sim_stats full;
+    base(&p, TEKHO_SCHEME_BASELINE_FULL);
+    tekho_sim_params_m2134(&p);
+    if (run(&p, 30, &full))
+        CHECK(full.interruption[TEKHO_SIM_UNION].p50_ms > 27.5 && full.interruption[TEKHO_SIM_UNION].p50_ms < 100);
+}
+
+/* The closed-form model (tekho_sim_model) against the emulator with the
+ * variability off: every scheme, as measured and under M.2134's
+ * assumptions, at frame lengths and backbone latencies where different
+ * steps decide (HO_Cnf or the first UL PDU; a tie of HO_Cnf with an UL
+ * arrival for reuse at 5 and 20 ms), gives exactly the model's figures
+ * each way, for every handover. */
+static void test_model(void)
+{
+    static const struct {
+        uint64_t frame_us, backbone_us;
+    } cases[] = {{5000, 2000}, {10000, 2000}, {5000, 5000}, {5000, 20000}, {5000, 1000}, {5000, 10000},
+                 {5000, 15000}, {10000, 20000}, {2000, 3500}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+            for (int m2134 = 0; m2134 < 2; m2134++) {
+                struct tekho_sim_params p;
+                struct tekho_sim_stats st;
+                base(&p, (enum tekho_scheme)k);
+                tekho_sim_params_ideal(&p);
+                p.frame_us = cases[c].frame_us;
+                p.backbone_latency_us = cases[c].backbone_us;
+                if (m2134)
+                    tekho_sim_params_m2134(&p);
+                double model[TEKHO_SIM_DIRECTIONS];
+                CHECK_ERR(tekho_sim_model(&p, p.scheme, model), TEKHO_OK);
+                if (!run(&p, 30, &st))
+                    return;
+                for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+                    const struct tekho_sim_interruption *x = &st.interruption[d];
+                    CHECK(x->n > 5);
+                    CHECK(fabs(x->p50_ms - model[d]) < 1e-9 && fabs(x->min_ms - model[d]) < 1e-9 &&
+                          fabs(x->max_ms - model[d]) < 1e-9);
+                    if (fabs(x->p50_ms - model[d]) >= 1e-9 || fabs(x->max_ms - x->min_ms) >= 1e-9)
+                        fprintf(stderr, "  %s%s frame %llu backbone %llu %s: model %.3f, measured %.3f..%.3f\n",
+                                tekho_scheme_name(p.scheme), m2134 ? " (M.2134)" : "",
+                                (unsigned long long)cases[c].frame_us, (unsigned long long)cases[c].backbone_us,
+                                tekho_sim_direction_name((enum tekho_sim_direction)d), model[d], x->min_ms, x->max_ms);
+                }
+            }
+        }
+    }
+    /* The figures the README's table shows. */
+    struct tekho_sim_params p;
+    double model[TEKHO_SIM_DIRECTIONS];
+    base(&p, TEKHO_SCHEME_COUNTER);
+    tekho_sim_params_ideal(&p);
+    CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_COUNTER, model), TEKHO_OK);
+    CHECK(model[TEKHO_SIM_UL] == 17 && model[TEKHO_SIM_DL] == 15 && model[TEKHO_SIM_UNION] == 17);
+    CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_BASELINE_FULL, model), TEKHO_OK);
+    CHECK(model[TEKHO_SIM_UL] == 227 && model[TEKHO_SIM_DL] == 220);
+    CHECK_ERR(tekho_sim_model(NULL, TEKHO_SCHEME_COUNTER, model), TEKHO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_COUNT, model), TEKHO_ERR_INVALID_ARGUMENT);
+}
+
+/* HARQ alone (the rest of the variability off): a PDU whose first
+ * transmissions fail arrives a multiple of harq_retx_frames frames late,
+ * never through a retransmission timer, so every interruption is the
+ * model's plus whole frames; some are longer, none shorter. */
+static void test_harq(void)
+{
+    for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
+        struct tekho_sim_params p;
+        base(&p, (enum tekho_scheme)k);
+        tekho_sim_params_ideal(&p);
+        tekho_sim_variability_default(&p.var);
+        p.var.preamble_search = false;
+        p.var.aaa_extra_mean_us = 0;
+        p.var.processing_mean_us = 0;
+        double model[TEKHO_SIM_DIRECTIONS];
+        CHECK_ERR(tekho_sim_model(&p, p.scheme, model), TEKHO_OK);
+        struct tekho_sim *sim = NULL;
+        CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_run(sim, 60000000u), TEKHO_OK);
+        struct tekho_sim_stats st;
+        tekho_sim_stats(sim, &st);
+        CHECK(st.harq_retransmissions > 0);
+        /* Each direction on its own grid: its model plus whole frames. */
+        for (int d = 0; d < 2; d++) {
+            double s[4096];
+            const size_t n = tekho_sim_interruptions(sim, (enum tekho_sim_direction)d, s, 4096);
+            CHECK(n > 20 && n <= 4096);
+            size_t longer = 0, off_grid = 0, shorter = 0;
+            for (size_t i = 0; i < n && i < 4096; i++) {
+                const double extra = s[i] - model[d], frames = extra / (p.frame_us / 1000.0);
+                shorter += extra < -1e-9;
+                longer += extra > 1e-9;
+                off_grid += fabs(frames - round(frames)) > 1e-9;
+            }
+            CHECK(shorter == 0 && off_grid == 0 && longer < n);
+            if (shorter || off_grid)
+                fprintf(stderr, "  %s %s: %zu of %zu shorter than the model, %zu off the frame grid\n",
+                        tekho_scheme_name(p.scheme), tekho_sim_direction_name((enum tekho_sim_direction)d), shorter,
+                        n, off_grid);
+        }
+        CHECK(st.interruption[TEKHO_SIM_UNION].max_ms > model[TEKHO_SIM_UNION]);
+        tekho_sim_free(sim);
+    }
+}
+
+/* The full variability: interruptions spread (p50 < p99), the M.2134 run
+ * has no preamble search or contention, and two schemes whose timelines
+ * are the same (none and counter) meet the same draws: the same samples. */
+static void test_variability(void)
+{
+    struct tekho_sim_params p;
     base(&p, TEKHO_SCHEME_NONE);
-    if (!run(&p, 30, &st5))
+    tekho_sim_params_emulator(&p);
+    p.n_bs = 7;
+    p.n_ms = 40;
+    p.seed = 3;
+    CHECK(p.var.enabled && p.timing.rng_retransmit_us == 200000);
+    double a[2048], b[2048];
+    size_t n[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        p.scheme = k ? TEKHO_SCHEME_COUNTER : TEKHO_SCHEME_NONE;
+        struct tekho_sim *sim = NULL;
+        CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_run(sim, 60000000u), TEKHO_OK);
+        struct tekho_sim_stats st;
+        tekho_sim_stats(sim, &st);
+        CHECK(st.interruption[TEKHO_SIM_UNION].p50_ms < st.interruption[TEKHO_SIM_UNION].p99_ms);
+        CHECK(st.harq_retransmissions > 0 && st.crossings > 0);
+        n[k] = tekho_sim_interruptions(sim, TEKHO_SIM_UNION, k ? b : a, 2048);
+        tekho_sim_free(sim);
+    }
+    CHECK(n[0] == n[1] && n[0] > 20 && n[0] <= 2048);
+    size_t same = 0;
+    for (size_t i = 0; i < n[0] && i < n[1] && i < 2048; i++)
+        same += a[i] == b[i];
+    /* Not every one: counter's TEK refreshes add management PDUs, which
+     * shift the ranks of others in their frames (and so their draws). */
+    CHECK(same * 10 >= n[0] * 9);
+    if (same * 10 < n[0] * 9)
+        fprintf(stderr, "  none and counter: %zu of %zu samples the same\n", same, n[0]);
+    struct tekho_sim_params m = p;
+    tekho_sim_params_m2134(&m);
+    CHECK(!m.var.preamble_search && m.var.aaa_extra_mean_us == 0 && m.var.harq_bler > 0);
+}
+
+/* Mobility: layer-3 filtering and site-correlated shadowing cut the
+ * handovers (and the ping-pongs) that the same moves make without them;
+ * the cell-boundary crossings are the geometry's, the same both ways, and
+ * near the fluid-flow estimate (random waypoint crowds the centre, so
+ * somewhat above it). */
+static void test_mobility(void)
+{
+    struct tekho_sim_params p;
+    struct tekho_sim_stats filtered, raw;
+    base(&p, TEKHO_SCHEME_NONE);
+    p.n_bs = 19;
+    p.n_ms = 60;
+    if (!run(&p, 120, &filtered))
         return;
-    const double sync_ms = (double)p.timing.sync_us / 1000;
-    /* A handover still under way when the run stops may have its sample already. */
-    CHECK(st5.n_interruptions >= st5.completed && st5.n_interruptions <= st5.attempted && st5.n_interruptions > 0);
-    CHECK(st5.interruption_p50_ms >= sync_ms && st5.interruption_max_ms <= sync_ms + 3 * 5.0);
-    /* Every sample is a whole number of half frames (DL and UL subframe ends). */
-    CHECK(fmod(st5.interruption_p50_ms, 2.5) < 1e-9);
-    p.frame_us = 10000;
-    if (!run(&p, 30, &st10))
+    p.radio.meas_alpha = 1;
+    p.radio.shadow_site_corr = 0;
+    if (!run(&p, 120, &raw))
         return;
-    CHECK(st10.interruption_p50_ms > st5.interruption_p50_ms);
-    CHECK(st10.interruption_max_ms <= sync_ms + 3 * 10.0);
+    CHECK(filtered.completed < raw.completed && filtered.pingpong < raw.pingpong);
+    CHECK(filtered.crossings == raw.crossings);
+    /* (2/pi) v L / A for 19 cells of 1000 m at 50 km/h: 42 shared edges of 577.4 m. */
+    const double expected = 2 / 3.141592653589793 * (50 / 3.6) * 42 * (1000 / sqrt(3)) / (19 * sqrt(3) / 2 * 1e6);
+    const double measured = (double)filtered.crossings / (60.0 * 120);
+    CHECK(measured > 0.8 * expected && measured < 1.6 * expected);
 }
 
 static void test_loss(void)
@@ -116,9 +352,30 @@ static void test_loss(void)
         return;
     /* Lost PDUs show up, retransmission timers keep handovers completing,
      * and the security counters stay clean. */
+    CHECK(lossy.executed > 10);
     CHECK(lossy.ho_window_lost > clean.ho_window_lost);
     CHECK(lossy.completed > 0 && lossy.failed * 10 <= lossy.attempted);
     CHECK(lossy.pn_reuse == 0 && lossy.replayed_pdus_accepted == 0 && lossy.tek_mismatch_after_ho == 0);
+}
+
+/* `none` is the floor: at 2 % air loss its shortest interruption, each
+ * way, is never below the shortest without loss, and loss lengthens some. */
+static void test_none_floor_under_loss(void)
+{
+    struct tekho_sim_params p;
+    struct tekho_sim_stats clean, lossy;
+    base(&p, TEKHO_SCHEME_NONE);
+    p.n_ms = 60;
+    if (!run(&p, 60, &clean))
+        return;
+    p.air_loss = 0.02;
+    if (!run(&p, 60, &lossy))
+        return;
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+        CHECK(clean.interruption[d].n > 100 && lossy.interruption[d].n > 100);
+        CHECK(lossy.interruption[d].min_ms >= clean.interruption[d].min_ms);
+    }
+    CHECK(lossy.interruption[TEKHO_SIM_UNION].max_ms > clean.interruption[TEKHO_SIM_UNION].max_ms);
 }
 
 static void test_schemes_on_the_same_mobility(void)
@@ -136,21 +393,204 @@ static void test_schemes_on_the_same_mobility(void)
     /* The same moves give the same handovers in every scheme. */
     CHECK(st[TEKHO_SCHEME_COUNTER].attempted == st[TEKHO_SCHEME_NONE].attempted);
     CHECK(st[TEKHO_SCHEME_COUNTER].attempted == st[TEKHO_SCHEME_BASELINE_UPDATE].attempted);
-    /* The main job's claims: counter within one frame of no security, under
-     * the M.2134 limit, below the baselines; no TEK on the air. */
-    CHECK(st[TEKHO_SCHEME_COUNTER].interruption_p99_ms <= 27.5);
-    CHECK(st[TEKHO_SCHEME_COUNTER].interruption_p99_ms <= st[TEKHO_SCHEME_NONE].interruption_p99_ms + 5.0);
-    CHECK(st[TEKHO_SCHEME_COUNTER].interruption_p99_ms < st[TEKHO_SCHEME_BASELINE_UPDATE].interruption_p99_ms);
-    CHECK(st[TEKHO_SCHEME_BASELINE_UPDATE].interruption_p99_ms < st[TEKHO_SCHEME_BASELINE_FULL].interruption_p99_ms);
+    /* The main job's claims: counter within one frame of no security, below
+     * the baselines; no TEK on the air. */
+    const double counter = st[TEKHO_SCHEME_COUNTER].interruption[TEKHO_SIM_UNION].p99_ms;
+    CHECK(counter <= st[TEKHO_SCHEME_NONE].interruption[TEKHO_SIM_UNION].p99_ms + 5.0);
+    CHECK(counter < st[TEKHO_SCHEME_BASELINE_UPDATE].interruption[TEKHO_SIM_UNION].p99_ms);
+    CHECK(st[TEKHO_SCHEME_BASELINE_UPDATE].interruption[TEKHO_SIM_UNION].p99_ms <
+          st[TEKHO_SCHEME_BASELINE_FULL].interruption[TEKHO_SIM_UNION].p99_ms);
     CHECK(st[TEKHO_SCHEME_COUNTER].tek_bytes_over_air == 0 && st[TEKHO_SCHEME_BASELINE_UPDATE].tek_bytes_over_air > 0);
+}
+
+/* tekho_sim_ms_msks: the entry MSK, then one per re-authentication (the
+ * SHA-512 of the one before, both sides' model of EAP), as far as the MS
+ * or the Authenticator got; tekho_bs_bsid gives each BS's BSID. */
+static void test_ms_msks(void)
+{
+    const struct {
+        enum tekho_scheme scheme;
+        size_t want;
+    } cases[] = {{TEKHO_SCHEME_COUNTER, 1}, {TEKHO_SCHEME_BASELINE_FULL, 3}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct tekho_sim *sim = NULL;
+        uint64_t until = 0;
+        CHECK_ERR(tekho_sim_scenario("normal", cases[c].scheme, 1, &sim, &until), TEKHO_OK);
+        if (sim == NULL)
+            return;
+        CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+        uint8_t msks[4][64], entry[64], mac[6], bsid[6];
+        size_t n = 0;
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, msks, 4, &n), TEKHO_OK);
+        CHECK(n == cases[c].want);
+        CHECK_ERR(tekho_sim_ms_msk(sim, 0, entry), TEKHO_OK);
+        CHECK_BYTES(msks[0], entry, 64);
+        for (size_t i = 1; i < n && i < 4; i++) {
+            uint8_t next[64];
+            unsigned len = 0;
+            CHECK(EVP_Digest(msks[i - 1], 64, next, &len, EVP_sha512(), NULL) == 1 && len == 64);
+            CHECK_BYTES(msks[i], next, 64);
+        }
+        tekho_ms_mac_of_index(0, mac);
+        CHECK(tekho_ms_pmk_generation(tekho_sim_ms(sim, 0)) == cases[c].want - 1);
+        CHECK(tekho_auth_pmk_generation(tekho_sim_auth(sim), mac) == cases[c].want - 1);
+        /* Fewer slots than MSKs: the first ones, and the total. */
+        uint8_t one[1][64];
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, one, 1, &n), TEKHO_OK);
+        CHECK(n == cases[c].want);
+        CHECK_BYTES(one[0], entry, 64);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, NULL, 0, &n), TEKHO_OK);
+        CHECK(n == cases[c].want);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 1, msks, 4, &n), TEKHO_ERR_INVALID_ARGUMENT);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, msks, 4, NULL), TEKHO_ERR_INVALID_ARGUMENT);
+        CHECK_ERR(tekho_sim_ms_msks(sim, 0, NULL, 1, &n), TEKHO_ERR_INVALID_ARGUMENT);
+        CHECK_ERR(tekho_sim_ms_msks(NULL, 0, msks, 4, &n), TEKHO_ERR_INVALID_ARGUMENT);
+        for (uint32_t node = 1; node <= 3; node++) {
+            const uint8_t want[6] = {0, 0, 0, 0, 0, (uint8_t)node};
+            tekho_bs_bsid(tekho_sim_bs(sim, node), bsid);
+            CHECK_BYTES(bsid, want, 6);
+        }
+        CHECK(tekho_sim_bs(sim, 4) == NULL);
+        tekho_sim_free(sim);
+    }
+}
+
+/* Common random numbers. The air-loss decisions on user PDUs, from a trace:
+ * "time air UL ms0 -> bs2 Data 58B[ LOST]". */
+struct air_draw {
+    char key[96]; /* time, direction, MS, BS */
+    bool lost;
+};
+
+static int cmp_draw(const void *x, const void *y)
+{
+    return strcmp(((const struct air_draw *)x)->key, ((const struct air_draw *)y)->key);
+}
+
+static size_t data_draws(FILE *trace, struct air_draw *out, size_t max)
+{
+    char line[256];
+    size_t n = 0;
+    rewind(trace);
+    while (n < max && fgets(line, sizeof line, trace)) {
+        char t[24], dir[4], ms[16], arrow[4], bs[16], name[32];
+        if (sscanf(line, "%23s air %3s %15s %3s %15s %31s", t, dir, ms, arrow, bs, name) != 6 ||
+            strcmp(name, "Data") != 0)
+            continue;
+        snprintf(out[n].key, sizeof out[n].key, "%s %s %s %s", t, dir, ms, bs);
+        out[n].lost = strstr(line, " LOST") != NULL;
+        n++;
+    }
+    qsort(out, n, sizeof *out, cmp_draw);
+    return n;
+}
+
+/* Two runs of different schemes on one seed: every user PDU both send in
+ * the same frame on the same link meets the same fate. Counts the PDUs
+ * both sent and, of those, the lost ones; returns the disagreements. */
+static size_t compare_loss(FILE *a, FILE *b, size_t *common, size_t *lost)
+{
+    enum { MAX = 200000 };
+    struct air_draw *da = calloc(MAX, sizeof *da), *db = calloc(MAX, sizeof *db);
+    size_t differ = 0;
+    *common = *lost = 0;
+    if (da == NULL || db == NULL) {
+        CHECK(0);
+        free(da);
+        free(db);
+        return 1;
+    }
+    const size_t na = data_draws(a, da, MAX), nb = data_draws(b, db, MAX);
+    CHECK(na < MAX && nb < MAX);
+    for (size_t i = 0; i < na; i++) {
+        const struct air_draw *o = bsearch(&da[i], db, nb, sizeof *db, cmp_draw);
+        if (o == NULL)
+            continue;
+        (*common)++;
+        *lost += da[i].lost;
+        differ += da[i].lost != o->lost;
+    }
+    free(da);
+    free(db);
+    return differ;
+}
+
+static void test_common_random_numbers(void)
+{
+    /* Scenario mode: 5 % air loss, a scheme that draws no keys against two that do. */
+    static const enum tekho_scheme others[] = {TEKHO_SCHEME_COUNTER, TEKHO_SCHEME_BASELINE_FULL};
+    for (uint64_t seed = 2; seed <= 4; seed++) {
+        FILE *t[3] = {tmpfile(), tmpfile(), tmpfile()};
+        const enum tekho_scheme schemes[3] = {TEKHO_SCHEME_NONE, others[0], others[1]};
+        for (int k = 0; k < 3; k++) {
+            struct tekho_sim *sim = NULL;
+            uint64_t until = 0;
+            CHECK(t[k] != NULL);
+            CHECK_ERR(tekho_sim_scenario("lossy-air", schemes[k], seed, &sim, &until), TEKHO_OK);
+            if (sim == NULL || t[k] == NULL)
+                continue;
+            tekho_sim_trace(sim, t[k]);
+            CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+            tekho_sim_free(sim);
+        }
+        for (int k = 1; k < 3 && t[0] && t[k]; k++) {
+            size_t common = 0, lost = 0;
+            CHECK(compare_loss(t[0], t[k], &common, &lost) == 0);
+            /* Up to 700 PDUs both ways in 1.8 s (fewer where a lost message
+             * stalled re-authentication), 5 % of them lost. */
+            CHECK(common > 300 && lost > 5 && lost < common / 8);
+        }
+        for (int k = 0; k < 3; k++)
+            if (t[k])
+                fclose(t[k]);
+    }
+
+    /* The emulator: the same moves, and the same losses on what both send. */
+    FILE *t[2] = {tmpfile(), tmpfile()};
+    const enum tekho_scheme schemes[2] = {TEKHO_SCHEME_NONE, TEKHO_SCHEME_BASELINE_FULL};
+    double pos[2][20][2];
+    memset(pos, 0, sizeof pos);
+    for (int k = 0; k < 2; k++) {
+        struct tekho_sim_params p;
+        base(&p, schemes[k]);
+        p.air_loss = 0.05;
+        struct tekho_sim *sim = NULL;
+        CHECK(t[k] != NULL);
+        CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+        if (sim == NULL || t[k] == NULL)
+            continue;
+        tekho_sim_trace(sim, t[k]);
+        CHECK_ERR(tekho_sim_run(sim, 20000000), TEKHO_OK);
+        for (uint32_t i = 0; i < p.n_ms; i++)
+            tekho_sim_ms_position(sim, i, &pos[k][i][0], &pos[k][i][1]);
+        tekho_sim_free(sim);
+    }
+    if (t[0] && t[1]) {
+        size_t common = 0, lost = 0;
+        CHECK(compare_loss(t[0], t[1], &common, &lost) == 0);
+        CHECK(common > 500 && lost > 5);
+    }
+    CHECK(memcmp(pos[0], pos[1], sizeof pos[0]) == 0);
+    CHECK(pos[0][0][0] != 0 || pos[0][0][1] != 0);
+    for (int k = 0; k < 2; k++)
+        if (t[k])
+            fclose(t[k]);
 }
 
 int main(void)
 {
     test_grid();
     test_trigger();
-    test_frame_timing_and_m2134();
+    test_interruption_timeline();
+    test_m2134();
+    test_model();
+    test_harq();
+    test_variability();
+    test_mobility();
     test_loss();
+    test_none_floor_under_loss();
     test_schemes_on_the_same_mobility();
+    test_common_random_numbers();
+    test_ms_msks();
     return test_summary("test_emulator");
 }

@@ -338,6 +338,23 @@ static void test_count_checkers(void)
     tekho_xp_checker_free(c);
 }
 
+/* (7) Data at the target before ranging: only the schemes that wait for RNG-RSP may not. */
+static void test_early_data_checker(void)
+{
+    static const enum tekho_scheme waits[] = {TEKHO_SCHEME_NONE_LATE, TEKHO_SCHEME_BASELINE_UPDATE,
+                                              TEKHO_SCHEME_BASELINE_FULL};
+    static const enum tekho_scheme early[] = {TEKHO_SCHEME_NONE, TEKHO_SCHEME_COUNTER, TEKHO_SCHEME_REUSE};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(tekho_xp_check_early_data(waits[i], true) == TEKHO_XP_EARLY_DATA);
+        CHECK(tekho_xp_check_early_data(waits[i], false) == TEKHO_XP_NONE);
+        CHECK(tekho_xp_check_early_data(early[i], true) == TEKHO_XP_NONE);
+        CHECK(tekho_xp_check_early_data(early[i], false) == TEKHO_XP_NONE);
+        /* The roles agree with the oracle. */
+        CHECK(!tekho_scheme_early_data(waits[i]) && tekho_scheme_early_data(early[i]));
+    }
+    CHECK(strcmp(tekho_xp_invariant_name(TEKHO_XP_EARLY_DATA), "early-data") == 0);
+}
+
 static void test_call_checker(void)
 {
     struct tekho_actions *a = malloc(sizeof *a);
@@ -407,6 +424,7 @@ int main(void)
     test_pn_checker();
     test_delivery_checker();
     test_count_checkers();
+    test_early_data_checker();
     test_call_checker();
     test_case_file_round_trip();
     test_empty_stream_is_clean();

@@ -28,10 +28,15 @@ MSK=3d8bfc43c8004afb0ff83b6a30ee7d6cbf93b076b93653e9627fe47aef9cb384caa55b812aad
 KEYS="--msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005000000000007"
 
 # ---- tekho decode (runs without tshark)
-got=$("$T" decode "$D/air.pcap" --json $KEYS | sed 's/.*"type": "\([^"]*\)".*/\1/' | tr '\n' ' ')
+got=$("$T" decode "$D/air.pcap" --json $KEYS | sed -n 's/.*"type": "\([^"]*\)".*/\1/p' | tr '\n' ' ')
 same "decode air types" "$got" "SBC-REQ SBC-RSP PKM-REQ PKM-RSP PKM-RSP PKM-RSP PKM-RSP PKM-REQ PKM-RSP MOB-MSHO-REQ MOB-BSHO-RSP MOB-HO-IND Data RNG-REQ RNG-RSP RNG-RSP "
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep -o '"cmac": "[a-z]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
 same "decode air CMACs" "$got" ' 2 "cmac": "absent"  13 "cmac": "ok" '
+# JSON Lines: the last object is the summary, with the text line's names.
+got=$("$T" decode "$D/air.pcap" --json $KEYS | tail -n 1)
+same "decode air summary (JSON)" "$got" '{"summary": {"messages": 16, "cmac_ok": 13, "cmac_bad": 0, "cmac_absent": 2, "cmac_unchecked": 0, "decrypt_ok": 1, "decrypt_bad": 0, "decrypt_unchecked": 0, "malformed": 0, "errors": 0}}'
+got=$("$T" decode "$D/air.pcap" | tail -n 1)
+same "decode air summary without keys" "$got" 'summary: messages=16 cmac_ok=0 cmac_bad=0 cmac_absent=2 cmac_unchecked=13 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=1 malformed=0 errors=0'
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep '"type": "Data"' | grep -o '"decrypt": "[a-z]*"')
 same "decode counter-TEK data PDU" "$got" '"decrypt": "ok"'
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep '"type": "RNG-REQ"' |
@@ -50,20 +55,32 @@ same "decode without keys" "$got" 0
 # A wrong MSK fails every CMAC and the data PDU. (Only the MSK's last 20
 # bytes, the PMK, matter: the first byte would change nothing.)
 WRONG=$(printf '%s' "$MSK" | sed 's/94$/95/')
-got=$("$T" decode "$D/air.pcap" --json --msk "$WRONG" --ms-mac 001b11c9d50c --bsid 000000000005000000000007 |
+got=$("$T" decode "$D/air.pcap" --json --msk "$WRONG" --ms-mac 001b11c9d50c --bsid 000000000005000000000007 2>/dev/null |
       grep -c '"cmac": "bad"\|"decrypt": "bad"')
 same "decode with a wrong MSK" "$got" 14
+# ... and says why the SA-TEK handshake's AK is none it can derive.
+got=$("$T" decode "$D/air.pcap" --msk "$WRONG" --ms-mac 001b11c9d50c --bsid 000000000005000000000007 2>&1 >/dev/null |
+      grep -c 'its AKID comes from none of the MSKs and BSIDs given')
+same "decode notes an unknown AKID" "$got" 3
 # The TEK alone opens the data PDU.
 TKEK=$("$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000007 | sed -n 's/^KEK=//p')
 TEK0=$("$T" tek --kek "$TKEK" --ckc 1 --said 43 | sed -n 's/^TEK0=//p')
 got=$("$T" decode "$D/air.pcap" --tek "$TEK0" | grep ' Data ' | grep -o 'decrypt=[a-z]*')
 same "decode with --tek" "$got" "decrypt=ok"
-got=$("$T" decode "$D/backbone.pcap" --json | sed 's/.*"type": "\([^"]*\)".*/\1/' | tr '\n' ' ')
+got=$("$T" decode "$D/backbone.pcap" --json | sed -n 's/.*"type": "\([^"]*\)".*/\1/p' | tr '\n' ' ')
 same "decode backbone types" "$got" "HO_Req HO_Rsp HO_Ack Context_Req Context_Rpt Context_Ack HO_Cnf HO_Complete CMAC_Key_Count_Update CMAC_Key_Count_Update_ACK HO_Req "
 got=$("$T" decode "$D/backbone.pcap" --json | grep '"Context_Rpt"' | grep -o '"ak_context": {[^}]*}')
 same "decode AK context (no AK printed)" "$got" '"ak_context": {"ak_id": "083cefc3e041bb60", "ak_lifetime_s": 28800, "ak_sn": 0, "cmac_key_count": 1}'
 got=$("$T" decode "$D/corrupt.pcap" --json $KEYS | grep -o '"cmac": "bad"\|"decrypt": "bad"\|"error": "[^"]*"' | tr '\n' ' ')
 same "decode flags corruption" "$got" '"cmac": "bad" "decrypt": "bad" "error": "bad HCS" "error": "bad CRC" '
+got=$("$T" decode "$D/corrupt.pcap" $KEYS | tail -n 1)
+same "decode corruption summary" "$got" 'summary: messages=4 cmac_ok=0 cmac_bad=1 cmac_absent=0 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=1 decrypt_unchecked=0 malformed=2 errors=0'
+"$T" decode "$D/corrupt.pcap" $KEYS >/dev/null
+same "decode corruption exit status" "$?" 0
+"$T" decode "$D/corrupt.pcap" $KEYS --strict >/dev/null
+same "decode --strict corruption exit status" "$?" 1
+"$T" decode "$D/air.pcap" $KEYS --strict >/dev/null
+same "decode --strict clean exit status" "$?" 0
 
 # ---- Wireshark's own reading
 if ! command -v tshark >/dev/null 2>&1; then
@@ -100,7 +117,8 @@ same "tshark ASN-CP CMAC_KEY_COUNT and AK context" "$got" "1|28800|0x00|083cefc3
 printf '0000 00 40 26 00 00 a5 04 00 02 06 0a 1b 2c 3d 4e 5f 05 06 00 aa bb cc dd ee 06 01 01 07 01 2a 0d 02 00 05 04 2c d2 a2\n' >"$D/handmade.txt"
 if text2pcap -q -l 147 "$D/handmade.txt" "$D/handmade.pcap" 2>/dev/null; then
     got=$("$T" decode "$D/handmade.pcap")
-    same "decode hand-made RNG-REQ" "$got" "1 RNG-REQ cid=0 ms_mac=0a:1b:2c:3d:4e:5f serving_bsid=00aabbccddee ranging_purpose=1 ho_id=42 cmac_key_count=5 cmac=absent"
+    same "decode hand-made RNG-REQ" "$got" "1 RNG-REQ cid=0 ms_mac=0a:1b:2c:3d:4e:5f serving_bsid=00aabbccddee ranging_purpose=1 ho_id=42 cmac_key_count=5 cmac=absent
+summary: messages=1 cmac_ok=0 cmac_bad=0 cmac_absent=1 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0"
 else
     bad "text2pcap"
 fi

@@ -162,6 +162,17 @@ static void tek_params(struct tekho_tek_params *p, uint8_t seq)
     p->key_seq = seq;
 }
 
+/* SBC-REQ or SBC-RSP with PKMv2 and counter-based TEK generation. */
+static void encode_sbc(uint8_t mgmt_type, uint8_t *msg, size_t *n)
+{
+    struct tekho_sbc m = {.mgmt_type = mgmt_type, .has_security_negotiation = true};
+    m.sec.has_pkm_version = true;
+    m.sec.pkm_version = 1;
+    m.sec.has_tek_generation = true;
+    m.sec.tek_generation = TEKHO_TEKGEN_SUPPORTED;
+    CHECK_ERR(tekho_sbc_encode(&m, msg, MSG_MAX, n), TEKHO_OK);
+}
+
 /* Everything sent to MS ms, one type at a time, as the encoders make it. */
 static void build_dl(enum ms_type t, uint32_t ms, struct msgs *l)
 {
@@ -188,15 +199,7 @@ static void build_dl(enum ms_type t, uint32_t ms, struct msgs *l)
         CHECK_ERR(tekho_rng_rsp_encode(&m, msg, sizeof msg, &n), TEKHO_OK);
         break;
     }
-    case MT_SBC_RSP: {
-        struct tekho_sbc m = {.mgmt_type = TEKHO_MGMT_SBC_RSP, .has_security_negotiation = true};
-        m.sec.has_pkm_version = true;
-        m.sec.pkm_version = 1;
-        m.sec.has_tek_generation = true;
-        m.sec.tek_generation = TEKHO_TEKGEN_SUPPORTED;
-        CHECK_ERR(tekho_sbc_encode(&m, msg, sizeof msg, &n), TEKHO_OK);
-        break;
-    }
+    case MT_SBC_RSP: encode_sbc(TEKHO_MGMT_SBC_RSP, msg, &n); break;
     case MT_KEY_REPLY:
         pkm.code = TEKHO_PKM_KEY_REPLY;
         pkm.has_said = true;
@@ -269,15 +272,7 @@ static void build_ul(enum bs_type t, uint32_t ms, struct msgs *l)
         CHECK_ERR(tekho_rng_req_encode(&m, msg, sizeof msg, &n), TEKHO_OK);
         break;
     }
-    case BT_SBC_REQ: {
-        struct tekho_sbc m = {.mgmt_type = TEKHO_MGMT_SBC_REQ, .has_security_negotiation = true};
-        m.sec.has_pkm_version = true;
-        m.sec.pkm_version = 1;
-        m.sec.has_tek_generation = true;
-        m.sec.tek_generation = TEKHO_TEKGEN_SUPPORTED;
-        CHECK_ERR(tekho_sbc_encode(&m, msg, sizeof msg, &n), TEKHO_OK);
-        break;
-    }
+    case BT_SBC_REQ: encode_sbc(TEKHO_MGMT_SBC_REQ, msg, &n); break;
     case BT_KEY_REQUEST:
         pkm.code = TEKHO_PKM_KEY_REQUEST;
         pkm.has_said = pkm.has_nonce = true;

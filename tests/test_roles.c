@@ -1,9 +1,11 @@
 /* The roles on deterministic scenarios: every built-in scenario under
  * every scheme with the invariants checked after every event (the driver
  * counts violations), and the outcomes each case must produce. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tekho/mgmt.h"
 #include "tekho/sim.h"
 #include "tekho/tekho.h"
 #include "test_util.h"
@@ -44,8 +46,8 @@ static void test_matrix(void)
             EXPECT(st.n_decreased == 0 && st.m_decreased == 0 && st.stale_count_keys == 0, sc, s);
             EXPECT(st.role_errors == 0 && st.io_errors == 0, sc, s);
             EXPECT(st.pn_reuse == 0 && st.tek_mismatch_after_ho == 0, sc, s);
-            if (s != TEKHO_SCHEME_NONE) {
-                /* `none` has no protection at all: it accepts replays and forgeries by design. */
+            if (tekho_scheme_encrypts(s)) {
+                /* `none` and `none-late` have no protection at all: they accept replays and forgeries by design. */
                 EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, sc, s);
             }
             if (s == TEKHO_SCHEME_COUNTER && strcmp(sc, "no-capability") != 0)
@@ -53,18 +55,22 @@ static void test_matrix(void)
             if (s == TEKHO_SCHEME_BASELINE_UPDATE || s == TEKHO_SCHEME_BASELINE_FULL)
                 EXPECT(st.tek_bytes_over_air > 0, sc, s);
             EXPECT(st.failed == 0, sc, s);
-            EXPECT(st.n_interruptions == st.completed, sc, s);
+            /* Every handover executed resumed both directions; none is censored. */
+            EXPECT(st.executed == st.completed && st.interruption[TEKHO_SIM_UNION].n == st.completed, sc, s);
+            EXPECT(st.interruption[TEKHO_SIM_UL].censored == 0 && st.interruption[TEKHO_SIM_DL].censored == 0 &&
+                       st.interruption[TEKHO_SIM_UNION].censored == 0,
+                   sc, s);
             EXPECT(st.user_pdus_delivered > 0, sc, s);
 
             if (strcmp(sc, "normal") == 0) {
                 EXPECT(st.attempted == 2 && st.completed == 2, sc, s);
-                p99[k] = st.interruption_p99_ms;
+                p99[k] = st.interruption[TEKHO_SIM_UNION].p99_ms;
             } else if (strcmp(sc, "ms-ahead") == 0 && s == TEKHO_SCHEME_COUNTER) {
                 /* TB = N < TM: the target found the count from UL data. */
                 EXPECT(st.self_sync_success == 1 && st.completed == 2, sc, s);
             } else if (strcmp(sc, "replay") == 0) {
                 EXPECT(st.completed == 2, sc, s);
-                if (s == TEKHO_SCHEME_NONE)
+                if (!tekho_scheme_encrypts(s))
                     EXPECT(st.replayed_pdus_accepted > 0 && st.forged_pdus_accepted > 0, sc, s);
                 else
                     EXPECT(st.pdus_discarded > 100, sc, s);
@@ -87,6 +93,10 @@ static void test_matrix(void)
     CHECK(p99[TEKHO_SCHEME_COUNTER] < p99[TEKHO_SCHEME_BASELINE_UPDATE]);
     CHECK(p99[TEKHO_SCHEME_BASELINE_UPDATE] < p99[TEKHO_SCHEME_BASELINE_FULL]);
     CHECK(p99[TEKHO_SCHEME_COUNTER] <= p99[TEKHO_SCHEME_NONE] + 5.0); /* within one frame of no security */
+    /* The floor without early data waits for RNG-RSP, as the baseline does
+     * (whose TEKs come in it): later than none, no later than the baseline. */
+    CHECK(p99[TEKHO_SCHEME_NONE_LATE] > p99[TEKHO_SCHEME_NONE]);
+    CHECK(p99[TEKHO_SCHEME_NONE_LATE] <= p99[TEKHO_SCHEME_BASELINE_UPDATE]);
 }
 
 static void test_self_sync_disabled(void)
@@ -259,13 +269,36 @@ static void test_lossy_air_seeds(void)
             if (!run("lossy-air", s, seed, &st))
                 continue;
             EXPECT(st.completed >= 1 && st.failed == 0, "lossy-air", s);
-            EXPECT(st.n_interruptions == st.completed, "lossy-air", s);
+            EXPECT(st.interruption[TEKHO_SIM_UNION].n + st.interruption[TEKHO_SIM_UNION].censored == st.executed,
+                   "lossy-air", s);
+            EXPECT(st.interruption[TEKHO_SIM_UNION].n == st.completed, "lossy-air", s);
             EXPECT(st.role_errors == 0 && st.io_errors == 0 && st.tek_mismatch_after_ho == 0, "lossy-air", s);
             EXPECT(st.pn_reuse == 0 && st.n_decreased == 0 && st.m_decreased == 0, "lossy-air", s);
-            if (s != TEKHO_SCHEME_NONE)
+            if (tekho_scheme_encrypts(s))
                 EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, "lossy-air", s);
             /* Data flows after every handover: most of what was offered arrives. */
             EXPECT(st.user_pdus_delivered * 100 > st.user_pdus_offered * 60, "lossy-air", s);
+        }
+    }
+}
+
+/* `none` is the floor: loss can only lengthen an interruption. Under air
+ * loss its shortest interruption, each way, is never below the shortest
+ * without loss (with the old gap measure a DL PDU from the BS the MS had
+ * left, taken after the handover, made a 35 ms outage read 15). */
+static void test_none_floor_under_loss(void)
+{
+    struct tekho_sim_stats clean;
+    if (!run("normal", TEKHO_SCHEME_NONE, 1, &clean))
+        return;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        struct tekho_sim_stats st;
+        if (!run("lossy-air", TEKHO_SCHEME_NONE, seed, &st))
+            continue;
+        for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+            EXPECT(clean.interruption[d].n > 0, "normal", TEKHO_SCHEME_NONE);
+            EXPECT(st.interruption[d].n == 0 || st.interruption[d].min_ms >= clean.interruption[d].min_ms,
+                   "lossy-air", TEKHO_SCHEME_NONE);
         }
     }
 }
@@ -508,6 +541,101 @@ static void test_auth_persist(void)
     tekho_memory_store_free(mem);
 }
 
+/* After a handover the MS takes user data only from the BS it is
+ * attached to. With its MOB_HO-IND lost, the BS it left does not know and
+ * may still send; `none` has no keys to tell the two apart, so the MS must
+ * go by the sender: a user PDU from the BS it left is discarded, one from
+ * its serving BS delivered. */
+static void test_no_data_from_the_bs_left(void)
+{
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    p.scheme = TEKHO_SCHEME_NONE;
+    p.n_bs = 3;
+    struct tekho_sim *sim = NULL;
+    CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_at(sim, 0, TEKHO_OP_ENTER, 0, 1, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 200000, TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 500000, TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    /* MOB_BSHO-RSP reaches the MS at 522.5 ms and MOB_HO-IND leaves then: lost. */
+    CHECK_ERR(tekho_sim_at(sim, 520000, TEKHO_OP_AIR_LOSS, 1000, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 523000, TEKHO_OP_AIR_LOSS, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, 990000, TEKHO_OP_TRAFFIC_OFF, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_run(sim, 1000000), TEKHO_OK);
+    struct tekho_sim_stats before, after;
+    tekho_sim_stats(sim, &before);
+    CHECK(before.completed == 1 && tekho_ms_serving(tekho_sim_ms(sim, 0)) == 2);
+    CHECK(tekho_ms_state(tekho_sim_ms(sim, 0)) == TEKHO_MS_OPERATIONAL);
+    /* A fresh DL payload of the MS's (the driver's format: magic, MS, direction, sequence). */
+    for (uint32_t from = 1; from <= 2; from++) {
+        uint8_t payload[48] = {'T', 'K', 'H', 'O', 0, 0, 0, 0, 1, 0, 0x0F, 0x42, (uint8_t)(0x40 + from)};
+        uint8_t pdu[128];
+        size_t len = 0;
+        CHECK_ERR(tekho_mgmt_frame(tekho_ms_data_cid(0), true, payload, sizeof payload, pdu, sizeof pdu, &len),
+                  TEKHO_OK);
+        CHECK_ERR(tekho_sim_inject(sim, tekho_sim_now(sim), TEKHO_SIM_AIR_DL, from, 0, pdu, len), TEKHO_OK);
+        CHECK_ERR(tekho_sim_run(sim, tekho_sim_now(sim) + 10000), TEKHO_OK);
+        tekho_sim_stats(sim, &after);
+        if (from == 1) { /* the BS the MS left */
+            CHECK(after.user_pdus_delivered == before.user_pdus_delivered);
+            CHECK(after.pdus_discarded == before.pdus_discarded + 1);
+        } else { /* its serving BS */
+            CHECK(after.user_pdus_delivered == before.user_pdus_delivered + 1);
+        }
+        before = after;
+    }
+    tekho_sim_free(sim);
+}
+
+/* none-late: no user PDU to or from the target before ranging is done,
+ * on the air (from the trace) and in the roles; none sends before it. */
+static void test_none_late_waits_for_rng_rsp(void)
+{
+    for (int k = 0; k < 2; k++) {
+        const enum tekho_scheme s = k ? TEKHO_SCHEME_NONE_LATE : TEKHO_SCHEME_NONE;
+        struct tekho_sim *sim = NULL;
+        uint64_t until = 0;
+        FILE *t = tmpfile();
+        CHECK(t != NULL);
+        CHECK_ERR(tekho_sim_scenario("normal", s, 1, &sim, &until), TEKHO_OK);
+        if (sim == NULL || t == NULL) {
+            tekho_sim_free(sim);
+            if (t)
+                fclose(t);
+            continue;
+        }
+        tekho_sim_trace(sim, t);
+        CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+        tekho_sim_free(sim);
+        /* The first handover (to bs2): when each end completed it, and the first data each way. */
+        double ms_done = -1, bs_done = -1, first_ul = -1, first_dl = -1;
+        char line[256];
+        rewind(t);
+        while (fgets(line, sizeof line, t)) {
+            double at;
+            if (sscanf(line, "%lf", &at) != 1)
+                continue;
+            if (ms_done < 0 && strstr(line, "event ms0 HO_COMPLETED 2"))
+                ms_done = at;
+            if (bs_done < 0 && strstr(line, "event bs2 HO_COMPLETED 2"))
+                bs_done = at;
+            if (first_ul < 0 && strstr(line, "air UL ms0 -> bs2 Data"))
+                first_ul = at;
+            if (first_dl < 0 && strstr(line, "air DL ms0 <- bs2 Data"))
+                first_dl = at;
+        }
+        fclose(t);
+        CHECK(ms_done > 0 && bs_done > 0 && first_ul > 0 && first_dl > 0);
+        if (s == TEKHO_SCHEME_NONE_LATE) {
+            CHECK(first_ul >= ms_done && first_dl >= bs_done);
+        } else {
+            CHECK(first_ul < ms_done && first_dl < bs_done);
+        }
+    }
+}
+
 int main(void)
 {
     test_auth_ms_slots();
@@ -520,5 +648,8 @@ int main(void)
     test_illegal_messages_change_nothing();
     test_actions_reset_wipes();
     test_replayed_stale_rng_req_releases_nothing();
+    test_no_data_from_the_bs_left();
+    test_none_floor_under_loss();
+    test_none_late_waits_for_rng_rsp();
     return test_summary("test_roles");
 }

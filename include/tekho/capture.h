@@ -136,7 +136,11 @@ struct tekho_capture_record {
 
 /* Opens a pcap or pcapng file of linktype USER0 (air) or Ethernet
  * (backbone); any other linktype is a bad value. See the file comment:
- * *out is set even on failure and must be closed. */
+ * *out is set even on failure and must be closed. Every reader message
+ * starts with the path ("x.pcap: No such file or directory"); another
+ * link type is named as the file records it (a raw-IP capture: "link type
+ * 101 (LINKTYPE_RAW, Raw IP)", where libpcap would say DLT_RAW, 12 or 14
+ * depending on the platform). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader **out);
 
 /* The next record into *rec with *got = true, or *got = false at the end.

@@ -44,6 +44,7 @@ enum tekho_xp_invariant {
     TEKHO_XP_STEP_BOUND,      /* (5) too many actions from one call, or events per simulated second */
     TEKHO_XP_LIVENESS,        /* (6) after the faults stop: not operational, keys differ, or no data */
     TEKHO_XP_MGMT_REPLAY,     /* (2) a copy of a CMAC-protected management message made a role act again */
+    TEKHO_XP_EARLY_DATA,      /* (7) user data at the target before ranging, under a scheme that waits for RNG-RSP */
     TEKHO_XP_UNDURABLE,       /* (7) the Authenticator sent an N or AK context its store did not hold */
     TEKHO_XP_COUNT
 };
@@ -246,6 +247,13 @@ TEKHO_API enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *
                                                        uint16_t count);
 /* (4) A BS installed counter TEKs for `count` while the Authenticator's N is n (0: unknown). */
 TEKHO_API enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n);
+/* (7) A user PDU delivered at the target before ranging completed (at an
+ * MS still synchronising or ranging with it, or at a target BS that has
+ * not yet answered its RNG-REQ): a violation under the schemes that wait
+ * for RNG-RSP (none-late, baseline-update, baseline-full). The list is the
+ * checker's own, not tekho_scheme_early_data: the oracle does not ask the
+ * code it judges. */
+TEKHO_API enum tekho_xp_invariant tekho_xp_check_early_data(enum tekho_scheme scheme, bool before_ranging);
 /* (2) Whether an air PDU is a management message protected by a CMAC
  * (tuple or PKM CMAC-Digest), and whether one a role just acted on
  * (returned OK and emitted actions, none a discard) was acted on before by

@@ -84,11 +84,18 @@ enum tekho_scheme {
     TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update */
     TEKHO_SCHEME_BASELINE_FULL,   /* re-authentication, SA-TEK 3-way, Key-Request/Key-Reply */
     TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
+    TEKHO_SCHEME_NONE_LATE,       /* no encryption, user data at the target only after RNG-RSP: the floor without early data */
     TEKHO_SCHEME_COUNT
 };
-/* "none", "counter", "baseline-update", "baseline-full", "reuse" (static
- * storage), "?" for a value outside the enum. */
+/* "none", "counter", "baseline-update", "baseline-full", "reuse",
+ * "none-late" (static storage), "?" for a value outside the enum. */
 TEKHO_API const char *tekho_scheme_name(enum tekho_scheme s);
+/* Whether a scheme protects user data: all but none and none-late. */
+TEKHO_API bool tekho_scheme_encrypts(enum tekho_scheme s);
+/* Whether user data may flow at the target before ranging completes (the
+ * seed's expedited handover): none, counter and reuse; the others wait for
+ * RNG-RSP (and counter does where it falls back to the baseline). */
+TEKHO_API bool tekho_scheme_early_data(enum tekho_scheme s);
 /* The scheme named as tekho_scheme_name names it. Errors: invalid argument
  * (NULL), bad value (an unknown name; *out untouched). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out);
@@ -127,6 +134,7 @@ enum tekho_event {
     TEKHO_EV_RETRANSMIT,        /* value: which timer */
     TEKHO_EV_SEALED,            /* a user PDU sealed: value = PN; bytes: TEK fingerprint (for the PN-reuse check) */
     TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
+    TEKHO_EV_HO_LEFT,           /* MS: it left its serving BS (MOB_HO-IND sent; no user data with it from here): value = that node */
 };
 /* The event's name without its prefix ("HO_COMPLETED"), in static
  * storage; "?" for a value outside the enum. */
@@ -193,7 +201,8 @@ struct tekho_neighbour {
 };
 
 struct tekho_timing {
-    uint64_t retransmit_us;       /* air management retransmission timer (RNG, SBC, PKM) */
+    uint64_t retransmit_us;       /* air management retransmission timer (SBC, PKM) */
+    uint64_t rng_retransmit_us;   /* T3: the wait for RNG-RSP after an RNG-REQ (entry and handover) */
     uint64_t ho_response_us;      /* the MS's wait for MOB_BSHO-RSP: it spans backbone round trips */
     uint64_t backbone_retransmit_us; /* ASN-CP requests (HO_Req, Context_Req, HO_Complete) */
     unsigned max_retries;
@@ -204,11 +213,26 @@ struct tekho_timing {
     unsigned aaa_round_trips;     /* EAP round trips of a re-authentication */
     uint64_t ho_cache_us;         /* how long a target keeps a context for an MS that never came */
 };
-/* Sensible defaults: 50 ms air retransmission, 500 ms for MOB_BSHO-RSP,
- * 250 ms on the backbone, 3 retries, 10 ms sync, a ranging opportunity one
- * frame later, 40 ms AAA RTT x 4, 2 s cached contexts, TEK refresh 500 ms
- * before expiry. */
+/* Sensible defaults for scripted runs: 50 ms air retransmission (SBC,
+ * PKM) and 50 ms T3 (model values, shorter than 802.16's: the emulator
+ * sets T3 to its standard 200 ms), 500 ms for MOB_BSHO-RSP, 250 ms on the backbone,
+ * 3 retries, 10 ms sync, a ranging opportunity one frame later, 40 ms AAA
+ * RTT x 4, 2 s cached contexts, TEK refresh 500 ms before expiry. */
 TEKHO_API void tekho_timing_default(struct tekho_timing *t);
+
+/* Timers a driver that models the physical layer and the core network
+ * itself may time (the emulator does, tekho_sim_variability): the number a
+ * TEKHO_ACT_TIMER carries for the MS's DL synchronisation at the target
+ * (armed at MOB_HO-IND for timing.sync_us) and its wait for the target's
+ * ranging opportunity (armed when synchronised, for
+ * timing.ranging_wait_us); and the Authenticator's wait for the AAA, a
+ * timer whose low four bits are TEKHO_AUTH_TIMER_AAA (armed for
+ * timing.aaa_rtt_us x aaa_round_trips). A driver may fire them later than
+ * armed; the roles only require that they fire. */
+#define TEKHO_MS_TIMER_SYNC 2u
+#define TEKHO_MS_TIMER_RANGING 3u
+#define TEKHO_AUTH_TIMER_AAA 1u
+#define TEKHO_AUTH_TIMER_KIND(timer) ((timer) & 0xFu)
 
 /* The highest CMAC_KEY_COUNT any role uses under one PMK: a count that
  * would pass it needs a new PMK first, so the 16-bit count never wraps to
@@ -436,6 +460,10 @@ TEKHO_API enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms);
  * and the node serving the MS (0: none, or released). */
 TEKHO_API uint16_t tekho_ms_count(const struct tekho_ms *ms);
 TEKHO_API uint32_t tekho_ms_serving(const struct tekho_ms *ms);
+/* How many times the MS's MSK has been replaced since tekho_ms_new: once
+ * per re-entry after a release and per re-authentication (baseline-full),
+ * each time by the next MSK of the modelled EAP exchange. */
+TEKHO_API uint32_t tekho_ms_pmk_generation(const struct tekho_ms *ms);
 /* The TEKs the MS uses towards `node` now: fingerprints (first 8 bytes of
  * SHA-256 of each TEK), false if it has none. */
 TEKHO_API bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8]);
@@ -488,6 +516,8 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t 
 TEKHO_API bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uint8_t fp[2][8]);
 TEKHO_API bool tekho_bs_serves(const struct tekho_bs *bs, uint32_t ms_index);
 TEKHO_API size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index);
+/* The BSID the BS was configured with (valid pointers, no NULL check). */
+TEKHO_API void tekho_bs_bsid(const struct tekho_bs *bs, uint8_t bsid[6]);
 
 /* ---- Authenticator --------------------------------------------------------- */
 
@@ -552,6 +582,9 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_persisted(struct tekho_auth *auth
 /* N for an MS: the last value known durable (0 if unknown, or not loaded
  * from the store since a restart). */
 TEKHO_API uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
+/* How many times the Authenticator has replaced an MS's MSK since
+ * tekho_auth_add_ms (re-entry, re-authentication); 0 for an unknown MS. */
+TEKHO_API uint32_t tekho_auth_pmk_generation(const struct tekho_auth *auth, const uint8_t mac[6]);
 /* Simulates a crash and restart: forgets everything but what the store
  * keeps (N per MS with its PMK, loaded again when next needed; an MS the
  * store lost, or whose record is under another PMK, gets no count until a

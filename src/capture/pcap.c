@@ -307,6 +307,7 @@ const char *tekho_capture_writer_error(const struct tekho_capture_writer *w)
 
 struct tekho_capture_reader {
     pcap_t *pcap;
+    char *path;    /* for the messages: every one names the file */
     enum tekho_capture_kind kind;
     bool failed; /* libpcap lost its place in the file */
     uint64_t frame;
@@ -325,6 +326,43 @@ static tekho_err reader_error(struct tekho_capture_reader *r, tekho_err err, con
     return err;
 }
 
+/* The link type the file itself records (LINKTYPE_*, as in the pcap and
+ * pcapng headers), which libpcap hands back as a DLT_* value that can
+ * differ (LINKTYPE_RAW 101 is DLT_RAW 12, or 14 on some systems). false
+ * when it cannot be read again (standard input, a pcapng file whose first
+ * interface block is not where expected). */
+static bool file_linktype(const char *path, uint32_t *linktype)
+{
+    if (strcmp(path, "-") == 0)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    uint8_t h[24] = {0};
+    bool ok = fread(h, 1, sizeof h, f) == sizeof h;
+    const uint32_t magic_be = tekho_get_u32be(h);
+    const uint32_t magic_le = tekho_get_u32le(h);
+    if (ok && (magic_be == 0xA1B2C3D4u || magic_be == 0xA1B23C4Du)) {
+        *linktype = tekho_get_u32be(h + 20) & 0xFFFFu; /* the upper bits carry FCS information */
+    } else if (ok && (magic_le == 0xA1B2C3D4u || magic_le == 0xA1B23C4Du)) {
+        *linktype = tekho_get_u32le(h + 20) & 0xFFFFu;
+    } else if (ok && magic_be == 0x0A0D0D0Au) {
+        /* Section Header Block, byte order from its byte-order magic, then
+         * the first Interface Description Block: type 1, length, link type. */
+        const bool be = tekho_get_u32be(h + 8) == 0x1A2B3C4Du;
+        const uint32_t shb_len = be ? tekho_get_u32be(h + 4) : tekho_get_u32le(h + 4);
+        uint8_t idb[10];
+        ok = fseek(f, (long)shb_len, SEEK_SET) == 0 && fread(idb, 1, sizeof idb, f) == sizeof idb;
+        ok = ok && (be ? tekho_get_u32be(idb) : tekho_get_u32le(idb)) == 1;
+        if (ok)
+            *linktype = be ? tekho_get_u16be(idb + 8) : (uint32_t)idb[8] | (uint32_t)idb[9] << 8;
+    } else {
+        ok = false;
+    }
+    fclose(f);
+    return ok;
+}
+
 tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader **out)
 {
     if (out == NULL)
@@ -335,20 +373,38 @@ tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader 
         return TEKHO_ERR_NO_MEMORY;
     if (path == NULL)
         return reader_error(r, TEKHO_ERR_INVALID_ARGUMENT, "no path");
+    const size_t path_len = strlen(path);
+    r->path = malloc(path_len + 1);
+    if (r->path == NULL)
+        return reader_error(r, TEKHO_ERR_NO_MEMORY, "%s: out of memory", path);
+    memcpy(r->path, path, path_len + 1);
     /* Micro precision: libpcap converts nanosecond files for us. */
-    r->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, r->errbuf);
+    char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    r->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pcap_err);
     if (r->pcap == NULL) {
-        r->failed = true;
-        return TEKHO_ERR_IO;
+        /* libpcap names the file for some failures ("x.pcap: No such file
+         * or directory") and not for others ("unknown file format"). */
+        if (strncmp(pcap_err, path, path_len) == 0 && pcap_err[path_len] == ':')
+            return reader_error(r, TEKHO_ERR_IO, "%s", pcap_err);
+        return reader_error(r, TEKHO_ERR_IO, "%s: %s", path, pcap_err);
     }
     int dlt = pcap_datalink(r->pcap);
     if (dlt == DLT_USER0)
         r->kind = TEKHO_CAPTURE_AIR;
     else if (dlt == DLT_EN10MB)
         r->kind = TEKHO_CAPTURE_BACKBONE;
-    else
-        return reader_error(r, TEKHO_ERR_BAD_VALUE, "%s: linktype %d is neither USER0 (147) nor Ethernet (1)",
-                            path, dlt);
+    else {
+        const char *name = pcap_datalink_val_to_name(dlt), *desc = pcap_datalink_val_to_description(dlt);
+        uint32_t linktype;
+        if (file_linktype(path, &linktype))
+            return reader_error(r, TEKHO_ERR_BAD_VALUE,
+                                "%s: link type %lu (LINKTYPE_%s, %s) is neither USER0 (147, air) nor Ethernet "
+                                "(1, backbone)",
+                                path, (unsigned long)linktype, name ? name : "?", desc ? desc : "unknown");
+        return reader_error(r, TEKHO_ERR_BAD_VALUE,
+                            "%s: link type DLT_%s (%d here, %s) is neither USER0 (147, air) nor Ethernet (1, backbone)",
+                            path, name ? name : "?", dlt, desc ? desc : "unknown");
+    }
     return TEKHO_OK;
 }
 
@@ -366,7 +422,7 @@ tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_captur
     if (rc == PCAP_ERROR_BREAK)
         return TEKHO_OK;
     if (rc != 1)
-        return reader_error(r, TEKHO_ERR_IO, "%s", pcap_geterr(r->pcap));
+        return reader_error(r, TEKHO_ERR_IO, "%s: %s", r->path, pcap_geterr(r->pcap));
 
     memset(rec, 0, sizeof *rec);
     rec->frame = ++r->frame;
@@ -404,6 +460,7 @@ void tekho_capture_read_close(struct tekho_capture_reader *r)
         return;
     if (r->pcap != NULL)
         pcap_close(r->pcap);
+    free(r->path);
     free(r);
 }
 

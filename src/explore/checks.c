@@ -13,7 +13,7 @@
 
 static const char *const INVARIANT_NAMES[TEKHO_XP_COUNT] = {
     "none", "pn-reuse", "replay-delivered", "forged-delivered", "n-decreased", "m-decreased",
-    "stale-keys", "role-error", "step-bound", "liveness", "mgmt-replay", "undurable-sent"};
+    "stale-keys", "role-error", "step-bound", "liveness", "mgmt-replay", "early-data", "undurable-sent"};
 
 const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv)
 {
@@ -191,6 +191,15 @@ enum tekho_xp_invariant tekho_xp_check_count(struct tekho_xp_checker *c, uint32_
 enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n)
 {
     return n != 0 && count < n ? TEKHO_XP_STALE_KEYS : TEKHO_XP_NONE;
+}
+
+/* ---- (7) ------------------------------------------------------------------------------------- */
+
+enum tekho_xp_invariant tekho_xp_check_early_data(enum tekho_scheme scheme, bool before_ranging)
+{
+    const bool waits = scheme == TEKHO_SCHEME_NONE_LATE || scheme == TEKHO_SCHEME_BASELINE_UPDATE ||
+                       scheme == TEKHO_SCHEME_BASELINE_FULL;
+    return waits && before_ranging ? TEKHO_XP_EARLY_DATA : TEKHO_XP_NONE;
 }
 
 bool tekho_xp_error_is_internal(tekho_err err, bool injected)

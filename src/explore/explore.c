@@ -17,6 +17,7 @@
 #include "tekho/mgmt.h"
 #include "tekho/pdu.h"
 #include "tekho/tekho.h"
+#include "../roles/introspect.h"
 #include "../sim/event_queue.h"
 #include "stream.h"
 
@@ -332,9 +333,25 @@ static void send_backbone(struct xp_world *w, uint32_t from, uint32_t to, const 
 
 /* ---- applying a role's actions and checking them ------------------------------------------ */
 
-static void on_deliver(struct xp_world *w, uint32_t ms, int dir, const struct tekho_action *a)
+/* A delivery at MS `ms` (dir 1) or at BS `node` from MS `ms` (dir 0). */
+static void on_deliver(struct xp_world *w, uint32_t ms, int dir, uint32_t node, const struct tekho_action *a)
 {
-    if (w->scheme != TEKHO_SCHEME_NONE) {
+    /* (7) Before ranging completed at the target: the MS still
+     * synchronising or ranging (delivering what the target sent), or the
+     * target BS still waiting for the RNG-REQ. */
+    bool before_ranging = false;
+    if (dir == 1 && ms < w->n_ms) {
+        const enum tekho_ms_state st = tekho_ms_state(w->ms[ms]);
+        before_ranging = st == TEKHO_MS_HO_SYNC || st == TEKHO_MS_HO_RANGING;
+    } else if (dir == 0 && node >= 1 && node <= w->n_bs) {
+        before_ranging = strcmp(tekho_bs_ms_role_name(w->bs[node], ms), "TARGET_READY") == 0;
+    }
+    if (tekho_xp_check_early_data(w->scheme, before_ranging) != TEKHO_XP_NONE) {
+        violation(w, TEKHO_XP_EARLY_DATA, "ms%u %s payload delivered at %s%u before ranging, under %s", ms,
+                  dir ? "DL" : "UL", dir ? "ms" : "bs", dir ? ms : node, tekho_scheme_name(w->scheme));
+        return;
+    }
+    if (tekho_scheme_encrypts(w->scheme)) {
         const enum tekho_xp_invariant inv = tekho_xp_check_delivered(w->ck, ms, dir, a->bytes, a->len);
         if (inv != TEKHO_XP_NONE) {
             violation(w, inv, "ms%u %s payload (%zu bytes) %s", ms, dir ? "DL" : "UL", a->len,
@@ -355,7 +372,7 @@ static void on_event(struct xp_world *w, uint32_t owner, const struct tekho_acti
     const unsigned kind = owner >> 24;
     switch ((enum tekho_event)a->code) {
     case TEKHO_EV_SEALED:
-        if (w->scheme != TEKHO_SCHEME_NONE && a->len >= 9) {
+        if (tekho_scheme_encrypts(w->scheme) && a->len >= 9) {
             const enum tekho_xp_invariant inv =
                 tekho_xp_check_sealed(w->ck, a->bytes, a->bytes[8], (uint64_t)a->value);
             if (inv != TEKHO_XP_NONE) {
@@ -621,9 +638,9 @@ static void apply(struct xp_world *w, uint32_t owner)
         case TEKHO_ACT_CANCEL_TIMER: sim_queue_cancel(&w->q, (uint64_t)owner << 32 | a->timer); break;
         case TEKHO_ACT_DELIVER:
             if (kind == OWNER_BS)
-                on_deliver(w, a->ms, 0, a);
+                on_deliver(w, a->ms, 0, id, a);
             else if (kind == OWNER_MS)
-                on_deliver(w, id, 1, a);
+                on_deliver(w, id, 1, a->peer, a);
             break;
         case TEKHO_ACT_EVENT:
             if (w->p->trace)
@@ -922,7 +939,7 @@ static bool ms_active(const struct xp_world *w, uint32_t i)
 static void note_spoofed_mgmt(struct xp_world *w, const uint8_t *b, size_t len)
 {
     struct tekho_gmh gmh;
-    if (w->scheme == TEKHO_SCHEME_NONE && tekho_gmh_decode(b, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX)
+    if (!tekho_scheme_encrypts(w->scheme) && tekho_gmh_decode(b, len, &gmh) == TEKHO_OK && gmh.cid <= TEKHO_MGMT_CID_MAX)
         w->spoofed_mgmt = true;
 }
 
@@ -1036,7 +1053,7 @@ static size_t forged_user_pdu(struct xp_world *w, uint32_t ms, bool uplink, uint
 {
     uint8_t body[TEKHO_XP_PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
     (void)role_fill(&w->role_rng, body, sizeof body);
-    if (w->scheme == TEKHO_SCHEME_NONE) {
+    if (!tekho_scheme_encrypts(w->scheme)) {
         /* In the clear: a payload the legitimate sender never made (the scheme's floor). */
         tekho_xp_payload(ms, uplink ? 0 : 1, 0x7FFFFFFFu, body);
     }
@@ -1044,9 +1061,9 @@ static size_t forged_user_pdu(struct xp_world *w, uint32_t ms, bool uplink, uint
         body[3] |= 0x80;
     else
         body[3] &= 0x7F;
-    const size_t body_len = w->scheme == TEKHO_SCHEME_NONE ? TEKHO_XP_PAYLOAD_LEN : sizeof body;
+    const size_t body_len = !tekho_scheme_encrypts(w->scheme) ? TEKHO_XP_PAYLOAD_LEN : sizeof body;
     const size_t len = TEKHO_GMH_LEN + body_len + TEKHO_CRC_LEN;
-    const struct tekho_gmh gmh = {.ec = w->scheme != TEKHO_SCHEME_NONE, .ci = true, .len = (uint16_t)len,
+    const struct tekho_gmh gmh = {.ec = tekho_scheme_encrypts(w->scheme), .ci = true, .len = (uint16_t)len,
                                   .cid = tekho_ms_data_cid(ms)};
     if (tekho_gmh_encode(&gmh, pdu) != TEKHO_OK)
         return 0;
@@ -1372,7 +1389,7 @@ static bool ms_settled(const struct xp_world *w, uint32_t i, char *why, size_t c
         snprintf(why, cap, "ms%u is %s at bs%u, which does not serve it", i, tekho_ms_state_name(st), node);
         return false;
     }
-    if (w->scheme != TEKHO_SCHEME_NONE) {
+    if (tekho_scheme_encrypts(w->scheme)) {
         uint8_t a[2][8], b[2][8];
         const bool ms_has = tekho_ms_tek_fingerprints(w->ms[i], node, a);
         const bool bs_has = tekho_bs_tek_fingerprints(w->bs[node], i, b);

@@ -16,7 +16,7 @@
 #include "../mutation.h"
 #include "../crypto/kit.h"
 
-enum { AUTH_TIMER_AAA = 1 };
+enum { AUTH_TIMER_AAA = TEKHO_AUTH_TIMER_AAA };
 #define AUTH_TIMER(slot, kind) ((uint32_t)(slot) << 4 | (kind))
 
 struct auth_ms {
@@ -25,6 +25,7 @@ struct auth_ms {
     uint8_t mac[6];
     uint8_t msk[64];
     uint8_t pmk_sn;
+    uint32_t pmk_generation; /* MSKs replaced since tekho_auth_add_ms (re-entry, re-authentication) */
     bool n_loaded;
     bool needs_new_pmk;     /* the store lost N: no count is handed out under this PMK again */
     uint16_t n;
@@ -284,6 +285,12 @@ uint16_t tekho_auth_count(const struct tekho_auth *a, const uint8_t mac[6])
     return m && m->n_loaded ? m->n : 0;
 }
 
+uint32_t tekho_auth_pmk_generation(const struct tekho_auth *a, const uint8_t mac[6])
+{
+    const struct auth_ms *m = find_ms(a, mac);
+    return m ? m->pmk_generation : 0;
+}
+
 tekho_err tekho_auth_restart(struct tekho_auth *a)
 {
     if (a == NULL)
@@ -346,8 +353,10 @@ static void commit_new_pmk(struct auth_ms *m, struct tekho_actions *out)
     m->n_loaded = true;
     m->needs_new_pmk = false;
     m->n_holders = 0;
-    if (m->pending.what != PEND_ADD)
+    if (m->pending.what != PEND_ADD) {
+        m->pmk_generation++;
         act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
+    }
 }
 
 static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t from, const struct tekho_asncp *r,

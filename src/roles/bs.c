@@ -142,6 +142,12 @@ struct bs_ms {
      * earlier life cannot have used under this AK; 0 when that life never
      * knew it (a PMK made after the restart). */
     uint16_t fresh_from;
+    /* Target: the lowest count the MS can present here, one above the
+     * count of its link with the serving BS (HO_Req): its M is at least
+     * that, so an RNG-REQ or UL data under a lower count is from an
+     * earlier stay, whatever this BS remembers of it (it may have let the
+     * context go, and with it the CMAC_PNs of that count). 0: not told. */
+    uint16_t serving_floor;
     struct cmac_link link;
     struct cmac_seen cmac_seen[CMAC_SEEN_MAX];
     bool tekgen;                      /* negotiated with this MS (or requested in HO_Req) */
@@ -251,6 +257,11 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     }
     *out = bs;
     return TEKHO_OK;
+}
+
+void tekho_bs_bsid(const struct tekho_bs *bs, uint8_t bsid[6])
+{
+    memcpy(bsid, bs->cfg.bsid, 6);
 }
 
 /* ---- the MS table: contexts allocated on demand, found by MS index through
@@ -723,6 +734,9 @@ static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     req.ho_type = TEKHO_ASNCP_HO_TYPE_HHO;
     req.has_ho_process_optimization = true;
     req.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
+    /* The count of the MS's link here: the target takes none at or below it. */
+    req.has_cmac_key_count = m->link.ready;
+    req.cmac_key_count = m->link.count;
     send_backbone(out, m->peer, &req);
     act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
     return out->err;
@@ -898,7 +912,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         cmac_seen_save(m, &trial);
     /* A stale count releases; one far ahead of N cannot be an MS whose
      * HO_Completes were lost, and is refused (the count never nears a wrap). */
-    if (err == TEKHO_OK && c < m->n)
+    if (err == TEKHO_OK && (c < m->n || c < m->serving_floor))
         err = TEKHO_ERR_STALE_COUNT;
     else if (err == TEKHO_OK && ((unsigned)c - m->n > TEKHO_COUNT_AHEAD_MAX || c > TEKHO_COUNT_LIMIT))
         err = TEKHO_ERR_BAD_VALUE;
@@ -1146,7 +1160,8 @@ static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struc
     case TEKHO_SCHEME_BASELINE_FULL: return TEKHO_HO_TEK_REAUTH;
     case TEKHO_SCHEME_REUSE:
     case TEKHO_SCHEME_NONE:
-    default: return TEKHO_HO_TEK_REUSE; /* none: no keys at all, nothing to transfer */
+    case TEKHO_SCHEME_NONE_LATE:
+    default: return TEKHO_HO_TEK_REUSE; /* none, none-late: no keys at all, nothing to transfer */
     }
 }
 
@@ -1302,6 +1317,8 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
     const uint16_t tb = active_tb(m);
     for (unsigned k = 1; k <= w && tb + k <= TEKHO_COUNT_LIMIT; k++) {
         const uint16_t count = (uint16_t)(tb + k);
+        if (count < m->serving_floor)
+            continue; /* the MS has passed it (HO_Req) */
         int i = tek_cache_find(&m->cache, OWN_BSID, count);
         const bool derived = i < 0;
         struct tekho_tek_context trial;
@@ -1350,11 +1367,13 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
     uint8_t payload[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err = TEKHO_ERR_NO_KEYS;
+    /* At a target before ranging completes, only where the scheme lets
+     * data flow early (none-late waits for RNG-RSP). */
     const bool may_receive = m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE ||
-                                   m->role == ROLE_TARGET_READY);
+                                   (m->role == ROLE_TARGET_READY && tekho_scheme_early_data(bs->cfg.scheme)));
     if (!may_receive) {
         err = TEKHO_ERR_UNKNOWN_PEER;
-    } else if (bs->cfg.scheme == TEKHO_SCHEME_NONE) {
+    } else if (!tekho_scheme_encrypts(bs->cfg.scheme)) {
         uint16_t cid;
         const uint8_t *body;
         err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
@@ -1374,7 +1393,7 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
         /* Serving with no TEKs at all (with reuse, the serving BS had none
          * to hand over): the MS is told its TEKs are invalid and asks for
          * new ones (PKMv2 TEK-Invalid, 802.16-2009 6.3.2.3.9.11). */
-        if (m && m->role == ROLE_SERVING && active_tek(m) == NULL && bs->cfg.scheme != TEKHO_SCHEME_NONE &&
+        if (m && m->role == ROLE_SERVING && active_tek(m) == NULL && tekho_scheme_encrypts(bs->cfg.scheme) &&
             !m->tek_invalid_sent && m->link.ready) {
             m->tek_invalid_sent = true;
             return send_tek_invalid(bs, m, out);
@@ -1460,6 +1479,8 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     const struct tekho_neighbour *nb = r->has_source_id ? neighbour(bs, r->source_id) : NULL;
     if (nb == NULL || nb->node != from || from == bs->cfg.node)
         return TEKHO_ERR_UNKNOWN_PEER;
+    if (r->has_cmac_key_count && r->cmac_key_count > TEKHO_COUNT_LIMIT)
+        return TEKHO_ERR_BAD_VALUE;
     struct bs_ms *m = find_index(bs, index);
     if (m && m->have_ho_req && from == m->ho_req_from && (int16_t)(r->transaction_id - m->ho_req_txn) <= 0 &&
         !(m->role == ROLE_TARGET_READY && r->transaction_id == m->ho_req_txn)) {
@@ -1513,6 +1534,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     if (r->has_source_id)
         memcpy(m->peer_bsid, r->source_id, 6);
     m->transaction = r->transaction_id;
+    m->serving_floor = r->has_cmac_key_count ? (uint16_t)(r->cmac_key_count + 1u) : 0;
     const enum tekho_ho_tek_mode asked =
         r->has_ho_process_optimization
             ? (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >> TEKHO_HO_OPT_TEK_SHIFT)
@@ -1615,7 +1637,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     (void)cmac_seen_restore(m, &m->link);
     if (m->role == ROLE_ENTERING) {
         /* With no encryption there is no key exchange to wait for. */
-        if (bs->cfg.scheme == TEKHO_SCHEME_NONE)
+        if (!tekho_scheme_encrypts(bs->cfg.scheme))
             m->role = ROLE_SERVING;
         return send_sbc_rsp(bs, m, out);
     }
@@ -1980,13 +2002,14 @@ tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
      * never a (TEK, PN) pair twice. */
     const bool may_send = m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE ||
                                 (m->role == ROLE_TARGET_READY && (m->confirmed || m->ms_left_serving) &&
-                                 (m->mode == TEKHO_HO_TEK_COUNTER || m->mode == TEKHO_HO_TEK_REUSE)));
+                                 (m->mode == TEKHO_HO_TEK_COUNTER || m->mode == TEKHO_HO_TEK_REUSE) &&
+                                 tekho_scheme_early_data(bs->cfg.scheme)));
     if (!may_send)
         return TEKHO_ERR_NO_KEYS;
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    if (bs->cfg.scheme == TEKHO_SCHEME_NONE) {
+    if (!tekho_scheme_encrypts(bs->cfg.scheme)) {
         err = seal_plain(tekho_ms_data_cid(ms_index), payload, len, pdu, sizeof pdu, &n);
     } else {
         struct tekho_tek_context *tek = active_tek(m);

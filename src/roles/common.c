@@ -234,6 +234,7 @@ tekho_err seal_plain(uint16_t cid, const uint8_t *payload, size_t len, uint8_t *
 void tekho_timing_default(struct tekho_timing *t)
 {
     t->retransmit_us = 50000;
+    t->rng_retransmit_us = 50000; /* the emulator: 200 ms, tekho_sim_params_emulator */
     t->ho_response_us = 500000;
     t->backbone_retransmit_us = 250000;
     t->max_retries = 3;
@@ -290,8 +291,23 @@ int tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms)
 const char *tekho_scheme_name(enum tekho_scheme s)
 {
     static const char *const names[TEKHO_SCHEME_COUNT] = {"none", "counter", "baseline-update", "baseline-full",
-                                                          "reuse"};
+                                                          "reuse", "none-late"};
     return (unsigned)s < TEKHO_SCHEME_COUNT ? names[s] : "?";
+}
+
+bool tekho_scheme_encrypts(enum tekho_scheme s)
+{
+    return s != TEKHO_SCHEME_NONE && s != TEKHO_SCHEME_NONE_LATE;
+}
+
+bool tekho_scheme_early_data(enum tekho_scheme s)
+{
+#ifdef TEKHO_MUTATION_EARLY_DATA
+    (void)s; /* every scheme sends before ranging where it holds keys: none-late does */
+    return true;
+#else
+    return s == TEKHO_SCHEME_NONE || s == TEKHO_SCHEME_COUNTER || s == TEKHO_SCHEME_REUSE;
+#endif
 }
 
 tekho_err tekho_scheme_parse(const char *name, enum tekho_scheme *out)
@@ -313,7 +329,7 @@ const char *tekho_event_name(enum tekho_event e)
                                         "HO_FAILED",      "SELF_SYNC",       "RESYNC_RNG_REQ",  "PDU_DISCARDED",
                                         "RELEASED",       "TEK_BYTES_OVER_AIR", "CONTEXT_CACHED", "CONTEXT_REUSED",
                                         "COUNT_UPDATED",  "CAPABILITY",      "RETRANSMIT",      "SEALED",
-                                        "NEW_PMK"};
+                                        "NEW_PMK",        "HO_LEFT"};
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
 }
 

@@ -12,7 +12,8 @@
 #include "../mutation.h"
 #include "../crypto/kit.h"
 
-enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = 2, MS_TIMER_RANGING = 3, MS_TIMER_REFRESH = 4 };
+enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = TEKHO_MS_TIMER_SYNC, MS_TIMER_RANGING = TEKHO_MS_TIMER_RANGING,
+       MS_TIMER_REFRESH = 4 };
 
 /* [MODEL] The suite every SA of the MS negotiates: AES-CCM with TEKs
  * under AES key wrap (7.5.2). A wrapped TEK is unwrapped by it, never by a
@@ -48,6 +49,7 @@ struct tekho_ms {
      * travelling with the MS. */
     struct tek_cache cache;
     bool entered;                   /* has entered the network with the current PMK */
+    uint32_t pmk_generation;        /* MSKs replaced since tekho_ms_new (re-entry, re-authentication) */
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
@@ -166,6 +168,11 @@ enum tekho_ms_state tekho_ms_state(const struct tekho_ms *ms)
 uint16_t tekho_ms_count(const struct tekho_ms *ms)
 {
     return ms->m;
+}
+
+uint32_t tekho_ms_pmk_generation(const struct tekho_ms *ms)
+{
+    return ms->pmk_generation;
 }
 
 uint32_t tekho_ms_serving(const struct tekho_ms *ms)
@@ -295,10 +302,14 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         return err;
     send_ul(ms, out, to, msg, len);
     /* MOB_BSHO-RSP waits on the backbone (HO_Req, the AK context,
-     * HO_Rsp): its timer is the handover response time, not the air's. */
+     * HO_Rsp): its timer is the handover response time, not the air's; an
+     * RNG-REQ waits T3. */
+    const struct tekho_timing *t = &ms->cfg.timing;
+    const bool ranging = ms->state == TEKHO_MS_ENTRY_RANGING || ms->state == TEKHO_MS_HO_RANGING;
     act_timer(out, MS_TIMER_RETX,
-              now +
-                  (ms->state == TEKHO_MS_HO_REQUESTED ? ms->cfg.timing.ho_response_us : ms->cfg.timing.retransmit_us));
+              now + (ms->state == TEKHO_MS_HO_REQUESTED ? t->ho_response_us
+                     : ranging                          ? t->rng_retransmit_us
+                                                        : t->retransmit_us));
     return out->err;
 }
 
@@ -340,6 +351,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         tekho_err err = reauth_next_msk(ms->cfg.msk, ms->cfg.msk);
         if (err != TEKHO_OK)
             return err;
+        ms->pmk_generation++;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
     ms->entered = true;
@@ -686,7 +698,7 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
                             (m.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
     act_event(out, ms->cfg.index, TEKHO_EV_CAPABILITY, ms->tekgen_negotiated, NULL, 0);
     act_cancel_timer(out, MS_TIMER_RETX);
-    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+    if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
         ms->state = TEKHO_MS_OPERATIONAL;
         return out->err;
     }
@@ -747,6 +759,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         }
         memcpy(ms->cfg.msk, msk, 64);
         OPENSSL_cleanse(msk, sizeof msk);
+        ms->pmk_generation++;
         ms->serving_link = link;
         cmac_link_wipe(&link);
         ms->m = ms->cfg.first_count;
@@ -830,8 +843,10 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     size_t i = 0;
     while (i < m.n_recommended && memcmp(m.recommended[i].bsid, ms->target_bsid, 6) != 0)
         i++;
+    if (i == m.n_recommended && m.n_recommended != 0)
+        return TEKHO_ERR_BAD_VALUE; /* another target's: an answer to an earlier request, late */
     if (i == m.n_recommended) {
-        /* The serving BS does not recommend the target (it refused, or
+        /* The serving BS recommends no BS at all (the target refused, or
          * could not be prepared): the MS stays, now rather than after
          * every retransmission of its request has gone unanswered. */
         ms->state = TEKHO_MS_OPERATIONAL;
@@ -872,6 +887,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
     ms->state = TEKHO_MS_HO_SYNC;
+    act_event(out, ms->cfg.index, TEKHO_EV_HO_LEFT, ms->serving, NULL, 0);
     act_cancel_timer(out, MS_TIMER_RETX);
     act_timer(out, MS_TIMER_SYNC, now + ms->cfg.timing.sync_us);
     return out->err;
@@ -883,13 +899,19 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
     uint8_t payload[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    /* Nothing is heard from the target before DL synchronisation. */
-    const bool from_target = from == ms->target && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
-    /* Nor from the serving BS once MOB_HO-IND has left: the MS has moved on. */
-    const bool from_old = from == ms->serving && (ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING);
-    if ((from_target && !ms->synced) || from_old) {
+    /* User data comes from the BS the MS is attached to: its serving BS
+     * until MOB_HO-IND has left, then the target once synchronised; from
+     * no other BS, keys or not (scheme none has none to tell them apart:
+     * a BS the MS left, that missed its MOB_HO-IND and still sends, is not
+     * heard either). */
+    const bool ho = ms->state == TEKHO_MS_HO_SYNC || ms->state == TEKHO_MS_HO_RANGING;
+    const bool from_serving = from == ms->serving && !ho;
+    const bool from_target = from == ms->target && ho && ms->synced;
+    if (!from_serving && !from_target) {
         err = TEKHO_ERR_NO_KEYS;
-    } else if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
+    } else if (from_target && !tekho_scheme_early_data(ms->cfg.scheme)) {
+        err = TEKHO_ERR_NO_KEYS; /* none-late: nothing from the target before RNG-RSP */
+    } else if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
         uint16_t cid;
         const uint8_t *body;
         err = tekho_mgmt_unframe(pdu, len, &cid, &body, &n);
@@ -897,9 +919,9 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
             memcpy(payload, body, n);
     } else {
         struct tekho_tek_context *ctx = NULL;
-        if (from == ms->serving && ms->have_tek && ms->state != TEKHO_MS_HO_SYNC && ms->state != TEKHO_MS_HO_RANGING)
+        if (from_serving && ms->have_tek)
             ctx = &ms->tek;
-        else if (from == ms->target && ms->target_tek >= 0 && ms->synced)
+        else if (from_target && ms->target_tek >= 0)
             ctx = tek_cache_at(&ms->cache, ms->target_tek);
         err = ctx ? tekho_tek_open(ctx, now / 1000, pdu, len, payload, sizeof payload, &n, NULL) : TEKHO_ERR_NO_KEYS;
     }
@@ -1019,15 +1041,16 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
         (ms->state == TEKHO_MS_KEY_WAIT && ms->have_tek)) {
         to = ms->serving;
         ctx = ms->have_tek ? &ms->tek : NULL;
-    } else if (ho && ms->synced) {
+    } else if (ho && ms->synced && tekho_scheme_early_data(ms->cfg.scheme)) {
         to = ms->target;
         ctx = ms->target_tek >= 0 ? tek_cache_at(&ms->cache, ms->target_tek) : NULL;
     }
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
     tekho_err err;
-    if (ms->cfg.scheme == TEKHO_SCHEME_NONE) {
-        /* The floor: the same procedure, no protection; data flows once synchronised. */
+    if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
+        /* The floors: the same procedure, no protection; data flows once
+         * synchronised (none) or once RNG-RSP came (none-late). */
         if (to == 0)
             return TEKHO_ERR_NO_KEYS;
         err = seal_plain(tekho_ms_data_cid(ms->cfg.index), payload, len, pdu, sizeof pdu, &n);

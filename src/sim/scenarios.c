@@ -22,6 +22,12 @@ static tekho_err at(struct tekho_sim *sim, uint64_t ms, enum tekho_sim_op op, ui
 tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_t seed, struct tekho_sim **out,
                              uint64_t *until_us)
 {
+    return tekho_sim_scenario_timing(name, scheme, seed, NULL, out, until_us);
+}
+
+tekho_err tekho_sim_scenario_timing(const char *name, enum tekho_scheme scheme, uint64_t seed,
+                                    const struct tekho_timing *timing, struct tekho_sim **out, uint64_t *until_us)
+{
     if (name == NULL || out == NULL || until_us == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_sim_params p;
@@ -29,6 +35,8 @@ tekho_err tekho_sim_scenario(const char *name, enum tekho_scheme scheme, uint64_
     p.scheme = scheme;
     p.seed = seed;
     p.n_bs = 3;
+    if (timing != NULL)
+        p.timing = *timing;
     uint64_t end_ms = 2000;
     int which = -1;
     for (int i = 0; TEKHO_SCENARIOS[i]; i++)

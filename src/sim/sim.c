@@ -1,6 +1,7 @@
 /* The deterministic scenario driver (include/tekho/sim.h). One virtual
- * clock, one seeded random source, a queue of events (event_queue.h); the
- * roles are called exactly as a daemon would call them. */
+ * clock, a random source per purpose derived from one seed (common random
+ * numbers, sim_random.h), a queue of events (event_queue.h); the roles are
+ * called exactly as a daemon would call them. */
 #include "tekho/sim.h"
 
 #include <math.h>
@@ -32,7 +33,8 @@ enum ev_kind {
     EV_AIR_TO_MS,   /* a: MS, b: BS node */
     EV_BACKBONE,    /* a: to node, b: from node */
     EV_TIMER,       /* a: owner (OWNER_*), b: timer */
-    EV_FRAME,       /* traffic tick */
+    EV_FRAME,       /* a frame starts: measurements (radio mode) */
+    EV_OFFER,       /* just before a frame starts: the user PDUs for it */
     EV_PACKET,      /* a: MS: the next VoIP/CBR packet each way */
     EV_SCRIPT,      /* a: op, b, c, d: args */
 };
@@ -73,19 +75,27 @@ struct ms_radio {
     uint64_t packet_next;              /* the next VoIP/CBR packet not yet counted (modelled traffic) */
     uint64_t measure_from;             /* no measurements before entry is done */
     uint32_t serving;                  /* tekho_ms_serving, as of the MS's last input */
+    uint32_t new_links;                /* links that became candidates so far: keys their shadowing draws */
+    double filtered[CANDIDATES];       /* layer-3 filtered level, dB (NAN: not measured yet) */
+    uint32_t nearest;                  /* the nearest of the candidates, last measurement (crossings) */
+    uint32_t measured;                 /* measurements so far: the SINR cache's epoch */
+    uint32_t sinr_epoch;               /* sinr[] holds the values of measurement sinr_epoch - 1 */
+    float sinr[CANDIDATES];            /* dB, per candidate */
 };
 
 struct ms_track {
     bool traffic;
     uint32_t seq[2];             /* next payload sequence number per direction (0 = UL, 1 = DL) */
-    uint64_t last_time[2];       /* last delivery per direction */
-    uint32_t last_node[2];
-    bool ho_active;
+    bool ho_active;              /* from HO_STARTED until measured, cancelled, failed or released */
     uint32_t serving;            /* the BS the network routes the MS's downlink to */
-    uint32_t source;
     uint32_t target;
-    bool have_gap[2];
-    double gap_ms[2];
+    /* The interruption under measurement (tekho_sim_stats): the MS left
+     * its serving BS at t0, and a direction resumed (at resumed_at) with
+     * the first user PDU the target delivered in it. */
+    bool left;
+    uint64_t t0;
+    bool resumed[2];
+    uint64_t resumed_at[2];
     uint16_t max_m;
     struct recorded *data;       /* user PDUs the attacker saw (made when it first hears one) */
     struct recorded *rng;        /* RNG-REQs the attacker saw */
@@ -94,13 +104,26 @@ struct ms_track {
     uint32_t top[2];
     uint64_t seen[2][16];
     unsigned long window_offered_mark;
+    /* Air loss is drawn per (direction, class: data or management) for
+     * the k-th PDU of the class in a frame: the frame last sent in, and k. */
+    uint64_t air_frame[2][2];
+    uint32_t air_k[2][2];
+    /* The variability of this handover: the frame MOB_HO-IND left in
+     * (keys its draws), and whether the preamble search ran late (the
+     * dedicated ranging opportunity is missed). */
+    uint64_t ho_frame;
+    uint32_t sync_extra;
+    /* Ping-pong: the BS served before the last completed handover, and when that one completed. */
+    uint32_t before;
+    uint64_t arrived_at;
 };
 
 struct tekho_sim {
     struct tekho_sim_params p;
     uint64_t now;
     uint64_t seq;
-    struct sim_rng rng;
+    struct sim_rng keys;     /* the roles' random source: TEKs, nonces, BS_Random */
+    struct sim_rng attacker; /* forged PDUs */
     struct sim_queue queue;
     struct pn_ledger sealed; /* (TEK fingerprint, direction) -> PNs sealed, for the whole run */
     struct tekho_ms **ms;    /* n_ms */
@@ -121,8 +144,10 @@ struct tekho_sim {
     struct ms_radio *radio;
     struct tekho_actions *actions;
     struct tekho_sim_stats st;
-    double *samples;
-    size_t n_samples, cap_samples;
+    /* Interruption samples (ms) and censored handovers, per direction (tekho_sim_direction). */
+    double *samples[TEKHO_SIM_DIRECTIONS];
+    size_t n_samples[TEKHO_SIM_DIRECTIONS], cap_samples[TEKHO_SIM_DIRECTIONS];
+    unsigned long censored[TEKHO_SIM_DIRECTIONS];
     uint16_t *max_n;
     unsigned drop_ho_complete;
     tekho_sim_tap_fn tap;
@@ -139,8 +164,12 @@ struct tekho_sim {
     /* Shadowing over one measurement's step: the correlation rho, and
      * sigma sqrt(1 - rho^2), the spread of the new part. */
     double shadow_rho, shadow_innovation_db;
-    struct sim_rng mob;          /* mobility and shadowing: the same in every scheme's run */
-    struct sim_rng links;        /* shadowing of links that become candidates at a handover */
+    double shadow_link_sigma_db; /* a link's own shadowing: sigma sqrt(1 - site correlation) */
+    /* Drawn in the same order in every scheme's run (air loss, backbone
+     * delays and a new link's shadowing are keyed draws: sim_hash). */
+    struct sim_rng mobility;     /* positions and waypoints */
+    struct sim_rng shadowing;    /* each measurement's shadowing steps */
+    struct sim_rng traffic;      /* entry times, packet phases */
     struct sim_normal_table normal;
     double (*cells)[2];      /* positions of the n_bs cells */
     uint32_t (*neigh)[CANDIDATES];
@@ -150,6 +179,9 @@ struct tekho_sim {
 };
 
 static void radio_setup(struct tekho_sim *sim);
+static double link_sinr_db(struct tekho_sim *sim, uint32_t ms, uint32_t node);
+static double bler_at(const struct tekho_sim_variability *v, double x);
+static double exp_draw(double mean, uint64_t h);
 
 void tekho_sim_params_default(struct tekho_sim_params *p)
 {
@@ -168,6 +200,51 @@ void tekho_sim_params_default(struct tekho_sim_params *p)
     tekho_radio_params_default(&p->radio);
 }
 
+void tekho_sim_params_m2134(struct tekho_sim_params *p)
+{
+    p->timing.sync_us = 0;
+    p->timing.ranging_wait_us = 0;
+    p->timing.aaa_rtt_us = 0;
+    /* ... and what varies in them: the preamble search (and so the missed
+     * ranging opportunities it causes) and the AAA's delays. */
+    p->var.preamble_search = false;
+    p->var.aaa_extra_mean_us = 0;
+}
+
+void tekho_sim_variability_default(struct tekho_sim_variability *v)
+{
+    memset(v, 0, sizeof *v);
+    v->enabled = true;
+    v->harq_bler = 0.1;
+    v->harq_retx_frames = 2;
+    v->harq_max_retx = 4;
+    v->sinr_min_db = -2.8;
+    v->bler_span_db = 2;
+    v->interference_load = 1;
+    v->noise_dbm = -97;
+    v->preamble_search = true;
+    v->sync_max_frames = 40;
+    v->ranging_code_fail = 0.1;
+    v->ranging_backoff_frames = 4;
+    v->ranging_max_codes = 16;
+    v->aaa_extra_mean_us = 10000;
+    v->processing_mean_us = 500;
+}
+
+void tekho_sim_params_emulator(struct tekho_sim_params *p)
+{
+    tekho_sim_params_default(p);
+    p->radio.enabled = true;
+    p->timing.rng_retransmit_us = 200000; /* T3: 802.16e-2005 Table 342, default and maximum */
+    tekho_sim_variability_default(&p->var);
+}
+
+void tekho_sim_params_ideal(struct tekho_sim_params *p)
+{
+    p->var.enabled = false;
+    p->backbone_jitter_us = 0;
+}
+
 void tekho_radio_params_default(struct tekho_radio_params *r)
 {
     memset(r, 0, sizeof *r);
@@ -180,6 +257,11 @@ void tekho_radio_params_default(struct tekho_radio_params *r)
     r->shadow_corr_m = 50;
     r->dl_ratio = 0.6;
     r->voip_interval_ms = 20;
+    r->meas_alpha = 0.25;
+    r->shadow_site_corr = 0.5;
+    r->pingpong_ms = 1000;
+    r->cp_us = 91.428571 / 8;
+    r->delay_spread_us = 2.51;
 }
 
 /* The roles' random source (TEKs, nonces, BS_Random, transaction starts). */
@@ -190,7 +272,7 @@ static tekho_err role_random(void *ctx, uint8_t *out, size_t n)
         sim->random_fail--;
         return TEKHO_ERR_CRYPTO;
     }
-    rng_bytes(&sim->rng, out, n);
+    rng_bytes(&sim->keys, out, n);
     return TEKHO_OK;
 }
 
@@ -238,12 +320,14 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         tekho_sim_free(sim);
         return TEKHO_ERR_NO_MEMORY;
     }
-    /* Mobility has its own stream: every scheme's run sees the same moves. */
-    sim_rng_seed(&sim->mob, p->seed ^ 0x6d6f62696c697479u);
-    sim_rng_seed(&sim->links, p->seed ^ 0x6c696e6b73u);
+    /* A source per purpose: every scheme's run sees the same moves, radio and losses. */
+    sim_rng_stream(&sim->mobility, p->seed, SIM_PURPOSE_MOBILITY, 0);
+    sim_rng_stream(&sim->shadowing, p->seed, SIM_PURPOSE_SHADOWING, 0);
+    sim_rng_stream(&sim->traffic, p->seed, SIM_PURPOSE_TRAFFIC, 0);
+    sim_rng_stream(&sim->keys, p->seed, SIM_PURPOSE_KEYS, 0);
+    sim_rng_stream(&sim->attacker, p->seed, SIM_PURPOSE_ATTACKER, 0);
     sim_normal_table_init(&sim->normal);
     sim->p = *p;
-    sim_rng_seed(&sim->rng, p->seed);
     const struct tekho_random random = {.ctx = sim, .fill = role_random};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
@@ -330,7 +414,8 @@ void tekho_sim_free(struct tekho_sim *sim)
     pn_ledger_free(&sim->sealed);
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
-    free(sim->samples);
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++)
+        free(sim->samples[d]);
     if (sim->actions != NULL)
         OPENSSL_clear_free(sim->actions, sizeof *sim->actions);
     free(sim);
@@ -491,11 +576,63 @@ static void record(struct recorded **where, const uint8_t *pdu, size_t len, uint
     r->n++;
 }
 
+/* What the air does with a PDU sent now: -1, lost; else the frames by
+ * which HARQ delayed it (0: the first transmission got through). Keyed
+ * draws of (MS, BS, direction, the frame it goes out in, data or
+ * management, its rank among the MS's PDUs of that class and direction in
+ * the frame), so every scheme that sends there and then meets the same
+ * channel: first air_loss (a loss HARQ does not see: the scenarios' and
+ * --air-loss), then each HARQ attempt (tekho_sim_variability). */
+static int air_fate(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, bool mgmt, uint64_t *key_a,
+                    uint64_t *key_b)
+{
+    struct ms_track *tr = &sim->track[ms];
+    const uint64_t frame = sim->now / sim->p.frame_us + 1; /* as air_arrival */
+    const int d = uplink, c = mgmt;
+    if (tr->air_frame[d][c] != frame) {
+        tr->air_frame[d][c] = frame;
+        tr->air_k[d][c] = 0;
+    }
+    const uint64_t k = tr->air_k[d][c]++;
+    const uint64_t a = (uint64_t)ms << 32 | node;
+    const uint64_t b = frame << 16 | (uint64_t)d << 15 | (uint64_t)c << 14 | (k & 0x3FFFu);
+    *key_a = a;
+    *key_b = b;
+    if (sim->p.air_loss > 0 && sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_AIR_LOSS, a, b)) < sim->p.air_loss)
+        return -1;
+    const struct tekho_sim_variability *v = &sim->p.var;
+    if (!v->enabled || !(v->harq_bler > 0))
+        return 0;
+    const double sinr = link_sinr_db(sim, ms, node);
+    const double below = sinr < v->sinr_min_db ? sinr - v->sinr_min_db : 0;
+    for (unsigned j = 0; j <= v->harq_max_retx; j++) {
+        /* Chase combining: the j-th retransmission is decoded at the SINR of j + 1 copies. */
+        const double gain = j ? 10.0 * sim_log10((double)(j + 1)) : 0;
+        if (sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_HARQ, a, b | (uint64_t)j << 58)) >= bler_at(v, below + gain))
+            return (int)(j * v->harq_retx_frames);
+        if (j < v->harq_max_retx)
+            sim->st.harq_retransmissions++;
+    }
+    sim->st.harq_lost++;
+    return -1;
+}
+
+/* A management message's processing at its receiver (variability):
+ * an exponential draw keyed like the message's loss. */
+static uint64_t processing_us(const struct tekho_sim *sim, uint64_t key_a, uint64_t key_b)
+{
+    const struct tekho_sim_variability *v = &sim->p.var;
+    if (!v->enabled || !(v->processing_mean_us > 0))
+        return 0;
+    return (uint64_t)exp_draw(v->processing_mean_us, sim_hash(sim->p.seed, SIM_PURPOSE_PROCESSING, key_a, key_b));
+}
+
 static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len)
 {
     /* Named only for those who look: the attacker and the trace. */
     const char *name = sim->p.attacker || sim->trace ? pdu_name(pdu, len) : "";
-    if (is_mgmt(pdu, len)) {
+    const bool mgmt = is_mgmt(pdu, len);
+    if (mgmt) {
         sim->st.air_messages++;
         sim->st.air_bytes += len;
     }
@@ -510,13 +647,16 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
     if (sim->tap)
         sim->tap(sim->tap_ctx, sim, sim->now, uplink ? TEKHO_SIM_AIR_UL : TEKHO_SIM_AIR_DL, uplink ? ms : node,
                  uplink ? node : ms, pdu, len);
-    const bool lost = sim->p.air_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.air_loss;
+    uint64_t key_a = 0, key_b = 0;
+    const int harq_frames = air_fate(sim, uplink, ms, node, mgmt, &key_a, &key_b);
+    const bool lost = harq_frames < 0;
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
-                uplink ? "->" : "<-", node, name, len, lost ? " LOST" : "");
+                uplink ? "->" : "<-", node, name, len, lost ? " LOST" : harq_frames > 0 ? " HARQ" : "");
     if (lost)
         return;
-    const uint64_t t = air_arrival(sim, sim->now, uplink);
+    const uint64_t t = air_arrival(sim, sim->now, uplink) + (uint64_t)harq_frames * sim->p.frame_us +
+                       (mgmt ? processing_us(sim, key_a, key_b) : 0);
     if (uplink)
         (void)push(sim, t, EV_AIR_TO_BS, node, ms, 0, pdu, len, false);
     else
@@ -532,7 +672,22 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
     const bool decoded = (sim->trace || sim->drop_ho_complete || sim->reset_pn_in_ho_cnf) &&
                          tekho_asncp_decode(msg, len, &m) == TEKHO_OK;
     const char *name = decoded ? tekho_asncp_name(m.msg) : "ASN-CP?";
-    bool lost = sim->p.backbone_loss > 0 && sim_rng_unit(&sim->rng) < sim->p.backbone_loss;
+    /* Delay and loss are keyed draws of (link, MS, message type, send
+     * time): the same message at the same time meets the same backbone in
+     * every scheme's run. */
+    uint64_t key_a = (uint64_t)from << 48 | (uint64_t)to << 32 | 0xFFFFFFFFu, key_b = sim->now << 8;
+    if (sim->p.backbone_loss > 0 || sim->p.backbone_jitter_us || sim->p.var.enabled) {
+        enum tekho_asncp_msg type;
+        uint8_t msid[6];
+        uint32_t about = 0;
+        if (tekho_asncp_peek(msg, len, &type, msid) == TEKHO_OK) {
+            key_b |= (uint64_t)type & 0xFFu;
+            if (tekho_ms_index_of_mac(msid, &about))
+                key_a = (uint64_t)from << 48 | (uint64_t)to << 32 | about;
+        }
+    }
+    bool lost = sim->p.backbone_loss > 0 &&
+                sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b)) < sim->p.backbone_loss;
     if (!lost && sim->drop_ho_complete && to == TEKHO_NODE_AUTHENTICATOR && decoded &&
         m.msg == TEKHO_ASNCP_HO_COMPLETE) {
         sim->drop_ho_complete--;
@@ -560,8 +715,14 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
         fprintf(sim->trace, "%10.3f backbone %s%u -> %s%u %s %zuB%s\n", sim->now / 1000.0, from ? "bs" : "auth",
                 from, to ? "bs" : "auth", to, name, len, lost ? " LOST" : "");
     if (!lost) {
-        uint64_t jitter = sim->p.backbone_jitter_us ? sim_rng_next(&sim->rng) % (sim->p.backbone_jitter_us + 1) : 0;
-        (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter, EV_BACKBONE, to, from, 0, msg, len, false);
+        const uint64_t jitter =
+            sim->p.backbone_jitter_us
+                ? sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b | (uint64_t)1 << 63) %
+                      (sim->p.backbone_jitter_us + 1)
+                : 0;
+        const uint64_t processing = processing_us(sim, key_a, key_b | (uint64_t)1 << 62);
+        (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter + processing, EV_BACKBONE, to, from, 0, msg,
+                   len, false);
     }
     OPENSSL_cleanse(faulty, faulty_len); /* it carries TEKs */
 }
@@ -586,22 +747,62 @@ static void payload_for(uint32_t ms, int dir, uint32_t seq, uint8_t out[PAYLOAD_
     out[12] = (uint8_t)seq;
 }
 
-static void add_sample(struct tekho_sim *sim, double ms)
+static void add_sample(struct tekho_sim *sim, int d, double ms)
 {
-    if (sim->n_samples == sim->cap_samples) {
-        size_t cap = sim->cap_samples ? sim->cap_samples * 2 : 64;
-        double *s = realloc(sim->samples, cap * sizeof *s);
-        if (s == NULL)
+    if (sim->n_samples[d] == sim->cap_samples[d]) {
+        size_t cap = sim->cap_samples[d] ? sim->cap_samples[d] * 2 : 64;
+        double *s = realloc(sim->samples[d], cap * sizeof *s);
+        if (s == NULL) {
+            sim->st.io_errors++; /* a sample lost: the statistics would be wrong */
             return;
-        sim->samples = s;
-        sim->cap_samples = cap;
+        }
+        sim->samples[d] = s;
+        sim->cap_samples[d] = cap;
     }
-    sim->samples[sim->n_samples++] = ms;
+    sim->samples[d][sim->n_samples[d]++] = ms;
 }
 
-/* ITU-R M.2134: the time the MS cannot exchange user PDUs with any BS, per
- * direction, from the last delivery through the serving BS to the first
- * through the target; the larger of the two counts. */
+/* The interruption under measurement ends without resuming: each
+ * direction that did not resume, and so the union, is censored. */
+static void censor(struct tekho_sim *sim, struct ms_track *tr)
+{
+    if (!tr->left)
+        return;
+    for (int d = 0; d < 2; d++)
+        sim->censored[d] += !tr->resumed[d];
+    sim->censored[TEKHO_SIM_UNION]++;
+    tr->left = false;
+}
+
+/* The MS left its serving BS: t0 of this handover's interruption. */
+static void left_serving(struct tekho_sim *sim, struct ms_track *tr)
+{
+    censor(sim, tr); /* the last one never resumed (a new handover cannot begin before, but be sure) */
+    sim->st.executed++;
+    tr->left = true;
+    tr->t0 = sim->now;
+    tr->resumed[0] = tr->resumed[1] = false;
+}
+
+/* A user PDU delivered in direction dir (0 UL at the BS, 1 DL at the MS)
+ * through `node`: the first through the target since t0 ends that
+ * direction's interruption. */
+static void measure_resumed(struct tekho_sim *sim, struct ms_track *tr, int dir, uint32_t node)
+{
+    if (!tr->left || node != tr->target || tr->resumed[dir])
+        return;
+    tr->resumed[dir] = true;
+    tr->resumed_at[dir] = sim->now;
+    add_sample(sim, dir, (double)(sim->now - tr->t0) / 1000.0);
+    if (tr->resumed[1 - dir]) {
+        const uint64_t both = tr->resumed_at[0] > tr->resumed_at[1] ? tr->resumed_at[0] : tr->resumed_at[1];
+        add_sample(sim, TEKHO_SIM_UNION, (double)(both - tr->t0) / 1000.0);
+        tr->left = false;
+        tr->ho_active = false;
+    }
+}
+
+/* A user PDU delivered: the replay and forgery checks, then the interruption. */
 static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t node, const uint8_t *p, size_t len,
                        bool injected)
 {
@@ -635,27 +836,14 @@ static void on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t nod
     seen[(seq / 64) % 16] |= (uint64_t)1 << (seq % 64);
     sim->st.user_pdus_delivered++;
     sim->window_delivered += sim->radio[ms].in_window;
-    if (tr->ho_active && node != tr->source && !tr->have_gap[dir] && tr->last_node[dir] == tr->source) {
-        tr->have_gap[dir] = true;
-        tr->gap_ms[dir] = (double)(sim->now - tr->last_time[dir]) / 1000.0;
-        if (tr->have_gap[0] && tr->have_gap[1]) {
-            add_sample(sim, tr->gap_ms[0] > tr->gap_ms[1] ? tr->gap_ms[0] : tr->gap_ms[1]);
-            if (tr->gap_ms[0] > sim->st.interruption_ul_max_ms)
-                sim->st.interruption_ul_max_ms = tr->gap_ms[0];
-            if (tr->gap_ms[1] > sim->st.interruption_dl_max_ms)
-                sim->st.interruption_dl_max_ms = tr->gap_ms[1];
-            tr->ho_active = false;
-        }
-    }
-    tr->last_time[dir] = sim->now;
-    tr->last_node[dir] = node;
+    measure_resumed(sim, tr, dir, node);
 }
 
 static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
 {
     const uint32_t node = tekho_ms_serving(sim->ms[ms]);
     uint8_t a[2][8], b[2][8];
-    if (node == 0 || sim->p.scheme == TEKHO_SCHEME_NONE)
+    if (node == 0 || !tekho_scheme_encrypts(sim->p.scheme))
         return;
     const bool ms_has = tekho_ms_tek_fingerprints(sim->ms[ms], node, a);
     const bool bs_has = tekho_bs_tek_fingerprints(sim->bs[node], ms, b);
@@ -676,6 +864,21 @@ void sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, siz
         sim->st.pn_reuse++;
 }
 
+/* User data before ranging is timed by DL synchronisation alone: it lands
+ * in the target's cyclic prefix only within c (prefix - delay spread) / 2
+ * of it (tekho_radio_params.cp_us). Counts the handovers that left farther. */
+static void early_ul_bound(struct tekho_sim *sim, uint32_t ms)
+{
+    const struct tekho_radio_params *rp = &sim->p.radio;
+    const uint32_t target = sim->track[ms].target;
+    if (!rp->enabled || target < 1 || target > sim->p.n_bs || !tekho_scheme_early_data(sim->p.scheme))
+        return;
+    const double bound_m = 299792458.0 * (rp->cp_us - rp->delay_spread_us) * 1e-6 / 2;
+    const double dx = sim->cells[target - 1][0] - sim->radio[ms].x, dy = sim->cells[target - 1][1] - sim->radio[ms].y;
+    if (dx * dx + dy * dy > bound_m * bound_m)
+        sim->st.early_ul_beyond_bound++;
+}
+
 static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_action *a)
 {
     const bool from_ms = (owner >> 24) == OWNER_MS;
@@ -687,16 +890,28 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
     case TEKHO_EV_HO_STARTED:
         if (from_ms) {
             sim->st.attempted++;
+            censor(sim, tr); /* the last handover never resumed a direction before this one began */
             tr->ho_active = true;
-            tr->source = tekho_ms_serving(sim->ms[a->ms]);
             tr->target = (uint32_t)a->value;
-            tr->have_gap[0] = tr->have_gap[1] = false;
+        }
+        break;
+    case TEKHO_EV_HO_LEFT:
+        if (from_ms) {
+            left_serving(sim, tr);
+            early_ul_bound(sim, a->ms);
         }
         break;
     case TEKHO_EV_HO_COMPLETED:
         if (from_ms) {
             sim->st.completed++;
-            tr->serving = (uint32_t)a->value;
+            const uint32_t to = (uint32_t)a->value;
+            /* Back to the BS it left, less than pingpong_ms after arriving where it went. */
+            if (tr->before == to && tr->before != 0 &&
+                (double)(sim->now - tr->arrived_at) < sim->p.radio.pingpong_ms * 1000.0)
+                sim->st.pingpong++;
+            tr->before = tr->serving;
+            tr->arrived_at = sim->now;
+            tr->serving = to;
             check_keys_match(sim, a->ms);
         }
         break;
@@ -709,12 +924,19 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
     case TEKHO_EV_HO_FAILED:
         if (from_ms) {
             sim->st.failed++;
+            censor(sim, tr);
             tr->ho_active = false;
         }
         break;
     case TEKHO_EV_SELF_SYNC: sim->st.self_sync_success++; break;
     case TEKHO_EV_RESYNC_RNG_REQ: sim->st.resync_by_rng_req++; break;
-    case TEKHO_EV_RELEASED: sim->st.connections_released++; break;
+    case TEKHO_EV_RELEASED:
+        sim->st.connections_released++;
+        if (from_ms) {
+            censor(sim, tr);
+            tr->ho_active = false;
+        }
+        break;
     case TEKHO_EV_PDU_DISCARDED: sim->st.pdus_discarded++; break;
     case TEKHO_EV_TEK_BYTES_OVER_AIR:
         /* Counted once, at the sender of the TEKs (the BS). */
@@ -754,6 +976,59 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
                 tekho_event_name((enum tekho_event)a->code), (long long)a->value);
 }
 
+/* The physical layer and the core network time some of the roles' timers
+ * (roles.h): with the variability on, the preamble search, the ranging
+ * opportunity (dedicated, or CDMA contention) and the AAA's round trips
+ * are drawn here, keyed by what they are about. */
+static uint64_t timer_at(struct tekho_sim *sim, uint32_t owner, uint32_t timer, uint64_t at)
+{
+    const struct tekho_sim_variability *v = &sim->p.var;
+    const uint64_t f = sim->p.frame_us;
+    const uint32_t id = owner & 0xFFFFFF;
+    if ((owner >> 24) == OWNER_MS && timer == TEKHO_MS_TIMER_SYNC) {
+        /* Armed at MOB_HO-IND: the frames whose preamble and DL-MAP fail to decode add up. */
+        struct ms_track *tr = &sim->track[id];
+        tr->ho_frame = sim->now / f;
+        tr->sync_extra = 0;
+        if (!v->preamble_search)
+            return at;
+        const double fail = bler_at(v, link_sinr_db(sim, id, tr->target) - v->sinr_min_db);
+        const uint64_t key = (uint64_t)id << 32 | tr->target;
+        while (tr->sync_extra < v->sync_max_frames &&
+               sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_SYNC, key, tr->ho_frame << 8 | tr->sync_extra)) < fail)
+            tr->sync_extra++;
+        sim->st.sync_extra_frames += tr->sync_extra;
+        return at + tr->sync_extra * f;
+    }
+    if ((owner >> 24) == OWNER_MS && timer == TEKHO_MS_TIMER_RANGING) {
+        /* Synchronised: in time for the dedicated opportunity, or late and contending. */
+        struct ms_track *tr = &sim->track[id];
+        if (tr->sync_extra == 0)
+            return at;
+        sim->st.ranging_contended++;
+        const uint64_t key = (uint64_t)id << 32 | tr->target;
+        uint64_t t = at;
+        for (unsigned j = 0; j + 1 < v->ranging_max_codes; j++) {
+            const uint64_t h = sim_hash(sim->p.seed, SIM_PURPOSE_RANGING, key, tr->ho_frame << 8 | j);
+            if (!(sim_unit_of(h) < v->ranging_code_fail))
+                break;
+            sim->st.ranging_codes_failed++;
+            const uint64_t backoff = v->ranging_backoff_frames ? (h >> 7) % v->ranging_backoff_frames : 0;
+            t += sim->p.timing.rng_retransmit_us + backoff * f;
+        }
+        return t + f; /* the code answered, the RNG-REQ goes in the allocation a frame later */
+    }
+    if ((owner >> 24) == OWNER_AUTH && TEKHO_AUTH_TIMER_KIND(timer) == TEKHO_AUTH_TIMER_AAA) {
+        uint64_t t = sim->now;
+        for (unsigned i = 0; i < sim->p.timing.aaa_round_trips; i++)
+            t += sim->p.timing.aaa_rtt_us +
+                 (uint64_t)exp_draw(v->aaa_extra_mean_us,
+                                    sim_hash(sim->p.seed, SIM_PURPOSE_AAA, timer, sim->now << 8 | i));
+        return t;
+    }
+    return at;
+}
+
 static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *acts)
 {
     for (size_t i = 0; i < acts->n; i++) {
@@ -766,7 +1041,8 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
                           a->bytes, a->len);
             break;
         case TEKHO_ACT_TIMER: {
-            const struct sim_event ev = {.t = a->at_us, .seq = sim->seq++, .kind = EV_TIMER, .a = owner, .b = a->timer};
+            const uint64_t at = sim->p.var.enabled ? timer_at(sim, owner, a->timer, a->at_us) : a->at_us;
+            const struct sim_event ev = {.t = at, .seq = sim->seq++, .kind = EV_TIMER, .a = owner, .b = a->timer};
             if (!sim_queue_arm(&sim->queue, timer_key(owner, a->timer), &ev))
                 sim->st.role_errors++;
             break;
@@ -913,9 +1189,9 @@ static void neighbours_of(struct tekho_sim *sim)
 /* A point anywhere over the grid: a random cell, uniformly within its disc. */
 static void random_point(struct tekho_sim *sim, double *x, double *y)
 {
-    const uint32_t c = (uint32_t)(sim_rng_next(&sim->mob) % sim->p.n_bs);
-    const double a = 6.283185307179586 * sim_rng_unit(&sim->mob);
-    const double rr = sim->p.radio.isd_m / 2 * sqrt(sim_rng_unit(&sim->mob));
+    const uint32_t c = (uint32_t)(sim_rng_next(&sim->mobility) % sim->p.n_bs);
+    const double a = 6.283185307179586 * sim_rng_unit(&sim->mobility);
+    const double rr = sim->p.radio.isd_m / 2 * sqrt(sim_rng_unit(&sim->mobility));
     *x = sim->cells[c][0] + rr * cos(a);
     *y = sim->cells[c][1] + rr * sin(a);
 }
@@ -958,25 +1234,95 @@ static double distance2(const struct tekho_sim *sim, const struct ms_radio *r, i
 }
 
 /* Re-centres the candidates on the serving cell. A link still among them
- * keeps its shadowing (it is the same path); new links draw theirs from a
- * stream of their own, as when a handover re-centres differs by scheme and
- * must not shift anyone's mobility. */
-static void set_candidates(struct tekho_sim *sim, struct ms_radio *r, uint32_t serving)
+ * keeps its shadowing (it is the same path); a new link draws its own,
+ * keyed by the MS and how many new links it has had: when a handover
+ * re-centres differs by scheme, and must shift neither this MS's other
+ * draws nor anyone else's. */
+static void set_candidates(struct tekho_sim *sim, uint32_t ms, uint32_t serving)
 {
+    struct ms_radio *r = &sim->radio[ms];
     uint32_t cell[CANDIDATES];
-    double shadow[CANDIDATES];
+    double shadow[CANDIDATES], filtered[CANDIDATES];
     for (int k = 0; k < CANDIDATES; k++) {
         cell[k] = sim->neigh[serving - 1][k];
         int kept = -1;
         for (int j = 0; j < CANDIDATES && kept < 0 && r->around != 0; j++)
             if (r->cell[j] == cell[k] && cell[k] != 0)
                 kept = j;
-        shadow[k] = kept >= 0 ? r->shadow[kept] : sim->p.radio.shadow_sigma_db * sim_normal(&sim->normal, &sim->links);
+        if (kept >= 0) {
+            shadow[k] = r->shadow[kept];
+            filtered[k] = r->filtered[kept];
+        } else {
+            struct sim_rng link;
+            sim_rng_stream(&link, sim->p.seed, SIM_PURPOSE_NEW_LINK, (uint64_t)ms << 32 | r->new_links++);
+            shadow[k] = sim->shadow_link_sigma_db * sim_normal(&sim->normal, &link);
+            filtered[k] = NAN; /* its filter starts at its first measurement */
+        }
     }
     memcpy(r->cell, cell, sizeof cell);
     memcpy(r->shadow, shadow, sizeof shadow);
+    memcpy(r->filtered, filtered, sizeof filtered);
     r->around = serving;
     r->best = 0;
+    r->sinr_epoch = 0; /* other candidates: other interferers */
+}
+
+/* ---- the link model (variability) ------------------------------------------------------- */
+
+/* A candidate's received power, dBm: 43 dBm less the path loss of 3GPP TR
+ * 25.996 (128.1 + 37.6 log10 d[km] = 15.3 + 18.8 log10 d[m]^2), plus its
+ * shadowing. */
+static double link_dbm(const struct tekho_sim *sim, const struct ms_radio *r, int k)
+{
+    return 43.0 - (15.3 + PATH_LOSS_DB_PER_DECADE_OF_D2 * sim_log10(distance2(sim, r, k))) + r->shadow[k];
+}
+
+/* The SINR (dB) of the link between MS ms and BS node: its power over the
+ * other candidates' (the first ring) times the load, plus noise; the
+ * same both ways (an assumption: UL interference is not modelled apart).
+ * Cached for the MS's current measurement. Outside radio mode, or for a
+ * node that is not a candidate: INFINITY (link adaptation holds its aim). */
+static double link_sinr_db(struct tekho_sim *sim, uint32_t ms, uint32_t node)
+{
+    if (!sim->p.radio.enabled)
+        return INFINITY;
+    struct ms_radio *r = &sim->radio[ms];
+    int which = -1;
+    for (int k = 0; k < CANDIDATES; k++)
+        if (r->cell[k] == node && node != 0)
+            which = k;
+    if (which < 0)
+        return INFINITY;
+    if (r->sinr_epoch != r->measured + 1) {
+        const struct tekho_sim_variability *v = &sim->p.var;
+        double mw[CANDIDATES], total = exp(v->noise_dbm * 0.2302585092994046);
+        for (int k = 0; k < CANDIDATES; k++) {
+            mw[k] = r->cell[k] ? exp(link_dbm(sim, r, k) * 0.2302585092994046) : 0;
+            total += v->interference_load * mw[k];
+        }
+        for (int k = 0; k < CANDIDATES; k++) {
+            const double interference = total - v->interference_load * mw[k];
+            r->sinr[k] = r->cell[k] ? (float)(10.0 * sim_log10(mw[k] / interference)) : -INFINITY;
+        }
+        r->sinr_epoch = r->measured + 1;
+    }
+    return r->sinr[which];
+}
+
+/* The block error rate at offset x dB from the point where it is
+ * harq_bler (tekho_sim_variability). */
+static double bler_at(const struct tekho_sim_variability *v, double x)
+{
+    if (x == INFINITY)
+        return 0;
+    const double slope = 4.394449154672439 / v->bler_span_db; /* ln 81 */
+    return 1.0 / (1.0 + (1.0 - v->harq_bler) / v->harq_bler * exp(slope * x));
+}
+
+/* An exponential draw of the given mean from a hash value. */
+static double exp_draw(double mean, uint64_t h)
+{
+    return mean > 0 ? -mean * log(1.0 - sim_unit_of(h)) : 0;
 }
 
 /* VoIP if it is set, else CBR; 0: no packet traffic. */
@@ -1040,28 +1386,47 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
      * the same speed, so the step's correlation is computed once. */
     const double rho = sim->shadow_rho, innovation = sim->shadow_innovation_db;
     for (int k = 0; k < CANDIDATES; k++)
-        r->shadow[k] = rho * r->shadow[k] + innovation * sim_normal(&sim->normal, &sim->mob);
+        r->shadow[k] = rho * r->shadow[k] + innovation * sim_normal(&sim->normal, &sim->shadowing);
+    r->measured++;
     const uint32_t serving = r->serving;
+    /* Cell-boundary crossings, geometry alone: the nearest BS (among the
+     * last nearest and its six neighbours) changed. */
+    if (r->nearest != 0) {
+        uint32_t near = r->nearest;
+        double near_d2 = 1e300;
+        for (int k = 0; k < CANDIDATES; k++) {
+            const uint32_t c = sim->neigh[r->nearest - 1][k];
+            if (c == 0)
+                continue;
+            const double dx = sim->cells[c - 1][0] - r->x, dy = sim->cells[c - 1][1] - r->y;
+            if (dx * dx + dy * dy < near_d2) {
+                near_d2 = dx * dx + dy * dy;
+                near = c;
+            }
+        }
+        sim->st.crossings += near != r->nearest;
+        r->nearest = near;
+    }
     if (serving == 0)
         return;
     if (serving != r->around)
-        set_candidates(sim, r, serving);
+        set_candidates(sim, ms, serving);
     /* Handover trigger: a neighbour better by the hysteresis for the time
-     * to trigger. A neighbour's margin over the serving cell is
-     * 18.8 log10(d2_own / d2) + its shadowing - the serving one's. Most
-     * neighbours are clearly worse, which ln x <= x - 1 shows without a
-     * log (the logs were the costliest part of a city run). */
-    const double d2_own = distance2(sim, r, 0);
+     * to trigger, on layer-3 filtered levels (-18.8 log10 d^2 + shadowing,
+     * dB: the rest of the path loss is common to all). */
+    const double alpha = rp->meas_alpha > 0 && rp->meas_alpha < 1 ? rp->meas_alpha : 1;
+    for (int k = 0; k < CANDIDATES; k++) {
+        if (r->cell[k] == 0)
+            continue;
+        const double level = r->shadow[k] - PATH_LOSS_DB_PER_DECADE_OF_D2 * sim_log10(distance2(sim, r, k));
+        r->filtered[k] = isnan(r->filtered[k]) ? level : (1 - alpha) * r->filtered[k] + alpha * level;
+    }
     int best = -1;
     double best_margin = rp->hysteresis_db;
     for (int k = 1; k < CANDIDATES; k++) {
         if (r->cell[k] == 0)
             continue;
-        const double d2 = distance2(sim, r, k), shadow_gain = r->shadow[k] - r->shadow[0];
-        const double bound_per_d2 = PATH_LOSS_DB_PER_DECADE_OF_D2 / 2.302585092994046 * (d2_own - d2);
-        if (bound_per_d2 <= (best_margin - shadow_gain) * d2)
-            continue;
-        const double margin = PATH_LOSS_DB_PER_DECADE_OF_D2 * sim_log10(d2_own / d2) + shadow_gain;
+        const double margin = r->filtered[k] - r->filtered[0];
         if (margin > best_margin) {
             best_margin = margin;
             best = k;
@@ -1097,22 +1462,25 @@ static void radio_setup(struct tekho_sim *sim)
     sim->meas_dt_s = (double)sim->meas_frames * (double)sim->p.frame_us / 1e6;
     const double step_m = rp->speed_kmh / 3.6 * sim->meas_dt_s;
     sim->shadow_rho = rp->shadow_corr_m > 0 ? exp(-step_m / rp->shadow_corr_m) : 0;
-    sim->shadow_innovation_db = rp->shadow_sigma_db * sqrt(1 - sim->shadow_rho * sim->shadow_rho);
+    const double site = rp->shadow_site_corr > 0 && rp->shadow_site_corr < 1 ? rp->shadow_site_corr : 0;
+    sim->shadow_link_sigma_db = rp->shadow_sigma_db * sqrt(1 - site);
+    sim->shadow_innovation_db = sim->shadow_link_sigma_db * sqrt(1 - sim->shadow_rho * sim->shadow_rho);
     neighbours_of(sim);
     for (uint32_t i = 0; i < sim->p.n_ms; i++) {
         struct ms_radio *r = &sim->radio[i];
         random_point(sim, &r->x, &r->y);
         head_for(sim, r);
         const uint32_t cell = nearest_cell(sim, r->x, r->y);
-        set_candidates(sim, r, cell);
+        set_candidates(sim, i, cell);
+        r->nearest = cell;
         /* Entries spread over the first 200 ms; traffic and measurements follow. */
-        const uint64_t at = sim_rng_next(&sim->mob) % 200000;
+        const uint64_t at = sim_rng_next(&sim->traffic) % 200000;
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
             sim->st.role_errors++;
         r->measure_from = at + 300000;
         const uint64_t interval = packet_interval_us(rp);
         if (interval > 0) {
-            const uint64_t first = at + 300000 + sim_rng_next(&sim->mob) % interval;
+            const uint64_t first = at + 300000 + sim_rng_next(&sim->traffic) % interval;
             if (rp->crypto_all)
                 (void)push(sim, first, EV_PACKET, i, 0, 0, NULL, 0, false);
             else
@@ -1127,6 +1495,15 @@ void tekho_sim_cell_position(const struct tekho_sim *sim, uint32_t node, double 
     if (sim->cells && node >= 1 && node <= sim->p.n_bs) {
         *x = sim->cells[node - 1][0];
         *y = sim->cells[node - 1][1];
+    }
+}
+
+void tekho_sim_ms_position(const struct tekho_sim *sim, uint32_t index, double *x, double *y)
+{
+    *x = *y = 0;
+    if (sim->cells && index < sim->p.n_ms) {
+        *x = sim->radio[index].x;
+        *y = sim->radio[index].y;
     }
 }
 
@@ -1168,27 +1545,40 @@ static void send_user(struct tekho_sim *sim, uint32_t i, bool in_window)
     after_role(sim, OWNER(OWNER_BS, node), err);
 }
 
-/* While a handover is under way the traffic offers a PDU in every frame
- * each way (the roles issue), so packet spacing cannot inflate the
- * interruption. Scenario mode: every frame for MSs with traffic on. */
+/* A frame starts. Radio mode: measurements happen at frame boundaries:
+ * each frame of the period takes the next even share of the MSs, a
+ * contiguous run in index order (no event per measurement: at city scale
+ * they were three events in four; a run, not every period-th MS, so the
+ * memory is read in sequence). */
 static void frame_tick(struct tekho_sim *sim)
 {
-    if (!sim->p.radio.enabled) {
-        for (uint32_t i = 0; i < sim->p.n_ms; i++)
-            if (sim->track[i].traffic)
-                send_user(sim, i, false);
-    } else {
-        /* Measurements happen at frame boundaries: each frame of the
-         * period takes the next even share of the MSs, a contiguous run in
-         * index order (no event per measurement: at city scale they were
-         * three events in four; a run, not every period-th MS, so the
-         * memory is read in sequence). */
+    if (sim->p.radio.enabled) {
         const uint64_t phase = sim->frame_no % sim->meas_frames, n = sim->p.n_ms;
         const uint32_t from = (uint32_t)(phase * n / sim->meas_frames),
                        to = (uint32_t)((phase + 1) * n / sim->meas_frames);
         for (uint32_t i = from; i < to; i++)
             if (sim->now >= sim->radio[i].measure_from)
                 measure(sim, i);
+    }
+    sim->frame_no++;
+    (void)push(sim, sim->now + sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false);
+}
+
+/* The user PDUs for the next frame, offered 1 us before it starts: while a
+ * handover is under way (scenario mode: while an MS's traffic is on) a PDU
+ * each way is ready for every frame, the densest traffic the frame
+ * structure carries (a PDU handed to the air goes out in the next frame:
+ * air_arrival). Offered at the last instant that still makes the frame,
+ * the first PDU a link can carry after any event goes out in the first
+ * frame it could, so no wait for a packet (no packet interval) is in the
+ * interruption. */
+static void offer_tick(struct tekho_sim *sim)
+{
+    if (!sim->p.radio.enabled) {
+        for (uint32_t i = 0; i < sim->p.n_ms; i++)
+            if (sim->track[i].traffic)
+                send_user(sim, i, false);
+    } else {
         for (size_t k = 0; k < sim->n_window;) {
             const uint32_t i = sim->window[k];
             struct ms_track *tr = &sim->track[i];
@@ -1207,8 +1597,7 @@ static void frame_tick(struct tekho_sim *sim)
             k++;
         }
     }
-    sim->frame_no++;
-    (void)push(sim, sim->now + sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false);
+    (void)push(sim, sim->now + sim->p.frame_us, EV_OFFER, 0, 0, 0, NULL, 0, false);
 }
 
 /* With crypto_all, VoIP/CBR packets outside handovers are sealed and opened
@@ -1225,12 +1614,12 @@ static void forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t co
 {
     for (uint32_t k = 0; k < count; k++) {
         uint8_t body[PAYLOAD_LEN + TEKHO_PN_LEN + TEKHO_ICV_LEN];
-        rng_bytes(&sim->rng, body, sizeof body);
+        rng_bytes(&sim->attacker, body, sizeof body);
         /* A plausible uplink PDU: right CID, EKS 0, the uplink PN bit. */
         body[3] |= 0x80;
         uint8_t pdu[TEKHO_PDU_MAX_LEN];
         const size_t len = TEKHO_GMH_LEN + sizeof body + TEKHO_CRC_LEN;
-        const struct tekho_gmh gmh = {.ec = sim->p.scheme != TEKHO_SCHEME_NONE, .ci = true, .len = (uint16_t)len,
+        const struct tekho_gmh gmh = {.ec = tekho_scheme_encrypts(sim->p.scheme), .ci = true, .len = (uint16_t)len,
                                       .cid = tekho_ms_data_cid(ms)};
         if (tekho_gmh_encode(&gmh, pdu) != TEKHO_OK)
             return;
@@ -1340,6 +1729,7 @@ static void dispatch(struct tekho_sim *sim, struct sim_event *ev)
         break;
     }
     case EV_FRAME: frame_tick(sim); break;
+    case EV_OFFER: offer_tick(sim); break;
     case EV_PACKET: packet(sim, ev->a); break;
     case EV_SCRIPT: script(sim, ev); break;
     }
@@ -1351,7 +1741,8 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (!sim->frames_running) {
         sim->frames_running = true;
-        if (push(sim, sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
+        if (push(sim, sim->p.frame_us - 1, EV_OFFER, 0, 0, 0, NULL, 0, false) != TEKHO_OK ||
+            push(sim, sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
             return TEKHO_ERR_NO_MEMORY;
     }
     uint64_t next;
@@ -1394,33 +1785,65 @@ static double percentile(const double *s, size_t n, double q)
     return s[rank - 1];
 }
 
+const char *tekho_sim_direction_name(enum tekho_sim_direction d)
+{
+    static const char *const names[TEKHO_SIM_DIRECTIONS] = {"ul", "dl", "union"};
+    return (unsigned)d < TEKHO_SIM_DIRECTIONS ? names[d] : "?";
+}
+
+static void summarise(const double *samples, size_t n, struct tekho_sim_interruption *out, unsigned long *io_errors)
+{
+    out->n = n;
+    if (n == 0)
+        return;
+    double *s = malloc(n * sizeof *s);
+    if (s == NULL) {
+        (*io_errors)++;
+        return;
+    }
+    memcpy(s, samples, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += s[i];
+    out->mean_ms = sum / (double)n;
+    out->min_ms = s[0];
+    out->p50_ms = percentile(s, n, 0.50);
+    out->p99_ms = percentile(s, n, 0.99);
+    out->max_ms = s[n - 1];
+    free(s);
+}
+
 void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out)
 {
     *out = sim->st;
     out->ho_window_lost = sim->st.ho_window_offered > sim->window_delivered
                               ? sim->st.ho_window_offered - sim->window_delivered
                               : 0;
-    out->n_interruptions = sim->n_samples;
-    if (sim->n_samples) {
-        double *s = malloc(sim->n_samples * sizeof *s);
-        if (s) {
-            memcpy(s, sim->samples, sim->n_samples * sizeof *s);
-            qsort(s, sim->n_samples, sizeof *s, cmp_double);
-            double sum = 0;
-            for (size_t i = 0; i < sim->n_samples; i++)
-                sum += s[i];
-            out->interruption_mean_ms = sum / (double)sim->n_samples;
-            out->interruption_p50_ms = percentile(s, sim->n_samples, 0.50);
-            out->interruption_p99_ms = percentile(s, sim->n_samples, 0.99);
-            out->interruption_max_ms = s[sim->n_samples - 1];
-            free(s);
+    memset(out->interruption, 0, sizeof out->interruption);
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+        summarise(sim->samples[d], sim->n_samples[d], &out->interruption[d], &out->io_errors);
+        out->interruption[d].censored = sim->censored[d];
+    }
+    /* Handovers still under way when the run stopped are censored too. */
+    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+        const struct ms_track *tr = &sim->track[i];
+        if (!tr->left)
+            continue;
+        for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+            const bool open = d == TEKHO_SIM_UNION || !tr->resumed[d];
+            out->interruption[d].censored += open;
+            out->interruption[d].censored_at_end += open;
         }
     }
 }
 
-size_t tekho_sim_interruptions(const struct tekho_sim *sim, double *out, size_t max)
+size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direction d, double *out, size_t max)
 {
-    if (out != NULL)
-        memcpy(out, sim->samples, (sim->n_samples < max ? sim->n_samples : max) * sizeof *out);
-    return sim->n_samples;
+    if ((unsigned)d >= TEKHO_SIM_DIRECTIONS)
+        return 0;
+    const size_t n = sim->n_samples[d] < max ? sim->n_samples[d] : max;
+    if (out != NULL && n != 0)
+        memcpy(out, sim->samples[d], n * sizeof *out);
+    return sim->n_samples[d];
 }

@@ -18,6 +18,25 @@ void sim_rng_seed(struct sim_rng *r, uint64_t seed)
     r->have_half = false;
 }
 
+uint64_t sim_hash(uint64_t seed, enum sim_purpose purpose, uint64_t a, uint64_t b)
+{
+    /* Each argument folded into the state, then mixed through the splitmix
+     * finaliser, so nearby arguments give unrelated values. */
+    uint64_t x = seed;
+    uint64_t h = sim_splitmix(&x);
+    x = h ^ ((uint64_t)purpose << 56 | 0x70757270u);
+    h = sim_splitmix(&x);
+    x = h ^ a;
+    h = sim_splitmix(&x);
+    x = h ^ b;
+    return sim_splitmix(&x);
+}
+
+void sim_rng_stream(struct sim_rng *r, uint64_t seed, enum sim_purpose purpose, uint64_t entity)
+{
+    sim_rng_seed(r, sim_hash(seed, purpose, entity, 0x73747265616du));
+}
+
 /* Where the tail starts and the area of each layer, for 128 layers
  * (Marsaglia and Tsang 2000, section 3). */
 #define ZIGGURAT_TAIL 3.442619855899

@@ -23,6 +23,42 @@ void sim_rng_seed(struct sim_rng *r, uint64_t seed);
 /* splitmix64: the next of a sequence of well-mixed values from one 64-bit state. */
 uint64_t sim_splitmix(uint64_t *x);
 
+/* Common random numbers: every purpose the emulator draws for has its own
+ * source, derived from (seed, purpose[, entity]), so that the runs of two
+ * schemes on one seed see the same moves, the same radio conditions and
+ * the same losses, whatever else each scheme draws. Purposes whose draws
+ * each scheme makes in the same order (mobility, shadowing, traffic) are
+ * streams; those whose draws depend on what a scheme sends (air loss,
+ * backbone delay and loss, a new link's shadowing) are keyed by what a
+ * draw is about (the MS, the link, the frame, ...), so a scheme that
+ * sends the same thing at the same time gets the same draw. */
+enum sim_purpose {
+    SIM_PURPOSE_MOBILITY = 1,  /* positions, waypoints */
+    SIM_PURPOSE_SHADOWING,     /* the correlated shadowing of every candidate link, every measurement */
+    SIM_PURPOSE_NEW_LINK,      /* the shadowing of a link that becomes a candidate: per MS, the n-th such link */
+    SIM_PURPOSE_TRAFFIC,       /* entry times, packet phases */
+    SIM_PURPOSE_AIR_LOSS,      /* per (MS, BS, direction, frame, class, k-th PDU of the class in that frame) */
+    SIM_PURPOSE_BACKBONE,      /* delay and loss: per (link, MS, message type, send time) */
+    SIM_PURPOSE_KEYS,          /* TEKs, nonces, BS_Random: the roles' random source */
+    SIM_PURPOSE_ATTACKER,      /* forged PDUs */
+    SIM_PURPOSE_HARQ,          /* HARQ: per air PDU (the air loss key) and attempt */
+    SIM_PURPOSE_RANGING,       /* CDMA handover ranging: per (MS, target, frame of MOB_HO-IND, attempt) */
+    SIM_PURPOSE_SYNC,          /* preamble search: per (MS, target, frame of MOB_HO-IND, frame searched) */
+    SIM_PURPOSE_AAA,           /* AAA round trips: per (Authenticator slot, time, round trip) */
+    SIM_PURPOSE_PROCESSING,    /* a management message's processing at its receiver: its loss key */
+};
+
+/* A well-mixed 64-bit value of (seed, purpose, a, b): a pure function, the
+ * same in every run that asks for the same arguments. */
+uint64_t sim_hash(uint64_t seed, enum sim_purpose purpose, uint64_t a, uint64_t b);
+/* Seeds r as the stream of (seed, purpose, entity). */
+void sim_rng_stream(struct sim_rng *r, uint64_t seed, enum sim_purpose purpose, uint64_t entity);
+/* Uniform on [0, 1) from a hash value, 53 bits. */
+static inline double sim_unit_of(uint64_t h)
+{
+    return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
 static inline uint64_t sim_rotl(uint64_t x, int k)
 {
     return (x << k) | (x >> (64 - k));

@@ -74,7 +74,11 @@ void cli_usage(const struct cli_cmd *cmd, FILE *to)
     fprintf(to, "usage: tekho %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->description);
     for (size_t i = 0; i < cmd->n_opts; i++) {
         const struct cli_opt *o = &cmd->opts[i];
-        const char *arg = o->kind == CLI_HEX ? " HEX" : o->kind == CLI_NUM ? " N" : o->kind == CLI_STR ? " TEXT" : "";
+        const char *arg = o->kind == CLI_HEX   ? " HEX"
+                          : o->kind == CLI_NUM ? " N"
+                          : o->kind == CLI_MAC ? " MAC"
+                          : o->kind == CLI_STR ? " TEXT"
+                                               : "";
         char choice[64] = "";
         if (o->kind == CLI_CHOICE)
             snprintf(choice, sizeof choice, " %s", o->choices);
@@ -155,6 +159,23 @@ static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const
             return cli_usage_error(cmd, "--%s: out of memory", o->name);
         memcpy(v->bytes, text, len + 1);
         v->len = len;
+        break;
+    }
+    case CLI_MAC: {
+        /* 001b11c9d50c, or 00:1b:11:c9:d5:0c: a colon after every byte but the last */
+        const size_t len = strlen(text);
+        char digits[13] = "";
+        size_t n = 0;
+        bool ok = len == 12 || len == 17;
+        for (size_t i = 0; ok && i < len; i++) {
+            if (len == 17 && i % 3 == 2)
+                ok = text[i] == ':';
+            else
+                digits[n++] = text[i];
+        }
+        if (!ok || cli_hex_decode(digits, &v->bytes, &v->len) != 0 || v->len != 6)
+            return cli_usage_error(cmd, "--%s: not a MAC address (001b11c9d50c or 00:1b:11:c9:d5:0c), got '%s'",
+                                   o->name, text);
         break;
     }
     case CLI_FLAG:
@@ -386,6 +407,13 @@ void cli_out_str(struct cli_out *o, const char *name, const char *value)
         }
         fputc('"', o->to);
     }
+    field_end(o);
+}
+
+void cli_out_bool(struct cli_out *o, const char *name, bool value)
+{
+    field_name(o, name);
+    fputs(value ? "true" : "false", o->to);
     field_end(o);
 }
 

@@ -11,7 +11,10 @@
  * 2 the command line was wrong. */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
-enum cli_opt_kind { CLI_HEX, CLI_NUM, CLI_FLAG, CLI_CHOICE, CLI_STR };
+/* CLI_MAC: a 6-byte MAC address, 12 hex digits with or without colons
+ * (00:1b:11:c9:d5:0c as decode prints it, or 001b11c9d50c); stored as
+ * CLI_HEX bytes. CLI_STR: text (a path, a URL), up to 4096 characters. */
+enum cli_opt_kind { CLI_HEX, CLI_NUM, CLI_FLAG, CLI_CHOICE, CLI_MAC, CLI_STR };
 
 struct cli_opt {
     const char *name;        /* without the leading "--" */
@@ -33,7 +36,7 @@ struct cli_value {
     uint64_t num;            /* CLI_NUM; CLI_CHOICE: index into choices */
 };
 
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 64
 
 struct cli_cmd {
     const char *name;        /* "kdf", "pdu seal" */
@@ -73,6 +76,8 @@ void cli_out_hex(struct cli_out *o, const char *name, const uint8_t *bytes, size
 void cli_out_num(struct cli_out *o, const char *name, uint64_t value);
 void cli_out_double(struct cli_out *o, const char *name, double value);
 void cli_out_str(struct cli_out *o, const char *name, const char *value);
+/* true/false, in text and JSON alike. */
+void cli_out_bool(struct cli_out *o, const char *name, bool value);
 /* Raw JSON value (an object or array already formatted). */
 void cli_out_raw(struct cli_out *o, const char *name, const char *json_value);
 void cli_out_end(struct cli_out *o);

@@ -1,29 +1,34 @@
 /* tekho decode: every message in an air (USER0) or backbone (Ethernet/UDP
  * 2231) capture, with its name and decoded fields, one line or one JSON
- * object each. Given keys, it also verifies CMAC tuples and CMAC-Digests
- * and opens encrypted PDUs, which Wireshark cannot do for 802.16. No key
- * is ever printed. */
+ * object each, then a summary. Given keys, it also verifies CMAC tuples
+ * and CMAC-Digests and opens encrypted PDUs, which Wireshark cannot do for
+ * 802.16. No key is ever printed. */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "decode_args.h"
 #include "fields.h"
 #include "tekho/asncp.h"
 #include "tekho/capture.h"
 #include "tekho/mgmt.h"
+#include "tekho/roles.h"
 #include "tekho/tekho.h"
 
-#define MAX_BSIDS 8
+#define MAX_LEARNT_BSIDS 8 /* named in CMAC tuples beyond those given */
+#define MAX_BSIDS (DECODE_MAX_BSIDS + MAX_LEARNT_BSIDS)
 #define MAX_COUNTS 16
 #define MAX_DELIVERED 16
+#define MAX_KEKS (1 + DECODE_MAX_MSKS * MAX_BSIDS)
 
 static const struct cli_opt DECODE_OPTS[] = {
-    {.name = "msk", .kind = CLI_HEX, .secret = true, .min_len = 64, .max_len = 64,
-     .help = "the MSK: derive AK, KEK and CMAC keys for every BSID given or named in a CMAC tuple"},
-    {.name = "ms-mac", .kind = CLI_HEX, .min_len = 6, .max_len = 6, .help = "the MS MAC address (with --msk)"},
-    {.name = "bsid", .kind = CLI_HEX, .min_len = 6, .max_len = 6 * MAX_BSIDS,
-     .help = "one BSID, or several written one after another (serving and target)"},
+    {.name = "msk", .kind = CLI_HEX, .secret = true, .min_len = 64, .max_len = 64 * DECODE_MAX_MSKS,
+     .help = "the MSK, or several written one after another (the MSK of each re-authentication): derive AK,\n"
+             "      KEK and CMAC keys for every BSID given or named in a CMAC tuple"},
+    {.name = "ms-mac", .kind = CLI_MAC, .help = "the MS MAC address (with --msk)"},
+    {.name = "bsid", .kind = CLI_HEX, .min_len = 6, .max_len = 6 * DECODE_MAX_BSIDS,
+     .help = "one BSID, or several written one after another (serving and targets)"},
     {.name = "ckc", .kind = CLI_NUM, .min = 0, .max = 0xFFFF,
      .help = "a CMAC_KEY_COUNT to try (counts seen in RNG-REQ and ASN-CP are tried too; default 0)"},
     {.name = "kek", .kind = CLI_HEX, .secret = true, .min_len = 16, .max_len = 16,
@@ -32,14 +37,22 @@ static const struct cli_opt DECODE_OPTS[] = {
      .help = "a TEK to open encrypted PDUs with"},
     {.name = "said", .kind = CLI_NUM, .min = 0, .max = 0xFFFF,
      .help = "SAID for counter-based TEKs (default: the CID of the last management PDU, the basic CID)"},
+    {.name = "strict", .kind = CLI_FLAG,
+     .help = "exit 1 if any CMAC is bad, any PDU fails to open or any message is malformed"},
 };
-enum { OPT_MSK, OPT_MS_MAC, OPT_BSID, OPT_CKC, OPT_KEK, OPT_TEK, OPT_SAID };
+enum { OPT_MSK, OPT_MS_MAC, OPT_BSID, OPT_CKC, OPT_KEK, OPT_TEK, OPT_SAID, OPT_STRICT };
 static const struct cli_cmd DECODE_CMD = {
-    "decode", "FILE.pcap [--json] [--msk HEX --ms-mac HEX --bsid HEX [--ckc N]] [--kek HEX] [--tek HEX] [--said N]",
+    "decode",
+    "FILE.pcap [--json] [--strict] [--msk HEX | --msk-file PATH] [--ms-mac MAC --bsid HEX [--ckc N]]\n"
+    "                    [--kek HEX] [--tek HEX] [--said N]",
     "Prints every message of an air capture (LINKTYPE_USER0, raw MAC PDUs) or a backbone capture\n"
     "(Ethernet/IPv4/UDP port 2231, ASN-CP) with its name and decoded fields. With keys, verifies CMACs\n"
     "(cmac=ok|bad|absent) and opens encrypted PDUs (decrypt=ok|bad). A malformed message is reported\n"
-    "with its named error and decoding goes on. JSON objects carry frame, type, fields, cmac, decrypt.",
+    "with its named error and decoding goes on. Then a summary line: messages, CMACs ok, bad, absent\n"
+    "and unchecked (no keys), PDUs opened, failed and unchecked, malformed messages, read errors.\n"
+    "--json prints JSON Lines: one object per message (frame, type, fields, cmac, decrypt, error),\n"
+    "then {\"summary\": {...}} with the summary line's names. `tekho sim --pcap DIR` writes\n"
+    "DIR/decode-args, the key options for its captures: tekho decode DIR/air.pcap $(cat DIR/decode-args)",
     DECODE_OPTS, sizeof DECODE_OPTS / sizeof DECODE_OPTS[0]};
 
 struct delivered_tek {
@@ -47,13 +60,23 @@ struct delivered_tek {
     uint8_t eks;
 };
 
-/* What the keys given and the capture so far let us verify and open. */
+/* The AK keys of one (MSK, BSID), derived when first needed; the AKID
+ * depends on the PMK sequence number too, so it is the last one asked. */
+struct ak_slot {
+    bool valid;
+    uint8_t pmk_sn;
+    struct tekho_ak_keys ak;
+};
+
+/* What the keys given and the capture so far let us verify and open.
+ * Allocated (it is large) and wiped as a whole. */
 struct keyring {
-    bool have_msk;
-    uint8_t msk[64];
+    size_t n_msks;
+    uint8_t msks[DECODE_MAX_MSKS][64];
     uint8_t ms_mac[6];
     size_t n_bsids;
-    uint8_t bsids[MAX_BSIDS + 1][6];
+    uint8_t bsids[MAX_BSIDS][6];
+    struct ak_slot ak[DECODE_MAX_MSKS][MAX_BSIDS];
     size_t n_counts;
     uint16_t counts[MAX_COUNTS];
     bool have_kek;
@@ -66,7 +89,20 @@ struct keyring {
     uint16_t basic_cid;
     size_t n_delivered;
     struct delivered_tek delivered[MAX_DELIVERED];
+    /* The TEK that last opened a PDU of each EKS, tried first. */
+    bool have_opened[4];
+    uint8_t opened[4][16];
 };
+
+/* What was seen, for the summary line. */
+struct tally {
+    unsigned long messages, cmac_ok, cmac_bad, cmac_absent, cmac_unchecked;
+    unsigned long decrypt_ok, decrypt_bad, decrypt_unchecked, malformed, errors, records;
+};
+
+/* The verdict when there are no keys to check with: counted in the
+ * summary, not printed, as nothing was checked. */
+static const char UNCHECKED[] = "unchecked";
 
 static void learn_count(struct keyring *k, uint16_t count)
 {
@@ -79,63 +115,108 @@ static void learn_count(struct keyring *k, uint16_t count)
 
 static bool keys_given(const struct keyring *k)
 {
-    return k->have_msk || k->have_kek || k->have_tek;
+    return k->n_msks || k->have_kek || k->have_tek;
 }
 
-/* The outcome of a CMAC check, for the "cmac" member. */
+/* The AK keys of MSK m and BSID b for PMK sequence number pmk_sn (NULL if
+ * the derivation failed). */
+static const struct tekho_ak_keys *ak_of(struct keyring *k, size_t m, size_t b, uint8_t pmk_sn)
+{
+    struct ak_slot *s = &k->ak[m][b];
+    if (s->valid && s->pmk_sn == pmk_sn)
+        return &s->ak;
+    s->valid = tekho_derive_from_msk(k->msks[m], k->ms_mac, k->bsids[b], pmk_sn, &s->ak) == TEKHO_OK;
+    s->pmk_sn = pmk_sn;
+    if (!s->valid)
+        tekho_ak_keys_wipe(&s->ak);
+    return s->valid ? &s->ak : NULL;
+}
+
+/* The index of a BSID, added to those tried when new (SIZE_MAX: no room). */
+static size_t bsid_index(struct keyring *k, const uint8_t bsid[6])
+{
+    for (size_t b = 0; b < k->n_bsids; b++)
+        if (memcmp(k->bsids[b], bsid, 6) == 0)
+            return b;
+    if (k->n_bsids == MAX_BSIDS)
+        return SIZE_MAX;
+    memcpy(k->bsids[k->n_bsids], bsid, 6);
+    return k->n_bsids++;
+}
+
+/* The outcome of a CMAC check, for the "cmac" member: every MSK, every
+ * BSID (only the tuple's if it names one) and every known count, with the
+ * AK sequence number the message carries (the tuple's key sequence, the
+ * PKM Key-Sequence-Number). */
 static const char *verify_cmac(struct keyring *k, const uint8_t *msg, size_t len, bool has_cmac, size_t cmac_offset,
-                               uint32_t cmac_pn, uint16_t cid, bool uplink, const uint8_t *tuple_bsid)
+                               uint32_t cmac_pn, uint16_t cid, bool uplink, const uint8_t *tuple_bsid,
+                               uint8_t key_seq)
 {
     if (!has_cmac)
         return "absent";
-    if (!k->have_msk)
-        return NULL; /* nothing to say without keys */
-    size_t n = k->n_bsids;
-    const uint8_t(*bsids)[6] = (const uint8_t(*)[6])k->bsids;
+    if (k->n_msks == 0)
+        return UNCHECKED; /* nothing to say without keys */
+    size_t first = 0, end = k->n_bsids;
     if (tuple_bsid != NULL) {
-        bsids = (const uint8_t(*)[6])tuple_bsid;
-        n = 1;
+        first = bsid_index(k, tuple_bsid);
+        if (first == SIZE_MAX)
+            return "bad"; /* more BSIDs than decode keeps: cannot be one of the keys' */
+        end = first + 1;
     }
-    for (size_t b = 0; b < n; b++) {
-        struct tekho_ak_keys ak;
-        if (tekho_derive_from_msk(k->msk, k->ms_mac, bsids[b], 0, &ak) != TEKHO_OK)
-            continue;
-        for (size_t c = 0; c < k->n_counts; c++) {
-            struct tekho_cmac_keys ck;
-            if (tekho_derive_cmac_keys(&ak, k->counts[c], &ck) != TEKHO_OK)
-                continue;
-            tekho_err err = tekho_mgmt_cmac_verify(msg, len, cmac_offset, uplink ? ck.key_u : ck.key_d, ak.akid,
-                                                   cmac_pn, cid);
-            tekho_cmac_keys_wipe(&ck);
-            if (err == TEKHO_OK) {
-                tekho_ak_keys_wipe(&ak);
-                return "ok";
+    for (size_t m = 0; m < k->n_msks; m++) {
+        for (size_t b = first; b < end; b++) {
+            const struct tekho_ak_keys *ak = ak_of(k, m, b, key_seq);
+            for (size_t c = 0; ak != NULL && c < k->n_counts; c++) {
+                struct tekho_cmac_keys ck;
+                if (tekho_derive_cmac_keys(ak, k->counts[c], &ck) != TEKHO_OK)
+                    continue;
+                tekho_err err = tekho_mgmt_cmac_verify(msg, len, cmac_offset, uplink ? ck.key_u : ck.key_d, ak->akid,
+                                                       cmac_pn, cid);
+                tekho_cmac_keys_wipe(&ck);
+                if (err == TEKHO_OK)
+                    return "ok";
             }
         }
-        tekho_ak_keys_wipe(&ak);
     }
     return "bad";
 }
 
-/* Each KEK the keys give: the one given, and one per BSID from the MSK. */
-static size_t keks(const struct keyring *k, uint8_t out[][16], size_t max)
+/* Whether some MSK and BSID give this AKID: an SA-TEK handshake under an
+ * AK that none gives follows a re-authentication whose MSK is missing. */
+static bool akid_known(struct keyring *k, const uint8_t akid[8], uint8_t key_seq)
+{
+    for (size_t m = 0; m < k->n_msks; m++)
+        for (size_t b = 0; b < k->n_bsids; b++) {
+            const struct tekho_ak_keys *ak = ak_of(k, m, b, key_seq);
+            if (ak != NULL && CRYPTO_memcmp(ak->akid, akid, 8) == 0)
+                return true;
+        }
+    return false;
+}
+
+/* Each KEK the keys give: the one given, and one per MSK and BSID. */
+static size_t keks(struct keyring *k, uint8_t out[][16], size_t max)
 {
     size_t n = 0;
     if (k->have_kek && n < max)
         memcpy(out[n++], k->kek, 16);
-    for (size_t b = 0; k->have_msk && b < k->n_bsids && n < max; b++) {
-        struct tekho_ak_keys ak;
-        if (tekho_derive_from_msk(k->msk, k->ms_mac, k->bsids[b], 0, &ak) == TEKHO_OK)
-            memcpy(out[n++], ak.kek, 16);
-        tekho_ak_keys_wipe(&ak);
-    }
+    for (size_t m = 0; m < k->n_msks; m++)
+        for (size_t b = 0; b < k->n_bsids && n < max; b++) {
+            /* The KEK does not depend on the PMK sequence number. */
+            const struct ak_slot *s = &k->ak[m][b];
+            const struct tekho_ak_keys *ak = s->valid ? &s->ak : ak_of(k, m, b, 0);
+            if (ak != NULL)
+                memcpy(out[n++], ak->kek, 16);
+        }
     return n;
 }
 
 static void learn_delivered(struct keyring *k, const struct tekho_tek_params *p)
 {
-    uint8_t kek[MAX_BSIDS + 1][16];
-    const size_t n = keks(k, kek, MAX_BSIDS + 1);
+    uint8_t(*kek)[16] = malloc(MAX_KEKS * sizeof *kek);
+    if (kek == NULL)
+        return;
+    const size_t n = keks(k, kek, MAX_KEKS);
     const uint32_t suite = p->wrapped_tek_len == 24 ? TEKHO_SUITE_CCM_KEYWRAP : TEKHO_SUITE_CCM_ECB;
     for (size_t i = 0; i < n && k->n_delivered < MAX_DELIVERED; i++) {
         struct delivered_tek *d = &k->delivered[k->n_delivered];
@@ -147,7 +228,8 @@ static void learn_delivered(struct keyring *k, const struct tekho_tek_params *p)
                 break;
         }
     }
-    OPENSSL_cleanse(kek, sizeof kek);
+    OPENSSL_cleanse(kek, MAX_KEKS * sizeof *kek);
+    free(kek);
 }
 
 static bool try_tek(const uint8_t tek[16], const uint8_t *pdu, const struct tekho_pdu_view *view)
@@ -162,19 +244,32 @@ static bool try_tek(const uint8_t tek[16], const uint8_t *pdu, const struct tekh
     return ok;
 }
 
+/* Opens with tek; on success, remembers it as the one to try first. */
+static bool opens(struct keyring *k, const uint8_t tek[16], const uint8_t *pdu, const struct tekho_pdu_view *view)
+{
+    if (!try_tek(tek, pdu, view))
+        return false;
+    memcpy(k->opened[view->gmh.eks], tek, 16);
+    k->have_opened[view->gmh.eks] = true;
+    return true;
+}
+
 /* Every TEK the keys allow for this PDU's EKS; "ok" if one opens it. */
 static const char *open_data(struct keyring *k, const uint8_t *pdu, const struct tekho_pdu_view *view)
 {
     if (!keys_given(k))
-        return NULL;
-    bool opened = k->have_tek && try_tek(k->tek, pdu, view);
+        return UNCHECKED;
+    const uint8_t eks = view->gmh.eks;
+    if (k->have_opened[eks] && try_tek(k->opened[eks], pdu, view))
+        return "ok";
+    bool opened = k->have_tek && opens(k, k->tek, pdu, view);
     for (size_t i = 0; !opened && i < k->n_delivered; i++)
-        opened = k->delivered[i].eks == view->gmh.eks && try_tek(k->delivered[i].tek, pdu, view);
+        opened = k->delivered[i].eks == eks && opens(k, k->delivered[i].tek, pdu, view);
     const bool have_said = k->have_said || k->have_basic_cid;
     const uint16_t said = k->have_said ? k->said : k->basic_cid;
-    if (!opened && have_said && view->gmh.eks <= 1) {
-        uint8_t kek[MAX_BSIDS + 1][16];
-        const size_t n = keks(k, kek, MAX_BSIDS + 1);
+    if (!opened && have_said && eks <= 1) {
+        uint8_t(*kek)[16] = malloc(MAX_KEKS * sizeof *kek);
+        const size_t n = kek != NULL ? keks(k, kek, MAX_KEKS) : 0;
         /* Each known count c, and c + 1: before ranging completes the MS
          * sends under CMAC_KEY_COUNT_TM = M + 1 (seed, step 1). */
         for (size_t i = 0; !opened && i < n; i++) {
@@ -182,11 +277,13 @@ static const char *open_data(struct keyring *k, const uint8_t *pdu, const struct
                 uint8_t tek[2][16];
                 const uint16_t count = (uint16_t)(k->counts[c / 2] + c % 2);
                 if (tekho_tek_generate(kek[i], count, said, tek[0], tek[1]) == TEKHO_OK)
-                    opened = try_tek(tek[view->gmh.eks], pdu, view);
+                    opened = opens(k, tek[eks], pdu, view);
                 OPENSSL_cleanse(tek, sizeof tek);
             }
         }
-        OPENSSL_cleanse(kek, sizeof kek);
+        if (kek != NULL)
+            OPENSSL_cleanse(kek, MAX_KEKS * sizeof *kek);
+        free(kek);
     }
     return opened ? "ok" : "bad";
 }
@@ -221,6 +318,7 @@ static void put_tek_params(struct fields *f, const char *name, const struct tekh
 struct verdict {
     const char *cmac;
     const char *decrypt;
+    bool unknown_akid; /* names an AK no key given derives */
 };
 
 static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg, size_t len, struct fields *f,
@@ -246,7 +344,7 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if (m.has_cmac)
             put_cmac_tuple(f, &m.cmac);
         v->cmac = verify_cmac(k, msg, len, m.has_cmac, m.cmac_offset, m.cmac.cmac_pn, cid, true,
-                              m.cmac.has_bsid ? m.cmac.bsid : NULL);
+                              m.cmac.has_bsid ? m.cmac.bsid : NULL, m.cmac.key_seq);
         break;
     }
     case TEKHO_MGMT_RNG_RSP: {
@@ -281,6 +379,9 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
                     put_tek_params(f, "old_tek", &u->old_params);
                 put_tek_params(f, "new_tek", &u->new_params);
                 fields_end_object(f);
+                /* Both: the target's older TEK is the one in use first. */
+                if (u->has_old_params)
+                    learn_delivered(k, &u->old_params);
                 learn_delivered(k, &u->new_params);
             }
             fields_end_array(f);
@@ -288,7 +389,7 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if (m.has_cmac)
             put_cmac_tuple(f, &m.cmac);
         v->cmac = verify_cmac(k, msg, len, m.has_cmac, m.cmac_offset, m.cmac.cmac_pn, cid, false,
-                              m.cmac.has_bsid ? m.cmac.bsid : NULL);
+                              m.cmac.has_bsid ? m.cmac.bsid : NULL, m.cmac.key_seq);
         break;
     }
     case TEKHO_MGMT_PKM_REQ:
@@ -325,8 +426,10 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
             fields_u(f, "error_code", m.error_code);
         if (m.has_cmac_digest)
             fields_u(f, "cmac_pn", m.cmac_digest.cmac_pn);
+        const uint8_t key_seq = m.has_key_seq ? m.key_seq : 0;
         v->cmac = verify_cmac(k, msg, len, m.has_cmac_digest, m.cmac_offset, m.cmac_digest.cmac_pn, cid,
-                              msg[0] == TEKHO_MGMT_PKM_REQ, NULL);
+                              msg[0] == TEKHO_MGMT_PKM_REQ, NULL, key_seq);
+        v->unknown_akid = k->n_msks != 0 && m.has_akid && !akid_known(k, m.akid, key_seq);
         break;
     }
     case TEKHO_MGMT_SBC_REQ:
@@ -358,7 +461,7 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if (m.has_cmac)
             put_cmac_tuple(f, &m.cmac);
         v->cmac = verify_cmac(k, msg, len, m.has_cmac, m.cmac_offset, m.cmac.cmac_pn, cid,
-                              msg[0] == TEKHO_MGMT_SBC_REQ, m.cmac.has_bsid ? m.cmac.bsid : NULL);
+                              msg[0] == TEKHO_MGMT_SBC_REQ, m.cmac.has_bsid ? m.cmac.bsid : NULL, m.cmac.key_seq);
         break;
     }
     case TEKHO_MGMT_MOB_MSHO_REQ: {
@@ -386,7 +489,7 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if (m.has_cmac)
             put_cmac_tuple(f, &m.cmac);
         v->cmac = verify_cmac(k, msg, len, m.has_cmac, m.cmac_offset, m.cmac.cmac_pn, cid, true,
-                              m.cmac.has_bsid ? m.cmac.bsid : NULL);
+                              m.cmac.has_bsid ? m.cmac.bsid : NULL, m.cmac.key_seq);
         break;
     }
     case TEKHO_MGMT_MOB_BSHO_RSP: {
@@ -410,7 +513,7 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if (m.has_cmac)
             put_cmac_tuple(f, &m.cmac);
         v->cmac = verify_cmac(k, msg, len, m.has_cmac, m.cmac_offset, m.cmac.cmac_pn, cid, false,
-                              m.cmac.has_bsid ? m.cmac.bsid : NULL);
+                              m.cmac.has_bsid ? m.cmac.bsid : NULL, m.cmac.key_seq);
         break;
     }
     case TEKHO_MGMT_MOB_HO_IND: {
@@ -425,7 +528,7 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if (m.has_cmac)
             put_cmac_tuple(f, &m.cmac);
         v->cmac = verify_cmac(k, msg, len, m.has_cmac, m.cmac_offset, m.cmac.cmac_pn, cid, true,
-                              m.cmac.has_bsid ? m.cmac.bsid : NULL);
+                              m.cmac.has_bsid ? m.cmac.bsid : NULL, m.cmac.key_seq);
         break;
     }
     default:
@@ -502,22 +605,51 @@ static void asncp_fields(struct keyring *k, const struct tekho_asncp *m, struct 
 
 /* ---- output ------------------------------------------------------------ */
 
-static void emit(bool json, uint64_t frame, const char *type, const struct fields *f, tekho_err err,
+struct decoder {
+    struct keyring *k;
+    bool json;
+    struct tally t;
+};
+
+static void emit(struct decoder *d, uint64_t frame, const char *type, const struct fields *f, tekho_err err,
                  const struct verdict *v)
 {
+    struct tally *t = &d->t;
+    t->messages++;
+    t->malformed += err != TEKHO_OK;
+    const char *cmac = v->cmac, *decrypt = v->decrypt;
+    if (cmac == UNCHECKED) {
+        t->cmac_unchecked++;
+        cmac = NULL;
+    } else if (cmac != NULL) {
+        unsigned long *n = strcmp(cmac, "ok") == 0 ? &t->cmac_ok : strcmp(cmac, "bad") == 0 ? &t->cmac_bad
+                                                                                             : &t->cmac_absent;
+        (*n)++;
+    }
+    if (decrypt == UNCHECKED) {
+        t->decrypt_unchecked++;
+        decrypt = NULL;
+    } else if (decrypt != NULL) {
+        (*(strcmp(decrypt, "ok") == 0 ? &t->decrypt_ok : &t->decrypt_bad))++;
+    }
+    if (v->unknown_akid)
+        fprintf(stderr,
+                "tekho decode: frame %llu: its AKID comes from none of the MSKs and BSIDs given (the MSK of a "
+                "re-authentication missing?)\n",
+                (unsigned long long)frame);
     char line[16384];
     struct fields out;
-    fields_init(&out, json, line, sizeof line);
-    if (json) {
+    fields_init(&out, d->json, line, sizeof line);
+    if (d->json) {
         fields_u(&out, "frame", frame);
         fields_str(&out, "type", type);
         printf("{%s, \"fields\": {%s}", fields_text(&out), fields_text(f));
         if (err != TEKHO_OK)
             printf(", \"error\": \"%s\"", tekho_strerror(err));
-        if (v->cmac)
-            printf(", \"cmac\": \"%s\"", v->cmac);
-        if (v->decrypt)
-            printf(", \"decrypt\": \"%s\"", v->decrypt);
+        if (cmac)
+            printf(", \"cmac\": \"%s\"", cmac);
+        if (decrypt)
+            printf(", \"decrypt\": \"%s\"", decrypt);
         printf("}\n");
     } else {
         printf("%llu %s", (unsigned long long)frame, type);
@@ -525,24 +657,35 @@ static void emit(bool json, uint64_t frame, const char *type, const struct field
             printf(" %s", fields_text(f));
         if (err != TEKHO_OK)
             printf(" error=\"%s\"", tekho_strerror(err));
-        if (v->cmac)
-            printf(" cmac=%s", v->cmac);
-        if (v->decrypt)
-            printf(" decrypt=%s", v->decrypt);
+        if (cmac)
+            printf(" cmac=%s", cmac);
+        if (decrypt)
+            printf(" decrypt=%s", decrypt);
         printf("\n");
     }
 }
 
-/* One record of an air capture: a burst of MAC PDUs (wireshark.md 2). */
-static void decode_air(struct keyring *k, bool json, uint64_t frame, const uint8_t *data, size_t len)
+/* Whether a plain PDU on this CID carries a management message, as
+ * Wireshark decides (wireshark.md 2): the basic and primary management
+ * CIDs (up to 2 * wmx.basic_cid_max, 640 by default, as the roles use),
+ * 0xFEFF and the broadcast and multicast CIDs from 0xFFFA. Any other CID
+ * is a transport connection: user data. */
+static bool management_cid(uint16_t cid)
 {
+    return cid <= TEKHO_MGMT_CID_MAX || cid == 0xFEFFu || cid >= 0xFFFAu;
+}
+
+/* One record of an air capture: a burst of MAC PDUs (wireshark.md 2). */
+static void decode_air(struct decoder *d, uint64_t frame, const uint8_t *data, size_t len)
+{
+    struct keyring *k = d->k;
     size_t at = 0;
     while (at < len) {
         const uint8_t *pdu = data + at;
         const size_t left = len - at;
         char buf[12288];
         struct fields f;
-        fields_init(&f, json, buf, sizeof buf);
+        fields_init(&f, d->json, buf, sizeof buf);
         struct verdict v = {0};
         if (pdu[0] == 0xFF)
             return; /* padding to the end of the burst */
@@ -551,7 +694,7 @@ static void decode_air(struct keyring *k, bool json, uint64_t frame, const uint8
         if (err == TEKHO_OK && (gmh.len < TEKHO_GMH_LEN || gmh.len > left))
             err = TEKHO_ERR_TRUNCATED;
         if (err != TEKHO_OK) {
-            emit(json, frame, "MAC PDU", &f, err, &v);
+            emit(d, frame, "MAC PDU", &f, err, &v);
             return; /* without a trustworthy LEN, the rest of the burst cannot be split */
         }
         fields_u(&f, "cid", gmh.cid);
@@ -570,7 +713,18 @@ static void decode_air(struct keyring *k, bool json, uint64_t frame, const uint8
                 fields_bool(&f, "crc", gmh.ci);
                 v.decrypt = open_data(k, pdu, &view);
             }
-            emit(json, frame, "Data", &f, err, &v);
+            emit(d, frame, "Data", &f, err, &v);
+        } else if (!management_cid(gmh.cid)) {
+            /* Plain user data on a transport CID: nothing to open. */
+            uint16_t cid;
+            const uint8_t *payload = NULL;
+            size_t payload_len = 0;
+            err = tekho_mgmt_unframe(pdu, gmh.len, &cid, &payload, &payload_len);
+            if (err == TEKHO_OK) {
+                fields_u(&f, "payload_len", payload_len);
+                fields_bool(&f, "crc", gmh.ci);
+            }
+            emit(d, frame, "Data", &f, err, &v);
         } else {
             uint16_t cid;
             const uint8_t *msg = NULL;
@@ -587,40 +741,41 @@ static void decode_air(struct keyring *k, bool json, uint64_t frame, const uint8
                 k->have_basic_cid = true;
                 err = mgmt_fields(k, cid, msg, msg_len, &f, &v);
             }
-            emit(json, frame, name ? name : "MAC PDU", &f, err, &v);
+            emit(d, frame, name ? name : "MAC PDU", &f, err, &v);
         }
         at += gmh.len;
     }
 }
 
-static void decode_backbone(struct keyring *k, bool json, uint64_t frame, const uint8_t *data, size_t len)
+static void decode_backbone(struct decoder *d, uint64_t frame, const uint8_t *data, size_t len)
 {
     char buf[12288];
     struct fields f;
-    fields_init(&f, json, buf, sizeof buf);
+    fields_init(&f, d->json, buf, sizeof buf);
     struct verdict v = {0};
     struct tekho_asncp m;
     tekho_err err = tekho_asncp_decode(data, len, &m);
     const char *name = "ASN-CP";
     if (err == TEKHO_OK) {
         name = tekho_asncp_name(m.msg);
-        asncp_fields(k, &m, &f);
+        asncp_fields(d->k, &m, &f);
         tekho_asncp_wipe(&m);
     }
-    emit(json, frame, name, &f, err, &v);
+    emit(d, frame, name, &f, err, &v);
 }
 
 static int load_keys(struct cli_args *a, struct keyring *k)
 {
-    memset(k, 0, sizeof *k);
     k->counts[k->n_counts++] = a->v[OPT_CKC].present ? (uint16_t)a->v[OPT_CKC].num : 0;
     if (a->v[OPT_MSK].present) {
         if (!a->v[OPT_MS_MAC].present || !a->v[OPT_BSID].present)
             return cli_usage_error(&DECODE_CMD, "--msk needs --ms-mac and --bsid");
+        if (a->v[OPT_MSK].len % 64 != 0)
+            return cli_usage_error(&DECODE_CMD, "--msk: a multiple of 64 bytes, got %zu", a->v[OPT_MSK].len);
         if (a->v[OPT_BSID].len % 6 != 0)
             return cli_usage_error(&DECODE_CMD, "--bsid: a multiple of 6 bytes, got %zu", a->v[OPT_BSID].len);
-        k->have_msk = true;
-        memcpy(k->msk, a->v[OPT_MSK].bytes, 64);
+        k->n_msks = a->v[OPT_MSK].len / 64;
+        memcpy(k->msks, a->v[OPT_MSK].bytes, a->v[OPT_MSK].len);
         memcpy(k->ms_mac, a->v[OPT_MS_MAC].bytes, 6);
         k->n_bsids = a->v[OPT_BSID].len / 6;
         memcpy(k->bsids, a->v[OPT_BSID].bytes, a->v[OPT_BSID].len);
@@ -636,6 +791,41 @@ static int load_keys(struct cli_args *a, struct keyring *k)
     return -1;
 }
 
+/* Whether argument arg (an option of this command) takes the next one as
+ * its value: "--name" of an option with a value, or "--name-file". */
+static bool takes_value(const char *arg)
+{
+    if (strncmp(arg, "--", 2) != 0 || strchr(arg, '=') != NULL)
+        return false;
+    const char *name = arg + 2;
+    const size_t len = strlen(name);
+    for (size_t i = 0; i < DECODE_CMD.n_opts; i++) {
+        const struct cli_opt *o = &DECODE_CMD.opts[i];
+        const size_t n = strlen(o->name);
+        if (strcmp(name, o->name) == 0)
+            return o->kind != CLI_FLAG;
+        if (o->secret && len == n + 5 && strncmp(name, o->name, n) == 0 && strcmp(name + n, "-file") == 0)
+            return true;
+    }
+    return false;
+}
+
+static void print_summary(const struct decoder *d)
+{
+    const struct tally *t = &d->t;
+    static const char *const names[] = {"messages",    "cmac_ok",     "cmac_bad",          "cmac_absent",
+                                        "cmac_unchecked", "decrypt_ok", "decrypt_bad",      "decrypt_unchecked",
+                                        "malformed",   "errors"};
+    const unsigned long values[] = {t->messages,   t->cmac_ok,    t->cmac_bad,    t->cmac_absent,
+                                    t->cmac_unchecked, t->decrypt_ok, t->decrypt_bad, t->decrypt_unchecked,
+                                    t->malformed,  t->errors};
+    printf(d->json ? "{\"summary\": {" : "summary:");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        printf(d->json ? "%s\"%s\": %lu" : "%s%s=%lu", d->json ? (i ? ", " : "") : " ", names[i], values[i]);
+    printf(d->json ? "}}\n" : "\n");
+    fflush(stdout);
+}
+
 int cmd_decode(int argc, char **argv)
 {
     /* The capture file is the one positional argument. */
@@ -643,10 +833,7 @@ int cmd_decode(int argc, char **argv)
     char *rest[64];
     int n_rest = 0;
     for (int i = 0; i < argc; i++) {
-        /* An argument is a value when it follows "--name" (not "--name=v" or a flag). */
-        const char *prev = i ? argv[i - 1] : "";
-        const bool is_value = strncmp(prev, "--", 2) == 0 && strchr(prev, '=') == NULL &&
-                              strcmp(prev, "--json") != 0 && strcmp(prev, "--help") != 0;
+        const bool is_value = i > 0 && takes_value(argv[i - 1]);
         if (strncmp(argv[i], "--", 2) != 0 && path == NULL && !is_value)
             path = argv[i];
         else if (n_rest < 64)
@@ -662,45 +849,56 @@ int cmd_decode(int argc, char **argv)
         cli_args_free(&a);
         return cli_usage_error(&DECODE_CMD, "missing FILE.pcap");
     }
-    struct keyring *k = calloc(1, sizeof *k);
-    if (k == NULL) {
+    struct decoder d = {.k = calloc(1, sizeof *d.k), .json = a.json};
+    if (d.k == NULL) {
         cli_args_free(&a);
-        return cli_fail(&DECODE_CMD, false, "out of memory");
+        return cli_fail(&DECODE_CMD, d.json, "out of memory");
     }
-    rc = load_keys(&a, k);
-    const bool json = a.json;
+    rc = load_keys(&a, d.k);
+    const bool strict = a.v[OPT_STRICT].present;
     cli_args_free(&a);
     struct tekho_capture_reader *r = NULL;
-    if (rc < 0 && tekho_capture_read_open(path, &r) != TEKHO_OK) {
-        char reason[600];
-        snprintf(reason, sizeof reason, "%s", tekho_capture_reader_error(r));
-        rc = cli_fail(&DECODE_CMD, json, reason);
-    }
+    /* The reader's messages name the file: "x.pcap: No such file or directory". */
+    if (rc < 0 && tekho_capture_read_open(path, &r) != TEKHO_OK)
+        rc = cli_fail(&DECODE_CMD, d.json, tekho_capture_reader_error(r));
+    bool read_failed = false;
     while (rc < 0) {
         struct tekho_capture_record rec;
         bool got = false;
         if (tekho_capture_next(r, &rec, &got) != TEKHO_OK) {
-            rc = cli_fail(&DECODE_CMD, json, tekho_capture_reader_error(r));
+            d.t.errors++;
+            read_failed = true;
             break;
         }
-        if (!got) {
-            rc = CLI_EXIT_OK;
+        if (!got)
             break;
-        }
+        d.t.records++;
         if (rec.err != TEKHO_OK) {
             char buf[16];
             struct fields f;
-            fields_init(&f, json, buf, sizeof buf);
+            fields_init(&f, d.json, buf, sizeof buf);
             const struct verdict v = {0};
-            emit(json, rec.frame, rec.kind == TEKHO_CAPTURE_AIR ? "MAC PDU" : "ASN-CP", &f, rec.err, &v);
+            emit(&d, rec.frame, rec.kind == TEKHO_CAPTURE_AIR ? "MAC PDU" : "ASN-CP", &f, rec.err, &v);
         } else if (rec.kind == TEKHO_CAPTURE_AIR) {
-            decode_air(k, json, rec.frame, rec.data, rec.len);
+            decode_air(&d, rec.frame, rec.data, rec.len);
         } else {
-            decode_backbone(k, json, rec.frame, rec.data, rec.len);
+            decode_backbone(&d, rec.frame, rec.data, rec.len);
         }
     }
+    if (rc < 0) {
+        print_summary(&d);
+        if (d.t.messages == 0 && !read_failed)
+            fprintf(stderr, "tekho decode: %s: no messages (%s)\n", path,
+                    d.t.records ? "every record is padding" : "the capture has no records");
+        if (read_failed)
+            rc = cli_fail(&DECODE_CMD, false, tekho_capture_reader_error(r)); /* the summary is the JSON */
+        else if (strict && (d.t.cmac_bad || d.t.decrypt_bad || d.t.malformed))
+            rc = CLI_EXIT_FAILED;
+        else
+            rc = CLI_EXIT_OK;
+    }
     tekho_capture_read_close(r);
-    OPENSSL_cleanse(k, sizeof *k);
-    free(k);
+    OPENSSL_cleanse(d.k, sizeof *d.k);
+    free(d.k);
     return rc;
 }

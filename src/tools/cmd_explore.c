@@ -16,7 +16,8 @@
 #include "tekho/explore.h"
 
 static const struct cli_opt EXPLORE_OPTS[] = {
-    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|all",
+    /* In enum tekho_scheme's order (the choice's index is the scheme), then all. */
+    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late|all",
      .help = "the TEK scheme the roles run (all: each in turn)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
      .help = "run i uses seed+i, so --seed S+i --runs 1 repeats run i alone (default 1)"},
@@ -309,7 +310,7 @@ int cmd_explore(int argc, char **argv)
 
     const bool all = v[OPT_SCHEME].num == TEKHO_SCHEME_COUNT;
     const enum tekho_scheme first = all ? TEKHO_SCHEME_NONE : (enum tekho_scheme)v[OPT_SCHEME].num;
-    const enum tekho_scheme last = all ? TEKHO_SCHEME_REUSE : first;
+    const enum tekho_scheme last = all ? (enum tekho_scheme)(TEKHO_SCHEME_COUNT - 1) : first;
     uint64_t total_events = 0;
     unsigned total_runs = 0;
     bool found = false, first_json = true;

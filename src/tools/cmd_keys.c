@@ -57,7 +57,7 @@ int cmd_kdf(int argc, char **argv)
 static const struct cli_opt KEYS_OPTS[] = {
     {.name = "msk", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 64, .max_len = 64,
      .help = "the 64-byte MSK from EAP"},
-    {.name = "ms-mac", .kind = CLI_HEX, .required = true, .min_len = 6, .max_len = 6,
+    {.name = "ms-mac", .kind = CLI_MAC, .required = true,
      .help = "the MS MAC address (6 bytes)"},
     {.name = "bsid", .kind = CLI_HEX, .required = true, .min_len = 6, .max_len = 6,
      .help = "the BSID (6 bytes)"},
@@ -68,7 +68,7 @@ static const struct cli_opt KEYS_OPTS[] = {
 };
 enum { KEYS_MSK, KEYS_MS_MAC, KEYS_BSID, KEYS_CKC, KEYS_PMK_SN };
 static const struct cli_cmd KEYS_CMD = {
-    "keys", "--msk HEX --ms-mac HEX --bsid HEX [--ckc N] [--pmk-sn N] [--json]",
+    "keys", "--msk HEX --ms-mac MAC --bsid HEX [--ckc N] [--pmk-sn N] [--json]",
     "The PKMv2 key hierarchy (IEEE 802.16-2009 7.2.2.2): PMK, AK, AKID, CMAC_PREKEY_U/D, KEK and\n"
     "CMAC_KEY_U/D for the given CMAC_KEY_COUNT.",
     KEYS_OPTS, N_OPTS(KEYS_OPTS)};
@@ -245,7 +245,7 @@ static int pdu_open(int argc, char **argv)
             cli_out_num(&o, "pn", view.pn);
             cli_out_num(&o, "cid", view.gmh.cid);
             cli_out_num(&o, "eks", view.gmh.eks);
-            cli_out_num(&o, "crc", view.gmh.ci);
+            cli_out_bool(&o, "crc", view.gmh.ci);
         }
         cli_out_end(&o);
         rc = CLI_EXIT_OK;
