@@ -161,6 +161,7 @@ struct bs_ms {
     bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
     bool ho_cnf_done;                 /* this preparation's HO_Cnf was taken (a copy changes nothing) */
     bool tek_invalid_sent;            /* serving with no TEKs: TEK-Invalid asked the MS for new ones */
+    uint64_t tek_invalid_at_us;       /* ... last at: asked again after a retransmission time */
     /* The HO_Req this context was last prepared by: a copy of it, or an
      * older one from the same BS, arriving late is no new handover. */
     bool have_ho_req;
@@ -1394,8 +1395,11 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
          * to hand over): the MS is told its TEKs are invalid and asks for
          * new ones (PKMv2 TEK-Invalid, 802.16-2009 6.3.2.3.9.11). */
         if (m && m->role == ROLE_SERVING && active_tek(m) == NULL && tekho_scheme_encrypts(bs->cfg.scheme) &&
-            !m->tek_invalid_sent && m->link.ready) {
+            (!m->tek_invalid_sent || now >= m->tek_invalid_at_us + bs->cfg.timing.retransmit_us) && m->link.ready) {
+            /* Again after a while: the MS may not have been able to take
+             * it (still ranging, or it was lost). */
             m->tek_invalid_sent = true;
+            m->tek_invalid_at_us = now;
             return send_tek_invalid(bs, m, out);
         }
         return out->err;
@@ -1677,7 +1681,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     return out->err;
 }
 
-static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekho_asncp *r,
+static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
                            struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
@@ -1707,6 +1711,10 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekh
     m->mode = mode;
     m->ho_id = r->has_ho_id ? r->ho_id : 0;
     m->have_bsho = true;
+    /* The MS answers with MOB_HO-IND (release or cancel). If neither ever
+     * comes (a cancel lost on the air, the MS gone), this BS serves it
+     * again once the target would have let the preparation go. */
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.ho_cache_us);
     return send_bsho_rsp(bs, m, out);
 }
 
@@ -1825,7 +1833,9 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
     /* First (m may be freed below): the answer to our HO_Complete, even if N was known already. */
     if (m && m->awaiting_update && m->rng_count < r->cmac_key_count) {
         m->awaiting_update = false;
-        if (!awaiting_ho_cnf(m))
+        /* The retransmission timer is HO_Complete's only while serving: a
+         * BS that has handed the MS over since resends HO_Cnf on it. */
+        if (m->role == ROLE_SERVING && !awaiting_ho_cnf(m))
             act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     }
     if (m && r->cmac_key_count > m->n) {
@@ -1873,7 +1883,7 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     }
     switch (r.msg) {
     case TEKHO_ASNCP_HO_REQ: err = on_ho_req(bs, now_us, from_node, &r, out); break;
-    case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, from_node, &r, out); break;
+    case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_HO_CNF: err = on_ho_cnf(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_CONTEXT_RPT:
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_context_rpt(bs, now_us, &r, out) : TEKHO_ERR_UNKNOWN_PEER;
@@ -1959,6 +1969,15 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
         if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
             m->role != ROLE_TARGET_REAUTH)
             return TEKHO_OK;
+        if (m->role == ROLE_SOURCE && m->have_bsho) {
+            /* MOB_BSHO-RSP went out and no MOB_HO-IND ever came: the MS
+             * stayed (its cancel was lost) or left unheard. Serve it again;
+             * if it is at the target, the target's HO_Complete says so. */
+            m->role = ROLE_SERVING;
+            m->have_bsho = false;
+            act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
+            return out->err;
+        }
         if (++m->retries > bs->cfg.timing.max_retries) {
             act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
             if (m->role == ROLE_SOURCE) {
