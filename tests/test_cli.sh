@@ -1,11 +1,16 @@
 #!/bin/sh
 # The tekho command line: its outputs against the independent vectors, the
 # exact output names, and every error path (exit 2 for a bad argument with
-# a one-line message; exit 1 for a PDU that does not open).
-# usage: test_cli.sh TEKHO VECTOR_DIR
+# a one-line message; exit 1 for a PDU that does not open), and the one
+# grammar every command shares: --opt VALUE and --opt=VALUE, complete
+# generated help, valid --json everywhere, options that do not fit a mode
+# refused with a hint, one unit and one spelling per quantity, output paths
+# created and checked before any work.
+# usage: test_cli.sh TEKHO VECTOR_DIR JSON_CHECK
 set -u
 T=$1
 V=$2
+J=$3
 ROWS=${TEKHO_CLI_ROWS:-40}
 pass=0
 fail=0
@@ -210,7 +215,7 @@ reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef3
 # M.2134: a second run under its assumptions, the only figure held against 27.5 ms
 "$T" sim --scenario normal --scheme counter --json | grep -q '"m2134_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 7.500, .*"union": {"n": 2, .*}, "verdict_p99": 15.000, "limit": 27.5, "verdict": "within"}' && ok || bad "sim scenario --json m2134_ms"
 "$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 52.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
-"$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 52.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
+"$T" sim --scenario normal --scheme baseline-full | grep -qx '  verdict_p99 52.5, limit 27.5, verdict over' && ok || bad "sim scenario text M.2134"
 EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --json)
 printf '%s' "$EMU" | grep -q '"counter": {.*"m2134_ms": {"ul": {"n": [1-9][0-9]*, .*"verdict": "\(within\|over\)", "model": {"ul": 7.000, "dl": 15.000, "union": 15.000}}' && ok || bad "sim emulator m2134_ms"
 printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"
@@ -232,7 +237,7 @@ printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_
 # the report: tables, plots (with gnuplot), message sequence charts (with
 # mscgen) and captures that Wireshark decodes cleanly (with tshark)
 R=/tmp/tekho_cli_report.$$
-if "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --report "$R" --pcap >/dev/null 2>&1; then
+if "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --report "$R" --pcap "$R/pcap" >/dev/null 2>&1; then
     grep -q '^| counter | [1-9][0-9]* | ' "$R/report.md" && ok || bad "report.md comparison row"
     grep -q '<table' "$R/index.html" && ok || bad "index.html table"
     grep -q '^[0-9.]* [0-9.]*' "$R/cdf_counter.dat" && ok || bad "cdf_counter.dat"
@@ -365,7 +370,7 @@ expect 2 "$T" bench --rounds 0
 
 # tekho bench --store: the figures on a real SQLite file, and its refusals.
 STORE_DIR=$(mktemp -d)
-out=$("$T" bench --store "sqlite:$STORE_DIR/bench.db" --ms-count 500 --batch 100 --seconds 1 --json 2>&1)
+out=$("$T" bench --store "sqlite:$STORE_DIR/bench.db" --ms 500 --batch 100 --seconds 1 --json 2>&1)
 case $out in
 *'"store_updates_per_s": '*'"commit_p50_ms": '*'"commit_p99_ms": '*'"refused": 0'*) ok ;;
 *'"refused": 0'*'"store_updates_per_s": '*'"commit_p50_ms": '*'"commit_p99_ms": '*) ok ;;
@@ -377,6 +382,250 @@ printf 'not a database, not at all' >"$STORE_DIR/junk.db"
 expect 1 "$T" bench --store "sqlite:$STORE_DIR/junk.db" --seconds 1
 rm -rf "$STORE_DIR"
 
+
+# ============================================================================
+# One grammar for every command (shared option table, src/tools/cli.c)
+D=$(mktemp -d "${TMPDIR:-/tmp}/tekho_cli_grammar.XXXXXX")
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+# refused PATTERN CMD...: exit 2, one stderr line that holds PATTERN (fixed string), nothing on stdout
+refused() {
+    want=$1
+    shift
+    out=$("$@" 2>"$D/err" </dev/null)
+    got=$?
+    if [ "$got" = 2 ] && [ -z "$out" ] && [ "$(wc -l <"$D/err")" = 1 ] && grep -qF -- "$want" "$D/err"; then
+        ok
+    else
+        bad "want exit 2 with '$want', got $got '$(cat "$D/err")' stdout '$out': $*"
+    fi
+}
+# valid DESC [-l]: standard input is valid JSON (JSON Lines with -l)
+valid() {
+    desc=$1
+    shift
+    if "$J" "$@" 2>"$D/jerr"; then ok; else bad "$desc: not valid JSON: $(cat "$D/jerr")"; fi
+}
+# the json_check itself: it must refuse what is not JSON
+printf '{"a": 1,}' | "$J" 2>/dev/null && bad "json_check took a trailing comma" || ok
+printf '{"a": 01}' | "$J" 2>/dev/null && bad "json_check took a leading zero" || ok
+printf '{"a": 1}\n{"b": true}\n' | "$J" -l && ok || bad "json_check -l"
+printf '{"a": 1}\n{"b": true}\n' | "$J" 2>/dev/null && bad "json_check took two values" || ok
+nospeed() { sed 's/, "speed": {[^}]*}//'; }
+
+# --- --opt VALUE and --opt=VALUE: the same, in every command
+same "$("$T" tek --kek $K16 --ckc 1 --said 2)" "$T" tek --kek=$K16 --ckc=1 --said=2
+same "$("$T" pdu seal --tek $K16 --dir ul --pn 9 --cid 43 --eks 1 --crc --payload 00)" \
+    "$T" pdu seal --tek=$K16 --dir=ul --pn=9 --cid=43 --eks=1 --crc --payload=00
+same "$("$T" sim --scenario normal --scheme counter --json)" "$T" sim --scenario=normal --scheme=counter --seed=1 --json
+EMU_ARGS="--ms 10 --duration 10 --schemes none,counter --replications 2 --jobs 1"
+same "$("$T" sim --topology hex:7 $EMU_ARGS --air-loss 1 --json | nospeed)" \
+    sh -c '"$1" sim --topology=hex:7 --ms=10 --duration=10 --schemes=none,counter --replications=2 --jobs=1 --air-loss=1 --json | sed "s/, \"speed\": {[^}]*}//"' sh "$T"
+"$T" sim --scenario normal --scheme counter --trace="$D/t1/trace.txt" >/dev/null &&
+    grep -q ' event ms0 HO_STARTED ' "$D/t1/trace.txt" && ok || bad "sim --trace=FILE"
+"$T" explore --scheme counter --runs 2 --save="$D/save/x" >/dev/null && [ -d "$D/save/x" ] && ok || bad "explore --save=DIR"
+CASE=$(ls "$SRC"/tests/explore-cases/*.case | head -n 1)
+"$T" explore --replay "$CASE" >"$D/replay1" 2>&1
+r1=$?
+"$T" explore --replay="$CASE" >"$D/replay2" 2>&1
+[ "$?" = "$r1" ] && cmp -s "$D/replay1" "$D/replay2" && ok || bad "explore --replay=FILE"
+"$T" bench --ms-per-round=1 --rounds=1 --json | valid "bench --ms-per-round=1 --rounds=1 --json"
+"$T" sweep window=0,2 --topology=hex:7 --ms=10 --duration=10 --schemes=counter --replications=1 --report="$D/sw1" \
+    >/dev/null && [ "$(wc -l <"$D/sw1/sweep.csv")" = 3 ] && ok || bad "sweep --opt=VALUE"
+
+# --- --json on every command, valid JSON (decode: JSON Lines)
+"$T" kdf --key $K16 --astring 00 --bits 64 --json | valid "kdf --json"
+"$T" keys --msk $MSK --ms-mac 001b11c9d50c --bsid 000000000005 --json | valid "keys --json"
+"$T" tek --kek $K16 --ckc 1 --said 2 --json | valid "tek --json"
+"$T" pdu seal --tek $K16 --dir ul --pn 7 --cid 43 --eks 1 --crc --payload 0102 --json | valid "pdu seal --json"
+"$T" pdu open --tek $K16 --dir ul --pdu "$P" --json | valid "pdu open --json"
+"$T" pdu open --tek $K16 --dir dl --pdu "$P" --json 2>/dev/null | valid "pdu open --json, failed"
+"$T" tek-wrap --kek $K16 --tek $K16 --suite 0x020104 --json | valid "tek-wrap --json"
+"$T" tek-unwrap --kek $KEK --wrapped "$W24" --suite 0x020104 --json | valid "tek-unwrap --json"
+"$T" sim --scenario normal --scheme none --json | valid "sim --scenario --json"
+"$T" sim --topology hex:7 $EMU_ARGS --json >"$D/emu.json" && valid "sim --topology --json" <"$D/emu.json"
+"$T" explore --scheme counter --runs 2 --json | valid "explore --json"
+"$T" sim --scenario normal --scheme counter --pcap "$D/pc" >/dev/null
+# shellcheck disable=SC2046
+"$T" decode "$D/pc/air.pcap" $(cat "$D/pc/decode-args") --json | valid "decode --json" -l
+"$T" decode "$D/pc/air.pcap" --ms-mac=02:74:6b:00:00:00 --msk-file="$D/pc/msk" --bsid=000000000001000000000002000000000003 \
+    --said=1 | tail -n 1 | grep -q ' cmac_bad=0 .* decrypt_ok=[1-9][0-9]* decrypt_bad=0 ' && ok || bad "decode --opt=VALUE"
+"$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
+    --replications 2 --report "$D/sw2" --json >"$D/sweep.json"
+valid "sweep --json" <"$D/sweep.json"
+grep -q '^{"params": {"topology": "hex:7", .*"axes": \[{"name": "backbone-us", "values": \[1000, 20000\]}, {"name": "window", "values": \[0, 2\]}\], "csv": ".*/sweep.csv", "points": \[{"backbone-us": 1000, "window": 0, "schemes": {"none": {"scheme": "none", ' "$D/sweep.json" && ok || bad "sweep --json: params, axes, points"
+[ "$(grep -o '"schemes": {"none": ' "$D/sweep.json" | wc -l)" = 4 ] && ok || bad "sweep --json: four points"
+[ "$(wc -l <"$D/sw2/sweep.csv")" = 9 ] && ok || bad "sweep --json still writes sweep.csv"
+
+# --- complete generated help: every scenario, scheme and option; every
+# option the help names is one the parser takes, and the synopsis names none
+# the options list lacks
+H=$("$T" sim --help)
+for s in normal ms-ahead replay cancel-retry ping-pong no-capability tek-refresh lossy-air auth-restart; do
+    printf '%s\n' "$H" | grep -q "^      NAME: .*\b$s\b" && printf '%s\n' "$H" | grep -q "^  $s  " && ok || bad "sim --help: scenario $s"
+done
+for s in none none-late counter baseline-update baseline-full reuse; do
+    printf '%s\n' "$H" | grep -q "^      SCHEME: .*\b$s\b" && ok || bad "sim --help: scheme $s"
+done
+for o in scenario scheme topology schemes seed trace pcap report ms duration replications jobs ideal crypto-all \
+        json air-loss backbone-us sync-us meas-alpha; do
+    printf '%s\n' "$H" | grep -q "^  --$o\b" && ok || bad "sim --help: --$o"
+done
+SW=$("$T" sweep --help)
+printf '%s\n' "$H" | sed -n '/^  --jobs /,$p' | sed -n 's/^  --\([a-z0-9-]*\) .*/\1/p' | grep -v '^jobs$' >"$D/axes"
+[ "$(wc -l <"$D/axes")" -ge 20 ] && ok || bad "sim --help: model parameters"
+while read -r o; do
+    printf '%s\n' "$SW" | grep -q "^  --$o " && ok || bad "sweep --help: no --$o"
+done <"$D/axes"
+for o in report topology schemes ms duration seed replications jobs ideal crypto-all json; do
+    printf '%s\n' "$SW" | grep -q "^  --$o\b" && ok || bad "sweep --help: --$o"
+done
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode sim sweep explore bench; do
+    # shellcheck disable=SC2086
+    "$T" $cmd --help >"$D/help" || bad "$cmd --help"
+    sed -n 's/^  --\([a-z0-9-]*\).*/\1/p' "$D/help" | sort -u >"$D/opts"
+    [ -s "$D/opts" ] || bad "$cmd --help: no options"
+    while read -r o; do
+        [ "$o" = help ] && continue
+        # shellcheck disable=SC2086
+        "$T" $cmd "--$o=@@@" >/dev/null 2>"$D/err" </dev/null
+        grep -q 'unknown option' "$D/err" && bad "$cmd --help names --$o, which the parser refuses"
+    done <"$D/opts"
+    # the synopsis: the usage lines before the first blank line
+    sed '/^$/q' "$D/help" | grep -o -- '--[a-z][a-z0-9-]*' | sed 's/^--//' | sort -u >"$D/syn"
+    while read -r o; do
+        case $o in *-file) grep -qx "${o%-file}" "$D/opts" && continue ;; esac
+        grep -qx "$o" "$D/opts" && ok || bad "$cmd: the synopsis names --$o, the options list does not"
+    done <"$D/syn"
+done
+
+# --- options that do not fit the mode: refused, with a hint
+refused "--scheme goes with --scenario, not with --topology; did you mean --schemes?" "$T" sim --topology hex:7 --scheme counter
+refused "--schemes goes with --topology, not with --scenario; did you mean --scheme?" "$T" sim --scenario normal --scheme counter --schemes counter
+refused "--trace goes with --scenario, not with --topology" "$T" sim --topology hex:7 --trace "$D/never.txt"
+[ -e "$D/never.txt" ] && bad "a refused --trace made its file" || ok
+for o in "isd 500" "speed 30" "ms 5" "duration 5" "replications 2" "jobs 1" "air-loss 1" "frame-us 5000" "ideal" "crypto-all"; do
+    # shellcheck disable=SC2086
+    refused "--${o%% *} goes with --topology, not with --scenario" "$T" sim --scenario normal --scheme counter --$o
+done
+refused "--report goes with --topology, not with --scenario" "$T" sim --scenario normal --scheme counter --report "$D/never"
+refused "not both" "$T" sim --scenario normal --scheme counter --topology hex:7
+refused "give --scenario NAME --scheme SCHEME, or --topology hex:N" "$T" sim --seed 3
+refused "missing --scheme (with --scenario)" "$T" sim --scenario normal
+refused "unknown option '--topolgy'; did you mean --topology?" "$T" sim --topolgy hex:7
+refused "unknown option '--shcemes'; did you mean --schemes?" "$T" sweep window=1 --report "$D/never" --shcemes counter
+refused "--topology: hex:N with N from 2" "$T" sim --topology hex:7x
+refused "each at most once" "$T" sim --topology hex:7 --schemes counter,counter
+refused "is swept and fixed" "$T" sweep window=0,1 --window 2 --report "$D/never"
+refused "--json takes no value" "$T" tek --kek $K16 --ckc 1 --said 2 --json=1
+# the roles' timing options work in a scenario too: 10 ms more DL sync is 10 ms more interruption,
+# and nothing under M.2134's assumptions (which zero it)
+"$T" sim --scenario normal --scheme counter --sync-us 20000 >"$D/sync"
+grep -q '^  ul             n 2, .* p50 27.5,' "$D/sync" && ok || bad "sim --scenario --sync-us: UL"
+sed -n '/^m2134_ms/,$p' "$D/sync" | grep -q '^  ul             n 2, .* p50 7.5,' && ok || bad "sim --scenario --sync-us: M.2134"
+# bench: --ms is MSs (with --store), as in sim; the round length is --ms-per-round
+refused "--ms goes with --store, not without --store; the length of a measurement round is --ms-per-round" "$T" bench --ms 100
+refused "--rounds goes without --store, not with --store" "$T" bench --store "sqlite:$D/b.db" --rounds 2
+
+# --- one unit per quantity: rates in percent on the command line, in JSON and in the report
+"$T" sim --topology hex:7 --ms 10 --duration 10 --schemes counter --replications 1 --air-loss 0.5 --harq-bler 12.5 \
+    --load 80 --ranging-code-fail 5 --meas-alpha 0.5 --report "$D/units" --json >"$D/units.json" 2>/dev/null
+grep -q '"air_loss_pct": 0.500, ' "$D/units.json" && ok || bad "JSON air_loss_pct"
+grep -q '"harq_bler_pct": 12.500, .*"load_pct": 80.000, .*"ranging_code_fail_pct": 5.000, ' "$D/units.json" && ok || bad "JSON *_pct"
+grep -q '"meas_alpha": 0.500, ' "$D/units.json" && ok || bad "JSON meas_alpha"
+grep -q 'air loss outside HARQ 0.5 %; ' "$D/units/report.md" && ok || bad "report: air loss in %"
+grep -q 'first-transmission error rate 12.5 % .* at 80 % load; .* probability 5 %' "$D/units/report.md" && ok || bad "report: rates in %"
+grep -q '"air_loss"\|"harq_bler"\|"interference_load"\|"ranging_code_fail"' "$D/units.json" && bad "JSON: a rate without its unit" || ok
+expect 2 "$T" sim --topology hex:7 --air-loss 101
+expect 2 "$T" sim --topology hex:7 --air-loss 1e-3
+expect 2 "$T" sim --topology hex:7 --air-loss -1
+expect 2 "$T" sim --topology hex:7 --frame-us 5000.5
+expect 2 "$T" sim --topology hex:7 --meas-alpha 0
+"$T" sweep air-loss=0,0.5 --topology hex:7 --ms 10 --duration 10 --schemes counter --replications 1 --report "$D/sw3" >/dev/null
+[ "$(cut -d, -f1 "$D/sw3/sweep.csv" | tr '\n' ' ')" = "air-loss 0 0.5 " ] && ok || bad "sweep air-loss=0,0.5: CSV values"
+expect 2 "$T" sweep air-loss=0,101 --report "$D/never"
+expect 2 "$T" sweep window=0.5 --report "$D/never"
+
+# --- one spelling per verdict (within, over; n/a with no handover), JSON booleans as booleans
+v=$(cat "$D/emu.json" "$D/units.json" "$D/sweep.json" | grep -o '"verdict": "[^"]*"' | sort -u | tr '\n' ' ')
+case $v in *'"verdict": "within"'*|*'"verdict": "over"'*) ok ;; *) bad "JSON verdicts: $v" ;; esac
+[ -z "$(printf '%s' "$v" | sed 's/"verdict": "\(within\|over\|n\/a\)" //g')" ] && ok || bad "JSON verdict spellings: $v"
+vc=$(head -n 1 "$D/sw2/sweep.csv" | tr ',' '\n' | grep -n -x m2134_verdict | cut -d: -f1)
+[ -n "$vc" ] && [ -n "$(cut -d, -f"$vc" "$D/sw2/sweep.csv" | sed 1d)" ] &&
+    [ -z "$(cut -d, -f"$vc" "$D/sw2/sweep.csv" | sed 1d | grep -v -x 'within\|over')" ] && ok || bad "sweep.csv verdicts"
+"$T" sim --topology hex:7 $EMU_ARGS >"$D/emu.txt"
+[ "$(sed -n '/^scheme /,/^$/p' "$D/emu.txt" | sed '1d;$d' | grep -c ' within \| over ')" = 2 ] && ok || bad "sim table verdicts"
+grep -q '| \(within\|over\) |' "$D/units/report.md" && ok || bad "report verdicts"
+grep -q '"[a-z_]*verdict[a-z_]*": "\(ok\|yes\|no\)"' "$D/emu.json" && bad "a verdict spelt ok/yes/no" || ok
+cat "$D/emu.json" "$D/units.json" "$D/sweep.json" >"$D/all.json"
+"$T" pdu open --tek $K16 --dir ul --pdu "$P" --json >>"$D/all.json"
+"$T" sim --scenario normal --scheme none --json >>"$D/all.json"
+# shellcheck disable=SC2046
+"$T" decode "$D/pc/air.pcap" $(cat "$D/pc/decode-args") --json >>"$D/all.json"
+grep -q '"crc": true' "$D/all.json" && grep -q '"ideal": false' "$D/all.json" && grep -q '"encrypted": false' "$D/all.json" && ok || bad "JSON booleans present"
+grep -q '"\(crc\|ideal\|enabled\|encrypted\|preamble_search\)": [^tf]' "$D/all.json" && bad "a JSON boolean as a number" || ok
+
+# --- JSON names are the text labels: every label of sim --scenario's text is a JSON name
+"$T" sim --scenario replay --scheme counter >"$D/scen.txt"
+"$T" sim --scenario replay --scheme counter --json >"$D/scen.json"
+grep -o '[a-z][a-z0-9_]* \(-\?[0-9][0-9.]*\|true\|false\|within\|over\)\(,\|$\| (\)' "$D/scen.txt" | cut -d' ' -f1 | sort -u >"$D/labels"
+[ "$(wc -l <"$D/labels")" -ge 30 ] && ok || bad "sim text: only $(wc -l <"$D/labels") labels"
+head -n 1 "$D/scen.txt" | grep -qx 'scenario replay, scheme counter, seed 1' && grep -q '^{"scenario": "replay", "scheme": "counter", "seed": 1, ' "$D/scen.json" && ok || bad "sim text and JSON: scenario, scheme, seed"
+while read -r l; do
+    grep -q "\"$l\": " "$D/scen.json" || echo "$l"
+done <"$D/labels" >"$D/missing"
+[ -s "$D/missing" ] && bad "sim text labels that are no JSON name: $(tr '\n' ' ' <"$D/missing")" || ok
+# interruption_ms and m2134_ms: the text's figures are the JSON's
+grep -q '"interruption_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 17.500, "p50": 17.500, ' "$D/scen.json" &&
+    grep -qx '  ul             n 2, censored 0, censored_at_end 0, min 17.5, p50 17.5, p99 17.5, max 17.5, mean 17.5' "$D/scen.txt" &&
+    ok || bad "sim text and JSON: the same interruption"
+# none encrypts nothing: its insecure 0 must not read as secure
+"$T" sim --scenario normal --scheme none | grep -q '^security         encrypted false, insecure 0 ' && ok || bad "sim none: encrypted false"
+grep -q '"none": {.*"security": {"encrypted": false, ' "$D/emu.json" && grep -q '"counter": {.*"security": {"encrypted": true, "insecure": 0, ' "$D/emu.json" && ok || bad "JSON security.encrypted"
+sed -n '/^scheme /,/^$/p' "$D/emu.txt" | grep -q '^none .* n/a$' && sed -n '/^scheme /,/^$/p' "$D/emu.txt" | grep -q '^counter .* 0$' && ok || bad "sim table: insecure n/a for none"
+
+# --- outputs created and checked before any work: one exit status (2), the path and the reason named
+: >"$D/file"
+start=$(date +%s)
+out=$(timeout 60 "$T" sim --topology hex:19 --ms 10000 --duration 86400 --report "$D/file/report" 2>"$D/err")
+rc=$?
+[ "$rc" = 2 ] && [ -z "$out" ] && [ $(($(date +%s) - start)) -lt 30 ] && grep -qF -- "--report: cannot create '$D/file/report': Not a directory" "$D/err" && ok ||
+    bad "sim --report under a file: exit $rc, '$(cat "$D/err")'"
+refused "--pcap: cannot create '$D/file/p': Not a directory" "$T" sim --topology hex:7 --pcap "$D/file/p"
+refused "--pcap: cannot create '$D/file/p': Not a directory" "$T" sim --scenario normal --scheme counter --pcap "$D/file/p"
+refused "--trace: cannot create '$D/file': Not a directory" "$T" sim --scenario normal --scheme counter --trace "$D/file/t.txt"
+refused "--trace: cannot write '$D': Is a directory" "$T" sim --scenario normal --scheme counter --trace "$D"
+refused "--report: cannot create '$D/file/s': Not a directory" "$T" sweep window=0 --report "$D/file/s"
+refused "--save: cannot create '$D/file/x': Not a directory" "$T" explore --scheme counter --runs 1 --save "$D/file/x"
+# parents created
+"$T" sim --scenario normal --scheme counter --pcap "$D/n1/n2/p" --trace "$D/n3/n4/t.txt" >/dev/null &&
+    [ -s "$D/n1/n2/p/air.pcap" ] && [ -s "$D/n1/n2/p/decode-args" ] && [ -s "$D/n3/n4/t.txt" ] && ok || bad "sim: parents of --pcap and --trace"
+"$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --replications 1 --pcap "$D/n5/p" --report "$D/n6/r" >"$D/out" 2>/dev/null &&
+    [ -s "$D/n5/p/counter/air.pcap" ] && [ -s "$D/n5/p/none/decode-args" ] && [ -s "$D/n6/r/report.md" ] &&
+    grep -q "^captures: $D/n5/p/SCHEME/air.pcap" "$D/out" && grep -q "$D/n5/p/SCHEME/air.pcap" "$D/n6/r/report.md" && ok || bad "sim --topology: parents of --pcap and --report"
+# the report: none's security columns are n/a, counter's are counts
+grep -q '^| none | .* | n/a | n/a | n/a | n/a | [0-9]* | [0-9]* |$' "$D/n6/r/report.md" &&
+    grep -q '^| counter | .* | 0 | 0 | 0 | 0 | [0-9]* | [0-9]* |$' "$D/n6/r/report.md" && ok || bad "report: security columns n/a for none"
+# shellcheck disable=SC2046
+"$T" decode "$D/n5/p/counter/air.pcap" $(cat "$D/n5/p/counter/decode-args") --strict | tail -n 1 | grep -q ' cmac_bad=0 .* decrypt_ok=[1-9][0-9]* decrypt_bad=0 ' && ok || bad "sim --topology --pcap: decode-args"
+# plotting tools missing (a non-root user who cannot install them): warnings, the report without plots, exit 0
+mkdir -p "$D/nobin"
+PATH="$D/nobin" "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes counter --replications 1 --report "$D/np" >"$D/out" 2>"$D/err"
+rc=$?
+[ "$rc" = 0 ] && grep -q '^counter ' "$D/out" && grep -q "^report: $D/np/report.md" "$D/out" && ok || bad "report without gnuplot and mscgen: exit $rc"
+grep -q '^tekho sim: warning: gnuplot is not installed: the report has no plots' "$D/err" &&
+    grep -q '^tekho sim: warning: mscgen is not installed' "$D/err" && ok || bad "report: no warning of the missing tools: $(cat "$D/err")"
+grep -q 'gnuplot was not available' "$D/np/report.md" && grep -q 'mscgen was not available' "$D/np/report.md" && ok || bad "report.md: says the tools are missing"
+PATH="$D/nobin" "$T" sweep window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes counter --replications 1 --report "$D/nps" >/dev/null 2>"$D/err" &&
+    grep -q '^tekho sweep: warning: gnuplot is not installed' "$D/err" && [ -s "$D/nps/sweep_window.dat" ] && ok || bad "sweep without gnuplot"
+# the report cannot be written at the end (a plotting tool that removes the directory): the results are out, exit 1, the path named
+mkdir -p "$D/evil"
+printf '#!/bin/sh\nd=$PWD; cd /; rm -rf "$d"; : >"$d"; exit 1\n' >"$D/evil/gnuplot"
+chmod +x "$D/evil/gnuplot"
+PATH="$D/evil:$PATH" "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes counter --replications 1 --report "$D/gone" >"$D/out" 2>"$D/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q '^counter ' "$D/out" && grep -qF "tekho sim: --report: cannot write '$D/gone/report.md': Not a directory" "$D/err" && ok ||
+    bad "report failing at the end: exit $rc, stdout '$(head -c 200 "$D/out")', stderr '$(cat "$D/err")'"
+rm -rf "$D"
 rm -f /tmp/tekho_cli_err.$$
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

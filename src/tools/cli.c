@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -69,31 +70,102 @@ int cli_parse_number(const char *text, uint64_t *out)
     return 0;
 }
 
+int cli_parse_real(const char *text, double *out)
+{
+    size_t digits = 0, dots = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '.')
+            dots++;
+        else if (isdigit((unsigned char)*p))
+            digits++;
+        else
+            return -1;
+    }
+    if (digits == 0 || dots > 1 || digits > 30)
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    const double v = strtod(text, &end);
+    if (errno != 0 || end == NULL || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The modes an option fits, as "with --scenario" or "with --topology or
+ * without --store" (a selector not starting with "--" is said as it is);
+ * "" when it fits every one. */
+static void modes_text(const struct cli_cmd *cmd, unsigned modes, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    const unsigned all = cmd->n_modes >= 32 ? ~0u : (1u << cmd->n_modes) - 1;
+    if (modes == 0 || (modes & all) == all)
+        return;
+    size_t at = 0;
+    bool first = true;
+    for (size_t k = 0; k < cmd->n_modes && at < cap; k++) {
+        if (!(modes & 1u << k))
+            continue;
+        const char *sel = cmd->modes[k].selector;
+        const int n = snprintf(buf + at, cap - at, "%s%s%s", first ? "" : " or ",
+                               strncmp(sel, "--", 2) == 0 ? "with " : "", sel);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+        first = false;
+    }
+}
+
+static void print_real(FILE *to, double v)
+{
+    fprintf(to, v == (double)(long long)v ? "%.0f" : "%g", v);
+}
+
 void cli_usage(const struct cli_cmd *cmd, FILE *to)
 {
     fprintf(to, "usage: tekho %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->description);
     for (size_t i = 0; i < cmd->n_opts; i++) {
         const struct cli_opt *o = &cmd->opts[i];
-        const char *arg = o->kind == CLI_HEX   ? " HEX"
-                          : o->kind == CLI_NUM ? " N"
-                          : o->kind == CLI_MAC ? " MAC"
-                          : o->kind == CLI_STR ? " TEXT"
-                                               : "";
-        char choice[64] = "";
-        if (o->kind == CLI_CHOICE)
-            snprintf(choice, sizeof choice, " %s", o->choices);
+        const char *arg = o->arg                ? o->arg
+                          : o->kind == CLI_HEX  ? "HEX"
+                          : o->kind == CLI_NUM  ? "N"
+                          : o->kind == CLI_REAL ? "X"
+                          : o->kind == CLI_MAC  ? "MAC"
+                          : o->kind == CLI_STR  ? "TEXT"
+                          : o->kind == CLI_CHOICE ? o->choices
+                                                  : NULL;
+        char modes[160];
+        modes_text(cmd, o->modes, modes, sizeof modes);
+        for (size_t m = 0; m < cmd->n_modes; m++)
+            if (strncmp(cmd->modes[m].selector, "--", 2) == 0 && strcmp(cmd->modes[m].selector + 2, o->name) == 0)
+                snprintf(modes, sizeof modes, "selects the %s mode", cmd->modes[m].name);
+        char note[200];
+        snprintf(note, sizeof note, "%s%s%s", o->required ? "required" : "optional", modes[0] ? "; " : "", modes);
         if (o->secret) {
-            fprintf(to, "  --%s HEX | --%s-file PATH%s\n      %s\n", o->name, o->name,
-                    o->required ? "" : "  (optional)", o->help);
+            fprintf(to, "  --%s HEX | --%s-file PATH  (%s)\n      %s\n", o->name, o->name, note, o->help);
             fprintf(to, "      --%s-file reads the hex from PATH (- for standard input) instead of the command\n"
                         "      line, which other users can see; a file that cannot be read exits 2\n",
                     o->name);
             continue;
         }
-        fprintf(to, "  --%s%s%s%s\n      %s\n", o->name, arg, choice, o->required ? "" : "  (optional)",
-                o->help);
+        fprintf(to, "  --%s%s%s  (%s)\n      %s", o->name, arg ? " " : "", arg ? arg : "", note, o->help);
+        if (o->kind == CLI_NUM && o->max > o->min && o->max != UINT64_MAX)
+            fprintf(to, " [%llu..%llu]", (unsigned long long)o->min, (unsigned long long)o->max);
+        if (o->kind == CLI_REAL) {
+            fprintf(to, " [");
+            print_real(to, o->rmin);
+            fprintf(to, "..");
+            print_real(to, o->rmax);
+            fprintf(to, "]");
+        }
+        if (o->kind == CLI_CHOICE && o->arg != NULL)
+            fprintf(to, "\n      %s: %s", o->arg, o->choices);
+        fputc('\n', to);
     }
-    fprintf(to, "  --json\n      print one JSON object instead of text\n  --help\n      this text\n");
+    fprintf(to, "  --json\n      print JSON instead of text (the same names)\n  --help\n      this text\n");
+    if (cmd->epilog)
+        fprintf(to, "\n%s\n", cmd->epilog);
+    fprintf(to, "\nEvery option takes its value as --NAME VALUE or --NAME=VALUE.\n");
 }
 
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
@@ -143,6 +215,13 @@ static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const
         if (v->num < o->min || v->num > o->max)
             return cli_usage_error(cmd, "--%s: out of range %llu..%llu: '%s'", o->name,
                                    (unsigned long long)o->min, (unsigned long long)o->max, text);
+        v->real = (double)v->num;
+        break;
+    case CLI_REAL:
+        if (cli_parse_real(text, &v->real) != 0)
+            return cli_usage_error(cmd, "--%s: not a decimal number: '%s'", o->name, text);
+        if (v->real < o->rmin || v->real > o->rmax)
+            return cli_usage_error(cmd, "--%s: out of range %g..%g: '%s'", o->name, o->rmin, o->rmax, text);
         break;
     case CLI_CHOICE: {
         int idx = choice_index(o->choices, text);
@@ -250,6 +329,52 @@ static size_t find_opt(const struct cli_cmd *cmd, const char *name, size_t name_
     return k;
 }
 
+/* Levenshtein distance of a[0..n) and b, both short option names. */
+static size_t edit_distance(const char *a, size_t n, const char *b)
+{
+    const size_t m = strlen(b);
+    if (n > 63 || m > 63)
+        return SIZE_MAX;
+    size_t row[64];
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            const size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[m];
+}
+
+/* The known option nearest to name (at most 2 edits, or one a prefix of
+ * the other), or NULL. */
+static const char *nearest_option(const struct cli_cmd *cmd, const char *name, size_t name_len)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t k = 0; k <= cmd->n_opts + 1; k++) {
+        const char *cand = k < cmd->n_opts ? cmd->opts[k].name : k == cmd->n_opts ? "json" : "help";
+        const size_t len = strlen(cand);
+        size_t d = edit_distance(name, name_len, cand);
+        if (d >= 3 && name_len >= 3 && (strncmp(cand, name, name_len < len ? name_len : len) == 0))
+            d = 2;
+        if (d < best_d) {
+            best_d = d;
+            best = cand;
+        }
+    }
+    return best;
+}
+
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out)
 {
     memset(out, 0, sizeof *out);
@@ -268,12 +393,23 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
             continue;
         }
         if (strncmp(arg, "--", 2) != 0) {
+            if (out->n_operands < cmd->max_operands && out->n_operands < CLI_MAX_OPERANDS) {
+                out->operands[out->n_operands++] = arg;
+                continue;
+            }
             cli_args_free(out);
-            return cli_usage_error(cmd, "unexpected argument '%s'", arg);
+            if (cmd->max_operands == 0)
+                return cli_usage_error(cmd, "unexpected argument '%s'", arg);
+            return cli_usage_error(cmd, "unexpected argument '%s' (at most %zu %s)", arg, cmd->max_operands,
+                                   cmd->operands);
         }
         const char *name = arg + 2;
         const char *eq = strchr(name, '=');
         size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        if (eq && name_len == 4 && strncmp(name, "json", 4) == 0) {
+            cli_args_free(out);
+            return cli_usage_error(cmd, "--json takes no value");
+        }
         size_t k = find_opt(cmd, name, name_len);
         /* --NAME-file PATH for a secret --NAME */
         bool from_file = false;
@@ -289,6 +425,10 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
         }
         if (k == cmd->n_opts) {
             cli_args_free(out);
+            const char *near = nearest_option(cmd, name, name_len);
+            if (near != NULL)
+                return cli_usage_error(cmd, "unknown option '--%.*s'; did you mean --%s?", (int)name_len, name,
+                                       near);
             return cli_usage_error(cmd, "unknown option '--%.*s'", (int)name_len, name);
         }
         const struct cli_opt *o = &cmd->opts[k];
@@ -325,6 +465,90 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
             return cli_usage_error(cmd, "missing --%s", cmd->opts[k].name);
         }
     }
+    if (out->n_operands < cmd->min_operands) {
+        cli_args_free(out);
+        return cli_usage_error(cmd, "missing %s", cmd->operands);
+    }
+    return -1;
+}
+
+int cli_check_mode(const struct cli_cmd *cmd, const struct cli_args *a, size_t mode)
+{
+    for (size_t k = 0; k < cmd->n_opts; k++) {
+        const struct cli_opt *o = &cmd->opts[k];
+        if (!a->v[k].present || o->modes == 0 || (o->modes & 1u << mode))
+            continue;
+        char fits[160];
+        modes_text(cmd, o->modes, fits, sizeof fits);
+        const char *sel = cmd->modes[mode].selector;
+        return cli_usage_error(cmd, "--%s goes %s, not %s%s%s%s", o->name, fits,
+                               strncmp(sel, "--", 2) == 0 ? "with " : "", sel, o->hint ? "; " : "",
+                               o->hint ? o->hint : "");
+    }
+    return -1;
+}
+
+int cli_mkdirs(const char *dir)
+{
+    char path[4096];
+    const size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof path) {
+        errno = len ? ENAMETOOLONG : ENOENT;
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        const char saved = path[i];
+        path[i] = '\0';
+        struct stat st;
+        if (mkdir(path, 0755) != 0) {
+            const int e = errno;
+            if (e != EEXIST || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                errno = e == EEXIST ? ENOTDIR : e;
+                return -1;
+            }
+        }
+        path[i] = saved;
+        while (path[i + 1] == '/')
+            i++;
+    }
+    return 0;
+}
+
+int cli_output_dir(const struct cli_cmd *cmd, const char *opt, const char *path)
+{
+    if (cli_mkdirs(path) != 0)
+        return cli_usage_error(cmd, "--%s: cannot create '%s': %s", opt, path, strerror(errno));
+    char probe[4200];
+    const int n = snprintf(probe, sizeof probe, "%s/.tekho-probe-XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof probe)
+        return cli_usage_error(cmd, "--%s: cannot write in '%s': %s", opt, path, strerror(ENAMETOOLONG));
+    const int fd = mkstemp(probe);
+    if (fd < 0)
+        return cli_usage_error(cmd, "--%s: cannot write in '%s': %s", opt, path, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return -1;
+}
+
+int cli_output_file(const struct cli_cmd *cmd, const char *opt, const char *path, FILE **out)
+{
+    *out = NULL;
+    char dir[4096];
+    const size_t len = strlen(path);
+    if (len >= sizeof dir)
+        return cli_usage_error(cmd, "--%s: cannot write '%s': %s", opt, path, strerror(ENAMETOOLONG));
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL && slash != dir) {
+        *slash = '\0';
+        if (cli_mkdirs(dir) != 0)
+            return cli_usage_error(cmd, "--%s: cannot create '%s': %s", opt, dir, strerror(errno));
+    }
+    if ((*out = fopen(path, "w")) == NULL)
+        return cli_usage_error(cmd, "--%s: cannot write '%s': %s", opt, path, strerror(errno));
     return -1;
 }
 
@@ -390,23 +614,27 @@ void cli_out_double(struct cli_out *o, const char *name, double value)
     field_end(o);
 }
 
+void cli_json_string(FILE *to, const char *value)
+{
+    fputc('"', to);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(to, "\\%c", *p);
+        else if ((unsigned char)*p < 0x20)
+            fprintf(to, "\\u%04x", (unsigned char)*p);
+        else
+            fputc(*p, to);
+    }
+    fputc('"', to);
+}
+
 void cli_out_str(struct cli_out *o, const char *name, const char *value)
 {
     field_name(o, name);
-    if (!o->json) {
+    if (!o->json)
         fputs(value, o->to);
-    } else {
-        fputc('"', o->to);
-        for (const char *p = value; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                fprintf(o->to, "\\%c", *p);
-            else if ((unsigned char)*p < 0x20)
-                fprintf(o->to, "\\u%04x", (unsigned char)*p);
-            else
-                fputc(*p, o->to);
-        }
-        fputc('"', o->to);
-    }
+    else
+        cli_json_string(o->to, value);
     field_end(o);
 }
 

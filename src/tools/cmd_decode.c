@@ -42,10 +42,10 @@ static const struct cli_opt DECODE_OPTS[] = {
 };
 enum { OPT_MSK, OPT_MS_MAC, OPT_BSID, OPT_CKC, OPT_KEK, OPT_TEK, OPT_SAID, OPT_STRICT };
 static const struct cli_cmd DECODE_CMD = {
-    "decode",
-    "FILE.pcap [--json] [--strict] [--msk HEX | --msk-file PATH] [--ms-mac MAC --bsid HEX [--ckc N]]\n"
+    .name = "decode",
+    .synopsis = "FILE.pcap [--json] [--strict] [--msk HEX | --msk-file PATH] [--ms-mac MAC --bsid HEX [--ckc N]]\n"
     "                    [--kek HEX] [--tek HEX] [--said N]",
-    "Prints every message of an air capture (LINKTYPE_USER0, raw MAC PDUs) or a backbone capture\n"
+    .description = "Prints every message of an air capture (LINKTYPE_USER0, raw MAC PDUs) or a backbone capture\n"
     "(Ethernet/IPv4/UDP port 2231, ASN-CP) with its name and decoded fields. With keys, verifies CMACs\n"
     "(cmac=ok|bad|absent) and opens encrypted PDUs (decrypt=ok|bad). A malformed message is reported\n"
     "with its named error and decoding goes on. Then a summary line: messages, CMACs ok, bad, absent\n"
@@ -53,7 +53,8 @@ static const struct cli_cmd DECODE_CMD = {
     "--json prints JSON Lines: one object per message (frame, type, fields, cmac, decrypt, error),\n"
     "then {\"summary\": {...}} with the summary line's names. `tekho sim --pcap DIR` writes\n"
     "DIR/decode-args, the key options for its captures: tekho decode DIR/air.pcap $(cat DIR/decode-args)",
-    DECODE_OPTS, sizeof DECODE_OPTS / sizeof DECODE_OPTS[0]};
+    .opts = DECODE_OPTS, .n_opts = sizeof DECODE_OPTS / sizeof DECODE_OPTS[0], .operands = "FILE.pcap", .min_operands = 1,
+    .max_operands = 1};
 
 struct delivered_tek {
     uint8_t tek[16];
@@ -791,25 +792,6 @@ static int load_keys(struct cli_args *a, struct keyring *k)
     return -1;
 }
 
-/* Whether argument arg (an option of this command) takes the next one as
- * its value: "--name" of an option with a value, or "--name-file". */
-static bool takes_value(const char *arg)
-{
-    if (strncmp(arg, "--", 2) != 0 || strchr(arg, '=') != NULL)
-        return false;
-    const char *name = arg + 2;
-    const size_t len = strlen(name);
-    for (size_t i = 0; i < DECODE_CMD.n_opts; i++) {
-        const struct cli_opt *o = &DECODE_CMD.opts[i];
-        const size_t n = strlen(o->name);
-        if (strcmp(name, o->name) == 0)
-            return o->kind != CLI_FLAG;
-        if (o->secret && len == n + 5 && strncmp(name, o->name, n) == 0 && strcmp(name + n, "-file") == 0)
-            return true;
-    }
-    return false;
-}
-
 static void print_summary(const struct decoder *d)
 {
     const struct tally *t = &d->t;
@@ -828,27 +810,12 @@ static void print_summary(const struct decoder *d)
 
 int cmd_decode(int argc, char **argv)
 {
-    /* The capture file is the one positional argument. */
-    const char *path = NULL;
-    char *rest[64];
-    int n_rest = 0;
-    for (int i = 0; i < argc; i++) {
-        const bool is_value = i > 0 && takes_value(argv[i - 1]);
-        if (strncmp(argv[i], "--", 2) != 0 && path == NULL && !is_value)
-            path = argv[i];
-        else if (n_rest < 64)
-            rest[n_rest++] = argv[i];
-        else
-            return cli_usage_error(&DECODE_CMD, "too many arguments");
-    }
+    /* The capture file is the one operand. */
     struct cli_args a;
-    int rc = cli_parse(&DECODE_CMD, n_rest, rest, &a);
+    int rc = cli_parse(&DECODE_CMD, argc, argv, &a);
     if (rc >= 0)
         return rc;
-    if (path == NULL) {
-        cli_args_free(&a);
-        return cli_usage_error(&DECODE_CMD, "missing FILE.pcap");
-    }
+    const char *path = a.operands[0];
     struct decoder d = {.k = calloc(1, sizeof *d.k), .json = a.json};
     if (d.k == NULL) {
         cli_args_free(&a);

@@ -38,21 +38,24 @@ static const struct cli_opt EXPLORE_OPTS[] = {
     {.name = "trace", .kind = CLI_FLAG, .help = "every event, message and role event on stderr (use with --replay)"},
     {.name = "high-counts", .kind = CLI_FLAG,
      .help = "every run starts M and N 1 to 12 handovers below the count limit (by default one run in 8 does)"},
+    {.name = "save", .kind = CLI_STR, .arg = "DIR",
+     .help = "write each violation's shrunk case file into DIR (created with its parents)"},
+    {.name = "replay", .kind = CLI_STR, .arg = "FILE", .help = "run a saved case file again"},
 };
 enum { OPT_SCHEME, OPT_SEED, OPT_RUNS, OPT_STEPS, OPT_SHRINK, OPT_SHRINK_S, OPT_MAX_V, OPT_FAULTS_OFF, OPT_WATCHDOG,
-       OPT_TRACE, OPT_HIGH_COUNTS };
+       OPT_TRACE, OPT_HIGH_COUNTS, OPT_SAVE, OPT_REPLAY };
 
 static const struct cli_cmd EXPLORE_CMD = {
-    "explore",
-    "--scheme S [--seed N] [--runs R] [--steps K] [--save DIR] [--json] [--shrink N] [--faults-off MASK]\n"
+    .name = "explore",
+    .synopsis = "--scheme S [--seed N] [--runs R] [--steps K] [--save DIR] [--json] [--shrink N] [--faults-off MASK]\n"
     "       [--high-counts]\n"
     "       tekho explore --replay FILE [--json]",
-    "Runs the MS, BS and Authenticator roles under a deterministic adversarial scheduler: random\n"
+    .description = "Runs the MS, BS and Authenticator roles under a deterministic adversarial scheduler: random\n"
     "networks, handovers, cancels, re-entries, user data, loss, duplication, reordering, an attacker\n"
     "replaying, mutating and forging air and backbone messages, Authenticator and BS restarts; every\n"
     "invariant checked after every event. Each violation is shrunk and, with --save, written as a case\n"
     "file that --replay runs again. Exit status: 0 clean, 1 a violation, 2 bad arguments.",
-    EXPLORE_OPTS, sizeof EXPLORE_OPTS / sizeof EXPLORE_OPTS[0]};
+    .opts = EXPLORE_OPTS, .n_opts = sizeof EXPLORE_OPTS / sizeof EXPLORE_OPTS[0]};
 
 /* ---- the watchdog: the one piece of global state, and only in the CLI ---- */
 
@@ -249,43 +252,38 @@ static int replay(const char *path, bool json, bool trace)
 
 /* ---- exploring ---- */
 
+static int explore(const struct cli_args *args);
+
 int cmd_explore(int argc, char **argv)
 {
-    /* Paths are not numbers or hex: take them out before parsing. */
-    const char *save_dir = NULL, *replay_path = NULL;
-    char *rest[64];
-    int n_rest = 0;
-    for (int i = 0; i < argc; i++) {
-        const bool is_save = strcmp(argv[i], "--save") == 0, is_replay = strcmp(argv[i], "--replay") == 0;
-        if (is_save || is_replay) {
-            if (i + 1 >= argc)
-                return cli_usage_error(&EXPLORE_CMD, "%s needs a value", argv[i]);
-            *(is_save ? &save_dir : &replay_path) = argv[++i];
-        } else if (n_rest < 64) {
-            rest[n_rest++] = argv[i];
-        } else {
-            return cli_usage_error(&EXPLORE_CMD, "too many arguments");
-        }
-    }
     struct cli_args a;
-    const int rc = cli_parse(&EXPLORE_CMD, n_rest, rest, &a);
+    int rc = cli_parse(&EXPLORE_CMD, argc, argv, &a);
     if (rc >= 0)
         return rc;
-    const struct cli_value *v = a.v;
+    rc = explore(&a);
+    cli_args_free(&a);
+    return rc;
+}
+
+static int explore(const struct cli_args *args)
+{
+    const struct cli_value *v = args->v;
+    const char *save_dir = v[OPT_SAVE].present ? (const char *)v[OPT_SAVE].bytes : NULL;
+    const char *replay_path = v[OPT_REPLAY].present ? (const char *)v[OPT_REPLAY].bytes : NULL;
     watchdog_start(v[OPT_WATCHDOG].present ? (unsigned)v[OPT_WATCHDOG].num : 20);
     if (replay_path != NULL) {
         if (v[OPT_SCHEME].present || v[OPT_SEED].present || v[OPT_RUNS].present || save_dir != NULL)
             return cli_usage_error(&EXPLORE_CMD, "--replay takes the scheme and the run from the case file");
-        const int r = replay(replay_path, a.json, v[OPT_TRACE].present);
+        const int r = replay(replay_path, args->json, v[OPT_TRACE].present);
         watchdog_stop();
         return r;
     }
     if (!v[OPT_SCHEME].present)
         return cli_usage_error(&EXPLORE_CMD, "missing --scheme (or --replay FILE)");
     if (save_dir != NULL) {
-        struct stat st;
-        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0777) != 0)
-            return cli_usage_error(&EXPLORE_CMD, "--save: cannot create '%s': %s", save_dir, strerror(errno));
+        const int rc = cli_output_dir(&EXPLORE_CMD, "save", save_dir);
+        if (rc >= 0)
+            return rc;
     }
     struct tekho_explore_params p;
     tekho_explore_params_default(&p);
@@ -316,7 +314,7 @@ int cmd_explore(int argc, char **argv)
     bool found = false, first_json = true;
     char *json_violations = NULL;
     size_t json_len = 0;
-    FILE *jv = a.json ? open_memstream(&json_violations, &json_len) : NULL;
+    FILE *jv = args->json ? open_memstream(&json_violations, &json_len) : NULL;
     for (int s = first; s <= (int)last; s++) {
         p.scheme = (enum tekho_scheme)s;
         g_scheme = tekho_scheme_name(p.scheme);
@@ -332,12 +330,12 @@ int cmd_explore(int argc, char **argv)
                 fclose(jv);
             free(json_violations);
             tekho_explore_result_free(&r);
-            return cli_fail(&EXPLORE_CMD, a.json, tekho_strerror(err));
+            return cli_fail(&EXPLORE_CMD, args->json, tekho_strerror(err));
         }
         total_events += r.events;
         total_runs += r.runs;
         found |= r.n_violations > 0;
-        if (!a.json)
+        if (!args->json)
             printf("scheme %-15s %u runs, %llu events, %zu violation%s, %.1f s (%.0f events/s incl. shrinking)\n",
                    tekho_scheme_name(p.scheme), r.runs, (unsigned long long)r.events, r.n_violations,
                    r.n_violations == 1 ? "" : "s", dt, dt > 0 ? (double)r.events / dt : 0);

@@ -22,9 +22,9 @@ static const struct cli_opt KDF_OPTS[] = {
 };
 enum { KDF_KEY, KDF_ASTRING, KDF_BITS };
 static const struct cli_cmd KDF_CMD = {
-    "kdf", "--key HEX --astring HEX --bits N [--json]",
-    "Dot16KDF (IEEE 802.16-2009 7.5.4.6.1, CMAC mode): prints the hex result.", KDF_OPTS,
-    N_OPTS(KDF_OPTS)};
+    .name = "kdf", .synopsis = "--key HEX --astring HEX --bits N [--json]",
+    .description = "Dot16KDF (IEEE 802.16-2009 7.5.4.6.1, CMAC mode): prints the hex result.", .opts = KDF_OPTS,
+    .n_opts = N_OPTS(KDF_OPTS)};
 
 int cmd_kdf(int argc, char **argv)
 {
@@ -68,10 +68,10 @@ static const struct cli_opt KEYS_OPTS[] = {
 };
 enum { KEYS_MSK, KEYS_MS_MAC, KEYS_BSID, KEYS_CKC, KEYS_PMK_SN };
 static const struct cli_cmd KEYS_CMD = {
-    "keys", "--msk HEX --ms-mac MAC --bsid HEX [--ckc N] [--pmk-sn N] [--json]",
-    "The PKMv2 key hierarchy (IEEE 802.16-2009 7.2.2.2): PMK, AK, AKID, CMAC_PREKEY_U/D, KEK and\n"
+    .name = "keys", .synopsis = "--msk HEX --ms-mac MAC --bsid HEX [--ckc N] [--pmk-sn N] [--json]",
+    .description = "The PKMv2 key hierarchy (IEEE 802.16-2009 7.2.2.2): PMK, AK, AKID, CMAC_PREKEY_U/D, KEK and\n"
     "CMAC_KEY_U/D for the given CMAC_KEY_COUNT.",
-    KEYS_OPTS, N_OPTS(KEYS_OPTS)};
+    .opts = KEYS_OPTS, .n_opts = N_OPTS(KEYS_OPTS)};
 
 int cmd_keys(int argc, char **argv)
 {
@@ -116,10 +116,10 @@ static const struct cli_opt TEK_OPTS[] = {
 };
 enum { TEK_KEK, TEK_CKC, TEK_SAID };
 static const struct cli_cmd TEK_CMD = {
-    "tek", "--kek HEX --ckc N --said N [--json]",
-    "Counter-based TEK generation for handover:\n"
+    .name = "tek", .synopsis = "--kek HEX --ckc N --said N [--json]",
+    .description = "Counter-based TEK generation for handover:\n"
     "TEKi = Dot16KDF(KEK, u16(CMAC_KEY_COUNT_T) | u16(SAID) | \"TEKi Generation\", 128).",
-    TEK_OPTS, N_OPTS(TEK_OPTS)};
+    .opts = TEK_OPTS, .n_opts = N_OPTS(TEK_OPTS)};
 
 int cmd_tek(int argc, char **argv)
 {
@@ -161,9 +161,9 @@ static const struct cli_opt SEAL_OPTS[] = {
 };
 enum { SEAL_TEK, SEAL_DIR, SEAL_PN, SEAL_CID, SEAL_EKS, SEAL_CRC, SEAL_PAYLOAD };
 static const struct cli_cmd SEAL_CMD = {
-    "pdu seal", "--tek HEX --dir ul|dl --pn N --cid N --eks N [--crc] --payload HEX [--json]",
-    "Builds an AES-CCM protected MAC PDU: GMH | PN (little-endian) | ciphertext | ICV [| CRC-32].",
-    SEAL_OPTS, N_OPTS(SEAL_OPTS)};
+    .name = "pdu seal", .synopsis = "--tek HEX --dir ul|dl --pn N --cid N --eks N [--crc] --payload HEX [--json]",
+    .description = "Builds an AES-CCM protected MAC PDU: GMH | PN (little-endian) | ciphertext | ICV [| CRC-32].",
+    .opts = SEAL_OPTS, .n_opts = N_OPTS(SEAL_OPTS)};
 
 static const struct cli_opt OPEN_OPTS[] = {
     {.name = "tek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
@@ -175,11 +175,11 @@ static const struct cli_opt OPEN_OPTS[] = {
 };
 enum { OPEN_TEK, OPEN_DIR, OPEN_PDU };
 static const struct cli_cmd OPEN_CMD = {
-    "pdu open", "--tek HEX --dir ul|dl --pdu HEX [--json]",
-    "Checks and decrypts an AES-CCM protected MAC PDU and prints the plaintext payload. Exits 1\n"
+    .name = "pdu open", .synopsis = "--tek HEX --dir ul|dl --pdu HEX [--json]",
+    .description = "Checks and decrypts an AES-CCM protected MAC PDU and prints the plaintext payload. Exits 1\n"
     "with the reason (bad HCS, bad CRC, bad ICV, wrong direction bit, truncated, length mismatch,\n"
     "not encrypted) when the PDU does not open.",
-    OPEN_OPTS, N_OPTS(OPEN_OPTS)};
+    .opts = OPEN_OPTS, .n_opts = N_OPTS(OPEN_OPTS)};
 
 static int pdu_seal(int argc, char **argv)
 {
@@ -283,9 +283,9 @@ static const struct cli_opt WRAP_OPTS[] = {
 };
 enum { WRAP_KEK, WRAP_TEK, WRAP_SUITE };
 static const struct cli_cmd WRAP_CMD = {
-    "tek-wrap", "--kek HEX --tek HEX --suite 0x020104|0x020103 [--json]",
-    "Encrypts a TEK under the KEK as Key-Reply and SA-TEK-Update carry it (IEEE 802.16-2009 7.5.2).",
-    WRAP_OPTS, N_OPTS(WRAP_OPTS)};
+    .name = "tek-wrap", .synopsis = "--kek HEX --tek HEX --suite 0x020104|0x020103 [--json]",
+    .description = "Encrypts a TEK under the KEK as Key-Reply and SA-TEK-Update carry it (IEEE 802.16-2009 7.5.2).",
+    .opts = WRAP_OPTS, .n_opts = N_OPTS(WRAP_OPTS)};
 
 static const struct cli_opt UNWRAP_OPTS[] = {
     {.name = "kek", .kind = CLI_HEX, .secret = true, .required = true, .min_len = 16, .max_len = 16,
@@ -297,9 +297,9 @@ static const struct cli_opt UNWRAP_OPTS[] = {
 };
 enum { UNWRAP_KEK, UNWRAP_WRAPPED, UNWRAP_SUITE };
 static const struct cli_cmd UNWRAP_CMD = {
-    "tek-unwrap", "--kek HEX --wrapped HEX --suite 0x020104|0x020103 [--json]",
-    "Decrypts a TEK from Key-Reply or SA-TEK-Update. Exits 1 when the key-wrap integrity check fails.",
-    UNWRAP_OPTS, N_OPTS(UNWRAP_OPTS)};
+    .name = "tek-unwrap", .synopsis = "--kek HEX --wrapped HEX --suite 0x020104|0x020103 [--json]",
+    .description = "Decrypts a TEK from Key-Reply or SA-TEK-Update. Exits 1 when the key-wrap integrity check fails.",
+    .opts = UNWRAP_OPTS, .n_opts = N_OPTS(UNWRAP_OPTS)};
 
 /* The suite is a number; only the two TEK encryption suites are accepted. */
 static int check_suite(const struct cli_cmd *cmd, uint64_t suite)

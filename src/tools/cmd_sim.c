@@ -19,58 +19,124 @@
 #define REPLICATIONS_DEFAULT 10
 #define REPLICATIONS_TEXT "10"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum { MODE_SCENARIO, MODE_EMULATOR };
+#define SCN (1u << MODE_SCENARIO)
+#define EMU (1u << MODE_EMULATOR)
+static const struct cli_mode SIM_MODES[] = {{"scenario", "--scenario"}, {"emulator", "--topology"}};
+
+/* Said when an emulator option comes with --scenario. */
+static const char EMU_HINT[] = "a scenario's network, radio and run are fixed (only the roles' timing options, "
+                               "--sync-us to --aaa-round-trips, apply to it)";
+
 static const struct cli_opt SIM_OPTS[] = {
-    {.name = "scenario", .kind = CLI_CHOICE,
-     .choices = "normal|ms-ahead|replay|cancel-retry|ping-pong|no-capability|tek-refresh|lossy-air|auth-restart",
-     .help = "a built-in scenario (with --scheme)"},
-    /* In enum tekho_scheme's order: the choice's index is the scheme. */
-    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late",
-     .help = "how TEKs reach the target (scenario mode)"},
+    /* choices: filled in by sim_table, from the library's lists */
+    {.name = "scenario", .kind = CLI_CHOICE, .arg = "NAME", .modes = SCN,
+     .help = "a built-in scenario (below), run under --scheme"},
+    {.name = "scheme", .kind = CLI_CHOICE, .arg = "SCHEME", .modes = SCN,
+     .hint = "did you mean --schemes? (the emulator compares several: --schemes A,B,...)",
+     .help = "how TEKs reach the target BS (below)"},
+    {.name = "topology", .kind = CLI_STR, .arg = "hex:N", .modes = EMU,
+     .help = "the emulator on N cells of a hexagonal grid, N from 2 to " STR(TEKHO_SIM_MAX_BS)},
+    {.name = "schemes", .kind = CLI_STR, .arg = "A,B,...", .modes = EMU,
+     .hint = "did you mean --scheme? (a scenario runs one scheme)",
+     .help = "the schemes compared, comma-separated, each at most once (default: all)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
-     .help = "the random seed (default 1); replication r runs seed + r"},
-    {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .help = "emulator: MSs (default 300)"},
-    {.name = "duration", .kind = CLI_NUM, .min = 1, .max = 86400, .help = "emulator: simulated seconds (default 180)"},
-    {.name = "crypto-all", .kind = CLI_FLAG, .help = "emulator: seal and open every PDU, not only around handovers"},
-    {.name = "ideal", .kind = CLI_FLAG,
-     .help = "emulator: the deterministic model (no HARQ, preamble search, ranging contention, jitter or random\n"
+     .help = "the random seed (default 1); the emulator's replication r runs seed + r"},
+    {.name = "trace", .kind = CLI_STR, .arg = "FILE", .modes = SCN,
+     .hint = "the emulator runs thousands of handovers on threads; trace one with --scenario normal --scheme S "
+             "--trace FILE",
+     .help = "every event and message of the scenario, one line each, into FILE (created with its parents)"},
+    {.name = "pcap", .kind = CLI_STR, .arg = "DIR",
+     .help = "air and backbone captures for tekho decode and Wireshark, in DIR (created with its parents):\n"
+             "      with --scenario, DIR/air.pcap, DIR/backbone.pcap, DIR/decode-args and DIR/msk (decode's key\n"
+             "      options and the MSKs, mode 0600); with --topology, the same for one handover of each scheme\n"
+             "      (scenario normal, seed 1) in DIR/SCHEME/"},
+    {.name = "report", .kind = CLI_STR, .arg = "DIR", .modes = EMU,
+     .hint = "a scenario prints all it measures; the emulator (--topology) writes reports",
+     .help = "write report.md, index.html, plots (gnuplot) and message sequence charts (mscgen) into DIR\n"
+             "      (created with its parents; missing plotting tools: a warning, no plots)"},
+    {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .modes = EMU, .hint = EMU_HINT,
+     .help = "MSs (default 300)"},
+    {.name = "duration", .kind = CLI_NUM, .min = 1, .max = 86400, .modes = EMU, .hint = EMU_HINT,
+     .help = "simulated seconds (default 180)"},
+    {.name = "crypto-all", .kind = CLI_FLAG, .modes = EMU, .hint = EMU_HINT,
+     .help = "seal and open every PDU, not only around handovers"},
+    {.name = "ideal", .kind = CLI_FLAG, .modes = EMU, .hint = EMU_HINT,
+     .help = "the deterministic model (no HARQ, preamble search, ranging contention, jitter or random\n"
              "      delays): every scheme's interruption is then its closed-form model_ms"},
-    {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000,
-     .help = "emulator: independent replications, seeds seed .. seed + R - 1 (default " REPLICATIONS_TEXT ")"},
-    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64,
-     .help = "emulator: replications run on this many threads (default: the processors online)"},
+    {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000, .modes = EMU, .hint = EMU_HINT,
+     .help = "independent replications, seeds seed .. seed + R - 1 (default " REPLICATIONS_TEXT ")"},
+    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .modes = EMU, .hint = EMU_HINT,
+     .help = "replications run on this many threads (default: the processors online)"},
 };
-enum { SIM_SCENARIO, SIM_SCHEME, SIM_SEED, SIM_MS, SIM_DURATION, SIM_CRYPTO_ALL, SIM_IDEAL, SIM_REPLICATIONS,
-       SIM_JOBS, SIM_N_OPTS };
+enum { SIM_SCENARIO, SIM_SCHEME, SIM_TOPOLOGY, SIM_SCHEMES, SIM_SEED, SIM_TRACE, SIM_PCAP, SIM_REPORT, SIM_MS,
+       SIM_DURATION, SIM_CRYPTO_ALL, SIM_IDEAL, SIM_REPLICATIONS, SIM_JOBS, SIM_N_OPTS };
 
 static const char SIM_SYNOPSIS[] =
-    "--scenario NAME --scheme SCHEME [--seed N] [--json] [--trace FILE] [--pcap DIR]\n"
-    "       tekho sim --topology hex:N [--ms M] [--duration S] [--schemes A,B,...] [--report DIR] [--seed N]\n"
-    "                 [--replications R] [--jobs J] [--ideal] [--crypto-all] [--MODEL-PARAMETER N ...] [--json]";
+    "--scenario NAME --scheme SCHEME [--seed N] [--trace FILE] [--pcap DIR] [--TIMING-PARAMETER N ...]\n"
+    "                 [--json]\n"
+    "       tekho sim --topology hex:N [--ms M] [--duration S] [--schemes A,B,...] [--report DIR] [--pcap DIR]\n"
+    "                 [--seed N] [--replications R] [--jobs J] [--ideal] [--crypto-all] [--MODEL-PARAMETER N ...]\n"
+    "                 [--json]";
 static const char SIM_DESCRIPTION[] =
-    "Scenario mode runs a deterministic handover scenario (virtual clock, modelled air and backbone,\n"
-    "an attacker on the air). With --topology it is the emulator: MSs move over a hexagonal grid, hand\n"
-    "over on a filtered hysteresis and time to trigger, and every scheme runs on the same mobility, radio\n"
-    "and losses, R times (replications) with the variability of a real network (HARQ, preamble search,\n"
-    "ranging contention, backhaul, AAA and processing delays; --ideal: none). Both print handovers, the\n"
-    "user-plane interruption of each (UL, DL and both, from the MS leaving its serving BS) with 95 %\n"
-    "intervals, the closed-form model's figure, the same under ITU-R M.2134's assumptions against its\n"
-    "27.5 ms, differences against counter, security counters and signalling. The model parameters\n"
-    "(also tekho sweep's) are the options after --jobs.";
+    "Scenario mode (--scenario) runs a deterministic handover scenario (virtual clock, modelled air\n"
+    "and backbone, an attacker on the air). With --topology it is the emulator: MSs move over a\n"
+    "hexagonal grid, hand over on a filtered hysteresis and time to trigger, and every scheme runs on the\n"
+    "same mobility, radio and losses, R times (replications) with the variability of a real network\n"
+    "(HARQ, preamble search, ranging contention, backhaul, AAA and processing delays; --ideal: none).\n"
+    "Both print handovers, the user-plane interruption of each (UL, DL and both, from the MS leaving its\n"
+    "serving BS), the same under ITU-R M.2134's assumptions against its 27.5 ms (within or over),\n"
+    "security counters and signalling; the emulator adds 95 % intervals, the closed-form model's figure\n"
+    "and differences against counter. An option that does not fit the mode is refused. The model\n"
+    "parameters (also tekho sweep's) are the options after --jobs; the roles' timing ones (--sync-us to\n"
+    "--aaa-round-trips) apply to scenarios too. Percentages are percent (--air-loss 0.5 is 0.5 %).";
+static const char SIM_EPILOG[] =
+    "scenarios (--scenario):\n"
+    "  normal         two handovers, nothing goes wrong\n"
+    "  ms-ahead       the Authenticator misses an HO_Complete, so TB = N < TM: self-sync within W, else resync\n"
+    "                 from the RNG-REQ\n"
+    "  replay         recorded user PDUs and RNG-REQs replayed, forged PDUs injected\n"
+    "  cancel-retry   a handover cancelled and retried: cached TEK contexts and their PNs reused\n"
+    "  ping-pong      back and forth between two BSs\n"
+    "  no-capability  the target cannot generate TEKs: fallback to baseline-update\n"
+    "  tek-refresh    short TEK lifetimes: the normal Key-Request refresh\n"
+    "  lossy-air      5 % air loss: retransmission timers\n"
+    "  auth-restart   the Authenticator restarts: N comes back from its store\n"
+    "schemes (--scheme, --schemes): the README, section Roles and scenarios, describes each; none and\n"
+    "none-late encrypt nothing (floors to measure against).";
 
-/* The command's table: its own options, then every model parameter. */
-static struct cli_cmd sim_cmd(struct cli_opt *opts)
+/* The command's table: its own options (with the library's scenario and
+ * scheme lists as choices), then every model parameter. */
+struct sim_table {
+    char scenarios[512], schemes[512], schemes_help[768];
+    struct cli_opt opts[CLI_MAX_OPTS];
+    struct cli_cmd cmd;
+};
+
+static void sim_table(struct sim_table *t)
 {
+    size_t at = 0;
+    t->scenarios[0] = '\0';
+    for (size_t i = 0; TEKHO_SCENARIOS[i] != NULL && at < sizeof t->scenarios; i++)
+        at += (size_t)snprintf(t->scenarios + at, sizeof t->scenarios - at, "%s%s", i ? "|" : "",
+                               TEKHO_SCENARIOS[i]);
+    scheme_list(t->schemes, sizeof t->schemes, "|");
     size_t n = 0;
     for (size_t k = 0; k < SIM_N_OPTS; k++)
-        opts[n++] = SIM_OPTS[k];
-    for (size_t k = 0; k < N_MODEL_PARAMS && n < CLI_MAX_OPTS; k++)
-        opts[n++] = (struct cli_opt){.name = MODEL_PARAMS[k].name, .kind = CLI_NUM, .min = MODEL_PARAMS[k].min,
-                                     .max = MODEL_PARAMS[k].max, .help = MODEL_PARAMS[k].help};
-    return (struct cli_cmd){"sim", SIM_SYNOPSIS, SIM_DESCRIPTION, opts, n};
+        t->opts[n++] = SIM_OPTS[k];
+    t->opts[SIM_SCENARIO].choices = t->scenarios;
+    t->opts[SIM_SCHEME].choices = t->schemes;
+    char names[512];
+    scheme_list(names, sizeof names, ",");
+    snprintf(t->schemes_help, sizeof t->schemes_help, "%s\n      A: %s", SIM_OPTS[SIM_SCHEMES].help, names);
+    t->opts[SIM_SCHEMES].help = t->schemes_help;
+    n = model_params_opts(t->opts, n, CLI_MAX_OPTS, EMU, EMU_HINT);
+    t->cmd = (struct cli_cmd){.name = "sim", .synopsis = SIM_SYNOPSIS, .description = SIM_DESCRIPTION,
+                              .opts = t->opts, .n_opts = n, .modes = SIM_MODES, .n_modes = 2, .epilog = SIM_EPILOG};
 }
-
-/* For usage errors (their messages name the command only). */
-static const struct cli_cmd SIM_CMD = {"sim", SIM_SYNOPSIS, SIM_DESCRIPTION, SIM_OPTS, SIM_N_OPTS};
 
 static void model_json(FILE *f, const double m[TEKHO_SIM_DIRECTIONS])
 {
@@ -78,8 +144,8 @@ static void model_json(FILE *f, const double m[TEKHO_SIM_DIRECTIONS])
             m[TEKHO_SIM_UNION]);
 }
 
-static void print_result_json(FILE *f, const char *scenario, uint64_t seed, const struct report_run *r,
-                              const struct tekho_sim_params *p, unsigned duration)
+void sim_result_json(FILE *f, const char *scenario, uint64_t seed, const struct report_run *r,
+                     const struct tekho_sim_params *p, unsigned duration)
 {
     const struct tekho_sim_stats *s = &r->st;
     const bool emulator = r->n_reps > 0;
@@ -141,8 +207,10 @@ static void print_result_json(FILE *f, const char *scenario, uint64_t seed, cons
                 s->harq_retransmissions, s->harq_lost, s->sync_extra_frames, s->ranging_contended,
                 s->ranging_codes_failed, s->early_ul_beyond_bound);
     }
+    fprintf(f, "\"security\": {\"encrypted\": %s, \"insecure\": %lu, ",
+            tekho_scheme_encrypts(r->scheme) ? "true" : "false", report_insecure(s));
     fprintf(f,
-            "\"security\": {\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
+            "\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
             "\"tek_bytes_over_air\": %lu, \"self_sync_success\": %lu, \"resync_by_rng_req\": %lu, "
             "\"connections_released\": %lu, \"pdus_discarded\": %lu, \"tek_mismatch_after_ho\": %lu}, ",
             s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_bytes_over_air,
@@ -161,32 +229,43 @@ static void print_result_json(FILE *f, const char *scenario, uint64_t seed, cons
             s->n_decreased, s->m_decreased, s->stale_count_keys, s->events);
 }
 
+/* One interruption line, with the JSON's names. */
+static void interruption_text(const char *dir, const struct tekho_sim_interruption *x)
+{
+    printf("  %-14s n %zu, censored %lu, censored_at_end %lu, min %.1f, p50 %.1f, p99 %.1f, max %.1f, mean %.1f\n",
+           dir, x->n, x->censored, x->censored_at_end, x->min_ms, x->p50_ms, x->p99_ms, x->max_ms, x->mean_ms);
+}
+
+/* The scenario's result as text: the JSON's groups and names, in its order. */
 static void print_text(const char *scenario, uint64_t seed, const struct report_run *r)
 {
     const struct tekho_sim_stats *s = &r->st;
     printf("scenario %s, scheme %s, seed %llu\n", scenario, tekho_scheme_name(r->scheme), (unsigned long long)seed);
-    printf("  handovers      attempted %lu, completed %lu, cancelled %lu, failed %lu\n", s->attempted, s->completed,
-           s->cancelled, s->failed);
-    printf("  interruption   from leaving the serving BS, %lu handovers executed:\n", s->executed);
-    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
-        const struct tekho_sim_interruption *x = &s->interruption[d];
-        printf("    %-5s        %zu resumed: min %.1f ms, p50 %.1f, p99 %.1f, max %.1f, mean %.1f; %lu censored\n",
-               tekho_sim_direction_name((enum tekho_sim_direction)d), x->n, x->min_ms, x->p50_ms, x->p99_ms,
-               x->max_ms, x->mean_ms, x->censored);
-    }
-    const struct tekho_sim_interruption *m = r->m2134;
-    printf("  M.2134         the same with DL sync, ranging wait and AAA at 0: UL p99 %.1f ms, DL p99 %.1f, union p99 "
-           "%.1f (%lu censored): %s %.1f ms\n",
-           m[TEKHO_SIM_UL].p99_ms, m[TEKHO_SIM_DL].p99_ms, m[TEKHO_SIM_UNION].p99_ms, m[TEKHO_SIM_UNION].censored,
-           report_m2134_verdict(r), M2134_LIMIT_MS);
-    printf("  security       replayed accepted %lu, forged accepted %lu, PN reuse %lu, TEK mismatch %lu\n",
-           s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho);
-    printf("                 TEK bytes over air %lu, self-sync %lu, RNG-REQ resync %lu, released %lu, discarded %lu\n",
-           s->tek_bytes_over_air, s->self_sync_success, s->resync_by_rng_req, s->connections_released,
-           s->pdus_discarded);
-    printf("  signalling     air %lu messages / %lu bytes, backbone %lu messages / %lu bytes\n", s->air_messages,
-           s->air_bytes, s->backbone_messages, s->backbone_bytes);
-    printf("  traffic        %lu user PDUs offered, %lu delivered\n", s->user_pdus_offered, s->user_pdus_delivered);
+    printf("handovers        attempted %lu, completed %lu, cancelled %lu, failed %lu, executed %lu\n", s->attempted,
+           s->completed, s->cancelled, s->failed, s->executed);
+    printf("interruption_ms  from the MS leaving its serving BS to the first user PDU through the target:\n");
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++)
+        interruption_text(tekho_sim_direction_name((enum tekho_sim_direction)d), &s->interruption[d]);
+    printf("m2134_ms         the same under ITU-R M.2134's assumptions (DL sync, ranging wait and AAA at 0):\n");
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++)
+        interruption_text(tekho_sim_direction_name((enum tekho_sim_direction)d), &r->m2134[d]);
+    printf("  verdict_p99 %.1f, limit %.1f, verdict %s\n", report_m2134_p99(r), M2134_LIMIT_MS,
+           report_m2134_verdict(r));
+    printf("security         encrypted %s, insecure %lu (replayed_pdus_accepted %lu, forged_pdus_accepted %lu, "
+           "pn_reuse %lu,\n"
+           "                 tek_mismatch_after_ho %lu), tek_bytes_over_air %lu, self_sync_success %lu, "
+           "resync_by_rng_req %lu,\n"
+           "                 connections_released %lu, pdus_discarded %lu\n",
+           tekho_scheme_encrypts(r->scheme) ? "true" : "false", report_insecure(s), s->replayed_pdus_accepted,
+           s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho, s->tek_bytes_over_air, s->self_sync_success,
+           s->resync_by_rng_req, s->connections_released, s->pdus_discarded);
+    printf("signalling       air_messages %lu, air_bytes %lu, backbone_messages %lu, backbone_bytes %lu\n",
+           s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
+    printf("traffic          offered %lu, delivered %lu, ho_window_offered %lu, ho_window_lost %lu, modelled %lu\n",
+           s->user_pdus_offered, s->user_pdus_delivered, s->ho_window_offered, s->ho_window_lost, s->modelled_pdus);
+    printf("invariants       n_decreased %lu, m_decreased %lu, stale_count_keys %lu\n", s->n_decreased, s->m_decreased,
+           s->stale_count_keys);
+    printf("events           %lu\n", s->events);
 }
 
 static double wall_s(void)
@@ -204,14 +283,20 @@ static double peak_rss_mb(void)
 }
 
 
+/* A comma-separated list of scheme names, each at most once. */
 static int parse_schemes(const char *list, enum tekho_scheme *out, size_t *n)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
+    char buf[512];
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+        return -1;
     *n = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (*n == TEKHO_SCHEME_COUNT || tekho_scheme_parse(tok, &out[*n]) != TEKHO_OK)
             return -1;
+        for (size_t k = 0; k < *n; k++)
+            if (out[k] == out[*n])
+                return -1;
         (*n)++;
     }
     return *n ? 0 : -1;
@@ -226,15 +311,19 @@ static int cmp_double(const void *x, const void *y)
 int emulator_params(const struct cli_cmd *cmd, const char *topology, const char *schemes, unsigned n_ms,
                     uint64_t seed, struct tekho_sim_params *p, enum tekho_scheme *list, size_t *n_schemes)
 {
-    unsigned cells = 0;
-    if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
+    uint64_t cells = 0;
+    if (strncmp(topology, "hex:", 4) != 0 || cli_parse_number(topology + 4, &cells) != 0 || cells < 2 ||
+        cells > TEKHO_SIM_MAX_BS)
         return cli_usage_error(cmd, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS, topology);
     if (parse_schemes(schemes ? schemes : "none,none-late,counter,baseline-update,baseline-full,reuse", list,
-                      n_schemes) != 0)
-        return cli_usage_error(cmd, "--schemes: a comma-separated list of none, none-late, counter, "
-                                    "baseline-update, baseline-full, reuse");
+                      n_schemes) != 0) {
+        char names[512];
+        scheme_list(names, sizeof names, ", ");
+        return cli_usage_error(cmd, "--schemes: a comma-separated list of %s, each at most once; got '%s'", names,
+                               schemes);
+    }
     tekho_sim_params_emulator(p);
-    p->n_bs = cells;
+    p->n_bs = (unsigned)cells;
     p->n_ms = n_ms;
     p->seed = seed;
     return -1;
@@ -256,31 +345,31 @@ static void with_ci(char *buf, size_t cap, const struct ci95 *c)
         snprintf(buf, cap, "%.1f", c->value);
 }
 
-static void params_json(FILE *f, const struct tekho_sim_params *p, unsigned duration, size_t R, bool ideal)
+void sim_params_json(FILE *f, const struct tekho_sim_params *p, unsigned duration, size_t R, bool ideal)
 {
     fprintf(f,
             "\"params\": {\"topology\": \"hex:%u\", \"ms\": %u, \"duration_s\": %u, \"seed\": %llu, "
             "\"replications\": %zu, \"seeds\": [%llu, %llu], \"ideal\": %s, \"speed_kmh\": %.1f, \"isd_m\": %.0f, "
-            "\"frame_us\": %llu, \"backbone_us\": %llu, \"backbone_jitter_us\": %llu, \"air_loss\": %.4f, "
+            "\"frame_us\": %llu, \"backbone_us\": %llu, \"backbone_jitter_us\": %llu, \"air_loss_pct\": %.3f, "
             "\"window\": %u, \"packet_interval_ms_around_handovers\": %.1f, \"sync_us\": %llu, "
             "\"ranging_wait_us\": %llu, \"t3_us\": %llu, \"retransmit_us\": %llu, \"aaa_rtt_us\": %llu, "
             "\"aaa_round_trips\": %u, ",
             p->n_bs, p->n_ms, duration, (unsigned long long)p->seed, R, (unsigned long long)p->seed,
             (unsigned long long)(p->seed + R - 1), ideal ? "true" : "false", p->radio.speed_kmh, p->radio.isd_m,
             (unsigned long long)p->frame_us, (unsigned long long)p->backbone_latency_us,
-            (unsigned long long)p->backbone_jitter_us, p->air_loss, p->self_sync_window, p->frame_us / 1000.0,
+            (unsigned long long)p->backbone_jitter_us, p->air_loss * 100, p->self_sync_window, p->frame_us / 1000.0,
             (unsigned long long)p->timing.sync_us, (unsigned long long)p->timing.ranging_wait_us,
             (unsigned long long)p->timing.rng_retransmit_us, (unsigned long long)p->timing.retransmit_us,
             (unsigned long long)p->timing.aaa_rtt_us, p->timing.aaa_round_trips);
     const struct tekho_sim_variability *v = &p->var;
     fprintf(f,
-            "\"variability\": {\"enabled\": %s, \"harq_bler\": %.3f, \"harq_retx_frames\": %u, "
-            "\"harq_max_retx\": %u, \"sinr_min_db\": %.1f, \"bler_span_db\": %.1f, \"interference_load\": %.2f, "
-            "\"noise_dbm\": %.1f, \"preamble_search\": %s, \"ranging_code_fail\": %.3f, "
+            "\"variability\": {\"enabled\": %s, \"harq_bler_pct\": %.3f, \"harq_retx_frames\": %u, "
+            "\"harq_max_retx\": %u, \"sinr_min_db\": %.1f, \"bler_span_db\": %.1f, \"load_pct\": %.3f, "
+            "\"noise_dbm\": %.1f, \"preamble_search\": %s, \"ranging_code_fail_pct\": %.3f, "
             "\"ranging_backoff_frames\": %u, \"aaa_extra_mean_us\": %.0f, \"processing_mean_us\": %.0f}, ",
-            v->enabled ? "true" : "false", v->harq_bler, v->harq_retx_frames, v->harq_max_retx, v->sinr_min_db,
-            v->bler_span_db, v->interference_load, v->noise_dbm, v->preamble_search ? "true" : "false",
-            v->ranging_code_fail, v->ranging_backoff_frames, v->aaa_extra_mean_us, v->processing_mean_us);
+            v->enabled ? "true" : "false", v->harq_bler * 100, v->harq_retx_frames, v->harq_max_retx,
+            v->sinr_min_db, v->bler_span_db, v->interference_load * 100, v->noise_dbm,
+            v->preamble_search ? "true" : "false", v->ranging_code_fail * 100, v->ranging_backoff_frames, v->aaa_extra_mean_us, v->processing_mean_us);
     const double bound = 299792458.0 * (p->radio.cp_us - p->radio.delay_spread_us) * 1e-6 / 2;
     fprintf(f,
             "\"mobility\": {\"meas_alpha\": %.3f, \"hysteresis_db\": %.1f, \"ttt_ms\": %.0f, "
@@ -293,14 +382,98 @@ static void params_json(FILE *f, const struct tekho_sim_params *p, unsigned dura
             p->radio.pingpong_ms, bound);
 }
 
-static int emulate(const char *topology, const char *schemes, const char *report, bool pcap, struct cli_args *a,
-                   const struct cli_cmd *cmd)
+/* The table's legend, its heading and one row (tekho sim and tekho sweep print the same). */
+void sim_table_legend(FILE *f)
 {
+    fprintf(f,
+            "interruption (ms): from the MS leaving its serving BS to the first user PDU through the target, UL,\n"
+            "DL and both (union), over the handovers of every replication that resumed (the others censored);\n"
+            "[95 %% interval]: mean over replication means (t), percentiles by the bootstrap over replications.\n"
+            "model: the closed-form timeline without variability. M.2134 p99: union p99 of a second run with DL\n"
+            "sync, ranging wait and AAA at 0, held against %.1f ms (verdict within or over). d p99 vs ctr: union\n"
+            "p99 minus counter's, paired by seed. air B/HO, bb B/HO: management bytes on the air and ASN-CP bytes\n"
+            "on the backbone over the run, network entry included, per completed handover. TEK B: wrapped TEK\n"
+            "bytes sent on the air because of handovers. insecure: replayed or forged user PDUs delivered, (TEK,\n"
+            "PN) pairs sealed twice and TEK mismatches after handovers; n/a where the scheme encrypts nothing.\n\n",
+            M2134_LIMIT_MS);
+}
+
+void sim_table_heading(FILE *f)
+{
+    fprintf(f, "%-16s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %8s %8s %8s %8s\n", "scheme", "handovers",
+            "censored", "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99", "verdict",
+            "d p99 vs ctr", "air B/HO", "bb B/HO", "TEK B", "insecure");
+}
+
+void sim_table_row(FILE *f, const struct report_run *r)
+{
+    const struct tekho_sim_stats *s = &r->st;
+    const double ho = s->completed ? (double)s->completed : 1;
+    char mean[40], p50[40], p99[40], m2134[40], diff[40], insecure[24];
+    with_ci(mean, sizeof mean, &r->ci[TEKHO_SIM_UNION].mean);
+    with_ci(p50, sizeof p50, &r->ci[TEKHO_SIM_UNION].p50);
+    with_ci(p99, sizeof p99, &r->ci[TEKHO_SIM_UNION].p99);
+    snprintf(m2134, sizeof m2134, "%.1f", report_m2134_p99(r)); /* the verdict's (JSON: the resumed ones' interval) */
+    if (r->paired)
+        with_ci(diff, sizeof diff, &r->diff[DIFF_UNION_P99]);
+    else
+        snprintf(diff, sizeof diff, "-");
+    if (tekho_scheme_encrypts(r->scheme))
+        snprintf(insecure, sizeof insecure, "%lu", report_insecure(s));
+    else
+        snprintf(insecure, sizeof insecure, "n/a");
+    fprintf(f, "%-16s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %8.0f %8.0f %8lu %8s\n",
+            tekho_scheme_name(r->scheme), s->executed, s->interruption[TEKHO_SIM_UNION].censored,
+            s->interruption[TEKHO_SIM_UL].p50_ms, s->interruption[TEKHO_SIM_DL].p50_ms, mean, p50, p99,
+            r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff, (double)s->air_bytes / ho,
+            (double)s->backbone_bytes / ho, s->tek_bytes_over_air, insecure);
+}
+
+/* The value of a CLI_STR option, or NULL. */
+static const char *str_opt(const struct cli_args *a, size_t k)
+{
+    return a->v[k].present ? (const char *)a->v[k].bytes : NULL;
+}
+
+/* One handover of scheme (scenario normal, seed 1) captured into
+ * dir/SCHEME, with decode-args and msk. CLI_EXIT_OK, or CLI_EXIT_FAILED
+ * after a message naming the path. */
+static int capture_scheme(const char *dir, enum tekho_scheme scheme)
+{
+    char sub[4096];
+    if (snprintf(sub, sizeof sub, "%s/%s", dir, tekho_scheme_name(scheme)) >= (int)sizeof sub) {
+        fprintf(stderr, "tekho sim: --pcap: '%s': path too long\n", dir);
+        return CLI_EXIT_FAILED;
+    }
+    if (cli_mkdirs(sub) != 0) {
+        fprintf(stderr, "tekho sim: --pcap: cannot create '%s': %s\n", sub, strerror(errno));
+        return CLI_EXIT_FAILED;
+    }
+    struct tekho_sim *sim = NULL;
+    uint64_t until = 0;
+    tekho_err err = tekho_sim_scenario("normal", scheme, 1, &sim, &until);
+    if (err == TEKHO_OK)
+        err = tekho_sim_pcap(sim, sub);
+    if (err == TEKHO_OK)
+        err = tekho_sim_run(sim, until);
+    int rc = CLI_EXIT_FAILED;
+    if (err == TEKHO_OK)
+        rc = decode_args_write(sim, sub);
+    else
+        fprintf(stderr, "tekho sim: --pcap: captures in '%s': %s\n", sub, tekho_strerror(err));
+    tekho_sim_free(sim);
+    return rc;
+}
+
+static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
+{
+    const char *report = str_opt(a, SIM_REPORT), *pcap = str_opt(a, SIM_PCAP);
     enum tekho_scheme list[TEKHO_SCHEME_COUNT];
     size_t n_schemes = 0;
     struct tekho_sim_params p;
-    const int rc = emulator_params(&SIM_CMD, topology, schemes, a->v[SIM_MS].present ? (unsigned)a->v[SIM_MS].num : 300,
-                                   a->v[SIM_SEED].present ? a->v[SIM_SEED].num : 1, &p, list, &n_schemes);
+    int rc = emulator_params(cmd, str_opt(a, SIM_TOPOLOGY), str_opt(a, SIM_SCHEMES),
+                             a->v[SIM_MS].present ? (unsigned)a->v[SIM_MS].num : 300,
+                             a->v[SIM_SEED].present ? a->v[SIM_SEED].num : 1, &p, list, &n_schemes);
     if (rc >= 0)
         return rc;
     const bool ideal = a->v[SIM_IDEAL].present;
@@ -308,13 +481,18 @@ static int emulate(const char *topology, const char *schemes, const char *report
         tekho_sim_params_ideal(&p);
     for (size_t k = SIM_N_OPTS; k < cmd->n_opts; k++)
         if (a->v[k].present)
-            MODEL_PARAMS[k - SIM_N_OPTS].apply(&p, a->v[k].num);
+            MODEL_PARAMS[k - SIM_N_OPTS].apply(&p, a->v[k].real);
     p.radio.crypto_all = a->v[SIM_CRYPTO_ALL].present;
     const unsigned duration = a->v[SIM_DURATION].present ? (unsigned)a->v[SIM_DURATION].num : 180;
     const size_t R = a->v[SIM_REPLICATIONS].present ? (size_t)a->v[SIM_REPLICATIONS].num : REPLICATIONS_DEFAULT;
     const unsigned jobs = a->v[SIM_JOBS].present ? (unsigned)a->v[SIM_JOBS].num : emulator_jobs();
     const bool json = a->json;
     const bool progress = !json && isatty(STDERR_FILENO);
+    /* Where the outputs go, before any run. */
+    if (report != NULL && (rc = cli_output_dir(cmd, "report", report)) >= 0)
+        return rc;
+    if (pcap != NULL && (rc = cli_output_dir(cmd, "pcap", pcap)) >= 0)
+        return rc;
 
     struct report_run runs[TEKHO_SCHEME_COUNT];
     memset(runs, 0, sizeof runs);
@@ -328,6 +506,53 @@ static int emulate(const char *topology, const char *schemes, const char *report
         total_wall += runs[k].wall_s;
     }
     const double elapsed = wall_s() - started;
+    if (err != TEKHO_OK) {
+        for (size_t k = 0; k < n_schemes; k++)
+            report_run_free(&runs[k]);
+        return cli_fail(cmd, json, tekho_strerror(err));
+    }
+    /* The results first: whatever happens to the report and the captures, they are out. */
+    if (json) {
+        printf("{");
+        sim_params_json(stdout, &p, duration, R, ideal);
+        printf(", \"schemes\": {");
+        for (size_t k = 0; k < n_schemes; k++) {
+            printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(runs[k].scheme));
+            sim_result_json(stdout, NULL, p.seed, &runs[k], &p, duration);
+        }
+        printf("}, \"speed\": {\"handovers_per_wall_s\": %.0f, \"events_per_wall_s\": %.0f, \"peak_rss_mb\": %.1f, "
+               "\"wall_s\": %.2f, \"elapsed_s\": %.2f, \"jobs\": %u}}\n",
+               total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb(),
+               total_wall, elapsed, jobs);
+    } else {
+        const double ms_s = (double)p.n_ms * duration * (double)R;
+        printf("%u cells, %u MSs at %.0f km/h, %u s simulated, %zu replication%s (seeds %llu..%llu), %s\n", p.n_bs,
+               p.n_ms, p.radio.speed_kmh, duration, R, R == 1 ? "" : "s", (unsigned long long)p.seed,
+               (unsigned long long)(p.seed + R - 1), ideal ? "ideal (no variability)" : "with variability");
+        sim_table_legend(stdout);
+        sim_table_heading(stdout);
+        for (size_t k = 0; k < n_schemes; k++)
+            sim_table_row(stdout, &runs[k]);
+        const struct tekho_sim_stats *s0 = &runs[0].st;
+        printf("\nmobility (%s): %.4f handovers per MS-second, %.4f cell-boundary crossings (the nearest BS changed),\n"
+               "%.4f expected by the fluid-flow model; ping-pong %lu (%.1f %% of handovers, back within %.0f ms)\n",
+               tekho_scheme_name(runs[0].scheme), (double)s0->completed / ms_s, (double)s0->crossings / ms_s,
+               report_fluid_flow_rate(&p), s0->pingpong,
+               s0->completed ? 100.0 * (double)s0->pingpong / (double)s0->completed : 0, p.radio.pingpong_ms);
+        printf("emulator: %.0f handovers/s, %.0f events/s of thread time, %.1f s elapsed on %u job%s, peak RSS %.0f "
+               "MB\n",
+               total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, elapsed, jobs,
+               jobs == 1 ? "" : "s", peak_rss_mb());
+    }
+    fflush(stdout);
+    int status = CLI_EXIT_OK;
+    for (size_t k = 0; pcap != NULL && k < n_schemes; k++)
+        if (capture_scheme(pcap, list[k]) != CLI_EXIT_OK)
+            status = CLI_EXIT_FAILED;
+    if (pcap != NULL && !json && status == CLI_EXIT_OK)
+        printf("captures: %s/SCHEME/air.pcap and backbone.pcap (tekho decode %s/SCHEME/air.pcap $(cat "
+               "%s/SCHEME/decode-args))\n",
+               pcap, pcap, pcap);
     /* The report's backbone plots: every scheme at each latency, on a
      * smaller run (at most 100 MSs, 60 s), as many replications. */
     static const unsigned latencies[] = {1000, 5000, 10000, 20000, 40000};
@@ -350,175 +575,79 @@ static int emulate(const char *topology, const char *schemes, const char *report
             report_run_free(&sweep[k]);
         }
     }
-    if (err == TEKHO_OK && report) {
+    if (report != NULL && err != TEKHO_OK) {
+        fprintf(stderr, "tekho sim: --report: the backbone runs failed: %s\n", tekho_strerror(err));
+        status = CLI_EXIT_FAILED;
+    } else if (report != NULL) {
         const struct report r = {.dir = report, .params = &p, .duration_s = duration, .replications = R,
                                  .runs = runs, .n_runs = n_schemes, .backbone = backbone, .n_backbone = N_LATENCIES,
-                                 .pcap = pcap};
-        if (report_write(&r) != 0) {
-            for (size_t k = 0; k < n_schemes; k++)
-                report_run_free(&runs[k]);
-            return cli_fail(&SIM_CMD, json, "cannot write the report directory");
+                                 .pcap_dir = pcap, .command = "sim"};
+        char why[4200];
+        if (report_write(&r, why, sizeof why) != 0) {
+            fprintf(stderr, "tekho sim: --report: %s\n", why);
+            status = CLI_EXIT_FAILED;
+        } else if (!json) {
+            printf("report: %s/report.md and %s/index.html\n", report, report);
         }
     }
-    if (err != TEKHO_OK) {
-        for (size_t k = 0; k < n_schemes; k++)
-            report_run_free(&runs[k]);
-        return cli_fail(&SIM_CMD, json, tekho_strerror(err));
-    }
-    if (json) {
-        printf("{");
-        params_json(stdout, &p, duration, R, ideal);
-        printf(", \"schemes\": {");
-        for (size_t k = 0; k < n_schemes; k++) {
-            printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(runs[k].scheme));
-            print_result_json(stdout, NULL, p.seed, &runs[k], &p, duration);
-        }
-        printf("}, \"speed\": {\"handovers_per_wall_s\": %.0f, \"events_per_wall_s\": %.0f, \"peak_rss_mb\": %.1f, "
-               "\"wall_s\": %.2f, \"elapsed_s\": %.2f, \"jobs\": %u}}\n",
-               total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb(),
-               total_wall, elapsed, jobs);
-        for (size_t k = 0; k < n_schemes; k++)
-            report_run_free(&runs[k]);
-        return CLI_EXIT_OK;
-    }
-    const double ms_s = (double)p.n_ms * duration * (double)R;
-    printf("%u cells, %u MSs at %.0f km/h, %u s simulated, %zu replication%s (seeds %llu..%llu), %s\n", p.n_bs, p.n_ms,
-           p.radio.speed_kmh, duration, R, R == 1 ? "" : "s", (unsigned long long)p.seed,
-           (unsigned long long)(p.seed + R - 1), ideal ? "ideal (no variability)" : "with variability");
-    printf("interruption (ms): from the MS leaving its serving BS to the first user PDU through the target, UL,\n"
-           "DL and both (union), over the handovers of every replication that resumed (the others censored);\n"
-           "[95 %% interval]: mean over replication means (t), percentiles by the bootstrap over replications.\n"
-           "model: the closed-form timeline without variability. M.2134: union p99 of a second run with DL sync,\n"
-           "ranging wait and AAA at 0, held against %.1f ms. d p99: union p99 minus counter's, paired by seed.\n\n",
-           M2134_LIMIT_MS);
-    printf("%-16s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %8s %8s %8s %8s\n", "scheme", "handovers", "censored",
-           "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99", "verdict", "d p99 vs ctr",
-           "air B/HO", "bb B/HO", "TEK B", "insecure");
-    for (size_t k = 0; k < n_schemes; k++) {
-        const struct report_run *r = &runs[k];
-        const struct tekho_sim_stats *s = &r->st;
-        const double ho = s->completed ? (double)s->completed : 1;
-        const unsigned long insecure =
-            s->replayed_pdus_accepted + s->forged_pdus_accepted + s->pn_reuse + s->tek_mismatch_after_ho;
-        char mean[40], p50[40], p99[40], m2134[40], diff[40];
-        with_ci(mean, sizeof mean, &r->ci[TEKHO_SIM_UNION].mean);
-        with_ci(p50, sizeof p50, &r->ci[TEKHO_SIM_UNION].p50);
-        with_ci(p99, sizeof p99, &r->ci[TEKHO_SIM_UNION].p99);
-        snprintf(m2134, sizeof m2134, "%.1f", report_m2134_p99(r)); /* the verdict's (JSON: the resumed ones' interval) */
-        if (r->paired)
-            with_ci(diff, sizeof diff, &r->diff[DIFF_UNION_P99]);
-        else
-            snprintf(diff, sizeof diff, "-");
-        printf("%-16s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %8.0f %8.0f %8lu %8lu\n",
-               tekho_scheme_name(r->scheme), s->executed, s->interruption[TEKHO_SIM_UNION].censored,
-               s->interruption[TEKHO_SIM_UL].p50_ms, s->interruption[TEKHO_SIM_DL].p50_ms, mean, p50, p99,
-               r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff, (double)s->air_bytes / ho,
-               (double)s->backbone_bytes / ho, s->tek_bytes_over_air, insecure);
-    }
-    const struct tekho_sim_stats *s0 = &runs[0].st;
-    printf("\nmobility (%s): %.4f handovers per MS-second, %.4f cell-boundary crossings (the nearest BS changed),\n"
-           "%.4f expected by the fluid-flow model; ping-pong %lu (%.1f %% of handovers, back within %.0f ms)\n",
-           tekho_scheme_name(runs[0].scheme), (double)s0->completed / ms_s, (double)s0->crossings / ms_s,
-           report_fluid_flow_rate(&p), s0->pingpong,
-           s0->completed ? 100.0 * (double)s0->pingpong / (double)s0->completed : 0, p.radio.pingpong_ms);
     for (size_t k = 0; k < n_schemes; k++)
         report_run_free(&runs[k]);
-    printf("emulator: %.0f handovers/s, %.0f events/s of thread time, %.1f s elapsed on %u job%s, peak RSS %.0f MB\n",
-           total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, elapsed, jobs,
-           jobs == 1 ? "" : "s", peak_rss_mb());
-    if (report)
-        printf("report: %s/report.md and %s/index.html\n", report, report);
-    return CLI_EXIT_OK;
+    return status;
 }
 
-int cmd_sim(int argc, char **argv)
+/* A built-in scenario under one scheme, then again under ITU-R M.2134's assumptions. */
+static int scenario(const struct cli_args *a, const struct cli_cmd *cmd)
 {
-    /* Paths and lists are not numbers or hex: take them out before parsing. */
-    const char *trace_path = NULL, *pcap_dir = NULL, *topology = NULL, *schemes = NULL, *report = NULL;
-    static const char *const names[] = {"--trace", "--pcap", "--topology", "--schemes", "--report"};
-    const char **slots[] = {&trace_path, &pcap_dir, &topology, &schemes, &report};
-    char *rest[64];
-    int n_rest = 0;
-    bool pcap_flag = false;
-    for (int i = 0; i < argc; i++) {
-        int k = 0;
-        while (k < 5 && strcmp(argv[i], names[k]) != 0)
-            k++;
-        if (k == 1 && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
-            pcap_flag = true; /* emulator mode: --pcap alone puts captures in the report */
-        } else if (k < 5 && i + 1 < argc) {
-            *slots[k] = argv[++i];
-        } else if (k < 5) {
-            return cli_usage_error(&SIM_CMD, "%s needs a value", names[k]);
-        } else if (n_rest < 64) {
-            rest[n_rest++] = argv[i];
-        }
-    }
-    struct cli_args a;
-    struct cli_opt opts[CLI_MAX_OPTS];
-    const struct cli_cmd cmd = sim_cmd(opts);
-    int rc = cli_parse(&cmd, n_rest, rest, &a);
-    if (rc >= 0)
-        return rc;
-    if (topology != NULL) {
-        if (pcap_dir != NULL) {
-            cli_args_free(&a);
-            return cli_usage_error(&SIM_CMD, "with --topology, --pcap takes no directory (captures go in --report)");
-        }
-        if (pcap_flag && report == NULL) {
-            cli_args_free(&a);
-            return cli_usage_error(&SIM_CMD, "--pcap needs --report DIR");
-        }
-        rc = emulate(topology, schemes, report, pcap_flag, &a, &cmd);
-        cli_args_free(&a);
+    if (!a->v[SIM_SCHEME].present)
+        return cli_usage_error(cmd, "missing --scheme (with --scenario)");
+    const char *scenario = TEKHO_SCENARIOS[a->v[SIM_SCENARIO].num];
+    const enum tekho_scheme scheme = (enum tekho_scheme)a->v[SIM_SCHEME].num;
+    const uint64_t seed = a->v[SIM_SEED].present ? a->v[SIM_SEED].num : 1;
+    const bool json = a->json;
+    const char *trace_path = str_opt(a, SIM_TRACE), *pcap_dir = str_opt(a, SIM_PCAP);
+    /* The roles' timing, with the options given (cli_check_mode let only timing ones through). */
+    struct tekho_sim_params tp;
+    tekho_sim_params_default(&tp);
+    for (size_t k = SIM_N_OPTS; k < cmd->n_opts; k++)
+        if (a->v[k].present)
+            MODEL_PARAMS[k - SIM_N_OPTS].apply(&tp, a->v[k].real);
+    FILE *trace = NULL;
+    int rc = trace_path != NULL ? cli_output_file(cmd, "trace", trace_path, &trace) : -1;
+    if (rc < 0 && pcap_dir != NULL)
+        rc = cli_output_dir(cmd, "pcap", pcap_dir);
+    if (rc >= 0) {
+        if (trace)
+            fclose(trace);
         return rc;
     }
-    if (!a.v[SIM_SCENARIO].present || !a.v[SIM_SCHEME].present || pcap_flag) {
-        cli_args_free(&a);
-        return cli_usage_error(&SIM_CMD, "give --scenario and --scheme, or --topology");
-    }
-    const char *scenario = TEKHO_SCENARIOS[a.v[SIM_SCENARIO].num];
-    enum tekho_scheme scheme = (enum tekho_scheme)a.v[SIM_SCHEME].num;
-    const uint64_t seed = a.v[SIM_SEED].present ? a.v[SIM_SEED].num : 1;
-    const bool json = a.json;
-    cli_args_free(&a);
-
     struct tekho_sim *sim = NULL;
     uint64_t until = 0;
-    tekho_err err = tekho_sim_scenario(scenario, scheme, seed, &sim, &until);
-    if (err != TEKHO_OK)
-        return cli_fail(&SIM_CMD, json, tekho_strerror(err));
-    FILE *trace = NULL;
-    if (trace_path != NULL) {
-        trace = fopen(trace_path, "w");
-        if (trace == NULL) {
-            tekho_sim_free(sim);
-            return cli_usage_error(&SIM_CMD, "--trace: cannot write '%s': %s", trace_path, strerror(errno));
-        }
+    tekho_err err = tekho_sim_scenario_timing(scenario, scheme, seed, &tp.timing, &sim, &until);
+    if (err == TEKHO_OK && trace != NULL)
         tekho_sim_trace(sim, trace);
+    if (err == TEKHO_OK && pcap_dir != NULL && tekho_sim_pcap(sim, pcap_dir) != TEKHO_OK) {
+        tekho_sim_free(sim);
+        if (trace)
+            fclose(trace);
+        fprintf(stderr, "tekho sim: --pcap: cannot write captures in '%s'\n", pcap_dir);
+        return CLI_EXIT_FAILED;
     }
-    if (pcap_dir != NULL) {
-        mkdir(pcap_dir, 0755);
-        if (tekho_sim_pcap(sim, pcap_dir) != TEKHO_OK) {
-            tekho_sim_free(sim);
-            if (trace)
-                fclose(trace);
-            return cli_usage_error(&SIM_CMD, "--pcap: cannot write captures in '%s'", pcap_dir);
-        }
-    }
-    err = tekho_sim_run(sim, until);
+    if (err == TEKHO_OK)
+        err = tekho_sim_run(sim, until);
     /* The keys for `tekho decode DIR/air.pcap $(cat DIR/decode-args)`. */
     const int args_rc = err == TEKHO_OK && pcap_dir != NULL ? decode_args_write(sim, pcap_dir) : CLI_EXIT_OK;
     struct report_run r;
     memset(&r, 0, sizeof r);
     r.scheme = scheme;
-    tekho_sim_stats(sim, &r.st);
+    if (sim != NULL)
+        tekho_sim_stats(sim, &r.st);
     tekho_sim_free(sim); /* closes the captures */
-    if (trace)
-        fclose(trace);
+    if (trace && fclose(trace) != 0 && err == TEKHO_OK) {
+        fprintf(stderr, "tekho sim: --trace: cannot write '%s': %s\n", trace_path, strerror(errno));
+        err = TEKHO_ERR_IO;
+    }
     /* The same scenario under ITU-R M.2134's assumptions. */
-    struct tekho_sim_params m2134;
-    tekho_sim_params_default(&m2134);
+    struct tekho_sim_params m2134 = tp;
     tekho_sim_params_m2134(&m2134);
     if (err == TEKHO_OK)
         err = tekho_sim_scenario_timing(scenario, scheme, seed, &m2134.timing, &sim, &until);
@@ -539,14 +668,35 @@ int cmd_sim(int argc, char **argv)
     }
     if (err != TEKHO_OK) {
         report_run_free(&r);
-        return cli_fail(&SIM_CMD, json, tekho_strerror(err));
+        return cli_fail(cmd, json, tekho_strerror(err));
     }
     if (json) {
-        print_result_json(stdout, scenario, seed, &r, NULL, 0);
+        sim_result_json(stdout, scenario, seed, &r, NULL, 0);
         printf("\n");
     } else {
         print_text(scenario, seed, &r);
     }
     report_run_free(&r);
     return args_rc;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    struct sim_table t;
+    sim_table(&t);
+    struct cli_args a;
+    int rc = cli_parse(&t.cmd, argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    const bool scen = a.v[SIM_SCENARIO].present, emu = a.v[SIM_TOPOLOGY].present;
+    if (scen && emu)
+        rc = cli_usage_error(&t.cmd, "give --scenario NAME (one scenario) or --topology hex:N (the emulator), not both");
+    else if (!scen && !emu)
+        rc = cli_usage_error(&t.cmd, "give --scenario NAME --scheme SCHEME, or --topology hex:N");
+    else
+        rc = cli_check_mode(&t.cmd, &a, scen ? MODE_SCENARIO : MODE_EMULATOR);
+    if (rc < 0)
+        rc = scen ? scenario(&a, &t.cmd) : emulate(&a, &t.cmd);
+    cli_args_free(&a);
+    return rc;
 }

@@ -19,48 +19,89 @@
 #define MAX_VALUES 16
 #define MAX_POINTS 256
 
-static const struct cli_cmd SWEEP_CMD = {
-    "sweep",
+static const struct cli_opt SWEEP_OPTS[] = {
+    {.name = "report", .kind = CLI_STR, .arg = "DIR", .required = true,
+     .help = "write DIR/sweep.csv, the plots' data and the plots (gnuplot) into DIR, created with its parents"},
+    {.name = "topology", .kind = CLI_STR, .arg = "hex:N", .help = "the grid (default hex:19)"},
+    {.name = "schemes", .kind = CLI_STR, .arg = "A,B,...",
+     .help = "the schemes compared, comma-separated, each at most once (default: all)"},
+    {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .help = "MSs (default 100)"},
+    {.name = "duration", .kind = CLI_NUM, .min = 1, .max = 86400, .help = "simulated seconds (default 60)"},
+    {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
+     .help = "the random seed (default 1); replication r runs seed + r"},
+    {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000,
+     .help = "replications at every point (default 5)"},
+    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64,
+     .help = "replications run on this many threads (default: the processors online)"},
+    {.name = "ideal", .kind = CLI_FLAG, .help = "the deterministic model, no variability (as tekho sim --ideal)"},
+    {.name = "crypto-all", .kind = CLI_FLAG, .help = "seal and open every PDU, not only around handovers"},
+};
+enum { SW_REPORT, SW_TOPOLOGY, SW_SCHEMES, SW_MS, SW_DURATION, SW_SEED, SW_REPLICATIONS, SW_JOBS, SW_IDEAL,
+       SW_CRYPTO_ALL, SW_N_OPTS };
+
+static const char SWEEP_SYNOPSIS[] =
     "PARAM=v1,v2,... [PARAM=...] --report DIR [--topology hex:N] [--ms M] [--duration S]\n"
-    "                  [--schemes A,B,...] [--seed N] [--replications R] [--jobs J] [--ideal] [--PARAM v ...]",
-    "Runs the emulator's scheme comparison at every point of the grid the PARAM=values arguments\n"
-    "span (up to 4 parameters, 16 values each, 256 points), R replications each (seeds seed ..\n"
-    "seed + R - 1), and writes DIR/sweep.csv, one row per point and scheme with 95 % intervals, with a\n"
-    "p99-against-parameter plot with error bars for each swept parameter (gnuplot). A parameter not\n"
-    "swept may be fixed with --PARAM v. PARAM: any model parameter of tekho sim (tekho sim --help:\n"
-    "frame-us, air-loss, backbone-us, backbone-jitter-us, speed, isd, window, sync-us, ranging-wait-us,\n"
-    "t3-us, retransmit-us, ho-response-us, backbone-retransmit-us, max-retries, aaa-rtt-us,\n"
-    "aaa-round-trips, aaa-extra-us, processing-us, harq-bler, harq-retx-frames, harq-max-retx,\n"
-    "ranging-code-fail, ranging-backoff, load, ttt, meas-alpha). Defaults: hex:19, 100 MSs, 60\n"
-    "simulated seconds, every scheme, seed 1, 5 replications, the variability on.",
-    NULL, 0};
+    "                   [--schemes A,B,...] [--seed N] [--replications R] [--jobs J] [--ideal] [--crypto-all]\n"
+    "                   [--PARAM v ...] [--json]";
+static const char SWEEP_DESCRIPTION[] =
+    "Runs the emulator's scheme comparison (tekho sim --topology) at every point of the grid the\n"
+    "PARAM=v1,v2,... arguments span (up to 4 parameters, 16 values each, 256 points), R replications\n"
+    "each (seeds seed .. seed + R - 1), prints tekho sim's table for each point and writes\n"
+    "DIR/sweep.csv, one row per point and scheme with 95 % intervals, and a p99-against-parameter plot\n"
+    "with error bars for each swept parameter (gnuplot; missing: a warning, no plots). PARAM (an axis,\n"
+    "or fixed with --PARAM v) is any option below from --frame-us on, in its unit (percent for rates).\n"
+    "--json prints one JSON object: params, axes, and for each point its values and each scheme's\n"
+    "result as tekho sim --json gives it.";
+
+/* The command's table: its own options, then every model parameter. */
+struct sweep_table {
+    struct cli_opt opts[CLI_MAX_OPTS];
+    struct cli_cmd cmd;
+};
+
+static void sweep_table(struct sweep_table *t)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < SW_N_OPTS; k++)
+        t->opts[n++] = SWEEP_OPTS[k];
+    n = model_params_opts(t->opts, n, CLI_MAX_OPTS, 0, NULL);
+    t->cmd = (struct cli_cmd){.name = "sweep", .synopsis = SWEEP_SYNOPSIS, .description = SWEEP_DESCRIPTION,
+                              .opts = t->opts, .n_opts = n, .operands = "PARAM=v1,v2,...", .min_operands = 1,
+                              .max_operands = MAX_AXES};
+}
 
 struct axis {
     const struct model_param *param;
-    uint64_t values[MAX_VALUES];
+    double values[MAX_VALUES];
     size_t n;
 };
 
-static int parse_axis(const char *arg, struct axis *out)
+static int parse_axis(const struct cli_cmd *cmd, const char *arg, struct axis *out)
 {
     const char *eq = strchr(arg, '=');
     out->param = eq ? model_param_find(arg, (size_t)(eq - arg)) : NULL;
     if (out->param == NULL)
-        return cli_usage_error(&SWEEP_CMD, "unknown parameter in '%s' (see tekho sweep --help)", arg);
+        return cli_usage_error(cmd, "unknown parameter in '%s' (a PARAM=v1,v2,... of the options from --frame-us "
+                                    "on)",
+                               arg);
     out->n = 0;
     char buf[512];
-    snprintf(buf, sizeof buf, "%s", eq + 1);
+    if (snprintf(buf, sizeof buf, "%s", eq + 1) >= (int)sizeof buf)
+        return cli_usage_error(cmd, "%s: too long", out->param->name);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        uint64_t v = 0;
         if (out->n == MAX_VALUES)
-            return cli_usage_error(&SWEEP_CMD, "%s: at most %d values", out->param->name, MAX_VALUES);
-        if (cli_parse_number(tok, &v) != 0 || v < out->param->min || v > out->param->max)
-            return cli_usage_error(&SWEEP_CMD, "%s: '%s' is not a number from %llu to %llu", out->param->name, tok,
-                                   (unsigned long long)out->param->min, (unsigned long long)out->param->max);
-        out->values[out->n++] = v;
+            return cli_usage_error(cmd, "%s: at most %d values", out->param->name, MAX_VALUES);
+        if (model_param_parse(out->param, tok, &out->values[out->n]) != 0) {
+            char lo[32], hi[32];
+            model_param_format(lo, sizeof lo, out->param->min);
+            model_param_format(hi, sizeof hi, out->param->max);
+            return cli_usage_error(cmd, "%s: '%s' is not %s from %s to %s", out->param->name, tok,
+                                   out->param->real ? "a number" : "an integer", lo, hi);
+        }
+        out->n++;
     }
     if (out->n == 0)
-        return cli_usage_error(&SWEEP_CMD, "%s: no values", out->param->name);
+        return cli_usage_error(cmd, "%s: no values", out->param->name);
     return -1;
 }
 
@@ -80,8 +121,11 @@ static void csv_ci(FILE *f, const struct ci95 *c)
 /* One row per (point, scheme); the point's values first, the intervals last. */
 static void csv_row(FILE *f, const struct axis *axes, size_t n_axes, const size_t *at, const struct report_run *r)
 {
-    for (size_t a = 0; a < n_axes; a++)
-        fprintf(f, "%llu,", (unsigned long long)axes[a].values[at[a]]);
+    for (size_t a = 0; a < n_axes; a++) {
+        char v[32];
+        model_param_format(v, sizeof v, axes[a].values[at[a]]);
+        fprintf(f, "%s,", v);
+    }
     const struct tekho_sim_stats *s = &r->st;
     fprintf(f, "%s,%lu,%lu,%lu,%lu,", tekho_scheme_name(r->scheme), s->attempted, s->completed, s->failed,
             s->executed);
@@ -126,6 +170,13 @@ static void csv_row(FILE *f, const struct axis *axes, size_t n_axes, const size_
 static void plot_axes(const char *dir, const struct axis *axes, size_t n_axes, const enum tekho_scheme *schemes,
                       size_t n_schemes, const struct ci95 *p99, const size_t *stride)
 {
+    bool any = false;
+    for (size_t a = 0; a < n_axes; a++)
+        any |= axes[a].n >= 2;
+    if (any && !report_have_tool("gnuplot"))
+        fprintf(stderr, "tekho sweep: warning: gnuplot is not installed: no plots (their data is in %s/sweep_*.dat; "
+                        "Debian: apt-get install gnuplot-nox)\n",
+                dir);
     for (size_t a = 0; a < n_axes; a++) {
         if (axes[a].n < 2)
             continue;
@@ -141,7 +192,9 @@ static void plot_axes(const char *dir, const struct axis *axes, size_t n_axes, c
         }
         fprintf(f, "\n");
         for (size_t i = 0; i < axes[a].n; i++) {
-            fprintf(f, "%llu", (unsigned long long)axes[a].values[i]);
+            char v[32];
+            model_param_format(v, sizeof v, axes[a].values[i]);
+            fprintf(f, "%s", v);
             for (size_t k = 0; k < n_schemes; k++) {
                 const struct ci95 *c = &p99[(i * stride[a]) * n_schemes + k];
                 fprintf(f, " %.3f %.3f %.3f", c->value, c->valid ? c->lo : c->value, c->valid ? c->hi : c->value);
@@ -163,121 +216,87 @@ static void plot_axes(const char *dir, const struct axis *axes, size_t n_axes, c
                                    tekho_scheme_name(schemes[k]));
         if (at < sizeof script - 2)
             strcat(script, "\n");
-        (void)report_gnuplot(dir, script);
+        if (report_have_tool("gnuplot") && !report_gnuplot(dir, script))
+            fprintf(stderr, "tekho sweep: warning: gnuplot failed on sweep_%s (see %s/plots.gp)\n",
+                    axes[a].param->name, dir);
     }
 }
 
+static int sweep(const struct cli_args *a, const struct cli_cmd *cmd);
+
 int cmd_sweep(int argc, char **argv)
 {
+    struct sweep_table t;
+    sweep_table(&t);
+    struct cli_args a;
+    int rc = cli_parse(&t.cmd, argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    rc = sweep(&a, &t.cmd);
+    cli_args_free(&a);
+    return rc;
+}
+
+static int sweep(const struct cli_args *a, const struct cli_cmd *cmd)
+{
     struct axis axes[MAX_AXES];
-    size_t n_axes = 0;
-    const char *report = NULL, *topology = "hex:19", *schemes_arg = NULL;
-    uint64_t n_ms = 100, duration = 60, seed = 1, replications = 5, jobs = emulator_jobs();
-    bool ideal = false;
-    const struct model_param *fixed[64];
-    uint64_t fixed_value[64];
-    size_t n_fixed = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            cli_usage(&SWEEP_CMD, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (strncmp(arg, "--", 2) != 0) {
-            if (n_axes == MAX_AXES)
-                return cli_usage_error(&SWEEP_CMD, "at most %d parameters", MAX_AXES);
-            for (size_t a = 0; a < n_axes; a++)
-                if (strncmp(arg, axes[a].param->name, strlen(axes[a].param->name)) == 0 &&
-                    arg[strlen(axes[a].param->name)] == '=')
-                    return cli_usage_error(&SWEEP_CMD, "%s given twice", axes[a].param->name);
-            const int rc = parse_axis(arg, &axes[n_axes]);
-            if (rc >= 0)
-                return rc;
-            n_axes++;
-            continue;
-        }
-        if (strcmp(arg, "--ideal") == 0) {
-            ideal = true;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return cli_usage_error(&SWEEP_CMD, "%s needs a value", arg);
-        const char *value = argv[++i];
-        uint64_t v = 0;
-        const struct model_param *mp = model_param_find(arg + 2, strlen(arg + 2));
-        if (strcmp(arg, "--report") == 0) {
-            report = value;
-        } else if (strcmp(arg, "--topology") == 0) {
-            topology = value;
-        } else if (strcmp(arg, "--schemes") == 0) {
-            schemes_arg = value;
-        } else if (mp != NULL) {
-            if (cli_parse_number(value, &v) != 0 || v < mp->min || v > mp->max)
-                return cli_usage_error(&SWEEP_CMD, "%s: '%s' is not a number from %llu to %llu", arg, value,
-                                       (unsigned long long)mp->min, (unsigned long long)mp->max);
-            if (n_fixed == sizeof fixed / sizeof fixed[0])
-                return cli_usage_error(&SWEEP_CMD, "too many options");
-            fixed[n_fixed] = mp;
-            fixed_value[n_fixed++] = v;
-        } else if (strcmp(arg, "--ms") == 0 || strcmp(arg, "--duration") == 0 || strcmp(arg, "--seed") == 0 ||
-                   strcmp(arg, "--replications") == 0 || strcmp(arg, "--jobs") == 0) {
-            const bool is_seed = strcmp(arg, "--seed") == 0;
-            const uint64_t max = strcmp(arg, "--ms") == 0             ? TEKHO_SIM_MAX_MS
-                                 : is_seed                            ? UINT64_MAX
-                                 : strcmp(arg, "--replications") == 0 ? 1000
-                                 : strcmp(arg, "--jobs") == 0         ? 64
-                                                                      : 86400;
-            if (cli_parse_number(value, &v) != 0 || (!is_seed && (v < 1 || v > max)))
-                return cli_usage_error(&SWEEP_CMD, "%s: '%s' is not a number from 1 to %llu", arg, value,
-                                       (unsigned long long)max);
-            *(strcmp(arg, "--ms") == 0             ? &n_ms
-              : is_seed                            ? &seed
-              : strcmp(arg, "--replications") == 0 ? &replications
-              : strcmp(arg, "--jobs") == 0         ? &jobs
-                                                   : &duration) = v;
-        } else {
-            return cli_usage_error(&SWEEP_CMD, "unknown option %s", arg);
-        }
+    const size_t n_axes = a->n_operands;
+    for (size_t i = 0; i < n_axes; i++) {
+        const int rc = parse_axis(cmd, a->operands[i], &axes[i]);
+        if (rc >= 0)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (axes[j].param == axes[i].param)
+                return cli_usage_error(cmd, "%s given twice", axes[i].param->name);
+        if (a->v[SW_N_OPTS + (size_t)(axes[i].param - MODEL_PARAMS)].present)
+            return cli_usage_error(cmd, "%s is swept and fixed (--%s) at once", axes[i].param->name,
+                                   axes[i].param->name);
     }
-    if (n_axes == 0)
-        return cli_usage_error(&SWEEP_CMD, "give at least one PARAM=v1,v2,...");
-    if (report == NULL)
-        return cli_usage_error(&SWEEP_CMD, "--report DIR is required");
+    const char *report = (const char *)a->v[SW_REPORT].bytes;
+    const char *topology = a->v[SW_TOPOLOGY].present ? (const char *)a->v[SW_TOPOLOGY].bytes : "hex:19";
+    const char *schemes_arg = a->v[SW_SCHEMES].present ? (const char *)a->v[SW_SCHEMES].bytes : NULL;
+    const uint64_t n_ms = a->v[SW_MS].present ? a->v[SW_MS].num : 100;
+    const uint64_t duration = a->v[SW_DURATION].present ? a->v[SW_DURATION].num : 60;
+    const uint64_t seed = a->v[SW_SEED].present ? a->v[SW_SEED].num : 1;
+    const uint64_t replications = a->v[SW_REPLICATIONS].present ? a->v[SW_REPLICATIONS].num : 5;
+    const unsigned jobs = a->v[SW_JOBS].present ? (unsigned)a->v[SW_JOBS].num : emulator_jobs();
+    const bool ideal = a->v[SW_IDEAL].present, json = a->json;
     enum tekho_scheme schemes[TEKHO_SCHEME_COUNT];
     size_t n_schemes = 0;
     struct tekho_sim_params base;
-    const int rc = emulator_params(&SWEEP_CMD, topology, schemes_arg, (unsigned)n_ms, seed, &base, schemes, &n_schemes);
+    int rc = emulator_params(cmd, topology, schemes_arg, (unsigned)n_ms, seed, &base, schemes, &n_schemes);
     if (rc >= 0)
         return rc;
     if (ideal)
         tekho_sim_params_ideal(&base);
-    for (size_t k = 0; k < n_fixed; k++)
-        fixed[k]->apply(&base, fixed_value[k]);
+    for (size_t k = SW_N_OPTS; k < cmd->n_opts; k++)
+        if (a->v[k].present)
+            MODEL_PARAMS[k - SW_N_OPTS].apply(&base, a->v[k].real);
+    base.radio.crypto_all = a->v[SW_CRYPTO_ALL].present;
     /* Points in row-major order over the axes: stride[a] points per step of axis a. */
     size_t stride[MAX_AXES], n_points = 1;
-    for (size_t a = n_axes; a-- > 0;) {
-        stride[a] = n_points;
-        n_points *= axes[a].n;
+    for (size_t x = n_axes; x-- > 0;) {
+        stride[x] = n_points;
+        n_points *= axes[x].n;
         if (n_points > MAX_POINTS)
-            return cli_usage_error(&SWEEP_CMD, "the grid has more than %d points", MAX_POINTS);
+            return cli_usage_error(cmd, "the grid has more than %d points", MAX_POINTS);
     }
-    if (mkdir(report, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "tekho sweep: cannot create %s: %s\n", report, strerror(errno));
-        return CLI_EXIT_FAILED;
-    }
-    char path[1024];
+    if ((rc = cli_output_dir(cmd, "report", report)) >= 0)
+        return rc;
+    char path[4200];
     snprintf(path, sizeof path, "%s/sweep.csv", report);
     FILE *csv = fopen(path, "w");
     struct ci95 *p99 = calloc(n_points * n_schemes, sizeof *p99);
     if (csv == NULL || p99 == NULL) {
-        fprintf(stderr, "tekho sweep: cannot write %s\n", path);
+        const int rc2 = cli_usage_error(cmd, "--report: cannot write '%s': %s", path,
+                                        csv == NULL ? strerror(errno) : "out of memory");
         if (csv)
             fclose(csv);
         free(p99);
-        return CLI_EXIT_FAILED;
+        return rc2;
     }
-    for (size_t a = 0; a < n_axes; a++)
-        fprintf(csv, "%s,", axes[a].param->name);
+    for (size_t x = 0; x < n_axes; x++)
+        fprintf(csv, "%s,", axes[x].param->name);
     fprintf(csv, "scheme,attempted,completed,failed,executed,");
     for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
         const char *n = tekho_sim_direction_name((enum tekho_sim_direction)d);
@@ -297,49 +316,88 @@ int cmd_sweep(int argc, char **argv)
     for (int k = 0; k < N_DIFFS; k++)
         fprintf(csv, ",d_%s_vs_counter,d_%s_lo,d_%s_hi", diffs[k], diffs[k], diffs[k]);
     fprintf(csv, ",pingpong,crossings,harq_retransmissions,harq_lost,ranging_contended\n");
-    printf("%zu points x %zu schemes, hex:%u, %llu MSs, %llu s each, %llu replications (seeds %llu..%llu)%s\n\n",
-           n_points, n_schemes, base.n_bs, (unsigned long long)n_ms, (unsigned long long)duration,
-           (unsigned long long)replications, (unsigned long long)seed,
-           (unsigned long long)(seed + replications - 1), ideal ? ", ideal" : "");
-    for (size_t a = 0; a < n_axes; a++)
-        printf("%-12s ", axes[a].param->name);
-    printf("%-16s %9s %8s %8s %18s %7s %8s %8s %9s %8s\n", "scheme", "handovers", "censored", "un p50", "un p99",
-           "model", "M.2134", "verdict", "air B/HO", "insecure");
+    if (json) {
+        printf("{");
+        sim_params_json(stdout, &base, (unsigned)duration, (size_t)replications, ideal);
+        printf(", \"axes\": [");
+        for (size_t x = 0; x < n_axes; x++) {
+            printf("%s{\"name\": \"%s\", \"values\": [", x ? ", " : "", axes[x].param->name);
+            for (size_t i = 0; i < axes[x].n; i++) {
+                char v[32];
+                model_param_format(v, sizeof v, axes[x].values[i]);
+                printf("%s%s", i ? ", " : "", v);
+            }
+            printf("]}");
+        }
+        printf("], \"csv\": ");
+        cli_json_string(stdout, path);
+        printf(", \"points\": [");
+    } else {
+        printf("%zu points x %zu schemes, hex:%u, %llu MSs, %llu s each, %llu replications (seeds %llu..%llu)%s\n",
+               n_points, n_schemes, base.n_bs, (unsigned long long)n_ms, (unsigned long long)duration,
+               (unsigned long long)replications, (unsigned long long)seed,
+               (unsigned long long)(seed + replications - 1), ideal ? ", ideal" : "");
+        sim_table_legend(stdout);
+        for (size_t x = 0; x < n_axes; x++)
+            printf("%-12s ", axes[x].param->name);
+        sim_table_heading(stdout);
+    }
+    fflush(stdout);
     tekho_err err = TEKHO_OK;
     for (size_t pt = 0; pt < n_points && err == TEKHO_OK; pt++) {
         struct tekho_sim_params p = base;
         size_t at[MAX_AXES];
-        for (size_t a = 0; a < n_axes; a++) {
-            at[a] = (pt / stride[a]) % axes[a].n;
-            axes[a].param->apply(&p, axes[a].values[at[a]]);
+        for (size_t x = 0; x < n_axes; x++) {
+            at[x] = (pt / stride[x]) % axes[x].n;
+            axes[x].param->apply(&p, axes[x].values[at[x]]);
         }
         struct report_run runs[TEKHO_SCHEME_COUNT];
-        err = emulate_schemes(&p, schemes, n_schemes, (unsigned)duration, (size_t)replications, (unsigned)jobs, true,
-                              false, runs);
+        err = emulate_schemes(&p, schemes, n_schemes, (unsigned)duration, (size_t)replications, jobs, true, false,
+                              runs);
+        if (err == TEKHO_OK && json) {
+            printf("%s{", pt ? ", " : "");
+            for (size_t x = 0; x < n_axes; x++) {
+                char v[32];
+                model_param_format(v, sizeof v, axes[x].values[at[x]]);
+                printf("\"%s\": %s, ", axes[x].param->name, v);
+            }
+            printf("\"schemes\": {");
+        }
         for (size_t k = 0; k < n_schemes && err == TEKHO_OK; k++) {
             const struct report_run *run = &runs[k];
             csv_row(csv, axes, n_axes, at, run);
             p99[pt * n_schemes + k] = run->ci[TEKHO_SIM_UNION].p99;
-            const struct tekho_sim_stats *s = &run->st;
-            char p99_text[48];
-            if (run->ci[TEKHO_SIM_UNION].p99.valid)
-                snprintf(p99_text, sizeof p99_text, "%.1f [%.1f,%.1f]", s->interruption[TEKHO_SIM_UNION].p99_ms,
-                         run->ci[TEKHO_SIM_UNION].p99.lo, run->ci[TEKHO_SIM_UNION].p99.hi);
-            else
-                snprintf(p99_text, sizeof p99_text, "%.1f", s->interruption[TEKHO_SIM_UNION].p99_ms);
-            for (size_t a = 0; a < n_axes; a++)
-                printf("%-12llu ", (unsigned long long)axes[a].values[at[a]]);
-            printf("%-16s %9lu %8lu %8.1f %18s %7.1f %8.1f %8s %9.0f %8lu\n", tekho_scheme_name(schemes[k]),
-                   s->executed, s->interruption[TEKHO_SIM_UNION].censored, s->interruption[TEKHO_SIM_UNION].p50_ms,
-                   p99_text, run->model[TEKHO_SIM_UNION], report_m2134_p99(run), report_m2134_verdict(run),
-                   per_ho(s->air_bytes, s->completed),
-                   s->replayed_pdus_accepted + s->forged_pdus_accepted + s->pn_reuse + s->tek_mismatch_after_ho);
-            fflush(stdout);
+            if (json) {
+                printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(run->scheme));
+                sim_result_json(stdout, NULL, seed, run, &p, (unsigned)duration);
+                continue;
+            }
+            for (size_t x = 0; x < n_axes; x++) {
+                char v[32];
+                model_param_format(v, sizeof v, axes[x].values[at[x]]);
+                printf("%-12s ", v);
+            }
+            sim_table_row(stdout, run);
         }
+        if (err == TEKHO_OK && json)
+            printf("}}");
+        fflush(stdout);
         for (size_t k = 0; k < n_schemes; k++)
             report_run_free(&runs[k]);
     }
-    fclose(csv);
+    if (json)
+        printf("]%s", err == TEKHO_OK ? "}\n" : "");
+    if (json && err != TEKHO_OK) {
+        printf(", \"error\": ");
+        cli_json_string(stdout, tekho_strerror(err));
+        printf("}\n");
+    }
+    const bool csv_ok = !ferror(csv);
+    if (fclose(csv) != 0 || !csv_ok) {
+        free(p99);
+        fprintf(stderr, "tekho sweep: --report: cannot write '%s': %s\n", path, strerror(errno));
+        return CLI_EXIT_FAILED;
+    }
     if (err == TEKHO_OK)
         plot_axes(report, axes, n_axes, schemes, n_schemes, p99, stride);
     free(p99);
@@ -347,6 +405,7 @@ int cmd_sweep(int argc, char **argv)
         fprintf(stderr, "tekho sweep: %s\n", tekho_strerror(err));
         return CLI_EXIT_FAILED;
     }
-    printf("\nsweep: %s (plots: %s/sweep_PARAM.png)\n", path, report);
+    if (!json)
+        printf("\nsweep: %s (plots: %s/sweep_PARAM.png)\n", path, report);
     return CLI_EXIT_OK;
 }

@@ -3,6 +3,8 @@
  * behind each plot is written next to it. */
 #include "report.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -28,7 +30,7 @@ static FILE *open_in(const char *dir, const char *name, const char *mode)
 
 /* An executable called name in a directory of $PATH: the search execvp
  * makes, without starting anything. */
-static bool have_tool(const char *name)
+bool report_have_tool(const char *name)
 {
     const char *path = getenv("PATH");
     if (path == NULL || *path == '\0')
@@ -75,7 +77,7 @@ static bool run_tool(const char *dir, char *const argv[])
 
 bool report_gnuplot(const char *dir, const char *script)
 {
-    if (!have_tool("gnuplot"))
+    if (!report_have_tool("gnuplot"))
         return false;
     FILE *f = open_in(dir, "plots.gp", "a");
     if (f) {
@@ -310,29 +312,10 @@ static bool draw_msc(const char *dir, enum tekho_scheme scheme)
     fprintf(msc, "}\n");
     fclose(msc);
     fclose(trace);
-    if (!have_tool("mscgen"))
+    if (!report_have_tool("mscgen"))
         return false;
     char *const argv[] = {"mscgen", "-T", "png", "-o", png_name, msc_name, NULL};
     return run_tool(dir, argv);
-}
-
-static void write_pcaps(const char *dir, enum tekho_scheme scheme)
-{
-    char name[64], sub[4096];
-    snprintf(name, sizeof name, "pcap/%s", tekho_scheme_name(scheme));
-    if (!join(sub, sizeof sub, dir, "pcap"))
-        return;
-    mkdir(sub, 0755);
-    if (!join(sub, sizeof sub, dir, name))
-        return;
-    mkdir(sub, 0755);
-    struct tekho_sim *sim = NULL;
-    uint64_t until = 0;
-    if (tekho_sim_scenario("normal", scheme, 1, &sim, &until) != TEKHO_OK)
-        return;
-    if (tekho_sim_pcap(sim, sub) == TEKHO_OK && tekho_sim_run(sim, until) != TEKHO_OK)
-        fprintf(stderr, "tekho sim: captures of %s incomplete\n", tekho_scheme_name(scheme));
-    tekho_sim_free(sim);
 }
 
 void report_ci_json(FILE *f, const struct ci95 *c)
@@ -422,16 +405,23 @@ static const struct column COLUMNS[] = {
     {"d mean vs counter ms", "the scheme's union mean minus counter's, replication by replication on the same seed "
                              "(common random numbers), averaged, with its t interval: above 0, slower than counter"},
     {"d p99 vs counter ms", "the same for the union p99 of each replication"},
-    {"air B/HO", "management bytes on the air per completed handover (the handover's and everything else: entry, "
-                 "refresh)"},
-    {"backbone B/HO", "backbone (ASN-CP) bytes per completed handover"},
-    {"PDUs lost", "user PDUs offered around handovers (a PDU each way for every frame) that never arrived"},
+    {"air B/HO", "management bytes on the air over the whole run, network entry included, divided by the "
+                 "completed handovers (so it is not the handovers' own signalling: it also carries every MS's "
+                 "network entry, alike in every scheme but for counter's capability TLV, and any TEK refresh)"},
+    {"backbone B/HO", "backbone (ASN-CP) bytes over the whole run, network entry included, divided by the completed "
+                      "handovers"},
+    {"PDUs lost", "user PDUs offered around handovers (a PDU each way for every frame, from the trigger until two "
+                  "frames after both directions resumed) that were not delivered: lost on the air after HARQ, "
+                  "dropped at a target that may not send yet, discarded, or never sent"},
     {"TEK B on air", "bytes of (wrapped) TEK material sent on the air because of handovers"},
-    {"replayed", "replayed user PDUs delivered (0 unless the scheme has no protection)"},
-    {"forged", "forged user PDUs delivered"},
-    {"PN reuse", "(TEK, PN) pairs sealed twice"},
-    {"TEK mismatch", "handovers after which the MS and its BS held different TEKs"},
-    {"released", "connections released"},
+    {"replayed", "replayed user PDUs delivered; n/a for none and none-late, which encrypt nothing and so stop no "
+                 "replay (the scenarios' attacker shows them delivering every one)"},
+    {"forged", "forged user PDUs delivered; n/a where nothing is encrypted"},
+    {"PN reuse", "(TEK, PN) pairs sealed twice; n/a where nothing is encrypted"},
+    {"TEK mismatch", "handovers after which the MS and its BS held different TEKs; n/a where nothing is encrypted"},
+    {"released", "connections given up, counted at the MS and at each BS that gave it up: retransmissions "
+                 "exhausted, a handover that failed with no way back, a stale count proven by an RNG-REQ, an MS "
+                 "refused at entry; the MS must enter the network again"},
     {"ping-pong", "handovers back to the BS the MS had left less than 1 s before (3GPP TR 36.839's criterion)"},
 };
 #define N_COLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
@@ -487,10 +477,15 @@ static void cells_of(const struct report_run *run, char cell[N_COLUMNS][CELL_LEN
     snprintf(cell[c++], CELL_LEN, "%.0f", (double)s->backbone_bytes / ho);
     snprintf(cell[c++], CELL_LEN, "%lu", s->ho_window_lost);
     snprintf(cell[c++], CELL_LEN, "%lu", s->tek_bytes_over_air);
-    snprintf(cell[c++], CELL_LEN, "%lu", s->replayed_pdus_accepted);
-    snprintf(cell[c++], CELL_LEN, "%lu", s->forged_pdus_accepted);
-    snprintf(cell[c++], CELL_LEN, "%lu", s->pn_reuse);
-    snprintf(cell[c++], CELL_LEN, "%lu", s->tek_mismatch_after_ho);
+    const bool encrypts = tekho_scheme_encrypts(run->scheme);
+    const unsigned long security[] = {s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse,
+                                      s->tek_mismatch_after_ho};
+    for (size_t i = 0; i < sizeof security / sizeof security[0]; i++) {
+        if (encrypts)
+            snprintf(cell[c++], CELL_LEN, "%lu", security[i]);
+        else
+            snprintf(cell[c++], CELL_LEN, "n/a");
+    }
     snprintf(cell[c++], CELL_LEN, "%lu", s->connections_released);
     snprintf(cell[c++], CELL_LEN, "%lu", s->pingpong);
 }
@@ -543,7 +538,7 @@ static void params_text(FILE *f, const struct report *r)
                "replication%s (seeds %llu to %llu). "
                "%.1f ms TDD frames (DL %.0f %%), DL synchronisation %.1f ms, dedicated ranging opportunity %.1f ms "
                "later, T3 %.0f ms; backbone %.1f ms one way (+ uniform 0 to %.1f ms jitter), air loss outside HARQ "
-               "%.1f %%; layer-3 filter %.2f, hysteresis %.1f dB, time to trigger %.0f ms, shadowing %.1f dB "
+               "%g %%; layer-3 filter %.3g, hysteresis %.1f dB, time to trigger %.0f ms, shadowing %.1f dB "
                "(decorrelation %.0f m, %.1f between sites); self-sync window %u; AAA round trip %.0f ms x %u; "
                "VoIP every %.0f ms each way, and around handovers a PDU each way for every frame (offered 1 us "
                "before the frame starts: the packet interval there is one frame, and no wait for a packet is in the "
@@ -559,11 +554,11 @@ static void params_text(FILE *f, const struct report *r)
     if (v->enabled)
         fprintf(f, "Variability on (README, section The emulator, gives each value's source or calls it an "
                    "assumption): HARQ on every air PDU, user data and management (first-transmission error rate "
-                   "%.0f %% down to %.1f dB SINR, rising below it over %.0f dB; a retransmission %u frames later, "
+                   "%g %% down to %.1f dB SINR, rising below it over %.0f dB; a retransmission %u frames later, "
                    "chase combining, up to %u), SINR from the path loss and shadowing of the serving cell and its "
-                   "six neighbours at %.0f %% load; preamble search of %s; the dedicated ranging opportunity missed "
+                   "six neighbours at %g %% load; preamble search of %s; the dedicated ranging opportunity missed "
                    "by an MS synchronised late, then CDMA handover ranging (a code unanswered with probability "
-                   "%.0f %%: T3 and a backoff of up to %u frames); each AAA round trip %.0f ms plus an exponential "
+                   "%g %%: T3 and a backoff of up to %u frames); each AAA round trip %.0f ms plus an exponential "
                    "%.0f ms mean; each management message processed in an exponential %.1f ms mean. ",
                 v->harq_bler * 100, v->sinr_min_db, v->bler_span_db, v->harq_retx_frames, v->harq_max_retx,
                 v->interference_load * 100, v->preamble_search ? "one frame more per frame not decoded" : "none",
@@ -694,23 +689,63 @@ static void headline(FILE *f, const struct report *r, bool html)
     }
 }
 
-int report_write(const struct report *r)
+/* fopen of dir/name for writing; NULL with why filled in. */
+static FILE *create_in(const char *dir, const char *name, char *why, size_t cap)
 {
-    mkdir(r->dir, 0755);
-    FILE *probe = open_in(r->dir, "plots.gp", "w");
+    char path[4096];
+    if (!join(path, sizeof path, dir, name)) {
+        snprintf(why, cap, "cannot write '%s/%s': path too long", dir, name);
+        return NULL;
+    }
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
+    return f;
+}
+
+/* fclose, and whether everything written reached the file (why filled in if not). */
+static bool close_in(FILE *f, const char *dir, const char *name, char *why, size_t cap)
+{
+    const bool ok = !ferror(f);
+    const int e = errno;
+    if (fclose(f) != 0 || !ok) {
+        snprintf(why, cap, "cannot write '%s/%s': %s", dir, name, strerror(ok ? errno : e));
+        return false;
+    }
+    return true;
+}
+
+int report_write(const struct report *r, char *why, size_t cap)
+{
+    const char *cmd = r->command ? r->command : "sim";
+    if (cli_mkdirs(r->dir) != 0) {
+        snprintf(why, cap, "cannot create '%s': %s", r->dir, strerror(errno));
+        return -1;
+    }
+    FILE *probe = create_in(r->dir, "plots.gp", why, cap);
     if (probe == NULL)
         return -1;
     fclose(probe);
     write_data(r);
+    const bool have_gnuplot = report_have_tool("gnuplot"), have_mscgen = report_have_tool("mscgen");
     const bool plots = draw_plots(r);
+    if (!have_gnuplot)
+        fprintf(stderr, "tekho %s: warning: gnuplot is not installed: the report has no plots (their data is in "
+                        "%s/*.dat; Debian: apt-get install gnuplot-nox)\n",
+                cmd, r->dir);
+    else if (!plots)
+        fprintf(stderr, "tekho %s: warning: gnuplot failed: the report has no plots (see %s/plots.gp)\n", cmd, r->dir);
     bool charts = true;
-    for (size_t k = 0; k < r->n_runs; k++) {
+    for (size_t k = 0; k < r->n_runs; k++)
         charts &= draw_msc(r->dir, r->runs[k].scheme);
-        if (r->pcap)
-            write_pcaps(r->dir, r->runs[k].scheme);
-    }
+    if (!have_mscgen)
+        fprintf(stderr, "tekho %s: warning: mscgen is not installed: the report has no message sequence charts "
+                        "(their source is in %s/msc_*.msc; Debian: apt-get install mscgen)\n",
+                cmd, r->dir);
+    else if (!charts)
+        fprintf(stderr, "tekho %s: warning: mscgen failed: some message sequence charts are missing\n", cmd);
 
-    FILE *f = open_in(r->dir, "report.md", "w");
+    FILE *f = create_in(r->dir, "report.md", why, cap);
     if (f == NULL)
         return -1;
     fprintf(f, "# tekho: what counter-based TEK generation buys\n\n");
@@ -743,12 +778,14 @@ int report_write(const struct report *r)
         else
             fprintf(f, "### %s\n\nmsc_%s.msc (mscgen was not available to draw it)\n\n", n, n);
     }
-    if (r->pcap)
-        fprintf(f, "Air and backbone captures of these handovers: pcap/SCHEME/air.pcap and backbone.pcap "
-                   "(`tekho decode`, Wireshark).\n");
-    fclose(f);
+    if (r->pcap_dir)
+        fprintf(f, "Air and backbone captures of these handovers: %s/SCHEME/air.pcap and backbone.pcap, each with "
+                   "decode-args (`tekho decode %s/SCHEME/air.pcap $(cat %s/SCHEME/decode-args)`, Wireshark).\n",
+                r->pcap_dir, r->pcap_dir, r->pcap_dir);
+    if (!close_in(f, r->dir, "report.md", why, cap))
+        return -1;
 
-    f = open_in(r->dir, "index.html", "w");
+    f = create_in(r->dir, "index.html", why, cap);
     if (f == NULL)
         return -1;
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tekho report</title>\n"
@@ -769,6 +806,5 @@ int report_write(const struct report *r)
         fprintf(f, "<h3>%s</h3><p><img src=\"msc_%s.png\"></p>\n", tekho_scheme_name(r->runs[k].scheme),
                 tekho_scheme_name(r->runs[k].scheme));
     fprintf(f, "</body></html>\n");
-    fclose(f);
-    return 0;
+    return close_in(f, r->dir, "index.html", why, cap) ? 0 : -1;
 }

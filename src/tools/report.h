@@ -15,14 +15,25 @@
 struct model_param {
     const char *name;
     const char *label; /* plot axis */
-    uint64_t min, max;
+    double min, max;
+    bool real;         /* takes decimals; else an integer */
+    bool timing;       /* a struct tekho_timing member: a scenario (tekho sim --scenario) takes it too */
     const char *help;
-    void (*apply)(struct tekho_sim_params *p, uint64_t v);
+    void (*apply)(struct tekho_sim_params *p, double v);
 };
 extern const struct model_param MODEL_PARAMS[];
 extern const size_t N_MODEL_PARAMS;
 /* The parameter called name[0..len), or NULL. */
 const struct model_param *model_param_find(const char *name, size_t len);
+/* A value as the command line takes it ("1000", "0.25"). */
+void model_param_format(char *buf, size_t cap, double v);
+/* text as mp's value: 0, or -1 if it is not one (not a number, decimals
+ * where an integer is due, out of range). */
+int model_param_parse(const struct model_param *mp, const char *text, double *v);
+/* Appends every model parameter to opts[n..cap) as an option (a timing
+ * one in every mode, the others in other_modes with hint); the new n. */
+struct cli_opt;
+size_t model_params_opts(struct cli_opt *opts, size_t n, size_t cap, unsigned other_modes, const char *hint);
 
 /* ITU-R M.2134's intra-frequency handover interruption limit. */
 #define M2134_LIMIT_MS 27.5
@@ -85,6 +96,7 @@ struct report_backbone {
 
 struct report {
     const char *dir;
+    const char *command;    /* "sim": warnings name it */
     const struct tekho_sim_params *params;
     unsigned duration_s;
     size_t replications;
@@ -92,7 +104,7 @@ struct report {
     size_t n_runs;
     const struct report_backbone *backbone;
     size_t n_backbone;
-    bool pcap;
+    const char *pcap_dir;   /* where tekho sim --pcap put one handover of each scheme, or NULL */
 };
 
 /* Runs each of the n schemes R times (seeds p->seed + r), on `jobs`
@@ -129,9 +141,32 @@ unsigned emulator_jobs(void);
 /* Runs a gnuplot script in dir (appending it to dir/plots.gp); false if
  * gnuplot is missing or fails. */
 bool report_gnuplot(const char *dir, const char *script);
+/* Whether an executable called name is on $PATH. */
+bool report_have_tool(const char *name);
 
 /* Writes everything into r->dir; what an external tool (gnuplot, mscgen)
- * could not draw is said in the report. Returns 0, or -1 if dir cannot be written. */
-int report_write(const struct report *r);
+ * is missing for or could not draw is said in the report and, as a
+ * warning, on stderr ("tekho COMMAND: ..."). Returns 0, or -1 with why
+ * ("cannot write 'DIR/report.md': No space left on device") if a file
+ * cannot be written. */
+int report_write(const struct report *r, char *why, size_t cap);
+
+/* Replayed or forged user PDUs delivered, (TEK, PN) pairs sealed twice and
+ * handovers after which MS and BS held different TEKs: the failures of a
+ * scheme's protection (meaningless for one that encrypts nothing). */
+unsigned long report_insecure(const struct tekho_sim_stats *s);
+/* The scheme names, in enum tekho_scheme's order, joined by sep. */
+void scheme_list(char *buf, size_t cap, const char *sep);
+
+/* tekho sim's outputs, which tekho sweep prints too (cmd_sim.c): a
+ * scheme's result as JSON (scenario: NULL for the emulator; p and
+ * duration: the emulator's), the emulator's parameters as a "params"
+ * member, and the comparison table's legend, heading and rows. */
+void sim_result_json(FILE *f, const char *scenario, uint64_t seed, const struct report_run *r,
+                     const struct tekho_sim_params *p, unsigned duration);
+void sim_params_json(FILE *f, const struct tekho_sim_params *p, unsigned duration, size_t R, bool ideal);
+void sim_table_legend(FILE *f);
+void sim_table_heading(FILE *f);
+void sim_table_row(FILE *f, const struct report_run *r);
 
 #endif
