@@ -1,6 +1,9 @@
 # tekho quick start: `make run` (the main job) and `make test` (every test,
-# in a normal and an ASan+UBSan build). Both install what a fresh Debian
-# machine lacks first. The trees built here treat warnings as errors
+# in a normal and an ASan+UBSan build). Plain `make` builds the library and
+# the tool (build/tekho) and runs nothing. Each target installs what it
+# needs and a fresh Debian machine lacks (scripts/install-deps.sh GROUP:
+# build for every target, report's optional plotting tools for make run,
+# test and fuzz for theirs). The trees built here treat warnings as errors
 # (TEKHO_WERROR=ON; `make run WERROR=OFF` if a newer compiler warns); a plain
 # `cmake` build does not.
 
@@ -15,21 +18,35 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean explore explore-found mutations
+.PHONY: all run demo test deps deps-build deps-report deps-test deps-fuzz build build-asan build-fuzz build-matrix \
+	fuzz seeds bench install clean explore explore-found mutations
+.DEFAULT_GOAL := all
 
+# Plain `make`: the library, the tool and the man page in $(BUILD); no test runs.
+all: build
+
+# Every package any target needs; the groups, for the targets that need them.
 deps:
 	@sh scripts/install-deps.sh
+deps-build:
+	@sh scripts/install-deps.sh build
+deps-report:
+	@sh scripts/install-deps.sh report
+deps-test:
+	@sh scripts/install-deps.sh test
+deps-fuzz:
+	@sh scripts/install-deps.sh fuzz
 
-build: deps
+build: deps-build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 
-build-asan: deps
+build-asan: deps-build
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DTEKHO_SANITIZE=ON -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 
 # The fuzz targets, one per decoder (clang, libFuzzer, ASan+UBSan).
-build-fuzz: deps
+build-fuzz: deps-fuzz
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEKHO_FUZZ=ON -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD_FUZZ) -j$(JOBS)
 
@@ -37,7 +54,7 @@ build-fuzz: deps
 # as errors: the optimiser finds warnings the other trees do not. With the
 # trees above (gcc Debug, gcc and clang RelWithDebInfo) every build type is
 # built with both compilers.
-build-matrix: deps
+build-matrix: deps-fuzz
 	CC=gcc cmake -S . -B $(BUILD_RELEASE_GCC) -DCMAKE_BUILD_TYPE=Release -DTEKHO_BUILD_TESTS=OFF -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD_RELEASE_GCC) -j$(JOBS)
 	CC=clang cmake -S . -B $(BUILD_RELEASE_CLANG) -DCMAKE_BUILD_TYPE=Release -DTEKHO_BUILD_TESTS=OFF -DTEKHO_WERROR=$(WERROR) $(CMAKE_FLAGS)
@@ -55,15 +72,17 @@ seeds: build
 # The main job: every scheme on the same 19-cell network, 300 moving MSs,
 # three simulated minutes, 10 replications (tekho sim's default) on every
 # core; the comparison table with 95 % intervals, and a report in $(REPORT).
+# gnuplot and mscgen draw its plots and charts: installed as root, else the
+# run warns and the report says what it could not draw.
 REPORT ?= report
-run: build
+run: build deps-report
 	$(BUILD)/tekho sim --topology hex:19 --ms 300 --duration 180 --report $(REPORT)
 
 # The key tools on the profile's vendor vector, printed readably.
 demo: build
 	@sh scripts/demo.sh $(BUILD)/tekho
 
-test: build build-asan build-fuzz build-matrix
+test: deps-test build build-asan build-fuzz build-matrix
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
@@ -74,7 +93,7 @@ test: build build-asan build-fuzz build-matrix
 # (`make mutations MUTATIONS="no-cmac-pn-check"` tries one).
 BUILD_MUTATION ?= build-mutation
 MUTATIONS ?=
-mutations: deps
+mutations: deps-build
 	JOBS=$(JOBS) sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
 
 # The explorer's long run (`make test` runs a short one): EXPLORE_RUNS runs

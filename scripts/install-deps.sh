@@ -1,9 +1,20 @@
 #!/bin/sh
-# Installs what tekho needs to build and test on Debian, only when missing
-# (tested on Debian 12 and 13: the libFuzzer runtime's package
-# carries clang's major version, so it is derived from the clang installed).
-# usage: install-deps.sh          install what is missing (as root)
-#        install-deps.sh --list   print the packages needed, one a line
+# Installs what a make target needs on Debian, only when missing (tested on
+# Debian 12 and 13: the libFuzzer runtime's package carries clang's major
+# version, so it is derived from the clang installed).
+# usage: install-deps.sh [GROUP...]          install what the groups need (as root)
+#        install-deps.sh --list [GROUP...]   print the packages, one a line
+# GROUP (default: all of them):
+#   build   compiler, cmake, pkg-config and the libraries libtekho links
+#           (libssl, libpcap, libsqlite3, libpq): make, make run, make install
+#   report  gnuplot and mscgen, which draw the report's plots and charts
+#           (make run); optional: without root they are skipped with a
+#           warning, and the report says what it could not draw
+#   test    make test: clang and its runtime, tshark, the PostgreSQL server
+#           and sqlite3 shell the store tests use, zlib1g-dev and
+#           libzstd-dev for the static link test
+#   fuzz    clang and its libFuzzer runtime
+# Missing packages of a required group without root: exit 1, naming them.
 set -eu
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -24,29 +35,52 @@ runtime_pkg() {
     [ -z "$v" ] || printf 'libclang-rt-%s-dev\n' "$v"
 }
 
-# clang and its runtime for the libFuzzer targets; tshark for the Wireshark
-# interop tests; libpcap for captures; gnuplot and mscgen for the report;
-# zlib1g-dev and libzstd-dev for a static link (tests/test_install.sh): Debian
-# 13's libcrypto.pc has Libs.private: -lz -lzstd, and libssl-dev does not
-# bring their static libraries. SQLite and libpq for the Authenticator's
-# stores, the PostgreSQL server (postgresql: initdb, pg_ctl) the store tests
-# start for themselves, and the sqlite3 shell to look into a store file.
-BASE="gcc make cmake pkg-config libssl-dev zlib1g-dev libzstd-dev libpcap-dev clang tshark gnuplot-nox mscgen
-libsqlite3-dev libpq-dev postgresql sqlite3"
+# Debian 13's libcrypto.pc has Libs.private: -lz -lzstd, and libssl-dev does
+# not bring their static libraries (tests/test_install.sh links statically).
+BUILD_PKGS="gcc make cmake pkg-config libssl-dev libpcap-dev libsqlite3-dev libpq-dev"
+REPORT_PKGS="gnuplot-nox mscgen"
+TEST_PKGS="$BUILD_PKGS $REPORT_PKGS clang tshark postgresql sqlite3 zlib1g-dev libzstd-dev"
+FUZZ_PKGS="$BUILD_PKGS clang"
 
+list=no
 if [ "${1:-}" = --list ]; then
-    # shellcheck disable=SC2086
-    printf '%s\n' $BASE
-    rt=$(runtime_pkg)
-    if [ -n "$rt" ]; then
-        printf '%s\n' "$rt"
-    else
-        echo "tekho: no clang yet: its runtime, libclang-rt-VERSION-dev, is chosen once it is installed" >&2
+    list=yes
+    shift
+fi
+[ $# -gt 0 ] || set -- build report test fuzz
+required=""
+optional=""
+clang_rt=no
+for g in "$@"; do
+    case $g in
+    build) required="$required $BUILD_PKGS" ;;
+    report) optional="$optional $REPORT_PKGS" ;;
+    test) required="$required $TEST_PKGS"; clang_rt=yes ;;
+    fuzz) required="$required $FUZZ_PKGS"; clang_rt=yes ;;
+    *)
+        echo "usage: install-deps.sh [--list] [build|report|test|fuzz ...]" >&2
+        exit 2
+        ;;
+    esac
+done
+# Each package once, in order.
+dedup() { printf '%s\n' "$@" | awk 'NF && !seen[$0]++'; }
+# shellcheck disable=SC2086
+required=$(dedup $required)
+# shellcheck disable=SC2086
+optional=$(dedup $optional)
+
+if [ $list = yes ]; then
+    printf '%s\n' $required $optional | awk 'NF && !seen[$0]++'
+    if [ $clang_rt = yes ]; then
+        rt=$(runtime_pkg)
+        if [ -n "$rt" ]; then
+            printf '%s\n' "$rt"
+        else
+            echo "tekho: no clang yet: its runtime, libclang-rt-VERSION-dev, is chosen once it is installed" >&2
+        fi
     fi
     exit 0
-elif [ $# -ne 0 ]; then
-    echo "usage: install-deps.sh [--list]" >&2
-    exit 2
 fi
 
 updated=no
@@ -60,29 +94,42 @@ install() {
     echo "tekho: installing $*" >&2
     export DEBIAN_FRONTEND=noninteractive
     if [ "$updated" = no ]; then
-        apt-get update -qq
+        apt-get update -qq -o DPkg::Lock::Timeout=600
         updated=yes
     fi
-    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "$@" >/dev/null
     # tshark asks whether non-root users may capture; the default (no) is right here.
 }
 
-need=""
-for pkg in $BASE; do
-    have_pkg "$pkg" || need="$need $pkg"
-done
-rt=$(runtime_pkg)
-if [ -n "$rt" ]; then
-    have_pkg "$rt" || need="$need $rt"
-else
-    later=", then the libclang-rt-VERSION-dev of that clang"
+missing() {
+    for pkg in "$@"; do
+        have_pkg "$pkg" || printf ' %s' "$pkg"
+    done
+}
+
+# shellcheck disable=SC2086
+need=$(missing $required)
+rt=""
+if [ $clang_rt = yes ]; then
+    rt=$(runtime_pkg)
+    if [ -n "$rt" ]; then
+        have_pkg "$rt" || need="$need $rt"
+    else
+        later=", then the libclang-rt-VERSION-dev of that clang"
+    fi
 fi
-if [ -n "$need" ]; then
+# shellcheck disable=SC2086
+opt_need=$(missing $optional)
+if [ -n "$opt_need" ] && [ "$(id -u)" != 0 ]; then
+    echo "tekho: warning: not installed:$opt_need; the report will say what it could not draw (as root, make installs them)" >&2
+    opt_need=""
+fi
+if [ -n "$need$opt_need" ]; then
     # shellcheck disable=SC2086
-    install $need
+    install $need $opt_need
 fi
 # Without clang at first, its runtime is known only now that it is installed.
-if [ -z "$rt" ]; then
+if [ $clang_rt = yes ] && [ -z "$rt" ]; then
     rt=$(runtime_pkg)
     if [ -z "$rt" ]; then
         echo "tekho: cannot tell the version of clang for its libFuzzer runtime (clang --version)" >&2
