@@ -166,9 +166,10 @@ int bench_store(const struct bench_store_params *p, bool json)
                    "\"commit_p99_ms\": %.3f}\n",
                    tekho_store_backend(s), n_ms, batch, elapsed, commits, updates, refused, rate, p50, p99);
         else
-            printf("store %s: %zu MSs, batches of %zu, %.1f s\n"
-                   "  durable N updates/s   %10.0f  (%llu updates in %llu commits, %llu refused)\n"
-                   "  commit latency        p50 %.3f ms, p99 %.3f ms\n",
+            printf("store %s, ms %zu, batch %zu, seconds %.2f\n"
+                   "  store_updates_per_s  %10.0f  (durable N updates per second)\n"
+                   "  updates %llu, commits %llu, refused %llu\n"
+                   "  commit_p50_ms %.3f, commit_p99_ms %.3f  (commit latency)\n",
                    tekho_store_backend(s), n_ms, batch, elapsed, rate, updates, commits, refused, p50, p99);
         if (refused > 0)
             rc = 1; /* every update was new: a refusal is a store that lost one */

@@ -578,6 +578,19 @@ done <"$D/labels" >"$D/missing"
 grep -q '"interruption_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 17.500, "p50": 17.500, ' "$D/scen.json" &&
     grep -qx '  ul             n 2, censored 0, censored_at_end 0, min 17.5, p50 17.5, p99 17.5, max 17.5, mean 17.5' "$D/scen.txt" &&
     ok || bad "sim text and JSON: the same interruption"
+# bench: the text's labels are the JSON's names
+"$T" bench --ms-per-round 1 --rounds 1 >"$D/bench.txt"
+"$T" bench --ms-per-round 1 --rounds 1 --json >"$D/bench.json"
+grep -o '[a-z][a-z0-9_]*_\(per_s\|MBps\|ratio\|cmac16\|round\)\b\|\brounds\b' "$D/bench.txt" | sort -u >"$D/labels"
+[ "$(wc -l <"$D/labels")" -ge 10 ] && ok || bad "bench text: only $(wc -l <"$D/labels") labels"
+while read -r l; do grep -q "\"$l\": " "$D/bench.json" || echo "$l"; done <"$D/labels" >"$D/missing"
+[ -s "$D/missing" ] && bad "bench text labels that are no JSON name: $(tr '\n' ' ' <"$D/missing")" || ok
+# --trace FILE in sim and explore alike, - for standard error
+"$T" sim --scenario normal --scheme counter --trace - 2>"$D/tr1" >/dev/null && grep -q ' event ms0 HO_STARTED ' "$D/tr1" && ok || bad "sim --trace -"
+"$T" explore --replay "$CASE" --trace "$D/t2/trace.txt" >/dev/null 2>&1
+[ "$?" = "$r1" ] && grep -q ' air ' "$D/t2/trace.txt" && ok || bad "explore --trace FILE"
+"$T" explore --replay "$CASE" --trace - 2>"$D/tr3" >/dev/null
+grep -q ' air ' "$D/tr3" && ok || bad "explore --trace -"
 # none encrypts nothing: its insecure 0 must not read as secure
 "$T" sim --scenario normal --scheme none | grep -q '^security         encrypted false, insecure 0 ' && ok || bad "sim none: encrypted false"
 grep -q '"none": {.*"security": {"encrypted": false, ' "$D/emu.json" && grep -q '"counter": {.*"security": {"encrypted": true, "insecure": 0, ' "$D/emu.json" && ok || bad "JSON security.encrypted"
@@ -596,6 +609,7 @@ refused "--trace: cannot create '$D/file': Not a directory" "$T" sim --scenario 
 refused "--trace: cannot write '$D': Is a directory" "$T" sim --scenario normal --scheme counter --trace "$D"
 refused "--report: cannot create '$D/file/s': Not a directory" "$T" sweep window=0 --report "$D/file/s"
 refused "--save: cannot create '$D/file/x': Not a directory" "$T" explore --scheme counter --runs 1 --save "$D/file/x"
+refused "--trace: cannot create '$D/file': Not a directory" "$T" explore --replay "$CASE" --trace "$D/file/t.txt"
 # parents created
 "$T" sim --scenario normal --scheme counter --pcap "$D/n1/n2/p" --trace "$D/n3/n4/t.txt" >/dev/null &&
     [ -s "$D/n1/n2/p/air.pcap" ] && [ -s "$D/n1/n2/p/decode-args" ] && [ -s "$D/n3/n4/t.txt" ] && ok || bad "sim: parents of --pcap and --trace"

@@ -35,7 +35,9 @@ static const struct cli_opt EXPLORE_OPTS[] = {
              "      32 backbone attacker (spoofed origins), 64 the Authenticator's store (persists late, failed, cut)"},
     {.name = "watchdog", .kind = CLI_NUM, .min = 1, .max = 3600,
      .help = "seconds without a new event before the run is reported stuck (default 20)"},
-    {.name = "trace", .kind = CLI_FLAG, .help = "every event, message and role event on stderr (use with --replay)"},
+    {.name = "trace", .kind = CLI_STR, .arg = "FILE",
+     .help = "every event, message and role event into FILE (created with its parents; - for standard\n"
+             "      error), as tekho sim --trace; use with --replay"},
     {.name = "high-counts", .kind = CLI_FLAG,
      .help = "every run starts M and N 1 to 12 handovers below the count limit (by default one run in 8 does)"},
     {.name = "save", .kind = CLI_STR, .arg = "DIR",
@@ -49,7 +51,7 @@ static const struct cli_cmd EXPLORE_CMD = {
     .name = "explore",
     .synopsis = "--scheme S [--seed N] [--runs R] [--steps K] [--save DIR] [--json] [--shrink N] [--faults-off MASK]\n"
     "       [--high-counts]\n"
-    "       tekho explore --replay FILE [--json]",
+    "       tekho explore --replay FILE [--trace FILE] [--json]",
     .description = "Runs the MS, BS and Authenticator roles under a deterministic adversarial scheduler: random\n"
     "networks, handovers, cancels, re-entries, user data, loss, duplication, reordering, an attacker\n"
     "replaying, mutating and forging air and backbone messages, Authenticator and BS restarts; every\n"
@@ -194,7 +196,7 @@ static int save_case(const char *dir, const struct tekho_explore_params *p, cons
 
 /* ---- --replay ---- */
 
-static int replay(const char *path, bool json, bool trace)
+static int replay(const char *path, bool json, FILE *trace)
 {
     struct tekho_explore_case c;
     const tekho_err err = tekho_explore_case_read(path, &c);
@@ -209,7 +211,7 @@ static int replay(const char *path, bool json, bool trace)
     p.progress = &g_progress;
     if (trace) {
         p.trace = trace_line;
-        p.trace_ctx = stderr;
+        p.trace_ctx = trace;
     }
     g_progress.phase = 2;
     g_progress.run_seed = c.run_seed;
@@ -252,7 +254,7 @@ static int replay(const char *path, bool json, bool trace)
 
 /* ---- exploring ---- */
 
-static int explore(const struct cli_args *args);
+static int explore(const struct cli_args *args, FILE *trace);
 
 int cmd_explore(int argc, char **argv)
 {
@@ -260,12 +262,23 @@ int cmd_explore(int argc, char **argv)
     int rc = cli_parse(&EXPLORE_CMD, argc, argv, &a);
     if (rc >= 0)
         return rc;
-    rc = explore(&a);
+    /* --trace FILE, - for standard error, opened before any work. */
+    const char *trace_path = a.v[OPT_TRACE].present ? (const char *)a.v[OPT_TRACE].bytes : NULL;
+    FILE *trace = trace_path != NULL && strcmp(trace_path, "-") == 0 ? stderr : NULL;
+    if (trace_path != NULL && trace == NULL && (rc = cli_output_file(&EXPLORE_CMD, "trace", trace_path, &trace)) >= 0) {
+        cli_args_free(&a);
+        return rc;
+    }
+    rc = explore(&a, trace);
+    if (trace != NULL && trace != stderr && fclose(trace) != 0 && rc == CLI_EXIT_OK) {
+        fprintf(stderr, "tekho explore: --trace: cannot write '%s': %s\n", trace_path, strerror(errno));
+        rc = CLI_EXIT_FAILED;
+    }
     cli_args_free(&a);
     return rc;
 }
 
-static int explore(const struct cli_args *args)
+static int explore(const struct cli_args *args, FILE *trace)
 {
     const struct cli_value *v = args->v;
     const char *save_dir = v[OPT_SAVE].present ? (const char *)v[OPT_SAVE].bytes : NULL;
@@ -274,7 +287,7 @@ static int explore(const struct cli_args *args)
     if (replay_path != NULL) {
         if (v[OPT_SCHEME].present || v[OPT_SEED].present || v[OPT_RUNS].present || save_dir != NULL)
             return cli_usage_error(&EXPLORE_CMD, "--replay takes the scheme and the run from the case file");
-        const int r = replay(replay_path, args->json, v[OPT_TRACE].present);
+        const int r = replay(replay_path, args->json, trace);
         watchdog_stop();
         return r;
     }
@@ -298,9 +311,9 @@ static int explore(const struct cli_args *args)
     p.faults_off = v[OPT_FAULTS_OFF].present ? (uint32_t)v[OPT_FAULTS_OFF].num : 0;
     p.high_counts = v[OPT_HIGH_COUNTS].present;
     p.progress = &g_progress;
-    if (v[OPT_TRACE].present) {
+    if (trace != NULL) {
         p.trace = trace_line;
-        p.trace_ctx = stderr;
+        p.trace_ctx = trace;
     }
     struct deadline shrink_deadline = {.budget = v[OPT_SHRINK_S].present ? (double)v[OPT_SHRINK_S].num : 60};
     p.keep_going = shrink_clock;

@@ -48,7 +48,8 @@ static const struct cli_opt SIM_OPTS[] = {
     {.name = "trace", .kind = CLI_STR, .arg = "FILE", .modes = SCN,
      .hint = "the emulator runs thousands of handovers on threads; trace one with --scenario normal --scheme S "
              "--trace FILE",
-     .help = "every event and message of the scenario, one line each, into FILE (created with its parents)"},
+     .help = "every event and message of the scenario, one line each, into FILE (created with its parents;\n"
+             "      - for standard error)"},
     {.name = "pcap", .kind = CLI_STR, .arg = "DIR",
      .help = "air and backbone captures for tekho decode and Wireshark, in DIR (created with its parents):\n"
              "      with --scenario, DIR/air.pcap, DIR/backbone.pcap, DIR/decode-args and DIR/msk (decode's key\n"
@@ -611,12 +612,12 @@ static int scenario(const struct cli_args *a, const struct cli_cmd *cmd)
     for (size_t k = SIM_N_OPTS; k < cmd->n_opts; k++)
         if (a->v[k].present)
             MODEL_PARAMS[k - SIM_N_OPTS].apply(&tp, a->v[k].real);
-    FILE *trace = NULL;
-    int rc = trace_path != NULL ? cli_output_file(cmd, "trace", trace_path, &trace) : -1;
+    FILE *trace = trace_path != NULL && strcmp(trace_path, "-") == 0 ? stderr : NULL;
+    int rc = trace_path != NULL && trace == NULL ? cli_output_file(cmd, "trace", trace_path, &trace) : -1;
     if (rc < 0 && pcap_dir != NULL)
         rc = cli_output_dir(cmd, "pcap", pcap_dir);
     if (rc >= 0) {
-        if (trace)
+        if (trace && trace != stderr)
             fclose(trace);
         return rc;
     }
@@ -627,7 +628,7 @@ static int scenario(const struct cli_args *a, const struct cli_cmd *cmd)
         tekho_sim_trace(sim, trace);
     if (err == TEKHO_OK && pcap_dir != NULL && tekho_sim_pcap(sim, pcap_dir) != TEKHO_OK) {
         tekho_sim_free(sim);
-        if (trace)
+        if (trace && trace != stderr)
             fclose(trace);
         fprintf(stderr, "tekho sim: --pcap: cannot write captures in '%s'\n", pcap_dir);
         return CLI_EXIT_FAILED;
@@ -642,7 +643,7 @@ static int scenario(const struct cli_args *a, const struct cli_cmd *cmd)
     if (sim != NULL)
         tekho_sim_stats(sim, &r.st);
     tekho_sim_free(sim); /* closes the captures */
-    if (trace && fclose(trace) != 0 && err == TEKHO_OK) {
+    if (trace && trace != stderr && fclose(trace) != 0 && err == TEKHO_OK) {
         fprintf(stderr, "tekho sim: --trace: cannot write '%s': %s\n", trace_path, strerror(errno));
         err = TEKHO_ERR_IO;
     }
