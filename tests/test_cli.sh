@@ -532,8 +532,12 @@ refused "--rounds goes without --store, not with --store" "$T" bench --store "sq
 grep -q '"air_loss_pct": 0.500, ' "$D/units.json" && ok || bad "JSON air_loss_pct"
 grep -q '"harq_bler_pct": 12.500, .*"load_pct": 80.000, .*"ranging_code_fail_pct": 5.000, ' "$D/units.json" && ok || bad "JSON *_pct"
 grep -q '"meas_alpha": 0.500, ' "$D/units.json" && ok || bad "JSON meas_alpha"
-grep -q 'air loss outside HARQ 0.5 %; ' "$D/units/report.md" && ok || bad "report: air loss in %"
-grep -q 'first-transmission error rate 12.5 % .* at 80 % load; .* probability 5 %' "$D/units/report.md" && ok || bad "report: rates in %"
+# the report's parameters: every option, its value in the option's unit
+for ov in air-loss:0.5 harq-bler:12.5 load:80 ranging-code-fail:5 meas-alpha:0.5 backbone-us:2000 frame-us:5000; do
+    grep -q "^| \`--${ov%%:*}\` | ${ov#*:} | " "$D/units/report.md" && ok || bad "report: --${ov%%:*} ${ov#*:}"
+done
+[ "$(grep -c '^| `--[a-z0-9-]*` | ' "$D/units/report.md")" = "$(wc -l <"$D/axes")" ] && ok || bad "report: a row for every model parameter"
+grep -q '^# backbone_us (--backbone-us)' "$D/units/backbone.dat" && grep -q '^1000 ' "$D/units/backbone.dat" && ok || bad "report: backbone latency in us"
 grep -q '"air_loss"\|"harq_bler"\|"interference_load"\|"ranging_code_fail"' "$D/units.json" && bad "JSON: a rate without its unit" || ok
 expect 2 "$T" sim --topology hex:7 --air-loss 101
 expect 2 "$T" sim --topology hex:7 --air-loss 1e-3

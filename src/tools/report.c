@@ -141,12 +141,13 @@ static void write_data(const struct report *r)
     /* Per latency: for each scheme, DL p50, union p50 and union p99, each value low high. */
     f = open_in(r->dir, "backbone.dat", "w");
     if (f) {
-        fprintf(f, "# backbone_latency_ms, then per scheme: dl_p50 lo hi union_p50 lo hi union_p99 lo hi (ms, 95 %%)\n#");
+        fprintf(f, "# backbone_us (--backbone-us), then per scheme: dl_p50 lo hi union_p50 lo hi union_p99 lo hi (ms, "
+                   "95 %%)\n#");
         for (size_t k = 0; k < r->n_runs; k++)
             fprintf(f, " %s", tekho_scheme_name(r->runs[k].scheme));
         fprintf(f, "\n");
         for (size_t b = 0; b < r->n_backbone; b++) {
-            fprintf(f, "%.1f", r->backbone[b].latency_us / 1000.0);
+            fprintf(f, "%u", r->backbone[b].latency_us);
             for (size_t k = 0; k < r->n_runs; k++) {
                 const enum tekho_scheme sc = r->runs[k].scheme;
                 const struct ci95 *c[3] = {&r->backbone[b].dl_p50[sc], &r->backbone[b].union_p50[sc],
@@ -212,7 +213,7 @@ static bool draw_plots(const struct report *r)
                 "p99 interruption, union (ms)", 6}};
     at += (size_t)snprintf(script + at, sizeof script - at,
                            "\nunset arrow 1\nunset label 1\nset yrange [0:*]\nset xrange [*:*]\nset key top left\n"
-                           "set xlabel 'one-way backbone latency (ms)'\n");
+                           "set xlabel 'one-way backbone latency, us (--backbone-us)'\n");
     for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++) {
         at += (size_t)snprintf(script + at, sizeof script - at, "set output '%s'\nset title '%s'\nset ylabel '%s'\nplot ",
                                lat[i].file, lat[i].title, lat[i].ylabel);
@@ -530,40 +531,31 @@ static void table_html(FILE *f, const struct report *r)
     fprintf(f, "</dl>\n");
 }
 
+/* The run's parameters: what no option sets, in words; then every model
+ * parameter as the command line takes it (its option, value and unit), so
+ * the report speaks the command line's units (params_table). */
 static void params_text(FILE *f, const struct report *r)
 {
     const struct tekho_sim_params *p = r->params;
     const struct tekho_sim_variability *v = &p->var;
-    fprintf(f, "%u cells on a hexagonal grid %.0f m apart; %u MSs, %s at %.0f km/h; %u simulated seconds; %zu "
-               "replication%s (seeds %llu to %llu). "
-               "%.1f ms TDD frames (DL %.0f %%), DL synchronisation %.1f ms, dedicated ranging opportunity %.1f ms "
-               "later, T3 %.0f ms; backbone %.1f ms one way (+ uniform 0 to %.1f ms jitter), air loss outside HARQ "
-               "%g %%; layer-3 filter %.3g, hysteresis %.1f dB, time to trigger %.0f ms, shadowing %.1f dB "
-               "(decorrelation %.0f m, %.1f between sites); self-sync window %u; AAA round trip %.0f ms x %u; "
-               "VoIP every %.0f ms each way, and around handovers a PDU each way for every frame (offered 1 us "
-               "before the frame starts: the packet interval there is one frame, and no wait for a packet is in the "
-               "interruption). ",
-            p->n_bs, p->radio.isd_m, p->n_ms, p->radio.straight_line ? "in straight lines" : "by random waypoint",
-            p->radio.speed_kmh, r->duration_s, r->replications, r->replications == 1 ? "" : "s",
-            (unsigned long long)p->seed, (unsigned long long)(p->seed + r->replications - 1), p->frame_us / 1000.0,
-            p->radio.dl_ratio * 100, p->timing.sync_us / 1000.0, p->timing.ranging_wait_us / 1000.0,
-            p->timing.rng_retransmit_us / 1000.0, p->backbone_latency_us / 1000.0, p->backbone_jitter_us / 1000.0,
-            p->air_loss * 100, p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms,
-            p->radio.shadow_sigma_db, p->radio.shadow_corr_m, p->radio.shadow_site_corr, p->self_sync_window,
-            p->timing.aaa_rtt_us / 1000.0, p->timing.aaa_round_trips, p->radio.voip_interval_ms);
+    fprintf(f, "%u cells on a hexagonal grid; %u MSs, %s; %u simulated seconds; %zu replication%s (seeds %llu to "
+               "%llu). TDD frames with a %.0f %% downlink share; handover on a %.1f dB hysteresis held for the time "
+               "to trigger; shadowing %.1f dB (decorrelation %.0f m, %.1f between sites); VoIP every %.0f ms each way, "
+               "and around handovers a PDU each way for every frame (offered 1 us before the frame starts: the packet "
+               "interval there is one frame, and no wait for a packet is in the interruption). ",
+            p->n_bs, p->n_ms, p->radio.straight_line ? "in straight lines" : "by random waypoint", r->duration_s,
+            r->replications, r->replications == 1 ? "" : "s", (unsigned long long)p->seed,
+            (unsigned long long)(p->seed + r->replications - 1), p->radio.dl_ratio * 100, p->radio.hysteresis_db,
+            p->radio.shadow_sigma_db, p->radio.shadow_corr_m, p->radio.shadow_site_corr, p->radio.voip_interval_ms);
     if (v->enabled)
         fprintf(f, "Variability on (README, section The emulator, gives each value's source or calls it an "
-                   "assumption): HARQ on every air PDU, user data and management (first-transmission error rate "
-                   "%g %% down to %.1f dB SINR, rising below it over %.0f dB; a retransmission %u frames later, "
-                   "chase combining, up to %u), SINR from the path loss and shadowing of the serving cell and its "
-                   "six neighbours at %g %% load; preamble search of %s; the dedicated ranging opportunity missed "
-                   "by an MS synchronised late, then CDMA handover ranging (a code unanswered with probability "
-                   "%g %%: T3 and a backoff of up to %u frames); each AAA round trip %.0f ms plus an exponential "
-                   "%.0f ms mean; each management message processed in an exponential %.1f ms mean. ",
-                v->harq_bler * 100, v->sinr_min_db, v->bler_span_db, v->harq_retx_frames, v->harq_max_retx,
-                v->interference_load * 100, v->preamble_search ? "one frame more per frame not decoded" : "none",
-                v->ranging_code_fail * 100, v->ranging_backoff_frames, p->timing.aaa_rtt_us / 1000.0,
-                v->aaa_extra_mean_us / 1000.0, v->processing_mean_us / 1000.0);
+                   "assumption): HARQ on every air PDU, user data and management (the first-transmission error rate "
+                   "rising below %.1f dB SINR over %.0f dB; chase combining), SINR from the path loss and shadowing "
+                   "of the serving cell and its six neighbours; preamble search of %s; the dedicated ranging "
+                   "opportunity missed by an MS synchronised late, then CDMA handover ranging (T3 and a backoff after "
+                   "a code that gets no answer); an exponential extra delay on each AAA round trip and an exponential "
+                   "processing time for each management message. ",
+                v->sinr_min_db, v->bler_span_db, v->preamble_search ? "one frame more per frame not decoded" : "none");
     else
         fprintf(f, "Variability off (--ideal): every step takes a fixed time, and every scheme's interruption is "
                    "its closed-form model's. ");
@@ -573,7 +565,29 @@ static void params_text(FILE *f, const struct report *r)
                "shadowing, air loss, HARQ, preamble search, ranging, backbone, AAA, processing, keys), so all see "
                "the same moves, radio and losses; each runs a second time under ITU-R M.2134's assumptions (DL "
                "synchronisation and preamble search, the ranging wait and contention, and the AAA at 0) for the "
-               "M.2134 columns.\n");
+               "M.2134 columns. Every value an option sets, in the option's unit:\n");
+}
+
+static void params_table(FILE *f, const struct report *r, bool html)
+{
+    fprintf(f, html ? "<table><tr><th>option</th><th>value</th><th>what</th></tr>\n"
+                    : "\n| option | value | what |\n|---|---|---|\n");
+    for (size_t k = 0; k < N_MODEL_PARAMS; k++) {
+        const struct model_param *mp = &MODEL_PARAMS[k];
+        char value[32], help[256];
+        model_param_format(value, sizeof value, mp->value(r->params));
+        /* The help text on one line, without its "(default ...)": the value is beside it. */
+        snprintf(help, sizeof help, "%s", mp->help);
+        char *paren = strstr(help, " (default");
+        if (paren != NULL)
+            *paren = '\0';
+        for (char *c = help; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        fprintf(f, html ? "<tr><td>--%s</td><td>%s</td><td>%s</td></tr>\n" : "| `--%s` | %s | %s |\n", mp->name,
+                value, help);
+    }
+    fprintf(f, html ? "</table>\n" : "\n");
 }
 
 /* "X ms [lo, hi]" and whether the interval excludes 0. */
@@ -668,11 +682,11 @@ static void headline(FILE *f, const struct report *r, bool html)
         const struct report_run *upd = run_of(r, TEKHO_SCHEME_BASELINE_UPDATE);
         if (upd != NULL)
             fprintf(f, "%sAgainst backbone latency (smaller runs, plots below): counter's DL median is %.1f ms at "
-                       "%.0f ms one way and %.1f ms at %.0f ms, as the target's first DL waits for HO_Cnf or the "
+                       "--backbone-us %u and %.1f ms at %u, as the target's first DL waits for HO_Cnf or the "
                        "first UL PDU; baseline-update's, which waits for RNG-RSP, is %.1f and %.1f ms: counter's DL "
                        "lead of %.1f ms becomes %.1f ms.%s",
-                    par, lo->dl_p50[TEKHO_SCHEME_COUNTER].value, lo->latency_us / 1000.0,
-                    hi->dl_p50[TEKHO_SCHEME_COUNTER].value, hi->latency_us / 1000.0,
+                    par, lo->dl_p50[TEKHO_SCHEME_COUNTER].value, lo->latency_us,
+                    hi->dl_p50[TEKHO_SCHEME_COUNTER].value, hi->latency_us,
                     lo->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value, hi->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value,
                     lo->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value - lo->dl_p50[TEKHO_SCHEME_COUNTER].value,
                     hi->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value - hi->dl_p50[TEKHO_SCHEME_COUNTER].value, end);
@@ -752,7 +766,8 @@ int report_write(const struct report *r, char *why, size_t cap)
     headline(f, r, false);
     fprintf(f, "## Parameters\n\n");
     params_text(f, r);
-    fprintf(f, "\n## Comparison\n\n");
+    params_table(f, r, false);
+    fprintf(f, "## Comparison\n\n");
     table_md(f, r);
     fprintf(f, "\nThe security cost of a scheme is its interruption and signalling minus those of the floor that "
                "sends user data when it does: `none` for `counter` and `reuse` (data before ranging), `none-late` "
@@ -796,6 +811,7 @@ int report_write(const struct report *r, char *why, size_t cap)
     fprintf(f, "<h2>Parameters</h2>\n<p>");
     params_text(f, r);
     fprintf(f, "</p>\n");
+    params_table(f, r, true);
     table_html(f, r);
     if (plots)
         fprintf(f, "<p><img src=\"interruption.png\"></p><p><img src=\"cdf.png\"></p><p><img src=\"m2134.png\"></p>"

@@ -20,6 +20,7 @@ struct model_param {
     bool timing;       /* a struct tekho_timing member: a scenario (tekho sim --scenario) takes it too */
     const char *help;
     void (*apply)(struct tekho_sim_params *p, double v);
+    double (*value)(const struct tekho_sim_params *p); /* in the command line's unit */
 };
 extern const struct model_param MODEL_PARAMS[];
 extern const size_t N_MODEL_PARAMS;
