@@ -129,7 +129,8 @@ static void write_data(const struct report *r)
     }
     FILE *f = open_in(r->dir, "signalling.dat", "w");
     if (f) {
-        fprintf(f, "# scheme air_bytes_per_ho backbone_bytes_per_ho tek_bytes_per_ho\n");
+        fprintf(f, "# scheme air_bytes_per_ho backbone_bytes_per_ho tek_bytes_per_ho: over the whole run (network entry "
+                   "included), per completed handover\n");
         for (size_t k = 0; k < r->n_runs; k++) {
             const struct tekho_sim_stats *s = &r->runs[k].st;
             const double ho = s->completed ? (double)s->completed : 1;
@@ -234,7 +235,8 @@ static bool draw_plots(const struct report *r)
                            "'union p99', '' using 8:9:10 title 'M.2134 union p99'\n"
                            "set style histogram clustered\n");
     at += (size_t)snprintf(script + at, sizeof script - at,
-                           "set output 'signalling.png'\nset title 'Signalling per handover'\n"
+                           "set output 'signalling.png'\nset title 'Signalling over the run (network entry included) per completed "
+                           "handover'\n"
                            "set style data histograms\nset style histogram clustered\nset style fill solid 0.8\n"
                            "set xlabel ''\nset ylabel 'bytes per handover'\nset key top left\n"
                            "plot 'signalling.dat' using 2:xtic(1) title 'air', '' using 3 title 'backbone', "
@@ -781,7 +783,7 @@ int report_write(const struct report *r, char *why, size_t cap)
                    "![CDF under M.2134's assumptions](m2134.png)\n\n"
                    "![DL median against backbone latency](backbone_dl.png)\n\n"
                    "![p99 against backbone latency](backbone.png)\n\n"
-                   "![signalling per handover](signalling.png)\n\n");
+                   "![signalling over the run per completed handover](signalling.png)\n\n");
     else
         fprintf(f, "(gnuplot was not available: the plot data is in interruption.dat, cdf_*.dat, backbone.dat and "
                    "signalling.dat.)\n\n");

@@ -28,7 +28,8 @@ static const struct command COMMANDS[] = {
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: tekho COMMAND [options]   (tekho COMMAND --help for its options)\n\ncommands:\n");
+    fprintf(to, "usage: tekho COMMAND [options]   (tekho COMMAND --help for its options; each takes its value as\n"
+                "       --opt VALUE or --opt=VALUE, and --json prints JSON)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(to, "  %-11s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
 }
