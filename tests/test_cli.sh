@@ -614,6 +614,12 @@ refused "--trace: cannot write '$D': Is a directory" "$T" sim --scenario normal 
 refused "--report: cannot create '$D/file/s': Not a directory" "$T" sweep window=0 --report "$D/file/s"
 refused "--save: cannot create '$D/file/x': Not a directory" "$T" explore --scheme counter --runs 1 --save "$D/file/x"
 refused "--trace: cannot create '$D/file': Not a directory" "$T" explore --replay "$CASE" --trace "$D/file/t.txt"
+# an input that cannot be read (a capture, a case file, a store) is the operation failing: exit 1, the file named
+reason "$D/nosuch.pcap: No such file or directory" "$T" decode "$D/nosuch.pcap"
+reason "$D/nosuch.case: No such file or directory" "$T" explore --replay "$D/nosuch.case"
+reason "key file $D/nosuch.key: No such file or directory" "$T" bench --store "sqlite:$D/b.db" --key-file "$D/nosuch.key" --seconds 1
+# key material read while parsing (--NAME-file) is part of the command line: exit 2
+refused "--kek-file: cannot open '$D/nosuch.key'" "$T" tek --kek-file "$D/nosuch.key" --ckc 1 --said 1
 # parents created
 "$T" sim --scenario normal --scheme counter --pcap "$D/n1/n2/p" --trace "$D/n3/n4/t.txt" >/dev/null &&
     [ -s "$D/n1/n2/p/air.pcap" ] && [ -s "$D/n1/n2/p/decode-args" ] && [ -s "$D/n3/n4/t.txt" ] && ok || bad "sim: parents of --pcap and --trace"

@@ -203,8 +203,7 @@ static int replay(const char *path, bool json, FILE *trace)
     if (err != TEKHO_OK) {
         char why[600];
         snprintf(why, sizeof why, "%s: %s", path, err == TEKHO_ERR_IO ? strerror(errno) : "not a case file");
-        cli_fail(&EXPLORE_CMD, json, why);
-        return CLI_EXIT_USAGE;
+        return cli_fail(&EXPLORE_CMD, json, why); /* an input that cannot be read: exit 1, as decode's capture */
     }
     struct tekho_explore_params p;
     tekho_explore_case_params(&c, &p);
