@@ -353,6 +353,12 @@ static void build_backbone(enum tekho_asncp_msg type, uint32_t ms, struct msgs *
         m.has_cmac_key_count = true;
         m.cmac_key_count = 1;
         break;
+    case TEKHO_ASNCP_AR_EAP_TRANSFER: {
+        static const uint8_t identity[] = {2, 1, 0, 10, 1, 't', 'e', 'k', 'h', 'o'}; /* EAP-Response/Identity */
+        memcpy(m.eap_payload, identity, sizeof identity);
+        m.eap_payload_len = sizeof identity;
+        break;
+    }
     default: break;
     }
     uint8_t buf[TEKHO_ASNCP_MAX_LEN];

@@ -82,19 +82,27 @@ enum tekho_scheme {
     TEKHO_SCHEME_NONE,            /* no encryption at all: the floor to measure against */
     TEKHO_SCHEME_COUNTER,         /* the seed: TEKs generated from CMAC_KEY_COUNT at both ends */
     TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update */
-    TEKHO_SCHEME_BASELINE_FULL,   /* re-authentication, SA-TEK 3-way, Key-Request/Key-Reply */
+    TEKHO_SCHEME_BASELINE_FULL,   /* the worst case: re-authentication (EAP over the air through the target, the
+                                     AAA round trips), SA-TEK 3-way, Key-Request/Key-Reply */
     TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
     TEKHO_SCHEME_NONE_LATE,       /* no encryption, user data at the target only after RNG-RSP: the floor without early data */
+    /* New schemes go last: explore case files and seeds name schemes by these values. */
+    TEKHO_SCHEME_BASELINE_EARLY,  /* the target's fresh TEKs, wrapped under its KEK, reach the MS through the serving BS
+                                     (HO_Rsp, MOB_BSHO-RSP) before it leaves: data before ranging, the conventional way */
+    TEKHO_SCHEME_BASELINE_CHALLENGE, /* no re-authentication: SA Challenge Tuple in RNG-RSP, SA-TEK-Request, and the
+                                        target's TEKs in SA-TEK-Response */
     TEKHO_SCHEME_COUNT
 };
 /* "none", "counter", "baseline-update", "baseline-full", "reuse",
- * "none-late" (static storage), "?" for a value outside the enum. */
+ * "none-late", "baseline-early", "baseline-challenge" (static storage), "?"
+ * for a value outside the enum. */
 TEKHO_API const char *tekho_scheme_name(enum tekho_scheme s);
 /* Whether a scheme protects user data: all but none and none-late. */
 TEKHO_API bool tekho_scheme_encrypts(enum tekho_scheme s);
 /* Whether user data may flow at the target before ranging completes (the
- * seed's expedited handover): none, counter and reuse; the others wait for
- * RNG-RSP (and counter does where it falls back to the baseline). */
+ * seed's expedited handover): none, counter, reuse and baseline-early; the
+ * others wait for RNG-RSP (and counter does where it falls back to the
+ * baseline). */
 TEKHO_API bool tekho_scheme_early_data(enum tekho_scheme s);
 /* The scheme named as tekho_scheme_name names it. Errors: invalid argument
  * (NULL), bad value (an unknown name; *out untouched). */
@@ -132,6 +140,7 @@ enum tekho_event {
     TEKHO_EV_SEALED,            /* a user PDU sealed: value = PN; bytes: TEK fingerprint (for the PN-reuse check) */
     TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
     TEKHO_EV_HO_LEFT,           /* MS: it left its serving BS (MOB_HO-IND sent; no user data with it from here): value = that node */
+    TEKHO_EV_TEK_BYTES_OVER_BACKBONE, /* value: bytes of TEK material (raw or wrapped) sent on the backbone because of a handover */
 };
 /* The event's name without its prefix ("HO_COMPLETED"), in static
  * storage; "?" for a value outside the enum. */

@@ -182,6 +182,10 @@ struct bs_ms {
     uint8_t last_pkm_id;
     uint8_t last_nonce[TEKHO_PKM_NONCE_LEN];
     struct tekho_tek_params last_params[2];
+    /* baseline-early: the target's TEKs wrapped under its KEK, as the target
+     * made them (target) or relays them to the MS (serving). */
+    bool have_early;
+    struct tekho_tek_params early_params[2];
     uint64_t entry_deadline_us;       /* entering: given up if not serving by then */
 };
 
@@ -211,6 +215,12 @@ static uint16_t count_floor(const struct bs_ms *m)
 {
     const uint16_t f = m->n > m->proven ? m->n : m->proven;
     return f > m->fresh_from ? f : m->fresh_from;
+}
+
+static void forget_early(struct bs_ms *m)
+{
+    OPENSSL_cleanse(m->early_params, sizeof m->early_params);
+    m->have_early = false;
 }
 
 struct tekho_bs {
@@ -343,6 +353,8 @@ static void ms_wipe(struct bs_ms *m)
     cmac_link_wipe(&m->link);
     OPENSSL_cleanse(m->ak, sizeof m->ak);
     OPENSSL_cleanse(m->last_params, sizeof m->last_params);
+    OPENSSL_cleanse(m->early_params, sizeof m->early_params);
+    m->have_early = false;
 }
 
 /* Wipes an MS's context and gives its memory back. */
@@ -1133,6 +1145,17 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     return out->err;
 }
 
+/* baseline-early: the handover this context prepares (target) or relays
+ * (serving) brings the target's TEKs to the MS through the serving BS
+ * before it leaves. On the wire it is HO Process Optimization bits 1-2 =
+ * 11, which 802.16e reads as "all the TEKs received from the serving BS
+ * are reused": here the TEKs the MS received from the serving BS are the
+ * target's, in MOB_BSHO-RSP, not the serving BS's own (reuse). */
+static bool early_mode(const struct tekho_bs *bs, const struct bs_ms *m)
+{
+    return bs->cfg.scheme == TEKHO_SCHEME_BASELINE_EARLY && m->mode == TEKHO_HO_TEK_REUSE;
+}
+
 static const struct tekho_neighbour *neighbour(const struct tekho_bs *bs, const uint8_t bsid[6])
 {
     for (size_t i = 0; i < bs->cfg.n_neighbours; i++)
@@ -1148,7 +1171,9 @@ static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struc
         /* Not negotiated with this MS: the baseline applies (profile 5). */
         return m->tekgen ? TEKHO_HO_TEK_COUNTER : TEKHO_HO_TEK_UPDATE;
     case TEKHO_SCHEME_BASELINE_UPDATE: return TEKHO_HO_TEK_UPDATE;
-    case TEKHO_SCHEME_BASELINE_FULL: return TEKHO_HO_TEK_REAUTH;
+    case TEKHO_SCHEME_BASELINE_FULL:
+    case TEKHO_SCHEME_BASELINE_CHALLENGE: return TEKHO_HO_TEK_REAUTH; /* challenge: without the re-authentication */
+    case TEKHO_SCHEME_BASELINE_EARLY: return TEKHO_HO_TEK_REUSE;    /* the target's TEKs, relayed: early_mode */
     case TEKHO_SCHEME_REUSE:
     case TEKHO_SCHEME_NONE:
     case TEKHO_SCHEME_NONE_LATE:
@@ -1196,6 +1221,7 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         return out->err;
     }
     m->have_bsho = false;
+    forget_early(m); /* the last preparation's, if any */
     m->role = ROLE_SOURCE;
     m->peer = nb->node;
     memcpy(m->peer_bsid, nb->bsid, 6);
@@ -1216,7 +1242,8 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
     memcpy(cnf.source_id, bs->cfg.bsid, 6);
     memcpy(cnf.destination_id, m->peer_bsid, 6);
     const struct tekho_tek_context *tek = active_tek(m);
-    if (m->mode == TEKHO_HO_TEK_REUSE && tek != NULL) {
+    /* baseline-early hands over nothing: the target made its own TEKs. */
+    if (m->mode == TEKHO_HO_TEK_REUSE && tek != NULL && !early_mode(bs, m)) {
         cnf.n_sa = 1;
         cnf.sa[0].said = tek->said;
         struct tekho_asncp_tek *teks[2] = {&cnf.sa[0].older, &cnf.sa[0].newer};
@@ -1230,6 +1257,7 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
             teks[i]->lifetime_s = (uint32_t)((s->expires_at_ms > 0 ? s->expires_at_ms : 0) / 1000);
             teks[i]->pn_counter = s->tx_pn;
             teks[i]->rxpn_counter = s->rx.highest;
+            act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, TEKHO_ASNCP_TEK_LEN, NULL, 0);
         }
     }
     send_backbone(out, m->peer, &cnf);
@@ -1455,7 +1483,48 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, stru
     rsp.ho_id = m->ho_id;
     rsp.has_bs_ho_rsp_code = true;
     rsp.bs_ho_rsp_code = code;
+    if (code == HO_RSP_ACCEPT && early_mode(bs, m) && m->have_early) {
+        /* The target's TEKs, wrapped under its KEK for the MS: the serving
+         * BS relays them and cannot read them. */
+        rsp.n_sa = 1;
+        rsp.sa[0].said = tekho_ms_basic_cid(m->index);
+        rsp.sa[0].has_older = rsp.sa[0].has_newer = true;
+        struct tekho_asncp_tek *teks[2] = {&rsp.sa[0].older, &rsp.sa[0].newer};
+        for (int i = 0; i < 2; i++) {
+            const struct tekho_tek_params *p = &m->early_params[i];
+            memcpy(teks[i]->tek, p->wrapped_tek, p->wrapped_tek_len);
+            teks[i]->tek_len = p->wrapped_tek_len;
+            teks[i]->lifetime_s = p->lifetime_s;
+            teks[i]->tek_sn = p->key_seq;
+            act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, (int64_t)p->wrapped_tek_len, NULL, 0);
+        }
+    }
     send_backbone(out, m->peer, &rsp);
+    tekho_asncp_wipe(&rsp);
+}
+
+/* baseline-early, at the serving BS: the target's wrapped TEKs from its
+ * HO_Rsp, every value checked before it is kept (one SA, the MS's, both
+ * TEKs wrapped, key sequences of different parity). */
+static tekho_err take_early_teks(struct bs_ms *m, const struct tekho_asncp *r)
+{
+    if (r->n_sa != 1 || r->sa[0].said != tekho_ms_basic_cid(m->index) || !r->sa[0].has_older || !r->sa[0].has_newer)
+        return TEKHO_ERR_MISSING_TLV;
+    const struct tekho_asncp_tek *teks[2] = {&r->sa[0].older, &r->sa[0].newer};
+    for (int i = 0; i < 2; i++)
+        if (teks[i]->tek_len != TEKHO_ASNCP_WRAPPED_TEK_LEN || teks[i]->tek_sn > 3)
+            return TEKHO_ERR_BAD_VALUE;
+    if (((teks[0]->tek_sn ^ teks[1]->tek_sn) & 1u) == 0)
+        return TEKHO_ERR_BAD_VALUE;
+    for (int i = 0; i < 2; i++) {
+        struct tekho_tek_params *p = &m->early_params[i];
+        memcpy(p->wrapped_tek, teks[i]->tek, TEKHO_ASNCP_WRAPPED_TEK_LEN);
+        p->wrapped_tek_len = TEKHO_ASNCP_WRAPPED_TEK_LEN;
+        p->lifetime_s = teks[i]->lifetime_s;
+        p->key_seq = teks[i]->tek_sn;
+    }
+    m->have_early = true;
+    return TEKHO_OK;
 }
 
 static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
@@ -1501,6 +1570,11 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     const bool was_target = m != NULL && (m->role == ROLE_TARGET_PREPARING || m->role == ROLE_TARGET_READY);
     if (m == NULL && (m = take_slot(bs, index)) == NULL)
         return TEKHO_ERR_CAPACITY;
+    /* baseline-early: a preparation that replaces one still open keeps its
+     * TEKs (the MS may act on either MOB_BSHO-RSP, and has used neither: it
+     * is still asking); any other starts without. */
+    if (!was_target)
+        forget_early(m);
     /* A new attempt starts clean; only the TEK contexts carry over. */
     m->confirmed = false;
     m->ms_left_serving = false;
@@ -1571,6 +1645,33 @@ static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, str
 {
     m->bs_random_drawn = false;
     return send_sa_tek_challenge_again(bs, m, out);
+}
+
+/* The target holds the AK context (and, with counter, TB): ready for the
+ * MS, HO_Rsp to the serving BS. With baseline-early it first makes the
+ * TEKs the MS will use here (kept from a preparation this one replaces),
+ * wrapped under this BS's KEK, to reach the MS through the serving BS in
+ * HO_Rsp and MOB_BSHO-RSP. If the random source fails, nothing changes
+ * and the timer tries again. */
+static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    if (early_mode(bs, m) && !(m->have_early && m->active == ACTIVE_OWN)) {
+        struct tekho_tek_params params[2];
+        memset(params, 0, sizeof params);
+        const tekho_err err = random_teks(bs, m, now, false, params, false, out);
+        if (err != TEKHO_OK) {
+            act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+            return err;
+        }
+        memcpy(m->early_params, params, sizeof params);
+        OPENSSL_cleanse(params, sizeof params);
+        m->have_early = true;
+    }
+    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
+    m->role = ROLE_TARGET_READY;
+    act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
+    send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
+    return out->err;
 }
 
 static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r,
@@ -1656,11 +1757,8 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         if (err != TEKHO_OK)
             return err;
     }
-    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
-    m->role = ROLE_TARGET_READY;
-    act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
-    send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
-    return out->err;
+    m->retries = 0;
+    return target_ready(bs, m, now, out);
 }
 
 static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekho_asncp *r,
@@ -1681,6 +1779,13 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekh
     const bool mode_ok = mode == m->mode || (m->mode == TEKHO_HO_TEK_COUNTER && mode == TEKHO_HO_TEK_UPDATE);
     if (!mode_ok)
         return TEKHO_ERR_BAD_VALUE;
+    const bool accepted = !(r->has_bs_ho_rsp_code && r->bs_ho_rsp_code != HO_RSP_ACCEPT);
+    if (accepted && early_mode(bs, m)) {
+        /* baseline-early: the target's TEKs come with its acceptance. */
+        const tekho_err err = take_early_teks(m, r);
+        if (err != TEKHO_OK)
+            return err;
+    }
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (r->has_bs_ho_rsp_code && r->bs_ho_rsp_code != HO_RSP_ACCEPT) {
         /* Refused: the MS stays, and learns it from a MOB_BSHO-RSP that
@@ -1708,15 +1813,29 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
         rsp.recommended[0].has_ho_id = true;
         rsp.recommended[0].ho_id = m->ho_id;
     }
+    if (!refuse && early_mode(bs, m) && m->have_early) {
+        /* baseline-early: the target's TEKs, as the target wrapped them. */
+        rsp.has_sa_tek_update = true;
+        struct tekho_sa_tek_update *u = &rsp.sa_tek_update;
+        u->type = 0x80;
+        u->new_said = u->old_said = tekho_ms_basic_cid(m->index);
+        u->has_old_params = true;
+        u->old_params = m->early_params[0];
+        u->new_params = m->early_params[1];
+    }
     rsp.has_cmac = true;
     rsp.cmac = cmac_tuple_next(&m->link);
-    uint8_t msg[128];
+    uint8_t msg[256];
     size_t len = 0;
     tekho_err err = tekho_mob_bsho_rsp_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
         err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
+    if (err == TEKHO_OK && rsp.has_sa_tek_update)
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
+                  (int64_t)(rsp.sa_tek_update.old_params.wrapped_tek_len + rsp.sa_tek_update.new_params.wrapped_tek_len),
+                  NULL, 0);
     return err;
 }
 
@@ -1747,7 +1866,7 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         send_ho_ack(m, from, r->transaction_id, out); /* our HO_Ack was lost */
         return out->err;
     }
-    if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0 || (late && active_tek(m) != NULL)) {
+    if (m->mode != TEKHO_HO_TEK_REUSE || early_mode(bs, m) || r->n_sa == 0 || (late && active_tek(m) != NULL)) {
         /* Nothing to install (or TEKs of its own already, late): taken. */
         m->ms_left_serving = true;
         m->ho_cnf_done = true;
@@ -1772,7 +1891,8 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         const struct tekho_asncp_tek *t = teks[i];
         if (t == NULL)
             continue;
-        if (t->tek_sn > 3 || t->pn_counter > TEKHO_PN_COUNTER_MAX || t->rxpn_counter > TEKHO_PN_COUNTER_MAX) {
+        if (t->tek_len != TEKHO_ASNCP_TEK_LEN || t->tek_sn > 3 || t->pn_counter > TEKHO_PN_COUNTER_MAX ||
+            t->rxpn_counter > TEKHO_PN_COUNTER_MAX) {
             err = TEKHO_ERR_BAD_VALUE;
             break;
         }
@@ -1941,6 +2061,17 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
             /* The same BS_Random: an SA-TEK-Request to the lost first copy's
              * twin must still verify. */
             return send_sa_tek_challenge_again(bs, m, out);
+        }
+        if (m->role == ROLE_TARGET_PREPARING && !m->ctx_pending && early_mode(bs, m)) {
+            /* baseline-early: the AK is here, the TEKs could not be made. */
+            if (++m->retries > bs->cfg.timing.max_retries) {
+                send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+                act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
+                retire(bs, m, out);
+                return out->err;
+            }
+            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            return target_ready(bs, m, now_us, out);
         }
         if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
             m->role != ROLE_TARGET_REAUTH)

@@ -197,6 +197,14 @@ static bool counter_mode(const struct tekho_ms *ms)
     return ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->tekgen_negotiated;
 }
 
+/* baseline-early: HO Process Optimization 11 ("all the TEKs received from
+ * the serving BS are reused", 802.16e as Wireshark reads it), where the
+ * TEKs received from the serving BS are the target's, in MOB_BSHO-RSP. */
+static bool early_mode(const struct tekho_ms *ms, enum tekho_ho_tek_mode mode)
+{
+    return ms->cfg.scheme == TEKHO_SCHEME_BASELINE_EARLY && mode == TEKHO_HO_TEK_REUSE;
+}
+
 static void drop_cache(struct tekho_ms *ms);
 
 /* The connection is gone: nothing of it may stay in memory. */
@@ -848,25 +856,46 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
         return out->err;
     }
-    ms->mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
-    ms->ho_id = m.recommended[i].has_ho_id ? m.recommended[i].ho_id : 0;
+    enum tekho_ho_tek_mode mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
     /* A counter recommendation the MS did not negotiate falls back. */
-    if (ms->mode == TEKHO_HO_TEK_COUNTER && !counter_mode(ms))
-        ms->mode = TEKHO_HO_TEK_UPDATE;
+    if (mode == TEKHO_HO_TEK_COUNTER && !counter_mode(ms))
+        mode = TEKHO_HO_TEK_UPDATE;
+    /* baseline-early: the target's TEKs come here, wrapped under the
+     * target's KEK (which the MS derives from its PMK); no other scheme
+     * takes TEKs from the serving BS. Checked before anything changes. */
+    const bool early = early_mode(ms, mode);
+    if (early != m.has_sa_tek_update)
+        return early ? TEKHO_ERR_MISSING_TLV : TEKHO_ERR_BAD_VALUE;
+    if (early && (!m.sa_tek_update.has_old_params || m.sa_tek_update.new_said != ms->cfg.said))
+        return TEKHO_ERR_BAD_VALUE;
+    ms->mode = mode;
+    ms->ho_id = m.recommended[i].has_ho_id ? m.recommended[i].ho_id : 0;
     if (ms->mode != TEKHO_HO_TEK_COUNTER)
         ms->target_tek = -1;
-    /* Room for the serving TEKs first: MOB_HO-IND cannot be taken back.
-     * With reuse they travel with the MS, PN state included; the cache
-     * entry that holds them is this handover's (no other is needed). */
+    /* Room for the TEKs used at the target first: MOB_HO-IND cannot be
+     * taken back. With reuse the serving TEKs travel with the MS, PN state
+     * included; the cache entry that holds them is this handover's (no
+     * other is needed). */
+    struct tekho_tek_context fresh;
+    memset(&fresh, 0, sizeof fresh);
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
         drop_cache(ms);
         err = tek_cache_reserve(&ms->cache);
         if (err != TEKHO_OK)
             return err;
     }
+    if (early) {
+        const struct tekho_sa_tek_update *u = &m.sa_tek_update;
+        const struct tekho_tek_params params[2] = {u->old_params, u->new_params};
+        err = install_delivered(ms, &fresh, ms->target_link.ak.kek, params, 2, now / 1000, out);
+        if (err != TEKHO_OK)
+            return err;
+    }
     err = send_ho_ind(ms, TEKHO_MOB_HO_IND_RELEASE, out);
-    if (err != TEKHO_OK)
+    if (err != TEKHO_OK) {
+        tekho_tek_context_cleanup(&fresh);
         return err;
+    }
     /* The serving BS releases the MS at MOB_HO-IND: from here until the
      * target delivers, no user data flows (the interruption). */
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
@@ -874,7 +903,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         e->used = true;
         e->count = ms->tm;
         memcpy(e->bsid, ms->target_bsid, 6);
-        tekho_tek_context_move(&e->tek, &ms->tek);
+        tekho_tek_context_move(&e->tek, early ? &fresh : &ms->tek);
         ms->target_tek = 0;
     }
     tekho_tek_context_cleanup(&ms->tek);

@@ -19,7 +19,7 @@ static const struct cli_opt SIM_OPTS[] = {
      .choices = "normal|ms-ahead|replay|cancel-retry|ping-pong|no-capability|tek-refresh|lossy-air|auth-restart",
      .help = "a built-in scenario (with --scheme)"},
     /* In enum tekho_scheme's order: the choice's index is the scheme. */
-    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late",
+    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late|baseline-early|baseline-challenge",
      .help = "how TEKs reach the target (scenario mode)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX, .help = "the random seed (default 1)"},
     {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .help = "emulator: MSs (default 300)"},
@@ -234,10 +234,12 @@ int emulator_params(const struct cli_cmd *cmd, const char *topology, const char 
     unsigned cells = 0;
     if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
         return cli_usage_error(cmd, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS, topology);
-    if (parse_schemes(schemes ? schemes : "none,none-late,counter,baseline-update,baseline-full,reuse", list,
-                      n_schemes) != 0)
+    if (parse_schemes(schemes ? schemes
+                              : "none,none-late,counter,baseline-early,baseline-update,baseline-challenge,"
+                                "baseline-full,reuse",
+                      list, n_schemes) != 0)
         return cli_usage_error(cmd, "--schemes: a comma-separated list of none, none-late, counter, "
-                                    "baseline-update, baseline-full, reuse");
+                                    "baseline-early, baseline-update, baseline-challenge, baseline-full, reuse");
     tekho_sim_params_default(p);
     p->n_bs = cells;
     p->n_ms = n_ms;
