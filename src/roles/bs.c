@@ -60,8 +60,9 @@ static const uint32_t BS_ACCEPTS[] = {
     [ROLE_FREE] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_ENTERING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_BB(HO_REQ) |
                       BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
-    [ROLE_SERVING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_IN(MSHO_REQ) |
-                     BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(HO_COMPLETE) |
+    /* SA-TEK-Request: baseline-challenge's, sent again (its handler checks). */
+    [ROLE_SERVING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_IN(SA_TEK_REQUEST) |
+                     BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(HO_COMPLETE) |
                      BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_SOURCE] = BS_IN(DATA) | BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_RSP) | BS_BB(HO_CNF) |
                     BS_BB(HO_COMPLETE) | BS_BB(CMAC_KEY_COUNT_UPDATE),
@@ -172,6 +173,7 @@ struct bs_ms {
     unsigned budget_used;
     uint8_t bs_random[RANDOM_SIZE];
     bool bs_random_drawn;  /* this challenge's BS_Random is in bs_random */
+    bool sa_tek_answered;  /* baseline-challenge: the SA-TEK-Response with these TEKs went out (last_params) */
     uint16_t rng_count;               /* the count the handover RNG-REQ established */
     bool awaiting_update;             /* HO_Complete sent, CMAC_Key_Count_Update not yet seen */
     bool have_bsho;                   /* source: HO_Rsp came, MOB_BSHO-RSP can be (re)sent */
@@ -216,6 +218,9 @@ static uint16_t count_floor(const struct bs_ms *m)
     const uint16_t f = m->n > m->proven ? m->n : m->proven;
     return f > m->fresh_from ? f : m->fresh_from;
 }
+
+static bool early_mode(const struct tekho_bs *bs, const struct bs_ms *m);
+static bool challenge_mode(const struct tekho_bs *bs, const struct bs_ms *m);
 
 static void forget_early(struct bs_ms *m)
 {
@@ -767,6 +772,7 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t in
          * starts at random): after a restart they do not repeat old ones. */
         m->transaction = ++bs->next_transaction;
         m->entry_requested = false;
+        m->sa_tek_answered = false;
         m->retries = 0;
     }
     m->role = ROLE_ENTERING;
@@ -825,6 +831,12 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         }
         u->old_params = m->last_params[0];
         u->new_params = m->last_params[1];
+    }
+    if (success && challenge_mode(bs, m)) {
+        /* baseline-challenge: the SA-TEK 3-way handshake starts here. */
+        rsp.has_sa_challenge = true;
+        memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
+        memcpy(rsp.akid, m->link.ak.akid, 8);
     }
     rsp.has_cmac = true;
     rsp.cmac = cmac_tuple_next(&m->link);
@@ -933,6 +945,16 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         }
         return out->err;
     }
+    uint8_t bs_random[RANDOM_SIZE];
+    if (challenge_mode(bs, m)) {
+        /* The tuple's BS_Random, before anything changes: a source that
+         * fails leaves the RNG-REQ to be answered when it comes again. */
+        err = bs->cfg.random.fill(bs->cfg.random.ctx, bs_random, sizeof bs_random);
+        if (err != TEKHO_OK) {
+            cmac_link_wipe(&trial);
+            return err;
+        }
+    }
     raise_proven(m, c);
     if (tek_is_counter(m) && active_tb(m) < c)
         deactivate(m, out); /* the MS is past it: it can never be used again */
@@ -951,6 +973,19 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     cmac_link_wipe(&trial);
     m->rng_count = c;
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
+    if (challenge_mode(bs, m)) {
+        /* baseline-challenge: the SA Challenge Tuple in RNG-RSP; the MS's
+         * SA-TEK-Request comes next (it sends it again until answered; this
+         * BS waits as long). */
+        m->role = ROLE_TARGET_SA_TEK;
+        memcpy(m->bs_random, bs_random, RANDOM_SIZE);
+        m->bs_random_drawn = true;
+        m->sa_tek_answered = false;
+        m->retries = 0;
+        act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+        err = send_rng_rsp(bs, m, now, true, false, out);
+        return err == TEKHO_OK ? out->err : err;
+    }
     if (m->mode == TEKHO_HO_TEK_REAUTH) {
         m->role = ROLE_TARGET_REAUTH;
         err = send_rng_rsp(bs, m, now, true, false, out);
@@ -1091,6 +1126,57 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
     return err;
 }
 
+/* The handover is complete at this target (the TEKs are out): the
+ * Authenticator gets the count the MS used, the BS it came from learns
+ * it arrived. */
+static void target_completed(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    m->retries = 0;
+    m->awaiting_update = true;
+    send_ho_complete(bs, m, now, out);
+    act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+}
+
+/* baseline-challenge: the MS's SA-TEK-Request answers RNG-RSP's SA
+ * Challenge Tuple (its BS_Random checked by the caller). SA-TEK-Response
+ * carries fresh TEKs under this BS's KEK (the SAID and two TEK-Parameters:
+ * [PROFILE] the SA-TEK-Update 802.16e puts in SA-TEK-Response, in the
+ * attributes a Key-Reply uses); a request sent again gets the same
+ * answer. */
+static tekho_err answer_tuple(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_pkm *req,
+                              struct tekho_actions *out)
+{
+    struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_RESPONSE,
+                            .identifier = req->identifier, .has_key_seq = true, .key_seq = req->key_seq,
+                            .has_ms_random = true, .has_bs_random = true, .has_akid = true, .has_said = true,
+                            .said = tekho_ms_basic_cid(m->index), .n_tek_params = 2, .has_cmac_digest = true};
+    memcpy(rsp.ms_random, req->ms_random, RANDOM_SIZE);
+    memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
+    memcpy(rsp.akid, m->link.ak.akid, 8);
+    const bool again = m->sa_tek_answered;
+    tekho_err err = TEKHO_OK;
+    if (!again) {
+        err = random_teks(bs, m, now, false, rsp.tek_params, true, out);
+        if (err == TEKHO_OK) {
+            memcpy(m->last_params, rsp.tek_params, sizeof m->last_params);
+            m->last_pkm_id = 0; /* no Key-Request is answered by these */
+            memset(m->last_nonce, 0, sizeof m->last_nonce);
+            m->have_last_params = true;
+        }
+    }
+    memcpy(rsp.tek_params, m->last_params, sizeof rsp.tek_params);
+    if (err == TEKHO_OK)
+        err = send_pkm_rsp(bs, m, &rsp, out);
+    OPENSSL_cleanse(&rsp, sizeof rsp);
+    if (err != TEKHO_OK || again)
+        return err == TEKHO_OK ? out->err : err;
+    m->sa_tek_answered = true;
+    m->role = ROLE_SERVING;
+    target_completed(bs, m, now, out);
+    return out->err;
+}
+
 static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
@@ -1101,6 +1187,10 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     /* The table took one of the two, each in the roles that can. */
     const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST;
     const bool key_request = !sa_tek_request;
+    /* Serving, an SA-TEK-Request is only baseline-challenge's, sent again
+     * because our SA-TEK-Response was lost. */
+    if (sa_tek_request && m->role == ROLE_SERVING && !(challenge_mode(bs, m) && m->sa_tek_answered))
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* PKMv2 names the AK it is under by its sequence (7.2.2.2.? Key
      * Sequence Number); a Key-Request asks for the MS's primary SA. */
     if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
@@ -1116,6 +1206,8 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         /* 7.2.2.4.3: the BS_Random must be the one it challenged with. */
         if (!r.has_bs_random || !m->bs_random_drawn || CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0)
             return TEKHO_ERR_BAD_VALUE;
+        if (challenge_mode(bs, m))
+            return answer_tuple(bs, now, m, &r, out);
         /* The challenge timer keeps running until the Key-Request: if this
          * response is lost, the next challenge makes the MS ask again. */
         struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_RESPONSE,
@@ -1133,14 +1225,12 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     if (err != TEKHO_OK)
         return err;
     if (m->role == ROLE_TARGET_SA_TEK) {
-        act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
         /* Baseline-full is complete: the new PMK's count 0 was used. */
         m->rng_count = m->link.count;
-        m->retries = 0;
-        m->awaiting_update = true;
-        send_ho_complete(bs, m, now, out);
-        act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+        target_completed(bs, m, now, out);
     }
+    /* A Key-Request means the SA-TEK-Response got through. */
+    m->sa_tek_answered = false;
     m->role = ROLE_SERVING;
     return out->err;
 }
@@ -1154,6 +1244,17 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
 static bool early_mode(const struct tekho_bs *bs, const struct bs_ms *m)
 {
     return bs->cfg.scheme == TEKHO_SCHEME_BASELINE_EARLY && m->mode == TEKHO_HO_TEK_REUSE;
+}
+
+/* baseline-challenge: HO Process Optimization 00 (the SA-TEK 3-way
+ * handshake) without the re-authentication 00 also asks for: this BS holds
+ * a valid AK context from the Authenticator (HO Process Optimization lets
+ * the target skip re-authentication), puts the SA Challenge Tuple in
+ * RNG-RSP (802.16-2009 RNG-RSP TLV 31) and answers the MS's SA-TEK-Request
+ * with SA-TEK-Response carrying its TEKs. */
+static bool challenge_mode(const struct tekho_bs *bs, const struct bs_ms *m)
+{
+    return bs->cfg.scheme == TEKHO_SCHEME_BASELINE_CHALLENGE && m->mode == TEKHO_HO_TEK_REAUTH;
 }
 
 static const struct tekho_neighbour *neighbour(const struct tekho_bs *bs, const uint8_t bsid[6])
@@ -1233,9 +1334,11 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
 }
 
 /* HO_Cnf to the target; with reuse it carries the TEKs and their PN
- * state, sent only once this BS has stopped using them. */
-static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+ * state, sent only once this BS has stopped using them. Returns the bytes
+ * of TEKs it carried. */
+static size_t send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
+    size_t tek_bytes = 0;
     struct tekho_asncp cnf;
     asncp_for(bs, m, TEKHO_ASNCP_HO_CNF, &cnf);
     cnf.has_source_id = cnf.has_destination_id = true;
@@ -1257,11 +1360,12 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
             teks[i]->lifetime_s = (uint32_t)((s->expires_at_ms > 0 ? s->expires_at_ms : 0) / 1000);
             teks[i]->pn_counter = s->tx_pn;
             teks[i]->rxpn_counter = s->rx.highest;
-            act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, TEKHO_ASNCP_TEK_LEN, NULL, 0);
+            tek_bytes += TEKHO_ASNCP_TEK_LEN;
         }
     }
     send_backbone(out, m->peer, &cnf);
     tekho_asncp_wipe(&cnf);
+    return tek_bytes;
 }
 
 /* The MS has left this (serving) BS: HO_Cnf tells the target, and with
@@ -1269,7 +1373,9 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
  * uses; it goes again until the target's HO_Ack. */
 static void handed_over(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
-    send_ho_cnf(bs, m, out);
+    const size_t tek_bytes = send_ho_cnf(bs, m, out);
+    if (tek_bytes > 0) /* counted once per handover, not per retransmission */
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, (int64_t)tek_bytes, NULL, 0);
     m->role = ROLE_HANDED_OVER;
     m->retries = 0;
     m->confirmed = false;
@@ -1496,7 +1602,6 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, stru
             teks[i]->tek_len = p->wrapped_tek_len;
             teks[i]->lifetime_s = p->lifetime_s;
             teks[i]->tek_sn = p->key_seq;
-            act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, (int64_t)p->wrapped_tek_len, NULL, 0);
         }
     }
     send_backbone(out, m->peer, &rsp);
@@ -1553,7 +1658,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         return TEKHO_OK;
     }
     if (m && m->role == ROLE_HANDED_OVER)
-        send_ho_cnf(bs, m, out); /* one last time: the MS comes back before the target acknowledged */
+        (void)send_ho_cnf(bs, m, out); /* one last time: the MS comes back before the target acknowledged */
     if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING ||
               m->role == ROLE_HANDED_OVER)) {
         /* Another BS hands the MS back to us: it left without our hearing
@@ -1577,6 +1682,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         forget_early(m);
     /* A new attempt starts clean; only the TEK contexts carry over. */
     m->confirmed = false;
+    m->sa_tek_answered = false;
     m->ms_left_serving = false;
     m->ho_cnf_done = false;
     m->prepared_txn_valid = false;
@@ -1671,6 +1777,9 @@ static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
     m->role = ROLE_TARGET_READY;
     act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
     send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
+    if (early_mode(bs, m)) /* once per preparation; a copy of HO_Rsp sent again is not counted */
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE,
+                  (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
     return out->err;
 }
 
@@ -1798,7 +1907,11 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekh
     m->mode = mode;
     m->ho_id = r->has_ho_id ? r->ho_id : 0;
     m->have_bsho = true;
-    return send_bsho_rsp(bs, m, out);
+    const tekho_err err = send_bsho_rsp(bs, m, out);
+    if (err == TEKHO_OK && early_mode(bs, m)) /* once per preparation, as baseline-update's RNG-RSP */
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
+                  (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
+    return err == TEKHO_OK ? out->err : err;
 }
 
 static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, struct tekho_actions *out)
@@ -1832,10 +1945,6 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
         err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
-    if (err == TEKHO_OK && rsp.has_sa_tek_update)
-        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
-                  (int64_t)(rsp.sa_tek_update.old_params.wrapped_tek_len + rsp.sa_tek_update.new_params.wrapped_tek_len),
-                  NULL, 0);
     return err;
 }
 
@@ -2045,7 +2154,7 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
                 return out->err;
             }
             act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
-            send_ho_cnf(bs, m, out);
+            (void)send_ho_cnf(bs, m, out);
             act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.backbone_retransmit_us);
             return out->err;
         }
@@ -2058,6 +2167,8 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
             }
             act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
             act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.retransmit_us);
+            if (challenge_mode(bs, m))
+                return out->err; /* baseline-challenge: the MS sends its SA-TEK-Request again */
             /* The same BS_Random: an SA-TEK-Request to the lost first copy's
              * twin must still verify. */
             return send_sa_tek_challenge_again(bs, m, out);
