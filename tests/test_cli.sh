@@ -209,8 +209,8 @@ reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef3
 "$T" sim --scenario normal --scheme counter --json | grep -q '"interruption_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 17.500, "p50": 17.500, "p99": 17.500, "max": 17.500, "mean": 17.500}, "dl": {"n": 2, .*}, "union": {"n": 2, "censored": 0, ' && ok || bad "sim scenario --json interruption_ms"
 # M.2134: a second run under its assumptions, the only figure held against 27.5 ms
 "$T" sim --scenario normal --scheme counter --json | grep -q '"m2134_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 7.500, .*"union": {"n": 2, .*}, "verdict_p99": 15.000, "limit": 27.5, "verdict": "within"}' && ok || bad "sim scenario --json m2134_ms"
-"$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 52.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
-"$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 52.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
+"$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 112.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
+"$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 112.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
 EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --json)
 printf '%s' "$EMU" | grep -q '"counter": {.*"m2134_ms": {"ul": {"n": [1-9][0-9]*, .*"verdict": "within"}' && ok || bad "sim emulator m2134_ms"
 printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"

@@ -54,10 +54,14 @@ static void test_matrix(void)
             if (s == TEKHO_SCHEME_BASELINE_UPDATE || s == TEKHO_SCHEME_BASELINE_FULL)
                 EXPECT(st.tek_bytes_over_air > 0, sc, s);
             EXPECT(st.failed == 0, sc, s);
-            /* Every handover executed resumed both directions; none is censored. */
-            EXPECT(st.executed == st.completed && st.interruption[TEKHO_SIM_UNION].n == st.completed, sc, s);
-            EXPECT(st.interruption[TEKHO_SIM_UL].censored == 0 && st.interruption[TEKHO_SIM_DL].censored == 0 &&
-                       st.interruption[TEKHO_SIM_UNION].censored == 0,
+            /* Every handover executed resumed both directions; none is
+             * censored but by the end of the run (baseline-full's last
+             * ping-pong handover, 1.7 s into a 2 s script, takes 290 ms). */
+            const struct tekho_sim_interruption *un = &st.interruption[TEKHO_SIM_UNION];
+            EXPECT(st.executed == st.completed && un->n + un->censored_at_end == st.completed, sc, s);
+            EXPECT(st.interruption[TEKHO_SIM_UL].censored == st.interruption[TEKHO_SIM_UL].censored_at_end &&
+                       st.interruption[TEKHO_SIM_DL].censored == st.interruption[TEKHO_SIM_DL].censored_at_end &&
+                       un->censored == un->censored_at_end && un->censored_at_end <= 1,
                    sc, s);
             EXPECT(st.user_pdus_delivered > 0, sc, s);
 
@@ -263,6 +267,10 @@ static void test_lossy_air_seeds(void)
 {
     for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
         const enum tekho_scheme s = (enum tekho_scheme)k;
+        /* The same script without loss (lossy-air is normal's, lossy). */
+        struct tekho_sim_stats clean;
+        if (!run("normal", s, 1, &clean))
+            continue;
         for (uint64_t seed = 2; seed <= 24; seed++) {
             struct tekho_sim_stats st;
             if (!run("lossy-air", s, seed, &st))
@@ -275,8 +283,10 @@ static void test_lossy_air_seeds(void)
             EXPECT(st.pn_reuse == 0 && st.n_decreased == 0 && st.m_decreased == 0, "lossy-air", s);
             if (tekho_scheme_encrypts(s))
                 EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, "lossy-air", s);
-            /* Data flows after every handover: most of what was offered arrives. */
-            EXPECT(st.user_pdus_delivered * 100 > st.user_pdus_offered * 60, "lossy-air", s);
+            /* Data flows after every handover: most of what arrives
+             * without loss arrives (each lost message costs a retransmission
+             * timer; baseline-full's re-authentication sends the most). */
+            EXPECT(st.user_pdus_delivered * 100 > clean.user_pdus_delivered * 65, "lossy-air", s);
         }
     }
 }

@@ -186,15 +186,15 @@ static void test_decode_errors(void)
     struct tekho_asncp m;
     CHECK_ERR(tekho_asncp_decode(ok, n, &m), TEKHO_OK);
     CHECK(m.msg == TEKHO_ASNCP_HO_ACK && m.has_ms_id);
-    /* AR_EAP_Transfer (Authentication Relay 8, type 4, Indication): the
+    /* AR_EAP_Transfer (Authentication Relay 8, type 2, Indication): the
      * EAP Payload (62) is required, and at most TEKHO_ASNCP_EAP_MAX bytes. */
-    expect_error(HDR("00", "08", "84", "001e") MSID_TLV, TEKHO_ERR_MISSING_TLV);
-    n = hex_to_bytes(HDR("00", "08", "84", "0027") MSID_TLV "003e0005" "0107000501", ok, sizeof ok);
+    expect_error(HDR("00", "08", "82", "001e") MSID_TLV, TEKHO_ERR_MISSING_TLV);
+    n = hex_to_bytes(HDR("00", "08", "82", "0027") MSID_TLV "003e0005" "0107000501", ok, sizeof ok);
     CHECK_ERR(tekho_asncp_decode(ok, n, &m), TEKHO_OK);
     CHECK(m.msg == TEKHO_ASNCP_AR_EAP_TRANSFER && m.eap_payload_len == 5 && m.eap_payload[4] == 1);
     CHECK(strcmp(tekho_asncp_name(m.msg), "AR_EAP_Transfer") == 0);
     uint8_t big[200];
-    n = hex_to_bytes(HDR("00", "08", "84", "00a3") MSID_TLV "003e0081", big, sizeof big);
+    n = hex_to_bytes(HDR("00", "08", "82", "00a3") MSID_TLV "003e0081", big, sizeof big);
     memset(big + n, 0, TEKHO_ASNCP_EAP_MAX + 1);
     n += TEKHO_ASNCP_EAP_MAX + 1;
     struct tekho_asncp out;

@@ -215,13 +215,18 @@ struct tekho_timing {
     uint64_t ranging_wait_us;     /* from synchronisation to the target's fast-ranging opportunity */
     uint64_t tek_grace_us;        /* the MS asks for new TEKs this long before the older expires */
     uint64_t aaa_rtt_us;          /* one Authenticator <-> AAA round trip (baseline-full) */
-    unsigned aaa_round_trips;     /* EAP round trips of a re-authentication */
+    unsigned aaa_round_trips;     /* AAA round trips of a re-authentication (one per EAP response, the last ones) */
     uint64_t ho_cache_us;         /* how long a target keeps a context for an MS that never came */
+    /* baseline-full: EAP request/response pairs of a re-authentication
+     * carried on the air (PKMv2 EAP-Transfer) between the MS and the
+     * Authenticator through the target (AR_EAP_Transfer); 0: none, the
+     * AAA round trips alone stand for EAP. */
+    unsigned eap_round_trips;
 };
 /* Sensible defaults: 50 ms air retransmission, 500 ms for MOB_BSHO-RSP,
  * 250 ms on the backbone, 3 retries, 10 ms sync, a ranging opportunity one
- * frame later, 40 ms AAA RTT x 4, 2 s cached contexts, TEK refresh 500 ms
- * before expiry. */
+ * frame later, 40 ms AAA RTT x 4, 4 EAP round trips over the air, 2 s
+ * cached contexts, TEK refresh 500 ms before expiry. */
 TEKHO_API void tekho_timing_default(struct tekho_timing *t);
 
 /* The highest CMAC_KEY_COUNT any role uses under one PMK: a count that
@@ -321,7 +326,7 @@ enum tekho_ms_state {
     TEKHO_MS_HO_REQUESTED,       /* MOB_MSHO-REQ sent, waiting for MOB_BSHO-RSP */
     TEKHO_MS_HO_SYNC,            /* MOB_HO-IND sent, synchronising to the target */
     TEKHO_MS_HO_RANGING,         /* RNG-REQ sent to the target */
-    TEKHO_MS_REAUTH,             /* baseline-full: EAP with the AAA through the target */
+    TEKHO_MS_REAUTH,             /* baseline-full: EAP (PKMv2 EAP-Transfer) with the AAA through the target */
     TEKHO_MS_SA_TEK,             /* baseline-full: SA-TEK 3-way handshake */
     TEKHO_MS_RELEASED,
 };

@@ -43,6 +43,7 @@ enum bs_input {
     BS_IN_SA_TEK_REQUEST,
     BS_IN_MSHO_REQ,
     BS_IN_HO_IND,
+    BS_IN_EAP_TRANSFER,     /* PKM-REQ, by code */
     BS_IN_BACKBONE,         /* + enum tekho_asncp_msg */
 };
 #define BS_IN(x) (1u << BS_IN_##x)
@@ -69,7 +70,8 @@ static const uint32_t BS_ACCEPTS[] = {
     [ROLE_TARGET_PREPARING] = BS_IN(DATA) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(CONTEXT_RPT) |
                               BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_TARGET_READY] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(CMAC_KEY_COUNT_UPDATE),
-    [ROLE_TARGET_REAUTH] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_TARGET_REAUTH] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(EAP_TRANSFER) | BS_BB(CONTEXT_RPT) |
+                           BS_BB(AR_EAP_TRANSFER) | BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_TARGET_SA_TEK] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(KEY_REQUEST) | BS_IN(SA_TEK_REQUEST) |
                            BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_CACHED] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(CMAC_KEY_COUNT_UPDATE),
@@ -97,13 +99,14 @@ static tekho_err bs_classify(const uint8_t *msg, size_t len, enum bs_input *in)
         switch (msg[1]) {
         case TEKHO_PKM_KEY_REQUEST: *in = BS_IN_KEY_REQUEST; return TEKHO_OK;
         case TEKHO_PKM_SA_TEK_REQUEST: *in = BS_IN_SA_TEK_REQUEST; return TEKHO_OK;
+        case TEKHO_PKM_EAP_TRANSFER: *in = BS_IN_EAP_TRANSFER; return TEKHO_OK;
         default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
         }
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
     }
 }
 
-enum { TIMER_RETX = 1, TIMER_CACHE = 2 };
+enum { TIMER_RETX = 1, TIMER_CACHE = 2, TIMER_EAP = 3 };
 /* A BS timer: the MS index it is for, and what it is. */
 #define TIMER_ID(index, kind) ((uint32_t)(index) << 4 | (kind))
 
@@ -184,6 +187,13 @@ struct bs_ms {
     uint8_t last_pkm_id;
     uint8_t last_nonce[TEKHO_PKM_NONCE_LEN];
     struct tekho_tek_params last_params[2];
+    /* baseline-full: the EAP-Request relayed to the MS, sent again on the
+     * air timer until its response comes (the Authenticator's own timer
+     * covers the backbone). */
+    bool eap_waiting;
+    unsigned eap_retries;
+    size_t eap_req_len;
+    uint8_t eap_req[TEKHO_ASNCP_EAP_MAX];
     /* baseline-early: the target's TEKs wrapped under its KEK, as the target
      * made them (target) or relays them to the MS (serving). */
     bool have_early;
@@ -437,6 +447,7 @@ static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
     const size_t slot = m->index;
     act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
     act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
+    act_cancel_timer(out, TIMER_ID(slot, TIMER_EAP));
     ms_clear(bs, m);
 }
 
@@ -1235,6 +1246,78 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     return out->err;
 }
 
+/* ---- baseline-full: EAP relayed between the MS and the Authenticator ---- */
+
+/* The EAP-Request in eap_req to the MS in PKMv2 EAP-Transfer, under this
+ * BS's CMAC keys for the MS (a fresh CMAC_PN each time). */
+static tekho_err send_eap_request(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    struct tekho_pkm eap = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_EAP_TRANSFER,
+                            .identifier = m->eap_req[1], .has_key_seq = true, .key_seq = m->ak_sn,
+                            .has_cmac_digest = true, .eap_payload_len = m->eap_req_len};
+    memcpy(eap.eap_payload, m->eap_req, m->eap_req_len);
+    const tekho_err err = send_pkm_rsp(bs, m, &eap, out);
+    if (err == TEKHO_OK)
+        act_timer(out, TIMER_ID(m->index, TIMER_EAP), now + bs->cfg.timing.retransmit_us);
+    return err;
+}
+
+/* An EAP packet from the Authenticator (AR_EAP_Transfer) to the MS in
+ * PKMv2 EAP-Transfer (802.16e 7.2.2; NWG Authentication Relay). Only
+ * during this stay's re-authentication. */
+static tekho_err on_eap_from_auth(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
+                                  struct tekho_actions *out)
+{
+    struct bs_ms *m = find_mac(bs, r->ms_id);
+    if (m == NULL || from != TEKHO_NODE_AUTHENTICATOR)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    if (!m->ctx_pending || r->transaction_id != m->ctx_txn || r->eap_payload[0] != 1 ||
+        r->eap_payload_len < TEKHO_EAP_HEADER_LEN + 1 ||
+        ((size_t)r->eap_payload[2] << 8 | r->eap_payload[3]) != r->eap_payload_len)
+        return TEKHO_ERR_BAD_VALUE;
+    memcpy(m->eap_req, r->eap_payload, r->eap_payload_len);
+    m->eap_req_len = r->eap_payload_len;
+    m->eap_waiting = true;
+    m->eap_retries = 0;
+    const tekho_err err = send_eap_request(bs, m, now, out);
+    if (err != TEKHO_OK)
+        return err;
+    /* The exchange moves: the Context_Req is not sent again while it does. */
+    m->retries = 0;
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+    return out->err;
+}
+
+/* The MS's EAP-Response (PKMv2 EAP-Transfer, its CMAC checked) to the
+ * Authenticator in AR_EAP_Transfer. */
+static tekho_err on_eap_from_ms(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *msg, size_t len,
+                                struct tekho_actions *out)
+{
+    struct tekho_pkm r;
+    tekho_err err = tekho_pkm_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    if (r.mgmt_type != TEKHO_MGMT_PKM_REQ || r.eap_payload[0] != 2 || !r.has_key_seq || r.key_seq != m->ak_sn ||
+        !m->ctx_pending)
+        return TEKHO_ERR_BAD_VALUE;
+    err = verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+                     r.cmac_digest.cmac_pn);
+    if (err != TEKHO_OK) {
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    if (m->eap_waiting && r.eap_payload[1] == m->eap_req[1]) {
+        m->eap_waiting = false;
+        act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
+    }
+    struct tekho_asncp relay;
+    asncp_about(&relay, TEKHO_ASNCP_AR_EAP_TRANSFER, m->mac, m->ctx_txn);
+    memcpy(relay.eap_payload, r.eap_payload, r.eap_payload_len);
+    relay.eap_payload_len = r.eap_payload_len;
+    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &relay);
+    return out->err;
+}
+
 /* baseline-early: the handover this context prepares (target) or relays
  * (serving) brings the target's TEKs to the MS through the serving BS
  * before it leaves. On the wire it is HO Process Optimization bits 1-2 =
@@ -1565,6 +1648,7 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
     case BS_IN_SA_TEK_REQUEST: return on_pkm_req(bs, now_us, m, msg, msg_len, out);
     case BS_IN_MSHO_REQ: return on_msho_req(bs, now_us, m, msg, msg_len, out);
     case BS_IN_HO_IND: return on_ho_ind(bs, now_us, m, msg, msg_len, out);
+    case BS_IN_EAP_TRANSFER: return on_eap_from_ms(bs, m, msg, msg_len, out);
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
     }
 }
@@ -1840,6 +1924,8 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     if (m->role == ROLE_TARGET_REAUTH) {
         m->role = ROLE_TARGET_SA_TEK;
         m->retries = 0;
+        m->eap_waiting = false;
+        act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
         /* 7.2.2.4.3: the challenge is resent until an SA-TEK-Request comes
          * (SAChallengeTimer, SAChallengeMaxResends). */
         act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
@@ -2093,6 +2179,7 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     case TEKHO_ASNCP_CONTEXT_RPT:
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_context_rpt(bs, now_us, &r, out) : TEKHO_ERR_UNKNOWN_PEER;
         break;
+    case TEKHO_ASNCP_AR_EAP_TRANSFER: err = on_eap_from_auth(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE:
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_count_update(bs, from_node, &r, out)
                                                     : TEKHO_ERR_UNKNOWN_PEER;
@@ -2206,6 +2293,16 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
                                                          : TEKHO_CONTEXT_FOR_HANDOVER,
                          true, now_us, out);
         return out->err;
+    case TIMER_EAP:
+        /* The MS did not answer the EAP-Request: again, on the air timer. */
+        if (m->role != ROLE_TARGET_REAUTH || !m->eap_waiting || !m->ctx_pending)
+            return TEKHO_OK;
+        if (++m->eap_retries > bs->cfg.timing.max_retries) {
+            m->eap_waiting = false; /* the Authenticator's timer has the next word */
+            return TEKHO_OK;
+        }
+        act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+        return send_eap_request(bs, m, now_us, out);
     case TIMER_CACHE:
         /* The MS never came: keep only the cached TEK context (and its PNs)
          * in case it retries; N's next update will clear it. An entry that

@@ -243,6 +243,7 @@ void tekho_timing_default(struct tekho_timing *t)
     t->aaa_rtt_us = 40000;
     t->aaa_round_trips = 4;
     t->ho_cache_us = 2000000;
+    t->eap_round_trips = 4;
 }
 
 void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6])

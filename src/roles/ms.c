@@ -75,6 +75,7 @@ enum ms_input {
     MS_IN_SA_TEK_CHALLENGE,
     MS_IN_SA_TEK_RESPONSE,
     MS_IN_BSHO_RSP,
+    MS_IN_EAP_TRANSFER,
 };
 #define MS_IN(x) (1u << MS_IN_##x)
 
@@ -92,7 +93,7 @@ static const uint32_t MS_ACCEPTS[] = {
     [TEKHO_MS_HO_REQUESTED] = MS_IN(DATA) | MS_IN(BSHO_RSP),
     [TEKHO_MS_HO_SYNC] = MS_IN(DATA),
     [TEKHO_MS_HO_RANGING] = MS_IN(DATA) | MS_IN(RNG_RSP),
-    [TEKHO_MS_REAUTH] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE),
+    [TEKHO_MS_REAUTH] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE) | MS_IN(EAP_TRANSFER),
     [TEKHO_MS_SA_TEK] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE) | MS_IN(SA_TEK_RESPONSE),
     [TEKHO_MS_RELEASED] = 0,
 };
@@ -119,6 +120,7 @@ static tekho_err ms_classify(const uint8_t *msg, size_t len, enum ms_input *in)
         case TEKHO_PKM_TEK_INVALID: *in = MS_IN_TEK_INVALID; return TEKHO_OK;
         case TEKHO_PKM_SA_TEK_CHALLENGE: *in = MS_IN_SA_TEK_CHALLENGE; return TEKHO_OK;
         case TEKHO_PKM_SA_TEK_RESPONSE: *in = MS_IN_SA_TEK_RESPONSE; return TEKHO_OK;
+        case TEKHO_PKM_EAP_TRANSFER: *in = MS_IN_EAP_TRANSFER; return TEKHO_OK;
         default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
         }
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
@@ -858,6 +860,62 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
     return out->err;
 }
 
+/* Baseline-full, re-authentication at the target (802.16e 7.2.2: EAP in
+ * PKMv2 EAP-Transfer; [PROFILE] with the AK in place, under its CMAC). The
+ * EAP method is modelled, not run: the MS answers each EAP-Request with an
+ * EAP-Response of its type (Identity: "tekho"; any other: a one-byte
+ * acknowledgement, as an EAP-TTLS peer acknowledges a fragment), so the
+ * round trips and bytes are the exchange's, its cryptography is not. A
+ * request sent again gets the same answer. The new MSK is taken when the
+ * SA-TEK-Challenge under it proves the exchange succeeded. */
+static tekho_err on_eap_transfer(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
+                                 struct tekho_actions *out)
+{
+    if (from != ms->serving)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_pkm m;
+    tekho_err err = tekho_pkm_decode(msg, len, &m);
+    if (err != TEKHO_OK)
+        return err;
+    /* An EAP-Request (the decoder checked the packet's framing) under our AK. */
+    if (m.mgmt_type != TEKHO_MGMT_PKM_RSP || m.eap_payload[0] != 1 || !m.has_key_seq || m.key_seq != ms->cfg.pmk_sn)
+        return TEKHO_ERR_BAD_VALUE;
+    err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
+                     m.cmac_digest.cmac_pn);
+    if (err != TEKHO_OK)
+        return err;
+    static const uint8_t identity[] = {'t', 'e', 'k', 'h', 'o'};
+    const uint8_t type = m.eap_payload[4];
+    struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_EAP_TRANSFER,
+                            .identifier = m.identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
+                            .has_cmac_digest = true};
+    const size_t n = TEKHO_EAP_HEADER_LEN + 1 + (type == 1 ? sizeof identity : 1);
+    rsp.eap_payload[0] = 2; /* Response */
+    rsp.eap_payload[1] = m.eap_payload[1];
+    rsp.eap_payload[2] = 0;
+    rsp.eap_payload[3] = (uint8_t)n;
+    rsp.eap_payload[4] = type;
+    if (type == 1)
+        memcpy(rsp.eap_payload + 5, identity, sizeof identity);
+    else
+        rsp.eap_payload[5] = 0; /* flags: an acknowledgement, no data */
+    rsp.eap_payload_len = n;
+    rsp.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
+    uint8_t buf[256];
+    size_t blen = 0;
+    err = tekho_pkm_encode(&rsp, buf, sizeof buf, &blen);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, blen,
+                        CMAC_DIGEST_TLV_LEN);
+    if (err != TEKHO_OK)
+        return err;
+    send_ul(ms, out, ms->serving, buf, blen);
+    /* The exchange moves: the MS waits as long again. */
+    ms->retries = 0;
+    arm_reauth_timer(ms, now, out);
+    return out->err;
+}
+
 static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
@@ -1065,6 +1123,7 @@ tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node,
     case MS_IN_TEK_INVALID:
     case MS_IN_SA_TEK_CHALLENGE:
     case MS_IN_SA_TEK_RESPONSE: return on_pkm_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case MS_IN_EAP_TRANSFER: return on_eap_transfer(ms, now_us, from_node, msg, msg_len, out);
     case MS_IN_DATA: break; /* on its own CID, above */
     }
     return TEKHO_ERR_UNEXPECTED_MESSAGE;

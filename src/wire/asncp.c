@@ -39,9 +39,10 @@ static const struct msg_row {
                                            "CMAC_Key_Count_Update", REQ_MS_ID | REQ_CMAC_KEY_COUNT},
     [TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK] = {TEKHO_ASNCP_FN_CONTEXT_TRANSFER, 5, TEKHO_ASNCP_OP_ACK,
                                                "CMAC_Key_Count_Update_ACK", REQ_MS_ID},
-    /* Authentication Relay 4 in R1.0 v1.2.1 (Wireshark's numbering); the
+    /* Authentication Relay 2 in R1.0 v1.2.x (Wireshark's numbering: 1
+     * AR_EAP_Start, 2 AR_EAP_Transfer, 3/4 Bulk_Interim_Update/_Ack); the
      * op, [PROFILE] Indication: the same message carries either way. */
-    [TEKHO_ASNCP_AR_EAP_TRANSFER] = {TEKHO_ASNCP_FN_AUTH_RELAY, 4, TEKHO_ASNCP_OP_INDICATION, "AR_EAP_Transfer",
+    [TEKHO_ASNCP_AR_EAP_TRANSFER] = {TEKHO_ASNCP_FN_AUTH_RELAY, 2, TEKHO_ASNCP_OP_INDICATION, "AR_EAP_Transfer",
                                      REQ_MS_ID | REQ_EAP_PAYLOAD},
 };
 
