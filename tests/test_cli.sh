@@ -273,7 +273,7 @@ S=/tmp/tekho_cli_sweep.$$
 if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
         --report "$S" >/dev/null 2>&1; then
     [ "$(wc -l <"$S/sweep.csv")" = 9 ] && ok || bad "sweep.csv: 4 points x 2 schemes + header"
-    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,executed,ul_n,ul_censored,ul_min_ms,ul_p50_ms,ul_p99_ms,ul_max_ms,ul_mean_ms,dl_n,.*,union_p99_ms,union_max_ms,union_mean_ms,m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,air_bytes_per_ho,' \
+    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,executed,ul_n,ul_censored,ul_min_ms,ul_p50_ms,ul_p99_ms,ul_max_ms,ul_mean_ms,dl_n,.*,union_p99_ms,union_max_ms,union_mean_ms,m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,air_messages_per_ho,backbone_messages_per_ho,air_bytes_per_ho,backbone_bytes_per_ho,tek_air_bytes_per_ho,tek_backbone_bytes_per_ho,' \
         && ok || bad "sweep.csv header"
     grep -q '^20000,2,counter,[1-9][0-9]*,' "$S/sweep.csv" && ok || bad "sweep.csv last point"
     [ "$(wc -l <"$S/sweep_backbone-us.dat")" = 3 ] && ok || bad "sweep_backbone-us.dat"

@@ -78,15 +78,26 @@ static void print_result_json(FILE *f, const char *scenario, uint64_t seed, cons
     fprintf(f, ", \"limit\": %.1f, \"verdict\": \"%s\"}, ", M2134_LIMIT_MS, report_m2134_verdict(r));
     fprintf(f,
             "\"security\": {\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
-            "\"tek_bytes_over_air\": %lu, \"self_sync_success\": %lu, \"resync_by_rng_req\": %lu, "
-            "\"connections_released\": %lu, \"pdus_discarded\": %lu, \"tek_mismatch_after_ho\": %lu}, ",
+            "\"tek_bytes_over_air\": %lu, \"tek_bytes_over_backbone\": %lu, \"self_sync_success\": %lu, "
+            "\"resync_by_rng_req\": %lu, \"connections_released\": %lu, \"pdus_discarded\": %lu, "
+            "\"tek_mismatch_after_ho\": %lu}, ",
             s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_bytes_over_air,
-            s->self_sync_success, s->resync_by_rng_req, s->connections_released, s->pdus_discarded,
-            s->tek_mismatch_after_ho);
+            s->tek_bytes_over_backbone, s->self_sync_success, s->resync_by_rng_req, s->connections_released,
+            s->pdus_discarded, s->tek_mismatch_after_ho);
+    /* Per handover: over the completed ones (0 with none). */
+    const double ho = s->completed ? (double)s->completed : 0;
+#define PER_HO(x) (ho > 0 ? (double)(x) / ho : 0.0)
     fprintf(f,
             "\"signalling\": {\"air_messages\": %lu, \"air_bytes\": %lu, \"backbone_messages\": %lu, "
-            "\"backbone_bytes\": %lu}, ",
-            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
+            "\"backbone_bytes\": %lu, \"handover\": {\"air_messages\": %lu, \"air_bytes\": %lu, "
+            "\"backbone_messages\": %lu, \"backbone_bytes\": %lu}, \"per_handover\": {\"air_messages\": %.2f, "
+            "\"air_bytes\": %.1f, \"backbone_messages\": %.2f, \"backbone_bytes\": %.1f, "
+            "\"tek_bytes_over_air\": %.1f, \"tek_bytes_over_backbone\": %.1f}}, ",
+            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes, s->ho_air_messages,
+            s->ho_air_bytes, s->ho_backbone_messages, s->ho_backbone_bytes, PER_HO(s->ho_air_messages),
+            PER_HO(s->ho_air_bytes), PER_HO(s->ho_backbone_messages), PER_HO(s->ho_backbone_bytes),
+            PER_HO(s->tek_bytes_over_air), PER_HO(s->tek_bytes_over_backbone));
+#undef PER_HO
     fprintf(f,
             "\"traffic\": {\"offered\": %lu, \"delivered\": %lu, \"ho_window_offered\": %lu, \"ho_window_lost\": %lu, "
             "\"modelled\": %lu}, ",
@@ -116,11 +127,14 @@ static void print_text(const char *scenario, uint64_t seed, const struct report_
            report_m2134_verdict(r), M2134_LIMIT_MS);
     printf("  security       replayed accepted %lu, forged accepted %lu, PN reuse %lu, TEK mismatch %lu\n",
            s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho);
-    printf("                 TEK bytes over air %lu, self-sync %lu, RNG-REQ resync %lu, released %lu, discarded %lu\n",
-           s->tek_bytes_over_air, s->self_sync_success, s->resync_by_rng_req, s->connections_released,
-           s->pdus_discarded);
+    printf("                 TEK bytes over air %lu, over the backbone %lu, self-sync %lu, RNG-REQ resync %lu, "
+           "released %lu, discarded %lu\n",
+           s->tek_bytes_over_air, s->tek_bytes_over_backbone, s->self_sync_success, s->resync_by_rng_req,
+           s->connections_released, s->pdus_discarded);
     printf("  signalling     air %lu messages / %lu bytes, backbone %lu messages / %lu bytes\n", s->air_messages,
            s->air_bytes, s->backbone_messages, s->backbone_bytes);
+    printf("                 of which handovers: air %lu / %lu bytes, backbone %lu / %lu bytes\n", s->ho_air_messages,
+           s->ho_air_bytes, s->ho_backbone_messages, s->ho_backbone_bytes);
     printf("  traffic        %lu user PDUs offered, %lu delivered\n", s->user_pdus_offered, s->user_pdus_delivered);
 }
 
@@ -350,9 +364,9 @@ static int emulate(const char *topology, const char *schemes, const char *report
            "union p99 of a second run with DL sync, ranging wait and AAA at 0 (ITU-R M.2134's assumptions), held\n"
            "against %.1f ms\n\n",
            M2134_LIMIT_MS);
-    printf("%-16s %9s %8s %7s %7s %7s %7s %7s %7s %7s %7s %7s %9s %9s %9s %7s %8s %7s\n", "scheme", "handovers",
-           "censored", "UL p50", "UL p99", "DL p50", "DL p99", "un p50", "un p99", "un max", "M.2134", "verdict",
-           "air B/HO", "bb B/HO", "PDUs lost", "TEK B", "insecure", "wall s");
+    printf("%-18s %9s %8s %7s %7s %7s %7s %7s %7s %7s %7s %7s %6s %8s %8s %7s %7s %9s %8s %7s\n", "scheme",
+           "handovers", "censored", "UL p50", "UL p99", "DL p50", "DL p99", "un p50", "un p99", "un max", "M.2134",
+           "verdict", "msg/HO", "air B/HO", "bb B/HO", "TEK air", "TEK bb", "PDUs lost", "insecure", "wall s");
     for (size_t k = 0; k < n_schemes; k++) {
         const struct tekho_sim_stats *s = &runs[k].st;
         const struct tekho_sim_interruption *ul = &s->interruption[TEKHO_SIM_UL], *dl = &s->interruption[TEKHO_SIM_DL],
@@ -360,11 +374,13 @@ static int emulate(const char *topology, const char *schemes, const char *report
         const double ho = s->completed ? (double)s->completed : 1;
         const unsigned long insecure =
             s->replayed_pdus_accepted + s->forged_pdus_accepted + s->pn_reuse + s->tek_mismatch_after_ho;
-        printf("%-16s %9lu %8lu %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7s %9.0f %9.0f %9lu %7lu %8lu %7.2f\n",
+        printf("%-18s %9lu %8lu %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7s %6.1f %8.0f %8.0f %7.1f %7.1f %9lu "
+               "%8lu %7.2f\n",
                tekho_scheme_name(runs[k].scheme), s->executed, un->censored, ul->p50_ms, ul->p99_ms, dl->p50_ms,
                dl->p99_ms, un->p50_ms, un->p99_ms, un->max_ms, report_m2134_p99(&runs[k]),
-               report_m2134_verdict(&runs[k]), (double)s->air_bytes / ho, (double)s->backbone_bytes / ho,
-               s->ho_window_lost, s->tek_bytes_over_air, insecure, runs[k].wall_s);
+               report_m2134_verdict(&runs[k]), (double)(s->ho_air_messages + s->ho_backbone_messages) / ho,
+               (double)s->ho_air_bytes / ho, (double)s->ho_backbone_bytes / ho, (double)s->tek_bytes_over_air / ho,
+               (double)s->tek_bytes_over_backbone / ho, s->ho_window_lost, insecure, runs[k].wall_s);
     }
     for (size_t k = 0; k < n_schemes; k++)
         report_run_free(&runs[k]);
