@@ -472,6 +472,21 @@ static const char *pdu_name(const uint8_t *pdu, size_t len)
         return "?";
     if (gmh.cid > TEKHO_MGMT_CID_MAX)
         return "Data";
+    /* PKM messages by their code: the trace and the report's charts tell
+     * an SA-TEK-Response from a Key-Reply. */
+    if (len > TEKHO_GMH_LEN + 1 &&
+        (pdu[TEKHO_GMH_LEN] == TEKHO_MGMT_PKM_REQ || pdu[TEKHO_GMH_LEN] == TEKHO_MGMT_PKM_RSP)) {
+        switch (pdu[TEKHO_GMH_LEN + 1]) {
+        case TEKHO_PKM_EAP_TRANSFER: return "PKMv2-EAP-Transfer";
+        case TEKHO_PKM_SA_TEK_CHALLENGE: return "PKMv2-SA-TEK-Challenge";
+        case TEKHO_PKM_SA_TEK_REQUEST: return "PKMv2-SA-TEK-Request";
+        case TEKHO_PKM_SA_TEK_RESPONSE: return "PKMv2-SA-TEK-Response";
+        case TEKHO_PKM_KEY_REQUEST: return "PKMv2-Key-Request";
+        case TEKHO_PKM_KEY_REPLY: return "PKMv2-Key-Reply";
+        case TEKHO_PKM_TEK_INVALID: return "PKMv2-TEK-Invalid";
+        default: break;
+        }
+    }
     const char *n = len > TEKHO_GMH_LEN ? tekho_mgmt_name(pdu[TEKHO_GMH_LEN]) : NULL;
     return n ? n : "MGMT";
 }
