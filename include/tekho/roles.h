@@ -77,20 +77,28 @@ TEKHO_API uint16_t tekho_ms_data_cid(uint32_t index);
 #define TEKHO_CONTEXT_FOR_HANDOVER 0x2u
 #define TEKHO_CONTEXT_FOR_REAUTH 0x4u
 
-/* How TEKs reach the target at handover. */
+/* How TEKs reach the target at handover, each scheme with the 802.16
+ * procedure it follows: 802.16-2009 6.3.21.2 the handover and network
+ * re-entry at the target, RNG-RSP TLV 21 HO Process Optimization (bits 1-2
+ * as Wireshark's 802.16e dissector reads them: 00 re-authentication and
+ * SA-TEK 3-way, 01 SA-TEK-Update in RNG-RSP, 11 the TEKs received from the
+ * serving BS reused; 10 is tekho's counter), 802.16e-2005 7.2.2 PKMv2 and
+ * 7.2.2.4 the SA-TEK 3-way handshake. The README ("Roles and scenarios")
+ * gives the choices where the standard is silent. */
 enum tekho_scheme {
     TEKHO_SCHEME_NONE,            /* no encryption at all: the floor to measure against */
     TEKHO_SCHEME_COUNTER,         /* the seed: TEKs generated from CMAC_KEY_COUNT at both ends */
-    TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update */
-    TEKHO_SCHEME_BASELINE_FULL,   /* the worst case: re-authentication (EAP over the air through the target, the
-                                     AAA round trips), SA-TEK 3-way, Key-Request/Key-Reply */
-    TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
+    TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update (01) */
+    TEKHO_SCHEME_BASELINE_FULL,   /* the worst case (00): re-authentication (EAP over the air through the target,
+                                     the AAA round trips), SA-TEK 3-way, Key-Request/Key-Reply */
+    TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone (11) */
     TEKHO_SCHEME_NONE_LATE,       /* no encryption, user data at the target only after RNG-RSP: the floor without early data */
     /* New schemes go last: explore case files and seeds name schemes by these values. */
-    TEKHO_SCHEME_BASELINE_EARLY,  /* the target's fresh TEKs, wrapped under its KEK, reach the MS through the serving BS
-                                     (HO_Rsp, MOB_BSHO-RSP) before it leaves: data before ranging, the conventional way */
-    TEKHO_SCHEME_BASELINE_CHALLENGE, /* no re-authentication: SA Challenge Tuple in RNG-RSP, SA-TEK-Request, and the
-                                        target's TEKs in SA-TEK-Response */
+    TEKHO_SCHEME_BASELINE_EARLY,  /* (11) the target's fresh TEKs, wrapped under its KEK, reach the MS through the
+                                     serving BS ([PROFILE] in HO_Rsp, then MOB_BSHO-RSP's SA-TEK-Update) before it
+                                     leaves: data before ranging, the conventional way */
+    TEKHO_SCHEME_BASELINE_CHALLENGE, /* (00, no re-authentication) SA Challenge Tuple in RNG-RSP (TLV 31),
+                                        SA-TEK-Request, the target's TEKs in SA-TEK-Response */
     TEKHO_SCHEME_COUNT
 };
 /* "none", "counter", "baseline-update", "baseline-full", "reuse",
