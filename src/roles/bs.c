@@ -1660,7 +1660,7 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
 #define HO_RSP_ACCEPT 0u
 #define HO_RSP_REFUSE 1u
 
-static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, struct tekho_actions *out)
+static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, uint64_t now, struct tekho_actions *out)
 {
     struct tekho_asncp rsp;
     asncp_for(bs, m, TEKHO_ASNCP_HO_RSP, &rsp);
@@ -1684,7 +1684,9 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, stru
             const struct tekho_tek_params *p = &m->early_params[i];
             memcpy(teks[i]->tek, p->wrapped_tek, p->wrapped_tek_len);
             teks[i]->tek_len = p->wrapped_tek_len;
-            teks[i]->lifetime_s = p->lifetime_s;
+            /* What is left of it here: a TEK kept from an earlier
+             * preparation must not outlive this BS's copy at the MS. */
+            teks[i]->lifetime_s = seconds_left(&m->own.tek[p->key_seq & 1u], now);
             teks[i]->tek_sn = p->key_seq;
         }
     }
@@ -1753,7 +1755,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     }
     if (m && m->role == ROLE_TARGET_READY && m->peer == from && m->transaction == r->transaction_id) {
         /* Our HO_Rsp was lost: answer again, change nothing. */
-        send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
+        send_ho_rsp(bs, m, HO_RSP_ACCEPT, now, out);
         return out->err;
     }
     const bool was_target = m != NULL && (m->role == ROLE_TARGET_PREPARING || m->role == ROLE_TARGET_READY);
@@ -1803,7 +1805,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     m->retries = 0;
     if (bs->cfg.tekgen_required && m->mode != TEKHO_HO_TEK_COUNTER) {
         /* L5: this BS serves only MSs with counter-based TEK generation. */
-        send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+        send_ho_rsp(bs, m, HO_RSP_REFUSE, now, out);
         retire(bs, m, out);
         return out->err;
     }
@@ -1843,9 +1845,22 @@ static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, str
  * wrapped under this BS's KEK, to reach the MS through the serving BS in
  * HO_Rsp and MOB_BSHO-RSP. If the random source fails, nothing changes
  * and the timer tries again. */
+/* baseline-early: the TEKs an earlier preparation made can serve this one
+ * (the MS may act on either MOB_BSHO-RSP) while both have a TEK refresh's
+ * grace time left; else new ones. */
+static bool early_teks_kept(const struct tekho_bs *bs, const struct bs_ms *m, uint64_t now)
+{
+    if (!m->have_early || m->active != ACTIVE_OWN)
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (!m->own.tek[i].installed || m->own.tek[i].expires_at_ms * 1000 <= now + bs->cfg.timing.tek_grace_us)
+            return false;
+    return true;
+}
+
 static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
-    if (early_mode(bs, m) && !(m->have_early && m->active == ACTIVE_OWN)) {
+    if (early_mode(bs, m) && !early_teks_kept(bs, m, now)) {
         struct tekho_tek_params params[2];
         memset(params, 0, sizeof params);
         const tekho_err err = random_teks(bs, m, now, false, params, false, out);
@@ -1860,7 +1875,7 @@ static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
     tek_cache_drop_below(&m->cache, count_floor(m), m->active);
     m->role = ROLE_TARGET_READY;
     act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
-    send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
+    send_ho_rsp(bs, m, HO_RSP_ACCEPT, now, out);
     if (early_mode(bs, m)) /* once per preparation; a copy of HO_Rsp sent again is not counted */
         act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE,
                   (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
@@ -1945,7 +1960,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         if (err == TEKHO_ERR_CAPACITY || err == TEKHO_ERR_NO_MEMORY || err == TEKHO_ERR_STALE_COUNT) {
             /* H1: no room for TB = N without forgetting a context that can
              * come back (or N at its limit): the handover is refused. */
-            send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+            send_ho_rsp(bs, m, HO_RSP_REFUSE, now, out);
             retire(bs, m, out);
             return out->err;
         }
@@ -2263,7 +2278,7 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
         if (m->role == ROLE_TARGET_PREPARING && !m->ctx_pending && early_mode(bs, m)) {
             /* baseline-early: the AK is here, the TEKs could not be made. */
             if (++m->retries > bs->cfg.timing.max_retries) {
-                send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+                send_ho_rsp(bs, m, HO_RSP_REFUSE, now_us, out);
                 act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
                 retire(bs, m, out);
                 return out->err;
