@@ -447,8 +447,9 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint6
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer,
                                                    struct tekho_actions *out);
 /* Downlink user data to an MS this BS serves, or, as a handover target
- * with counter or reuse TEKs, to an MS that has left its serving BS or
- * confirmed the keys with uplink data (TEKHO_ACT_AIR_DL, TEKHO_EV_SEALED).
+ * with counter, reuse or baseline-early TEKs, to an MS that has left its
+ * serving BS or confirmed the keys with uplink data (TEKHO_ACT_AIR_DL,
+ * TEKHO_EV_SEALED).
  * TEKHO_ERR_NO_KEYS otherwise or with no usable TEK; the errors of
  * tekho_tek_seal; invalid argument for NULL (payload may be NULL with
  * len 0). */
@@ -486,15 +487,19 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, u
  * TEKHO_ERR_CAPACITY (max_bs BSs already). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
 /* An ASN-CP message from BS `from_node` (msg[0 .. len), not kept):
- * Context_Req (answered with the MS's AK context), HO_Complete (N moves
- * on, saved to the store before it is used), and their acknowledgements.
+ * Context_Req (answered with the MS's AK context; for a re-authentication,
+ * baseline-full, after the EAP exchange), AR_EAP_Transfer (the MS's
+ * EAP-Response the target relayed), HO_Complete (N moves on, saved to the
+ * store before it is used), and their acknowledgements.
  * Errors: tekho_asncp_peek's and tekho_asncp_decode's, a body naming
  * another MS than its header (bad value), an unknown BS (unknown peer),
  * the store's errors, and the refusals of the file comment. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
                                                         const uint8_t *msg, size_t len, struct tekho_actions *out);
-/* A timer the Authenticator set has fired (the end of a re-authentication's
- * AAA exchange, baseline-full: a new MSK, N = 1 saved first). */
+/* A timer the Authenticator set has fired (baseline-full's
+ * re-authentication: an AAA round trip over, then the next EAP-Request or,
+ * at the end, a new MSK with N = 1 saved first; or an EAP-Request not
+ * answered, sent again). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
                                                      struct tekho_actions *out);
 /* N for an MS (0 if unknown, or not loaded from the store since a restart). */
