@@ -75,7 +75,7 @@ void cli_usage(const struct cli_cmd *cmd, FILE *to)
     for (size_t i = 0; i < cmd->n_opts; i++) {
         const struct cli_opt *o = &cmd->opts[i];
         const char *arg = o->kind == CLI_HEX ? " HEX" : o->kind == CLI_NUM ? " N" : o->kind == CLI_MAC ? " MAC" : "";
-        char choice[64] = "";
+        char choice[160] = "";
         if (o->kind == CLI_CHOICE)
             snprintf(choice, sizeof choice, " %s", o->choices);
         if (o->secret) {
