@@ -53,7 +53,8 @@ seeds: build
 	$(BUILD)/tests/make_seeds fuzz/corpus
 
 # The main job: every scheme on the same 19-cell network, 300 moving MSs,
-# three simulated minutes; the comparison table, and a report in $(REPORT).
+# three simulated minutes, 10 replications (tekho sim's default) on every
+# core; the comparison table with 95 % intervals, and a report in $(REPORT).
 REPORT ?= report
 run: build
 	$(BUILD)/tekho sim --topology hex:19 --ms 300 --duration 180 --report $(REPORT)
@@ -68,7 +69,7 @@ test: build build-asan build-fuzz build-matrix
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS)
 	JOBS=$(JOBS) sh tests/mutations.sh . $(BUILD_MUTATION) $(MUTATIONS)
 
-# Mutation builds (src/mutation.h): each of the eight deliberate defects
+# Mutation builds (src/mutation.h): each deliberate defect (TEKHO_MUTATIONS)
 # must be caught by tekho explore within 300 runs of some scheme
 # (`make mutations MUTATIONS="no-cmac-pn-check"` tries one).
 BUILD_MUTATION ?= build-mutation

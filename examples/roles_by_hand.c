@@ -6,9 +6,11 @@
  * received PDU or ASN-CP message, a timer that fired, data to send) and the
  * current time, and appends ACTIONS to a struct tekho_actions the caller
  * owns: PDUs to put on the air, messages for the backbone, timers to
- * (re)arm or cancel, user data delivered, events. This program is the
- * driver: it queues what the roles send, delivers it after a fixed latency,
- * fires timers in time order, and prints what happens.
+ * (re)arm or cancel, user data delivered, events, and (the Authenticator)
+ * records to make durable before what depends on them may leave. This
+ * program is the driver: it queues what the roles send, delivers it after
+ * a fixed latency, fires timers in time order, writes persists to a store
+ * at once and reports them, and prints what happens.
  *
  * The MS enters the network at BS 1 (ranging, capability exchange, TEKs),
  * exchanges data, hands over to BS 2 with counter-based TEKs (no TEK on
@@ -52,6 +54,7 @@ struct net {
     struct tekho_ms *ms;
     struct tekho_bs *bs[N_BS + 1]; /* by node, 1..N_BS */
     struct tekho_auth *auth;
+    struct tekho_memory_store *store; /* where the Authenticator's records go */
     int failures;
     unsigned delivered_at_bs, delivered_at_ms;
     int64_t tek_bytes_over_air;
@@ -140,10 +143,20 @@ static void apply(struct net *n, enum role_kind kind, uint32_t node, tekho_err r
         fprintf(stderr, "roles_by_hand: %s: %s (actions: %s)\n", who, tekho_strerror(ret), tekho_strerror(a->err));
         n->failures++;
     }
+    /* The Authenticator's persists: made durable after the other actions. */
+    struct tekho_auth_record recs[4];
+    uint64_t tokens[4];
+    size_t n_recs = 0;
     for (size_t i = 0; i < a->n; i++) {
         const struct tekho_action *x = &a->list[i];
         const uint32_t me = kind == ROLE_BS ? node : TEKHO_NODE_AUTHENTICATOR;
         switch (x->kind) {
+        case TEKHO_ACT_PERSIST: /* a record (N, or a new PMK context) to make durable first */
+            if (n_recs < 4 && tekho_auth_record_decode(x->bytes, x->len, &recs[n_recs]) == TEKHO_OK)
+                tokens[n_recs++] = (uint64_t)x->value;
+            else
+                n->failures++;
+            break;
         case TEKHO_ACT_AIR_UL: /* the MS to BS x->peer; the BS learns whose allocation it was: MS 0 */
             queue_message(n, AIR_LATENCY_US, ROLE_BS, x->peer, 0, false, x->bytes, x->len);
             break;
@@ -188,6 +201,20 @@ static void apply(struct net *n, enum role_kind kind, uint32_t node, tekho_err r
                    tekho_event_name((enum tekho_event)x->code), x->value);
             break;
         }
+    }
+    /* The store here is memory, so durable at once; a real one (tekho/store.h)
+     * commits a loop iteration's persists in one transaction, then reports
+     * each. Only then does the Authenticator send what waited for them. */
+    const struct tekho_auth_store store = tekho_memory_store_ops(n->store);
+    for (size_t i = 0; i < n_recs; i++) {
+        tekho_err result = TEKHO_OK;
+        const tekho_err err = store.persist(store.ctx, &recs[i], 1, &result);
+        printf("%8.3f ms  store: N = %u for the MS is durable\n", n->now_us / 1000.0, (unsigned)recs[i].n);
+        tekho_actions_reset(n->acts);
+        const tekho_err done = tekho_auth_persisted(n->auth, n->now_us, recs[i].ms_mac, tokens[i],
+                                                    err != TEKHO_OK ? err : result, n->acts);
+        tekho_auth_record_wipe(&recs[i]);
+        apply(n, ROLE_AUTH, 0, done);
     }
 }
 
@@ -246,8 +273,7 @@ static bool same_teks(const struct net *n, uint32_t node)
            memcmp(a, b, sizeof a) == 0;
 }
 
-static int setup(struct net *n, uint64_t *seed, struct tekho_memory_store **store,
-                 struct tekho_neighbour neighbours[N_BS])
+static int setup(struct net *n, uint64_t *seed, struct tekho_neighbour neighbours[N_BS])
 {
     static const uint8_t msk[64] = {
         0x3d, 0x8b, 0xfc, 0x43, 0xc8, 0x00, 0x4a, 0xfb, 0x0f, 0xf8, 0x3b, 0x6a, 0x30, 0xee, 0x7d, 0x6c,
@@ -260,10 +286,10 @@ static int setup(struct net *n, uint64_t *seed, struct tekho_memory_store **stor
 
     /* The Authenticator keeps N (CMAC_KEY_COUNT) per MS in a store that
      * must survive its restarts; an in-memory one here. */
-    tekho_err err = tekho_memory_store_new(4, store);
+    tekho_err err = tekho_memory_store_new(4, &n->store);
     if (err == TEKHO_OK) {
         const struct tekho_auth_config ac = {.pmk_lifetime_s = 3600, .max_ms = 4, .max_bs = N_BS,
-                                             .store = tekho_memory_store_ops(*store), .timing = timing};
+                                             .store = tekho_memory_store_ops(n->store), .timing = timing};
         err = tekho_auth_new(&ac, &n->auth);
     }
     for (uint32_t node = 1; node <= N_BS; node++) {
@@ -287,9 +313,14 @@ static int setup(struct net *n, uint64_t *seed, struct tekho_memory_store **stor
         tekho_ms_mac_of_index(0, mc.mac);
         memcpy(mc.msk, msk, sizeof msk);
         err = tekho_ms_new(&mc, &n->ms);
-        /* EAP authenticated the MS: the Authenticator learns its MSK. */
-        if (err == TEKHO_OK)
-            err = tekho_auth_add_ms(n->auth, 0, mc.mac, mc.msk, mc.pmk_sn);
+        /* EAP authenticated the MS: the Authenticator learns its MSK,
+         * and asks for the new PMK context to be made durable. */
+        if (err == TEKHO_OK) {
+            tekho_actions_reset(n->acts);
+            err = tekho_auth_add_ms(n->auth, 0, mc.mac, mc.msk, mc.pmk_sn, n->acts);
+            if (err == TEKHO_OK)
+                apply(n, ROLE_AUTH, 0, err);
+        }
     }
     if (err != TEKHO_OK)
         fprintf(stderr, "roles_by_hand: setup: %s\n", tekho_strerror(err));
@@ -300,10 +331,9 @@ int main(void)
 {
     static struct net n; /* large (the event payloads): not on the stack */
     uint64_t seed = 1;
-    struct tekho_memory_store *store = NULL;
     struct tekho_neighbour neighbours[N_BS]; /* must outlive the BSs */
     n.acts = malloc(sizeof *n.acts);
-    if (n.acts == NULL || !setup(&n, &seed, &store, neighbours)) {
+    if (n.acts == NULL || !setup(&n, &seed, neighbours)) {
         n.failures++;
         goto out;
     }
@@ -352,7 +382,7 @@ out:
     for (uint32_t node = 1; node <= N_BS; node++)
         tekho_bs_free(n.bs[node]);
     tekho_auth_free(n.auth);
-    tekho_memory_store_free(store);
+    tekho_memory_store_free(n.store);
     free(n.acts);
     printf("roles_by_hand: %s\n", n.failures == 0 ? "ok" : "FAILED");
     return n.failures == 0 ? 0 : 1;

@@ -28,8 +28,11 @@ runtime_pkg() {
 # interop tests; libpcap for captures; gnuplot and mscgen for the report;
 # zlib1g-dev and libzstd-dev for a static link (tests/test_install.sh): Debian
 # 13's libcrypto.pc has Libs.private: -lz -lzstd, and libssl-dev does not
-# bring their static libraries.
-BASE="gcc make cmake pkg-config libssl-dev zlib1g-dev libzstd-dev libpcap-dev clang tshark gnuplot-nox mscgen"
+# bring their static libraries. SQLite and libpq for the Authenticator's
+# stores, the PostgreSQL server (postgresql: initdb, pg_ctl) the store tests
+# start for themselves, and the sqlite3 shell to look into a store file.
+BASE="gcc make cmake pkg-config libssl-dev zlib1g-dev libzstd-dev libpcap-dev clang tshark gnuplot-nox mscgen
+libsqlite3-dev libpq-dev postgresql sqlite3"
 
 if [ "${1:-}" = --list ]; then
     # shellcheck disable=SC2086

@@ -9,7 +9,7 @@ set -eu
 src=$1
 dir=$2
 shift 2
-all="evict-live-context reinstall-resets-pn bs-advances-n no-replay-window ms-rederive-on-retry accept-stale-count no-cmac-pn-check auth-forgets-n early-data count-past-limit"
+all="evict-live-context reinstall-resets-pn bs-advances-n no-replay-window ms-rederive-on-retry accept-stale-count no-cmac-pn-check auth-forgets-n early-data count-past-limit persist-failure-ignored"
 [ $# -gt 0 ] || set -- $all
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 failed=""

@@ -212,9 +212,22 @@ reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef3
 "$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 112.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
 "$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 112.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
 EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --json)
-printf '%s' "$EMU" | grep -q '"counter": {.*"m2134_ms": {"ul": {"n": [1-9][0-9]*, .*"verdict": "within"}' && ok || bad "sim emulator m2134_ms"
+printf '%s' "$EMU" | grep -q '"counter": {.*"m2134_ms": {"ul": {"n": [1-9][0-9]*, .*"verdict": "\(within\|over\)", "model": {"ul": 7.000, "dl": 15.000, "union": 15.000}}' && ok || bad "sim emulator m2134_ms"
 printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"
-printf '%s' "$EMU" | grep -q '"counter": {"scheme": "counter", "seed": 1, "handovers": {"attempted": [1-9]' && ok || bad "sim emulator handovers"
+printf '%s' "$EMU" | grep -q '"counter": {"scheme": "counter", "seed": 1, "replications": 10, "handovers": {"attempted": [1-9]' && ok || bad "sim emulator handovers"
+# intervals beside every value, the model, the differences against counter, seeds seed .. seed + R - 1
+printf '%s' "$EMU" | grep -q '"union": {"n": [1-9][0-9]*, "censored": [0-9]*, "censored_at_end": [0-9]*, "min": [0-9.]*, "p50": [0-9.]*, "p99": [0-9.]*, "max": [0-9.]*, "mean": [0-9.]*, "p50_ci95": \[[0-9.]*, [0-9.]*\], "p99_ci95": \[[0-9.]*, [0-9.]*\], "mean_ci95": \[[0-9.]*, [0-9.]*\]}' && ok || bad "sim emulator ci95"
+printf '%s' "$EMU" | grep -q '"none": {.*"model_ms": {"ul": 17.000, "dl": 15.000, "union": 17.000}, .*"paired_vs_counter": {"union_mean_ms": {"diff": [-0-9.]*, "ci95": \[' && ok || bad "sim emulator model_ms and paired_vs_counter"
+printf '%s' "$EMU" | grep -q '"replications": 10, "seeds": \[1, 10\], "ideal": false, ' && ok || bad "sim emulator params replications"
+printf '%s' "$EMU" | grep -q '"mobility": {"handovers_per_ms_s": [0-9.]*, "crossings_per_ms_s": [0-9.]*, "fluid_flow_per_ms_s": 0.0101[0-9], "pingpong": [0-9]*, ' && ok || bad "sim emulator mobility"
+# --ideal: every scheme's p50 (and min and max) each way is its closed-form model's; one replication: no intervals
+IDEAL=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none-late,baseline-full --ideal --replications 1 --json)
+printf '%s' "$IDEAL" | grep -q '"none-late": {.*"interruption_ms": {"ul": {"n": [1-9][0-9]*, "censored": [0-9]*, "censored_at_end": [0-9]*, "min": 37.000, "p50": 37.000, "p99": 37.000, "max": 37.000, "mean": 37.000, "p50_ci95": null, ' && ok || bad "sim --ideal none-late"
+printf '%s' "$IDEAL" | grep -q '"baseline-full": {.*"union": {"n": [1-9][0-9]*, [^}]*"p50": 287.000, [^}]*}}, "model_ms": {"ul": 287.000, "dl": 280.000, "union": 287.000}' && ok || bad "sim --ideal baseline-full = model"
+# a timing parameter moves the model and the measurement alike
+"$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none --ideal --replications 1 --sync-us 20000 --json | grep -q '"ul": {"n": [1-9][0-9]*, [^}]*"p50": 27.000, .*"model_ms": {"ul": 27.000,' && ok || bad "sim --sync-us"
+expect 2 "$T" sim --topology hex:7 --replications 0
+expect 2 "$T" sim --topology hex:7 --harq-bler 1000
 printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_per_wall_s": [0-9]*, "peak_rss_mb": ' && ok || bad "sim emulator speed"
 # the report: tables, plots (with gnuplot), message sequence charts (with
 # mscgen) and captures that Wireshark decodes cleanly (with tshark)
@@ -276,6 +289,9 @@ if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --durat
     head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,executed,ul_n,ul_censored,ul_min_ms,ul_p50_ms,ul_p99_ms,ul_max_ms,ul_mean_ms,dl_n,.*,union_p99_ms,union_max_ms,union_mean_ms,m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,air_messages_per_ho,backbone_messages_per_ho,air_bytes_per_ho,backbone_bytes_per_ho,tek_air_bytes_per_ho,tek_backbone_bytes_per_ho,' \
         && ok || bad "sweep.csv header"
     grep -q '^20000,2,counter,[1-9][0-9]*,' "$S/sweep.csv" && ok || bad "sweep.csv last point"
+    head -1 "$S/sweep.csv" | grep -q ',wall_s,replications,model_ul_ms,model_dl_ms,model_union_ms,model_m2134_union_ms,ul_mean_lo,ul_mean_hi,ul_p50_lo,.*,d_union_p99_vs_counter,d_union_p99_lo,d_union_p99_hi,.*,pingpong,crossings,' \
+        && ok || bad "sweep.csv intervals header"
+    grep -q '^20000,2,none,.*,5,17.000,25.000,25.000,15.000,[0-9]' "$S/sweep.csv" && ok || bad "sweep.csv model and replications"
     [ "$(wc -l <"$S/sweep_backbone-us.dat")" = 3 ] && ok || bad "sweep_backbone-us.dat"
     if command -v gnuplot >/dev/null 2>&1; then
         [ -s "$S/sweep_window.png" ] && ok || bad "sweep plot"
@@ -346,6 +362,20 @@ expect 2 "$T" tek-wrap --kek $K16 --tek $K16 --suite 0x010001
 expect 2 "$T" tek-wrap --kek $K16 --tek $K16 --suite 020104
 expect 2 "$T" tek-unwrap --kek $K16 --wrapped $K16 --suite 0x020104          # 16 bytes for a 24-byte suite
 expect 2 "$T" bench --rounds 0
+
+# tekho bench --store: the figures on a real SQLite file, and its refusals.
+STORE_DIR=$(mktemp -d)
+out=$("$T" bench --store "sqlite:$STORE_DIR/bench.db" --ms-count 500 --batch 100 --seconds 1 --json 2>&1)
+case $out in
+*'"store_updates_per_s": '*'"commit_p50_ms": '*'"commit_p99_ms": '*'"refused": 0'*) ok ;;
+*'"refused": 0'*'"store_updates_per_s": '*'"commit_p50_ms": '*'"commit_p99_ms": '*) ok ;;
+*) bad "bench --store: $out" ;;
+esac
+expect 2 "$T" bench --store "sqlite:$STORE_DIR/bench.db" --batch 0
+expect 1 "$T" bench --store "nosuch:$STORE_DIR/x" --seconds 1
+printf 'not a database, not at all' >"$STORE_DIR/junk.db"
+expect 1 "$T" bench --store "sqlite:$STORE_DIR/junk.db" --seconds 1
+rm -rf "$STORE_DIR"
 
 rm -f /tmp/tekho_cli_err.$$
 echo "test_cli: $pass passed, $fail failed"

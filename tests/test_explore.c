@@ -386,6 +386,42 @@ static void test_call_checker(void)
     }
 }
 
+/* Schedule 4 reaches its store faults: persists completed late and
+ * failed, restarts that cut persists in flight, and runs of the counter
+ * scheme in which N still moved; all without a violation. */
+struct store_seen {
+    unsigned durable, failed, cut, count_updated;
+};
+
+static void store_trace(void *ctx, const char *line)
+{
+    struct store_seen *seen = ctx;
+    seen->durable += strstr(line, "store: persist") != NULL && strstr(line, "durable") != NULL;
+    seen->failed += strstr(line, "store: persist") != NULL && strstr(line, "durable") == NULL;
+    seen->cut += strstr(line, "restart cut") != NULL;
+    seen->count_updated += strstr(line, "COUNT_UPDATED") != NULL;
+}
+
+static void test_store_faults_reached(void)
+{
+    struct store_seen seen = {0};
+    struct tekho_explore_params p;
+    tekho_explore_params_default(&p);
+    p.trace = store_trace;
+    p.trace_ctx = &seen;
+    unsigned violations = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        p.seed = seed;
+        struct tekho_explore_outcome o;
+        CHECK_ERR(tekho_explore_generate(&p, &o, NULL, NULL), TEKHO_OK);
+        violations += o.invariant != TEKHO_XP_NONE;
+    }
+    printf("test_explore: schedule 4, 60 runs: %u persists durable, %u failed, %u restarts cut some in flight, "
+           "%u count updates\n", seen.durable, seen.failed, seen.cut, seen.count_updated);
+    CHECK(violations == 0);
+    CHECK(seen.durable > 100 && seen.failed > 5 && seen.cut > 0 && seen.count_updated > 100);
+}
+
 int main(void)
 {
     test_pn_checker();
@@ -401,5 +437,6 @@ int main(void)
     test_same_seed_same_runs();
     test_shrink();
     test_committed_cases();
+    test_store_faults_reached();
     return test_summary("test_explore");
 }

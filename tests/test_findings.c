@@ -462,6 +462,108 @@ static void test_m7_lost_record(void)
     tekho_sim_free(sim);
 }
 
+/* ---- L6: cancelled handovers never fill the MS's cache for good ---------- */
+
+static void test_l6_cancelled_handovers(void)
+{
+    /* Five handovers cancelled at once, each to another target, leave five
+     * contexts the MS derived and never used (its cache holds four); the
+     * sixth, to one of them, completes, and so does a seventh elsewhere.
+     * Before, the four cancelled contexts filled the cache and every later
+     * handover failed with CAPACITY until M moved, which it never did. */
+    struct tekho_sim_params p;
+    tekho_sim_params_default(&p);
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 6, &p, NULL);
+    if (sim == NULL)
+        return;
+    for (unsigned k = 0; k < 5; k++) {
+        CHECK_ERR(tekho_sim_at(sim, MS_(500 + 300 * k), TEKHO_OP_HANDOVER, 0, 2 + k, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_at(sim, MS_(508 + 300 * k), TEKHO_OP_CANCEL, 0, 0, 0), TEKHO_OK);
+    }
+    CHECK_ERR(tekho_sim_at(sim, MS_(2100), TEKHO_OP_HANDOVER, 0, 4, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, MS_(2500), TEKHO_OP_HANDOVER, 0, 1, 0), TEKHO_OK);
+    struct tekho_sim_stats st;
+    run(sim, 3000, &st);
+    expect_safe(&st, "L6");
+    CHECK(st.cancelled == 5 && st.completed == 2 && st.failed == 0);
+    CHECK(tekho_ms_serving(tekho_sim_ms(sim, 0)) == 1 && tekho_ms_count(tekho_sim_ms(sim, 0)) == 2);
+    tekho_sim_free(sim);
+}
+
+/* ---- L8: the SA's key-wrap suite, not the wrapped field's length --------- */
+
+static void test_l8_wrap_suite_from_the_sa(void)
+{
+    /* A first run records the Key-Reply that gives MS 0 its TEKs at entry.
+     * A twin receives, just before its own, a copy whose TEKs (other ones)
+     * are wrapped with AES-ECB (16 bytes, no integrity) instead of the SA's
+     * AES key wrap, signed with the right keys. The MS must refuse it and
+     * take the real TEKs (its retransmitted Key-Request gets them again):
+     * afterwards it agrees with its BS and data flows. Before, the suite
+     * followed the field's length: the MS took the ECB TEKs. */
+    static struct tape first, twin;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_BASELINE_UPDATE, 2, NULL, &first);
+    if (sim == NULL)
+        return;
+    struct tekho_sim_stats st;
+    run(sim, 100, &st);
+    const struct rec *reply = NULL;
+    for (unsigned k = 0; (reply = find(&first, TEKHO_SIM_AIR_DL, TEKHO_MGMT_PKM_RSP, 0, 0, k)) != NULL; k++) {
+        struct tekho_pkm m;
+        if (tekho_pkm_decode(reply->bytes + TEKHO_GMH_LEN, reply->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN, &m) ==
+                TEKHO_OK &&
+            m.code == TEKHO_PKM_KEY_REPLY)
+            break;
+    }
+    CHECK(reply != NULL);
+    uint8_t msk[64], mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0}, bs1[6] = {0, 0, 0, 0, 0, 1};
+    struct tekho_ak_keys ak;
+    struct tekho_cmac_keys ck;
+    struct tekho_pkm m;
+    struct tekho_gmh gmh;
+    uint8_t msg[512], pdu[600];
+    size_t n = 0, pdu_len = 0;
+    bool ok = reply != NULL && tekho_gmh_decode(reply->bytes, reply->len, &gmh) == TEKHO_OK &&
+              tekho_pkm_decode(reply->bytes + TEKHO_GMH_LEN, reply->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN, &m) ==
+                  TEKHO_OK &&
+              tekho_sim_ms_msk(sim, 0, msk) == TEKHO_OK && tekho_derive_from_msk(msk, mac, bs1, 0, &ak) == TEKHO_OK &&
+              tekho_derive_cmac_keys(&ak, 0, &ck) == TEKHO_OK;
+    for (size_t i = 0; ok && i < m.n_tek_params; i++) {
+        uint8_t tek[16];
+        ok = tekho_tek_unwrap(TEKHO_SUITE_CCM_KEYWRAP, ak.kek, m.tek_params[i].wrapped_tek,
+                              m.tek_params[i].wrapped_tek_len, tek) == TEKHO_OK;
+        tek[0] ^= 0x5a; /* the attacker's TEK, not the BS's */
+        ok = ok && tekho_tek_wrap(TEKHO_SUITE_CCM_ECB, ak.kek, tek, m.tek_params[i].wrapped_tek,
+                                  sizeof m.tek_params[i].wrapped_tek, &m.tek_params[i].wrapped_tek_len) == TEKHO_OK &&
+             m.tek_params[i].wrapped_tek_len == 16;
+        OPENSSL_cleanse(tek, sizeof tek);
+    }
+    struct tekho_pkm again;
+    ok = ok && tekho_pkm_encode(&m, msg, sizeof msg, &n) == TEKHO_OK &&
+         tekho_pkm_decode(msg, n, &again) == TEKHO_OK &&
+         tekho_mgmt_cmac_sign(msg, n, again.cmac_offset, ck.key_d, ak.akid, m.cmac_digest.cmac_pn, gmh.cid) ==
+             TEKHO_OK &&
+         tekho_mgmt_frame(gmh.cid, true, msg, n, pdu, sizeof pdu, &pdu_len) == TEKHO_OK;
+    OPENSSL_cleanse(msk, sizeof msk);
+    OPENSSL_cleanse(&ak, sizeof ak);
+    OPENSSL_cleanse(&ck, sizeof ck);
+    OPENSSL_cleanse(&m, sizeof m);
+    OPENSSL_cleanse(&again, sizeof again);
+    CHECK(ok);
+    if (ok) {
+        struct tekho_sim *b = started(TEKHO_SCHEME_BASELINE_UPDATE, 2, NULL, &twin);
+        if (b != NULL) {
+            CHECK_ERR(tekho_sim_inject(b, reply->t - 1000, TEKHO_SIM_AIR_DL, 1, 0, pdu, pdu_len), TEKHO_OK);
+            run(b, 1500, &st);
+            expect_safe(&st, "L8");
+            CHECK(tekho_ms_state(tekho_sim_ms(b, 0)) == TEKHO_MS_OPERATIONAL && st.user_pdus_delivered > 400);
+            tekho_sim_free(b);
+        }
+    }
+    OPENSSL_cleanse(pdu, sizeof pdu);
+    tekho_sim_free(sim);
+}
+
 /* ---- L9: a random source that fails ----------------------------------------- */
 
 static void test_l9_random_fails(void)
@@ -797,7 +899,8 @@ static const struct {
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
     {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},
     {"l9-random", test_l9_random_fails},        {"l3", test_l3_ho_ind_reject},
-    {"l5", test_l5_tekgen_required},            {"l4", test_l4_count_never_wraps},
+    {"l5", test_l5_tekgen_required},            {"l6", test_l6_cancelled_handovers},
+    {"l8", test_l8_wrap_suite_from_the_sa},            {"l4", test_l4_count_never_wraps},
 };
 
 int main(int argc, char **argv)

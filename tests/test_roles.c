@@ -2,6 +2,7 @@
  * every scheme with the invariants checked after every event (the driver
  * counts violations), and the outcomes each case must produce. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tekho/mgmt.h"
@@ -329,37 +330,91 @@ static void test_none_floor_under_loss(void)
     }
 }
 
-/* The in-memory count store: found by MAC, bounded by its capacity. */
+/* The in-memory store: found by MAC, bounded by its capacity; an ADVANCE
+ * moves N only up and only under the record's PMK; a NEW_PMK replaces. */
 static void test_memory_store(void)
 {
     struct tekho_memory_store *mem = NULL;
-    if (tekho_memory_store_new(3, &mem) != TEKHO_OK) {
-        fprintf(stderr, "FAIL memory store new\n");
-        test_failures++;
+    CHECK_ERR(tekho_memory_store_new(3, &mem), TEKHO_OK);
+    if (mem == NULL)
         return;
-    }
-    const struct tekho_count_store st = tekho_memory_store_ops(mem);
-    uint8_t mac[6] = {2, 0x74, 0x6b, 0, 0, 0};
-    int bad = 0;
+    const struct tekho_auth_store st = tekho_memory_store_ops(mem);
+    struct tekho_auth_record r = {.kind = TEKHO_RECORD_NEW_PMK, .ms_mac = {2, 0x74, 0x6b, 0, 0, 0}, .n = 1,
+                                  .pmk_id = {1}, .msk = {9}};
+    tekho_err res[2];
     for (uint8_t i = 1; i <= 3; i++) {
-        mac[5] = i;
-        bad += st.save(st.ctx, mac, (uint16_t)(100 + i)) != TEKHO_OK;
+        r.ms_mac[5] = i;
+        r.n = (uint16_t)(100 + i);
+        CHECK_ERR(st.persist(st.ctx, &r, 1, res), TEKHO_OK);
+        CHECK_ERR(res[0], TEKHO_OK);
     }
-    mac[5] = 4;
-    bad += st.save(st.ctx, mac, 1) != TEKHO_ERR_CAPACITY;
-    uint16_t n = 0;
+    r.ms_mac[5] = 4;
+    CHECK_ERR(st.persist(st.ctx, &r, 1, res), TEKHO_ERR_CAPACITY);
+    struct tekho_auth_record got;
     bool found = true;
-    bad += st.load(st.ctx, mac, &n, &found) != TEKHO_OK || found;
-    mac[5] = 2;
-    bad += st.save(st.ctx, mac, 7) != TEKHO_OK; /* an update needs no room */
-    bad += st.load(st.ctx, mac, &n, &found) != TEKHO_OK || !found || n != 7;
-    mac[5] = 3;
-    bad += st.load(st.ctx, mac, &n, &found) != TEKHO_OK || !found || n != 103;
-    if (bad) {
-        fprintf(stderr, "FAIL memory store: %d check(s)\n", bad);
-        test_failures++;
-    }
+    CHECK_ERR(st.load(st.ctx, r.ms_mac, &got, &found), TEKHO_OK);
+    CHECK(!found);
+    /* Two ADVANCEs in one batch: up under the right PMK; not down, not under another PMK. */
+    struct tekho_auth_record adv[2] = {{.kind = TEKHO_RECORD_ADVANCE, .ms_mac = {2, 0x74, 0x6b, 0, 0, 2}, .n = 107,
+                                        .pmk_id = {1}},
+                                       {.kind = TEKHO_RECORD_ADVANCE, .ms_mac = {2, 0x74, 0x6b, 0, 0, 3}, .n = 50,
+                                        .pmk_id = {1}}};
+    CHECK_ERR(st.persist(st.ctx, adv, 2, res), TEKHO_OK);
+    CHECK_ERR(res[0], TEKHO_OK);
+    CHECK_ERR(res[1], TEKHO_ERR_STALE_COUNT);
+    adv[0].pmk_id[0] = 2;
+    adv[0].n = 200;
+    CHECK_ERR(st.persist(st.ctx, adv, 1, res), TEKHO_OK);
+    CHECK_ERR(res[0], TEKHO_ERR_STALE_COUNT);
+    CHECK_ERR(st.load(st.ctx, adv[0].ms_mac, &got, &found), TEKHO_OK);
+    CHECK(found && got.n == 107 && got.msk[0] == 9 && got.kind == TEKHO_RECORD_NEW_PMK);
+    CHECK_ERR(st.load(st.ctx, adv[1].ms_mac, &got, &found), TEKHO_OK);
+    CHECK(found && got.n == 103);
+    tekho_memory_store_erase(mem, adv[1].ms_mac);
+    CHECK_ERR(st.load(st.ctx, adv[1].ms_mac, &got, &found), TEKHO_OK);
+    CHECK(!found);
+    /* The action encoding: a round trip, and what it refuses. */
+    uint8_t enc[TEKHO_AUTH_RECORD_LEN];
+    r.ms_mac[5] = 7;
+    CHECK_ERR(tekho_auth_record_encode(&r, enc), TEKHO_OK);
+    CHECK_ERR(tekho_auth_record_decode(enc, sizeof enc, &got), TEKHO_OK);
+    CHECK(memcmp(&got.ms_mac, r.ms_mac, 6) == 0 && got.n == r.n && got.msk[0] == 9);
+    CHECK_ERR(tekho_auth_record_decode(enc, sizeof enc - 1, &got), TEKHO_ERR_TRUNCATED);
+    enc[1] = TEKHO_RECORD_ADVANCE; /* an ADVANCE with key bytes */
+    CHECK_ERR(tekho_auth_record_decode(enc, sizeof enc, &got), TEKHO_ERR_BAD_VALUE);
+    tekho_auth_record_wipe(&got);
     tekho_memory_store_free(mem);
+}
+
+/* Applies the persists in acts to the store at once and reports them;
+ * the actions of the reports are left in acts (the last one's). */
+static int persist_all(struct tekho_auth *auth, struct tekho_memory_store *mem, struct tekho_actions *acts)
+{
+    struct tekho_auth_record recs[8];
+    uint64_t tokens[8];
+    size_t n = 0;
+    for (size_t i = 0; i < acts->n && n < 8; i++)
+        if (acts->list[i].kind == TEKHO_ACT_PERSIST &&
+            tekho_auth_record_decode(acts->list[i].bytes, acts->list[i].len, &recs[n]) == TEKHO_OK)
+            tokens[n++] = (uint64_t)acts->list[i].value;
+    const struct tekho_auth_store st = tekho_memory_store_ops(mem);
+    for (size_t i = 0; i < n; i++) {
+        tekho_err res = TEKHO_OK;
+        const tekho_err err = st.persist(st.ctx, &recs[i], 1, &res);
+        tekho_actions_reset(acts);
+        if (tekho_auth_persisted(auth, 0, recs[i].ms_mac, tokens[i], err != TEKHO_OK ? err : res, acts) != TEKHO_OK)
+            return -1;
+        tekho_auth_record_wipe(&recs[i]);
+    }
+    return (int)n;
+}
+
+static size_t count_kind(const struct tekho_actions *acts, enum tekho_action_kind kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < acts->n; i++)
+        n += acts->list[i].kind == kind;
+    return n;
 }
 
 /* The Authenticator finds an MS by the index its MAC names, and by a scan
@@ -371,20 +426,145 @@ static void test_auth_ms_slots(void)
     const struct tekho_auth_config cfg = {
         .pmk_lifetime_s = 3600, .max_ms = 2, .max_bs = 2, .store = tekho_memory_store_ops(mem)};
     struct tekho_auth *auth = NULL;
+    struct tekho_actions *acts = calloc(1, sizeof *acts);
     CHECK_ERR(tekho_auth_new(&cfg, &auth), TEKHO_OK);
-    if (auth == NULL) {
+    if (auth == NULL || acts == NULL) {
+        free(acts);
         tekho_memory_store_free(mem);
         return;
     }
     uint8_t msk[64] = {1}, mac0[6], mac1[6], other[6] = {0x00, 0x1b, 0x11, 1, 2, 3};
     tekho_ms_mac_of_index(0, mac0);
     tekho_ms_mac_of_index(1, mac1);
-    CHECK_ERR(tekho_auth_add_ms(auth, 0, mac1, msk, 0), TEKHO_OK); /* MS 1's MAC in slot 0 */
-    CHECK_ERR(tekho_auth_add_ms(auth, 1, mac1, msk, 0), TEKHO_OK); /* found in slot 0: no new slot */
-    CHECK_ERR(tekho_auth_add_ms(auth, 1, mac0, msk, 0), TEKHO_OK); /* slot 1 is still free */
-    CHECK_ERR(tekho_auth_add_ms(auth, 0, other, msk, 0), TEKHO_ERR_CAPACITY);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_add_ms(auth, 0, mac1, msk, 0, acts), TEKHO_OK); /* MS 1's MAC in slot 0 */
+    CHECK(persist_all(auth, mem, acts) == 1);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_add_ms(auth, 1, mac1, msk, 0, acts), TEKHO_OK); /* found in slot 0: no new slot */
+    CHECK(persist_all(auth, mem, acts) == 1);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_add_ms(auth, 1, mac0, msk, 0, acts), TEKHO_OK); /* slot 1 is still free */
+    CHECK(tekho_auth_count(auth, mac0) == 0); /* not durable yet: no N */
+    CHECK(persist_all(auth, mem, acts) == 1);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_add_ms(auth, 0, other, msk, 0, acts), TEKHO_ERR_CAPACITY);
     CHECK(tekho_auth_count(auth, mac1) == 1 && tekho_auth_count(auth, mac0) == 1);
+    tekho_actions_reset(acts);
     tekho_auth_free(auth);
+    free(acts);
+    tekho_memory_store_free(mem);
+}
+
+/* A HO_Complete from BS `node` reporting `count` for mac, into acts. */
+static tekho_err ho_complete(struct tekho_auth *auth, uint32_t node, const uint8_t mac[6], uint16_t count,
+                             uint16_t txn, struct tekho_actions *acts)
+{
+    struct tekho_asncp m;
+    memset(&m, 0, sizeof m);
+    m.msg = TEKHO_ASNCP_HO_COMPLETE;
+    memcpy(m.msid, mac, 6);
+    m.transaction_id = txn;
+    m.has_ms_id = true;
+    memcpy(m.ms_id, mac, 6);
+    m.has_cmac_key_count = true;
+    m.cmac_key_count = count;
+    uint8_t b[TEKHO_ASNCP_MAX_LEN];
+    size_t len = 0;
+    tekho_err err = tekho_asncp_encode(&m, b, sizeof b, &len);
+    tekho_actions_reset(acts);
+    return err != TEKHO_OK ? err : tekho_auth_backbone(auth, 0, node, b, len, acts);
+}
+
+/* Durability as an action: nothing that depends on a new N leaves before
+ * the driver reports it durable; a failed persist sends nothing; a
+ * restart between the persist and its report forgets it, and N comes
+ * back from the store (landed or not). */
+static void test_auth_persist(void)
+{
+    struct tekho_memory_store *mem = NULL;
+    CHECK_ERR(tekho_memory_store_new(4, &mem), TEKHO_OK);
+    const struct tekho_auth_config cfg = {
+        .pmk_lifetime_s = 3600, .max_ms = 2, .max_bs = 2, .store = tekho_memory_store_ops(mem)};
+    struct tekho_auth *auth = NULL;
+    struct tekho_actions *acts = calloc(1, sizeof *acts);
+    CHECK_ERR(tekho_auth_new(&cfg, &auth), TEKHO_OK);
+    if (auth == NULL || acts == NULL) {
+        free(acts);
+        tekho_memory_store_free(mem);
+        return;
+    }
+    const struct tekho_auth_store st = tekho_memory_store_ops(mem);
+    uint8_t msk[64] = {7}, mac[6], bsid[6] = {0x42, 0, 0, 0, 0, 1};
+    tekho_ms_mac_of_index(0, mac);
+    CHECK_ERR(tekho_auth_add_bs(auth, 1, bsid), TEKHO_OK);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_add_ms(auth, 0, mac, msk, 0, acts), TEKHO_OK);
+    CHECK(acts->n == 1 && acts->list[0].kind == TEKHO_ACT_PERSIST);
+    /* Busy while the EAP result is not durable: nothing goes out. */
+    CHECK_ERR(ho_complete(auth, 1, mac, 1, 10, acts), TEKHO_ERR_BUSY);
+    CHECK(acts->n == 0);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_add_ms(auth, 0, mac, msk, 0, acts), TEKHO_OK); /* again: the first is forgotten */
+    CHECK(persist_all(auth, mem, acts) == 1 && tekho_auth_count(auth, mac) == 1);
+
+    /* HO_Complete for count 1: a persist of N = 2 and nothing else. */
+    CHECK_ERR(ho_complete(auth, 1, mac, 1, 11, acts), TEKHO_OK);
+    CHECK(acts->n == 1 && acts->list[0].kind == TEKHO_ACT_PERSIST && tekho_auth_count(auth, mac) == 1);
+    struct tekho_auth_record rec;
+    CHECK_ERR(tekho_auth_record_decode(acts->list[0].bytes, acts->list[0].len, &rec), TEKHO_OK);
+    CHECK(rec.kind == TEKHO_RECORD_ADVANCE && rec.n == 2);
+    const uint64_t token = (uint64_t)acts->list[0].value;
+    /* A failed persist: nothing leaves, N is unknown until loaded again. */
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_persisted(auth, 0, mac, token, TEKHO_ERR_STORE_FULL, acts), TEKHO_OK);
+    CHECK(acts->n == 0 && tekho_auth_count(auth, mac) == 0);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_persisted(auth, 0, mac, token + 100, TEKHO_OK, acts), TEKHO_ERR_BAD_VALUE);
+    /* The BS retransmits: a new persist; durable, then the count update. */
+    CHECK_ERR(ho_complete(auth, 1, mac, 1, 11, acts), TEKHO_OK);
+    CHECK(acts->n == 1 && acts->list[0].kind == TEKHO_ACT_PERSIST && tekho_auth_count(auth, mac) == 1);
+    CHECK(persist_all(auth, mem, acts) == 1);
+    CHECK(count_kind(acts, TEKHO_ACT_EVENT) == 1 && tekho_auth_count(auth, mac) == 2);
+    /* A report the store refuses (N already there): nothing leaves. */
+    CHECK_ERR(ho_complete(auth, 1, mac, 2, 12, acts), TEKHO_OK);
+    const uint64_t t3 = (uint64_t)acts->list[0].value;
+    CHECK_ERR(tekho_auth_record_decode(acts->list[0].bytes, acts->list[0].len, &rec), TEKHO_OK);
+    tekho_err res = TEKHO_OK;
+    rec.n = 9; /* another Authenticator got further: the store holds 9 */
+    CHECK_ERR(st.persist(st.ctx, &rec, 1, &res), TEKHO_OK);
+    rec.n = 3;
+    CHECK_ERR(st.persist(st.ctx, &rec, 1, &res), TEKHO_OK);
+    CHECK_ERR(res, TEKHO_ERR_STALE_COUNT);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_persisted(auth, 0, mac, t3, res, acts), TEKHO_OK);
+    CHECK(acts->n == 0);
+    /* The retransmission finds N = 9 in the store: it only learns it. */
+    CHECK_ERR(ho_complete(auth, 1, mac, 2, 12, acts), TEKHO_OK);
+    CHECK(acts->n == 1 && acts->list[0].kind == TEKHO_ACT_BACKBONE && tekho_auth_count(auth, mac) == 9);
+    /* A restart between a persist and its report: the report is stale,
+     * and N is whatever the store holds (here: it landed). */
+    CHECK_ERR(ho_complete(auth, 1, mac, 9, 13, acts), TEKHO_OK);
+    const uint64_t t4 = (uint64_t)acts->list[0].value;
+    CHECK_ERR(tekho_auth_record_decode(acts->list[0].bytes, acts->list[0].len, &rec), TEKHO_OK);
+    CHECK_ERR(st.persist(st.ctx, &rec, 1, &res), TEKHO_OK);
+    CHECK_ERR(tekho_auth_restart(auth), TEKHO_OK);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_persisted(auth, 0, mac, t4, TEKHO_OK, acts), TEKHO_OK);
+    CHECK(acts->n == 0 && tekho_auth_count(auth, mac) == 0);
+    CHECK_ERR(ho_complete(auth, 1, mac, 9, 13, acts), TEKHO_OK);
+    CHECK(acts->n == 1 && acts->list[0].kind == TEKHO_ACT_BACKBONE && tekho_auth_count(auth, mac) == 10);
+    /* A record under another PMK (or none) after a restart: no count at all. */
+    rec.kind = TEKHO_RECORD_NEW_PMK;
+    rec.pmk_id[0] ^= 1;
+    rec.n = 1;
+    CHECK_ERR(st.persist(st.ctx, &rec, 1, &res), TEKHO_OK);
+    CHECK_ERR(tekho_auth_restart(auth), TEKHO_OK);
+    CHECK_ERR(ho_complete(auth, 1, mac, 10, 14, acts), TEKHO_ERR_STALE_COUNT);
+    CHECK(acts->n == 0);
+    tekho_auth_record_wipe(&rec);
+    tekho_actions_reset(acts);
+    tekho_auth_free(auth);
+    free(acts);
     tekho_memory_store_free(mem);
 }
 
@@ -649,6 +829,7 @@ static void test_baseline_sequences(void)
 int main(void)
 {
     test_auth_ms_slots();
+    test_auth_persist();
     test_matrix();
     test_lossy_air_seeds();
     test_memory_store();

@@ -99,6 +99,15 @@ typedef enum tekho_err {
     TEKHO_ERR_STALE_COUNT = -83,        /* CMAC_KEY_COUNT below N: a replay or a stale MS */
     TEKHO_ERR_CAPACITY = -84,           /* a table (MSs, cached contexts) is full */
     TEKHO_ERR_RATE_LIMITED = -85,       /* self-synchronisation budget spent */
+    TEKHO_ERR_BUSY = -86,               /* a persist for this MS is in flight: the sender retries */
+
+    /* The Authenticator's store (tekho/store.h) */
+    TEKHO_ERR_STORE_CORRUPT = -90,      /* not a tekho store: a corrupt or foreign database */
+    TEKHO_ERR_STORE_VERSION = -91,      /* a schema from a newer tekho: refused, never downgraded */
+    TEKHO_ERR_STORE_FULL = -92,         /* the disk or database is full: nothing was stored */
+    TEKHO_ERR_STORE_UNAVAILABLE = -93,  /* the store cannot be reached (connection lost, locked) */
+    TEKHO_ERR_STORE_KEY = -94,          /* the key file: unreadable, not 32 bytes, open to others, or not this store's */
+    TEKHO_ERR_RECORD_CORRUPT = -95,     /* a record that does not decrypt or validate: the MS re-authenticates */
 } tekho_err;
 
 /* A short, stable, human-readable name for an error code ("bad ICV"), in

@@ -45,11 +45,13 @@ enum tekho_xp_invariant {
     TEKHO_XP_LIVENESS,        /* (6) after the faults stop: not operational, keys differ, or no data */
     TEKHO_XP_MGMT_REPLAY,     /* (2) a copy of a CMAC-protected management message made a role act again */
     TEKHO_XP_EARLY_DATA,      /* (7) user data at the target before ranging, under a scheme that waits for RNG-RSP */
+    TEKHO_XP_UNDURABLE,       /* (7) the Authenticator sent an N or AK context its store did not hold */
     TEKHO_XP_COUNT
 };
 /* "none", "pn-reuse", "replay-delivered", "forged-delivered",
  * "n-decreased", "m-decreased", "stale-keys", "role-error", "step-bound",
- * "liveness", "mgmt-replay" (static storage); "?" outside the enum. */
+ * "liveness", "mgmt-replay", "undurable-sent" (static storage); "?"
+ * outside the enum. */
 TEKHO_API const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv);
 /* The invariant tekho_xp_invariant_name names so. Errors: invalid argument
  * (NULL), bad value (an unknown name). */
@@ -63,6 +65,7 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_xp_invariant_parse(const char *name, e
 #define TEKHO_XP_FAULT_BS_RESTART 0x08u
 #define TEKHO_XP_FAULT_ALLOC 0x10u       /* allocation failures in the roles (tekho_allocator; schedule 2) */
 #define TEKHO_XP_FAULT_BACKBONE_ATTACKER 0x20u /* replay, mutation, forgery on the backbone (spoofed origins) */
+#define TEKHO_XP_FAULT_STORE 0x40u       /* persists delayed, failed, or cut by a restart (schedule 4) */
 
 /* What a run is doing now, written as it goes: a watchdog (an alarm in the
  * CLI) can say which run and event a role call never returned from. */
@@ -81,8 +84,17 @@ struct tekho_explore_progress {
  * 2: adds the Authenticator losing HO_Completes for a while (N lags while
  *    handovers go on) and replays aimed at management messages.
  * 3: adds counts that start near TEKHO_CMAC_KEY_COUNT_LIMIT (1 to 12
- *    handovers below it) in one run in 8. */
-#define TEKHO_XP_SCHEDULE 3u
+ *    handovers below it) in one run in 8.
+ * 4: adds the Authenticator's store: its persists (TEKHO_ACT_PERSIST)
+ *    complete late (a few ms, or past the backbone's retransmissions),
+ *    fail (not stored) or fail after landing (fate unknown), and an
+ *    Authenticator restart cuts those in flight (a prefix of them lands);
+ *    Authenticator restarts are more frequent.
+ * Invariant (7), undurable-sent, is checked under every schedule: at the
+ * moment the Authenticator sends a Context_Rpt or CMAC_Key_Count_Update,
+ * the store must hold the PMK it derives from and an N at least the one
+ * sent. */
+#define TEKHO_XP_SCHEDULE 4u
 
 struct tekho_explore_params {
     enum tekho_scheme scheme;

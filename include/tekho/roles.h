@@ -126,6 +126,9 @@ enum tekho_action_kind {
     TEKHO_ACT_CANCEL_TIMER,  /* disarm timer `timer` */
     TEKHO_ACT_DELIVER,       /* user payload delivered up the stack (from/to `ms`) */
     TEKHO_ACT_EVENT,         /* something the measurements count: `code`, `value` */
+    TEKHO_ACT_PERSIST,       /* Authenticator: make the record in bytes durable (tekho_auth_record_decode),
+                              * then report it with tekho_auth_persisted(..., `value` as the token);
+                              * `ms` is the MS's index */
 };
 
 /* Trace and measurement events (TEKHO_ACT_EVENT codes). */
@@ -215,7 +218,8 @@ struct tekho_neighbour {
 };
 
 struct tekho_timing {
-    uint64_t retransmit_us;       /* air management retransmission timer (RNG, SBC, PKM) */
+    uint64_t retransmit_us;       /* air management retransmission timer (SBC, PKM) */
+    uint64_t rng_retransmit_us;   /* T3: the wait for RNG-RSP after an RNG-REQ (entry and handover) */
     uint64_t ho_response_us;      /* the MS's wait for MOB_BSHO-RSP: it spans backbone round trips */
     uint64_t backbone_retransmit_us; /* ASN-CP requests (HO_Req, Context_Req, HO_Complete) */
     unsigned max_retries;
@@ -231,11 +235,27 @@ struct tekho_timing {
      * AAA round trips alone stand for EAP. */
     unsigned eap_round_trips;
 };
-/* Sensible defaults: 50 ms air retransmission, 500 ms for MOB_BSHO-RSP,
- * 250 ms on the backbone, 3 retries, 10 ms sync, a ranging opportunity one
- * frame later, 40 ms AAA RTT x 4, 4 EAP round trips over the air, 2 s
- * cached contexts, TEK refresh 500 ms before expiry. */
+/* Sensible defaults for scripted runs: 50 ms air retransmission (SBC,
+ * PKM) and 50 ms T3 (model values, shorter than 802.16's: the emulator
+ * sets T3 to its standard 200 ms), 500 ms for MOB_BSHO-RSP, 250 ms on the backbone,
+ * 3 retries, 10 ms sync, a ranging opportunity one frame later, 40 ms AAA
+ * RTT x 4, 4 EAP round trips over the air, 2 s cached contexts, TEK refresh
+ * 500 ms before expiry. */
 TEKHO_API void tekho_timing_default(struct tekho_timing *t);
+
+/* Timers a driver that models the physical layer and the core network
+ * itself may time (the emulator does, tekho_sim_variability): the number a
+ * TEKHO_ACT_TIMER carries for the MS's DL synchronisation at the target
+ * (armed at MOB_HO-IND for timing.sync_us) and its wait for the target's
+ * ranging opportunity (armed when synchronised, for
+ * timing.ranging_wait_us); and the Authenticator's wait for the AAA, a
+ * timer whose low four bits are TEKHO_AUTH_TIMER_AAA (armed for
+ * timing.aaa_rtt_us x aaa_round_trips). A driver may fire them later than
+ * armed; the roles only require that they fire. */
+#define TEKHO_MS_TIMER_SYNC 2u
+#define TEKHO_MS_TIMER_RANGING 3u
+#define TEKHO_AUTH_TIMER_AAA 1u
+#define TEKHO_AUTH_TIMER_KIND(timer) ((timer) & 0xFu)
 
 /* The highest CMAC_KEY_COUNT any role uses under one PMK: a count that
  * would pass it needs a new PMK first, so the 16-bit count never wraps to
@@ -292,31 +312,89 @@ struct tekho_bs_config {
 
 /* ---- the store behind the Authenticator --------------------------------- */
 
-/* What must survive an Authenticator restart: N per MS (profile section 4). */
-struct tekho_count_store {
-    void *ctx;
-    tekho_err (*load)(void *ctx, const uint8_t ms_mac[6], uint16_t *n, bool *found);
-    tekho_err (*save)(void *ctx, const uint8_t ms_mac[6], uint16_t n);
+/* What must survive an Authenticator restart, per MS (profile section 4):
+ * N, and the PMK context N counts under. The Authenticator never writes
+ * it itself: it appends a TEKHO_ACT_PERSIST action carrying one record
+ * and holds back everything that depends on it (the Context_Rpt with the
+ * new PMK's AK context, the CMAC_Key_Count_Update with the new N) until
+ * the driver reports the record durable (tekho_auth_persisted). A driver
+ * applies persists in the order the Authenticator emitted them, and may
+ * batch those of one loop iteration into one transaction (group commit).
+ * Reads stay synchronous: after a restart the Authenticator loads an MS's
+ * record through tekho_auth_store.load when it first needs N. */
+enum tekho_record_kind {
+    /* N moves up to n under the PMK pmk_id names. The store refuses it
+     * (TEKHO_ERR_STALE_COUNT) unless its record is under that PMK with N
+     * below n: N never goes back, and never moves under another PMK. */
+    TEKHO_RECORD_ADVANCE = 1,
+    /* A new PMK context (msk, pmk_sn, pmk_id, lifetime) replaces the MS's
+     * record, with N = n: counts start again under a new PMK. */
+    TEKHO_RECORD_NEW_PMK = 2,
 };
 
-/* An in-memory store for tests and the emulator: it does not survive the
- * process, so it is no store for a real Authenticator. new makes one for
- * up to `capacity` MSs (invalid argument for NULL out or capacity 0, no
- * memory); a save past the capacity fails with TEKHO_ERR_CAPACITY. free
- * frees it (NULL accepted); it must outlive the Authenticator using it. */
+#define TEKHO_PMK_ID_LEN 8
+struct tekho_auth_record {
+    enum tekho_record_kind kind;
+    uint8_t ms_mac[6];
+    uint16_t n;                   /* 1 .. 65535 (the Authenticator keeps it to TEKHO_CMAC_KEY_COUNT_LIMIT) */
+    uint8_t pmk_sn;
+    uint8_t pmk_id[TEKHO_PMK_ID_LEN]; /* tekho_pmk_id of the MSK */
+    uint32_t pmk_lifetime_s;
+    uint8_t msk[64];              /* NEW_PMK (and every loaded record); zero in ADVANCE */
+};
+/* The record's encoding in a TEKHO_ACT_PERSIST action. */
+#define TEKHO_AUTH_RECORD_LEN 88u
+/* Encodes and decodes it. decode validates every field; errors:
+ * invalid argument (NULL), TEKHO_ERR_TRUNCATED / TEKHO_ERR_LENGTH_MISMATCH
+ * (not TEKHO_AUTH_RECORD_LEN bytes), TEKHO_ERR_BAD_VALUE. The record
+ * holds the MSK: the caller wipes it (tekho_auth_record_wipe).
+ * (n: 1 .. 65535; kind ADVANCE with zero key bytes, NEW_PMK with an MSK.) */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_record_encode(const struct tekho_auth_record *r,
+                                                             uint8_t out[TEKHO_AUTH_RECORD_LEN]);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_record_decode(const uint8_t *bytes, size_t len,
+                                                             struct tekho_auth_record *out);
+TEKHO_API void tekho_auth_record_wipe(struct tekho_auth_record *r);
+/* Names a PMK without revealing it: the first 8 bytes of
+ * SHA-256("tekho PMK id" | PMK), PMK from the MSK (as the AKID names an
+ * AK). Errors: invalid argument, crypto. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pmk_id(const uint8_t msk[64], uint8_t id[TEKHO_PMK_ID_LEN]);
+
+struct tekho_auth_store {
+    void *ctx;
+    /* The MS's record, as kind TEKHO_RECORD_NEW_PMK (its PMK context and
+     * N); *found false (and *rec untouched) when there is none. Errors:
+     * TEKHO_ERR_RECORD_CORRUPT for a record that does not decrypt or
+     * validate (the Authenticator treats the MS as one without a record:
+     * no count until a new PMK), and the store's own (unavailable, ...):
+     * then it hands out nothing for the MS and loads again when next asked. */
+    tekho_err (*load)(void *ctx, const uint8_t ms_mac[6], struct tekho_auth_record *rec, bool *found);
+    /* Makes n records durable in one transaction (group commit), in
+     * order: results[i] is TEKHO_OK (durable) or TEKHO_ERR_STALE_COUNT (an
+     * ADVANCE the store refused). An error return means the transaction's
+     * fate is not known (results untouched): report every record failed. */
+    tekho_err (*persist)(void *ctx, const struct tekho_auth_record *recs, size_t n, tekho_err *results);
+};
+
+/* An in-memory store for tests, the emulator and the explorer: it does
+ * not survive the process, so it is no store for a real Authenticator
+ * (tekho/store.h has SQLite and PostgreSQL). new makes one for up to
+ * `capacity` MSs (invalid argument for NULL out or capacity 0, no
+ * memory); a NEW_PMK past the capacity fails the batch with
+ * TEKHO_ERR_CAPACITY. free wipes the keys and frees it (NULL accepted); it
+ * must outlive the Authenticator using it. */
 struct tekho_memory_store;
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out);
 TEKHO_API void tekho_memory_store_free(struct tekho_memory_store *s);
 /* Forgets an MS's record (as a store that lost it would). */
 TEKHO_API void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t ms_mac[6]);
-/* The store's load and save for tekho_auth_config.store (ctx is s). */
-TEKHO_API struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s);
+/* The store's load and persist for tekho_auth_config.store (ctx is s). */
+TEKHO_API struct tekho_auth_store tekho_memory_store_ops(struct tekho_memory_store *s);
 
 struct tekho_auth_config {
     uint32_t pmk_lifetime_s;
     size_t max_ms;
     size_t max_bs;
-    struct tekho_count_store store;
+    struct tekho_auth_store store;   /* load is used; persist is the driver's */
     struct tekho_timing timing;
     /* M under a fresh PMK, as tekho_ms_config.first_count: N starts one
      * above it. Below TEKHO_CMAC_KEY_COUNT_LIMIT. */
@@ -470,47 +548,76 @@ TEKHO_API void tekho_bs_bsid(const struct tekho_bs *bs, uint8_t bsid[6]);
 /* The Authenticator, for up to cfg->max_ms MSs and cfg->max_bs (at most
  * 4096) base stations. The config is copied; cfg->store's ctx must
  * outlive it. Errors: invalid argument (NULL, max_ms or max_bs 0, max_bs
- * too large, a store without load or save), no memory, crypto.
- * tekho_auth_free wipes the MSKs it holds and frees it; NULL is accepted. */
+ * too large, a store without load), no memory, crypto.
+ * tekho_auth_free wipes the MSKs it holds and frees it; NULL is accepted.
+ *
+ * Durability (see the store above): whatever makes N move or brings a new
+ * PMK appends one TEKHO_ACT_PERSIST and nothing that depends on it; the
+ * MS is then busy (its Context_Req and HO_Complete are refused with
+ * TEKHO_ERR_BUSY, and the BS retransmits) until tekho_auth_persisted. */
 struct tekho_auth;
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out);
 TEKHO_API void tekho_auth_free(struct tekho_auth *auth);
 /* The EAP result for an MS: its MSK (copied: the caller wipes its own).
- * Sets M = 0, N = 1 (a new PMK) and saves N in the store. An MS already
- * known by its MAC is replaced. Errors: invalid argument (NULL),
- * TEKHO_ERR_CAPACITY (max_ms MSs already), the store's save error. */
+ * A new PMK: M = 0, N = 1 (first_count + 1), persisted first: appends the
+ * TEKHO_ACT_PERSIST of the new PMK context to out, and the MS gets no AK
+ * context until it is durable (if that persist fails, none until it is
+ * added again: the EAP result was not kept). An MS already known by its MAC is
+ * replaced (a persist still in flight for it is forgotten). Errors:
+ * invalid argument (NULL), TEKHO_ERR_CAPACITY (max_ms MSs already),
+ * crypto. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, uint32_t ms_index, const uint8_t mac[6],
-                                                      const uint8_t msk[64], uint8_t pmk_sn);
+                                                      const uint8_t msk[64], uint8_t pmk_sn,
+                                                      struct tekho_actions *out);
 /* A base station the Authenticator serves (messages from any other node
  * are refused as unknown peer); a node already added gets the new BSID.
  * Errors: invalid argument (NULL, node TEKHO_NODE_AUTHENTICATOR),
  * TEKHO_ERR_CAPACITY (max_bs BSs already). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
 /* An ASN-CP message from BS `from_node` (msg[0 .. len), not kept):
- * Context_Req (answered with the MS's AK context; for a re-authentication,
- * baseline-full, after the EAP exchange), AR_EAP_Transfer (the MS's
- * EAP-Response the target relayed), HO_Complete (N moves on, saved to the
- * store before it is used), and their acknowledgements.
+ * Context_Req (answered with the MS's AK context; at a network entry a
+ * new PMK, persisted first; for a re-authentication, baseline-full, after
+ * the EAP exchange, a new PMK, persisted first), AR_EAP_Transfer (the MS's
+ * EAP-Response the target relayed), HO_Complete (N moves on: persisted,
+ * and the count update sent once durable), and their acknowledgements.
  * Errors: tekho_asncp_peek's and tekho_asncp_decode's, a body naming
  * another MS than its header (bad value), an unknown BS (unknown peer),
- * the store's errors, and the refusals of the file comment. */
+ * TEKHO_ERR_BUSY (a persist for the MS is in flight), the store's load
+ * errors, and the refusals of the file comment. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
                                                         const uint8_t *msg, size_t len, struct tekho_actions *out);
 /* A timer the Authenticator set has fired (baseline-full's
  * re-authentication: an AAA round trip over, then the next EAP-Request or,
- * at the end, a new MSK with N = 1 saved first; or an EAP-Request not
+ * at the end, a new MSK with N = 1, persisted first; or an EAP-Request not
  * answered, sent again). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
                                                      struct tekho_actions *out);
-/* N for an MS (0 if unknown, or not loaded from the store since a restart). */
+/* The driver's report on a TEKHO_ACT_PERSIST: token is the action's
+ * value, ms_mac the record's MS, result TEKHO_OK once the record is
+ * durable. Then what waited for it happens (N moves and the count
+ * updates go out; a new PMK is taken and its Context_Rpt goes out).
+ * Any other result (the store's error, or TEKHO_ERR_STALE_COUNT when it
+ * refused the record) means nothing that depended on it ever leaves, and
+ * the record's state is unknown: the MS's N is loaded again from the
+ * store when next needed (no record, or one under another PMK: no count
+ * until a new PMK). A token this Authenticator issued but no longer waits
+ * for (a restart or a new EAP result came in between) is TEKHO_OK and
+ * changes nothing. Errors: invalid argument (NULL), bad value (a token
+ * never issued), and those of sending what waited. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_persisted(struct tekho_auth *auth, uint64_t now_us,
+                                                         const uint8_t ms_mac[6], uint64_t token, tekho_err result,
+                                                         struct tekho_actions *out);
+/* N for an MS: the last value known durable (0 if unknown, or not loaded
+ * from the store since a restart). */
 TEKHO_API uint16_t tekho_auth_count(const struct tekho_auth *auth, const uint8_t mac[6]);
 /* How many times the Authenticator has replaced an MS's MSK since
  * tekho_auth_add_ms (re-entry, re-authentication); 0 for an unknown MS. */
 TEKHO_API uint32_t tekho_auth_pmk_generation(const struct tekho_auth *auth, const uint8_t mac[6]);
 /* Simulates a crash and restart: forgets everything but what the store
- * keeps (N per MS, loaded again when next needed; an MS the store lost
- * gets no count until a new PMK) and the EAP results (the AAA server's).
- * Invalid argument for NULL. */
+ * keeps (N per MS with its PMK, loaded again when next needed; an MS the
+ * store lost, or whose record is under another PMK, gets no count until a
+ * new PMK) and the EAP results (the AAA server's). Persists in flight are
+ * forgotten: their reports change nothing. Invalid argument for NULL. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
 
 #ifdef __cplusplus

@@ -43,11 +43,85 @@ struct tekho_radio_params {
     double voip_interval_ms;        /* a packet each way this often; 0: none */
     double cbr_interval_ms;         /* constant bit rate packets each way; 0: none */
     bool crypto_all;                /* seal/open every PDU, not only those around handovers */
+    /* Layer-3 filtering of each candidate's level before the trigger:
+     * F = (1 - a) F + a M at every measurement (802.16-2009 8.4.11.3's
+     * exponential averaging of RSSI and CINR reports; 1: none). */
+    double meas_alpha;
+    /* Correlation of the shadowing of one MS's links to different sites
+     * (ITU-R M.2135: 0.5). The common part cancels out of every margin and
+     * SINR, so only each link's own part, sigma sqrt(1 - rho), is drawn. */
+    double shadow_site_corr;
+    double pingpong_ms;             /* a handover back to the BS left less than this after arriving: ping-pong */
+    /* User data before ranging (none, counter, reuse) goes out on the
+     * target's timing as the MS's DL synchronisation gives it, without the
+     * round-trip correction ranging would bring: it lands within the cyclic
+     * prefix only while 2 d / c + delay spread <= the prefix. Handovers
+     * farther than that bound from the target are counted
+     * (stats.early_ul_beyond_bound), not otherwise modelled. */
+    double cp_us;                   /* cyclic prefix: 1/8 of a 91.4 us symbol (10 MHz, 1024 FFT) */
+    double delay_spread_us;         /* max excess delay: 2.51 us (ITU-R M.1225 Vehicular A) */
 };
 /* Fills *r with the emulator's defaults, radio off: ISD 1000 m, 50 km/h
  * random waypoint, 3 dB hysteresis, 160 ms TTT, 50 ms measurements, 6 dB
- * shadowing over 50 m, 60 % DL, VoIP every 20 ms. */
+ * shadowing over 50 m, 60 % DL, VoIP every 20 ms; layer-3 filter 0.25,
+ * site correlation 0.5, ping-pong within 1 s, 11.43 us cyclic prefix and
+ * 2.51 us delay spread. */
 TEKHO_API void tekho_radio_params_default(struct tekho_radio_params *r);
+
+/* The variability a real 802.16 network has: the emulator's default
+ * (tekho_sim_params_emulator). Off (enabled false: tekho_sim_params_default,
+ * `--ideal`), every step of a handover takes a fixed time and
+ * tekho_sim_model gives each scheme's interruption exactly. Each draw is
+ * keyed by what it is about (sim_random.h), so schemes that do the same
+ * thing at the same time meet the same draw. Every value's source (a
+ * clause, a profile value, or "assumption") is in the README, section The
+ * emulator. */
+struct tekho_sim_variability {
+    bool enabled;
+    /* HARQ on every air PDU, user data and management alike: a first
+     * transmission fails with the link's block error rate, a failed one
+     * is sent again harq_retx_frames later, decoded at the combined SINR
+     * (chase combining: + 10 log10(k + 1) dB at the k-th retransmission),
+     * up to harq_max_retx times; then it is lost, and the roles' timers
+     * recover it. */
+    double harq_bler;               /* first-transmission error rate link adaptation aims at: 0.1 */
+    unsigned harq_retx_frames;      /* 2: the ACK in the next frame, the retransmission in the one after */
+    unsigned harq_max_retx;         /* 4 */
+    /* The block error rate of a link whose SINR is x dB:
+     * 1 / (1 + (1 - b) / b exp(ln 81 (x - x0) / span)), b = harq_bler,
+     * x0 = sinr_min_db: link adaptation holds b down to the most robust
+     * burst profile's threshold x0, below it errors rise to 0.9 over span
+     * dB. SINR: the link's received power over the first ring's (the
+     * serving cell and its six neighbours) times interference_load, plus
+     * noise; uplink as downlink (an assumption). */
+    double sinr_min_db;             /* -2.8: QPSK 1/2 (5 dB, 802.16 receiver SNR assumptions) with repetition 6 */
+    double bler_span_db;            /* 2 */
+    double interference_load;       /* 1: full load */
+    double noise_dbm;               /* -97: -174 dBm/Hz over 10 MHz, 7 dB noise figure */
+    /* DL synchronisation: timing.sync_us, then a frame more for every
+     * frame whose preamble and DL-MAP the MS fails to decode (the target
+     * link's error rate with no HARQ), at most sync_max_frames. */
+    bool preamble_search;
+    unsigned sync_max_frames;       /* 40 */
+    /* Handover ranging: the target's dedicated (fast ranging) opportunity
+     * is timing.ranging_wait_us after the nominal synchronisation; an MS
+     * synchronised later missed it and contends with a CDMA handover
+     * ranging code in the next opportunity (one a frame): a code that gets
+     * no answer (collision, not detected) waits T3 (timing.rng_retransmit_us)
+     * and a backoff of 0 .. ranging_backoff_frames - 1 opportunities; an
+     * answered one brings the RNG-REQ's allocation a frame later. */
+    double ranging_code_fail;       /* 0.1 */
+    unsigned ranging_backoff_frames;/* 4 */
+    unsigned ranging_max_codes;     /* 16 */
+    /* Delays: each AAA round trip is timing.aaa_rtt_us plus an exponential
+     * draw of this mean; each management message (air and backbone) waits
+     * an exponential draw of processing_mean_us at its receiver. Backbone
+     * jitter: tekho_sim_params.backbone_jitter_us (uniform). */
+    double aaa_extra_mean_us;       /* 10000 */
+    double processing_mean_us;      /* 500 */
+};
+/* Fills *v with the emulator's variability, on. */
+TEKHO_API void tekho_sim_variability_default(struct tekho_sim_variability *v);
 
 struct tekho_sim_params {
     enum tekho_scheme scheme;
@@ -69,11 +143,32 @@ struct tekho_sim_params {
     unsigned bs_cache_per_ms;       /* TEK contexts a BS keeps per MS, 1 .. 4; 0: 4 */
     struct tekho_timing timing;
     struct tekho_radio_params radio;
+    struct tekho_sim_variability var;
 };
 /* Fills *p with the defaults: counter scheme, seed 1, 2 BSs, 1 MS, 5 ms
  * frames, no air loss, 2 ms +- 0.5 ms backbone, W = 2, capable MSs and
  * BSs, an 8 h PMK, tekho_timing_default and tekho_radio_params_default. */
 TEKHO_API void tekho_sim_params_default(struct tekho_sim_params *p);
+/* The emulator's defaults (tekho sim --topology): tekho_sim_params_default
+ * with the radio on, T3 at its standard 200 ms and the variability on
+ * (tekho_sim_variability_default). */
+TEKHO_API void tekho_sim_params_emulator(struct tekho_sim_params *p);
+/* The deterministic model (`--ideal`): variability off and no backbone
+ * jitter; each scheme's interruption is then tekho_sim_model's. */
+TEKHO_API void tekho_sim_params_ideal(struct tekho_sim_params *p);
+/* The closed-form model of a scheme's handover timeline under p with the
+ * variability off: the interruption (ms) each way and both (out, by
+ * tekho_sim_direction) as frames, timers and round trips add up: MOB_HO-IND
+ * leaves at the end of a DL subframe (t0), goes out in the next frame;
+ * synchronisation, the ranging opportunity, RNG-REQ/RSP, the backbone
+ * (HO_Cnf, the Authenticator and the AAA for baseline-full), the SA-TEK
+ * exchange and Key-Request/Reply; and the first user PDU each way, offered
+ * just before every frame, arrives at the end of its subframe. The
+ * emulator with tekho_sim_params_ideal measures exactly these figures
+ * (test_emulator). Errors: invalid argument (NULL, frame_us 0, an unknown
+ * scheme). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sim_model(const struct tekho_sim_params *p, enum tekho_scheme scheme,
+                                                    double out_ms[3]);
 /* ITU-R M.2134's assumptions for the handover interruption time:
  * downlink synchronisation is achieved and uplink access procedures are
  * complete when the handover starts, and interactions with the core
@@ -132,6 +227,7 @@ struct tekho_sim_interruption {
     double min_ms, p50_ms, p99_ms, max_ms, mean_ms; /* over the n samples (nearest rank); 0 if none */
 };
 
+/* Every member but interruption is an unsigned long (tools sum them). */
 struct tekho_sim_stats {
     unsigned long attempted, completed, cancelled, failed;
     unsigned long executed;         /* handovers in which the MS left its serving BS: n + censored of each direction */
@@ -153,6 +249,15 @@ struct tekho_sim_stats {
     unsigned long ho_window_offered, ho_window_lost;   /* user PDUs offered around handovers, and lost */
     unsigned long modelled_pdus;                        /* VoIP/CBR PDUs outside handovers, counted only */
     unsigned long measurements;
+    /* The variability (tekho_sim_variability) and mobility */
+    unsigned long harq_retransmissions;  /* air PDUs sent again by HARQ (each retransmission) */
+    unsigned long harq_lost;             /* air PDUs lost after every HARQ retransmission */
+    unsigned long sync_extra_frames;     /* frames of preamble search past timing.sync_us, all handovers */
+    unsigned long ranging_contended;     /* handovers whose MS missed the dedicated ranging opportunity */
+    unsigned long ranging_codes_failed;  /* CDMA ranging codes that got no answer */
+    unsigned long pingpong;              /* handovers back to the BS left less than pingpong_ms before */
+    unsigned long crossings;             /* cell-boundary crossings: the nearest BS changed (radio mode) */
+    unsigned long early_ul_beyond_bound; /* handovers that left farther from the target than the UL timing bound */
     /* invariants that must never fail */
     unsigned long n_decreased, m_decreased, stale_count_keys, role_errors, io_errors;
     unsigned long events;

@@ -49,6 +49,13 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_STALE_COUNT: return "stale CMAC_KEY_COUNT";
     case TEKHO_ERR_CAPACITY: return "table full";
     case TEKHO_ERR_RATE_LIMITED: return "rate limited";
+    case TEKHO_ERR_BUSY: return "busy: a persist is in flight";
+    case TEKHO_ERR_STORE_CORRUPT: return "store corrupt or not a tekho store";
+    case TEKHO_ERR_STORE_VERSION: return "store schema from a newer version";
+    case TEKHO_ERR_STORE_FULL: return "store full (disk full)";
+    case TEKHO_ERR_STORE_UNAVAILABLE: return "store unavailable";
+    case TEKHO_ERR_STORE_KEY: return "store key file refused";
+    case TEKHO_ERR_RECORD_CORRUPT: return "store record corrupt";
     }
     return "unknown error";
 }

@@ -13,7 +13,7 @@
 
 static const char *const INVARIANT_NAMES[TEKHO_XP_COUNT] = {
     "none", "pn-reuse", "replay-delivered", "forged-delivered", "n-decreased", "m-decreased",
-    "stale-keys", "role-error", "step-bound", "liveness", "mgmt-replay", "early-data"};
+    "stale-keys", "role-error", "step-bound", "liveness", "mgmt-replay", "early-data", "undurable-sent"};
 
 const char *tekho_xp_invariant_name(enum tekho_xp_invariant inv)
 {

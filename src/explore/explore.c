@@ -38,7 +38,7 @@
 #define ROLE_SEED 0x74656b686f787000u
 
 enum ev_kind { EV_AIR_TO_BS, EV_AIR_TO_MS, EV_BACKBONE, EV_TIMER, EV_SCRIPT, EV_TICK, EV_CHECK, EV_DEADLINE,
-               EV_PINGPONG };
+               EV_PINGPONG, EV_PERSISTED };
 enum owner_kind { OWNER_MS, OWNER_BS, OWNER_AUTH };
 #define OWNER(kind, id) ((uint32_t)(kind) << 24 | (uint32_t)(id))
 
@@ -47,12 +47,17 @@ enum xp_action {
     A_STOP, A_ENTER, A_HANDOVER, A_CANCEL, A_DATA, A_REPLAY, A_MUTATE, A_FORGE, A_AUTH_RESTART, A_BS_RESTART,
     A_LINK, A_WAIT, A_ALLOC, A_OUTAGE, A_LAG, A_STREAM, A_PINGPONG, A_COUNT
 };
-/* Per schedule (explore.h, TEKHO_XP_SCHEDULE): schedule 1 never lags. */
+/* Per schedule (explore.h, TEKHO_XP_SCHEDULE): schedule 1 never lags;
+ * schedule 4 restarts the Authenticator more often (its persists). */
 static const uint16_t ACTION_WEIGHTS[TEKHO_XP_SCHEDULE][A_COUNT] = {
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 1, 3, 5, 0, 2, 0, 0, 0},
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
     {1, 10, 12, 4, 25, 6, 5, 5, 1, 4, 3, 5, 2, 2, 3, 3, 3},
+    {1, 10, 12, 4, 25, 6, 5, 5, 4, 4, 3, 5, 2, 2, 3, 3, 3},
 };
+/* Schedule 4: what becomes of a persist (TEKHO_XP_FAULT_STORE). */
+enum persist_fate { P_NOW, P_LATE, P_VERY_LATE, P_FAILS, P_FAILS_LANDED, P_FATES };
+#define XP_INFLIGHT 64          /* persists in flight (the store's queue) */
 static const unsigned LINK_PER_MILLE[4] = {0, 20, 100, 300};
 
 struct xp_rec {
@@ -114,6 +119,18 @@ struct xp_world {
     struct xp_rec *air, *bb, *mg;   /* mg: CMAC-protected management messages only (schedule 2) */
     unsigned n_air, n_bb, n_mg, head_air, head_bb, head_mg;
     tekho_err fatal;    /* the driver itself failed (out of memory) */
+    /* The Authenticator's persists: those of the call being applied,
+     * durable right after it (now), and from schedule 4 those in flight
+     * (a FIFO: a store applies them in order), whose completions
+     * (EV_PERSISTED) name the Authenticator's life (auth_gen). */
+    struct xp_persist {
+        struct tekho_auth_record rec;
+        uint64_t token;
+        uint8_t fate;
+    } now_p[TEKHO_ACTIONS_MAX], inflight[XP_INFLIGHT];
+    unsigned n_now_p, n_inflight, head_inflight;
+    uint32_t auth_gen;
+    uint64_t persist_last_t;
     unsigned alloc_fail_in;         /* the n-th role allocation from now fails (0: none) */
     bool alloc_failed;              /* one failed in the role call being checked */
 };
@@ -416,6 +433,164 @@ static void learn_told_n(struct xp_world *w, uint32_t node, const uint8_t *b, si
     tekho_asncp_wipe(&m);
 }
 
+static void bsid_of(uint32_t node, uint8_t bsid[6]);
+
+/* ---- the Authenticator's store ------------------------------------------------------------- */
+
+static struct tekho_auth_store xp_store(const struct xp_world *w)
+{
+    return tekho_memory_store_ops(w->store);
+}
+
+/* (7) What the Authenticator sends about N must be durable already: the
+ * store holds the PMK a Context_Rpt's AK comes from and an N at least the
+ * one sent. */
+static void check_durable(struct xp_world *w, uint32_t to, const uint8_t *b, size_t len)
+{
+    struct tekho_asncp m;
+    if (tekho_asncp_decode(b, len, &m) != TEKHO_OK)
+        return;
+    uint32_t ms = 0;
+    const bool rpt = m.msg == TEKHO_ASNCP_CONTEXT_RPT && m.has_ak_context && m.ak_context.has_cmac_key_count;
+    const bool upd = m.msg == TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE && m.has_cmac_key_count;
+    if ((rpt || upd) && m.has_ms_id && tekho_ms_index_of_mac(m.ms_id, &ms) && ms < w->n_ms) {
+        const uint16_t sent = rpt ? m.ak_context.cmac_key_count : m.cmac_key_count;
+        const struct tekho_auth_store st = xp_store(w);
+        struct tekho_auth_record rec;
+        bool found = false;
+        memset(&rec, 0, sizeof rec);
+        const tekho_err err = st.load(st.ctx, m.ms_id, &rec, &found);
+        bool same_ak = true;
+        if (err == TEKHO_OK && found && rpt) {
+            struct tekho_ak_keys k;
+            uint8_t bsid[6];
+            bsid_of(to, bsid);
+            same_ak = tekho_derive_from_msk(rec.msk, m.ms_id, bsid, rec.pmk_sn, &k) == TEKHO_OK &&
+                      CRYPTO_memcmp(k.akid, m.ak_context.ak_id, 8) == 0;
+            tekho_ak_keys_wipe(&k);
+        }
+        if (err != TEKHO_OK || !found || !same_ak || rec.n < sent)
+            violation(w, TEKHO_XP_UNDURABLE, "auth sent %s N=%u for ms%u to bs%u; the store holds %s",
+                      rpt ? "a Context_Rpt with" : "a count update,", sent, ms, to,
+                      !found ? "no record" : !same_ak ? "another PMK" : "a lower N");
+        tekho_auth_record_wipe(&rec);
+    }
+    tekho_asncp_wipe(&m);
+}
+
+/* Writes one persist into the store; its result for the Authenticator. */
+static tekho_err store_write(struct xp_world *w, const struct tekho_auth_record *rec)
+{
+    const struct tekho_auth_store st = xp_store(w);
+    tekho_err result = TEKHO_OK;
+    const tekho_err err = st.persist(st.ctx, rec, 1, &result);
+    return err != TEKHO_OK ? err : result;
+}
+
+static void after_role(struct xp_world *w, uint32_t owner, tekho_err err, bool injected, const char *what);
+
+static void report_persisted(struct xp_world *w, const struct xp_persist *p, tekho_err result)
+{
+    tekho_actions_reset(w->acts);
+    const tekho_err err = tekho_auth_persisted(w->auth, w->now, p->rec.ms_mac, p->token, result, w->acts);
+    if (w->p->trace)
+        trace(w, "    store: persist #%llu of ms%u N=%u %s", (unsigned long long)p->token, p->rec.ms_mac[5],
+              p->rec.n, result == TEKHO_OK ? "durable" : tekho_strerror(result));
+    after_role(w, OWNER(OWNER_AUTH, 0), err, false, "persisted");
+}
+
+/* A TEKHO_ACT_PERSIST: durable right after the call (schedules 1-3, and a
+ * persist schedule 4 leaves alone with none in flight), or queued with
+ * its fate. */
+static void on_persist(struct xp_world *w, const struct tekho_action *a)
+{
+    struct xp_persist p = {.token = (uint64_t)a->value};
+    if (tekho_auth_record_decode(a->bytes, a->len, &p.rec) != TEKHO_OK) {
+        violation(w, TEKHO_XP_ROLE_ERROR, "auth asked to persist a record that does not decode");
+        return;
+    }
+    unsigned fate = P_NOW;
+    uint64_t delay = 0;
+    if (w->v >= 4) {
+        fate = xs_rare(w->s, P_FATES, 200);
+        const unsigned k = 1 + xs_pick(w->s, 8);
+        if (!faults_on(w, TEKHO_XP_FAULT_STORE))
+            fate = P_NOW;
+        delay = fate == P_LATE ? k * 2000u : fate == P_VERY_LATE ? k * 100000u : 0;
+    }
+    p.fate = (uint8_t)fate;
+    if (fate == P_NOW && w->n_inflight == 0) {
+        if (w->n_now_p < TEKHO_ACTIONS_MAX)
+            w->now_p[w->n_now_p++] = p;
+        else
+            w->fatal = TEKHO_ERR_TOO_MANY;
+    } else if (w->n_inflight < XP_INFLIGHT) {
+        w->faulted |= fate != P_NOW;
+        w->inflight[(w->head_inflight + w->n_inflight++) % XP_INFLIGHT] = p;
+        uint64_t t = w->now + delay;
+        if (t < w->persist_last_t)
+            t = w->persist_last_t; /* in order, as a store commits them */
+        w->persist_last_t = t;
+        push(w, t, EV_PERSISTED, w->auth_gen, 0, 0, NULL, 0, false);
+    } else {
+        w->fatal = TEKHO_ERR_TOO_MANY;
+    }
+    tekho_auth_record_wipe(&p.rec);
+}
+
+/* The persists of the call just applied: durable now, each reported. */
+static void persist_now(struct xp_world *w)
+{
+    struct xp_persist batch[TEKHO_ACTIONS_MAX];
+    const unsigned n = w->n_now_p;
+    memcpy(batch, w->now_p, n * sizeof batch[0]);
+    OPENSSL_cleanse(w->now_p, n * sizeof batch[0]);
+    w->n_now_p = 0;
+    for (unsigned i = 0; i < n && !w->done; i++)
+        report_persisted(w, &batch[i], store_write(w, &batch[i].rec));
+    OPENSSL_cleanse(batch, n * sizeof batch[0]);
+}
+
+/* The oldest persist in flight completes (EV_PERSISTED). */
+static void persist_done(struct xp_world *w, uint32_t gen)
+{
+    if (gen != w->auth_gen || w->n_inflight == 0)
+        return; /* the Authenticator that asked has restarted since */
+    struct xp_persist p = w->inflight[w->head_inflight];
+    OPENSSL_cleanse(&w->inflight[w->head_inflight], sizeof p);
+    w->head_inflight = (w->head_inflight + 1) % XP_INFLIGHT;
+    w->n_inflight--;
+    tekho_err result;
+    if (p.fate == P_FAILS)
+        result = TEKHO_ERR_STORE_FULL; /* not stored */
+    else if (p.fate == P_FAILS_LANDED) {
+        (void)store_write(w, &p.rec); /* it landed, but the answer was lost: fate unknown */
+        result = TEKHO_ERR_STORE_UNAVAILABLE;
+    } else
+        result = store_write(w, &p.rec);
+    report_persisted(w, &p, result);
+    tekho_auth_record_wipe(&p.rec);
+}
+
+/* An Authenticator restart cuts the persists in flight: the first k of
+ * them (the stream's choice) reached the disk, the rest did not, and no
+ * completion reaches the new life. */
+static void persists_cut(struct xp_world *w)
+{
+    const unsigned landed = w->n_inflight ? xs_pick(w->s, w->n_inflight + 1) : 0;
+    for (unsigned i = 0; i < w->n_inflight; i++) {
+        struct xp_persist *p = &w->inflight[(w->head_inflight + i) % XP_INFLIGHT];
+        if (i < landed)
+            (void)store_write(w, &p->rec);
+        OPENSSL_cleanse(p, sizeof *p);
+    }
+    if (w->n_inflight)
+        trace(w, "    store: restart cut %u persists in flight, %u landed", w->n_inflight, landed);
+    w->n_inflight = 0;
+    w->head_inflight = 0;
+    w->auth_gen++;
+}
+
 static void apply(struct xp_world *w, uint32_t owner)
 {
     const struct tekho_actions *acts = w->acts;
@@ -440,8 +615,17 @@ static void apply(struct xp_world *w, uint32_t owner)
             if (kind == OWNER_MS || a->peer > w->n_bs || (kind == OWNER_BS && a->peer == id))
                 violation(w, TEKHO_XP_ROLE_ERROR, "%s sent a backbone message to node %u", owner_name(owner, who),
                           a->peer);
-            else
+            else {
+                if (kind == OWNER_AUTH)
+                    check_durable(w, a->peer, a->bytes, a->len);
                 send_backbone(w, kind == OWNER_AUTH ? TEKHO_NODE_AUTHENTICATOR : id, a->peer, a->bytes, a->len);
+            }
+            break;
+        case TEKHO_ACT_PERSIST:
+            if (kind != OWNER_AUTH)
+                violation(w, TEKHO_XP_ROLE_ERROR, "%s asked for a persist", owner_name(owner, who));
+            else
+                on_persist(w, a);
             break;
         case TEKHO_ACT_TIMER: {
             const uint32_t gen = kind == OWNER_BS ? w->bs_gen[id] : 0;
@@ -495,6 +679,8 @@ static void after_role(struct xp_world *w, uint32_t owner, tekho_err err, bool i
     }
     apply(w, owner);
     check_counts(w);
+    if (w->n_now_p > 0)
+        persist_now(w);
 }
 
 /* (2) A role that acted on a CMAC-protected management message (returned
@@ -576,9 +762,29 @@ static void world_free(struct xp_world *w)
             OPENSSL_cleanse(rings[k], XP_REC * sizeof *rings[k]);
         free(rings[k]);
     }
+    OPENSSL_cleanse(w->now_p, sizeof w->now_p);     /* records with MSKs */
+    OPENSSL_cleanse(w->inflight, sizeof w->inflight);
     if (w->acts != NULL)
         tekho_actions_reset(w->acts); /* wipes what the last call left */
     free(w->acts);
+}
+
+/* The persist of an EAP result at set-up: durable at once, no draw. */
+static tekho_err init_persist(struct xp_world *w)
+{
+    if (w->acts->n != 1 || w->acts->list[0].kind != TEKHO_ACT_PERSIST)
+        return TEKHO_ERR_BAD_VALUE;
+    struct xp_persist p = {.token = (uint64_t)w->acts->list[0].value};
+    tekho_err err = tekho_auth_record_decode(w->acts->list[0].bytes, w->acts->list[0].len, &p.rec);
+    if (err == TEKHO_OK) {
+        const tekho_err result = store_write(w, &p.rec);
+        tekho_actions_reset(w->acts);
+        err = tekho_auth_persisted(w->auth, w->now, p.rec.ms_mac, p.token, result, w->acts);
+        if (err == TEKHO_OK && (result != TEKHO_OK || w->acts->n != 0))
+            err = TEKHO_ERR_BAD_VALUE;
+    }
+    tekho_auth_record_wipe(&p.rec);
+    return err;
 }
 
 /* The network and its configuration, from the head of the stream. */
@@ -665,8 +871,13 @@ static tekho_err world_init(struct xp_world *w)
         memcpy(w->mac[i], mc.mac, 6);
         msk_of(i, mc.msk);
         err = tekho_ms_new(&mc, &w->ms[i]);
-        if (err == TEKHO_OK)
-            err = tekho_auth_add_ms(w->auth, i, mc.mac, mc.msk, 0);
+        if (err == TEKHO_OK) {
+            /* The EAP result, durable at once (no fault before the schedule). */
+            tekho_actions_reset(w->acts);
+            err = tekho_auth_add_ms(w->auth, i, mc.mac, mc.msk, 0, w->acts);
+            if (err == TEKHO_OK)
+                err = init_persist(w);
+        }
         OPENSSL_cleanse(mc.msk, sizeof mc.msk);
     }
     return err;
@@ -1011,7 +1222,7 @@ static void script(struct xp_world *w)
         return;
     }
     /* A replayed byte picks action byte % (actions in its schedule). */
-    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT, A_COUNT};
+    static const unsigned ACTIONS_IN[TEKHO_XP_SCHEDULE] = {A_LAG, A_COUNT, A_COUNT, A_COUNT};
     const enum xp_action act = (enum xp_action)xs_weighted(s, ACTION_WEIGHTS[w->v - 1], ACTIONS_IN[w->v - 1]);
     static const char *const NAMES[A_COUNT] = {"stop", "enter", "handover", "cancel", "data", "replay", "mutate",
                                                "forge", "auth-restart", "bs-restart", "link", "wait", "alloc",
@@ -1087,6 +1298,8 @@ static void script(struct xp_world *w)
     case A_AUTH_RESTART:
         if (faults_on(w, TEKHO_XP_FAULT_AUTH_RESTART)) {
             w->faulted = true;
+            if (w->v >= 4)
+                persists_cut(w);
             err = tekho_auth_restart(w->auth);
             if (err != TEKHO_OK)
                 violation(w, TEKHO_XP_ROLE_ERROR, "auth restart: %s", tekho_strerror(err));
@@ -1355,6 +1568,7 @@ static void dispatch(struct xp_world *w, const struct sim_event *ev)
     case EV_CHECK: check_settled(w); break;
     case EV_DEADLINE: deadline(w); break;
     case EV_PINGPONG: ping_pong(w, ev->a); break;
+    case EV_PERSISTED: persist_done(w, ev->a); break;
     }
     if (w->checking_data && !w->done) {
         update_settled(w);

@@ -1,7 +1,10 @@
 /* The Authenticator: holds each MS's PMK (the EAP result) and N, pushes AK
  * contexts to base stations (seed step 2), moves N when a target reports a
  * completed handover and tells every BS holding a context (profile 4). N
- * survives a restart through the store. */
+ * survives a restart through the store: every new N and every new PMK is
+ * a TEKHO_ACT_PERSIST first, and what depends on it waits in the MS's
+ * pending slot until the driver says it is durable (tekho_auth_persisted).
+ * The state the Authenticator acts on (msk, n) is always the durable one. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -13,7 +16,7 @@
 #include "../mutation.h"
 #include "../crypto/kit.h"
 
-enum { AUTH_TIMER_AAA = 1, AUTH_TIMER_EAP = 2 };
+enum { AUTH_TIMER_AAA = TEKHO_AUTH_TIMER_AAA, AUTH_TIMER_EAP = 2 };
 #define AUTH_TIMER(slot, kind) ((uint32_t)(slot) << 4 | (kind))
 
 struct auth_ms {
@@ -49,6 +52,17 @@ struct auth_ms {
     uint8_t eap_id;
     bool eap_waiting;
     unsigned eap_retries;
+    uint8_t pmk_id[TEKHO_PMK_ID_LEN]; /* of msk: the PMK N counts under */
+    /* A persist in flight: what becomes true once it is durable. */
+    struct {
+        uint64_t token;     /* 0: none */
+        enum { PEND_ADVANCE, PEND_ADD, PEND_ENTRY, PEND_REAUTH } what;
+        uint16_t n;         /* the new N */
+        uint8_t msk[64];    /* the new MSK (all but ADVANCE) */
+        uint8_t pmk_id[TEKHO_PMK_ID_LEN];
+        uint32_t from;      /* the BS that asked (ENTRY, REAUTH) or reported (ADVANCE) */
+        uint16_t txn;
+    } pending;
 };
 
 struct auth_bs {
@@ -68,6 +82,7 @@ struct tekho_auth {
      * another slot; while there are none, the named slot is the only place
      * to look. */
     size_t misplaced;
+    uint64_t last_token;    /* persist tokens: 1, 2, ... never reused */
 };
 
 #define AUTH_MAX_BS 4096
@@ -95,7 +110,7 @@ static uint16_t first_n(const struct tekho_auth *a)
 tekho_err tekho_auth_new(const struct tekho_auth_config *cfg, struct tekho_auth **out)
 {
     if (cfg == NULL || out == NULL || cfg->max_ms == 0 || cfg->max_bs == 0 || cfg->max_bs > AUTH_MAX_BS ||
-        cfg->store.load == NULL || cfg->store.save == NULL || cfg->first_count >= TEKHO_COUNT_LIMIT)
+        cfg->store.load == NULL || cfg->first_count >= TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_auth *a = calloc(1, sizeof *a);
     if (a == NULL)
@@ -147,10 +162,55 @@ static int find_bs(const struct tekho_auth *a, uint32_t node)
     return -1;
 }
 
-tekho_err tekho_auth_add_ms(struct tekho_auth *a, uint32_t ms_index, const uint8_t mac[6], const uint8_t msk[64],
-                            uint8_t pmk_sn)
+/* Appends the TEKHO_ACT_PERSIST of a record and makes it the MS's pending one. */
+static void persist(struct tekho_auth *a, struct auth_ms *m, const struct tekho_auth_record *r,
+                    struct tekho_actions *out)
 {
-    if (a == NULL || mac == NULL || msk == NULL)
+    uint8_t enc[TEKHO_AUTH_RECORD_LEN];
+    if (tekho_auth_record_encode(r, enc) != TEKHO_OK) {
+        out->err = TEKHO_ERR_BAD_VALUE; /* a record the role built itself: a bug */
+        return;
+    }
+    const size_t before = out->n;
+    act(out, TEKHO_ACT_PERSIST, 0, m->index, enc, sizeof enc);
+    OPENSSL_cleanse(enc, sizeof enc);
+    if (out->n == before)
+        return; /* out->err says why */
+    m->pending.token = ++a->last_token;
+    out->list[out->n - 1].value = (int64_t)m->pending.token;
+}
+
+/* Persists a new PMK context for m (msk, N = first): what = why. */
+static tekho_err persist_new_pmk(struct tekho_auth *a, struct auth_ms *m, const uint8_t msk[64], int what,
+                                 uint32_t from, uint16_t txn, struct tekho_actions *out)
+{
+    struct tekho_auth_record r = {.kind = TEKHO_RECORD_NEW_PMK, .n = first_n(a), .pmk_sn = m->pmk_sn,
+                                  .pmk_lifetime_s = a->cfg.pmk_lifetime_s};
+    memcpy(r.ms_mac, m->mac, 6);
+    memcpy(r.msk, msk, 64);
+    tekho_err err = tekho_pmk_id(msk, r.pmk_id);
+    if (err == TEKHO_OK) {
+        memcpy(m->pending.msk, msk, 64);
+        memcpy(m->pending.pmk_id, r.pmk_id, TEKHO_PMK_ID_LEN);
+        m->pending.what = what;
+        m->pending.n = r.n;
+        m->pending.from = from;
+        m->pending.txn = txn;
+        persist(a, m, &r, out);
+        err = out->err;
+    }
+    tekho_auth_record_wipe(&r);
+    if (err != TEKHO_OK) {
+        OPENSSL_cleanse(&m->pending, sizeof m->pending);
+        m->pending.token = 0;
+    }
+    return err;
+}
+
+tekho_err tekho_auth_add_ms(struct tekho_auth *a, uint32_t ms_index, const uint8_t mac[6], const uint8_t msk[64],
+                            uint8_t pmk_sn, struct tekho_actions *out)
+{
+    if (a == NULL || mac == NULL || msk == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct auth_ms *m = find_ms(a, mac);
     if (m == NULL && ms_index < a->cfg.max_ms && !a->ms[ms_index].used)
@@ -163,16 +223,18 @@ tekho_err tekho_auth_add_ms(struct tekho_auth *a, uint32_t ms_index, const uint8
     uint32_t named;
     if (!m->used && tekho_ms_index_of_mac(mac, &named) && named < a->cfg.max_ms && m != &a->ms[named])
         a->misplaced++;
+    OPENSSL_cleanse(m, sizeof *m);
     memset(m, 0, sizeof *m);
     m->used = true;
     m->index = ms_index;
     memcpy(m->mac, mac, 6);
-    memcpy(m->msk, msk, 64);
     m->pmk_sn = pmk_sn;
-    /* A new PMK: M = 0 at the MS, N = 1 here (profile 4). */
-    m->n = first_n(a);
+    /* Until the PMK context is durable the MS holds none: no count under
+     * it can leave (n stays 0, needs_new_pmk until persisted). */
     m->n_loaded = true;
-    return a->cfg.store.save(a->cfg.store.ctx, mac, m->n);
+    m->needs_new_pmk = true;
+    /* A new PMK: M = 0 at the MS, N = 1 here (profile 4), once durable. */
+    return persist_new_pmk(a, m, msk, PEND_ADD, 0, 0, out);
 }
 
 tekho_err tekho_auth_add_bs(struct tekho_auth *a, uint32_t node, const uint8_t bsid[6])
@@ -191,21 +253,31 @@ tekho_err tekho_auth_add_bs(struct tekho_auth *a, uint32_t node, const uint8_t b
     return TEKHO_OK;
 }
 
-/* N as the store has it: after a restart nothing else is trusted. A
- * missing record fails closed: any N guessed now could be one already
- * used under this PMK, so none is handed out until a new PMK (network
- * entry) starts the counts again. */
+/* N as the store has it: after a restart (or a persist whose fate is
+ * unknown) nothing else is trusted. A missing or unreadable record, or one
+ * under another PMK than the one held here, fails closed: any N guessed
+ * now could be one already used under this PMK, so none is handed out
+ * until a new PMK (network entry) starts the counts again. */
 static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
 {
     if (m->n_loaded)
         return TEKHO_OK;
     bool found = false;
-    uint16_t n = 0;
-    tekho_err err = a->cfg.store.load(a->cfg.store.ctx, m->mac, &n, &found);
+    struct tekho_auth_record r;
+    memset(&r, 0, sizeof r);
+    tekho_err err = a->cfg.store.load(a->cfg.store.ctx, m->mac, &r, &found);
+    if (err == TEKHO_ERR_RECORD_CORRUPT) {
+        found = false;
+        err = TEKHO_OK;
+    }
+    const bool same_pmk = found && r.n >= 1 && r.n <= TEKHO_COUNT_LIMIT &&
+                          CRYPTO_memcmp(r.pmk_id, m->pmk_id, TEKHO_PMK_ID_LEN) == 0;
+    const uint16_t n = r.n;
+    tekho_auth_record_wipe(&r);
     if (err != TEKHO_OK)
         return err;
-    m->n = found ? n : 0;
-    m->needs_new_pmk = !found;
+    m->n = same_pmk ? n : 0;
+    m->needs_new_pmk = !same_pmk;
 #ifdef TEKHO_MUTATION_AUTH_FORGETS_N
     m->n = first_n(a); /* fails open: counts start again under the same PMK */
     m->needs_new_pmk = false;
@@ -234,12 +306,16 @@ tekho_err tekho_auth_restart(struct tekho_auth *a)
      * the store. Who holds a context is lost, so count updates go to
      * every base station until it is known again. */
     for (size_t i = 0; i < a->cfg.max_ms; i++) {
-        a->ms[i].n_loaded = false;
-        a->ms[i].n = 0;
-        a->ms[i].n_holders = 0;
-        a->ms[i].holders_unknown = true;
-        a->ms[i].reauth_node = 0;
-        a->ms[i].eap_waiting = false;
+        struct auth_ms *m = &a->ms[i];
+        m->n_loaded = false;
+        m->n = 0;
+        m->n_holders = 0;
+        m->holders_unknown = true;
+        m->reauth_node = 0;
+        m->eap_waiting = false;
+        /* A persist in flight may have landed or not: the store tells. */
+        OPENSSL_cleanse(&m->pending, sizeof m->pending);
+        m->pending.token = 0;
     }
     return TEKHO_OK;
 }
@@ -369,6 +445,21 @@ static tekho_err on_eap_response(struct tekho_auth *a, uint64_t now, uint32_t fr
     return out->err;
 }
 
+/* Takes the new PMK a durable persist carried: N = first under it. */
+static void commit_new_pmk(struct auth_ms *m, struct tekho_actions *out)
+{
+    memcpy(m->msk, m->pending.msk, 64);
+    memcpy(m->pmk_id, m->pending.pmk_id, TEKHO_PMK_ID_LEN);
+    m->n = m->pending.n;
+    m->n_loaded = true;
+    m->needs_new_pmk = false;
+    m->n_holders = 0;
+    if (m->pending.what != PEND_ADD) {
+        m->pmk_generation++;
+        act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
+    }
+}
+
 static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t from, const struct tekho_asncp *r,
                                 struct tekho_actions *out)
 {
@@ -376,6 +467,8 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     const int bs_slot = find_bs(a, from);
     if (m == NULL || bs_slot < 0)
         return TEKHO_ERR_UNKNOWN_PEER;
+    if (m->pending.token != 0)
+        return TEKHO_ERR_BUSY; /* the BS retransmits; the answer may depend on what is being persisted */
     tekho_err err = load_n(a, m);
     if (err != TEKHO_OK)
         return err;
@@ -384,23 +477,14 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
          * must not bring back the old one (its counts would repeat). */
         const bool retransmission = from == m->entry_node && r->transaction_id == m->entry_txn;
         if (m->entered && !retransmission) {
-            /* The new PMK and N = 1 are committed together, and only once
-             * N is durable. */
+            /* The new PMK and N = 1 are taken together, and only once
+             * they are durable (tekho_auth_persisted answers then). */
             uint8_t next[64];
             err = reauth_next_msk(m->msk, next);
             if (err == TEKHO_OK)
-                err = a->cfg.store.save(a->cfg.store.ctx, m->mac, first_n(a));
-            if (err != TEKHO_OK) {
-                OPENSSL_cleanse(next, sizeof next);
-                return err;
-            }
-            memcpy(m->msk, next, 64);
+                err = persist_new_pmk(a, m, next, PEND_ENTRY, from, r->transaction_id, out);
             OPENSSL_cleanse(next, sizeof next);
-            m->pmk_generation++;
-            m->n = first_n(a);
-            m->needs_new_pmk = false;
-            m->n_holders = 0;
-            act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
+            return err;
         }
         m->entered = true;
         m->entry_node = from;
@@ -412,8 +496,16 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)) {
         if (m->reauth_node != 0)
             return TEKHO_OK; /* a retransmission: the AAA exchange is already under way */
-        if (m->reauth_done && from == m->reauth_done_node && r->transaction_id == m->reauth_done_txn)
-            return send_context_rpt(a, m, bs_slot, r->transaction_id, out); /* its answer was lost */
+        if (m->reauth_done && from == m->reauth_done_node && r->transaction_id == m->reauth_done_txn) {
+            /* Its answer was lost: the same AK context again, if N is
+             * still known durable under that PMK. Not after a restart
+             * that found another PMK or none in the store (or a persist
+             * whose fate is unknown): N would be 0, counts would start
+             * again under a PMK they were used under. */
+            if (m->needs_new_pmk)
+                return TEKHO_ERR_STALE_COUNT;
+            return send_context_rpt(a, m, bs_slot, r->transaction_id, out);
+        }
         m->reauth_node = from;
         m->reauth_txn = r->transaction_id;
         return eap_start(a, m, now, out);
@@ -421,12 +513,16 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     return send_context_rpt(a, m, bs_slot, r->transaction_id, out);
 }
 
+static tekho_err advance_durable(struct tekho_auth *a, struct auth_ms *m, struct tekho_actions *out);
+
 static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struct tekho_asncp *r,
                                 struct tekho_actions *out)
 {
     struct auth_ms *m = find_ms(a, r->ms_id);
     if (m == NULL)
         return TEKHO_ERR_UNKNOWN_PEER;
+    if (m->pending.token != 0)
+        return TEKHO_ERR_BUSY; /* the BS retransmits; by then N is durable (or known not to be) */
     tekho_err err = load_n(a, m);
     if (err != TEKHO_OK)
         return err;
@@ -441,9 +537,6 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
 #endif
         return TEKHO_ERR_BAD_VALUE;
     const uint16_t next = (uint16_t)(r->cmac_key_count + 1);
-    struct tekho_asncp upd;
-    asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
-    upd.has_cmac_key_count = true;
 #ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
     if (next == m->n) { /* a report below N (late, or replayed) moves N back to it */
 #else
@@ -451,16 +544,53 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
 #endif
         /* Already counted (a retransmission whose update was lost, or a count
          * a re-authentication overtook): the reporter still needs N to stop
-         * retransmitting; nobody else does. */
+         * retransmitting; nobody else does. N is durable already. */
+        struct tekho_asncp upd;
+        asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
+        upd.has_cmac_key_count = true;
         upd.cmac_key_count = m->n;
         send_backbone(out, from, &upd);
         return out->err;
     }
-    err = a->cfg.store.save(a->cfg.store.ctx, m->mac, next);
-    if (err != TEKHO_OK)
-        return err; /* N moves only once it is durable */
+#ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
+    if (next < m->n) {
+        /* The defect: a report below N (late, or replayed) moves N back to
+         * it, taken for durable (the store's WHERE n < new would refuse it). */
+        m->pending.what = PEND_ADVANCE;
+        m->pending.n = next;
+        m->pending.from = from;
+        m->pending.txn = r->transaction_id;
+        err = advance_durable(a, m, out);
+        memset(&m->pending, 0, sizeof m->pending);
+        return err;
+    }
+#endif
+    /* N moves only once it is durable: the count update waits for
+     * tekho_auth_persisted. */
+    struct tekho_auth_record rec = {.kind = TEKHO_RECORD_ADVANCE, .n = next, .pmk_sn = m->pmk_sn,
+                                    .pmk_lifetime_s = a->cfg.pmk_lifetime_s};
+    memcpy(rec.ms_mac, m->mac, 6);
+    memcpy(rec.pmk_id, m->pmk_id, TEKHO_PMK_ID_LEN);
+    m->pending.what = PEND_ADVANCE;
+    m->pending.n = next;
+    m->pending.from = from;
+    m->pending.txn = r->transaction_id;
+    persist(a, m, &rec, out);
+    if (out->err != TEKHO_OK)
+        m->pending.token = 0;
+    return out->err;
+}
+
+/* HO_Complete's second half, N durable: every holder of a context learns it. */
+static tekho_err advance_durable(struct tekho_auth *a, struct auth_ms *m, struct tekho_actions *out)
+{
+    const uint16_t next = m->pending.n;
+    const uint32_t from = m->pending.from;
     m->n = next;
     act_event(out, m->index, TEKHO_EV_COUNT_UPDATED, next, NULL, 0);
+    struct tekho_asncp upd;
+    asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, m->pending.txn);
+    upd.has_cmac_key_count = true;
     upd.cmac_key_count = next;
     if (m->holders_unknown) {
         for (size_t i = 0; i < a->cfg.max_bs; i++)
@@ -476,6 +606,55 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
     m->n_holders = 1;
     m->holders_unknown = false;
     return out->err;
+}
+
+tekho_err tekho_auth_persisted(struct tekho_auth *a, uint64_t now_us, const uint8_t ms_mac[6], uint64_t token,
+                               tekho_err result, struct tekho_actions *out)
+{
+    (void)now_us;
+    if (a == NULL || ms_mac == NULL || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (token == 0 || token > a->last_token)
+        return TEKHO_ERR_BAD_VALUE;
+    struct auth_ms *m = find_ms(a, ms_mac);
+    if (m == NULL || m->pending.token != token)
+        return TEKHO_OK; /* forgotten since (a restart, a new EAP result): its fate is the store's to tell */
+    tekho_err err = TEKHO_OK;
+#ifdef TEKHO_MUTATION_PERSIST_FAILURE_IGNORED
+    (void)result;
+    if (false) { /* a failed persist is taken as durable: N leaves without being stored */
+#else
+    if (result != TEKHO_OK) {
+#endif
+        /* Nothing that depended on it leaves. Whether it landed is not
+         * known: N comes from the store again when next needed. */
+        if (m->pending.what == PEND_REAUTH)
+            m->reauth_node = 0; /* the BS retries its Context_Req: the AAA exchange starts again */
+        m->n_loaded = false;
+        m->n = 0;
+    } else if (m->pending.what == PEND_ADVANCE) {
+        err = advance_durable(a, m, out);
+    } else {
+        commit_new_pmk(m, out);
+        const int bs_slot = find_bs(a, m->pending.from);
+        if (m->pending.what == PEND_ENTRY) {
+            m->entered = true;
+            m->entry_node = m->pending.from;
+            m->entry_txn = m->pending.txn;
+            if (bs_slot >= 0)
+                err = send_context_rpt(a, m, bs_slot, m->pending.txn, out);
+        } else if (m->pending.what == PEND_REAUTH) {
+            m->reauth_node = 0;
+            m->reauth_done = true;
+            m->reauth_done_node = m->pending.from;
+            m->reauth_done_txn = m->pending.txn;
+            if (bs_slot >= 0)
+                err = send_context_rpt(a, m, bs_slot, m->pending.txn, out);
+        }
+    }
+    OPENSSL_cleanse(&m->pending, sizeof m->pending);
+    m->pending.token = 0;
+    return err;
 }
 
 tekho_err tekho_auth_backbone(struct tekho_auth *a, uint64_t now_us, uint32_t from_node, const uint8_t *msg,
@@ -542,127 +721,22 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
         eap_next(a, m, now_us, out); /* the AAA server's next EAP-Request */
         return out->err;
     }
+    if (m->pending.token != 0) {
+        /* A count being persisted: the new PMK waits its turn. */
+        act_timer(out, timer, now_us + (a->cfg.timing.aaa_rtt_us ? a->cfg.timing.aaa_rtt_us : 1000u));
+        return out->err;
+    }
     /* The AAA exchange is over: a new MSK, so a new PMK: N = 1 (profile 4),
-     * committed with the MSK once N = 1 is durable. */
+     * taken with the MSK once both are durable (tekho_auth_persisted then
+     * answers the BS). */
     uint8_t next[64];
     tekho_err err = reauth_next_msk(m->msk, next);
-    if (err == TEKHO_OK)
-        err = a->cfg.store.save(a->cfg.store.ctx, m->mac, first_n(a));
     const int bs_slot = find_bs(a, m->reauth_node);
-    m->reauth_node = 0;
-    if (err != TEKHO_OK) {
-        OPENSSL_cleanse(next, sizeof next);
-        return err; /* the BS retries its Context_Req; the MSK stays as it was */
-    }
-    memcpy(m->msk, next, 64);
+    const uint32_t node = a->bs[bs_slot >= 0 ? bs_slot : 0].node;
+    if (err == TEKHO_OK)
+        err = persist_new_pmk(a, m, next, PEND_REAUTH, node, m->reauth_txn, out);
     OPENSSL_cleanse(next, sizeof next);
-    m->pmk_generation++;
-    m->n = first_n(a);
-    m->n_loaded = true;
-    m->needs_new_pmk = false;
-    act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
-    m->n_holders = 0;
-    m->reauth_done = true;
-    m->reauth_done_node = a->bs[bs_slot >= 0 ? bs_slot : 0].node;
-    m->reauth_done_txn = m->reauth_txn;
-    if (bs_slot >= 0)
-        err = send_context_rpt(a, m, bs_slot, m->reauth_txn, out);
+    if (err != TEKHO_OK)
+        m->reauth_node = 0; /* the BS retries its Context_Req; the MSK stays as it was */
     return err;
-}
-
-/* ---- the in-memory store ------------------------------------------------------ */
-
-struct memory_entry {
-    bool used;
-    uint8_t mac[6];
-    uint16_t n;
-};
-
-/* Open addressing on the MAC, at most half full: a lookup is O(1) with
- * 10^4 MSs (a scan per HO_Complete was a tenth of a city-scale run). */
-struct tekho_memory_store {
-    size_t capacity, used, mask;
-    struct memory_entry *e;
-};
-
-tekho_err tekho_memory_store_new(size_t capacity, struct tekho_memory_store **out)
-{
-    if (out == NULL || capacity == 0 || capacity > SIZE_MAX / 4)
-        return TEKHO_ERR_INVALID_ARGUMENT;
-    size_t slots = 4;
-    while (slots < 2 * capacity)
-        slots *= 2;
-    struct tekho_memory_store *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->e = calloc(slots, sizeof *s->e)) == NULL) {
-        free(s);
-        return TEKHO_ERR_NO_MEMORY;
-    }
-    s->capacity = capacity;
-    s->mask = slots - 1;
-    *out = s;
-    return TEKHO_OK;
-}
-
-/* The MAC's slot, or the free slot where it would go. */
-static struct memory_entry *mem_slot(struct tekho_memory_store *s, const uint8_t mac[6])
-{
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-    for (int i = 0; i < 6; i++)
-        h = (h ^ mac[i]) * 0x100000001b3u;
-    for (size_t i = (size_t)h & s->mask;; i = (i + 1) & s->mask)
-        if (!s->e[i].used || memcmp(s->e[i].mac, mac, 6) == 0)
-            return &s->e[i];
-}
-
-void tekho_memory_store_free(struct tekho_memory_store *s)
-{
-    if (s) {
-        free(s->e);
-        free(s);
-    }
-}
-
-void tekho_memory_store_erase(struct tekho_memory_store *s, const uint8_t mac[6])
-{
-    struct memory_entry *e = mem_slot(s, mac);
-    if (!e->used)
-        return;
-    /* Backward-shift deletion keeps every probe chain whole. */
-    size_t i = (size_t)(e - s->e);
-    s->e[i].used = false;
-    s->used--;
-    for (size_t j = (i + 1) & s->mask; s->e[j].used; j = (j + 1) & s->mask) {
-        const struct memory_entry moved = s->e[j];
-        s->e[j].used = false;
-        *mem_slot(s, moved.mac) = moved;
-    }
-}
-
-static tekho_err mem_load(void *ctx, const uint8_t mac[6], uint16_t *n, bool *found)
-{
-    const struct memory_entry *e = mem_slot(ctx, mac);
-    *found = e->used;
-    if (e->used)
-        *n = e->n;
-    return TEKHO_OK;
-}
-
-static tekho_err mem_save(void *ctx, const uint8_t mac[6], uint16_t n)
-{
-    struct tekho_memory_store *s = ctx;
-    struct memory_entry *e = mem_slot(s, mac);
-    if (!e->used) {
-        if (s->used == s->capacity)
-            return TEKHO_ERR_CAPACITY;
-        s->used++;
-        e->used = true;
-        memcpy(e->mac, mac, 6);
-    }
-    e->n = n;
-    return TEKHO_OK;
-}
-
-struct tekho_count_store tekho_memory_store_ops(struct tekho_memory_store *s)
-{
-    return (struct tekho_count_store){.ctx = s, .load = mem_load, .save = mem_save};
 }

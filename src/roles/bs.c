@@ -146,6 +146,12 @@ struct bs_ms {
      * earlier life cannot have used under this AK; 0 when that life never
      * knew it (a PMK made after the restart). */
     uint16_t fresh_from;
+    /* Target: the lowest count the MS can present here, one above the
+     * count of its link with the serving BS (HO_Req): its M is at least
+     * that, so an RNG-REQ or UL data under a lower count is from an
+     * earlier stay, whatever this BS remembers of it (it may have let the
+     * context go, and with it the CMAC_PNs of that count). 0: not told. */
+    uint16_t serving_floor;
     struct cmac_link link;
     struct cmac_seen cmac_seen[CMAC_SEEN_MAX];
     bool tekgen;                      /* negotiated with this MS (or requested in HO_Req) */
@@ -159,6 +165,7 @@ struct bs_ms {
     bool ms_left_serving;             /* HO_Cnf: the MS has left the serving BS */
     bool ho_cnf_done;                 /* this preparation's HO_Cnf was taken (a copy changes nothing) */
     bool tek_invalid_sent;            /* serving with no TEKs: TEK-Invalid asked the MS for new ones */
+    uint64_t tek_invalid_at_us;       /* ... last at: asked again after a retransmission time */
     /* The HO_Req this context was last prepared by: a copy of it, or an
      * older one from the same BS, arriving late is no new handover. */
     bool have_ho_req;
@@ -756,6 +763,9 @@ static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     req.ho_type = TEKHO_ASNCP_HO_TYPE_HHO;
     req.has_ho_process_optimization = true;
     req.ho_process_optimization = (uint8_t)(m->mode << TEKHO_HO_OPT_TEK_SHIFT);
+    /* The count of the MS's link here: the target takes none at or below it. */
+    req.has_cmac_key_count = m->link.ready;
+    req.cmac_key_count = m->link.count;
     send_backbone(out, m->peer, &req);
     act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
     return out->err;
@@ -938,7 +948,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         cmac_seen_save(m, &trial);
     /* A stale count releases; one far ahead of N cannot be an MS whose
      * HO_Completes were lost, and is refused (the count never nears a wrap). */
-    if (err == TEKHO_OK && c < m->n)
+    if (err == TEKHO_OK && (c < m->n || c < m->serving_floor))
         err = TEKHO_ERR_STALE_COUNT;
     else if (err == TEKHO_OK && ((unsigned)c - m->n > TEKHO_COUNT_AHEAD_MAX || c > TEKHO_COUNT_LIMIT))
         err = TEKHO_ERR_BAD_VALUE;
@@ -1525,6 +1535,8 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
     const uint16_t tb = active_tb(m);
     for (unsigned k = 1; k <= w && tb + k <= TEKHO_COUNT_LIMIT; k++) {
         const uint16_t count = (uint16_t)(tb + k);
+        if (count < m->serving_floor)
+            continue; /* the MS has passed it (HO_Req) */
         int i = tek_cache_find(&m->cache, OWN_BSID, count);
         const bool derived = i < 0;
         struct tekho_tek_context trial;
@@ -1600,8 +1612,11 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
          * to hand over): the MS is told its TEKs are invalid and asks for
          * new ones (PKMv2 TEK-Invalid, 802.16-2009 6.3.2.3.9.11). */
         if (m && m->role == ROLE_SERVING && active_tek(m) == NULL && tekho_scheme_encrypts(bs->cfg.scheme) &&
-            !m->tek_invalid_sent && m->link.ready) {
+            (!m->tek_invalid_sent || now >= m->tek_invalid_at_us + bs->cfg.timing.retransmit_us) && m->link.ready) {
+            /* Again after a while: the MS may not have been able to take
+             * it (still ranging, or it was lost). */
             m->tek_invalid_sent = true;
+            m->tek_invalid_at_us = now;
             return send_tek_invalid(bs, m, out);
         }
         return out->err;
@@ -1728,6 +1743,8 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     const struct tekho_neighbour *nb = r->has_source_id ? neighbour(bs, r->source_id) : NULL;
     if (nb == NULL || nb->node != from || from == bs->cfg.node)
         return TEKHO_ERR_UNKNOWN_PEER;
+    if (r->has_cmac_key_count && r->cmac_key_count > TEKHO_COUNT_LIMIT)
+        return TEKHO_ERR_BAD_VALUE;
     struct bs_ms *m = find_index(bs, index);
     if (m && m->have_ho_req && from == m->ho_req_from && (int16_t)(r->transaction_id - m->ho_req_txn) <= 0 &&
         !(m->role == ROLE_TARGET_READY && r->transaction_id == m->ho_req_txn)) {
@@ -1787,6 +1804,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     if (r->has_source_id)
         memcpy(m->peer_bsid, r->source_id, 6);
     m->transaction = r->transaction_id;
+    m->serving_floor = r->has_cmac_key_count ? (uint16_t)(r->cmac_key_count + 1u) : 0;
     const enum tekho_ho_tek_mode asked =
         r->has_ho_process_optimization
             ? (enum tekho_ho_tek_mode)((r->ho_process_optimization & TEKHO_HO_OPT_TEK_MASK) >> TEKHO_HO_OPT_TEK_SHIFT)
@@ -1971,7 +1989,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     return target_ready(bs, m, now, out);
 }
 
-static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekho_asncp *r,
+static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
                            struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
@@ -2008,6 +2026,10 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint32_t from, const struct tekh
     m->mode = mode;
     m->ho_id = r->has_ho_id ? r->ho_id : 0;
     m->have_bsho = true;
+    /* The MS answers with MOB_HO-IND (release or cancel). If neither ever
+     * comes (a cancel lost on the air, the MS gone), this BS serves it
+     * again once the target would have let the preparation go. */
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.ho_cache_us);
     const tekho_err err = send_bsho_rsp(bs, m, out);
     if (err == TEKHO_OK && early_mode(bs, m)) /* once per preparation, as baseline-update's RNG-RSP */
         act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
@@ -2141,7 +2163,9 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
     /* First (m may be freed below): the answer to our HO_Complete, even if N was known already. */
     if (m && m->awaiting_update && m->rng_count < r->cmac_key_count) {
         m->awaiting_update = false;
-        if (!awaiting_ho_cnf(m))
+        /* The retransmission timer is HO_Complete's only while serving: a
+         * BS that has handed the MS over since resends HO_Cnf on it. */
+        if (m->role == ROLE_SERVING && !awaiting_ho_cnf(m))
             act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     }
     if (m && r->cmac_key_count > m->n) {
@@ -2189,7 +2213,7 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     }
     switch (r.msg) {
     case TEKHO_ASNCP_HO_REQ: err = on_ho_req(bs, now_us, from_node, &r, out); break;
-    case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, from_node, &r, out); break;
+    case TEKHO_ASNCP_HO_RSP: err = on_ho_rsp(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_HO_CNF: err = on_ho_cnf(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_CONTEXT_RPT:
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_context_rpt(bs, now_us, &r, out) : TEKHO_ERR_UNKNOWN_PEER;
@@ -2289,6 +2313,15 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
         if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
             m->role != ROLE_TARGET_REAUTH)
             return TEKHO_OK;
+        if (m->role == ROLE_SOURCE && m->have_bsho) {
+            /* MOB_BSHO-RSP went out and no MOB_HO-IND ever came: the MS
+             * stayed (its cancel was lost) or left unheard. Serve it again;
+             * if it is at the target, the target's HO_Complete says so. */
+            m->role = ROLE_SERVING;
+            m->have_bsho = false;
+            act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
+            return out->err;
+        }
         if (++m->retries > bs->cfg.timing.max_retries) {
             act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
             if (m->role == ROLE_SOURCE) {

@@ -234,6 +234,7 @@ tekho_err seal_plain(uint16_t cid, const uint8_t *payload, size_t len, uint8_t *
 void tekho_timing_default(struct tekho_timing *t)
 {
     t->retransmit_us = 50000;
+    t->rng_retransmit_us = 50000; /* the emulator: 200 ms, tekho_sim_params_emulator */
     t->ho_response_us = 500000;
     t->backbone_retransmit_us = 250000;
     t->max_retries = 3;

@@ -12,7 +12,8 @@
 #include "../mutation.h"
 #include "../crypto/kit.h"
 
-enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = 2, MS_TIMER_RANGING = 3, MS_TIMER_REFRESH = 4 };
+enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = TEKHO_MS_TIMER_SYNC, MS_TIMER_RANGING = TEKHO_MS_TIMER_RANGING,
+       MS_TIMER_REFRESH = 4 };
 
 /* [MODEL] The suite every SA of the MS negotiates: AES-CCM with TEKs
  * under AES key wrap (7.5.2). A wrapped TEK is unwrapped by it, never by a
@@ -324,10 +325,14 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         return err;
     send_ul(ms, out, to, msg, len);
     /* MOB_BSHO-RSP waits on the backbone (HO_Req, the AK context,
-     * HO_Rsp): its timer is the handover response time, not the air's. */
+     * HO_Rsp): its timer is the handover response time, not the air's; an
+     * RNG-REQ waits T3. */
+    const struct tekho_timing *t = &ms->cfg.timing;
+    const bool ranging = ms->state == TEKHO_MS_ENTRY_RANGING || ms->state == TEKHO_MS_HO_RANGING;
     act_timer(out, MS_TIMER_RETX,
-              now +
-                  (ms->state == TEKHO_MS_HO_REQUESTED ? ms->cfg.timing.ho_response_us : ms->cfg.timing.retransmit_us));
+              now + (ms->state == TEKHO_MS_HO_REQUESTED ? t->ho_response_us
+                     : ranging                          ? t->rng_retransmit_us
+                                                        : t->retransmit_us));
     return out->err;
 }
 
@@ -975,8 +980,10 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     size_t i = 0;
     while (i < m.n_recommended && memcmp(m.recommended[i].bsid, ms->target_bsid, 6) != 0)
         i++;
+    if (i == m.n_recommended && m.n_recommended != 0)
+        return TEKHO_ERR_BAD_VALUE; /* another target's: an answer to an earlier request, late */
     if (i == m.n_recommended) {
-        /* The serving BS does not recommend the target (it refused, or
+        /* The serving BS recommends no BS at all (the target refused, or
          * could not be prepared): the MS stays, now rather than after
          * every retransmission of its request has gone unanswered. */
         ms->state = TEKHO_MS_OPERATIONAL;

@@ -76,6 +76,11 @@ struct ms_radio {
     uint64_t measure_from;             /* no measurements before entry is done */
     uint32_t serving;                  /* tekho_ms_serving, as of the MS's last input */
     uint32_t new_links;                /* links that became candidates so far: keys their shadowing draws */
+    double filtered[CANDIDATES];       /* layer-3 filtered level, dB (NAN: not measured yet) */
+    uint32_t nearest;                  /* the nearest of the candidates, last measurement (crossings) */
+    uint32_t measured;                 /* measurements so far: the SINR cache's epoch */
+    uint32_t sinr_epoch;               /* sinr[] holds the values of measurement sinr_epoch - 1 */
+    float sinr[CANDIDATES];            /* dB, per candidate */
 };
 
 struct ms_track {
@@ -106,6 +111,14 @@ struct ms_track {
      * the k-th PDU of the class in a frame: the frame last sent in, and k. */
     uint64_t air_frame[2][2];
     uint32_t air_k[2][2];
+    /* The variability of this handover: the frame MOB_HO-IND left in
+     * (keys its draws), and whether the preamble search ran late (the
+     * dedicated ranging opportunity is missed). */
+    uint64_t ho_frame;
+    uint32_t sync_extra;
+    /* Ping-pong: the BS served before the last completed handover, and when that one completed. */
+    uint32_t before;
+    uint64_t arrived_at;
 };
 
 struct tekho_sim {
@@ -120,6 +133,13 @@ struct tekho_sim {
     struct tekho_bs **bs;    /* n_bs + 1, by node */
     struct tekho_auth *auth;
     struct tekho_memory_store *store;
+    /* The Authenticator's persists from the call being applied: the
+     * emulator's store is synchronous, each is durable right after it. */
+    struct sim_persist {
+        struct tekho_auth_record rec;
+        uint64_t token;
+    } persists[TEKHO_ACTIONS_MAX];
+    size_t n_persists;
     struct tekho_neighbour *neighbours;
     struct ms_track *track;
     /* Apart from track: measurements touch only this, 10^4 times a 50 ms
@@ -147,6 +167,7 @@ struct tekho_sim {
     /* Shadowing over one measurement's step: the correlation rho, and
      * sigma sqrt(1 - rho^2), the spread of the new part. */
     double shadow_rho, shadow_innovation_db;
+    double shadow_link_sigma_db; /* a link's own shadowing: sigma sqrt(1 - site correlation) */
     /* Drawn in the same order in every scheme's run (air loss, backbone
      * delays and a new link's shadowing are keyed draws: sim_hash). */
     struct sim_rng mobility;     /* positions and waypoints */
@@ -161,6 +182,9 @@ struct tekho_sim {
 };
 
 static void radio_setup(struct tekho_sim *sim);
+static double link_sinr_db(struct tekho_sim *sim, uint32_t ms, uint32_t node);
+static double bler_at(const struct tekho_sim_variability *v, double x);
+static double exp_draw(double mean, uint64_t h);
 
 void tekho_sim_params_default(struct tekho_sim_params *p)
 {
@@ -184,6 +208,44 @@ void tekho_sim_params_m2134(struct tekho_sim_params *p)
     p->timing.sync_us = 0;
     p->timing.ranging_wait_us = 0;
     p->timing.aaa_rtt_us = 0;
+    /* ... and what varies in them: the preamble search (and so the missed
+     * ranging opportunities it causes) and the AAA's delays. */
+    p->var.preamble_search = false;
+    p->var.aaa_extra_mean_us = 0;
+}
+
+void tekho_sim_variability_default(struct tekho_sim_variability *v)
+{
+    memset(v, 0, sizeof *v);
+    v->enabled = true;
+    v->harq_bler = 0.1;
+    v->harq_retx_frames = 2;
+    v->harq_max_retx = 4;
+    v->sinr_min_db = -2.8;
+    v->bler_span_db = 2;
+    v->interference_load = 1;
+    v->noise_dbm = -97;
+    v->preamble_search = true;
+    v->sync_max_frames = 40;
+    v->ranging_code_fail = 0.1;
+    v->ranging_backoff_frames = 4;
+    v->ranging_max_codes = 16;
+    v->aaa_extra_mean_us = 10000;
+    v->processing_mean_us = 500;
+}
+
+void tekho_sim_params_emulator(struct tekho_sim_params *p)
+{
+    tekho_sim_params_default(p);
+    p->radio.enabled = true;
+    p->timing.rng_retransmit_us = 200000; /* T3: 802.16e-2005 Table 342, default and maximum */
+    tekho_sim_variability_default(&p->var);
+}
+
+void tekho_sim_params_ideal(struct tekho_sim_params *p)
+{
+    p->var.enabled = false;
+    p->backbone_jitter_us = 0;
 }
 
 void tekho_radio_params_default(struct tekho_radio_params *r)
@@ -198,6 +260,11 @@ void tekho_radio_params_default(struct tekho_radio_params *r)
     r->shadow_corr_m = 50;
     r->dl_ratio = 0.6;
     r->voip_interval_ms = 20;
+    r->meas_alpha = 0.25;
+    r->shadow_site_corr = 0.5;
+    r->pingpong_ms = 1000;
+    r->cp_us = 91.428571 / 8;
+    r->delay_spread_us = 2.51;
 }
 
 /* The roles' random source (TEKs, nonces, BS_Random, transaction starts). */
@@ -227,6 +294,8 @@ static void msk_of(uint64_t seed, uint32_t index, uint8_t msk[64])
         memcpy(msk + i, &v, 8);
     }
 }
+
+static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err);
 
 tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out)
 {
@@ -297,8 +366,12 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         tekho_ms_mac_of_index(i, mc.mac);
         msk_of(p->seed, i, mc.msk);
         err = tekho_ms_new(&mc, &sim->ms[i]);
-        if (err == TEKHO_OK)
-            err = tekho_auth_add_ms(sim->auth, i, mc.mac, mc.msk, 0);
+        if (err == TEKHO_OK) {
+            tekho_actions_reset(sim->actions);
+            err = tekho_auth_add_ms(sim->auth, i, mc.mac, mc.msk, 0, sim->actions);
+            if (err == TEKHO_OK)
+                after_role(sim, OWNER(OWNER_AUTH, 0), err); /* its persist, durable at once */
+        }
         OPENSSL_cleanse(mc.msk, sizeof mc.msk);
     }
     if (err != TEKHO_OK) {
@@ -521,14 +594,16 @@ static void record(struct recorded **where, const uint8_t *pdu, size_t len, uint
     r->n++;
 }
 
-/* Whether the air loses a PDU sent now: a keyed draw of (MS, BS,
- * direction, the frame it goes out in, data or management, its rank among
- * the MS's PDUs of that class and direction in the frame), so every scheme
- * that sends there and then meets the same channel. */
-static bool air_lost(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, bool mgmt)
+/* What the air does with a PDU sent now: -1, lost; else the frames by
+ * which HARQ delayed it (0: the first transmission got through). Keyed
+ * draws of (MS, BS, direction, the frame it goes out in, data or
+ * management, its rank among the MS's PDUs of that class and direction in
+ * the frame), so every scheme that sends there and then meets the same
+ * channel: first air_loss (a loss HARQ does not see: the scenarios' and
+ * --air-loss), then each HARQ attempt (tekho_sim_variability). */
+static int air_fate(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, bool mgmt, uint64_t *key_a,
+                    uint64_t *key_b)
 {
-    if (!(sim->p.air_loss > 0))
-        return false;
     struct ms_track *tr = &sim->track[ms];
     const uint64_t frame = sim->now / sim->p.frame_us + 1; /* as air_arrival */
     const int d = uplink, c = mgmt;
@@ -539,7 +614,35 @@ static bool air_lost(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
     const uint64_t k = tr->air_k[d][c]++;
     const uint64_t a = (uint64_t)ms << 32 | node;
     const uint64_t b = frame << 16 | (uint64_t)d << 15 | (uint64_t)c << 14 | (k & 0x3FFFu);
-    return sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_AIR_LOSS, a, b)) < sim->p.air_loss;
+    *key_a = a;
+    *key_b = b;
+    if (sim->p.air_loss > 0 && sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_AIR_LOSS, a, b)) < sim->p.air_loss)
+        return -1;
+    const struct tekho_sim_variability *v = &sim->p.var;
+    if (!v->enabled || !(v->harq_bler > 0))
+        return 0;
+    const double sinr = link_sinr_db(sim, ms, node);
+    const double below = sinr < v->sinr_min_db ? sinr - v->sinr_min_db : 0;
+    for (unsigned j = 0; j <= v->harq_max_retx; j++) {
+        /* Chase combining: the j-th retransmission is decoded at the SINR of j + 1 copies. */
+        const double gain = j ? 10.0 * sim_log10((double)(j + 1)) : 0;
+        if (sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_HARQ, a, b | (uint64_t)j << 58)) >= bler_at(v, below + gain))
+            return (int)(j * v->harq_retx_frames);
+        if (j < v->harq_max_retx)
+            sim->st.harq_retransmissions++;
+    }
+    sim->st.harq_lost++;
+    return -1;
+}
+
+/* A management message's processing at its receiver (variability):
+ * an exponential draw keyed like the message's loss. */
+static uint64_t processing_us(const struct tekho_sim *sim, uint64_t key_a, uint64_t key_b)
+{
+    const struct tekho_sim_variability *v = &sim->p.var;
+    if (!v->enabled || !(v->processing_mean_us > 0))
+        return 0;
+    return (uint64_t)exp_draw(v->processing_mean_us, sim_hash(sim->p.seed, SIM_PURPOSE_PROCESSING, key_a, key_b));
 }
 
 /* Signalling a handover causes, apart from network entry and TEK refresh
@@ -596,13 +699,16 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
     if (sim->tap)
         sim->tap(sim->tap_ctx, sim, sim->now, uplink ? TEKHO_SIM_AIR_UL : TEKHO_SIM_AIR_DL, uplink ? ms : node,
                  uplink ? node : ms, pdu, len);
-    const bool lost = air_lost(sim, uplink, ms, node, mgmt);
+    uint64_t key_a = 0, key_b = 0;
+    const int harq_frames = air_fate(sim, uplink, ms, node, mgmt, &key_a, &key_b);
+    const bool lost = harq_frames < 0;
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
-                uplink ? "->" : "<-", node, name, len, lost ? " LOST" : "");
+                uplink ? "->" : "<-", node, name, len, lost ? " LOST" : harq_frames > 0 ? " HARQ" : "");
     if (lost)
         return;
-    const uint64_t t = air_arrival(sim, sim->now, uplink);
+    const uint64_t t = air_arrival(sim, sim->now, uplink) + (uint64_t)harq_frames * sim->p.frame_us +
+                       (mgmt ? processing_us(sim, key_a, key_b) : 0);
     if (uplink)
         (void)push(sim, t, EV_AIR_TO_BS, node, ms, 0, pdu, len, false);
     else
@@ -626,7 +732,7 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
      * time): the same message at the same time meets the same backbone in
      * every scheme's run. */
     uint64_t key_a = (uint64_t)from << 48 | (uint64_t)to << 32 | 0xFFFFFFFFu, key_b = sim->now << 8;
-    if (sim->p.backbone_loss > 0 || sim->p.backbone_jitter_us) {
+    if (sim->p.backbone_loss > 0 || sim->p.backbone_jitter_us || sim->p.var.enabled) {
         enum tekho_asncp_msg type;
         uint8_t msid[6];
         uint32_t about = 0;
@@ -670,7 +776,9 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
                 ? sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b | (uint64_t)1 << 63) %
                       (sim->p.backbone_jitter_us + 1)
                 : 0;
-        (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter, EV_BACKBONE, to, from, 0, msg, len, false);
+        const uint64_t processing = processing_us(sim, key_a, key_b | (uint64_t)1 << 62);
+        (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter + processing, EV_BACKBONE, to, from, 0, msg,
+                   len, false);
     }
     OPENSSL_cleanse(faulty, faulty_len); /* it carries TEKs */
 }
@@ -812,6 +920,21 @@ void sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, siz
         sim->st.pn_reuse++;
 }
 
+/* User data before ranging is timed by DL synchronisation alone: it lands
+ * in the target's cyclic prefix only within c (prefix - delay spread) / 2
+ * of it (tekho_radio_params.cp_us). Counts the handovers that left farther. */
+static void early_ul_bound(struct tekho_sim *sim, uint32_t ms)
+{
+    const struct tekho_radio_params *rp = &sim->p.radio;
+    const uint32_t target = sim->track[ms].target;
+    if (!rp->enabled || target < 1 || target > sim->p.n_bs || !tekho_scheme_early_data(sim->p.scheme))
+        return;
+    const double bound_m = 299792458.0 * (rp->cp_us - rp->delay_spread_us) * 1e-6 / 2;
+    const double dx = sim->cells[target - 1][0] - sim->radio[ms].x, dy = sim->cells[target - 1][1] - sim->radio[ms].y;
+    if (dx * dx + dy * dy > bound_m * bound_m)
+        sim->st.early_ul_beyond_bound++;
+}
+
 static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_action *a)
 {
     const bool from_ms = (owner >> 24) == OWNER_MS;
@@ -830,13 +953,22 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
         }
         break;
     case TEKHO_EV_HO_LEFT:
-        if (from_ms)
+        if (from_ms) {
             left_serving(sim, tr);
+            early_ul_bound(sim, a->ms);
+        }
         break;
     case TEKHO_EV_HO_COMPLETED:
         if (from_ms) {
             sim->st.completed++;
-            tr->serving = (uint32_t)a->value;
+            const uint32_t to = (uint32_t)a->value;
+            /* Back to the BS it left, less than pingpong_ms after arriving where it went. */
+            if (tr->before == to && tr->before != 0 &&
+                (double)(sim->now - tr->arrived_at) < sim->p.radio.pingpong_ms * 1000.0)
+                sim->st.pingpong++;
+            tr->before = tr->serving;
+            tr->arrived_at = sim->now;
+            tr->serving = to;
             check_keys_match(sim, a->ms);
         }
         break;
@@ -905,6 +1037,63 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
                 tekho_event_name((enum tekho_event)a->code), (long long)a->value);
 }
 
+/* The physical layer and the core network time some of the roles' timers
+ * (roles.h): with the variability on, the preamble search, the ranging
+ * opportunity (dedicated, or CDMA contention) and the AAA's round trips
+ * are drawn here, keyed by what they are about. */
+static uint64_t timer_at(struct tekho_sim *sim, uint32_t owner, uint32_t timer, uint64_t at)
+{
+    const struct tekho_sim_variability *v = &sim->p.var;
+    const uint64_t f = sim->p.frame_us;
+    const uint32_t id = owner & 0xFFFFFF;
+    if ((owner >> 24) == OWNER_MS && timer == TEKHO_MS_TIMER_SYNC) {
+        /* Armed at MOB_HO-IND: the frames whose preamble and DL-MAP fail to decode add up. */
+        struct ms_track *tr = &sim->track[id];
+        tr->ho_frame = sim->now / f;
+        tr->sync_extra = 0;
+        if (!v->preamble_search)
+            return at;
+        const double fail = bler_at(v, link_sinr_db(sim, id, tr->target) - v->sinr_min_db);
+        const uint64_t key = (uint64_t)id << 32 | tr->target;
+        while (tr->sync_extra < v->sync_max_frames &&
+               sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_SYNC, key, tr->ho_frame << 8 | tr->sync_extra)) < fail)
+            tr->sync_extra++;
+        sim->st.sync_extra_frames += tr->sync_extra;
+        return at + tr->sync_extra * f;
+    }
+    if ((owner >> 24) == OWNER_MS && timer == TEKHO_MS_TIMER_RANGING) {
+        /* Synchronised: in time for the dedicated opportunity, or late and contending. */
+        struct ms_track *tr = &sim->track[id];
+        if (tr->sync_extra == 0)
+            return at;
+        sim->st.ranging_contended++;
+        const uint64_t key = (uint64_t)id << 32 | tr->target;
+        uint64_t t = at;
+        for (unsigned j = 0; j + 1 < v->ranging_max_codes; j++) {
+            const uint64_t h = sim_hash(sim->p.seed, SIM_PURPOSE_RANGING, key, tr->ho_frame << 8 | j);
+            if (!(sim_unit_of(h) < v->ranging_code_fail))
+                break;
+            sim->st.ranging_codes_failed++;
+            const uint64_t backoff = v->ranging_backoff_frames ? (h >> 7) % v->ranging_backoff_frames : 0;
+            t += sim->p.timing.rng_retransmit_us + backoff * f;
+        }
+        return t + f; /* the code answered, the RNG-REQ goes in the allocation a frame later */
+    }
+    if ((owner >> 24) == OWNER_AUTH && TEKHO_AUTH_TIMER_KIND(timer) == TEKHO_AUTH_TIMER_AAA) {
+        /* The role asked for as many AAA round trips as the exchange needs
+         * at this point (all of them at once, or a share after each EAP
+         * response, baseline-full): each one gets its random extra. */
+        const uint64_t asked = at > sim->now ? at - sim->now : 0;
+        const uint64_t n = sim->p.timing.aaa_rtt_us ? asked / sim->p.timing.aaa_rtt_us : 0;
+        uint64_t t = at;
+        for (uint64_t i = 0; i < n; i++)
+            t += (uint64_t)exp_draw(v->aaa_extra_mean_us,
+                                    sim_hash(sim->p.seed, SIM_PURPOSE_AAA, timer, sim->now << 8 | i));
+        return t;
+    }
+    return at;
+}
+
 static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *acts)
 {
     for (size_t i = 0; i < acts->n; i++) {
@@ -917,7 +1106,8 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
                           a->bytes, a->len);
             break;
         case TEKHO_ACT_TIMER: {
-            const struct sim_event ev = {.t = a->at_us, .seq = sim->seq++, .kind = EV_TIMER, .a = owner, .b = a->timer};
+            const uint64_t at = sim->p.var.enabled ? timer_at(sim, owner, a->timer, a->at_us) : a->at_us;
+            const struct sim_event ev = {.t = at, .seq = sim->seq++, .kind = EV_TIMER, .a = owner, .b = a->timer};
             if (!sim_queue_arm(&sim->queue, timer_key(owner, a->timer), &ev))
                 sim->st.role_errors++;
             break;
@@ -929,8 +1119,36 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
             break;
         }
         case TEKHO_ACT_EVENT: on_event(sim, owner, a); break;
+        case TEKHO_ACT_PERSIST:
+            if (sim->n_persists < TEKHO_ACTIONS_MAX &&
+                tekho_auth_record_decode(a->bytes, a->len, &sim->persists[sim->n_persists].rec) == TEKHO_OK)
+                sim->persists[sim->n_persists++].token = (uint64_t)a->value;
+            else
+                sim->st.role_errors++;
+            break;
         }
     }
+}
+
+/* The persists of the call just applied, durable at once (the memory
+ * store), each reported to the Authenticator as a call of its own. */
+static void persist_now(struct tekho_sim *sim)
+{
+    struct sim_persist batch[TEKHO_ACTIONS_MAX];
+    const size_t n = sim->n_persists;
+    memcpy(batch, sim->persists, n * sizeof batch[0]);
+    OPENSSL_cleanse(sim->persists, n * sizeof batch[0]);
+    sim->n_persists = 0;
+    const struct tekho_auth_store store = tekho_memory_store_ops(sim->store);
+    for (size_t i = 0; i < n; i++) {
+        tekho_err result = TEKHO_OK;
+        const tekho_err err = store.persist(store.ctx, &batch[i].rec, 1, &result);
+        tekho_actions_reset(sim->actions);
+        const tekho_err done = tekho_auth_persisted(sim->auth, sim->now, batch[i].rec.ms_mac, batch[i].token,
+                                                    err != TEKHO_OK ? err : result, sim->actions);
+        after_role(sim, OWNER(OWNER_AUTH, 0), done);
+    }
+    OPENSSL_cleanse(batch, n * sizeof batch[0]);
 }
 
 void sim_actions_done(struct tekho_actions *a)
@@ -959,6 +1177,8 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
     /* Applied: what the arena holds is queued (or dropped) now, and it
      * holds backbone messages with AKs and Key-Replies with TEKs. */
     sim_actions_done(sim->actions);
+    if (sim->n_persists > 0)
+        persist_now(sim);
     /* Only an MS changes its own M. */
     if ((owner >> 24) == OWNER_MS) {
         const uint32_t i = owner & 0xFFFFFF;
@@ -1090,7 +1310,7 @@ static void set_candidates(struct tekho_sim *sim, uint32_t ms, uint32_t serving)
 {
     struct ms_radio *r = &sim->radio[ms];
     uint32_t cell[CANDIDATES];
-    double shadow[CANDIDATES];
+    double shadow[CANDIDATES], filtered[CANDIDATES];
     for (int k = 0; k < CANDIDATES; k++) {
         cell[k] = sim->neigh[serving - 1][k];
         int kept = -1;
@@ -1099,16 +1319,78 @@ static void set_candidates(struct tekho_sim *sim, uint32_t ms, uint32_t serving)
                 kept = j;
         if (kept >= 0) {
             shadow[k] = r->shadow[kept];
+            filtered[k] = r->filtered[kept];
         } else {
             struct sim_rng link;
             sim_rng_stream(&link, sim->p.seed, SIM_PURPOSE_NEW_LINK, (uint64_t)ms << 32 | r->new_links++);
-            shadow[k] = sim->p.radio.shadow_sigma_db * sim_normal(&sim->normal, &link);
+            shadow[k] = sim->shadow_link_sigma_db * sim_normal(&sim->normal, &link);
+            filtered[k] = NAN; /* its filter starts at its first measurement */
         }
     }
     memcpy(r->cell, cell, sizeof cell);
     memcpy(r->shadow, shadow, sizeof shadow);
+    memcpy(r->filtered, filtered, sizeof filtered);
     r->around = serving;
     r->best = 0;
+    r->sinr_epoch = 0; /* other candidates: other interferers */
+}
+
+/* ---- the link model (variability) ------------------------------------------------------- */
+
+/* A candidate's received power, dBm: 43 dBm less the path loss of 3GPP TR
+ * 25.996 (128.1 + 37.6 log10 d[km] = 15.3 + 18.8 log10 d[m]^2), plus its
+ * shadowing. */
+static double link_dbm(const struct tekho_sim *sim, const struct ms_radio *r, int k)
+{
+    return 43.0 - (15.3 + PATH_LOSS_DB_PER_DECADE_OF_D2 * sim_log10(distance2(sim, r, k))) + r->shadow[k];
+}
+
+/* The SINR (dB) of the link between MS ms and BS node: its power over the
+ * other candidates' (the first ring) times the load, plus noise; the
+ * same both ways (an assumption: UL interference is not modelled apart).
+ * Cached for the MS's current measurement. Outside radio mode, or for a
+ * node that is not a candidate: INFINITY (link adaptation holds its aim). */
+static double link_sinr_db(struct tekho_sim *sim, uint32_t ms, uint32_t node)
+{
+    if (!sim->p.radio.enabled)
+        return INFINITY;
+    struct ms_radio *r = &sim->radio[ms];
+    int which = -1;
+    for (int k = 0; k < CANDIDATES; k++)
+        if (r->cell[k] == node && node != 0)
+            which = k;
+    if (which < 0)
+        return INFINITY;
+    if (r->sinr_epoch != r->measured + 1) {
+        const struct tekho_sim_variability *v = &sim->p.var;
+        double mw[CANDIDATES], total = exp(v->noise_dbm * 0.2302585092994046);
+        for (int k = 0; k < CANDIDATES; k++) {
+            mw[k] = r->cell[k] ? exp(link_dbm(sim, r, k) * 0.2302585092994046) : 0;
+            total += v->interference_load * mw[k];
+        }
+        for (int k = 0; k < CANDIDATES; k++) {
+            const double interference = total - v->interference_load * mw[k];
+            r->sinr[k] = r->cell[k] ? (float)(10.0 * sim_log10(mw[k] / interference)) : -INFINITY;
+        }
+        r->sinr_epoch = r->measured + 1;
+    }
+    return r->sinr[which];
+}
+
+/* The block error rate at offset x dB from the point where it is
+ * harq_bler (tekho_sim_variability). */
+static double bler_at(const struct tekho_sim_variability *v, double x)
+{
+    if (x == INFINITY)
+        return 0;
+    const double slope = 4.394449154672439 / v->bler_span_db; /* ln 81 */
+    return 1.0 / (1.0 + (1.0 - v->harq_bler) / v->harq_bler * exp(slope * x));
+}
+
+/* An exponential draw of the given mean from a hash value. */
+static double exp_draw(double mean, uint64_t h)
+{
+    return mean > 0 ? -mean * log(1.0 - sim_unit_of(h)) : 0;
 }
 
 /* VoIP if it is set, else CBR; 0: no packet traffic. */
@@ -1173,27 +1455,46 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
     const double rho = sim->shadow_rho, innovation = sim->shadow_innovation_db;
     for (int k = 0; k < CANDIDATES; k++)
         r->shadow[k] = rho * r->shadow[k] + innovation * sim_normal(&sim->normal, &sim->shadowing);
+    r->measured++;
     const uint32_t serving = r->serving;
+    /* Cell-boundary crossings, geometry alone: the nearest BS (among the
+     * last nearest and its six neighbours) changed. */
+    if (r->nearest != 0) {
+        uint32_t near = r->nearest;
+        double near_d2 = 1e300;
+        for (int k = 0; k < CANDIDATES; k++) {
+            const uint32_t c = sim->neigh[r->nearest - 1][k];
+            if (c == 0)
+                continue;
+            const double dx = sim->cells[c - 1][0] - r->x, dy = sim->cells[c - 1][1] - r->y;
+            if (dx * dx + dy * dy < near_d2) {
+                near_d2 = dx * dx + dy * dy;
+                near = c;
+            }
+        }
+        sim->st.crossings += near != r->nearest;
+        r->nearest = near;
+    }
     if (serving == 0)
         return;
     if (serving != r->around)
         set_candidates(sim, ms, serving);
     /* Handover trigger: a neighbour better by the hysteresis for the time
-     * to trigger. A neighbour's margin over the serving cell is
-     * 18.8 log10(d2_own / d2) + its shadowing - the serving one's. Most
-     * neighbours are clearly worse, which ln x <= x - 1 shows without a
-     * log (the logs were the costliest part of a city run). */
-    const double d2_own = distance2(sim, r, 0);
+     * to trigger, on layer-3 filtered levels (-18.8 log10 d^2 + shadowing,
+     * dB: the rest of the path loss is common to all). */
+    const double alpha = rp->meas_alpha > 0 && rp->meas_alpha < 1 ? rp->meas_alpha : 1;
+    for (int k = 0; k < CANDIDATES; k++) {
+        if (r->cell[k] == 0)
+            continue;
+        const double level = r->shadow[k] - PATH_LOSS_DB_PER_DECADE_OF_D2 * sim_log10(distance2(sim, r, k));
+        r->filtered[k] = isnan(r->filtered[k]) ? level : (1 - alpha) * r->filtered[k] + alpha * level;
+    }
     int best = -1;
     double best_margin = rp->hysteresis_db;
     for (int k = 1; k < CANDIDATES; k++) {
         if (r->cell[k] == 0)
             continue;
-        const double d2 = distance2(sim, r, k), shadow_gain = r->shadow[k] - r->shadow[0];
-        const double bound_per_d2 = PATH_LOSS_DB_PER_DECADE_OF_D2 / 2.302585092994046 * (d2_own - d2);
-        if (bound_per_d2 <= (best_margin - shadow_gain) * d2)
-            continue;
-        const double margin = PATH_LOSS_DB_PER_DECADE_OF_D2 * sim_log10(d2_own / d2) + shadow_gain;
+        const double margin = r->filtered[k] - r->filtered[0];
         if (margin > best_margin) {
             best_margin = margin;
             best = k;
@@ -1229,7 +1530,9 @@ static void radio_setup(struct tekho_sim *sim)
     sim->meas_dt_s = (double)sim->meas_frames * (double)sim->p.frame_us / 1e6;
     const double step_m = rp->speed_kmh / 3.6 * sim->meas_dt_s;
     sim->shadow_rho = rp->shadow_corr_m > 0 ? exp(-step_m / rp->shadow_corr_m) : 0;
-    sim->shadow_innovation_db = rp->shadow_sigma_db * sqrt(1 - sim->shadow_rho * sim->shadow_rho);
+    const double site = rp->shadow_site_corr > 0 && rp->shadow_site_corr < 1 ? rp->shadow_site_corr : 0;
+    sim->shadow_link_sigma_db = rp->shadow_sigma_db * sqrt(1 - site);
+    sim->shadow_innovation_db = sim->shadow_link_sigma_db * sqrt(1 - sim->shadow_rho * sim->shadow_rho);
     neighbours_of(sim);
     for (uint32_t i = 0; i < sim->p.n_ms; i++) {
         struct ms_radio *r = &sim->radio[i];
@@ -1237,6 +1540,7 @@ static void radio_setup(struct tekho_sim *sim)
         head_for(sim, r);
         const uint32_t cell = nearest_cell(sim, r->x, r->y);
         set_candidates(sim, i, cell);
+        r->nearest = cell;
         /* Entries spread over the first 200 ms; traffic and measurements follow. */
         const uint64_t at = sim_rng_next(&sim->traffic) % 200000;
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
@@ -1606,7 +1910,8 @@ size_t tekho_sim_interruptions(const struct tekho_sim *sim, enum tekho_sim_direc
 {
     if ((unsigned)d >= TEKHO_SIM_DIRECTIONS)
         return 0;
-    if (out != NULL)
-        memcpy(out, sim->samples[d], (sim->n_samples[d] < max ? sim->n_samples[d] : max) * sizeof *out);
+    const size_t n = sim->n_samples[d] < max ? sim->n_samples[d] : max;
+    if (out != NULL && n != 0)
+        memcpy(out, sim->samples[d], n * sizeof *out);
     return sim->n_samples[d];
 }

@@ -41,8 +41,11 @@ enum sim_purpose {
     SIM_PURPOSE_BACKBONE,      /* delay and loss: per (link, MS, message type, send time) */
     SIM_PURPOSE_KEYS,          /* TEKs, nonces, BS_Random: the roles' random source */
     SIM_PURPOSE_ATTACKER,      /* forged PDUs */
-    SIM_PURPOSE_HARQ,          /* reserved: HARQ errors and retransmissions */
-    SIM_PURPOSE_RANGING,       /* reserved: CDMA ranging contention, missed opportunities */
+    SIM_PURPOSE_HARQ,          /* HARQ: per air PDU (the air loss key) and attempt */
+    SIM_PURPOSE_RANGING,       /* CDMA handover ranging: per (MS, target, frame of MOB_HO-IND, attempt) */
+    SIM_PURPOSE_SYNC,          /* preamble search: per (MS, target, frame of MOB_HO-IND, frame searched) */
+    SIM_PURPOSE_AAA,           /* AAA round trips: per (Authenticator slot, time, round trip) */
+    SIM_PURPOSE_PROCESSING,    /* a management message's processing at its receiver: its loss key */
 };
 
 /* A well-mixed 64-bit value of (seed, purpose, a, b): a pure function, the

@@ -74,7 +74,11 @@ void cli_usage(const struct cli_cmd *cmd, FILE *to)
     fprintf(to, "usage: tekho %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->description);
     for (size_t i = 0; i < cmd->n_opts; i++) {
         const struct cli_opt *o = &cmd->opts[i];
-        const char *arg = o->kind == CLI_HEX ? " HEX" : o->kind == CLI_NUM ? " N" : o->kind == CLI_MAC ? " MAC" : "";
+        const char *arg = o->kind == CLI_HEX   ? " HEX"
+                          : o->kind == CLI_NUM ? " N"
+                          : o->kind == CLI_MAC ? " MAC"
+                          : o->kind == CLI_STR ? " TEXT"
+                                               : "";
         char choice[160] = "";
         if (o->kind == CLI_CHOICE)
             snprintf(choice, sizeof choice, " %s", o->choices);
@@ -145,6 +149,16 @@ static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const
         if (idx < 0)
             return cli_usage_error(cmd, "--%s: must be one of %s, got '%s'", o->name, o->choices, text);
         v->num = (uint64_t)idx;
+        break;
+    }
+    case CLI_STR: {
+        const size_t len = strlen(text);
+        if (len == 0 || len > 4096)
+            return cli_usage_error(cmd, "--%s: empty or longer than 4096 characters", o->name);
+        if ((v->bytes = malloc(len + 1)) == NULL)
+            return cli_usage_error(cmd, "--%s: out of memory", o->name);
+        memcpy(v->bytes, text, len + 1);
+        v->len = len;
         break;
     }
     case CLI_MAC: {

@@ -13,8 +13,8 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
 /* CLI_MAC: a 6-byte MAC address, 12 hex digits with or without colons
  * (00:1b:11:c9:d5:0c as decode prints it, or 001b11c9d50c); stored as
- * CLI_HEX bytes. */
-enum cli_opt_kind { CLI_HEX, CLI_NUM, CLI_FLAG, CLI_CHOICE, CLI_MAC };
+ * CLI_HEX bytes. CLI_STR: text (a path, a URL), up to 4096 characters. */
+enum cli_opt_kind { CLI_HEX, CLI_NUM, CLI_FLAG, CLI_CHOICE, CLI_MAC, CLI_STR };
 
 struct cli_opt {
     const char *name;        /* without the leading "--" */
@@ -31,12 +31,12 @@ struct cli_opt {
 /* Parsed values, in the same order as the option table. */
 struct cli_value {
     bool present;
-    uint8_t *bytes;          /* CLI_HEX, owned */
+    uint8_t *bytes;          /* CLI_HEX, owned; CLI_STR: the text, NUL-terminated (len without it) */
     size_t len;
     uint64_t num;            /* CLI_NUM; CLI_CHOICE: index into choices */
 };
 
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 64
 
 struct cli_cmd {
     const char *name;        /* "kdf", "pdu seal" */

@@ -30,9 +30,9 @@ static const struct cli_opt EXPLORE_OPTS[] = {
      .help = "wall-clock bound on shrinking each violation (default 60)"},
     {.name = "max-violations", .kind = CLI_NUM, .min = 1, .max = 1000000,
      .help = "stop a scheme after this many violations (default 1)"},
-    {.name = "faults-off", .kind = CLI_NUM, .min = 0, .max = 63,
+    {.name = "faults-off", .kind = CLI_NUM, .min = 0, .max = 127,
      .help = "faults switched off, a bit mask: 1 link, 2 air attacker, 4 Authenticator restarts, 8 BS restarts,\n"
-             "      32 backbone attacker (spoofed origins)"},
+             "      32 backbone attacker (spoofed origins), 64 the Authenticator's store (persists late, failed, cut)"},
     {.name = "watchdog", .kind = CLI_NUM, .min = 1, .max = 3600,
      .help = "seconds without a new event before the run is reported stuck (default 20)"},
     {.name = "trace", .kind = CLI_FLAG, .help = "every event, message and role event on stderr (use with --replay)"},

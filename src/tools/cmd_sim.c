@@ -14,6 +14,11 @@
 #include "report.h"
 #include "tekho/sim.h"
 
+/* Replications for `make run` (hex:19, 300 MSs, 180 s): README, section
+ * The emulator, says why this many. */
+#define REPLICATIONS_DEFAULT 10
+#define REPLICATIONS_TEXT "10"
+
 static const struct cli_opt SIM_OPTS[] = {
     {.name = "scenario", .kind = CLI_CHOICE,
      .choices = "normal|ms-ahead|replay|cancel-retry|ping-pong|no-capability|tek-refresh|lossy-air|auth-restart",
@@ -21,61 +26,121 @@ static const struct cli_opt SIM_OPTS[] = {
     /* In enum tekho_scheme's order: the choice's index is the scheme. */
     {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late|baseline-early|baseline-challenge",
      .help = "how TEKs reach the target (scenario mode)"},
-    {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX, .help = "the random seed (default 1)"},
+    {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
+     .help = "the random seed (default 1); replication r runs seed + r"},
     {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .help = "emulator: MSs (default 300)"},
     {.name = "duration", .kind = CLI_NUM, .min = 1, .max = 86400, .help = "emulator: simulated seconds (default 180)"},
-    {.name = "speed", .kind = CLI_NUM, .min = 0, .max = 500, .help = "emulator: MS speed, km/h (default 50)"},
-    {.name = "backbone-us", .kind = CLI_NUM, .min = 0, .max = 1000000,
-     .help = "emulator: one-way backbone latency, us (default 2000)"},
-    {.name = "frame-us", .kind = CLI_NUM, .min = 1000, .max = 20000, .help = "emulator: TDD frame, us (default 5000)"},
-    {.name = "air-loss", .kind = CLI_NUM, .min = 0, .max = 1000, .help = "emulator: air PDU loss, per mille"},
-    {.name = "window", .kind = CLI_NUM, .min = 0, .max = 16, .help = "self-sync window W (default 2)"},
     {.name = "crypto-all", .kind = CLI_FLAG, .help = "emulator: seal and open every PDU, not only around handovers"},
-    {.name = "isd", .kind = CLI_NUM, .min = 100, .max = 20000,
-     .help = "emulator: inter-site distance, m (default 1000; ITU-R M.2135 urban macro: 500)"},
+    {.name = "ideal", .kind = CLI_FLAG,
+     .help = "emulator: the deterministic model (no HARQ, preamble search, ranging contention, jitter or random\n"
+             "      delays): every scheme's interruption is then its closed-form model_ms"},
+    {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000,
+     .help = "emulator: independent replications, seeds seed .. seed + R - 1 (default " REPLICATIONS_TEXT ")"},
+    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64,
+     .help = "emulator: replications run on this many threads (default: the processors online)"},
 };
-enum { SIM_SCENARIO, SIM_SCHEME, SIM_SEED, SIM_MS, SIM_DURATION, SIM_SPEED, SIM_BACKBONE, SIM_FRAME, SIM_LOSS,
-       SIM_WINDOW, SIM_CRYPTO_ALL, SIM_ISD };
+enum { SIM_SCENARIO, SIM_SCHEME, SIM_SEED, SIM_MS, SIM_DURATION, SIM_CRYPTO_ALL, SIM_IDEAL, SIM_REPLICATIONS,
+       SIM_JOBS, SIM_N_OPTS };
 
-static const struct cli_cmd SIM_CMD = {
-    "sim",
+static const char SIM_SYNOPSIS[] =
     "--scenario NAME --scheme SCHEME [--seed N] [--json] [--trace FILE] [--pcap DIR]\n"
     "       tekho sim --topology hex:N [--ms M] [--duration S] [--schemes A,B,...] [--report DIR] [--seed N]\n"
-    "                 [--speed KMH] [--isd M] [--backbone-us N] [--frame-us N] [--air-loss PERMILLE] [--window W]\n"
-    "                 [--crypto-all] [--json]",
+    "                 [--replications R] [--jobs J] [--ideal] [--crypto-all] [--MODEL-PARAMETER N ...] [--json]";
+static const char SIM_DESCRIPTION[] =
     "Scenario mode runs a deterministic handover scenario (virtual clock, modelled air and backbone,\n"
     "an attacker on the air). With --topology it is the emulator: MSs move over a hexagonal grid, hand\n"
-    "over on a hysteresis and time to trigger, and every scheme runs on the same mobility and traffic.\n"
-    "Both print handovers, the user-plane interruption of each (UL, DL and both, from the MS leaving\n"
-    "its serving BS), the same under ITU-R M.2134's assumptions against its 27.5 ms, security counters\n"
-    "and signalling.",
-    SIM_OPTS, sizeof SIM_OPTS / sizeof SIM_OPTS[0]};
+    "over on a filtered hysteresis and time to trigger, and every scheme runs on the same mobility, radio\n"
+    "and losses, R times (replications) with the variability of a real network (HARQ, preamble search,\n"
+    "ranging contention, backhaul, AAA and processing delays; --ideal: none). Both print handovers, the\n"
+    "user-plane interruption of each (UL, DL and both, from the MS leaving its serving BS) with 95 %\n"
+    "intervals, the closed-form model's figure, the same under ITU-R M.2134's assumptions against its\n"
+    "27.5 ms, differences against counter, security counters and signalling. The model parameters\n"
+    "(also tekho sweep's) are the options after --jobs.";
 
+/* The command's table: its own options, then every model parameter. */
+static struct cli_cmd sim_cmd(struct cli_opt *opts)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < SIM_N_OPTS; k++)
+        opts[n++] = SIM_OPTS[k];
+    for (size_t k = 0; k < N_MODEL_PARAMS && n < CLI_MAX_OPTS; k++)
+        opts[n++] = (struct cli_opt){.name = MODEL_PARAMS[k].name, .kind = CLI_NUM, .min = MODEL_PARAMS[k].min,
+                                     .max = MODEL_PARAMS[k].max, .help = MODEL_PARAMS[k].help};
+    return (struct cli_cmd){"sim", SIM_SYNOPSIS, SIM_DESCRIPTION, opts, n};
+}
 
-static void print_result_json(FILE *f, const char *scenario, uint64_t seed, const struct report_run *r)
+/* For usage errors (their messages name the command only). */
+static const struct cli_cmd SIM_CMD = {"sim", SIM_SYNOPSIS, SIM_DESCRIPTION, SIM_OPTS, SIM_N_OPTS};
+
+static void model_json(FILE *f, const double m[TEKHO_SIM_DIRECTIONS])
+{
+    fprintf(f, "{\"ul\": %.3f, \"dl\": %.3f, \"union\": %.3f}", m[TEKHO_SIM_UL], m[TEKHO_SIM_DL],
+            m[TEKHO_SIM_UNION]);
+}
+
+static void print_result_json(FILE *f, const char *scenario, uint64_t seed, const struct report_run *r,
+                              const struct tekho_sim_params *p, unsigned duration)
 {
     const struct tekho_sim_stats *s = &r->st;
+    const bool emulator = r->n_reps > 0;
     fprintf(f, "{");
     if (scenario)
         fprintf(f, "\"scenario\": \"%s\", ", scenario);
     fprintf(f, "\"scheme\": \"%s\", \"seed\": %llu, ", tekho_scheme_name(r->scheme), (unsigned long long)seed);
+    if (emulator)
+        fprintf(f, "\"replications\": %zu, ", r->n_reps);
     fprintf(f,
             "\"handovers\": {\"attempted\": %lu, \"completed\": %lu, \"cancelled\": %lu, \"failed\": %lu, "
             "\"executed\": %lu}, ",
             s->attempted, s->completed, s->cancelled, s->failed, s->executed);
     fprintf(f, "\"interruption_ms\": {");
-    report_interruption_json(f, s->interruption);
+    report_interruption_json(f, s->interruption, emulator ? r->ci : NULL);
+    fprintf(f, "}, ");
+    if (emulator) {
+        fprintf(f, "\"model_ms\": ");
+        model_json(f, r->model);
+        fprintf(f, ", ");
+    }
     /* The same, under ITU-R M.2134's assumptions: the only figure held
      * against its limit (verdict_p99: the union's, censored handovers
      * counted as longer than any; null when they reach it). */
-    fprintf(f, "}, \"m2134_ms\": {");
-    report_interruption_json(f, r->m2134);
+    fprintf(f, "\"m2134_ms\": {");
+    report_interruption_json(f, r->m2134, emulator ? r->m2134_ci : NULL);
     const double p99 = report_m2134_p99(r);
     if (isfinite(p99))
         fprintf(f, ", \"verdict_p99\": %.3f", p99);
     else
         fprintf(f, ", \"verdict_p99\": null");
-    fprintf(f, ", \"limit\": %.1f, \"verdict\": \"%s\"}, ", M2134_LIMIT_MS, report_m2134_verdict(r));
+    fprintf(f, ", \"limit\": %.1f, \"verdict\": \"%s\"", M2134_LIMIT_MS, report_m2134_verdict(r));
+    if (emulator) {
+        fprintf(f, ", \"model\": ");
+        model_json(f, r->m2134_model);
+    }
+    fprintf(f, "}, ");
+    if (emulator && r->paired) {
+        static const char *const names[N_DIFFS] = {"union_mean_ms", "union_p50_ms", "union_p99_ms",
+                                                   "m2134_union_p99_ms"};
+        fprintf(f, "\"paired_vs_counter\": {");
+        for (int k = 0; k < N_DIFFS; k++) {
+            fprintf(f, "%s\"%s\": {\"diff\": %.3f, \"ci95\": ", k ? ", " : "", names[k], r->diff[k].value);
+            report_ci_json(f, &r->diff[k]);
+            fprintf(f, "}");
+        }
+        fprintf(f, "}, ");
+    }
+    if (emulator) {
+        const double ms_s = (double)p->n_ms * duration * (double)r->n_reps;
+        fprintf(f,
+                "\"mobility\": {\"handovers_per_ms_s\": %.5f, \"crossings_per_ms_s\": %.5f, "
+                "\"fluid_flow_per_ms_s\": %.5f, \"pingpong\": %lu, \"pingpong_rate\": %.4f}, ",
+                (double)s->completed / ms_s, (double)s->crossings / ms_s, report_fluid_flow_rate(p), s->pingpong,
+                s->completed ? (double)s->pingpong / (double)s->completed : 0);
+        fprintf(f,
+                "\"variability\": {\"harq_retransmissions\": %lu, \"harq_lost\": %lu, \"sync_extra_frames\": %lu, "
+                "\"ranging_contended\": %lu, \"ranging_codes_failed\": %lu, \"early_ul_beyond_bound\": %lu}, ",
+                s->harq_retransmissions, s->harq_lost, s->sync_extra_frames, s->ranging_contended,
+                s->ranging_codes_failed, s->early_ul_beyond_bound);
+    }
     fprintf(f,
             "\"security\": {\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
             "\"tek_bytes_over_air\": %lu, \"tek_bytes_over_backbone\": %lu, \"self_sync_success\": %lu, "
@@ -172,76 +237,6 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* One run; its union samples sorted into *samples (the caller frees). */
-static tekho_err run_sim(const struct tekho_sim_params *p, unsigned duration, bool progress, const char *label,
-                         struct tekho_sim_stats *st, double **samples, size_t *n_samples, double *wall)
-{
-    struct tekho_sim *sim = NULL;
-    tekho_err err = tekho_sim_new(p, &sim);
-    if (err != TEKHO_OK)
-        return err;
-    const double t0 = wall_s();
-    /* In slices, so a terminal gets a progress bar: at most 100 (the end of
-     * each checks every MS's keys against its BS's, 10^4 MSs in a city). */
-    const unsigned slice = progress && duration > 100 ? (duration + 99) / 100 : progress ? 1 : duration;
-    unsigned sec = 0;
-    while (err == TEKHO_OK && sec < duration) {
-        sec = duration - sec > slice ? sec + slice : duration;
-        err = tekho_sim_run(sim, (uint64_t)sec * 1000000u);
-        if (progress) {
-            const unsigned width = 30, done = (unsigned)((double)width * sec / duration);
-            fprintf(stderr, "\r%-24s [%.*s%*s] %3u%%", label, done, "##############################",
-                    (int)(width - done), "", 100 * sec / duration);
-        }
-    }
-    if (progress)
-        fprintf(stderr, "\n");
-    *wall += wall_s() - t0;
-    tekho_sim_stats(sim, st);
-    *n_samples = tekho_sim_interruptions(sim, TEKHO_SIM_UNION, NULL, 0);
-    *samples = malloc((*n_samples ? *n_samples : 1) * sizeof **samples);
-    if (*samples == NULL) {
-        tekho_sim_free(sim);
-        return TEKHO_ERR_NO_MEMORY;
-    }
-    tekho_sim_interruptions(sim, TEKHO_SIM_UNION, *samples, *n_samples);
-    qsort(*samples, *n_samples, sizeof **samples, cmp_double);
-    tekho_sim_free(sim);
-    return err;
-}
-
-tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out)
-{
-    memset(out, 0, sizeof *out);
-    out->scheme = p->scheme;
-    return run_sim(p, duration, progress, tekho_scheme_name(p->scheme), &out->st, &out->samples, &out->n_samples,
-                   &out->wall_s);
-}
-
-tekho_err run_scheme(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out)
-{
-    tekho_err err = run_one(p, duration, progress, out);
-    if (err != TEKHO_OK)
-        return err;
-    struct tekho_sim_params q = *p;
-    tekho_sim_params_m2134(&q);
-    char label[64];
-    snprintf(label, sizeof label, "%s (M.2134)", tekho_scheme_name(p->scheme));
-    struct tekho_sim_stats st;
-    err = run_sim(&q, duration, progress, label, &st, &out->m2134_samples, &out->n_m2134_samples, &out->wall_s);
-    memcpy(out->m2134, st.interruption, sizeof out->m2134);
-    out->m2134_completed = st.completed;
-    out->m2134_events = st.events;
-    return err;
-}
-
-void report_run_free(struct report_run *r)
-{
-    free(r->samples);
-    free(r->m2134_samples);
-    r->samples = r->m2134_samples = NULL;
-}
-
 int emulator_params(const struct cli_cmd *cmd, const char *topology, const char *schemes, unsigned n_ms,
                     uint64_t seed, struct tekho_sim_params *p, enum tekho_scheme *list, size_t *n_schemes)
 {
@@ -254,15 +249,68 @@ int emulator_params(const struct cli_cmd *cmd, const char *topology, const char 
                       list, n_schemes) != 0)
         return cli_usage_error(cmd, "--schemes: a comma-separated list of none, none-late, counter, "
                                     "baseline-early, baseline-update, baseline-challenge, baseline-full, reuse");
-    tekho_sim_params_default(p);
+    tekho_sim_params_emulator(p);
     p->n_bs = cells;
     p->n_ms = n_ms;
     p->seed = seed;
-    p->radio.enabled = true;
     return -1;
 }
 
-static int emulate(const char *topology, const char *schemes, const char *report, bool pcap, struct cli_args *a)
+unsigned emulator_jobs(void)
+{
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
+}
+
+/* "v [lo, hi]" or "v" alone when there is no interval. */
+static void with_ci(char *buf, size_t cap, const struct ci95 *c)
+{
+    if (c->valid)
+        snprintf(buf, cap, "%.1f [%.1f,%.1f]", fabs(c->value) < 0.05 ? 0.0 : c->value, fabs(c->lo) < 0.05 ? 0.0 : c->lo,
+                 fabs(c->hi) < 0.05 ? 0.0 : c->hi);
+    else
+        snprintf(buf, cap, "%.1f", c->value);
+}
+
+static void params_json(FILE *f, const struct tekho_sim_params *p, unsigned duration, size_t R, bool ideal)
+{
+    fprintf(f,
+            "\"params\": {\"topology\": \"hex:%u\", \"ms\": %u, \"duration_s\": %u, \"seed\": %llu, "
+            "\"replications\": %zu, \"seeds\": [%llu, %llu], \"ideal\": %s, \"speed_kmh\": %.1f, \"isd_m\": %.0f, "
+            "\"frame_us\": %llu, \"backbone_us\": %llu, \"backbone_jitter_us\": %llu, \"air_loss\": %.4f, "
+            "\"window\": %u, \"packet_interval_ms_around_handovers\": %.1f, \"sync_us\": %llu, "
+            "\"ranging_wait_us\": %llu, \"t3_us\": %llu, \"retransmit_us\": %llu, \"aaa_rtt_us\": %llu, "
+            "\"aaa_round_trips\": %u, ",
+            p->n_bs, p->n_ms, duration, (unsigned long long)p->seed, R, (unsigned long long)p->seed,
+            (unsigned long long)(p->seed + R - 1), ideal ? "true" : "false", p->radio.speed_kmh, p->radio.isd_m,
+            (unsigned long long)p->frame_us, (unsigned long long)p->backbone_latency_us,
+            (unsigned long long)p->backbone_jitter_us, p->air_loss, p->self_sync_window, p->frame_us / 1000.0,
+            (unsigned long long)p->timing.sync_us, (unsigned long long)p->timing.ranging_wait_us,
+            (unsigned long long)p->timing.rng_retransmit_us, (unsigned long long)p->timing.retransmit_us,
+            (unsigned long long)p->timing.aaa_rtt_us, p->timing.aaa_round_trips);
+    const struct tekho_sim_variability *v = &p->var;
+    fprintf(f,
+            "\"variability\": {\"enabled\": %s, \"harq_bler\": %.3f, \"harq_retx_frames\": %u, "
+            "\"harq_max_retx\": %u, \"sinr_min_db\": %.1f, \"bler_span_db\": %.1f, \"interference_load\": %.2f, "
+            "\"noise_dbm\": %.1f, \"preamble_search\": %s, \"ranging_code_fail\": %.3f, "
+            "\"ranging_backoff_frames\": %u, \"aaa_extra_mean_us\": %.0f, \"processing_mean_us\": %.0f}, ",
+            v->enabled ? "true" : "false", v->harq_bler, v->harq_retx_frames, v->harq_max_retx, v->sinr_min_db,
+            v->bler_span_db, v->interference_load, v->noise_dbm, v->preamble_search ? "true" : "false",
+            v->ranging_code_fail, v->ranging_backoff_frames, v->aaa_extra_mean_us, v->processing_mean_us);
+    const double bound = 299792458.0 * (p->radio.cp_us - p->radio.delay_spread_us) * 1e-6 / 2;
+    fprintf(f,
+            "\"mobility\": {\"meas_alpha\": %.3f, \"hysteresis_db\": %.1f, \"ttt_ms\": %.0f, "
+            "\"shadow_site_corr\": %.2f, \"pingpong_ms\": %.0f}, \"early_ul_bound_m\": %.0f, "
+            "\"dl_during_outage\": \"routed to the target once the serving BS released the MS; dropped there until "
+            "the target may send (counted in ho_window_lost), not forwarded\", "
+            "\"m2134_zeroed\": [\"sync_us\", \"preamble_search\", \"ranging_wait_us\", \"aaa_rtt_us\", "
+            "\"aaa_extra_mean_us\"]}",
+            p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms, p->radio.shadow_site_corr,
+            p->radio.pingpong_ms, bound);
+}
+
+static int emulate(const char *topology, const char *schemes, const char *report, bool pcap, struct cli_args *a,
+                   const struct cli_cmd *cmd)
 {
     enum tekho_scheme list[TEKHO_SCHEME_COUNT];
     size_t n_schemes = 0;
@@ -271,58 +319,57 @@ static int emulate(const char *topology, const char *schemes, const char *report
                                    a->v[SIM_SEED].present ? a->v[SIM_SEED].num : 1, &p, list, &n_schemes);
     if (rc >= 0)
         return rc;
-    if (a->v[SIM_SPEED].present)
-        p.radio.speed_kmh = (double)a->v[SIM_SPEED].num;
-    if (a->v[SIM_ISD].present)
-        p.radio.isd_m = (double)a->v[SIM_ISD].num;
-    if (a->v[SIM_BACKBONE].present)
-        p.backbone_latency_us = a->v[SIM_BACKBONE].num;
-    if (a->v[SIM_FRAME].present)
-        p.frame_us = a->v[SIM_FRAME].num;
-    if (a->v[SIM_LOSS].present)
-        p.air_loss = (double)a->v[SIM_LOSS].num / 1000.0;
-    if (a->v[SIM_WINDOW].present)
-        p.self_sync_window = (unsigned)a->v[SIM_WINDOW].num;
+    const bool ideal = a->v[SIM_IDEAL].present;
+    if (ideal)
+        tekho_sim_params_ideal(&p);
+    for (size_t k = SIM_N_OPTS; k < cmd->n_opts; k++)
+        if (a->v[k].present)
+            MODEL_PARAMS[k - SIM_N_OPTS].apply(&p, a->v[k].num);
     p.radio.crypto_all = a->v[SIM_CRYPTO_ALL].present;
     const unsigned duration = a->v[SIM_DURATION].present ? (unsigned)a->v[SIM_DURATION].num : 180;
+    const size_t R = a->v[SIM_REPLICATIONS].present ? (size_t)a->v[SIM_REPLICATIONS].num : REPLICATIONS_DEFAULT;
+    const unsigned jobs = a->v[SIM_JOBS].present ? (unsigned)a->v[SIM_JOBS].num : emulator_jobs();
     const bool json = a->json;
     const bool progress = !json && isatty(STDERR_FILENO);
 
     struct report_run runs[TEKHO_SCHEME_COUNT];
     memset(runs, 0, sizeof runs);
+    const double started = wall_s();
+    tekho_err err = emulate_schemes(&p, list, n_schemes, duration, R, jobs, true, progress, runs);
     unsigned long events = 0, handovers = 0;
     double total_wall = 0;
-    tekho_err err = TEKHO_OK;
-    for (size_t k = 0; k < n_schemes && err == TEKHO_OK; k++) {
-        p.scheme = list[k];
-        err = run_scheme(&p, duration, progress, &runs[k]);
+    for (size_t k = 0; k < n_schemes; k++) {
         events += runs[k].st.events + runs[k].m2134_events; /* both runs: the wall time is theirs */
         handovers += runs[k].st.completed + runs[k].m2134_completed;
         total_wall += runs[k].wall_s;
     }
-    /* The report's second plot: p99 against the backbone latency, on a
-     * smaller run (at most 100 MSs, 60 s) per latency and scheme. */
-    static const unsigned latencies[] = {1000, 5000, 10000, 20000};
-    struct report_backbone backbone[sizeof latencies / sizeof latencies[0]];
+    const double elapsed = wall_s() - started;
+    /* The report's backbone plots: every scheme at each latency, on a
+     * smaller run (at most 100 MSs, 60 s), as many replications. */
+    static const unsigned latencies[] = {1000, 5000, 10000, 20000, 40000};
+    enum { N_LATENCIES = sizeof latencies / sizeof latencies[0] };
+    struct report_backbone backbone[N_LATENCIES];
     memset(backbone, 0, sizeof backbone);
-    for (size_t b = 0; report && err == TEKHO_OK && b < sizeof latencies / sizeof latencies[0]; b++) {
+    for (size_t b = 0; report && err == TEKHO_OK && b < N_LATENCIES; b++) {
         struct tekho_sim_params q = p;
         q.backbone_latency_us = latencies[b];
         q.n_ms = p.n_ms < 100 ? p.n_ms : 100;
         backbone[b].latency_us = latencies[b];
-        for (size_t k = 0; k < n_schemes && err == TEKHO_OK; k++) {
-            struct report_run one;
-            q.scheme = list[k];
-            err = run_one(&q, duration < 60 ? duration : 60, false, &one);
-            backbone[b].p99_ms[list[k]] = one.st.interruption[TEKHO_SIM_UNION].p99_ms;
-            backbone[b].mean_ms[list[k]] = one.st.interruption[TEKHO_SIM_UNION].mean_ms;
-            report_run_free(&one);
+        struct report_run sweep[TEKHO_SCHEME_COUNT];
+        err = emulate_schemes(&q, list, n_schemes, duration < 60 ? duration : 60, R, jobs, false, false, sweep);
+        for (size_t k = 0; k < n_schemes; k++) {
+            if (err == TEKHO_OK) {
+                backbone[b].dl_p50[list[k]] = sweep[k].ci[TEKHO_SIM_DL].p50;
+                backbone[b].union_p50[list[k]] = sweep[k].ci[TEKHO_SIM_UNION].p50;
+                backbone[b].union_p99[list[k]] = sweep[k].ci[TEKHO_SIM_UNION].p99;
+            }
+            report_run_free(&sweep[k]);
         }
     }
     if (err == TEKHO_OK && report) {
-        const struct report r = {.dir = report, .params = &p, .duration_s = duration, .runs = runs,
-                                 .n_runs = n_schemes, .backbone = backbone,
-                                 .n_backbone = sizeof latencies / sizeof latencies[0], .pcap = pcap};
+        const struct report r = {.dir = report, .params = &p, .duration_s = duration, .replications = R,
+                                 .runs = runs, .n_runs = n_schemes, .backbone = backbone, .n_backbone = N_LATENCIES,
+                                 .pcap = pcap};
         if (report_write(&r) != 0) {
             for (size_t k = 0; k < n_schemes; k++)
                 report_run_free(&runs[k]);
@@ -335,57 +382,68 @@ static int emulate(const char *topology, const char *schemes, const char *report
         return cli_fail(&SIM_CMD, json, tekho_strerror(err));
     }
     if (json) {
-        printf("{\"params\": {\"topology\": \"hex:%u\", \"ms\": %u, \"duration_s\": %u, \"seed\": %llu, "
-               "\"speed_kmh\": %.1f, \"frame_us\": %llu, \"backbone_us\": %llu, \"air_loss\": %.4f, \"window\": %u, "
-               "\"packet_interval_ms_around_handovers\": %.1f, \"sync_us\": %llu, \"ranging_wait_us\": %llu, "
-               "\"aaa_rtt_us\": %llu, \"aaa_round_trips\": %u, "
-               "\"m2134_zeroed\": [\"sync_us\", \"ranging_wait_us\", \"aaa_rtt_us\"]}, \"schemes\": {",
-               p.n_bs, p.n_ms, duration, (unsigned long long)p.seed, p.radio.speed_kmh,
-               (unsigned long long)p.frame_us, (unsigned long long)p.backbone_latency_us, p.air_loss,
-               p.self_sync_window, p.frame_us / 1000.0, (unsigned long long)p.timing.sync_us,
-               (unsigned long long)p.timing.ranging_wait_us, (unsigned long long)p.timing.aaa_rtt_us,
-               p.timing.aaa_round_trips);
+        printf("{");
+        params_json(stdout, &p, duration, R, ideal);
+        printf(", \"schemes\": {");
         for (size_t k = 0; k < n_schemes; k++) {
             printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(runs[k].scheme));
-            print_result_json(stdout, NULL, p.seed, &runs[k]);
+            print_result_json(stdout, NULL, p.seed, &runs[k], &p, duration);
         }
         printf("}, \"speed\": {\"handovers_per_wall_s\": %.0f, \"events_per_wall_s\": %.0f, \"peak_rss_mb\": %.1f, "
-               "\"wall_s\": %.2f}}\n",
+               "\"wall_s\": %.2f, \"elapsed_s\": %.2f, \"jobs\": %u}}\n",
                total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb(),
-               total_wall);
+               total_wall, elapsed, jobs);
         for (size_t k = 0; k < n_schemes; k++)
             report_run_free(&runs[k]);
         return CLI_EXIT_OK;
     }
-    printf("%u cells, %u MSs at %.0f km/h, %u s simulated, seed %llu\n", p.n_bs, p.n_ms, p.radio.speed_kmh,
-           duration, (unsigned long long)p.seed);
+    const double ms_s = (double)p.n_ms * duration * (double)R;
+    printf("%u cells, %u MSs at %.0f km/h, %u s simulated, %zu replication%s (seeds %llu..%llu), %s\n", p.n_bs, p.n_ms,
+           p.radio.speed_kmh, duration, R, R == 1 ? "" : "s", (unsigned long long)p.seed,
+           (unsigned long long)(p.seed + R - 1), ideal ? "ideal (no variability)" : "with variability");
     printf("interruption (ms): from the MS leaving its serving BS to the first user PDU through the target, UL,\n"
-           "DL and both (union); p50/p99/max over the handovers that resumed, the others censored. M.2134: the\n"
-           "union p99 of a second run with DL sync, ranging wait and AAA at 0 (ITU-R M.2134's assumptions), held\n"
-           "against %.1f ms\n\n",
+           "DL and both (union), over the handovers of every replication that resumed (the others censored);\n"
+           "[95 %% interval]: mean over replication means (t), percentiles by the bootstrap over replications.\n"
+           "model: the closed-form timeline without variability. M.2134: union p99 of a second run with DL sync,\n"
+           "ranging wait and AAA at 0, held against %.1f ms. d p99: union p99 minus counter's, paired by seed.\n\n",
            M2134_LIMIT_MS);
-    printf("%-18s %9s %8s %7s %7s %7s %7s %7s %7s %7s %7s %7s %6s %8s %8s %7s %7s %9s %8s %7s\n", "scheme",
-           "handovers", "censored", "UL p50", "UL p99", "DL p50", "DL p99", "un p50", "un p99", "un max", "M.2134",
-           "verdict", "msg/HO", "air B/HO", "bb B/HO", "TEK air", "TEK bb", "PDUs lost", "insecure", "wall s");
+    printf("%-18s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %6s %8s %8s %7s %7s %8s\n", "scheme",
+           "handovers", "censored", "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99",
+           "verdict", "d p99 vs ctr", "msg/HO", "air B/HO", "bb B/HO", "TEK air", "TEK bb", "insecure");
     for (size_t k = 0; k < n_schemes; k++) {
-        const struct tekho_sim_stats *s = &runs[k].st;
-        const struct tekho_sim_interruption *ul = &s->interruption[TEKHO_SIM_UL], *dl = &s->interruption[TEKHO_SIM_DL],
-                                            *un = &s->interruption[TEKHO_SIM_UNION];
+        const struct report_run *r = &runs[k];
+        const struct tekho_sim_stats *s = &r->st;
         const double ho = s->completed ? (double)s->completed : 1;
         const unsigned long insecure =
             s->replayed_pdus_accepted + s->forged_pdus_accepted + s->pn_reuse + s->tek_mismatch_after_ho;
-        printf("%-18s %9lu %8lu %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7s %6.1f %8.0f %8.0f %7.1f %7.1f %9lu "
-               "%8lu %7.2f\n",
-               tekho_scheme_name(runs[k].scheme), s->executed, un->censored, ul->p50_ms, ul->p99_ms, dl->p50_ms,
-               dl->p99_ms, un->p50_ms, un->p99_ms, un->max_ms, report_m2134_p99(&runs[k]),
-               report_m2134_verdict(&runs[k]), (double)(s->ho_air_messages + s->ho_backbone_messages) / ho,
-               (double)s->ho_air_bytes / ho, (double)s->ho_backbone_bytes / ho, (double)s->tek_bytes_over_air / ho,
-               (double)s->tek_bytes_over_backbone / ho, s->ho_window_lost, insecure, runs[k].wall_s);
+        char mean[40], p50[40], p99[40], m2134[40], diff[40];
+        with_ci(mean, sizeof mean, &r->ci[TEKHO_SIM_UNION].mean);
+        with_ci(p50, sizeof p50, &r->ci[TEKHO_SIM_UNION].p50);
+        with_ci(p99, sizeof p99, &r->ci[TEKHO_SIM_UNION].p99);
+        snprintf(m2134, sizeof m2134, "%.1f", report_m2134_p99(r)); /* the verdict's (JSON: the resumed ones' interval) */
+        if (r->paired)
+            with_ci(diff, sizeof diff, &r->diff[DIFF_UNION_P99]);
+        else
+            snprintf(diff, sizeof diff, "-");
+        printf("%-18s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %6.1f %8.0f %8.0f %7.1f %7.1f %8lu\n",
+               tekho_scheme_name(r->scheme), s->executed, s->interruption[TEKHO_SIM_UNION].censored,
+               s->interruption[TEKHO_SIM_UL].p50_ms, s->interruption[TEKHO_SIM_DL].p50_ms, mean, p50, p99,
+               r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff,
+               (double)(s->ho_air_messages + s->ho_backbone_messages) / ho, (double)s->ho_air_bytes / ho,
+               (double)s->ho_backbone_bytes / ho, (double)s->tek_bytes_over_air / ho,
+               (double)s->tek_bytes_over_backbone / ho, insecure);
     }
+    const struct tekho_sim_stats *s0 = &runs[0].st;
+    printf("\nmobility (%s): %.4f handovers per MS-second, %.4f cell-boundary crossings (the nearest BS changed),\n"
+           "%.4f expected by the fluid-flow model; ping-pong %lu (%.1f %% of handovers, back within %.0f ms)\n",
+           tekho_scheme_name(runs[0].scheme), (double)s0->completed / ms_s, (double)s0->crossings / ms_s,
+           report_fluid_flow_rate(&p), s0->pingpong,
+           s0->completed ? 100.0 * (double)s0->pingpong / (double)s0->completed : 0, p.radio.pingpong_ms);
     for (size_t k = 0; k < n_schemes; k++)
         report_run_free(&runs[k]);
-    printf("\nemulator: %.0f handovers/s, %.0f events/s of wall time, peak RSS %.0f MB\n",
-           total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb());
+    printf("emulator: %.0f handovers/s, %.0f events/s of thread time, %.1f s elapsed on %u job%s, peak RSS %.0f MB\n",
+           total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, elapsed, jobs,
+           jobs == 1 ? "" : "s", peak_rss_mb());
     if (report)
         printf("report: %s/report.md and %s/index.html\n", report, report);
     return CLI_EXIT_OK;
@@ -415,7 +473,9 @@ int cmd_sim(int argc, char **argv)
         }
     }
     struct cli_args a;
-    int rc = cli_parse(&SIM_CMD, n_rest, rest, &a);
+    struct cli_opt opts[CLI_MAX_OPTS];
+    const struct cli_cmd cmd = sim_cmd(opts);
+    int rc = cli_parse(&cmd, n_rest, rest, &a);
     if (rc >= 0)
         return rc;
     if (topology != NULL) {
@@ -427,7 +487,7 @@ int cmd_sim(int argc, char **argv)
             cli_args_free(&a);
             return cli_usage_error(&SIM_CMD, "--pcap needs --report DIR");
         }
-        rc = emulate(topology, schemes, report, pcap_flag, &a);
+        rc = emulate(topology, schemes, report, pcap_flag, &a, &cmd);
         cli_args_free(&a);
         return rc;
     }
@@ -500,7 +560,7 @@ int cmd_sim(int argc, char **argv)
         return cli_fail(&SIM_CMD, json, tekho_strerror(err));
     }
     if (json) {
-        print_result_json(stdout, scenario, seed, &r);
+        print_result_json(stdout, scenario, seed, &r, NULL, 0);
         printf("\n");
     } else {
         print_text(scenario, seed, &r);

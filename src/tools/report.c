@@ -139,16 +139,39 @@ static void write_data(const struct report *r)
         }
         fclose(f);
     }
+    /* Per latency: for each scheme, DL p50, union p50 and union p99, each value low high. */
     f = open_in(r->dir, "backbone.dat", "w");
     if (f) {
-        fprintf(f, "# backbone_latency_ms");
+        fprintf(f, "# backbone_latency_ms, then per scheme: dl_p50 lo hi union_p50 lo hi union_p99 lo hi (ms, 95 %%)\n#");
         for (size_t k = 0; k < r->n_runs; k++)
-            fprintf(f, " union_p99_%s", tekho_scheme_name(r->runs[k].scheme));
+            fprintf(f, " %s", tekho_scheme_name(r->runs[k].scheme));
         fprintf(f, "\n");
         for (size_t b = 0; b < r->n_backbone; b++) {
             fprintf(f, "%.1f", r->backbone[b].latency_us / 1000.0);
-            for (size_t k = 0; k < r->n_runs; k++)
-                fprintf(f, " %.3f", r->backbone[b].p99_ms[r->runs[k].scheme]);
+            for (size_t k = 0; k < r->n_runs; k++) {
+                const enum tekho_scheme sc = r->runs[k].scheme;
+                const struct ci95 *c[3] = {&r->backbone[b].dl_p50[sc], &r->backbone[b].union_p50[sc],
+                                           &r->backbone[b].union_p99[sc]};
+                for (int i = 0; i < 3; i++)
+                    fprintf(f, " %.3f %.3f %.3f", c[i]->value, c[i]->valid ? c[i]->lo : c[i]->value,
+                            c[i]->valid ? c[i]->hi : c[i]->value);
+            }
+            fprintf(f, "\n");
+        }
+        fclose(f);
+    }
+    /* Per scheme: union p50, p99 and M.2134 p99 with their intervals. */
+    f = open_in(r->dir, "interruption.dat", "w");
+    if (f) {
+        fprintf(f, "# scheme union_p50 lo hi union_p99 lo hi m2134_union_p99 lo hi (ms, 95 %%)\n");
+        for (size_t k = 0; k < r->n_runs; k++) {
+            const struct report_run *x = &r->runs[k];
+            const struct ci95 *c[3] = {&x->ci[TEKHO_SIM_UNION].p50, &x->ci[TEKHO_SIM_UNION].p99,
+                                       &x->m2134_ci[TEKHO_SIM_UNION].p99};
+            fprintf(f, "%s", tekho_scheme_name(x->scheme));
+            for (int i = 0; i < 3; i++)
+                fprintf(f, " %.3f %.3f %.3f", c[i]->value, c[i]->valid ? c[i]->lo : c[i]->value,
+                        c[i]->valid ? c[i]->hi : c[i]->value);
             fprintf(f, "\n");
         }
         fclose(f);
@@ -180,17 +203,38 @@ static bool draw_plots(const struct report *r)
         at += (size_t)snprintf(script + at, sizeof script - at,
                                "%s'cdf_m2134_%s.dat' using 1:2 with steps lw 2 title '%s'", k ? ", " : "",
                                tekho_scheme_name(r->runs[k].scheme), tekho_scheme_name(r->runs[k].scheme));
+    /* Against backbone latency, with 95 % intervals: DL p50 (where counter's lead lives) and union p99. */
+    static const struct {
+        const char *file, *title, *ylabel;
+        int column; /* of the scheme's nine */
+    } lat[] = {{"backbone_dl.png", "DL interruption, median, against backbone latency (95 % intervals)",
+                "DL p50 interruption (ms)", 0},
+               {"backbone.png", "Interruption (union), p99, against backbone latency (95 % intervals)",
+                "p99 interruption, union (ms)", 6}};
     at += (size_t)snprintf(script + at, sizeof script - at,
-                           "\nunset arrow 1\nunset label 1\nset yrange [*:*]\nset xrange [*:*]\n"
-                           "set output 'backbone.png'\nset title 'p99 interruption (union) against backbone latency'\n"
-                           "set xlabel 'one-way backbone latency (ms)'\nset ylabel 'p99 interruption, union (ms)'\n"
-                           "set key top left\nplot ");
-    for (size_t k = 0; k < r->n_runs; k++)
-        at += (size_t)snprintf(script + at, sizeof script - at,
-                               "%s'backbone.dat' using 1:%zu with linespoints lw 2 title '%s'", k ? ", " : "", k + 2,
-                               tekho_scheme_name(r->runs[k].scheme));
+                           "\nunset arrow 1\nunset label 1\nset yrange [0:*]\nset xrange [*:*]\nset key top left\n"
+                           "set xlabel 'one-way backbone latency (ms)'\n");
+    for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++) {
+        at += (size_t)snprintf(script + at, sizeof script - at, "set output '%s'\nset title '%s'\nset ylabel '%s'\nplot ",
+                               lat[i].file, lat[i].title, lat[i].ylabel);
+        for (size_t k = 0; k < r->n_runs; k++) {
+            const size_t c = 2 + 9 * k + (size_t)lat[i].column;
+            at += (size_t)snprintf(script + at, sizeof script - at,
+                                   "%s'backbone.dat' using 1:%zu:%zu:%zu with yerrorlines lw 2 title '%s'",
+                                   k ? ", " : "", c, c + 1, c + 2, tekho_scheme_name(r->runs[k].scheme));
+        }
+        at += (size_t)snprintf(script + at, sizeof script - at, "\n");
+    }
+    /* Every scheme's union p50, p99 and M.2134 p99 with their intervals. */
     at += (size_t)snprintf(script + at, sizeof script - at,
-                           "\nset output 'signalling.png'\nset title 'Signalling per handover (entry and refresh apart)'\n"
+                           "set output 'interruption.png'\nset title 'Interruption (union) by scheme, 95 %% intervals'\n"
+                           "set xlabel ''\nset ylabel 'ms'\nset style data histograms\n"
+                           "set style histogram errorbars gap 2 lw 2\nset style fill solid 0.6\nset key top left\n"
+                           "plot 'interruption.dat' using 2:3:4:xtic(1) title 'union p50', '' using 5:6:7 title "
+                           "'union p99', '' using 8:9:10 title 'M.2134 union p99'\n"
+                           "set style histogram clustered\n");
+    at += (size_t)snprintf(script + at, sizeof script - at,
+                           "set output 'signalling.png'\nset title 'Signalling per handover (entry and refresh apart)'\n"
                            "set style data histograms\nset style histogram clustered\nset style fill solid 0.8\n"
                            "set xlabel ''\nset ylabel 'bytes per handover'\nset key top left\nset xtics rotate by -30\n"
                            "plot 'signalling.dat' using 2:xtic(1) title 'air', '' using 3 title 'backbone', "
@@ -294,14 +338,33 @@ static void write_pcaps(const char *dir, enum tekho_scheme scheme)
     tekho_sim_free(sim);
 }
 
-void report_interruption_json(FILE *f, const struct tekho_sim_interruption x[TEKHO_SIM_DIRECTIONS])
+void report_ci_json(FILE *f, const struct ci95 *c)
 {
-    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++)
+    if (c->valid)
+        fprintf(f, "[%.3f, %.3f]", c->lo, c->hi);
+    else
+        fprintf(f, "null");
+}
+
+void report_interruption_json(FILE *f, const struct tekho_sim_interruption x[TEKHO_SIM_DIRECTIONS],
+                              const struct report_interruption_ci *ci)
+{
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
         fprintf(f,
                 "%s\"%s\": {\"n\": %zu, \"censored\": %lu, \"censored_at_end\": %lu, \"min\": %.3f, \"p50\": %.3f, "
-                "\"p99\": %.3f, \"max\": %.3f, \"mean\": %.3f}",
+                "\"p99\": %.3f, \"max\": %.3f, \"mean\": %.3f",
                 d ? ", " : "", tekho_sim_direction_name((enum tekho_sim_direction)d), x[d].n, x[d].censored,
                 x[d].censored_at_end, x[d].min_ms, x[d].p50_ms, x[d].p99_ms, x[d].max_ms, x[d].mean_ms);
+        if (ci != NULL) {
+            fprintf(f, ", \"p50_ci95\": ");
+            report_ci_json(f, &ci[d].p50);
+            fprintf(f, ", \"p99_ci95\": ");
+            report_ci_json(f, &ci[d].p99);
+            fprintf(f, ", \"mean_ci95\": ");
+            report_ci_json(f, &ci[d].mean);
+        }
+        fprintf(f, "}");
+    }
 }
 
 double report_m2134_p99(const struct report_run *r)
@@ -333,28 +396,35 @@ struct column {
 static const struct column COLUMNS[] = {
     {"scheme", "how the TEKs reach the target BS (README, section Roles and scenarios); none and none-late are "
                "the floors without encryption, with and without user data before ranging"},
-    {"handovers", "handovers executed: the MS left its serving BS (sent MOB_HO-IND); every interruption column counts "
-                  "these"},
+    {"handovers", "handovers executed, over every replication: the MS left its serving BS (sent MOB_HO-IND); every "
+                  "interruption column counts these"},
     {"censored", "of those, the handovers after which user data never resumed in both directions through the target "
                  "(the MS was released, the handover failed, another one began, or the run ended first): counted "
                  "here, not in the percentiles"},
     {"UL p50 ms", "uplink interruption, median: from the instant the MS left its serving BS to the first uplink user "
                   "PDU the target BS delivered"},
-    {"UL p99 ms", "the same, 99th percentile (nearest rank, over the handovers in which the uplink resumed)"},
     {"DL p50 ms", "downlink interruption, median: from the instant the MS left its serving BS to the first downlink "
                   "user PDU the MS took from the target BS"},
-    {"DL p99 ms", "the same, 99th percentile"},
-    {"union p50 ms", "interruption of both directions, median: from the instant the MS left its serving BS until "
-                     "both directions had resumed (the later of the two)"},
-    {"union p99 ms", "the same, 99th percentile"},
+    {"union mean ms", "interruption of both directions (until both had resumed, the later of the two), mean over "
+                      "the pooled handovers, and in brackets the 95 % interval: Student's t over the replications' "
+                      "means"},
+    {"union p50 ms", "the same, median (nearest rank over the pooled handovers), and its 95 % interval: percentile "
+                     "bootstrap over the replications (1000 resamples of whole replications)"},
+    {"union p99 ms", "the same, 99th percentile, with its bootstrap interval"},
     {"union max ms", "the same, the longest"},
-    {"M.2134 p99 ms", "the union interruption's 99th percentile in a second run of the same seed under ITU-R "
+    {"model ms", "the closed-form model of the scheme's timeline without variability (frames, timers, round trips; "
+                 "tekho_sim_model): what the run measures, for every handover, with --ideal"},
+    {"M.2134 p99 ms", "the union interruption's 99th percentile in second runs of the same seeds under ITU-R "
                       "M.2134's assumptions: DL synchronisation and uplink access done when the handover starts "
-                      "(no sync time, no wait for the ranging opportunity) and the core network (the AAA) in zero "
-                      "time; a handover that never resumed, unless the run's end cut it off, counts as longer than "
-                      "any (inf)"},
+                      "(no sync time or preamble search, no wait for the ranging opportunity or contention) and the "
+                      "core network (the AAA) in zero time; a handover that never resumed, unless the run's end cut "
+                      "it off, counts as longer than any (inf); in parentheses the p99 of the handovers that resumed, "
+                      "with its bootstrap interval"},
     {"M.2134 verdict", "that percentile against M.2134's 27.5 ms for intra-frequency handover: within or over; the "
                        "only figure compared with the limit"},
+    {"d mean vs counter ms", "the scheme's union mean minus counter's, replication by replication on the same seed "
+                             "(common random numbers), averaged, with its t interval: above 0, slower than counter"},
+    {"d p99 vs counter ms", "the same for the union p99 of each replication"},
     {"msgs/HO", "signalling messages per completed handover, air and backbone, apart from network entry and TEK "
                 "refresh (alike in every scheme): on the air the management messages about an MS from its "
                 "MOB_MSHO-REQ until it is operational again (re-authentication and key exchange at the target "
@@ -372,9 +442,24 @@ static const struct column COLUMNS[] = {
     {"PN reuse", "(TEK, PN) pairs sealed twice"},
     {"TEK mismatch", "handovers after which the MS and its BS held different TEKs"},
     {"released", "connections released"},
+    {"ping-pong", "handovers back to the BS the MS had left less than 1 s before (3GPP TR 36.839's criterion)"},
 };
 #define N_COLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
-#define CELL_LEN 32
+#define CELL_LEN 64
+
+/* x to one decimal, with no "-0.0". */
+static double tenth(double x)
+{
+    return fabs(x) < 0.05 ? 0.0 : x;
+}
+
+static void ci_cell(char *cell, const struct ci95 *c)
+{
+    if (c->valid)
+        snprintf(cell, CELL_LEN, "%.1f [%.1f, %.1f]", tenth(c->value), tenth(c->lo), tenth(c->hi));
+    else
+        snprintf(cell, CELL_LEN, "%.1f", tenth(c->value));
+}
 
 static void cells_of(const struct report_run *run, char cell[N_COLUMNS][CELL_LEN])
 {
@@ -387,14 +472,27 @@ static void cells_of(const struct report_run *run, char cell[N_COLUMNS][CELL_LEN
     snprintf(cell[c++], CELL_LEN, "%lu", s->executed);
     snprintf(cell[c++], CELL_LEN, "%lu", un->censored);
     snprintf(cell[c++], CELL_LEN, "%.1f", ul->p50_ms);
-    snprintf(cell[c++], CELL_LEN, "%.1f", ul->p99_ms);
     snprintf(cell[c++], CELL_LEN, "%.1f", dl->p50_ms);
-    snprintf(cell[c++], CELL_LEN, "%.1f", dl->p99_ms);
-    snprintf(cell[c++], CELL_LEN, "%.1f", un->p50_ms);
-    snprintf(cell[c++], CELL_LEN, "%.1f", un->p99_ms);
+    ci_cell(cell[c++], &run->ci[TEKHO_SIM_UNION].mean);
+    ci_cell(cell[c++], &run->ci[TEKHO_SIM_UNION].p50);
+    ci_cell(cell[c++], &run->ci[TEKHO_SIM_UNION].p99);
     snprintf(cell[c++], CELL_LEN, "%.1f", un->max_ms);
-    snprintf(cell[c++], CELL_LEN, "%.1f", report_m2134_p99(run));
+    snprintf(cell[c++], CELL_LEN, "%.1f", run->model[TEKHO_SIM_UNION]);
+    {
+        const struct ci95 *m = &run->m2134_ci[TEKHO_SIM_UNION].p99;
+        if (m->valid)
+            snprintf(cell[c++], CELL_LEN, "%.1f (%.1f [%.1f, %.1f])", report_m2134_p99(run), m->value, m->lo, m->hi);
+        else
+            snprintf(cell[c++], CELL_LEN, "%.1f", report_m2134_p99(run));
+    }
     snprintf(cell[c++], CELL_LEN, "%s", report_m2134_verdict(run));
+    if (run->paired) {
+        ci_cell(cell[c++], &run->diff[DIFF_UNION_MEAN]);
+        ci_cell(cell[c++], &run->diff[DIFF_UNION_P99]);
+    } else {
+        snprintf(cell[c++], CELL_LEN, "-");
+        snprintf(cell[c++], CELL_LEN, "-");
+    }
     snprintf(cell[c++], CELL_LEN, "%.1f", (double)(s->ho_air_messages + s->ho_backbone_messages) / ho);
     snprintf(cell[c++], CELL_LEN, "%.0f", (double)s->ho_air_bytes / ho);
     snprintf(cell[c++], CELL_LEN, "%.0f", (double)s->ho_backbone_bytes / ho);
@@ -406,6 +504,7 @@ static void cells_of(const struct report_run *run, char cell[N_COLUMNS][CELL_LEN
     snprintf(cell[c++], CELL_LEN, "%lu", s->pn_reuse);
     snprintf(cell[c++], CELL_LEN, "%lu", s->tek_mismatch_after_ho);
     snprintf(cell[c++], CELL_LEN, "%lu", s->connections_released);
+    snprintf(cell[c++], CELL_LEN, "%lu", s->pingpong);
 }
 
 static void table_md(FILE *f, const struct report *r)
@@ -451,24 +550,160 @@ static void table_html(FILE *f, const struct report *r)
 static void params_text(FILE *f, const struct report *r)
 {
     const struct tekho_sim_params *p = r->params;
-    fprintf(f, "%u cells on a hexagonal grid %.0f m apart; %u MSs, %s at %.0f km/h; %u simulated seconds; seed %llu. "
-               "%.1f ms TDD frames (DL %.0f %%), DL synchronisation %.1f ms, ranging opportunity %.1f ms later; "
-               "backbone %.1f ms one way (+ up to %.1f ms jitter), air loss %.1f %%; hysteresis %.1f dB, time to "
-               "trigger %.0f ms, shadowing %.1f dB (decorrelation %.0f m); self-sync window %u; baseline-full's "
-               "re-authentication: %u EAP round trips over the air, AAA round trip %.0f ms x %u; VoIP every %.0f ms "
-               "each way, and around handovers a PDU each way for every frame (offered "
-               "1 us before the frame starts: the packet interval there is one frame, and no wait for a packet is in "
-               "the interruption). Every scheme runs on the same seed with a random source per purpose (mobility, "
-               "shadowing, air loss, backbone, keys), so all see the same moves, radio and losses; each runs a "
-               "second time under ITU-R M.2134's assumptions (DL synchronisation, the ranging wait and the AAA at 0) "
-               "for the M.2134 columns.\n",
+    const struct tekho_sim_variability *v = &p->var;
+    fprintf(f, "%u cells on a hexagonal grid %.0f m apart; %u MSs, %s at %.0f km/h; %u simulated seconds; %zu "
+               "replication%s (seeds %llu to %llu). "
+               "%.1f ms TDD frames (DL %.0f %%), DL synchronisation %.1f ms, dedicated ranging opportunity %.1f ms "
+               "later, T3 %.0f ms; backbone %.1f ms one way (+ uniform 0 to %.1f ms jitter), air loss outside HARQ "
+               "%.1f %%; layer-3 filter %.2f, hysteresis %.1f dB, time to trigger %.0f ms, shadowing %.1f dB "
+               "(decorrelation %.0f m, %.1f between sites); self-sync window %u; baseline-full's re-authentication: %u EAP round trips over the air, AAA round trip %.0f ms x %u; "
+               "VoIP every %.0f ms each way, and around handovers a PDU each way for every frame (offered 1 us "
+               "before the frame starts: the packet interval there is one frame, and no wait for a packet is in the "
+               "interruption). ",
             p->n_bs, p->radio.isd_m, p->n_ms, p->radio.straight_line ? "in straight lines" : "by random waypoint",
-            p->radio.speed_kmh, r->duration_s, (unsigned long long)p->seed, p->frame_us / 1000.0,
+            p->radio.speed_kmh, r->duration_s, r->replications, r->replications == 1 ? "" : "s",
+            (unsigned long long)p->seed, (unsigned long long)(p->seed + r->replications - 1), p->frame_us / 1000.0,
             p->radio.dl_ratio * 100, p->timing.sync_us / 1000.0, p->timing.ranging_wait_us / 1000.0,
-            p->backbone_latency_us / 1000.0, p->backbone_jitter_us / 1000.0, p->air_loss * 100,
-            p->radio.hysteresis_db, p->radio.ttt_ms, p->radio.shadow_sigma_db, p->radio.shadow_corr_m,
-            p->self_sync_window, p->timing.eap_round_trips, p->timing.aaa_rtt_us / 1000.0,
-            p->timing.aaa_round_trips, p->radio.voip_interval_ms);
+            p->timing.rng_retransmit_us / 1000.0, p->backbone_latency_us / 1000.0, p->backbone_jitter_us / 1000.0,
+            p->air_loss * 100, p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms,
+            p->radio.shadow_sigma_db, p->radio.shadow_corr_m, p->radio.shadow_site_corr, p->self_sync_window,
+            p->timing.eap_round_trips, p->timing.aaa_rtt_us / 1000.0, p->timing.aaa_round_trips, p->radio.voip_interval_ms);
+    if (v->enabled)
+        fprintf(f, "Variability on (README, section The emulator, gives each value's source or calls it an "
+                   "assumption): HARQ on every air PDU, user data and management (first-transmission error rate "
+                   "%.0f %% down to %.1f dB SINR, rising below it over %.0f dB; a retransmission %u frames later, "
+                   "chase combining, up to %u), SINR from the path loss and shadowing of the serving cell and its "
+                   "six neighbours at %.0f %% load; preamble search of %s; the dedicated ranging opportunity missed "
+                   "by an MS synchronised late, then CDMA handover ranging (a code unanswered with probability "
+                   "%.0f %%: T3 and a backoff of up to %u frames); each AAA round trip %.0f ms plus an exponential "
+                   "%.0f ms mean; each management message processed in an exponential %.1f ms mean. ",
+                v->harq_bler * 100, v->sinr_min_db, v->bler_span_db, v->harq_retx_frames, v->harq_max_retx,
+                v->interference_load * 100, v->preamble_search ? "one frame more per frame not decoded" : "none",
+                v->ranging_code_fail * 100, v->ranging_backoff_frames, p->timing.aaa_rtt_us / 1000.0,
+                v->aaa_extra_mean_us / 1000.0, v->processing_mean_us / 1000.0);
+    else
+        fprintf(f, "Variability off (--ideal): every step takes a fixed time, and every scheme's interruption is "
+                   "its closed-form model's. ");
+    fprintf(f, "Downlink that arrives while the MS is away is routed to the target once the serving BS has "
+               "released the MS and dropped there until the target may send (counted in PDUs lost), not "
+               "forwarded. Every scheme runs on the same seeds with a random source per purpose (mobility, "
+               "shadowing, air loss, HARQ, preamble search, ranging, backbone, AAA, processing, keys), so all see "
+               "the same moves, radio and losses; each runs a second time under ITU-R M.2134's assumptions (DL "
+               "synchronisation and preamble search, the ranging wait and contention, and the AAA at 0) for the "
+               "M.2134 columns.\n");
+}
+
+/* "X ms [lo, hi]" and whether the interval excludes 0. */
+static const char *diff_words(const struct ci95 *d, char *buf, size_t cap)
+{
+    if (!d->valid) {
+        snprintf(buf, cap, "%+.1f ms (one replication: no interval)", tenth(d->value));
+        return buf;
+    }
+    const bool sure = d->lo > 0 || d->hi < 0;
+    snprintf(buf, cap, "%+.1f ms [%+.1f, %+.1f]%s", tenth(d->value), tenth(d->lo), tenth(d->hi),
+             sure ? "" : ", not distinguishable from 0");
+    return buf;
+}
+
+static const struct report_run *run_of(const struct report *r, enum tekho_scheme s)
+{
+    for (size_t k = 0; k < r->n_runs; k++)
+        if (r->runs[k].scheme == s)
+            return &r->runs[k];
+    return NULL;
+}
+
+/* What the numbers show, from the numbers: the paired differences against
+ * counter, the M.2134 verdicts, the backbone trend, what counter keeps
+ * besides time, the mobility, the samples. */
+static void headline(FILE *f, const struct report *r, bool html)
+{
+    const char *par = html ? "<p>" : "", *end = html ? "</p>\n" : "\n\n";
+    const struct report_run *ctr = run_of(r, TEKHO_SCHEME_COUNTER);
+    const struct tekho_sim_params *p = r->params;
+    fprintf(f, "%s%s over %zu replication%s of %u s with %u MSs (%s); every interval is 95 %%. ", par,
+            p->var.enabled ? "With the variability of a real network" : "Under the deterministic model (--ideal)",
+            r->replications, r->replications == 1 ? "" : "s", r->duration_s, p->n_ms,
+            "the parameters below");
+    if (ctr != NULL) {
+        const struct ci95 *m = &ctr->ci[TEKHO_SIM_UNION].mean, *q = &ctr->ci[TEKHO_SIM_UNION].p99;
+        fprintf(f, "counter's interruption (both directions) is %.1f ms on average [%.1f, %.1f], p99 %.1f [%.1f, %.1f] "
+                   "over %zu handovers that resumed (%lu censored). Each other scheme minus counter, paired by "
+                   "seed, mean and p99: ",
+                m->value, m->lo, m->hi, q->value, q->lo, q->hi, ctr->st.interruption[TEKHO_SIM_UNION].n,
+                ctr->st.interruption[TEKHO_SIM_UNION].censored);
+        bool first = true;
+        for (size_t k = 0; k < r->n_runs; k++) {
+            const struct report_run *x = &r->runs[k];
+            if (!x->paired)
+                continue;
+            char a[96], b[96];
+            fprintf(f, "%s%s %s, %s", first ? "" : "; ", tekho_scheme_name(x->scheme),
+                    diff_words(&x->diff[DIFF_UNION_MEAN], a, sizeof a), diff_words(&x->diff[DIFF_UNION_P99], b, sizeof b));
+            first = false;
+        }
+        fprintf(f, ". Above 0: slower than counter.%s", end);
+        const struct report_run *none = run_of(r, TEKHO_SCHEME_NONE), *late = run_of(r, TEKHO_SCHEME_NONE_LATE),
+                                *upd = run_of(r, TEKHO_SCHEME_BASELINE_UPDATE);
+        if (none && late && upd) {
+            char a[96], b[96], c[96];
+            fprintf(f, "%sWhere the time goes: the floor without early data (none-late) is %s behind the floor that "
+                       "sends before ranging (none), and baseline-update %s behind counter: the lead is user data "
+                       "before ranging, not how the keys are made (counter against none: %s). ",
+                    par, diff_words(&late->diff[DIFF_UNION_MEAN], a, sizeof a),
+                    diff_words(&upd->diff[DIFF_UNION_MEAN], b, sizeof b),
+                    diff_words(&none->diff[DIFF_UNION_MEAN], c, sizeof c));
+            fprintf(f, "What counter keeps besides time: no TEK on the air (baseline-update sent %lu bytes of wrapped "
+                       "TEKs, counter %lu), %.0f fewer management bytes on the air per handover than baseline-update",
+                    upd->st.tek_bytes_over_air, ctr->st.tek_bytes_over_air,
+                    (double)upd->st.air_bytes / (upd->st.completed ? (double)upd->st.completed : 1) -
+                        (double)ctr->st.air_bytes / (ctr->st.completed ? (double)ctr->st.completed : 1));
+            const struct report_run *reuse = run_of(r, TEKHO_SCHEME_REUSE);
+            if (reuse)
+                fprintf(f, ", and against reuse no TEK on the backbone (%.0f more backbone bytes per handover there) "
+                           "and no TEK shared between BSs",
+                        (double)reuse->st.backbone_bytes / (reuse->st.completed ? (double)reuse->st.completed : 1) -
+                            (double)ctr->st.backbone_bytes / (ctr->st.completed ? (double)ctr->st.completed : 1));
+            fprintf(f, ".%s", end);
+        }
+    }
+    fprintf(f, "%sITU-R M.2134 (27.5 ms, p99 of the union under its assumptions): ", par);
+    for (size_t k = 0; k < r->n_runs; k++) {
+        const struct report_run *x = &r->runs[k];
+        const struct ci95 *c = &x->m2134_ci[TEKHO_SIM_UNION].p99;
+        fprintf(f, "%s%s %s at %.1f ms", k ? "; " : "", tekho_scheme_name(x->scheme), report_m2134_verdict(x),
+                report_m2134_p99(x));
+        if (c->valid)
+            fprintf(f, " (those that resumed: %.1f [%.1f, %.1f])", c->value, c->lo, c->hi);
+    }
+    fprintf(f, ". The verdict's p99 counts a handover that never resumed (unless the run's end cut it off) as longer "
+               "than any.%s",
+            end);
+    if (ctr != NULL && r->n_backbone >= 2) {
+        const struct report_backbone *lo = &r->backbone[0], *hi = &r->backbone[r->n_backbone - 1];
+        const struct report_run *upd = run_of(r, TEKHO_SCHEME_BASELINE_UPDATE);
+        if (upd != NULL)
+            fprintf(f, "%sAgainst backbone latency (smaller runs, plots below): counter's DL median is %.1f ms at "
+                       "%.0f ms one way and %.1f ms at %.0f ms, as the target's first DL waits for HO_Cnf or the "
+                       "first UL PDU; baseline-update's, which waits for RNG-RSP, is %.1f and %.1f ms: counter's DL "
+                       "lead of %.1f ms becomes %.1f ms.%s",
+                    par, lo->dl_p50[TEKHO_SCHEME_COUNTER].value, lo->latency_us / 1000.0,
+                    hi->dl_p50[TEKHO_SCHEME_COUNTER].value, hi->latency_us / 1000.0,
+                    lo->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value, hi->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value,
+                    lo->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value - lo->dl_p50[TEKHO_SCHEME_COUNTER].value,
+                    hi->dl_p50[TEKHO_SCHEME_BASELINE_UPDATE].value - hi->dl_p50[TEKHO_SCHEME_COUNTER].value, end);
+    }
+    if (r->n_runs > 0) {
+        const struct tekho_sim_stats *s = &r->runs[0].st;
+        const double ms_s = (double)p->n_ms * r->duration_s * (double)r->replications;
+        fprintf(f, "%sMobility (the same for every scheme up to timing): %.4f handovers per MS and second against "
+                   "%.4f cell-boundary crossings measured (the nearest BS changed) and %.4f expected by the fluid-flow "
+                   "estimate (2/pi) v L / A for this grid and speed; %.1f %% of handovers were ping-pong (back to the "
+                   "BS left within %.0f ms).%s",
+                par, (double)s->completed / ms_s, (double)s->crossings / ms_s, report_fluid_flow_rate(p),
+                s->completed ? 100.0 * (double)s->pingpong / (double)s->completed : 0, p->radio.pingpong_ms, end);
+    }
 }
 
 int report_write(const struct report *r)
@@ -491,6 +726,8 @@ int report_write(const struct report *r)
     if (f == NULL)
         return -1;
     fprintf(f, "# tekho: what counter-based TEK generation buys\n\n");
+    headline(f, r, false);
+    fprintf(f, "## Parameters\n\n");
     params_text(f, r);
     fprintf(f, "\n## Comparison\n\n");
     table_md(f, r);
@@ -503,11 +740,14 @@ int report_write(const struct report *r)
                "just before the frame starts), so the figures hold no wait for a packet, only the first PDU's "
                "own air time (to the end of its subframe).\n\n");
     if (plots)
-        fprintf(f, "![CDF of interruption](cdf.png)\n\n![CDF under M.2134's assumptions](m2134.png)\n\n"
+        fprintf(f, "![interruption by scheme with intervals](interruption.png)\n\n![CDF of interruption](cdf.png)\n\n"
+                   "![CDF under M.2134's assumptions](m2134.png)\n\n"
+                   "![DL median against backbone latency](backbone_dl.png)\n\n"
                    "![p99 against backbone latency](backbone.png)\n\n"
                    "![signalling per handover](signalling.png)\n\n");
     else
-        fprintf(f, "(gnuplot was not available: the plot data is in cdf_*.dat, backbone.dat and signalling.dat.)\n\n");
+        fprintf(f, "(gnuplot was not available: the plot data is in interruption.dat, cdf_*.dat, backbone.dat and "
+                   "signalling.dat.)\n\n");
     fprintf(f, "## One handover of each scheme\n\n");
     for (size_t k = 0; k < r->n_runs; k++) {
         const char *n = tekho_scheme_name(r->runs[k].scheme);
@@ -527,12 +767,15 @@ int report_write(const struct report *r)
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tekho report</title>\n"
                "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
                "td,th{border:1px solid #999;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
-               ".over{color:#b00}</style></head><body>\n<h1>tekho: what counter-based TEK generation buys</h1>\n<p>");
+               ".over{color:#b00}</style></head><body>\n<h1>tekho: what counter-based TEK generation buys</h1>\n");
+    headline(f, r, true);
+    fprintf(f, "<h2>Parameters</h2>\n<p>");
     params_text(f, r);
     fprintf(f, "</p>\n");
     table_html(f, r);
     if (plots)
-        fprintf(f, "<p><img src=\"cdf.png\"></p><p><img src=\"m2134.png\"></p><p><img src=\"backbone.png\"></p>"
+        fprintf(f, "<p><img src=\"interruption.png\"></p><p><img src=\"cdf.png\"></p><p><img src=\"m2134.png\"></p>"
+                   "<p><img src=\"backbone_dl.png\"></p><p><img src=\"backbone.png\"></p>"
                    "<p><img src=\"signalling.png\"></p>\n");
     fprintf(f, "<h2>One handover of each scheme</h2>\n");
     for (size_t k = 0; k < r->n_runs && charts; k++)

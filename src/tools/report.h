@@ -7,41 +7,87 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "stats.h"
 #include "tekho/sim.h"
+
+/* A model parameter `tekho sim --topology` takes as --NAME N and `tekho
+ * sweep` as --NAME N or as an axis NAME=v1,v2 (model_params.c). */
+struct model_param {
+    const char *name;
+    const char *label; /* plot axis */
+    uint64_t min, max;
+    const char *help;
+    void (*apply)(struct tekho_sim_params *p, uint64_t v);
+};
+extern const struct model_param MODEL_PARAMS[];
+extern const size_t N_MODEL_PARAMS;
+/* The parameter called name[0..len), or NULL. */
+const struct model_param *model_param_find(const char *name, size_t len);
 
 /* ITU-R M.2134's intra-frequency handover interruption limit. */
 #define M2134_LIMIT_MS 27.5
 
-/* "ul": {...}, "dl": {...}, "union": {...} (the members, not the braces
- * around them), each with n, censored, censored_at_end, min, p50, p99,
- * max, mean. */
-void report_interruption_json(FILE *f, const struct tekho_sim_interruption x[TEKHO_SIM_DIRECTIONS]);
-
-/* One scheme: the measured run and, on the same seed, the run under
- * ITU-R M.2134's assumptions (tekho_sim_params_m2134). */
-struct report_run {
-    enum tekho_scheme scheme;
-    struct tekho_sim_stats st;     /* the measured run */
-    double *samples;               /* its interruption samples (union), sorted */
-    size_t n_samples;
-    struct tekho_sim_interruption m2134[TEKHO_SIM_DIRECTIONS]; /* the M.2134 run's interruption */
-    double *m2134_samples;         /* its samples (union), sorted; NULL if it was not run */
-    size_t n_m2134_samples;
-    unsigned long m2134_completed, m2134_events; /* the M.2134 run's work, for the speed figures */
-    double wall_s;                 /* both runs */
+/* An interruption's mean, p50 and p99 with their 95 % intervals. */
+struct report_interruption_ci {
+    struct ci95 mean, p50, p99;
 };
 
-/* p99 and mean interruption (union) of each scheme at each backbone latency. */
+/* "ul": {...}, "dl": {...}, "union": {...} (the members, not the braces
+ * around them), each with n, censored, censored_at_end, min, p50, p99,
+ * max, mean; with ci (not NULL) also p50_ci95, p99_ci95 and mean_ci95,
+ * [low, high] or null. */
+void report_interruption_json(FILE *f, const struct tekho_sim_interruption x[TEKHO_SIM_DIRECTIONS],
+                              const struct report_interruption_ci *ci);
+void report_ci_json(FILE *f, const struct ci95 *c); /* [low, high] or null */
+
+/* One replication of one scheme: the measured run and, on the same seed,
+ * the run under ITU-R M.2134's assumptions (tekho_sim_params_m2134). */
+struct rep_result {
+    struct tekho_sim_stats st;
+    double *samples[TEKHO_SIM_DIRECTIONS];       /* sorted */
+    size_t n[TEKHO_SIM_DIRECTIONS];
+    struct tekho_sim_interruption m2134[TEKHO_SIM_DIRECTIONS];
+    double *m2134_samples[TEKHO_SIM_DIRECTIONS]; /* sorted; NULL if not run */
+    size_t n_m2134[TEKHO_SIM_DIRECTIONS];
+    unsigned long m2134_completed, m2134_events;
+    double wall_s;
+};
+
+/* Paired differences against counter (same seeds: common random numbers). */
+enum { DIFF_UNION_MEAN, DIFF_UNION_P50, DIFF_UNION_P99, DIFF_M2134_P99, N_DIFFS };
+
+/* One scheme over every replication (seeds seed .. seed + R - 1): the
+ * counters summed, the interruptions over the pooled samples, and the
+ * intervals. */
+struct report_run {
+    enum tekho_scheme scheme;
+    struct tekho_sim_stats st;     /* the measured runs */
+    double *samples;               /* their interruption samples (union), pooled and sorted */
+    size_t n_samples;
+    struct tekho_sim_interruption m2134[TEKHO_SIM_DIRECTIONS]; /* the M.2134 runs' interruption */
+    double *m2134_samples;         /* their samples (union), pooled and sorted; NULL if not run */
+    size_t n_m2134_samples;
+    unsigned long m2134_completed, m2134_events; /* the M.2134 runs' work, for the speed figures */
+    double wall_s;                 /* every run */
+    size_t n_reps;
+    struct rep_result *reps;
+    struct report_interruption_ci ci[TEKHO_SIM_DIRECTIONS], m2134_ci[TEKHO_SIM_DIRECTIONS];
+    double model[TEKHO_SIM_DIRECTIONS], m2134_model[TEKHO_SIM_DIRECTIONS]; /* tekho_sim_model, nominal */
+    bool paired;                   /* diff holds this scheme minus counter */
+    struct ci95 diff[N_DIFFS];
+};
+
+/* Every scheme at each backbone latency: DL p50, union p50 and p99. */
 struct report_backbone {
     unsigned latency_us;
-    double p99_ms[TEKHO_SCHEME_COUNT];
-    double mean_ms[TEKHO_SCHEME_COUNT];
+    struct ci95 dl_p50[TEKHO_SCHEME_COUNT], union_p50[TEKHO_SCHEME_COUNT], union_p99[TEKHO_SCHEME_COUNT];
 };
 
 struct report {
     const char *dir;
     const struct tekho_sim_params *params;
     unsigned duration_s;
+    size_t replications;
     const struct report_run *runs;
     size_t n_runs;
     const struct report_backbone *backbone;
@@ -49,12 +95,21 @@ struct report {
     bool pcap;
 };
 
-/* One emulator run of p->scheme (in cmd_sim.c), the measured one only;
- * free with report_run_free. A progress bar on stderr if asked. */
-tekho_err run_one(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out);
-/* The measured run, then the M.2134 run of the same parameters. */
-tekho_err run_scheme(const struct tekho_sim_params *p, unsigned duration, bool progress, struct report_run *out);
+/* Runs each of the n schemes R times (seeds p->seed + r), on `jobs`
+ * threads, each replication the measured run and (with m2134) the run
+ * under M.2134's assumptions; then pools, sums and computes the
+ * intervals, and the differences against counter if it is among them.
+ * runs[k] is schemes[k]'s (free each with report_run_free). A progress
+ * line on stderr if asked. Errors: no memory, and the runs'. */
+tekho_err emulate_schemes(const struct tekho_sim_params *p, const enum tekho_scheme *schemes, size_t n,
+                          unsigned duration, size_t R, unsigned jobs, bool m2134, bool progress,
+                          struct report_run *runs);
 void report_run_free(struct report_run *r);
+/* The cell-boundary crossings per MS per second a fluid-flow model
+ * expects for p's grid and speed: (2 / pi) v L / A, L the length of the
+ * boundaries between the grid's cells, A its area (MSs spread evenly and
+ * moving in every direction alike). */
+double report_fluid_flow_rate(const struct tekho_sim_params *p);
 /* The M.2134 verdict of a run_scheme result: "within" if the 99th
  * percentile of the M.2134 interruption (union) is at most M2134_LIMIT_MS,
  * a handover that never resumed (other than one the run's end cut off)
@@ -68,6 +123,8 @@ double report_m2134_p99(const struct report_run *r);
 struct cli_cmd;
 int emulator_params(const struct cli_cmd *cmd, const char *topology, const char *schemes, unsigned n_ms,
                     uint64_t seed, struct tekho_sim_params *p, enum tekho_scheme *list, size_t *n_schemes);
+/* The default number of threads for replications: the processors online. */
+unsigned emulator_jobs(void);
 
 /* Runs a gnuplot script in dir (appending it to dir/plots.gp); false if
  * gnuplot is missing or fails. */
