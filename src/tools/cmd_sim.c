@@ -212,15 +212,26 @@ void sim_result_json(FILE *f, const char *scenario, uint64_t seed, const struct 
             tekho_scheme_encrypts(r->scheme) ? "true" : "false", report_insecure(s));
     fprintf(f,
             "\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
-            "\"tek_bytes_over_air\": %lu, \"self_sync_success\": %lu, \"resync_by_rng_req\": %lu, "
-            "\"connections_released\": %lu, \"pdus_discarded\": %lu, \"tek_mismatch_after_ho\": %lu}, ",
+            "\"tek_bytes_over_air\": %lu, \"tek_bytes_over_backbone\": %lu, \"self_sync_success\": %lu, "
+            "\"resync_by_rng_req\": %lu, \"connections_released\": %lu, \"pdus_discarded\": %lu, "
+            "\"tek_mismatch_after_ho\": %lu}, ",
             s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_bytes_over_air,
-            s->self_sync_success, s->resync_by_rng_req, s->connections_released, s->pdus_discarded,
-            s->tek_mismatch_after_ho);
+            s->tek_bytes_over_backbone, s->self_sync_success, s->resync_by_rng_req, s->connections_released,
+            s->pdus_discarded, s->tek_mismatch_after_ho);
+    /* Per handover: over the completed ones (0 with none). */
+    const double ho = s->completed ? (double)s->completed : 0;
+#define PER_HO(x) (ho > 0 ? (double)(x) / ho : 0.0)
     fprintf(f,
             "\"signalling\": {\"air_messages\": %lu, \"air_bytes\": %lu, \"backbone_messages\": %lu, "
-            "\"backbone_bytes\": %lu}, ",
-            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
+            "\"backbone_bytes\": %lu, \"handover\": {\"air_messages\": %lu, \"air_bytes\": %lu, "
+            "\"backbone_messages\": %lu, \"backbone_bytes\": %lu}, \"per_handover\": {\"air_messages\": %.2f, "
+            "\"air_bytes\": %.1f, \"backbone_messages\": %.2f, \"backbone_bytes\": %.1f, "
+            "\"tek_bytes_over_air\": %.1f, \"tek_bytes_over_backbone\": %.1f}}, ",
+            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes, s->ho_air_messages,
+            s->ho_air_bytes, s->ho_backbone_messages, s->ho_backbone_bytes, PER_HO(s->ho_air_messages),
+            PER_HO(s->ho_air_bytes), PER_HO(s->ho_backbone_messages), PER_HO(s->ho_backbone_bytes),
+            PER_HO(s->tek_bytes_over_air), PER_HO(s->tek_bytes_over_backbone));
+#undef PER_HO
     fprintf(f,
             "\"traffic\": {\"offered\": %lu, \"delivered\": %lu, \"ho_window_offered\": %lu, \"ho_window_lost\": %lu, "
             "\"modelled\": %lu}, ",
@@ -254,14 +265,24 @@ static void print_text(const char *scenario, uint64_t seed, const struct report_
            report_m2134_verdict(r));
     printf("security         encrypted %s, insecure %lu (replayed_pdus_accepted %lu, forged_pdus_accepted %lu, "
            "pn_reuse %lu,\n"
-           "                 tek_mismatch_after_ho %lu), tek_bytes_over_air %lu, self_sync_success %lu, "
-           "resync_by_rng_req %lu,\n"
-           "                 connections_released %lu, pdus_discarded %lu\n",
+           "                 tek_mismatch_after_ho %lu), tek_bytes_over_air %lu, tek_bytes_over_backbone %lu,\n"
+           "                 self_sync_success %lu, resync_by_rng_req %lu, connections_released %lu, pdus_discarded %lu\n",
            tekho_scheme_encrypts(r->scheme) ? "true" : "false", report_insecure(s), s->replayed_pdus_accepted,
-           s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho, s->tek_bytes_over_air, s->self_sync_success,
-           s->resync_by_rng_req, s->connections_released, s->pdus_discarded);
-    printf("signalling       air_messages %lu, air_bytes %lu, backbone_messages %lu, backbone_bytes %lu\n",
+           s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho, s->tek_bytes_over_air,
+           s->tek_bytes_over_backbone, s->self_sync_success, s->resync_by_rng_req, s->connections_released,
+           s->pdus_discarded);
+    printf("signalling       air_messages %lu, air_bytes %lu, backbone_messages %lu, backbone_bytes %lu (the run)\n",
            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
+    printf("  handover       air_messages %lu, air_bytes %lu, backbone_messages %lu, backbone_bytes %lu (what "
+           "handovers add)\n",
+           s->ho_air_messages, s->ho_air_bytes, s->ho_backbone_messages, s->ho_backbone_bytes);
+    const double ho = s->completed ? (double)s->completed : 0;
+#define PER_HO(x) (ho > 0 ? (double)(x) / ho : 0.0)
+    printf("  per_handover   air_messages %.2f, air_bytes %.1f, backbone_messages %.2f, backbone_bytes %.1f,\n"
+           "                 tek_bytes_over_air %.1f, tek_bytes_over_backbone %.1f (per completed handover)\n",
+           PER_HO(s->ho_air_messages), PER_HO(s->ho_air_bytes), PER_HO(s->ho_backbone_messages),
+           PER_HO(s->ho_backbone_bytes), PER_HO(s->tek_bytes_over_air), PER_HO(s->tek_bytes_over_backbone));
+#undef PER_HO
     printf("traffic          offered %lu, delivered %lu, ho_window_offered %lu, ho_window_lost %lu, modelled %lu\n",
            s->user_pdus_offered, s->user_pdus_delivered, s->ho_window_offered, s->ho_window_lost, s->modelled_pdus);
     printf("invariants       n_decreased %lu, m_decreased %lu, stale_count_keys %lu\n", s->n_decreased, s->m_decreased,
@@ -316,8 +337,10 @@ int emulator_params(const struct cli_cmd *cmd, const char *topology, const char 
     if (strncmp(topology, "hex:", 4) != 0 || cli_parse_number(topology + 4, &cells) != 0 || cells < 2 ||
         cells > TEKHO_SIM_MAX_BS)
         return cli_usage_error(cmd, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS, topology);
-    if (parse_schemes(schemes ? schemes : "none,none-late,counter,baseline-update,baseline-full,reuse", list,
-                      n_schemes) != 0) {
+    if (parse_schemes(schemes ? schemes
+                              : "none,none-late,counter,baseline-early,baseline-update,baseline-challenge,"
+                                "baseline-full,reuse",
+                      list, n_schemes) != 0) {
         char names[512];
         scheme_list(names, sizeof names, ", ");
         return cli_usage_error(cmd, "--schemes: a comma-separated list of %s, each at most once; got '%s'", names,
@@ -392,18 +415,19 @@ void sim_table_legend(FILE *f)
             "[95 %% interval]: mean over replication means (t), percentiles by the bootstrap over replications.\n"
             "model: the closed-form timeline without variability. M.2134 p99: union p99 of a second run with DL\n"
             "sync, ranging wait and AAA at 0, held against %.1f ms (verdict within or over). d p99 vs ctr: union\n"
-            "p99 minus counter's, paired by seed. air B/HO, bb B/HO: management bytes on the air and ASN-CP bytes\n"
-            "on the backbone over the run, network entry included, per completed handover. TEK B: wrapped TEK\n"
-            "bytes sent on the air because of handovers. insecure: replayed or forged user PDUs delivered, (TEK,\n"
-            "PN) pairs sealed twice and TEK mismatches after handovers; n/a where the scheme encrypts nothing.\n\n",
+            "p99 minus counter's, paired by seed. Per completed handover, what handovers add (network entry and\n"
+            "TEK refresh apart): msg/HO management messages on the air and ASN-CP messages on the backbone,\n"
+            "air B/HO and bb B/HO their bytes, TEK air and TEK bb bytes of TEK material on each. insecure:\n"
+            "replayed or forged user PDUs delivered, (TEK, PN) pairs sealed twice and TEK mismatches after\n"
+            "handovers; n/a where the scheme encrypts nothing.\n\n",
             M2134_LIMIT_MS);
 }
 
 void sim_table_heading(FILE *f)
 {
-    fprintf(f, "%-16s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %8s %8s %8s %8s\n", "scheme", "handovers",
-            "censored", "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99", "verdict",
-            "d p99 vs ctr", "air B/HO", "bb B/HO", "TEK B", "insecure");
+    fprintf(f, "%-18s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %6s %8s %8s %7s %7s %8s\n", "scheme",
+            "handovers", "censored", "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99",
+            "verdict", "d p99 vs ctr", "msg/HO", "air B/HO", "bb B/HO", "TEK air", "TEK bb", "insecure");
 }
 
 void sim_table_row(FILE *f, const struct report_run *r)
@@ -423,11 +447,13 @@ void sim_table_row(FILE *f, const struct report_run *r)
         snprintf(insecure, sizeof insecure, "%lu", report_insecure(s));
     else
         snprintf(insecure, sizeof insecure, "n/a");
-    fprintf(f, "%-16s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %8.0f %8.0f %8lu %8s\n",
+    fprintf(f, "%-18s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %6.1f %8.0f %8.0f %7.1f %7.1f %8s\n",
             tekho_scheme_name(r->scheme), s->executed, s->interruption[TEKHO_SIM_UNION].censored,
             s->interruption[TEKHO_SIM_UL].p50_ms, s->interruption[TEKHO_SIM_DL].p50_ms, mean, p50, p99,
-            r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff, (double)s->air_bytes / ho,
-            (double)s->backbone_bytes / ho, s->tek_bytes_over_air, insecure);
+            r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff,
+            (double)(s->ho_air_messages + s->ho_backbone_messages) / ho, (double)s->ho_air_bytes / ho,
+            (double)s->ho_backbone_bytes / ho, (double)s->tek_bytes_over_air / ho,
+            (double)s->tek_bytes_over_backbone / ho, insecure);
 }
 
 /* The value of a CLI_STR option, or NULL. */

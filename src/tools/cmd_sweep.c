@@ -138,8 +138,11 @@ static void csv_row(FILE *f, const struct axis *axes, size_t n_axes, const size_
     fprintf(f, "%.3f,%.3f,%zu,%lu,%.3f,%.3f,%.3f,%s,", m[TEKHO_SIM_UL].p99_ms, m[TEKHO_SIM_DL].p99_ms,
             m[TEKHO_SIM_UNION].n, m[TEKHO_SIM_UNION].censored, m[TEKHO_SIM_UNION].p50_ms, report_m2134_p99(r),
             m[TEKHO_SIM_UNION].max_ms, report_m2134_verdict(r));
-    fprintf(f, "%.1f,%.1f,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%.3f",
-            per_ho(s->air_bytes, s->completed), per_ho(s->backbone_bytes, s->completed), s->tek_bytes_over_air,
+    /* Signalling per completed handover: the handovers' own (entry and refresh apart). */
+    fprintf(f, "%.2f,%.2f,%.1f,%.1f,%.1f,%.1f,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%.3f",
+            per_ho(s->ho_air_messages, s->completed), per_ho(s->ho_backbone_messages, s->completed),
+            per_ho(s->ho_air_bytes, s->completed), per_ho(s->ho_backbone_bytes, s->completed),
+            per_ho(s->tek_bytes_over_air, s->completed), per_ho(s->tek_bytes_over_backbone, s->completed),
             s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho,
             s->connections_released, s->self_sync_success, s->ho_window_lost, r->wall_s);
     /* Replications, the model, the intervals, the paired differences. */
@@ -304,7 +307,8 @@ static int sweep(const struct cli_args *a, const struct cli_cmd *cmd)
     }
     fprintf(csv, "m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,"
                  "m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,");
-    fprintf(csv, "air_bytes_per_ho,backbone_bytes_per_ho,tek_bytes_over_air,replayed_accepted,forged_accepted,"
+    fprintf(csv, "air_messages_per_ho,backbone_messages_per_ho,air_bytes_per_ho,backbone_bytes_per_ho,"
+                 "tek_air_bytes_per_ho,tek_backbone_bytes_per_ho,replayed_accepted,forged_accepted,"
                  "pn_reuse,tek_mismatch,released,self_sync,ho_window_lost,wall_s,");
     fprintf(csv, "replications,model_ul_ms,model_dl_ms,model_union_ms,model_m2134_union_ms");
     for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
