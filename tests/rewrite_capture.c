@@ -2,7 +2,7 @@
  * addressing, record by record, through libpcap, so that tests can check
  * that `tekho decode` reads them all the same (test_captures.sh).
  *
- * usage: rewrite_capture MODE IN.pcap OUT
+ * usage: rewrite_capture MODE IN.pcap OUT | rewrite_capture insert IN.pcap OUT FRAME HEX
  *   backbone captures (Ethernet | IPv4 10.x | UDP 2231 | ASN-CP):
  *     ipv4     other IPv4 addresses (10.a.b.c becomes 198.18.b.c), checksums redone
  *     ipv6     IPv6 (2001:db8::a:b:c), UDP checksum computed
@@ -17,6 +17,9 @@
  *     pcapng   the same frames in a pcapng file
  *   air captures (USER0 bursts):
  *     m2m      Ethernet with the M2M ethertype, one PDU Burst TLV a record
+ *   any capture:
+ *     insert FRAME HEX   a record with the bytes HEX after record FRAME, at its time
+ *   rewrite_capture record IN.pcap FRAME   prints record FRAME's bytes in hex
  *     m2m-frag each burst of 40 bytes or more in three fragments, each in a
  *              frame of its own, after the first one a first fragment with
  *              the same burst number from another sender (never completed);
@@ -476,10 +479,80 @@ static int air(const char *mode, pcap_t *in, const char *path)
     return 0;
 }
 
+/* Copies the capture with one record added after record `after`. */
+static int insert(pcap_t *in, const char *path, unsigned long after, const char *hex)
+{
+    static uint8_t rec[MAX_FRAME];
+    size_t n = 0;
+    for (const char *p = hex; p[0] && p[1] && n < sizeof rec; p += 2) {
+        unsigned v;
+        if (sscanf(p, "%2x", &v) != 1) {
+            fprintf(stderr, "rewrite_capture: bad hex\n");
+            return 1;
+        }
+        rec[n++] = (uint8_t)v;
+    }
+    struct out o;
+    if (!out_open(&o, path, pcap_datalink(in), false)) {
+        fprintf(stderr, "rewrite_capture: cannot write %s\n", path);
+        return 1;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    unsigned long frame = 0;
+    while (pcap_next_ex(in, &h, &d) == 1) {
+        out_write(&o, h, d, h->caplen);
+        if (++frame == after)
+            out_write(&o, h, rec, n);
+    }
+    out_close(&o);
+    return 0;
+}
+
+/* Prints record `want`'s bytes in hex. */
+static int print_record(pcap_t *in, unsigned long want)
+{
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    unsigned long frame = 0;
+    while (pcap_next_ex(in, &h, &d) == 1) {
+        if (++frame != want)
+            continue;
+        for (size_t i = 0; i < h->caplen; i++)
+            printf("%02x", d[i]);
+        printf("\n");
+        return 0;
+    }
+    fprintf(stderr, "rewrite_capture: no record %lu\n", want);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "record") == 0) {
+        char err[PCAP_ERRBUF_SIZE];
+        pcap_t *in = pcap_open_offline(argv[2], err);
+        if (in == NULL) {
+            fprintf(stderr, "rewrite_capture: %s\n", err);
+            return 1;
+        }
+        const int rc = print_record(in, strtoul(argv[3], NULL, 10));
+        pcap_close(in);
+        return rc;
+    }
+    if (argc == 6 && strcmp(argv[1], "insert") == 0) {
+        char err[PCAP_ERRBUF_SIZE];
+        pcap_t *in = pcap_open_offline_with_tstamp_precision(argv[2], PCAP_TSTAMP_PRECISION_MICRO, err);
+        if (in == NULL) {
+            fprintf(stderr, "rewrite_capture: %s\n", err);
+            return 1;
+        }
+        const int rc = insert(in, argv[3], strtoul(argv[4], NULL, 10), argv[5]);
+        pcap_close(in);
+        return rc;
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: rewrite_capture MODE IN.pcap OUT\n");
+        fprintf(stderr, "usage: rewrite_capture MODE IN.pcap OUT | rewrite_capture insert IN.pcap OUT FRAME HEX\n");
         return 1;
     }
     char err[PCAP_ERRBUF_SIZE];

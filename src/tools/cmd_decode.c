@@ -86,6 +86,10 @@ struct keyring {
     bool have_basic_cid;
     uint8_t basic_rank;
     uint16_t basic_cid;
+    /* The CMAC key that verified the last message: its AK (by AKID) and count. */
+    bool verified;
+    uint8_t verified_akid[8];
+    uint16_t verified_count;
     /* Management CIDs RNG-RSP assigned (basic and primary), any MS. */
     size_t n_mgmt_cids;
     uint16_t mgmt_cids[64];
@@ -200,8 +204,12 @@ static const char *verify_cmac(struct keyring *k, const uint8_t *msg, size_t len
                 tekho_err err = tekho_mgmt_cmac_verify(msg, len, cmac_offset, uplink ? ck.key_u : ck.key_d, ak->akid,
                                                        cmac_pn, cid);
                 tekho_cmac_keys_wipe(&ck);
-                if (err == TEKHO_OK)
+                if (err == TEKHO_OK) {
+                    k->verified = true;
+                    memcpy(k->verified_akid, ak->akid, 8);
+                    k->verified_count = k->counts[c];
                     return "ok";
+                }
             }
         }
     }
@@ -805,10 +813,15 @@ static void generic_pdu(struct decoder *d, struct decoded *m, const uint8_t *pdu
             struct verdict v = {0};
             m->msg = msg;
             m->msg_len = msg_len;
+            k->verified = false;
             err = mgmt_fields(k, cid, msg, msg_len, &f, &v);
             m->cmac = v.cmac;
-            if (v.cmac != NULL && strcmp(v.cmac, "ok") == 0)
+            if (v.cmac != NULL && strcmp(v.cmac, "ok") == 0) {
                 learn_basic_cid(k, cid, 1);
+                m->cmac_key_known = k->verified;
+                memcpy(m->cmac_akid, k->verified_akid, 8);
+                m->cmac_count = k->verified_count;
+            }
             if (v.unknown_akid && d->sink == NULL)
                 fprintf(stderr,
                         "tekho decode: frame %llu: its AKID comes from none of the MSKs and BSIDs given (the MSK "

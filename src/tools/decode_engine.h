@@ -46,6 +46,11 @@ struct decoded {
     bool tek_known;           /* the TEK that opened it, as a fingerprint (never the key) */
     uint8_t tek_fp[8];
     uint8_t digest[8];        /* of the whole PDU: tells a repeat from a reuse */
+    /* DECODED_AIR_MGMT with cmac "ok": the CMAC key that verified it, by
+     * its AK's AKID and the CMAC_KEY_COUNT (public values, no key) */
+    bool cmac_key_known;
+    uint8_t cmac_akid[8];
+    uint16_t cmac_count;
     /* DECODED_AIR_MGMT: the message from its type byte; DECODED_BACKBONE: the ASN-CP bytes */
     const uint8_t *msg;
     size_t msg_len;
