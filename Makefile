@@ -14,8 +14,12 @@ FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
+# make install WIRESHARK_PLUGIN=1: also wireshark/tekho.lua (names tekho's
+# private extensions) into Wireshark's personal Lua plugin folder
+WIRESHARK_PLUGIN ?=
+WIRESHARK_PLUGIN_DIR ?= $(HOME)/.local/lib/wireshark/plugins
 
-.PHONY: run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean explore explore-found mutations
+.PHONY: install-wireshark-plugin run demo test deps build build-asan build-fuzz build-matrix fuzz seeds bench install clean explore explore-found mutations
 
 deps:
 	@sh scripts/install-deps.sh
@@ -99,6 +103,10 @@ bench: build
 
 install: build
 	cmake --install $(BUILD)
+	@if [ -n "$(WIRESHARK_PLUGIN)" ]; then $(MAKE) --no-print-directory install-wireshark-plugin; fi
+
+install-wireshark-plugin:
+	install -D -m 0644 wireshark/tekho.lua "$(WIRESHARK_PLUGIN_DIR)/tekho.lua"
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE_GCC) $(BUILD_RELEASE_CLANG) $(BUILD_MUTATION)
