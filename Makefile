@@ -90,7 +90,7 @@ EXPLORE_DIR ?= $(BUILD)/explore-found
 EXPLORE_FLAGS ?= --max-violations 5
 explore: build
 	@mkdir -p $(EXPLORE_DIR); status=0; \
-	for s in none none-late counter baseline-update baseline-full reuse; do \
+	for s in none none-late counter baseline-early baseline-update baseline-challenge baseline-full reuse; do \
 	  $(BUILD)/tekho explore --scheme $$s --seed $(EXPLORE_SEED) --runs $(EXPLORE_RUNS) --save $(EXPLORE_DIR) \
 	    $(EXPLORE_FLAGS) || status=1; done; exit $$status
 

@@ -20,7 +20,7 @@ for m in "$@"; do
         -DTEKHO_MUTATION="$m" >/dev/null 2>&1 || { echo "mutation $m: configure failed"; exit 1; }
     cmake --build "$dir" -j"$jobs" --target tekho >/dev/null || { echo "mutation $m: build failed"; exit 1; }
     caught=""
-    for scheme in counter reuse baseline-update baseline-full none-late; do
+    for scheme in counter reuse baseline-update baseline-full none-late baseline-early baseline-challenge; do
         for faults in 0 63; do
             for seed in 1 1001; do
                 # Exit 1 is a violation found; a crash or a usage error is not a catch.

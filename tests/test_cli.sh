@@ -209,8 +209,8 @@ reason "unwrap failed" "$T" tek-unwrap --kek $K16 --wrapped 1fa68b0a8112b447aef3
 "$T" sim --scenario normal --scheme counter --json | grep -q '"interruption_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 17.500, "p50": 17.500, "p99": 17.500, "max": 17.500, "mean": 17.500}, "dl": {"n": 2, .*}, "union": {"n": 2, "censored": 0, ' && ok || bad "sim scenario --json interruption_ms"
 # M.2134: a second run under its assumptions, the only figure held against 27.5 ms
 "$T" sim --scenario normal --scheme counter --json | grep -q '"m2134_ms": {"ul": {"n": 2, "censored": 0, "censored_at_end": 0, "min": 7.500, .*"union": {"n": 2, .*}, "verdict_p99": 15.000, "limit": 27.5, "verdict": "within"}' && ok || bad "sim scenario --json m2134_ms"
-"$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 52.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
-"$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 52.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
+"$T" sim --scenario normal --scheme baseline-full --json | grep -q '"verdict_p99": 112.500, "limit": 27.5, "verdict": "over"}' && ok || bad "sim scenario baseline-full m2134 over"
+"$T" sim --scenario normal --scheme baseline-full | grep -q 'union p99 112.5 (0 censored): over 27.5 ms' && ok || bad "sim scenario text M.2134"
 EMU=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --json)
 printf '%s' "$EMU" | grep -q '"counter": {.*"m2134_ms": {"ul": {"n": [1-9][0-9]*, .*"verdict": "\(within\|over\)", "model": {"ul": 7.000, "dl": 15.000, "union": 15.000}}' && ok || bad "sim emulator m2134_ms"
 printf '%s' "$EMU" | grep -q '"schemes": {"none": {"scheme": "none"' && ok || bad "sim emulator --json schemes"
@@ -223,7 +223,7 @@ printf '%s' "$EMU" | grep -q '"mobility": {"handovers_per_ms_s": [0-9.]*, "cross
 # --ideal: every scheme's p50 (and min and max) each way is its closed-form model's; one replication: no intervals
 IDEAL=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none-late,baseline-full --ideal --replications 1 --json)
 printf '%s' "$IDEAL" | grep -q '"none-late": {.*"interruption_ms": {"ul": {"n": [1-9][0-9]*, "censored": [0-9]*, "censored_at_end": [0-9]*, "min": 37.000, "p50": 37.000, "p99": 37.000, "max": 37.000, "mean": 37.000, "p50_ci95": null, ' && ok || bad "sim --ideal none-late"
-printf '%s' "$IDEAL" | grep -q '"baseline-full": {.*"union": {"n": [1-9][0-9]*, [^}]*"p50": 227.000, [^}]*}}, "model_ms": {"ul": 227.000, "dl": 220.000, "union": 227.000}' && ok || bad "sim --ideal baseline-full = model"
+printf '%s' "$IDEAL" | grep -q '"baseline-full": {.*"union": {"n": [1-9][0-9]*, [^}]*"p50": 287.000, [^}]*}}, "model_ms": {"ul": 287.000, "dl": 280.000, "union": 287.000}' && ok || bad "sim --ideal baseline-full = model"
 # a timing parameter moves the model and the measurement alike
 "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none --ideal --replications 1 --sync-us 20000 --json | grep -q '"ul": {"n": [1-9][0-9]*, [^}]*"p50": 27.000, .*"model_ms": {"ul": 27.000,' && ok || bad "sim --sync-us"
 expect 2 "$T" sim --topology hex:7 --replications 0
@@ -286,7 +286,7 @@ S=/tmp/tekho_cli_sweep.$$
 if "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
         --report "$S" >/dev/null 2>&1; then
     [ "$(wc -l <"$S/sweep.csv")" = 9 ] && ok || bad "sweep.csv: 4 points x 2 schemes + header"
-    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,executed,ul_n,ul_censored,ul_min_ms,ul_p50_ms,ul_p99_ms,ul_max_ms,ul_mean_ms,dl_n,.*,union_p99_ms,union_max_ms,union_mean_ms,m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,air_bytes_per_ho,' \
+    head -1 "$S/sweep.csv" | grep -q '^backbone-us,window,scheme,attempted,completed,failed,executed,ul_n,ul_censored,ul_min_ms,ul_p50_ms,ul_p99_ms,ul_max_ms,ul_mean_ms,dl_n,.*,union_p99_ms,union_max_ms,union_mean_ms,m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,air_messages_per_ho,backbone_messages_per_ho,air_bytes_per_ho,backbone_bytes_per_ho,tek_air_bytes_per_ho,tek_backbone_bytes_per_ho,' \
         && ok || bad "sweep.csv header"
     grep -q '^20000,2,counter,[1-9][0-9]*,' "$S/sweep.csv" && ok || bad "sweep.csv last point"
     head -1 "$S/sweep.csv" | grep -q ',wall_s,replications,model_ul_ms,model_dl_ms,model_union_ms,model_m2134_union_ms,ul_mean_lo,ul_mean_hi,ul_p50_lo,.*,d_union_p99_vs_counter,d_union_p99_lo,d_union_p99_hi,.*,pingpong,crossings,' \

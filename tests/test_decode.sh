@@ -36,7 +36,7 @@ $3"; fi
 # value NAME SUMMARY: NAME's number in a summary line
 value() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-SCHEMES="none counter baseline-update baseline-full reuse"
+SCHEMES="none counter baseline-early baseline-update baseline-challenge baseline-full reuse"
 BSIDS=000000000001000000000002000000000003
 
 # ---- every scheme, scenario normal: all verified, all opened, nothing bad

@@ -161,14 +161,21 @@ static void test_m2134(void)
         expect_all(&m2134.interruption[TEKHO_SIM_UNION], cases[c].ul > cases[c].dl ? cases[c].ul : cases[c].dl);
         CHECK(m2134.interruption[TEKHO_SIM_UNION].p99_ms < measured.interruption[TEKHO_SIM_UNION].p99_ms);
     }
-    /* Re-authentication with the AAA in zero time still runs EAP's
-     * conclusion, SA-TEK 3-way and Key-Request/Reply over the air. */
+    /* Re-authentication with the AAA in zero time still runs EAP over the
+     * air (each round trip air both ways and the backbone to the
+     * Authenticator and back, at least 10 ms), SA-TEK 3-way and
+     * Key-Request/Reply. */
     struct tekho_sim_params p;
-    struct tekho_sim_stats full;
+    struct tekho_sim_stats full, no_eap;
     base(&p, TEKHO_SCHEME_BASELINE_FULL);
     tekho_sim_params_m2134(&p);
+    CHECK(p.timing.eap_round_trips == 4);
     if (run(&p, 30, &full))
-        CHECK(full.interruption[TEKHO_SIM_UNION].p50_ms > 27.5 && full.interruption[TEKHO_SIM_UNION].p50_ms < 100);
+        CHECK(full.interruption[TEKHO_SIM_UNION].p50_ms > 27.5 && full.interruption[TEKHO_SIM_UNION].p50_ms < 200);
+    p.timing.eap_round_trips = 0;
+    if (run(&p, 30, &no_eap))
+        CHECK(no_eap.interruption[TEKHO_SIM_UNION].p50_ms > 27.5 &&
+              full.interruption[TEKHO_SIM_UNION].p50_ms >= no_eap.interruption[TEKHO_SIM_UNION].p50_ms + 4 * 10.0);
 }
 
 /* The closed-form model (tekho_sim_model) against the emulator with the
@@ -220,7 +227,7 @@ static void test_model(void)
     CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_COUNTER, model), TEKHO_OK);
     CHECK(model[TEKHO_SIM_UL] == 17 && model[TEKHO_SIM_DL] == 15 && model[TEKHO_SIM_UNION] == 17);
     CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_BASELINE_FULL, model), TEKHO_OK);
-    CHECK(model[TEKHO_SIM_UL] == 227 && model[TEKHO_SIM_DL] == 220);
+    CHECK(model[TEKHO_SIM_UL] == 287 && model[TEKHO_SIM_DL] == 280);
     CHECK_ERR(tekho_sim_model(NULL, TEKHO_SCHEME_COUNTER, model), TEKHO_ERR_INVALID_ARGUMENT);
     CHECK_ERR(tekho_sim_model(&p, TEKHO_SCHEME_COUNT, model), TEKHO_ERR_INVALID_ARGUMENT);
 }
@@ -261,11 +268,14 @@ static void test_harq(void)
                 longer += extra > 1e-9;
                 off_grid += fabs(frames - round(frames)) > 1e-9;
             }
-            CHECK(shorter == 0 && off_grid == 0 && longer < n);
+            /* Some handover met no retransmission, but for baseline-full:
+             * its 18 or so air messages at the cell edge almost never all
+             * get through at the first try. */
+            CHECK(shorter == 0 && off_grid == 0 && (longer < n || p.scheme == TEKHO_SCHEME_BASELINE_FULL));
             if (shorter || off_grid)
-                fprintf(stderr, "  %s %s: %zu of %zu shorter than the model, %zu off the frame grid\n",
+                fprintf(stderr, "  %s %s: %zu of %zu shorter than the model, %zu longer, %zu off the frame grid\n",
                         tekho_scheme_name(p.scheme), tekho_sim_direction_name((enum tekho_sim_direction)d), shorter,
-                        n, off_grid);
+                        n, longer, off_grid);
         }
         CHECK(st.interruption[TEKHO_SIM_UNION].max_ms > model[TEKHO_SIM_UNION]);
         tekho_sim_free(sim);

@@ -342,9 +342,12 @@ static void test_count_checkers(void)
 static void test_early_data_checker(void)
 {
     static const enum tekho_scheme waits[] = {TEKHO_SCHEME_NONE_LATE, TEKHO_SCHEME_BASELINE_UPDATE,
-                                              TEKHO_SCHEME_BASELINE_FULL};
-    static const enum tekho_scheme early[] = {TEKHO_SCHEME_NONE, TEKHO_SCHEME_COUNTER, TEKHO_SCHEME_REUSE};
-    for (size_t i = 0; i < 3; i++) {
+                                              TEKHO_SCHEME_BASELINE_FULL, TEKHO_SCHEME_BASELINE_CHALLENGE};
+    static const enum tekho_scheme early[] = {TEKHO_SCHEME_NONE, TEKHO_SCHEME_COUNTER, TEKHO_SCHEME_REUSE,
+                                              TEKHO_SCHEME_BASELINE_EARLY};
+    _Static_assert(sizeof waits / sizeof waits[0] + sizeof early / sizeof early[0] == TEKHO_SCHEME_COUNT,
+                   "every scheme is in one list");
+    for (size_t i = 0; i < 4; i++) {
         CHECK(tekho_xp_check_early_data(waits[i], true) == TEKHO_XP_EARLY_DATA);
         CHECK(tekho_xp_check_early_data(waits[i], false) == TEKHO_XP_NONE);
         CHECK(tekho_xp_check_early_data(early[i], true) == TEKHO_XP_NONE);

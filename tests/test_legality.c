@@ -35,9 +35,10 @@
 /* ---- what each state accepts (the test's own tables) --------------------- */
 
 enum ms_type { MT_DATA, MT_RNG_RSP, MT_SBC_RSP, MT_KEY_REPLY, MT_TEK_INVALID, MT_SA_TEK_CHALLENGE, MT_SA_TEK_RESPONSE,
-               MT_BSHO_RSP, MS_TYPES };
+               MT_BSHO_RSP, MT_EAP_TRANSFER, MS_TYPES };
 static const char *const MS_TYPE_NAMES[MS_TYPES] = {"data", "RNG-RSP", "SBC-RSP", "Key-Reply", "TEK-Invalid",
-                                                    "SA-TEK-Challenge", "SA-TEK-Response", "MOB_BSHO-RSP"};
+                                                    "SA-TEK-Challenge", "SA-TEK-Response", "MOB_BSHO-RSP",
+                                                    "EAP-Transfer"};
 #define M(x) (1u << MT_##x)
 #define MS_STATES (TEKHO_MS_RELEASED + 1)
 static const uint32_t MS_SPEC[MS_STATES] = {
@@ -49,16 +50,16 @@ static const uint32_t MS_SPEC[MS_STATES] = {
     [TEKHO_MS_HO_REQUESTED] = M(DATA) | M(BSHO_RSP),
     [TEKHO_MS_HO_SYNC] = M(DATA),
     [TEKHO_MS_HO_RANGING] = M(DATA) | M(RNG_RSP),
-    [TEKHO_MS_REAUTH] = M(DATA) | M(SA_TEK_CHALLENGE),
+    [TEKHO_MS_REAUTH] = M(DATA) | M(SA_TEK_CHALLENGE) | M(EAP_TRANSFER),
     [TEKHO_MS_SA_TEK] = M(DATA) | M(SA_TEK_CHALLENGE) | M(SA_TEK_RESPONSE),
     [TEKHO_MS_RELEASED] = 0,
 };
 
 /* BS inputs: air first, then the ASN-CP messages in enum tekho_asncp_msg order. */
-enum bs_type { BT_DATA, BT_RNG_REQ, BT_SBC_REQ, BT_KEY_REQUEST, BT_SA_TEK_REQUEST, BT_MSHO_REQ, BT_HO_IND, BT_BACKBONE,
-               BS_TYPES = BT_BACKBONE + TEKHO_ASNCP_MSG_COUNT };
-static const char *const BS_AIR_NAMES[BT_BACKBONE] = {"data",        "RNG-REQ",      "SBC-REQ",   "Key-Request",
-                                                      "SA-TEK-Request", "MOB_MSHO-REQ", "MOB_HO-IND"};
+enum bs_type { BT_DATA, BT_RNG_REQ, BT_SBC_REQ, BT_KEY_REQUEST, BT_SA_TEK_REQUEST, BT_MSHO_REQ, BT_HO_IND,
+               BT_EAP_TRANSFER, BT_BACKBONE, BS_TYPES = BT_BACKBONE + TEKHO_ASNCP_MSG_COUNT };
+static const char *const BS_AIR_NAMES[BT_BACKBONE] = {"data",           "RNG-REQ",      "SBC-REQ",    "Key-Request",
+                                                      "SA-TEK-Request", "MOB_MSHO-REQ", "MOB_HO-IND", "EAP-Transfer"};
 #define B(x) (1u << BT_##x)
 #define BB(x) (1u << (BT_BACKBONE + TEKHO_ASNCP_##x))
 enum { BS_ROWS = 10 };
@@ -69,13 +70,15 @@ static const uint32_t BS_SPEC[BS_ROWS] = {
     /* NONE */ B(DATA) | B(RNG_REQ) | BB(HO_REQ) | BB(CMAC_KEY_COUNT_UPDATE),
     /* ENTERING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(KEY_REQUEST) | BB(HO_REQ) | BB(CONTEXT_RPT) |
         BB(CMAC_KEY_COUNT_UPDATE),
-    /* SERVING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(KEY_REQUEST) | B(MSHO_REQ) | B(HO_IND) | BB(HO_REQ) |
-        BB(HO_CNF) | BB(HO_COMPLETE) | BB(CMAC_KEY_COUNT_UPDATE),
+    /* SERVING: an SA-TEK-Request is baseline-challenge's, sent again when the SA-TEK-Response was lost */
+    /* SERVING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(KEY_REQUEST) | B(SA_TEK_REQUEST) | B(MSHO_REQ) | B(HO_IND) |
+        BB(HO_REQ) | BB(HO_CNF) | BB(HO_COMPLETE) | BB(CMAC_KEY_COUNT_UPDATE),
     /* SOURCE */ B(DATA) | B(MSHO_REQ) | B(HO_IND) | BB(HO_REQ) | BB(HO_RSP) | BB(HO_CNF) | BB(HO_COMPLETE) |
         BB(CMAC_KEY_COUNT_UPDATE),
     /* TARGET_PREPARING */ B(DATA) | BB(HO_REQ) | BB(HO_CNF) | BB(CONTEXT_RPT) | BB(CMAC_KEY_COUNT_UPDATE),
     /* TARGET_READY */ B(DATA) | B(RNG_REQ) | BB(HO_REQ) | BB(HO_CNF) | BB(CMAC_KEY_COUNT_UPDATE),
-    /* TARGET_REAUTH */ B(DATA) | B(RNG_REQ) | BB(CONTEXT_RPT) | BB(CMAC_KEY_COUNT_UPDATE),
+    /* TARGET_REAUTH */ B(DATA) | B(RNG_REQ) | B(EAP_TRANSFER) | BB(CONTEXT_RPT) | BB(AR_EAP_TRANSFER) |
+        BB(CMAC_KEY_COUNT_UPDATE),
     /* TARGET_SA_TEK */ B(DATA) | B(RNG_REQ) | B(KEY_REQUEST) | B(SA_TEK_REQUEST) | BB(CMAC_KEY_COUNT_UPDATE),
     /* CACHED */ B(DATA) | B(RNG_REQ) | BB(HO_REQ) | BB(CMAC_KEY_COUNT_UPDATE),
     /* HANDED_OVER */ B(DATA) | BB(HO_REQ) | BB(HO_ACK) | BB(CMAC_KEY_COUNT_UPDATE),
@@ -86,7 +89,8 @@ static const char *const AUTH_ROW_NAMES[AUTH_ROWS] = {"unknown MS", "known MS"};
 #define A(x) (1u << TEKHO_ASNCP_##x)
 static const uint32_t AUTH_SPEC[AUTH_ROWS] = {
     [AUTH_UNKNOWN_MS] = 0,
-    [AUTH_KNOWN_MS] = A(CONTEXT_REQ) | A(HO_COMPLETE) | A(CONTEXT_ACK) | A(CMAC_KEY_COUNT_UPDATE_ACK),
+    [AUTH_KNOWN_MS] = A(CONTEXT_REQ) | A(HO_COMPLETE) | A(CONTEXT_ACK) | A(CMAC_KEY_COUNT_UPDATE_ACK) |
+                      A(AR_EAP_TRANSFER),
 };
 
 static unsigned long bits(uint32_t x)
@@ -242,6 +246,14 @@ static void build_dl(enum ms_type t, uint32_t ms, struct msgs *l)
         CHECK_ERR(tekho_mob_bsho_rsp_encode(&m, msg, sizeof msg, &n), TEKHO_OK);
         break;
     }
+    case MT_EAP_TRANSFER: {
+        static const uint8_t request[] = {1, 1, 0, 5, 1}; /* EAP-Request/Identity */
+        pkm.code = TEKHO_PKM_EAP_TRANSFER;
+        memcpy(pkm.eap_payload, request, sizeof request);
+        pkm.eap_payload_len = sizeof request;
+        CHECK_ERR(tekho_pkm_encode(&pkm, msg, sizeof msg, &n), TEKHO_OK);
+        break;
+    }
     case MS_TYPES: return;
     }
     add_mgmt(l, ms, msg, n);
@@ -284,6 +296,14 @@ static void build_ul(enum bs_type t, uint32_t ms, struct msgs *l)
         pkm.has_ms_random = pkm.has_bs_random = pkm.has_akid = true;
         CHECK_ERR(tekho_pkm_encode(&pkm, msg, sizeof msg, &n), TEKHO_OK);
         break;
+    case BT_EAP_TRANSFER: {
+        static const uint8_t response[] = {2, 1, 0, 10, 1, 't', 'e', 'k', 'h', 'o'}; /* EAP-Response/Identity */
+        pkm.code = TEKHO_PKM_EAP_TRANSFER;
+        memcpy(pkm.eap_payload, response, sizeof response);
+        pkm.eap_payload_len = sizeof response;
+        CHECK_ERR(tekho_pkm_encode(&pkm, msg, sizeof msg, &n), TEKHO_OK);
+        break;
+    }
     case BT_MSHO_REQ: {
         struct tekho_mob_msho_req m;
         memset(&m, 0, sizeof m);
@@ -353,6 +373,12 @@ static void build_backbone(enum tekho_asncp_msg type, uint32_t ms, struct msgs *
         m.has_cmac_key_count = true;
         m.cmac_key_count = 1;
         break;
+    case TEKHO_ASNCP_AR_EAP_TRANSFER: {
+        static const uint8_t identity[] = {2, 1, 0, 10, 1, 't', 'e', 'k', 'h', 'o'}; /* EAP-Response/Identity */
+        memcpy(m.eap_payload, identity, sizeof identity);
+        m.eap_payload_len = sizeof identity;
+        break;
+    }
     default: break;
     }
     uint8_t buf[TEKHO_ASNCP_MAX_LEN];
@@ -388,6 +414,7 @@ static int dl_type(const uint8_t *b, size_t len)
                : code == TEKHO_PKM_TEK_INVALID       ? MT_TEK_INVALID
                : code == TEKHO_PKM_SA_TEK_CHALLENGE  ? MT_SA_TEK_CHALLENGE
                : code == TEKHO_PKM_SA_TEK_RESPONSE   ? MT_SA_TEK_RESPONSE
+               : code == TEKHO_PKM_EAP_TRANSFER      ? MT_EAP_TRANSFER
                                                      : -1;
     default: return -1;
     }
@@ -411,6 +438,7 @@ static int ul_type(const uint8_t *b, size_t len)
     case TEKHO_MGMT_PKM_REQ:
         return code == TEKHO_PKM_KEY_REQUEST      ? BT_KEY_REQUEST
                : code == TEKHO_PKM_SA_TEK_REQUEST ? BT_SA_TEK_REQUEST
+               : code == TEKHO_PKM_EAP_TRANSFER   ? BT_EAP_TRANSFER
                                                   : -1;
     default: return -1;
     }
@@ -442,7 +470,8 @@ static void tap(void *ctx, struct tekho_sim *sim, uint64_t t, enum tekho_sim_lin
 
 /* Entry at BS 1, two handovers (1 -> 2 -> 1) and one to BS 3 cancelled,
  * with traffic: counter (CACHED: the cancelled target keeps the MS's
- * counter context), baseline-full (the re-authentication states), and an
+ * counter context), baseline-full (the re-authentication states, EAP
+ * on the air), and an
  * entry on a dead air (RELEASED). */
 enum scen { SC_COUNTER, SC_FULL, SC_DEAD_AIR, SCENARIOS };
 static const char *const SCEN_NAMES[SCENARIOS] = {"counter", "baseline-full", "dead air"};

@@ -52,13 +52,27 @@ static void test_matrix(void)
             }
             if (s == TEKHO_SCHEME_COUNTER && strcmp(sc, "no-capability") != 0)
                 EXPECT(st.tek_bytes_over_air == 0, sc, s);
-            if (s == TEKHO_SCHEME_BASELINE_UPDATE || s == TEKHO_SCHEME_BASELINE_FULL)
+            if (s == TEKHO_SCHEME_BASELINE_UPDATE || s == TEKHO_SCHEME_BASELINE_FULL ||
+                s == TEKHO_SCHEME_BASELINE_EARLY || s == TEKHO_SCHEME_BASELINE_CHALLENGE)
                 EXPECT(st.tek_bytes_over_air > 0, sc, s);
+            /* TEKs on the backbone: reuse's (in HO_Cnf) and baseline-early's (wrapped, in HO_Rsp) only. */
+            if (s == TEKHO_SCHEME_REUSE || s == TEKHO_SCHEME_BASELINE_EARLY)
+                EXPECT(st.tek_bytes_over_backbone > 0, sc, s);
+            else
+                EXPECT(st.tek_bytes_over_backbone == 0, sc, s);
+            /* Handover signalling is part of all signalling, never all of it (entry is not a handover's). */
+            EXPECT(st.ho_air_messages > 0 && st.ho_air_messages < st.air_messages &&
+                       st.ho_backbone_messages > 0 && st.ho_backbone_messages < st.backbone_messages,
+                   sc, s);
             EXPECT(st.failed == 0, sc, s);
-            /* Every handover executed resumed both directions; none is censored. */
-            EXPECT(st.executed == st.completed && st.interruption[TEKHO_SIM_UNION].n == st.completed, sc, s);
-            EXPECT(st.interruption[TEKHO_SIM_UL].censored == 0 && st.interruption[TEKHO_SIM_DL].censored == 0 &&
-                       st.interruption[TEKHO_SIM_UNION].censored == 0,
+            /* Every handover executed resumed both directions; none is
+             * censored but by the end of the run (baseline-full's last
+             * ping-pong handover, 1.7 s into a 2 s script, takes 290 ms). */
+            const struct tekho_sim_interruption *un = &st.interruption[TEKHO_SIM_UNION];
+            EXPECT(st.executed == st.completed && un->n + un->censored_at_end == st.completed, sc, s);
+            EXPECT(st.interruption[TEKHO_SIM_UL].censored == st.interruption[TEKHO_SIM_UL].censored_at_end &&
+                       st.interruption[TEKHO_SIM_DL].censored == st.interruption[TEKHO_SIM_DL].censored_at_end &&
+                       un->censored == un->censored_at_end && un->censored_at_end <= 1,
                    sc, s);
             EXPECT(st.user_pdus_delivered > 0, sc, s);
 
@@ -97,6 +111,13 @@ static void test_matrix(void)
      * (whose TEKs come in it): later than none, no later than the baseline. */
     CHECK(p99[TEKHO_SCHEME_NONE_LATE] > p99[TEKHO_SCHEME_NONE]);
     CHECK(p99[TEKHO_SCHEME_NONE_LATE] <= p99[TEKHO_SCHEME_BASELINE_UPDATE]);
+    /* The conventional schemes in order: TEKs before the MS leaves (as
+     * fast as counter), in RNG-RSP, after the SA-TEK 3-way handshake, after
+     * re-authentication. */
+    CHECK(p99[TEKHO_SCHEME_BASELINE_EARLY] == p99[TEKHO_SCHEME_COUNTER]);
+    CHECK(p99[TEKHO_SCHEME_BASELINE_EARLY] < p99[TEKHO_SCHEME_BASELINE_UPDATE]);
+    CHECK(p99[TEKHO_SCHEME_BASELINE_UPDATE] < p99[TEKHO_SCHEME_BASELINE_CHALLENGE]);
+    CHECK(p99[TEKHO_SCHEME_BASELINE_CHALLENGE] < p99[TEKHO_SCHEME_BASELINE_FULL]);
 }
 
 static void test_self_sync_disabled(void)
@@ -264,6 +285,10 @@ static void test_lossy_air_seeds(void)
 {
     for (int k = 0; k < TEKHO_SCHEME_COUNT; k++) {
         const enum tekho_scheme s = (enum tekho_scheme)k;
+        /* The same script without loss (lossy-air is normal's, lossy). */
+        struct tekho_sim_stats clean;
+        if (!run("normal", s, 1, &clean))
+            continue;
         for (uint64_t seed = 2; seed <= 24; seed++) {
             struct tekho_sim_stats st;
             if (!run("lossy-air", s, seed, &st))
@@ -276,8 +301,10 @@ static void test_lossy_air_seeds(void)
             EXPECT(st.pn_reuse == 0 && st.n_decreased == 0 && st.m_decreased == 0, "lossy-air", s);
             if (tekho_scheme_encrypts(s))
                 EXPECT(st.replayed_pdus_accepted == 0 && st.forged_pdus_accepted == 0, "lossy-air", s);
-            /* Data flows after every handover: most of what was offered arrives. */
-            EXPECT(st.user_pdus_delivered * 100 > st.user_pdus_offered * 60, "lossy-air", s);
+            /* Data flows after every handover: most of what arrives
+             * without loss arrives (each lost message costs a retransmission
+             * timer; baseline-full's re-authentication sends the most). */
+            EXPECT(st.user_pdus_delivered * 100 > clean.user_pdus_delivered * 65, "lossy-air", s);
         }
     }
 }
@@ -636,6 +663,169 @@ static void test_none_late_waits_for_rng_rsp(void)
     }
 }
 
+/* ---- the baselines, message by message ----------------------------------- */
+
+/* The first handover of the `normal` scenario (MS 0, bs1 -> bs2, from
+ * 500 ms), as a line of message names: air management messages with the
+ * PKM code spelled out, backbone messages by type, user data left out,
+ * up to the target's HO_Complete to the Authenticator. */
+struct seq {
+    char line[4096];
+    bool done;
+    /* what some of them carried */
+    bool bsho_teks, ho_rsp_teks, ho_cnf_teks, rng_rsp_teks, rng_rsp_tuple, sa_tek_rsp_teks;
+    double first_ul_at_target, first_dl_at_target, rng_rsp_at; /* ms, -1: none */
+};
+
+static void seq_add(struct seq *q, const char *name)
+{
+    const size_t n = strlen(q->line);
+    snprintf(q->line + n, sizeof q->line - n, "%s%s", n ? " " : "", name);
+}
+
+static void seq_tap(void *ctx, struct tekho_sim *sim, uint64_t t, enum tekho_sim_link link, uint32_t from, uint32_t to,
+                    const uint8_t *b, size_t len)
+{
+    (void)sim;
+    struct seq *q = ctx;
+    const double at = (double)t / 1000.0;
+    if (at < 500 || at >= 1200)
+        return;
+    if (link == TEKHO_SIM_BACKBONE) {
+        if (q->done)
+            return;
+        struct tekho_asncp m;
+        if (tekho_asncp_decode(b, len, &m) != TEKHO_OK) {
+            seq_add(q, "?");
+            return;
+        }
+        seq_add(q, tekho_asncp_name(m.msg));
+        q->ho_rsp_teks |= m.msg == TEKHO_ASNCP_HO_RSP && m.n_sa > 0;
+        q->ho_cnf_teks |= m.msg == TEKHO_ASNCP_HO_CNF && m.n_sa > 0;
+        q->done = m.msg == TEKHO_ASNCP_HO_COMPLETE && to == TEKHO_NODE_AUTHENTICATOR;
+        tekho_asncp_wipe(&m);
+        return;
+    }
+    struct tekho_gmh gmh;
+    if (tekho_gmh_decode(b, len, &gmh) != TEKHO_OK)
+        return;
+    const uint32_t bs = link == TEKHO_SIM_AIR_UL ? to : from;
+    if (gmh.cid > TEKHO_MGMT_CID_MAX) {
+        if (bs == 2 && link == TEKHO_SIM_AIR_UL && q->first_ul_at_target < 0)
+            q->first_ul_at_target = at;
+        if (bs == 2 && link == TEKHO_SIM_AIR_DL && q->first_dl_at_target < 0)
+            q->first_dl_at_target = at;
+        return;
+    }
+    uint16_t cid;
+    const uint8_t *msg;
+    size_t n;
+    if (q->done || tekho_mgmt_unframe(b, len, &cid, &msg, &n) != TEKHO_OK || n < 2)
+        return;
+    if (msg[0] == TEKHO_MGMT_PKM_REQ || msg[0] == TEKHO_MGMT_PKM_RSP) {
+        struct tekho_pkm m;
+        if (tekho_pkm_decode(msg, n, &m) == TEKHO_OK) {
+            seq_add(q, tekho_pkm_code_name(m.code) + 6); /* without "PKMv2 " */
+            q->sa_tek_rsp_teks |= m.code == TEKHO_PKM_SA_TEK_RESPONSE && m.n_tek_params == 2;
+        }
+        return;
+    }
+    seq_add(q, tekho_mgmt_name(msg[0]));
+    if (msg[0] == TEKHO_MGMT_MOB_BSHO_RSP) {
+        struct tekho_mob_bsho_rsp m;
+        q->bsho_teks |= tekho_mob_bsho_rsp_decode(msg, n, &m) == TEKHO_OK && m.has_sa_tek_update;
+    } else if (msg[0] == TEKHO_MGMT_RNG_RSP) {
+        struct tekho_rng_rsp m;
+        if (tekho_rng_rsp_decode(msg, n, &m) == TEKHO_OK) {
+            q->rng_rsp_teks |= m.n_sa_tek_updates > 0;
+            q->rng_rsp_tuple |= m.has_sa_challenge;
+            if (q->rng_rsp_at < 0)
+                q->rng_rsp_at = at;
+        }
+    }
+}
+
+/* Runs `normal` under scheme s into *q; the TEKs at both ends must agree
+ * after each handover (the driver counts mismatches at each completion)
+ * and at the end. */
+static void record_handover(enum tekho_scheme s, struct seq *q, struct tekho_sim_stats *st)
+{
+    memset(q, 0, sizeof *q);
+    q->first_ul_at_target = q->first_dl_at_target = q->rng_rsp_at = -1;
+    struct tekho_sim *sim = NULL;
+    uint64_t until = 0;
+    CHECK_ERR(tekho_sim_scenario("normal", s, 1, &sim, &until), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    tekho_sim_set_tap(sim, seq_tap, q);
+    CHECK_ERR(tekho_sim_run(sim, until), TEKHO_OK);
+    tekho_sim_stats(sim, st);
+    CHECK(st->completed == 2 && st->tek_mismatch_after_ho == 0 && st->pn_reuse == 0);
+    const uint32_t node = tekho_ms_serving(tekho_sim_ms(sim, 0));
+    uint8_t a[2][8], b[2][8];
+    CHECK(node == 3 && tekho_ms_state(tekho_sim_ms(sim, 0)) == TEKHO_MS_OPERATIONAL);
+    CHECK(tekho_ms_tek_fingerprints(tekho_sim_ms(sim, 0), node, a));
+    CHECK(tekho_bs_tek_fingerprints(tekho_sim_bs(sim, node), 0, b));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    tekho_sim_free(sim);
+}
+
+static void expect_sequence(enum tekho_scheme s, const struct seq *q, const char *want)
+{
+    if (strcmp(q->line, want) != 0) {
+        fprintf(stderr, "FAIL %s: the first handover's messages were\n  %s\nnot\n  %s\n", tekho_scheme_name(s),
+                q->line, want);
+        test_failures++;
+    }
+}
+
+#define PREPARE "MOB-MSHO-REQ HO_Req Context_Req Context_Rpt HO_Rsp MOB-BSHO-RSP MOB-HO-IND HO_Cnf HO_Ack RNG-REQ RNG-RSP"
+
+static void test_baseline_sequences(void)
+{
+    struct seq q;
+    struct tekho_sim_stats st;
+
+    /* baseline-early: the target's TEKs in HO_Rsp and MOB_BSHO-RSP, none
+     * in HO_Cnf or RNG-RSP; user data at the target before RNG-RSP. */
+    record_handover(TEKHO_SCHEME_BASELINE_EARLY, &q, &st);
+    expect_sequence(TEKHO_SCHEME_BASELINE_EARLY, &q, PREPARE " HO_Complete");
+    CHECK(q.ho_rsp_teks && q.bsho_teks && !q.ho_cnf_teks && !q.rng_rsp_teks && !q.rng_rsp_tuple);
+    CHECK(q.first_ul_at_target > 0 && q.first_ul_at_target < q.rng_rsp_at);
+    CHECK(q.first_dl_at_target > 0 && q.first_dl_at_target < q.rng_rsp_at);
+    CHECK(st.tek_bytes_over_air == 2 * 48 && st.tek_bytes_over_backbone == 2 * 48); /* two TEKs wrapped, 24 B each */
+
+    /* baseline-challenge: RNG-RSP with the SA Challenge Tuple, then
+     * SA-TEK-Request and SA-TEK-Response with the TEKs: no
+     * SA-TEK-Challenge, no EAP, no Key-Request; data only after. */
+    record_handover(TEKHO_SCHEME_BASELINE_CHALLENGE, &q, &st);
+    expect_sequence(TEKHO_SCHEME_BASELINE_CHALLENGE, &q, PREPARE " SA TEK Request SA TEK Response HO_Complete");
+    CHECK(q.rng_rsp_tuple && !q.rng_rsp_teks && q.sa_tek_rsp_teks && !q.bsho_teks && !q.ho_rsp_teks);
+    CHECK(q.first_ul_at_target > q.rng_rsp_at && q.first_dl_at_target > q.rng_rsp_at);
+    CHECK(st.tek_bytes_over_air == 2 * 48 && st.tek_bytes_over_backbone == 0);
+
+    /* baseline-full: re-authentication with EAP through the target (four
+     * round trips by default, each through the Authenticator), then the
+     * SA-TEK 3-way handshake and Key-Request/Reply. */
+    record_handover(TEKHO_SCHEME_BASELINE_FULL, &q, &st);
+#define EAP_RT " AR_EAP_Transfer EAP-Transfer EAP-Transfer AR_EAP_Transfer"
+    expect_sequence(TEKHO_SCHEME_BASELINE_FULL, &q,
+                    PREPARE " Context_Req" EAP_RT EAP_RT EAP_RT EAP_RT
+                            " Context_Rpt SA TEK Challenge SA TEK Request SA TEK Response Key-Request Key-Reply"
+                            " HO_Complete");
+#undef EAP_RT
+    CHECK(!q.rng_rsp_tuple && !q.rng_rsp_teks && !q.sa_tek_rsp_teks && !q.bsho_teks);
+    CHECK(q.first_ul_at_target > q.rng_rsp_at && q.first_dl_at_target > q.rng_rsp_at);
+
+    /* counter, for comparison: no TEK anywhere, the fewest bytes. */
+    struct tekho_sim_stats counter;
+    record_handover(TEKHO_SCHEME_COUNTER, &q, &counter);
+    expect_sequence(TEKHO_SCHEME_COUNTER, &q, PREPARE " HO_Complete");
+    CHECK(counter.tek_bytes_over_air == 0 && counter.tek_bytes_over_backbone == 0);
+    CHECK(counter.ho_air_messages == st.ho_air_messages - 2 * 13 && counter.ho_air_bytes < st.ho_air_bytes);
+}
+#undef PREPARE
+
 int main(void)
 {
     test_auth_ms_slots();
@@ -651,5 +841,6 @@ int main(void)
     test_no_data_from_the_bs_left();
     test_none_floor_under_loss();
     test_none_late_waits_for_rng_rsp();
+    test_baseline_sequences();
     return test_summary("test_roles");
 }

@@ -43,7 +43,9 @@ static void test_bytes(void)
 
 static void random_tek(struct rnd *r, struct tekho_asncp_tek *t)
 {
-    rnd_bytes(r, t->tek, 16);
+    /* The TEK itself (reuse, HO_Cnf) or wrapped (baseline-early, HO_Rsp). */
+    t->tek_len = rnd_bool(r) ? TEKHO_ASNCP_TEK_LEN : TEKHO_ASNCP_WRAPPED_TEK_LEN;
+    rnd_bytes(r, t->tek, t->tek_len);
     t->lifetime_s = rnd_u32(r);
     t->tek_sn = (uint8_t)rnd_u32(r);
     t->pn_counter = rnd_u32(r);
@@ -92,6 +94,10 @@ static void random_msg(struct rnd *r, struct tekho_asncp *m)
             random_tek(r, &m->sa[i].older);
         if ((m->sa[i].has_newer = rnd_bool(r)))
             random_tek(r, &m->sa[i].newer);
+    }
+    if (rnd_bool(r) || m->msg == TEKHO_ASNCP_AR_EAP_TRANSFER) {
+        m->eap_payload_len = 1 + rnd_below(r, TEKHO_ASNCP_EAP_MAX);
+        rnd_bytes(r, m->eap_payload, m->eap_payload_len);
     }
 }
 
@@ -180,6 +186,24 @@ static void test_decode_errors(void)
     struct tekho_asncp m;
     CHECK_ERR(tekho_asncp_decode(ok, n, &m), TEKHO_OK);
     CHECK(m.msg == TEKHO_ASNCP_HO_ACK && m.has_ms_id);
+    /* AR_EAP_Transfer (Authentication Relay 8, type 2, Indication): the
+     * EAP Payload (62) is required, and at most TEKHO_ASNCP_EAP_MAX bytes. */
+    expect_error(HDR("00", "08", "82", "001e") MSID_TLV, TEKHO_ERR_MISSING_TLV);
+    n = hex_to_bytes(HDR("00", "08", "82", "0027") MSID_TLV "003e0005" "0107000501", ok, sizeof ok);
+    CHECK_ERR(tekho_asncp_decode(ok, n, &m), TEKHO_OK);
+    CHECK(m.msg == TEKHO_ASNCP_AR_EAP_TRANSFER && m.eap_payload_len == 5 && m.eap_payload[4] == 1);
+    CHECK(strcmp(tekho_asncp_name(m.msg), "AR_EAP_Transfer") == 0);
+    uint8_t big[200];
+    n = hex_to_bytes(HDR("00", "08", "82", "00a3") MSID_TLV "003e0081", big, sizeof big);
+    memset(big + n, 0, TEKHO_ASNCP_EAP_MAX + 1);
+    n += TEKHO_ASNCP_EAP_MAX + 1;
+    struct tekho_asncp out;
+    CHECK(n == 0xa3);
+    CHECK_ERR(tekho_asncp_decode(big, n, &out), TEKHO_ERR_WRONG_WIDTH);
+    /* A TEK of 16 bytes (the TEK) or 24 (wrapped), nothing else. */
+    expect_error(HDR("00", "02", "63", "003f") MSID_TLV "00aa001d" "00a900020001" "00700013" "00bb000f"
+                 "000000000000000000000000000000",
+                 TEKHO_ERR_WRONG_WIDTH);
 }
 
 static void test_encode_errors(void)
@@ -198,7 +222,16 @@ static void test_encode_errors(void)
     CHECK_ERR(tekho_asncp_encode(&m, out, 25, &n), TEKHO_ERR_BUFFER_TOO_SMALL);
     m.n_sa = TEKHO_ASNCP_SA_MAX + 1;
     CHECK_ERR(tekho_asncp_encode(&m, out, sizeof out, &n), TEKHO_ERR_BAD_VALUE);
+    m.n_sa = 1;
+    m.sa[0].has_older = true;
+    m.sa[0].older.tek_len = 20; /* neither the TEK nor it wrapped */
+    CHECK_ERR(tekho_asncp_encode(&m, out, sizeof out, &n), TEKHO_ERR_BAD_VALUE);
     m.n_sa = 0;
+    m.eap_payload_len = TEKHO_ASNCP_EAP_MAX + 1;
+    CHECK_ERR(tekho_asncp_encode(&m, out, sizeof out, &n), TEKHO_ERR_BAD_VALUE);
+    m.eap_payload_len = 0;
+    m.msg = TEKHO_ASNCP_AR_EAP_TRANSFER;
+    CHECK_ERR(tekho_asncp_encode(&m, out, sizeof out, &n), TEKHO_ERR_MISSING_TLV); /* no EAP payload */
     m.msg = TEKHO_ASNCP_MSG_COUNT;
     CHECK_ERR(tekho_asncp_encode(&m, out, sizeof out, &n), TEKHO_ERR_INVALID_ARGUMENT);
 }

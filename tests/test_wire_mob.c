@@ -125,6 +125,9 @@ static bool bsho_eq(const struct tekho_mob_bsho_rsp *a, const struct tekho_mob_b
             x->ho_auth_policy != y->ho_auth_policy)
             return false;
     }
+    if (a->has_sa_tek_update != b->has_sa_tek_update ||
+        (a->has_sa_tek_update && memcmp(&a->sa_tek_update, &b->sa_tek_update, sizeof a->sa_tek_update) != 0))
+        return false;
     return cmac_eq(a->has_cmac, &a->cmac, b->has_cmac, &b->cmac);
 }
 
@@ -931,6 +934,64 @@ static void test_encode_values(void)
 }
 
 /* The fixed examples through the same sweeps as the random messages. */
+/* baseline-early's MOB_BSHO-RSP: the target's TEKs in an SA-TEK-Update TLV
+ * between the bit fields and the CMAC tuple. It round-trips; a prefix cut
+ * inside it is refused, one cut before it is a message without it. */
+static void test_bsho_sa_tek_update(void)
+{
+    union any_msg m;
+    example_bsho(&m.bsho);
+    struct tekho_sa_tek_update *u = &m.bsho.sa_tek_update;
+    memset(u, 0, sizeof *u);
+    m.bsho.has_sa_tek_update = true;
+    m.bsho.has_cmac = true;
+    m.bsho.cmac = example_cmac;
+    u->type = 0x80;
+    u->new_said = u->old_said = 0x2001;
+    u->has_old_params = true;
+    struct tekho_tek_params *p[2] = {&u->old_params, &u->new_params};
+    for (int i = 0; i < 2; i++) {
+        memset(p[i]->wrapped_tek, 0x30 + i, 24);
+        p[i]->wrapped_tek_len = 24;
+        p[i]->lifetime_s = 3600u * (uint32_t)(i + 1);
+        p[i]->key_seq = (uint8_t)i;
+    }
+    uint8_t a[512], plain[512];
+    size_t la = 0, lp = 0;
+    TE(tekho_mob_bsho_rsp_encode(&m.bsho, a, sizeof a, &la), TEKHO_OK);
+    union any_msg d;
+    TE(decode_exact(&codecs[1], a, la, &d), TEKHO_OK);
+    T(bsho_eq(&d.bsho, &m.bsho));
+    /* The same message without the TLV: the TLV sits right after its bit fields. */
+    union any_msg q = m;
+    q.bsho.has_sa_tek_update = false;
+    q.bsho.has_cmac = false;
+    TE(tekho_mob_bsho_rsp_encode(&q.bsho, plain, sizeof plain, &lp), TEKHO_OK);
+    T(a[lp] == TEKHO_MOB_BSHO_RSP_TLV_SA_TEK_UPDATE && memcmp(a, plain, lp) == 0);
+    T(d.bsho.cmac_offset > lp && a[d.bsho.cmac_offset] == TEKHO_TLV_CMAC_TUPLE);
+    for (size_t n = lp; n < d.bsho.cmac_offset; n++) {
+        union any_msg out;
+        const tekho_err err = decode_exact(&codecs[1], a, n, &out);
+        if (n == lp)
+            T(err == TEKHO_OK && !out.bsho.has_sa_tek_update && !out.bsho.has_cmac);
+        else
+            T(err == TEKHO_ERR_TRUNCATED || err == TEKHO_ERR_TLV_OVERRUN);
+    }
+    const size_t cmac_at = d.bsho.cmac_offset;
+    if (cmac_at <= lp)
+        return;
+    /* Two of them: a duplicate. */
+    uint8_t twice[600];
+    const size_t ulen = cmac_at - lp;
+    memcpy(twice, a, cmac_at);
+    memcpy(twice + cmac_at, a + lp, ulen);
+    TE(decode_exact(&codecs[1], twice, cmac_at + ulen, &d), TEKHO_ERR_DUPLICATE_TLV);
+    /* Its TEK-Parameters are checked as RNG-RSP's are: a key sequence of 4
+     * (the last byte of the new TEK-Parameters) is refused. */
+    a[cmac_at - 1] = 4;
+    TE(decode_exact(&codecs[1], a, la, &d), TEKHO_ERR_BAD_VALUE);
+}
+
 static void test_example_sweeps(void)
 {
     union any_msg m;
@@ -949,6 +1010,7 @@ int main(void)
     printf("layout: BSHO-RSP reserved %d/%d, HO-IND preamble %s\n", TEKHO_MOB_BSHO_RSP_RETAIN_RSV_BITS,
            TEKHO_MOB_BSHO_RSP_POLICY_RSV_BITS, TEKHO_MOB_HO_IND_PREAMBLE_LAST ? "last" : "before BSID");
     test_examples();
+    test_bsho_sa_tek_update();
     test_reserved_ignored();
     test_arguments();
     test_wrong_message();

@@ -60,7 +60,8 @@ static bool pkm_equal(const struct tekho_pkm *a, const struct tekho_pkm *b)
         a->has_error_code != b->has_error_code || a->has_cmac_digest != b->has_cmac_digest ||
         a->has_ms_random != b->has_ms_random || a->has_bs_random != b->has_bs_random ||
         a->has_akid != b->has_akid || a->has_key_lifetime != b->has_key_lifetime ||
-        a->n_tek_params != b->n_tek_params)
+        a->n_tek_params != b->n_tek_params || a->eap_payload_len != b->eap_payload_len ||
+        memcmp(a->eap_payload, b->eap_payload, a->eap_payload_len) != 0)
         return false;
     if (a->has_ms_random && memcmp(a->ms_random, b->ms_random, TEKHO_PKM_RANDOM_LEN) != 0)
         return false;
@@ -653,6 +654,18 @@ static void random_sa_tek(struct rnd *r, uint8_t code, struct tekho_pkm *m)
     rnd_bytes(r, m->cmac_digest.value, 8);
 }
 
+/* An EAP packet (RFC 3748) of a random code, length and content. */
+static void random_eap(struct rnd *r, struct tekho_pkm *m)
+{
+    const uint8_t code = (uint8_t)(1 + rnd_u32(r) % 4);
+    const size_t len = code > 2 ? TEKHO_EAP_HEADER_LEN : TEKHO_EAP_HEADER_LEN + 1 + rnd_u32(r) % (TEKHO_PKM_EAP_MAX - 4);
+    rnd_bytes(r, m->eap_payload, len);
+    m->eap_payload[0] = code;
+    m->eap_payload[2] = (uint8_t)(len >> 8);
+    m->eap_payload[3] = (uint8_t)len;
+    m->eap_payload_len = len;
+}
+
 static void random_pkm(struct rnd *r, uint8_t code, struct tekho_pkm *m)
 {
     memset(m, 0, sizeof *m);
@@ -660,6 +673,17 @@ static void random_pkm(struct rnd *r, uint8_t code, struct tekho_pkm *m)
     m->mgmt_type = code == TEKHO_PKM_KEY_REQUEST || code == TEKHO_PKM_SA_TEK_REQUEST ? TEKHO_MGMT_PKM_REQ
                                                                                      : TEKHO_MGMT_PKM_RSP;
     m->identifier = (uint8_t)rnd_u32(r);
+    if (code == TEKHO_PKM_EAP_TRANSFER) {
+        /* Either way, and the EAP packet the only attribute of its own. */
+        m->mgmt_type = (rnd_u32(r) & 1) ? TEKHO_MGMT_PKM_REQ : TEKHO_MGMT_PKM_RSP;
+        m->has_key_seq = true;
+        m->key_seq = (uint8_t)rnd_u32(r);
+        random_eap(r, m);
+        m->has_cmac_digest = true;
+        m->cmac_digest.cmac_pn = (uint32_t)rnd_u32(r);
+        rnd_bytes(r, m->cmac_digest.value, 8);
+        return;
+    }
     if (code == TEKHO_PKM_SA_TEK_CHALLENGE || code == TEKHO_PKM_SA_TEK_REQUEST ||
         code == TEKHO_PKM_SA_TEK_RESPONSE) {
         random_sa_tek(r, code, m);
@@ -688,7 +712,7 @@ static void test_round_trip(void)
     static const uint8_t codes[] = {TEKHO_PKM_KEY_REQUEST,      TEKHO_PKM_KEY_REPLY,
                                     TEKHO_PKM_KEY_REJECT,       TEKHO_PKM_TEK_INVALID,
                                     TEKHO_PKM_SA_TEK_CHALLENGE, TEKHO_PKM_SA_TEK_REQUEST,
-                                    TEKHO_PKM_SA_TEK_RESPONSE};
+                                    TEKHO_PKM_SA_TEK_RESPONSE,  TEKHO_PKM_EAP_TRANSFER};
     struct rnd r = {0x9e3779b97f4a7c15u};
     int done = 0;
     for (size_t c = 0; c < sizeof codes; c++) {
@@ -732,6 +756,42 @@ static void test_round_trip(void)
     printf("pkm round trip: %d messages\n", done);
 }
 
+/* EAP-Transfer: its EAP packet is framed as RFC 3748 frames it, and
+ * required. */
+static void test_eap_transfer(void)
+{
+    struct tekho_pkm m;
+    memset(&m, 0, sizeof m);
+    m.mgmt_type = TEKHO_MGMT_PKM_REQ;
+    m.code = TEKHO_PKM_EAP_TRANSFER;
+    m.has_key_seq = m.has_cmac_digest = true;
+    uint8_t buf[256];
+    size_t n = 0;
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, &n), TEKHO_ERR_MISSING_TLV); /* no EAP packet */
+    static const uint8_t identity[] = {2, 7, 0, 10, 1, 't', 'e', 'k', 'h', 'o'};
+    memcpy(m.eap_payload, identity, sizeof identity);
+    m.eap_payload_len = sizeof identity;
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, &n), TEKHO_OK);
+    struct tekho_pkm d;
+    CHECK_ERR(tekho_pkm_decode(buf, n, &d), TEKHO_OK);
+    CHECK(d.mgmt_type == TEKHO_MGMT_PKM_REQ && d.eap_payload_len == sizeof identity &&
+          memcmp(d.eap_payload, identity, sizeof identity) == 0);
+    m.mgmt_type = TEKHO_MGMT_PKM_RSP; /* from the BS */
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, &n), TEKHO_OK);
+    m.eap_payload[3] = 9; /* its Length field says one byte less */
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, &n), TEKHO_ERR_BAD_VALUE);
+    m.eap_payload[3] = 10;
+    m.eap_payload[0] = 5; /* no such EAP code */
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, &n), TEKHO_ERR_BAD_VALUE);
+    /* The same on decode: a packet whose Length is not its own. */
+    m.eap_payload[0] = 2;
+    CHECK_ERR(tekho_pkm_encode(&m, buf, sizeof buf, &n), TEKHO_OK);
+    for (size_t i = 0; i + 3 < n; i++)
+        if (buf[i] == TEKHO_PKM_ATTR_EAP_PAYLOAD && buf[i + 1] == sizeof identity && buf[i + 2] == 2)
+            buf[i + 5] = 11;
+    CHECK_ERR(tekho_pkm_decode(buf, n, &d), TEKHO_ERR_BAD_VALUE);
+}
+
 static void test_code_names(void)
 {
     CHECK(strcmp(tekho_pkm_code_name(23), "PKMv2 Key-Request") == 0);
@@ -742,6 +802,7 @@ static void test_code_names(void)
     CHECK(strcmp(tekho_pkm_code_name(20), "PKMv2 SA TEK Challenge") == 0);
     CHECK(strcmp(tekho_pkm_code_name(21), "PKMv2 SA TEK Request") == 0);
     CHECK(strcmp(tekho_pkm_code_name(22), "PKMv2 SA TEK Response") == 0);
+    CHECK(strcmp(tekho_pkm_code_name(18), "PKMv2 EAP-Transfer") == 0);
     CHECK(tekho_pkm_code_name(19) == NULL);
     CHECK(tekho_pkm_code_name(26) == NULL);
     CHECK(tekho_pkm_code_name(0) == NULL);
@@ -793,6 +854,7 @@ int main(void)
     test_encode_errors();
     test_round_trip();
     test_code_names();
+    test_eap_transfer();
     printf("pkm: %d crafted decoder errors, %d truncated decodes\n", n_error_cases, n_truncations);
     return test_summary("test_wire_pkm");
 }

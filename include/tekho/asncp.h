@@ -26,7 +26,8 @@ extern "C" {
 #define TEKHO_ASNCP_FLAG_T 0x02u
 #define TEKHO_ASNCP_MAX_LEN 1400u  /* [PROFILE] one UDP datagram without IP fragmentation */
 
-enum tekho_asncp_function { TEKHO_ASNCP_FN_HO_CONTROL = 2, TEKHO_ASNCP_FN_CONTEXT_TRANSFER = 4 };
+enum tekho_asncp_function { TEKHO_ASNCP_FN_HO_CONTROL = 2, TEKHO_ASNCP_FN_CONTEXT_TRANSFER = 4,
+                            TEKHO_ASNCP_FN_AUTH_RELAY = 8 };
 enum tekho_asncp_op { TEKHO_ASNCP_OP_REQUEST = 1, TEKHO_ASNCP_OP_RESPONSE = 2, TEKHO_ASNCP_OP_ACK = 3,
                       TEKHO_ASNCP_OP_INDICATION = 4 };
 
@@ -41,6 +42,9 @@ enum tekho_asncp_msg {
     TEKHO_ASNCP_CONTEXT_ACK,
     TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE,
     TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK,
+    /* Authentication Relay: an EAP packet between the BS (which carries it
+     * on the air in PKMv2 EAP-Transfer) and the Authenticator, either way. */
+    TEKHO_ASNCP_AR_EAP_TRANSFER,
     TEKHO_ASNCP_MSG_COUNT
 };
 
@@ -54,6 +58,7 @@ enum tekho_asncp_tlv {
     TEKHO_ASNCP_TLV_BS_ID = 25,
     TEKHO_ASNCP_TLV_CMAC_KEY_COUNT = 34,
     TEKHO_ASNCP_TLV_CONTEXT_PURPOSE = 36,
+    TEKHO_ASNCP_TLV_EAP_PAYLOAD = 62,
     TEKHO_ASNCP_TLV_HO_PROCESS_OPTIMIZATION = 78,
     TEKHO_ASNCP_TLV_HO_TYPE = 79,
     TEKHO_ASNCP_TLV_MS_ID = 102,
@@ -73,6 +78,7 @@ enum tekho_asncp_tlv {
 };
 
 #define TEKHO_ASNCP_HO_TYPE_HHO 0u
+#define TEKHO_ASNCP_EAP_MAX 128u   /* [PROFILE], as TEKHO_PKM_EAP_MAX */
 #define TEKHO_ASNCP_SA_MAX 4
 
 /* AK Context (TLV 6): what the Authenticator pushes to a (target) BS. */
@@ -85,9 +91,15 @@ struct tekho_asncp_ak_context {
     uint16_t cmac_key_count;
 };
 
-/* Older / Newer TEK Parameters: one TEK and its PN state, for the reuse scheme. */
+/* Older / Newer TEK Parameters: one TEK and its PN state. The TEK itself
+ * (16 bytes: the reuse scheme's HO_Cnf), or [PROFILE] wrapped under the
+ * target BS's KEK for the MS (24 bytes, AES key wrap: baseline-early's
+ * HO_Rsp, which the serving BS relays to the MS without reading it). */
+#define TEKHO_ASNCP_TEK_LEN 16u
+#define TEKHO_ASNCP_WRAPPED_TEK_LEN 24u
 struct tekho_asncp_tek {
-    uint8_t tek[16];
+    uint8_t tek[TEKHO_ASNCP_WRAPPED_TEK_LEN];
+    size_t tek_len;         /* TEKHO_ASNCP_TEK_LEN (0 reads as that) or TEKHO_ASNCP_WRAPPED_TEK_LEN */
     uint32_t lifetime_s;
     uint8_t tek_sn;
     uint32_t pn_counter;
@@ -131,6 +143,8 @@ struct tekho_asncp {
     struct tekho_asncp_ak_context ak_context;
     size_t n_sa;
     struct tekho_asncp_sa sa[TEKHO_ASNCP_SA_MAX];
+    size_t eap_payload_len;           /* AR_EAP_Transfer: an EAP packet (RFC 3748), 1..TEKHO_ASNCP_EAP_MAX bytes */
+    uint8_t eap_payload[TEKHO_ASNCP_EAP_MAX];
 };
 
 /* The name Wireshark shows ("HO_Req", "CMAC_Key_Count_Update_ACK"), or
@@ -141,7 +155,8 @@ TEKHO_API const char *tekho_asncp_name(enum tekho_asncp_msg msg);
  * message's length (at most TEKHO_ASNCP_MAX_LEN fits one datagram).
  * Errors: invalid argument (NULL m or out_len, an unknown m->msg), missing
  * TLV (one the message type requires, or only one of Source and
- * Destination Identifier), bad value (n_sa above TEKHO_ASNCP_SA_MAX),
+ * Destination Identifier), bad value (n_sa above TEKHO_ASNCP_SA_MAX, a TEK
+ * length other than 16 or 24, an EAP payload longer than its array),
  * buffer too small. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_t *out, size_t cap,
                                                        size_t *out_len);

@@ -250,7 +250,8 @@ TEKHO_API enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, 
 /* (7) A user PDU delivered at the target before ranging completed (at an
  * MS still synchronising or ranging with it, or at a target BS that has
  * not yet answered its RNG-REQ): a violation under the schemes that wait
- * for RNG-RSP (none-late, baseline-update, baseline-full). The list is the
+ * for RNG-RSP (none-late, baseline-update, baseline-challenge,
+ * baseline-full; not baseline-early, whose TEKs came before). The list is the
  * checker's own, not tekho_scheme_early_data: the oracle does not ask the
  * code it judges. */
 TEKHO_API enum tekho_xp_invariant tekho_xp_check_early_data(enum tekho_scheme scheme, bool before_ranging);

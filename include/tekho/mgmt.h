@@ -136,6 +136,7 @@ enum tekho_ho_tek_mode {
 #define TEKHO_PKM_ATTR_SAID 12
 #define TEKHO_PKM_ATTR_TEK_PARAMETERS 13
 #define TEKHO_PKM_ATTR_ERROR_CODE 16
+#define TEKHO_PKM_ATTR_EAP_PAYLOAD 28
 #define TEKHO_PKM_ATTR_NONCE 29
 /* SA-TEK 3-way handshake (IEEE 802.16e-2005 7.2.2.4, 11.9): MS_Random and
  * BS_Random (8 bytes each) and the AKID (8 bytes). Key-Lifetime (9) at the
@@ -147,6 +148,11 @@ enum tekho_ho_tek_mode {
 #define TEKHO_PKM_NONCE_LEN 8u
 #define TEKHO_PKM_RANDOM_LEN 8u
 #define TEKHO_PKM_AKID_LEN 8u
+/* An EAP packet (RFC 3748: code, identifier, length, then type and data)
+ * in the EAP Payload attribute: at least its 4-byte header, at most this
+ * [PROFILE] bound. */
+#define TEKHO_EAP_HEADER_LEN 4u
+#define TEKHO_PKM_EAP_MAX 128u
 
 struct tekho_tek_params {
     uint8_t wrapped_tek[24];
@@ -216,9 +222,19 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_rng_rsp_decode(const uint8_t *in, size
  * bytes) with the decoders' errors. */
 TEKHO_API void tekho_tek_params_put(struct tekho_wbuf *w, uint8_t type, const struct tekho_tek_params *p);
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek_params *out);
+/* The same for one SA-TEK-Update compound TLV (profile section 8): put
+ * encodes *u as TLV `type` into w (errors in w->err); parse decodes its
+ * inside (in[0 .. len)) into *out. Shared by RNG-RSP and MOB_BSHO-RSP. */
+TEKHO_API void tekho_sa_tek_update_put(struct tekho_wbuf *w, uint8_t type, const struct tekho_sa_tek_update *u);
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_sa_tek_update_parse(const uint8_t *in, size_t len,
+                                                              struct tekho_sa_tek_update *out);
 
 /* ---- PKM-REQ / PKM-RSP (6.3.2.3.9) -------------------------------------- */
 enum tekho_pkm_code {
+    /* Either way (PKM-REQ from the MS, PKM-RSP from the BS). [PROFILE] tekho
+     * sends it only in re-authentication, with an AK in place, so it always
+     * carries the Key-Sequence-Number and a CMAC-Digest. */
+    TEKHO_PKM_EAP_TRANSFER = 18,
     TEKHO_PKM_SA_TEK_CHALLENGE = 20,   /* PKM-RSP */
     TEKHO_PKM_SA_TEK_REQUEST = 21,     /* PKM-REQ */
     TEKHO_PKM_SA_TEK_RESPONSE = 22,    /* PKM-RSP */
@@ -229,7 +245,8 @@ enum tekho_pkm_code {
 };
 
 /* PKMv2 SA-TEK-Request, Key-Request (PKM-REQ); SA-TEK-Challenge,
- * SA-TEK-Response, Key-Reply, Key-Reject, TEK-Invalid (PKM-RSP). */
+ * SA-TEK-Response, Key-Reply, Key-Reject, TEK-Invalid (PKM-RSP);
+ * EAP-Transfer (either). */
 struct tekho_pkm {
     uint8_t mgmt_type;         /* TEKHO_MGMT_PKM_REQ or TEKHO_MGMT_PKM_RSP, set by decode */
     uint8_t code;
@@ -252,6 +269,8 @@ struct tekho_pkm {
     uint8_t nonce[TEKHO_PKM_NONCE_LEN];
     bool has_error_code;
     uint8_t error_code;
+    size_t eap_payload_len;    /* attribute 28, EAP-Transfer: an EAP packet (0: none) */
+    uint8_t eap_payload[TEKHO_PKM_EAP_MAX];
     bool has_cmac_digest;      /* last attribute */
     struct tekho_cmac_digest cmac_digest;
     size_t cmac_offset;

@@ -84,6 +84,7 @@
 #include <stdint.h>
 #include "tekho/cmac.h"
 #include "tekho/error.h"
+#include "tekho/mgmt.h" /* struct tekho_sa_tek_update; mgmt.h includes this file at its end */
 
 #ifdef __cplusplus
 extern "C" {
@@ -191,6 +192,13 @@ struct tekho_mob_bsho_rsp_bs {
     uint8_t ho_auth_policy;
 };
 
+/* [PROFILE] baseline-early: the target's TEKs, wrapped under the target's
+ * KEK, in an SA-TEK-Update TLV (profile section 8's encoding) after the
+ * bit fields and before the CMAC tuple. 802.16-2009 gives MOB_BSHO-RSP no
+ * such TLV: the number is RNG-RSP's (mgmt.h), and Wireshark shows the
+ * MOB_* messages by name only. */
+#define TEKHO_MOB_BSHO_RSP_TLV_SA_TEK_UPDATE 38
+
 struct tekho_mob_bsho_rsp {
     uint8_t mode;                       /* TEKHO_MOB_BSHO_MODE_HO; others refused */
     bool ho_operation_mandatory;        /* HO operation mode bit */
@@ -198,6 +206,8 @@ struct tekho_mob_bsho_rsp {
     size_t n_recommended;
     struct tekho_mob_bsho_rsp_bs recommended[TEKHO_MOB_MAX_BS];
     uint8_t action_time;
+    bool has_sa_tek_update;             /* TEKHO_MOB_BSHO_RSP_TLV_SA_TEK_UPDATE */
+    struct tekho_sa_tek_update sa_tek_update;
     bool has_cmac;
     struct tekho_cmac_tuple cmac;
     size_t cmac_offset;

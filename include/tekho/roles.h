@@ -77,24 +77,40 @@ TEKHO_API uint16_t tekho_ms_data_cid(uint32_t index);
 #define TEKHO_CONTEXT_FOR_HANDOVER 0x2u
 #define TEKHO_CONTEXT_FOR_REAUTH 0x4u
 
-/* How TEKs reach the target at handover. */
+/* How TEKs reach the target at handover, each scheme with the 802.16
+ * procedure it follows: 802.16-2009 6.3.21.2 the handover and network
+ * re-entry at the target, RNG-RSP TLV 21 HO Process Optimization (bits 1-2
+ * as Wireshark's 802.16e dissector reads them: 00 re-authentication and
+ * SA-TEK 3-way, 01 SA-TEK-Update in RNG-RSP, 11 the TEKs received from the
+ * serving BS reused; 10 is tekho's counter), 802.16e-2005 7.2.2 PKMv2 and
+ * 7.2.2.4 the SA-TEK 3-way handshake. The README ("Roles and scenarios")
+ * gives the choices where the standard is silent. */
 enum tekho_scheme {
     TEKHO_SCHEME_NONE,            /* no encryption at all: the floor to measure against */
     TEKHO_SCHEME_COUNTER,         /* the seed: TEKs generated from CMAC_KEY_COUNT at both ends */
-    TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update */
-    TEKHO_SCHEME_BASELINE_FULL,   /* re-authentication, SA-TEK 3-way, Key-Request/Key-Reply */
-    TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone */
+    TEKHO_SCHEME_BASELINE_UPDATE, /* random TEKs from the target in RNG-RSP SA-TEK-Update (01) */
+    TEKHO_SCHEME_BASELINE_FULL,   /* the worst case (00): re-authentication (EAP over the air through the target,
+                                     the AAA round trips), SA-TEK 3-way, Key-Request/Key-Reply */
+    TEKHO_SCHEME_REUSE,           /* the serving BS's TEKs and PN state handed over the backbone (11) */
     TEKHO_SCHEME_NONE_LATE,       /* no encryption, user data at the target only after RNG-RSP: the floor without early data */
+    /* New schemes go last: explore case files and seeds name schemes by these values. */
+    TEKHO_SCHEME_BASELINE_EARLY,  /* (11) the target's fresh TEKs, wrapped under its KEK, reach the MS through the
+                                     serving BS ([PROFILE] in HO_Rsp, then MOB_BSHO-RSP's SA-TEK-Update) before it
+                                     leaves: data before ranging, the conventional way */
+    TEKHO_SCHEME_BASELINE_CHALLENGE, /* (00, no re-authentication) SA Challenge Tuple in RNG-RSP (TLV 31),
+                                        SA-TEK-Request, the target's TEKs in SA-TEK-Response */
     TEKHO_SCHEME_COUNT
 };
 /* "none", "counter", "baseline-update", "baseline-full", "reuse",
- * "none-late" (static storage), "?" for a value outside the enum. */
+ * "none-late", "baseline-early", "baseline-challenge" (static storage), "?"
+ * for a value outside the enum. */
 TEKHO_API const char *tekho_scheme_name(enum tekho_scheme s);
 /* Whether a scheme protects user data: all but none and none-late. */
 TEKHO_API bool tekho_scheme_encrypts(enum tekho_scheme s);
 /* Whether user data may flow at the target before ranging completes (the
- * seed's expedited handover): none, counter and reuse; the others wait for
- * RNG-RSP (and counter does where it falls back to the baseline). */
+ * seed's expedited handover): none, counter, reuse and baseline-early; the
+ * others wait for RNG-RSP (and counter does where it falls back to the
+ * baseline). */
 TEKHO_API bool tekho_scheme_early_data(enum tekho_scheme s);
 /* The scheme named as tekho_scheme_name names it. Errors: invalid argument
  * (NULL), bad value (an unknown name; *out untouched). */
@@ -135,6 +151,7 @@ enum tekho_event {
     TEKHO_EV_SEALED,            /* a user PDU sealed: value = PN; bytes: TEK fingerprint (for the PN-reuse check) */
     TEKHO_EV_NEW_PMK,           /* re-authentication gave a new PMK: M and N start again */
     TEKHO_EV_HO_LEFT,           /* MS: it left its serving BS (MOB_HO-IND sent; no user data with it from here): value = that node */
+    TEKHO_EV_TEK_BYTES_OVER_BACKBONE, /* value: bytes of TEK material (raw or wrapped) sent on the backbone because of a handover */
 };
 /* The event's name without its prefix ("HO_COMPLETED"), in static
  * storage; "?" for a value outside the enum. */
@@ -210,14 +227,20 @@ struct tekho_timing {
     uint64_t ranging_wait_us;     /* from synchronisation to the target's fast-ranging opportunity */
     uint64_t tek_grace_us;        /* the MS asks for new TEKs this long before the older expires */
     uint64_t aaa_rtt_us;          /* one Authenticator <-> AAA round trip (baseline-full) */
-    unsigned aaa_round_trips;     /* EAP round trips of a re-authentication */
+    unsigned aaa_round_trips;     /* AAA round trips of a re-authentication (one per EAP response, the last ones) */
     uint64_t ho_cache_us;         /* how long a target keeps a context for an MS that never came */
+    /* baseline-full: EAP request/response pairs of a re-authentication
+     * carried on the air (PKMv2 EAP-Transfer) between the MS and the
+     * Authenticator through the target (AR_EAP_Transfer); 0: none, the
+     * AAA round trips alone stand for EAP. */
+    unsigned eap_round_trips;
 };
 /* Sensible defaults for scripted runs: 50 ms air retransmission (SBC,
  * PKM) and 50 ms T3 (model values, shorter than 802.16's: the emulator
  * sets T3 to its standard 200 ms), 500 ms for MOB_BSHO-RSP, 250 ms on the backbone,
  * 3 retries, 10 ms sync, a ranging opportunity one frame later, 40 ms AAA
- * RTT x 4, 2 s cached contexts, TEK refresh 500 ms before expiry. */
+ * RTT x 4, 4 EAP round trips over the air, 2 s cached contexts, TEK refresh
+ * 500 ms before expiry. */
 TEKHO_API void tekho_timing_default(struct tekho_timing *t);
 
 /* Timers a driver that models the physical layer and the core network
@@ -389,7 +412,7 @@ enum tekho_ms_state {
     TEKHO_MS_HO_REQUESTED,       /* MOB_MSHO-REQ sent, waiting for MOB_BSHO-RSP */
     TEKHO_MS_HO_SYNC,            /* MOB_HO-IND sent, synchronising to the target */
     TEKHO_MS_HO_RANGING,         /* RNG-REQ sent to the target */
-    TEKHO_MS_REAUTH,             /* baseline-full: EAP with the AAA through the target */
+    TEKHO_MS_REAUTH,             /* baseline-full: EAP (PKMv2 EAP-Transfer) with the AAA through the target */
     TEKHO_MS_SA_TEK,             /* baseline-full: SA-TEK 3-way handshake */
     TEKHO_MS_RELEASED,
 };
@@ -502,8 +525,9 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint6
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer,
                                                    struct tekho_actions *out);
 /* Downlink user data to an MS this BS serves, or, as a handover target
- * with counter or reuse TEKs, to an MS that has left its serving BS or
- * confirmed the keys with uplink data (TEKHO_ACT_AIR_DL, TEKHO_EV_SEALED).
+ * with counter, reuse or baseline-early TEKs, to an MS that has left its
+ * serving BS or confirmed the keys with uplink data (TEKHO_ACT_AIR_DL,
+ * TEKHO_EV_SEALED).
  * TEKHO_ERR_NO_KEYS otherwise or with no usable TEK; the errors of
  * tekho_tek_seal; invalid argument for NULL (payload may be NULL with
  * len 0). */
@@ -551,17 +575,21 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_ms(struct tekho_auth *auth, u
  * TEKHO_ERR_CAPACITY (max_bs BSs already). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_add_bs(struct tekho_auth *auth, uint32_t node, const uint8_t bsid[6]);
 /* An ASN-CP message from BS `from_node` (msg[0 .. len), not kept):
- * Context_Req (answered with the MS's AK context; at a network entry or a
- * re-authentication's end, a new PMK, persisted first), HO_Complete (N
- * moves on: persisted, and the count update sent once durable), and their
- * acknowledgements. Errors: tekho_asncp_peek's and tekho_asncp_decode's,
- * a body naming another MS than its header (bad value), an unknown BS
- * (unknown peer), TEKHO_ERR_BUSY (a persist for the MS is in flight), the
- * store's load errors, and the refusals of the file comment. */
+ * Context_Req (answered with the MS's AK context; at a network entry a
+ * new PMK, persisted first; for a re-authentication, baseline-full, after
+ * the EAP exchange, a new PMK, persisted first), AR_EAP_Transfer (the MS's
+ * EAP-Response the target relayed), HO_Complete (N moves on: persisted,
+ * and the count update sent once durable), and their acknowledgements.
+ * Errors: tekho_asncp_peek's and tekho_asncp_decode's, a body naming
+ * another MS than its header (bad value), an unknown BS (unknown peer),
+ * TEKHO_ERR_BUSY (a persist for the MS is in flight), the store's load
+ * errors, and the refusals of the file comment. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_backbone(struct tekho_auth *auth, uint64_t now_us, uint32_t from_node,
                                                         const uint8_t *msg, size_t len, struct tekho_actions *out);
-/* A timer the Authenticator set has fired (the end of a re-authentication's
- * AAA exchange, baseline-full: a new MSK, N = 1, persisted first). */
+/* A timer the Authenticator set has fired (baseline-full's
+ * re-authentication: an AAA round trip over, then the next EAP-Request or,
+ * at the end, a new MSK with N = 1, persisted first; or an EAP-Request not
+ * answered, sent again). */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_timer(struct tekho_auth *auth, uint64_t now_us, uint32_t timer,
                                                      struct tekho_actions *out);
 /* The driver's report on a TEKHO_ACT_PERSIST: token is the action's

@@ -236,6 +236,15 @@ struct tekho_sim_stats {
     unsigned long self_sync_success, resync_by_rng_req, connections_released, pdus_discarded;
     unsigned long tek_mismatch_after_ho;
     unsigned long air_messages, air_bytes, backbone_messages, backbone_bytes;
+    /* What handovers add to that, apart from network entry and TEK refresh
+     * (alike in every scheme): air management messages about an MS from its
+     * MOB_MSHO-REQ until it is operational again, and any MOB_* message;
+     * backbone HO_*, count update and EAP relay messages, and the context
+     * transfers of an MS in a handover. And the TEK material handovers put
+     * on the backbone (wrapped or not), as tek_bytes_over_air on the air:
+     * once per handover, retransmissions not counted. */
+    unsigned long ho_air_messages, ho_air_bytes, ho_backbone_messages, ho_backbone_bytes;
+    unsigned long tek_bytes_over_backbone;
     unsigned long user_pdus_delivered, user_pdus_offered;
     unsigned long ho_window_offered, ho_window_lost;   /* user PDUs offered around handovers, and lost */
     unsigned long modelled_pdus;                        /* VoIP/CBR PDUs outside handovers, counted only */

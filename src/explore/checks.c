@@ -198,7 +198,7 @@ enum tekho_xp_invariant tekho_xp_check_keys_installed(uint16_t count, uint16_t n
 enum tekho_xp_invariant tekho_xp_check_early_data(enum tekho_scheme scheme, bool before_ranging)
 {
     const bool waits = scheme == TEKHO_SCHEME_NONE_LATE || scheme == TEKHO_SCHEME_BASELINE_UPDATE ||
-                       scheme == TEKHO_SCHEME_BASELINE_FULL;
+                       scheme == TEKHO_SCHEME_BASELINE_FULL || scheme == TEKHO_SCHEME_BASELINE_CHALLENGE;
     return waits && before_ranging ? TEKHO_XP_EARLY_DATA : TEKHO_XP_NONE;
 }
 

@@ -16,7 +16,7 @@
 #include "../mutation.h"
 #include "../crypto/kit.h"
 
-enum { AUTH_TIMER_AAA = TEKHO_AUTH_TIMER_AAA };
+enum { AUTH_TIMER_AAA = TEKHO_AUTH_TIMER_AAA, AUTH_TIMER_EAP = 2 };
 #define AUTH_TIMER(slot, kind) ((uint32_t)(slot) << 4 | (kind))
 
 struct auth_ms {
@@ -45,6 +45,13 @@ struct auth_ms {
     bool reauth_done;
     uint32_t reauth_done_node;
     uint16_t reauth_done_txn;
+    /* The EAP exchange of the re-authentication under way (baseline-full):
+     * requests sent so far, the one awaiting its response, and how often
+     * it went again. */
+    unsigned eap_sent;
+    uint8_t eap_id;
+    bool eap_waiting;
+    unsigned eap_retries;
     uint8_t pmk_id[TEKHO_PMK_ID_LEN]; /* of msk: the PMK N counts under */
     /* A persist in flight: what becomes true once it is durable. */
     struct {
@@ -90,7 +97,7 @@ enum auth_row { AUTH_ROW_UNKNOWN_MS, AUTH_ROW_KNOWN_MS };
 static const uint32_t AUTH_ACCEPTS[] = {
     [AUTH_ROW_UNKNOWN_MS] = 0,
     [AUTH_ROW_KNOWN_MS] = AUTH_IN(CONTEXT_REQ) | AUTH_IN(HO_COMPLETE) | AUTH_IN(CONTEXT_ACK) |
-                          AUTH_IN(CMAC_KEY_COUNT_UPDATE_ACK),
+                          AUTH_IN(CMAC_KEY_COUNT_UPDATE_ACK) | AUTH_IN(AR_EAP_TRANSFER),
 };
 _Static_assert(TEKHO_ASNCP_MSG_COUNT <= 32, "one mask holds every message type");
 
@@ -305,6 +312,7 @@ tekho_err tekho_auth_restart(struct tekho_auth *a)
         m->n_holders = 0;
         m->holders_unknown = true;
         m->reauth_node = 0;
+        m->eap_waiting = false;
         /* A persist in flight may have landed or not: the store tells. */
         OPENSSL_cleanse(&m->pending, sizeof m->pending);
         m->pending.token = 0;
@@ -341,6 +349,99 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
         m->holders_unknown = true;
     send_backbone(out, a->bs[bs_slot].node, &rpt);
     tekho_asncp_wipe(&rpt);
+    return out->err;
+}
+
+/* ---- the EAP exchange of a re-authentication (baseline-full) ---------------
+ *
+ * EAP (RFC 3748) between the MS and the AAA server, the Authenticator its
+ * pass-through: timing.eap_round_trips request/response pairs cross the
+ * backbone to the target (AR_EAP_Transfer) and the air (PKMv2
+ * EAP-Transfer), and timing.aaa_round_trips AAA round trips of
+ * timing.aaa_rtt_us each follow the responses, one after each of the last
+ * ones (the identity response first goes to no AAA when there are fewer;
+ * more go after the last response). Then the new MSK is the AAA's answer.
+ * [MODEL] The EAP method is not run: the requests are an EAP-Request/
+ * Identity, then EAP-TTLS requests without TLS data, and the MSK the
+ * exchange yields is reauth_next_msk's, as the MS's. The Authenticator
+ * sends a request again (backbone_retransmit_us, max_retries times) until
+ * its response comes; then it gives up and the target's Context_Req,
+ * sent again, starts over. */
+
+static uint64_t eap_aaa_after(const struct tekho_auth *a, unsigned k)
+{
+    const unsigned e = a->cfg.timing.eap_round_trips, aaa = a->cfg.timing.aaa_round_trips;
+    const unsigned n = aaa <= e ? (k + aaa > e ? 1u : 0u) : (k == e ? aaa - e + 1u : 1u);
+    return (uint64_t)n * a->cfg.timing.aaa_rtt_us;
+}
+
+static void eap_send_request(struct tekho_auth *a, struct auth_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    struct tekho_asncp req;
+    asncp_about(&req, TEKHO_ASNCP_AR_EAP_TRANSFER, m->mac, m->reauth_txn);
+    req.eap_payload[0] = 1; /* Request */
+    req.eap_payload[1] = m->eap_id;
+    req.eap_payload[2] = 0;
+    if (m->eap_sent == 1) {
+        req.eap_payload[4] = 1; /* Identity */
+        req.eap_payload_len = 5;
+    } else {
+        req.eap_payload[4] = 21;                          /* EAP-TTLS */
+        req.eap_payload[5] = m->eap_sent == 2 ? 0x20 : 0; /* Start, then no TLS data */
+        req.eap_payload_len = 6;
+    }
+    req.eap_payload[3] = (uint8_t)req.eap_payload_len;
+    send_backbone(out, m->reauth_node, &req);
+    act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_EAP), now + a->cfg.timing.backbone_retransmit_us);
+}
+
+static void eap_next(struct tekho_auth *a, struct auth_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    m->eap_sent++;
+    m->eap_id++;
+    m->eap_waiting = true;
+    m->eap_retries = 0;
+    eap_send_request(a, m, now, out);
+}
+
+static tekho_err eap_start(struct tekho_auth *a, struct auth_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    m->eap_sent = 0;
+    m->eap_waiting = false;
+    if (a->cfg.timing.eap_round_trips == 0) {
+        /* No EAP on the air: the AAA round trips stand for the exchange. */
+        const uint64_t aaa = a->cfg.timing.aaa_rtt_us * a->cfg.timing.aaa_round_trips;
+        act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_AAA), now + aaa);
+        return out->err;
+    }
+    eap_next(a, m, now, out);
+    return out->err;
+}
+
+/* An EAP-Response the target relayed: the one awaited (this exchange's
+ * BS and transaction, the request's identifier), else refused. */
+static tekho_err on_eap_response(struct tekho_auth *a, uint64_t now, uint32_t from, const struct tekho_asncp *r,
+                                 struct tekho_actions *out)
+{
+    struct auth_ms *m = find_ms(a, r->ms_id);
+    if (m == NULL)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    if (m->reauth_node == 0 || !m->eap_waiting || from != m->reauth_node || r->transaction_id != m->reauth_txn)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    if (r->eap_payload_len < TEKHO_EAP_HEADER_LEN + 1 || r->eap_payload[0] != 2 || r->eap_payload[1] != m->eap_id ||
+        ((size_t)r->eap_payload[2] << 8 | r->eap_payload[3]) != r->eap_payload_len)
+        return TEKHO_ERR_BAD_VALUE;
+    m->eap_waiting = false;
+    const size_t slot = (size_t)(m - a->ms);
+    act_cancel_timer(out, AUTH_TIMER(slot, AUTH_TIMER_EAP));
+    const uint64_t aaa = eap_aaa_after(a, m->eap_sent);
+    if (aaa > 0 || m->eap_sent == a->cfg.timing.eap_round_trips) {
+        /* The AAA server answers after its round trips (at the last
+         * response: with the MSK). */
+        act_timer(out, AUTH_TIMER(slot, AUTH_TIMER_AAA), now + aaa);
+        return out->err;
+    }
+    eap_next(a, m, now, out);
     return out->err;
 }
 
@@ -407,9 +508,7 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
         }
         m->reauth_node = from;
         m->reauth_txn = r->transaction_id;
-        const uint64_t aaa = a->cfg.timing.aaa_rtt_us * a->cfg.timing.aaa_round_trips;
-        act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_AAA), now + aaa);
-        return out->err;
+        return eap_start(a, m, now, out);
     }
     return send_context_rpt(a, m, bs_slot, r->transaction_id, out);
 }
@@ -586,6 +685,8 @@ tekho_err tekho_auth_backbone(struct tekho_auth *a, uint64_t now_us, uint32_t fr
         err = on_context_req(a, now_us, from_node, &r, out);
     else if (r.msg == TEKHO_ASNCP_HO_COMPLETE)
         err = on_ho_complete(a, from_node, &r, out);
+    else if (r.msg == TEKHO_ASNCP_AR_EAP_TRANSFER)
+        err = on_eap_response(a, now_us, from_node, &r, out);
     else
         err = TEKHO_OK; /* the acknowledgements: nothing to do */
     tekho_asncp_wipe(&r);
@@ -597,11 +698,29 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     if (a == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     const size_t slot = timer >> 4;
-    if (slot >= a->cfg.max_ms || (timer & 0xF) != AUTH_TIMER_AAA)
+    if (slot >= a->cfg.max_ms || ((timer & 0xF) != AUTH_TIMER_AAA && (timer & 0xF) != AUTH_TIMER_EAP))
         return TEKHO_ERR_BAD_VALUE;
     struct auth_ms *m = &a->ms[slot];
     if (!m->used || m->reauth_node == 0)
         return TEKHO_OK;
+    if ((timer & 0xF) == AUTH_TIMER_EAP) {
+        if (!m->eap_waiting)
+            return TEKHO_OK;
+        if (++m->eap_retries > a->cfg.timing.max_retries) {
+            /* Given up: the target's Context_Req, sent again, starts over. */
+            m->eap_waiting = false;
+            m->reauth_node = 0;
+            return TEKHO_OK;
+        }
+        eap_send_request(a, m, now_us, out);
+        return out->err;
+    }
+    if (m->eap_waiting)
+        return TEKHO_OK; /* an AAA answer of an exchange given up and started again */
+    if (m->eap_sent < a->cfg.timing.eap_round_trips) {
+        eap_next(a, m, now_us, out); /* the AAA server's next EAP-Request */
+        return out->err;
+    }
     if (m->pending.token != 0) {
         /* A count being persisted: the new PMK waits its turn. */
         act_timer(out, timer, now_us + (a->cfg.timing.aaa_rtt_us ? a->cfg.timing.aaa_rtt_us : 1000u));

@@ -43,6 +43,7 @@ enum bs_input {
     BS_IN_SA_TEK_REQUEST,
     BS_IN_MSHO_REQ,
     BS_IN_HO_IND,
+    BS_IN_EAP_TRANSFER,     /* PKM-REQ, by code */
     BS_IN_BACKBONE,         /* + enum tekho_asncp_msg */
 };
 #define BS_IN(x) (1u << BS_IN_##x)
@@ -60,15 +61,17 @@ static const uint32_t BS_ACCEPTS[] = {
     [ROLE_FREE] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_ENTERING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_BB(HO_REQ) |
                       BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
-    [ROLE_SERVING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_IN(MSHO_REQ) |
-                     BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(HO_COMPLETE) |
+    /* SA-TEK-Request: baseline-challenge's, sent again (its handler checks). */
+    [ROLE_SERVING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_IN(SA_TEK_REQUEST) |
+                     BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(HO_COMPLETE) |
                      BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_SOURCE] = BS_IN(DATA) | BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_RSP) | BS_BB(HO_CNF) |
                     BS_BB(HO_COMPLETE) | BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_TARGET_PREPARING] = BS_IN(DATA) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(CONTEXT_RPT) |
                               BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_TARGET_READY] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(CMAC_KEY_COUNT_UPDATE),
-    [ROLE_TARGET_REAUTH] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
+    [ROLE_TARGET_REAUTH] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(EAP_TRANSFER) | BS_BB(CONTEXT_RPT) |
+                           BS_BB(AR_EAP_TRANSFER) | BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_TARGET_SA_TEK] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(KEY_REQUEST) | BS_IN(SA_TEK_REQUEST) |
                            BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_CACHED] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(CMAC_KEY_COUNT_UPDATE),
@@ -96,13 +99,14 @@ static tekho_err bs_classify(const uint8_t *msg, size_t len, enum bs_input *in)
         switch (msg[1]) {
         case TEKHO_PKM_KEY_REQUEST: *in = BS_IN_KEY_REQUEST; return TEKHO_OK;
         case TEKHO_PKM_SA_TEK_REQUEST: *in = BS_IN_SA_TEK_REQUEST; return TEKHO_OK;
+        case TEKHO_PKM_EAP_TRANSFER: *in = BS_IN_EAP_TRANSFER; return TEKHO_OK;
         default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
         }
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
     }
 }
 
-enum { TIMER_RETX = 1, TIMER_CACHE = 2 };
+enum { TIMER_RETX = 1, TIMER_CACHE = 2, TIMER_EAP = 3 };
 /* A BS timer: the MS index it is for, and what it is. */
 #define TIMER_ID(index, kind) ((uint32_t)(index) << 4 | (kind))
 
@@ -179,6 +183,7 @@ struct bs_ms {
     unsigned budget_used;
     uint8_t bs_random[RANDOM_SIZE];
     bool bs_random_drawn;  /* this challenge's BS_Random is in bs_random */
+    bool sa_tek_answered;  /* baseline-challenge: the SA-TEK-Response with these TEKs went out (last_params) */
     uint16_t rng_count;               /* the count the handover RNG-REQ established */
     bool awaiting_update;             /* HO_Complete sent, CMAC_Key_Count_Update not yet seen */
     bool have_bsho;                   /* source: HO_Rsp came, MOB_BSHO-RSP can be (re)sent */
@@ -189,6 +194,17 @@ struct bs_ms {
     uint8_t last_pkm_id;
     uint8_t last_nonce[TEKHO_PKM_NONCE_LEN];
     struct tekho_tek_params last_params[2];
+    /* baseline-full: the EAP-Request relayed to the MS, sent again on the
+     * air timer until its response comes (the Authenticator's own timer
+     * covers the backbone). */
+    bool eap_waiting;
+    unsigned eap_retries;
+    size_t eap_req_len;
+    uint8_t eap_req[TEKHO_ASNCP_EAP_MAX];
+    /* baseline-early: the target's TEKs wrapped under its KEK, as the target
+     * made them (target) or relays them to the MS (serving). */
+    bool have_early;
+    struct tekho_tek_params early_params[2];
     uint64_t entry_deadline_us;       /* entering: given up if not serving by then */
 };
 
@@ -218,6 +234,15 @@ static uint16_t count_floor(const struct bs_ms *m)
 {
     const uint16_t f = m->n > m->proven ? m->n : m->proven;
     return f > m->fresh_from ? f : m->fresh_from;
+}
+
+static bool early_mode(const struct tekho_bs *bs, const struct bs_ms *m);
+static bool challenge_mode(const struct tekho_bs *bs, const struct bs_ms *m);
+
+static void forget_early(struct bs_ms *m)
+{
+    OPENSSL_cleanse(m->early_params, sizeof m->early_params);
+    m->have_early = false;
 }
 
 struct tekho_bs {
@@ -350,6 +375,8 @@ static void ms_wipe(struct bs_ms *m)
     cmac_link_wipe(&m->link);
     OPENSSL_cleanse(m->ak, sizeof m->ak);
     OPENSSL_cleanse(m->last_params, sizeof m->last_params);
+    OPENSSL_cleanse(m->early_params, sizeof m->early_params);
+    m->have_early = false;
 }
 
 /* Wipes an MS's context and gives its memory back. */
@@ -427,6 +454,7 @@ static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
     const size_t slot = m->index;
     act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
     act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
+    act_cancel_timer(out, TIMER_ID(slot, TIMER_EAP));
     ms_clear(bs, m);
 }
 
@@ -765,6 +793,7 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t in
          * starts at random): after a restart they do not repeat old ones. */
         m->transaction = ++bs->next_transaction;
         m->entry_requested = false;
+        m->sa_tek_answered = false;
         m->retries = 0;
     }
     m->role = ROLE_ENTERING;
@@ -823,6 +852,12 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         }
         u->old_params = m->last_params[0];
         u->new_params = m->last_params[1];
+    }
+    if (success && challenge_mode(bs, m)) {
+        /* baseline-challenge: the SA-TEK 3-way handshake starts here. */
+        rsp.has_sa_challenge = true;
+        memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
+        memcpy(rsp.akid, m->link.ak.akid, 8);
     }
     rsp.has_cmac = true;
     rsp.cmac = cmac_tuple_next(&m->link);
@@ -931,6 +966,16 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         }
         return out->err;
     }
+    uint8_t bs_random[RANDOM_SIZE];
+    if (challenge_mode(bs, m)) {
+        /* The tuple's BS_Random, before anything changes: a source that
+         * fails leaves the RNG-REQ to be answered when it comes again. */
+        err = bs->cfg.random.fill(bs->cfg.random.ctx, bs_random, sizeof bs_random);
+        if (err != TEKHO_OK) {
+            cmac_link_wipe(&trial);
+            return err;
+        }
+    }
     raise_proven(m, c);
     if (tek_is_counter(m) && active_tb(m) < c)
         deactivate(m, out); /* the MS is past it: it can never be used again */
@@ -949,6 +994,19 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     cmac_link_wipe(&trial);
     m->rng_count = c;
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
+    if (challenge_mode(bs, m)) {
+        /* baseline-challenge: the SA Challenge Tuple in RNG-RSP; the MS's
+         * SA-TEK-Request comes next (it sends it again until answered; this
+         * BS waits as long). */
+        m->role = ROLE_TARGET_SA_TEK;
+        memcpy(m->bs_random, bs_random, RANDOM_SIZE);
+        m->bs_random_drawn = true;
+        m->sa_tek_answered = false;
+        m->retries = 0;
+        act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+        err = send_rng_rsp(bs, m, now, true, false, out);
+        return err == TEKHO_OK ? out->err : err;
+    }
     if (m->mode == TEKHO_HO_TEK_REAUTH) {
         m->role = ROLE_TARGET_REAUTH;
         err = send_rng_rsp(bs, m, now, true, false, out);
@@ -1089,6 +1147,57 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
     return err;
 }
 
+/* The handover is complete at this target (the TEKs are out): the
+ * Authenticator gets the count the MS used, the BS it came from learns
+ * it arrived. */
+static void target_completed(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    m->retries = 0;
+    m->awaiting_update = true;
+    send_ho_complete(bs, m, now, out);
+    act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+}
+
+/* baseline-challenge: the MS's SA-TEK-Request answers RNG-RSP's SA
+ * Challenge Tuple (its BS_Random checked by the caller). SA-TEK-Response
+ * carries fresh TEKs under this BS's KEK (the SAID and two TEK-Parameters:
+ * [PROFILE] the SA-TEK-Update 802.16e puts in SA-TEK-Response, in the
+ * attributes a Key-Reply uses); a request sent again gets the same
+ * answer. */
+static tekho_err answer_tuple(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_pkm *req,
+                              struct tekho_actions *out)
+{
+    struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_RESPONSE,
+                            .identifier = req->identifier, .has_key_seq = true, .key_seq = req->key_seq,
+                            .has_ms_random = true, .has_bs_random = true, .has_akid = true, .has_said = true,
+                            .said = tekho_ms_basic_cid(m->index), .n_tek_params = 2, .has_cmac_digest = true};
+    memcpy(rsp.ms_random, req->ms_random, RANDOM_SIZE);
+    memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
+    memcpy(rsp.akid, m->link.ak.akid, 8);
+    const bool again = m->sa_tek_answered;
+    tekho_err err = TEKHO_OK;
+    if (!again) {
+        err = random_teks(bs, m, now, false, rsp.tek_params, true, out);
+        if (err == TEKHO_OK) {
+            memcpy(m->last_params, rsp.tek_params, sizeof m->last_params);
+            m->last_pkm_id = 0; /* no Key-Request is answered by these */
+            memset(m->last_nonce, 0, sizeof m->last_nonce);
+            m->have_last_params = true;
+        }
+    }
+    memcpy(rsp.tek_params, m->last_params, sizeof rsp.tek_params);
+    if (err == TEKHO_OK)
+        err = send_pkm_rsp(bs, m, &rsp, out);
+    OPENSSL_cleanse(&rsp, sizeof rsp);
+    if (err != TEKHO_OK || again)
+        return err == TEKHO_OK ? out->err : err;
+    m->sa_tek_answered = true;
+    m->role = ROLE_SERVING;
+    target_completed(bs, m, now, out);
+    return out->err;
+}
+
 static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
@@ -1099,6 +1208,10 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     /* The table took one of the two, each in the roles that can. */
     const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST;
     const bool key_request = !sa_tek_request;
+    /* Serving, an SA-TEK-Request is only baseline-challenge's, sent again
+     * because our SA-TEK-Response was lost. */
+    if (sa_tek_request && m->role == ROLE_SERVING && !(challenge_mode(bs, m) && m->sa_tek_answered))
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* PKMv2 names the AK it is under by its sequence (7.2.2.2.? Key
      * Sequence Number); a Key-Request asks for the MS's primary SA. */
     if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
@@ -1114,6 +1227,8 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         /* 7.2.2.4.3: the BS_Random must be the one it challenged with. */
         if (!r.has_bs_random || !m->bs_random_drawn || CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0)
             return TEKHO_ERR_BAD_VALUE;
+        if (challenge_mode(bs, m))
+            return answer_tuple(bs, now, m, &r, out);
         /* The challenge timer keeps running until the Key-Request: if this
          * response is lost, the next challenge makes the MS ask again. */
         struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_RESPONSE,
@@ -1131,16 +1246,108 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     if (err != TEKHO_OK)
         return err;
     if (m->role == ROLE_TARGET_SA_TEK) {
-        act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
         /* Baseline-full is complete: the new PMK's count 0 was used. */
         m->rng_count = m->link.count;
-        m->retries = 0;
-        m->awaiting_update = true;
-        send_ho_complete(bs, m, now, out);
-        act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+        target_completed(bs, m, now, out);
     }
+    /* A Key-Request means the SA-TEK-Response got through. */
+    m->sa_tek_answered = false;
     m->role = ROLE_SERVING;
     return out->err;
+}
+
+/* ---- baseline-full: EAP relayed between the MS and the Authenticator ---- */
+
+/* The EAP-Request in eap_req to the MS in PKMv2 EAP-Transfer, under this
+ * BS's CMAC keys for the MS (a fresh CMAC_PN each time). */
+static tekho_err send_eap_request(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    struct tekho_pkm eap = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_EAP_TRANSFER,
+                            .identifier = m->eap_req[1], .has_key_seq = true, .key_seq = m->ak_sn,
+                            .has_cmac_digest = true, .eap_payload_len = m->eap_req_len};
+    memcpy(eap.eap_payload, m->eap_req, m->eap_req_len);
+    const tekho_err err = send_pkm_rsp(bs, m, &eap, out);
+    if (err == TEKHO_OK)
+        act_timer(out, TIMER_ID(m->index, TIMER_EAP), now + bs->cfg.timing.retransmit_us);
+    return err;
+}
+
+/* An EAP packet from the Authenticator (AR_EAP_Transfer) to the MS in
+ * PKMv2 EAP-Transfer (802.16e 7.2.2; NWG Authentication Relay). Only
+ * during this stay's re-authentication. */
+static tekho_err on_eap_from_auth(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
+                                  struct tekho_actions *out)
+{
+    struct bs_ms *m = find_mac(bs, r->ms_id);
+    if (m == NULL || from != TEKHO_NODE_AUTHENTICATOR)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    if (!m->ctx_pending || r->transaction_id != m->ctx_txn || r->eap_payload[0] != 1 ||
+        r->eap_payload_len < TEKHO_EAP_HEADER_LEN + 1 ||
+        ((size_t)r->eap_payload[2] << 8 | r->eap_payload[3]) != r->eap_payload_len)
+        return TEKHO_ERR_BAD_VALUE;
+    memcpy(m->eap_req, r->eap_payload, r->eap_payload_len);
+    m->eap_req_len = r->eap_payload_len;
+    m->eap_waiting = true;
+    m->eap_retries = 0;
+    const tekho_err err = send_eap_request(bs, m, now, out);
+    if (err != TEKHO_OK)
+        return err;
+    /* The exchange moves: the Context_Req is not sent again while it does. */
+    m->retries = 0;
+    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+    return out->err;
+}
+
+/* The MS's EAP-Response (PKMv2 EAP-Transfer, its CMAC checked) to the
+ * Authenticator in AR_EAP_Transfer. */
+static tekho_err on_eap_from_ms(struct tekho_bs *bs, struct bs_ms *m, const uint8_t *msg, size_t len,
+                                struct tekho_actions *out)
+{
+    struct tekho_pkm r;
+    tekho_err err = tekho_pkm_decode(msg, len, &r);
+    if (err != TEKHO_OK)
+        return err;
+    if (r.mgmt_type != TEKHO_MGMT_PKM_REQ || r.eap_payload[0] != 2 || !r.has_key_seq || r.key_seq != m->ak_sn ||
+        !m->ctx_pending)
+        return TEKHO_ERR_BAD_VALUE;
+    err = verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+                     r.cmac_digest.cmac_pn);
+    if (err != TEKHO_OK) {
+        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        return out->err;
+    }
+    if (m->eap_waiting && r.eap_payload[1] == m->eap_req[1]) {
+        m->eap_waiting = false;
+        act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
+    }
+    struct tekho_asncp relay;
+    asncp_about(&relay, TEKHO_ASNCP_AR_EAP_TRANSFER, m->mac, m->ctx_txn);
+    memcpy(relay.eap_payload, r.eap_payload, r.eap_payload_len);
+    relay.eap_payload_len = r.eap_payload_len;
+    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &relay);
+    return out->err;
+}
+
+/* baseline-early: the handover this context prepares (target) or relays
+ * (serving) brings the target's TEKs to the MS through the serving BS
+ * before it leaves. On the wire it is HO Process Optimization bits 1-2 =
+ * 11, which 802.16e reads as "all the TEKs received from the serving BS
+ * are reused": here the TEKs the MS received from the serving BS are the
+ * target's, in MOB_BSHO-RSP, not the serving BS's own (reuse). */
+static bool early_mode(const struct tekho_bs *bs, const struct bs_ms *m)
+{
+    return bs->cfg.scheme == TEKHO_SCHEME_BASELINE_EARLY && m->mode == TEKHO_HO_TEK_REUSE;
+}
+
+/* baseline-challenge: HO Process Optimization 00 (the SA-TEK 3-way
+ * handshake) without the re-authentication 00 also asks for: this BS holds
+ * a valid AK context from the Authenticator (HO Process Optimization lets
+ * the target skip re-authentication), puts the SA Challenge Tuple in
+ * RNG-RSP (802.16-2009 RNG-RSP TLV 31) and answers the MS's SA-TEK-Request
+ * with SA-TEK-Response carrying its TEKs. */
+static bool challenge_mode(const struct tekho_bs *bs, const struct bs_ms *m)
+{
+    return bs->cfg.scheme == TEKHO_SCHEME_BASELINE_CHALLENGE && m->mode == TEKHO_HO_TEK_REAUTH;
 }
 
 static const struct tekho_neighbour *neighbour(const struct tekho_bs *bs, const uint8_t bsid[6])
@@ -1158,7 +1365,9 @@ static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struc
         /* Not negotiated with this MS: the baseline applies (profile 5). */
         return m->tekgen ? TEKHO_HO_TEK_COUNTER : TEKHO_HO_TEK_UPDATE;
     case TEKHO_SCHEME_BASELINE_UPDATE: return TEKHO_HO_TEK_UPDATE;
-    case TEKHO_SCHEME_BASELINE_FULL: return TEKHO_HO_TEK_REAUTH;
+    case TEKHO_SCHEME_BASELINE_FULL:
+    case TEKHO_SCHEME_BASELINE_CHALLENGE: return TEKHO_HO_TEK_REAUTH; /* challenge: without the re-authentication */
+    case TEKHO_SCHEME_BASELINE_EARLY: return TEKHO_HO_TEK_REUSE;    /* the target's TEKs, relayed: early_mode */
     case TEKHO_SCHEME_REUSE:
     case TEKHO_SCHEME_NONE:
     case TEKHO_SCHEME_NONE_LATE:
@@ -1206,6 +1415,7 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         return out->err;
     }
     m->have_bsho = false;
+    forget_early(m); /* the last preparation's, if any */
     m->role = ROLE_SOURCE;
     m->peer = nb->node;
     memcpy(m->peer_bsid, nb->bsid, 6);
@@ -1217,16 +1427,19 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
 }
 
 /* HO_Cnf to the target; with reuse it carries the TEKs and their PN
- * state, sent only once this BS has stopped using them. */
-static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+ * state, sent only once this BS has stopped using them. Returns the bytes
+ * of TEKs it carried. */
+static size_t send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
+    size_t tek_bytes = 0;
     struct tekho_asncp cnf;
     asncp_for(bs, m, TEKHO_ASNCP_HO_CNF, &cnf);
     cnf.has_source_id = cnf.has_destination_id = true;
     memcpy(cnf.source_id, bs->cfg.bsid, 6);
     memcpy(cnf.destination_id, m->peer_bsid, 6);
     const struct tekho_tek_context *tek = active_tek(m);
-    if (m->mode == TEKHO_HO_TEK_REUSE && tek != NULL) {
+    /* baseline-early hands over nothing: the target made its own TEKs. */
+    if (m->mode == TEKHO_HO_TEK_REUSE && tek != NULL && !early_mode(bs, m)) {
         cnf.n_sa = 1;
         cnf.sa[0].said = tek->said;
         struct tekho_asncp_tek *teks[2] = {&cnf.sa[0].older, &cnf.sa[0].newer};
@@ -1240,10 +1453,12 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
             teks[i]->lifetime_s = (uint32_t)((s->expires_at_ms > 0 ? s->expires_at_ms : 0) / 1000);
             teks[i]->pn_counter = s->tx_pn;
             teks[i]->rxpn_counter = s->rx.highest;
+            tek_bytes += TEKHO_ASNCP_TEK_LEN;
         }
     }
     send_backbone(out, m->peer, &cnf);
     tekho_asncp_wipe(&cnf);
+    return tek_bytes;
 }
 
 /* The MS has left this (serving) BS: HO_Cnf tells the target, and with
@@ -1251,7 +1466,9 @@ static void send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actio
  * uses; it goes again until the target's HO_Ack. */
 static void handed_over(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
-    send_ho_cnf(bs, m, out);
+    const size_t tek_bytes = send_ho_cnf(bs, m, out);
+    if (tek_bytes > 0) /* counted once per handover, not per retransmission */
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, (int64_t)tek_bytes, NULL, 0);
     m->role = ROLE_HANDED_OVER;
     m->retries = 0;
     m->confirmed = false;
@@ -1446,6 +1663,7 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
     case BS_IN_SA_TEK_REQUEST: return on_pkm_req(bs, now_us, m, msg, msg_len, out);
     case BS_IN_MSHO_REQ: return on_msho_req(bs, now_us, m, msg, msg_len, out);
     case BS_IN_HO_IND: return on_ho_ind(bs, now_us, m, msg, msg_len, out);
+    case BS_IN_EAP_TRANSFER: return on_eap_from_ms(bs, m, msg, msg_len, out);
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
     }
 }
@@ -1457,7 +1675,7 @@ tekho_err tekho_bs_air(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index, 
 #define HO_RSP_ACCEPT 0u
 #define HO_RSP_REFUSE 1u
 
-static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, struct tekho_actions *out)
+static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, uint64_t now, struct tekho_actions *out)
 {
     struct tekho_asncp rsp;
     asncp_for(bs, m, TEKHO_ASNCP_HO_RSP, &rsp);
@@ -1470,7 +1688,49 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, stru
     rsp.ho_id = m->ho_id;
     rsp.has_bs_ho_rsp_code = true;
     rsp.bs_ho_rsp_code = code;
+    if (code == HO_RSP_ACCEPT && early_mode(bs, m) && m->have_early) {
+        /* The target's TEKs, wrapped under its KEK for the MS: the serving
+         * BS relays them and cannot read them. */
+        rsp.n_sa = 1;
+        rsp.sa[0].said = tekho_ms_basic_cid(m->index);
+        rsp.sa[0].has_older = rsp.sa[0].has_newer = true;
+        struct tekho_asncp_tek *teks[2] = {&rsp.sa[0].older, &rsp.sa[0].newer};
+        for (int i = 0; i < 2; i++) {
+            const struct tekho_tek_params *p = &m->early_params[i];
+            memcpy(teks[i]->tek, p->wrapped_tek, p->wrapped_tek_len);
+            teks[i]->tek_len = p->wrapped_tek_len;
+            /* What is left of it here: a TEK kept from an earlier
+             * preparation must not outlive this BS's copy at the MS. */
+            teks[i]->lifetime_s = seconds_left(&m->own.tek[p->key_seq & 1u], now);
+            teks[i]->tek_sn = p->key_seq;
+        }
+    }
     send_backbone(out, m->peer, &rsp);
+    tekho_asncp_wipe(&rsp);
+}
+
+/* baseline-early, at the serving BS: the target's wrapped TEKs from its
+ * HO_Rsp, every value checked before it is kept (one SA, the MS's, both
+ * TEKs wrapped, key sequences of different parity). */
+static tekho_err take_early_teks(struct bs_ms *m, const struct tekho_asncp *r)
+{
+    if (r->n_sa != 1 || r->sa[0].said != tekho_ms_basic_cid(m->index) || !r->sa[0].has_older || !r->sa[0].has_newer)
+        return TEKHO_ERR_MISSING_TLV;
+    const struct tekho_asncp_tek *teks[2] = {&r->sa[0].older, &r->sa[0].newer};
+    for (int i = 0; i < 2; i++)
+        if (teks[i]->tek_len != TEKHO_ASNCP_WRAPPED_TEK_LEN || teks[i]->tek_sn > 3)
+            return TEKHO_ERR_BAD_VALUE;
+    if (((teks[0]->tek_sn ^ teks[1]->tek_sn) & 1u) == 0)
+        return TEKHO_ERR_BAD_VALUE;
+    for (int i = 0; i < 2; i++) {
+        struct tekho_tek_params *p = &m->early_params[i];
+        memcpy(p->wrapped_tek, teks[i]->tek, TEKHO_ASNCP_WRAPPED_TEK_LEN);
+        p->wrapped_tek_len = TEKHO_ASNCP_WRAPPED_TEK_LEN;
+        p->lifetime_s = teks[i]->lifetime_s;
+        p->key_seq = teks[i]->tek_sn;
+    }
+    m->have_early = true;
+    return TEKHO_OK;
 }
 
 static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
@@ -1501,7 +1761,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         return TEKHO_OK;
     }
     if (m && m->role == ROLE_HANDED_OVER)
-        send_ho_cnf(bs, m, out); /* one last time: the MS comes back before the target acknowledged */
+        (void)send_ho_cnf(bs, m, out); /* one last time: the MS comes back before the target acknowledged */
     if (m && (m->role == ROLE_SERVING || m->role == ROLE_SOURCE || m->role == ROLE_ENTERING ||
               m->role == ROLE_HANDED_OVER)) {
         /* Another BS hands the MS back to us: it left without our hearing
@@ -1512,14 +1772,20 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     }
     if (m && m->role == ROLE_TARGET_READY && m->peer == from && m->transaction == r->transaction_id) {
         /* Our HO_Rsp was lost: answer again, change nothing. */
-        send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
+        send_ho_rsp(bs, m, HO_RSP_ACCEPT, now, out);
         return out->err;
     }
     const bool was_target = m != NULL && (m->role == ROLE_TARGET_PREPARING || m->role == ROLE_TARGET_READY);
     if (m == NULL && (m = take_slot(bs, index)) == NULL)
         return TEKHO_ERR_CAPACITY;
+    /* baseline-early: a preparation that replaces one still open keeps its
+     * TEKs (the MS may act on either MOB_BSHO-RSP, and has used neither: it
+     * is still asking); any other starts without. */
+    if (!was_target)
+        forget_early(m);
     /* A new attempt starts clean; only the TEK contexts carry over. */
     m->confirmed = false;
+    m->sa_tek_answered = false;
     m->ms_left_serving = false;
     m->ho_cnf_done = false;
     m->prepared_txn_valid = false;
@@ -1557,7 +1823,7 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     m->retries = 0;
     if (bs->cfg.tekgen_required && m->mode != TEKHO_HO_TEK_COUNTER) {
         /* L5: this BS serves only MSs with counter-based TEK generation. */
-        send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+        send_ho_rsp(bs, m, HO_RSP_REFUSE, now, out);
         retire(bs, m, out);
         return out->err;
     }
@@ -1589,6 +1855,49 @@ static tekho_err send_sa_tek_challenge(struct tekho_bs *bs, struct bs_ms *m, str
 {
     m->bs_random_drawn = false;
     return send_sa_tek_challenge_again(bs, m, out);
+}
+
+/* The target holds the AK context (and, with counter, TB): ready for the
+ * MS, HO_Rsp to the serving BS. With baseline-early it first makes the
+ * TEKs the MS will use here (kept from a preparation this one replaces),
+ * wrapped under this BS's KEK, to reach the MS through the serving BS in
+ * HO_Rsp and MOB_BSHO-RSP. If the random source fails, nothing changes
+ * and the timer tries again. */
+/* baseline-early: the TEKs an earlier preparation made can serve this one
+ * (the MS may act on either MOB_BSHO-RSP) while both have a TEK refresh's
+ * grace time left; else new ones. */
+static bool early_teks_kept(const struct tekho_bs *bs, const struct bs_ms *m, uint64_t now)
+{
+    if (!m->have_early || m->active != ACTIVE_OWN)
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (!m->own.tek[i].installed || m->own.tek[i].expires_at_ms * 1000 <= now + bs->cfg.timing.tek_grace_us)
+            return false;
+    return true;
+}
+
+static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
+{
+    if (early_mode(bs, m) && !early_teks_kept(bs, m, now)) {
+        struct tekho_tek_params params[2];
+        memset(params, 0, sizeof params);
+        const tekho_err err = random_teks(bs, m, now, false, params, false, out);
+        if (err != TEKHO_OK) {
+            act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+            return err;
+        }
+        memcpy(m->early_params, params, sizeof params);
+        OPENSSL_cleanse(params, sizeof params);
+        m->have_early = true;
+    }
+    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
+    m->role = ROLE_TARGET_READY;
+    act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
+    send_ho_rsp(bs, m, HO_RSP_ACCEPT, now, out);
+    if (early_mode(bs, m)) /* once per preparation; a copy of HO_Rsp sent again is not counted */
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE,
+                  (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
+    return out->err;
 }
 
 static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r,
@@ -1648,6 +1957,8 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     if (m->role == ROLE_TARGET_REAUTH) {
         m->role = ROLE_TARGET_SA_TEK;
         m->retries = 0;
+        m->eap_waiting = false;
+        act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
         /* 7.2.2.4.3: the challenge is resent until an SA-TEK-Request comes
          * (SAChallengeTimer, SAChallengeMaxResends). */
         act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
@@ -1667,18 +1978,15 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         if (err == TEKHO_ERR_CAPACITY || err == TEKHO_ERR_NO_MEMORY || err == TEKHO_ERR_STALE_COUNT) {
             /* H1: no room for TB = N without forgetting a context that can
              * come back (or N at its limit): the handover is refused. */
-            send_ho_rsp(bs, m, HO_RSP_REFUSE, out);
+            send_ho_rsp(bs, m, HO_RSP_REFUSE, now, out);
             retire(bs, m, out);
             return out->err;
         }
         if (err != TEKHO_OK)
             return err;
     }
-    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
-    m->role = ROLE_TARGET_READY;
-    act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
-    send_ho_rsp(bs, m, HO_RSP_ACCEPT, out);
-    return out->err;
+    m->retries = 0;
+    return target_ready(bs, m, now, out);
 }
 
 static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, const struct tekho_asncp *r,
@@ -1699,6 +2007,13 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     const bool mode_ok = mode == m->mode || (m->mode == TEKHO_HO_TEK_COUNTER && mode == TEKHO_HO_TEK_UPDATE);
     if (!mode_ok)
         return TEKHO_ERR_BAD_VALUE;
+    const bool accepted = !(r->has_bs_ho_rsp_code && r->bs_ho_rsp_code != HO_RSP_ACCEPT);
+    if (accepted && early_mode(bs, m)) {
+        /* baseline-early: the target's TEKs come with its acceptance. */
+        const tekho_err err = take_early_teks(m, r);
+        if (err != TEKHO_OK)
+            return err;
+    }
     act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (r->has_bs_ho_rsp_code && r->bs_ho_rsp_code != HO_RSP_ACCEPT) {
         /* Refused: the MS stays, and learns it from a MOB_BSHO-RSP that
@@ -1715,7 +2030,11 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, con
      * comes (a cancel lost on the air, the MS gone), this BS serves it
      * again once the target would have let the preparation go. */
     act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.ho_cache_us);
-    return send_bsho_rsp(bs, m, out);
+    const tekho_err err = send_bsho_rsp(bs, m, out);
+    if (err == TEKHO_OK && early_mode(bs, m)) /* once per preparation, as baseline-update's RNG-RSP */
+        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
+                  (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
+    return err == TEKHO_OK ? out->err : err;
 }
 
 static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, struct tekho_actions *out)
@@ -1730,9 +2049,19 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
         rsp.recommended[0].has_ho_id = true;
         rsp.recommended[0].ho_id = m->ho_id;
     }
+    if (!refuse && early_mode(bs, m) && m->have_early) {
+        /* baseline-early: the target's TEKs, as the target wrapped them. */
+        rsp.has_sa_tek_update = true;
+        struct tekho_sa_tek_update *u = &rsp.sa_tek_update;
+        u->type = 0x80;
+        u->new_said = u->old_said = tekho_ms_basic_cid(m->index);
+        u->has_old_params = true;
+        u->old_params = m->early_params[0];
+        u->new_params = m->early_params[1];
+    }
     rsp.has_cmac = true;
     rsp.cmac = cmac_tuple_next(&m->link);
-    uint8_t msg[128];
+    uint8_t msg[256];
     size_t len = 0;
     tekho_err err = tekho_mob_bsho_rsp_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
@@ -1769,7 +2098,7 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         send_ho_ack(m, from, r->transaction_id, out); /* our HO_Ack was lost */
         return out->err;
     }
-    if (m->mode != TEKHO_HO_TEK_REUSE || r->n_sa == 0 || (late && active_tek(m) != NULL)) {
+    if (m->mode != TEKHO_HO_TEK_REUSE || early_mode(bs, m) || r->n_sa == 0 || (late && active_tek(m) != NULL)) {
         /* Nothing to install (or TEKs of its own already, late): taken. */
         m->ms_left_serving = true;
         m->ho_cnf_done = true;
@@ -1794,7 +2123,8 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         const struct tekho_asncp_tek *t = teks[i];
         if (t == NULL)
             continue;
-        if (t->tek_sn > 3 || t->pn_counter > TEKHO_PN_COUNTER_MAX || t->rxpn_counter > TEKHO_PN_COUNTER_MAX) {
+        if (t->tek_len != TEKHO_ASNCP_TEK_LEN || t->tek_sn > 3 || t->pn_counter > TEKHO_PN_COUNTER_MAX ||
+            t->rxpn_counter > TEKHO_PN_COUNTER_MAX) {
             err = TEKHO_ERR_BAD_VALUE;
             break;
         }
@@ -1888,6 +2218,7 @@ tekho_err tekho_bs_backbone(struct tekho_bs *bs, uint64_t now_us, uint32_t from_
     case TEKHO_ASNCP_CONTEXT_RPT:
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_context_rpt(bs, now_us, &r, out) : TEKHO_ERR_UNKNOWN_PEER;
         break;
+    case TEKHO_ASNCP_AR_EAP_TRANSFER: err = on_eap_from_auth(bs, now_us, from_node, &r, out); break;
     case TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE:
         err = from_node == TEKHO_NODE_AUTHENTICATOR ? on_count_update(bs, from_node, &r, out)
                                                     : TEKHO_ERR_UNKNOWN_PEER;
@@ -1949,7 +2280,7 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
                 return out->err;
             }
             act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
-            send_ho_cnf(bs, m, out);
+            (void)send_ho_cnf(bs, m, out);
             act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.backbone_retransmit_us);
             return out->err;
         }
@@ -1962,9 +2293,22 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
             }
             act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
             act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.retransmit_us);
+            if (challenge_mode(bs, m))
+                return out->err; /* baseline-challenge: the MS sends its SA-TEK-Request again */
             /* The same BS_Random: an SA-TEK-Request to the lost first copy's
              * twin must still verify. */
             return send_sa_tek_challenge_again(bs, m, out);
+        }
+        if (m->role == ROLE_TARGET_PREPARING && !m->ctx_pending && early_mode(bs, m)) {
+            /* baseline-early: the AK is here, the TEKs could not be made. */
+            if (++m->retries > bs->cfg.timing.max_retries) {
+                send_ho_rsp(bs, m, HO_RSP_REFUSE, now_us, out);
+                act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
+                retire(bs, m, out);
+                return out->err;
+            }
+            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            return target_ready(bs, m, now_us, out);
         }
         if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
             m->role != ROLE_TARGET_REAUTH)
@@ -1997,6 +2341,16 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
                                                          : TEKHO_CONTEXT_FOR_HANDOVER,
                          true, now_us, out);
         return out->err;
+    case TIMER_EAP:
+        /* The MS did not answer the EAP-Request: again, on the air timer. */
+        if (m->role != ROLE_TARGET_REAUTH || !m->eap_waiting || !m->ctx_pending)
+            return TEKHO_OK;
+        if (++m->eap_retries > bs->cfg.timing.max_retries) {
+            m->eap_waiting = false; /* the Authenticator's timer has the next word */
+            return TEKHO_OK;
+        }
+        act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+        return send_eap_request(bs, m, now_us, out);
     case TIMER_CACHE:
         /* The MS never came: keep only the cached TEK context (and its PNs)
          * in case it retries; N's next update will clear it. An entry that

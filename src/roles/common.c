@@ -244,6 +244,7 @@ void tekho_timing_default(struct tekho_timing *t)
     t->aaa_rtt_us = 40000;
     t->aaa_round_trips = 4;
     t->ho_cache_us = 2000000;
+    t->eap_round_trips = 4;
 }
 
 void tekho_ms_mac_of_index(uint32_t index, uint8_t mac[6])
@@ -290,8 +291,9 @@ int tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms)
 
 const char *tekho_scheme_name(enum tekho_scheme s)
 {
-    static const char *const names[TEKHO_SCHEME_COUNT] = {"none", "counter", "baseline-update", "baseline-full",
-                                                          "reuse", "none-late"};
+    static const char *const names[TEKHO_SCHEME_COUNT] = {"none",      "counter",        "baseline-update",
+                                                          "baseline-full", "reuse", "none-late",
+                                                          "baseline-early", "baseline-challenge"};
     return (unsigned)s < TEKHO_SCHEME_COUNT ? names[s] : "?";
 }
 
@@ -306,7 +308,8 @@ bool tekho_scheme_early_data(enum tekho_scheme s)
     (void)s; /* every scheme sends before ranging where it holds keys: none-late does */
     return true;
 #else
-    return s == TEKHO_SCHEME_NONE || s == TEKHO_SCHEME_COUNTER || s == TEKHO_SCHEME_REUSE;
+    return s == TEKHO_SCHEME_NONE || s == TEKHO_SCHEME_COUNTER || s == TEKHO_SCHEME_REUSE ||
+           s == TEKHO_SCHEME_BASELINE_EARLY;
 #endif
 }
 
@@ -329,7 +332,7 @@ const char *tekho_event_name(enum tekho_event e)
                                         "HO_FAILED",      "SELF_SYNC",       "RESYNC_RNG_REQ",  "PDU_DISCARDED",
                                         "RELEASED",       "TEK_BYTES_OVER_AIR", "CONTEXT_CACHED", "CONTEXT_REUSED",
                                         "COUNT_UPDATED",  "CAPABILITY",      "RETRANSMIT",      "SEALED",
-                                        "NEW_PMK",        "HO_LEFT"};
+                                        "NEW_PMK",        "HO_LEFT",         "TEK_BYTES_OVER_BACKBONE"};
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
 }
 

@@ -53,6 +53,10 @@ struct tekho_ms {
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
+    /* baseline-challenge: the SA-TEK-Request in flight (the RNG-RSP's
+     * BS_Random, our MS_Random), sent again until the SA-TEK-Response. */
+    uint8_t sa_bs_random[TEKHO_PKM_RANDOM_LEN];
+    uint8_t sa_ms_random[TEKHO_PKM_RANDOM_LEN];
 #ifdef TEKHO_MUTATION_MS_REDERIVE_ON_RETRY
     bool cancelled_since_m;
 #endif
@@ -72,6 +76,7 @@ enum ms_input {
     MS_IN_SA_TEK_CHALLENGE,
     MS_IN_SA_TEK_RESPONSE,
     MS_IN_BSHO_RSP,
+    MS_IN_EAP_TRANSFER,
 };
 #define MS_IN(x) (1u << MS_IN_##x)
 
@@ -89,7 +94,7 @@ static const uint32_t MS_ACCEPTS[] = {
     [TEKHO_MS_HO_REQUESTED] = MS_IN(DATA) | MS_IN(BSHO_RSP),
     [TEKHO_MS_HO_SYNC] = MS_IN(DATA),
     [TEKHO_MS_HO_RANGING] = MS_IN(DATA) | MS_IN(RNG_RSP),
-    [TEKHO_MS_REAUTH] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE),
+    [TEKHO_MS_REAUTH] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE) | MS_IN(EAP_TRANSFER),
     [TEKHO_MS_SA_TEK] = MS_IN(DATA) | MS_IN(SA_TEK_CHALLENGE) | MS_IN(SA_TEK_RESPONSE),
     [TEKHO_MS_RELEASED] = 0,
 };
@@ -116,6 +121,7 @@ static tekho_err ms_classify(const uint8_t *msg, size_t len, enum ms_input *in)
         case TEKHO_PKM_TEK_INVALID: *in = MS_IN_TEK_INVALID; return TEKHO_OK;
         case TEKHO_PKM_SA_TEK_CHALLENGE: *in = MS_IN_SA_TEK_CHALLENGE; return TEKHO_OK;
         case TEKHO_PKM_SA_TEK_RESPONSE: *in = MS_IN_SA_TEK_RESPONSE; return TEKHO_OK;
+        case TEKHO_PKM_EAP_TRANSFER: *in = MS_IN_EAP_TRANSFER; return TEKHO_OK;
         default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
         }
     default: return TEKHO_ERR_UNEXPECTED_MESSAGE;
@@ -196,6 +202,23 @@ bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t
 static bool counter_mode(const struct tekho_ms *ms)
 {
     return ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->tekgen_negotiated;
+}
+
+/* baseline-early: HO Process Optimization 11 ("all the TEKs received from
+ * the serving BS are reused", 802.16e as Wireshark reads it), where the
+ * TEKs received from the serving BS are the target's, in MOB_BSHO-RSP. */
+static bool early_mode(const struct tekho_ms *ms, enum tekho_ho_tek_mode mode)
+{
+    return ms->cfg.scheme == TEKHO_SCHEME_BASELINE_EARLY && mode == TEKHO_HO_TEK_REUSE;
+}
+
+/* baseline-challenge: HO Process Optimization 00 (SA-TEK 3-way handshake)
+ * without the re-authentication that 00 also asks for: the target holds a
+ * valid AK context (HO Process Optimization lets it skip re-authentication)
+ * and starts the 3-way handshake from RNG-RSP's SA Challenge Tuple. */
+static bool challenge_mode(const struct tekho_ms *ms)
+{
+    return ms->cfg.scheme == TEKHO_SCHEME_BASELINE_CHALLENGE && ms->mode == TEKHO_HO_TEK_REAUTH;
 }
 
 static void drop_cache(struct tekho_ms *ms);
@@ -599,6 +622,8 @@ static void arm_refresh(struct tekho_ms *ms, struct tekho_actions *out)
     act_timer(out, MS_TIMER_REFRESH, at_us > ms->cfg.timing.tek_grace_us ? at_us - ms->cfg.timing.tek_grace_us : 0);
 }
 
+static tekho_err send_tuple_answer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out);
+
 static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
@@ -625,6 +650,13 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     /* The TEK mode was agreed in MOB_BSHO-RSP; an RNG-RSP with another one
      * would leave the MS with TEKs the target does not use, or none. */
     if (m.ranging_status == TEKHO_RANGING_STATUS_SUCCESS && (!m.has_ho_process_optimization || mode != ms->mode))
+        return TEKHO_ERR_BAD_VALUE;
+    /* Only baseline-challenge's RNG-RSP starts the SA-TEK 3-way handshake,
+     * and it names the target's AK (the one the MS derived for TM). */
+    const bool tuple = m.ranging_status == TEKHO_RANGING_STATUS_SUCCESS && mode == TEKHO_HO_TEK_REAUTH &&
+                       challenge_mode(ms);
+    if (m.has_sa_challenge != tuple ||
+        (tuple && CRYPTO_memcmp(m.akid, ms->target_link.ak.akid, TEKHO_PKM_AKID_LEN) != 0))
         return TEKHO_ERR_BAD_VALUE;
     err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
                       &m.cmac);
@@ -660,6 +692,21 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         ms->state = TEKHO_MS_OPERATIONAL;
         arm_refresh(ms, out);
         return out->err;
+    }
+    if (tuple) {
+        /* baseline-challenge: no re-authentication; the 3-way handshake at once. */
+        uint8_t ms_random[TEKHO_PKM_RANDOM_LEN];
+        err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
+        if (err != TEKHO_OK)
+            return err; /* nothing changed: the RNG-REQ goes again, and its answer brings this back */
+        act_cancel_timer(out, MS_TIMER_RETX);
+        complete_handover(ms, out);
+        tekho_tek_context_cleanup(&ms->tek);
+        ms->have_tek = false;
+        memcpy(ms->sa_bs_random, m.bs_random, sizeof ms->sa_bs_random);
+        memcpy(ms->sa_ms_random, ms_random, sizeof ms->sa_ms_random);
+        ms->retries = 0;
+        return send_tuple_answer(ms, now, out);
     }
     act_cancel_timer(out, MS_TIMER_RETX);
     if (mode == TEKHO_HO_TEK_REAUTH) {
@@ -705,17 +752,19 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
 }
 
-/* ms_random: drawn by the caller before it changed anything, so that a
- * source that fails leaves the challenge to be answered when it comes again. */
-static tekho_err send_sa_tek_request(struct tekho_ms *ms, const struct tekho_pkm *challenge,
+/* The SA-TEK-Request answering BS_Random (a challenge's, or RNG-RSP's SA
+ * Challenge Tuple's) with ms_random, drawn by the caller before it changed
+ * anything, so that a source that fails leaves the challenge to be
+ * answered when it comes again. */
+static tekho_err send_sa_tek_request(struct tekho_ms *ms, uint8_t identifier, const uint8_t bs_random[8],
                                      const uint8_t ms_random[8], struct tekho_actions *out)
 {
     struct tekho_pkm req = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_SA_TEK_REQUEST,
-                            .identifier = challenge->identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
+                            .identifier = identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
                             .has_ms_random = true, .has_bs_random = true, .has_akid = true,
                             .has_cmac_digest = true};
     memcpy(req.ms_random, ms_random, sizeof req.ms_random);
-    memcpy(req.bs_random, challenge->bs_random, sizeof req.bs_random);
+    memcpy(req.bs_random, bs_random, sizeof req.bs_random);
     memcpy(req.akid, ms->serving_link.ak.akid, 8);
     req.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
     uint8_t buf[256];
@@ -727,6 +776,16 @@ static tekho_err send_sa_tek_request(struct tekho_ms *ms, const struct tekho_pkm
     if (err == TEKHO_OK)
         send_ul(ms, out, ms->serving, buf, n);
     ms->state = TEKHO_MS_SA_TEK;
+    return err == TEKHO_OK ? out->err : err;
+}
+
+/* baseline-challenge: RNG-RSP carried the SA Challenge Tuple (802.16-2009
+ * RNG-RSP TLV 31: BS_Random, AKID): the MS answers with SA-TEK-Request at
+ * once, and sends it again on its timer until the SA-TEK-Response. */
+static tekho_err send_tuple_answer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
+{
+    const tekho_err err = send_sa_tek_request(ms, 0, ms->sa_bs_random, ms->sa_ms_random, out);
+    act_timer(out, MS_TIMER_RETX, now + ms->cfg.timing.retransmit_us);
     return err == TEKHO_OK ? out->err : err;
 }
 
@@ -764,9 +823,12 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         cmac_link_wipe(&link);
         ms->m = ms->cfg.first_count;
         act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
-        return send_sa_tek_request(ms, m, ms_random, out);
+        return send_sa_tek_request(ms, m->identifier, m->bs_random, ms_random, out);
     }
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE) {
+        /* baseline-challenge has no SA-TEK-Challenge (its tuple came in RNG-RSP). */
+        if (challenge_mode(ms))
+            return TEKHO_ERR_UNEXPECTED_MESSAGE;
         /* In SA_TEK: the BS resent its challenge, our SA-TEK-Request was
          * lost. The new PMK is already in place, so it is answered under it. */
         uint8_t ms_random[8];
@@ -774,14 +836,89 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         if (err == TEKHO_OK)
             err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                              m->cmac_offset, m->cmac_digest.cmac_pn);
-        return err == TEKHO_OK ? send_sa_tek_request(ms, m, ms_random, out) : err;
+        return err == TEKHO_OK ? send_sa_tek_request(ms, m->identifier, m->bs_random, ms_random, out) : err;
     }
     /* SA-TEK-Response, taken only in SA_TEK. */
+    if (challenge_mode(ms)) {
+        /* baseline-challenge: it answers our request (both randoms) for
+         * the MS's primary SA, and carries the target's TEKs under its KEK
+         * (802.16e: the BS includes SA-TEK-Update in SA-TEK-Response). */
+        if (!m->has_ms_random || !m->has_bs_random || !m->has_said || m->said != ms->cfg.said ||
+            m->n_tek_params != 2 || !m->has_key_seq || m->key_seq != ms->cfg.pmk_sn ||
+            CRYPTO_memcmp(m->ms_random, ms->sa_ms_random, sizeof ms->sa_ms_random) != 0 ||
+            CRYPTO_memcmp(m->bs_random, ms->sa_bs_random, sizeof ms->sa_bs_random) != 0)
+            return TEKHO_ERR_BAD_VALUE;
+    }
     tekho_err err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                                 m->cmac_offset, m->cmac_digest.cmac_pn);
     if (err != TEKHO_OK)
         return err;
-    return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
+    if (!challenge_mode(ms))
+        return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
+    err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m->tek_params, m->n_tek_params, now / 1000, out);
+    if (err != TEKHO_OK)
+        return err;
+    ms->have_tek = true;
+    ms->state = TEKHO_MS_OPERATIONAL;
+    act_cancel_timer(out, MS_TIMER_RETX);
+    arm_refresh(ms, out);
+    return out->err;
+}
+
+/* Baseline-full, re-authentication at the target (802.16e 7.2.2: EAP in
+ * PKMv2 EAP-Transfer; [PROFILE] with the AK in place, under its CMAC). The
+ * EAP method is modelled, not run: the MS answers each EAP-Request with an
+ * EAP-Response of its type (Identity: "tekho"; any other: a one-byte
+ * acknowledgement, as an EAP-TTLS peer acknowledges a fragment), so the
+ * round trips and bytes are the exchange's, its cryptography is not. A
+ * request sent again gets the same answer. The new MSK is taken when the
+ * SA-TEK-Challenge under it proves the exchange succeeded. */
+static tekho_err on_eap_transfer(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
+                                 struct tekho_actions *out)
+{
+    if (from != ms->serving)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    struct tekho_pkm m;
+    tekho_err err = tekho_pkm_decode(msg, len, &m);
+    if (err != TEKHO_OK)
+        return err;
+    /* An EAP-Request (the decoder checked the packet's framing) under our AK. */
+    if (m.mgmt_type != TEKHO_MGMT_PKM_RSP || m.eap_payload[0] != 1 || !m.has_key_seq || m.key_seq != ms->cfg.pmk_sn)
+        return TEKHO_ERR_BAD_VALUE;
+    err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
+                     m.cmac_digest.cmac_pn);
+    if (err != TEKHO_OK)
+        return err;
+    static const uint8_t identity[] = {'t', 'e', 'k', 'h', 'o'};
+    const uint8_t type = m.eap_payload[4];
+    struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_REQ, .code = TEKHO_PKM_EAP_TRANSFER,
+                            .identifier = m.identifier, .has_key_seq = true, .key_seq = ms->cfg.pmk_sn,
+                            .has_cmac_digest = true};
+    const size_t n = TEKHO_EAP_HEADER_LEN + 1 + (type == 1 ? sizeof identity : 1);
+    rsp.eap_payload[0] = 2; /* Response */
+    rsp.eap_payload[1] = m.eap_payload[1];
+    rsp.eap_payload[2] = 0;
+    rsp.eap_payload[3] = (uint8_t)n;
+    rsp.eap_payload[4] = type;
+    if (type == 1)
+        memcpy(rsp.eap_payload + 5, identity, sizeof identity);
+    else
+        rsp.eap_payload[5] = 0; /* flags: an acknowledgement, no data */
+    rsp.eap_payload_len = n;
+    rsp.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
+    uint8_t buf[256];
+    size_t blen = 0;
+    err = tekho_pkm_encode(&rsp, buf, sizeof buf, &blen);
+    if (err == TEKHO_OK)
+        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, blen,
+                        CMAC_DIGEST_TLV_LEN);
+    if (err != TEKHO_OK)
+        return err;
+    send_ul(ms, out, ms->serving, buf, blen);
+    /* The exchange moves: the MS waits as long again. */
+    ms->retries = 0;
+    arm_reauth_timer(ms, now, out);
+    return out->err;
 }
 
 static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
@@ -855,25 +992,46 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
         return out->err;
     }
-    ms->mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
-    ms->ho_id = m.recommended[i].has_ho_id ? m.recommended[i].ho_id : 0;
+    enum tekho_ho_tek_mode mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
     /* A counter recommendation the MS did not negotiate falls back. */
-    if (ms->mode == TEKHO_HO_TEK_COUNTER && !counter_mode(ms))
-        ms->mode = TEKHO_HO_TEK_UPDATE;
+    if (mode == TEKHO_HO_TEK_COUNTER && !counter_mode(ms))
+        mode = TEKHO_HO_TEK_UPDATE;
+    /* baseline-early: the target's TEKs come here, wrapped under the
+     * target's KEK (which the MS derives from its PMK); no other scheme
+     * takes TEKs from the serving BS. Checked before anything changes. */
+    const bool early = early_mode(ms, mode);
+    if (early != m.has_sa_tek_update)
+        return early ? TEKHO_ERR_MISSING_TLV : TEKHO_ERR_BAD_VALUE;
+    if (early && (!m.sa_tek_update.has_old_params || m.sa_tek_update.new_said != ms->cfg.said))
+        return TEKHO_ERR_BAD_VALUE;
+    ms->mode = mode;
+    ms->ho_id = m.recommended[i].has_ho_id ? m.recommended[i].ho_id : 0;
     if (ms->mode != TEKHO_HO_TEK_COUNTER)
         ms->target_tek = -1;
-    /* Room for the serving TEKs first: MOB_HO-IND cannot be taken back.
-     * With reuse they travel with the MS, PN state included; the cache
-     * entry that holds them is this handover's (no other is needed). */
+    /* Room for the TEKs used at the target first: MOB_HO-IND cannot be
+     * taken back. With reuse the serving TEKs travel with the MS, PN state
+     * included; the cache entry that holds them is this handover's (no
+     * other is needed). */
+    struct tekho_tek_context fresh;
+    memset(&fresh, 0, sizeof fresh);
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
         drop_cache(ms);
         err = tek_cache_reserve(&ms->cache);
         if (err != TEKHO_OK)
             return err;
     }
+    if (early) {
+        const struct tekho_sa_tek_update *u = &m.sa_tek_update;
+        const struct tekho_tek_params params[2] = {u->old_params, u->new_params};
+        err = install_delivered(ms, &fresh, ms->target_link.ak.kek, params, 2, now / 1000, out);
+        if (err != TEKHO_OK)
+            return err;
+    }
     err = send_ho_ind(ms, TEKHO_MOB_HO_IND_RELEASE, out);
-    if (err != TEKHO_OK)
+    if (err != TEKHO_OK) {
+        tekho_tek_context_cleanup(&fresh);
         return err;
+    }
     /* The serving BS releases the MS at MOB_HO-IND: from here until the
      * target delivers, no user data flows (the interruption). */
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
@@ -881,7 +1039,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         e->used = true;
         e->count = ms->tm;
         memcpy(e->bsid, ms->target_bsid, 6);
-        tekho_tek_context_move(&e->tek, &ms->tek);
+        tekho_tek_context_move(&e->tek, early ? &fresh : &ms->tek);
         ms->target_tek = 0;
     }
     tekho_tek_context_cleanup(&ms->tek);
@@ -972,6 +1130,7 @@ tekho_err tekho_ms_air(struct tekho_ms *ms, uint64_t now_us, uint32_t from_node,
     case MS_IN_TEK_INVALID:
     case MS_IN_SA_TEK_CHALLENGE:
     case MS_IN_SA_TEK_RESPONSE: return on_pkm_rsp(ms, now_us, from_node, msg, msg_len, out);
+    case MS_IN_EAP_TRANSFER: return on_eap_transfer(ms, now_us, from_node, msg, msg_len, out);
     case MS_IN_DATA: break; /* on its own CID, above */
     }
     return TEKHO_ERR_UNEXPECTED_MESSAGE;
@@ -1022,6 +1181,8 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
         return out->err;
     }
     act_event(out, ms->cfg.index, TEKHO_EV_RETRANSMIT, ms->state, NULL, 0);
+    if (ms->state == TEKHO_MS_SA_TEK && challenge_mode(ms))
+        return send_tuple_answer(ms, now_us, out); /* baseline-challenge: the MS drives the 3-way handshake */
     if (ms->state == TEKHO_MS_REAUTH || ms->state == TEKHO_MS_SA_TEK) {
         arm_reauth_timer(ms, now_us, out); /* nothing to send: the BS drives these */
         return out->err;

@@ -102,11 +102,30 @@ tekho_err tekho_sim_model(const struct tekho_sim_params *p, enum tekho_scheme sc
         /* Ranging first: the RNG-REQ in the ranging opportunity after
          * synchronisation, RNG-RSP at once. */
         uint64_t t_keys = t_rng, t_done = air_dl(&x, t_rng);
+        if (scheme == TEKHO_SCHEME_BASELINE_CHALLENGE) {
+            /* The SA Challenge Tuple in RNG-RSP, SA-TEK-Request back, and
+             * SA-TEK-Response with the TEKs: the target's last answer. */
+            t_keys = air_ul(&x, air_dl(&x, t_rng));
+            t_done = air_dl(&x, t_keys);
+        }
         if (scheme == TEKHO_SCHEME_BASELINE_FULL) {
-            /* Re-authentication: Context_Req to the Authenticator, the AAA
-             * round trips, Context_Rpt back; then on the air the SA-TEK
-             * 3-way (Challenge, Request, Response) and Key-Request/Reply. */
-            const uint64_t t_ctx = t_rng + 2 * x.b + tm->aaa_rtt_us * tm->aaa_round_trips;
+            /* Re-authentication: Context_Req to the Authenticator; with
+             * EAP on the air, each EAP-Request goes to the target and over
+             * the air, its response back the same way, and the AAA round
+             * trips follow the last responses (src/roles/auth.c,
+             * eap_aaa_after); without, the AAA round trips alone. Then
+             * Context_Rpt back, and on the air the SA-TEK 3-way
+             * (Challenge, Request, Response) and Key-Request/Reply. */
+            const unsigned e = tm->eap_round_trips, aaa = tm->aaa_round_trips;
+            uint64_t t = t_rng + x.b;
+            if (e == 0)
+                t += tm->aaa_rtt_us * aaa;
+            for (unsigned k = 1; k <= e; k++) {
+                t = air_ul(&x, air_dl(&x, t + x.b)) + x.b;
+                const unsigned n = aaa <= e ? (k + aaa > e ? 1u : 0u) : (k == e ? aaa - e + 1u : 1u);
+                t += (uint64_t)n * tm->aaa_rtt_us;
+            }
+            const uint64_t t_ctx = t + x.b;
             const uint64_t t_request = air_dl(&x, t_ctx), t_response = air_ul(&x, t_request);
             const uint64_t t_key_request = air_dl(&x, t_response);
             t_keys = air_ul(&x, t_key_request);

@@ -87,6 +87,9 @@ struct ms_track {
     bool traffic;
     uint32_t seq[2];             /* next payload sequence number per direction (0 = UL, 1 = DL) */
     bool ho_active;              /* from HO_STARTED until measured, cancelled, failed or released */
+    /* From HO_STARTED until the MS is operational again (or released): the
+     * management messages about it meanwhile are handover signalling. */
+    bool ho_signalling;
     uint32_t serving;            /* the BS the network routes the MS's downlink to */
     uint32_t target;
     /* The interruption under measurement (tekho_sim_stats): the MS left
@@ -542,6 +545,21 @@ static const char *pdu_name(const uint8_t *pdu, size_t len)
         return "?";
     if (gmh.cid > TEKHO_MGMT_CID_MAX)
         return "Data";
+    /* PKM messages by their code: the trace and the report's charts tell
+     * an SA-TEK-Response from a Key-Reply. */
+    if (len > TEKHO_GMH_LEN + 1 &&
+        (pdu[TEKHO_GMH_LEN] == TEKHO_MGMT_PKM_REQ || pdu[TEKHO_GMH_LEN] == TEKHO_MGMT_PKM_RSP)) {
+        switch (pdu[TEKHO_GMH_LEN + 1]) {
+        case TEKHO_PKM_EAP_TRANSFER: return "PKMv2-EAP-Transfer";
+        case TEKHO_PKM_SA_TEK_CHALLENGE: return "PKMv2-SA-TEK-Challenge";
+        case TEKHO_PKM_SA_TEK_REQUEST: return "PKMv2-SA-TEK-Request";
+        case TEKHO_PKM_SA_TEK_RESPONSE: return "PKMv2-SA-TEK-Response";
+        case TEKHO_PKM_KEY_REQUEST: return "PKMv2-Key-Request";
+        case TEKHO_PKM_KEY_REPLY: return "PKMv2-Key-Reply";
+        case TEKHO_PKM_TEK_INVALID: return "PKMv2-TEK-Invalid";
+        default: break;
+        }
+    }
     const char *n = len > TEKHO_GMH_LEN ? tekho_mgmt_name(pdu[TEKHO_GMH_LEN]) : NULL;
     return n ? n : "MGMT";
 }
@@ -627,6 +645,36 @@ static uint64_t processing_us(const struct tekho_sim *sim, uint64_t key_a, uint6
     return (uint64_t)exp_draw(v->processing_mean_us, sim_hash(sim->p.seed, SIM_PURPOSE_PROCESSING, key_a, key_b));
 }
 
+/* Signalling a handover causes, apart from network entry and TEK refresh
+ * (which every scheme does alike): on the air, every management message
+ * about an MS between its MOB_MSHO-REQ and its being operational again
+ * (re-authentication and key exchange at the target included), and any
+ * MOB_* message; on the backbone, every HO_* message, count update and EAP
+ * relay, and the context transfers of an MS in a handover. */
+static bool air_ho_signalling(const struct tekho_sim *sim, uint32_t ms, const uint8_t *pdu, size_t len)
+{
+    if (sim->track[ms].ho_signalling)
+        return true;
+    const uint8_t type = len > TEKHO_GMH_LEN ? pdu[TEKHO_GMH_LEN] : 0;
+    return type == TEKHO_MGMT_MOB_MSHO_REQ || type == TEKHO_MGMT_MOB_BSHO_RSP || type == TEKHO_MGMT_MOB_HO_IND;
+}
+
+static bool backbone_ho_signalling(const struct tekho_sim *sim, const uint8_t *msg, size_t len)
+{
+    enum tekho_asncp_msg type;
+    uint8_t msid[6];
+    uint32_t ms = 0;
+    if (tekho_asncp_peek(msg, len, &type, msid) != TEKHO_OK)
+        return false;
+    switch (type) {
+    case TEKHO_ASNCP_CONTEXT_REQ:
+    case TEKHO_ASNCP_CONTEXT_RPT:
+    case TEKHO_ASNCP_CONTEXT_ACK:
+        return tekho_ms_index_of_mac(msid, &ms) && ms < sim->p.n_ms && sim->track[ms].ho_signalling;
+    default: return true; /* HO_*, CMAC_Key_Count_Update(_ACK), AR_EAP_Transfer */
+    }
+}
+
 static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len)
 {
     /* Named only for those who look: the attacker and the trace. */
@@ -635,6 +683,10 @@ static void send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t n
     if (mgmt) {
         sim->st.air_messages++;
         sim->st.air_bytes += len;
+        if (air_ho_signalling(sim, ms, pdu, len)) {
+            sim->st.ho_air_messages++;
+            sim->st.ho_air_bytes += len;
+        }
     }
     /* The attacker on the air hears everything. */
     struct ms_track *tr = &sim->track[ms];
@@ -667,6 +719,10 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
 {
     sim->st.backbone_messages++;
     sim->st.backbone_bytes += len;
+    if (backbone_ho_signalling(sim, msg, len)) {
+        sim->st.ho_backbone_messages++;
+        sim->st.ho_backbone_bytes += len;
+    }
     /* Decoded only when something here needs the message: a trace, or a fault to inject. */
     struct tekho_asncp m;
     const bool decoded = (sim->trace || sim->drop_ho_complete || sim->reset_pn_in_ho_cnf) &&
@@ -892,6 +948,7 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
             sim->st.attempted++;
             censor(sim, tr); /* the last handover never resumed a direction before this one began */
             tr->ho_active = true;
+            tr->ho_signalling = true;
             tr->target = (uint32_t)a->value;
         }
         break;
@@ -942,6 +999,10 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
         /* Counted once, at the sender of the TEKs (the BS). */
         if (!from_ms)
             sim->st.tek_bytes_over_air += (unsigned long)a->value;
+        break;
+    case TEKHO_EV_TEK_BYTES_OVER_BACKBONE:
+        if (!from_ms)
+            sim->st.tek_bytes_over_backbone += (unsigned long)a->value;
         break;
     case TEKHO_EV_KEYS_INSTALLED:
         /* A stale count never yields keys: a counter context below N is a violation. */
@@ -1019,10 +1080,14 @@ static uint64_t timer_at(struct tekho_sim *sim, uint32_t owner, uint32_t timer, 
         return t + f; /* the code answered, the RNG-REQ goes in the allocation a frame later */
     }
     if ((owner >> 24) == OWNER_AUTH && TEKHO_AUTH_TIMER_KIND(timer) == TEKHO_AUTH_TIMER_AAA) {
-        uint64_t t = sim->now;
-        for (unsigned i = 0; i < sim->p.timing.aaa_round_trips; i++)
-            t += sim->p.timing.aaa_rtt_us +
-                 (uint64_t)exp_draw(v->aaa_extra_mean_us,
+        /* The role asked for as many AAA round trips as the exchange needs
+         * at this point (all of them at once, or a share after each EAP
+         * response, baseline-full): each one gets its random extra. */
+        const uint64_t asked = at > sim->now ? at - sim->now : 0;
+        const uint64_t n = sim->p.timing.aaa_rtt_us ? asked / sim->p.timing.aaa_rtt_us : 0;
+        uint64_t t = at;
+        for (uint64_t i = 0; i < n; i++)
+            t += (uint64_t)exp_draw(v->aaa_extra_mean_us,
                                     sim_hash(sim->p.seed, SIM_PURPOSE_AAA, timer, sim->now << 8 | i));
         return t;
     }
@@ -1124,6 +1189,9 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
             sim->track[i].max_m = m;
         /* Every MS input passes here: keep measurements off the MS's state. */
         sim->radio[i].serving = tekho_ms_serving(sim->ms[i]);
+        const enum tekho_ms_state st = tekho_ms_state(sim->ms[i]);
+        if (st == TEKHO_MS_OPERATIONAL || st == TEKHO_MS_RELEASED || st == TEKHO_MS_IDLE)
+            sim->track[i].ho_signalling = false; /* what it sent on the way counted already */
     }
 }
 

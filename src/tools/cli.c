@@ -79,7 +79,7 @@ void cli_usage(const struct cli_cmd *cmd, FILE *to)
                           : o->kind == CLI_MAC ? " MAC"
                           : o->kind == CLI_STR ? " TEXT"
                                                : "";
-        char choice[64] = "";
+        char choice[160] = "";
         if (o->kind == CLI_CHOICE)
             snprintf(choice, sizeof choice, " %s", o->choices);
         if (o->secret) {

@@ -350,6 +350,23 @@ static void put_tek_params(struct fields *f, const char *name, const struct tekh
     fields_end_object(f);
 }
 
+/* An SA-TEK-Update's fields (RNG-RSP; baseline-early's MOB_BSHO-RSP),
+ * and the TEKs it delivers learnt. */
+static void put_sa_tek_update(struct fields *f, struct keyring *k, const struct tekho_sa_tek_update *u)
+{
+    fields_u(f, "type", u->type);
+    fields_u(f, "new_said", u->new_said);
+    fields_u(f, "old_said", u->old_said);
+    if (u->has_old_params)
+        put_tek_params(f, "old_tek", &u->old_params);
+    put_tek_params(f, "new_tek", &u->new_params);
+    /* Both: the target's older TEK is the one in use first. */
+    if (u->has_old_params)
+        learn_delivered(k, &u->old_params);
+    learn_delivered(k, &u->new_params);
+}
+
+
 struct verdict {
     const char *cmac;
     const char *decrypt;
@@ -419,19 +436,9 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if (m.n_sa_tek_updates) {
             fields_begin_array(f, "sa_tek_update");
             for (size_t i = 0; i < m.n_sa_tek_updates; i++) {
-                const struct tekho_sa_tek_update *u = &m.sa_tek_updates[i];
                 fields_begin_object(f, NULL);
-                fields_u(f, "type", u->type);
-                fields_u(f, "new_said", u->new_said);
-                fields_u(f, "old_said", u->old_said);
-                if (u->has_old_params)
-                    put_tek_params(f, "old_tek", &u->old_params);
-                put_tek_params(f, "new_tek", &u->new_params);
+                put_sa_tek_update(f, k, &m.sa_tek_updates[i]);
                 fields_end_object(f);
-                /* Both: the target's older TEK is the one in use first. */
-                if (u->has_old_params)
-                    learn_delivered(k, &u->old_params);
-                learn_delivered(k, &u->new_params);
             }
             fields_end_array(f);
         }
@@ -559,6 +566,12 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         }
         fields_end_array(f);
         fields_u(f, "action_time", m.action_time);
+        if (m.has_sa_tek_update) {
+            /* baseline-early: the target's TEKs, wrapped under its KEK. */
+            fields_begin_object(f, "sa_tek_update");
+            put_sa_tek_update(f, k, &m.sa_tek_update);
+            fields_end_object(f);
+        }
         if (m.has_cmac)
             put_cmac_tuple(f, &m.cmac);
         v->cmac = verify_cmac(k, msg, len, m.has_cmac, m.cmac_offset, m.cmac.cmac_pn, cid, false,

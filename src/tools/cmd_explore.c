@@ -17,7 +17,7 @@
 
 static const struct cli_opt EXPLORE_OPTS[] = {
     /* In enum tekho_scheme's order (the choice's index is the scheme), then all. */
-    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late|all",
+    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late|baseline-early|baseline-challenge|all",
      .help = "the TEK scheme the roles run (all: each in turn)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
      .help = "run i uses seed+i, so --seed S+i --runs 1 repeats run i alone (default 1)"},

@@ -24,7 +24,7 @@ static const struct cli_opt SIM_OPTS[] = {
      .choices = "normal|ms-ahead|replay|cancel-retry|ping-pong|no-capability|tek-refresh|lossy-air|auth-restart",
      .help = "a built-in scenario (with --scheme)"},
     /* In enum tekho_scheme's order: the choice's index is the scheme. */
-    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late",
+    {.name = "scheme", .kind = CLI_CHOICE, .choices = "none|counter|baseline-update|baseline-full|reuse|none-late|baseline-early|baseline-challenge",
      .help = "how TEKs reach the target (scenario mode)"},
     {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
      .help = "the random seed (default 1); replication r runs seed + r"},
@@ -143,15 +143,26 @@ static void print_result_json(FILE *f, const char *scenario, uint64_t seed, cons
     }
     fprintf(f,
             "\"security\": {\"replayed_pdus_accepted\": %lu, \"forged_pdus_accepted\": %lu, \"pn_reuse\": %lu, "
-            "\"tek_bytes_over_air\": %lu, \"self_sync_success\": %lu, \"resync_by_rng_req\": %lu, "
-            "\"connections_released\": %lu, \"pdus_discarded\": %lu, \"tek_mismatch_after_ho\": %lu}, ",
+            "\"tek_bytes_over_air\": %lu, \"tek_bytes_over_backbone\": %lu, \"self_sync_success\": %lu, "
+            "\"resync_by_rng_req\": %lu, \"connections_released\": %lu, \"pdus_discarded\": %lu, "
+            "\"tek_mismatch_after_ho\": %lu}, ",
             s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_bytes_over_air,
-            s->self_sync_success, s->resync_by_rng_req, s->connections_released, s->pdus_discarded,
-            s->tek_mismatch_after_ho);
+            s->tek_bytes_over_backbone, s->self_sync_success, s->resync_by_rng_req, s->connections_released,
+            s->pdus_discarded, s->tek_mismatch_after_ho);
+    /* Per handover: over the completed ones (0 with none). */
+    const double ho = s->completed ? (double)s->completed : 0;
+#define PER_HO(x) (ho > 0 ? (double)(x) / ho : 0.0)
     fprintf(f,
             "\"signalling\": {\"air_messages\": %lu, \"air_bytes\": %lu, \"backbone_messages\": %lu, "
-            "\"backbone_bytes\": %lu}, ",
-            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes);
+            "\"backbone_bytes\": %lu, \"handover\": {\"air_messages\": %lu, \"air_bytes\": %lu, "
+            "\"backbone_messages\": %lu, \"backbone_bytes\": %lu}, \"per_handover\": {\"air_messages\": %.2f, "
+            "\"air_bytes\": %.1f, \"backbone_messages\": %.2f, \"backbone_bytes\": %.1f, "
+            "\"tek_bytes_over_air\": %.1f, \"tek_bytes_over_backbone\": %.1f}}, ",
+            s->air_messages, s->air_bytes, s->backbone_messages, s->backbone_bytes, s->ho_air_messages,
+            s->ho_air_bytes, s->ho_backbone_messages, s->ho_backbone_bytes, PER_HO(s->ho_air_messages),
+            PER_HO(s->ho_air_bytes), PER_HO(s->ho_backbone_messages), PER_HO(s->ho_backbone_bytes),
+            PER_HO(s->tek_bytes_over_air), PER_HO(s->tek_bytes_over_backbone));
+#undef PER_HO
     fprintf(f,
             "\"traffic\": {\"offered\": %lu, \"delivered\": %lu, \"ho_window_offered\": %lu, \"ho_window_lost\": %lu, "
             "\"modelled\": %lu}, ",
@@ -181,11 +192,14 @@ static void print_text(const char *scenario, uint64_t seed, const struct report_
            report_m2134_verdict(r), M2134_LIMIT_MS);
     printf("  security       replayed accepted %lu, forged accepted %lu, PN reuse %lu, TEK mismatch %lu\n",
            s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho);
-    printf("                 TEK bytes over air %lu, self-sync %lu, RNG-REQ resync %lu, released %lu, discarded %lu\n",
-           s->tek_bytes_over_air, s->self_sync_success, s->resync_by_rng_req, s->connections_released,
-           s->pdus_discarded);
+    printf("                 TEK bytes over air %lu, over the backbone %lu, self-sync %lu, RNG-REQ resync %lu, "
+           "released %lu, discarded %lu\n",
+           s->tek_bytes_over_air, s->tek_bytes_over_backbone, s->self_sync_success, s->resync_by_rng_req,
+           s->connections_released, s->pdus_discarded);
     printf("  signalling     air %lu messages / %lu bytes, backbone %lu messages / %lu bytes\n", s->air_messages,
            s->air_bytes, s->backbone_messages, s->backbone_bytes);
+    printf("                 of which handovers: air %lu / %lu bytes, backbone %lu / %lu bytes\n", s->ho_air_messages,
+           s->ho_air_bytes, s->ho_backbone_messages, s->ho_backbone_bytes);
     printf("  traffic        %lu user PDUs offered, %lu delivered\n", s->user_pdus_offered, s->user_pdus_delivered);
 }
 
@@ -229,10 +243,12 @@ int emulator_params(const struct cli_cmd *cmd, const char *topology, const char 
     unsigned cells = 0;
     if (sscanf(topology, "hex:%u", &cells) != 1 || cells < 2 || cells > TEKHO_SIM_MAX_BS)
         return cli_usage_error(cmd, "--topology: hex:N with N from 2 to %u, got '%s'", TEKHO_SIM_MAX_BS, topology);
-    if (parse_schemes(schemes ? schemes : "none,none-late,counter,baseline-update,baseline-full,reuse", list,
-                      n_schemes) != 0)
+    if (parse_schemes(schemes ? schemes
+                              : "none,none-late,counter,baseline-early,baseline-update,baseline-challenge,"
+                                "baseline-full,reuse",
+                      list, n_schemes) != 0)
         return cli_usage_error(cmd, "--schemes: a comma-separated list of none, none-late, counter, "
-                                    "baseline-update, baseline-full, reuse");
+                                    "baseline-early, baseline-update, baseline-challenge, baseline-full, reuse");
     tekho_sim_params_emulator(p);
     p->n_bs = cells;
     p->n_ms = n_ms;
@@ -391,9 +407,9 @@ static int emulate(const char *topology, const char *schemes, const char *report
            "model: the closed-form timeline without variability. M.2134: union p99 of a second run with DL sync,\n"
            "ranging wait and AAA at 0, held against %.1f ms. d p99: union p99 minus counter's, paired by seed.\n\n",
            M2134_LIMIT_MS);
-    printf("%-16s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %8s %8s %8s %8s\n", "scheme", "handovers", "censored",
-           "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99", "verdict", "d p99 vs ctr",
-           "air B/HO", "bb B/HO", "TEK B", "insecure");
+    printf("%-18s %9s %8s %6s %6s %18s %18s %18s %6s %10s %7s %18s %6s %8s %8s %7s %7s %8s\n", "scheme",
+           "handovers", "censored", "UL p50", "DL p50", "union mean", "union p50", "union p99", "model", "M.2134 p99",
+           "verdict", "d p99 vs ctr", "msg/HO", "air B/HO", "bb B/HO", "TEK air", "TEK bb", "insecure");
     for (size_t k = 0; k < n_schemes; k++) {
         const struct report_run *r = &runs[k];
         const struct tekho_sim_stats *s = &r->st;
@@ -409,11 +425,13 @@ static int emulate(const char *topology, const char *schemes, const char *report
             with_ci(diff, sizeof diff, &r->diff[DIFF_UNION_P99]);
         else
             snprintf(diff, sizeof diff, "-");
-        printf("%-16s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %8.0f %8.0f %8lu %8lu\n",
+        printf("%-18s %9lu %8lu %6.1f %6.1f %18s %18s %18s %6.1f %10s %7s %18s %6.1f %8.0f %8.0f %7.1f %7.1f %8lu\n",
                tekho_scheme_name(r->scheme), s->executed, s->interruption[TEKHO_SIM_UNION].censored,
                s->interruption[TEKHO_SIM_UL].p50_ms, s->interruption[TEKHO_SIM_DL].p50_ms, mean, p50, p99,
-               r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff, (double)s->air_bytes / ho,
-               (double)s->backbone_bytes / ho, s->tek_bytes_over_air, insecure);
+               r->model[TEKHO_SIM_UNION], m2134, report_m2134_verdict(r), diff,
+               (double)(s->ho_air_messages + s->ho_backbone_messages) / ho, (double)s->ho_air_bytes / ho,
+               (double)s->ho_backbone_bytes / ho, (double)s->tek_bytes_over_air / ho,
+               (double)s->tek_bytes_over_backbone / ho, insecure);
     }
     const struct tekho_sim_stats *s0 = &runs[0].st;
     printf("\nmobility (%s): %.4f handovers per MS-second, %.4f cell-boundary crossings (the nearest BS changed),\n"

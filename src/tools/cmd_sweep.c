@@ -94,8 +94,11 @@ static void csv_row(FILE *f, const struct axis *axes, size_t n_axes, const size_
     fprintf(f, "%.3f,%.3f,%zu,%lu,%.3f,%.3f,%.3f,%s,", m[TEKHO_SIM_UL].p99_ms, m[TEKHO_SIM_DL].p99_ms,
             m[TEKHO_SIM_UNION].n, m[TEKHO_SIM_UNION].censored, m[TEKHO_SIM_UNION].p50_ms, report_m2134_p99(r),
             m[TEKHO_SIM_UNION].max_ms, report_m2134_verdict(r));
-    fprintf(f, "%.1f,%.1f,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%.3f",
-            per_ho(s->air_bytes, s->completed), per_ho(s->backbone_bytes, s->completed), s->tek_bytes_over_air,
+    /* Signalling per completed handover: the handovers' own (entry and refresh apart). */
+    fprintf(f, "%.2f,%.2f,%.1f,%.1f,%.1f,%.1f,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%.3f",
+            per_ho(s->ho_air_messages, s->completed), per_ho(s->ho_backbone_messages, s->completed),
+            per_ho(s->ho_air_bytes, s->completed), per_ho(s->ho_backbone_bytes, s->completed),
+            per_ho(s->tek_bytes_over_air, s->completed), per_ho(s->tek_bytes_over_backbone, s->completed),
             s->replayed_pdus_accepted, s->forged_pdus_accepted, s->pn_reuse, s->tek_mismatch_after_ho,
             s->connections_released, s->self_sync_success, s->ho_window_lost, r->wall_s);
     /* Replications, the model, the intervals, the paired differences. */
@@ -285,7 +288,8 @@ int cmd_sweep(int argc, char **argv)
     }
     fprintf(csv, "m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,"
                  "m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,");
-    fprintf(csv, "air_bytes_per_ho,backbone_bytes_per_ho,tek_bytes_over_air,replayed_accepted,forged_accepted,"
+    fprintf(csv, "air_messages_per_ho,backbone_messages_per_ho,air_bytes_per_ho,backbone_bytes_per_ho,"
+                 "tek_air_bytes_per_ho,tek_backbone_bytes_per_ho,replayed_accepted,forged_accepted,"
                  "pn_reuse,tek_mismatch,released,self_sync,ho_window_lost,wall_s,");
     fprintf(csv, "replications,model_ul_ms,model_dl_ms,model_union_ms,model_m2134_union_ms");
     for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
@@ -303,7 +307,7 @@ int cmd_sweep(int argc, char **argv)
            (unsigned long long)(seed + replications - 1), ideal ? ", ideal" : "");
     for (size_t a = 0; a < n_axes; a++)
         printf("%-12s ", axes[a].param->name);
-    printf("%-16s %9s %8s %8s %18s %7s %8s %8s %9s %8s\n", "scheme", "handovers", "censored", "un p50", "un p99",
+    printf("%-18s %9s %8s %8s %18s %7s %8s %8s %9s %8s\n", "scheme", "handovers", "censored", "un p50", "un p99",
            "model", "M.2134", "verdict", "air B/HO", "insecure");
     tekho_err err = TEKHO_OK;
     for (size_t pt = 0; pt < n_points && err == TEKHO_OK; pt++) {
@@ -329,10 +333,10 @@ int cmd_sweep(int argc, char **argv)
                 snprintf(p99_text, sizeof p99_text, "%.1f", s->interruption[TEKHO_SIM_UNION].p99_ms);
             for (size_t a = 0; a < n_axes; a++)
                 printf("%-12llu ", (unsigned long long)axes[a].values[at[a]]);
-            printf("%-16s %9lu %8lu %8.1f %18s %7.1f %8.1f %8s %9.0f %8lu\n", tekho_scheme_name(schemes[k]),
+            printf("%-18s %9lu %8lu %8.1f %18s %7.1f %8.1f %8s %9.0f %8lu\n", tekho_scheme_name(schemes[k]),
                    s->executed, s->interruption[TEKHO_SIM_UNION].censored, s->interruption[TEKHO_SIM_UNION].p50_ms,
                    p99_text, run->model[TEKHO_SIM_UNION], report_m2134_p99(run), report_m2134_verdict(run),
-                   per_ho(s->air_bytes, s->completed),
+                   per_ho(s->ho_air_bytes, s->completed),
                    s->replayed_pdus_accepted + s->forged_pdus_accepted + s->pn_reuse + s->tek_mismatch_after_ho);
             fflush(stdout);
         }

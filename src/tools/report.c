@@ -127,12 +127,15 @@ static void write_data(const struct report *r)
     }
     FILE *f = open_in(r->dir, "signalling.dat", "w");
     if (f) {
-        fprintf(f, "# scheme air_bytes_per_ho backbone_bytes_per_ho tek_bytes_per_ho\n");
+        fprintf(f, "# scheme, per completed handover (entry and refresh apart): air_bytes backbone_bytes "
+                   "tek_bytes_air tek_bytes_backbone air_messages backbone_messages\n");
         for (size_t k = 0; k < r->n_runs; k++) {
             const struct tekho_sim_stats *s = &r->runs[k].st;
             const double ho = s->completed ? (double)s->completed : 1;
-            fprintf(f, "%s %.1f %.1f %.1f\n", tekho_scheme_name(r->runs[k].scheme), (double)s->air_bytes / ho,
-                    (double)s->backbone_bytes / ho, (double)s->tek_bytes_over_air / ho);
+            fprintf(f, "%s %.1f %.1f %.1f %.1f %.2f %.2f\n", tekho_scheme_name(r->runs[k].scheme),
+                    (double)s->ho_air_bytes / ho, (double)s->ho_backbone_bytes / ho, (double)s->tek_bytes_over_air / ho,
+                    (double)s->tek_bytes_over_backbone / ho, (double)s->ho_air_messages / ho,
+                    (double)s->ho_backbone_messages / ho);
         }
         fclose(f);
     }
@@ -231,11 +234,11 @@ static bool draw_plots(const struct report *r)
                            "'union p99', '' using 8:9:10 title 'M.2134 union p99'\n"
                            "set style histogram clustered\n");
     at += (size_t)snprintf(script + at, sizeof script - at,
-                           "set output 'signalling.png'\nset title 'Signalling per handover'\n"
+                           "set output 'signalling.png'\nset title 'Signalling per handover (entry and refresh apart)'\n"
                            "set style data histograms\nset style histogram clustered\nset style fill solid 0.8\n"
-                           "set xlabel ''\nset ylabel 'bytes per handover'\nset key top left\n"
+                           "set xlabel ''\nset ylabel 'bytes per handover'\nset key top left\nset xtics rotate by -30\n"
                            "plot 'signalling.dat' using 2:xtic(1) title 'air', '' using 3 title 'backbone', "
-                           "'' using 4 title 'TEK material on the air'\n");
+                           "'' using 4 title 'TEK material on the air', '' using 5 title 'TEK material on the backbone'\n");
     return report_gnuplot(r->dir, script);
 }
 
@@ -422,11 +425,18 @@ static const struct column COLUMNS[] = {
     {"d mean vs counter ms", "the scheme's union mean minus counter's, replication by replication on the same seed "
                              "(common random numbers), averaged, with its t interval: above 0, slower than counter"},
     {"d p99 vs counter ms", "the same for the union p99 of each replication"},
-    {"air B/HO", "management bytes on the air per completed handover (the handover's and everything else: entry, "
-                 "refresh)"},
-    {"backbone B/HO", "backbone (ASN-CP) bytes per completed handover"},
+    {"msgs/HO", "signalling messages per completed handover, air and backbone, apart from network entry and TEK "
+                "refresh (alike in every scheme): on the air the management messages about an MS from its "
+                "MOB_MSHO-REQ until it is operational again (re-authentication and key exchange at the target "
+                "included) and any MOB_* message; on the backbone every HO_*, count update and EAP relay message "
+                "and the context transfers of an MS in a handover"},
+    {"air B/HO", "bytes of those messages on the air per completed handover"},
+    {"backbone B/HO", "bytes of those messages on the backbone (ASN-CP) per completed handover"},
+    {"TEK air B/HO", "bytes of TEK material (wrapped under a KEK) a handover sends on the air, per completed "
+                     "handover; retransmissions not counted"},
+    {"TEK bb B/HO", "bytes of TEK material a handover sends on the backbone (reuse: the TEKs themselves; "
+                    "baseline-early: wrapped under the target's KEK), per completed handover"},
     {"PDUs lost", "user PDUs offered around handovers (a PDU each way for every frame) that never arrived"},
-    {"TEK B on air", "bytes of (wrapped) TEK material sent on the air because of handovers"},
     {"replayed", "replayed user PDUs delivered (0 unless the scheme has no protection)"},
     {"forged", "forged user PDUs delivered"},
     {"PN reuse", "(TEK, PN) pairs sealed twice"},
@@ -483,10 +493,12 @@ static void cells_of(const struct report_run *run, char cell[N_COLUMNS][CELL_LEN
         snprintf(cell[c++], CELL_LEN, "-");
         snprintf(cell[c++], CELL_LEN, "-");
     }
-    snprintf(cell[c++], CELL_LEN, "%.0f", (double)s->air_bytes / ho);
-    snprintf(cell[c++], CELL_LEN, "%.0f", (double)s->backbone_bytes / ho);
+    snprintf(cell[c++], CELL_LEN, "%.1f", (double)(s->ho_air_messages + s->ho_backbone_messages) / ho);
+    snprintf(cell[c++], CELL_LEN, "%.0f", (double)s->ho_air_bytes / ho);
+    snprintf(cell[c++], CELL_LEN, "%.0f", (double)s->ho_backbone_bytes / ho);
+    snprintf(cell[c++], CELL_LEN, "%.1f", (double)s->tek_bytes_over_air / ho);
+    snprintf(cell[c++], CELL_LEN, "%.1f", (double)s->tek_bytes_over_backbone / ho);
     snprintf(cell[c++], CELL_LEN, "%lu", s->ho_window_lost);
-    snprintf(cell[c++], CELL_LEN, "%lu", s->tek_bytes_over_air);
     snprintf(cell[c++], CELL_LEN, "%lu", s->replayed_pdus_accepted);
     snprintf(cell[c++], CELL_LEN, "%lu", s->forged_pdus_accepted);
     snprintf(cell[c++], CELL_LEN, "%lu", s->pn_reuse);
@@ -544,7 +556,7 @@ static void params_text(FILE *f, const struct report *r)
                "%.1f ms TDD frames (DL %.0f %%), DL synchronisation %.1f ms, dedicated ranging opportunity %.1f ms "
                "later, T3 %.0f ms; backbone %.1f ms one way (+ uniform 0 to %.1f ms jitter), air loss outside HARQ "
                "%.1f %%; layer-3 filter %.2f, hysteresis %.1f dB, time to trigger %.0f ms, shadowing %.1f dB "
-               "(decorrelation %.0f m, %.1f between sites); self-sync window %u; AAA round trip %.0f ms x %u; "
+               "(decorrelation %.0f m, %.1f between sites); self-sync window %u; baseline-full's re-authentication: %u EAP round trips over the air, AAA round trip %.0f ms x %u; "
                "VoIP every %.0f ms each way, and around handovers a PDU each way for every frame (offered 1 us "
                "before the frame starts: the packet interval there is one frame, and no wait for a packet is in the "
                "interruption). ",
@@ -555,7 +567,7 @@ static void params_text(FILE *f, const struct report *r)
             p->timing.rng_retransmit_us / 1000.0, p->backbone_latency_us / 1000.0, p->backbone_jitter_us / 1000.0,
             p->air_loss * 100, p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms,
             p->radio.shadow_sigma_db, p->radio.shadow_corr_m, p->radio.shadow_site_corr, p->self_sync_window,
-            p->timing.aaa_rtt_us / 1000.0, p->timing.aaa_round_trips, p->radio.voip_interval_ms);
+            p->timing.eap_round_trips, p->timing.aaa_rtt_us / 1000.0, p->timing.aaa_round_trips, p->radio.voip_interval_ms);
     if (v->enabled)
         fprintf(f, "Variability on (README, section The emulator, gives each value's source or calls it an "
                    "assumption): HARQ on every air PDU, user data and management (first-transmission error rate "
@@ -720,8 +732,9 @@ int report_write(const struct report *r)
     fprintf(f, "\n## Comparison\n\n");
     table_md(f, r);
     fprintf(f, "\nThe security cost of a scheme is its interruption and signalling minus those of the floor that "
-               "sends user data when it does: `none` for `counter` and `reuse` (data before ranging), `none-late` "
-               "for the baselines (data after RNG-RSP). "
+               "sends user data when it does: `none` for `counter`, `reuse` and `baseline-early` (data before "
+               "ranging), `none-late` for `baseline-update`, `baseline-challenge` and `baseline-full` (data after "
+               "RNG-RSP). `baseline-full` re-authenticates at every handover: the worst case, not the usual one. "
                "Every interruption is measured from one instant, the MS leaving its serving BS, to the first "
                "user PDU through the target; around a handover a PDU each way is ready for every frame (offered "
                "just before the frame starts), so the figures hold no wait for a packet, only the first PDU's "

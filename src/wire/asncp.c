@@ -1,5 +1,6 @@
 /* WiMAX NWG ASN-CP (Stage 3, R1.0 v1.2.1 numbering) as Wireshark's
- * wimaxasncp dissector reads it: wireshark.md section 5, profile 10. */
+ * wimaxasncp dissector reads it: wireshark.md section 5, profile 10; and
+ * Authentication Relay's AR_EAP_Transfer with the EAP Payload TLV (62). */
 #include <openssl/crypto.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ enum required {
     REQ_HO_TYPE = 1 << 1,
     REQ_AK_CONTEXT = 1 << 2,
     REQ_CMAC_KEY_COUNT = 1 << 3,
+    REQ_EAP_PAYLOAD = 1 << 4,
 };
 
 /* The legal messages, one row each: a header that names anything else is
@@ -37,6 +39,11 @@ static const struct msg_row {
                                            "CMAC_Key_Count_Update", REQ_MS_ID | REQ_CMAC_KEY_COUNT},
     [TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK] = {TEKHO_ASNCP_FN_CONTEXT_TRANSFER, 5, TEKHO_ASNCP_OP_ACK,
                                                "CMAC_Key_Count_Update_ACK", REQ_MS_ID},
+    /* Authentication Relay 2 in R1.0 v1.2.x (Wireshark's numbering: 1
+     * AR_EAP_Start, 2 AR_EAP_Transfer, 3/4 Bulk_Interim_Update/_Ack); the
+     * op, [PROFILE] Indication: the same message carries either way. */
+    [TEKHO_ASNCP_AR_EAP_TRANSFER] = {TEKHO_ASNCP_FN_AUTH_RELAY, 2, TEKHO_ASNCP_OP_INDICATION, "AR_EAP_Transfer",
+                                     REQ_MS_ID | REQ_EAP_PAYLOAD},
 };
 
 const char *tekho_asncp_name(enum tekho_asncp_msg msg)
@@ -95,8 +102,14 @@ static void compound_end(struct tekho_wbuf *w, size_t mark)
 
 static void put_tek(struct tekho_wbuf *w, uint16_t type, const struct tekho_asncp_tek *t)
 {
+    const size_t len = t->tek_len ? t->tek_len : TEKHO_ASNCP_TEK_LEN;
+    if (len != TEKHO_ASNCP_TEK_LEN && len != TEKHO_ASNCP_WRAPPED_TEK_LEN) {
+        if (w->err == TEKHO_OK)
+            w->err = TEKHO_ERR_BAD_VALUE;
+        return;
+    }
     const size_t mark = compound_begin(w, type);
-    put_tlv(w, TEKHO_ASNCP_TLV_TEK, t->tek, sizeof t->tek);
+    put_tlv(w, TEKHO_ASNCP_TLV_TEK, t->tek, len);
     put_u32(w, TEKHO_ASNCP_TLV_TEK_LIFETIME, t->lifetime_s);
     put_u8(w, TEKHO_ASNCP_TLV_TEK_SN, t->tek_sn);
     put_u32(w, TEKHO_ASNCP_TLV_PN_COUNTER, t->pn_counter);
@@ -111,9 +124,10 @@ tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_t *out, size_t c
     const struct msg_row *row = &MESSAGES[m->msg];
     if (((row->required & REQ_MS_ID) && !m->has_ms_id) || ((row->required & REQ_HO_TYPE) && !m->has_ho_type) ||
         ((row->required & REQ_AK_CONTEXT) && !m->has_ak_context) ||
-        ((row->required & REQ_CMAC_KEY_COUNT) && !m->has_cmac_key_count) || m->has_source_id != m->has_destination_id)
+        ((row->required & REQ_CMAC_KEY_COUNT) && !m->has_cmac_key_count) ||
+        ((row->required & REQ_EAP_PAYLOAD) && m->eap_payload_len == 0) || m->has_source_id != m->has_destination_id)
         return TEKHO_ERR_MISSING_TLV;
-    if (m->n_sa > TEKHO_ASNCP_SA_MAX)
+    if (m->n_sa > TEKHO_ASNCP_SA_MAX || m->eap_payload_len > TEKHO_ASNCP_EAP_MAX)
         return TEKHO_ERR_BAD_VALUE;
 
     struct tekho_wbuf w;
@@ -169,6 +183,8 @@ tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_t *out, size_t c
             put_tek(&w, TEKHO_ASNCP_TLV_NEWER_TEK_PARAMETERS, &sa->newer);
         compound_end(&w, mark);
     }
+    if (m->eap_payload_len > 0)
+        put_tlv(&w, TEKHO_ASNCP_TLV_EAP_PAYLOAD, m->eap_payload, m->eap_payload_len);
     if (w.err != TEKHO_OK) {
         OPENSSL_cleanse(out, w.len);
         return w.err;
@@ -303,7 +319,16 @@ static tekho_err parse_tek(const struct asn_tlv *outer, struct tekho_asncp_tek *
             return err;
         }
         switch (t.type) {
-        case TEKHO_ASNCP_TLV_TEK: err = fixed(&t, tek->tek, sizeof tek->tek); have |= HAVE(0); break;
+        case TEKHO_ASNCP_TLV_TEK:
+            /* The TEK, or the TEK wrapped under the target's KEK. */
+            if (t.len != TEKHO_ASNCP_TEK_LEN && t.len != TEKHO_ASNCP_WRAPPED_TEK_LEN) {
+                err = TEKHO_ERR_WRONG_WIDTH;
+                break;
+            }
+            memcpy(tek->tek, t.value, t.len);
+            tek->tek_len = t.len;
+            have |= HAVE(0);
+            break;
         case TEKHO_ASNCP_TLV_TEK_LIFETIME: err = get_u32(&t, &tek->lifetime_s); have |= HAVE(1); break;
         case TEKHO_ASNCP_TLV_TEK_SN: err = get_u8(&t, &tek->tek_sn); have |= HAVE(2); break;
         case TEKHO_ASNCP_TLV_PN_COUNTER: err = get_u32(&t, &tek->pn_counter); have |= HAVE(3); break;
@@ -383,6 +408,15 @@ static tekho_err parse_tlvs(const uint8_t *p, size_t len, struct tekho_asncp *m)
             err = parse_sa(&t, &m->sa[m->n_sa]);
             m->n_sa++;
             break;
+        case TEKHO_ASNCP_TLV_EAP_PAYLOAD:
+            /* Carried, not read here: the Authenticator judges the EAP packet. */
+            if (t.len > TEKHO_ASNCP_EAP_MAX) {
+                err = TEKHO_ERR_WRONG_WIDTH;
+                break;
+            }
+            memcpy(m->eap_payload, t.value, t.len);
+            m->eap_payload_len = t.len;
+            break;
         default: break; /* unknown optional TLVs are skipped */
         }
         if (err != TEKHO_OK)
@@ -430,6 +464,7 @@ tekho_err tekho_asncp_decode(const uint8_t *in, size_t len, struct tekho_asncp *
     if (err == TEKHO_OK &&
         (((req & REQ_MS_ID) && !m.has_ms_id) || ((req & REQ_HO_TYPE) && !m.has_ho_type) ||
          ((req & REQ_AK_CONTEXT) && !m.has_ak_context) || ((req & REQ_CMAC_KEY_COUNT) && !m.has_cmac_key_count) ||
+         ((req & REQ_EAP_PAYLOAD) && m.eap_payload_len == 0) ||
          (flag_t && !(m.has_source_id && m.has_destination_id))))
         err = TEKHO_ERR_MISSING_TLV;
     if (err == TEKHO_OK && !flag_t && (m.has_source_id || m.has_destination_id))

@@ -171,16 +171,26 @@ static tekho_err encode_finish(struct bitw *b, bool has_cmac, const struct tekho
 }
 
 /* TLVs after the padded bit fields: unknown ones are skipped, the CMAC
- * tuple must close the message. */
-static tekho_err decode_tail(struct bitr *r, bool *has_cmac, struct tekho_cmac_tuple *cmac, size_t *cmac_offset)
+ * tuple must close the message. With `update` (MOB_BSHO-RSP), an
+ * SA-TEK-Update TLV is read into it too. */
+static tekho_err decode_tail_with(struct bitr *r, bool *has_cmac, struct tekho_cmac_tuple *cmac, size_t *cmac_offset,
+                                  bool *has_update, struct tekho_sa_tek_update *update)
 {
     if (r->err != TEKHO_OK)
         return r->err;
-    static const uint8_t single[] = {TEKHO_TLV_CMAC_TUPLE};
+    static const uint8_t single[] = {TEKHO_TLV_CMAC_TUPLE, TEKHO_MOB_BSHO_RSP_TLV_SA_TEK_UPDATE};
     struct tekho_tlv_walk wk;
-    tekho_tlv_walk_init(&wk, r->p, r->len, (r->bit + 7) / 8, TEKHO_TLV_CMAC_TUPLE, single, sizeof single);
+    tekho_tlv_walk_init(&wk, r->p, r->len, (r->bit + 7) / 8, TEKHO_TLV_CMAC_TUPLE, single,
+                        update != NULL ? sizeof single : 1);
     struct tekho_tlv t;
     while (tekho_tlv_walk_more(&wk, &t)) {
+        if (update != NULL && t.type == TEKHO_MOB_BSHO_RSP_TLV_SA_TEK_UPDATE) {
+            const tekho_err err = tekho_sa_tek_update_parse(t.value, t.len, update);
+            if (err != TEKHO_OK)
+                return err;
+            *has_update = true;
+            continue;
+        }
         if (t.type != TEKHO_TLV_CMAC_TUPLE)
             continue;
         const tekho_err err = tekho_mgmt_read_cmac_tuple(&t, cmac);
@@ -190,6 +200,11 @@ static tekho_err decode_tail(struct bitr *r, bool *has_cmac, struct tekho_cmac_t
         *cmac_offset = t.offset;
     }
     return wk.err;
+}
+
+static tekho_err decode_tail(struct bitr *r, bool *has_cmac, struct tekho_cmac_tuple *cmac, size_t *cmac_offset)
+{
+    return decode_tail_with(r, has_cmac, cmac, cmac_offset, NULL, NULL);
 }
 
 static bool decode_args_ok(const uint8_t *in, size_t len, const void *out)
@@ -353,6 +368,11 @@ tekho_err tekho_mob_bsho_rsp_encode(const struct tekho_mob_bsho_rsp *m, uint8_t 
             put_bits(&b, e->ho_auth_policy, 8);
     }
     put_bits(&b, m->action_time, 8);
+    if (m->has_sa_tek_update) {
+        if (b.nacc != 0)
+            put_bits(&b, 0, 8 - b.nacc);
+        tekho_sa_tek_update_put(&w, TEKHO_MOB_BSHO_RSP_TLV_SA_TEK_UPDATE, &m->sa_tek_update);
+    }
     return encode_finish(&b, m->has_cmac, &m->cmac, out_len);
 }
 
@@ -389,7 +409,8 @@ tekho_err tekho_mob_bsho_rsp_decode(const uint8_t *in, size_t len, struct tekho_
             e->ho_auth_policy = get_u8(&r);
     }
     m.action_time = get_u8(&r);
-    const tekho_err err = decode_tail(&r, &m.has_cmac, &m.cmac, &m.cmac_offset);
+    const tekho_err err =
+        decode_tail_with(&r, &m.has_cmac, &m.cmac, &m.cmac_offset, &m.has_sa_tek_update, &m.sa_tek_update);
     if (err != TEKHO_OK)
         return err;
     *out = m;

@@ -1,4 +1,6 @@
-/* PKMv2 SA-TEK-Challenge / SA-TEK-Request / SA-TEK-Response (the SA-TEK
+/* PKMv2 EAP-Transfer (EAP in re-authentication, IEEE 802.16e-2005 7.2.2;
+ * code 18 as Wireshark's wmx.pkm.msg_code reads it), PKMv2
+ * SA-TEK-Challenge / SA-TEK-Request / SA-TEK-Response (the SA-TEK
  * 3-way handshake, IEEE 802.16e-2005 7.2.2.4, 6.3.2.3.9.19-21) and
  * Key-Request / Key-Reply / Key-Reject / TEK-Invalid in PKM-REQ and
  * PKM-RSP: IEEE 802.16-2009 6.3.2.3.9 (message bodies) and 11.9 (PKM
@@ -19,6 +21,8 @@ const char *tekho_pkm_code_name(uint8_t code)
 {
     /* The names Wireshark's wmx.pkm.msg_code shows. */
     switch (code) {
+    case TEKHO_PKM_EAP_TRANSFER:
+        return "PKMv2 EAP-Transfer";
     case TEKHO_PKM_SA_TEK_CHALLENGE:
         return "PKMv2 SA TEK Challenge";
     case TEKHO_PKM_SA_TEK_REQUEST:
@@ -60,6 +64,9 @@ static uint8_t pkm_code_mgmt_type(uint8_t code)
 
 static tekho_err check_type_and_code(uint8_t mgmt_type, uint8_t code)
 {
+    /* EAP-Transfer goes both ways: the MS answers the BS's in PKM-REQ. */
+    if (code == TEKHO_PKM_EAP_TRANSFER)
+        return TEKHO_OK;
     const uint8_t want = pkm_code_mgmt_type(code);
     if (want == 0)
         return TEKHO_ERR_UNKNOWN_MESSAGE;
@@ -141,6 +148,17 @@ tekho_err tekho_tek_params_parse(const uint8_t *in, size_t len, struct tekho_tek
 
 /* ---- PKM-REQ / PKM-RSP ------------------------------------------------- */
 
+/* An EAP packet as RFC 3748 4 frames it: code 1..4 (Request, Response,
+ * Success, Failure), a Length field equal to the packet's length, and a
+ * type byte for Request and Response. */
+static bool eap_packet_valid(const uint8_t *p, size_t len)
+{
+    if (len < TEKHO_EAP_HEADER_LEN || len > TEKHO_PKM_EAP_MAX || p[0] < 1 || p[0] > 4 ||
+        ((size_t)p[2] << 8 | p[3]) != len)
+        return false;
+    return p[0] > 2 || len > TEKHO_EAP_HEADER_LEN;
+}
+
 /* Mandatory attributes per code (6.3.2.3.9, the SA-TEK handshake, the
  * PKMv2 key messages and TEK-Invalid). Key-Reply's two TEK-Parameters are
  * checked separately. */
@@ -149,6 +167,8 @@ static bool pkm_has_mandatory(const struct tekho_pkm *m)
     if (!m->has_key_seq || !m->has_cmac_digest)
         return false;
     switch (m->code) {
+    case TEKHO_PKM_EAP_TRANSFER:
+        return m->eap_payload_len > 0;
     case TEKHO_PKM_SA_TEK_CHALLENGE:
         return m->has_bs_random && m->has_akid && m->has_key_lifetime;
     case TEKHO_PKM_SA_TEK_REQUEST:
@@ -203,6 +223,8 @@ tekho_err tekho_pkm_encode(const struct tekho_pkm *m, uint8_t *out, size_t cap, 
     for (size_t i = 0; i < m->n_tek_params; i++)
         if (!tek_params_valid(&m->tek_params[i]))
             return TEKHO_ERR_BAD_VALUE;
+    if (m->eap_payload_len > 0 && !eap_packet_valid(m->eap_payload, m->eap_payload_len))
+        return TEKHO_ERR_BAD_VALUE;
 
     uint8_t digest[TEKHO_CMAC_DIGEST_LEN];
     err = tekho_cmac_digest_encode(&m->cmac_digest, digest);
@@ -232,6 +254,8 @@ tekho_err tekho_pkm_encode(const struct tekho_pkm *m, uint8_t *out, size_t cap, 
         tekho_wbuf_tlv_u8(&w, TEKHO_PKM_ATTR_ERROR_CODE, m->error_code);
     if (m->has_nonce)
         tekho_wbuf_tlv(&w, TEKHO_PKM_ATTR_NONCE, m->nonce, TEKHO_PKM_NONCE_LEN);
+    if (m->eap_payload_len > 0)
+        tekho_wbuf_tlv(&w, TEKHO_PKM_ATTR_EAP_PAYLOAD, m->eap_payload, m->eap_payload_len);
     /* The CMAC covers everything before it, so it goes last (profile 7). */
     tekho_wbuf_tlv(&w, TEKHO_PKM_ATTR_CMAC_DIGEST, digest, sizeof digest);
     if (w.err != TEKHO_OK)
@@ -285,6 +309,14 @@ static tekho_err pkm_take_attribute(struct tekho_pkm *m, const struct tekho_tlv 
         err = tekho_tlv_fixed(t, m->nonce, TEKHO_PKM_NONCE_LEN);
         m->has_nonce = true;
         return err;
+    case TEKHO_PKM_ATTR_EAP_PAYLOAD:
+        if (t->len > TEKHO_PKM_EAP_MAX)
+            return TEKHO_ERR_WRONG_WIDTH;
+        if (!eap_packet_valid(t->value, t->len))
+            return TEKHO_ERR_BAD_VALUE;
+        memcpy(m->eap_payload, t->value, t->len);
+        m->eap_payload_len = t->len;
+        return TEKHO_OK;
     case TEKHO_PKM_ATTR_CMAC_DIGEST:
         /* No duplicate check needed: a second digest would follow the
          * first, which the caller already rejects. */
@@ -324,7 +356,7 @@ tekho_err tekho_pkm_decode(const uint8_t *in, size_t len, struct tekho_pkm *out)
                                      TEKHO_PKM_ATTR_MS_RANDOM,    TEKHO_PKM_ATTR_BS_RANDOM,
                                      TEKHO_PKM_ATTR_AKID,         TEKHO_PKM_ATTR_KEY_LIFETIME,
                                      TEKHO_PKM_ATTR_ERROR_CODE,   TEKHO_PKM_ATTR_NONCE,
-                                     TEKHO_PKM_ATTR_CMAC_DIGEST};
+                                     TEKHO_PKM_ATTR_EAP_PAYLOAD,  TEKHO_PKM_ATTR_CMAC_DIGEST};
     struct tekho_tlv_walk wk;
     tekho_tlv_walk_init(&wk, in, len, PKM_HEADER_LEN, TEKHO_PKM_ATTR_CMAC_DIGEST, single, sizeof single);
     struct tekho_tlv t;

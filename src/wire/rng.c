@@ -117,9 +117,16 @@ tekho_err tekho_rng_req_decode(const uint8_t *in, size_t len, struct tekho_rng_r
     return TEKHO_OK;
 }
 
-static void put_sa_tek_update(struct tekho_wbuf *w, const struct tekho_sa_tek_update *u)
+void tekho_sa_tek_update_put(struct tekho_wbuf *w, uint8_t type, const struct tekho_sa_tek_update *u)
 {
-    size_t mark = tekho_wbuf_tlv_begin(w, TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE);
+    if (w == NULL)
+        return;
+    if (u == NULL) {
+        if (w->err == TEKHO_OK)
+            w->err = TEKHO_ERR_INVALID_ARGUMENT;
+        return;
+    }
+    size_t mark = tekho_wbuf_tlv_begin(w, type);
     tekho_wbuf_tlv_u8(w, TEKHO_SA_TEK_UPDATE_TLV_TYPE, u->type);
     tekho_wbuf_tlv_u16(w, TEKHO_SA_TEK_UPDATE_TLV_NEW_SAID, u->new_said);
     tekho_wbuf_tlv_u16(w, TEKHO_SA_TEK_UPDATE_TLV_OLD_SAID, u->old_said);
@@ -161,7 +168,7 @@ tekho_err tekho_rng_rsp_encode(const struct tekho_rng_rsp *m, uint8_t *out, size
     if (m->has_ho_id)
         tekho_wbuf_tlv_u8(&w, TEKHO_RNG_RSP_TLV_HO_ID, m->ho_id);
     for (size_t i = 0; i < m->n_sa_tek_updates; i++)
-        put_sa_tek_update(&w, &m->sa_tek_updates[i]);
+        tekho_sa_tek_update_put(&w, TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE, &m->sa_tek_updates[i]);
     if (m->has_cmac)
         put_cmac_tuple(&w, &m->cmac);
     if (w.err == TEKHO_OK)
@@ -192,10 +199,14 @@ static tekho_err parse_sa_challenge(const struct tekho_tlv *outer, struct tekho_
     return has_random && has_akid ? TEKHO_OK : TEKHO_ERR_MISSING_TLV;
 }
 
-static tekho_err parse_sa_tek_update(const struct tekho_tlv *outer, struct tekho_sa_tek_update *u)
+tekho_err tekho_sa_tek_update_parse(const uint8_t *in, size_t len, struct tekho_sa_tek_update *out)
 {
+    if ((in == NULL && len != 0) || out == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
     struct tekho_tlv_walk wk;
-    tekho_tlv_walk_init(&wk, outer->value, outer->len, 0, 0, SA_TEK_UPDATE_SINGLE, N(SA_TEK_UPDATE_SINGLE));
+    tekho_tlv_walk_init(&wk, in, len, 0, 0, SA_TEK_UPDATE_SINGLE, N(SA_TEK_UPDATE_SINGLE));
+    struct tekho_sa_tek_update update;
+    struct tekho_sa_tek_update *u = &update;
     memset(u, 0, sizeof *u);
     bool has_type = false, has_new_said = false, has_old_said = false, has_new = false;
     struct tekho_tlv t;
@@ -230,7 +241,10 @@ static tekho_err parse_sa_tek_update(const struct tekho_tlv *outer, struct tekho
     }
     if (wk.err != TEKHO_OK)
         return wk.err;
-    return has_type && has_new_said && has_old_said && has_new ? TEKHO_OK : TEKHO_ERR_MISSING_TLV;
+    if (!(has_type && has_new_said && has_old_said && has_new))
+        return TEKHO_ERR_MISSING_TLV;
+    *out = update;
+    return TEKHO_OK;
 }
 
 tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_rsp *out)
@@ -280,7 +294,7 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
         case TEKHO_RNG_RSP_TLV_SA_TEK_UPDATE:
             if (m.n_sa_tek_updates == TEKHO_SA_TEK_UPDATE_MAX)
                 return TEKHO_ERR_TOO_MANY;
-            err = parse_sa_tek_update(&t, &m.sa_tek_updates[m.n_sa_tek_updates++]);
+            err = tekho_sa_tek_update_parse(t.value, t.len, &m.sa_tek_updates[m.n_sa_tek_updates++]);
             break;
         case TEKHO_TLV_CMAC_TUPLE:
             err = tekho_mgmt_read_cmac_tuple(&t, &m.cmac);
