@@ -408,6 +408,7 @@ struct analysis {
     struct mgmt_seen *mg;
     size_t n_mg, cap_mg;
     unsigned long duplicates, unattributed;
+    uint64_t capture_end; /* the last record's time: a PDU that would arrive later never did, as far as we know */
     bool oom;
 };
 
@@ -877,7 +878,9 @@ static void on_data(struct analysis *a, const struct aev *e)
             h->saw_encrypted = true;
             target = false;
         }
-        if (target && !h->resumed[d]) {
+        /* A PDU that would arrive after the capture ended (the run
+         * stopped first) resumed nothing that the capture can show. */
+        if (target && !h->resumed[d] && arrival(a, e->t, e->uplink) <= a->capture_end) {
             if (!e->uplink && h->tek_mode != TEKHO_HO_TEK_REUSE)
                 new_epochs(s, 2);
             h->resumed[d] = true;
@@ -1244,6 +1247,7 @@ int cmd_analyze(int argc, char **argv)
     }
     if (rc < 0) {
         qsort(ev.v, ev.n, sizeof *ev.v, by_time);
+        a->capture_end = ev.n ? ev.v[ev.n - 1].t : 0;
         for (size_t i = 0; i < ev.n; i++) {
             const struct aev *e = &ev.v[i];
             if (e->err)
