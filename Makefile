@@ -17,9 +17,13 @@ FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
+# make install WIRESHARK_PLUGIN=1: also wireshark/tekho.lua (names tekho's
+# private extensions) into Wireshark's personal Lua plugin folder
+WIRESHARK_PLUGIN ?=
+WIRESHARK_PLUGIN_DIR ?= $(HOME)/.local/lib/wireshark/plugins
 
 .PHONY: all run demo test deps deps-build deps-report deps-test deps-fuzz build build-asan build-fuzz build-matrix \
-	fuzz seeds bench install clean explore explore-found mutations
+	fuzz seeds bench install install-wireshark-plugin clean explore explore-found mutations
 .DEFAULT_GOAL := all
 
 # Plain `make`: the library, the tool and the man page in $(BUILD); no test runs.
@@ -118,6 +122,10 @@ bench: build
 
 install: build
 	cmake --install $(BUILD)
+	@if [ -n "$(WIRESHARK_PLUGIN)" ]; then $(MAKE) --no-print-directory install-wireshark-plugin; fi
+
+install-wireshark-plugin:
+	install -D -m 0644 wireshark/tekho.lua "$(WIRESHARK_PLUGIN_DIR)/tekho.lua"
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE_GCC) $(BUILD_RELEASE_CLANG) $(BUILD_MUTATION)

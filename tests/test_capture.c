@@ -537,9 +537,16 @@ static void test_bad_backbone_records(void)
     pcap_dump_close(d);
     pcap_close(p);
 
-    static const tekho_err want[] = {TEKHO_OK,        TEKHO_ERR_BAD_VALUE,       TEKHO_ERR_BAD_VALUE,
-                                     TEKHO_ERR_TRUNCATED, TEKHO_ERR_LENGTH_MISMATCH, TEKHO_ERR_BAD_VALUE,
+    /* ICMP, another UDP port and ARP are other traffic, skipped; the
+     * others are damaged. */
+    static const tekho_err want[] = {TEKHO_OK,        TEKHO_OK,       TEKHO_OK,
+                                     TEKHO_ERR_TRUNCATED, TEKHO_ERR_LENGTH_MISMATCH, TEKHO_OK,
                                      TEKHO_ERR_TRUNCATED, TEKHO_OK};
+    static const enum tekho_capture_kind want_kind[] = {
+        TEKHO_CAPTURE_BACKBONE, TEKHO_CAPTURE_OTHER,    TEKHO_CAPTURE_OTHER,    TEKHO_CAPTURE_BACKBONE,
+        TEKHO_CAPTURE_BACKBONE, TEKHO_CAPTURE_OTHER,    TEKHO_CAPTURE_BACKBONE, TEKHO_CAPTURE_BACKBONE};
+    static const char *const want_skip[] = {NULL, "IP, not UDP", "UDP, not the ASN-CP port", NULL, NULL, "not IP",
+                                            NULL, NULL};
     static const size_t want_raw_len[] = {0, 0, 0, 24, 0, 0, 50, 0};
     struct tekho_capture_reader *rd = NULL;
     CHECK_ERR(tekho_capture_read_open(path, &rd), TEKHO_OK);
@@ -551,9 +558,14 @@ static void test_bad_backbone_records(void)
         if (!got)
             break;
         CHECK(rec.frame == i + 1 && rec.time_us == (i + 1) * 1000000u);
-        CHECK(rec.kind == TEKHO_CAPTURE_BACKBONE);
+        CHECK(rec.kind == want_kind[i]);
         CHECK_ERR(rec.err, want[i]);
-        if (rec.err == TEKHO_OK) {
+        CHECK((rec.skipped == NULL) == (want_skip[i] == NULL));
+        if (rec.skipped != NULL && want_skip[i] != NULL)
+            CHECK(strcmp(rec.skipped, want_skip[i]) == 0);
+        if (rec.kind == TEKHO_CAPTURE_OTHER) {
+            continue;
+        } else if (rec.err == TEKHO_OK) {
             CHECK(rec.src_node == 4 && rec.dst_node == 5 && rec.len == msg_len);
             if (rec.len == msg_len)
                 CHECK_BYTES(rec.data, msg, msg_len);
@@ -653,8 +665,8 @@ static void test_reader_errors(void)
     CHECK(strlen(tekho_capture_reader_error(rd)) > 0);
     tekho_capture_read_close(rd);
 
-    /* Another linktype, named as the file records it: LINKTYPE_RAW 101,
-     * although libpcap calls it DLT_RAW (12 on Linux, 14 on OpenBSD). */
+    /* Raw IP is read: LINKTYPE_RAW 101, although libpcap calls it DLT_RAW
+     * (12 on Linux, 14 on OpenBSD). */
     path_in_dir(path, sizeof path, "raw.pcap");
     pcap_t *p = pcap_open_dead(DLT_RAW, 65535);
     pcap_dumper_t *d = p ? pcap_dump_open(p, path) : NULL;
@@ -663,8 +675,23 @@ static void test_reader_errors(void)
         pcap_dump_close(d);
     if (p != NULL)
         pcap_close(p);
+    CHECK_ERR(tekho_capture_read_open(path, &rd), TEKHO_OK);
+    CHECK(tekho_capture_reader_linktype(rd) == TEKHO_LINKTYPE_RAW);
+    tekho_capture_read_close(rd);
+    unlink(path);
+
+    /* Another linktype, named as the file records it: LINKTYPE_IEEE802_11 105. */
+    path_in_dir(path, sizeof path, "wlan.pcap");
+    p = pcap_open_dead(DLT_IEEE802_11, 65535);
+    d = p ? pcap_dump_open(p, path) : NULL;
+    CHECK(d != NULL);
+    if (d != NULL)
+        pcap_dump_close(d);
+    if (p != NULL)
+        pcap_close(p);
     CHECK_ERR(tekho_capture_read_open(path, &rd), TEKHO_ERR_BAD_VALUE);
-    CHECK(strstr(tekho_capture_reader_error(rd), "raw.pcap: link type 101 (LINKTYPE_RAW, Raw IP) is neither") != NULL);
+    CHECK(strstr(tekho_capture_reader_error(rd), "wlan.pcap: link type 105 (LINKTYPE_IEEE802_11, 802.11) is not one "
+                                                 "tekho reads") != NULL);
     tekho_capture_read_close(rd);
     unlink(path);
 

@@ -447,6 +447,8 @@ r1=$?
 "$T" sim --scenario normal --scheme counter --pcap "$D/pc" >/dev/null
 # shellcheck disable=SC2046
 "$T" decode "$D/pc/air.pcap" $(cat "$D/pc/decode-args") --json | valid "decode --json" -l
+"$T" analyze "$D/pc/air.pcap" "$D/pc/backbone.pcap" --json | valid "analyze --json"
+"$T" analyze "$D/pc/air.pcap" --report="$D/an/r" >/dev/null 2>&1 && [ -s "$D/an/r/cdf_union.dat" ] && ok || bad "analyze --report=DIR"
 "$T" decode "$D/pc/air.pcap" --ms-mac=02:74:6b:00:00:00 --msk-file="$D/pc/msk" --bsid=000000000001000000000002000000000003 \
     --said=1 | tail -n 1 | grep -q ' cmac_bad=0 .* decrypt_ok=[1-9][0-9]* decrypt_bad=0 ' && ok || bad "decode --opt=VALUE"
 "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
@@ -479,7 +481,7 @@ done <"$D/axes"
 for o in report topology schemes ms duration seed replications jobs ideal crypto-all json; do
     printf '%s\n' "$SW" | grep -q "^  --$o\b" && ok || bad "sweep --help: --$o"
 done
-for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode sim sweep explore bench; do
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze sim sweep explore bench; do
     # shellcheck disable=SC2086
     "$T" $cmd --help >"$D/help" || bad "$cmd --help"
     sed -n 's/^  --\([a-z0-9-]*\).*/\1/p' "$D/help" | sort -u >"$D/opts"
@@ -613,6 +615,7 @@ refused "--trace: cannot create '$D/file': Not a directory" "$T" sim --scenario 
 refused "--trace: cannot write '$D': Is a directory" "$T" sim --scenario normal --scheme counter --trace "$D"
 refused "--report: cannot create '$D/file/s': Not a directory" "$T" sweep window=0 --report "$D/file/s"
 refused "--save: cannot create '$D/file/x': Not a directory" "$T" explore --scheme counter --runs 1 --save "$D/file/x"
+refused "--report: cannot create '$D/file/a': Not a directory" "$T" analyze "$D/pc/air.pcap" --report "$D/file/a"
 refused "--trace: cannot create '$D/file': Not a directory" "$T" explore --replay "$CASE" --trace "$D/file/t.txt"
 # an input that cannot be read (a capture, a case file, a store) is the operation failing: exit 1, the file named
 reason "$D/nosuch.pcap: No such file or directory" "$T" decode "$D/nosuch.pcap"

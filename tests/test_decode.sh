@@ -7,7 +7,7 @@
 # Copies with one byte changed in a CMAC-protected message and in an
 # encrypted PDU (CRC made right again, so only the CMAC and the ICV can
 # tell) give cmac=bad and decrypt=bad, and --strict exits 1 on them and on
-# a malformed PDU. An empty capture, a missing file and a raw-IP capture
+# a malformed PDU. An empty capture, a missing file and an 802.11 capture
 # are reported by name. Wireshark (scripts/tshark-check.sh) still
 # dissects every capture. The README's decode walk-through shows real
 # output: its commands are the ones run here and each output line it shows
@@ -69,7 +69,7 @@ for s in $SCHEMES; do
     same "$s: no bad" "$(printf '%s\n' "$body" | grep -c '=bad\|error=')" 0
     same "$s: cmac=ok lines" "$(printf '%s\n' "$body" | grep -c ' cmac=ok$\| cmac=ok ')" "$with_cmac"
     same "$s: decrypt=ok lines" "$(printf '%s\n' "$body" | grep -c ' decrypt=ok$')" "$encrypted"
-    same "$s: summary" "$sum" "summary: messages=$(printf '%s\n' "$body" | wc -l) cmac_ok=$with_cmac cmac_bad=0 cmac_absent=4 cmac_unchecked=0 decrypt_ok=$encrypted decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0"
+    same "$s: summary" "$sum" "summary: messages=$(printf '%s\n' "$body" | wc -l) cmac_ok=$with_cmac cmac_bad=0 cmac_absent=4 cmac_unchecked=0 decrypt_ok=$encrypted decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0 skipped=0"
     [ "$with_cmac" -ge 10 ] && ok || bad "$s: only $with_cmac messages with a CMAC"
     if [ "$s" = none ]; then
         same "none: nothing encrypted" "$encrypted" 0
@@ -92,11 +92,11 @@ done
 P="$D/counter"
 # shellcheck disable=SC2046
 sum=$("$T" decode "$P/air.pcap" $(cat "$P/decode-args") | tail -n 1)
-same "counter: summary figures" "$sum" "summary: messages=728 cmac_ok=12 cmac_bad=0 cmac_absent=4 cmac_unchecked=0 decrypt_ok=712 decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0"
+same "counter: summary figures" "$sum" "summary: messages=728 cmac_ok=12 cmac_bad=0 cmac_absent=4 cmac_unchecked=0 decrypt_ok=712 decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0 skipped=0"
 # JSON Lines: an object per message, then the summary object, same figures
 # shellcheck disable=SC2046
 js=$("$T" decode "$P/air.pcap" $(cat "$P/decode-args") --json)
-same "counter: JSON summary" "$(printf '%s\n' "$js" | tail -n 1)" '{"summary": {"messages": 728, "cmac_ok": 12, "cmac_bad": 0, "cmac_absent": 4, "cmac_unchecked": 0, "decrypt_ok": 712, "decrypt_bad": 0, "decrypt_unchecked": 0, "malformed": 0, "errors": 0}}'
+same "counter: JSON summary" "$(printf '%s\n' "$js" | tail -n 1)" '{"summary": {"messages": 728, "cmac_ok": 12, "cmac_bad": 0, "cmac_absent": 4, "cmac_unchecked": 0, "decrypt_ok": 712, "decrypt_bad": 0, "decrypt_unchecked": 0, "malformed": 0, "errors": 0, "skipped": 0}}'
 same "counter: JSON objects per message" "$(printf '%s\n' "$js" | grep -c '^{"frame": [0-9]*, "type": ')" 728
 same "counter: JSON booleans" "$(printf '%s\n' "$js" | grep -c '"crc": true')" 712
 
@@ -126,7 +126,7 @@ if "$FLIP" "$P/air.pcap" "$D/corrupt.pcap" "$fc:-5" "$fd:10"; then
     same "corrupt: bad lines" "$(printf '%s\n' "$out" | grep '=bad' | cut -d' ' -f1,2 | tr '\n' ' ')" "$fd Data $fc MOB-MSHO-REQ "
     same "corrupt: the CMAC" "$(printf '%s\n' "$out" | grep "^$fc " | grep -o 'cmac=[a-z]*')" "cmac=bad"
     same "corrupt: the PDU" "$(printf '%s\n' "$out" | grep "^$fd " | grep -o 'decrypt=[a-z]*')" "decrypt=bad"
-    same "corrupt: summary" "$(printf '%s\n' "$out" | tail -n 1)" "summary: messages=728 cmac_ok=11 cmac_bad=1 cmac_absent=4 cmac_unchecked=0 decrypt_ok=711 decrypt_bad=1 decrypt_unchecked=0 malformed=0 errors=0"
+    same "corrupt: summary" "$(printf '%s\n' "$out" | tail -n 1)" "summary: messages=728 cmac_ok=11 cmac_bad=1 cmac_absent=4 cmac_unchecked=0 decrypt_ok=711 decrypt_bad=1 decrypt_unchecked=0 malformed=0 errors=0 skipped=0"
     "$T" decode "$D/corrupt.pcap" "$@" >/dev/null
     same "corrupt: exit status" "$?" 0
     "$T" decode "$D/corrupt.pcap" "$@" --strict >/dev/null
@@ -161,17 +161,17 @@ fi
 head -c 24 "$D/counter/air.pcap" >"$D/empty.pcap"
 out=$("$T" decode "$D/empty.pcap" --strict 2>"$D/stderr")
 same "empty: exit status" "$?" 0
-same "empty: summary" "$out" "summary: messages=0 cmac_ok=0 cmac_bad=0 cmac_absent=0 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0"
+same "empty: summary" "$out" "summary: messages=0 cmac_ok=0 cmac_bad=0 cmac_absent=0 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0 skipped=0"
 same "empty: says so" "$(cat "$D/stderr")" "tekho decode: $D/empty.pcap: no messages (the capture has no records)"
 out=$("$T" decode "$D/nosuch.pcap" 2>"$D/stderr")
 same "missing: exit status" "$?" 1
 same "missing: message" "$out$(cat "$D/stderr")" "tekho decode: $D/nosuch.pcap: No such file or directory"
 same "missing: JSON" "$("$T" decode "$D/nosuch.pcap" --json 2>/dev/null)" "{\"error\": \"$D/nosuch.pcap: No such file or directory\"}"
-# classic pcap, little-endian, snaplen 65535, LINKTYPE_RAW (101)
-printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\145\000\000\000' >"$D/raw.pcap"
-"$T" decode "$D/raw.pcap" >/dev/null 2>"$D/stderr"
-same "raw IP: exit status" "$?" 1
-same "raw IP: message" "$(cat "$D/stderr")" "tekho decode: $D/raw.pcap: link type 101 (LINKTYPE_RAW, Raw IP) is neither USER0 (147, air) nor Ethernet (1, backbone)"
+# classic pcap, little-endian, snaplen 65535, LINKTYPE_IEEE802_11 (105)
+printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\151\000\000\000' >"$D/wlan.pcap"
+"$T" decode "$D/wlan.pcap" >/dev/null 2>"$D/stderr"
+same "802.11: exit status" "$?" 1
+same "802.11: message" "$(cat "$D/stderr")" "tekho decode: $D/wlan.pcap: link type 105 (LINKTYPE_IEEE802_11, 802.11) is not one tekho reads (USER0, Ethernet, Linux SLL or SLL2, raw IP, loopback)"
 
 # ---- the README's walk-through: its commands, and each line it shows
 R="$D/readme"

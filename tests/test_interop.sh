@@ -34,9 +34,9 @@ got=$("$T" decode "$D/air.pcap" --json $KEYS | grep -o '"cmac": "[a-z]*"' | sort
 same "decode air CMACs" "$got" ' 2 "cmac": "absent"  13 "cmac": "ok" '
 # JSON Lines: the last object is the summary, with the text line's names.
 got=$("$T" decode "$D/air.pcap" --json $KEYS | tail -n 1)
-same "decode air summary (JSON)" "$got" '{"summary": {"messages": 16, "cmac_ok": 13, "cmac_bad": 0, "cmac_absent": 2, "cmac_unchecked": 0, "decrypt_ok": 1, "decrypt_bad": 0, "decrypt_unchecked": 0, "malformed": 0, "errors": 0}}'
+same "decode air summary (JSON)" "$got" '{"summary": {"messages": 16, "cmac_ok": 13, "cmac_bad": 0, "cmac_absent": 2, "cmac_unchecked": 0, "decrypt_ok": 1, "decrypt_bad": 0, "decrypt_unchecked": 0, "malformed": 0, "errors": 0, "skipped": 0}}'
 got=$("$T" decode "$D/air.pcap" | tail -n 1)
-same "decode air summary without keys" "$got" 'summary: messages=16 cmac_ok=0 cmac_bad=0 cmac_absent=2 cmac_unchecked=13 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=1 malformed=0 errors=0'
+same "decode air summary without keys" "$got" 'summary: messages=16 cmac_ok=0 cmac_bad=0 cmac_absent=2 cmac_unchecked=13 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=1 malformed=0 errors=0 skipped=0'
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep '"type": "Data"' | grep -o '"decrypt": "[a-z]*"')
 same "decode counter-TEK data PDU" "$got" '"decrypt": "ok"'
 got=$("$T" decode "$D/air.pcap" --json $KEYS | grep '"type": "RNG-REQ"' |
@@ -74,7 +74,7 @@ same "decode AK context (no AK printed)" "$got" '"ak_context": {"ak_id": "083cef
 got=$("$T" decode "$D/corrupt.pcap" --json $KEYS | grep -o '"cmac": "bad"\|"decrypt": "bad"\|"error": "[^"]*"' | tr '\n' ' ')
 same "decode flags corruption" "$got" '"cmac": "bad" "decrypt": "bad" "error": "bad HCS" "error": "bad CRC" '
 got=$("$T" decode "$D/corrupt.pcap" $KEYS | tail -n 1)
-same "decode corruption summary" "$got" 'summary: messages=4 cmac_ok=0 cmac_bad=1 cmac_absent=0 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=1 decrypt_unchecked=0 malformed=2 errors=0'
+same "decode corruption summary" "$got" 'summary: messages=4 cmac_ok=0 cmac_bad=1 cmac_absent=0 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=1 decrypt_unchecked=0 malformed=2 errors=0 skipped=0'
 "$T" decode "$D/corrupt.pcap" $KEYS >/dev/null
 same "decode corruption exit status" "$?" 0
 "$T" decode "$D/corrupt.pcap" $KEYS --strict >/dev/null
@@ -118,7 +118,7 @@ printf '0000 00 40 26 00 00 a5 04 00 02 06 0a 1b 2c 3d 4e 5f 05 06 00 aa bb cc d
 if text2pcap -q -l 147 "$D/handmade.txt" "$D/handmade.pcap" 2>/dev/null; then
     got=$("$T" decode "$D/handmade.pcap")
     same "decode hand-made RNG-REQ" "$got" "1 RNG-REQ cid=0 ms_mac=0a:1b:2c:3d:4e:5f serving_bsid=00aabbccddee ranging_purpose=1 ho_id=42 cmac_key_count=5 cmac=absent
-summary: messages=1 cmac_ok=0 cmac_bad=0 cmac_absent=1 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0"
+summary: messages=1 cmac_ok=0 cmac_bad=0 cmac_absent=1 cmac_unchecked=0 decrypt_ok=0 decrypt_bad=0 decrypt_unchecked=0 malformed=0 errors=0 skipped=0"
 else
     bad "text2pcap"
 fi

@@ -41,7 +41,86 @@ extern "C" {
 #define TEKHO_UDP_FRAME_OVERHEAD 42u
 #define TEKHO_UDP_FRAME_MAX_PAYLOAD (TEKHO_CAPTURE_SNAPLEN - TEKHO_UDP_FRAME_OVERHEAD)
 
-enum tekho_capture_kind { TEKHO_CAPTURE_AIR = 0, TEKHO_CAPTURE_BACKBONE = 1 };
+/* What a record carries. The writer makes AIR and BACKBONE files; a record
+ * read can also be OTHER: traffic that is neither (another protocol or UDP
+ * port, an IP fragment, an M2M fragment held for reassembly), skipped. */
+enum tekho_capture_kind { TEKHO_CAPTURE_AIR = 0, TEKHO_CAPTURE_BACKBONE = 1, TEKHO_CAPTURE_OTHER = 2 };
+
+/* Link types the reader takes (LINKTYPE_*, as pcap and pcapng files record
+ * them; tcpdump.org/linktypes.html). */
+#define TEKHO_LINKTYPE_NULL 0u        /* BSD loopback: 4-byte address family, host order */
+#define TEKHO_LINKTYPE_ETHERNET 1u    /* Ethernet, 802.1Q/802.1ad tags, the WiMAX M2M ethertype */
+#define TEKHO_LINKTYPE_RAW 101u       /* raw IPv4 or IPv6 */
+#define TEKHO_LINKTYPE_LOOP 108u      /* OpenBSD loopback: address family, network order */
+#define TEKHO_LINKTYPE_LINUX_SLL 113u /* Linux cooked capture v1 (tcpdump -i any) */
+#define TEKHO_LINKTYPE_USER0 147u     /* raw MAC PDU bursts (tekho's air captures) */
+#define TEKHO_LINKTYPE_IPV4 228u
+#define TEKHO_LINKTYPE_IPV6 229u
+#define TEKHO_LINKTYPE_LINUX_SLL2 276u /* Linux cooked capture v2 */
+
+/* The WiMAX MAC-to-MAC encapsulation (Wireshark's m2m dissector, what
+ * ns-3's WiMAX module writes): Ethernet with this ethertype, then
+ * sequence (u16), TLV count (u16) and that many 802.16-encoded TLVs. */
+#define TEKHO_M2M_ETHERTYPE 0x08F0u
+#define TEKHO_M2M_TLV_BURST_NUMBER 3
+#define TEKHO_M2M_TLV_FRAG_TYPE 4
+#define TEKHO_M2M_TLV_FRAG_NUMBER 5
+#define TEKHO_M2M_TLV_PDU_BURST 9
+enum tekho_m2m_frag { TEKHO_M2M_NO_FRAG = 0, TEKHO_M2M_FIRST_FRAG = 1, TEKHO_M2M_MIDDLE_FRAG = 2, TEKHO_M2M_LAST_FRAG = 3 };
+#define TEKHO_M2M_MAX_BURSTS 16u
+
+struct tekho_m2m_burst {
+    uint8_t burst_number; /* the last Burst Number TLV before it (0 if none) */
+    uint8_t frag_type;    /* enum tekho_m2m_frag: the last Fragment Type TLV before it */
+    uint8_t frag_number;  /* 1-based, the last Fragment Number TLV before it */
+    const uint8_t *data;  /* the PDU Burst TLV's value */
+    size_t len;
+};
+
+struct tekho_m2m {
+    uint16_t seq;
+    uint16_t tlv_count;
+    size_t n_bursts;
+    struct tekho_m2m_burst bursts[TEKHO_M2M_MAX_BURSTS];
+};
+
+/* Parses an M2M message (the bytes after the ethertype). Other TLVs (frame
+ * number, FCH, CDMA code, PHY attributes...) are skipped. Errors:
+ * invalid argument (NULL), truncated (below 4 bytes, or fewer TLVs than the
+ * count), the TLV reader's (zero length, bad length, overrun), wrong width
+ * (a burst/fragment TLV not 1 byte), bad value (fragment type above 3),
+ * too many (more than TEKHO_M2M_MAX_BURSTS PDU bursts). *out only on success. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_m2m_parse(const uint8_t *in, size_t len, struct tekho_m2m *out);
+
+/* What one link-layer frame carries, from tekho_link_parse. */
+struct tekho_link_frame {
+    enum tekho_capture_kind kind;
+    const char *skipped;     /* OTHER: why, in a few words (static storage) */
+    bool m2m;                /* AIR: payload is an M2M message (else a USER0 burst) */
+    bool has_mac;            /* Ethernet or SLL: the source (and Ethernet destination) MAC */
+    uint8_t src_mac[6];
+    uint8_t dst_mac[6];
+    uint8_t ip_version;      /* 4 or 6 when the frame is IP, else 0 */
+    uint8_t src_addr[16];    /* IPv4 in the first 4 bytes */
+    uint8_t dst_addr[16];
+    uint16_t src_port;       /* UDP */
+    uint16_t dst_port;
+    const uint8_t *payload;  /* AIR: the burst or M2M message; BACKBONE: the UDP payload */
+    size_t payload_len;
+};
+
+/* Classifies one frame of the given link type: AIR (USER0, or Ethernet
+ * with the M2M ethertype), BACKBONE (UDP with asncp_port at either end,
+ * over IPv4 or IPv6, after any VLAN tags, SLL/SLL2 or loopback header) or
+ * OTHER with the reason. Bytes after the IP length (Ethernet padding) are
+ * ignored; neither checksum is checked (captures taken where the NIC
+ * computes them hold unfinished ones). Errors (a frame too damaged to
+ * classify): invalid argument (NULL), truncated (fewer bytes than a header
+ * needs), length mismatch (an IP or UDP length past the bytes there, or
+ * shorter than its header), bad value (an IP version that is neither, an
+ * IPv4 IHL below 5, a link type not listed above). *out only on success. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_link_parse(uint32_t linktype, const uint8_t *frame, size_t len,
+                                                     uint16_t asncp_port, struct tekho_link_frame *out);
 
 /* ---- Ethernet/IPv4/UDP frames: pure, no allocation, no I/O ---- */
 
@@ -122,20 +201,37 @@ struct tekho_capture_reader;
 struct tekho_capture_record {
     uint64_t frame;               /* 1-based, as tshark's frame.number */
     uint64_t time_us;
-    enum tekho_capture_kind kind; /* from the file's linktype */
+    /* From the record itself (tekho_link_parse); on err, what the file's
+     * link type suggests (AIR for USER0, else BACKBONE). */
+    enum tekho_capture_kind kind;
     /* TEKHO_OK, or why this record is not a usable one: truncated (the
-     * record was cut by the snaplen), or a tekho_udp_frame_parse error. */
+     * record was cut by the snaplen, or an M2M burst whose fragments are
+     * not all there), or a tekho_link_parse / tekho_m2m_parse error. */
     tekho_err err;
-    /* air: the record; backbone: the UDP payload; on err: the whole
-     * captured record. Valid until the next tekho_capture_next or close. */
+    /* air: one MAC PDU burst (an M2M record can hold several: each comes
+     * back as a record of its own with the same frame and the next part);
+     * backbone: the UDP payload; on err: the whole captured record. Valid
+     * until the next tekho_capture_next or close. */
     const uint8_t *data;
     size_t len;
-    uint32_t src_node;            /* backbone only, and only without err */
+    uint32_t part;                /* the burst's index in its frame, from 0 */
+    const char *skipped;          /* OTHER: why (static storage) */
+    /* Backbone: the IP addresses and UDP ports (addresses as in
+     * struct tekho_link_frame); src_node/dst_node are the host part of
+     * 10.0.0.0/8 addresses (tekho's own captures), 0 for any other. */
+    uint8_t ip_version;
+    uint8_t src_addr[16];
+    uint8_t dst_addr[16];
+    uint16_t src_port;
+    uint16_t dst_port;
+    uint32_t src_node;
     uint32_t dst_node;
 };
 
-/* Opens a pcap or pcapng file of linktype USER0 (air) or Ethernet
- * (backbone); any other linktype is a bad value. See the file comment:
+/* Opens a pcap or pcapng file of one of the TEKHO_LINKTYPE_* link types
+ * (each record is classified by tekho_link_parse, ASN-CP on UDP port
+ * TEKHO_CAPTURE_UDP_PORT unless tekho_capture_reader_set_asncp_port says
+ * another); any other link type is a bad value. See the file comment:
  * *out is set even on failure and must be closed. Every reader message
  * starts with the path ("x.pcap: No such file or directory"); another
  * link type is named as the file records it (a raw-IP capture: "link type
@@ -151,8 +247,14 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_read_open(const char *path, st
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_capture_record *rec,
                                                        bool *got);
 
-/* The file's kind; only meaningful after a successful open. */
+/* The file's kind (AIR for USER0, BACKBONE for every other link type: a
+ * record's own kind says what it holds); only meaningful after a
+ * successful open. */
 TEKHO_API enum tekho_capture_kind tekho_capture_reader_kind(const struct tekho_capture_reader *r);
+/* The file's LINKTYPE_* value; only meaningful after a successful open. */
+TEKHO_API uint32_t tekho_capture_reader_linktype(const struct tekho_capture_reader *r);
+/* The UDP port of ASN-CP from the next record on (default 2231). */
+TEKHO_API void tekho_capture_reader_set_asncp_port(struct tekho_capture_reader *r, uint16_t port);
 
 /* NULL is accepted. */
 TEKHO_API void tekho_capture_read_close(struct tekho_capture_reader *r);

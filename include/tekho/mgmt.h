@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include "tekho/cmac.h"
 #include "tekho/error.h"
+#include "tekho/pdu.h"
 #include "tekho/wire.h"
 
 #ifdef __cplusplus
@@ -36,8 +37,41 @@ enum tekho_mgmt_type {
 };
 
 /* The name Wireshark shows for a management message type ("RNG-REQ",
- * "MOB-HO-IND"), or NULL for a type tekho does not know. */
+ * "MOB-HO-IND"): every type of IEEE 802.16-2009 Table 38 up to 66, as
+ * Wireshark's table names them ("Reserved8" for the unassigned 8, 19 and
+ * 20), or NULL for a type above it. */
 TEKHO_API const char *tekho_mgmt_name(uint8_t type);
+
+/* ---- The MAC PDUs of a burst (6.3.2.1, 6.3.2.1.2) ---------------------- */
+
+enum tekho_mac_pdu_kind {
+    TEKHO_MAC_PDU_GENERIC = 0,  /* generic MAC header (HT = 0) and its payload */
+    TEKHO_MAC_PDU_SIGNALLING_1, /* HT = 1, EC = 0: bandwidth request / signalling header type I */
+    TEKHO_MAC_PDU_SIGNALLING_2, /* HT = 1, EC = 1: signalling header type II (feedback) */
+    TEKHO_MAC_PDU_HARQ_MAP,     /* a HARQ MAP message without MAC header (first 3 bits 111) */
+};
+
+struct tekho_mac_pdu {
+    enum tekho_mac_pdu_kind kind;
+    size_t offset;      /* in the burst */
+    size_t len;         /* the whole PDU: LEN for a generic header, 6 for a signalling header */
+    bool has_cid;       /* a type II header carries one only with CII = 1 */
+    uint16_t cid;
+    uint8_t type;       /* type I: the 3-bit type; type II: the feedback type (4 bits), +16 for type 1 */
+    struct tekho_gmh gmh; /* generic only */
+};
+
+/* The PDU at burst[*at] into *out, *at moved past it, *got true; *got
+ * false at the end of the burst or at padding (a first byte 0xFF fills the
+ * rest), as Wireshark's wimax_pdu_burst_handler splits a burst. Errors (the
+ * rest of the burst cannot be split, *at unchanged): invalid argument
+ * (NULL), truncated (fewer than 6 bytes left, a LEN or HARQ MAP length past
+ * the burst), bad HCS, length mismatch (a generic LEN below 6). */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_burst_next(const uint8_t *burst, size_t len, size_t *at,
+                                                     struct tekho_mac_pdu *out, bool *got);
+/* Wireshark's name of a signalling header ("BR INCREMENTAL", "CINR
+ * Feedback"; static storage), or NULL for another kind. */
+TEKHO_API const char *tekho_mac_pdu_name(const struct tekho_mac_pdu *pdu);
 
 /* Common TLV: CMAC Tuple, last in the message (11.1.2.2). */
 #define TEKHO_TLV_CMAC_TUPLE 141
@@ -69,6 +103,8 @@ struct tekho_rng_req {
 /* ---- RNG-RSP (6.3.2.3.6) ---------------------------------------------- */
 #define TEKHO_RNG_RSP_TLV_RANGING_STATUS 4
 #define TEKHO_RNG_RSP_TLV_MS_MAC 8
+#define TEKHO_RNG_RSP_TLV_BASIC_CID 9   /* the MS's basic and primary management CIDs */
+#define TEKHO_RNG_RSP_TLV_PRIMARY_CID 10
 #define TEKHO_RNG_RSP_TLV_HO_PROCESS_OPTIMIZATION 21
 #define TEKHO_RNG_RSP_TLV_HO_ID 22
 #define TEKHO_RNG_RSP_TLV_SA_CHALLENGE_TUPLE 31
@@ -147,6 +183,10 @@ struct tekho_rng_rsp {
     uint8_t ranging_status;
     bool has_ms_mac;
     uint8_t ms_mac[6];
+    bool has_basic_cid;
+    uint16_t basic_cid;
+    bool has_primary_cid;
+    uint16_t primary_cid;
     bool has_ho_process_optimization;
     uint16_t ho_process_optimization;
     bool has_ho_id;

@@ -305,13 +305,38 @@ const char *tekho_capture_writer_error(const struct tekho_capture_writer *w)
 
 /* ---- Reader ---- */
 
+#define FRAG_SLOTS 8
+#define FRAG_MAX 32 /* fragments of one burst */
+
+/* An M2M burst being reassembled: its fragments by number (Wireshark's
+ * m2m keys them by the frame's addresses and the burst number). */
+struct frag_slot {
+    bool used;
+    uint64_t last_used;
+    uint8_t src[6], dst[6];
+    uint8_t burst_number;
+    uint8_t *frag[FRAG_MAX];
+    size_t frag_len[FRAG_MAX];
+};
+
 struct tekho_capture_reader {
     pcap_t *pcap;
     char *path;    /* for the messages: every one names the file */
     enum tekho_capture_kind kind;
+    uint32_t linktype;
+    uint16_t asncp_port;
     bool failed; /* libpcap lost its place in the file */
     uint64_t frame;
     char errbuf[PCAP_ERRBUF_SIZE];
+    /* The M2M record being handed out burst by burst. */
+    bool pending;
+    size_t next_part;
+    struct tekho_m2m m2m;
+    struct tekho_link_frame link;
+    struct tekho_capture_record base;
+    struct frag_slot slots[FRAG_SLOTS];
+    uint64_t slot_clock;
+    uint8_t *joined; /* a reassembled burst */
 };
 
 static tekho_err reader_error(struct tekho_capture_reader *r, tekho_err err, const char *fmt, ...)
@@ -363,6 +388,28 @@ static bool file_linktype(const char *path, uint32_t *linktype)
     return ok;
 }
 
+/* The LINKTYPE_* of a DLT_* value libpcap reports, for the link types
+ * tekho reads (DLT_RAW and DLT_LOOP differ between platforms). */
+static bool linktype_of(int dlt, uint32_t *out)
+{
+    switch (dlt) {
+    case DLT_USER0: *out = TEKHO_LINKTYPE_USER0; return true;
+    case DLT_EN10MB: *out = TEKHO_LINKTYPE_ETHERNET; return true;
+    case DLT_LINUX_SLL: *out = TEKHO_LINKTYPE_LINUX_SLL; return true;
+#ifdef DLT_LINUX_SLL2
+    case DLT_LINUX_SLL2: *out = TEKHO_LINKTYPE_LINUX_SLL2; return true;
+#endif
+    case DLT_RAW: *out = TEKHO_LINKTYPE_RAW; return true;
+#ifdef DLT_IPV4
+    case DLT_IPV4: *out = TEKHO_LINKTYPE_IPV4; return true;
+    case DLT_IPV6: *out = TEKHO_LINKTYPE_IPV6; return true;
+#endif
+    case DLT_NULL: *out = TEKHO_LINKTYPE_NULL; return true;
+    case DLT_LOOP: *out = TEKHO_LINKTYPE_LOOP; return true;
+    default: return false;
+    }
+}
+
 tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader **out)
 {
     if (out == NULL)
@@ -388,24 +435,134 @@ tekho_err tekho_capture_read_open(const char *path, struct tekho_capture_reader 
             return reader_error(r, TEKHO_ERR_IO, "%s", pcap_err);
         return reader_error(r, TEKHO_ERR_IO, "%s: %s", path, pcap_err);
     }
-    int dlt = pcap_datalink(r->pcap);
-    if (dlt == DLT_USER0)
-        r->kind = TEKHO_CAPTURE_AIR;
-    else if (dlt == DLT_EN10MB)
-        r->kind = TEKHO_CAPTURE_BACKBONE;
-    else {
+    const int dlt = pcap_datalink(r->pcap);
+    r->asncp_port = TEKHO_CAPTURE_UDP_PORT;
+    if (!linktype_of(dlt, &r->linktype)) {
         const char *name = pcap_datalink_val_to_name(dlt), *desc = pcap_datalink_val_to_description(dlt);
         uint32_t linktype;
         if (file_linktype(path, &linktype))
             return reader_error(r, TEKHO_ERR_BAD_VALUE,
-                                "%s: link type %lu (LINKTYPE_%s, %s) is neither USER0 (147, air) nor Ethernet "
-                                "(1, backbone)",
+                                "%s: link type %lu (LINKTYPE_%s, %s) is not one tekho reads (USER0, Ethernet, "
+                                "Linux SLL or SLL2, raw IP, loopback)",
                                 path, (unsigned long)linktype, name ? name : "?", desc ? desc : "unknown");
         return reader_error(r, TEKHO_ERR_BAD_VALUE,
-                            "%s: link type DLT_%s (%d here, %s) is neither USER0 (147, air) nor Ethernet (1, backbone)",
+                            "%s: link type DLT_%s (%d here, %s) is not one tekho reads (USER0, Ethernet, Linux SLL "
+                            "or SLL2, raw IP, loopback)",
                             path, name ? name : "?", dlt, desc ? desc : "unknown");
     }
+    r->kind = r->linktype == TEKHO_LINKTYPE_USER0 ? TEKHO_CAPTURE_AIR : TEKHO_CAPTURE_BACKBONE;
     return TEKHO_OK;
+}
+
+static void slot_clear(struct frag_slot *s)
+{
+    for (size_t i = 0; i < FRAG_MAX; i++) {
+        free(s->frag[i]);
+        s->frag[i] = NULL;
+        s->frag_len[i] = 0;
+    }
+    s->used = false;
+}
+
+/* One fragment of an M2M burst. Returns the reassembled burst (in
+ * r->joined) at a last fragment whose predecessors are all there; at a
+ * last fragment with a gap, TEKHO_ERR_TRUNCATED; otherwise *done false. */
+static tekho_err add_fragment(struct tekho_capture_reader *r, const struct tekho_m2m_burst *b, bool *done,
+                              const uint8_t **data, size_t *len)
+{
+    *done = false;
+    const uint8_t *src = r->link.src_mac, *dst = r->link.dst_mac;
+    struct frag_slot *slot = NULL, *oldest = &r->slots[0];
+    for (size_t i = 0; i < FRAG_SLOTS && slot == NULL; i++) {
+        struct frag_slot *s = &r->slots[i];
+        if (s->used && s->burst_number == b->burst_number && memcmp(s->src, src, 6) == 0 &&
+            memcmp(s->dst, dst, 6) == 0)
+            slot = s;
+        if (!s->used || (oldest->used && s->last_used < oldest->last_used))
+            oldest = s;
+    }
+    /* A first fragment starts the burst again (earlier pieces were lost). */
+    if (slot != NULL && b->frag_type == TEKHO_M2M_FIRST_FRAG)
+        slot_clear(slot);
+    if (slot == NULL || !slot->used) {
+        slot = slot ? slot : oldest;
+        slot_clear(slot);
+        slot->used = true;
+        memcpy(slot->src, src, 6);
+        memcpy(slot->dst, dst, 6);
+        slot->burst_number = b->burst_number;
+    }
+    slot->last_used = ++r->slot_clock;
+    const size_t k = b->frag_number ? (size_t)b->frag_number - 1 : 0;
+    if (k >= FRAG_MAX) {
+        slot_clear(slot);
+        return TEKHO_ERR_TOO_MANY;
+    }
+    free(slot->frag[k]);
+    slot->frag[k] = malloc(b->len ? b->len : 1);
+    if (slot->frag[k] == NULL) {
+        slot_clear(slot);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    memcpy(slot->frag[k], b->data, b->len);
+    slot->frag_len[k] = b->len;
+    if (b->frag_type != TEKHO_M2M_LAST_FRAG)
+        return TEKHO_OK;
+    size_t total = 0;
+    for (size_t i = 0; i <= k; i++) {
+        if (slot->frag[i] == NULL) {
+            slot_clear(slot);
+            return TEKHO_ERR_TRUNCATED;
+        }
+        total += slot->frag_len[i];
+    }
+    uint8_t *joined = realloc(r->joined, total ? total : 1);
+    if (joined == NULL) {
+        slot_clear(slot);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    r->joined = joined;
+    size_t at = 0;
+    for (size_t i = 0; i <= k; i++) {
+        memcpy(joined + at, slot->frag[i], slot->frag_len[i]);
+        at += slot->frag_len[i];
+    }
+    slot_clear(slot);
+    *done = true;
+    *data = joined;
+    *len = total;
+    return TEKHO_OK;
+}
+
+/* The next burst of the M2M record in hand into *rec. */
+static void next_burst(struct tekho_capture_reader *r, struct tekho_capture_record *rec)
+{
+    *rec = r->base;
+    const size_t i = r->next_part++;
+    r->pending = r->next_part < r->m2m.n_bursts;
+    const struct tekho_m2m_burst *b = &r->m2m.bursts[i];
+    rec->part = (uint32_t)i;
+    rec->kind = TEKHO_CAPTURE_AIR;
+    rec->data = b->data;
+    rec->len = b->len;
+    if (b->frag_type == TEKHO_M2M_NO_FRAG)
+        return;
+    bool done = false;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    rec->err = add_fragment(r, b, &done, &data, &len);
+    if (rec->err == TEKHO_OK && done) {
+        rec->data = data;
+        rec->len = len;
+    } else if (rec->err == TEKHO_OK) {
+        rec->kind = TEKHO_CAPTURE_OTHER;
+        rec->skipped = "M2M fragment (decoded with its last)";
+    }
+}
+
+static bool in_node_net(const uint8_t a[4])
+{
+    return (tekho_get_u32be(a) & NODE_NET_MASK) == NODE_NET;
 }
 
 tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_capture_record *rec, bool *got)
@@ -416,6 +573,11 @@ tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_captur
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (r->failed || r->pcap == NULL)
         return TEKHO_ERR_IO; /* a reader that failed keeps failing the same way */
+    if (r->pending) {
+        next_burst(r, rec);
+        *got = true;
+        return TEKHO_OK;
+    }
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = pcap_next_ex(r->pcap, &h, &data);
@@ -433,19 +595,49 @@ tekho_err tekho_capture_next(struct tekho_capture_reader *r, struct tekho_captur
     rec->kind = r->kind;
     rec->data = data;
     rec->len = h->caplen;
+    *got = true;
     if (h->caplen < h->len) {
         rec->err = TEKHO_ERR_TRUNCATED;
-    } else if (r->kind == TEKHO_CAPTURE_BACKBONE) {
-        struct tekho_udp_frame f;
-        rec->err = tekho_udp_frame_parse(data, h->caplen, &f);
-        if (rec->err == TEKHO_OK) {
-            rec->data = f.payload;
-            rec->len = f.payload_len;
-            rec->src_node = f.src_node;
-            rec->dst_node = f.dst_node;
-        }
+        return TEKHO_OK;
     }
-    *got = true;
+    struct tekho_link_frame *f = &r->link;
+    rec->err = tekho_link_parse(r->linktype, data, h->caplen, r->asncp_port, f);
+    if (rec->err != TEKHO_OK)
+        return TEKHO_OK;
+    rec->kind = f->kind;
+    rec->skipped = f->skipped;
+    rec->ip_version = f->ip_version;
+    memcpy(rec->src_addr, f->src_addr, sizeof rec->src_addr);
+    memcpy(rec->dst_addr, f->dst_addr, sizeof rec->dst_addr);
+    rec->src_port = f->src_port;
+    rec->dst_port = f->dst_port;
+    if (f->kind == TEKHO_CAPTURE_OTHER)
+        return TEKHO_OK;
+    rec->data = f->payload;
+    rec->len = f->payload_len;
+    if (f->kind == TEKHO_CAPTURE_BACKBONE) {
+        if (f->ip_version == 4 && in_node_net(f->src_addr) && in_node_net(f->dst_addr)) {
+            rec->src_node = tekho_get_u32be(f->src_addr) & TEKHO_CAPTURE_NODE_MAX;
+            rec->dst_node = tekho_get_u32be(f->dst_addr) & TEKHO_CAPTURE_NODE_MAX;
+        }
+        return TEKHO_OK;
+    }
+    if (!f->m2m)
+        return TEKHO_OK;
+    rec->err = tekho_m2m_parse(f->payload, f->payload_len, &r->m2m);
+    if (rec->err != TEKHO_OK) {
+        rec->data = data;
+        rec->len = h->caplen;
+        return TEKHO_OK;
+    }
+    if (r->m2m.n_bursts == 0) {
+        rec->kind = TEKHO_CAPTURE_OTHER;
+        rec->skipped = "M2M without a PDU burst";
+        return TEKHO_OK;
+    }
+    r->base = *rec;
+    r->next_part = 0;
+    next_burst(r, rec);
     return TEKHO_OK;
 }
 
@@ -454,10 +646,24 @@ enum tekho_capture_kind tekho_capture_reader_kind(const struct tekho_capture_rea
     return r == NULL ? TEKHO_CAPTURE_AIR : r->kind;
 }
 
+uint32_t tekho_capture_reader_linktype(const struct tekho_capture_reader *r)
+{
+    return r == NULL ? TEKHO_LINKTYPE_USER0 : r->linktype;
+}
+
+void tekho_capture_reader_set_asncp_port(struct tekho_capture_reader *r, uint16_t port)
+{
+    if (r != NULL)
+        r->asncp_port = port;
+}
+
 void tekho_capture_read_close(struct tekho_capture_reader *r)
 {
     if (r == NULL)
         return;
+    for (size_t i = 0; i < FRAG_SLOTS; i++)
+        slot_clear(&r->slots[i]);
+    free(r->joined);
     if (r->pcap != NULL)
         pcap_close(r->pcap);
     free(r->path);

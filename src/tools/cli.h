@@ -144,6 +144,7 @@ int cmd_tek_wrap(int argc, char **argv);
 int cmd_tek_unwrap(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_explore(int argc, char **argv);

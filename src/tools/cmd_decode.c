@@ -4,11 +4,13 @@
  * and CMAC-Digests and opens encrypted PDUs, which Wireshark cannot do for
  * 802.16. No key is ever printed. */
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "decode_args.h"
+#include "decode_engine.h"
 #include "fields.h"
 #include "tekho/asncp.h"
 #include "tekho/capture.h"
@@ -23,33 +25,24 @@
 #define MAX_KEKS (1 + DECODE_MAX_MSKS * MAX_BSIDS)
 
 static const struct cli_opt DECODE_OPTS[] = {
-    {.name = "msk", .kind = CLI_HEX, .secret = true, .min_len = 64, .max_len = 64 * DECODE_MAX_MSKS,
-     .help = "the MSK, or several written one after another (the MSK of each re-authentication): derive AK,\n"
-             "      KEK and CMAC keys for every BSID given or named in a CMAC tuple"},
-    {.name = "ms-mac", .kind = CLI_MAC, .help = "the MS MAC address (with --msk)"},
-    {.name = "bsid", .kind = CLI_HEX, .min_len = 6, .max_len = 6 * DECODE_MAX_BSIDS,
-     .help = "one BSID, or several written one after another (serving and targets)"},
-    {.name = "ckc", .kind = CLI_NUM, .min = 0, .max = 0xFFFF,
-     .help = "a CMAC_KEY_COUNT to try (counts seen in RNG-REQ and ASN-CP are tried too; default 0)"},
-    {.name = "kek", .kind = CLI_HEX, .secret = true, .min_len = 16, .max_len = 16,
-     .help = "a KEK: unwraps delivered TEKs and derives counter-based TEKs"},
-    {.name = "tek", .kind = CLI_HEX, .secret = true, .min_len = 16, .max_len = 16,
-     .help = "a TEK to open encrypted PDUs with"},
-    {.name = "said", .kind = CLI_NUM, .min = 0, .max = 0xFFFF,
-     .help = "SAID for counter-based TEKs (default: the CID of the last management PDU, the basic CID)"},
+    DECODE_KEY_OPTS_INIT,
     {.name = "strict", .kind = CLI_FLAG,
      .help = "exit 1 if any CMAC is bad, any PDU fails to open or any message is malformed"},
+    DECODE_INPUT_OPTS_INIT,
 };
-enum { OPT_MSK, OPT_MS_MAC, OPT_BSID, OPT_CKC, OPT_KEK, OPT_TEK, OPT_SAID, OPT_STRICT };
+enum { OPT_MSK, OPT_MS_MAC, OPT_BSID, OPT_CKC, OPT_KEK, OPT_TEK, OPT_SAID, OPT_STRICT, OPT_ASNCP_PORT };
 static const struct cli_cmd DECODE_CMD = {
     .name = "decode",
     .synopsis = "FILE.pcap [--json] [--strict] [--msk HEX | --msk-file PATH] [--ms-mac MAC --bsid HEX [--ckc N]]\n"
-    "                    [--kek HEX] [--tek HEX] [--said N]",
-    .description = "Prints every message of an air capture (LINKTYPE_USER0, raw MAC PDUs) or a backbone capture\n"
-    "(Ethernet/IPv4/UDP port 2231, ASN-CP) with its name and decoded fields. With keys, verifies CMACs\n"
+    "                    [--kek HEX] [--tek HEX] [--said N] [--asncp-port N] [--basic-cid-max N]",
+    .description = "Prints every message of a capture (pcap or pcapng) with its name and decoded fields: 802.16 MAC\n"
+    "PDUs of every burst (LINKTYPE_USER0, or Ethernet with the WiMAX M2M ethertype 0x08f0, fragments\n"
+    "reassembled) and ASN-CP on UDP port 2231 over IPv4 or IPv6 (Ethernet, 802.1Q, Linux SLL and SLL2,\n"
+    "raw IP, loopback). Other traffic is skipped and counted. With keys, verifies CMACs\n"
     "(cmac=ok|bad|absent) and opens encrypted PDUs (decrypt=ok|bad). A malformed message is reported\n"
     "with its named error and decoding goes on. Then a summary line: messages, CMACs ok, bad, absent\n"
-    "and unchecked (no keys), PDUs opened, failed and unchecked, malformed messages, read errors.\n"
+    "and unchecked (no keys), PDUs opened, failed and unchecked, malformed messages, read errors,\n"
+    "records skipped (not 802.16 or ASN-CP).\n"
     "--json prints JSON Lines: one object per message (frame, type, fields, cmac, decrypt, error),\n"
     "then {\"summary\": {...}} with the summary line's names. `tekho sim --pcap DIR` writes\n"
     "DIR/decode-args, the key options for its captures: tekho decode DIR/air.pcap $(cat DIR/decode-args)",
@@ -86,19 +79,26 @@ struct keyring {
     uint8_t tek[16];
     bool have_said;
     uint16_t said;
+    /* The MS's basic CID, the default SAID: from the strongest evidence so
+     * far (basic_rank): 3, an RNG-RSP assigning it to the MS; 2, a
+     * message on it carrying the MS's MAC address; 1, a message on it
+     * whose CMAC the MS's keys verified. Never a broadcast or initial
+     * ranging CID, never another MS's. */
     bool have_basic_cid;
+    uint8_t basic_rank;
     uint16_t basic_cid;
+    /* The CMAC key that verified the last message: its AK (by AKID) and count. */
+    bool verified;
+    uint8_t verified_akid[8];
+    uint16_t verified_count;
+    /* Management CIDs RNG-RSP assigned (basic and primary), any MS. */
+    size_t n_mgmt_cids;
+    uint16_t mgmt_cids[64];
     size_t n_delivered;
     struct delivered_tek delivered[MAX_DELIVERED];
     /* The TEK that last opened a PDU of each EKS, tried first. */
     bool have_opened[4];
     uint8_t opened[4][16];
-};
-
-/* What was seen, for the summary line. */
-struct tally {
-    unsigned long messages, cmac_ok, cmac_bad, cmac_absent, cmac_unchecked;
-    unsigned long decrypt_ok, decrypt_bad, decrypt_unchecked, malformed, errors, records;
 };
 
 /* The verdict when there are no keys to check with: counted in the
@@ -112,6 +112,37 @@ static void learn_count(struct keyring *k, uint16_t count)
             return;
     if (k->n_counts < MAX_COUNTS)
         k->counts[k->n_counts++] = count;
+}
+
+/* A CID that can only be one MS's: not initial ranging (0), not
+ * broadcast, multicast or padding (0xFEFF, 0xFFFA up). */
+static bool unicast_cid(uint16_t cid)
+{
+    return cid != 0 && cid != 0xFEFFu && cid < 0xFFFAu;
+}
+
+static void learn_basic_cid(struct keyring *k, uint16_t cid, uint8_t rank)
+{
+    if (!unicast_cid(cid) || rank < k->basic_rank || (k->have_basic_cid && rank == k->basic_rank))
+        return;
+    k->have_basic_cid = true;
+    k->basic_rank = rank;
+    k->basic_cid = cid;
+}
+
+static void learn_mgmt_cid(struct keyring *k, uint16_t cid)
+{
+    for (size_t i = 0; i < k->n_mgmt_cids; i++)
+        if (k->mgmt_cids[i] == cid)
+            return;
+    if (k->n_mgmt_cids < sizeof k->mgmt_cids / sizeof k->mgmt_cids[0])
+        k->mgmt_cids[k->n_mgmt_cids++] = cid;
+}
+
+/* Whether mac is the MS the keys are for (any MS when no --ms-mac). */
+static bool our_ms(const struct keyring *k, const uint8_t mac[6])
+{
+    return k->n_msks == 0 || memcmp(k->ms_mac, mac, 6) == 0;
 }
 
 static bool keys_given(const struct keyring *k)
@@ -174,8 +205,12 @@ static const char *verify_cmac(struct keyring *k, const uint8_t *msg, size_t len
                 tekho_err err = tekho_mgmt_cmac_verify(msg, len, cmac_offset, uplink ? ck.key_u : ck.key_d, ak->akid,
                                                        cmac_pn, cid);
                 tekho_cmac_keys_wipe(&ck);
-                if (err == TEKHO_OK)
+                if (err == TEKHO_OK) {
+                    k->verified = true;
+                    memcpy(k->verified_akid, ak->akid, 8);
+                    k->verified_count = k->counts[c];
                     return "ok";
+                }
             }
         }
     }
@@ -349,6 +384,8 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         if ((err = tekho_rng_req_decode(msg, len, &m)) != TEKHO_OK)
             break;
         fields_mac(f, "ms_mac", m.ms_mac);
+        if (our_ms(k, m.ms_mac))
+            learn_basic_cid(k, cid, 2);
         if (m.has_serving_bsid)
             fields_hex(f, "serving_bsid", m.serving_bsid, 6);
         if (m.has_ranging_purpose)
@@ -372,6 +409,18 @@ static tekho_err mgmt_fields(struct keyring *k, uint16_t cid, const uint8_t *msg
         fields_u(f, "ranging_status", m.ranging_status);
         if (m.has_ms_mac)
             fields_mac(f, "ms_mac", m.ms_mac);
+        if (m.has_basic_cid) {
+            fields_u(f, "basic_cid", m.basic_cid);
+            learn_mgmt_cid(k, m.basic_cid);
+            if (m.has_ms_mac && our_ms(k, m.ms_mac))
+                learn_basic_cid(k, m.basic_cid, 3);
+        } else if (m.has_ms_mac && our_ms(k, m.ms_mac)) {
+            learn_basic_cid(k, cid, 2);
+        }
+        if (m.has_primary_cid) {
+            fields_u(f, "primary_cid", m.primary_cid);
+            learn_mgmt_cid(k, m.primary_cid);
+        }
         if (m.has_ho_process_optimization) {
             fields_u(f, "ho_process_optimization", m.ho_process_optimization);
             fields_str(f, "tek_mode",
@@ -619,19 +668,12 @@ static void asncp_fields(struct keyring *k, const struct tekho_asncp *m, struct 
 
 /* ---- output ------------------------------------------------------------ */
 
-struct decoder {
-    struct keyring *k;
-    bool json;
-    struct tally t;
-};
-
-static void emit(struct decoder *d, uint64_t frame, const char *type, const struct fields *f, tekho_err err,
-                 const struct verdict *v)
+static void emit(struct decoder *d, const struct decoded *m, const struct fields *f)
 {
-    struct tally *t = &d->t;
+    struct decode_tally *t = &d->t;
     t->messages++;
-    t->malformed += err != TEKHO_OK;
-    const char *cmac = v->cmac, *decrypt = v->decrypt;
+    t->malformed += m->err != TEKHO_OK;
+    const char *cmac = m->cmac, *decrypt = m->decrypt;
     if (cmac == UNCHECKED) {
         t->cmac_unchecked++;
         cmac = NULL;
@@ -646,31 +688,30 @@ static void emit(struct decoder *d, uint64_t frame, const char *type, const stru
     } else if (decrypt != NULL) {
         (*(strcmp(decrypt, "ok") == 0 ? &t->decrypt_ok : &t->decrypt_bad))++;
     }
-    if (v->unknown_akid)
-        fprintf(stderr,
-                "tekho decode: frame %llu: its AKID comes from none of the MSKs and BSIDs given (the MSK of a "
-                "re-authentication missing?)\n",
-                (unsigned long long)frame);
+    if (d->sink != NULL) {
+        d->sink(d->sink_ctx, m, f);
+        return;
+    }
     char line[16384];
     struct fields out;
     fields_init(&out, d->json, line, sizeof line);
     if (d->json) {
-        fields_u(&out, "frame", frame);
-        fields_str(&out, "type", type);
+        fields_u(&out, "frame", m->frame);
+        fields_str(&out, "type", m->type);
         printf("{%s, \"fields\": {%s}", fields_text(&out), fields_text(f));
-        if (err != TEKHO_OK)
-            printf(", \"error\": \"%s\"", tekho_strerror(err));
+        if (m->err != TEKHO_OK)
+            printf(", \"error\": \"%s\"", tekho_strerror(m->err));
         if (cmac)
             printf(", \"cmac\": \"%s\"", cmac);
         if (decrypt)
             printf(", \"decrypt\": \"%s\"", decrypt);
         printf("}\n");
     } else {
-        printf("%llu %s", (unsigned long long)frame, type);
+        printf("%llu %s", (unsigned long long)m->frame, m->type);
         if (fields_text(f)[0])
             printf(" %s", fields_text(f));
-        if (err != TEKHO_OK)
-            printf(" error=\"%s\"", tekho_strerror(err));
+        if (m->err != TEKHO_OK)
+            printf(" error=\"%s\"", tekho_strerror(m->err));
         if (cmac)
             printf(" cmac=%s", cmac);
         if (decrypt)
@@ -682,138 +723,287 @@ static void emit(struct decoder *d, uint64_t frame, const char *type, const stru
 /* Whether a plain PDU on this CID carries a management message, as
  * Wireshark decides (wireshark.md 2): the basic and primary management
  * CIDs (up to 2 * wmx.basic_cid_max, 640 by default, as the roles use),
- * 0xFEFF and the broadcast and multicast CIDs from 0xFFFA. Any other CID
- * is a transport connection: user data. */
-static bool management_cid(uint16_t cid)
+ * 0xFEFF and the broadcast and multicast CIDs from 0xFFFA; and here also
+ * every CID an RNG-RSP of the capture assigned. Any other CID is a
+ * transport connection: user data. */
+static bool management_cid(const struct decoder *d, uint16_t cid)
 {
-    return cid <= TEKHO_MGMT_CID_MAX || cid == 0xFEFFu || cid >= 0xFFFAu;
+    if (cid <= 2u * d->basic_cid_max || cid == 0xFEFFu || cid >= 0xFFFAu)
+        return true;
+    for (size_t i = 0; i < d->k->n_mgmt_cids; i++)
+        if (d->k->mgmt_cids[i] == cid)
+            return true;
+    return false;
 }
 
-/* One record of an air capture: a burst of MAC PDUs (wireshark.md 2). */
-static void decode_air(struct decoder *d, uint64_t frame, const uint8_t *data, size_t len)
+/* An 8-byte fingerprint (SHA-256, truncated) of a key or a PDU: tells two
+ * apart without showing either. */
+static void fingerprint(const uint8_t *p, size_t len, uint8_t out[8])
+{
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    memset(out, 0, 8);
+    if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) == 1 && n >= 8)
+        memcpy(out, md, 8);
+    OPENSSL_cleanse(md, sizeof md);
+}
+
+/* tekho sim's user payload (src/sim/sim.c payload_for): "TKHO", the MS
+ * index, the direction (0 UL, 1 DL), the sequence number. Only a plain
+ * PDU shows it; it gives the direction an unencrypted PDU has no field for. */
+static bool sim_payload_dir(const uint8_t *p, size_t len, bool *uplink)
+{
+    if (len != 48 || memcmp(p, "TKHO", 4) != 0 || p[8] > 1)
+        return false;
+    *uplink = p[8] == 0;
+    return true;
+}
+
+static void generic_pdu(struct decoder *d, struct decoded *m, const uint8_t *pdu, const struct tekho_gmh *gmh)
 {
     struct keyring *k = d->k;
+    char buf[12288];
+    struct fields f;
+    fields_init(&f, d->json, buf, sizeof buf);
+    fields_u(&f, "cid", gmh->cid);
+    m->has_cid = true;
+    m->cid = gmh->cid;
+    tekho_err err;
+    if (gmh->ec) {
+        m->what = DECODED_AIR_DATA;
+        m->type = "Data";
+        m->encrypted = true;
+        fingerprint(pdu, gmh->len, m->digest);
+        struct tekho_pdu_view view;
+        err = tekho_pdu_parse(pdu, gmh->len, TEKHO_DIR_DL, &view);
+        if (err == TEKHO_ERR_WRONG_DIRECTION)
+            err = tekho_pdu_parse(pdu, gmh->len, TEKHO_DIR_UL, &view);
+        if (err == TEKHO_OK) {
+            const bool uplink = (pdu[TEKHO_GMH_LEN + (TEKHO_PN_BYTE_ORDER == TEKHO_PN_LITTLE_ENDIAN ? 3 : 0)] &
+                                 0x80) != 0;
+            m->dir_known = true;
+            m->uplink = uplink;
+            m->eks = gmh->eks;
+            m->pn = view.pn;
+            fields_str(&f, "dir", uplink ? "ul" : "dl");
+            fields_u(&f, "eks", gmh->eks);
+            fields_u(&f, "pn", view.pn);
+            fields_u(&f, "payload_len", view.ciphertext_len);
+            fields_bool(&f, "crc", gmh->ci);
+            m->decrypt = open_data(k, pdu, &view);
+            if (strcmp(m->decrypt, "ok") == 0) {
+                m->tek_known = true;
+                fingerprint(k->opened[gmh->eks], 16, m->tek_fp);
+            }
+        }
+    } else if (!management_cid(d, gmh->cid)) {
+        /* Plain user data on a transport CID: nothing to open. */
+        m->what = DECODED_AIR_DATA;
+        m->type = "Data";
+        fingerprint(pdu, gmh->len, m->digest);
+        uint16_t cid;
+        const uint8_t *payload = NULL;
+        size_t payload_len = 0;
+        err = tekho_mgmt_unframe(pdu, gmh->len, &cid, &payload, &payload_len);
+        if (err == TEKHO_OK) {
+            fields_u(&f, "payload_len", payload_len);
+            fields_bool(&f, "crc", gmh->ci);
+            m->dir_known = sim_payload_dir(payload, payload_len, &m->uplink);
+        }
+    } else {
+        m->what = DECODED_AIR_MGMT;
+        uint16_t cid;
+        const uint8_t *msg = NULL;
+        size_t msg_len = 0;
+        err = tekho_mgmt_unframe(pdu, gmh->len, &cid, &msg, &msg_len);
+        const char *name = err == TEKHO_OK ? tekho_mgmt_name(msg[0]) : NULL;
+        char unknown[32];
+        if (err == TEKHO_OK && name == NULL) {
+            snprintf(unknown, sizeof unknown, "MGMT-%u", msg[0]);
+            name = unknown;
+        }
+        m->type = name ? name : "MAC PDU";
+        if (err == TEKHO_OK) {
+            struct verdict v = {0};
+            m->msg = msg;
+            m->msg_len = msg_len;
+            k->verified = false;
+            err = mgmt_fields(k, cid, msg, msg_len, &f, &v);
+            m->cmac = v.cmac;
+            if (v.cmac != NULL && strcmp(v.cmac, "ok") == 0) {
+                learn_basic_cid(k, cid, 1);
+                m->cmac_key_known = k->verified;
+                memcpy(m->cmac_akid, k->verified_akid, 8);
+                m->cmac_count = k->verified_count;
+            }
+            if (v.unknown_akid && d->sink == NULL)
+                fprintf(stderr,
+                        "tekho decode: frame %llu: its AKID comes from none of the MSKs and BSIDs given (the MSK "
+                        "of a re-authentication missing?)\n",
+                        (unsigned long long)m->frame);
+        }
+    }
+    m->err = err;
+    emit(d, m, &f);
+}
+
+/* One burst of MAC PDUs: a USER0 record or an M2M PDU burst (wireshark.md 2). */
+static void decode_air(struct decoder *d, const struct decoded *base, const uint8_t *data, size_t len)
+{
     size_t at = 0;
-    while (at < len) {
-        const uint8_t *pdu = data + at;
-        const size_t left = len - at;
-        char buf[12288];
-        struct fields f;
-        fields_init(&f, d->json, buf, sizeof buf);
-        struct verdict v = {0};
-        if (pdu[0] == 0xFF)
-            return; /* padding to the end of the burst */
-        struct tekho_gmh gmh;
-        tekho_err err = tekho_gmh_decode(pdu, left, &gmh);
-        if (err == TEKHO_OK && (gmh.len < TEKHO_GMH_LEN || gmh.len > left))
-            err = TEKHO_ERR_TRUNCATED;
+    for (;;) {
+        struct decoded m = *base;
+        struct tekho_mac_pdu pdu;
+        bool got = false;
+        tekho_err err = tekho_burst_next(data, len, &at, &pdu, &got);
         if (err != TEKHO_OK) {
-            emit(d, frame, "MAC PDU", &f, err, &v);
+            char buf[16];
+            struct fields f;
+            fields_init(&f, d->json, buf, sizeof buf);
+            m.what = DECODED_AIR_BAD;
+            m.type = "MAC PDU";
+            m.err = err;
+            emit(d, &m, &f);
             return; /* without a trustworthy LEN, the rest of the burst cannot be split */
         }
-        fields_u(&f, "cid", gmh.cid);
-        if (gmh.ec) {
-            struct tekho_pdu_view view;
-            err = tekho_pdu_parse(pdu, gmh.len, TEKHO_DIR_DL, &view);
-            if (err == TEKHO_ERR_WRONG_DIRECTION)
-                err = tekho_pdu_parse(pdu, gmh.len, TEKHO_DIR_UL, &view);
-            if (err == TEKHO_OK) {
-                const bool uplink = (pdu[TEKHO_GMH_LEN + (TEKHO_PN_BYTE_ORDER == TEKHO_PN_LITTLE_ENDIAN ? 3 : 0)] &
-                                     0x80) != 0;
-                fields_str(&f, "dir", uplink ? "ul" : "dl");
-                fields_u(&f, "eks", gmh.eks);
-                fields_u(&f, "pn", view.pn);
-                fields_u(&f, "payload_len", view.ciphertext_len);
-                fields_bool(&f, "crc", gmh.ci);
-                v.decrypt = open_data(k, pdu, &view);
-            }
-            emit(d, frame, "Data", &f, err, &v);
-        } else if (!management_cid(gmh.cid)) {
-            /* Plain user data on a transport CID: nothing to open. */
-            uint16_t cid;
-            const uint8_t *payload = NULL;
-            size_t payload_len = 0;
-            err = tekho_mgmt_unframe(pdu, gmh.len, &cid, &payload, &payload_len);
-            if (err == TEKHO_OK) {
-                fields_u(&f, "payload_len", payload_len);
-                fields_bool(&f, "crc", gmh.ci);
-            }
-            emit(d, frame, "Data", &f, err, &v);
-        } else {
-            uint16_t cid;
-            const uint8_t *msg = NULL;
-            size_t msg_len = 0;
-            err = tekho_mgmt_unframe(pdu, gmh.len, &cid, &msg, &msg_len);
-            const char *name = err == TEKHO_OK ? tekho_mgmt_name(msg[0]) : NULL;
-            char unknown[32];
-            if (err == TEKHO_OK && name == NULL) {
-                snprintf(unknown, sizeof unknown, "MGMT-%u", msg[0]);
-                name = unknown;
-            }
-            if (err == TEKHO_OK) {
-                k->basic_cid = cid;
-                k->have_basic_cid = true;
-                err = mgmt_fields(k, cid, msg, msg_len, &f, &v);
-            }
-            emit(d, frame, name ? name : "MAC PDU", &f, err, &v);
+        if (!got)
+            return; /* the end, or padding to it */
+        if (pdu.kind == TEKHO_MAC_PDU_GENERIC) {
+            generic_pdu(d, &m, data + pdu.offset, &pdu.gmh);
+            continue;
         }
-        at += gmh.len;
+        char buf[256];
+        struct fields f;
+        fields_init(&f, d->json, buf, sizeof buf);
+        m.what = DECODED_AIR_SIGNALLING;
+        m.type = tekho_mac_pdu_name(&pdu);
+        if (pdu.has_cid) {
+            fields_u(&f, "cid", pdu.cid);
+            m.has_cid = true;
+            m.cid = pdu.cid;
+        }
+        if (pdu.kind == TEKHO_MAC_PDU_HARQ_MAP)
+            fields_u(&f, "length", pdu.len);
+        else
+            fields_str(&f, "header", pdu.kind == TEKHO_MAC_PDU_SIGNALLING_1 ? "type1" : "type2");
+        emit(d, &m, &f);
     }
 }
 
-static void decode_backbone(struct decoder *d, uint64_t frame, const uint8_t *data, size_t len)
+static void decode_backbone(struct decoder *d, const struct decoded *base, const uint8_t *data, size_t len)
 {
     char buf[12288];
     struct fields f;
     fields_init(&f, d->json, buf, sizeof buf);
-    struct verdict v = {0};
-    struct tekho_asncp m;
-    tekho_err err = tekho_asncp_decode(data, len, &m);
-    const char *name = "ASN-CP";
-    if (err == TEKHO_OK) {
-        name = tekho_asncp_name(m.msg);
-        asncp_fields(d->k, &m, &f);
-        tekho_asncp_wipe(&m);
+    struct decoded m = *base;
+    m.what = DECODED_BACKBONE;
+    m.msg = data;
+    m.msg_len = len;
+    struct tekho_asncp a;
+    m.err = tekho_asncp_decode(data, len, &a);
+    m.type = "ASN-CP";
+    if (m.err == TEKHO_OK) {
+        m.type = tekho_asncp_name(a.msg);
+        asncp_fields(d->k, &a, &f);
+        tekho_asncp_wipe(&a);
     }
-    emit(d, frame, name, &f, err, &v);
+    emit(d, &m, &f);
 }
 
-static int load_keys(struct cli_args *a, struct keyring *k)
+void decoder_record(struct decoder *d, const struct tekho_capture_record *rec)
 {
-    k->counts[k->n_counts++] = a->v[OPT_CKC].present ? (uint16_t)a->v[OPT_CKC].num : 0;
-    if (a->v[OPT_MSK].present) {
-        if (!a->v[OPT_MS_MAC].present || !a->v[OPT_BSID].present)
-            return cli_usage_error(&DECODE_CMD, "--msk needs --ms-mac and --bsid");
-        if (a->v[OPT_MSK].len % 64 != 0)
-            return cli_usage_error(&DECODE_CMD, "--msk: a multiple of 64 bytes, got %zu", a->v[OPT_MSK].len);
-        if (a->v[OPT_BSID].len % 6 != 0)
-            return cli_usage_error(&DECODE_CMD, "--bsid: a multiple of 6 bytes, got %zu", a->v[OPT_BSID].len);
-        k->n_msks = a->v[OPT_MSK].len / 64;
-        memcpy(k->msks, a->v[OPT_MSK].bytes, a->v[OPT_MSK].len);
-        memcpy(k->ms_mac, a->v[OPT_MS_MAC].bytes, 6);
-        k->n_bsids = a->v[OPT_BSID].len / 6;
-        memcpy(k->bsids, a->v[OPT_BSID].bytes, a->v[OPT_BSID].len);
-    } else if (a->v[OPT_MS_MAC].present || a->v[OPT_BSID].present) {
-        return cli_usage_error(&DECODE_CMD, "--ms-mac and --bsid go with --msk");
+    d->t.records++;
+    struct decoded base;
+    memset(&base, 0, sizeof base);
+    base.frame = rec->frame;
+    base.part = rec->part;
+    base.time_us = rec->time_us;
+    base.rec = rec;
+    if (rec->err != TEKHO_OK) {
+        char buf[16];
+        struct fields f;
+        fields_init(&f, d->json, buf, sizeof buf);
+        base.what = rec->kind == TEKHO_CAPTURE_AIR ? DECODED_AIR_BAD : DECODED_BACKBONE;
+        base.type = rec->kind == TEKHO_CAPTURE_AIR ? "MAC PDU" : "ASN-CP";
+        base.err = rec->err;
+        emit(d, &base, &f);
+    } else if (rec->kind == TEKHO_CAPTURE_OTHER) {
+        d->t.skipped++;
+    } else if (rec->kind == TEKHO_CAPTURE_AIR) {
+        decode_air(d, &base, rec->data, rec->len);
+    } else {
+        decode_backbone(d, &base, rec->data, rec->len);
     }
-    if ((k->have_kek = a->v[OPT_KEK].present))
-        memcpy(k->kek, a->v[OPT_KEK].bytes, 16);
-    if ((k->have_tek = a->v[OPT_TEK].present))
-        memcpy(k->tek, a->v[OPT_TEK].bytes, 16);
-    if ((k->have_said = a->v[OPT_SAID].present))
-        k->said = (uint16_t)a->v[OPT_SAID].num;
+}
+
+struct decoder *decoder_new(bool json)
+{
+    struct decoder *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return NULL;
+    d->k = calloc(1, sizeof *d->k);
+    if (d->k == NULL) {
+        free(d);
+        return NULL;
+    }
+    d->json = json;
+    d->basic_cid_max = DECODE_BASIC_CID_MAX_DEFAULT;
+    return d;
+}
+
+void decoder_free(struct decoder *d)
+{
+    if (d == NULL)
+        return;
+    OPENSSL_cleanse(d->k, sizeof *d->k);
+    free(d->k);
+    free(d);
+}
+
+int decoder_load_options(struct decoder *d, const struct cli_cmd *cmd, const struct cli_args *a, size_t first,
+                         size_t input, uint16_t *asncp_port)
+{
+    struct keyring *k = d->k;
+    const struct cli_value *v = &a->v[first];
+    enum { MSK, MS_MAC, BSID, CKC, KEK, TEK, SAID };
+    k->counts[k->n_counts++] = v[CKC].present ? (uint16_t)v[CKC].num : 0;
+    if (v[MSK].present) {
+        if (!v[MS_MAC].present || !v[BSID].present)
+            return cli_usage_error(cmd, "--msk needs --ms-mac and --bsid");
+        if (v[MSK].len % 64 != 0)
+            return cli_usage_error(cmd, "--msk: a multiple of 64 bytes, got %zu", v[MSK].len);
+        if (v[BSID].len % 6 != 0)
+            return cli_usage_error(cmd, "--bsid: a multiple of 6 bytes, got %zu", v[BSID].len);
+        k->n_msks = v[MSK].len / 64;
+        memcpy(k->msks, v[MSK].bytes, v[MSK].len);
+        memcpy(k->ms_mac, v[MS_MAC].bytes, 6);
+        k->n_bsids = v[BSID].len / 6;
+        memcpy(k->bsids, v[BSID].bytes, v[BSID].len);
+    } else if (v[MS_MAC].present || v[BSID].present) {
+        return cli_usage_error(cmd, "--ms-mac and --bsid go with --msk");
+    }
+    if ((k->have_kek = v[KEK].present))
+        memcpy(k->kek, v[KEK].bytes, 16);
+    if ((k->have_tek = v[TEK].present))
+        memcpy(k->tek, v[TEK].bytes, 16);
+    if ((k->have_said = v[SAID].present))
+        k->said = (uint16_t)v[SAID].num;
+    const struct cli_value *in = &a->v[input];
+    *asncp_port = in[0].present ? (uint16_t)in[0].num : TEKHO_CAPTURE_UDP_PORT;
+    if (in[1].present)
+        d->basic_cid_max = (uint16_t)in[1].num;
     return -1;
 }
 
 static void print_summary(const struct decoder *d)
 {
-    const struct tally *t = &d->t;
-    static const char *const names[] = {"messages",    "cmac_ok",     "cmac_bad",          "cmac_absent",
-                                        "cmac_unchecked", "decrypt_ok", "decrypt_bad",      "decrypt_unchecked",
-                                        "malformed",   "errors"};
-    const unsigned long values[] = {t->messages,   t->cmac_ok,    t->cmac_bad,    t->cmac_absent,
+    const struct decode_tally *t = &d->t;
+    static const char *const names[] = {"messages",       "cmac_ok",    "cmac_bad",    "cmac_absent",
+                                        "cmac_unchecked", "decrypt_ok", "decrypt_bad", "decrypt_unchecked",
+                                        "malformed",      "errors",     "skipped"};
+    const unsigned long values[] = {t->messages,       t->cmac_ok,    t->cmac_bad,    t->cmac_absent,
                                     t->cmac_unchecked, t->decrypt_ok, t->decrypt_bad, t->decrypt_unchecked,
-                                    t->malformed,  t->errors};
+                                    t->malformed,      t->errors,     t->skipped};
     printf(d->json ? "{\"summary\": {" : "summary:");
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         printf(d->json ? "%s\"%s\": %lu" : "%s%s=%lu", d->json ? (i ? ", " : "") : " ", names[i], values[i]);
@@ -829,56 +1019,49 @@ int cmd_decode(int argc, char **argv)
     if (rc >= 0)
         return rc;
     const char *path = a.operands[0];
-    struct decoder d = {.k = calloc(1, sizeof *d.k), .json = a.json};
-    if (d.k == NULL) {
+    struct decoder *d = decoder_new(a.json);
+    if (d == NULL) {
+        const bool json = a.json;
         cli_args_free(&a);
-        return cli_fail(&DECODE_CMD, d.json, "out of memory");
+        return cli_fail(&DECODE_CMD, json, "out of memory");
     }
-    rc = load_keys(&a, d.k);
+    uint16_t port = TEKHO_CAPTURE_UDP_PORT;
+    rc = decoder_load_options(d, &DECODE_CMD, &a, OPT_MSK, OPT_ASNCP_PORT, &port);
     const bool strict = a.v[OPT_STRICT].present;
     cli_args_free(&a);
     struct tekho_capture_reader *r = NULL;
     /* The reader's messages name the file: "x.pcap: No such file or directory". */
     if (rc < 0 && tekho_capture_read_open(path, &r) != TEKHO_OK)
-        rc = cli_fail(&DECODE_CMD, d.json, tekho_capture_reader_error(r));
+        rc = cli_fail(&DECODE_CMD, d->json, tekho_capture_reader_error(r));
+    tekho_capture_reader_set_asncp_port(r, port);
     bool read_failed = false;
     while (rc < 0) {
         struct tekho_capture_record rec;
         bool got = false;
         if (tekho_capture_next(r, &rec, &got) != TEKHO_OK) {
-            d.t.errors++;
+            d->t.errors++;
             read_failed = true;
             break;
         }
         if (!got)
             break;
-        d.t.records++;
-        if (rec.err != TEKHO_OK) {
-            char buf[16];
-            struct fields f;
-            fields_init(&f, d.json, buf, sizeof buf);
-            const struct verdict v = {0};
-            emit(&d, rec.frame, rec.kind == TEKHO_CAPTURE_AIR ? "MAC PDU" : "ASN-CP", &f, rec.err, &v);
-        } else if (rec.kind == TEKHO_CAPTURE_AIR) {
-            decode_air(&d, rec.frame, rec.data, rec.len);
-        } else {
-            decode_backbone(&d, rec.frame, rec.data, rec.len);
-        }
+        decoder_record(d, &rec);
     }
     if (rc < 0) {
-        print_summary(&d);
-        if (d.t.messages == 0 && !read_failed)
+        print_summary(d);
+        if (d->t.messages == 0 && !read_failed)
             fprintf(stderr, "tekho decode: %s: no messages (%s)\n", path,
-                    d.t.records ? "every record is padding" : "the capture has no records");
+                    d->t.skipped     ? "every record is other traffic"
+                    : d->t.records ? "every record is padding"
+                                   : "the capture has no records");
         if (read_failed)
             rc = cli_fail(&DECODE_CMD, false, tekho_capture_reader_error(r)); /* the summary is the JSON */
-        else if (strict && (d.t.cmac_bad || d.t.decrypt_bad || d.t.malformed))
+        else if (strict && (d->t.cmac_bad || d->t.decrypt_bad || d->t.malformed))
             rc = CLI_EXIT_FAILED;
         else
             rc = CLI_EXIT_OK;
     }
     tekho_capture_read_close(r);
-    OPENSSL_cleanse(d.k, sizeof *d.k);
-    free(d.k);
+    decoder_free(d);
     return rc;
 }

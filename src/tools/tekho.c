@@ -20,6 +20,7 @@ static const struct command COMMANDS[] = {
     {"tek-wrap", cmd_tek_wrap, "encrypt a TEK under the KEK (baseline Key-Reply)"},
     {"tek-unwrap", cmd_tek_unwrap, "decrypt a TEK encrypted under the KEK"},
     {"decode", cmd_decode, "print every message of an air or backbone capture; verify CMACs, open PDUs"},
+    {"analyze", cmd_analyze, "reconstruct the handovers of a capture: interruption, scheme, counts, anomalies"},
     {"sim", cmd_sim, "run a handover scenario under a TEK scheme and measure it"},
     {"sweep", cmd_sweep, "the emulator's comparison over a grid of parameters, as CSV and plots"},
     {"explore", cmd_explore, "deterministic simulation testing of the roles: faults, an attacker, invariants"},

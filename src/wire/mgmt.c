@@ -7,20 +7,26 @@
 
 #include "../crypto/kit.h"
 
+/* IEEE 802.16-2009 Table 38, named as Wireshark's mgt_msg_abbrv_vals
+ * (wireshark.md 8), so that a name compares with tshark's Info column. */
+static const char *const MGMT_NAMES[] = {
+    "UCD",          "DCD",          "DL-MAP",          "UL-MAP",       "RNG-REQ",      "RNG-RSP",
+    "REG-REQ",      "REG-RSP",      "Reserved8",       "PKM-REQ",      "PKM-RSP",      "DSA-REQ",
+    "DSA-RSP",      "DSA-ACK",      "DSC-REQ",         "DSC-RSP",      "DSC-ACK",      "DSD-REQ",
+    "DSD-RSP",      "Reserved19",   "Reserved20",      "MCA-REQ",      "MCA-RSP",      "DBPC-REQ",
+    "DBPC-RSP",     "RES-CMD",      "SBC-REQ",         "SBC-RSP",      "CLK-CMP",      "DREG-CMD",
+    "DSX-RVD",      "TFTP-CPLT",    "TFTP-RSP",        "ARQ-FEEDBACK", "ARQ-DISCARD",  "ARQ-RESET",
+    "REP-REQ",      "REP-RSP",      "FPC",             "MSH-NCFG",     "MSH-NENT",     "MSH-DSCH",
+    "MSH-CSCH",     "MSH-CSCF",     "AAS-FBCK_REQ",    "AAS-FBCK_RSP", "AAS-BEAM_SELECT", "AAS-BEAM_REQ",
+    "AAS-BEAM_RSP", "DREG-REQ",     "MOB-SLP-REQ",     "MOB-SLP-RSP",  "MOB-TRF-IND",  "MOB-NBR-ADV",
+    "MOB-SCN-REQ",  "MOB-SCN-RSP",  "MOB-BSHO-REQ",    "MOB-MSHO-REQ", "MOB-BSHO-RSP", "MOB-HO-IND",
+    "MOB-SCN-REP",  "MOB-PAG-ADV",  "MBS-MAP",         "PMC_REQ",      "PMC_RSP",      "PRC-LT-CTRL",
+    "MOB-ASC-REP",
+};
+
 const char *tekho_mgmt_name(uint8_t type)
 {
-    switch (type) {
-    case TEKHO_MGMT_RNG_REQ: return "RNG-REQ";
-    case TEKHO_MGMT_RNG_RSP: return "RNG-RSP";
-    case TEKHO_MGMT_PKM_REQ: return "PKM-REQ";
-    case TEKHO_MGMT_PKM_RSP: return "PKM-RSP";
-    case TEKHO_MGMT_SBC_REQ: return "SBC-REQ";
-    case TEKHO_MGMT_SBC_RSP: return "SBC-RSP";
-    case TEKHO_MGMT_MOB_MSHO_REQ: return "MOB-MSHO-REQ";
-    case TEKHO_MGMT_MOB_BSHO_RSP: return "MOB-BSHO-RSP";
-    case TEKHO_MGMT_MOB_HO_IND: return "MOB-HO-IND";
-    default: return NULL;
-    }
+    return type < sizeof MGMT_NAMES / sizeof MGMT_NAMES[0] ? MGMT_NAMES[type] : NULL;
 }
 
 /* The CMAC TLV (tuple or digest) runs from cmac_offset to the end, and its

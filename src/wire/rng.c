@@ -14,6 +14,7 @@ static const uint8_t RNG_REQ_SINGLE[] = {TEKHO_RNG_REQ_TLV_MS_MAC, TEKHO_RNG_REQ
                                          TEKHO_RNG_REQ_TLV_RANGING_PURPOSE, TEKHO_RNG_REQ_TLV_HO_ID,
                                          TEKHO_RNG_REQ_TLV_CMAC_KEY_COUNT, TEKHO_TLV_CMAC_TUPLE};
 static const uint8_t RNG_RSP_SINGLE[] = {TEKHO_RNG_RSP_TLV_RANGING_STATUS, TEKHO_RNG_RSP_TLV_MS_MAC,
+                                         TEKHO_RNG_RSP_TLV_BASIC_CID, TEKHO_RNG_RSP_TLV_PRIMARY_CID,
                                          TEKHO_RNG_RSP_TLV_HO_PROCESS_OPTIMIZATION, TEKHO_RNG_RSP_TLV_HO_ID,
                                          TEKHO_RNG_RSP_TLV_SA_CHALLENGE_TUPLE, TEKHO_TLV_CMAC_TUPLE};
 static const uint8_t SA_CHALLENGE_SINGLE[] = {TEKHO_SA_CHALLENGE_TLV_BS_RANDOM, TEKHO_SA_CHALLENGE_TLV_AKID};
@@ -158,6 +159,10 @@ tekho_err tekho_rng_rsp_encode(const struct tekho_rng_rsp *m, uint8_t *out, size
     }
     if (m->has_ms_mac)
         tekho_wbuf_tlv(&w, TEKHO_RNG_RSP_TLV_MS_MAC, m->ms_mac, 6);
+    if (m->has_basic_cid)
+        tekho_wbuf_tlv_u16(&w, TEKHO_RNG_RSP_TLV_BASIC_CID, m->basic_cid);
+    if (m->has_primary_cid)
+        tekho_wbuf_tlv_u16(&w, TEKHO_RNG_RSP_TLV_PRIMARY_CID, m->primary_cid);
     if (m->has_ho_process_optimization)
         tekho_wbuf_tlv_u16(&w, TEKHO_RNG_RSP_TLV_HO_PROCESS_OPTIMIZATION, m->ho_process_optimization);
     if (m->has_ho_id)
@@ -265,6 +270,14 @@ tekho_err tekho_rng_rsp_decode(const uint8_t *in, size_t len, struct tekho_rng_r
         case TEKHO_RNG_RSP_TLV_MS_MAC:
             err = tekho_tlv_fixed(&t, m.ms_mac, 6);
             m.has_ms_mac = true;
+            break;
+        case TEKHO_RNG_RSP_TLV_BASIC_CID:
+            err = tekho_tlv_u16(&t, &m.basic_cid);
+            m.has_basic_cid = true;
+            break;
+        case TEKHO_RNG_RSP_TLV_PRIMARY_CID:
+            err = tekho_tlv_u16(&t, &m.primary_cid);
+            m.has_primary_cid = true;
             break;
         case TEKHO_RNG_RSP_TLV_HO_PROCESS_OPTIMIZATION:
             err = tekho_tlv_u16(&t, &m.ho_process_optimization);
