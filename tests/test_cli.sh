@@ -481,6 +481,9 @@ done <"$D/axes"
 for o in report topology schemes ms duration seed replications jobs ideal crypto-all json; do
     printf '%s\n' "$SW" | grep -q "^  --$o\b" && ok || bad "sweep --help: --$o"
 done
+for s in none none-late counter baseline-early baseline-update baseline-challenge baseline-full reuse; do
+    printf '%s\n' "$SW" | grep -q "^      A: .*\b$s\b" && ok || bad "sweep --help: scheme $s"
+done
 for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze sim sweep explore bench; do
     # shellcheck disable=SC2086
     "$T" $cmd --help >"$D/help" || bad "$cmd --help"

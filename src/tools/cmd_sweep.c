@@ -55,6 +55,7 @@ static const char SWEEP_DESCRIPTION[] =
 
 /* The command's table: its own options, then every model parameter. */
 struct sweep_table {
+    char schemes_help[768];
     struct cli_opt opts[CLI_MAX_OPTS];
     struct cli_cmd cmd;
 };
@@ -64,6 +65,10 @@ static void sweep_table(struct sweep_table *t)
     size_t n = 0;
     for (size_t k = 0; k < SW_N_OPTS; k++)
         t->opts[n++] = SWEEP_OPTS[k];
+    char names[512];
+    scheme_list(names, sizeof names, ",");
+    snprintf(t->schemes_help, sizeof t->schemes_help, "%s\n      A: %s", SWEEP_OPTS[SW_SCHEMES].help, names);
+    t->opts[SW_SCHEMES].help = t->schemes_help;
     n = model_params_opts(t->opts, n, CLI_MAX_OPTS, 0, NULL);
     t->cmd = (struct cli_cmd){.name = "sweep", .synopsis = SWEEP_SYNOPSIS, .description = SWEEP_DESCRIPTION,
                               .opts = t->opts, .n_opts = n, .operands = "PARAM=v1,v2,...", .min_operands = 1,
