@@ -49,14 +49,14 @@ int main(void)
     for (int i = 0; i < 64; i++)
         msk[i] = (uint8_t)(i * 7 + 1);
     /* The digest works, and is the SHA-512 of the MSK both sides compute. */
-    CHECK_ERR(reauth_next_msk(msk, next), TEKHO_OK);
-    CHECK_ERR(reauth_next_msk(msk, again), TEKHO_OK);
+    CHECK_ERR(tekho_reauth_next_msk(msk, next), TEKHO_OK);
+    CHECK_ERR(tekho_reauth_next_msk(msk, again), TEKHO_OK);
     CHECK_BYTES(next, again, 64);
     CHECK(memcmp(next, msk, 64) != 0);
     /* It fails: an error, and the caller's buffer as it was. */
     memset(again, 0xAA, sizeof again);
     failing = true;
-    const tekho_err err = reauth_next_msk(msk, again);
+    const tekho_err err = tekho_reauth_next_msk(msk, again);
     failing = false;
     CHECK_ERR(err, TEKHO_ERR_CRYPTO);
     uint8_t untouched[64];
@@ -66,12 +66,12 @@ int main(void)
     uint8_t in_place[64];
     memcpy(in_place, msk, 64);
     failing = true;
-    const tekho_err err2 = reauth_next_msk(in_place, in_place);
+    const tekho_err err2 = tekho_reauth_next_msk(in_place, in_place);
     failing = false;
     CHECK_ERR(err2, TEKHO_ERR_CRYPTO);
     CHECK_BYTES(in_place, msk, 64);
     /* And it works again once OpenSSL does. */
-    CHECK_ERR(reauth_next_msk(msk, again), TEKHO_OK);
+    CHECK_ERR(tekho_reauth_next_msk(msk, again), TEKHO_OK);
     CHECK_BYTES(again, next, 64);
     return test_summary("test_digest_fails");
 }
