@@ -23,7 +23,7 @@ static double phi(double x)
 static void test_normal_distribution(void)
 {
     struct sim_normal_table table;
-    sim_normal_table_init(&table);
+    tekho_sim_normal_table_init(&table);
     /* The table's own geometry: layer edges fall from the tail start to 0,
      * and the densities rise to 1 at the top. */
     CHECK(fabs(table.width[SIM_ZIGGURAT_LAYERS - 1] * SIM_ZIGGURAT_SCALE - 3.442619855899) < 1e-9);
@@ -32,7 +32,7 @@ static void test_normal_distribution(void)
         CHECK(table.density[i] < table.density[i - 1]);
 
     struct sim_rng rng;
-    sim_rng_seed(&rng, 42);
+    tekho_sim_rng_seed(&rng, 42);
     enum { N = 2000000 };
     /* Counts in bins of the CDF at these cut points, against Phi: a chi^2
      * test with 11 degrees of freedom, plus the far tails and the moments. */
@@ -71,8 +71,8 @@ static void test_normal_distribution(void)
 
     /* A seed gives the same stream. */
     struct sim_rng a, b;
-    sim_rng_seed(&a, 7);
-    sim_rng_seed(&b, 7);
+    tekho_sim_rng_seed(&a, 7);
+    tekho_sim_rng_seed(&b, 7);
     for (int n = 0; n < 1000; n++)
         CHECK(sim_normal(&table, &a) == sim_normal(&table, &b));
 }
@@ -119,7 +119,7 @@ static void test_event_queue(void)
      * events cross between the heap and the far list all the time. */
     struct sim_queue queue = {.horizon_step = 16};
     struct sim_rng rng;
-    sim_rng_seed(&rng, 9);
+    tekho_sim_rng_seed(&rng, 9);
     uint64_t now = 0, seq = 0;
     unsigned long pops = 0, rearms = 0, cancels = 0;
     size_t most_far = 0;
@@ -137,11 +137,11 @@ static void test_event_queue(void)
             /* a plain event, with bytes the queue must own and free */
             struct sim_event ev = {.t = t, .seq = seq, .a = tag, .len = 3};
             ev.bytes = malloc(3);
-            CHECK(ev.bytes != NULL && sim_queue_push(&queue, &ev));
+            CHECK(ev.bytes != NULL && tekho_sim_queue_push(&queue, &ev));
             list[n++] = (struct reference_event){.t = t, .seq = seq++, .a = tag};
         } else if (op <= 3 && n < MAX_PENDING) {
             const struct sim_event ev = {.t = t, .seq = seq, .a = tag, .b = (uint32_t)key};
-            CHECK(sim_queue_arm(&queue, key, &ev));
+            CHECK(tekho_sim_queue_arm(&queue, key, &ev));
             size_t i = 0;
             while (i < n && !(list[i].is_timer && list[i].key == key))
                 i++;
@@ -150,7 +150,7 @@ static void test_event_queue(void)
                 n++;
             list[i] = (struct reference_event){.t = t, .seq = seq++, .key = key, .is_timer = true, .a = tag};
         } else if (op == 4) {
-            sim_queue_cancel(&queue, key);
+            tekho_sim_queue_cancel(&queue, key);
             for (size_t i = 0; i < n; i++)
                 if (list[i].is_timer && list[i].key == key) {
                     list[i] = list[--n];
@@ -159,7 +159,7 @@ static void test_event_queue(void)
                 }
         } else {
             struct sim_event got;
-            const bool popped = sim_queue_pop(&queue, &got);
+            const bool popped = tekho_sim_queue_pop(&queue, &got);
             CHECK(popped == (n > 0));
             if (!popped || n == 0)
                 continue;
@@ -172,14 +172,14 @@ static void test_event_queue(void)
             list[want] = list[--n];
             pops++;
         }
-        CHECK(sim_queue_len(&queue) == n);
+        CHECK(tekho_sim_queue_len(&queue) == n);
         if (queue.n_far > most_far)
             most_far = queue.n_far;
     }
     /* What is left comes out in order, and the timer map empties with it. */
     struct sim_event got;
     uint64_t last_t = 0;
-    while (sim_queue_pop(&queue, &got)) {
+    while (tekho_sim_queue_pop(&queue, &got)) {
         CHECK(got.t >= last_t);
         last_t = got.t;
         free(got.bytes);
@@ -190,11 +190,11 @@ static void test_event_queue(void)
     /* The queue frees what is still pending (ASan reports a leak otherwise). */
     struct sim_event left = {.t = 1, .len = 5};
     left.bytes = malloc(5);
-    CHECK(sim_queue_push(&queue, &left));
+    CHECK(tekho_sim_queue_push(&queue, &left));
     const struct sim_event timer = {.t = 2};
-    CHECK(sim_queue_arm(&queue, 77, &timer));
-    sim_queue_free(&queue);
-    CHECK(sim_queue_len(&queue) == 0 && queue.slab == NULL);
+    CHECK(tekho_sim_queue_arm(&queue, 77, &timer));
+    tekho_sim_queue_free(&queue);
+    CHECK(tekho_sim_queue_len(&queue) == 0 && queue.slab == NULL);
 }
 
 /* The ledger against a plain bitmap of every (TEK, direction, PN) sealed:
@@ -208,7 +208,7 @@ static void test_pn_ledger_exact(void)
     uint32_t top[KEYS][2] = {{0}};
     struct pn_ledger l = {0};
     struct sim_rng rng;
-    sim_rng_seed(&rng, 10);
+    tekho_sim_rng_seed(&rng, 10);
     unsigned long reuses = 0, fills = 0, skips = 0;
     for (int step = 0; step < STEPS; step++) {
         const unsigned k = (unsigned)(sim_rng_next(&rng) % KEYS), d = (unsigned)(sim_rng_next(&rng) % 2);
@@ -226,7 +226,7 @@ static void test_pn_ledger_exact(void)
         if (pn >= PNS)
             continue;
         bool reused = true;
-        CHECK_ERR(pn_ledger_note(&l, fp, d ? TEKHO_DIR_UL : TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
+        CHECK_ERR(tekho_pn_ledger_note(&l, fp, d ? TEKHO_DIR_UL : TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
         CHECK(reused == (sealed[k][d][pn] != 0));
         reuses += reused;
         fills += !reused && pn < top[k][d];
@@ -237,7 +237,7 @@ static void test_pn_ledger_exact(void)
     }
     CHECK(reuses > 1000 && fills > 1000 && skips > 1000 && l.ranges_dropped == 0);
     CHECK(l.n == KEYS * 2);
-    pn_ledger_free(&l);
+    tekho_pn_ledger_free(&l);
 
     /* Many TEKs, each sealed once at PN 1..3: all remembered, in 16-byte entries. */
     enum { MANY = 100000 };
@@ -246,7 +246,7 @@ static void test_pn_ledger_exact(void)
         memcpy(fp, &i, sizeof i);
         for (uint32_t pn = 1; pn <= 3; pn++) {
             bool reused = true;
-            CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
+            CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
             CHECK(!reused);
         }
     }
@@ -255,48 +255,48 @@ static void test_pn_ledger_exact(void)
         uint8_t fp[8] = {0};
         memcpy(fp, &i, sizeof i);
         bool reused = false;
-        CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_DL, 2, &reused), TEKHO_OK);
+        CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_DL, 2, &reused), TEKHO_OK);
         again += reused;
     }
     CHECK(again == MANY && l.n == MANY);
     CHECK(sizeof(struct pn_entry) == 16);
-    CHECK(pn_ledger_bytes(&l) <= (size_t)MANY * 43);
-    fprintf(stderr, "pn ledger: %d TEKs in %zu bytes\n", MANY, pn_ledger_bytes(&l));
-    pn_ledger_free(&l);
+    CHECK(tekho_pn_ledger_bytes(&l) <= (size_t)MANY * 43);
+    fprintf(stderr, "pn ledger: %d TEKs in %zu bytes\n", MANY, tekho_pn_ledger_bytes(&l));
+    tekho_pn_ledger_free(&l);
 
     /* Past PN_LEDGER_GAPS_MAX skips on one TEK the lowest are taken as
      * sealed: reported if sealed, never missed. */
     const uint8_t fp[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     bool reused = true;
-    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 4, &reused), TEKHO_OK); /* skips 1..3 */
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_UL, 4, &reused), TEKHO_OK); /* skips 1..3 */
     for (uint32_t pn = 6; pn <= 4 + 2 * (PN_LEDGER_GAPS_MAX + 9); pn += 2)  /* skips 5, 7, ... */
-        CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, pn, &reused), TEKHO_OK);
+        CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_UL, pn, &reused), TEKHO_OK);
     CHECK(l.ranges_dropped == 10 && !reused);
     /* Dropped: 1..3, 5, ..., 21; kept from 23. */
-    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 2, &reused), TEKHO_OK);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_UL, 2, &reused), TEKHO_OK);
     CHECK(reused);
-    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 21, &reused), TEKHO_OK);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_UL, 21, &reused), TEKHO_OK);
     CHECK(reused);
-    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 23, &reused), TEKHO_OK);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_UL, 23, &reused), TEKHO_OK);
     CHECK(!reused);
-    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, 23, &reused), TEKHO_OK);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_UL, 23, &reused), TEKHO_OK);
     CHECK(reused);
     /* Splitting the lowest range of a full list drops it whole. */
     const uint8_t fp2[8] = {9, 2, 3, 4, 5, 6, 7, 8};
     const unsigned long dropped = l.ranges_dropped;
-    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 5, &reused), TEKHO_OK); /* skips 1..4 */
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 5, &reused), TEKHO_OK); /* skips 1..4 */
     for (uint32_t pn = 7; pn <= 5 + 2 * (PN_LEDGER_GAPS_MAX - 1); pn += 2)  /* skips 6, 8, ... */
-        CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
+        CHECK_ERR(tekho_pn_ledger_note(&l, fp2, TEKHO_DIR_DL, pn, &reused), TEKHO_OK);
     CHECK(l.ranges_dropped == dropped);
-    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 2, &reused), TEKHO_OK);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 2, &reused), TEKHO_OK);
     CHECK(!reused && l.ranges_dropped == dropped + 1);
-    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 3, &reused), TEKHO_OK);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 3, &reused), TEKHO_OK);
     CHECK(reused);
-    CHECK_ERR(pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 6, &reused), TEKHO_OK);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp2, TEKHO_DIR_DL, 6, &reused), TEKHO_OK);
     CHECK(!reused);
     /* No PN above 32 bits is ever sealed. */
-    CHECK_ERR(pn_ledger_note(&l, fp, TEKHO_DIR_UL, (uint64_t)1 << 32, &reused), TEKHO_ERR_INVALID_ARGUMENT);
-    pn_ledger_free(&l);
+    CHECK_ERR(tekho_pn_ledger_note(&l, fp, TEKHO_DIR_UL, (uint64_t)1 << 32, &reused), TEKHO_ERR_INVALID_ARGUMENT);
+    tekho_pn_ledger_free(&l);
     CHECK(l.slots == NULL && l.n == 0);
 }
 
@@ -325,25 +325,25 @@ static void test_event_queue_wipes(void)
     struct sim_queue q = {0};
     struct sim_event ev = {.t = 1, .seq = 1, .len = 100};
     memset(ev.inline_bytes, 0xA5, ev.len);
-    CHECK(sim_queue_push(&q, &ev));
+    CHECK(tekho_sim_queue_push(&q, &ev));
     CHECK(slab_holds(&q, 0xA5)); /* the check can see a copy */
     struct sim_event got;
-    CHECK(sim_queue_pop(&q, &got));
+    CHECK(tekho_sim_queue_pop(&q, &got));
     CHECK(got.len == 100 && got.bytes == NULL && got.inline_bytes[99] == 0xA5);
     CHECK(!slab_holds(&q, 0xA5));
-    sim_event_wipe(&got);
+    tekho_sim_event_wipe(&got);
     CHECK(got.len == 0 && all_zero(got.inline_bytes, sizeof got.inline_bytes));
 
     /* A timer's message, re-armed with another, then cancelled. */
     struct sim_event timer = {.t = 5, .seq = 2, .len = 50};
     memset(timer.inline_bytes, 0xB6, timer.len);
-    CHECK(sim_queue_arm(&q, 7, &timer));
+    CHECK(tekho_sim_queue_arm(&q, 7, &timer));
     struct sim_event rearm = {.t = 6, .seq = 3, .len = 10};
     memset(rearm.inline_bytes, 0xC7, rearm.len);
-    CHECK(sim_queue_arm(&q, 7, &rearm));
+    CHECK(tekho_sim_queue_arm(&q, 7, &rearm));
     CHECK(!slab_holds(&q, 0xB6) && slab_holds(&q, 0xC7));
-    sim_queue_cancel(&q, 7);
-    CHECK(!slab_holds(&q, 0xC7) && sim_queue_len(&q) == 0);
+    tekho_sim_queue_cancel(&q, 7);
+    CHECK(!slab_holds(&q, 0xC7) && tekho_sim_queue_len(&q) == 0);
 
     /* A long message lives outside the event: the caller gets it, the slot forgets it. */
     struct sim_event big = {.t = 9, .seq = 4, .len = SIM_EVENT_INLINE + 40};
@@ -352,10 +352,10 @@ static void test_event_queue_wipes(void)
     if (big.bytes != NULL) {
         memset(big.bytes, 0xD8, big.len);
         uint8_t *const where = big.bytes;
-        CHECK(sim_queue_push(&q, &big));
-        CHECK(sim_queue_pop(&q, &got));
+        CHECK(tekho_sim_queue_push(&q, &big));
+        CHECK(tekho_sim_queue_pop(&q, &got));
         CHECK(got.bytes == where && got.len == big.len && q.slab[0].bytes == NULL && q.slab[0].len == 0);
-        sim_event_wipe(&got);
+        tekho_sim_event_wipe(&got);
         CHECK(got.bytes == NULL && got.len == 0);
     }
     /* A message pushed from the caller's bytes, inline and not. */
@@ -363,21 +363,21 @@ static void test_event_queue_wipes(void)
     for (size_t i = 0; i < sizeof msg; i++)
         msg[i] = (uint8_t)(i * 7 + 1);
     struct sim_event head = {.t = 20, .seq = 5, .kind = 3, .a = 1, .b = 2, .c = 3, .d = 4, .injected = true};
-    CHECK(sim_queue_push_message(&q, &head, msg, SIM_EVENT_INLINE));
+    CHECK(tekho_sim_queue_push_message(&q, &head, msg, SIM_EVENT_INLINE));
     head.seq++;
-    CHECK(sim_queue_push_message(&q, &head, msg, sizeof msg));
+    CHECK(tekho_sim_queue_push_message(&q, &head, msg, sizeof msg));
     head.seq++;
-    CHECK(sim_queue_push_message(&q, &head, NULL, 0));
+    CHECK(tekho_sim_queue_push_message(&q, &head, NULL, 0));
     for (int k = 0; k < 3; k++) {
-        CHECK(sim_queue_pop(&q, &got));
+        CHECK(tekho_sim_queue_pop(&q, &got));
         const size_t want = k == 0 ? SIM_EVENT_INLINE : k == 1 ? sizeof msg : 0;
         CHECK(got.t == 20 && got.seq == 5u + (unsigned)k && got.kind == 3 && got.a == 1 && got.b == 2 && got.c == 3 && got.d == 4 && got.injected &&
               !got.is_timer && got.len == want && (got.bytes != NULL) == (k == 1));
         CHECK(want == 0 || memcmp(sim_event_bytes(&got), msg, want) == 0);
-        sim_event_wipe(&got);
+        tekho_sim_event_wipe(&got);
     }
-    CHECK(sim_queue_len(&q) == 0 && !slab_holds(&q, msg[5]));
-    sim_queue_free(&q);
+    CHECK(tekho_sim_queue_len(&q) == 0 && !slab_holds(&q, msg[5]));
+    tekho_sim_queue_free(&q);
 }
 
 /* L1: the driver wipes the actions arena once it has applied a role's
@@ -395,7 +395,7 @@ static void test_sim_actions_wiped(void)
         struct tekho_sim_stats st;
         tekho_sim_stats(sim, &st);
         CHECK(st.completed == 2 && st.backbone_messages > 0 && st.user_pdus_delivered > 0);
-        const struct tekho_actions *a = sim_actions(sim);
+        const struct tekho_actions *a = tekho_sim_actions(sim);
         CHECK(a->used == 0 && all_zero(a->arena, sizeof a->arena));
         tekho_sim_free(sim);
     }
@@ -404,7 +404,7 @@ static void test_sim_actions_wiped(void)
     memset(acts.arena, 0x5A, 300);
     acts.used = 200;
     acts.n = 3;
-    sim_actions_done(&acts);
+    tekho_sim_actions_done(&acts);
     CHECK(acts.used == 0 && acts.n == 0 && all_zero(acts.arena, 200) && acts.arena[200] == 0x5A);
 }
 
@@ -421,7 +421,7 @@ static void test_lost_event_stops_the_run(void)
         CHECK_ERR(tekho_sim_scenario("normal", TEKHO_SCHEME_COUNTER, 1, &sim, &until), TEKHO_OK);
         if (sim == NULL)
             return;
-        sim_set_queue_room(sim, room);
+        tekho_sim_set_queue_room(sim, room);
         const tekho_err err = tekho_sim_run(sim, until);
         struct tekho_sim_stats st;
         tekho_sim_stats(sim, &st);
@@ -465,33 +465,33 @@ static void test_pn_reuse_whole_run(void)
     /* MS 0 seals PNs 1..100 under A, jumps to 110 (101..109 skipped, as
      * by a context handed over with a margin), then moves on to B. */
     for (uint64_t pn = 1; pn <= 100; pn++)
-        sim_check_sealed(sim, 0, a_dl, sizeof a_dl, pn);
-    sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 110);
+        tekho_sim_check_sealed(sim, 0, a_dl, sizeof a_dl, pn);
+    tekho_sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 110);
     for (uint64_t pn = 1; pn <= 10; pn++)
-        sim_check_sealed(sim, 0, b_dl, sizeof b_dl, pn);
+        tekho_sim_check_sealed(sim, 0, b_dl, sizeof b_dl, pn);
     /* 300 s in which MS 1 seals under its own TEK every 10 s, A never. */
     uint64_t c_pn = 1;
     for (uint64_t t = 10; t <= 300; t += 10) {
         CHECK_ERR(tekho_sim_run(sim, t * 1000000u), TEKHO_OK);
-        sim_check_sealed(sim, 1, c_dl, sizeof c_dl, c_pn++);
+        tekho_sim_check_sealed(sim, 1, c_dl, sizeof c_dl, c_pn++);
     }
     CHECK(tekho_sim_now(sim) == 300000000u);
     CHECK(pn_reuse_of(sim) == 0);
     /* A comes back at PN 50 (a context derived again from PN 0, say). */
-    sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 50);
+    tekho_sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 50);
     CHECK(pn_reuse_of(sim) == 1);
     /* A skipped PN is sealed once without complaint, a second time is a reuse. */
-    sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 105);
+    tekho_sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 105);
     CHECK(pn_reuse_of(sim) == 1);
-    sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 105);
+    tekho_sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 105);
     CHECK(pn_reuse_of(sim) == 2);
     /* Above the mark is fine; the other direction of A is another pair. */
-    sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 111);
-    sim_check_sealed(sim, 0, a_ul, sizeof a_ul, 50);
+    tekho_sim_check_sealed(sim, 0, a_dl, sizeof a_dl, 111);
+    tekho_sim_check_sealed(sim, 0, a_ul, sizeof a_ul, 50);
     CHECK(pn_reuse_of(sim) == 2);
     /* B, C: their marks stood all along. */
-    sim_check_sealed(sim, 0, b_dl, sizeof b_dl, 10);
-    sim_check_sealed(sim, 1, c_dl, sizeof c_dl, c_pn - 1);
+    tekho_sim_check_sealed(sim, 0, b_dl, sizeof b_dl, 10);
+    tekho_sim_check_sealed(sim, 1, c_dl, sizeof c_dl, c_pn - 1);
     CHECK(pn_reuse_of(sim) == 4);
     tekho_sim_free(sim);
 }

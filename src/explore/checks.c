@@ -78,7 +78,7 @@ void tekho_xp_checker_free(struct tekho_xp_checker *c)
 {
     if (c == NULL)
         return;
-    pn_ledger_free(&c->sealed);
+    tekho_pn_ledger_free(&c->sealed);
     for (unsigned i = 0; c->dlv && i < c->n_ms; i++) {
         free(c->dlv[i][0].bits);
         free(c->dlv[i][1].bits);
@@ -95,7 +95,7 @@ enum tekho_xp_invariant tekho_xp_check_sealed(struct tekho_xp_checker *c, const 
     bool reused = false;
     /* A seal the ledger cannot record (no memory) counts as a reuse: the
      * run has to prove there was none. */
-    if (pn_ledger_note(&c->sealed, fp, dir, pn, &reused) != TEKHO_OK)
+    if (tekho_pn_ledger_note(&c->sealed, fp, dir, pn, &reused) != TEKHO_OK)
         return TEKHO_XP_PN_REUSE;
     return reused ? TEKHO_XP_PN_REUSE : TEKHO_XP_NONE;
 }

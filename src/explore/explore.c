@@ -207,7 +207,7 @@ static void push(struct xp_world *w, uint64_t t, enum ev_kind kind, uint32_t a, 
                                  .injected = injected};
     w->faulted |= injected;
     /* One copy, in the queue, wiped when its event is done (messages carry keys). */
-    if (!sim_queue_push_message(&w->q, &ev, bytes, len))
+    if (!tekho_sim_queue_push_message(&w->q, &ev, bytes, len))
         w->fatal = TEKHO_ERR_NO_MEMORY;
 }
 
@@ -631,11 +631,11 @@ static void apply(struct xp_world *w, uint32_t owner)
             const uint32_t gen = kind == OWNER_BS ? w->bs_gen[id] : 0;
             const struct sim_event ev = {.t = a->at_us < w->now ? w->now : a->at_us, .seq = w->seq_no++,
                                          .kind = EV_TIMER, .a = owner, .b = a->timer, .c = gen};
-            if (!sim_queue_arm(&w->q, (uint64_t)owner << 32 | a->timer, &ev))
+            if (!tekho_sim_queue_arm(&w->q, (uint64_t)owner << 32 | a->timer, &ev))
                 w->fatal = TEKHO_ERR_NO_MEMORY;
             break;
         }
-        case TEKHO_ACT_CANCEL_TIMER: sim_queue_cancel(&w->q, (uint64_t)owner << 32 | a->timer); break;
+        case TEKHO_ACT_CANCEL_TIMER: tekho_sim_queue_cancel(&w->q, (uint64_t)owner << 32 | a->timer); break;
         case TEKHO_ACT_DELIVER:
             if (kind == OWNER_BS)
                 on_deliver(w, a->ms, 0, id, a);
@@ -740,14 +740,14 @@ static void msk_of(uint32_t index, uint8_t msk[64])
 {
     uint64_t x = ROLE_SEED ^ ((uint64_t)index << 32) ^ 0x4d534b;
     for (int i = 0; i < 64; i += 8) {
-        const uint64_t v = sim_splitmix(&x);
+        const uint64_t v = tekho_sim_splitmix(&x);
         memcpy(msk + i, &v, 8);
     }
 }
 
 static void world_free(struct xp_world *w)
 {
-    sim_queue_free(&w->q);
+    tekho_sim_queue_free(&w->q);
     for (unsigned i = 0; i < XP_MAX_MS; i++)
         tekho_ms_free(w->ms[i]);
     for (unsigned n = 0; n <= XP_MAX_BS; n++)
@@ -826,7 +826,7 @@ static tekho_err world_init(struct xp_world *w)
     tekho_timing_default(&timing);
     if (pmk_lifetime < 60)
         timing.tek_grace_us = 200000;
-    sim_rng_seed(&w->role_rng, ROLE_SEED ^ (uint64_t)w->scheme);
+    tekho_sim_rng_seed(&w->role_rng, ROLE_SEED ^ (uint64_t)w->scheme);
     const struct tekho_random random = {.ctx = &w->role_rng, .fill = role_fill};
     w->acts = calloc(1, sizeof *w->acts);
     w->air = calloc(XP_REC, sizeof *w->air);
@@ -1596,7 +1596,7 @@ static void run_world(struct xp_world *w)
     w->streaming = w->v >= 2;
     arm_tick(w);
     struct sim_event ev;
-    while (!w->done && !w->finished && w->fatal == TEKHO_OK && sim_queue_pop(&w->q, &ev)) {
+    while (!w->done && !w->finished && w->fatal == TEKHO_OK && tekho_sim_queue_pop(&w->q, &ev)) {
         w->now = ev.t;
         w->events++;
         if (prog) {
@@ -1613,7 +1613,7 @@ static void run_world(struct xp_world *w)
                       (unsigned long long)second);
         else
             dispatch(w, &ev);
-        sim_event_wipe(&ev);
+        tekho_sim_event_wipe(&ev);
         if (!w->quiet && w->events >= w->steps)
             enter_quiet(w);
     }
@@ -1651,7 +1651,7 @@ tekho_err tekho_explore_replay(const struct tekho_explore_params *p, const uint8
     if (bytes == NULL && len != 0)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct xp_stream s;
-    xs_init_replay(&s, bytes, len);
+    tekho_xs_init_replay(&s, bytes, len);
     const tekho_err err = run_stream(p, &s, out);
     if (err == TEKHO_OK && consumed_out != NULL) {
         *consumed_out = malloc(out->consumed ? out->consumed : 1);
@@ -1669,14 +1669,14 @@ tekho_err tekho_explore_generate(const struct tekho_explore_params *p, struct te
     if (p == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct xp_stream s;
-    xs_init_generate(&s, p->seed);
+    tekho_xs_init_generate(&s, p->seed);
     const tekho_err err = run_stream(p, &s, out);
     if (err == TEKHO_OK && bytes != NULL && len != NULL) {
         *bytes = s.rec;
         *len = s.pos;
         s.rec = NULL;
     }
-    xs_free(&s);
+    tekho_xs_free(&s);
     return err;
 }
 

@@ -4,28 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-void xs_init_generate(struct xp_stream *s, uint64_t seed)
+void tekho_xs_init_generate(struct xp_stream *s, uint64_t seed)
 {
     memset(s, 0, sizeof *s);
     s->generate = true;
-    sim_rng_seed(&s->rng, seed);
+    tekho_sim_rng_seed(&s->rng, seed);
 }
 
-void xs_init_replay(struct xp_stream *s, const uint8_t *bytes, size_t len)
+void tekho_xs_init_replay(struct xp_stream *s, const uint8_t *bytes, size_t len)
 {
     memset(s, 0, sizeof *s);
     s->in = bytes;
     s->in_len = bytes ? len : 0;
 }
 
-void xs_free(struct xp_stream *s)
+void tekho_xs_free(struct xp_stream *s)
 {
     free(s->rec);
     s->rec = NULL;
     s->pos = s->cap = 0;
 }
 
-uint8_t xs_byte(struct xp_stream *s, uint8_t generated)
+uint8_t tekho_xs_byte(struct xp_stream *s, uint8_t generated)
 {
     if (!s->generate) {
         /* Replaying: past the input's end every choice is the benign one.

@@ -23,12 +23,12 @@ struct xp_stream {
     bool oom;                /* recording ran out of memory */
 };
 
-void xs_init_generate(struct xp_stream *s, uint64_t seed);
-void xs_init_replay(struct xp_stream *s, const uint8_t *bytes, size_t len);
-void xs_free(struct xp_stream *s);
+void tekho_xs_init_generate(struct xp_stream *s, uint64_t seed);
+void tekho_xs_init_replay(struct xp_stream *s, const uint8_t *bytes, size_t len);
+void tekho_xs_free(struct xp_stream *s);
 
 /* The next byte: `generated` when generating, else the input's (0 past its end). */
-uint8_t xs_byte(struct xp_stream *s, uint8_t generated);
+uint8_t tekho_xs_byte(struct xp_stream *s, uint8_t generated);
 
 /* Uniform on [0, n), n <= 256. */
 static inline unsigned xs_pick(struct xp_stream *s, unsigned n)
@@ -36,7 +36,7 @@ static inline unsigned xs_pick(struct xp_stream *s, unsigned n)
     if (n <= 1)
         return 0;
     const uint8_t g = s->generate ? (uint8_t)(sim_rng_next32(&s->rng) % n) : 0;
-    return xs_byte(s, g) % n;
+    return tekho_xs_byte(s, g) % n;
 }
 
 /* 0 (benign) but with probability per_mille/1000, then uniform on [1, n). */
@@ -47,7 +47,7 @@ static inline unsigned xs_rare(struct xp_stream *s, unsigned n, unsigned per_mil
     uint8_t g = 0;
     if (s->generate && sim_rng_next32(&s->rng) % 1000 < per_mille)
         g = (uint8_t)(1 + sim_rng_next32(&s->rng) % (n - 1));
-    return xs_byte(s, g) % n;
+    return tekho_xs_byte(s, g) % n;
 }
 
 /* By weights (w[0] is the benign choice's), n <= 256. */
@@ -64,7 +64,7 @@ static inline unsigned xs_weighted(struct xp_stream *s, const uint16_t *w, unsig
             x -= w[i++];
         g = (uint8_t)i;
     }
-    return xs_byte(s, g) % n;
+    return tekho_xs_byte(s, g) % n;
 }
 
 /* Two bytes, uniform on [0, n), n <= 65536. */
@@ -73,7 +73,7 @@ static inline unsigned xs_pick16(struct xp_stream *s, unsigned n)
     if (n <= 1)
         return 0;
     const uint32_t g = s->generate ? sim_rng_next32(&s->rng) % n : 0;
-    const unsigned hi = xs_byte(s, (uint8_t)(g >> 8)), lo = xs_byte(s, (uint8_t)g);
+    const unsigned hi = tekho_xs_byte(s, (uint8_t)(g >> 8)), lo = tekho_xs_byte(s, (uint8_t)g);
     return (hi << 8 | lo) % n;
 }
 

@@ -172,7 +172,7 @@ static void persist(struct tekho_auth *a, struct auth_ms *m, const struct tekho_
         return;
     }
     const size_t before = out->n;
-    act(out, TEKHO_ACT_PERSIST, 0, m->index, enc, sizeof enc);
+    tekho_act(out, TEKHO_ACT_PERSIST, 0, m->index, enc, sizeof enc);
     OPENSSL_cleanse(enc, sizeof enc);
     if (out->n == before)
         return; /* out->err says why */
@@ -331,7 +331,7 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
     if (err != TEKHO_OK)
         return err;
     struct tekho_asncp rpt;
-    asncp_about(&rpt, TEKHO_ASNCP_CONTEXT_RPT, m->mac, txn);
+    tekho_asncp_about(&rpt, TEKHO_ASNCP_CONTEXT_RPT, m->mac, txn);
     rpt.has_ak_context = true;
     memcpy(rpt.ak_context.ak, ak, TEKHO_AK_LEN);
     memcpy(rpt.ak_context.ak_id, akid, 8);
@@ -347,7 +347,7 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
         m->holders[m->n_holders++] = a->bs[bs_slot].node;
     else if (!known)
         m->holders_unknown = true;
-    send_backbone(out, a->bs[bs_slot].node, &rpt);
+    tekho_send_backbone(out, a->bs[bs_slot].node, &rpt);
     tekho_asncp_wipe(&rpt);
     return out->err;
 }
@@ -378,7 +378,7 @@ static uint64_t eap_aaa_after(const struct tekho_auth *a, unsigned k)
 static void eap_send_request(struct tekho_auth *a, struct auth_ms *m, uint64_t now, struct tekho_actions *out)
 {
     struct tekho_asncp req;
-    asncp_about(&req, TEKHO_ASNCP_AR_EAP_TRANSFER, m->mac, m->reauth_txn);
+    tekho_asncp_about(&req, TEKHO_ASNCP_AR_EAP_TRANSFER, m->mac, m->reauth_txn);
     req.eap_payload[0] = 1; /* Request */
     req.eap_payload[1] = m->eap_id;
     req.eap_payload[2] = 0;
@@ -391,8 +391,8 @@ static void eap_send_request(struct tekho_auth *a, struct auth_ms *m, uint64_t n
         req.eap_payload_len = 6;
     }
     req.eap_payload[3] = (uint8_t)req.eap_payload_len;
-    send_backbone(out, m->reauth_node, &req);
-    act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_EAP), now + a->cfg.timing.backbone_retransmit_us);
+    tekho_send_backbone(out, m->reauth_node, &req);
+    tekho_act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_EAP), now + a->cfg.timing.backbone_retransmit_us);
 }
 
 static void eap_next(struct tekho_auth *a, struct auth_ms *m, uint64_t now, struct tekho_actions *out)
@@ -411,7 +411,7 @@ static tekho_err eap_start(struct tekho_auth *a, struct auth_ms *m, uint64_t now
     if (a->cfg.timing.eap_round_trips == 0) {
         /* No EAP on the air: the AAA round trips stand for the exchange. */
         const uint64_t aaa = a->cfg.timing.aaa_rtt_us * a->cfg.timing.aaa_round_trips;
-        act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_AAA), now + aaa);
+        tekho_act_timer(out, AUTH_TIMER((size_t)(m - a->ms), AUTH_TIMER_AAA), now + aaa);
         return out->err;
     }
     eap_next(a, m, now, out);
@@ -433,12 +433,12 @@ static tekho_err on_eap_response(struct tekho_auth *a, uint64_t now, uint32_t fr
         return TEKHO_ERR_BAD_VALUE;
     m->eap_waiting = false;
     const size_t slot = (size_t)(m - a->ms);
-    act_cancel_timer(out, AUTH_TIMER(slot, AUTH_TIMER_EAP));
+    tekho_act_cancel_timer(out, AUTH_TIMER(slot, AUTH_TIMER_EAP));
     const uint64_t aaa = eap_aaa_after(a, m->eap_sent);
     if (aaa > 0 || m->eap_sent == a->cfg.timing.eap_round_trips) {
         /* The AAA server answers after its round trips (at the last
          * response: with the MSK). */
-        act_timer(out, AUTH_TIMER(slot, AUTH_TIMER_AAA), now + aaa);
+        tekho_act_timer(out, AUTH_TIMER(slot, AUTH_TIMER_AAA), now + aaa);
         return out->err;
     }
     eap_next(a, m, now, out);
@@ -456,7 +456,7 @@ static void commit_new_pmk(struct auth_ms *m, struct tekho_actions *out)
     m->n_holders = 0;
     if (m->pending.what != PEND_ADD) {
         m->pmk_generation++;
-        act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
     }
 }
 
@@ -480,7 +480,7 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
             /* The new PMK and N = 1 are taken together, and only once
              * they are durable (tekho_auth_persisted answers then). */
             uint8_t next[64];
-            err = reauth_next_msk(m->msk, next);
+            err = tekho_reauth_next_msk(m->msk, next);
             if (err == TEKHO_OK)
                 err = persist_new_pmk(a, m, next, PEND_ENTRY, from, r->transaction_id, out);
             OPENSSL_cleanse(next, sizeof next);
@@ -546,10 +546,10 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
          * a re-authentication overtook): the reporter still needs N to stop
          * retransmitting; nobody else does. N is durable already. */
         struct tekho_asncp upd;
-        asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
+        tekho_asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
         upd.has_cmac_key_count = true;
         upd.cmac_key_count = m->n;
-        send_backbone(out, from, &upd);
+        tekho_send_backbone(out, from, &upd);
         return out->err;
     }
 #ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
@@ -587,18 +587,18 @@ static tekho_err advance_durable(struct tekho_auth *a, struct auth_ms *m, struct
     const uint16_t next = m->pending.n;
     const uint32_t from = m->pending.from;
     m->n = next;
-    act_event(out, m->index, TEKHO_EV_COUNT_UPDATED, next, NULL, 0);
+    tekho_act_event(out, m->index, TEKHO_EV_COUNT_UPDATED, next, NULL, 0);
     struct tekho_asncp upd;
-    asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, m->pending.txn);
+    tekho_asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, m->pending.txn);
     upd.has_cmac_key_count = true;
     upd.cmac_key_count = next;
     if (m->holders_unknown) {
         for (size_t i = 0; i < a->cfg.max_bs; i++)
             if (a->bs[i].used)
-                send_backbone(out, a->bs[i].node, &upd);
+                tekho_send_backbone(out, a->bs[i].node, &upd);
     } else {
         for (size_t i = 0; i < m->n_holders; i++)
-            send_backbone(out, m->holders[i], &upd);
+            tekho_send_backbone(out, m->holders[i], &upd);
     }
     /* Every other holder drops its contexts below the new N, so from here
      * only the reporting BS may hold one. */
@@ -723,14 +723,14 @@ tekho_err tekho_auth_timer(struct tekho_auth *a, uint64_t now_us, uint32_t timer
     }
     if (m->pending.token != 0) {
         /* A count being persisted: the new PMK waits its turn. */
-        act_timer(out, timer, now_us + (a->cfg.timing.aaa_rtt_us ? a->cfg.timing.aaa_rtt_us : 1000u));
+        tekho_act_timer(out, timer, now_us + (a->cfg.timing.aaa_rtt_us ? a->cfg.timing.aaa_rtt_us : 1000u));
         return out->err;
     }
     /* The AAA exchange is over: a new MSK, so a new PMK: N = 1 (profile 4),
      * taken with the MSK once both are durable (tekho_auth_persisted then
      * answers the BS). */
     uint8_t next[64];
-    tekho_err err = reauth_next_msk(m->msk, next);
+    tekho_err err = tekho_reauth_next_msk(m->msk, next);
     const int bs_slot = find_bs(a, m->reauth_node);
     const uint32_t node = a->bs[bs_slot >= 0 ? bs_slot : 0].node;
     if (err == TEKHO_OK)

@@ -210,7 +210,7 @@ struct bs_ms {
 
 static struct tekho_tek_context *active_tek(struct bs_ms *m)
 {
-    return m->active == ACTIVE_OWN ? &m->own : m->active >= 0 ? tek_cache_at(&m->cache, m->active) : NULL;
+    return m->active == ACTIVE_OWN ? &m->own : m->active >= 0 ? tekho_tek_cache_at(&m->cache, m->active) : NULL;
 }
 
 static const struct tekho_tek_context *active_tek_const(const struct bs_ms *m)
@@ -357,7 +357,7 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
         return NULL;
     m->index = index;
     m->active = ACTIVE_NONE;
-    tek_cache_init(&m->cache, (unsigned)bs->cfg.max_cached_per_ms, &bs->cfg.alloc);
+    tekho_tek_cache_init(&m->cache, (unsigned)bs->cfg.max_cached_per_ms, &bs->cfg.alloc);
     place(bs->table, bs->cap, m);
     bs->count++;
     return m;
@@ -370,9 +370,9 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
 static void ms_wipe(struct bs_ms *m)
 {
     tekho_tek_context_cleanup(&m->own);
-    tek_cache_free(&m->cache);
+    tekho_tek_cache_free(&m->cache);
     m->active = ACTIVE_NONE;
-    cmac_link_wipe(&m->link);
+    tekho_cmac_link_wipe(&m->link);
     OPENSSL_cleanse(m->ak, sizeof m->ak);
     OPENSSL_cleanse(m->last_params, sizeof m->last_params);
     OPENSSL_cleanse(m->early_params, sizeof m->early_params);
@@ -425,7 +425,7 @@ bool tekho_bs_tek_fingerprints(const struct tekho_bs *bs, uint32_t ms_index, uin
     const struct tekho_tek_context *tek = m ? active_tek_const(m) : NULL;
     if (tek == NULL)
         return false;
-    tek_fingerprints(tek, fp);
+    tekho_tek_fingerprints(tek, fp);
     return true;
 }
 
@@ -452,9 +452,9 @@ size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
 static void forget(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
     const size_t slot = m->index;
-    act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
-    act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
-    act_cancel_timer(out, TIMER_ID(slot, TIMER_EAP));
+    tekho_act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
+    tekho_act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
+    tekho_act_cancel_timer(out, TIMER_ID(slot, TIMER_EAP));
     ms_clear(bs, m);
 }
 
@@ -482,7 +482,7 @@ static tekho_err counter_take(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
     if (!m->link.ready)
         return TEKHO_ERR_NO_KEYS;
     const struct tek_derive how = derive_params(bs, m, now);
-    return tek_cache_take(&m->cache, OWN_BSID, count, count_floor(m), m->active, &how, index, derived);
+    return tekho_tek_cache_take(&m->cache, OWN_BSID, count, count_floor(m), m->active, &how, index, derived);
 }
 
 /* The MS proved it is at `count`: contexts below can go (but the one in use). */
@@ -490,7 +490,7 @@ static void raise_proven(struct bs_ms *m, uint16_t count)
 {
     if (count > m->proven)
         m->proven = count;
-    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
+    tekho_tek_cache_drop_below(&m->cache, count_floor(m), m->active);
 }
 
 /* Takes the active TEKs out of use. Counter TEKs stay in the cache until N
@@ -502,13 +502,13 @@ static void deactivate_keeping(struct bs_ms *m, int keep, struct tekho_actions *
     if (m->active == ACTIVE_OWN)
         tekho_tek_context_cleanup(&m->own);
     else if (m->active >= 0)
-        act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, active_tb(m), NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, active_tb(m), NULL, 0);
     m->active = ACTIVE_NONE;
     m->confirmed = false;
 #ifdef TEKHO_MUTATION_EVICT_LIVE_CONTEXT
-    tek_cache_drop_all_but(&m->cache, keep); /* forgets contexts that can come back */
+    tekho_tek_cache_drop_all_but(&m->cache, keep); /* forgets contexts that can come back */
 #else
-    tek_cache_drop_below(&m->cache, count_floor(m), keep);
+    tekho_tek_cache_drop_below(&m->cache, count_floor(m), keep);
 #endif
 }
 
@@ -547,10 +547,10 @@ static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions 
     m->active = i;
     if (derived) {
         uint8_t fp[2][8];
-        tek_fingerprints(active_tek(m), fp);
-        act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, count, &fp[0][0], sizeof fp);
+        tekho_tek_fingerprints(active_tek(m), fp);
+        tekho_act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, count, &fp[0][0], sizeof fp);
     } else {
-        act_event(out, m->index, TEKHO_EV_CONTEXT_REUSED, count, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_CONTEXT_REUSED, count, NULL, 0);
     }
 }
 
@@ -560,9 +560,9 @@ static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
 {
     deactivate(m, out);
     const size_t slot = m->index;
-    act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
-    act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
-    if (!tek_cache_any(&m->cache)) {
+    tekho_act_cancel_timer(out, TIMER_ID(slot, TIMER_RETX));
+    tekho_act_cancel_timer(out, TIMER_ID(slot, TIMER_CACHE));
+    if (!tekho_tek_cache_any(&m->cache)) {
         ms_clear(bs, m);
         return;
     }
@@ -667,11 +667,11 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     }
     m->tek_invalid_sent = false;
     uint8_t fp[2][8];
-    tek_fingerprints(active_tek(m), fp);
-    act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
+    tekho_tek_fingerprints(active_tek(m), fp);
+    tekho_act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
     if (for_handover)
-        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
-                  (int64_t)(params[0].wrapped_tek_len + params[1].wrapped_tek_len), NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
+                        (int64_t)(params[0].wrapped_tek_len + params[1].wrapped_tek_len), NULL, 0);
     return TEKHO_OK;
 }
 
@@ -718,13 +718,13 @@ static void send_dl(struct tekho_bs *bs, struct bs_ms *m, uint16_t cid, const ui
                     struct tekho_actions *out)
 {
     (void)bs;
-    send_mgmt(out, TEKHO_ACT_AIR_DL, 0, m->index, cid, msg, len);
+    tekho_send_mgmt(out, TEKHO_ACT_AIR_DL, 0, m->index, cid, msg, len);
 }
 
 static void asncp_for(const struct tekho_bs *bs, const struct bs_ms *m, enum tekho_asncp_msg type,
                       struct tekho_asncp *out)
 {
-    asncp_about(out, type, m->mac, m->transaction);
+    tekho_asncp_about(out, type, m->mac, m->transaction);
     out->has_bs_id = true;
     memcpy(out->bs_id, bs->cfg.bsid, 6);
 }
@@ -743,13 +743,13 @@ static void send_context_req(struct tekho_bs *bs, struct bs_ms *m, uint32_t purp
     }
     m->ctx_pending = true;
     struct tekho_asncp req;
-    asncp_about(&req, TEKHO_ASNCP_CONTEXT_REQ, m->mac, m->ctx_txn);
+    tekho_asncp_about(&req, TEKHO_ASNCP_CONTEXT_REQ, m->mac, m->ctx_txn);
     req.has_bs_id = true;
     memcpy(req.bs_id, bs->cfg.bsid, 6);
     req.has_context_purpose = true;
     req.context_purpose = purpose;
-    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &req);
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+    tekho_send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &req);
+    tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
 }
 
 static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
@@ -766,8 +766,8 @@ static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     /* The count of the MS's link here: the target takes none at or below it. */
     req.has_cmac_key_count = m->link.ready;
     req.cmac_key_count = m->link.count;
-    send_backbone(out, m->peer, &req);
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+    tekho_send_backbone(out, m->peer, &req);
+    tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
     return out->err;
 }
 
@@ -802,7 +802,7 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t in
     /* An entry that does not complete is given up (a replayed RNG-REQ
      * leaves nothing behind for long). */
     m->entry_deadline_us = now + bs->cfg.timing.ho_cache_us;
-    act_timer(out, TIMER_ID(index, TIMER_CACHE), m->entry_deadline_us);
+    tekho_act_timer(out, TIMER_ID(index, TIMER_CACHE), m->entry_deadline_us);
     struct tekho_rng_rsp rsp;
     memset(&rsp, 0, sizeof rsp);
     rsp.has_ranging_status = true;
@@ -860,12 +860,12 @@ static tekho_err send_rng_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         memcpy(rsp.akid, m->link.ak.akid, 8);
     }
     rsp.has_cmac = true;
-    rsp.cmac = cmac_tuple_next(&m->link);
+    rsp.cmac = tekho_cmac_tuple_next(&m->link);
     uint8_t msg[512];
     size_t len = 0;
     tekho_err err = tekho_rng_rsp_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
+        err = tekho_sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
     return err;
@@ -889,11 +889,11 @@ static void send_ho_complete(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     done.has_cmac_key_count = true;
     done.cmac_key_count = m->rng_count;
     if (m->awaiting_update)
-        send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+        tekho_send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
     if (awaiting_ho_cnf(m))
-        send_backbone(out, m->ho_req_from, &done);
+        tekho_send_backbone(out, m->ho_req_from, &done);
     if (m->awaiting_update || awaiting_ho_cnf(m))
-        act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+        tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
 }
 
 /* Seed section 2 and profile 4, at the target: the RNG-REQ's count c is
@@ -908,7 +908,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     /* The HO_ID this BS gave this preparation (MOB_BSHO-RSP): an RNG-REQ of
      * an earlier attempt, whatever its CMAC, names another one. */
     if (!r->has_ho_id || r->ho_id != m->ho_id) {
-        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -TEKHO_ERR_BAD_VALUE, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -TEKHO_ERR_BAD_VALUE, NULL, 0);
         return out->err;
     }
     if (m->role == ROLE_SERVING || m->role == ROLE_TARGET_REAUTH || m->role == ROLE_TARGET_SA_TEK) {
@@ -917,11 +917,11 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
          * CMAC_PN under the same keys; a replay is discarded, and never
          * releases a live connection. */
         tekho_err err = c == m->rng_count && m->link.count == c
-                            ? verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len,
-                                          r->cmac_offset, &r->cmac)
+                            ? tekho_verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len,
+                                                r->cmac_offset, &r->cmac)
                             : TEKHO_ERR_STALE_COUNT;
         if (err != TEKHO_OK) {
-            act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+            tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
             return out->err;
         }
         cmac_seen_save(m, &m->link);
@@ -938,12 +938,12 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     tekho_err err = TEKHO_OK;
     bool judged = trial.count == c && trial.ready;
     if (!judged) {
-        err = cmac_link_set_count(bs->kit, &trial, c);
+        err = tekho_cmac_link_set_count(bs->kit, &trial, c);
         judged = cmac_seen_restore(m, &trial);
     }
     if (err == TEKHO_OK)
         err =
-            verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, &r->cmac);
+            tekho_verify_mgmt(bs->kit, &trial, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset, &r->cmac);
     if (err == TEKHO_OK)
         cmac_seen_save(m, &trial);
     /* A stale count releases; one far ahead of N cannot be an MS whose
@@ -953,15 +953,15 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     else if (err == TEKHO_OK && ((unsigned)c - m->n > TEKHO_COUNT_AHEAD_MAX || c > TEKHO_COUNT_LIMIT))
         err = TEKHO_ERR_BAD_VALUE;
     if (err != TEKHO_OK) {
-        cmac_link_wipe(&trial);
-        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        tekho_cmac_link_wipe(&trial);
+        tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         if (err == TEKHO_ERR_STALE_COUNT && judged) {
             /* Seed: a count found smaller than expected releases the
              * connection; the TEK context and its PNs stay cached. Only
              * for a CMAC_PN known to be fresh: without the state of that
              * count the RNG-REQ may be a replay, and is only discarded
              * (a stale MS gives up by itself). */
-            act_event(out, m->index, TEKHO_EV_RELEASED, -err, NULL, 0);
+            tekho_act_event(out, m->index, TEKHO_EV_RELEASED, -err, NULL, 0);
             retire(bs, m, out);
         }
         return out->err;
@@ -972,7 +972,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
          * fails leaves the RNG-REQ to be answered when it comes again. */
         err = bs->cfg.random.fill(bs->cfg.random.ctx, bs_random, sizeof bs_random);
         if (err != TEKHO_OK) {
-            cmac_link_wipe(&trial);
+            tekho_cmac_link_wipe(&trial);
             return err;
         }
     }
@@ -984,16 +984,16 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         if (err != TEKHO_OK) {
             /* No room for the MS's count among contexts that must be kept:
              * the handover is refused, nothing is forgotten. */
-            cmac_link_wipe(&trial);
-            act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+            tekho_cmac_link_wipe(&trial);
+            tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
             return out->err;
         }
-        act_event(out, m->index, TEKHO_EV_RESYNC_RNG_REQ, c, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_RESYNC_RNG_REQ, c, NULL, 0);
     }
     m->link = trial;
-    cmac_link_wipe(&trial);
+    tekho_cmac_link_wipe(&trial);
     m->rng_count = c;
-    act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
+    tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
     if (challenge_mode(bs, m)) {
         /* baseline-challenge: the SA Challenge Tuple in RNG-RSP; the MS's
          * SA-TEK-Request comes next (it sends it again until answered; this
@@ -1003,7 +1003,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
         m->bs_random_drawn = true;
         m->sa_tek_answered = false;
         m->retries = 0;
-        act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+        tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
         err = send_rng_rsp(bs, m, now, true, false, out);
         return err == TEKHO_OK ? out->err : err;
     }
@@ -1021,7 +1021,7 @@ static tekho_err on_ho_rng_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *
     m->retries = 0;
     m->awaiting_update = true;
     send_ho_complete(bs, m, now, out);
-    act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+    tekho_act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
     return out->err;
 }
 
@@ -1068,7 +1068,7 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
      * that cannot do it: the SBC-RSP says so and the entry ends there. */
     if (bs->cfg.tekgen_required && !m->tekgen) {
         const tekho_err sent = send_sbc_rsp(bs, m, out);
-        act_event(out, m->index, TEKHO_EV_RELEASED, -TEKHO_ERR_BAD_VALUE, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_RELEASED, -TEKHO_ERR_BAD_VALUE, NULL, 0);
         retire(bs, m, out);
         return sent == TEKHO_OK ? out->err : sent;
     }
@@ -1097,7 +1097,7 @@ static tekho_err send_sbc_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho
     tekho_err err = tekho_sbc_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
-    act_event(out, m->index, TEKHO_EV_CAPABILITY, m->tekgen, NULL, 0);
+    tekho_act_event(out, m->index, TEKHO_EV_CAPABILITY, m->tekgen, NULL, 0);
     return err;
 }
 
@@ -1110,7 +1110,7 @@ static tekho_err send_pkm_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho
     size_t n = 0;
     tekho_err err = tekho_pkm_encode(pkm, buf, sizeof buf, &n);
     if (err == TEKHO_OK)
-        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+        err = tekho_sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
     OPENSSL_cleanse(buf, sizeof buf);
@@ -1152,11 +1152,11 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
  * it arrived. */
 static void target_completed(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
-    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     m->retries = 0;
     m->awaiting_update = true;
     send_ho_complete(bs, m, now, out);
-    act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
+    tekho_act_event(out, m->index, TEKHO_EV_HO_COMPLETED, bs->cfg.node, NULL, 0);
 }
 
 /* baseline-challenge: the MS's SA-TEK-Request answers RNG-RSP's SA
@@ -1217,10 +1217,10 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
                                                                     r.said != tekho_ms_basic_cid(m->index))))
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
-                      r.cmac_digest.cmac_pn);
+    err = tekho_verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+                           r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
-        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
     }
     if (sa_tek_request) {
@@ -1268,7 +1268,7 @@ static tekho_err send_eap_request(struct tekho_bs *bs, struct bs_ms *m, uint64_t
     memcpy(eap.eap_payload, m->eap_req, m->eap_req_len);
     const tekho_err err = send_pkm_rsp(bs, m, &eap, out);
     if (err == TEKHO_OK)
-        act_timer(out, TIMER_ID(m->index, TIMER_EAP), now + bs->cfg.timing.retransmit_us);
+        tekho_act_timer(out, TIMER_ID(m->index, TIMER_EAP), now + bs->cfg.timing.retransmit_us);
     return err;
 }
 
@@ -1294,7 +1294,7 @@ static tekho_err on_eap_from_auth(struct tekho_bs *bs, uint64_t now, uint32_t fr
         return err;
     /* The exchange moves: the Context_Req is not sent again while it does. */
     m->retries = 0;
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+    tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
     return out->err;
 }
 
@@ -1310,21 +1310,21 @@ static tekho_err on_eap_from_ms(struct tekho_bs *bs, struct bs_ms *m, const uint
     if (r.mgmt_type != TEKHO_MGMT_PKM_REQ || r.eap_payload[0] != 2 || !r.has_key_seq || r.key_seq != m->ak_sn ||
         !m->ctx_pending)
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
-                     r.cmac_digest.cmac_pn);
+    err = tekho_verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+                           r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
-        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
     }
     if (m->eap_waiting && r.eap_payload[1] == m->eap_req[1]) {
         m->eap_waiting = false;
-        act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
+        tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
     }
     struct tekho_asncp relay;
-    asncp_about(&relay, TEKHO_ASNCP_AR_EAP_TRANSFER, m->mac, m->ctx_txn);
+    tekho_asncp_about(&relay, TEKHO_ASNCP_AR_EAP_TRANSFER, m->mac, m->ctx_txn);
     memcpy(relay.eap_payload, r.eap_payload, r.eap_payload_len);
     relay.eap_payload_len = r.eap_payload_len;
-    send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &relay);
+    tekho_send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &relay);
     return out->err;
 }
 
@@ -1397,9 +1397,9 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
+    err = tekho_verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
     if (err != TEKHO_OK) {
-        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
     }
     if (r.n_new_bs_full == 0)
@@ -1456,7 +1456,7 @@ static size_t send_ho_cnf(struct tekho_bs *bs, struct bs_ms *m, struct tekho_act
             tek_bytes += TEKHO_ASNCP_TEK_LEN;
         }
     }
-    send_backbone(out, m->peer, &cnf);
+    tekho_send_backbone(out, m->peer, &cnf);
     tekho_asncp_wipe(&cnf);
     return tek_bytes;
 }
@@ -1468,12 +1468,12 @@ static void handed_over(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, stru
 {
     const size_t tek_bytes = send_ho_cnf(bs, m, out);
     if (tek_bytes > 0) /* counted once per handover, not per retransmission */
-        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, (int64_t)tek_bytes, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE, (int64_t)tek_bytes, NULL, 0);
     m->role = ROLE_HANDED_OVER;
     m->retries = 0;
     m->confirmed = false;
-    act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
+    tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_CACHE));
+    tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
 }
 
 static tekho_err on_ho_ind(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
@@ -1485,12 +1485,12 @@ static tekho_err on_ho_ind(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
         return err;
     if (!r.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
+    err = tekho_verify_mgmt(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset, &r.cmac);
     if (err != TEKHO_OK) {
-        act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
     }
-    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (r.ho_ind_type == TEKHO_MOB_HO_IND_CANCEL || r.ho_ind_type == TEKHO_MOB_HO_IND_REJECT) {
         /* Cancel, or the MS rejects what MOB_BSHO-RSP offered: it stays. */
         m->role = ROLE_SERVING;
@@ -1537,14 +1537,14 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
         const uint16_t count = (uint16_t)(tb + k);
         if (count < m->serving_floor)
             continue; /* the MS has passed it (HO_Req) */
-        int i = tek_cache_find(&m->cache, OWN_BSID, count);
+        int i = tekho_tek_cache_find(&m->cache, OWN_BSID, count);
         const bool derived = i < 0;
         struct tekho_tek_context trial;
         memset(&trial, 0, sizeof trial);
         const struct tek_derive how = derive_params(bs, m, now);
-        if (derived && tek_cache_derive(count, count_floor(m), &how, &trial) != TEKHO_OK)
+        if (derived && tekho_tek_cache_derive(count, count_floor(m), &how, &trial) != TEKHO_OK)
             continue;
-        struct tekho_tek_context *ctx = derived ? &trial : tek_cache_at(&m->cache, i);
+        struct tekho_tek_context *ctx = derived ? &trial : tekho_tek_cache_at(&m->cache, i);
         if (tekho_tek_open(ctx, now / 1000, pdu, len, payload, cap, n, NULL) != TEKHO_OK) {
             tekho_tek_context_cleanup(&trial);
             continue;
@@ -1553,15 +1553,15 @@ static tekho_err self_sync(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, c
          * older contexts go, which makes room for this one. */
         raise_proven(m, count);
         deactivate_keeping(m, i, out);
-        tekho_err err = derived ? tek_cache_put(&m->cache, OWN_BSID, count, ACTIVE_NONE, &trial, &i) : TEKHO_OK;
+        tekho_err err = derived ? tekho_tek_cache_put(&m->cache, OWN_BSID, count, ACTIVE_NONE, &trial, &i) : TEKHO_OK;
         tekho_tek_context_cleanup(&trial);
         if (err != TEKHO_OK)
             return err;
-        i = tek_cache_find(&m->cache, OWN_BSID, count);
+        i = tekho_tek_cache_find(&m->cache, OWN_BSID, count);
         if (i < 0)
             return TEKHO_ERR_NO_KEYS;
         activate(m, i, derived, out);
-        act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_SELF_SYNC, count, NULL, 0);
         return TEKHO_OK;
     }
     return TEKHO_ERR_BAD_ICV;
@@ -1607,7 +1607,7 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
     }
     if (err != TEKHO_OK) {
         /* TB > TM (a replay or a stale MS) ends here too: self-sync cannot succeed. */
-        act_event(out, index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        tekho_act_event(out, index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         /* Serving with no TEKs at all (with reuse, the serving BS had none
          * to hand over): the MS is told its TEKs are invalid and asks for
          * new ones (PKMv2 TEK-Invalid, 802.16-2009 6.3.2.3.9.11). */
@@ -1622,7 +1622,7 @@ static tekho_err on_data(struct tekho_bs *bs, uint64_t now, uint32_t index, cons
         return out->err;
     }
     m->confirmed = true; /* key confirmation by the first verified PDU */
-    act(out, TEKHO_ACT_DELIVER, bs->cfg.node, index, payload, n);
+    tekho_act(out, TEKHO_ACT_DELIVER, bs->cfg.node, index, payload, n);
     return out->err;
 }
 
@@ -1705,7 +1705,7 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, uint
             teks[i]->tek_sn = p->key_seq;
         }
     }
-    send_backbone(out, m->peer, &rsp);
+    tekho_send_backbone(out, m->peer, &rsp);
     tekho_asncp_wipe(&rsp);
 }
 
@@ -1883,20 +1883,20 @@ static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
         memset(params, 0, sizeof params);
         const tekho_err err = random_teks(bs, m, now, false, params, false, out);
         if (err != TEKHO_OK) {
-            act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+            tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
             return err;
         }
         memcpy(m->early_params, params, sizeof params);
         OPENSSL_cleanse(params, sizeof params);
         m->have_early = true;
     }
-    tek_cache_drop_below(&m->cache, count_floor(m), m->active);
+    tekho_tek_cache_drop_below(&m->cache, count_floor(m), m->active);
     m->role = ROLE_TARGET_READY;
-    act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
+    tekho_act_timer(out, TIMER_ID(m->index, TIMER_CACHE), now + bs->cfg.timing.ho_cache_us);
     send_ho_rsp(bs, m, HO_RSP_ACCEPT, now, out);
     if (early_mode(bs, m)) /* once per preparation; a copy of HO_Rsp sent again is not counted */
-        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE,
-                  (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_BACKBONE,
+                        (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
     return out->err;
 }
 
@@ -1910,12 +1910,12 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     m->ctx_pending = false;
     const struct tekho_asncp_ak_context *ak = &r->ak_context;
-    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     const bool new_ak = !m->have_ak || CRYPTO_memcmp(m->ak, ak->ak, TEKHO_AK_LEN) != 0;
     if (m->have_ak && new_ak) {
         /* A new AK (a new PMK): every TEK context and CMAC_PN of the old one goes. */
         deactivate(m, out);
-        tek_cache_free(&m->cache);
+        tekho_tek_cache_free(&m->cache);
         memset(m->cmac_seen, 0, sizeof m->cmac_seen);
         m->n = 0;
         m->proven = 0;
@@ -1944,7 +1944,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
      * at handover the CMAC keys follow the count the RNG-REQ proves. */
     const uint16_t count = m->role == ROLE_TARGET_PREPARING ? m->n : 0;
     cmac_seen_save(m, &m->link);
-    tekho_err err = cmac_link_from_ak(bs->kit, &m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, count);
+    tekho_err err = tekho_cmac_link_from_ak(bs->kit, &m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, count);
     if (err != TEKHO_OK)
         return err;
     (void)cmac_seen_restore(m, &m->link);
@@ -1958,10 +1958,10 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
         m->role = ROLE_TARGET_SA_TEK;
         m->retries = 0;
         m->eap_waiting = false;
-        act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
+        tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_EAP));
         /* 7.2.2.4.3: the challenge is resent until an SA-TEK-Request comes
          * (SAChallengeTimer, SAChallengeMaxResends). */
-        act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
+        tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.retransmit_us);
         return send_sa_tek_challenge(bs, m, out);
     }
     /* Seed step (3): the target computes the TEKs once N is known, TB = N,
@@ -2014,13 +2014,13 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         if (err != TEKHO_OK)
             return err;
     }
-    act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     if (r->has_bs_ho_rsp_code && r->bs_ho_rsp_code != HO_RSP_ACCEPT) {
         /* Refused: the MS stays, and learns it from a MOB_BSHO-RSP that
          * recommends no BS. */
         m->role = ROLE_SERVING;
         m->have_bsho = false;
-        act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
         return send_bsho_refusal(bs, m, out);
     }
     m->mode = mode;
@@ -2029,11 +2029,11 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     /* The MS answers with MOB_HO-IND (release or cancel). If neither ever
      * comes (a cancel lost on the air, the MS gone), this BS serves it
      * again once the target would have let the preparation go. */
-    act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.ho_cache_us);
+    tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.ho_cache_us);
     const tekho_err err = send_bsho_rsp(bs, m, out);
     if (err == TEKHO_OK && early_mode(bs, m)) /* once per preparation, as baseline-update's RNG-RSP */
-        act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
-                  (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
+                        (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
     return err == TEKHO_OK ? out->err : err;
 }
 
@@ -2060,12 +2060,12 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
         u->new_params = m->early_params[1];
     }
     rsp.has_cmac = true;
-    rsp.cmac = cmac_tuple_next(&m->link);
+    rsp.cmac = tekho_cmac_tuple_next(&m->link);
     uint8_t msg[256];
     size_t len = 0;
     tekho_err err = tekho_mob_bsho_rsp_encode(&rsp, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
+        err = tekho_sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), msg, len, CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), msg, len, out);
     return err;
@@ -2074,8 +2074,8 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
 static void send_ho_ack(const struct bs_ms *m, uint32_t to, uint16_t transaction, struct tekho_actions *out)
 {
     struct tekho_asncp ack;
-    asncp_about(&ack, TEKHO_ASNCP_HO_ACK, m->mac, transaction);
-    send_backbone(out, to, &ack);
+    tekho_asncp_about(&ack, TEKHO_ASNCP_HO_ACK, m->mac, transaction);
+    tekho_send_backbone(out, to, &ack);
 }
 
 /* HO_Cnf from the serving BS: the MS has left it. With reuse it carries
@@ -2151,8 +2151,8 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     tekho_tek_context_move(&m->own, &ctx);
     m->active = ACTIVE_OWN;
     uint8_t fp[2][8];
-    tek_fingerprints(&m->own, fp);
-    act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
+    tekho_tek_fingerprints(&m->own, fp);
+    tekho_act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
     return out->err;
 }
 
@@ -2166,24 +2166,24 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
         /* The retransmission timer is HO_Complete's only while serving: a
          * BS that has handed the MS over since resends HO_Cnf on it. */
         if (m->role == ROLE_SERVING && !awaiting_ho_cnf(m))
-            act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+            tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
     }
     if (m && r->cmac_key_count > m->n) {
         /* N moved (and never goes back): contexts for older counts can
          * never be used again. */
         m->n = r->cmac_key_count;
-        tek_cache_drop_below(&m->cache, count_floor(m), m->active);
+        tekho_tek_cache_drop_below(&m->cache, count_floor(m), m->active);
         /* A prepared target whose TB N has passed: the MS went elsewhere. */
         if (m->role == ROLE_TARGET_READY && tek_is_counter(m) && active_tb(m) < m->n)
             retire(bs, m, out);
-        else if (m->role == ROLE_CACHED && !tek_cache_any(&m->cache))
+        else if (m->role == ROLE_CACHED && !tekho_tek_cache_any(&m->cache))
             forget(bs, m, out);
     }
     struct tekho_asncp ack;
-    asncp_about(&ack, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK, r->ms_id, r->transaction_id);
+    tekho_asncp_about(&ack, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE_ACK, r->ms_id, r->transaction_id);
     ack.has_cmac_key_count = true;
     ack.cmac_key_count = r->cmac_key_count;
-    send_backbone(out, from, &ack);
+    tekho_send_backbone(out, from, &ack);
     return out->err;
 }
 
@@ -2270,7 +2270,7 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
                 m->ho_cnf_done = true;      /* what the serving BS had, it has not sent */
                 return out->err;
             }
-            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            tekho_act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
             send_ho_complete(bs, m, now_us, out);
             return out->err;
         }
@@ -2279,20 +2279,20 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
                 retire(bs, m, out); /* the target never acknowledged: it has what it will get */
                 return out->err;
             }
-            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            tekho_act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
             (void)send_ho_cnf(bs, m, out);
-            act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.backbone_retransmit_us);
+            tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.backbone_retransmit_us);
             return out->err;
         }
         if (m->role == ROLE_TARGET_SA_TEK) {
             if (++m->retries > bs->cfg.timing.max_retries) {
-                act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
-                act_event(out, m->index, TEKHO_EV_RELEASED, 0, NULL, 0);
+                tekho_act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
+                tekho_act_event(out, m->index, TEKHO_EV_RELEASED, 0, NULL, 0);
                 retire(bs, m, out);
                 return out->err;
             }
-            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
-            act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.retransmit_us);
+            tekho_act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now_us + bs->cfg.timing.retransmit_us);
             if (challenge_mode(bs, m))
                 return out->err; /* baseline-challenge: the MS sends its SA-TEK-Request again */
             /* The same BS_Random: an SA-TEK-Request to the lost first copy's
@@ -2303,11 +2303,11 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
             /* baseline-early: the AK is here, the TEKs could not be made. */
             if (++m->retries > bs->cfg.timing.max_retries) {
                 send_ho_rsp(bs, m, HO_RSP_REFUSE, now_us, out);
-                act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
+                tekho_act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
                 retire(bs, m, out);
                 return out->err;
             }
-            act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+            tekho_act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
             return target_ready(bs, m, now_us, out);
         }
         if (m->role != ROLE_ENTERING && m->role != ROLE_SOURCE && m->role != ROLE_TARGET_PREPARING &&
@@ -2319,20 +2319,20 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
              * if it is at the target, the target's HO_Complete says so. */
             m->role = ROLE_SERVING;
             m->have_bsho = false;
-            act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
+            tekho_act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
             return out->err;
         }
         if (++m->retries > bs->cfg.timing.max_retries) {
-            act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
+            tekho_act_event(out, m->index, TEKHO_EV_HO_FAILED, bs->cfg.node, NULL, 0);
             if (m->role == ROLE_SOURCE) {
                 m->role = ROLE_SERVING; /* the target never answered: keep serving */
             } else {
-                act_event(out, m->index, TEKHO_EV_RELEASED, 0, NULL, 0);
+                tekho_act_event(out, m->index, TEKHO_EV_RELEASED, 0, NULL, 0);
                 retire(bs, m, out);
             }
             return out->err;
         }
-        act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
         if (m->role == ROLE_SOURCE)
             return send_ho_req(bs, m, now_us, out);
         send_context_req(bs, m,
@@ -2349,7 +2349,7 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
             m->eap_waiting = false; /* the Authenticator's timer has the next word */
             return TEKHO_OK;
         }
-        act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
+        tekho_act_event(out, m->index, TEKHO_EV_RETRANSMIT, m->role, NULL, 0);
         return send_eap_request(bs, m, now_us, out);
     case TIMER_CACHE:
         /* The MS never came: keep only the cached TEK context (and its PNs)
@@ -2383,12 +2383,12 @@ tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
     size_t n = 0;
     tekho_err err;
     if (!tekho_scheme_encrypts(bs->cfg.scheme)) {
-        err = seal_plain(tekho_ms_data_cid(ms_index), payload, len, pdu, sizeof pdu, &n);
+        err = tekho_seal_plain(tekho_ms_data_cid(ms_index), payload, len, pdu, sizeof pdu, &n);
     } else {
         struct tekho_tek_context *tek = active_tek(m);
         if (tek == NULL)
             return TEKHO_ERR_NO_KEYS;
-        const int slot = tek_usable_slot(tek, now_us / 1000);
+        const int slot = tekho_tek_usable_slot(tek, now_us / 1000);
         if (slot < 0)
             return TEKHO_ERR_NO_KEYS;
         err = tekho_tek_seal(tek, (unsigned)slot, now_us / 1000, tekho_ms_data_cid(ms_index), true, payload, len, pdu,
@@ -2397,11 +2397,11 @@ tekho_err tekho_bs_send(struct tekho_bs *bs, uint64_t now_us, uint32_t ms_index,
             uint8_t id[9];
             memcpy(id, tek->tek[slot].key_id, 8);
             id[8] = TEKHO_DIR_DL;
-            act_event(out, ms_index, TEKHO_EV_SEALED, tek->tek[slot].tx_pn, id, sizeof id);
+            tekho_act_event(out, ms_index, TEKHO_EV_SEALED, tek->tek[slot].tx_pn, id, sizeof id);
         }
     }
     if (err != TEKHO_OK)
         return err;
-    act(out, TEKHO_ACT_AIR_DL, bs->cfg.node, ms_index, pdu, n);
+    tekho_act(out, TEKHO_ACT_AIR_DL, bs->cfg.node, ms_index, pdu, n);
     return out->err;
 }

@@ -40,8 +40,8 @@ static const uint8_t *keep(struct tekho_actions *out, const uint8_t *bytes, size
     return p;
 }
 
-void act(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, const uint8_t *bytes,
-         size_t len)
+void tekho_act(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, const uint8_t *bytes,
+               size_t len)
 {
     const uint8_t *kept = keep(out, bytes, len);
     if (len && kept == NULL)
@@ -56,7 +56,7 @@ void act(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, 
     a->len = len;
 }
 
-void act_timer(struct tekho_actions *out, uint32_t timer, uint64_t at_us)
+void tekho_act_timer(struct tekho_actions *out, uint32_t timer, uint64_t at_us)
 {
     struct tekho_action *a = push(out);
     if (a) {
@@ -66,7 +66,7 @@ void act_timer(struct tekho_actions *out, uint32_t timer, uint64_t at_us)
     }
 }
 
-void act_cancel_timer(struct tekho_actions *out, uint32_t timer)
+void tekho_act_cancel_timer(struct tekho_actions *out, uint32_t timer)
 {
     struct tekho_action *a = push(out);
     if (a) {
@@ -75,8 +75,8 @@ void act_cancel_timer(struct tekho_actions *out, uint32_t timer)
     }
 }
 
-void act_event(struct tekho_actions *out, uint32_t ms, enum tekho_event code, int64_t value, const uint8_t *bytes,
-               size_t len)
+void tekho_act_event(struct tekho_actions *out, uint32_t ms, enum tekho_event code, int64_t value, const uint8_t *bytes,
+                     size_t len)
 {
     const uint8_t *kept = keep(out, bytes, len);
     struct tekho_action *a = push(out);
@@ -90,7 +90,7 @@ void act_event(struct tekho_actions *out, uint32_t ms, enum tekho_event code, in
     }
 }
 
-tekho_err cmac_link_set_count(struct tekho_crypto_kit *kit, struct cmac_link *l, uint16_t count)
+tekho_err tekho_cmac_link_set_count(struct tekho_crypto_kit *kit, struct cmac_link *l, uint16_t count)
 {
     tekho_err err = tekho_derive_cmac_keys_with(kit, &l->ak, count, &l->keys);
     l->ready = err == TEKHO_OK;
@@ -101,33 +101,33 @@ tekho_err cmac_link_set_count(struct tekho_crypto_kit *kit, struct cmac_link *l,
     return err;
 }
 
-tekho_err cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t msk[64],
-                             const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t pmk_sn, uint16_t count)
+tekho_err tekho_cmac_link_from_msk(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t msk[64],
+                                   const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t pmk_sn, uint16_t count)
 {
-    cmac_link_wipe(l);
+    tekho_cmac_link_wipe(l);
     tekho_err err = tekho_derive_from_msk_with(kit, msk, ms_mac, bsid, pmk_sn, &l->ak);
     l->key_seq = pmk_sn & 0x0F;
     memcpy(l->bsid, bsid, 6);
-    return err == TEKHO_OK ? cmac_link_set_count(kit, l, count) : err;
+    return err == TEKHO_OK ? tekho_cmac_link_set_count(kit, l, count) : err;
 }
 
-tekho_err cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t ak[20],
-                            const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t ak_sn, uint16_t count)
+tekho_err tekho_cmac_link_from_ak(struct tekho_crypto_kit *kit, struct cmac_link *l, const uint8_t ak[20],
+                                  const uint8_t ms_mac[6], const uint8_t bsid[6], uint8_t ak_sn, uint16_t count)
 {
-    cmac_link_wipe(l);
+    tekho_cmac_link_wipe(l);
     tekho_err err = tekho_derive_from_ak_with(kit, ak, ms_mac, bsid, ak_sn, &l->ak);
     l->key_seq = ak_sn & 0x0F;
     memcpy(l->bsid, bsid, 6);
-    return err == TEKHO_OK ? cmac_link_set_count(kit, l, count) : err;
+    return err == TEKHO_OK ? tekho_cmac_link_set_count(kit, l, count) : err;
 }
 
-void cmac_link_wipe(struct cmac_link *l)
+void tekho_cmac_link_wipe(struct cmac_link *l)
 {
     OPENSSL_cleanse(l, sizeof *l);
 }
 
-tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg,
-                    size_t len, size_t trailer_len)
+tekho_err tekho_sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, uint8_t *msg,
+                          size_t len, size_t trailer_len)
 {
     if (!l->ready || len < trailer_len)
         return TEKHO_ERR_INVALID_ARGUMENT;
@@ -139,14 +139,14 @@ tekho_err sign_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool upli
     return err;
 }
 
-struct tekho_cmac_tuple cmac_tuple_next(const struct cmac_link *l)
+struct tekho_cmac_tuple tekho_cmac_tuple_next(const struct cmac_link *l)
 {
     struct tekho_cmac_tuple t = {.key_seq = l->key_seq, .cmac_pn = l->tx_pn};
     return t;
 }
 
-tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg,
-                      size_t len, size_t cmac_offset, const struct tekho_cmac_tuple *tuple)
+tekho_err tekho_verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
+                            const uint8_t *msg, size_t len, size_t cmac_offset, const struct tekho_cmac_tuple *tuple)
 {
     if (!l->ready)
         return TEKHO_ERR_BAD_CMAC;
@@ -156,11 +156,11 @@ tekho_err verify_mgmt(struct tekho_crypto_kit *kit, struct cmac_link *l, bool up
         return TEKHO_ERR_BAD_KEY_SEQ;
     if (tuple->has_bsid && memcmp(tuple->bsid, l->bsid, 6) != 0)
         return TEKHO_ERR_WRONG_BSID;
-    return verify_pkm(kit, l, uplink, cid, msg, len, cmac_offset, tuple->cmac_pn);
+    return tekho_verify_pkm(kit, l, uplink, cid, msg, len, cmac_offset, tuple->cmac_pn);
 }
 
-tekho_err verify_pkm(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid, const uint8_t *msg,
-                     size_t len, size_t cmac_offset, uint32_t cmac_pn)
+tekho_err tekho_verify_pkm(struct tekho_crypto_kit *kit, struct cmac_link *l, bool uplink, uint16_t cid,
+                           const uint8_t *msg, size_t len, size_t cmac_offset, uint32_t cmac_pn)
 {
     if (!l->ready)
         return TEKHO_ERR_BAD_CMAC;
@@ -177,7 +177,8 @@ tekho_err verify_pkm(struct tekho_crypto_kit *kit, struct cmac_link *l, bool upl
     return err;
 }
 
-void asncp_about(struct tekho_asncp *msg, enum tekho_asncp_msg type, const uint8_t ms_mac[6], uint16_t transaction)
+void tekho_asncp_about(struct tekho_asncp *msg, enum tekho_asncp_msg type, const uint8_t ms_mac[6],
+                       uint16_t transaction)
 {
     memset(msg, 0, sizeof *msg);
     msg->msg = type;
@@ -187,7 +188,7 @@ void asncp_about(struct tekho_asncp *msg, enum tekho_asncp_msg type, const uint8
     memcpy(msg->ms_id, ms_mac, 6);
 }
 
-void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
+void tekho_send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_asncp *msg)
 {
     uint8_t buf[TEKHO_ASNCP_MAX_LEN];
     size_t len = 0;
@@ -196,12 +197,12 @@ void send_backbone(struct tekho_actions *out, uint32_t to, const struct tekho_as
         out->err = err;
         return;
     }
-    act(out, TEKHO_ACT_BACKBONE, to, 0, buf, len);
+    tekho_act(out, TEKHO_ACT_BACKBONE, to, 0, buf, len);
     OPENSSL_cleanse(buf, len); /* AK contexts and reuse TEKs pass through here */
 }
 
-void send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, uint16_t cid,
-               const uint8_t *msg, size_t len)
+void tekho_send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t peer, uint32_t ms, uint16_t cid,
+                     const uint8_t *msg, size_t len)
 {
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t pdu_len = 0;
@@ -210,11 +211,10 @@ void send_mgmt(struct tekho_actions *out, enum tekho_action_kind kind, uint32_t 
         out->err = err;
         return;
     }
-    act(out, kind, peer, ms, pdu, pdu_len);
+    tekho_act(out, kind, peer, ms, pdu, pdu_len);
 }
 
-
-void tek_fingerprints(const struct tekho_tek_context *ctx, uint8_t fp[2][8])
+void tekho_tek_fingerprints(const struct tekho_tek_context *ctx, uint8_t fp[2][8])
 {
     for (int i = 0; i < 2; i++) {
         if (ctx->tek[i].installed)
@@ -224,7 +224,7 @@ void tek_fingerprints(const struct tekho_tek_context *ctx, uint8_t fp[2][8])
     }
 }
 
-tekho_err seal_plain(uint16_t cid, const uint8_t *payload, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+tekho_err tekho_seal_plain(uint16_t cid, const uint8_t *payload, size_t len, uint8_t *out, size_t cap, size_t *out_len)
 {
     return tekho_mgmt_frame(cid, true, payload, len, out, cap, out_len);
 }
@@ -276,7 +276,7 @@ uint16_t tekho_ms_data_cid(uint32_t index)
     return (uint16_t)(TEKHO_MGMT_CID_MAX + 1 + index % (0xFEFFu - TEKHO_MGMT_CID_MAX - 1));
 }
 
-int tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms)
+int tekho_tek_usable_slot(const struct tekho_tek_context *ctx, uint64_t now_ms)
 {
     /* The older of the usable TEKs (the first to expire): the newer one
      * may still be on its way to the peer in a Key-Reply, and the older
@@ -336,7 +336,7 @@ const char *tekho_event_name(enum tekho_event e)
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
 }
 
-tekho_err reauth_next_msk(const uint8_t msk[64], uint8_t next[64])
+tekho_err tekho_reauth_next_msk(const uint8_t msk[64], uint8_t next[64])
 {
     uint8_t d[64];
     unsigned n = 0;

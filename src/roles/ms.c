@@ -145,7 +145,7 @@ tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
         return TEKHO_ERR_NO_MEMORY;
     ms->cfg = *cfg;
     ms->target_tek = -1;
-    tek_cache_init(&ms->cache, TEK_CACHE_MAX, &ms->cfg.alloc);
+    tekho_tek_cache_init(&ms->cache, TEK_CACHE_MAX, &ms->cfg.alloc);
     tekho_err err = tekho_crypto_kit_new(&ms->kit);
     if (err != TEKHO_OK) {
         free(ms);
@@ -160,7 +160,7 @@ void tekho_ms_free(struct tekho_ms *ms)
     if (ms == NULL)
         return;
     tekho_tek_context_cleanup(&ms->tek);
-    tek_cache_free(&ms->cache);
+    tekho_tek_cache_free(&ms->cache);
     tekho_crypto_kit_free(ms->kit);
     OPENSSL_cleanse(ms, sizeof *ms);
     free(ms);
@@ -189,11 +189,11 @@ uint32_t tekho_ms_serving(const struct tekho_ms *ms)
 bool tekho_ms_tek_fingerprints(const struct tekho_ms *ms, uint32_t node, uint8_t fp[2][8])
 {
     if (node == ms->serving && ms->have_tek) {
-        tek_fingerprints(&ms->tek, fp);
+        tekho_tek_fingerprints(&ms->tek, fp);
         return true;
     }
     if (node == ms->target && ms->target_tek >= 0) {
-        tek_fingerprints(tek_cache_at((struct tek_cache *)&ms->cache, ms->target_tek), fp);
+        tekho_tek_fingerprints(tekho_tek_cache_at((struct tek_cache *)&ms->cache, ms->target_tek), fp);
         return true;
     }
     return false;
@@ -230,13 +230,13 @@ static void released(struct tekho_ms *ms)
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
     drop_cache(ms);
-    cmac_link_wipe(&ms->serving_link);
-    cmac_link_wipe(&ms->target_link);
+    tekho_cmac_link_wipe(&ms->serving_link);
+    tekho_cmac_link_wipe(&ms->target_link);
 }
 
 static void drop_cache(struct tekho_ms *ms)
 {
-    tek_cache_drop_all_but(&ms->cache, -1);
+    tekho_tek_cache_drop_all_but(&ms->cache, -1);
     ms->target_tek = -1;
 }
 
@@ -244,7 +244,7 @@ static void drop_cache(struct tekho_ms *ms)
 
 static void send_ul(struct tekho_ms *ms, struct tekho_actions *out, uint32_t node, const uint8_t *msg, size_t len)
 {
-    send_mgmt(out, TEKHO_ACT_AIR_UL, node, ms->cfg.index, tekho_ms_basic_cid(ms->cfg.index), msg, len);
+    tekho_send_mgmt(out, TEKHO_ACT_AIR_UL, node, ms->cfg.index, tekho_ms_basic_cid(ms->cfg.index), msg, len);
 }
 
 static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
@@ -284,8 +284,8 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.cmac_digest.cmac_pn = ms->serving_link.tx_pn;
         err = tekho_pkm_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                            CMAC_DIGEST_TLV_LEN);
+            err = tekho_sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                  CMAC_DIGEST_TLV_LEN);
         break;
     }
     case TEKHO_MS_HO_REQUESTED: {
@@ -295,11 +295,11 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         m.n_new_bs_full = 1;
         memcpy(m.new_bs_full[0].bsid, ms->target_bsid, 6);
         m.has_cmac = true;
-        m.cmac = cmac_tuple_next(&ms->serving_link);
+        m.cmac = tekho_cmac_tuple_next(&ms->serving_link);
         err = tekho_mob_msho_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                            CMAC_TUPLE_TLV_LEN);
+            err = tekho_sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                  CMAC_TUPLE_TLV_LEN);
         break;
     }
     case TEKHO_MS_HO_RANGING: {
@@ -310,11 +310,11 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
                                   .has_cmac_key_count = true, .cmac_key_count = ms->tm, .has_cmac = true};
         memcpy(m.ms_mac, ms->cfg.mac, 6);
         memcpy(m.serving_bsid, ms->serving_bsid, 6);
-        m.cmac = cmac_tuple_next(&ms->target_link);
+        m.cmac = tekho_cmac_tuple_next(&ms->target_link);
         err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
         if (err == TEKHO_OK)
-            err = sign_mgmt(ms->kit, &ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                            CMAC_TUPLE_TLV_LEN);
+            err = tekho_sign_mgmt(ms->kit, &ms->target_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                  CMAC_TUPLE_TLV_LEN);
         to = ms->target;
         break;
     }
@@ -329,10 +329,10 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
      * RNG-REQ waits T3. */
     const struct tekho_timing *t = &ms->cfg.timing;
     const bool ranging = ms->state == TEKHO_MS_ENTRY_RANGING || ms->state == TEKHO_MS_HO_RANGING;
-    act_timer(out, MS_TIMER_RETX,
-              now + (ms->state == TEKHO_MS_HO_REQUESTED ? t->ho_response_us
-                     : ranging                          ? t->rng_retransmit_us
-                                                        : t->retransmit_us));
+    tekho_act_timer(out, MS_TIMER_RETX,
+                    now + (ms->state == TEKHO_MS_HO_REQUESTED ? t->ho_response_us
+                           : ranging                          ? t->rng_retransmit_us
+                                                              : t->retransmit_us));
     return out->err;
 }
 
@@ -345,8 +345,8 @@ static tekho_err begin_request(struct tekho_ms *ms, enum tekho_ms_state state, u
             /* No nonce, no request: the state stays and a timer comes back
              * to it (a retransmission whose answer brings us here again,
              * or the refresh), so a source that recovers is not a wedge. */
-            act_timer(out, ms->state == TEKHO_MS_OPERATIONAL ? MS_TIMER_REFRESH : MS_TIMER_RETX,
-                      now + ms->cfg.timing.retransmit_us);
+            tekho_act_timer(out, ms->state == TEKHO_MS_OPERATIONAL ? MS_TIMER_REFRESH : MS_TIMER_RETX,
+                            now + ms->cfg.timing.retransmit_us);
             return err;
         }
         ms->pkm_identifier++;
@@ -371,11 +371,11 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
      * back (its counts, CMAC_PNs and TEKs would repeat): re-entry
      * re-authenticates, modelled as the next MSK at both ends. */
     if (ms->entered) {
-        tekho_err err = reauth_next_msk(ms->cfg.msk, ms->cfg.msk);
+        tekho_err err = tekho_reauth_next_msk(ms->cfg.msk, ms->cfg.msk);
         if (err != TEKHO_OK)
             return err;
         ms->pmk_generation++;
-        act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
     ms->entered = true;
     ms->m = ms->cfg.first_count;
@@ -384,7 +384,8 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
     drop_cache(ms);
-    tekho_err err = cmac_link_from_msk(ms->kit, &ms->serving_link, ms->cfg.msk, ms->cfg.mac, bsid, ms->cfg.pmk_sn, 0);
+    tekho_err err =
+        tekho_cmac_link_from_msk(ms->kit, &ms->serving_link, ms->cfg.msk, ms->cfg.mac, bsid, ms->cfg.pmk_sn, 0);
     if (err != TEKHO_OK)
         return err;
     return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
@@ -439,8 +440,8 @@ static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context
     }
     tekho_tek_context_move(ctx, &fresh);
     uint8_t fp[2][8];
-    tek_fingerprints(ctx, fp);
-    act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
+    tekho_tek_fingerprints(ctx, fp);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
     return TEKHO_OK;
 }
 
@@ -458,17 +459,17 @@ static tekho_err prepare_counter_teks(struct tekho_ms *ms, uint64_t now, struct 
     int slot = -1;
     bool derived = false;
     tekho_err err =
-        tek_cache_take(&ms->cache, ms->target_bsid, ms->tm, (uint16_t)(ms->m + 1), -1, &how, &slot, &derived);
+        tekho_tek_cache_take(&ms->cache, ms->target_bsid, ms->tm, (uint16_t)(ms->m + 1), -1, &how, &slot, &derived);
     if (err != TEKHO_OK)
         return err;
     ms->target_tek = slot;
     if (!derived) {
-        act_event(out, ms->cfg.index, TEKHO_EV_CONTEXT_REUSED, ms->tm, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_CONTEXT_REUSED, ms->tm, NULL, 0);
         return TEKHO_OK;
     }
     uint8_t fp[2][8];
-    tek_fingerprints(tek_cache_at(&ms->cache, slot), fp);
-    act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, ms->tm, &fp[0][0], sizeof fp);
+    tekho_tek_fingerprints(tekho_tek_cache_at(&ms->cache, slot), fp);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_KEYS_INSTALLED, ms->tm, &fp[0][0], sizeof fp);
     return TEKHO_OK;
 }
 
@@ -497,13 +498,13 @@ tekho_err tekho_ms_start_handover(struct tekho_ms *ms, uint64_t now_us, uint32_t
     ms->target_tek = -1;
     /* The MS holds the PMK, so it derives the target's AK and CMAC keys
      * for TM itself (802.16-2009 7.2.2.2.9.1). */
-    tekho_err err = cmac_link_from_msk(ms->kit, &ms->target_link, ms->cfg.msk, ms->cfg.mac, target_bsid, ms->cfg.pmk_sn,
-                                       ms->tm);
+    tekho_err err = tekho_cmac_link_from_msk(ms->kit, &ms->target_link, ms->cfg.msk, ms->cfg.mac, target_bsid,
+                                             ms->cfg.pmk_sn, ms->tm);
     if (err == TEKHO_OK && counter_mode(ms))
         err = prepare_counter_teks(ms, now_us, out);
     if (err != TEKHO_OK)
         return err;
-    act_event(out, ms->cfg.index, TEKHO_EV_HO_STARTED, target_node, NULL, 0);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_STARTED, target_node, NULL, 0);
     return begin_request(ms, TEKHO_MS_HO_REQUESTED, now_us, out);
 }
 
@@ -514,13 +515,13 @@ static tekho_err send_ho_ind(struct tekho_ms *ms, uint8_t type, struct tekho_act
     m.ho_ind_type = type;
     memcpy(m.target_bsid, ms->target_bsid, 6);
     m.has_cmac = true;
-    m.cmac = cmac_tuple_next(&ms->serving_link);
+    m.cmac = tekho_cmac_tuple_next(&ms->serving_link);
     uint8_t msg[64];
     size_t len = 0;
     tekho_err err = tekho_mob_ho_ind_encode(&m, msg, sizeof msg, &len);
     if (err == TEKHO_OK)
-        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                        CMAC_TUPLE_TLV_LEN);
+        err = tekho_sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                              CMAC_TUPLE_TLV_LEN);
     if (err == TEKHO_OK)
         send_ul(ms, out, ms->serving, msg, len);
     return err;
@@ -537,21 +538,21 @@ tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node, 
     if (ms->state == TEKHO_MS_HO_REQUESTED && node == ms->target) {
         ms->state = TEKHO_MS_OPERATIONAL;
         ms->target_tek = -1;
-        act_cancel_timer(out, MS_TIMER_RETX);
-        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, node, NULL, 0);
+        tekho_act_cancel_timer(out, MS_TIMER_RETX);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, node, NULL, 0);
         return out->err;
     }
     if (node != ms->serving && !(left && node == ms->target))
         return TEKHO_OK;
     const uint32_t target = ms->target;
     released(ms);
-    act_cancel_timer(out, MS_TIMER_RETX);
-    act_cancel_timer(out, MS_TIMER_SYNC);
-    act_cancel_timer(out, MS_TIMER_RANGING);
-    act_cancel_timer(out, MS_TIMER_REFRESH);
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
+    tekho_act_cancel_timer(out, MS_TIMER_SYNC);
+    tekho_act_cancel_timer(out, MS_TIMER_RANGING);
+    tekho_act_cancel_timer(out, MS_TIMER_REFRESH);
     if (left)
-        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, target, NULL, 0);
-    act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, target, NULL, 0);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
     return out->err;
 }
 
@@ -571,8 +572,8 @@ tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct 
     /* M does not move: the target's context stays cached for a retry. */
     ms->state = TEKHO_MS_OPERATIONAL;
     ms->target_tek = -1;
-    act_cancel_timer(out, MS_TIMER_RETX);
-    act_event(out, ms->cfg.index, TEKHO_EV_HO_CANCELLED, ms->target, NULL, 0);
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_CANCELLED, ms->target, NULL, 0);
     return out->err;
 }
 
@@ -586,16 +587,16 @@ static void complete_handover(struct tekho_ms *ms, struct tekho_actions *out)
     ms->serving = ms->target;
     memcpy(ms->serving_bsid, ms->target_bsid, 6);
     ms->serving_link = ms->target_link;
-    cmac_link_wipe(&ms->target_link);
+    tekho_cmac_link_wipe(&ms->target_link);
     if (ms->target_tek >= 0) {
-        tekho_tek_context_move(&ms->tek, tek_cache_at(&ms->cache, ms->target_tek));
-        tek_cache_drop(&ms->cache, ms->target_tek);
+        tekho_tek_context_move(&ms->tek, tekho_tek_cache_at(&ms->cache, ms->target_tek));
+        tekho_tek_cache_drop(&ms->cache, ms->target_tek);
         ms->have_tek = true;
     }
     /* M moved: every cached context belongs to an older count. */
     drop_cache(ms);
     ms->target = 0;
-    act_event(out, ms->cfg.index, TEKHO_EV_HO_COMPLETED, ms->serving, NULL, 0);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_COMPLETED, ms->serving, NULL, 0);
 }
 
 /* ---- received management messages ---------------------------------------------- */
@@ -606,7 +607,7 @@ static void complete_handover(struct tekho_ms *ms, struct tekho_actions *out)
 static void arm_reauth_timer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
 {
     const struct tekho_timing *t = &ms->cfg.timing;
-    act_timer(out, MS_TIMER_RETX, now + t->aaa_rtt_us * t->aaa_round_trips + t->ho_response_us);
+    tekho_act_timer(out, MS_TIMER_RETX, now + t->aaa_rtt_us * t->aaa_round_trips + t->ho_response_us);
 }
 
 /* Arms the refresh of the serving TEKs: a grace time before the older expires. */
@@ -619,7 +620,8 @@ static void arm_refresh(struct tekho_ms *ms, struct tekho_actions *out)
     if (!ms->have_tek || first == UINT64_MAX)
         return;
     const uint64_t at_us = first * 1000;
-    act_timer(out, MS_TIMER_REFRESH, at_us > ms->cfg.timing.tek_grace_us ? at_us - ms->cfg.timing.tek_grace_us : 0);
+    tekho_act_timer(out, MS_TIMER_REFRESH,
+                    at_us > ms->cfg.timing.tek_grace_us ? at_us - ms->cfg.timing.tek_grace_us : 0);
 }
 
 static tekho_err send_tuple_answer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out);
@@ -636,7 +638,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
             return TEKHO_ERR_UNEXPECTED_MESSAGE;
         if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS)
             return TEKHO_ERR_BAD_VALUE;
-        act_cancel_timer(out, MS_TIMER_RETX);
+        tekho_act_cancel_timer(out, MS_TIMER_RETX);
         return begin_request(ms, TEKHO_MS_SBC_WAIT, now, out);
     }
     /* HO_RANGING (the table takes RNG-RSP in no other state). */
@@ -658,15 +660,15 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     if (m.has_sa_challenge != tuple ||
         (tuple && CRYPTO_memcmp(m.akid, ms->target_link.ak.akid, TEKHO_PKM_AKID_LEN) != 0))
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                      &m.cmac);
+    err = tekho_verify_mgmt(ms->kit, &ms->target_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                            m.cmac_offset, &m.cmac);
     if (err != TEKHO_OK)
         return err;
     if (m.ranging_status != TEKHO_RANGING_STATUS_SUCCESS) {
-        act_cancel_timer(out, MS_TIMER_RETX);
+        tekho_act_cancel_timer(out, MS_TIMER_RETX);
         released(ms);
-        act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, -TEKHO_ERR_STALE_COUNT, NULL, 0);
-        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, from, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, -TEKHO_ERR_STALE_COUNT, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, from, NULL, 0);
         return out->err;
     }
     if (mode == TEKHO_HO_TEK_UPDATE) {
@@ -682,7 +684,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         err = install_delivered(ms, &fresh, ms->target_link.ak.kek, params, n, now / 1000, out);
         if (err != TEKHO_OK)
             return err;
-        act_cancel_timer(out, MS_TIMER_RETX);
+        tekho_act_cancel_timer(out, MS_TIMER_RETX);
         tekho_tek_context_cleanup(&ms->tek);
         ms->tek = fresh;
         tekho_tek_context_forget_moved(&fresh);
@@ -699,7 +701,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
         if (err != TEKHO_OK)
             return err; /* nothing changed: the RNG-REQ goes again, and its answer brings this back */
-        act_cancel_timer(out, MS_TIMER_RETX);
+        tekho_act_cancel_timer(out, MS_TIMER_RETX);
         complete_handover(ms, out);
         tekho_tek_context_cleanup(&ms->tek);
         ms->have_tek = false;
@@ -708,7 +710,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         ms->retries = 0;
         return send_tuple_answer(ms, now, out);
     }
-    act_cancel_timer(out, MS_TIMER_RETX);
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
     if (mode == TEKHO_HO_TEK_REAUTH) {
         /* Baseline-full: the target now runs re-authentication and the
          * SA-TEK 3-way handshake; the MS waits for the SA-TEK-Challenge. */
@@ -743,8 +745,8 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     ms->tekgen_negotiated = ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->cfg.tekgen_capable &&
                             m.has_security_negotiation && m.sec.has_tek_generation &&
                             (m.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
-    act_event(out, ms->cfg.index, TEKHO_EV_CAPABILITY, ms->tekgen_negotiated, NULL, 0);
-    act_cancel_timer(out, MS_TIMER_RETX);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_CAPABILITY, ms->tekgen_negotiated, NULL, 0);
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
     if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
         ms->state = TEKHO_MS_OPERATIONAL;
         return out->err;
@@ -771,8 +773,8 @@ static tekho_err send_sa_tek_request(struct tekho_ms *ms, uint8_t identifier, co
     size_t n = 0;
     tekho_err err = tekho_pkm_encode(&req, buf, sizeof buf, &n);
     if (err == TEKHO_OK)
-        err =
-            sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n, CMAC_DIGEST_TLV_LEN);
+        err = tekho_sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, n,
+                              CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_ul(ms, out, ms->serving, buf, n);
     ms->state = TEKHO_MS_SA_TEK;
@@ -785,7 +787,7 @@ static tekho_err send_sa_tek_request(struct tekho_ms *ms, uint8_t identifier, co
 static tekho_err send_tuple_answer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
 {
     const tekho_err err = send_sa_tek_request(ms, 0, ms->sa_bs_random, ms->sa_ms_random, out);
-    act_timer(out, MS_TIMER_RETX, now + ms->cfg.timing.retransmit_us);
+    tekho_act_timer(out, MS_TIMER_RETX, now + ms->cfg.timing.retransmit_us);
     return err == TEKHO_OK ? out->err : err;
 }
 
@@ -803,26 +805,26 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
         if (err != TEKHO_OK)
             return err;
-        err = reauth_next_msk(ms->cfg.msk, msk);
+        err = tekho_reauth_next_msk(ms->cfg.msk, msk);
         if (err == TEKHO_OK)
-            err = cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
+            err = tekho_cmac_link_from_msk(ms->kit, &link, msk, ms->cfg.mac, ms->serving_bsid, ms->cfg.pmk_sn, 0);
         if (err == TEKHO_OK)
-            err = verify_pkm(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
-                              m->cmac_digest.cmac_pn);
+            err = tekho_verify_pkm(ms->kit, &link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m->cmac_offset,
+                                   m->cmac_digest.cmac_pn);
         if (err == TEKHO_OK && (!m->has_akid || CRYPTO_memcmp(m->akid, link.ak.akid, 8) != 0))
             err = TEKHO_ERR_BAD_VALUE;
         if (err != TEKHO_OK) {
             OPENSSL_cleanse(msk, sizeof msk);
-            cmac_link_wipe(&link);
+            tekho_cmac_link_wipe(&link);
             return err;
         }
         memcpy(ms->cfg.msk, msk, 64);
         OPENSSL_cleanse(msk, sizeof msk);
         ms->pmk_generation++;
         ms->serving_link = link;
-        cmac_link_wipe(&link);
+        tekho_cmac_link_wipe(&link);
         ms->m = ms->cfg.first_count;
-        act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
         return send_sa_tek_request(ms, m->identifier, m->bs_random, ms_random, out);
     }
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE) {
@@ -834,8 +836,8 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         uint8_t ms_random[8];
         tekho_err err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
         if (err == TEKHO_OK)
-            err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                             m->cmac_offset, m->cmac_digest.cmac_pn);
+            err = tekho_verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                   m->cmac_offset, m->cmac_digest.cmac_pn);
         return err == TEKHO_OK ? send_sa_tek_request(ms, m->identifier, m->bs_random, ms_random, out) : err;
     }
     /* SA-TEK-Response, taken only in SA_TEK. */
@@ -849,8 +851,8 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
             CRYPTO_memcmp(m->bs_random, ms->sa_bs_random, sizeof ms->sa_bs_random) != 0)
             return TEKHO_ERR_BAD_VALUE;
     }
-    tekho_err err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                                m->cmac_offset, m->cmac_digest.cmac_pn);
+    tekho_err err = tekho_verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                                     m->cmac_offset, m->cmac_digest.cmac_pn);
     if (err != TEKHO_OK)
         return err;
     if (!challenge_mode(ms))
@@ -860,7 +862,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         return err;
     ms->have_tek = true;
     ms->state = TEKHO_MS_OPERATIONAL;
-    act_cancel_timer(out, MS_TIMER_RETX);
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
     arm_refresh(ms, out);
     return out->err;
 }
@@ -885,8 +887,8 @@ static tekho_err on_eap_transfer(struct tekho_ms *ms, uint64_t now, uint32_t fro
     /* An EAP-Request (the decoder checked the packet's framing) under our AK. */
     if (m.mgmt_type != TEKHO_MGMT_PKM_RSP || m.eap_payload[0] != 1 || !m.has_key_seq || m.key_seq != ms->cfg.pmk_sn)
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                     m.cmac_digest.cmac_pn);
+    err = tekho_verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                           m.cmac_offset, m.cmac_digest.cmac_pn);
     if (err != TEKHO_OK)
         return err;
     static const uint8_t identity[] = {'t', 'e', 'k', 'h', 'o'};
@@ -910,8 +912,8 @@ static tekho_err on_eap_transfer(struct tekho_ms *ms, uint64_t now, uint32_t fro
     size_t blen = 0;
     err = tekho_pkm_encode(&rsp, buf, sizeof buf, &blen);
     if (err == TEKHO_OK)
-        err = sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, blen,
-                        CMAC_DIGEST_TLV_LEN);
+        err = tekho_sign_mgmt(ms->kit, &ms->serving_link, true, tekho_ms_basic_cid(ms->cfg.index), buf, blen,
+                              CMAC_DIGEST_TLV_LEN);
     if (err != TEKHO_OK)
         return err;
     send_ul(ms, out, ms->serving, buf, blen);
@@ -936,8 +938,8 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         /* The serving BS holds no TEKs for us: ask for new ones. */
         if (!m.has_said || m.said != ms->cfg.said || !m.has_key_seq || m.key_seq != ms->cfg.pmk_sn)
             return TEKHO_ERR_UNEXPECTED_MESSAGE;
-        err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
-                          m.cmac_offset, m.cmac_digest.cmac_pn);
+        err = tekho_verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                               m.cmac_offset, m.cmac_digest.cmac_pn);
         if (err != TEKHO_OK)
             return err;
         return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
@@ -949,15 +951,15 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         CRYPTO_memcmp(m.nonce, ms->pkm_nonce, sizeof ms->pkm_nonce) != 0 || !m.has_key_seq ||
         m.key_seq != ms->cfg.pmk_sn || !m.has_said || m.said != ms->cfg.said)
         return TEKHO_ERR_BAD_VALUE;
-    err = verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                      m.cmac_digest.cmac_pn);
+    err = tekho_verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                           m.cmac_offset, m.cmac_digest.cmac_pn);
     if (err == TEKHO_OK)
         err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
     if (err != TEKHO_OK)
         return err;
     ms->have_tek = true;
     ms->state = TEKHO_MS_OPERATIONAL;
-    act_cancel_timer(out, MS_TIMER_RETX);
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
     arm_refresh(ms, out);
     return out->err;
 }
@@ -973,8 +975,8 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         return err;
     if (!m.has_cmac)
         return TEKHO_ERR_MISSING_TLV;
-    err = verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len, m.cmac_offset,
-                      &m.cmac);
+    err = tekho_verify_mgmt(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                            m.cmac_offset, &m.cmac);
     if (err != TEKHO_OK)
         return err;
     size_t i = 0;
@@ -988,8 +990,8 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
          * every retransmission of its request has gone unanswered. */
         ms->state = TEKHO_MS_OPERATIONAL;
         ms->target_tek = -1;
-        act_cancel_timer(out, MS_TIMER_RETX);
-        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+        tekho_act_cancel_timer(out, MS_TIMER_RETX);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
         return out->err;
     }
     enum tekho_ho_tek_mode mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
@@ -1016,7 +1018,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     memset(&fresh, 0, sizeof fresh);
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
         drop_cache(ms);
-        err = tek_cache_reserve(&ms->cache);
+        err = tekho_tek_cache_reserve(&ms->cache);
         if (err != TEKHO_OK)
             return err;
     }
@@ -1045,9 +1047,9 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
     ms->state = TEKHO_MS_HO_SYNC;
-    act_event(out, ms->cfg.index, TEKHO_EV_HO_LEFT, ms->serving, NULL, 0);
-    act_cancel_timer(out, MS_TIMER_RETX);
-    act_timer(out, MS_TIMER_SYNC, now + ms->cfg.timing.sync_us);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_LEFT, ms->serving, NULL, 0);
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
+    tekho_act_timer(out, MS_TIMER_SYNC, now + ms->cfg.timing.sync_us);
     return out->err;
 }
 
@@ -1080,15 +1082,15 @@ static tekho_err on_data(struct tekho_ms *ms, uint64_t now, uint32_t from, const
         if (from_serving && ms->have_tek)
             ctx = &ms->tek;
         else if (from_target && ms->target_tek >= 0)
-            ctx = tek_cache_at(&ms->cache, ms->target_tek);
+            ctx = tekho_tek_cache_at(&ms->cache, ms->target_tek);
         err = ctx ? tekho_tek_open(ctx, now / 1000, pdu, len, payload, sizeof payload, &n, NULL) : TEKHO_ERR_NO_KEYS;
     }
     if (err != TEKHO_OK) {
         /* Seed, footnote: the MS can do nothing but discard data that does not decrypt. */
-        act_event(out, ms->cfg.index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
     }
-    act(out, TEKHO_ACT_DELIVER, from, ms->cfg.index, payload, n);
+    tekho_act(out, TEKHO_ACT_DELIVER, from, ms->cfg.index, payload, n);
     return out->err;
 }
 
@@ -1147,7 +1149,7 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
          * before ranging completes (expedited HO, seed section 2); the
          * RNG-REQ waits for the target's fast-ranging opportunity. */
         ms->synced = true;
-        act_timer(out, MS_TIMER_RANGING, now_us + ms->cfg.timing.ranging_wait_us);
+        tekho_act_timer(out, MS_TIMER_RANGING, now_us + ms->cfg.timing.ranging_wait_us);
         return out->err;
     }
     if (timer == MS_TIMER_RANGING) {
@@ -1172,15 +1174,15 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
         if (ms->state == TEKHO_MS_HO_REQUESTED) {
             /* The serving BS never answered: stay, as after a cancel. */
             ms->state = TEKHO_MS_OPERATIONAL;
-            act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+            tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
             return out->err;
         }
         released(ms);
-        act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
-        act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
         return out->err;
     }
-    act_event(out, ms->cfg.index, TEKHO_EV_RETRANSMIT, ms->state, NULL, 0);
+    tekho_act_event(out, ms->cfg.index, TEKHO_EV_RETRANSMIT, ms->state, NULL, 0);
     if (ms->state == TEKHO_MS_SA_TEK && challenge_mode(ms))
         return send_tuple_answer(ms, now_us, out); /* baseline-challenge: the MS drives the 3-way handshake */
     if (ms->state == TEKHO_MS_REAUTH || ms->state == TEKHO_MS_SA_TEK) {
@@ -1204,7 +1206,7 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
         ctx = ms->have_tek ? &ms->tek : NULL;
     } else if (ho && ms->synced && tekho_scheme_early_data(ms->cfg.scheme)) {
         to = ms->target;
-        ctx = ms->target_tek >= 0 ? tek_cache_at(&ms->cache, ms->target_tek) : NULL;
+        ctx = ms->target_tek >= 0 ? tekho_tek_cache_at(&ms->cache, ms->target_tek) : NULL;
     }
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = 0;
@@ -1214,11 +1216,11 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
          * synchronised (none) or once RNG-RSP came (none-late). */
         if (to == 0)
             return TEKHO_ERR_NO_KEYS;
-        err = seal_plain(tekho_ms_data_cid(ms->cfg.index), payload, len, pdu, sizeof pdu, &n);
+        err = tekho_seal_plain(tekho_ms_data_cid(ms->cfg.index), payload, len, pdu, sizeof pdu, &n);
     } else {
         if (to == 0 || ctx == NULL)
             return TEKHO_ERR_NO_KEYS;
-        const int slot = tek_usable_slot(ctx, now_us / 1000);
+        const int slot = tekho_tek_usable_slot(ctx, now_us / 1000);
         if (slot < 0) {
             /* Both TEKs expired or out of PNs: a new TEK is needed now
              * (profile 6: at 0x7FFFFFFF a TEK seals nothing more). */
@@ -1235,11 +1237,11 @@ tekho_err tekho_ms_send(struct tekho_ms *ms, uint64_t now_us, const uint8_t *pay
             uint8_t id[9];
             memcpy(id, ctx->tek[slot].key_id, 8);
             id[8] = TEKHO_DIR_UL;
-            act_event(out, ms->cfg.index, TEKHO_EV_SEALED, ctx->tek[slot].tx_pn, id, sizeof id);
+            tekho_act_event(out, ms->cfg.index, TEKHO_EV_SEALED, ctx->tek[slot].tx_pn, id, sizeof id);
         }
     }
     if (err != TEKHO_OK)
         return err;
-    act(out, TEKHO_ACT_AIR_UL, to, ms->cfg.index, pdu, n);
+    tekho_act(out, TEKHO_ACT_AIR_UL, to, ms->cfg.index, pdu, n);
     return out->err;
 }

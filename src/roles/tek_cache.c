@@ -8,14 +8,14 @@
 #include "../crypto/kit.h"
 #include "alloc.h"
 
-void tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc)
+void tekho_tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc)
 {
     c->e = NULL;
     c->cap = cap == 0 ? 1 : cap > TEK_CACHE_MAX ? TEK_CACHE_MAX : cap;
     c->alloc = alloc;
 }
 
-void tek_cache_free(struct tek_cache *c)
+void tekho_tek_cache_free(struct tek_cache *c)
 {
     if (c->e != NULL)
         for (unsigned i = 0; i < c->cap; i++)
@@ -24,14 +24,14 @@ void tek_cache_free(struct tek_cache *c)
     c->e = NULL;
 }
 
-tekho_err tek_cache_reserve(struct tek_cache *c)
+tekho_err tekho_tek_cache_reserve(struct tek_cache *c)
 {
     if (c->e == NULL && (c->e = role_calloc(c->alloc, c->cap, sizeof *c->e)) == NULL)
         return TEKHO_ERR_NO_MEMORY;
     return TEKHO_OK;
 }
 
-int tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t count)
+int tekho_tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t count)
 {
     for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
         if (c->e[i].used && c->e[i].count == count && memcmp(c->e[i].bsid, bsid, 6) == 0)
@@ -39,7 +39,7 @@ int tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t co
     return -1;
 }
 
-bool tek_cache_any(const struct tek_cache *c)
+bool tekho_tek_cache_any(const struct tek_cache *c)
 {
     for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
         if (c->e[i].used)
@@ -47,7 +47,7 @@ bool tek_cache_any(const struct tek_cache *c)
     return false;
 }
 
-struct tekho_tek_context *tek_cache_at(struct tek_cache *c, int i)
+struct tekho_tek_context *tekho_tek_cache_at(struct tek_cache *c, int i)
 {
     return c->e != NULL && i >= 0 && (unsigned)i < c->cap && c->e[i].used ? &c->e[i].tek : NULL;
 }
@@ -76,13 +76,13 @@ static int room(const struct tek_cache *c, int protect)
     return -1;
 }
 
-bool tek_cache_has_room(const struct tek_cache *c, int protect)
+bool tekho_tek_cache_has_room(const struct tek_cache *c, int protect)
 {
     return room(c, protect) >= 0;
 }
 
-tekho_err tek_cache_derive(uint16_t count, uint16_t floor, const struct tek_derive *how,
-                           struct tekho_tek_context *out)
+tekho_err tekho_tek_cache_derive(uint16_t count, uint16_t floor, const struct tek_derive *how,
+                                 struct tekho_tek_context *out)
 {
     if (count < floor || count > TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_STALE_COUNT;
@@ -90,13 +90,13 @@ tekho_err tek_cache_derive(uint16_t count, uint16_t floor, const struct tek_deri
     return tekho_tek_context_init_counter_with(how->kit, out, &how->params, how->kek, count);
 }
 
-tekho_err tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, int protect,
-                        struct tekho_tek_context *ctx, int *index)
+tekho_err tekho_tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, int protect,
+                              struct tekho_tek_context *ctx, int *index)
 {
     const int i = room(c, protect);
     if (i < 0)
         return TEKHO_ERR_CAPACITY;
-    const tekho_err err = tek_cache_reserve(c);
+    const tekho_err err = tekho_tek_cache_reserve(c);
     if (err != TEKHO_OK)
         return err;
     tekho_tek_context_move(&c->e[i].tek, ctx);
@@ -107,30 +107,30 @@ tekho_err tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t cou
     return TEKHO_OK;
 }
 
-tekho_err tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, uint16_t floor, int protect,
-                         const struct tek_derive *how, int *index, bool *derived)
+tekho_err tekho_tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, uint16_t floor, int protect,
+                               const struct tek_derive *how, int *index, bool *derived)
 {
     *derived = false;
     if (count < floor || count > TEKHO_COUNT_LIMIT)
         return TEKHO_ERR_STALE_COUNT;
-    const int found = tek_cache_find(c, bsid, count);
+    const int found = tekho_tek_cache_find(c, bsid, count);
     if (found >= 0) {
         *index = found;
         return TEKHO_OK;
     }
-    if (!tek_cache_has_room(c, protect))
+    if (!tekho_tek_cache_has_room(c, protect))
         return TEKHO_ERR_CAPACITY;
     /* Derived on the side: a failure leaves the cache as it was. */
     struct tekho_tek_context fresh;
-    tekho_err err = tek_cache_derive(count, floor, how, &fresh);
+    tekho_err err = tekho_tek_cache_derive(count, floor, how, &fresh);
     if (err == TEKHO_OK)
-        err = tek_cache_put(c, bsid, count, protect, &fresh, index);
+        err = tekho_tek_cache_put(c, bsid, count, protect, &fresh, index);
     tekho_tek_context_cleanup(&fresh);
     *derived = err == TEKHO_OK;
     return err;
 }
 
-void tek_cache_drop(struct tek_cache *c, int i)
+void tekho_tek_cache_drop(struct tek_cache *c, int i)
 {
     if (c->e == NULL || i < 0 || (unsigned)i >= c->cap)
         return;
@@ -138,16 +138,16 @@ void tek_cache_drop(struct tek_cache *c, int i)
     memset(&c->e[i], 0, sizeof c->e[i]);
 }
 
-void tek_cache_drop_below(struct tek_cache *c, uint16_t n, int keep)
+void tekho_tek_cache_drop_below(struct tek_cache *c, uint16_t n, int keep)
 {
     for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
         if (c->e[i].used && c->e[i].count < n && (int)i != keep)
-            tek_cache_drop(c, (int)i);
+            tekho_tek_cache_drop(c, (int)i);
 }
 
-void tek_cache_drop_all_but(struct tek_cache *c, int keep)
+void tekho_tek_cache_drop_all_but(struct tek_cache *c, int keep)
 {
     for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
         if (c->e[i].used && (int)i != keep)
-            tek_cache_drop(c, (int)i);
+            tekho_tek_cache_drop(c, (int)i);
 }

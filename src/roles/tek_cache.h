@@ -47,16 +47,16 @@ struct tek_cache {
 };
 
 /* cap 1 .. TEK_CACHE_MAX; nothing is allocated yet. */
-void tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc);
+void tekho_tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc);
 /* Makes the entries if they are not made yet: TEKHO_ERR_NO_MEMORY if they cannot be. */
-TEKHO_NODISCARD tekho_err tek_cache_reserve(struct tek_cache *c);
+TEKHO_NODISCARD tekho_err tekho_tek_cache_reserve(struct tek_cache *c);
 /* Wipes every context and frees the entries. */
-void tek_cache_free(struct tek_cache *c);
+void tekho_tek_cache_free(struct tek_cache *c);
 
 /* The entry for (bsid, count), or -1. */
-int tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t count);
-bool tek_cache_any(const struct tek_cache *c);
-struct tekho_tek_context *tek_cache_at(struct tek_cache *c, int i);
+int tekho_tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t count);
+bool tekho_tek_cache_any(const struct tek_cache *c);
+struct tekho_tek_context *tekho_tek_cache_at(struct tek_cache *c, int i);
 
 /* What tek_cache_take needs to derive a context. */
 struct tek_derive {
@@ -71,28 +71,29 @@ struct tek_derive {
  * below floor or above TEKHO_COUNT_LIMIT, TEKHO_ERR_CAPACITY when every
  * entry holds a live context, TEKHO_ERR_NO_MEMORY. *derived says whether
  * it is new. Nothing changes on failure. */
-TEKHO_NODISCARD tekho_err tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, uint16_t floor,
-                                         int protect, const struct tek_derive *how, int *index, bool *derived);
+TEKHO_NODISCARD tekho_err tekho_tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint16_t count,
+                                               uint16_t floor, int protect, const struct tek_derive *how, int *index,
+                                               bool *derived);
 
 /* A context for count derived on the side (a trial: self-synchronisation
  * tries counts against a PDU before any is kept), with the same checks as
  * tek_cache_take. */
-TEKHO_NODISCARD tekho_err tek_cache_derive(uint16_t count, uint16_t floor, const struct tek_derive *how,
-                                           struct tekho_tek_context *out);
+TEKHO_NODISCARD tekho_err tekho_tek_cache_derive(uint16_t count, uint16_t floor, const struct tek_derive *how,
+                                                 struct tekho_tek_context *out);
 /* Keeps a context from tek_cache_derive for (bsid, count) (moved in);
  * TEKHO_ERR_CAPACITY or TEKHO_ERR_NO_MEMORY with *ctx untouched. */
-TEKHO_NODISCARD tekho_err tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, int protect,
-                                        struct tekho_tek_context *ctx, int *index);
+TEKHO_NODISCARD tekho_err tekho_tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16_t count, int protect,
+                                              struct tekho_tek_context *ctx, int *index);
 
 /* Whether tek_cache_take could place a new context now. */
-bool tek_cache_has_room(const struct tek_cache *c, int protect);
+bool tekho_tek_cache_has_room(const struct tek_cache *c, int protect);
 
 /* Forgets entry i (wiped). */
-void tek_cache_drop(struct tek_cache *c, int i);
+void tekho_tek_cache_drop(struct tek_cache *c, int i);
 /* Forgets every entry whose count is below n, except `keep`; the count
  * moved past them, so they can never be derived or used again. */
-void tek_cache_drop_below(struct tek_cache *c, uint16_t n, int keep);
+void tekho_tek_cache_drop_below(struct tek_cache *c, uint16_t n, int keep);
 /* Forgets every entry except `keep`. */
-void tek_cache_drop_all_but(struct tek_cache *c, int keep);
+void tekho_tek_cache_drop_all_but(struct tek_cache *c, int keep);
 
 #endif

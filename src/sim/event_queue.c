@@ -14,7 +14,7 @@ static void wipe_inline(struct sim_event *ev)
         OPENSSL_cleanse(ev->inline_bytes, ev->len < SIM_EVENT_INLINE ? ev->len : SIM_EVENT_INLINE);
 }
 
-void sim_event_wipe(struct sim_event *ev)
+void tekho_sim_event_wipe(struct sim_event *ev)
 {
     if (ev->bytes != NULL)
         OPENSSL_clear_free(ev->bytes, ev->len);
@@ -200,7 +200,7 @@ static uint32_t insert(struct sim_queue *q, const struct sim_event *ev)
     return slot;
 }
 
-bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev)
+bool tekho_sim_queue_push(struct sim_queue *q, const struct sim_event *ev)
 {
     if (!reserve(q))
         return false;
@@ -208,7 +208,7 @@ bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev)
     return true;
 }
 
-bool sim_queue_push_message(struct sim_queue *q, const struct sim_event *head, const uint8_t *bytes, size_t len)
+bool tekho_sim_queue_push_message(struct sim_queue *q, const struct sim_event *head, const uint8_t *bytes, size_t len)
 {
     uint8_t *heap = NULL;
     if (len > SIM_EVENT_INLINE && (heap = malloc(len)) == NULL)
@@ -231,7 +231,7 @@ bool sim_queue_push_message(struct sim_queue *q, const struct sim_event *head, c
     return true;
 }
 
-bool sim_queue_next_time(struct sim_queue *q, uint64_t *t)
+bool tekho_sim_queue_next_time(struct sim_queue *q, uint64_t *t)
 {
     advance_horizon(q);
     if (q->n == 0)
@@ -240,7 +240,7 @@ bool sim_queue_next_time(struct sim_queue *q, uint64_t *t)
     return true;
 }
 
-size_t sim_queue_len(const struct sim_queue *q)
+size_t tekho_sim_queue_len(const struct sim_queue *q)
 {
     return q->n + q->n_far;
 }
@@ -309,7 +309,7 @@ static void timer_map_delete(struct sim_queue *q, size_t j)
     }
 }
 
-bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev)
+bool tekho_sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev)
 {
     if (q->timer_cap && q->n_timers) {
         const size_t j = timer_position(q, key);
@@ -319,7 +319,7 @@ bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev
             if (!q->where[slot].in_far && ev->t < q->horizon) {
                 /* stays in the heap: re-ordered where it is */
                 const uint32_t pos = q->where[slot].pos;
-                sim_event_wipe(pending);
+                tekho_sim_event_wipe(pending);
                 *pending = *ev;
                 pending->is_timer = true;
                 pending->timer_key = key;
@@ -329,7 +329,7 @@ bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev
                 return true;
             }
             dequeue(q, slot);
-            sim_event_wipe(pending);
+            tekho_sim_event_wipe(pending);
             *pending = *ev;
             pending->is_timer = true;
             pending->timer_key = key;
@@ -356,7 +356,7 @@ static void release(struct sim_queue *q, uint32_t slot)
     q->free_slots[q->n_free++] = slot;
 }
 
-void sim_queue_cancel(struct sim_queue *q, uint64_t key)
+void tekho_sim_queue_cancel(struct sim_queue *q, uint64_t key)
 {
     if (q->n_timers == 0)
         return;
@@ -366,11 +366,11 @@ void sim_queue_cancel(struct sim_queue *q, uint64_t key)
         return;
     timer_map_delete(q, j);
     dequeue(q, slot);
-    sim_event_wipe(&q->slab[slot]);
+    tekho_sim_event_wipe(&q->slab[slot]);
     release(q, slot);
 }
 
-bool sim_queue_pop(struct sim_queue *q, struct sim_event *out)
+bool tekho_sim_queue_pop(struct sim_queue *q, struct sim_event *out)
 {
     advance_horizon(q);
     if (q->n == 0)
@@ -388,12 +388,12 @@ bool sim_queue_pop(struct sim_queue *q, struct sim_event *out)
     return true;
 }
 
-void sim_queue_free(struct sim_queue *q)
+void tekho_sim_queue_free(struct sim_queue *q)
 {
     for (size_t i = 0; i < q->n; i++)
-        sim_event_wipe(&q->slab[q->heap[i].slot]);
+        tekho_sim_event_wipe(&q->slab[q->heap[i].slot]);
     for (size_t i = 0; i < q->n_far; i++)
-        sim_event_wipe(&q->slab[q->far[i].slot]);
+        tekho_sim_event_wipe(&q->slab[q->far[i].slot]);
     free(q->slab);
     free(q->where);
     free(q->far);

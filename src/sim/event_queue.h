@@ -79,27 +79,27 @@ static inline const uint8_t *sim_event_bytes(const struct sim_event *ev)
 
 /* Wipes ev's message and frees its bytes (a popped event done with, or
  * one the caller made and could not queue). */
-void sim_event_wipe(struct sim_event *ev);
+void tekho_sim_event_wipe(struct sim_event *ev);
 /* Queues ev (its bytes become the queue's; the caller wipes its inline
  * copy). False: out of memory, nothing queued. */
-bool sim_queue_push(struct sim_queue *q, const struct sim_event *ev);
+bool tekho_sim_queue_push(struct sim_queue *q, const struct sim_event *ev);
 /* Queues an event like head (its bytes and len ignored) with a copy of the
  * len bytes at bytes as its message: the only copy made. False: out of
  * memory, nothing queued. */
-bool sim_queue_push_message(struct sim_queue *q, const struct sim_event *head, const uint8_t *bytes, size_t len);
+bool tekho_sim_queue_push_message(struct sim_queue *q, const struct sim_event *head, const uint8_t *bytes, size_t len);
 /* Sets timer `key` to fire as ev (time, sequence and fields), replacing
  * any pending event of that timer. False: out of memory, nothing changed. */
-bool sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev);
+bool tekho_sim_queue_arm(struct sim_queue *q, uint64_t key, const struct sim_event *ev);
 /* Removes timer `key`'s pending event, if any. */
-void sim_queue_cancel(struct sim_queue *q, uint64_t key);
+void tekho_sim_queue_cancel(struct sim_queue *q, uint64_t key);
 /* The earliest event's time; false if the queue is empty. */
-bool sim_queue_next_time(struct sim_queue *q, uint64_t *t);
+bool tekho_sim_queue_next_time(struct sim_queue *q, uint64_t *t);
 /* Events pending, near and far. */
-size_t sim_queue_len(const struct sim_queue *q);
+size_t tekho_sim_queue_len(const struct sim_queue *q);
 /* Takes the earliest event; a timer's key is no longer pending once popped.
  * False if the queue is empty. */
-bool sim_queue_pop(struct sim_queue *q, struct sim_event *out);
+bool tekho_sim_queue_pop(struct sim_queue *q, struct sim_event *out);
 /* Frees everything, the pending events' bytes too (wiped). */
-void sim_queue_free(struct sim_queue *q);
+void tekho_sim_queue_free(struct sim_queue *q);
 
 #endif

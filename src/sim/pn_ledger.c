@@ -122,7 +122,7 @@ static bool insert_range(struct pn_gaps *g, uint32_t at)
     return true;
 }
 
-tekho_err pn_ledger_note(struct pn_ledger *l, const uint8_t fp[8], uint8_t dir, uint64_t pn_in, bool *reused)
+tekho_err tekho_pn_ledger_note(struct pn_ledger *l, const uint8_t fp[8], uint8_t dir, uint64_t pn_in, bool *reused)
 {
     if (l == NULL || fp == NULL || reused == NULL || pn_in > UINT32_MAX)
         return TEKHO_ERR_INVALID_ARGUMENT;
@@ -190,7 +190,7 @@ tekho_err pn_ledger_note(struct pn_ledger *l, const uint8_t fp[8], uint8_t dir, 
     return TEKHO_OK;
 }
 
-size_t pn_ledger_bytes(const struct pn_ledger *l)
+size_t tekho_pn_ledger_bytes(const struct pn_ledger *l)
 {
     size_t bytes = l->cap * sizeof *l->slots + l->cap_gaps * (sizeof *l->gaps + sizeof *l->free_gaps);
     for (uint32_t i = 0; i < l->n_gaps; i++)
@@ -198,7 +198,7 @@ size_t pn_ledger_bytes(const struct pn_ledger *l)
     return bytes;
 }
 
-void pn_ledger_free(struct pn_ledger *l)
+void tekho_pn_ledger_free(struct pn_ledger *l)
 {
     if (l == NULL)
         return;

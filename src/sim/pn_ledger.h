@@ -62,10 +62,10 @@ struct pn_ledger {
 /* Records that PN pn was sealed under (fp, dir); *reused says whether it
  * had been already. TEKHO_ERR_NO_MEMORY: nothing recorded, *reused false;
  * TEKHO_ERR_INVALID_ARGUMENT: a PN above 32 bits (none is ever sealed). */
-TEKHO_NODISCARD tekho_err pn_ledger_note(struct pn_ledger *l, const uint8_t fp[8], uint8_t dir, uint64_t pn,
-                                         bool *reused);
+TEKHO_NODISCARD tekho_err tekho_pn_ledger_note(struct pn_ledger *l, const uint8_t fp[8], uint8_t dir, uint64_t pn,
+                                               bool *reused);
 /* Bytes the ledger holds (its table and gap lists). */
-size_t pn_ledger_bytes(const struct pn_ledger *l);
-void pn_ledger_free(struct pn_ledger *l);
+size_t tekho_pn_ledger_bytes(const struct pn_ledger *l);
+void tekho_pn_ledger_free(struct pn_ledger *l);
 
 #endif

@@ -290,7 +290,7 @@ static void msk_of(uint64_t seed, uint32_t index, uint8_t msk[64])
 {
     uint64_t x = seed ^ ((uint64_t)index << 32) ^ 0x4d534b;
     for (int i = 0; i < 64; i += 8) {
-        uint64_t v = sim_splitmix(&x);
+        uint64_t v = tekho_sim_splitmix(&x);
         memcpy(msk + i, &v, 8);
     }
 }
@@ -324,12 +324,12 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         return TEKHO_ERR_NO_MEMORY;
     }
     /* A source per purpose: every scheme's run sees the same moves, radio and losses. */
-    sim_rng_stream(&sim->mobility, p->seed, SIM_PURPOSE_MOBILITY, 0);
-    sim_rng_stream(&sim->shadowing, p->seed, SIM_PURPOSE_SHADOWING, 0);
-    sim_rng_stream(&sim->traffic, p->seed, SIM_PURPOSE_TRAFFIC, 0);
-    sim_rng_stream(&sim->keys, p->seed, SIM_PURPOSE_KEYS, 0);
-    sim_rng_stream(&sim->attacker, p->seed, SIM_PURPOSE_ATTACKER, 0);
-    sim_normal_table_init(&sim->normal);
+    tekho_sim_rng_stream(&sim->mobility, p->seed, SIM_PURPOSE_MOBILITY, 0);
+    tekho_sim_rng_stream(&sim->shadowing, p->seed, SIM_PURPOSE_SHADOWING, 0);
+    tekho_sim_rng_stream(&sim->traffic, p->seed, SIM_PURPOSE_TRAFFIC, 0);
+    tekho_sim_rng_stream(&sim->keys, p->seed, SIM_PURPOSE_KEYS, 0);
+    tekho_sim_rng_stream(&sim->attacker, p->seed, SIM_PURPOSE_ATTACKER, 0);
+    tekho_sim_normal_table_init(&sim->normal);
     sim->p = *p;
     const struct tekho_random random = {.ctx = sim, .fill = role_random};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
@@ -395,7 +395,7 @@ void tekho_sim_free(struct tekho_sim *sim)
 {
     if (sim == NULL)
         return;
-    sim_queue_free(&sim->queue);
+    tekho_sim_queue_free(&sim->queue);
     for (uint32_t i = 0; sim->ms && sim->track && i < sim->p.n_ms; i++) {
         tekho_ms_free(sim->ms[i]);
         free_recorded(sim->track[i].data);
@@ -414,7 +414,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->window);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
-    pn_ledger_free(&sim->sealed);
+    tekho_pn_ledger_free(&sim->sealed);
     tekho_capture_close(sim->cap_air);
     tekho_capture_close(sim->cap_backbone);
     for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++)
@@ -469,7 +469,7 @@ static tekho_err push(struct tekho_sim *sim, uint64_t t, enum ev_kind kind, uint
 {
     const struct sim_event head = {.t = t, .seq = sim->seq++, .kind = kind, .a = a, .b = b, .c = c,
                                    .injected = injected};
-    if (sim_queue_push_message(&sim->queue, &head, bytes, len))
+    if (tekho_sim_queue_push_message(&sim->queue, &head, bytes, len))
         return TEKHO_OK;
     /* Callers inside the run go on; tekho_sim_run reports it (L9). */
     sim->lost_event = TEKHO_ERR_NO_MEMORY;
@@ -524,7 +524,7 @@ tekho_err tekho_sim_at(struct tekho_sim *sim, uint64_t at_us, enum tekho_sim_op 
         (op == TEKHO_OP_AIR_LOSS && a > 1000))
         return TEKHO_ERR_INVALID_ARGUMENT;
     struct sim_event ev = {.t = at_us, .seq = sim->seq++, .kind = EV_SCRIPT, .a = op, .b = a, .c = b, .d = c};
-    return sim_queue_push(&sim->queue, &ev) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
+    return tekho_sim_queue_push(&sim->queue, &ev) ? TEKHO_OK : TEKHO_ERR_NO_MEMORY;
 }
 
 /* ---- links ----------------------------------------------------------------------------------- */
@@ -616,7 +616,7 @@ static int air_fate(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t no
     const uint64_t b = frame << 16 | (uint64_t)d << 15 | (uint64_t)c << 14 | (k & 0x3FFFu);
     *key_a = a;
     *key_b = b;
-    if (sim->p.air_loss > 0 && sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_AIR_LOSS, a, b)) < sim->p.air_loss)
+    if (sim->p.air_loss > 0 && sim_unit_of(tekho_sim_hash(sim->p.seed, SIM_PURPOSE_AIR_LOSS, a, b)) < sim->p.air_loss)
         return -1;
     const struct tekho_sim_variability *v = &sim->p.var;
     if (!v->enabled || !(v->harq_bler > 0))
@@ -626,7 +626,8 @@ static int air_fate(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t no
     for (unsigned j = 0; j <= v->harq_max_retx; j++) {
         /* Chase combining: the j-th retransmission is decoded at the SINR of j + 1 copies. */
         const double gain = j ? 10.0 * sim_log10((double)(j + 1)) : 0;
-        if (sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_HARQ, a, b | (uint64_t)j << 58)) >= bler_at(v, below + gain))
+        if (sim_unit_of(tekho_sim_hash(sim->p.seed, SIM_PURPOSE_HARQ, a, b | (uint64_t)j << 58)) >=
+            bler_at(v, below + gain))
             return (int)(j * v->harq_retx_frames);
         if (j < v->harq_max_retx)
             sim->st.harq_retransmissions++;
@@ -642,7 +643,7 @@ static uint64_t processing_us(const struct tekho_sim *sim, uint64_t key_a, uint6
     const struct tekho_sim_variability *v = &sim->p.var;
     if (!v->enabled || !(v->processing_mean_us > 0))
         return 0;
-    return (uint64_t)exp_draw(v->processing_mean_us, sim_hash(sim->p.seed, SIM_PURPOSE_PROCESSING, key_a, key_b));
+    return (uint64_t)exp_draw(v->processing_mean_us, tekho_sim_hash(sim->p.seed, SIM_PURPOSE_PROCESSING, key_a, key_b));
 }
 
 /* Signalling a handover causes, apart from network entry and TEK refresh
@@ -743,7 +744,7 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
         }
     }
     bool lost = sim->p.backbone_loss > 0 &&
-                sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b)) < sim->p.backbone_loss;
+                sim_unit_of(tekho_sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b)) < sim->p.backbone_loss;
     if (!lost && sim->drop_ho_complete && to == TEKHO_NODE_AUTHENTICATOR && decoded &&
         m.msg == TEKHO_ASNCP_HO_COMPLETE) {
         sim->drop_ho_complete--;
@@ -771,11 +772,10 @@ static void send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, con
         fprintf(sim->trace, "%10.3f backbone %s%u -> %s%u %s %zuB%s\n", sim->now / 1000.0, from ? "bs" : "auth",
                 from, to ? "bs" : "auth", to, name, len, lost ? " LOST" : "");
     if (!lost) {
-        const uint64_t jitter =
-            sim->p.backbone_jitter_us
-                ? sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a, key_b | (uint64_t)1 << 63) %
-                      (sim->p.backbone_jitter_us + 1)
-                : 0;
+        const uint64_t jitter = sim->p.backbone_jitter_us ? tekho_sim_hash(sim->p.seed, SIM_PURPOSE_BACKBONE, key_a,
+                                                                           key_b | (uint64_t)1 << 63) %
+                                                                (sim->p.backbone_jitter_us + 1)
+                                                          : 0;
         const uint64_t processing = processing_us(sim, key_a, key_b | (uint64_t)1 << 62);
         (void)push(sim, sim->now + sim->p.backbone_latency_us + jitter + processing, EV_BACKBONE, to, from, 0, msg,
                    len, false);
@@ -910,13 +910,13 @@ static void check_keys_match(struct tekho_sim *sim, uint32_t ms)
 /* The PN-reuse check: exact for the whole run (pn_ledger.h). A seal the
  * ledger could not record (out of memory, a PN no TEK has) counts as a
  * reuse: the counter has to show there was none. */
-void sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, size_t id_len, uint64_t pn)
+void tekho_sim_check_sealed(struct tekho_sim *sim, uint32_t ms, const uint8_t *id, size_t id_len, uint64_t pn)
 {
     (void)ms; /* a fingerprint names its TEK in every MS's traffic */
     uint8_t fp_dir[9] = {0};
     memcpy(fp_dir, id, id_len < sizeof fp_dir ? id_len : sizeof fp_dir);
     bool reused = false;
-    if (pn_ledger_note(&sim->sealed, fp_dir, fp_dir[8], pn, &reused) != TEKHO_OK || reused)
+    if (tekho_pn_ledger_note(&sim->sealed, fp_dir, fp_dir[8], pn, &reused) != TEKHO_OK || reused)
         sim->st.pn_reuse++;
 }
 
@@ -940,9 +940,7 @@ static void on_event(struct tekho_sim *sim, uint32_t owner, const struct tekho_a
     const bool from_ms = (owner >> 24) == OWNER_MS;
     struct ms_track *tr = &sim->track[a->ms < sim->p.n_ms ? a->ms : 0];
     switch ((enum tekho_event)a->code) {
-    case TEKHO_EV_SEALED:
-        sim_check_sealed(sim, a->ms, a->bytes, a->len, (uint64_t)a->value);
-        break;
+    case TEKHO_EV_SEALED: tekho_sim_check_sealed(sim, a->ms, a->bytes, a->len, (uint64_t)a->value); break;
     case TEKHO_EV_HO_STARTED:
         if (from_ms) {
             sim->st.attempted++;
@@ -1056,7 +1054,8 @@ static uint64_t timer_at(struct tekho_sim *sim, uint32_t owner, uint32_t timer, 
         const double fail = bler_at(v, link_sinr_db(sim, id, tr->target) - v->sinr_min_db);
         const uint64_t key = (uint64_t)id << 32 | tr->target;
         while (tr->sync_extra < v->sync_max_frames &&
-               sim_unit_of(sim_hash(sim->p.seed, SIM_PURPOSE_SYNC, key, tr->ho_frame << 8 | tr->sync_extra)) < fail)
+               sim_unit_of(tekho_sim_hash(sim->p.seed, SIM_PURPOSE_SYNC, key, tr->ho_frame << 8 | tr->sync_extra)) <
+                   fail)
             tr->sync_extra++;
         sim->st.sync_extra_frames += tr->sync_extra;
         return at + tr->sync_extra * f;
@@ -1070,7 +1069,7 @@ static uint64_t timer_at(struct tekho_sim *sim, uint32_t owner, uint32_t timer, 
         const uint64_t key = (uint64_t)id << 32 | tr->target;
         uint64_t t = at;
         for (unsigned j = 0; j + 1 < v->ranging_max_codes; j++) {
-            const uint64_t h = sim_hash(sim->p.seed, SIM_PURPOSE_RANGING, key, tr->ho_frame << 8 | j);
+            const uint64_t h = tekho_sim_hash(sim->p.seed, SIM_PURPOSE_RANGING, key, tr->ho_frame << 8 | j);
             if (!(sim_unit_of(h) < v->ranging_code_fail))
                 break;
             sim->st.ranging_codes_failed++;
@@ -1088,7 +1087,7 @@ static uint64_t timer_at(struct tekho_sim *sim, uint32_t owner, uint32_t timer, 
         uint64_t t = at;
         for (uint64_t i = 0; i < n; i++)
             t += (uint64_t)exp_draw(v->aaa_extra_mean_us,
-                                    sim_hash(sim->p.seed, SIM_PURPOSE_AAA, timer, sim->now << 8 | i));
+                                    tekho_sim_hash(sim->p.seed, SIM_PURPOSE_AAA, timer, sim->now << 8 | i));
         return t;
     }
     return at;
@@ -1103,16 +1102,16 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
         case TEKHO_ACT_AIR_DL: send_air(sim, false, a->ms, owner & 0xFFFFFF, a->bytes, a->len); break;
         case TEKHO_ACT_BACKBONE:
             send_backbone(sim, (owner >> 24) == OWNER_AUTH ? TEKHO_NODE_AUTHENTICATOR : owner & 0xFFFFFF, a->peer,
-                          a->bytes, a->len);
+                                a->bytes, a->len);
             break;
         case TEKHO_ACT_TIMER: {
             const uint64_t at = sim->p.var.enabled ? timer_at(sim, owner, a->timer, a->at_us) : a->at_us;
             const struct sim_event ev = {.t = at, .seq = sim->seq++, .kind = EV_TIMER, .a = owner, .b = a->timer};
-            if (!sim_queue_arm(&sim->queue, timer_key(owner, a->timer), &ev))
+            if (!tekho_sim_queue_arm(&sim->queue, timer_key(owner, a->timer), &ev))
                 sim->st.role_errors++;
             break;
         }
-        case TEKHO_ACT_CANCEL_TIMER: sim_queue_cancel(&sim->queue, timer_key(owner, a->timer)); break;
+        case TEKHO_ACT_CANCEL_TIMER: tekho_sim_queue_cancel(&sim->queue, timer_key(owner, a->timer)); break;
         case TEKHO_ACT_DELIVER: {
             const bool at_bs = (owner >> 24) == OWNER_BS;
             on_deliver(sim, a->ms, at_bs ? 0 : 1, at_bs ? owner & 0xFFFFFF : a->peer, a->bytes, a->len, false);
@@ -1151,19 +1150,19 @@ static void persist_now(struct tekho_sim *sim)
     OPENSSL_cleanse(batch, n * sizeof batch[0]);
 }
 
-void sim_actions_done(struct tekho_actions *a)
+void tekho_sim_actions_done(struct tekho_actions *a)
 {
     if (a->used > 0)
         OPENSSL_cleanse(a->arena, a->used < sizeof a->arena ? a->used : sizeof a->arena);
     tekho_actions_reset(a);
 }
 
-void sim_set_queue_room(struct tekho_sim *sim, size_t room)
+void tekho_sim_set_queue_room(struct tekho_sim *sim, size_t room)
 {
     sim->queue.limit = room == SIZE_MAX ? 0 : sim->queue.n + sim->queue.n_far + room;
 }
 
-const struct tekho_actions *sim_actions(const struct tekho_sim *sim)
+const struct tekho_actions *tekho_sim_actions(const struct tekho_sim *sim)
 {
     return sim->actions;
 }
@@ -1176,7 +1175,7 @@ static void after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
     apply(sim, owner, sim->actions);
     /* Applied: what the arena holds is queued (or dropped) now, and it
      * holds backbone messages with AKs and Key-Replies with TEKs. */
-    sim_actions_done(sim->actions);
+    tekho_sim_actions_done(sim->actions);
     if (sim->n_persists > 0)
         persist_now(sim);
     /* Only an MS changes its own M. */
@@ -1322,7 +1321,7 @@ static void set_candidates(struct tekho_sim *sim, uint32_t ms, uint32_t serving)
             filtered[k] = r->filtered[kept];
         } else {
             struct sim_rng link;
-            sim_rng_stream(&link, sim->p.seed, SIM_PURPOSE_NEW_LINK, (uint64_t)ms << 32 | r->new_links++);
+            tekho_sim_rng_stream(&link, sim->p.seed, SIM_PURPOSE_NEW_LINK, (uint64_t)ms << 32 | r->new_links++);
             shadow[k] = sim->shadow_link_sigma_db * sim_normal(&sim->normal, &link);
             filtered[k] = NAN; /* its filter starts at its first measurement */
         }
@@ -1814,13 +1813,13 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
             return TEKHO_ERR_NO_MEMORY;
     }
     uint64_t next;
-    while (sim_queue_next_time(&sim->queue, &next) && next <= until_us) {
+    while (tekho_sim_queue_next_time(&sim->queue, &next) && next <= until_us) {
         struct sim_event ev;
-        (void)sim_queue_pop(&sim->queue, &ev);
+        (void)tekho_sim_queue_pop(&sim->queue, &ev);
         sim->now = ev.t;
         sim->st.events++;
         dispatch(sim, &ev);
-        sim_event_wipe(&ev);
+        tekho_sim_event_wipe(&ev);
         if (sim->lost_event != TEKHO_OK)
             return sim->lost_event;
     }

@@ -26,7 +26,7 @@ tekho_err tekho_sim_ms_msks(struct tekho_sim *sim, uint32_t index, uint8_t msks[
     for (size_t i = 0; err == TEKHO_OK && i < total && i < max; i++) {
         memcpy(msks[i], msk, 64);
         if (i + 1 < total && i + 1 < max)
-            err = reauth_next_msk(msk, msk);
+            err = tekho_reauth_next_msk(msk, msk);
     }
     OPENSSL_cleanse(msk, sizeof msk);
     if (err != TEKHO_OK) {

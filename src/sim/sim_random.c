@@ -2,7 +2,7 @@
 
 #include <math.h>
 
-uint64_t sim_splitmix(uint64_t *x)
+uint64_t tekho_sim_splitmix(uint64_t *x)
 {
     uint64_t z = (*x += 0x9E3779B97F4A7C15u);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
@@ -10,31 +10,31 @@ uint64_t sim_splitmix(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-void sim_rng_seed(struct sim_rng *r, uint64_t seed)
+void tekho_sim_rng_seed(struct sim_rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
-        r->s[i] = sim_splitmix(&seed);
+        r->s[i] = tekho_sim_splitmix(&seed);
     r->half = 0;
     r->have_half = false;
 }
 
-uint64_t sim_hash(uint64_t seed, enum sim_purpose purpose, uint64_t a, uint64_t b)
+uint64_t tekho_sim_hash(uint64_t seed, enum sim_purpose purpose, uint64_t a, uint64_t b)
 {
     /* Each argument folded into the state, then mixed through the splitmix
      * finaliser, so nearby arguments give unrelated values. */
     uint64_t x = seed;
-    uint64_t h = sim_splitmix(&x);
+    uint64_t h = tekho_sim_splitmix(&x);
     x = h ^ ((uint64_t)purpose << 56 | 0x70757270u);
-    h = sim_splitmix(&x);
+    h = tekho_sim_splitmix(&x);
     x = h ^ a;
-    h = sim_splitmix(&x);
+    h = tekho_sim_splitmix(&x);
     x = h ^ b;
-    return sim_splitmix(&x);
+    return tekho_sim_splitmix(&x);
 }
 
-void sim_rng_stream(struct sim_rng *r, uint64_t seed, enum sim_purpose purpose, uint64_t entity)
+void tekho_sim_rng_stream(struct sim_rng *r, uint64_t seed, enum sim_purpose purpose, uint64_t entity)
 {
-    sim_rng_seed(r, sim_hash(seed, purpose, entity, 0x73747265616du));
+    tekho_sim_rng_seed(r, tekho_sim_hash(seed, purpose, entity, 0x73747265616du));
 }
 
 /* Where the tail starts and the area of each layer, for 128 layers
@@ -42,7 +42,7 @@ void sim_rng_stream(struct sim_rng *r, uint64_t seed, enum sim_purpose purpose, 
 #define ZIGGURAT_TAIL 3.442619855899
 #define ZIGGURAT_AREA 9.91256303526217e-3
 
-void sim_normal_table_init(struct sim_normal_table *t)
+void tekho_sim_normal_table_init(struct sim_normal_table *t)
 {
     const int top = SIM_ZIGGURAT_LAYERS - 1;
     double x = ZIGGURAT_TAIL, outer = ZIGGURAT_TAIL;
@@ -70,7 +70,7 @@ static double open_unit(struct sim_rng *r)
     return ((double)(sim_rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-double sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint32_t draw)
+double tekho_sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint32_t draw)
 {
     for (;;) {
         const int32_t abscissa = sim_ziggurat_abscissa(draw);

@@ -19,9 +19,9 @@ struct sim_rng {
     bool have_half;
 };
 
-void sim_rng_seed(struct sim_rng *r, uint64_t seed);
+void tekho_sim_rng_seed(struct sim_rng *r, uint64_t seed);
 /* splitmix64: the next of a sequence of well-mixed values from one 64-bit state. */
-uint64_t sim_splitmix(uint64_t *x);
+uint64_t tekho_sim_splitmix(uint64_t *x);
 
 /* Common random numbers: every purpose the emulator draws for has its own
  * source, derived from (seed, purpose[, entity]), so that the runs of two
@@ -50,9 +50,9 @@ enum sim_purpose {
 
 /* A well-mixed 64-bit value of (seed, purpose, a, b): a pure function, the
  * same in every run that asks for the same arguments. */
-uint64_t sim_hash(uint64_t seed, enum sim_purpose purpose, uint64_t a, uint64_t b);
+uint64_t tekho_sim_hash(uint64_t seed, enum sim_purpose purpose, uint64_t a, uint64_t b);
 /* Seeds r as the stream of (seed, purpose, entity). */
-void sim_rng_stream(struct sim_rng *r, uint64_t seed, enum sim_purpose purpose, uint64_t entity);
+void tekho_sim_rng_stream(struct sim_rng *r, uint64_t seed, enum sim_purpose purpose, uint64_t entity);
 /* Uniform on [0, 1) from a hash value, 53 bits. */
 static inline double sim_unit_of(uint64_t h)
 {
@@ -109,9 +109,9 @@ struct sim_normal_table {
     double density[SIM_ZIGGURAT_LAYERS];  /* exp(-x^2/2) at each layer's edge */
 };
 
-void sim_normal_table_init(struct sim_normal_table *t);
+void tekho_sim_normal_table_init(struct sim_normal_table *t);
 /* The rare rest of a draw (wedges and tail); `draw` was rejected by the fast path. */
-double sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint32_t draw);
+double tekho_sim_normal_slow(const struct sim_normal_table *t, struct sim_rng *r, uint32_t draw);
 
 /* The signed abscissa of a 32-bit draw: its top 25 bits, uniform on [-2^24, 2^24). */
 static inline int32_t sim_ziggurat_abscissa(uint32_t draw)
@@ -128,7 +128,7 @@ static inline double sim_normal(const struct sim_normal_table *t, struct sim_rng
     const uint32_t magnitude = (uint32_t)(x < 0 ? -x : x);
     if (magnitude < t->inside[layer])
         return x * t->width[layer];
-    return sim_normal_slow(t, r, draw);
+    return tekho_sim_normal_slow(t, r, draw);
 }
 
 /* log10(x) for normal, finite x > 0, within 1e-11 absolute: the binary

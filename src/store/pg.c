@@ -42,7 +42,7 @@ static tekho_err pg_err(struct pg *p, const PGresult *res, const char *what, cha
     char line[200];
     snprintf(line, sizeof line, "%s", text);
     line[strcspn(line, "\n")] = '\0';
-    store_msg(msg, cap, "postgresql: %s: %s%s%s", what, line, state ? " SQLSTATE " : "", state ? state : "");
+    tekho_store_msg(msg, cap, "postgresql: %s: %s%s%s", what, line, state ? " SQLSTATE " : "", state ? state : "");
     if (PQstatus(p->conn) != CONNECTION_OK || state == NULL)
         return TEKHO_ERR_STORE_UNAVAILABLE; /* connection lost: the fate of a COMMIT is unknown */
     if (strncmp(state, "531", 3) == 0) /* disk_full */
@@ -87,7 +87,7 @@ static tekho_err meta_get(struct pg *p, const char *key, char *out, size_t out_c
     else if (PQntuples(res) == 1) {
         const char *v = PQgetvalue(res, 0, 0);
         if (strlen(v) >= out_cap) {
-            store_msg(msg, cap, "postgresql: tekho_meta '%s' is too long", key);
+            tekho_store_msg(msg, cap, "postgresql: tekho_meta '%s' is too long", key);
             err = TEKHO_ERR_STORE_CORRUPT;
         } else {
             memcpy(out, v, strlen(v) + 1);
@@ -141,19 +141,20 @@ static tekho_err migrate(struct pg *p, const char key_check[STORE_KEY_CHECK_HEX]
     if (err == TEKHO_OK && has_meta) {
         err = meta_get(p, "application", value, sizeof value, &have, msg, cap);
         if (err == TEKHO_OK && (!have || strcmp(value, STORE_APPLICATION) != 0)) {
-            store_msg(msg, cap, "postgresql: this database has a tekho_meta table that does not name a tekho store");
+            tekho_store_msg(msg, cap,
+                            "postgresql: this database has a tekho_meta table that does not name a tekho store");
             err = TEKHO_ERR_STORE_CORRUPT;
         }
         if (err == TEKHO_OK)
             err = meta_get(p, "schema_version", value, sizeof value, &have, msg, cap);
         if (err == TEKHO_OK && (!have || !parse_int(value, 0, 1000000, &version))) {
-            store_msg(msg, cap, "postgresql: tekho_meta holds no schema version");
+            tekho_store_msg(msg, cap, "postgresql: tekho_meta holds no schema version");
             err = TEKHO_ERR_STORE_CORRUPT;
         }
     }
     if (err == TEKHO_OK && version > TEKHO_STORE_SCHEMA_VERSION) {
-        store_msg(msg, cap, "postgresql: schema version %lld is newer than this tekho's (%d): refused", version,
-                  TEKHO_STORE_SCHEMA_VERSION);
+        tekho_store_msg(msg, cap, "postgresql: schema version %lld is newer than this tekho's (%d): refused", version,
+                        TEKHO_STORE_SCHEMA_VERSION);
         err = TEKHO_ERR_STORE_VERSION;
     }
     for (long long v = version + 1; err == TEKHO_OK && v <= TEKHO_STORE_SCHEMA_VERSION; v++) {
@@ -168,7 +169,7 @@ static tekho_err migrate(struct pg *p, const char key_check[STORE_KEY_CHECK_HEX]
     if (err == TEKHO_OK && !have)
         err = meta_set(p, "key_check", key_check, msg, cap);
     else if (err == TEKHO_OK && strcmp(value, key_check) != 0) {
-        store_msg(msg, cap, "postgresql: the key file holds another key than the one this store was made with");
+        tekho_store_msg(msg, cap, "postgresql: the key file holds another key than the one this store was made with");
         err = TEKHO_ERR_STORE_KEY;
     }
     if (err == TEKHO_OK)
@@ -187,8 +188,8 @@ static void pg_close(void *impl)
     free(p);
 }
 
-tekho_err store_pg_open(const char *conninfo, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
-                        size_t cap)
+tekho_err tekho_store_pg_open(const char *conninfo, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
+                              size_t cap)
 {
     struct pg *p = calloc(1, sizeof *p);
     if (p == NULL)
@@ -201,7 +202,7 @@ tekho_err store_pg_open(const char *conninfo, const char key_check[STORE_KEY_CHE
         char line[200];
         snprintf(line, sizeof line, "%s", PQerrorMessage(p->conn));
         line[strcspn(line, "\n")] = '\0';
-        store_msg(msg, cap, "postgresql: cannot connect: %s", line);
+        tekho_store_msg(msg, cap, "postgresql: cannot connect: %s", line);
         err = TEKHO_ERR_STORE_UNAVAILABLE;
     }
     /* A commit is durable (flushed) before it returns. */
@@ -224,7 +225,7 @@ static tekho_err reconnect(struct pg *p, char *msg, size_t cap)
         return TEKHO_OK;
     PQreset(p->conn);
     if (PQstatus(p->conn) != CONNECTION_OK) {
-        store_msg(msg, cap, "postgresql: connection lost, and reconnecting failed");
+        tekho_store_msg(msg, cap, "postgresql: connection lost, and reconnecting failed");
         return TEKHO_ERR_STORE_UNAVAILABLE;
     }
     return run(p, "SET synchronous_commit = on; SET client_min_messages = warning", NULL, msg, cap);
@@ -233,7 +234,7 @@ static tekho_err reconnect(struct pg *p, char *msg, size_t cap)
 static bool col_hex(const PGresult *res, int col, uint8_t *out, size_t n)
 {
     const char *v = PQgetvalue(res, 0, col);
-    return !PQgetisnull(res, 0, col) && store_unhex(v, strlen(v), out, n);
+    return !PQgetisnull(res, 0, col) && tekho_store_unhex(v, strlen(v), out, n);
 }
 
 static tekho_err pg_load_once(struct pg *p, const uint8_t mac[6], struct store_row *row, bool *found, char *msg,
@@ -243,7 +244,7 @@ static tekho_err pg_load_once(struct pg *p, const uint8_t mac[6], struct store_r
     if (err != TEKHO_OK)
         return err;
     char hex[13];
-    store_hex(mac, 6, hex);
+    tekho_store_hex(mac, 6, hex);
     const char *params[1] = {hex};
     PGresult *res = PQexecParams(p->conn,
                                  "SELECT encode(mac, 'hex'), pmk_sn, encode(pmk_id, 'hex'), n, pmk_lifetime_s, "
@@ -253,7 +254,7 @@ static tekho_err pg_load_once(struct pg *p, const uint8_t mac[6], struct store_r
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         err = pg_err(p, res, "load", msg, cap);
     } else if (PQntuples(res) > 1 || PQnfields(res) != 7) {
-        store_msg(msg, cap, "postgresql: tekho_ms is not the table this tekho made");
+        tekho_store_msg(msg, cap, "postgresql: tekho_ms is not the table this tekho made");
         err = TEKHO_ERR_STORE_CORRUPT;
     } else if (PQntuples(res) == 1) {
         memset(row, 0, sizeof *row);
@@ -268,7 +269,7 @@ static tekho_err pg_load_once(struct pg *p, const uint8_t mac[6], struct store_r
         row->n = (uint32_t)n;
         row->pmk_lifetime_s = lifetime;
         if (!ok) {
-            store_msg(msg, cap, "postgresql: a record with a value out of range");
+            tekho_store_msg(msg, cap, "postgresql: a record with a value out of range");
             err = TEKHO_ERR_RECORD_CORRUPT;
         }
         *found = true;
@@ -331,7 +332,7 @@ static void put(struct text *t, const char *s, size_t n)
 static void put_hex(struct text *t, const uint8_t *b, size_t n)
 {
     char hex[2 * STORE_SEALED_LEN + 1];
-    store_hex(b, n, hex);
+    tekho_store_hex(b, n, hex);
     put(t, hex, 2 * n);
     OPENSSL_cleanse(hex, sizeof hex);
 }
@@ -411,7 +412,7 @@ static tekho_err run_group(struct pg *p, const struct store_row *rows, size_t n,
         for (int r = 0; r < PQntuples(res); r++) {
             uint8_t mac[6];
             const char *v = PQgetvalue(res, r, 0);
-            if (!store_unhex(v, strlen(v), mac, 6))
+            if (!tekho_store_unhex(v, strlen(v), mac, 6))
                 continue;
             for (size_t i = 0; i < n; i++)
                 if (memcmp(rows[i].mac, mac, 6) == 0)
@@ -455,5 +456,5 @@ static tekho_err pg_persist(void *impl, const struct store_row *rows, size_t n, 
     return err;
 }
 
-const struct store_backend STORE_PG_BACKEND = {
+const struct store_backend tekho_store_pg_backend = {
     .name = "postgresql", .load = pg_load, .persist = pg_persist, .close = pg_close};

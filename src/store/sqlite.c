@@ -36,7 +36,7 @@ static const char *const MIGRATIONS[TEKHO_STORE_SCHEMA_VERSION] = {
 
 static tekho_err sq_err(sqlite3 *db, int rc, const char *what, char *msg, size_t cap)
 {
-    store_msg(msg, cap, "sqlite: %s: %s", what, db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    tekho_store_msg(msg, cap, "sqlite: %s: %s", what, db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     switch (rc & 0xFF) {
     case SQLITE_FULL: return TEKHO_ERR_STORE_FULL;
     case SQLITE_CORRUPT:
@@ -94,7 +94,7 @@ static tekho_err meta_get(sqlite3 *db, const char *key, char *out, size_t out_ca
         const unsigned char *v = sqlite3_column_text(st, 0);
         const int len = sqlite3_column_bytes(st, 0);
         if (sqlite3_column_type(st, 0) != SQLITE_TEXT || v == NULL || len < 0 || (size_t)len >= out_cap) {
-            store_msg(msg, cap, "sqlite: tekho_meta '%s' is not a short text", key);
+            tekho_store_msg(msg, cap, "sqlite: tekho_meta '%s' is not a short text", key);
             err = TEKHO_ERR_STORE_CORRUPT;
         } else {
             memcpy(out, v, (size_t)len);
@@ -145,15 +145,15 @@ static tekho_err check_identity(sqlite3 *db, bool *fresh, char *msg, size_t cap)
     bool have = false;
     tekho_err err = query_int(db, "PRAGMA application_id", &app, &have, msg, cap);
     if (err == TEKHO_ERR_STORE_CORRUPT)
-        store_msg(msg, cap, "sqlite: not an SQLite database (a corrupt or foreign file)");
+        tekho_store_msg(msg, cap, "sqlite: not an SQLite database (a corrupt or foreign file)");
     if (err == TEKHO_OK)
         err = query_int(db, "SELECT count(*) FROM sqlite_master", &objects, &have, msg, cap);
     if (err != TEKHO_OK)
         return err;
     *fresh = app == 0 && objects == 0;
     if (!*fresh && app != STORE_SQLITE_APP_ID) {
-        store_msg(msg, cap, "sqlite: a database of another application (application_id %lld, %lld objects)",
-                  (long long)app, (long long)objects);
+        tekho_store_msg(msg, cap, "sqlite: a database of another application (application_id %lld, %lld objects)",
+                        (long long)app, (long long)objects);
         return TEKHO_ERR_STORE_CORRUPT;
     }
     return TEKHO_OK;
@@ -176,13 +176,13 @@ static tekho_err migrate(sqlite3 *db, bool fresh, const char key_check[STORE_KEY
     if (err == TEKHO_OK && has_meta) {
         err = meta_get(db, "schema_version", value, sizeof value, &have, msg, cap);
         if (err == TEKHO_OK && (!have || !parse_version(value, &version))) {
-            store_msg(msg, cap, "sqlite: tekho_meta holds no schema version");
+            tekho_store_msg(msg, cap, "sqlite: tekho_meta holds no schema version");
             err = TEKHO_ERR_STORE_CORRUPT;
         }
         if (err == TEKHO_OK)
             err = meta_get(db, "application", value, sizeof value, &have, msg, cap);
         if (err == TEKHO_OK && (!have || strcmp(value, STORE_APPLICATION) != 0)) {
-            store_msg(msg, cap, "sqlite: tekho_meta does not name a tekho store");
+            tekho_store_msg(msg, cap, "sqlite: tekho_meta does not name a tekho store");
             err = TEKHO_ERR_STORE_CORRUPT;
         }
     } else if (err == TEKHO_OK && !fresh) {
@@ -190,8 +190,8 @@ static tekho_err migrate(sqlite3 *db, bool fresh, const char key_check[STORE_KEY
         version = 0;
     }
     if (err == TEKHO_OK && version > TEKHO_STORE_SCHEMA_VERSION) {
-        store_msg(msg, cap, "sqlite: schema version %lld is newer than this tekho's (%d): refused", (long long)version,
-                  TEKHO_STORE_SCHEMA_VERSION);
+        tekho_store_msg(msg, cap, "sqlite: schema version %lld is newer than this tekho's (%d): refused",
+                        (long long)version, TEKHO_STORE_SCHEMA_VERSION);
         err = TEKHO_ERR_STORE_VERSION;
     }
     for (int64_t v = version + 1; err == TEKHO_OK && v <= TEKHO_STORE_SCHEMA_VERSION; v++) {
@@ -206,7 +206,7 @@ static tekho_err migrate(sqlite3 *db, bool fresh, const char key_check[STORE_KEY
     if (err == TEKHO_OK && !have)
         err = meta_set(db, "key_check", key_check, msg, cap);
     else if (err == TEKHO_OK && strcmp(value, key_check) != 0) {
-        store_msg(msg, cap, "sqlite: the key file holds another key than the one this store was made with");
+        tekho_store_msg(msg, cap, "sqlite: the key file holds another key than the one this store was made with");
         err = TEKHO_ERR_STORE_KEY;
     }
     if (err == TEKHO_OK)
@@ -237,8 +237,8 @@ static tekho_err prepare(struct sq *q, const char *sql, sqlite3_stmt **st, char 
     return rc == SQLITE_OK ? TEKHO_OK : sq_err(q->db, rc, "prepare", msg, cap);
 }
 
-tekho_err store_sqlite_open(const char *path, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
-                            size_t cap)
+tekho_err tekho_store_sqlite_open(const char *path, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
+                                  size_t cap)
 {
     struct sq *q = calloc(1, sizeof *q);
     if (q == NULL)
@@ -267,7 +267,7 @@ tekho_err store_sqlite_open(const char *path, const char key_check[STORE_KEY_CHE
         if (rc != SQLITE_ROW)
             err = sq_err(q->db, rc, "journal_mode", msg, cap);
         else if (strcmp(mode, "wal") != 0) {
-            store_msg(msg, cap, "sqlite: %s cannot use WAL (journal mode %s)", path, mode);
+            tekho_store_msg(msg, cap, "sqlite: %s cannot use WAL (journal mode %s)", path, mode);
             err = TEKHO_ERR_STORE_UNAVAILABLE;
         }
     }
@@ -278,7 +278,7 @@ tekho_err store_sqlite_open(const char *path, const char key_check[STORE_KEY_CHE
     if (err == TEKHO_OK)
         err = query_int(q->db, "PRAGMA synchronous", &sync, &have, msg, cap);
     if (err == TEKHO_OK && sync != 2) {
-        store_msg(msg, cap, "sqlite: synchronous is %lld, not FULL", (long long)sync);
+        tekho_store_msg(msg, cap, "sqlite: synchronous is %lld, not FULL", (long long)sync);
         err = TEKHO_ERR_STORE_UNAVAILABLE;
     }
     if (err == TEKHO_OK)
@@ -349,7 +349,7 @@ static tekho_err sq_load(void *impl, const uint8_t mac[6], struct store_row *row
         row->n = (uint32_t)n;
         row->pmk_lifetime_s = sqlite3_column_int64(st, 4);
         if (!ok) {
-            store_msg(msg, cap, "sqlite: a record with a value out of range or of the wrong type");
+            tekho_store_msg(msg, cap, "sqlite: a record with a value out of range or of the wrong type");
             err = TEKHO_ERR_RECORD_CORRUPT;
         }
     } else if (rc != SQLITE_DONE) {
@@ -401,5 +401,5 @@ static tekho_err sq_persist(void *impl, const struct store_row *rows, size_t n, 
     return err;
 }
 
-const struct store_backend STORE_SQLITE_BACKEND = {
+const struct store_backend tekho_store_sqlite_backend = {
     .name = "sqlite", .load = sq_load, .persist = sq_persist, .close = sq_close};

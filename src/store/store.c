@@ -24,7 +24,7 @@ struct tekho_store {
     char msg[256];
 };
 
-void store_msg(char *msg, size_t cap, const char *fmt, ...)
+void tekho_store_msg(char *msg, size_t cap, const char *fmt, ...)
 {
     if (msg == NULL || cap == 0)
         return;
@@ -34,7 +34,7 @@ void store_msg(char *msg, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-void store_hex(const uint8_t *b, size_t n, char *out)
+void tekho_store_hex(const uint8_t *b, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ static int hex_digit(char c)
     return -1;
 }
 
-bool store_unhex(const char *hex, size_t hex_len, uint8_t *out, size_t n)
+bool tekho_store_unhex(const char *hex, size_t hex_len, uint8_t *out, size_t n)
 {
     if (hex == NULL || hex_len != 2 * n)
         return false;
@@ -76,7 +76,7 @@ static tekho_err read_key_file(const char *path, uint8_t key[TEKHO_STORE_KEY_LEN
 {
     const int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        store_msg(msg, cap, "key file %s: %s", path, strerror(errno));
+        tekho_store_msg(msg, cap, "key file %s: %s", path, strerror(errno));
         return TEKHO_ERR_STORE_KEY;
     }
     struct stat st;
@@ -84,18 +84,18 @@ static tekho_err read_key_file(const char *path, uint8_t key[TEKHO_STORE_KEY_LEN
     ssize_t got = 0;
     tekho_err err = TEKHO_OK;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        store_msg(msg, cap, "key file %s: not a regular file", path);
+        tekho_store_msg(msg, cap, "key file %s: not a regular file", path);
         err = TEKHO_ERR_STORE_KEY;
     } else if ((st.st_mode & 077) != 0) {
-        store_msg(msg, cap, "key file %s: mode %03o lets others read or write it (chmod 600)", path,
-                  (unsigned)(st.st_mode & 0777));
+        tekho_store_msg(msg, cap, "key file %s: mode %03o lets others read or write it (chmod 600)", path,
+                        (unsigned)(st.st_mode & 0777));
         err = TEKHO_ERR_STORE_KEY;
     } else {
         size_t have = 0;
         while (have < sizeof buf && (got = read(fd, buf + have, sizeof buf - have)) > 0)
             have += (size_t)got;
         if (got < 0) {
-            store_msg(msg, cap, "key file %s: %s", path, strerror(errno));
+            tekho_store_msg(msg, cap, "key file %s: %s", path, strerror(errno));
             err = TEKHO_ERR_STORE_KEY;
         } else if (have == TEKHO_STORE_KEY_LEN) {
             memcpy(key, buf, TEKHO_STORE_KEY_LEN);
@@ -103,8 +103,8 @@ static tekho_err read_key_file(const char *path, uint8_t key[TEKHO_STORE_KEY_LEN
             size_t len = have;
             while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
                 len--;
-            if (!store_unhex((const char *)buf, len, key, TEKHO_STORE_KEY_LEN)) {
-                store_msg(msg, cap, "key file %s: not 32 bytes, nor 64 hex digits", path);
+            if (!tekho_store_unhex((const char *)buf, len, key, TEKHO_STORE_KEY_LEN)) {
+                tekho_store_msg(msg, cap, "key file %s: not 32 bytes, nor 64 hex digits", path);
                 err = TEKHO_ERR_STORE_KEY;
             }
         }
@@ -126,7 +126,7 @@ static tekho_err key_check(const uint8_t key[TEKHO_STORE_KEY_LEN], char out[STOR
                     EVP_DigestUpdate(ctx, key, TEKHO_STORE_KEY_LEN) && EVP_DigestFinal_ex(ctx, d, &n) && n == 32;
     EVP_MD_CTX_free(ctx);
     if (ok)
-        store_hex(d, 16, out);
+        tekho_store_hex(d, 16, out);
     OPENSSL_cleanse(d, sizeof d);
     return ok ? TEKHO_OK : TEKHO_ERR_CRYPTO;
 }
@@ -229,8 +229,8 @@ static tekho_err open_with(const struct store_backend *be, const char *where, co
     if (err == TEKHO_OK && (s->gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL)) == NULL)
         err = TEKHO_ERR_CRYPTO;
     if (err == TEKHO_OK)
-        err = be == &STORE_SQLITE_BACKEND ? store_sqlite_open(where, check, &s->impl, msg, cap)
-                                          : store_pg_open(where, check, &s->impl, msg, cap);
+        err = be == &tekho_store_sqlite_backend ? tekho_store_sqlite_open(where, check, &s->impl, msg, cap)
+                                                : tekho_store_pg_open(where, check, &s->impl, msg, cap);
     if (err != TEKHO_OK) {
         tekho_store_close(s);
         return err;
@@ -242,16 +242,16 @@ static tekho_err open_with(const struct store_backend *be, const char *where, co
 tekho_err tekho_store_open_verbose(const char *url, const char *key_file, struct tekho_store **out, char *msg,
                                    size_t cap)
 {
-    store_msg(msg, cap, "%s", "");
+    tekho_store_msg(msg, cap, "%s", "");
     if (out != NULL)
         *out = NULL;
     if (url == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (strncmp(url, "sqlite:", 7) == 0 && url[7] != '\0')
-        return open_with(&STORE_SQLITE_BACKEND, url + 7, key_file, out, msg, cap);
+        return open_with(&tekho_store_sqlite_backend, url + 7, key_file, out, msg, cap);
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0 || strchr(url, '=') != NULL)
-        return open_with(&STORE_PG_BACKEND, url, key_file, out, msg, cap);
-    store_msg(msg, cap, "store URL: sqlite:PATH, postgresql://... or a libpq key=value string");
+        return open_with(&tekho_store_pg_backend, url, key_file, out, msg, cap);
+    tekho_store_msg(msg, cap, "store URL: sqlite:PATH, postgresql://... or a libpq key=value string");
     return TEKHO_ERR_INVALID_ARGUMENT;
 }
 
@@ -262,12 +262,12 @@ tekho_err tekho_store_open(const char *url, const char *key_file, struct tekho_s
 
 tekho_err tekho_sqlite_store_open(const char *path, const char *key_file, struct tekho_store **out)
 {
-    return open_with(&STORE_SQLITE_BACKEND, path, key_file, out, NULL, 0);
+    return open_with(&tekho_store_sqlite_backend, path, key_file, out, NULL, 0);
 }
 
 tekho_err tekho_pg_store_open(const char *conninfo, const char *key_file, struct tekho_store **out)
 {
-    return open_with(&STORE_PG_BACKEND, conninfo, key_file, out, NULL, 0);
+    return open_with(&tekho_store_pg_backend, conninfo, key_file, out, NULL, 0);
 }
 
 void tekho_store_close(struct tekho_store *s)
@@ -294,8 +294,8 @@ tekho_err tekho_store_load(struct tekho_store *s, const uint8_t mac[6], struct t
     if (err == TEKHO_OK && have)
         err = from_row(s, &row, rec);
     if (err == TEKHO_ERR_RECORD_CORRUPT && s->msg[0] == '\0')
-        store_msg(s->msg, sizeof s->msg, "the record of %02x:%02x:%02x:%02x:%02x:%02x does not open or validate",
-                  mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+        tekho_store_msg(s->msg, sizeof s->msg, "the record of %02x:%02x:%02x:%02x:%02x:%02x does not open or validate",
+                        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
     OPENSSL_cleanse(&row, sizeof row);
     if (err == TEKHO_OK)
         *found = have;

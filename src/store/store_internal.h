@@ -40,22 +40,22 @@ struct store_backend {
     void (*close)(void *impl);
 };
 
-extern const struct store_backend STORE_SQLITE_BACKEND;
-extern const struct store_backend STORE_PG_BACKEND;
+extern const struct store_backend tekho_store_sqlite_backend;
+extern const struct store_backend tekho_store_pg_backend;
 
 /* Opens the database, creates or migrates the schema (TEKHO_STORE_SCHEMA_VERSION)
  * and checks (or, new, records) key_check. */
-tekho_err store_sqlite_open(const char *path, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
-                            size_t cap);
-tekho_err store_pg_open(const char *conninfo, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
-                        size_t cap);
+tekho_err tekho_store_sqlite_open(const char *path, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
+                                  size_t cap);
+tekho_err tekho_store_pg_open(const char *conninfo, const char key_check[STORE_KEY_CHECK_HEX], void **impl, char *msg,
+                              size_t cap);
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes); and back (exactly
  * 2n hex digits, else false). */
-void store_hex(const uint8_t *b, size_t n, char *out);
-bool store_unhex(const char *hex, size_t hex_len, uint8_t *out, size_t n);
+void tekho_store_hex(const uint8_t *b, size_t n, char *out);
+bool tekho_store_unhex(const char *hex, size_t hex_len, uint8_t *out, size_t n);
 
 /* Writes a printf message into msg (cap bytes). */
-void store_msg(char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tekho_store_msg(char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
