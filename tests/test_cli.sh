@@ -229,6 +229,9 @@ printf '%s' "$EMU" | grep -q '"mobility": {"handovers_per_ms_s": [0-9.]*, "cross
 IDEAL=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none-late,baseline-full --ideal --replications 1 --json)
 printf '%s' "$IDEAL" | grep -q '"none-late": {.*"interruption_ms": {"ul": {"n": [1-9][0-9]*, "censored": [0-9]*, "censored_at_end": [0-9]*, "min": 37.000, "p50": 37.000, "p99": 37.000, "max": 37.000, "mean": 37.000, "p50_ci95": null, ' && ok || bad "sim --ideal none-late"
 printf '%s' "$IDEAL" | grep -q '"baseline-full": {.*"union": {"n": [1-9][0-9]*, [^}]*"p50": 287.000, [^}]*}}, "model_ms": {"ul": 287.000, "dl": 280.000, "union": 287.000}' && ok || bad "sim --ideal baseline-full = model"
+# the EAP round trips are a parameter: two fewer, 30 ms less, and the model follows the run
+EAP2=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes baseline-full --ideal --replications 1 --eap-round-trips 2 --json)
+printf '%s' "$EAP2" | grep -q '"baseline-full": {.*"union": {"n": [1-9][0-9]*, [^}]*"p50": 257.000, [^}]*}}, "model_ms": {"ul": 257.000, "dl": 250.000, "union": 257.000}' && ok || bad "sim --eap-round-trips 2 = model"
 # a timing parameter moves the model and the measurement alike
 "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none --ideal --replications 1 --sync-us 20000 --json | grep -q '"ul": {"n": [1-9][0-9]*, [^}]*"p50": 27.000, .*"model_ms": {"ul": 27.000,' && ok || bad "sim --sync-us"
 expect 2 "$T" sim --topology hex:7 --replications 0

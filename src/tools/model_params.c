@@ -32,6 +32,7 @@ PARAM_FIELD(bb_retx, timing.backbone_retransmit_us, uint64_t, 1)
 PARAM_FIELD(retries, timing.max_retries, unsigned, 1)
 PARAM_FIELD(aaa_rtt, timing.aaa_rtt_us, uint64_t, 1)
 PARAM_FIELD(aaa_n, timing.aaa_round_trips, unsigned, 1)
+PARAM_FIELD(eap_n, timing.eap_round_trips, unsigned, 1)
 PARAM_FIELD(aaa_extra, var.aaa_extra_mean_us, double, 1)
 PARAM_FIELD(processing, var.processing_mean_us, double, 1)
 PARAM_FIELD(bler, var.harq_bler, double, 100)
@@ -73,7 +74,11 @@ const struct model_param MODEL_PARAMS[] = {
     {"aaa-rtt-us", "AAA round trip (us)", 0, 10000000, false, true,
      "one Authenticator-AAA round trip, us (default 40000)", set_aaa_rtt, get_aaa_rtt},
     {"aaa-round-trips", "AAA round trips", 0, 64, false, true,
-     "EAP round trips of a re-authentication (default 4)", set_aaa_n, get_aaa_n},
+     "Authenticator-AAA round trips of a re-authentication (default 4)", set_aaa_n, get_aaa_n},
+    {"eap-round-trips", "EAP round trips", 0, 64, false, true,
+     "EAP request/response pairs a re-authentication carries over the air and the backbone, baseline-full "
+     "(default 4; 0: the AAA round trips alone)",
+     set_eap_n, get_eap_n},
     {"aaa-extra-us", "AAA extra delay, mean (us)", 0, 10000000, false, false,
      "each AAA round trip's extra delay: exponential of this mean, us (default 10000)", set_aaa_extra, get_aaa_extra},
     {"processing-us", "processing, mean (us)", 0, 1000000, false, false,
