@@ -624,6 +624,17 @@ static void arm_refresh(struct tekho_ms *ms, struct tekho_actions *out)
                     at_us > ms->cfg.timing.tek_grace_us ? at_us - ms->cfg.timing.tek_grace_us : 0);
 }
 
+/* New TEKs installed from a reply that ends the exchange: operational, no
+ * more retransmissions, the next refresh armed. */
+static tekho_err keys_in_place(struct tekho_ms *ms, struct tekho_actions *out)
+{
+    ms->have_tek = true;
+    ms->state = TEKHO_MS_OPERATIONAL;
+    tekho_act_cancel_timer(out, MS_TIMER_RETX);
+    arm_refresh(ms, out);
+    return out->err;
+}
+
 static tekho_err send_tuple_answer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out);
 
 static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
@@ -860,11 +871,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
     err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m->tek_params, m->n_tek_params, now / 1000, out);
     if (err != TEKHO_OK)
         return err;
-    ms->have_tek = true;
-    ms->state = TEKHO_MS_OPERATIONAL;
-    tekho_act_cancel_timer(out, MS_TIMER_RETX);
-    arm_refresh(ms, out);
-    return out->err;
+    return keys_in_place(ms, out);
 }
 
 /* Baseline-full, re-authentication at the target (802.16e 7.2.2: EAP in
@@ -957,11 +964,7 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
     if (err != TEKHO_OK)
         return err;
-    ms->have_tek = true;
-    ms->state = TEKHO_MS_OPERATIONAL;
-    tekho_act_cancel_timer(out, MS_TIMER_RETX);
-    arm_refresh(ms, out);
-    return out->err;
+    return keys_in_place(ms, out);
 }
 
 static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
