@@ -209,6 +209,7 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
                                      .max_cached_per_ms = p->bs_cache_per_ms ? p->bs_cache_per_ms : 4,
                                      .pmk_lifetime_s = p->pmk_lifetime_s,
                                      .pn_window = 0, .timing = p->timing, .random = random,
+                                     .restarted = ext != NULL && ext->bs_restarted,
                                      .neighbours = sim->neighbours, .n_neighbours = p->n_bs};
         bsid_of(node, bc.bsid);
         err = tekho_bs_new(&bc, &sim->bs[node]);
@@ -235,6 +236,10 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
     if (err != TEKHO_OK) {
         tekho_sim_free(sim);
         return err;
+    }
+    if (ext != NULL && ms_local && (sim->bs_down = calloc(p->n_bs + 1, sizeof *sim->bs_down)) == NULL) {
+        tekho_sim_free(sim);
+        return TEKHO_ERR_NO_MEMORY;
     }
     if (p->radio.enabled && ms_local) {
         err = tekho_radio_init(&sim->model, &p->radio, &p->var, p->seed, p->n_bs, p->frame_us, positions);
@@ -280,6 +285,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->radio);
     free(sim->max_n);
     tekho_radio_free(&sim->model);
+    free(sim->bs_down);
     free(sim->window);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
@@ -568,12 +574,48 @@ double tekho_sim_link_sinr_db(struct tekho_sim *sim, uint32_t ms, uint32_t node)
     return tekho_radio_sinr_db(&sim->model, &sim->radio[ms], node);
 }
 
+/* Real links: a released MS (its BS went off the air, or an entry
+ * failed) enters again at its strongest candidate on the air, at most
+ * once a second. */
+static void reenter(struct tekho_sim *sim, uint32_t ms)
+{
+    struct ms_track *tr = &sim->track[ms];
+    if (sim->now < tr->reenter_after)
+        return;
+    tr->reenter_after = sim->now + 1000000;
+    uint32_t best = 0;
+    double best_level = -INFINITY;
+    const struct tekho_radio_ms *r = &sim->radio[ms];
+    for (int k = 0; k < TEKHO_RADIO_CANDIDATES && sim->p.radio.enabled; k++) {
+        const uint32_t c = r->cell[k];
+        if (c != 0 && !sim->bs_down[c] && !isnan(r->filtered[k]) && r->filtered[k] > best_level) {
+            best_level = r->filtered[k];
+            best = c;
+        }
+    }
+    for (uint32_t c = 1; best == 0 && c <= sim->p.n_bs; c++)
+        if (!sim->bs_down[c])
+            best = c;
+    if (best == 0)
+        return;
+    uint8_t bsid[6];
+    bsid_of(best, bsid);
+    tr->serving = best;
+    tekho_actions_reset(sim->actions);
+    const tekho_err err = tekho_ms_enter(sim->ms[ms], sim->now, best, bsid, sim->actions);
+    tekho_sim_after_role(sim, OWNER(OWNER_MS, ms), err);
+}
+
 /* MS ms measures: a handover when the trigger holds and the MS is free for one. */
 static void measure(struct tekho_sim *sim, uint32_t ms)
 {
     struct tekho_radio_ms *r = &sim->radio[ms];
     const uint32_t to = tekho_radio_measure(&sim->model, ms, r, sim->now);
-    if (to == 0 || tekho_ms_state(sim->ms[ms]) != TEKHO_MS_OPERATIONAL)
+    if (sim->ext != NULL && tekho_ms_state(sim->ms[ms]) == TEKHO_MS_RELEASED) {
+        reenter(sim, ms);
+        return;
+    }
+    if (to == 0 || tekho_ms_state(sim->ms[ms]) != TEKHO_MS_OPERATIONAL || (sim->bs_down && sim->bs_down[to]))
         return;
     uint8_t bsid[6];
     bsid_of(to, bsid);
@@ -866,5 +908,30 @@ tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t
         node > sim->p.n_bs || (payload == NULL && len != 0))
         return TEKHO_ERR_INVALID_ARGUMENT;
     tekho_sim_on_deliver(sim, ms, 0, node, payload, len);
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sim_bs_lost(struct tekho_sim *sim, uint32_t node)
+{
+    if (sim == NULL || sim->bs_down == NULL || node < 1 || node > sim->p.n_bs)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    sim->bs_down[node] = true;
+    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+        tekho_actions_reset(sim->actions);
+        const tekho_err err = tekho_ms_lost_bs(sim->ms[i], sim->now, node, sim->actions);
+        tekho_sim_after_role(sim, OWNER(OWNER_MS, i), err);
+        if (tekho_ms_state(sim->ms[i]) == TEKHO_MS_RELEASED) {
+            sim->track[i].reenter_after = 0;
+            reenter(sim, i);
+        }
+    }
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sim_bs_back(struct tekho_sim *sim, uint32_t node)
+{
+    if (sim == NULL || sim->bs_down == NULL || node < 1 || node > sim->p.n_bs)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    sim->bs_down[node] = false;
     return TEKHO_OK;
 }

@@ -99,6 +99,7 @@ struct ms_track {
     /* Real links (sim_external.h): from leaving the serving BS until the
      * handover ends, the network routes DL to the target. */
     bool ext_left;
+    uint64_t reenter_after;      /* real links: a released MS enters again, at most once a second */
 };
 
 struct tekho_sim {
@@ -154,6 +155,7 @@ struct tekho_sim {
     const struct tekho_sim_external *ext;
     struct tekho_sim_external ext_copy;
     uint64_t ext_dl_due; /* during tekho_sim_dl_offer_in: the DL subframe the payload was offered for */
+    bool *bs_down;       /* msd: BSs off the air (tekho_sim_bs_lost), by node */
 };
 
 /* ---- the driver (sim.c) ---- */

@@ -30,6 +30,7 @@ struct tekho_sim_external {
     bool ms_local;     /* this process runs every MS (msd) */
     uint32_t bs_local; /* the BS node this process runs (bsd); 0: none */
     bool auth_local;   /* this process runs the Authenticator (authd) */
+    bool bs_restarted; /* the local BS may have run before (tekho_bs_config.restarted) */
     /* An air PDU, now on the air: uplink from MS ms to BS node, or downlink. */
     void (*air_out)(void *ctx, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len);
     /* A backbone message from node `from` to node `to` (0: the Authenticator). */
@@ -64,5 +65,12 @@ tekho_err tekho_sim_dl_offer_in(struct tekho_sim *sim, uint32_t ms, uint64_t dl_
 /* msd: an UL user payload BS node delivered (tekho_sim_external.ul_delivered): the checks and the measurement. */
 tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, const uint8_t *payload,
                                     size_t len);
+
+/* msd: BS node went off the air (its beacons stopped): every MS loses it
+ * (tekho_ms_lost_bs), and one that is released re-enters, a frame later,
+ * at its best candidate still on the air; no handover goes to it until
+ * tekho_sim_bs_back. */
+tekho_err tekho_sim_bs_lost(struct tekho_sim *sim, uint32_t node);
+tekho_err tekho_sim_bs_back(struct tekho_sim *sim, uint32_t node);
 
 #endif
