@@ -507,14 +507,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)upload_data;
     (void)req_cls;
     struct tekho_metrics_http *h = cls;
-    static char not_found[] = "not found: the metrics are at /metrics\n";
-    static char not_allowed[] = "method not allowed: GET /metrics\n";
+    static const char not_found[] = "not found: the metrics are at /metrics\n";
+    static const char not_allowed[] = "method not allowed: GET /metrics\n";
     /* A body, if any, is not read: the answer does not depend on it. */
     *upload_data_size = 0;
     if (strcmp(url, "/metrics") != 0)
-        return respond(c, MHD_HTTP_NOT_FOUND, not_found, sizeof not_found - 1, NULL, NULL);
+        return respond(c, MHD_HTTP_NOT_FOUND, (void *)(uintptr_t)not_found, sizeof not_found - 1, NULL, NULL);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, not_allowed, sizeof not_allowed - 1, NULL, "GET, HEAD");
+        return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, (void *)(uintptr_t)not_allowed, sizeof not_allowed - 1, NULL,
+                       "GET, HEAD"); /* no free callback: MHD only reads a body it does not own */
     if (h->m->on_scrape != NULL)
         h->m->on_scrape(h->m, h->m->scrape_ctx);
     char *text = NULL;

@@ -15,10 +15,6 @@
 #include "sim_opts.h"
 #include "tekho/sim.h"
 
-/* Replications for `make run` (hex:19, 300 MSs, 180 s): README, section
- * The emulator, says why this many (also in the option's help: sim_opts.c). */
-#define REPLICATIONS_DEFAULT 10
-
 static void model_json(FILE *f, const double m[TEKHO_SIM_DIRECTIONS])
 {
     fprintf(f, "{\"ul\": %.3f, \"dl\": %.3f, \"union\": %.3f}", m[TEKHO_SIM_UL], m[TEKHO_SIM_DL],

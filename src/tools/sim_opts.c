@@ -8,9 +8,6 @@
 #include "config.h"
 #include "report.h"
 
-/* cmd_sim.c's REPLICATIONS_DEFAULT, in the help */
-#define REPLICATIONS_TEXT "10"
-
 #define STR_(x) #x
 #define STR(x) STR_(x)
 

@@ -12,6 +12,11 @@
 
 struct tekho_config;
 
+/* Replications for `make run` (hex:19, 300 MSs, 180 s): README, section
+ * The emulator, says why this many. The text is the option's help's. */
+#define REPLICATIONS_DEFAULT 10
+#define REPLICATIONS_TEXT "10"
+
 enum { MODE_SCENARIO, MODE_EMULATOR };
 
 /* The command's own options, in table order; the model parameters
