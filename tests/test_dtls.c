@@ -65,7 +65,8 @@ struct node {
     enum tekho_dtls_down down_why;
     struct msg *msgs;
     size_t nmsgs, cap;
-    uint64_t reply_to; /* on_data echoes to this peer when nonzero */
+    uint64_t up_ids[16];
+    unsigned nup_ids;
 };
 
 static void on_up(void *ctx, uint64_t peer, const char *name, const struct sockaddr *addr, socklen_t len)
@@ -73,6 +74,8 @@ static void on_up(void *ctx, uint64_t peer, const char *name, const struct socka
     struct node *n = ctx;
     n->ups++;
     n->up_peer = peer;
+    if (n->nup_ids < sizeof n->up_ids / sizeof n->up_ids[0])
+        n->up_ids[n->nup_ids++] = peer;
     snprintf(n->up_name, sizeof n->up_name, "%s", name);
     memset(&n->up_addr, 0, sizeof n->up_addr);
     if (len <= (socklen_t)sizeof n->up_addr)
@@ -91,6 +94,10 @@ static void on_down(void *ctx, uint64_t peer, const char *name, enum tekho_dtls_
 static void on_data(void *ctx, uint64_t peer, const char *name, const uint8_t *data, size_t len)
 {
     struct node *n = ctx;
+    bool known = false; /* nothing before on_peer_up */
+    for (unsigned i = 0; i < n->nup_ids; i++)
+        known = known || n->up_ids[i] == peer;
+    CHECK(known);
     if (n->nmsgs == n->cap) {
         n->cap = n->cap ? 2 * n->cap : 64;
         n->msgs = realloc(n->msgs, n->cap * sizeof *n->msgs);
@@ -105,8 +112,6 @@ static void on_data(void *ctx, uint64_t peer, const char *name, const uint8_t *d
         abort();
     memcpy(m->data, data, len);
     m->len = len;
-    if (n->reply_to != 0)
-        CHECK_ERR(tekho_dtls_send(n->ep, n->reply_to, data, len), TEKHO_OK);
 }
 
 static void node_free(struct node *n)
@@ -825,6 +830,47 @@ static void test_cookie_and_cap(void)
     w = (struct want){.n = {&a}, .msgs = {2}};
     CHECK(pump(ab, 2, NULL, 3000, &w));
     CHECK(a.nmsgs == 2 && msg_is(&a.msgs[1], to_b, "bs-1", m, 10));
+
+    /* The cookie is bound to the address. A real client's second
+     * ClientHello (relayed by hand through the raw socket) sent from
+     * another socket gets another HelloVerifyRequest; from the address the
+     * cookie was made for, it makes a peer. */
+    struct node e = {0};
+    struct tekho_dtls_config ce = cert_cfg(&e, 4, "ca1", "bs-2");
+    if (!node_open(&e, "bs-2", &ce))
+        goto out;
+    (void)connect_to(&e, &raw_addr, raw_len, "authd");
+    struct sockaddr_storage ea;
+    socklen_t eal = sizeof ea;
+    uint8_t ch1[1500], hv[1500], ch2[1500];
+    CHECK(wait_readable(raw, 2000));
+    const ssize_t n1 = recvfrom(raw, ch1, sizeof ch1, 0, (struct sockaddr *)&ea, &eal);
+    CHECK(n1 > 0 && sendto(raw, ch1, (size_t)n1, 0, (struct sockaddr *)&aa, aal) == n1);
+    step(&a);
+    CHECK(wait_readable(raw, 2000));
+    const ssize_t nh = recv(raw, hv, sizeof hv, 0);
+    CHECK(nh > 25 && hv[13] == 3 && sendto(raw, hv, (size_t)nh, 0, (struct sockaddr *)&ea, eal) == nh);
+    step(&e);
+    CHECK(wait_readable(raw, 2000));
+    const ssize_t n2 = recv(raw, ch2, sizeof ch2, 0);
+    CHECK(n2 > n1 && ch2[0] == 22 && ch2[13] == 1); /* the same ClientHello, with the cookie */
+    struct sockaddr_storage oa;
+    socklen_t oal;
+    const int other = udp_socket(&oa, &oal);
+    const struct tekho_dtls_stats pre = *st(&a);
+    CHECK(n2 > 0 && sendto(other, ch2, (size_t)n2, 0, (struct sockaddr *)&aa, aal) == n2);
+    step(&a);
+    CHECK(st(&a)->cookie_exchanges == pre.cookie_exchanges + 1);
+    CHECK(st(&a)->handshakes_started == pre.handshakes_started && st(&a)->peers == pre.peers);
+    CHECK(wait_readable(other, 2000) && recv(other, hv, sizeof hv, 0) > 25 && hv[13] == 3);
+    close(other);
+    CHECK(n2 > 0 && sendto(raw, ch2, (size_t)n2, 0, (struct sockaddr *)&aa, aal) == n2);
+    step(&a);
+    CHECK(st(&a)->cookie_exchanges == pre.cookie_exchanges + 1);
+    CHECK(st(&a)->handshakes_started == pre.handshakes_started + 1 && st(&a)->peers == pre.peers + 1);
+    CHECK(wait_readable(raw, 2000) && recv(raw, hv, sizeof hv, 0) > 100 && hv[0] == 22 &&
+          hv[13] == 2); /* ServerHello */
+    node_free(&e);
 out:
     if (raw >= 0)
         close(raw);
@@ -895,12 +941,17 @@ static void test_garbage(void)
     struct node *ab[] = {&a, &b};
     struct sockaddr_storage ra, aa;
     const socklen_t ral = relay_addr(&r, &ra), aal = addr_of(&a, &aa);
+    r.record = true;
     const uint64_t to_a = connect_to(&b, &ra, ral, "authd");
     struct want w = {.n = {&a, &b}, .ups = {1, 1}};
     CHECK(pump(ab, 2, &r, 5000, &w));
     const uint64_t to_b = a.up_peer;
-    /* Record twenty real application records of b's. */
-    r.record = true;
+    /* b's first ClientHello, then twenty real application records of b's. */
+    static uint8_t hello[1500];
+    const size_t hello_len = r.nrec > 0 ? r.rec_len[0] : 0;
+    CHECK(hello_len > 60 && r.rec[0][0] == 22 && r.rec[0][13] == 1);
+    memcpy(hello, r.rec[0], hello_len);
+    r.nrec = 0;
     uint8_t m[300];
     for (int i = 0; i < 20; i++) {
         fill(m, sizeof m, (uint8_t)i);
@@ -921,7 +972,20 @@ static void test_garbage(void)
     const size_t mtu = TEKHO_DTLS_MTU_DEFAULT;
     static uint8_t buf[2048];
     for (unsigned i = 0; i < 10000; i++) {
-        const size_t n = garbage(buf, sizeof buf, &r, i, mtu);
+        size_t n = garbage(buf, sizeof buf, &r, i, mtu);
+        if (i % 100 == 7 && hello_len > 0) {
+            /* A real ClientHello and a filler record that ends exactly at
+             * the MTU, then one more record: whole DTLS up to the MTU, so
+             * only the length gives it away. */
+            memcpy(buf, hello, hello_len);
+            const size_t fill_len = mtu - hello_len - 13;
+            uint8_t *f = buf + hello_len;
+            memset(f, 0, mtu + 30 - hello_len);
+            f[0] = 22, f[1] = 0xfe, f[2] = 0xfd, f[11] = (uint8_t)(fill_len >> 8), f[12] = (uint8_t)fill_len;
+            f += 13 + fill_len;
+            f[0] = 22, f[1] = 0xfe, f[2] = 0xfd, f[12] = 17;
+            n = mtu + 30;
+        }
         CHECK(sendto(g, buf, n, 0, (struct sockaddr *)&aa, aal) == (ssize_t)n);
         if (i % 32 == 31)
             drain(&a);
