@@ -1342,7 +1342,8 @@ static void test_retransmit(void)
 {
     struct node a = {0}, b = {0};
     struct relay r;
-    struct tekho_dtls_config ca = psk_server_cfg(&a, AF_INET), cb = psk_cfg(&b, AF_INET, "bs-2", psk_b2, sizeof psk_b2);
+    struct tekho_dtls_config ca = psk_server_cfg(&a, AF_INET),
+                             cb = psk_cfg(&b, AF_INET, "bs-2", psk_b2, sizeof psk_b2);
     if (!node_open(&a, "authd", &ca) || !node_open(&b, "bs-2", &cb) || !relay_open(&r, &a))
         goto out;
     r.drop_to_client = 2; /* the HelloVerifyRequest, then the retransmitted one */

@@ -27,12 +27,22 @@
  * - Peer identity. Certificates: the peer's chain must end at the
  *   configured CA (that CA only, no system store); its name is the
  *   subject CN, exactly one, 1..TEKHO_DTLS_NAME_MAX characters of
- *   [A-Za-z0-9._-]. PSK: the name is the PSK identity the client sent
- *   (same rule), found in the server's table; the client learns the
- *   server's name from its identity hint, which the handshake's Finished
- *   messages authenticate under the client's key. tekho_dtls_connect names
- *   the peer it expects, and the handshake fails when the peer's name is
- *   another one.
+ *   [A-Za-z0-9._-] (creds.h makes the DNS SAN the same name). PSK: the
+ *   name is the PSK identity the client sent (same rule), found in the
+ *   server's table; the client learns the server's name from its identity
+ *   hint, which the handshake's Finished messages authenticate under the
+ *   client's key: whoever holds a node's key can claim any name to that
+ *   node, so per-node keys name the Authenticator to a BS only while the
+ *   Authenticator alone holds the BSs' keys (BS-to-BS links that must name
+ *   each other need certificates). tekho_dtls_connect names the peer it
+ *   expects, and the handshake fails when the peer's name is another one.
+ * - A ClientHello from the address of an established peer is a restarted
+ *   node: it goes through the cookie exchange, and once the cookie proves
+ *   the address the old association is dropped (on_peer_down, REPLACED)
+ *   and the new handshake proceeds (RFC 6347 4.2.8). A copy of the
+ *   ClientHello that made the association (same client random) is
+ *   dropped. Both ends of a pair connecting to each other at once is not
+ *   supported: one end connects.
  * - Nothing from a peer reaches on_data before its handshake has completed
  *   with valid credentials and on_peer_up has been called.
  * - The MTU is explicit (no path-MTU queries): no datagram sent is longer
@@ -64,6 +74,13 @@
  * Time: OpenSSL's DTLS retransmission timers read the system clock, so this
  * module does too (CLOCK_MONOTONIC, for handshake deadlines and the cookie
  * secret); it is the exception to "nothing reads a clock" because it is I/O.
+ *
+ * An IPv6 endpoint keeps the system's IPV6_V6ONLY default: bound to ::
+ * with dual stack, IPv4 peers appear as IPv4-mapped addresses.
+ *
+ * Files: dtls.c (peers, dispatch, this API), dtls_ssl.c (the OpenSSL
+ * side: the BIO, callbacks, credentials), dtls_internal.h. Tested with
+ * OpenSSL 3.0 (Debian 12).
  *
  * The key log (cfg->keylog_file) writes NSS key-log lines (CLIENT_RANDOM
  * <client random> <master secret>, hex) so that Wireshark can decrypt the
