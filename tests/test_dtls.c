@@ -307,8 +307,33 @@ static bool met(const struct want *w)
     return true;
 }
 
-/* Polls the nodes (and the relay) until w is met or ms pass; returns
- * whether w was met (w NULL: runs the full time). */
+/* One turn of the loop: poll up to wait_ms (less when a timer is due),
+ * then what is readable, then the timers. */
+static void tick(struct node **nodes, int nn, struct relay *r, uint64_t wait_ms)
+{
+    struct pollfd pf[8];
+    int k = 0;
+    uint64_t wait_us = wait_ms * 1000u;
+    for (int i = 0; i < nn; i++) {
+        pf[k++] = (struct pollfd){.fd = tekho_dtls_fd(nodes[i]->ep), .events = POLLIN};
+        const uint64_t t = tekho_dtls_next_timeout_us(nodes[i]->ep);
+        if (t < wait_us)
+            wait_us = t;
+    }
+    if (r != NULL)
+        pf[k++] = (struct pollfd){.fd = r->fd, .events = POLLIN};
+    (void)poll(pf, (nfds_t)k, (int)((wait_us + 999) / 1000));
+    for (int i = 0; i < nn; i++)
+        if (pf[i].revents & POLLIN)
+            CHECK_ERR(tekho_dtls_on_readable(nodes[i]->ep), TEKHO_OK);
+    if (r != NULL && (pf[nn].revents & POLLIN))
+        relay_service(r);
+    for (int i = 0; i < nn; i++)
+        CHECK_ERR(tekho_dtls_on_timeout(nodes[i]->ep), TEKHO_OK);
+}
+
+/* Turns the loop until w is met or ms pass; returns whether w was met (w
+ * NULL: runs the full time). */
 static bool pump(struct node **nodes, int nn, struct relay *r, unsigned ms, const struct want *w)
 {
     const uint64_t end = mono_ms() + ms;
@@ -318,27 +343,7 @@ static bool pump(struct node **nodes, int nn, struct relay *r, unsigned ms, cons
         const uint64_t now = mono_ms();
         if (now >= end)
             return false;
-        struct pollfd pf[8];
-        int k = 0;
-        uint64_t wait_us = (end - now) * 1000u;
-        if (wait_us > 20000)
-            wait_us = 20000;
-        for (int i = 0; i < nn; i++) {
-            pf[k++] = (struct pollfd){.fd = tekho_dtls_fd(nodes[i]->ep), .events = POLLIN};
-            const uint64_t t = tekho_dtls_next_timeout_us(nodes[i]->ep);
-            if (t < wait_us)
-                wait_us = t;
-        }
-        if (r != NULL)
-            pf[k++] = (struct pollfd){.fd = r->fd, .events = POLLIN};
-        (void)poll(pf, (nfds_t)k, (int)((wait_us + 999) / 1000));
-        for (int i = 0; i < nn; i++)
-            if (pf[i].revents & POLLIN)
-                CHECK_ERR(tekho_dtls_on_readable(nodes[i]->ep), TEKHO_OK);
-        if (r != NULL && (pf[nn].revents & POLLIN))
-            relay_service(r);
-        for (int i = 0; i < nn; i++)
-            CHECK_ERR(tekho_dtls_on_timeout(nodes[i]->ep), TEKHO_OK);
+        tick(nodes, nn, r, end - now < 20 ? end - now : 20);
     }
 }
 
@@ -463,6 +468,14 @@ static void test_creds(void)
     CHECK(strstr(msg, "chmod 600") != NULL);
     CHECK(chmod(cak, 0600) == 0);
     CHECK(access(c, F_OK) != 0 && access(k, F_OK) != 0);
+    path(cac, sizeof cac, "missing.pem");
+    CHECK_ERR(tekho_creds_make_node(cac, cak, "n", 0, c, k, msg, sizeof msg), TEKHO_ERR_CREDENTIALS);
+    CHECK(strstr(msg, "No such file") != NULL);
+    /* Files are written whole: nothing is left of a write into a missing directory. */
+    path(c, sizeof c, "no-such-dir/n.pem");
+    path(k, sizeof k, "no-such-dir/n.key");
+    path(cac, sizeof cac, "ca1.pem");
+    CHECK_ERR(tekho_creds_make_node(cac, cak, "n", 0, c, k, msg, sizeof msg), TEKHO_ERR_IO);
 
     uint8_t a[32], b[32];
     CHECK_ERR(tekho_creds_random_psk(a, sizeof a), TEKHO_OK);
@@ -662,6 +675,32 @@ static void test_ipv6(void)
         return;
     }
     psk_pair(AF_INET6);
+
+    /* A dual-stack endpoint (bound to ::) connecting to an IPv4 address:
+     * the IPv4-mapped form, and the IPv4 peer sees it as 127.0.0.1. */
+    struct node a = {0}, b = {0};
+    struct tekho_dtls_config ca = psk_cfg(&a, AF_INET6, "bs-1", psk_b1, sizeof psk_b1),
+                             cb = psk_server_cfg(&b, AF_INET);
+    ((struct sockaddr_in6 *)&ca.bind_addr)->sin6_addr = in6addr_any;
+    if (node_open(&a, "bs-1", &ca) && node_open(&b, "authd", &cb)) {
+        int v6only = 1;
+        socklen_t ol = sizeof v6only;
+        if (getsockopt(tekho_dtls_fd(a.ep), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &ol) != 0 || v6only) {
+            printf("test_dtls: IPv6 sockets are v6-only here, the dual-stack part skipped\n");
+        } else {
+            struct node *ab[] = {&a, &b};
+            (void)connect_node(&a, &b, "authd");
+            struct want w = {.n = {&a, &b}, .ups = {1, 1}};
+            CHECK(pump(ab, 2, NULL, 5000, &w));
+            const struct sockaddr_in6 *up = (const struct sockaddr_in6 *)&a.up_addr;
+            CHECK(up->sin6_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&up->sin6_addr));
+            CHECK(b.up_addr.ss_family == AF_INET &&
+                  ((struct sockaddr_in *)&b.up_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+            CHECK(strcmp(b.up_name, "bs-1") == 0 && strcmp(a.up_name, "authd") == 0);
+        }
+    }
+    node_free(&a);
+    node_free(&b);
 }
 
 /* ---- 3. wrong credentials -------------------------------------------------------------- */
@@ -1044,6 +1083,28 @@ static void test_garbage(void)
         fill(m, sizeof m, (uint8_t)i);
         CHECK(msg_is(&a.msgs[i], to_b, "bs-1", m, 50 + 10 * i));
     }
+
+    /* Garbage from the peer's address during a handshake (10 datagrams
+     * before every turn of the loop): the handshake completes. */
+    CHECK_ERR(tekho_dtls_close(b.ep, to_a), TEKHO_OK);
+    w = (struct want){.n = {&a}, .downs = {1}};
+    CHECK(pump(ab, 2, &r, 3000, &w));
+    const uint64_t again = connect_to(&b, &ra, ral, "authd");
+    unsigned injected = 0;
+    for (uint64_t end = mono_ms() + 5000; (a.ups < 2 || b.ups < 2) && mono_ms() < end;) {
+        for (unsigned i = 0; i < 10; i++, injected++) {
+            const size_t n = garbage(buf, sizeof buf, &r, injected, mtu);
+            CHECK(sendto(r.fd, buf, n, 0, (struct sockaddr *)&aa, aal) == (ssize_t)n);
+        }
+        tick(ab, 2, &r, 0);
+    }
+    CHECK(a.ups == 2 && b.ups == 2 && b.up_peer == again && strcmp(a.up_name, "bs-1") == 0);
+    CHECK(injected >= 30);
+    CHECK_ERR(tekho_dtls_send(b.ep, again, m, 99), TEKHO_OK);
+    w = (struct want){.n = {&a}, .msgs = {22}};
+    CHECK(pump(ab, 2, &r, 3000, &w));
+    CHECK(a.nmsgs == 22 && msg_is(&a.msgs[21], a.up_peer, "bs-1", m, 99));
+    printf("test_dtls: handshake completed through %u garbage datagrams\n", injected);
 out:
     if (r.fd > 0)
         close(r.fd);

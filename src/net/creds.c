@@ -117,7 +117,7 @@ static tekho_err write_pem(const char *path, enum pem_kind kind, const void *obj
     }
     bool ok = fchmod(fd, kind == PEM_KEY ? 0600 : 0644) == 0;
     if (ok && kind == PEM_CERT)
-        ok = PEM_write_X509(f, (X509 *)(uintptr_t)obj) == 1;
+        ok = PEM_write_X509(f, (const X509 *)obj) == 1;
     else if (ok)
         ok = PEM_write_PrivateKey(f, (const EVP_PKEY *)obj, NULL, NULL, 0, NULL, NULL) == 1;
     ok = fflush(f) == 0 && ok;
@@ -153,9 +153,9 @@ static bool add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
     return ok;
 }
 
-/* A certificate for key (subject CN = name), issued by issuer (NULL: self)
- * and signed with issuer_key, valid for days; extensions added by the
- * caller's list. */
+/* A certificate for key (subject CN = name), issued by issuer (NULL:
+ * self-signed) and signed with issuer_key, valid for days, with a CA's or
+ * a node's extensions (creds.h). */
 static X509 *new_cert(const char *name, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, unsigned days, bool ca)
 {
     X509 *cert = X509_new();
@@ -226,24 +226,20 @@ tekho_err tekho_creds_make_ca(const char *ca_name, unsigned days, const char *ce
     return err;
 }
 
-static X509 *read_cert(const char *path)
+/* A PEM certificate or private key from path; NULL with the reason in why. */
+static void *read_pem(const char *path, enum pem_kind kind, char *why, size_t cap)
 {
     FILE *f = fopen(path, "r");
-    if (f == NULL)
+    if (f == NULL) {
+        snprintf(why, cap, "%s", strerror(errno));
         return NULL;
-    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    }
+    void *obj = kind == PEM_CERT ? (void *)PEM_read_X509(f, NULL, NULL, NULL)
+                                 : (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL);
     fclose(f);
-    return cert;
-}
-
-static EVP_PKEY *read_key(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NULL;
-    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    return key;
+    if (obj == NULL)
+        ossl_reason(why, cap);
+    return obj;
 }
 
 tekho_err tekho_creds_make_node(const char *ca_cert_path, const char *ca_key_path, const char *node_name,
@@ -260,14 +256,13 @@ tekho_err tekho_creds_make_node(const char *ca_cert_path, const char *ca_key_pat
     tekho_err err = tekho_creds_check_key_file(ca_key_path, msg, cap);
     if (err != TEKHO_OK)
         return err;
-    char why[256];
-    X509 *ca = read_cert(ca_cert_path);
-    EVP_PKEY *ca_key = ca != NULL ? read_key(ca_key_path) : NULL;
+    char why[256] = "";
+    X509 *ca = read_pem(ca_cert_path, PEM_CERT, why, sizeof why);
+    EVP_PKEY *ca_key = ca != NULL ? read_pem(ca_key_path, PEM_KEY, why, sizeof why) : NULL;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
     if (ca == NULL || ca_key == NULL) {
-        say(msg, cap, "CA %s: %s", ca == NULL ? ca_cert_path : ca_key_path,
-            errno != 0 && ERR_peek_error() == 0 ? strerror(errno) : ossl_reason(why, sizeof why));
+        say(msg, cap, "CA %s: %s", ca == NULL ? ca_cert_path : ca_key_path, why);
         err = TEKHO_ERR_CREDENTIALS;
     } else if (X509_check_private_key(ca, ca_key) != 1) {
         say(msg, cap, "CA %s: key %s is not its key", ca_cert_path, ca_key_path);
