@@ -159,6 +159,10 @@ int cmd_decode(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_authd(int argc, char **argv);
+int cmd_bsd(int argc, char **argv);
+int cmd_msd(int argc, char **argv);
+int cmd_testbed(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 
 #endif

@@ -1,0 +1,702 @@
+/* tekho testbed: the daemons on loopback, one command (daemon.h).
+ *
+ * For each scheme in turn: configs and credentials in a new temporary
+ * directory, one authd, N bsd (the emulator's hex layout) and one msd as
+ * separate processes of this executable on 127.X.0.0/16 addresses (X from
+ * the process id, so two testbeds rarely meet), run for --duration
+ * seconds; then every process stopped (SIGTERM), its results read, and the
+ * emulator run on the same parameters for comparison. Prints tekho sim's
+ * table (with --json its params/schemes objects) plus the emulator's
+ * figure beside each, and the processes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "creds.h"
+#include "daemon.h"
+#include "radio.h"
+#include "report.h"
+#include "stats.h"
+#include "tekho/tekho.h"
+
+extern char **environ;
+
+enum { T_BS, T_MS, T_DURATION, T_SCHEMES, T_SEED, T_BACKBONE_US, T_AIR_LOSS, T_KEYLOG, T_REPORT, T_PSK, T_KEEP,
+       T_N_OPTS };
+
+#define MAX_PROCS (TEKHO_SIM_MAX_BS + 2)
+
+struct child {
+    char name[TEKHO_CONFIG_NAME_MAX];
+    const char *role; /* authd, bsd, msd */
+    pid_t pid;
+    int status;
+    bool exited;
+    char log[4200], results[4200];
+};
+
+struct bed {
+    char dir[4096];
+    unsigned n_bs, n_ms, duration;
+    uint64_t seed;
+    unsigned octet; /* 127.octet.0.0/16 */
+    bool psk;
+    const char *keylog;
+    struct child kids[MAX_PROCS];
+    size_t n_kids;
+};
+
+/* A message into why (cut to cap). */
+static void say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+}
+
+static void msleep(unsigned ms)
+{
+    const struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+    char d[4096];
+    memcpy(d, dir, strnlen(dir, sizeof d - 1));
+    d[strnlen(dir, sizeof d - 1)] = '\0';
+    return snprintf(out, cap, "%s/%s", d, name) < (int)cap ? 0 : -1;
+}
+
+/* The network: the config file and the credentials it names. */
+static int write_network(struct bed *b, enum tekho_scheme scheme, const struct cli_args *a, char *why, size_t cap)
+{
+    struct tekho_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.version = TEKHO_CONFIG_VERSION;
+    char seed[32], backbone[32], loss[32];
+    struct tekho_config_setting net[4];
+    size_t n_net = 0;
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)b->seed);
+    net[n_net++] = (struct tekho_config_setting){.key = "scheme", .value = (char *)tekho_scheme_name(scheme)};
+    net[n_net++] = (struct tekho_config_setting){.key = "seed", .value = seed};
+    if (a->v[T_BACKBONE_US].present) {
+        snprintf(backbone, sizeof backbone, "%llu", (unsigned long long)a->v[T_BACKBONE_US].num);
+        net[n_net++] = (struct tekho_config_setting){.key = "backbone-us", .value = backbone};
+    }
+    if (a->v[T_AIR_LOSS].present) {
+        snprintf(loss, sizeof loss, "%g", a->v[T_AIR_LOSS].real);
+        net[n_net++] = (struct tekho_config_setting){.key = "air-loss", .value = loss};
+    }
+    cfg.network = net;
+    cfg.n_network = n_net;
+    cfg.mode = b->psk ? TEKHO_CONFIG_PSK : TEKHO_CONFIG_CERT;
+    char ca[4200], ca_key[4200];
+    struct tekho_config_authd authd;
+    memset(&authd, 0, sizeof authd);
+    struct tekho_config_bs *bs = calloc(b->n_bs, sizeof *bs);
+    char(*paths)[2][4200] = calloc(b->n_bs + 1, sizeof *paths);
+    double(*cells)[2] = calloc(b->n_bs, sizeof *cells);
+    int rc = -1;
+    if (bs == NULL || paths == NULL || cells == NULL) {
+        say(why, cap, "out of memory");
+        goto out;
+    }
+    char msg[512] = "";
+    if (!b->psk) {
+        path_in(ca, sizeof ca, b->dir, "ca.pem");
+        path_in(ca_key, sizeof ca_key, b->dir, "ca.key");
+        if (tekho_creds_make_ca("tekho-testbed-ca", 0, ca, ca_key, msg, sizeof msg) != TEKHO_OK) {
+            say(why, cap, "the CA: %s", msg);
+            goto out;
+        }
+        cfg.ca = ca;
+    }
+    /* A node's credentials: a certificate the CA signs, or a random PSK. */
+    char text[96];
+#define NODE_CREDS(name, certp, keyp, pskp, slot)                                                                  \
+    do {                                                                                                            \
+        if (b->psk) {                                                                                               \
+            (pskp)->len = 32;                                                                                       \
+            if (tekho_creds_random_psk((pskp)->bytes, (pskp)->len) != TEKHO_OK) {                                   \
+                say(why, cap, "a PSK for %s", name);                                                           \
+                goto out;                                                                                           \
+            }                                                                                                       \
+        } else {                                                                                                    \
+            snprintf(text, sizeof text, "%s.pem", name);                                                            \
+            path_in(paths[slot][0], sizeof paths[slot][0], b->dir, text);                                           \
+            snprintf(text, sizeof text, "%s.key", name);                                                            \
+            path_in(paths[slot][1], sizeof paths[slot][1], b->dir, text);                                           \
+            if (tekho_creds_make_node(ca, ca_key, name, 0, paths[slot][0], paths[slot][1], msg, sizeof msg) !=      \
+                TEKHO_OK) {                                                                                         \
+                say(why, cap, "%s's certificate: %s", name, msg);                                              \
+                goto out;                                                                                           \
+            }                                                                                                       \
+            *(certp) = paths[slot][0];                                                                              \
+            *(keyp) = paths[slot][1];                                                                               \
+        }                                                                                                           \
+    } while (0)
+    snprintf(authd.name, sizeof authd.name, "authd-0");
+    snprintf(text, sizeof text, "127.%u.0.1:2231", b->octet);
+    if (tekho_config_endpoint_parse(text, &authd.backbone) != TEKHO_OK)
+        goto bad_addr;
+    authd.store = "memory";
+    NODE_CREDS(authd.name, &authd.cert, &authd.key, &authd.psk, 0);
+    struct tekho_radio_params rp;
+    tekho_radio_params_default(&rp);
+    tekho_radio_hex_grid(cells, b->n_bs, rp.isd_m);
+    for (unsigned k = 0; k < b->n_bs; k++) {
+        struct tekho_config_bs *x = &bs[k];
+        x->node = k + 1;
+        snprintf(x->name, sizeof x->name, "bs-%u", k + 1);
+        snprintf(text, sizeof text, "127.%u.%u.%u:2231", b->octet, 1 + (k + 1) / 250, (k + 1) % 250 + 1);
+        if (tekho_config_endpoint_parse(text, &x->backbone) != TEKHO_OK)
+            goto bad_addr;
+        snprintf(text, sizeof text, "127.%u.%u.%u:4000", b->octet, 1 + (k + 1) / 250, (k + 1) % 250 + 1);
+        if (tekho_config_endpoint_parse(text, &x->air) != TEKHO_OK)
+            goto bad_addr;
+        x->position[0] = cells[k][0];
+        x->position[1] = cells[k][1];
+        NODE_CREDS(x->name, &x->cert, &x->key, &x->psk, k + 1);
+    }
+#undef NODE_CREDS
+    cfg.authd = &authd;
+    cfg.n_authd = 1;
+    cfg.bs = bs;
+    cfg.n_bs = b->n_bs;
+    cfg.msd.present = true;
+    snprintf(cfg.msd.name, sizeof cfg.msd.name, "msd-0");
+    snprintf(text, sizeof text, "127.%u.250.1:4000", b->octet);
+    if (tekho_config_endpoint_parse(text, &cfg.msd.air) != TEKHO_OK)
+        goto bad_addr;
+    cfg.msd.ms = b->n_ms;
+    char path[4200];
+    path_in(path, sizeof path, b->dir, "net.yaml");
+    const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL || tekho_config_write(f, &cfg) != TEKHO_OK || fclose(f) != 0) {
+        say(why, cap, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+    goto out;
+bad_addr:
+    say(why, cap, "an address: %s", text);
+out:
+    OPENSSL_cleanse(&authd.psk, sizeof authd.psk);
+    if (bs != NULL)
+        OPENSSL_cleanse(bs, b->n_bs * sizeof *bs);
+    free(bs);
+    free(paths);
+    free(cells);
+    return rc;
+}
+
+/* Starts `tekho ROLE ARGS...` with its standard error in DIR/NAME.log. */
+static int spawn_child(struct bed *b, const char *role, const char *name, const char *const *extra, char *why,
+                       size_t cap)
+{
+    struct child *c = &b->kids[b->n_kids];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->role = role;
+    char file[96];
+    snprintf(file, sizeof file, "%s.log", name);
+    path_in(c->log, sizeof c->log, b->dir, file);
+    snprintf(file, sizeof file, "%s.results", name);
+    path_in(c->results, sizeof c->results, b->dir, file);
+    char config[4200];
+    path_in(config, sizeof config, b->dir, "net.yaml");
+    const char *argv[24];
+    size_t n = 0;
+    argv[n++] = "tekho";
+    argv[n++] = role;
+    argv[n++] = "--config";
+    argv[n++] = config;
+    argv[n++] = "--results";
+    argv[n++] = c->results;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 22; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, c->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int e = posix_spawn(&c->pid, "/proc/self/exe", &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0) {
+        say(why, cap, "cannot start tekho %s: %s", role, strerror(e));
+        return -1;
+    }
+    b->n_kids++;
+    return 0;
+}
+
+/* Whether file holds needle (a log line the process wrote). */
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+static bool reap(struct child *c, bool wait_for)
+{
+    if (c->exited)
+        return true;
+    const pid_t r = waitpid(c->pid, &c->status, wait_for ? 0 : WNOHANG);
+    if (r == c->pid)
+        c->exited = true;
+    return c->exited;
+}
+
+/* Stops every child still running: SIGTERM, then SIGKILL after 10 s. */
+static void stop_all(struct bed *b)
+{
+    for (size_t i = 0; i < b->n_kids; i++)
+        if (!reap(&b->kids[i], false))
+            kill(b->kids[i].pid, SIGTERM);
+    for (int t = 0; t < 200; t++) {
+        bool all = true;
+        for (size_t i = 0; i < b->n_kids; i++)
+            all = reap(&b->kids[i], false) && all;
+        if (all)
+            return;
+        msleep(50);
+    }
+    for (size_t i = 0; i < b->n_kids; i++)
+        if (!reap(&b->kids[i], false)) {
+            kill(b->kids[i].pid, SIGKILL);
+            reap(&b->kids[i], true);
+        }
+}
+
+/* The counters every process keeps of the roles it runs, summed into to
+ * (the msd's handovers and interruptions stay as they are). */
+static void add_stats(struct tekho_sim_stats *to, const struct tekho_sim_stats *s)
+{
+#define ADD(f) to->f += s->f
+    ADD(replayed_pdus_accepted);
+    ADD(forged_pdus_accepted);
+    ADD(pn_reuse);
+    ADD(tek_bytes_over_air);
+    ADD(self_sync_success);
+    ADD(resync_by_rng_req);
+    ADD(connections_released);
+    ADD(pdus_discarded);
+    ADD(tek_mismatch_after_ho);
+    ADD(air_messages);
+    ADD(air_bytes);
+    ADD(backbone_messages);
+    ADD(backbone_bytes);
+    ADD(ho_air_messages);
+    ADD(ho_air_bytes);
+    ADD(ho_backbone_messages);
+    ADD(ho_backbone_bytes);
+    ADD(tek_bytes_over_backbone);
+    ADD(n_decreased);
+    ADD(m_decreased);
+    ADD(stale_count_keys);
+    ADD(role_errors);
+    ADD(io_errors);
+    ADD(events);
+#undef ADD
+}
+
+static void add_counters(struct daemon_counters *to, const struct daemon_counters *c)
+{
+    const uint64_t *from = (const uint64_t *)c;
+    uint64_t *into = (uint64_t *)to;
+    for (size_t i = 0; i < sizeof *c / sizeof(uint64_t); i++)
+        into[i] += from[i];
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+struct bed_result {
+    enum tekho_scheme scheme;
+    struct report_run run;        /* the testbed's, as tekho sim prints one */
+    struct daemon_counters c;     /* summed over the processes */
+    struct report_run emulator;   /* the emulator on the same parameters */
+    double wall_s;
+    bool ok;
+    char why[512];
+    struct {
+        char name[TEKHO_CONFIG_NAME_MAX];
+        const char *role;
+        int exit;
+    } procs[MAX_PROCS];
+    size_t n_procs;
+};
+
+/* The testbed's intervals: a run is one replication, so the handovers
+ * are resampled (each its own unit: the bootstrap of stats.h over
+ * singletons) and the mean's interval is the t interval over them; an
+ * assumption the report states (handovers of one run share its mobility). */
+static void intervals(struct report_run *r, double *samples[TEKHO_SIM_DIRECTIONS], const size_t n[TEKHO_SIM_DIRECTIONS],
+                      uint64_t seed)
+{
+    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
+        if (n[d] == 0)
+            continue;
+        qsort(samples[d], n[d], sizeof(double), cmp_double);
+        const double **one = malloc(n[d] * sizeof *one);
+        size_t *ones = malloc(n[d] * sizeof *ones);
+        if (one != NULL && ones != NULL) {
+            for (size_t i = 0; i < n[d]; i++) {
+                one[i] = &samples[d][i];
+                ones[i] = 1;
+            }
+            r->ci[d].mean = stats_mean_ci(samples[d], n[d]);
+            (void)stats_pooled_quantile_ci(one, ones, n[d], 0.50, 2000, seed, &r->ci[d].p50);
+            (void)stats_pooled_quantile_ci(one, ones, n[d], 0.99, 2000, seed + 1, &r->ci[d].p99);
+        }
+        free(one);
+        free(ones);
+    }
+}
+
+/* One scheme on the testbed. */
+static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_args *a, struct bed_result *out)
+{
+    out->scheme = scheme;
+    out->run.scheme = scheme;
+    const char *tmp = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
+    if (snprintf(b->dir, sizeof b->dir, "%s/tekho-testbed-XXXXXX", tmp) >= (int)sizeof b->dir) {
+        say(out->why, sizeof out->why, "TMPDIR too long");
+        return -1;
+    }
+    if (mkdtemp(b->dir) == NULL) {
+        say(out->why, sizeof out->why, "%s: %s", b->dir, strerror(errno));
+        return -1;
+    }
+    b->n_kids = 0;
+    if (write_network(b, scheme, a, out->why, sizeof out->why) != 0)
+        return -1;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const char *keylog[3] = {"--keylog", b->keylog, NULL};
+    if (spawn_child(b, "authd", "authd-0", b->keylog ? keylog : NULL, out->why, sizeof out->why) != 0)
+        return -1;
+    char node[12], name[16], state[4200];
+    for (unsigned k = 0; k < b->n_bs; k++) {
+        snprintf(node, sizeof node, "%u", k + 1);
+        snprintf(name, sizeof name, "bs-%u", k + 1);
+        /* A new state directory: each BS can prove it never ran before. */
+        char sub[32];
+        snprintf(sub, sizeof sub, "%s.state", name);
+        path_in(state, sizeof state, b->dir, sub);
+        const char *extra[7] = {"--node", node, "--state-dir", state, b->keylog ? "--keylog" : NULL, b->keylog,
+                                NULL};
+        if (spawn_child(b, "bsd", name, extra, out->why, sizeof out->why) != 0) {
+            stop_all(b);
+            return -1;
+        }
+    }
+    /* Every BS up with the Authenticator before the terminals enter. */
+    bool ready = false;
+    for (int t = 0; t < 200 && !ready; t++) {
+        ready = true;
+        for (size_t i = 1; i < b->n_kids && ready; i++)
+            ready = file_has(b->kids[i].log, "\"backbone session up\"") &&
+                    file_has(b->kids[i].log, "\"peer\":\"authd-0\"");
+        for (size_t i = 0; i < b->n_kids; i++)
+            if (reap(&b->kids[i], false)) {
+                say(out->why, sizeof out->why, "%s exited at start (see %s)", b->kids[i].name, b->kids[i].log);
+                stop_all(b);
+                return -1;
+            }
+        if (!ready)
+            msleep(25);
+    }
+    if (!ready) {
+        say(out->why, sizeof out->why, "the BSs did not reach the Authenticator within 5 s (logs in %s)", b->dir);
+        stop_all(b);
+        return -1;
+    }
+    char duration[16];
+    snprintf(duration, sizeof duration, "%u", b->duration);
+    const char *extra[3] = {"--duration", duration, NULL};
+    if (spawn_child(b, "msd", "msd-0", extra, out->why, sizeof out->why) != 0) {
+        stop_all(b);
+        return -1;
+    }
+    struct child *msd = &b->kids[b->n_kids - 1];
+    /* The terminals stop by themselves; a process that dies meanwhile ends the run. */
+    for (unsigned t = 0; t < (b->duration + 60) * 20 && !reap(msd, false); t++) {
+        for (size_t i = 0; i + 1 < b->n_kids; i++)
+            if (reap(&b->kids[i], false)) {
+                say(out->why, sizeof out->why, "%s exited during the run (see %s)", b->kids[i].name,
+                         b->kids[i].log);
+                stop_all(b);
+                return -1;
+            }
+        msleep(50);
+    }
+    stop_all(b);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    /* The results: the terminals' measurements, everyone's counters. */
+    int rc = 0;
+    out->n_procs = b->n_kids;
+    for (size_t i = 0; i < b->n_kids; i++) {
+        const struct child *c = &b->kids[i];
+        snprintf(out->procs[i].name, sizeof out->procs[i].name, "%s", c->name);
+        out->procs[i].role = c->role;
+        out->procs[i].exit = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status);
+        struct daemon_results r;
+        if (daemon_results_read(c->results, &r) != 0) {
+            say(out->why, sizeof out->why, "%s left no results (exit %d; see %s)", c->name, out->procs[i].exit,
+                     c->log);
+            rc = -1;
+            continue;
+        }
+        if (c == msd) {
+            const struct tekho_sim_stats keep = out->run.st;
+            out->run.st = r.st;
+            add_stats(&out->run.st, &keep);
+            intervals(&out->run, r.samples, r.n, b->seed);
+            out->run.n_reps = 1;
+            out->run.samples = r.samples[TEKHO_SIM_UNION];
+            out->run.n_samples = r.n[TEKHO_SIM_UNION];
+            r.samples[TEKHO_SIM_UNION] = NULL;
+            r.n[TEKHO_SIM_UNION] = 0;
+        } else
+            add_stats(&out->run.st, &r.st);
+        add_counters(&out->c, &r.c);
+        daemon_results_free(&r);
+        if (out->procs[i].exit != 0) {
+            say(out->why, sizeof out->why, "%s exited with %d (see %s)", c->name, out->procs[i].exit, c->log);
+            rc = -1;
+        }
+    }
+    out->ok = rc == 0;
+    return rc;
+}
+
+/* Removes the run's directory (its credentials included), unless kept. */
+static void remove_dir(const char *dir)
+{
+    const char *argv[] = {"rm", "-rf", "--", dir, NULL};
+    pid_t pid;
+    if (posix_spawnp(&pid, "rm", NULL, NULL, (char *const *)argv, environ) == 0)
+        waitpid(pid, NULL, 0);
+}
+
+static const char TESTBED_SYNOPSIS[] =
+    "tekho testbed [--bs N] [--ms M] [--duration S] [--schemes A,B,...] [--seed N] [--backbone-us N]\n"
+    "              [--air-loss N] [--psk] [--keylog FILE] [--report DIR] [--keep] [--json]";
+
+int cmd_testbed(int argc, char **argv)
+{
+    char schemes_help[1024], names[512];
+    scheme_list(names, sizeof names, ",");
+    snprintf(schemes_help, sizeof schemes_help, "the schemes run, in turn (default counter,baseline-update)\n      A: %s",
+             names);
+    const struct cli_opt opts[T_N_OPTS] = {
+        [T_BS] = {"bs", CLI_NUM, false, .min = 2, .max = 1000, .help = "base stations, a bsd each (default 7)"},
+        [T_MS] = {"ms", CLI_NUM, false, .min = 1, .max = 100000, .help = "terminals, in one msd (default 40)"},
+        [T_DURATION] = {"duration", CLI_NUM, false, .min = 1, .max = 86400,
+                        .help = "seconds each scheme runs (default 30)"},
+        [T_SCHEMES] = {"schemes", CLI_STR, false, .arg = "A,B,...", .help = schemes_help},
+        [T_SEED] = {"seed", CLI_NUM, false, .min = 0, .max = UINT64_MAX, .help = "the random seed (default 1)"},
+        [T_BACKBONE_US] = {"backbone-us", CLI_NUM, false, .min = 0, .max = 1000000,
+                           .help = "one-way backbone latency the daemons add, us (default 2000)"},
+        [T_AIR_LOSS] = {"air-loss", CLI_REAL, false, .rmin = 0, .rmax = 100,
+                        .help = "air PDUs lost outright, % (default 0)"},
+        [T_KEYLOG] = {"keylog", CLI_STR, false, .arg = "FILE",
+                      .help = "the backbone's DTLS keys as an NSS key log, for Wireshark (test networks only)"},
+        [T_REPORT] = {"report", CLI_STR, false, .arg = "DIR",
+                      .help = "the emulator's report for the same parameters and a table of testbed against it"},
+        [T_PSK] = {"psk", CLI_FLAG, false, .help = "per-node PSKs on the backbone instead of certificates"},
+        [T_KEEP] = {"keep", CLI_FLAG, false, .help = "keep each run's directory (configs, credentials, logs)"},
+    };
+    const struct cli_cmd cmd = {
+        .name = "testbed", .synopsis = TESTBED_SYNOPSIS,
+        .description =
+            "The daemons for real, on this machine: for each scheme in turn, configs and credentials (an ECDSA "
+            "P-256 CA and a certificate per node, or --psk) in a new temporary directory, one authd, N bsd on "
+            "the emulator's hex layout and one msd with M terminals, as separate processes on loopback addresses "
+            "(127.X.0.0/16, X from the process id), the backbone in DTLS 1.2. The terminals run --duration "
+            "seconds; then every process stops and the results are collected. Prints tekho sim's table for the "
+            "testbed (interruptions measured at the terminals on the real clock) and the emulator's p50 on the "
+            "same parameters beside it; --json the same params and schemes objects, with emulator and processes.",
+        .opts = opts, .n_opts = T_N_OPTS};
+    struct cli_args a;
+    int rc = cli_parse(&cmd, argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    struct bed *bp = NULL;
+    bp = calloc(1, sizeof *bp);
+    if (bp == NULL) {
+        rc = cli_fail(&cmd, a.json, "out of memory");
+        goto done;
+    }
+    bp->n_bs = a.v[T_BS].present ? (unsigned)a.v[T_BS].num : 7;
+    bp->n_ms = a.v[T_MS].present ? (unsigned)a.v[T_MS].num : 40;
+    bp->duration = a.v[T_DURATION].present ? (unsigned)a.v[T_DURATION].num : 30;
+    bp->seed = a.v[T_SEED].present ? a.v[T_SEED].num : 1;
+    bp->psk = a.v[T_PSK].present;
+    bp->keylog = a.v[T_KEYLOG].present ? (const char *)a.v[T_KEYLOG].bytes : NULL;
+    bp->octet = 64 + (unsigned)getpid() % 128;
+    enum tekho_scheme list[TEKHO_SCHEME_COUNT];
+    size_t n = 0;
+    const char *given = a.v[T_SCHEMES].present ? (const char *)a.v[T_SCHEMES].bytes : "counter,baseline-update";
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", given);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        enum tekho_scheme s;
+        bool dup = false;
+        if (tekho_scheme_parse(tok, &s) != TEKHO_OK) {
+            rc = cli_usage_error(&cmd, "--schemes: unknown scheme '%s' (one of %s)", tok, names);
+            goto done;
+        }
+        for (size_t k = 0; k < n; k++)
+            dup = dup || list[k] == s;
+        if (dup || n == TEKHO_SCHEME_COUNT) {
+            rc = cli_usage_error(&cmd, "--schemes: '%s' twice", tok);
+            goto done;
+        }
+        list[n++] = s;
+    }
+    if (a.v[T_REPORT].present && (rc = cli_output_dir(&cmd, "report", (const char *)a.v[T_REPORT].bytes)) >= 0)
+        goto done;
+    if (bp->keylog != NULL) {
+        FILE *probe = NULL;
+        if ((rc = cli_output_file(&cmd, "keylog", bp->keylog, &probe)) >= 0)
+            goto done;
+        fclose(probe);
+        chmod(bp->keylog, 0600);
+    }
+    rc = CLI_EXIT_OK;
+    struct bed_result *res = calloc(n, sizeof *res);
+    if (res == NULL) {
+        rc = cli_fail(&cmd, a.json, "out of memory");
+        goto done;
+    }
+    /* The emulator on the same parameters (the daemons' defaults and the options given). */
+    struct tekho_sim_params p;
+    tekho_sim_params_emulator(&p);
+    p.n_bs = bp->n_bs;
+    p.n_ms = bp->n_ms;
+    p.seed = bp->seed;
+    if (a.v[T_BACKBONE_US].present)
+        p.backbone_latency_us = a.v[T_BACKBONE_US].num;
+    if (a.v[T_AIR_LOSS].present)
+        p.air_loss = a.v[T_AIR_LOSS].real / 100;
+    for (size_t k = 0; k < n; k++) {
+        if (!a.json)
+            fprintf(stderr, "tekho testbed: %s: %u bsd, %u terminals, %u s ...\n", tekho_scheme_name(list[k]),
+                    bp->n_bs, bp->n_ms, bp->duration);
+        if (run_scheme(bp, list[k], &a, &res[k]) != 0) {
+            fprintf(stderr, "tekho testbed: %s: %s\n", tekho_scheme_name(list[k]), res[k].why);
+            rc = CLI_EXIT_FAILED;
+        }
+        if (!a.v[T_KEEP].present)
+            remove_dir(bp->dir);
+        else if (!a.json)
+            fprintf(stderr, "tekho testbed: %s kept in %s\n", tekho_scheme_name(list[k]), bp->dir);
+        struct tekho_sim_params q = p;
+        q.scheme = list[k];
+        if (emulate_schemes(&q, &list[k], 1, bp->duration, 3, emulator_jobs(), true, false, &res[k].emulator) !=
+            TEKHO_OK)
+            rc = CLI_EXIT_FAILED;
+        memcpy(res[k].run.model, res[k].emulator.model, sizeof res[k].run.model);
+    }
+    if (a.json) {
+        printf("{");
+        sim_params_json(stdout, &p, bp->duration, 1, false);
+        printf(", \"testbed\": {\"bs\": %u, \"ms\": %u, \"backbone\": \"DTLS 1.2, %s\"}, \"schemes\": {", bp->n_bs, bp->n_ms,
+               bp->psk ? "PSK" : "ECDSA P-256 certificates");
+        for (size_t k = 0; k < n; k++) {
+            printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(res[k].scheme));
+            sim_result_json(stdout, NULL, bp->seed, &res[k].run, &p, bp->duration);
+        }
+        printf("}, \"emulator\": {");
+        for (size_t k = 0; k < n; k++) {
+            printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(res[k].scheme));
+            sim_result_json(stdout, NULL, bp->seed, &res[k].emulator, &p, bp->duration);
+        }
+        printf("}, \"processes\": {");
+        for (size_t k = 0; k < n; k++) {
+            const struct bed_result *r = &res[k];
+            const struct daemon_counters *c = &r->c;
+            printf("%s\"%s\": {\"ok\": %s, \"wall_s\": %.1f, ", k ? ", " : "", tekho_scheme_name(r->scheme),
+                   r->ok ? "true" : "false", r->wall_s);
+            if (!r->ok) {
+                printf("\"error\": ");
+                cli_json_string(stdout, r->why);
+                printf(", ");
+            }
+            printf("\"air\": {\"in\": %llu, \"out\": %llu, \"dropped\": %llu, \"send_errors\": %llu}, "
+                   "\"backbone\": {\"in\": %llu, \"out\": %llu, \"dropped\": %llu, \"unroutable\": %llu}, "
+                   "\"dtls\": {\"handshakes_ok\": %llu, \"handshakes_failed\": %llu, \"cookie_exchanges\": %llu, "
+                   "\"half_open_dropped\": %llu, \"garbage_dropped\": %llu, \"records_in\": %llu, "
+                   "\"records_out\": %llu}, \"frame_timing_errors\": %llu, \"list\": [",
+                   (unsigned long long)c->air_in, (unsigned long long)c->air_out, (unsigned long long)c->air_bad,
+                   (unsigned long long)c->air_send_errors, (unsigned long long)c->backbone_in,
+                   (unsigned long long)c->backbone_out, (unsigned long long)c->backbone_bad,
+                   (unsigned long long)c->backbone_unroutable, (unsigned long long)c->dtls_handshakes_ok,
+                   (unsigned long long)c->dtls_handshakes_failed, (unsigned long long)c->dtls_cookie_exchanges,
+                   (unsigned long long)c->dtls_half_open_dropped, (unsigned long long)c->dtls_garbage_dropped,
+                   (unsigned long long)c->dtls_records_in, (unsigned long long)c->dtls_records_out,
+                   (unsigned long long)c->frame_timing_errors);
+            for (size_t i = 0; i < r->n_procs; i++)
+                printf("%s{\"name\": \"%s\", \"role\": \"%s\", \"exit\": %d}", i ? ", " : "", r->procs[i].name,
+                       r->procs[i].role, r->procs[i].exit);
+            printf("]}");
+        }
+        printf("}}\n");
+    } else {
+        printf("testbed: %u bsd (hex layout), %u terminals in one msd, %u s per scheme, backbone in DTLS 1.2 (%s)\n",
+               bp->n_bs, bp->n_ms, bp->duration, bp->psk ? "PSK" : "certificates");
+        sim_table_heading(stdout);
+        for (size_t k = 0; k < n; k++)
+            sim_table_row(stdout, &res[k].run);
+        printf("\nthe emulator on the same parameters (3 replications): union p50 (testbed - emulator)\n");
+        for (size_t k = 0; k < n; k++) {
+            const struct bed_result *r = &res[k];
+            const double tb = r->run.st.interruption[TEKHO_SIM_UNION].p50_ms,
+                         em = r->emulator.st.interruption[TEKHO_SIM_UNION].p50_ms;
+            printf("  %-18s testbed %6.1f ms, emulator %6.1f ms (%+.1f); frame timing errors %llu; air datagrams "
+                   "dropped %llu; backbone dropped %llu, DTLS handshakes %llu ok / %llu refused\n",
+                   tekho_scheme_name(r->scheme), tb, em, tb - em, (unsigned long long)r->c.frame_timing_errors,
+                   (unsigned long long)r->c.air_bad, (unsigned long long)r->c.backbone_bad,
+                   (unsigned long long)r->c.dtls_handshakes_ok, (unsigned long long)r->c.dtls_handshakes_failed);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        free(res[k].run.samples);
+        report_run_free(&res[k].emulator);
+    }
+    free(res);
+done:
+    free(bp);
+    cli_args_free(&a);
+    return rc;
+}
