@@ -38,6 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "creds.h"
 #include "dtls.h"
 #include "test_util.h"
@@ -217,6 +220,7 @@ struct relay {
     uint8_t rec[REC_MAX][1500];
     size_t rec_len[REC_MAX];
     unsigned nrec;
+    size_t longest;             /* the longest datagram either way */
     FILE *pcap;                 /* every datagram forwarded, when set */
 };
 
@@ -250,6 +254,8 @@ static void relay_service(struct relay *r)
         if (n < 0)
             return;
         const bool from_server = sl == r->server_len && memcmp(&src, &r->server, sl) == 0;
+        if ((size_t)n > r->longest)
+            r->longest = (size_t)n;
         if (from_server) {
             if (r->drop_to_client > 0) {
                 r->drop_to_client--;
@@ -1398,6 +1404,178 @@ out:
     node_free(&b2);
 }
 
+/* An explicit MTU: certificate flights fragmented to it, nothing longer
+ * sent either way, the longest message fits. */
+static void test_mtu(void)
+{
+    struct node a = {0}, b = {0};
+    struct relay r;
+    struct tekho_dtls_config ca = cert_cfg(&a, 0, "ca1", "authd"), cb = cert_cfg(&b, 1, "ca1", "bs-1");
+    ca.mtu = cb.mtu = 576;
+    if (!node_open(&a, "authd", &ca) || !node_open(&b, "bs-1", &cb) || !relay_open(&r, &a))
+        goto out;
+    const size_t max = tekho_dtls_max_payload(a.ep);
+    CHECK(max == 576 - TEKHO_DTLS_RECORD_OVERHEAD);
+    struct sockaddr_storage ra;
+    const socklen_t ral = relay_addr(&r, &ra);
+    const uint64_t to_a = connect_to(&b, &ra, ral, "authd");
+    struct node *ab[] = {&a, &b};
+    struct want w = {.n = {&a, &b}, .ups = {1, 1}};
+    CHECK(pump(ab, 2, &r, 5000, &w));
+    static uint8_t m[576];
+    fill(m, sizeof m, 5);
+    CHECK_ERR(tekho_dtls_send(b.ep, to_a, m, max), TEKHO_OK);
+    CHECK_ERR(tekho_dtls_send(a.ep, a.up_peer, m, max), TEKHO_OK);
+    CHECK_ERR(tekho_dtls_send(b.ep, to_a, m, max + 1), TEKHO_ERR_MESSAGE_TOO_LONG);
+    w = (struct want){.n = {&a, &b}, .msgs = {1, 1}};
+    CHECK(pump(ab, 2, &r, 5000, &w));
+    CHECK(a.nmsgs == 1 && msg_is(&a.msgs[0], a.up_peer, "bs-1", m, max));
+    CHECK(b.nmsgs == 1 && msg_is(&b.msgs[0], to_a, "authd", m, max));
+    CHECK(r.longest == 576); /* the full-size records, and never more */
+    printf("test_dtls: MTU 576: longest datagram %zu bytes\n", r.longest);
+out:
+    if (r.fd > 0)
+        close(r.fd);
+    node_free(&a);
+    node_free(&b);
+}
+
+/* A client that asks to renegotiate (a plain OpenSSL DTLS client: tekho's
+ * endpoints never ask) is refused: no second handshake runs. */
+static unsigned int reneg_psk_cb(SSL *ssl, const char *hint, char *identity, unsigned int max_identity_len,
+                                 unsigned char *psk, unsigned int max_psk_len)
+{
+    (void)ssl;
+    if (hint == NULL || strcmp(hint, "authd") != 0 || max_identity_len < 5 || max_psk_len < sizeof psk_b1)
+        return 0;
+    memcpy(identity, "bs-1", 5);
+    memcpy(psk, psk_b1, sizeof psk_b1);
+    return sizeof psk_b1;
+}
+
+static void test_no_renegotiation(void)
+{
+    struct node a = {0};
+    struct tekho_dtls_config ca = psk_server_cfg(&a, AF_INET);
+    SSL_CTX *ctx = SSL_CTX_new(DTLS_client_method());
+    SSL *ssl = NULL;
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (!node_open(&a, "authd", &ca) || ctx == NULL || fd < 0)
+        goto out;
+    struct sockaddr_storage aa;
+    const socklen_t aal = addr_of(&a, &aa);
+    CHECK(connect(fd, (struct sockaddr *)&aa, aal) == 0);
+    CHECK(SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1);
+    CHECK(SSL_CTX_set_cipher_list(ctx, "ECDHE-PSK-CHACHA20-POLY1305") == 1);
+    SSL_CTX_set_psk_client_callback(ctx, reneg_psk_cb);
+    ssl = SSL_new(ctx);
+    BIO *bio = BIO_new_dgram(fd, BIO_NOCLOSE);
+    CHECK(ssl != NULL && bio != NULL);
+    if (ssl == NULL || bio == NULL)
+        goto out;
+    BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &aa);
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_connect_state(ssl);
+    struct node *aa1[] = {&a};
+    int r = 0;
+    for (uint64_t end = mono_ms() + 5000; (r = SSL_do_handshake(ssl)) != 1 && mono_ms() < end;) {
+        pump(aa1, 1, NULL, 5, NULL);
+        (void)DTLSv1_handle_timeout(ssl);
+    }
+    CHECK(r == 1 && a.ups == 1 && strcmp(a.up_name, "bs-1") == 0);
+    CHECK(SSL_renegotiate(ssl) == 1);
+    int e = 0;
+    for (uint64_t end = mono_ms() + 3000; mono_ms() < end;) {
+        uint8_t buf[64];
+        ERR_clear_error();
+        r = SSL_read(ssl, buf, sizeof buf); /* drives the renegotiation */
+        e = SSL_get_error(ssl, r);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+            break;
+        pump(aa1, 1, NULL, 5, NULL);
+        (void)DTLSv1_handle_timeout(ssl);
+    }
+    /* the client gives up on a no_renegotiation alert; the endpoint never
+     * ran a second handshake */
+    CHECK(e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_NO_RENEGOTIATION);
+    ERR_clear_error();
+    pump(aa1, 1, NULL, 200, NULL);
+    CHECK(st(&a)->handshakes_ok == 1 && a.ups == 1 && a.nmsgs == 0);
+out:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+    node_free(&a);
+}
+
+/* A plain OpenSSL DTLS server (no cookie exchange) that asks tekho's
+ * endpoint, its client, to renegotiate: the endpoint answers with a
+ * no_renegotiation alert (SSL_OP_NO_RENEGOTIATION; OpenSSL 3 servers
+ * refuse clients by default, as the test above shows) and the
+ * renegotiation never happens. */
+static unsigned int reneg_server_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max_psk_len)
+{
+    (void)ssl;
+    if (strcmp(identity, "bs-1") != 0 || max_psk_len < sizeof psk_b1)
+        return 0;
+    memcpy(psk, psk_b1, sizeof psk_b1);
+    return sizeof psk_b1;
+}
+
+static void test_no_renegotiation_as_client(void)
+{
+    struct node b = {0};
+    struct tekho_dtls_config cb = psk_cfg(&b, AF_INET, "bs-1", psk_b1, sizeof psk_b1);
+    SSL_CTX *ctx = SSL_CTX_new(DTLS_server_method());
+    SSL *ssl = NULL;
+    struct sockaddr_storage sa;
+    socklen_t sal = 0;
+    const int fd = udp_socket(&sa, &sal);
+    if (!node_open(&b, "bs-1", &cb) || ctx == NULL || fd < 0)
+        goto out;
+    CHECK(SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1);
+    CHECK(SSL_CTX_set_cipher_list(ctx, "ECDHE-PSK-CHACHA20-POLY1305") == 1);
+    CHECK(SSL_CTX_use_psk_identity_hint(ctx, "authd") == 1);
+    SSL_CTX_set_psk_server_callback(ctx, reneg_server_cb);
+    ssl = SSL_new(ctx);
+    BIO *bio = BIO_new_dgram(fd, BIO_NOCLOSE);
+    CHECK(ssl != NULL && bio != NULL);
+    if (ssl == NULL || bio == NULL)
+        goto out;
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_accept_state(ssl);
+    (void)connect_to(&b, &sa, sal, "authd");
+    struct node *bb[] = {&b};
+    int r = 0;
+    for (uint64_t end = mono_ms() + 5000; (r = SSL_do_handshake(ssl)) != 1 && mono_ms() < end;)
+        pump(bb, 1, NULL, 5, NULL);
+    struct want w = {.n = {&b}, .ups = {1}};
+    CHECK(r == 1 && pump(bb, 1, NULL, 3000, &w) && strcmp(b.up_name, "authd") == 0);
+    CHECK(SSL_renegotiate(ssl) == 1);
+    CHECK(SSL_do_handshake(ssl) == 1); /* sends the HelloRequest */
+    const uint64_t out0 = st(&b)->datagrams_out;
+    for (uint64_t end = mono_ms() + 1000; mono_ms() < end && SSL_renegotiate_pending(ssl);) {
+        pump(bb, 1, NULL, 5, NULL);
+        uint8_t buf[64];
+        ERR_clear_error();
+        r = SSL_read(ssl, buf, sizeof buf); /* a ClientHello would renegotiate here */
+        const int e = SSL_get_error(ssl, r);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+            break;
+    }
+    ERR_clear_error();
+    CHECK(SSL_renegotiate_pending(ssl) == 1);   /* never renegotiated */
+    CHECK(st(&b)->datagrams_out == out0 + 1); /* the no_renegotiation alert */
+    CHECK(st(&b)->handshakes_ok == 1 && b.ups == 1 && b.nmsgs == 0);
+out:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+    node_free(&b);
+}
+
 /* Lost datagrams: the retransmission timers on the loop recover. */
 static void test_retransmit(void)
 {
@@ -1537,6 +1715,9 @@ int main(void)
         test_close();
         test_restart();
         test_retransmit();
+        test_mtu();
+        test_no_renegotiation();
+        test_no_renegotiation_as_client();
         test_config_errors();
     }
     if (getenv("TEKHO_TEST_KEEP") != NULL) /* the credentials, key log and capture, to look at */
