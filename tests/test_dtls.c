@@ -1,22 +1,26 @@
 /* The DTLS backbone transport (src/net/dtls.h) over real UDP sockets on
  * 127.0.0.1 (and ::1 when the host has it), driven by a small poll loop
  * with a time bound, with credentials made by src/net/creds.h in a
- * temporary directory:
+ * temporary directory (TEKHO_TEST_KEEP=1 keeps it):
  *
  *  1. certificates: messages both ways, byte-exact, with the peers' names;
  *     the queue before the handshake; the counters;
- *  2. PSK, from the table and from the lookup callback;
+ *  2. PSK, from the table and from the lookup callback; on ::1, and a
+ *     dual-stack endpoint reaching an IPv4 node;
  *  3. wrong credentials (another CA, a wrong name, a wrong or unknown PSK,
  *     a server claiming another name): no peer up, nothing delivered,
- *     counted;
- *  4. the stateless cookie exchange and the cap on half-open handshakes;
+ *     counted on both sides;
+ *  4. the stateless cookie exchange (bound to the address) and the cap on
+ *     half-open handshakes;
  *  5. 10,000 garbage datagrams from a stranger and 1,500 from the peer's
- *     own address (bit-flipped and replayed copies of its real records):
- *     all dropped and counted exactly, the session keeps working;
- *  6. the key log (its lines against the ClientHello's random; tshark
+ *     own address (bit-flipped and replayed copies of its real records,
+ *     truncated, oversized): all dropped and counted exactly, the session
+ *     keeps working; garbage during a handshake;
+ *  6. the key log (its line against the ClientHello's random; tshark
  *     decrypts the capture with it when tshark is installed);
  *  7. close_notify; a restarted node replacing its old association;
- *     retransmission after loss; the configuration errors.
+ *     retransmission after loss; an explicit MTU; no renegotiation either
+ *     way (against plain OpenSSL peers); the configuration errors.
  *
  * A relay (a UDP socket the test forwards through) stands between two
  * endpoints where the test needs to see, drop or forge the peer's
