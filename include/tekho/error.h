@@ -116,6 +116,9 @@ typedef enum tekho_err {
     TEKHO_ERR_CREDENTIALS = -103,       /* a CA, certificate, key or PSK unusable: unreadable, mismatched, open to others */
     TEKHO_ERR_SOCKET = -104,            /* a socket call failed (socket, bind, recvmsg) */
     TEKHO_ERR_PEER_EXISTS = -105,       /* an association with that address exists under another name */
+
+    /* The daemons (tekho authd, bsd, msd) */
+    TEKHO_ERR_CONFIG = -120,            /* a config file that does not parse or check (the message says where) */
 } tekho_err;
 
 /* A short, stable, human-readable name for an error code ("bad ICV"), in

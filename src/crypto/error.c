@@ -62,6 +62,7 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_CREDENTIALS: return "credentials unusable";
     case TEKHO_ERR_SOCKET: return "socket error";
     case TEKHO_ERR_PEER_EXISTS: return "another association with that address";
+    case TEKHO_ERR_CONFIG: return "bad config file";
     }
     return "unknown error";
 }
