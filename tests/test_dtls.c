@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -47,6 +48,7 @@
 
 #include "creds.h"
 #include "dtls.h"
+#include "loop.h"
 #include "test_util.h"
 
 extern char **environ;
@@ -1580,6 +1582,129 @@ out:
     node_free(&b);
 }
 
+/* On the daemons' event loop (src/daemon/loop.h): the endpoint's socket
+ * watched level-triggered, one loop timer per endpoint re-armed at
+ * now + tekho_dtls_next_timeout_us after every call into it. The relay
+ * loses the first HelloVerifyRequest, so the handshake needs the timer. */
+struct on_loop;
+struct loop_slot {
+    struct on_loop *o;
+    int i;
+};
+struct on_loop {
+    struct tekho_loop *loop;
+    struct node *n[2];
+    struct relay *r;
+    struct loop_slot slot[2];
+    uint64_t timer[2];
+    unsigned timeouts;
+    size_t want;
+};
+
+static void loop_dtls_timer(struct tekho_loop *loop, uint64_t id, uint64_t late_us, void *ctx);
+
+static void loop_arm(struct on_loop *o, int i)
+{
+    tekho_loop_timer_cancel(o->loop, o->timer[i]);
+    o->timer[i] = 0;
+    const uint64_t t = tekho_dtls_next_timeout_us(o->n[i]->ep);
+    if (t != UINT64_MAX)
+        CHECK_ERR(tekho_loop_timer_at(o->loop, tekho_loop_now_us(o->loop) + t, loop_dtls_timer, &o->slot[i],
+                                      &o->timer[i]),
+                  TEKHO_OK);
+    if (o->n[0]->nmsgs >= o->want)
+        tekho_loop_stop(o->loop);
+}
+
+static void loop_dtls_timer(struct tekho_loop *loop, uint64_t id, uint64_t late_us, void *ctx)
+{
+    (void)loop;
+    (void)id;
+    (void)late_us;
+    struct loop_slot *s = ctx;
+    s->o->timer[s->i] = 0;
+    s->o->timeouts++;
+    CHECK_ERR(tekho_dtls_on_timeout(s->o->n[s->i]->ep), TEKHO_OK);
+    loop_arm(s->o, s->i);
+}
+
+static void loop_dtls_readable(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
+{
+    (void)loop;
+    (void)fd;
+    (void)events;
+    struct loop_slot *s = ctx;
+    CHECK_ERR(tekho_dtls_on_readable(s->o->n[s->i]->ep), TEKHO_OK);
+    loop_arm(s->o, s->i);
+}
+
+static void loop_relay_readable(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
+{
+    (void)loop;
+    (void)fd;
+    (void)events;
+    relay_service(ctx);
+}
+
+static void loop_deadline(struct tekho_loop *loop, uint64_t id, uint64_t late_us, void *ctx)
+{
+    (void)id;
+    (void)late_us;
+    *(bool *)ctx = true;
+    tekho_loop_stop(loop);
+}
+
+static void test_on_event_loop(void)
+{
+    struct node a = {0}, b = {0};
+    struct relay r;
+    struct tekho_loop *loop = NULL;
+    struct tekho_dtls_config ca = psk_server_cfg(&a, AF_INET),
+                             cb = psk_cfg(&b, AF_INET, "bs-1", psk_b1, sizeof psk_b1);
+    CHECK_ERR(tekho_loop_new(&loop), TEKHO_OK);
+    if (loop == NULL || !node_open(&a, "authd", &ca) || !node_open(&b, "bs-1", &cb) || !relay_open(&r, &a))
+        goto out;
+    struct on_loop o = {.loop = loop, .n = {&a, &b}, .r = &r, .want = 3};
+    r.drop_to_client = 1;
+    for (int i = 0; i < 2; i++) {
+        o.slot[i] = (struct loop_slot){&o, i};
+        CHECK_ERR(tekho_loop_add_fd(loop, tekho_dtls_fd(o.n[i]->ep), EPOLLIN, loop_dtls_readable, &o.slot[i]),
+                  TEKHO_OK);
+    }
+    CHECK_ERR(tekho_loop_add_fd(loop, r.fd, EPOLLIN, loop_relay_readable, &r), TEKHO_OK);
+    struct sockaddr_storage ra;
+    const socklen_t ral = relay_addr(&r, &ra);
+    const uint64_t to_a = connect_to(&b, &ra, ral, "authd");
+    uint8_t m[3][40];
+    for (int i = 0; i < 3; i++) {
+        fill(m[i], sizeof m[i], (uint8_t)(10 * i));
+        CHECK_ERR(tekho_dtls_send(b.ep, to_a, m[i], sizeof m[i]), TEKHO_OK); /* queued */
+    }
+    loop_arm(&o, 0);
+    loop_arm(&o, 1);
+    bool late = false;
+    uint64_t guard = 0;
+    CHECK_ERR(tekho_loop_timer_at(loop, tekho_loop_now_us(loop) + 5000000u, loop_deadline, &late, &guard), TEKHO_OK);
+    CHECK_ERR(tekho_loop_run(loop), TEKHO_OK);
+    CHECK(!late);
+    CHECK(r.drop_to_client == 0 && o.timeouts >= 1); /* the lost HelloVerifyRequest: a retransmission */
+    CHECK(a.ups == 1 && b.ups == 1 && a.nmsgs == 3);
+    for (int i = 0; i < 3 && a.nmsgs == 3; i++)
+        CHECK(msg_is(&a.msgs[i], a.up_peer, "bs-1", m[i], sizeof m[i]));
+    printf("test_dtls: on tekho_loop: up and 3 messages after %u timer firings\n", o.timeouts);
+    for (int i = 0; i < 2; i++) {
+        tekho_loop_timer_cancel(loop, o.timer[i]);
+        CHECK_ERR(tekho_loop_del_fd(loop, tekho_dtls_fd(o.n[i]->ep)), TEKHO_OK);
+    }
+    CHECK_ERR(tekho_loop_del_fd(loop, r.fd), TEKHO_OK);
+out:
+    if (r.fd > 0)
+        close(r.fd);
+    tekho_loop_free(loop);
+    node_free(&a);
+    node_free(&b);
+}
+
 /* Lost datagrams: the retransmission timers on the loop recover. */
 static void test_retransmit(void)
 {
@@ -1722,6 +1847,7 @@ int main(void)
         test_mtu();
         test_no_renegotiation();
         test_no_renegotiation_as_client();
+        test_on_event_loop();
         test_config_errors();
     }
     if (getenv("TEKHO_TEST_KEEP") != NULL) /* the credentials, key log and capture, to look at */

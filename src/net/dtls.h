@@ -12,6 +12,13 @@
  *     the socket is readable and tekho_dtls_on_timeout(ep) when the
  *     timeout has passed (calling it early is harmless).
  *
+ * On the daemons' loop (src/daemon/loop.h): watch the fd with EPOLLIN
+ * (level-triggered or not: on_readable reads until EAGAIN), and after
+ * every tekho_dtls_on_readable, tekho_dtls_on_timeout and
+ * tekho_dtls_connect re-arm one loop timer at tekho_loop_now_us() +
+ * tekho_dtls_next_timeout_us() (none for UINT64_MAX) whose callback calls
+ * tekho_dtls_on_timeout; tests/test_dtls.c (test_on_event_loop) does this.
+ *
  * What it enforces:
  * - DTLS 1.2 only, mutual authentication, no renegotiation, no session
  *   resumption, one suite per mode: ECDHE-ECDSA-AES128-GCM-SHA256 with
