@@ -1,22 +1,26 @@
 /* The DTLS backbone transport (src/net/dtls.h) over real UDP sockets on
  * 127.0.0.1 (and ::1 when the host has it), driven by a small poll loop
  * with a time bound, with credentials made by src/net/creds.h in a
- * temporary directory:
+ * temporary directory (TEKHO_TEST_KEEP=1 keeps it):
  *
  *  1. certificates: messages both ways, byte-exact, with the peers' names;
  *     the queue before the handshake; the counters;
- *  2. PSK, from the table and from the lookup callback;
+ *  2. PSK, from the table and from the lookup callback; on ::1, and a
+ *     dual-stack endpoint reaching an IPv4 node;
  *  3. wrong credentials (another CA, a wrong name, a wrong or unknown PSK,
  *     a server claiming another name): no peer up, nothing delivered,
- *     counted;
- *  4. the stateless cookie exchange and the cap on half-open handshakes;
+ *     counted on both sides;
+ *  4. the stateless cookie exchange (bound to the address) and the cap on
+ *     half-open handshakes;
  *  5. 10,000 garbage datagrams from a stranger and 1,500 from the peer's
- *     own address (bit-flipped and replayed copies of its real records):
- *     all dropped and counted exactly, the session keeps working;
- *  6. the key log (its lines against the ClientHello's random; tshark
+ *     own address (bit-flipped and replayed copies of its real records,
+ *     truncated, oversized): all dropped and counted exactly, the session
+ *     keeps working; garbage during a handshake;
+ *  6. the key log (its line against the ClientHello's random; tshark
  *     decrypts the capture with it when tshark is installed);
  *  7. close_notify; a restarted node replacing its old association;
- *     retransmission after loss; the configuration errors.
+ *     retransmission after loss; an explicit MTU; no renegotiation either
+ *     way (against plain OpenSSL peers); the configuration errors.
  *
  * A relay (a UDP socket the test forwards through) stands between two
  * endpoints where the test needs to see, drop or forge the peer's
@@ -32,14 +36,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "creds.h"
 #include "dtls.h"
+#include "loop.h"
 #include "test_util.h"
 
 extern char **environ;
@@ -217,6 +226,7 @@ struct relay {
     uint8_t rec[REC_MAX][1500];
     size_t rec_len[REC_MAX];
     unsigned nrec;
+    size_t longest;             /* the longest datagram either way */
     FILE *pcap;                 /* every datagram forwarded, when set */
 };
 
@@ -250,6 +260,8 @@ static void relay_service(struct relay *r)
         if (n < 0)
             return;
         const bool from_server = sl == r->server_len && memcmp(&src, &r->server, sl) == 0;
+        if ((size_t)n > r->longest)
+            r->longest = (size_t)n;
         if (from_server) {
             if (r->drop_to_client > 0) {
                 r->drop_to_client--;
@@ -720,7 +732,6 @@ static void refused(struct node *server, struct node *client, const char *name, 
     struct want w = {.n = {client}, .downs = {1}};
     CHECK(pump(two, 2, NULL, ms, &w));
     /* the server side has given up too (an alert, or its own deadline) */
-    w = (struct want){0};
     for (uint64_t end = mono_ms() + ms; st(server)->handshakes_failed == before.handshakes_failed && mono_ms() < end;)
         pump(two, 2, NULL, 50, NULL);
     CHECK(client->ups == 0 && client->downs == 1 && client->down_peer == id && client->down_why == why);
@@ -732,7 +743,7 @@ static void refused(struct node *server, struct node *client, const char *name, 
     CHECK(st(server)->handshakes_ok == before.handshakes_ok);
     CHECK(st(server)->records_in == before.records_in);
     CHECK(st(server)->peers == before.peers);
-    CHECK(tekho_dtls_send(client->ep, id, m, sizeof m) == TEKHO_ERR_NOT_CONNECTED);
+    CHECK_ERR(tekho_dtls_send(client->ep, id, m, sizeof m), TEKHO_ERR_NOT_CONNECTED);
 }
 
 static void test_wrong_credentials(void)
@@ -1398,6 +1409,301 @@ out:
     node_free(&b2);
 }
 
+/* An explicit MTU: certificate flights fragmented to it, nothing longer
+ * sent either way, the longest message fits. */
+static void test_mtu(void)
+{
+    struct node a = {0}, b = {0};
+    struct relay r;
+    struct tekho_dtls_config ca = cert_cfg(&a, 0, "ca1", "authd"), cb = cert_cfg(&b, 1, "ca1", "bs-1");
+    ca.mtu = cb.mtu = 576;
+    if (!node_open(&a, "authd", &ca) || !node_open(&b, "bs-1", &cb) || !relay_open(&r, &a))
+        goto out;
+    const size_t max = tekho_dtls_max_payload(a.ep);
+    CHECK(max == 576 - TEKHO_DTLS_RECORD_OVERHEAD);
+    struct sockaddr_storage ra;
+    const socklen_t ral = relay_addr(&r, &ra);
+    const uint64_t to_a = connect_to(&b, &ra, ral, "authd");
+    struct node *ab[] = {&a, &b};
+    struct want w = {.n = {&a, &b}, .ups = {1, 1}};
+    CHECK(pump(ab, 2, &r, 5000, &w));
+    static uint8_t m[576];
+    fill(m, sizeof m, 5);
+    CHECK_ERR(tekho_dtls_send(b.ep, to_a, m, max), TEKHO_OK);
+    CHECK_ERR(tekho_dtls_send(a.ep, a.up_peer, m, max), TEKHO_OK);
+    CHECK_ERR(tekho_dtls_send(b.ep, to_a, m, max + 1), TEKHO_ERR_MESSAGE_TOO_LONG);
+    w = (struct want){.n = {&a, &b}, .msgs = {1, 1}};
+    CHECK(pump(ab, 2, &r, 5000, &w));
+    CHECK(a.nmsgs == 1 && msg_is(&a.msgs[0], a.up_peer, "bs-1", m, max));
+    CHECK(b.nmsgs == 1 && msg_is(&b.msgs[0], to_a, "authd", m, max));
+    CHECK(r.longest == 576); /* the full-size records, and never more */
+    printf("test_dtls: MTU 576: longest datagram %zu bytes\n", r.longest);
+out:
+    if (r.fd > 0)
+        close(r.fd);
+    node_free(&a);
+    node_free(&b);
+}
+
+/* A client that asks to renegotiate (a plain OpenSSL DTLS client: tekho's
+ * endpoints never ask) is refused: no second handshake runs. */
+static unsigned int reneg_psk_cb(SSL *ssl, const char *hint, char *identity, unsigned int max_identity_len,
+                                 unsigned char *psk, unsigned int max_psk_len)
+{
+    (void)ssl;
+    if (hint == NULL || strcmp(hint, "authd") != 0 || max_identity_len < 5 || max_psk_len < sizeof psk_b1)
+        return 0;
+    memcpy(identity, "bs-1", 5);
+    memcpy(psk, psk_b1, sizeof psk_b1);
+    return sizeof psk_b1;
+}
+
+static void test_no_renegotiation(void)
+{
+    struct node a = {0};
+    struct tekho_dtls_config ca = psk_server_cfg(&a, AF_INET);
+    SSL_CTX *ctx = SSL_CTX_new(DTLS_client_method());
+    SSL *ssl = NULL;
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (!node_open(&a, "authd", &ca) || ctx == NULL || fd < 0)
+        goto out;
+    struct sockaddr_storage aa;
+    const socklen_t aal = addr_of(&a, &aa);
+    CHECK(connect(fd, (struct sockaddr *)&aa, aal) == 0);
+    CHECK(SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1);
+    CHECK(SSL_CTX_set_cipher_list(ctx, "ECDHE-PSK-CHACHA20-POLY1305") == 1);
+    SSL_CTX_set_psk_client_callback(ctx, reneg_psk_cb);
+    ssl = SSL_new(ctx);
+    BIO *bio = BIO_new_dgram(fd, BIO_NOCLOSE);
+    CHECK(ssl != NULL && bio != NULL);
+    if (ssl == NULL || bio == NULL)
+        goto out;
+    BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &aa);
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_connect_state(ssl);
+    struct node *aa1[] = {&a};
+    int r = 0;
+    for (uint64_t end = mono_ms() + 5000; (r = SSL_do_handshake(ssl)) != 1 && mono_ms() < end;) {
+        pump(aa1, 1, NULL, 5, NULL);
+        (void)DTLSv1_handle_timeout(ssl);
+    }
+    CHECK(r == 1 && a.ups == 1 && strcmp(a.up_name, "bs-1") == 0);
+    CHECK(SSL_renegotiate(ssl) == 1);
+    int e = 0;
+    for (uint64_t end = mono_ms() + 3000; mono_ms() < end;) {
+        uint8_t buf[64];
+        ERR_clear_error();
+        r = SSL_read(ssl, buf, sizeof buf); /* drives the renegotiation */
+        e = SSL_get_error(ssl, r);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+            break;
+        pump(aa1, 1, NULL, 5, NULL);
+        (void)DTLSv1_handle_timeout(ssl);
+    }
+    /* the client gives up on a no_renegotiation alert; the endpoint never
+     * ran a second handshake */
+    CHECK(e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_NO_RENEGOTIATION);
+    ERR_clear_error();
+    pump(aa1, 1, NULL, 200, NULL);
+    CHECK(st(&a)->handshakes_ok == 1 && a.ups == 1 && a.nmsgs == 0);
+out:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+    node_free(&a);
+}
+
+/* A plain OpenSSL DTLS server (no cookie exchange) that asks tekho's
+ * endpoint, its client, to renegotiate: the endpoint answers with a
+ * no_renegotiation alert (SSL_OP_NO_RENEGOTIATION; OpenSSL 3 servers
+ * refuse clients by default, as the test above shows) and the
+ * renegotiation never happens. */
+static unsigned int reneg_server_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max_psk_len)
+{
+    (void)ssl;
+    if (strcmp(identity, "bs-1") != 0 || max_psk_len < sizeof psk_b1)
+        return 0;
+    memcpy(psk, psk_b1, sizeof psk_b1);
+    return sizeof psk_b1;
+}
+
+static void test_no_renegotiation_as_client(void)
+{
+    struct node b = {0};
+    struct tekho_dtls_config cb = psk_cfg(&b, AF_INET, "bs-1", psk_b1, sizeof psk_b1);
+    SSL_CTX *ctx = SSL_CTX_new(DTLS_server_method());
+    SSL *ssl = NULL;
+    struct sockaddr_storage sa;
+    socklen_t sal = 0;
+    const int fd = udp_socket(&sa, &sal);
+    if (!node_open(&b, "bs-1", &cb) || ctx == NULL || fd < 0)
+        goto out;
+    CHECK(SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1);
+    CHECK(SSL_CTX_set_cipher_list(ctx, "ECDHE-PSK-CHACHA20-POLY1305") == 1);
+    CHECK(SSL_CTX_use_psk_identity_hint(ctx, "authd") == 1);
+    SSL_CTX_set_psk_server_callback(ctx, reneg_server_cb);
+    ssl = SSL_new(ctx);
+    BIO *bio = BIO_new_dgram(fd, BIO_NOCLOSE);
+    CHECK(ssl != NULL && bio != NULL);
+    if (ssl == NULL || bio == NULL)
+        goto out;
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_accept_state(ssl);
+    (void)connect_to(&b, &sa, sal, "authd");
+    struct node *bb[] = {&b};
+    int r = 0;
+    for (uint64_t end = mono_ms() + 5000; (r = SSL_do_handshake(ssl)) != 1 && mono_ms() < end;)
+        pump(bb, 1, NULL, 5, NULL);
+    struct want w = {.n = {&b}, .ups = {1}};
+    CHECK(r == 1 && pump(bb, 1, NULL, 3000, &w) && strcmp(b.up_name, "authd") == 0);
+    CHECK(SSL_renegotiate(ssl) == 1);
+    CHECK(SSL_do_handshake(ssl) == 1); /* sends the HelloRequest */
+    const uint64_t out0 = st(&b)->datagrams_out;
+    for (uint64_t end = mono_ms() + 1000; mono_ms() < end && SSL_renegotiate_pending(ssl);) {
+        pump(bb, 1, NULL, 5, NULL);
+        uint8_t buf[64];
+        ERR_clear_error();
+        r = SSL_read(ssl, buf, sizeof buf); /* a ClientHello would renegotiate here */
+        const int e = SSL_get_error(ssl, r);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+            break;
+    }
+    ERR_clear_error();
+    CHECK(SSL_renegotiate_pending(ssl) == 1);   /* never renegotiated */
+    CHECK(st(&b)->datagrams_out == out0 + 1); /* the no_renegotiation alert */
+    CHECK(st(&b)->handshakes_ok == 1 && b.ups == 1 && b.nmsgs == 0);
+out:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+    node_free(&b);
+}
+
+/* On the daemons' event loop (src/daemon/loop.h): the endpoint's socket
+ * watched level-triggered, one loop timer per endpoint re-armed at
+ * now + tekho_dtls_next_timeout_us after every call into it. The relay
+ * loses the first HelloVerifyRequest, so the handshake needs the timer. */
+struct on_loop;
+struct loop_slot {
+    struct on_loop *o;
+    int i;
+};
+struct on_loop {
+    struct tekho_loop *loop;
+    struct node *n[2];
+    struct relay *r;
+    struct loop_slot slot[2];
+    uint64_t timer[2];
+    unsigned timeouts;
+    size_t want;
+};
+
+static void loop_dtls_timer(struct tekho_loop *loop, uint64_t id, uint64_t late_us, void *ctx);
+
+static void loop_arm(struct on_loop *o, int i)
+{
+    tekho_loop_timer_cancel(o->loop, o->timer[i]);
+    o->timer[i] = 0;
+    const uint64_t t = tekho_dtls_next_timeout_us(o->n[i]->ep);
+    if (t != UINT64_MAX)
+        CHECK_ERR(tekho_loop_timer_at(o->loop, tekho_loop_now_us(o->loop) + t, loop_dtls_timer, &o->slot[i],
+                                      &o->timer[i]),
+                  TEKHO_OK);
+    if (o->n[0]->nmsgs >= o->want)
+        tekho_loop_stop(o->loop);
+}
+
+static void loop_dtls_timer(struct tekho_loop *loop, uint64_t id, uint64_t late_us, void *ctx)
+{
+    (void)loop;
+    (void)id;
+    (void)late_us;
+    struct loop_slot *s = ctx;
+    s->o->timer[s->i] = 0;
+    s->o->timeouts++;
+    CHECK_ERR(tekho_dtls_on_timeout(s->o->n[s->i]->ep), TEKHO_OK);
+    loop_arm(s->o, s->i);
+}
+
+static void loop_dtls_readable(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
+{
+    (void)loop;
+    (void)fd;
+    (void)events;
+    struct loop_slot *s = ctx;
+    CHECK_ERR(tekho_dtls_on_readable(s->o->n[s->i]->ep), TEKHO_OK);
+    loop_arm(s->o, s->i);
+}
+
+static void loop_relay_readable(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
+{
+    (void)loop;
+    (void)fd;
+    (void)events;
+    relay_service(ctx);
+}
+
+static void loop_deadline(struct tekho_loop *loop, uint64_t id, uint64_t late_us, void *ctx)
+{
+    (void)id;
+    (void)late_us;
+    *(bool *)ctx = true;
+    tekho_loop_stop(loop);
+}
+
+static void test_on_event_loop(void)
+{
+    struct node a = {0}, b = {0};
+    struct relay r;
+    struct tekho_loop *loop = NULL;
+    struct tekho_dtls_config ca = psk_server_cfg(&a, AF_INET),
+                             cb = psk_cfg(&b, AF_INET, "bs-1", psk_b1, sizeof psk_b1);
+    CHECK_ERR(tekho_loop_new(&loop), TEKHO_OK);
+    if (loop == NULL || !node_open(&a, "authd", &ca) || !node_open(&b, "bs-1", &cb) || !relay_open(&r, &a))
+        goto out;
+    struct on_loop o = {.loop = loop, .n = {&a, &b}, .r = &r, .want = 3};
+    r.drop_to_client = 1;
+    for (int i = 0; i < 2; i++) {
+        o.slot[i] = (struct loop_slot){&o, i};
+        CHECK_ERR(tekho_loop_add_fd(loop, tekho_dtls_fd(o.n[i]->ep), EPOLLIN, loop_dtls_readable, &o.slot[i]),
+                  TEKHO_OK);
+    }
+    CHECK_ERR(tekho_loop_add_fd(loop, r.fd, EPOLLIN, loop_relay_readable, &r), TEKHO_OK);
+    struct sockaddr_storage ra;
+    const socklen_t ral = relay_addr(&r, &ra);
+    const uint64_t to_a = connect_to(&b, &ra, ral, "authd");
+    uint8_t m[3][40];
+    for (int i = 0; i < 3; i++) {
+        fill(m[i], sizeof m[i], (uint8_t)(10 * i));
+        CHECK_ERR(tekho_dtls_send(b.ep, to_a, m[i], sizeof m[i]), TEKHO_OK); /* queued */
+    }
+    loop_arm(&o, 0);
+    loop_arm(&o, 1);
+    bool late = false;
+    uint64_t guard = 0;
+    CHECK_ERR(tekho_loop_timer_at(loop, tekho_loop_now_us(loop) + 5000000u, loop_deadline, &late, &guard), TEKHO_OK);
+    CHECK_ERR(tekho_loop_run(loop), TEKHO_OK);
+    CHECK(!late);
+    CHECK(r.drop_to_client == 0 && o.timeouts >= 1); /* the lost HelloVerifyRequest: a retransmission */
+    CHECK(a.ups == 1 && b.ups == 1 && a.nmsgs == 3);
+    for (int i = 0; i < 3 && a.nmsgs == 3; i++)
+        CHECK(msg_is(&a.msgs[i], a.up_peer, "bs-1", m[i], sizeof m[i]));
+    printf("test_dtls: on tekho_loop: up and 3 messages after %u timer firings\n", o.timeouts);
+    for (int i = 0; i < 2; i++) {
+        tekho_loop_timer_cancel(loop, o.timer[i]);
+        CHECK_ERR(tekho_loop_del_fd(loop, tekho_dtls_fd(o.n[i]->ep)), TEKHO_OK);
+    }
+    CHECK_ERR(tekho_loop_del_fd(loop, r.fd), TEKHO_OK);
+out:
+    if (r.fd > 0)
+        close(r.fd);
+    tekho_loop_free(loop);
+    node_free(&a);
+    node_free(&b);
+}
+
 /* Lost datagrams: the retransmission timers on the loop recover. */
 static void test_retransmit(void)
 {
@@ -1537,6 +1843,10 @@ int main(void)
         test_close();
         test_restart();
         test_retransmit();
+        test_mtu();
+        test_no_renegotiation();
+        test_no_renegotiation_as_client();
+        test_on_event_loop();
         test_config_errors();
     }
     if (getenv("TEKHO_TEST_KEEP") != NULL) /* the credentials, key log and capture, to look at */

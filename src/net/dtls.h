@@ -12,6 +12,13 @@
  *     the socket is readable and tekho_dtls_on_timeout(ep) when the
  *     timeout has passed (calling it early is harmless).
  *
+ * On the daemons' loop (src/daemon/loop.h): watch the fd with EPOLLIN
+ * (level-triggered or not: on_readable reads until EAGAIN), and after
+ * every tekho_dtls_on_readable, tekho_dtls_on_timeout and
+ * tekho_dtls_connect re-arm one loop timer at tekho_loop_now_us() +
+ * tekho_dtls_next_timeout_us() (none for UINT64_MAX) whose callback calls
+ * tekho_dtls_on_timeout; tests/test_dtls.c (test_on_event_loop) does this.
+ *
  * What it enforces:
  * - DTLS 1.2 only, mutual authentication, no renegotiation, no session
  *   resumption, one suite per mode: ECDHE-ECDSA-AES128-GCM-SHA256 with
@@ -51,9 +58,11 @@
  *   most tekho_dtls_max_payload(ep) = mtu - TEKHO_DTLS_RECORD_OVERHEAD
  *   bytes.
  * - Garbage is dropped and counted, never fatal: datagrams that are not
- *   DTLS, truncated or oversized, malformed records, and, from an
- *   established peer, records that OpenSSL discards without a trace (a
- *   failed MAC, a replay). Where OpenSSL gives no sign, the rule is: a
+ *   DTLS, truncated or oversized, malformed records, protected records
+ *   shorter than the suite's nonce and tag (OpenSSL 3 would end the
+ *   association on one: openssl/openssl#25290, so they never reach it),
+ *   and, from an established peer, records that OpenSSL discards without a
+ *   trace (a failed MAC, a replay). Where OpenSSL gives no sign, the rule is: a
  *   datagram from an established peer that delivers fewer application
  *   records than it carries, or that delivers nothing, makes no reply and
  *   changes nothing, counts as dropped (a rare legitimate retransmission of
@@ -63,9 +72,8 @@
  * endpoint, so a stale id is refused (TEKHO_ERR_NOT_CONNECTED) instead of
  * reaching freed memory.
  *
- * Callbacks run inside tekho_dtls_on_readable, tekho_dtls_on_timeout,
- * tekho_dtls_connect and tekho_dtls_send (the last two only when a peer
- * fails there). They may call tekho_dtls_send, tekho_dtls_close,
+ * Callbacks run inside tekho_dtls_on_readable and tekho_dtls_on_timeout,
+ * and inside tekho_dtls_send when the peer fails there (on_peer_down). They may call tekho_dtls_send, tekho_dtls_close,
  * tekho_dtls_connect, tekho_dtls_peer_name, tekho_dtls_stats and
  * tekho_dtls_max_payload, on any peer including their own; never
  * tekho_dtls_on_readable, tekho_dtls_on_timeout or tekho_dtls_free. The
