@@ -625,7 +625,7 @@ static const struct report_run *run_of(const struct report *r, enum tekho_scheme
 
 static void mobility_text(FILE *f, const struct report *r, bool html);
 
-/* "p50 X ms (model Y)" of scheme s's union, or "not run". */
+/* "p50 X ms, mean Y (model Z)" of scheme s's union interruption, or "not run". */
 static const char *union_words(const struct report *r, enum tekho_scheme s, char *buf, size_t cap);
 
 /* Published 802.16e/m handover figures beside this run's (README, The
@@ -799,13 +799,13 @@ static void mobility_text(FILE *f, const struct report *r, bool html)
                "BS the MS had left, %.1f %% within 5 s (%.0f m of travel) but only %.1f %% within the %.0f ms of a "
                "ping-pong; %.1f %% left the BS that was the nearest, which geometry alone never does; and MSs were "
                "served by a BS other than the nearest %.1f %% of the time. This is the model at work (its "
-               "parameters are below, the README gives their sources), not a miscount: the crossings are the geometry's, the same with "
-               "shadowing or without.%s",
+               "parameters are below, the README gives their sources), not a miscount: the crossings are the "
+               "geometry's, the same with shadowing or without.%s",
             p->radio.speed_kmh, 100 * report_share(s->returns, s->completed),
             100 * report_share(s->returns_5s, s->completed), p->radio.speed_kmh / 3.6 * 5,
             100 * report_share(s->pingpong, s->completed), p->radio.pingpong_ms,
-            100 * report_share(s->left_nearest, s->attempted), 100 * report_share(s->off_nearest, s->served_measurements),
-            end);
+            100 * report_share(s->left_nearest, s->attempted),
+            100 * report_share(s->off_nearest, s->served_measurements), end);
 }
 
 static const char *union_words(const struct report *r, enum tekho_scheme s, char *buf, size_t cap)
