@@ -108,6 +108,9 @@ typedef enum tekho_err {
     TEKHO_ERR_STORE_UNAVAILABLE = -93,  /* the store cannot be reached (connection lost, locked) */
     TEKHO_ERR_STORE_KEY = -94,          /* the key file: unreadable, not 32 bytes, open to others, or not this store's */
     TEKHO_ERR_RECORD_CORRUPT = -95,     /* a record that does not decrypt or validate: the MS re-authenticates */
+
+    /* The daemons (tekho authd, bsd, msd) */
+    TEKHO_ERR_CONFIG = -120,            /* a config file that does not parse or check (the message says where) */
 } tekho_err;
 
 /* A short, stable, human-readable name for an error code ("bad ICV"), in

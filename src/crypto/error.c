@@ -56,6 +56,7 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_STORE_UNAVAILABLE: return "store unavailable";
     case TEKHO_ERR_STORE_KEY: return "store key file refused";
     case TEKHO_ERR_RECORD_CORRUPT: return "store record corrupt";
+    case TEKHO_ERR_CONFIG: return "bad config file";
     }
     return "unknown error";
 }

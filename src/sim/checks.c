@@ -123,7 +123,7 @@ void tekho_sim_check_keys_match(struct tekho_sim *sim, uint32_t ms)
 {
     const uint32_t node = tekho_ms_serving(sim->ms[ms]);
     uint8_t a[2][8], b[2][8];
-    if (node == 0 || !tekho_scheme_encrypts(sim->p.scheme))
+    if (node == 0 || !tekho_scheme_encrypts(sim->p.scheme) || sim->ms[ms] == NULL || sim->bs[node] == NULL)
         return;
     const bool ms_has = tekho_ms_tek_fingerprints(sim->ms[ms], node, a);
     const bool bs_has = tekho_bs_tek_fingerprints(sim->bs[node], ms, b);
@@ -176,6 +176,7 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
         break;
     case TEKHO_EV_HO_LEFT:
         if (from_ms) {
+            tr->ext_left = true;
             left_serving(sim, tr);
             early_ul_bound(sim, a->ms);
         }
@@ -194,6 +195,7 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
             tr->before = tr->serving;
             tr->arrived_at = sim->now;
             tr->serving = to;
+            tr->ext_left = false;
             tekho_sim_check_keys_match(sim, a->ms);
         }
         break;
@@ -201,6 +203,7 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
         if (from_ms) {
             sim->st.cancelled++;
             tr->ho_active = false;
+            tr->ext_left = false;
         }
         break;
     case TEKHO_EV_HO_FAILED:
@@ -208,6 +211,7 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
             sim->st.failed++;
             censor(sim, tr);
             tr->ho_active = false;
+            tr->ext_left = false;
         }
         break;
     case TEKHO_EV_SELF_SYNC: sim->st.self_sync_success++; break;
@@ -217,6 +221,7 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
         if (from_ms) {
             censor(sim, tr);
             tr->ho_active = false;
+            tr->ext_left = false;
         }
         break;
     case TEKHO_EV_PDU_DISCARDED: sim->st.pdus_discarded++; break;
@@ -231,7 +236,7 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
         break;
     case TEKHO_EV_KEYS_INSTALLED:
         /* A stale count never yields keys: a counter context below N is a violation. */
-        if (!from_ms && a->value > 0 && sim->p.scheme == TEKHO_SCHEME_COUNTER) {
+        if (!from_ms && a->value > 0 && sim->p.scheme == TEKHO_SCHEME_COUNTER && sim->auth != NULL) {
             uint8_t mac[6];
             tekho_ms_mac_of_index(a->ms, mac);
             if ((uint16_t)a->value < tekho_auth_count(sim->auth, mac))

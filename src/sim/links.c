@@ -194,15 +194,27 @@ void tekho_sim_send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_
         sim->tap(sim->tap_ctx, sim, sim->now, uplink ? TEKHO_SIM_AIR_UL : TEKHO_SIM_AIR_DL, uplink ? ms : node,
                  uplink ? node : ms, pdu, len);
     uint64_t key_a = 0, key_b = 0;
-    const int harq_frames = air_fate(sim, uplink, ms, node, mgmt, &key_a, &key_b);
+    /* Real links: the terminals' process draws the air's fate both ways
+     * (it knows the radio); a BS's DL meets it on arrival there. */
+    const bool fate_here = sim->ext == NULL || sim->ext->ms_local;
+    const int harq_frames = fate_here ? air_fate(sim, uplink, ms, node, mgmt, &key_a, &key_b) : 0;
     const bool lost = harq_frames < 0;
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
                 uplink ? "->" : "<-", node, name, len, lost ? " LOST" : harq_frames > 0 ? " HARQ" : "");
     if (lost)
         return;
-    const uint64_t t = tekho_sim_air_arrival(sim, sim->now, uplink) + (uint64_t)harq_frames * sim->p.frame_us +
-                       (mgmt ? processing_us(sim, key_a, key_b) : 0);
+    uint64_t t = tekho_sim_air_arrival(sim, sim->now, uplink) + (uint64_t)harq_frames * sim->p.frame_us +
+                 (fate_here && mgmt ? processing_us(sim, key_a, key_b) : 0);
+    if (sim->ext != NULL) {
+        /* A DL user payload offered for an earlier subframe than the one
+         * it now makes still goes in it (it left the msd in time). */
+        if (!uplink && sim->ext_dl_due >= sim->now && sim->ext_dl_due != 0)
+            t = sim->ext_dl_due;
+        (void)tekho_sim_push(sim, t, EV_SEND_OUT, uplink ? TEKHO_SIM_AIR_UL : TEKHO_SIM_AIR_DL, uplink ? ms : node,
+                             uplink ? node : ms, pdu, len, false);
+        return;
+    }
     if (uplink)
         (void)tekho_sim_push(sim, t, EV_AIR_TO_BS, node, ms, 0, pdu, len, false);
     else
@@ -270,6 +282,12 @@ void tekho_sim_send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, 
                                                                 (sim->p.backbone_jitter_us + 1)
                                                           : 0;
         const uint64_t processing = processing_us(sim, key_a, key_b | (uint64_t)1 << 62);
+        if (sim->ext != NULL) {
+            (void)tekho_sim_push(sim, sim->now + sim->p.backbone_latency_us + jitter + processing, EV_SEND_OUT,
+                                 TEKHO_SIM_BACKBONE, from, to, msg, len, false);
+            OPENSSL_cleanse(faulty, faulty_len);
+            return;
+        }
         (void)tekho_sim_push(sim, sim->now + sim->p.backbone_latency_us + jitter + processing, EV_BACKBONE, to, from,
                              0, msg, len, false);
     }
@@ -310,4 +328,19 @@ double tekho_sim_bler_at(const struct tekho_sim_variability *v, double x)
 double tekho_sim_exp_draw(double mean, uint64_t h)
 {
     return mean > 0 ? -mean * log(1.0 - sim_unit_of(h)) : 0;
+}
+
+bool tekho_sim_air_fate_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len,
+                           uint64_t *delay_us)
+{
+    const bool mgmt = is_mgmt(pdu, len);
+    uint64_t key_a = 0, key_b = 0;
+    const int harq_frames = air_fate(sim, false, ms, node, mgmt, &key_a, &key_b);
+    if (sim->trace)
+        fprintf(sim->trace, "%10.3f air DL in ms%u <- bs%u %zuB%s\n", sim->now / 1000.0, ms, node, len,
+                harq_frames < 0 ? " LOST" : harq_frames > 0 ? " HARQ" : "");
+    if (harq_frames < 0)
+        return false;
+    *delay_us = (uint64_t)harq_frames * sim->p.frame_us + (mgmt ? processing_us(sim, key_a, key_b) : 0);
+    return true;
 }

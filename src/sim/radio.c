@@ -8,7 +8,7 @@
 #define CANDIDATES TEKHO_RADIO_CANDIDATES
 
 /* Axial hex coordinates in spiral order from the centre: ring k has 6k cells. */
-static void hex_grid(double (*cells)[2], uint32_t n, double isd)
+void tekho_radio_hex_grid(double (*cells)[2], uint32_t n, double isd)
 {
     static const int dirs[6][2] = {{1, 0}, {0, 1}, {-1, 1}, {-1, 0}, {0, -1}, {1, -1}};
     uint32_t k = 0;
@@ -167,7 +167,7 @@ tekho_err tekho_radio_init(struct tekho_radio *m, const struct tekho_radio_param
     if (positions != NULL)
         memcpy(m->cells, positions, n_bs * sizeof *m->cells);
     else
-        hex_grid(m->cells, n_bs, p->isd_m);
+        tekho_radio_hex_grid(m->cells, n_bs, p->isd_m);
     const double frames = p->meas_period_ms * 1000.0 / (double)frame_us;
     m->meas_frames = frames < 1.5 ? 1u : (uint32_t)(frames + 0.5);
     m->meas_dt_s = (double)m->meas_frames * (double)frame_us / 1e6;

@@ -64,6 +64,10 @@ struct tekho_radio {
     unsigned long served, off_nearest; /* tekho_sim_stats.served_measurements, .off_nearest */
 };
 
+/* The n cells of the hexagonal grid of inter-site distance isd, spiralling
+ * out from the centre (ring k has 6k cells): where the emulator puts them. */
+void tekho_radio_hex_grid(double (*cells)[2], uint32_t n, double isd);
+
 /* Sets up the model for n_bs cells: at `positions` (n_bs x, y pairs, m),
  * or NULL: on the hexagonal grid of p->isd_m, spiralling out from the
  * centre. v gives the noise and interference load of the SINR. */

@@ -8,7 +8,9 @@
 #include "tekho/sim.h"
 
 #include <math.h>
+#include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +117,11 @@ static tekho_err role_random(void *ctx, uint8_t *out, size_t n)
         sim->random_fail--;
         return TEKHO_ERR_CRYPTO;
     }
+    /* Real links: every process draws its own, as a deployment must (a
+     * seeded stream would give two BSs the same TEKs); the emulator's
+     * stream makes its runs reproducible. */
+    if (sim->ext != NULL)
+        return n > INT_MAX || RAND_bytes(out, (int)n) != 1 ? TEKHO_ERR_CRYPTO : TEKHO_OK;
     sim_rng_bytes(&sim->keys, out, n);
     return TEKHO_OK;
 }
@@ -137,7 +144,8 @@ static void msk_of(uint64_t seed, uint32_t index, uint8_t msk[64])
 
 static void radio_setup(struct tekho_sim *sim);
 
-tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out)
+static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho_sim_external *ext, uint64_t now,
+                            const double (*positions)[2], struct tekho_sim **out)
 {
     if (p == NULL || out == NULL || p->n_bs == 0 || p->n_bs > TEKHO_SIM_MAX_BS || p->n_ms == 0 ||
         p->n_ms > TEKHO_SIM_MAX_MS || p->frame_us == 0 || p->scheme >= TEKHO_SCHEME_COUNT)
@@ -166,11 +174,17 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     tekho_sim_rng_stream(&sim->keys, p->seed, SIM_PURPOSE_KEYS, 0);
     tekho_sim_rng_stream(&sim->attacker, p->seed, SIM_PURPOSE_ATTACKER, 0);
     sim->p = *p;
+    sim->now = now;
+    if (ext != NULL) {
+        sim->ext_copy = *ext;
+        sim->ext = &sim->ext_copy;
+    }
+    const bool ms_local = ext == NULL || ext->ms_local, auth_local = ext == NULL || ext->auth_local;
     const struct tekho_random random = {.ctx = sim, .fill = role_random};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
                                    .timing = p->timing, .first_count = p->first_count};
-    if (err == TEKHO_OK) {
+    if (err == TEKHO_OK && auth_local) {
         ac.store = tekho_memory_store_ops(sim->store);
         err = tekho_auth_new(&ac, &sim->auth);
     }
@@ -179,6 +193,14 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         bsid_of(node, sim->neighbours[node - 1].bsid);
     }
     for (uint32_t node = 1; err == TEKHO_OK && node <= p->n_bs; node++) {
+        if (ext != NULL && ext->bs_local != node) {
+            if (auth_local) {
+                uint8_t bsid[6];
+                bsid_of(node, bsid);
+                err = tekho_auth_add_bs(sim->auth, node, bsid);
+            }
+            continue;
+        }
         struct tekho_bs_config bc = {.node = node, .scheme = p->scheme,
                                      .tekgen_capable = !(p->bs_no_tekgen_mask & (1u << (node - 1))),
                                      .tekgen_required = (p->bs_tekgen_required_mask >> (node - 1)) & 1u,
@@ -187,10 +209,11 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
                                      .max_cached_per_ms = p->bs_cache_per_ms ? p->bs_cache_per_ms : 4,
                                      .pmk_lifetime_s = p->pmk_lifetime_s,
                                      .pn_window = 0, .timing = p->timing, .random = random,
+                                     .restarted = ext != NULL && ext->bs_restarted,
                                      .neighbours = sim->neighbours, .n_neighbours = p->n_bs};
         bsid_of(node, bc.bsid);
         err = tekho_bs_new(&bc, &sim->bs[node]);
-        if (err == TEKHO_OK)
+        if (err == TEKHO_OK && auth_local)
             err = tekho_auth_add_bs(sim->auth, node, bc.bsid);
     }
     for (uint32_t i = 0; err == TEKHO_OK && i < p->n_ms; i++) {
@@ -200,8 +223,9 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
                                      .random = random, .first_count = p->first_count};
         tekho_ms_mac_of_index(i, mc.mac);
         msk_of(p->seed, i, mc.msk);
-        err = tekho_ms_new(&mc, &sim->ms[i]);
-        if (err == TEKHO_OK) {
+        if (ms_local)
+            err = tekho_ms_new(&mc, &sim->ms[i]);
+        if (err == TEKHO_OK && auth_local) {
             tekho_actions_reset(sim->actions);
             err = tekho_auth_add_ms(sim->auth, i, mc.mac, mc.msk, 0, sim->actions);
             if (err == TEKHO_OK)
@@ -213,8 +237,12 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
         tekho_sim_free(sim);
         return err;
     }
-    if (p->radio.enabled) {
-        err = tekho_radio_init(&sim->model, &p->radio, &p->var, p->seed, p->n_bs, p->frame_us, NULL);
+    if (ext != NULL && ms_local && (sim->bs_down = calloc(p->n_bs + 1, sizeof *sim->bs_down)) == NULL) {
+        tekho_sim_free(sim);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    if (p->radio.enabled && ms_local) {
+        err = tekho_radio_init(&sim->model, &p->radio, &p->var, p->seed, p->n_bs, p->frame_us, positions);
         if (err != TEKHO_OK) {
             tekho_sim_free(sim);
             return err;
@@ -223,6 +251,19 @@ tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out
     }
     *out = sim;
     return TEKHO_OK;
+}
+
+tekho_err tekho_sim_new(const struct tekho_sim_params *p, struct tekho_sim **out)
+{
+    return sim_create(p, NULL, 0, NULL, out);
+}
+
+tekho_err tekho_sim_new_external(const struct tekho_sim_params *p, const struct tekho_sim_external *ext,
+                                 uint64_t now_us, const double (*positions)[2], struct tekho_sim **out)
+{
+    if (ext == NULL || (ext->bs_local != 0 && (p == NULL || ext->bs_local > p->n_bs)))
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    return sim_create(p, ext, now_us, positions, out);
 }
 
 void tekho_sim_free(struct tekho_sim *sim)
@@ -244,6 +285,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->radio);
     free(sim->max_n);
     tekho_radio_free(&sim->model);
+    free(sim->bs_down);
     free(sim->window);
     tekho_auth_free(sim->auth);
     tekho_memory_store_free(sim->store);
@@ -439,6 +481,10 @@ static void apply(struct tekho_sim *sim, uint32_t owner, struct tekho_actions *a
         case TEKHO_ACT_CANCEL_TIMER: tekho_sim_queue_cancel(&sim->queue, timer_key(owner, a->timer)); break;
         case TEKHO_ACT_DELIVER: {
             const bool at_bs = (owner >> 24) == OWNER_BS;
+            if (at_bs && sim->ext != NULL) { /* the msd measures (sim_external.h) */
+                sim->ext->ul_delivered(sim->ext->ctx, a->ms, owner & 0xFFFFFF, a->bytes, a->len);
+                break;
+            }
             tekho_sim_on_deliver(sim, a->ms, at_bs ? 0 : 1, at_bs ? owner & 0xFFFFFF : a->peer, a->bytes, a->len);
             break;
         }
@@ -528,12 +574,48 @@ double tekho_sim_link_sinr_db(struct tekho_sim *sim, uint32_t ms, uint32_t node)
     return tekho_radio_sinr_db(&sim->model, &sim->radio[ms], node);
 }
 
+/* Real links: a released MS (its BS went off the air, or an entry
+ * failed) enters again at its strongest candidate on the air, at most
+ * once a second. */
+static void reenter(struct tekho_sim *sim, uint32_t ms)
+{
+    struct ms_track *tr = &sim->track[ms];
+    if (sim->now < tr->reenter_after)
+        return;
+    tr->reenter_after = sim->now + 1000000;
+    uint32_t best = 0;
+    double best_level = -INFINITY;
+    const struct tekho_radio_ms *r = &sim->radio[ms];
+    for (int k = 0; k < TEKHO_RADIO_CANDIDATES && sim->p.radio.enabled; k++) {
+        const uint32_t c = r->cell[k];
+        if (c != 0 && !sim->bs_down[c] && !isnan(r->filtered[k]) && r->filtered[k] > best_level) {
+            best_level = r->filtered[k];
+            best = c;
+        }
+    }
+    for (uint32_t c = 1; best == 0 && c <= sim->p.n_bs; c++)
+        if (!sim->bs_down[c])
+            best = c;
+    if (best == 0)
+        return;
+    uint8_t bsid[6];
+    bsid_of(best, bsid);
+    tr->serving = best;
+    tekho_actions_reset(sim->actions);
+    const tekho_err err = tekho_ms_enter(sim->ms[ms], sim->now, best, bsid, sim->actions);
+    tekho_sim_after_role(sim, OWNER(OWNER_MS, ms), err);
+}
+
 /* MS ms measures: a handover when the trigger holds and the MS is free for one. */
 static void measure(struct tekho_sim *sim, uint32_t ms)
 {
     struct tekho_radio_ms *r = &sim->radio[ms];
     const uint32_t to = tekho_radio_measure(&sim->model, ms, r, sim->now);
-    if (to == 0 || tekho_ms_state(sim->ms[ms]) != TEKHO_MS_OPERATIONAL)
+    if (sim->ext != NULL && tekho_ms_state(sim->ms[ms]) == TEKHO_MS_RELEASED) {
+        reenter(sim, ms);
+        return;
+    }
+    if (to == 0 || tekho_ms_state(sim->ms[ms]) != TEKHO_MS_OPERATIONAL || (sim->bs_down && sim->bs_down[to]))
         return;
     uint8_t bsid[6];
     bsid_of(to, bsid);
@@ -553,7 +635,7 @@ static void radio_setup(struct tekho_sim *sim)
         struct tekho_radio_ms *r = &sim->radio[i];
         const uint32_t cell = tekho_radio_place(&sim->model, i, r);
         /* Entries spread over the first 200 ms; traffic and measurements follow. */
-        const uint64_t at = sim_rng_next(&sim->traffic) % 200000;
+        const uint64_t at = sim->now + sim_rng_next(&sim->traffic) % 200000;
         if (tekho_sim_at(sim, at, TEKHO_OP_ENTER, i, cell, 0) != TEKHO_OK)
             sim->st.role_errors++;
         r->measure_from = at + 300000;
@@ -703,17 +785,31 @@ static void dispatch(struct tekho_sim *sim, struct sim_event *ev)
     case EV_OFFER: tekho_sim_offer_tick(sim); break;
     case EV_PACKET: tekho_sim_packet(sim, ev->a); break;
     case EV_SCRIPT: script(sim, ev); break;
+    case EV_SEND_OUT: {
+        const struct tekho_sim_external *x = sim->ext;
+        if (x == NULL)
+            break;
+        switch ((enum tekho_sim_link)ev->a) {
+        case TEKHO_SIM_AIR_UL: x->air_out(x->ctx, true, ev->b, ev->c, sim_event_bytes(ev), ev->len); break;
+        case TEKHO_SIM_AIR_DL: x->air_out(x->ctx, false, ev->c, ev->b, sim_event_bytes(ev), ev->len); break;
+        case TEKHO_SIM_BACKBONE: x->backbone_out(x->ctx, ev->b, ev->c, sim_event_bytes(ev), ev->len); break;
+        }
+        break;
+    }
     }
 }
 
-tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
+/* Runs the events due by until_us; the clock then reads until_us. The
+ * frames start with the first call: the next frame boundary after now
+ * (the emulator's first is at frame_us), the user PDUs 1 us before it;
+ * only where the MSs are (real links: the msd). */
+static tekho_err advance(struct tekho_sim *sim, uint64_t until_us)
 {
-    if (sim == NULL)
-        return TEKHO_ERR_INVALID_ARGUMENT;
-    if (!sim->frames_running) {
+    if (!sim->frames_running && (sim->ext == NULL || sim->ext->ms_local)) {
         sim->frames_running = true;
-        if (tekho_sim_push(sim, sim->p.frame_us - 1, EV_OFFER, 0, 0, 0, NULL, 0, false) != TEKHO_OK ||
-            tekho_sim_push(sim, sim->p.frame_us, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
+        const uint64_t first = (sim->now / sim->p.frame_us + 1) * sim->p.frame_us;
+        if (tekho_sim_push(sim, first - 1, EV_OFFER, 0, 0, 0, NULL, 0, false) != TEKHO_OK ||
+            tekho_sim_push(sim, first, EV_FRAME, 0, 0, 0, NULL, 0, false) != TEKHO_OK)
             return TEKHO_ERR_NO_MEMORY;
     }
     uint64_t next;
@@ -727,6 +823,28 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
         if (sim->lost_event != TEKHO_OK)
             return sim->lost_event;
     }
+    if (until_us > sim->now)
+        sim->now = until_us;
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sim_advance(struct tekho_sim *sim, uint64_t now_us)
+{
+    return sim == NULL ? TEKHO_ERR_INVALID_ARGUMENT : advance(sim, now_us);
+}
+
+bool tekho_sim_next_time(struct tekho_sim *sim, uint64_t *t)
+{
+    return sim != NULL && tekho_sim_queue_next_time(&sim->queue, t);
+}
+
+tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
+{
+    if (sim == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    const tekho_err err = advance(sim, until_us);
+    if (err != TEKHO_OK)
+        return err;
     sim->now = until_us;
     if (sim->p.radio.enabled)
         for (uint32_t i = 0; i < sim->p.n_ms; i++)
@@ -734,7 +852,88 @@ tekho_err tekho_sim_run(struct tekho_sim *sim, uint64_t until_us)
                 tekho_sim_account_packets(sim, i, until_us + 1, true);
     /* Once everything is quiet, an MS and its BS must hold the same TEKs. */
     for (uint32_t i = 0; i < sim->p.n_ms; i++)
-        if (tekho_ms_state(sim->ms[i]) == TEKHO_MS_OPERATIONAL)
+        if (sim->ms[i] != NULL && tekho_ms_state(sim->ms[i]) == TEKHO_MS_OPERATIONAL)
             tekho_sim_check_keys_match(sim, i);
+    return TEKHO_OK;
+}
+
+/* ---- real links (sim_external.h) ---- */
+
+tekho_err tekho_sim_air_in(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu,
+                           size_t len)
+{
+    if (sim == NULL || sim->ext == NULL || (pdu == NULL && len != 0) || len > TEKHO_PDU_MAX_LEN ||
+        ms >= sim->p.n_ms || node < 1 || node > sim->p.n_bs)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (uplink) {
+        if (node != sim->ext->bs_local)
+            return TEKHO_ERR_INVALID_ARGUMENT;
+        return tekho_sim_push(sim, sim->now, EV_AIR_TO_BS, node, ms, 0, pdu, len, false);
+    }
+    if (!sim->ext->ms_local)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    uint64_t delay = 0;
+    if (!tekho_sim_air_fate_in(sim, ms, node, pdu, len, &delay))
+        return TEKHO_OK; /* lost on the air */
+    return tekho_sim_push(sim, sim->now + delay, EV_AIR_TO_MS, ms, node, 0, pdu, len, false);
+}
+
+tekho_err tekho_sim_backbone_in(struct tekho_sim *sim, uint32_t from, uint32_t to, const uint8_t *msg, size_t len)
+{
+    if (sim == NULL || sim->ext == NULL || (msg == NULL && len != 0) || len > TEKHO_ASNCP_MAX_LEN ||
+        from > sim->p.n_bs || to > sim->p.n_bs || from == to)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (to == TEKHO_NODE_AUTHENTICATOR ? !sim->ext->auth_local : to != sim->ext->bs_local)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    return tekho_sim_push(sim, sim->now, EV_BACKBONE, to, from, 0, msg, len, false);
+}
+
+tekho_err tekho_sim_dl_offer_in(struct tekho_sim *sim, uint32_t ms, uint64_t dl_due_us, const uint8_t *payload,
+                                size_t len)
+{
+    if (sim == NULL || sim->ext == NULL || sim->ext->bs_local == 0 || ms >= sim->p.n_ms || payload == NULL ||
+        len != PAYLOAD_LEN)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    const uint32_t node = sim->ext->bs_local;
+    sim->ext_dl_due = dl_due_us;
+    tekho_actions_reset(sim->actions);
+    const tekho_err err = tekho_bs_send(sim->bs[node], sim->now, ms, payload, len, sim->actions);
+    tekho_sim_after_role(sim, OWNER(OWNER_BS, node), err);
+    sim->ext_dl_due = 0;
+    return err;
+}
+
+tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, const uint8_t *payload,
+                                    size_t len)
+{
+    if (sim == NULL || sim->ext == NULL || !sim->ext->ms_local || ms >= sim->p.n_ms || node < 1 ||
+        node > sim->p.n_bs || (payload == NULL && len != 0))
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    tekho_sim_on_deliver(sim, ms, 0, node, payload, len);
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sim_bs_lost(struct tekho_sim *sim, uint32_t node)
+{
+    if (sim == NULL || sim->bs_down == NULL || node < 1 || node > sim->p.n_bs)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    sim->bs_down[node] = true;
+    for (uint32_t i = 0; i < sim->p.n_ms; i++) {
+        tekho_actions_reset(sim->actions);
+        const tekho_err err = tekho_ms_lost_bs(sim->ms[i], sim->now, node, sim->actions);
+        tekho_sim_after_role(sim, OWNER(OWNER_MS, i), err);
+        if (tekho_ms_state(sim->ms[i]) == TEKHO_MS_RELEASED) {
+            sim->track[i].reenter_after = 0;
+            reenter(sim, i);
+        }
+    }
+    return TEKHO_OK;
+}
+
+tekho_err tekho_sim_bs_back(struct tekho_sim *sim, uint32_t node)
+{
+    if (sim == NULL || sim->bs_down == NULL || node < 1 || node > sim->p.n_bs)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    sim->bs_down[node] = false;
     return TEKHO_OK;
 }

@@ -17,6 +17,7 @@
 #include "event_queue.h"
 #include "pn_ledger.h"
 #include "radio.h"
+#include "sim_external.h"
 #include "sim_random.h"
 
 enum ev_kind {
@@ -28,6 +29,7 @@ enum ev_kind {
     EV_OFFER,       /* just before a frame starts: the user PDUs for it */
     EV_PACKET,      /* a: MS: the next VoIP/CBR packet each way */
     EV_SCRIPT,      /* a: op, b, c, d: args */
+    EV_SEND_OUT,    /* real links (sim_external.h): a: link (tekho_sim_link), b: from, c: to */
 };
 
 enum owner_kind { OWNER_MS, OWNER_BS, OWNER_AUTH };
@@ -94,6 +96,10 @@ struct ms_track {
     uint64_t window_start;
     uint64_t window_end;
     uint64_t packet_next;        /* the next VoIP/CBR packet not yet counted (modelled traffic) */
+    /* Real links (sim_external.h): from leaving the serving BS until the
+     * handover ends, the network routes DL to the target. */
+    bool ext_left;
+    uint64_t reenter_after;      /* real links: a released MS enters again, at most once a second */
 };
 
 struct tekho_sim {
@@ -145,6 +151,11 @@ struct tekho_sim {
     uint32_t *window;        /* MSs inside a handover window (radio mode) */
     size_t n_window;
     unsigned long window_delivered;
+    /* Real links (sim_external.h): ext.air_out ... NULL: the modelled links. */
+    const struct tekho_sim_external *ext;
+    struct tekho_sim_external ext_copy;
+    uint64_t ext_dl_due; /* during tekho_sim_dl_offer_in: the DL subframe the payload was offered for */
+    bool *bs_down;       /* msd: BSs off the air (tekho_sim_bs_lost), by node */
 };
 
 /* ---- the driver (sim.c) ---- */
@@ -162,6 +173,10 @@ uint64_t tekho_sim_air_arrival(const struct tekho_sim *sim, uint64_t t, bool upl
 void tekho_sim_send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu,
                         size_t len);
 void tekho_sim_send_backbone(struct tekho_sim *sim, uint32_t from, uint32_t to, const uint8_t *msg, size_t len);
+/* Real links, msd: what the air does to a DL PDU arriving for MS ms from
+ * BS node: false, lost; else its delay (HARQ, processing) from now. */
+bool tekho_sim_air_fate_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len,
+                           uint64_t *delay_us);
 /* The attacker: count random uplink PDUs for MS ms at BS node. */
 void tekho_sim_forge(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint32_t count);
 void tekho_sim_free_recorded(struct recorded *r);

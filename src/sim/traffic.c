@@ -48,6 +48,8 @@ void tekho_sim_window_enter(struct tekho_sim *sim, uint32_t ms)
 static uint32_t dl_source(struct tekho_sim *sim, uint32_t ms)
 {
     const struct ms_track *tr = &sim->track[ms];
+    if (sim->ext != NULL) /* real links: the MS's view (sim_external.h) */
+        return tr->ext_left ? tr->target : tr->serving;
     if (tr->serving && tekho_bs_serves(sim->bs[tr->serving], ms))
         return tr->serving;
     return tr->ho_active ? tr->target : 0;
@@ -72,6 +74,11 @@ static void send_user(struct tekho_sim *sim, uint32_t i, bool in_window)
     if (node == 0)
         return;
     tekho_sim_payload_for(i, 1, tr->seq[1], p);
+    if (sim->ext != NULL) {
+        sim->ext->dl_offer(sim->ext->ctx, node, i, tekho_sim_air_arrival(sim, sim->now, false), p, sizeof p);
+        tr->seq[1]++;
+        return;
+    }
     tekho_actions_reset(sim->actions);
     err = tekho_bs_send(sim->bs[node], sim->now, i, p, sizeof p, sim->actions);
     if (err == TEKHO_OK)
