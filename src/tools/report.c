@@ -657,7 +657,7 @@ static void published_table(FILE *f, const struct report *r, bool html)
          "27.5 ms at most",
          "Report ITU-R M.2134 (2008), Requirements related to technical performance for IMT-Advanced radio "
          "interface(s), section 4.7 Handover; with its definition in 4G Americas' reproduction, Appendix C.1.7, "
-         "Table C.5"},
+         "Table C.5 (the copy read: yumpu.com/en/document/view/3501979, page 149)"},
         {"interruption of an 802.16e hard handover (conventional HHO: user data after network re-entry at the "
          "target; the same slides say optimized HHO may take even longer). A statement, no measured figure",
          "\"Difficulty for meeting HO interruption time below 30 msec\"",
