@@ -186,9 +186,12 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
             sim->st.completed++;
             const uint32_t to = (uint32_t)a->value;
             /* Back to the BS it left, less than pingpong_ms after arriving where it went. */
-            if (tr->before == to && tr->before != 0 &&
-                (double)(sim->now - tr->arrived_at) < sim->p.radio.pingpong_ms * 1000.0)
-                sim->st.pingpong++;
+            if (tr->before == to && tr->before != 0) {
+                const double stayed_us = (double)(sim->now - tr->arrived_at);
+                sim->st.returns++;
+                sim->st.returns_5s += stayed_us < 5e6;
+                sim->st.pingpong += stayed_us < sim->p.radio.pingpong_ms * 1000.0;
+            }
             tr->before = tr->serving;
             tr->arrived_at = sim->now;
             tr->serving = to;
@@ -315,6 +318,8 @@ void tekho_sim_stats(const struct tekho_sim *sim, struct tekho_sim_stats *out)
     *out = sim->st;
     out->measurements = sim->model.measurements;
     out->crossings = sim->model.crossings;
+    out->served_measurements = sim->model.served;
+    out->off_nearest = sim->model.off_nearest;
     out->ho_window_lost = sim->st.ho_window_offered > sim->window_delivered
                               ? sim->st.ho_window_offered - sim->window_delivered
                               : 0;

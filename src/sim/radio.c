@@ -255,12 +255,16 @@ uint32_t tekho_radio_measure(struct tekho_radio *m, uint32_t ms, struct tekho_ra
     const double to_wx = r->wx - r->x, to_wy = r->wy - r->y;
     if (!rp->straight_line && to_wx * r->vx + to_wy * r->vy <= 0)
         head_for(m, r);
-    if (rp->straight_line && nearest_cell(m, r->x, r->y) != nearest_cell(m, r->x - r->vx * dt, r->y - r->vy * dt)) {
-        /* crossing into another cell is fine; leaving the grid reflects */
-        const double ex = r->x, ey = r->y;
-        uint32_t c = nearest_cell(m, ex, ey) - 1;
-        const double dx = ex - m->cells[c][0], dy = ey - m->cells[c][1];
-        if (dx * dx + dy * dy > rp->isd_m * rp->isd_m) {
+    if (rp->straight_line) {
+        /* Crossing into another cell is fine; leaving the grid turns it
+         * back: farther from every cell than a hexagon's corner (isd /
+         * sqrt 3), checked at every step. (Checked only when the nearest
+         * cell changed, an MS leaving through an outer edge, where it does
+         * not, went on for ever, and then zig-zagged across a boundary
+         * outside the grid: crossings five times the fluid-flow rate.) */
+        const uint32_t c = nearest_cell(m, r->x, r->y) - 1;
+        const double dx = r->x - m->cells[c][0], dy = r->y - m->cells[c][1];
+        if (dx * dx + dy * dy > rp->isd_m * rp->isd_m / 3.0) {
             r->vx = -r->vx;
             r->vy = -r->vy;
         }
@@ -292,6 +296,8 @@ uint32_t tekho_radio_measure(struct tekho_radio *m, uint32_t ms, struct tekho_ra
     }
     if (serving == 0)
         return 0;
+    m->served++;
+    m->off_nearest += serving != r->nearest;
     if (serving != r->around)
         set_candidates(m, ms, r, serving);
     /* Handover trigger: a neighbour better by the hysteresis for the time

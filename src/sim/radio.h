@@ -61,6 +61,7 @@ struct tekho_radio {
     struct sim_normal_table normal;
     unsigned long measurements;        /* tekho_sim_stats.measurements */
     unsigned long crossings;           /* tekho_sim_stats.crossings */
+    unsigned long served, off_nearest; /* tekho_sim_stats.served_measurements, .off_nearest */
 };
 
 /* The n cells of the hexagonal grid of inter-site distance isd, spiralling

@@ -621,8 +621,10 @@ static void measure(struct tekho_sim *sim, uint32_t ms)
     bsid_of(to, bsid);
     tekho_actions_reset(sim->actions);
     const tekho_err err = tekho_ms_start_handover(sim->ms[ms], sim->now, to, bsid, sim->actions);
-    if (err == TEKHO_OK)
+    if (err == TEKHO_OK) {
         tekho_sim_window_enter(sim, ms);
+        sim->st.left_nearest += r->serving == r->nearest;
+    }
     tekho_sim_after_role(sim, OWNER(OWNER_MS, ms), err);
     tekho_radio_triggered(r);
 }

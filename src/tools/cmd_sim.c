@@ -75,9 +75,13 @@ void sim_result_json(FILE *f, const char *scenario, uint64_t seed, const struct 
         const double ms_s = (double)p->n_ms * duration * (double)r->n_reps;
         fprintf(f,
                 "\"mobility\": {\"handovers_per_ms_s\": %.5f, \"crossings_per_ms_s\": %.5f, "
-                "\"fluid_flow_per_ms_s\": %.5f, \"pingpong\": %lu, \"pingpong_rate\": %.4f}, ",
+                "\"fluid_flow_per_ms_s\": %.5f, \"pingpong\": %lu, \"pingpong_rate\": %.4f, \"returns\": %lu, "
+                "\"returns_rate\": %.4f, \"returns_5s\": %lu, \"returns_5s_rate\": %.4f, \"left_nearest\": %lu, "
+                "\"left_nearest_rate\": %.4f, \"time_off_nearest\": %.4f}, ",
                 (double)s->completed / ms_s, (double)s->crossings / ms_s, report_fluid_flow_rate(p), s->pingpong,
-                s->completed ? (double)s->pingpong / (double)s->completed : 0);
+                report_share(s->pingpong, s->completed), s->returns, report_share(s->returns, s->completed),
+                s->returns_5s, report_share(s->returns_5s, s->completed), s->left_nearest,
+                report_share(s->left_nearest, s->attempted), report_share(s->off_nearest, s->served_measurements));
         fprintf(f,
                 "\"variability\": {\"harq_retransmissions\": %lu, \"harq_lost\": %lu, \"sync_extra_frames\": %lu, "
                 "\"ranging_contended\": %lu, \"ranging_codes_failed\": %lu, \"early_ul_beyond_bound\": %lu}, ",
@@ -273,13 +277,14 @@ void sim_params_json(FILE *f, const struct tekho_sim_params *p, unsigned duratio
     const double bound = 299792458.0 * (p->radio.cp_us - p->radio.delay_spread_us) * 1e-6 / 2;
     fprintf(f,
             "\"mobility\": {\"meas_alpha\": %.3f, \"hysteresis_db\": %.1f, \"ttt_ms\": %.0f, "
-            "\"shadow_site_corr\": %.2f, \"pingpong_ms\": %.0f}, \"early_ul_bound_m\": %.0f, "
+            "\"shadow_sigma_db\": %.1f, \"shadow_corr_m\": %.0f, \"shadow_site_corr\": %.2f, "
+            "\"pingpong_ms\": %.0f}, \"early_ul_bound_m\": %.0f, "
             "\"dl_during_outage\": \"routed to the target once the serving BS released the MS; dropped there until "
             "the target may send (counted in ho_window_lost), not forwarded\", "
             "\"m2134_zeroed\": [\"sync_us\", \"preamble_search\", \"ranging_wait_us\", \"aaa_rtt_us\", "
             "\"aaa_extra_mean_us\"]}",
-            p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms, p->radio.shadow_site_corr,
-            p->radio.pingpong_ms, bound);
+            p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms, p->radio.shadow_sigma_db,
+            p->radio.shadow_corr_m, p->radio.shadow_site_corr, p->radio.pingpong_ms, bound);
 }
 
 /* The table's legend, its heading and one row (tekho sim and tekho sweep print the same). */
@@ -440,8 +445,13 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
         printf("\nmobility (%s): %.4f handovers per MS-second, %.4f cell-boundary crossings (the nearest BS changed),\n"
                "%.4f expected by the fluid-flow model; ping-pong %lu (%.1f %% of handovers, back within %.0f ms)\n",
                tekho_scheme_name(runs[0].scheme), (double)s0->completed / ms_s, (double)s0->crossings / ms_s,
-               report_fluid_flow_rate(&p), s0->pingpong,
-               s0->completed ? 100.0 * (double)s0->pingpong / (double)s0->completed : 0, p.radio.pingpong_ms);
+               report_fluid_flow_rate(&p), s0->pingpong, 100 * report_share(s0->pingpong, s0->completed),
+               p.radio.pingpong_ms);
+        printf("handovers: %.1f %% went back to the BS left (%.1f %% within 5 s), %.1f %% left the nearest BS; MSs were\n"
+               "served by a BS other than the nearest %.1f %% of the time\n",
+               100 * report_share(s0->returns, s0->completed), 100 * report_share(s0->returns_5s, s0->completed),
+               100 * report_share(s0->left_nearest, s0->attempted),
+               100 * report_share(s0->off_nearest, s0->served_measurements));
         printf("emulator: %.0f handovers/s, %.0f events/s of thread time, %.1f s elapsed on %u job%s, peak RSS %.0f "
                "MB\n",
                total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, elapsed, jobs,
@@ -478,13 +488,22 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
             report_run_free(&sweep[k]);
         }
     }
+    /* The report's mobility reference: the first scheme on the same seeds
+     * and moves with shadowing off, what geometry alone hands over. */
+    struct report_run plain;
+    memset(&plain, 0, sizeof plain);
+    if (report != NULL && err == TEKHO_OK) {
+        struct tekho_sim_params q = p;
+        q.radio.shadow_sigma_db = 0;
+        err = emulate_schemes(&q, list, 1, duration, R, jobs, false, false, &plain);
+    }
     if (report != NULL && err != TEKHO_OK) {
-        fprintf(stderr, "tekho sim: --report: the backbone runs failed: %s\n", tekho_strerror(err));
+        fprintf(stderr, "tekho sim: --report: the backbone or mobility runs failed: %s\n", tekho_strerror(err));
         status = CLI_EXIT_FAILED;
     } else if (report != NULL) {
         const struct report r = {.dir = report, .params = &p, .duration_s = duration, .replications = R,
                                  .runs = runs, .n_runs = n_schemes, .backbone = backbone, .n_backbone = N_LATENCIES,
-                                 .pcap_dir = pcap, .command = "sim"};
+                                 .pcap_dir = pcap, .command = "sim", .no_shadowing = &plain.st};
         char why[4200];
         if (report_write(&r, why, sizeof why) != 0) {
             fprintf(stderr, "tekho sim: --report: %s\n", why);
@@ -493,6 +512,7 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
             printf("report: %s/report.md and %s/index.html\n", report, report);
         }
     }
+    report_run_free(&plain);
     for (size_t k = 0; k < n_schemes; k++)
         report_run_free(&runs[k]);
     return status;

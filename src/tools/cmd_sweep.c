@@ -169,8 +169,9 @@ static void csv_row(FILE *f, const struct axis *axes, size_t n_axes, const size_
         else
             fprintf(f, ",,");
     }
-    fprintf(f, ",%lu,%lu,%lu,%lu,%lu\n", s->pingpong, s->crossings, s->harq_retransmissions, s->harq_lost,
-            s->ranging_contended);
+    fprintf(f, ",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu\n", s->pingpong, s->crossings, s->harq_retransmissions,
+            s->harq_lost, s->ranging_contended, s->returns, s->returns_5s, s->left_nearest, s->off_nearest,
+            s->served_measurements);
 }
 
 /* p99 (union) against each swept parameter, with its interval, the other
@@ -324,7 +325,8 @@ static int sweep(const struct cli_args *a, const struct cli_cmd *cmd)
     static const char *const diffs[N_DIFFS] = {"union_mean", "union_p50", "union_p99", "m2134_union_p99"};
     for (int k = 0; k < N_DIFFS; k++)
         fprintf(csv, ",d_%s_vs_counter,d_%s_lo,d_%s_hi", diffs[k], diffs[k], diffs[k]);
-    fprintf(csv, ",pingpong,crossings,harq_retransmissions,harq_lost,ranging_contended\n");
+    fprintf(csv, ",pingpong,crossings,harq_retransmissions,harq_lost,ranging_contended,returns,returns_5s,"
+                 "left_nearest,off_nearest,served_measurements\n");
     if (json) {
         printf("{");
         sim_params_json(stdout, &base, (unsigned)duration, (size_t)replications, ideal);
