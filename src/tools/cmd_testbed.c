@@ -35,7 +35,7 @@
 extern char **environ;
 
 enum { T_BS, T_MS, T_DURATION, T_SCHEMES, T_SEED, T_BACKBONE_US, T_AIR_LOSS, T_KEYLOG, T_REPORT, T_PSK, T_KEEP,
-       T_N_OPTS };
+       T_SETUP, T_N_OPTS };
 
 #define MAX_PROCS (TEKHO_SIM_MAX_BS + 2)
 
@@ -535,6 +535,10 @@ int cmd_testbed(int argc, char **argv)
                       .help = "the emulator's report for the same parameters and a table of testbed against it"},
         [T_PSK] = {"psk", CLI_FLAG, false, .help = "per-node PSKs on the backbone instead of certificates"},
         [T_KEEP] = {"keep", CLI_FLAG, false, .help = "keep each run's directory (configs, credentials, logs)"},
+        [T_SETUP] = {"setup", CLI_STR, false, .arg = "DIR",
+                     .help = "only write the network (net.yaml, the CA, every node's credentials) into DIR, for "
+                             "running the daemons by hand (on several machines: edit the addresses), print the "
+                             "commands that start them, and stop; the first of --schemes is its scheme"},
     };
     const struct cli_cmd cmd = {
         .name = "testbed", .synopsis = TESTBED_SYNOPSIS,
@@ -592,6 +596,25 @@ int cmd_testbed(int argc, char **argv)
             goto done;
         fclose(probe);
         chmod(bp->keylog, 0600);
+    }
+    if (a.v[T_SETUP].present) {
+        const char *dir = (const char *)a.v[T_SETUP].bytes;
+        if ((rc = cli_output_dir(&cmd, "setup", dir)) >= 0)
+            goto done;
+        snprintf(bp->dir, sizeof bp->dir, "%s", dir);
+        char why[512] = "";
+        if (write_network(bp, list[0], &a, why, sizeof why) != 0) {
+            rc = cli_fail(&cmd, a.json, why);
+            goto done;
+        }
+        printf("# the network is in %s/net.yaml (%s, %u BSs, %u terminals); start, in this order:\n", dir,
+               tekho_scheme_name(list[0]), bp->n_bs, bp->n_ms);
+        printf("tekho authd --config %s/net.yaml\n", dir);
+        for (unsigned k = 1; k <= bp->n_bs; k++)
+            printf("tekho bsd --config %s/net.yaml --node %u --state-dir %s/bs-%u.state\n", dir, k, dir, k);
+        printf("tekho msd --config %s/net.yaml\n", dir);
+        rc = CLI_EXIT_OK;
+        goto done;
     }
     rc = CLI_EXIT_OK;
     struct bed_result *res = calloc(n, sizeof *res);
