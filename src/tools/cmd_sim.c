@@ -71,6 +71,7 @@ static const struct cli_opt SIM_OPTS[] = {
     {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000, .modes = EMU, .hint = EMU_HINT,
      .help = "independent replications, seeds seed .. seed + R - 1 (default " REPLICATIONS_TEXT ")"},
     {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .modes = EMU, .hint = EMU_HINT, .short_name = 'j',
+     .arg = "J",
      .help = "replications run on this many threads (default: the processors online)"},
 };
 enum { SIM_SCENARIO, SIM_SCHEME, SIM_TOPOLOGY, SIM_SCHEMES, SIM_SEED, SIM_TRACE, SIM_PCAP, SIM_REPORT, SIM_MS,

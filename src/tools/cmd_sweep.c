@@ -36,7 +36,7 @@ static const struct cli_opt SWEEP_OPTS[] = {
      .help = "the random seed (default 1); replication r runs seed + r"},
     {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000,
      .help = "replications at every point (default 5)"},
-    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .short_name = 'j',
+    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .short_name = 'j', .arg = "J",
      .help = "points and replications run on this many threads (default: the processors online);\n"
              "      the output does not depend on it but for sweep.csv's wall_s"},
     {.name = "shard", .kind = CLI_STR, .arg = "I/N",

@@ -471,13 +471,28 @@ static char *slurp(const char *path, char *why, size_t cap)
         say(why, cap, "cannot read '%s': %s", path, strerror(errno));
         return NULL;
     }
-    char *text = malloc(CSV_MAX + 1);
-    size_t n = text ? fread(text, 1, CSV_MAX + 1, f) : 0;
-    const bool failed = text == NULL || ferror(f);
+    size_t room = 1 << 16, n = 0;
+    char *text = malloc(room + 1);
+    const char *problem = NULL;
+    while (text != NULL && problem == NULL) {
+        n += fread(text + n, 1, room - n, f);
+        if (ferror(f))
+            problem = strerror(EIO);
+        else if (n < room)
+            break;
+        else if (room >= CSV_MAX)
+            problem = "too large for a sweep.csv";
+        else {
+            char *more = realloc(text, 2 * room + 1);
+            if (more == NULL)
+                free(text);
+            text = more;
+            room *= 2;
+        }
+    }
     fclose(f);
-    if (failed || n > CSV_MAX) {
-        say(why, cap, "cannot read '%s': %s", path, text == NULL ? "out of memory" : failed ? strerror(EIO)
-                                                                                            : "too large for a sweep.csv");
+    if (text == NULL || problem != NULL) {
+        say(why, cap, "cannot read '%s': %s", path, text == NULL ? "out of memory" : problem);
         free(text);
         return NULL;
     }
