@@ -22,7 +22,7 @@ static const struct command COMMANDS[] = {
     {"decode", cmd_decode, "print every message of an air or backbone capture; verify CMACs, open PDUs"},
     {"analyze", cmd_analyze, "reconstruct the handovers of a capture: interruption, scheme, counts, anomalies"},
     {"sim", cmd_sim, "run a handover scenario under a TEK scheme and measure it"},
-    {"sweep", cmd_sweep, "the emulator's comparison over a grid of parameters, as CSV and plots"},
+    {"sweep", cmd_sweep, "the emulator's comparison over a grid of parameters, as CSV and plots; sweep merge joins shards"},
     {"explore", cmd_explore, "deterministic simulation testing of the roles: faults, an attacker, invariants"},
     {"bench", cmd_bench, "measure TEK generation and PDU seal/open against OpenSSL"},
 };
