@@ -85,10 +85,10 @@ struct cli_args {
  * value is; a file that cannot be read is a usage error naming it. Every
  * option takes its value as --NAME VALUE or --NAME=VALUE, one with a
  * short_name also as -C VALUE or -CVALUE. An argument of a dash and a
- * letter is always an option (-h is --help), "-" and "-5" are operands. An
- * unknown option is refused with the nearest known name as a hint. Returns -1 when
- * the command should go on, or an exit status (help printed: 0; a
- * one-line error printed: 2). */
+ * letter is always an option (-h is --help); "-" and "-5" are operands.
+ * An unknown option is refused with the nearest known name as a hint.
+ * Returns -1 when the command should go on, or an exit status (help
+ * printed: 0; a one-line error printed: 2). */
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out);
 void cli_args_free(struct cli_args *args);
 void cli_usage(const struct cli_cmd *cmd, FILE *to);
