@@ -26,7 +26,8 @@
 
 static const struct cli_opt SWEEP_OPTS[] = {
     {.name = "report", .kind = CLI_STR, .arg = "DIR", .required = true,
-     .help = "write DIR/sweep.csv, the plots' data and the plots (gnuplot) into DIR, created with its parents"},
+     .help = "write DIR/sweep.csv, DIR/sweep.manifest, the plots' data and the plots (gnuplot) into DIR,\n"
+             "      created with its parents"},
     {.name = "topology", .kind = CLI_STR, .arg = "hex:N", .help = "the grid (default hex:19)"},
     {.name = "schemes", .kind = CLI_STR, .arg = "A,B,...",
      .help = "the schemes compared, comma-separated, each at most once (default: all)"},
