@@ -508,6 +508,77 @@ static void remove_dir(const char *dir)
         waitpid(pid, NULL, 0);
 }
 
+static void ci_md(FILE *f, const struct ci95 *c)
+{
+    if (c->valid)
+        fprintf(f, "%.1f [%.1f, %.1f]", c->value, c->lo, c->hi);
+    else
+        fprintf(f, "%.1f", c->value);
+}
+
+/* --report DIR: the emulator's report on the same parameters, and in
+ * testbed.md (linked from report.md) the testbed beside it. */
+static int write_report(const char *dir, const struct tekho_sim_params *p, const struct bed *b,
+                        const struct bed_result *res, size_t n)
+{
+    struct report_run *runs = calloc(n, sizeof *runs);
+    if (runs == NULL)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        runs[k] = res[k].emulator;
+    const struct report r = {.dir = dir, .params = p, .duration_s = b->duration, .replications = 3, .runs = runs,
+                             .n_runs = n, .command = "testbed"};
+    char why[4200];
+    int rc = report_write(&r, why, sizeof why);
+    free(runs);
+    if (rc != 0) {
+        fprintf(stderr, "tekho testbed: --report: %s\n", why);
+        return -1;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/testbed.md", dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "tekho testbed: --report: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# The testbed against the emulator\n\n"
+               "%u base stations (a `tekho bsd` each, on the emulator's hex layout), %u terminals in one `tekho msd`, "
+               "one `tekho authd`, as separate processes on loopback, the backbone in DTLS 1.2 (%s); %u s per scheme, "
+               "seed %llu. The testbed's interruptions are measured at the terminals on the real clock (M.2134's "
+               "definition: from leaving the serving BS until user data flows again, UL and DL); its intervals "
+               "resample the run's handovers (one run); the emulator's (report.md) resample 3 replications.\n\n",
+            b->n_bs, b->n_ms, b->psk ? "PSKs" : "ECDSA P-256 certificates", b->duration, (unsigned long long)b->seed);
+    fprintf(f, "| scheme | handovers (testbed / emulator) | union p50, ms: testbed | emulator | difference | "
+               "union p99, ms: testbed | emulator | insecure | frame timing errors | DTLS handshakes ok / refused |\n"
+               "|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t k = 0; k < n; k++) {
+        const struct bed_result *x = &res[k];
+        const struct tekho_sim_interruption *tu = &x->run.st.interruption[TEKHO_SIM_UNION],
+                                            *eu = &x->emulator.st.interruption[TEKHO_SIM_UNION];
+        fprintf(f, "| %s | %lu / %lu | ", tekho_scheme_name(x->scheme), x->run.st.completed,
+                x->emulator.st.completed / 3);
+        ci_md(f, &x->run.ci[TEKHO_SIM_UNION].p50);
+        fprintf(f, " | ");
+        ci_md(f, &x->emulator.ci[TEKHO_SIM_UNION].p50);
+        fprintf(f, " | %+.1f | ", tu->p50_ms - eu->p50_ms);
+        ci_md(f, &x->run.ci[TEKHO_SIM_UNION].p99);
+        fprintf(f, " | ");
+        ci_md(f, &x->emulator.ci[TEKHO_SIM_UNION].p99);
+        fprintf(f, " | %lu | %llu | %llu / %llu |%s\n", report_insecure(&x->run.st),
+                (unsigned long long)x->c.frame_timing_errors, (unsigned long long)x->c.dtls_handshakes_ok,
+                (unsigned long long)x->c.dtls_handshakes_failed, x->ok ? "" : " (the run failed)");
+    }
+    const bool ok = fclose(f) == 0;
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    f = fopen(path, "a");
+    if (f != NULL) {
+        fprintf(f, "\n## The testbed\n\nThe same parameters on the daemons: [testbed.md](testbed.md).\n");
+        fclose(f);
+    }
+    return ok && f != NULL ? 0 : -1;
+}
+
 static const char TESTBED_SYNOPSIS[] =
     "tekho testbed [--bs N] [--ms M] [--duration S] [--schemes A,B,...] [--seed N] [--backbone-us N]\n"
     "              [--air-loss N] [--psk] [--keylog FILE] [--report DIR] [--keep] [--json]";
@@ -713,6 +784,8 @@ int cmd_testbed(int argc, char **argv)
                    (unsigned long long)r->c.dtls_handshakes_ok, (unsigned long long)r->c.dtls_handshakes_failed);
         }
     }
+    if (a.v[T_REPORT].present && write_report((const char *)a.v[T_REPORT].bytes, &p, bp, res, n) != 0)
+        rc = CLI_EXIT_FAILED;
     for (size_t k = 0; k < n; k++) {
         free(res[k].run.samples);
         report_run_free(&res[k].emulator);
