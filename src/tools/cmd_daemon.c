@@ -341,7 +341,10 @@ static void on_liveness(struct tekho_loop *loop, uint64_t id, uint64_t late_us, 
         if (p->down[n] || p->beacon_at[n] == 0 || now - p->beacon_at[n] < limit)
             continue;
         p->down[n] = true;
-        TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "a BS went off the air", TEKHO_LOG_UINT("node", n));
+        struct tekho_sim_stats s;
+        tekho_sim_stats(p->sim, &s);
+        TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "a BS went off the air", TEKHO_LOG_UINT("node", n),
+                  TEKHO_LOG_UINT("handovers_so_far", s.completed));
         pump(p);
         if (tekho_sim_bs_lost(p->sim, n) != TEKHO_OK)
             fail(p, TEKHO_ERR_INVALID_ARGUMENT, "cannot mark a BS lost");
@@ -932,10 +935,9 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     if (kind == PROC_MSD)
         on_liveness(p.loop, 0, 0, &p);
     TEKHO_LOG(&p.log, TEKHO_LOG_INFO, "started", TEKHO_LOG_STR("scheme", tekho_scheme_name(p.params.scheme)),
-                                                TEKHO_LOG_UINT("bs", p.params.n_bs),
-                                                TEKHO_LOG_UINT("ms", p.params.n_ms),
-                                                TEKHO_LOG_UINT("metrics_port",
-                                                               p.http ? tekho_metrics_http_port(p.http) : 0));
+              TEKHO_LOG_UINT("bs", p.params.n_bs), TEKHO_LOG_UINT("ms", p.params.n_ms),
+              TEKHO_LOG_BOOL("restarted", ext.bs_restarted),
+              TEKHO_LOG_UINT("metrics_port", p.http ? tekho_metrics_http_port(p.http) : 0));
     pump(&p);
     schedule(&p);
     err = tekho_loop_run(p.loop);
@@ -947,10 +949,16 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     const int wr = write_results(&p);
     struct tekho_sim_stats s;
     tekho_sim_stats(p.sim, &s);
+    const struct tekho_dtls_stats *ds = p.dtls ? tekho_dtls_stats(p.dtls) : NULL;
     TEKHO_LOG(&p.log, TEKHO_LOG_INFO, "stopped", TEKHO_LOG_UINT("handovers", s.completed),
-                                                TEKHO_LOG_UINT("air_in", p.c.air_in),
-                                                TEKHO_LOG_UINT("backbone_in", p.c.backbone_in),
-                                                TEKHO_LOG_UINT("frame_timing_errors", p.c.frame_timing_errors));
+              TEKHO_LOG_UINT("insecure", s.pn_reuse + s.replayed_pdus_accepted + s.forged_pdus_accepted +
+                                             s.tek_mismatch_after_ho + s.m_decreased + s.n_decreased +
+                                             s.stale_count_keys),
+              TEKHO_LOG_UINT("air_in", p.c.air_in), TEKHO_LOG_UINT("air_dropped", p.c.air_bad),
+              TEKHO_LOG_UINT("backbone_in", p.c.backbone_in), TEKHO_LOG_UINT("backbone_out", p.c.backbone_out),
+              TEKHO_LOG_UINT("dtls_handshakes_ok", ds ? ds->handshakes_ok : 0),
+              TEKHO_LOG_UINT("dtls_handshakes_failed", ds ? ds->handshakes_failed : 0),
+              TEKHO_LOG_UINT("frame_timing_errors", p.c.frame_timing_errors));
     rc = p.failed != TEKHO_OK || wr != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 done:
     proc_free(&p);
