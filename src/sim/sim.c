@@ -239,7 +239,7 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
     }
     if (err == TEKHO_OK && auth_local && sim->discard_persists) {
         sim->discard_persists = false;
-        err = tekho_auth_restart(sim->auth); /* every MS's PMK and N from the store, when needed */
+        err = tekho_auth_recover(sim->auth); /* every MS's PMK and N from the store, when needed */
     }
     if (err != TEKHO_OK) {
         tekho_sim_free(sim);
@@ -776,6 +776,7 @@ static void dispatch(struct tekho_sim *sim, struct sim_event *ev)
         tekho_actions_reset(sim->actions);
         if (ev->a == TEKHO_NODE_AUTHENTICATOR) {
             err = tekho_auth_backbone(sim->auth, sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);
+
             tekho_sim_after_role(sim, OWNER(OWNER_AUTH, 0), err);
         } else {
             err = tekho_bs_backbone(sim->bs[ev->a], sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);

@@ -37,7 +37,7 @@ struct tekho_sim_external {
      * auth_recover the store already holds the network (a restart): the
      * MSs' EAP results are known again but nothing is written for them,
      * and each MS's PMK and N come back from the store when next needed
-     * (tekho_auth_restart). */
+     * (tekho_auth_recover). */
     const struct tekho_auth_store *auth_store;
     bool auth_recover;
     /* An air PDU, now on the air: uplink from MS ms to BS node, or downlink. */
