@@ -66,7 +66,7 @@ chmod 600 "$tmp/net/bs-2.key"
 C=$tmp/net/net.yaml
 sed "s|^\\( *ca: *\\).*|\\1$tmp/other/ca.pem|" "$C" > "$tmp/net/rogue.yaml"
 grep -q "other/ca.pem" "$tmp/net/rogue.yaml" || fail "no ca: line to change in $C"
-start authd authd --config "$C"
+start authd authd --config "$C" --state-dir "$tmp/net/authd-0.state"
 wait_for "$tmp/authd.log" '"msg":"started"' 10
 start bs1 bsd --config "$C" --node 1 --state-dir "$tmp/net/bs-1.state"
 start rogue bsd --config "$tmp/net/rogue.yaml" --node 2 --state-dir "$tmp/net/bs-2.state" --duration 15
@@ -97,7 +97,7 @@ pids=
 # ---- 2. a crashed BS ----
 "$T" testbed --setup "$tmp/net2" --bs 7 --ms 40 > /dev/null
 C=$tmp/net2/net.yaml
-start authd authd --config "$C"
+start authd authd --config "$C" --state-dir "$tmp/net2/authd-0.state"
 wait_for "$tmp/authd.log" '"msg":"started"' 10
 for n in 1 2 3 4 5 6 7; do
     start "bs$n" bsd --config "$C" --node "$n" --state-dir "$tmp/net2/bs-$n.state"

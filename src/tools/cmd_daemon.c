@@ -814,8 +814,9 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         [D_TRACE] = {"trace", CLI_STR, false, .arg = "FILE",
                      .help = "every event and message of this process's roles, one line each (as tekho sim --trace)"},
         [D_STATE_DIR] = {"state-dir", CLI_STR, false, .arg = "DIR",
-                         .help = "bsd: where its boot record is; without it (or with one there) it counts as "
-                                 "restarted and takes no count an earlier life may have used"},
+                         .help = "bsd, and authd with the memory store: where its boot record is; without it (or "
+                                 "with one there) it counts as restarted: a bsd takes no count an earlier life may "
+                                 "have used, an authd hands out no count until a new PMK"},
     };
     const struct cli_cmd cmd = {.name = names[kind], .synopsis = synopses[kind], .description = descriptions[kind],
                                 .opts = opts, .n_opts = D_N_OPTS};
@@ -836,9 +837,9 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     }
     if ((kind != PROC_BSD && a.v[D_NODE].present) || (kind != PROC_MSD && a.v[D_MS].present) ||
         (kind != PROC_AUTHD && a.v[D_NAME].present) || (kind == PROC_MSD && a.v[D_KEYLOG].present) ||
-        (kind != PROC_BSD && a.v[D_STATE_DIR].present)) {
-        rc = cli_usage_error(&cmd, "--node and --state-dir are bsd's, --ms msd's, --name authd's; msd has no backbone "
-                                   "(--keylog)");
+        (kind == PROC_MSD && a.v[D_STATE_DIR].present)) {
+        rc = cli_usage_error(&cmd, "--node is bsd's, --state-dir bsd's and authd's, --ms msd's, --name authd's; msd "
+                                   "has no backbone (--keylog)");
         goto done;
     }
     if (network_params(&p, why, sizeof why) != 0) {
@@ -883,6 +884,18 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
             err = tekho_store_load(p.store, mac, &rec, &found);
             tekho_auth_record_wipe(&rec);
             ext.auth_recover = found || err == TEKHO_ERR_RECORD_CORRUPT;
+        } else {
+            /* In memory: what it handed out died with its last life, if it
+             * had one. Restarted (its boot record there, or none to tell),
+             * it hands out no count under any PMK it held: every MS needs
+             * a new PMK first (tekho_auth_recover on an empty store). */
+            bool restarted = true;
+            if (boot_record(a.v[D_STATE_DIR].present ? (const char *)a.v[D_STATE_DIR].bytes : NULL, &restarted, why,
+                            sizeof why) != 0) {
+                rc = cli_usage_error(&cmd, "%s", why);
+                goto done;
+            }
+            ext.auth_recover = restarted;
         }
     } else if (kind == PROC_BSD) {
         p.node = (uint32_t)a.v[D_NODE].num;

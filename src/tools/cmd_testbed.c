@@ -414,7 +414,10 @@ static int spawn_authd(struct bed *b, unsigned i, char *why, size_t cap)
 {
     char name[16];
     snprintf(name, sizeof name, "authd-%u", i);
-    const char *extra[5] = {"--name", name, b->keylog ? "--keylog" : NULL, b->keylog, NULL};
+    char sub[32], state[4200];
+    snprintf(sub, sizeof sub, "%s.state", name);
+    path_in(state, sizeof state, b->dir, sub);
+    const char *extra[7] = {"--name", name, "--state-dir", state, b->keylog ? "--keylog" : NULL, b->keylog, NULL};
     if (spawn_child(b, "authd", name, extra, why, cap) != 0)
         return -1;
     b->kids[b->n_kids - 1].index = i;
@@ -961,7 +964,8 @@ int cmd_testbed(int argc, char **argv)
         }
         printf("# the network is in %s/net.yaml (%s, %u BSs, %u terminals); start, in this order:\n", dir,
                tekho_scheme_name(list[0]), bp->n_bs, bp->n_ms);
-        printf("tekho authd --config %s/net.yaml\n", dir);
+        for (unsigned i = 0; i < bp->n_authd; i++)
+            printf("tekho authd --config %s/net.yaml --name authd-%u --state-dir %s/authd-%u.state\n", dir, i, dir, i);
         for (unsigned k = 1; k <= bp->n_bs; k++)
             printf("tekho bsd --config %s/net.yaml --node %u --state-dir %s/bs-%u.state\n", dir, k, dir, k);
         printf("tekho msd --config %s/net.yaml\n", dir);
