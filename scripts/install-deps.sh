@@ -5,8 +5,10 @@
 # usage: install-deps.sh [GROUP...]          install what the groups need (as root)
 #        install-deps.sh --list [GROUP...]   print the packages, one a line
 # GROUP (default: all of them):
-#   build   compiler, cmake, pkg-config and the libraries libtekho links
-#           (libssl, libpcap, libsqlite3, libpq): make, make run, make install
+#   build   compiler, cmake, pkg-config, the libraries libtekho links
+#           (libssl, libpcap, libsqlite3, libpq) and the daemons' (libyaml
+#           for their config, libmicrohttpd for their metrics; the tool
+#           links them, libtekho does not): make, make run, make install
 #   report  gnuplot and mscgen, which draw the report's plots and charts
 #           (make run); optional: without root they are skipped with a
 #           warning, and the report says what it could not draw
@@ -37,7 +39,7 @@ runtime_pkg() {
 
 # Debian 13's libcrypto.pc has Libs.private: -lz -lzstd, and libssl-dev does
 # not bring their static libraries (tests/test_install.sh links statically).
-BUILD_PKGS="gcc make cmake pkg-config libssl-dev libpcap-dev libsqlite3-dev libpq-dev"
+BUILD_PKGS="gcc make cmake pkg-config libssl-dev libpcap-dev libsqlite3-dev libpq-dev libyaml-dev libmicrohttpd-dev"
 REPORT_PKGS="gnuplot-nox mscgen"
 TEST_PKGS="$BUILD_PKGS $REPORT_PKGS clang tshark postgresql sqlite3 zlib1g-dev libzstd-dev"
 FUZZ_PKGS="$BUILD_PKGS clang"

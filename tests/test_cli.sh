@@ -225,6 +225,14 @@ printf '%s' "$EMU" | grep -q '"union": {"n": [1-9][0-9]*, "censored": [0-9]*, "c
 printf '%s' "$EMU" | grep -q '"none": {.*"model_ms": {"ul": 17.000, "dl": 15.000, "union": 17.000}, .*"paired_vs_counter": {"union_mean_ms": {"diff": [-0-9.]*, "ci95": \[' && ok || bad "sim emulator model_ms and paired_vs_counter"
 printf '%s' "$EMU" | grep -q '"replications": 10, "seeds": \[1, 10\], "ideal": false, ' && ok || bad "sim emulator params replications"
 printf '%s' "$EMU" | grep -q '"mobility": {"handovers_per_ms_s": [0-9.]*, "crossings_per_ms_s": [0-9.]*, "fluid_flow_per_ms_s": 0.0101[0-9], "pingpong": [0-9]*, ' && ok || bad "sim emulator mobility"
+printf '%s' "$EMU" | grep -q '"pingpong_rate": [0-9.]*, "returns": [1-9][0-9]*, "returns_rate": 0\.[0-9]*, "returns_5s": [0-9]*, "returns_5s_rate": [0-9.]*, "left_nearest": [1-9][0-9]*, "left_nearest_rate": 0\.[0-9]*, "time_off_nearest": 0\.[0-9]*}' && ok || bad "sim emulator mobility: returns, left_nearest, time_off_nearest"
+printf '%s' "$EMU" | grep -q '"mobility": {"meas_alpha": 0.250, "hysteresis_db": 3.0, "ttt_ms": 160, "shadow_sigma_db": 6.0, "shadow_corr_m": 50, "shadow_site_corr": 0.50, ' && ok || bad "sim emulator params mobility"
+# without shadowing the handovers follow the geometry: none leaves the nearest BS, none returns within 5 s
+PLAIN=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none --replications 2 --shadow-db 0 --hysteresis-db 2 --shadow-corr-m 80 --json)
+printf '%s' "$PLAIN" | grep -q '"returns_5s": 0, "returns_5s_rate": 0.0000, "left_nearest": 0, "left_nearest_rate": 0.0000, ' && ok || bad "sim --shadow-db 0: geometry alone"
+printf '%s' "$PLAIN" | grep -q '"hysteresis_db": 2.0, "ttt_ms": 160, "shadow_sigma_db": 0.0, "shadow_corr_m": 80, ' && ok || bad "sim --shadow-db, --hysteresis-db, --shadow-corr-m in params"
+expect 2 "$T" sim --topology hex:7 --shadow-db -1
+expect 2 "$T" sim --topology hex:7 --shadow-corr-m 0
 # --ideal: every scheme's p50 (and min and max) each way is its closed-form model's; one replication: no intervals
 IDEAL=$("$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none-late,baseline-full --ideal --replications 1 --json)
 printf '%s' "$IDEAL" | grep -q '"none-late": {.*"interruption_ms": {"ul": {"n": [1-9][0-9]*, "censored": [0-9]*, "censored_at_end": [0-9]*, "min": 37.000, "p50": 37.000, "p99": 37.000, "max": 37.000, "mean": 37.000, "p50_ci95": null, ' && ok || bad "sim --ideal none-late"
@@ -242,6 +250,12 @@ printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_
 R=/tmp/tekho_cli_report.$$
 if "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none,counter --report "$R" --pcap "$R/pcap" >/dev/null 2>&1; then
     grep -q '^| counter | [1-9][0-9]* | ' "$R/report.md" && ok || bad "report.md comparison row"
+    # the mobility paragraph: both rates, the ping-pongs, and the same moves without shadowing
+    grep -q '^Mobility (none; the same moves for every scheme): 0\.[0-9]* handovers per MS and second against 0\.[0-9]* cell-boundary crossings .* ping-pong .* without it the same moves make 0\.[0-9]* handovers per MS and second .* went back to the BS the MS had left, .* within 5 s .* left the BS that was the nearest' "$R/report.md" && ok || bad "report.md mobility paragraph"
+    # published figures beside the run's
+    grep -q '^## Published figures$' "$R/report.md" && grep -q '^| .* | 27.5 ms at most | Report ITU-R M.2134 (2008), .* | counter under M.2134.s assumptions: p99 [0-9.]* ms (\(within\|over\)), ' "$R/report.md" && ok || bad "report.md published figures: M.2134"
+    grep -q '^| .* | .*below 30 msec.* | IEEE 802.16 TGm contribution C802.16m-08/016r2 (2008), .* | data after RNG-RSP: baseline-update not run, .* counter p50 [0-9.]* ms' "$R/report.md" && ok || bad "report.md published figures: C802.16m-08/016r2"
+    grep -q '<h2>Published figures</h2>' "$R/index.html" && ok || bad "index.html published figures"
     grep -q '<table' "$R/index.html" && ok || bad "index.html table"
     grep -q '^[0-9.]* [0-9.]*' "$R/cdf_counter.dat" && ok || bad "cdf_counter.dat"
     if command -v gnuplot >/dev/null 2>&1; then

@@ -51,7 +51,7 @@ run 0 -- build report
 run 0 tshark -- build
 [ $? = 0 ] && [ ! -s "$D/apt.log" ] && ok || bad "make: tshark is not the build's"
 run 1000 -- --list build
-[ "$(tr '\n' ' ' <"$D/out")" = "gcc make cmake pkg-config libssl-dev libpcap-dev libsqlite3-dev libpq-dev " ] && ok ||
+[ "$(tr '\n' ' ' <"$D/out")" = "gcc make cmake pkg-config libssl-dev libpcap-dev libsqlite3-dev libpq-dev libyaml-dev libmicrohttpd-dev " ] && ok ||
     bad "--list build: $(cat "$D/out")"
 run 1000 -- --list report
 [ "$(tr '\n' ' ' <"$D/out")" = "gnuplot-nox mscgen " ] && ok || bad "--list report: $(cat "$D/out")"

@@ -348,6 +348,74 @@ static void test_mobility(void)
     const double expected = 2 / 3.141592653589793 * (50 / 3.6) * 42 * (1000 / sqrt(3)) / (19 * sqrt(3) / 2 * 1e6);
     const double measured = (double)filtered.crossings / (60.0 * 120);
     CHECK(measured > 0.8 * expected && measured < 1.6 * expected);
+    /* Why the handovers outnumber the crossings: shadowing. It moves the
+     * best cell back and forth over seconds, so many handovers go back to
+     * the BS just left (most after the 1 s of a ping-pong) and many leave
+     * the nearest BS, which geometry alone never does. */
+    CHECK(filtered.completed > 2 * filtered.crossings);
+    CHECK(filtered.returns * 4 > filtered.completed && filtered.returns_5s > filtered.pingpong);
+    CHECK(filtered.returns >= filtered.returns_5s && filtered.returns_5s >= filtered.pingpong);
+    CHECK(filtered.left_nearest * 4 > filtered.attempted && filtered.left_nearest <= filtered.attempted);
+    CHECK(filtered.off_nearest > 0 && filtered.off_nearest < filtered.served_measurements);
+    CHECK(filtered.served_measurements <= filtered.measurements && filtered.served_measurements > 0);
+    /* Without shadowing the handovers follow the geometry: no more than the
+     * crossings (the hysteresis spares an MS that only grazes a boundary),
+     * none leaves the nearest BS, and none returns within 5 s. */
+    struct tekho_sim_stats plain;
+    base(&p, TEKHO_SCHEME_NONE);
+    p.n_bs = 19;
+    p.n_ms = 60;
+    p.radio.shadow_sigma_db = 0;
+    if (!run(&p, 120, &plain))
+        return;
+    CHECK(plain.crossings == filtered.crossings);
+    CHECK(plain.completed <= plain.crossings && plain.completed * 10 >= plain.crossings * 8);
+    CHECK(plain.left_nearest == 0 && plain.returns_5s == 0 && plain.pingpong == 0);
+    CHECK(plain.off_nearest > 0 && plain.off_nearest * 10 < plain.served_measurements);
+    if (plain.completed > plain.crossings || plain.completed * 10 < plain.crossings * 8)
+        fprintf(stderr, "  no shadowing: %lu handovers, %lu crossings\n", plain.completed, plain.crossings);
+}
+
+/* Straight lines: an MS that leaves the grid turns back at its edge, so
+ * every MS stays on the grid and the crossings stay near the fluid-flow
+ * estimate (they were five times it when an MS could leave through an
+ * outer edge, go on for ever, and zig-zag across a boundary out there). */
+static void test_straight_lines(void)
+{
+    struct tekho_sim_params p;
+    base(&p, TEKHO_SCHEME_NONE);
+    p.n_bs = 19;
+    p.n_ms = 60;
+    p.radio.straight_line = true;
+    p.radio.shadow_sigma_db = 0;
+    struct tekho_sim *sim = NULL;
+    CHECK_ERR(tekho_sim_new(&p, &sim), TEKHO_OK);
+    if (sim == NULL)
+        return;
+    CHECK_ERR(tekho_sim_run(sim, 300000000u), TEKHO_OK);
+    struct tekho_sim_stats st;
+    tekho_sim_stats(sim, &st);
+    unsigned off_grid = 0;
+    for (uint32_t i = 0; i < p.n_ms; i++) {
+        double x, y, nearest = 1e300;
+        tekho_sim_ms_position(sim, i, &x, &y);
+        for (uint32_t c = 1; c <= p.n_bs; c++) {
+            double cx, cy;
+            tekho_sim_cell_position(sim, c, &cx, &cy);
+            nearest = fmin(nearest, hypot(x - cx, y - cy));
+        }
+        /* A hexagon's corner is isd / sqrt 3 from its centre; a step is 0.7 m. */
+        off_grid += nearest > p.radio.isd_m / sqrt(3) + 1;
+    }
+    tekho_sim_free(sim);
+    CHECK(off_grid == 0);
+    const double expected = 2 / 3.141592653589793 * (50 / 3.6) * 42 * (1000 / sqrt(3)) / (19 * sqrt(3) / 2 * 1e6);
+    const double measured = (double)st.crossings / (60.0 * 300);
+    CHECK(measured > 0.7 * expected && measured < 1.5 * expected);
+    CHECK(st.completed <= st.crossings && st.completed > 0);
+    if (off_grid != 0 || measured >= 1.5 * expected)
+        fprintf(stderr, "  straight lines: %u MSs off the grid, %.4f crossings/MS/s (fluid flow %.4f)\n", off_grid,
+                measured, expected);
 }
 
 static void test_loss(void)
@@ -597,6 +665,7 @@ int main(void)
     test_harq();
     test_variability();
     test_mobility();
+    test_straight_lines();
     test_loss();
     test_none_floor_under_loss();
     test_schemes_on_the_same_mobility();

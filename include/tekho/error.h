@@ -108,6 +108,17 @@ typedef enum tekho_err {
     TEKHO_ERR_STORE_UNAVAILABLE = -93,  /* the store cannot be reached (connection lost, locked) */
     TEKHO_ERR_STORE_KEY = -94,          /* the key file: unreadable, not 32 bytes, open to others, or not this store's */
     TEKHO_ERR_RECORD_CORRUPT = -95,     /* a record that does not decrypt or validate: the MS re-authenticates */
+
+    /* The DTLS backbone transport (src/net/dtls.h) */
+    TEKHO_ERR_NOT_CONNECTED = -100,     /* no such peer (closed, failed, or never there): connect again */
+    TEKHO_ERR_HANDSHAKE_PENDING = -101, /* the peer's handshake is not complete and its queue is full: retry later */
+    TEKHO_ERR_MESSAGE_TOO_LONG = -102,  /* a message longer than one record fits in the configured MTU */
+    TEKHO_ERR_CREDENTIALS = -103,       /* a CA, certificate, key or PSK unusable: unreadable, mismatched, open to others */
+    TEKHO_ERR_SOCKET = -104,            /* a socket call failed (socket, bind, recvmsg) */
+    TEKHO_ERR_PEER_EXISTS = -105,       /* an association with that address exists under another name */
+
+    /* The daemons (tekho authd, bsd, msd) */
+    TEKHO_ERR_CONFIG = -120,            /* a config file that does not parse or check (the message says where) */
 } tekho_err;
 
 /* A short, stable, human-readable name for an error code ("bad ICV"), in

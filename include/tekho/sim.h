@@ -257,10 +257,19 @@ struct tekho_sim_stats {
     unsigned long ranging_codes_failed;  /* CDMA ranging codes that got no answer */
     unsigned long pingpong;              /* handovers back to the BS left less than pingpong_ms before */
     unsigned long crossings;             /* cell-boundary crossings: the nearest BS changed (radio mode) */
+    /* Why handovers outnumber crossings (radio mode; README, The emulator):
+     * shadowing moves the best cell back and forth over seconds, not the
+     * 1 s of a ping-pong. */
+    unsigned long returns;               /* completed handovers back to the BS left, however long after */
+    unsigned long returns_5s;            /* ... less than 5 s after arriving where it went */
+    unsigned long left_nearest;          /* handovers started while the serving BS was the nearest */
+    unsigned long served_measurements;   /* measurements of an MS that had a serving BS */
+    unsigned long off_nearest;           /* ... whose serving BS was not the nearest */
     unsigned long early_ul_beyond_bound; /* handovers that left farther from the target than the UL timing bound */
     /* invariants that must never fail */
     unsigned long n_decreased, m_decreased, stale_count_keys, role_errors, io_errors;
     unsigned long events;
+    unsigned long new_pmks;  /* PMKs the Authenticator replaced: re-entries and re-authentications */
 };
 
 /* A network of p->n_bs BSs (nodes 1..n_bs), p->n_ms MSs (0..n_ms - 1) and

@@ -56,6 +56,13 @@ const char *tekho_strerror(tekho_err err)
     case TEKHO_ERR_STORE_UNAVAILABLE: return "store unavailable";
     case TEKHO_ERR_STORE_KEY: return "store key file refused";
     case TEKHO_ERR_RECORD_CORRUPT: return "store record corrupt";
+    case TEKHO_ERR_NOT_CONNECTED: return "peer not connected";
+    case TEKHO_ERR_HANDSHAKE_PENDING: return "handshake pending, queue full";
+    case TEKHO_ERR_MESSAGE_TOO_LONG: return "message longer than a record in the MTU";
+    case TEKHO_ERR_CREDENTIALS: return "credentials unusable";
+    case TEKHO_ERR_SOCKET: return "socket error";
+    case TEKHO_ERR_PEER_EXISTS: return "another association with that address";
+    case TEKHO_ERR_CONFIG: return "bad config file";
     }
     return "unknown error";
 }

@@ -50,6 +50,14 @@ struct tekho_ms {
     struct tek_cache cache;
     bool entered;                   /* has entered the network with the current PMK */
     uint32_t pmk_generation;        /* MSKs replaced since tekho_ms_new (re-entry, re-authentication) */
+    /* Re-entry's new MSK (cfg.msk) stays a candidate until the SBC-RSP
+     * shows the Authenticator took it too:
+     * the BS answers SBC-REQ only once the Authenticator's entry context
+     * (with the new PMK) is there. An attempt that never got that far
+     * tries the same candidate again, its CMAC_PNs going on from
+     * candidate_tx_pn, so the two ends cannot drift apart. */
+    bool candidate;
+    uint32_t candidate_tx_pn;
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
@@ -370,10 +378,21 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
      * use count 0 (profile 4). After a release the old PMK must not come
      * back (its counts, CMAC_PNs and TEKs would repeat): re-entry
      * re-authenticates, modelled as the next MSK at both ends. */
-    if (ms->entered) {
-        tekho_err err = tekho_reauth_next_msk(ms->cfg.msk, ms->cfg.msk);
+    uint32_t tx_pn = 0;
+    if (ms->entered && ms->candidate) {
+        /* The last attempt's candidate, never taken: again, PNs going on. */
+        tx_pn = ms->serving_link.tx_pn > ms->candidate_tx_pn ? ms->serving_link.tx_pn : ms->candidate_tx_pn;
+        ms->candidate_tx_pn = tx_pn;
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
+    } else if (ms->entered) {
+        uint8_t next[64];
+        tekho_err err = tekho_reauth_next_msk(ms->cfg.msk, next);
         if (err != TEKHO_OK)
             return err;
+        memcpy(ms->cfg.msk, next, 64);
+        OPENSSL_cleanse(next, sizeof next);
+        ms->candidate = true;
+        ms->candidate_tx_pn = 0;
         ms->pmk_generation++;
         tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     }
@@ -388,6 +407,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         tekho_cmac_link_from_msk(ms->kit, &ms->serving_link, ms->cfg.msk, ms->cfg.mac, bsid, ms->cfg.pmk_sn, 0);
     if (err != TEKHO_OK)
         return err;
+    ms->serving_link.tx_pn = tx_pn;
     return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
 }
 
@@ -752,6 +772,7 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return err;
     if (m.mgmt_type != TEKHO_MGMT_SBC_RSP)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    ms->candidate = false; /* the Authenticator has the new PMK: it is ours now */
     /* Both sides must advertise support (profile 5). */
     ms->tekgen_negotiated = ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->cfg.tekgen_capable &&
                             m.has_security_negotiation && m.sec.has_tek_generation &&

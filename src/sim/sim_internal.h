@@ -1,4 +1,4 @@
-/* Internal: parts of the emulator (sim.c) that tests reach directly. */
+/* Internal: parts of the emulator (src/sim/) that tests reach directly. */
 #ifndef TEKHO_SRC_SIM_INTERNAL_H
 #define TEKHO_SRC_SIM_INTERNAL_H
 

@@ -202,47 +202,65 @@ static int choice_index(const char *choices, const char *value)
     return -1;
 }
 
-static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const char *text,
-                       struct cli_value *v)
+/* Where a value's error goes: the command line's usage error, or a buffer. */
+struct reporter {
+    int (*fn)(void *ctx, const char *fmt, va_list ap);
+    void *ctx;
+};
+
+static int report(const struct reporter *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int report(const struct reporter *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int rc = r->fn(r->ctx, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Parses text as o's value into *v: -1 when it is one, else what r
+ * returned after being told why not. */
+static int parse_value_r(const struct reporter *r, const struct cli_opt *o, const char *text, struct cli_value *v)
 {
     switch (o->kind) {
     case CLI_HEX:
         if (cli_hex_decode(text, &v->bytes, &v->len) != 0)
-            return cli_usage_error(cmd, "--%s: not hex (an even number of hex digits, no separators)", o->name);
+            return report(r, "--%s: not hex (an even number of hex digits, no separators)", o->name);
         if (v->len < o->min_len || v->len > o->max_len) {
             if (o->min_len == o->max_len)
-                return cli_usage_error(cmd, "--%s: must be %zu bytes, got %zu", o->name, o->min_len, v->len);
-            return cli_usage_error(cmd, "--%s: must be %zu to %zu bytes, got %zu", o->name, o->min_len,
-                                   o->max_len, v->len);
+                return report(r, "--%s: must be %zu bytes, got %zu", o->name, o->min_len, v->len);
+            return report(r, "--%s: must be %zu to %zu bytes, got %zu", o->name, o->min_len, o->max_len,
+                          v->len);
         }
         break;
     case CLI_NUM:
         if (cli_parse_number(text, &v->num) != 0)
-            return cli_usage_error(cmd, "--%s: not a number: '%s'", o->name, text);
+            return report(r, "--%s: not a number: '%s'", o->name, text);
         if (v->num < o->min || v->num > o->max)
-            return cli_usage_error(cmd, "--%s: out of range %llu..%llu: '%s'", o->name,
-                                   (unsigned long long)o->min, (unsigned long long)o->max, text);
+            return report(r, "--%s: out of range %llu..%llu: '%s'", o->name, (unsigned long long)o->min,
+                          (unsigned long long)o->max, text);
         v->real = (double)v->num;
         break;
     case CLI_REAL:
         if (cli_parse_real(text, &v->real) != 0)
-            return cli_usage_error(cmd, "--%s: not a decimal number: '%s'", o->name, text);
+            return report(r, "--%s: not a decimal number: '%s'", o->name, text);
         if (v->real < o->rmin || v->real > o->rmax)
-            return cli_usage_error(cmd, "--%s: out of range %g..%g: '%s'", o->name, o->rmin, o->rmax, text);
+            return report(r, "--%s: out of range %g..%g: '%s'", o->name, o->rmin, o->rmax, text);
         break;
     case CLI_CHOICE: {
         int idx = choice_index(o->choices, text);
         if (idx < 0)
-            return cli_usage_error(cmd, "--%s: must be one of %s, got '%s'", o->name, o->choices, text);
+            return report(r, "--%s: must be one of %s, got '%s'", o->name, o->choices, text);
         v->num = (uint64_t)idx;
         break;
     }
     case CLI_STR: {
         const size_t len = strlen(text);
         if (len == 0 || len > 4096)
-            return cli_usage_error(cmd, "--%s: empty or longer than 4096 characters", o->name);
+            return report(r, "--%s: empty or longer than 4096 characters", o->name);
         if ((v->bytes = malloc(len + 1)) == NULL)
-            return cli_usage_error(cmd, "--%s: out of memory", o->name);
+            return report(r, "--%s: out of memory", o->name);
         memcpy(v->bytes, text, len + 1);
         v->len = len;
         break;
@@ -260,8 +278,8 @@ static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const
                 digits[n++] = text[i];
         }
         if (!ok || cli_hex_decode(digits, &v->bytes, &v->len) != 0 || v->len != 6)
-            return cli_usage_error(cmd, "--%s: not a MAC address (001b11c9d50c or 00:1b:11:c9:d5:0c), got '%s'",
-                                   o->name, text);
+            return report(r, "--%s: not a MAC address (001b11c9d50c or 00:1b:11:c9:d5:0c), got '%s'", o->name,
+                          text);
         break;
     }
     case CLI_FLAG:
@@ -269,6 +287,43 @@ static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const
     }
     v->present = true;
     return -1;
+}
+
+static int usage_verror(void *ctx, const char *fmt, va_list ap)
+{
+    const struct cli_cmd *cmd = ctx;
+    fprintf(stderr, "tekho %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see tekho %s --help)\n", cmd->name);
+    return CLI_EXIT_USAGE;
+}
+
+static int parse_value(const struct cli_cmd *cmd, const struct cli_opt *o, const char *text, struct cli_value *v)
+{
+    const struct reporter r = {usage_verror, (void *)(uintptr_t)cmd};
+    return parse_value_r(&r, o, text, v);
+}
+
+struct err_buf {
+    char *buf;
+    size_t cap;
+};
+
+static int buffer_verror(void *ctx, const char *fmt, va_list ap)
+{
+    const struct err_buf *e = ctx;
+    if (e->cap > 0)
+        vsnprintf(e->buf, e->cap, fmt, ap);
+    return 0;
+}
+
+int cli_parse_value(const struct cli_opt *o, const char *text, struct cli_value *v, char *err, size_t cap)
+{
+    struct err_buf e = {err, cap};
+    const struct reporter r = {buffer_verror, &e};
+    if (cap > 0)
+        err[0] = '\0';
+    return parse_value_r(&r, o, text, v) < 0 ? 0 : -1;
 }
 
 /* The value of a secret option from a file or standard input ("-"): read
@@ -327,7 +382,7 @@ static int parse_file(const struct cli_cmd *cmd, const struct cli_opt *o, const 
     return rc;
 }
 
-static size_t find_opt(const struct cli_cmd *cmd, const char *name, size_t name_len)
+size_t cli_find_option(const struct cli_cmd *cmd, const char *name, size_t name_len)
 {
     size_t k = 0;
     while (k < cmd->n_opts && !(strlen(cmd->opts[k].name) == name_len &&
@@ -364,7 +419,7 @@ static size_t edit_distance(const char *a, size_t n, const char *b)
 
 /* The known option nearest to name (at most 2 edits, or one a prefix of
  * the other), or NULL. */
-static const char *nearest_option(const struct cli_cmd *cmd, const char *name, size_t name_len)
+const char *cli_nearest_option(const struct cli_cmd *cmd, const char *name, size_t name_len)
 {
     const char *best = NULL;
     size_t best_d = 3;
@@ -453,14 +508,14 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
             cli_args_free(out);
             return cli_usage_error(cmd, "--json takes no value");
         }
-        size_t k = find_opt(cmd, name, name_len);
+        size_t k = cli_find_option(cmd, name, name_len);
         /* --NAME-file PATH for a secret --NAME */
         bool from_file = false;
         static const char FILE_SUFFIX[] = "-file";
         const size_t suffix_len = sizeof FILE_SUFFIX - 1;
         if (k == cmd->n_opts && name_len > suffix_len &&
             strncmp(name + name_len - suffix_len, FILE_SUFFIX, suffix_len) == 0) {
-            k = find_opt(cmd, name, name_len - suffix_len);
+            k = cli_find_option(cmd, name, name_len - suffix_len);
             if (k < cmd->n_opts && cmd->opts[k].secret)
                 from_file = true;
             else
@@ -468,7 +523,7 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
         }
         if (k == cmd->n_opts) {
             cli_args_free(out);
-            const char *near = nearest_option(cmd, name, name_len);
+            const char *near = cli_nearest_option(cmd, name, name_len);
             if (near != NULL)
                 return cli_usage_error(cmd, "unknown option '--%.*s'; did you mean --%s?", (int)name_len, name,
                                        near);

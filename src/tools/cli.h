@@ -134,6 +134,18 @@ void cli_out_end(struct cli_out *o);
 /* A failure of the operation itself: one line, exit 1 (JSON: {"error": ...}). */
 int cli_fail(const struct cli_cmd *cmd, bool json, const char *reason);
 
+/* One option's value, as cli_parse takes it (without --NAME-file): 0 and
+ * *v set (present; bytes owned by v: cli_args_free frees them as part of
+ * its struct cli_args), or -1 with the message the command line prints
+ * ("--air-loss: out of range 0..100: '150'") in err[0 .. cap), cut to fit.
+ * Also for values that come from elsewhere (a daemon's config file). */
+int cli_parse_value(const struct cli_opt *o, const char *text, struct cli_value *v, char *err, size_t cap);
+/* The index of option name[0 .. name_len) in cmd's table, or cmd->n_opts. */
+size_t cli_find_option(const struct cli_cmd *cmd, const char *name, size_t name_len);
+/* The known option nearest to name (at most 2 edits, or one a prefix of
+ * the other; json and help are candidates), or NULL. */
+const char *cli_nearest_option(const struct cli_cmd *cmd, const char *name, size_t name_len);
+
 int cli_hex_decode(const char *text, uint8_t **out, size_t *out_len);
 int cli_parse_number(const char *text, uint64_t *out);
 /* A decimal number, digits with at most one '.', no sign or exponent. */
@@ -150,6 +162,10 @@ int cmd_decode(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_authd(int argc, char **argv);
+int cmd_bsd(int argc, char **argv);
+int cmd_msd(int argc, char **argv);
+int cmd_testbed(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 
 #endif

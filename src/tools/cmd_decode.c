@@ -748,7 +748,7 @@ static void fingerprint(const uint8_t *p, size_t len, uint8_t out[8])
     OPENSSL_cleanse(md, sizeof md);
 }
 
-/* tekho sim's user payload (src/sim/sim.c payload_for): "TKHO", the MS
+/* tekho sim's user payload (src/sim/checks.c tekho_sim_payload_for): "TKHO", the MS
  * index, the direction (0 UL, 1 DL), the sequence number. Only a plain
  * PDU shows it; it gives the direction an unencrypted PDU has no field for. */
 static bool sim_payload_dir(const uint8_t *p, size_t len, bool *uplink)

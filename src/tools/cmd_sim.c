@@ -12,133 +12,8 @@
 #include "cli.h"
 #include "decode_args.h"
 #include "report.h"
+#include "sim_opts.h"
 #include "tekho/sim.h"
-
-/* Replications for `make run` (hex:19, 300 MSs, 180 s): README, section
- * The emulator, says why this many. */
-#define REPLICATIONS_DEFAULT 10
-#define REPLICATIONS_TEXT "10"
-
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-enum { MODE_SCENARIO, MODE_EMULATOR };
-#define SCN (1u << MODE_SCENARIO)
-#define EMU (1u << MODE_EMULATOR)
-static const struct cli_mode SIM_MODES[] = {{"scenario", "--scenario"}, {"emulator", "--topology"}};
-
-/* Said when an emulator option comes with --scenario. */
-static const char EMU_HINT[] = "a scenario's network, radio and run are fixed (only the roles' timing options, "
-                               "--sync-us to --aaa-round-trips, apply to it)";
-
-static const struct cli_opt SIM_OPTS[] = {
-    /* choices: filled in by sim_table, from the library's lists */
-    {.name = "scenario", .kind = CLI_CHOICE, .arg = "NAME", .modes = SCN,
-     .help = "a built-in scenario (below), run under --scheme"},
-    {.name = "scheme", .kind = CLI_CHOICE, .arg = "SCHEME", .modes = SCN,
-     .hint = "did you mean --schemes? (the emulator compares several: --schemes A,B,...)",
-     .help = "how TEKs reach the target BS (below)"},
-    {.name = "topology", .kind = CLI_STR, .arg = "hex:N", .modes = EMU,
-     .help = "the emulator on N cells of a hexagonal grid, N from 2 to " STR(TEKHO_SIM_MAX_BS)},
-    {.name = "schemes", .kind = CLI_STR, .arg = "A,B,...", .modes = EMU,
-     .hint = "did you mean --scheme? (a scenario runs one scheme)",
-     .help = "the schemes compared, comma-separated, each at most once (default: all)"},
-    {.name = "seed", .kind = CLI_NUM, .min = 0, .max = UINT64_MAX,
-     .help = "the random seed (default 1); the emulator's replication r runs seed + r"},
-    {.name = "trace", .kind = CLI_STR, .arg = "FILE", .modes = SCN,
-     .hint = "the emulator runs thousands of handovers on threads; trace one with --scenario normal --scheme S "
-             "--trace FILE",
-     .help = "every event and message of the scenario, one line each, into FILE (created with its parents;\n"
-             "      - for standard error)"},
-    {.name = "pcap", .kind = CLI_STR, .arg = "DIR",
-     .help = "air and backbone captures for tekho decode and Wireshark, in DIR (created with its parents):\n"
-             "      with --scenario, DIR/air.pcap, DIR/backbone.pcap, DIR/decode-args and DIR/msk (decode's key\n"
-             "      options and the MSKs, mode 0600); with --topology, the same for one handover of each scheme\n"
-             "      (scenario normal, seed 1) in DIR/SCHEME/"},
-    {.name = "report", .kind = CLI_STR, .arg = "DIR", .modes = EMU,
-     .hint = "a scenario prints all it measures; the emulator (--topology) writes reports",
-     .help = "write report.md, index.html, plots (gnuplot) and message sequence charts (mscgen) into DIR\n"
-             "      (created with its parents; missing plotting tools: a warning, no plots)"},
-    {.name = "ms", .kind = CLI_NUM, .min = 1, .max = TEKHO_SIM_MAX_MS, .modes = EMU, .hint = EMU_HINT,
-     .help = "MSs (default 300)"},
-    {.name = "duration", .kind = CLI_NUM, .min = 1, .max = 86400, .modes = EMU, .hint = EMU_HINT,
-     .help = "simulated seconds (default 180)"},
-    {.name = "crypto-all", .kind = CLI_FLAG, .modes = EMU, .hint = EMU_HINT,
-     .help = "seal and open every PDU, not only around handovers"},
-    {.name = "ideal", .kind = CLI_FLAG, .modes = EMU, .hint = EMU_HINT,
-     .help = "the deterministic model (no HARQ, preamble search, ranging contention, jitter or random\n"
-             "      delays): every scheme's interruption is then its closed-form model_ms"},
-    {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000, .modes = EMU, .hint = EMU_HINT,
-     .help = "independent replications, seeds seed .. seed + R - 1 (default " REPLICATIONS_TEXT ")"},
-    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .modes = EMU, .hint = EMU_HINT, .short_name = 'j',
-     .arg = "J",
-     .help = "replications run on this many threads (default: the processors online)"},
-};
-enum { SIM_SCENARIO, SIM_SCHEME, SIM_TOPOLOGY, SIM_SCHEMES, SIM_SEED, SIM_TRACE, SIM_PCAP, SIM_REPORT, SIM_MS,
-       SIM_DURATION, SIM_CRYPTO_ALL, SIM_IDEAL, SIM_REPLICATIONS, SIM_JOBS, SIM_N_OPTS };
-
-static const char SIM_SYNOPSIS[] =
-    "--scenario NAME --scheme SCHEME [--seed N] [--trace FILE] [--pcap DIR] [--TIMING-PARAMETER N ...]\n"
-    "                 [--json]\n"
-    "       tekho sim --topology hex:N [--ms M] [--duration S] [--schemes A,B,...] [--report DIR] [--pcap DIR]\n"
-    "                 [--seed N] [--replications R] [--jobs J] [--ideal] [--crypto-all] [--MODEL-PARAMETER N ...]\n"
-    "                 [--json]";
-static const char SIM_DESCRIPTION[] =
-    "Scenario mode (--scenario) runs a deterministic handover scenario (virtual clock, modelled air\n"
-    "and backbone, an attacker on the air). With --topology it is the emulator: MSs move over a\n"
-    "hexagonal grid, hand over on a filtered hysteresis and time to trigger, and every scheme runs on the\n"
-    "same mobility, radio and losses, R times (replications) with the variability of a real network\n"
-    "(HARQ, preamble search, ranging contention, backhaul, AAA and processing delays; --ideal: none).\n"
-    "Both print handovers, the user-plane interruption of each (UL, DL and both, from the MS leaving its\n"
-    "serving BS), the same under ITU-R M.2134's assumptions against its 27.5 ms (within or over),\n"
-    "security counters and signalling; the emulator adds 95 % intervals, the closed-form model's figure\n"
-    "and differences against counter. An option that does not fit the mode is refused. The model\n"
-    "parameters (also tekho sweep's) are the options after --jobs; the roles' timing ones (--sync-us to\n"
-    "--aaa-round-trips) apply to scenarios too. Percentages are percent (--air-loss 0.5 is 0.5 %).";
-static const char SIM_EPILOG[] =
-    "scenarios (--scenario):\n"
-    "  normal         two handovers, nothing goes wrong\n"
-    "  ms-ahead       the Authenticator misses an HO_Complete, so TB = N < TM: self-sync within W, else resync\n"
-    "                 from the RNG-REQ\n"
-    "  replay         recorded user PDUs and RNG-REQs replayed, forged PDUs injected\n"
-    "  cancel-retry   a handover cancelled and retried: cached TEK contexts and their PNs reused\n"
-    "  ping-pong      back and forth between two BSs\n"
-    "  no-capability  the target cannot generate TEKs: fallback to baseline-update\n"
-    "  tek-refresh    short TEK lifetimes: the normal Key-Request refresh\n"
-    "  lossy-air      5 % air loss: retransmission timers\n"
-    "  auth-restart   the Authenticator restarts: N comes back from its store\n"
-    "schemes (--scheme, --schemes): the README, section Roles and scenarios, describes each; none and\n"
-    "none-late encrypt nothing (floors to measure against).";
-
-/* The command's table: its own options (with the library's scenario and
- * scheme lists as choices), then every model parameter. */
-struct sim_table {
-    char scenarios[512], schemes[512], schemes_help[768];
-    struct cli_opt opts[CLI_MAX_OPTS];
-    struct cli_cmd cmd;
-};
-
-static void sim_table(struct sim_table *t)
-{
-    size_t at = 0;
-    t->scenarios[0] = '\0';
-    for (size_t i = 0; TEKHO_SCENARIOS[i] != NULL && at < sizeof t->scenarios; i++)
-        at += (size_t)snprintf(t->scenarios + at, sizeof t->scenarios - at, "%s%s", i ? "|" : "",
-                               TEKHO_SCENARIOS[i]);
-    scheme_list(t->schemes, sizeof t->schemes, "|");
-    size_t n = 0;
-    for (size_t k = 0; k < SIM_N_OPTS; k++)
-        t->opts[n++] = SIM_OPTS[k];
-    t->opts[SIM_SCENARIO].choices = t->scenarios;
-    t->opts[SIM_SCHEME].choices = t->schemes;
-    char names[512];
-    scheme_list(names, sizeof names, ",");
-    snprintf(t->schemes_help, sizeof t->schemes_help, "%s\n      A: %s", SIM_OPTS[SIM_SCHEMES].help, names);
-    t->opts[SIM_SCHEMES].help = t->schemes_help;
-    n = model_params_opts(t->opts, n, CLI_MAX_OPTS, EMU, EMU_HINT);
-    t->cmd = (struct cli_cmd){.name = "sim", .synopsis = SIM_SYNOPSIS, .description = SIM_DESCRIPTION,
-                              .opts = t->opts, .n_opts = n, .modes = SIM_MODES, .n_modes = 2, .epilog = SIM_EPILOG};
-}
 
 static void model_json(FILE *f, const double m[TEKHO_SIM_DIRECTIONS])
 {
@@ -200,9 +75,13 @@ void sim_result_json(FILE *f, const char *scenario, uint64_t seed, const struct 
         const double ms_s = (double)p->n_ms * duration * (double)r->n_reps;
         fprintf(f,
                 "\"mobility\": {\"handovers_per_ms_s\": %.5f, \"crossings_per_ms_s\": %.5f, "
-                "\"fluid_flow_per_ms_s\": %.5f, \"pingpong\": %lu, \"pingpong_rate\": %.4f}, ",
+                "\"fluid_flow_per_ms_s\": %.5f, \"pingpong\": %lu, \"pingpong_rate\": %.4f, \"returns\": %lu, "
+                "\"returns_rate\": %.4f, \"returns_5s\": %lu, \"returns_5s_rate\": %.4f, \"left_nearest\": %lu, "
+                "\"left_nearest_rate\": %.4f, \"time_off_nearest\": %.4f}, ",
                 (double)s->completed / ms_s, (double)s->crossings / ms_s, report_fluid_flow_rate(p), s->pingpong,
-                s->completed ? (double)s->pingpong / (double)s->completed : 0);
+                report_share(s->pingpong, s->completed), s->returns, report_share(s->returns, s->completed),
+                s->returns_5s, report_share(s->returns_5s, s->completed), s->left_nearest,
+                report_share(s->left_nearest, s->attempted), report_share(s->off_nearest, s->served_measurements));
         fprintf(f,
                 "\"variability\": {\"harq_retransmissions\": %lu, \"harq_lost\": %lu, \"sync_extra_frames\": %lu, "
                 "\"ranging_contended\": %lu, \"ranging_codes_failed\": %lu, \"early_ul_beyond_bound\": %lu}, ",
@@ -398,13 +277,14 @@ void sim_params_json(FILE *f, const struct tekho_sim_params *p, unsigned duratio
     const double bound = 299792458.0 * (p->radio.cp_us - p->radio.delay_spread_us) * 1e-6 / 2;
     fprintf(f,
             "\"mobility\": {\"meas_alpha\": %.3f, \"hysteresis_db\": %.1f, \"ttt_ms\": %.0f, "
-            "\"shadow_site_corr\": %.2f, \"pingpong_ms\": %.0f}, \"early_ul_bound_m\": %.0f, "
+            "\"shadow_sigma_db\": %.1f, \"shadow_corr_m\": %.0f, \"shadow_site_corr\": %.2f, "
+            "\"pingpong_ms\": %.0f}, \"early_ul_bound_m\": %.0f, "
             "\"dl_during_outage\": \"routed to the target once the serving BS released the MS; dropped there until "
             "the target may send (counted in ho_window_lost), not forwarded\", "
             "\"m2134_zeroed\": [\"sync_us\", \"preamble_search\", \"ranging_wait_us\", \"aaa_rtt_us\", "
             "\"aaa_extra_mean_us\"]}",
-            p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms, p->radio.shadow_site_corr,
-            p->radio.pingpong_ms, bound);
+            p->radio.meas_alpha, p->radio.hysteresis_db, p->radio.ttt_ms, p->radio.shadow_sigma_db,
+            p->radio.shadow_corr_m, p->radio.shadow_site_corr, p->radio.pingpong_ms, bound);
 }
 
 /* The table's legend, its heading and one row (tekho sim and tekho sweep print the same). */
@@ -565,8 +445,13 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
         printf("\nmobility (%s): %.4f handovers per MS-second, %.4f cell-boundary crossings (the nearest BS changed),\n"
                "%.4f expected by the fluid-flow model; ping-pong %lu (%.1f %% of handovers, back within %.0f ms)\n",
                tekho_scheme_name(runs[0].scheme), (double)s0->completed / ms_s, (double)s0->crossings / ms_s,
-               report_fluid_flow_rate(&p), s0->pingpong,
-               s0->completed ? 100.0 * (double)s0->pingpong / (double)s0->completed : 0, p.radio.pingpong_ms);
+               report_fluid_flow_rate(&p), s0->pingpong, 100 * report_share(s0->pingpong, s0->completed),
+               p.radio.pingpong_ms);
+        printf("handovers: %.1f %% went back to the BS left (%.1f %% within 5 s), %.1f %% left the nearest BS; MSs were\n"
+               "served by a BS other than the nearest %.1f %% of the time\n",
+               100 * report_share(s0->returns, s0->completed), 100 * report_share(s0->returns_5s, s0->completed),
+               100 * report_share(s0->left_nearest, s0->attempted),
+               100 * report_share(s0->off_nearest, s0->served_measurements));
         printf("emulator: %.0f handovers/s, %.0f events/s of thread time, %.1f s elapsed on %u job%s, peak RSS %.0f "
                "MB\n",
                total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, elapsed, jobs,
@@ -603,13 +488,22 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
             report_run_free(&sweep[k]);
         }
     }
+    /* The report's mobility reference: the first scheme on the same seeds
+     * and moves with shadowing off, what geometry alone hands over. */
+    struct report_run plain;
+    memset(&plain, 0, sizeof plain);
+    if (report != NULL && err == TEKHO_OK) {
+        struct tekho_sim_params q = p;
+        q.radio.shadow_sigma_db = 0;
+        err = emulate_schemes(&q, list, 1, duration, R, jobs, false, false, &plain);
+    }
     if (report != NULL && err != TEKHO_OK) {
-        fprintf(stderr, "tekho sim: --report: the backbone runs failed: %s\n", tekho_strerror(err));
+        fprintf(stderr, "tekho sim: --report: the backbone or mobility runs failed: %s\n", tekho_strerror(err));
         status = CLI_EXIT_FAILED;
     } else if (report != NULL) {
         const struct report r = {.dir = report, .params = &p, .duration_s = duration, .replications = R,
                                  .runs = runs, .n_runs = n_schemes, .backbone = backbone, .n_backbone = N_LATENCIES,
-                                 .pcap_dir = pcap, .command = "sim"};
+                                 .pcap_dir = pcap, .command = "sim", .no_shadowing = &plain.st};
         char why[4200];
         if (report_write(&r, why, sizeof why) != 0) {
             fprintf(stderr, "tekho sim: --report: %s\n", why);
@@ -618,6 +512,7 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
             printf("report: %s/report.md and %s/index.html\n", report, report);
         }
     }
+    report_run_free(&plain);
     for (size_t k = 0; k < n_schemes; k++)
         report_run_free(&runs[k]);
     return status;

@@ -198,8 +198,9 @@ static void csv_row(FILE *f, const struct sweep_grid *g, const size_t *at, const
         else
             fprintf(f, ",,");
     }
-    fprintf(f, ",%lu,%lu,%lu,%lu,%lu\n", s->pingpong, s->crossings, s->harq_retransmissions, s->harq_lost,
-            s->ranging_contended);
+    fprintf(f, ",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu\n", s->pingpong, s->crossings, s->harq_retransmissions,
+            s->harq_lost, s->ranging_contended, s->returns, s->returns_5s, s->left_nearest, s->off_nearest,
+            s->served_measurements);
 }
 
 /* One sweep's points as emulate_grid hands them back: the shard's i-th

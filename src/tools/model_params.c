@@ -43,6 +43,9 @@ PARAM_FIELD(backoff, var.ranging_backoff_frames, unsigned, 1)
 PARAM_FIELD(load, var.interference_load, double, 100)
 PARAM_FIELD(ttt, radio.ttt_ms, double, 1)
 PARAM_FIELD(alpha, radio.meas_alpha, double, 1)
+PARAM_FIELD(hysteresis, radio.hysteresis_db, double, 1)
+PARAM_FIELD(shadow, radio.shadow_sigma_db, double, 1)
+PARAM_FIELD(shadow_corr, radio.shadow_corr_m, double, 1)
 
 /* {name, plot label, min, max, real (decimals), timing (struct tekho_timing: a scenario takes it), help, apply,
  *  value} */
@@ -98,6 +101,13 @@ const struct model_param MODEL_PARAMS[] = {
     {"ttt", "time to trigger (ms)", 0, 10000, false, false, "time to trigger, ms (default 160)", set_ttt, get_ttt},
     {"meas-alpha", "layer-3 filter coefficient", 0.001, 1, true, false,
      "layer-3 filter: weight of each new measurement (default 0.25; 1: no filtering)", set_alpha, get_alpha},
+    {"hysteresis-db", "handover hysteresis (dB)", 0, 40, true, false,
+     "handover hysteresis: a neighbour must beat the serving BS by this, dB (default 3)", set_hysteresis,
+     get_hysteresis},
+    {"shadow-db", "shadowing sigma (dB)", 0, 20, true, false,
+     "log-normal shadowing: standard deviation, dB (default 6; 0: none)", set_shadow, get_shadow},
+    {"shadow-corr-m", "shadowing decorrelation distance (m)", 1, 100000, true, false,
+     "shadowing: decorrelation distance (Gudmundson), m (default 50)", set_shadow_corr, get_shadow_corr},
 };
 const size_t N_MODEL_PARAMS = sizeof MODEL_PARAMS / sizeof MODEL_PARAMS[0];
 
@@ -145,6 +155,11 @@ void scheme_list(char *buf, size_t cap, const char *sep)
     buf[0] = '\0';
     for (int k = 0; k < TEKHO_SCHEME_COUNT && at < cap; k++)
         at += (size_t)snprintf(buf + at, cap - at, "%s%s", k ? sep : "", tekho_scheme_name((enum tekho_scheme)k));
+}
+
+double report_share(unsigned long part, unsigned long whole)
+{
+    return whole ? (double)part / (double)whole : 0;
 }
 
 unsigned long report_insecure(const struct tekho_sim_stats *s)

@@ -106,6 +106,10 @@ struct report {
     const struct report_backbone *backbone;
     size_t n_backbone;
     const char *pcap_dir;   /* where tekho sim --pcap put one handover of each scheme, or NULL */
+    /* runs[0]'s scheme on the same seeds and moves with shadowing off
+     * (summed over the replications): the handovers geometry alone makes;
+     * NULL if not run. */
+    const struct tekho_sim_stats *no_shadowing;
 };
 
 /* Runs each of the n schemes R times (seeds p->seed + r), on `jobs`
@@ -175,6 +179,8 @@ int report_write(const struct report *r, char *why, size_t cap);
  * handovers after which MS and BS held different TEKs: the failures of a
  * scheme's protection (meaningless for one that encrypts nothing). */
 unsigned long report_insecure(const struct tekho_sim_stats *s);
+/* part / whole, 0 when whole is 0. */
+double report_share(unsigned long part, unsigned long whole);
 /* The scheme names, in enum tekho_scheme's order, joined by sep. */
 void scheme_list(char *buf, size_t cap, const char *sep);
 

@@ -111,7 +111,8 @@ void sweep_csv_header(FILE *f, const struct sweep_grid *g)
     static const char *const diffs[N_DIFFS] = {"union_mean", "union_p50", "union_p99", "m2134_union_p99"};
     for (int k = 0; k < N_DIFFS; k++)
         fprintf(f, ",d_%s_vs_counter,d_%s_lo,d_%s_hi", diffs[k], diffs[k], diffs[k]);
-    fprintf(f, ",pingpong,crossings,harq_retransmissions,harq_lost,ranging_contended\n");
+    fprintf(f, ",pingpong,crossings,harq_retransmissions,harq_lost,ranging_contended,returns,returns_5s,"
+               "left_nearest,off_nearest,served_measurements\n");
 }
 
 /* The header as a string (malloc'd, with its newline), or NULL. */
