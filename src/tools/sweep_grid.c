@@ -279,7 +279,7 @@ int sweep_manifest_read(const char *dir, struct sweep_manifest *m, char *why, si
     char line[4096];
     int rc = 0;
     unsigned n = 0;
-    for (; rc == 0 && fgets(line, sizeof line, f) != NULL; n++) {
+    for (; fgets(line, sizeof line, f) != NULL; n++) {
         const size_t len = strlen(line);
         if (len == 0 || line[len - 1] != '\n') {
             rc = -1;
@@ -287,7 +287,8 @@ int sweep_manifest_read(const char *dir, struct sweep_manifest *m, char *why, si
         }
         line[len - 1] = '\0';
         if (n == 0) {
-            rc = strcmp(line, MANIFEST_HEAD) == 0 ? 0 : -1;
+            if ((rc = strcmp(line, MANIFEST_HEAD) == 0 ? 0 : -1) != 0)
+                break;
             continue;
         }
         char *space = strchr(line, ' ');
@@ -298,7 +299,8 @@ int sweep_manifest_read(const char *dir, struct sweep_manifest *m, char *why, si
         *space = '\0';
         char *value = space + 1;
         if (strcmp(line, "axis") == 0) {
-            rc = m->g.n_axes < SWEEP_MAX_AXES ? parse_axis(value, &m->g.axes[m->g.n_axes++]) : -1;
+            if ((rc = m->g.n_axes < SWEEP_MAX_AXES ? parse_axis(value, &m->g.axes[m->g.n_axes++]) : -1) != 0)
+                break;
             continue;
         }
         size_t k = 0;
@@ -336,29 +338,43 @@ int sweep_manifest_read(const char *dir, struct sweep_manifest *m, char *why, si
             break;
         default: rc = snprintf(held, sizeof held, "%s", value) < (int)sizeof held ? 0 : -1; break;
         }
+        if (rc != 0)
+            break;
     }
     const bool read_error = ferror(f);
     fclose(f);
-    for (size_t k = 0; k < N_KEYS && rc == 0; k++)
-        rc = seen[k] ? 0 : -1;
-    if (rc == 0 && (m->g.n_axes == 0 || !sweep_grid_layout(&m->g) || m->g.n_points != points))
-        rc = -1;
-    if (rc == 0) {
-        /* held: the shard's points, as the rule gives them. */
-        char want[sizeof held];
-        size_t at = 0, count = 0;
-        for (size_t pt = 0; pt < m->g.n_points && at < sizeof want; pt++)
-            if (sweep_in_shard(pt, m->index, m->count))
-                at += (size_t)snprintf(want + at, sizeof want - at, "%s%zu", count++ ? "," : "", pt + 1);
-        if (count == 0)
-            snprintf(want, sizeof want, "none");
-        rc = strcmp(held, want) == 0 ? 0 : -1;
-    }
-    if (read_error)
+    if (read_error) {
         say(why, cap, "cannot read '%s': %s", path, strerror(EIO));
-    else if (rc != 0)
-        say(why, cap, "%s: not a manifest this tekho writes (line %u)", path, n);
-    return read_error || rc != 0 ? -1 : 0;
+        return -1;
+    }
+    if (rc != 0) {
+        say(why, cap, "%s: line %u: not a manifest this tekho writes", path, n + 1);
+        return -1;
+    }
+    for (size_t k = 0; k < N_KEYS; k++) {
+        if (!seen[k]) {
+            say(why, cap, "%s: no %s line: not a manifest this tekho writes", path, keys[k]);
+            return -1;
+        }
+    }
+    if (m->g.n_axes == 0 || !sweep_grid_layout(&m->g) || m->g.n_points != points) {
+        say(why, cap, "%s: its points are not its axes' (%llu): not a manifest this tekho writes", path, points);
+        return -1;
+    }
+    /* held: the shard's points, as the rule gives them. */
+    char want[sizeof held];
+    size_t at = 0, count = 0;
+    for (size_t pt = 0; pt < m->g.n_points && at < sizeof want; pt++)
+        if (sweep_in_shard(pt, m->index, m->count))
+            at += (size_t)snprintf(want + at, sizeof want - at, "%s%zu", count++ ? "," : "", pt + 1);
+    if (count == 0)
+        snprintf(want, sizeof want, "none");
+    if (strcmp(held, want) != 0) {
+        say(why, cap, "%s: held %s, but shard %u/%u of %zu points is %s: not a manifest this tekho writes", path,
+            held, m->index, m->count, m->g.n_points, want);
+        return -1;
+    }
+    return 0;
 }
 
 /* The first word of a and b (space-separated) that differ, as pointers and
