@@ -30,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "notify.h"
 #include "sim_external.h"
 #include "sim_opts.h"
 #include "tekho/asncp.h"
@@ -70,6 +71,7 @@ struct proc {
     uint64_t *beacon_at;
     bool *down;
     bool stopping;
+    bool ready;                      /* READY=1 sent (notify.h) */
     tekho_err failed;
 };
 
@@ -151,6 +153,30 @@ static void fail(struct proc *p, tekho_err err, const char *what)
         TEKHO_LOG(&p->log, TEKHO_LOG_ERROR, what, TEKHO_LOG_STR("error", tekho_strerror(err)));
     }
     tekho_loop_stop(p->loop);
+}
+
+/* ---- the service manager (systemd Type=notify: notify.h) ---- */
+
+/* state to $NOTIFY_SOCKET; a failure is logged, never fatal (the unit's
+ * start timeout is systemd's answer to a daemon it never hears from). */
+static void notify(struct proc *p, const char *state)
+{
+    if (tekho_notify(state) != TEKHO_OK)
+        TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "cannot notify the service manager",
+                  TEKHO_LOG_STR("socket", getenv("NOTIFY_SOCKET")), TEKHO_LOG_STR("error", strerror(errno)));
+}
+
+/* Serving: sockets bound, metrics up, and for a bsd its session to the
+ * Authenticator up. Once per life; status says what it serves. */
+static void ready(struct proc *p, const char *status)
+{
+    if (p->ready)
+        return;
+    p->ready = true;
+    char state[512];
+    snprintf(state, sizeof state, "READY=1\nSTATUS=%s", status);
+    notify(p, state);
+    TEKHO_LOG(&p->log, TEKHO_LOG_INFO, "ready", TEKHO_LOG_STR("status", status));
 }
 
 /* ---- the air clock ----
@@ -437,6 +463,14 @@ static void on_peer_up(void *ctx, uint64_t peer, const char *name, const struct 
     }
     p->peer_of[node] = peer;
     TEKHO_LOG(&p->log, TEKHO_LOG_INFO, "backbone session up", TEKHO_LOG_STR("peer", name), TEKHO_LOG_UINT("node", node));
+    if (p->kind == PROC_BSD && node == 0) {
+        char state[200];
+        snprintf(state, sizeof state, "STATUS=serving: backbone session to %s up", name);
+        if (p->ready)
+            notify(p, state);
+        else
+            ready(p, state + strlen("STATUS="));
+    }
 }
 
 static void on_peer_down(void *ctx, uint64_t peer, const char *name, enum tekho_dtls_down why)
@@ -447,6 +481,12 @@ static void on_peer_down(void *ctx, uint64_t peer, const char *name, enum tekho_
             p->peer_of[n] = 0;
     TEKHO_LOG(&p->log, TEKHO_LOG_INFO, "backbone session down", TEKHO_LOG_STR("peer", name),
                                                 TEKHO_LOG_STR("why", tekho_dtls_down_name(why)));
+    if (p->kind == PROC_BSD && p->ready && !p->stopping && node_of_name(p, name) == 0) {
+        char state[200];
+        snprintf(state, sizeof state, "STATUS=no backbone session to %s (%s): reconnecting", name,
+                 tekho_dtls_down_name(why));
+        notify(p, state);
+    }
 }
 
 static void on_data(void *ctx, uint64_t peer, const char *name, const uint8_t *msg, size_t len)
@@ -969,11 +1009,28 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
                                                 TEKHO_LOG_UINT("ms", p.params.n_ms),
                                                 TEKHO_LOG_UINT("metrics_port",
                                                                p.http ? tekho_metrics_http_port(p.http) : 0));
+    /* The Authenticator and the terminals serve from here; a BS once its
+     * session to the Authenticator is up (on_peer_up). */
+    char status[200];
+    if (kind == PROC_AUTHD)
+        snprintf(status, sizeof status, "serving: backbone on %s, %u BSs", p.authd->backbone.text, p.params.n_bs);
+    else if (kind == PROC_MSD)
+        snprintf(status, sizeof status, "serving: %u terminals, %u BSs", p.params.n_ms, p.params.n_bs);
+    else
+        snprintf(status, sizeof status, "connecting to %s", p.authd->name);
+    if (kind == PROC_BSD) {
+        char state[220];
+        snprintf(state, sizeof state, "STATUS=%s", status);
+        notify(&p, state);
+    } else {
+        ready(&p, status);
+    }
     pump(&p);
     schedule(&p);
     err = tekho_loop_run(p.loop);
     if (err != TEKHO_OK)
         fail(&p, err, "the event loop failed");
+    notify(&p, "STOPPING=1\nSTATUS=stopping");
     /* Pending work finished: what is due now is sent; then the results,
      * and the DTLS sessions closed (proc_free). */
     pump(&p);
