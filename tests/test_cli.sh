@@ -340,7 +340,8 @@ expect 2 "$T" pdu
 expect 2 "$T" pdu nosuch
 expect 0 "$T" --help
 expect 0 "$T" --version
-for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap bench decode sim "creds ca" "creds node" "creds psk"; do
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap bench decode sim "creds ca" "creds node" "creds psk" \
+    authd bsd msd; do
     # shellcheck disable=SC2086
     expect 0 "$T" $cmd --help
     # shellcheck disable=SC2086
@@ -502,7 +503,7 @@ for s in none none-late counter baseline-early baseline-update baseline-challeng
     printf '%s\n' "$SW" | grep -q "^      A: .*\b$s\b" && ok || bad "sweep --help: scheme $s"
 done
 for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze sim sweep explore bench "creds ca" \
-    "creds node" "creds psk"; do
+    "creds node" "creds psk" authd bsd msd; do
     # shellcheck disable=SC2086
     "$T" $cmd --help >"$D/help" || bad "$cmd --help"
     sed -n 's/^  --\([a-z0-9-]*\).*/\1/p' "$D/help" | sort -u >"$D/opts"
@@ -513,6 +514,7 @@ for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze
         "$T" $cmd "--$o=@@@" >/dev/null 2>"$D/err" </dev/null
         grep -q 'unknown option' "$D/err" && bad "$cmd --help names --$o, which the parser refuses"
     done <"$D/opts"
+    head -n 1 "$D/help" | grep -q "^usage: tekho $cmd tekho " && bad "$cmd --help: 'usage: tekho $cmd' twice"
     # the synopsis: the usage lines before the first blank line
     sed '/^$/q' "$D/help" | grep -o -- '--[a-z][a-z0-9-]*' | sed 's/^--//' | sort -u >"$D/syn"
     while read -r o; do

@@ -810,9 +810,11 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
 {
     static const char *const names[3] = {"authd", "bsd", "msd"};
     static const char *const synopses[3] = {
-        "tekho authd --config FILE [--name NAME] [--duration S] [--results FILE] [--keylog FILE] [--metrics ADDR:PORT]",
-        "tekho bsd --config FILE --node N [--duration S] [--results FILE] [--keylog FILE] [--metrics ADDR:PORT]",
-        "tekho msd --config FILE [--ms M] [--duration S] [--results FILE] [--metrics ADDR:PORT]",
+        "--config FILE [--name NAME] [--duration S] [--results FILE] [--keylog FILE] [--metrics ADDR:PORT]\n"
+        "           [--log-level L] [--trace FILE]",
+        "--config FILE --node N [--state-dir DIR] [--duration S] [--results FILE] [--keylog FILE]\n"
+        "           [--metrics ADDR:PORT] [--log-level L] [--trace FILE]",
+        "--config FILE [--ms M] [--duration S] [--results FILE] [--metrics ADDR:PORT] [--log-level L] [--trace FILE]",
     };
     static const char *const descriptions[3] = {
         "The Authenticator (ASN-GW) of the network FILE describes: it holds each MS's PMK and count N, and "
