@@ -62,8 +62,8 @@ static const struct cli_opt PSK_OPTS[] = {
 enum { PSK_BYTES };
 static const struct cli_cmd PSK_CMD = {
     .name = "creds psk", .synopsis = "[--bytes N] [--json]",
-    .description = "A random PSK for one node (psk mode), in hex as the config's psk: takes it, from OpenSSL's "
-                   "private DRBG. It goes to standard output only: paste it into the config, which only the "
+    .description = "A random PSK for one node (psk mode) from OpenSSL's private DRBG, in hex as the config's "
+                   "psk: key takes it. It goes to standard output only: paste it into the config, which only the "
                    "daemons' user may read.",
     .opts = PSK_OPTS, .n_opts = N_OPTS(PSK_OPTS)};
 

@@ -161,9 +161,11 @@ static void fail(struct proc *p, tekho_err err, const char *what)
  * start timeout is systemd's answer to a daemon it never hears from). */
 static void notify(struct proc *p, const char *state)
 {
-    if (tekho_notify(state) != TEKHO_OK)
+    const tekho_err err = tekho_notify(state);
+    if (err != TEKHO_OK)
         TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "cannot notify the service manager",
-                  TEKHO_LOG_STR("socket", getenv("NOTIFY_SOCKET")), TEKHO_LOG_STR("error", strerror(errno)));
+                  TEKHO_LOG_STR("socket", getenv("NOTIFY_SOCKET")),
+                  TEKHO_LOG_STR("error", err == TEKHO_ERR_IO ? strerror(errno) : tekho_strerror(err)));
 }
 
 /* Serving: sockets bound, metrics up, and for a bsd its session to the
