@@ -15,7 +15,8 @@
 # In cert and psk, the msd and bs-2 run in time namespaces whose monotonic
 # clocks are 1 and 2 hours ahead (when unshare -T works: root, Linux 5.6),
 # as on machines booted at other times: the air clock keeps their frames
-# in step (frame timing errors stay few). Every log line is JSON, and no
+# in step (frame timing errors under a quarter of the air datagrams in;
+# without it, half or more). Every log line is JSON, and no
 # log line and no scrape holds a PSK or a private key's bytes.
 # usage: test_deploy.sh TEKHO NOTIFY_SINK JSON_CHECK SOURCE_DIR
 set -u
@@ -198,7 +199,10 @@ run_net() {
     for k in $(seq 1 "$n_bs"); do
         air=$(stopped_field "$net-bs-$k" air_in)
         errs=$(stopped_field "$net-bs-$k" frame_timing_errors)
-        [ "${air:-0}" -ge 1 ] && [ $((${errs:-0} * 10)) -le "$air" ] && ok ||
+        # Off the air clock, half or more of them are (a BS on another
+        # clock sees UL PDUs stamped with other frames); a loaded machine's
+        # late timers make a few.
+        [ "${air:-0}" -ge 1 ] && [ $((${errs:-0} * 4)) -le "$air" ] && ok ||
             bad "$net-bs-$k: $errs frame timing errors of $air air datagrams in"
     done
     # every log line is one JSON object
