@@ -340,7 +340,8 @@ expect 2 "$T" pdu
 expect 2 "$T" pdu nosuch
 expect 0 "$T" --help
 expect 0 "$T" --version
-for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap bench decode sim; do
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap bench decode sim "creds ca" "creds node" "creds psk" \
+    authd bsd msd; do
     # shellcheck disable=SC2086
     expect 0 "$T" $cmd --help
     # shellcheck disable=SC2086
@@ -505,7 +506,8 @@ printf '%s\n' "$SW" | grep -q '^usage: tekho sweep merge DIR\.\.\. --report OUT 
 for s in none none-late counter baseline-early baseline-update baseline-challenge baseline-full reuse; do
     printf '%s\n' "$SW" | grep -q "^      A: .*\b$s\b" && ok || bad "sweep --help: scheme $s"
 done
-for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze sim sweep "sweep merge" explore bench; do
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze sim sweep "sweep merge" explore bench \
+    "creds ca" "creds node" "creds psk" authd bsd msd; do
     # shellcheck disable=SC2086
     "$T" $cmd --help >"$D/help" || bad "$cmd --help"
     sed -n 's/^  --\([a-z0-9-]*\).*/\1/p' "$D/help" | sort -u >"$D/opts"
@@ -523,6 +525,7 @@ for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze
         "$T" $cmd "-$c" @@@ >/dev/null 2>"$D/err" </dev/null
         grep -q 'unknown option' "$D/err" && bad "$cmd --help names -$c, which the parser refuses" || ok
     done <"$D/short"
+    head -n 1 "$D/help" | grep -q "^usage: tekho $cmd tekho " && bad "$cmd --help: 'usage: tekho $cmd' twice"
     # the synopsis: the usage lines before the first blank line
     sed '/^$/q' "$D/help" | grep -o -- '--[a-z][a-z0-9-]*' | sed 's/^--//' | sort -u >"$D/syn"
     while read -r o; do
@@ -643,6 +646,53 @@ grep -q ' air ' "$D/tr3" && ok || bad "explore --trace -"
 "$T" sim --scenario normal --scheme none | grep -q '^security         encrypted false, insecure 0 ' && ok || bad "sim none: encrypted false"
 grep -q '"none": {.*"security": {"encrypted": false, ' "$D/emu.json" && grep -q '"counter": {.*"security": {"encrypted": true, "insecure": 0, ' "$D/emu.json" && ok || bad "JSON security.encrypted"
 sed -n '/^scheme /,/^$/p' "$D/emu.txt" | grep -q '^none .* n/a$' && sed -n '/^scheme /,/^$/p' "$D/emu.txt" | grep -q '^counter .* 0$' && ok || bad "sim table: insecure n/a for none"
+
+# --- tekho creds: a CA, node certificates, PSKs (the daemons' backbone credentials)
+expect 0 "$T" creds --help
+"$T" creds --help | grep -q '^usage: tekho creds node --ca FILE --ca-key FILE --name NAME --out DIR' && ok || bad "creds --help: node"
+expect 2 "$T" creds
+expect 2 "$T" creds nosuch
+C=$D/creds
+same "cert=$C/ca/ca.pem
+key=$C/ca/ca.key" "$T" creds ca --name tekho-ca --out "$C/ca"
+[ "$(stat -c %a "$C/ca/ca.key")" = 600 ] && [ "$(stat -c %a "$C/ca/ca.pem")" = 644 ] && ok || bad "creds ca: file modes"
+grep -q '^-----BEGIN CERTIFICATE-----$' "$C/ca/ca.pem" && grep -q '^-----BEGIN PRIVATE KEY-----$' "$C/ca/ca.key" && ok || bad "creds ca: PEM"
+# never over what is there, unless --force (then a new key)
+cp "$C/ca/ca.key" "$C/ca.key.first"
+refused "--out: '$C/ca/ca.pem' is there already (--force replaces it)" "$T" creds ca --name tekho-ca --out "$C/ca"
+cmp -s "$C/ca/ca.key" "$C/ca.key.first" && ok || bad "creds ca: a refused run changed the key"
+"$T" creds ca --name tekho-ca --out "$C/ca" --force --days 10 >/dev/null && ! cmp -s "$C/ca/ca.key" "$C/ca.key.first" && ok ||
+    bad "creds ca --force: a new key"
+"$T" creds ca --name other-ca --out "$C/other" --json | valid "creds ca --json"
+refused "--name: 'bad name': 1 to 64 of A-Z a-z 0-9 . _ -" "$T" creds ca --name "bad name" --out "$C/x"
+refused "--name: " "$T" creds ca --name "$(printf 'a%.0s' $(seq 65))" --out "$C/x"
+refused "--days: " "$T" creds ca --name ca --out "$C/x" --days 0
+[ ! -e "$C/x" ] && ok || bad "creds: a refused command created its --out"
+: >"$C/file"
+refused "--out: cannot create '$C/file/ca': Not a directory" "$T" creds ca --name ca --out "$C/file/ca"
+# node credentials: the key 0600, signed by the CA (a CA key others may read is refused, a CA of another key fails)
+same "cert=$C/n/bs-1.pem
+key=$C/n/bs-1.key" "$T" creds node --ca "$C/ca/ca.pem" --ca-key "$C/ca/ca.key" --name bs-1 --out "$C/n"
+[ "$(stat -c %a "$C/n/bs-1.key")" = 600 ] && [ "$(stat -c %a "$C/n/bs-1.pem")" = 644 ] && ok || bad "creds node: file modes"
+"$T" creds node --ca "$C/ca/ca.pem" --ca-key "$C/ca/ca.key" --name authd-0 --out "$C/n" --days 30 --json | valid "creds node --json"
+refused "--out: '$C/n/bs-1.pem' is there already" "$T" creds node --ca "$C/ca/ca.pem" --ca-key "$C/ca/ca.key" --name bs-1 --out "$C/n"
+refused "--ca: cannot read '$C/nosuch.pem': No such file or directory" "$T" creds node --ca "$C/nosuch.pem" --ca-key "$C/ca/ca.key" --name bs-2 --out "$C/n"
+cp "$C/ca/ca.key" "$C/open.key"
+chmod 644 "$C/open.key"
+refused "--ca-key: key file $C/open.key: mode 644 lets others read or write it (chmod 600)" "$T" creds node --ca "$C/ca/ca.pem" --ca-key "$C/open.key" --name bs-2 --out "$C/n"
+refused "--name: 'bs 2'" "$T" creds node --ca "$C/ca/ca.pem" --ca-key "$C/ca/ca.key" --name "bs 2" --out "$C/n"
+reason "ca.key is not its key" "$T" creds node --ca "$C/other/ca.pem" --ca-key "$C/ca/ca.key" --name bs-3 --out "$C/n"
+[ ! -e "$C/n/bs-2.key" ] && [ ! -e "$C/n/bs-3.key" ] && ok || bad "creds node: a refused or failed command left a key"
+# PSKs: 32 random bytes in hex by default, each new
+p1=$("$T" creds psk)
+p2=$("$T" creds psk)
+printf '%s\n' "$p1" | grep -qx '[0-9a-f]\{64\}' && [ "$p1" != "$p2" ] && ok || bad "creds psk: '$p1', '$p2'"
+"$T" creds psk --bytes 16 | grep -qx '[0-9a-f]\{32\}' && ok || bad "creds psk --bytes 16"
+"$T" creds psk --bytes=64 --json | grep -q '^{"psk": "[0-9a-f]\{128\}"}$' && ok || bad "creds psk --json"
+"$T" creds psk --json | valid "creds psk --json"
+expect 2 "$T" creds psk --bytes 15
+expect 2 "$T" creds psk --bytes 65
+expect 2 "$T" creds psk extra
 
 # --- outputs created and checked before any work: one exit status (2), the path and the reason named
 : >"$D/file"

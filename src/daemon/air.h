@@ -6,16 +6,23 @@
  * is big-endian:
  *
  *   0  2  magic "TK"
- *   2  1  version (1)
+ *   2  1  version (2)
  *   3  1  type (enum tekho_air_type)
  *   4  2  sender: the BS node (1..), 0 for the terminals' process
  *   6  2  reserved, 0
- *   8  4  the sender's frame number when it sent (its clock / frame length)
+ *   8  4  the sender's frame number when it sent: the air clock / the frame
+ *         length, modulo 2^32
  *  12  4  the MS index
  *  16  8  DL_OFFER: the end of the DL subframe the payload was offered for
- *         (us, monotonic clock); else 0
+ *         (us, the air clock); else 0
  *  24     body: a MAC PDU (UL_PDU, DL_PDU), a user payload (DL_OFFER,
  *         UL_DELIVERED: 48 bytes), or one 0 byte (BEACON)
+ *
+ * The air clock is the time since the Unix epoch in us, as the daemons'
+ * drivers run on it (src/tools/cmd_daemon.c): frames and due times mean
+ * the same on every machine whose wall clock NTP or PTP keeps within a
+ * fraction of a frame. (Version 1 carried the sender's monotonic clock,
+ * which only meant anything between processes of one machine.)
  *
  * The air is the attack surface of 802.16: nothing here is authenticated,
  * the roles are what checks. The decoder takes bytes from anyone. */
@@ -27,7 +34,7 @@
 
 #include "tekho/error.h"
 
-#define TEKHO_AIR_VERSION 1
+#define TEKHO_AIR_VERSION 2
 #define TEKHO_AIR_HEADER_LEN 24
 #define TEKHO_AIR_MAX_BODY 2047u /* TEKHO_PDU_MAX_LEN */
 #define TEKHO_AIR_MAX_LEN (TEKHO_AIR_HEADER_LEN + TEKHO_AIR_MAX_BODY)

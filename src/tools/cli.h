@@ -166,6 +166,7 @@ int cmd_authd(int argc, char **argv);
 int cmd_bsd(int argc, char **argv);
 int cmd_msd(int argc, char **argv);
 int cmd_testbed(int argc, char **argv);
+int cmd_creds(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 
 #endif

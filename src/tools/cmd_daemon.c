@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "air.h"
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "notify.h"
 #include "sim_external.h"
 #include "sim_opts.h"
 #include "tekho/asncp.h"
@@ -44,6 +46,9 @@ struct proc {
     struct tekho_sim_params params;
     uint32_t node;                   /* bsd: its node; authd: 0 */
     struct tekho_loop *loop;
+    /* The driver's clock is the air clock: the loop's (CLOCK_MONOTONIC)
+     * plus this, CLOCK_REALTIME - CLOCK_MONOTONIC at start, in us. */
+    uint64_t air_offset;
     struct tekho_sim *sim;
     uint64_t sim_timer, sim_timer_at;
     struct tekho_log log;
@@ -72,6 +77,7 @@ struct proc {
     uint64_t *beacon_at;
     bool *down;
     bool stopping;
+    bool ready;                      /* READY=1 sent (notify.h) */
     tekho_err failed;
 };
 
@@ -155,10 +161,61 @@ static void fail(struct proc *p, tekho_err err, const char *what)
     tekho_loop_stop(p->loop);
 }
 
+/* ---- the service manager (systemd Type=notify: notify.h) ---- */
+
+/* state to $NOTIFY_SOCKET; a failure is logged, never fatal (the unit's
+ * start timeout is systemd's answer to a daemon it never hears from). */
+static void notify(struct proc *p, const char *state)
+{
+    const tekho_err err = tekho_notify(state);
+    if (err != TEKHO_OK)
+        TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "cannot notify the service manager",
+                  TEKHO_LOG_STR("socket", getenv("NOTIFY_SOCKET")),
+                  TEKHO_LOG_STR("error", err == TEKHO_ERR_IO ? strerror(errno) : tekho_strerror(err)));
+}
+
+/* Serving: sockets bound, metrics up, and for a bsd its session to the
+ * Authenticator up. Once per life; status says what it serves. */
+static void ready(struct proc *p, const char *status)
+{
+    if (p->ready)
+        return;
+    p->ready = true;
+    char state[512];
+    snprintf(state, sizeof state, "READY=1\nSTATUS=%s", status);
+    notify(p, state);
+    TEKHO_LOG(&p->log, TEKHO_LOG_INFO, "ready", TEKHO_LOG_STR("status", status));
+}
+
+/* ---- the air clock ----
+ *
+ * 802.16 BSs keep their frames in step (GPS), and the terminals' frames
+ * follow them. Here every daemon's driver runs on the air clock: the time
+ * since the Unix epoch in us, read as the loop's CLOCK_MONOTONIC plus
+ * CLOCK_REALTIME's offset from it at start (so a step of the wall clock
+ * later moves nothing). Daemons on machines whose clocks NTP or PTP keep
+ * within a fraction of a frame share frame boundaries, frame numbers and
+ * DL offers' due times (air.h), whatever their monotonic clocks read; on
+ * one machine it changes nothing. */
+static uint64_t air_offset_now(const struct tekho_loop *loop)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+        return 0;
+    const uint64_t real = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u,
+                   mono = tekho_loop_now_us(loop);
+    return real > mono ? real - mono : 0;
+}
+
+static uint64_t air_now(const struct proc *p)
+{
+    return tekho_loop_now_us(p->loop) + p->air_offset;
+}
+
 /* Runs the driver's events due by now. */
 static void pump(struct proc *p)
 {
-    const tekho_err err = tekho_sim_advance(p->sim, tekho_loop_now_us(p->loop));
+    const tekho_err err = tekho_sim_advance(p->sim, air_now(p));
     if (err != TEKHO_OK)
         fail(p, err, "the driver stopped");
 }
@@ -188,7 +245,8 @@ static void schedule(struct proc *p)
         if (p->sim_timer == 0 || t != p->sim_timer_at) {
             tekho_loop_timer_cancel(p->loop, p->sim_timer);
             p->sim_timer = 0;
-            if (tekho_loop_timer_at(p->loop, t, on_sim_timer, p, &p->sim_timer) != TEKHO_OK)
+            if (tekho_loop_timer_at(p->loop, t > p->air_offset ? t - p->air_offset : 0, on_sim_timer, p,
+                                    &p->sim_timer) != TEKHO_OK)
                 fail(p, TEKHO_ERR_NO_MEMORY, "cannot set a timer");
             p->sim_timer_at = t;
         }
@@ -230,9 +288,10 @@ static void air_send(struct proc *p, const struct sockaddr *to, socklen_t to_len
     tekho_metric_inc(p->m_air[1]);
 }
 
+/* The air clock's frame number (air.h: modulo 2^32). */
 static uint32_t frame_now(const struct proc *p)
 {
-    return (uint32_t)(tekho_loop_now_us(p->loop) / p->params.frame_us);
+    return (uint32_t)(air_now(p) / p->params.frame_us);
 }
 
 static void x_air_out(void *ctx, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len)
@@ -283,8 +342,8 @@ static void on_air(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
         if (err == TEKHO_OK) {
             pump(p);
             if (p->kind == PROC_BSD && m.type == TEKHO_AIR_UL_PDU && m.sender == 0) {
-                const uint32_t f = frame_now(p);
-                if (m.frame + 1 < f || m.frame > f + 1) {
+                const int32_t off = (int32_t)(m.frame - frame_now(p)); /* modulo 2^32 */
+                if (off < -1 || off > 1) {
                     p->c.frame_timing_errors++;
                     tekho_metric_inc(p->m_frame_errors);
                 }
@@ -329,8 +388,9 @@ static void on_beacon(struct tekho_loop *loop, uint64_t id, uint64_t late_us, vo
     const struct tekho_air_msg m = {.type = TEKHO_AIR_BEACON, .sender = (uint16_t)p->node, .frame = frame_now(p),
                                     .body = &zero, .body_len = 1};
     air_send(p, (const struct sockaddr *)&p->cfg->msd.air.addr, p->cfg->msd.air.addr_len, &m);
+    /* at the air clock's next frame boundary */
     const uint64_t f = p->params.frame_us;
-    if (tekho_loop_timer_at(loop, (tekho_loop_now_us(loop) / f + 1) * f, on_beacon, p, NULL) != TEKHO_OK)
+    if (tekho_loop_timer_at(loop, (air_now(p) / f + 1) * f - p->air_offset, on_beacon, p, NULL) != TEKHO_OK)
         fail(p, TEKHO_ERR_NO_MEMORY, "cannot set a timer");
 }
 
@@ -420,6 +480,14 @@ static void on_peer_up(void *ctx, uint64_t peer, const char *name, const struct 
     }
     p->peer_of[node] = peer;
     TEKHO_LOG(&p->log, TEKHO_LOG_INFO, "backbone session up", TEKHO_LOG_STR("peer", name), TEKHO_LOG_UINT("node", node));
+    if (p->kind == PROC_BSD && node == 0) {
+        char state[200];
+        snprintf(state, sizeof state, "STATUS=serving: backbone session to %s up", name);
+        if (p->ready)
+            notify(p, state);
+        else
+            ready(p, state + strlen("STATUS="));
+    }
 }
 
 static void on_peer_down(void *ctx, uint64_t peer, const char *name, enum tekho_dtls_down why)
@@ -437,6 +505,12 @@ static void on_peer_down(void *ctx, uint64_t peer, const char *name, enum tekho_
             p->peer_of[n] = 0;
     TEKHO_LOG(&p->log, TEKHO_LOG_INFO, "backbone session down", TEKHO_LOG_STR("peer", name),
                                                 TEKHO_LOG_STR("why", tekho_dtls_down_name(why)));
+    if (p->kind == PROC_BSD && p->ready && !p->stopping && node_of_name(p, name) == 0) {
+        char state[200];
+        snprintf(state, sizeof state, "STATUS=no backbone session to %s (%s): reconnecting", name,
+                 tekho_dtls_down_name(why));
+        notify(p, state);
+    }
 }
 
 static void on_data(void *ctx, uint64_t peer, const char *name, const uint8_t *msg, size_t len)
@@ -780,9 +854,11 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
 {
     static const char *const names[3] = {"authd", "bsd", "msd"};
     static const char *const synopses[3] = {
-        "tekho authd --config FILE [--name NAME] [--duration S] [--results FILE] [--keylog FILE] [--metrics ADDR:PORT]",
-        "tekho bsd --config FILE --node N [--duration S] [--results FILE] [--keylog FILE] [--metrics ADDR:PORT]",
-        "tekho msd --config FILE [--ms M] [--duration S] [--results FILE] [--metrics ADDR:PORT]",
+        "--config FILE [--name NAME] [--duration S] [--results FILE] [--keylog FILE] [--metrics ADDR:PORT]\n"
+        "           [--log-level L] [--trace FILE]",
+        "--config FILE --node N [--state-dir DIR] [--duration S] [--results FILE] [--keylog FILE]\n"
+        "           [--metrics ADDR:PORT] [--log-level L] [--trace FILE]",
+        "--config FILE [--ms M] [--duration S] [--results FILE] [--metrics ADDR:PORT] [--log-level L] [--trace FILE]",
     };
     static const char *const descriptions[3] = {
         "The Authenticator (ASN-GW) of the network FILE describes: it holds each MS's PMK and count N, and "
@@ -955,6 +1031,7 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         rc = cli_fail(&cmd, false, "out of memory");
         goto done;
     }
+    p.air_offset = air_offset_now(p.loop);
     /* Where the cells are: the config's, for the terminals' radio model. */
     double(*cells)[2] = calloc(p.params.n_bs, sizeof *cells);
     for (uint32_t n = 1; cells != NULL && n <= p.params.n_bs; n++) {
@@ -963,7 +1040,7 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         cells[n - 1][1] = b->position[1];
     }
     err = cells == NULL ? TEKHO_ERR_NO_MEMORY
-                        : tekho_sim_new_external(&p.params, &ext, tekho_loop_now_us(p.loop),
+                        : tekho_sim_new_external(&p.params, &ext, air_now(&p),
                                                  (const double(*)[2])cells, &p.sim);
     free(cells);
     if (err != TEKHO_OK) {
@@ -1015,11 +1092,28 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
               TEKHO_LOG_STR("store", p.store ? (strncmp(p.authd->store, "sqlite:", 7) == 0 ? "sqlite" : "postgresql")
                                              : "memory"),
               TEKHO_LOG_UINT("metrics_port", p.http ? tekho_metrics_http_port(p.http) : 0));
+    /* The Authenticator and the terminals serve from here; a BS once its
+     * session to the Authenticator is up (on_peer_up). */
+    char status[200];
+    if (kind == PROC_AUTHD)
+        snprintf(status, sizeof status, "serving: backbone on %s, %u BSs", p.authd->backbone.text, p.params.n_bs);
+    else if (kind == PROC_MSD)
+        snprintf(status, sizeof status, "serving: %u terminals, %u BSs", p.params.n_ms, p.params.n_bs);
+    else
+        snprintf(status, sizeof status, "connecting to %s", p.authd->name);
+    if (kind == PROC_BSD) {
+        char state[220];
+        snprintf(state, sizeof state, "STATUS=%s", status);
+        notify(&p, state);
+    } else {
+        ready(&p, status);
+    }
     pump(&p);
     schedule(&p);
     err = tekho_loop_run(p.loop);
     if (err != TEKHO_OK)
         fail(&p, err, "the event loop failed");
+    notify(&p, "STOPPING=1\nSTATUS=stopping");
     /* Pending work finished: what is due now is sent; then the results,
      * and the DTLS sessions closed (proc_free). */
     pump(&p);

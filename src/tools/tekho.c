@@ -27,6 +27,7 @@ static const struct command COMMANDS[] = {
     {"authd", cmd_authd, "the Authenticator daemon (ASN-GW): PMKs and counts, the backbone in DTLS"},
     {"bsd", cmd_bsd, "a base station daemon: the air on UDP, the backbone in DTLS"},
     {"msd", cmd_msd, "the terminals daemon: MSs that move, hand over and measure"},
+    {"creds", cmd_creds, "the backbone's credentials: a CA, node certificates, PSKs (creds ca | node | psk)"},
     {"explore", cmd_explore, "deterministic simulation testing of the roles: faults, an attacker, invariants"},
     {"bench", cmd_bench, "measure TEK generation and PDU seal/open against OpenSSL"},
 };
