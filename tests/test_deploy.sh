@@ -149,7 +149,8 @@ run_net() {
     wait_for 5 test -S "$SOCK" || bad "$net: notify_sink did not start"
     local metrics_msd=()
     [ "$net" = testbed ] && metrics_msd=(--metrics "$MSD_IP:9110")
-    start "$net-authd" "$sinklog" "$T" authd --config "$cfg" --results "$W/$net-authd.results"
+    start "$net-authd" "$sinklog" "$T" authd --config "$cfg" --results "$W/$net-authd.results" \
+        --state-dir "$W/$net-authd.state"
     local k pre
     for k in $(seq 1 "$n_bs"); do
         pre=()
@@ -222,7 +223,8 @@ no_secret() {
 
 # ---- testbed --setup ----
 "$T" testbed --setup "$W/tb" --bs 3 --ms 20 >"$W/tb.out" || bad "testbed --setup"
-grep -qx "tekho authd --config $W/tb/net.yaml" "$W/tb.out" && ok || bad "testbed --setup: the authd command"
+grep -qx "tekho authd --config $W/tb/net.yaml --name authd-0 --state-dir $W/tb/authd-0.state" "$W/tb.out" && ok ||
+    bad "testbed --setup: the authd command"
 AUTHD_IP=$(sed -n 's/^  backbone: \(127[0-9.]*\):2231$/\1/p' "$W/tb/net.yaml" | head -n 1)
 BS1_IP=$(sed -n 's/^  air: \(127[0-9.]*\):4000$/\1/p' "$W/tb/net.yaml" | head -n 1)
 MSD_IP=$(sed -n '/^msd:/,$s/^  air: \(127[0-9.]*\):4000$/\1/p' "$W/tb/net.yaml")
