@@ -21,8 +21,8 @@
  *       psk: 00112233...              # psk mode: hex, 16 to 64 bytes; never logged
  *       metrics: 127.0.0.1:9100       # optional
  *   bs:
- *     - name: bs-0
- *       node: 0                       # 0 .. TEKHO_SIM_MAX_BS - 1
+ *     - name: bs-1
+ *       node: 1                       # the roles' numbering: the daemons need 1 .. N, each once
  *       backbone: 127.0.1.1:2231
  *       air: 127.0.1.1:4000
  *       position: [0.0, 0.0]          # metres

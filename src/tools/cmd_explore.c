@@ -261,6 +261,18 @@ int cmd_explore(int argc, char **argv)
     int rc = cli_parse(&EXPLORE_CMD, argc, argv, &a);
     if (rc >= 0)
         return rc;
+    /* The command line first: a refused one leaves no file behind. */
+    if (!a.v[OPT_REPLAY].present && !a.v[OPT_SCHEME].present) {
+        rc = cli_usage_error(&EXPLORE_CMD, "missing --scheme (or --replay FILE)");
+        cli_args_free(&a);
+        return rc;
+    }
+    if (a.v[OPT_REPLAY].present &&
+        (a.v[OPT_SCHEME].present || a.v[OPT_SEED].present || a.v[OPT_RUNS].present || a.v[OPT_SAVE].present)) {
+        rc = cli_usage_error(&EXPLORE_CMD, "--replay takes the scheme and the run from the case file");
+        cli_args_free(&a);
+        return rc;
+    }
     /* --trace FILE, - for standard error, opened before any work. */
     const char *trace_path = a.v[OPT_TRACE].present ? (const char *)a.v[OPT_TRACE].bytes : NULL;
     FILE *trace = trace_path != NULL && strcmp(trace_path, "-") == 0 ? stderr : NULL;

@@ -8,6 +8,9 @@
  * emulator run on the same parameters for comparison. Prints tekho sim's
  * table (with --json its params/schemes objects) plus the emulator's
  * figure beside each, and the processes. */
+/* realpath is XSI */
+#undef _POSIX_C_SOURCE
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -821,8 +824,10 @@ static int write_report(const char *dir, const struct tekho_sim_params *p, const
 }
 
 static const char TESTBED_SYNOPSIS[] =
-    "tekho testbed [--bs N] [--ms M] [--duration S] [--schemes A,B,...] [--seed N] [--backbone-us N]\n"
-    "              [--air-loss N] [--psk] [--keylog FILE] [--report DIR] [--keep] [--json]";
+    "[--bs N] [--ms M] [--duration S] [--schemes A,B,...] [--seed N] [--backbone-us N]\n"
+    "                     [--air-loss N] [--psk] [--keylog FILE] [--report DIR] [--keep] [--json]\n"
+    "                     [--authd K] [--store URL] [--chaos kill-authd=K[,kill-bsd=J]]\n"
+    "       tekho testbed --setup DIR [--bs N] [--ms M] [--psk] [--authd K] [--store URL]";
 
 int cmd_testbed(int argc, char **argv)
 {
@@ -956,7 +961,11 @@ int cmd_testbed(int argc, char **argv)
         const char *dir = (const char *)a.v[T_SETUP].bytes;
         if ((rc = cli_output_dir(&cmd, "setup", dir)) >= 0)
             goto done;
-        snprintf(bp->dir, sizeof bp->dir, "%s", dir);
+        /* The config names its files by absolute paths: from anywhere. */
+        char *abs = realpath(dir, NULL);
+        snprintf(bp->dir, sizeof bp->dir, "%s", abs != NULL ? abs : dir);
+        free(abs);
+        dir = bp->dir;
         char why[512] = "";
         if (write_network(bp, list[0], &a, why, sizeof why) != 0) {
             rc = cli_fail(&cmd, a.json, why);
