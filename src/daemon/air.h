@@ -18,7 +18,11 @@
  *         UL_DELIVERED: 48 bytes), or one 0 byte (BEACON)
  *
  * The air is the attack surface of 802.16: nothing here is authenticated,
- * the roles are what checks. The decoder takes bytes from anyone. */
+ * the roles are what checks. The decoder takes bytes from anyone. The
+ * testbed's own datagrams (DL_OFFER, UL_DELIVERED, BEACON: the traffic
+ * source, the measuring point, a BS's liveness) are its instrumentation,
+ * not MAC messages: a daemon believes them only from the air port of the
+ * daemon that sends them (tekho bsd, msd: on_air in cmd_daemon.c). */
 #ifndef TEKHO_DAEMON_AIR_H
 #define TEKHO_DAEMON_AIR_H
 
