@@ -164,5 +164,7 @@ int cmd_bsd(int argc, char **argv);
 int cmd_msd(int argc, char **argv);
 int cmd_testbed(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
+/* Hidden (not in tekho --help): a daemon's --results file printed, for tests. */
+int cmd_results(int argc, char **argv);
 
 #endif
