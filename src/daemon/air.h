@@ -55,8 +55,10 @@ struct tekho_air_msg {
     size_t body_len;
 };
 
-/* Writes m into out (cap bytes), *len its length. Errors: invalid
- * argument (a type out of range, an empty or too long body), buffer too small. */
+/* Writes m into out (cap bytes), *len its length: what tekho_air_decode
+ * takes. Errors: invalid argument (a type out of range, a body of a length
+ * the type does not have, a due time on a type other than DL_OFFER), buffer
+ * too small. */
 TEKHO_NODISCARD tekho_err tekho_air_encode(const struct tekho_air_msg *m, uint8_t *out, size_t cap, size_t *len);
 /* Decodes a datagram; m->body points into it. Errors: truncated (shorter
  * than the header, no body), bad value (magic, version, reserved bits,
