@@ -84,6 +84,7 @@
  * Exit 0 when it sent what it could, 2 for a bad argument, 1 for a failure. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -978,8 +979,10 @@ int main(int argc, char **argv)
     z.n_samples = samples_build(z.samples, SAMPLES_MAX);
     for (int i = 0; i < 4; i++) {
         uint8_t tek[16];
-        fill(&z, tek, sizeof tek);
-        if (tekho_pdu_key_new(tek, &z.keys[i]) != TEKHO_OK)
+        fill(&z, tek, sizeof tek); /* a TEK no MS has */
+        const tekho_err err = tekho_pdu_key_new(tek, &z.keys[i]);
+        OPENSSL_cleanse(tek, sizeof tek);
+        if (err != TEKHO_OK)
             return 1;
     }
     if (z.n_samples == 0) {
