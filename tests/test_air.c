@@ -128,10 +128,10 @@ static void test_encoder_refuses(void)
 {
     uint8_t d[TEKHO_AIR_MAX_LEN];
     size_t len = 0;
-    static const uint8_t zero = 0;
+    static const uint8_t two[2] = {0};
     for (int t = TEKHO_AIR_UL_PDU; t <= TEKHO_AIR_BEACON; t++) {
         const bool payload = t == TEKHO_AIR_DL_OFFER || t == TEKHO_AIR_UL_DELIVERED;
-        struct tekho_air_msg m = {.type = (enum tekho_air_type)t, .due_us = 1, .body = payload ? PAYLOAD : &zero,
+        struct tekho_air_msg m = {.type = (enum tekho_air_type)t, .due_us = 1, .body = payload ? PAYLOAD : two,
                                   .body_len = payload ? TEKHO_AIR_PAYLOAD_LEN : 1};
         CHECK_ERR(tekho_air_encode(&m, d, sizeof d, &len), t == TEKHO_AIR_DL_OFFER ? TEKHO_OK
                                                                                     : TEKHO_ERR_INVALID_ARGUMENT);
@@ -143,7 +143,7 @@ static void test_encoder_refuses(void)
         CHECK_ERR(tekho_air_encode(&m, d, sizeof d, &len),
                   t == TEKHO_AIR_UL_PDU || t == TEKHO_AIR_DL_PDU ? TEKHO_OK : TEKHO_ERR_INVALID_ARGUMENT);
     }
-    const struct tekho_air_msg bad_type = {.type = (enum tekho_air_type)6, .body = &zero, .body_len = 1};
+    const struct tekho_air_msg bad_type = {.type = (enum tekho_air_type)6, .body = two, .body_len = 1};
     CHECK_ERR(tekho_air_encode(&bad_type, d, sizeof d, &len), TEKHO_ERR_INVALID_ARGUMENT);
     const struct tekho_air_msg no_body = {.type = TEKHO_AIR_UL_PDU, .body_len = 1};
     CHECK_ERR(tekho_air_encode(&no_body, d, sizeof d, &len), TEKHO_ERR_INVALID_ARGUMENT);
