@@ -2,7 +2,12 @@
  * line tests, which must not depend on python or jq being installed.
  * usage: json_check        one JSON value (surrounding whitespace allowed)
  *        json_check -l     JSON Lines: every non-empty line one JSON value
- * Exit 0 if valid; 1 with the offset and what was expected on stderr. */
+ *        json_check -p PATH...  one JSON value, then each PATH's value as
+ *                          it is written, one a line: PATH is object keys
+ *                          and array indices (from 0) joined by '.'
+ *                          (points.0.schemes.counter.handovers.executed)
+ * Exit 0 if valid (and every PATH found); 1 with the offset and what was
+ * expected, or the PATH not found, on stderr. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +162,65 @@ static bool value(struct parser *p)
     }
 }
 
+/* The value at path in the valid document s[0..len): its start and end. */
+static bool find(const char *s, size_t len, const char *path, size_t *start, size_t *end)
+{
+    struct parser p = {.s = s, .len = len};
+    ws(&p);
+    while (*path) {
+        const size_t seg = strcspn(path, ".");
+        if (p.at < len && s[p.at] == '{') {
+            p.at++;
+            for (;;) {
+                ws(&p);
+                if (p.at >= len || s[p.at] != '"')
+                    return false;
+                const size_t key = p.at + 1;
+                if (!string(&p))
+                    return false;
+                const bool match = p.at - 1 - key == seg && memcmp(s + key, path, seg) == 0;
+                ws(&p);
+                p.at++; /* ':' */
+                ws(&p);
+                if (match)
+                    break;
+                if (!value(&p))
+                    return false;
+                ws(&p);
+                if (p.at >= len || s[p.at] != ',')
+                    return false;
+                p.at++;
+            }
+        } else if (p.at < len && s[p.at] == '[') {
+            char *stop = NULL;
+            const unsigned long index = strtoul(path, &stop, 10);
+            if (stop != path + seg)
+                return false;
+            p.at++;
+            for (unsigned long i = 0; i < index; i++) {
+                ws(&p);
+                if (p.at >= len || s[p.at] == ']' || !value(&p))
+                    return false;
+                ws(&p);
+                if (p.at >= len || s[p.at] != ',')
+                    return false;
+                p.at++;
+            }
+            ws(&p);
+            if (p.at >= len || s[p.at] == ']')
+                return false;
+        } else {
+            return false;
+        }
+        path += seg + (path[seg] == '.');
+    }
+    *start = p.at;
+    if (!value(&p))
+        return false;
+    *end = p.at;
+    return true;
+}
+
 /* One JSON value and nothing after it but whitespace. */
 static bool document(const char *s, size_t len, size_t *where, const char **what)
 {
@@ -174,8 +238,9 @@ static bool document(const char *s, size_t len, size_t *where, const char **what
 int main(int argc, char **argv)
 {
     const bool lines = argc == 2 && strcmp(argv[1], "-l") == 0;
-    if (argc > 2 || (argc == 2 && !lines)) {
-        fprintf(stderr, "usage: json_check [-l] < input\n");
+    const bool paths = argc >= 3 && strcmp(argv[1], "-p") == 0;
+    if ((argc > 2 && !paths) || (argc == 2 && !lines)) {
+        fprintf(stderr, "usage: json_check [-l | -p PATH...] < input\n");
         return 2;
     }
     size_t cap = 1 << 16, len = 0;
@@ -218,6 +283,14 @@ int main(int argc, char **argv)
     }
     if (!ok)
         fprintf(stderr, "json_check: at byte %zu: expected %s\n", where, what ? what : "valid JSON");
+    for (int i = 2; ok && paths && i < argc; i++) {
+        size_t start = 0, end = 0;
+        ok = find(buf, len, argv[i], &start, &end);
+        if (ok)
+            printf("%.*s\n", (int)(end - start), buf + start);
+        else
+            fprintf(stderr, "json_check: no %s\n", argv[i]);
+    }
     free(buf);
     return ok ? 0 : 1;
 }

@@ -471,7 +471,7 @@ r1=$?
 "$T" sweep backbone-us=1000,20000 window=0,2 --topology hex:7 --ms 10 --duration 10 --schemes none,counter \
     --replications 2 --report "$D/sw2" --json >"$D/sweep.json"
 valid "sweep --json" <"$D/sweep.json"
-grep -q '^{"params": {"topology": "hex:7", .*"axes": \[{"name": "backbone-us", "values": \[1000, 20000\]}, {"name": "window", "values": \[0, 2\]}\], "csv": ".*/sweep.csv", "points": \[{"backbone-us": 1000, "window": 0, "schemes": {"none": {"scheme": "none", ' "$D/sweep.json" && ok || bad "sweep --json: params, axes, points"
+grep -q '^{"params": {"topology": "hex:7", .*"axes": \[{"name": "backbone-us", "values": \[1000, 20000\]}, {"name": "window", "values": \[0, 2\]}\], "csv": ".*/sweep.csv", "shard": {"index": 1, "count": 1, "points": \[1, 2, 3, 4\]}, "points": \[{"point": 1, "backbone-us": 1000, "window": 0, "schemes": {"none": {"scheme": "none", ' "$D/sweep.json" && ok || bad "sweep --json: params, axes, points"
 [ "$(grep -o '"schemes": {"none": ' "$D/sweep.json" | wc -l)" = 4 ] && ok || bad "sweep --json: four points"
 [ "$(wc -l <"$D/sw2/sweep.csv")" = 9 ] && ok || bad "sweep --json still writes sweep.csv"
 
@@ -495,13 +495,17 @@ printf '%s\n' "$H" | sed -n '/^  --jobs /,$p' | sed -n 's/^  --\([a-z0-9-]*\) .*
 while read -r o; do
     printf '%s\n' "$SW" | grep -q "^  --$o " && ok || bad "sweep --help: no --$o"
 done <"$D/axes"
-for o in report topology schemes ms duration seed replications jobs ideal crypto-all json; do
+for o in report topology schemes ms duration seed replications jobs shard ideal crypto-all json; do
     printf '%s\n' "$SW" | grep -q "^  --$o\b" && ok || bad "sweep --help: --$o"
 done
+# -j is --jobs in both; sweep's help ends with sweep merge's
+printf '%s\n' "$SW" | grep -q '^  --jobs J | -j J  (optional)' && ok || bad "sweep --help: -j"
+printf '%s\n' "$H" | grep -q '^  --jobs J | -j J  (optional; with --topology)' && ok || bad "sim --help: -j"
+printf '%s\n' "$SW" | grep -q '^usage: tekho sweep merge DIR\.\.\. --report OUT \[--json\]' && ok || bad "sweep --help: merge"
 for s in none none-late counter baseline-early baseline-update baseline-challenge baseline-full reuse; do
     printf '%s\n' "$SW" | grep -q "^      A: .*\b$s\b" && ok || bad "sweep --help: scheme $s"
 done
-for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze sim sweep explore bench; do
+for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze sim sweep "sweep merge" explore bench; do
     # shellcheck disable=SC2086
     "$T" $cmd --help >"$D/help" || bad "$cmd --help"
     sed -n 's/^  --\([a-z0-9-]*\).*/\1/p' "$D/help" | sort -u >"$D/opts"
@@ -512,6 +516,13 @@ for cmd in kdf keys tek "pdu seal" "pdu open" tek-wrap tek-unwrap decode analyze
         "$T" $cmd "--$o=@@@" >/dev/null 2>"$D/err" </dev/null
         grep -q 'unknown option' "$D/err" && bad "$cmd --help names --$o, which the parser refuses"
     done <"$D/opts"
+    # short forms: "  --NAME ARG | -C ARG"
+    sed -n 's/^  --[a-z0-9-]* [^ ]* | -\([a-zA-Z]\) .*/\1/p' "$D/help" >"$D/short"
+    while read -r c; do
+        # shellcheck disable=SC2086
+        "$T" $cmd "-$c" @@@ >/dev/null 2>"$D/err" </dev/null
+        grep -q 'unknown option' "$D/err" && bad "$cmd --help names -$c, which the parser refuses" || ok
+    done <"$D/short"
     # the synopsis: the usage lines before the first blank line
     sed '/^$/q' "$D/help" | grep -o -- '--[a-z][a-z0-9-]*' | sed 's/^--//' | sort -u >"$D/syn"
     while read -r o; do
@@ -538,6 +549,17 @@ refused "unknown option '--shcemes'; did you mean --schemes?" "$T" sweep window=
 refused "--topology: hex:N with N from 2" "$T" sim --topology hex:7x
 refused "each at most once" "$T" sim --topology hex:7 --schemes counter,counter
 refused "is swept and fixed" "$T" sweep window=0,1 --window 2 --report "$D/never"
+# short options: -j is --jobs (-j N, -jN); --shard I/N
+refused "--jobs given twice (as --jobs or -j)" "$T" sweep window=0 --report "$D/never" --jobs 2 -j 2
+refused "--jobs: out of range 1..64: '0'" "$T" sweep window=0 --report "$D/never" -j0
+refused "-j needs a value" "$T" sweep window=0 --report "$D/never" -j
+refused "unknown option '-x'" "$T" sweep window=0 --report "$D/never" -x 2
+refused "--jobs goes with --topology, not with --scenario" "$T" sim --scenario normal --scheme counter -j 2
+for s in 0/3 4/3 1/0 3 a/b 1/257 0x1/2 -1/2 1/2/3; do
+    refused "--shard: I/N with 1 <= I <= N <= 256 (the I-th of N slices), got '$s'" "$T" sweep window=0 --report "$D/never" --shard "$s"
+done
+refused "missing DIR..." "$T" sweep merge --report "$D/never"
+refused "missing --report" "$T" sweep merge "$D"
 refused "--json takes no value" "$T" tek --kek $K16 --ckc 1 --said 2 --json=1
 # the roles' timing options work in a scenario too: 10 ms more DL sync is 10 ms more interruption,
 # and nothing under M.2134's assumptions (which zero it)

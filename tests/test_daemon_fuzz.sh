@@ -103,7 +103,8 @@ run() {
     msd_air=$(sed -n '/^msd:/,$ s/^  air: //p' "$cfg")
     metrics=${msd_air%:*}:9464
     # the Authenticator alone, fired at before any BS is there
-    "$T" authd --config "$cfg" --results "$dir/authd.res" --duration 600 2>"$dir/authd.log" &
+    "$T" authd --config "$cfg" --state-dir "$dir/authd-0.state" --results "$dir/authd.res" --duration 600 \
+        2>"$dir/authd.log" &
     authd=$!
     PIDS="$PIDS $authd"
     if ! wait_for "$dir/authd.log" '"started"' 10; then

@@ -118,6 +118,19 @@ static void check_semantics(const char *url, const char *key)
     CHECK_ERR(tekho_store_persist(s, again, 3, res), TEKHO_OK);
     CHECK(res[0] == TEKHO_OK && res[1] == TEKHO_OK && res[2] == TEKHO_OK);
     CHECK(load_n(s, 1) == 7 && load_n(s, 0) == 3);
+    /* A PMK the store holds is never written again: re-adding an MS with
+     * it (an Authenticator restarted without its state) would take N back
+     * to its start under the same PMK. Another PMK replaces it. */
+    struct tekho_auth_record same[2] = {new_pmk(1, 1, 1), new_pmk(0, 1, 5)};
+    CHECK_ERR(tekho_store_persist(s, same, 2, res), TEKHO_OK);
+    CHECK_ERR(res[0], TEKHO_ERR_STALE_COUNT);
+    CHECK_ERR(res[1], TEKHO_OK);
+    CHECK(load_n(s, 1) == 7 && load_n(s, 0) == 1);
+    struct tekho_auth_record back0 = advance(&same[1], 3);
+    CHECK_ERR(tekho_store_persist(s, &back0, 1, res), TEKHO_OK);
+    CHECK(res[0] == TEKHO_OK && load_n(s, 0) == 3);
+    tekho_auth_record_wipe(&same[0]);
+    tekho_auth_record_wipe(&same[1]);
     /* A big batch (group commit): many MSs in one transaction. */
     enum { MANY = 600 };
     struct tekho_auth_record *many = calloc(MANY, sizeof *many);

@@ -52,3 +52,14 @@ function tekho.dissector(tvb, pinfo, tree)
 end
 
 register_postdissector(tekho)
+
+-- The daemons' backbone is ASN-CP in DTLS 1.2 on UDP 2231 (tekho bsd,
+-- authd). Wireshark's DTLS dissector hands decrypted records to the
+-- dtls.port table, which offers no "Decode As" entry for ASN-CP: this adds
+-- it. Then `-o tls.keylog_file:KEYS -d udp.port==2231,dtls` (the key log
+-- of tekho testbed/bsd/authd --keylog) shows the ASN-CP messages inside.
+local ok_dtls, dtls_port = pcall(DissectorTable.get, "dtls.port")
+local ok_asncp, asncp = pcall(Dissector.get, "wimaxasncp")
+if ok_dtls and ok_asncp and dtls_port ~= nil and asncp ~= nil then
+    dtls_port:add(2231, asncp)
+end

@@ -619,6 +619,14 @@ TEKHO_API uint32_t tekho_auth_pmk_generation(const struct tekho_auth *auth, cons
  * new PMK) and the EAP results (the AAA server's). Persists in flight are
  * forgotten: their reports change nothing. Invalid argument for NULL. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
+/* A new Authenticator process on a store that holds its network (a crash,
+ * then a start on the same store): as tekho_auth_restart, and each MS's
+ * PMK context (MSK, PMK_SN, N) is its record's when next needed, not the
+ * EAP result tekho_auth_add_ms gave this process (the MS may have
+ * re-authenticated since); the MS counts as entered under it. An MS with
+ * no record, or one that does not validate, gets no count until a new
+ * PMK. Invalid argument for NULL. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_recover(struct tekho_auth *auth);
 
 #ifdef __cplusplus
 }

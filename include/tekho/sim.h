@@ -269,6 +269,7 @@ struct tekho_sim_stats {
     /* invariants that must never fail */
     unsigned long n_decreased, m_decreased, stale_count_keys, role_errors, io_errors;
     unsigned long events;
+    unsigned long new_pmks;  /* PMKs the Authenticator replaced: re-entries and re-authentications */
 };
 
 /* A network of p->n_bs BSs (nodes 1..n_bs), p->n_ms MSs (0..n_ms - 1) and

@@ -11,7 +11,9 @@
  *   database compares them.
  * - N moves only through `UPDATE ... SET n = new WHERE mac = ? AND
  *   pmk_id = ? AND n < new`: never back, never under another PMK, and of
- *   two writers racing to the same N exactly one succeeds.
+ *   two writers racing to the same N exactly one succeeds; a new PMK
+ *   replaces the record only if it is another PMK (an Authenticator that
+ *   adds an MS again with a PMK the store holds cannot reset its N).
  * - A batch of records is one transaction (group commit), durable when
  *   tekho_store_persist returns TEKHO_OK (SQLite: WAL, synchronous=FULL;
  *   PostgreSQL: synchronous_commit on).
@@ -83,7 +85,8 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_store_load(struct tekho_store *s, cons
 /* Makes recs[0 .. n) durable in one transaction, in order (the group
  * commit of a loop iteration): results[i] TEKHO_OK or
  * TEKHO_ERR_STALE_COUNT (an ADVANCE refused: another PMK, or N already at
- * or past it). Errors (the transaction failed and its fate is unknown to
+ * or past it; a NEW_PMK refused: that PMK is in the store already, and
+ * writing it again would take its N back to the start). Errors (the transaction failed and its fate is unknown to
  * the caller: results untouched): invalid argument (NULL, a record that
  * does not validate), TEKHO_ERR_STORE_FULL, TEKHO_ERR_STORE_UNAVAILABLE
  * (a lost connection: the next call reconnects), TEKHO_ERR_STORE_CORRUPT,

@@ -83,6 +83,10 @@ struct tekho_auth {
      * to look. */
     size_t misplaced;
     uint64_t last_token;    /* persist tokens: 1, 2, ... never reused */
+    /* A new process on a store that holds the network (tekho_auth_recover):
+     * each MS's PMK context comes from its record, not from an EAP result
+     * in memory (the last one may be newer than the one added). */
+    bool adopt;
 };
 
 #define AUTH_MAX_BS 4096
@@ -270,6 +274,18 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
         found = false;
         err = TEKHO_OK;
     }
+    if (a->adopt && found && r.n >= 1 && r.n <= TEKHO_COUNT_LIMIT) {
+        /* Recovering: the record is the PMK the MS holds (its last durable
+         * EAP result); the MS entered under it. */
+        uint8_t id[TEKHO_PMK_ID_LEN];
+        if (tekho_pmk_id(r.msk, id) == TEKHO_OK && CRYPTO_memcmp(id, r.pmk_id, TEKHO_PMK_ID_LEN) == 0) {
+            memcpy(m->msk, r.msk, 64);
+            memcpy(m->pmk_id, r.pmk_id, TEKHO_PMK_ID_LEN);
+            m->pmk_sn = r.pmk_sn;
+            m->entered = true;
+        }
+        OPENSSL_cleanse(id, sizeof id);
+    }
     const bool same_pmk = found && r.n >= 1 && r.n <= TEKHO_COUNT_LIMIT &&
                           CRYPTO_memcmp(r.pmk_id, m->pmk_id, TEKHO_PMK_ID_LEN) == 0;
     const uint16_t n = r.n;
@@ -296,6 +312,14 @@ uint32_t tekho_auth_pmk_generation(const struct tekho_auth *a, const uint8_t mac
 {
     const struct auth_ms *m = find_ms(a, mac);
     return m ? m->pmk_generation : 0;
+}
+
+tekho_err tekho_auth_recover(struct tekho_auth *a)
+{
+    const tekho_err err = tekho_auth_restart(a);
+    if (err == TEKHO_OK)
+        a->adopt = true;
+    return err;
 }
 
 tekho_err tekho_auth_restart(struct tekho_auth *a)

@@ -244,6 +244,7 @@ void tekho_sim_on_event(struct tekho_sim *sim, uint32_t owner, const struct tekh
         }
         break;
     case TEKHO_EV_NEW_PMK:
+        sim->st.new_pmks += (owner >> 24) == OWNER_AUTH;
         /* A new PMK starts M and N again: the monotonic checks restart. */
         if (a->ms < sim->p.n_ms) {
             if (from_ms)

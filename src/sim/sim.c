@@ -184,8 +184,12 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
                                    .timing = p->timing, .first_count = p->first_count};
+    if (err == TEKHO_OK) {
+        sim->auth_store = ext != NULL && ext->auth_store != NULL ? *ext->auth_store : tekho_memory_store_ops(sim->store);
+        sim->discard_persists = ext != NULL && ext->auth_recover;
+    }
     if (err == TEKHO_OK && auth_local) {
-        ac.store = tekho_memory_store_ops(sim->store);
+        ac.store = sim->auth_store;
         err = tekho_auth_new(&ac, &sim->auth);
     }
     for (uint32_t node = 1; err == TEKHO_OK && node <= p->n_bs; node++) {
@@ -232,6 +236,10 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
                 tekho_sim_after_role(sim, OWNER(OWNER_AUTH, 0), err); /* its persist, durable at once */
         }
         OPENSSL_cleanse(mc.msk, sizeof mc.msk);
+    }
+    if (err == TEKHO_OK && auth_local && sim->discard_persists) {
+        sim->discard_persists = false;
+        err = tekho_auth_recover(sim->auth); /* every MS's PMK and N from the store, when needed */
     }
     if (err != TEKHO_OK) {
         tekho_sim_free(sim);
@@ -509,7 +517,11 @@ static void persist_now(struct tekho_sim *sim)
     memcpy(batch, sim->persists, n * sizeof batch[0]);
     OPENSSL_cleanse(sim->persists, n * sizeof batch[0]);
     sim->n_persists = 0;
-    const struct tekho_auth_store store = tekho_memory_store_ops(sim->store);
+    if (sim->discard_persists) { /* recovering: the store has them (or better ones) */
+        OPENSSL_cleanse(batch, n * sizeof batch[0]);
+        return;
+    }
+    const struct tekho_auth_store store = sim->auth_store;
     for (size_t i = 0; i < n; i++) {
         tekho_err result = TEKHO_OK;
         const tekho_err err = store.persist(store.ctx, &batch[i].rec, 1, &result);
@@ -764,6 +776,7 @@ static void dispatch(struct tekho_sim *sim, struct sim_event *ev)
         tekho_actions_reset(sim->actions);
         if (ev->a == TEKHO_NODE_AUTHENTICATOR) {
             err = tekho_auth_backbone(sim->auth, sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);
+
             tekho_sim_after_role(sim, OWNER(OWNER_AUTH, 0), err);
         } else {
             err = tekho_bs_backbone(sim->bs[ev->a], sim->now, ev->b, sim_event_bytes(ev), ev->len, sim->actions);

@@ -156,6 +156,8 @@ struct tekho_sim {
     struct tekho_sim_external ext_copy;
     uint64_t ext_dl_due; /* during tekho_sim_dl_offer_in: the DL subframe the payload was offered for */
     bool *bs_down;       /* msd: BSs off the air (tekho_sim_bs_lost), by node */
+    struct tekho_auth_store auth_store; /* where the Authenticator's persists go */
+    bool discard_persists; /* authd recovering: its EAP results are in the store already */
 };
 
 /* ---- the driver (sim.c) ---- */

@@ -31,6 +31,15 @@ struct tekho_sim_external {
     uint32_t bs_local; /* the BS node this process runs (bsd); 0: none */
     bool auth_local;   /* this process runs the Authenticator (authd) */
     bool bs_restarted; /* the local BS may have run before (tekho_bs_config.restarted) */
+    /* authd: the Authenticator's durable store (tekho/store.h: SQLite,
+     * PostgreSQL), written synchronously: what depends on a persist leaves
+     * once it is durable. NULL: in memory (lost with the process). With
+     * auth_recover the store already holds the network (a restart): the
+     * MSs' EAP results are known again but nothing is written for them,
+     * and each MS's PMK and N come back from the store when next needed
+     * (tekho_auth_recover). */
+    const struct tekho_auth_store *auth_store;
+    bool auth_recover;
     /* An air PDU, now on the air: uplink from MS ms to BS node, or downlink. */
     void (*air_out)(void *ctx, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len);
     /* A backbone message from node `from` to node `to` (0: the Authenticator). */

@@ -398,7 +398,8 @@ static tekho_err run_group(struct pg *p, const struct store_row *rows, size_t n,
                            "$5::bigint[], $6::text[], $7::text[]) AS v(mac, sn, id, n, lt, nonce, sealed) "
                            "ON CONFLICT (mac) DO UPDATE SET pmk_sn = excluded.pmk_sn, pmk_id = excluded.pmk_id, "
                            "n = excluded.n, pmk_lifetime_s = excluded.pmk_lifetime_s, "
-                           "key_nonce = excluded.key_nonce, key_sealed = excluded.key_sealed",
+                           "key_nonce = excluded.key_nonce, key_sealed = excluded.key_sealed "
+                           "WHERE tekho_ms.pmk_id <> excluded.pmk_id RETURNING encode(tekho_ms.mac, 'hex')",
                            COLS, NULL, params, NULL, NULL, 0);
     }
     for (int c = 0; c < COLS; c++)
@@ -406,7 +407,7 @@ static tekho_err run_group(struct pg *p, const struct store_row *rows, size_t n,
     if (err != TEKHO_OK)
         return err;
     const ExecStatusType st = PQresultStatus(res);
-    if (advance && st == PGRES_TUPLES_OK) {
+    if (st == PGRES_TUPLES_OK) { /* the rows written: the others were refused */
         for (size_t i = 0; i < n; i++)
             results[i] = TEKHO_ERR_STALE_COUNT;
         for (int r = 0; r < PQntuples(res); r++) {
@@ -418,9 +419,6 @@ static tekho_err run_group(struct pg *p, const struct store_row *rows, size_t n,
                 if (memcmp(rows[i].mac, mac, 6) == 0)
                     results[i] = TEKHO_OK;
         }
-    } else if (!advance && st == PGRES_COMMAND_OK) {
-        for (size_t i = 0; i < n; i++)
-            results[i] = TEKHO_OK;
     } else {
         err = pg_err(p, res, advance ? "advance" : "new PMK", msg, cap);
     }

@@ -297,7 +297,7 @@ tekho_err tekho_store_sqlite_open(const char *path, const char key_check[STORE_K
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (mac) DO UPDATE SET "
                       "pmk_sn = excluded.pmk_sn, pmk_id = excluded.pmk_id, n = excluded.n, "
                       "pmk_lifetime_s = excluded.pmk_lifetime_s, key_nonce = excluded.key_nonce, "
-                      "key_sealed = excluded.key_sealed",
+                      "key_sealed = excluded.key_sealed WHERE tekho_ms.pmk_id <> excluded.pmk_id",
                       &q->upsert, msg, cap);
     if (err == TEKHO_OK)
         err = prepare(q, "BEGIN IMMEDIATE", &q->begin, msg, cap);
@@ -391,7 +391,9 @@ static tekho_err sq_persist(void *impl, const struct store_row *rows, size_t n, 
             sqlite3_bind_blob(q->upsert, 6, r->nonce, STORE_NONCE_LEN, SQLITE_STATIC);
             sqlite3_bind_blob(q->upsert, 7, r->sealed, STORE_SEALED_LEN, SQLITE_STATIC);
             err = step_done(q, q->upsert, "new PMK", msg, cap);
-            results[i] = TEKHO_OK;
+            /* A PMK the store holds already is never written again (its N
+             * would go back to where it started). */
+            results[i] = sqlite3_changes(q->db) == 1 ? TEKHO_OK : TEKHO_ERR_STALE_COUNT;
         }
     }
     if (err == TEKHO_OK)

@@ -148,7 +148,10 @@ void cli_usage(const struct cli_cmd *cmd, FILE *to)
                     o->name);
             continue;
         }
-        fprintf(to, "  --%s%s%s  (%s)\n      %s", o->name, arg ? " " : "", arg ? arg : "", note, o->help);
+        fprintf(to, "  --%s%s%s", o->name, arg ? " " : "", arg ? arg : "");
+        if (o->short_name)
+            fprintf(to, " | -%c%s%s", o->short_name, arg ? " " : "", arg ? arg : "");
+        fprintf(to, "  (%s)\n      %s", note, o->help);
         if (o->kind == CLI_NUM && o->max > o->min && o->max != UINT64_MAX)
             fprintf(to, " [%llu..%llu]", (unsigned long long)o->min, (unsigned long long)o->max);
         if (o->kind == CLI_REAL) {
@@ -165,7 +168,11 @@ void cli_usage(const struct cli_cmd *cmd, FILE *to)
     fprintf(to, "  --json\n      print JSON instead of text (the same names)\n  --help\n      this text\n");
     if (cmd->epilog)
         fprintf(to, "\n%s\n", cmd->epilog);
-    fprintf(to, "\nEvery option takes its value as --NAME VALUE or --NAME=VALUE.\n");
+    bool short_opts = false;
+    for (size_t i = 0; i < cmd->n_opts; i++)
+        short_opts |= cmd->opts[i].short_name != 0;
+    fprintf(to, "\nEvery option takes its value as --NAME VALUE or --NAME=VALUE%s.\n",
+            short_opts ? " (-C VALUE or -CVALUE where it has a short form -C)" : "");
 }
 
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
@@ -447,6 +454,42 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
             out->json = true;
             continue;
         }
+        if (arg[0] == '-' && isalpha((unsigned char)arg[1])) {
+            /* -C VALUE or -CVALUE */
+            size_t k = 0;
+            while (k < cmd->n_opts && cmd->opts[k].short_name != arg[1])
+                k++;
+            if (k == cmd->n_opts) {
+                cli_args_free(out);
+                return cli_usage_error(cmd, "unknown option '-%c'", arg[1]);
+            }
+            const struct cli_opt *o = &cmd->opts[k];
+            const char *value = NULL;
+            if (out->v[k].present) {
+                cli_args_free(out);
+                return cli_usage_error(cmd, "--%s given twice (as --%s or -%c)", o->name, o->name, o->short_name);
+            }
+            if (o->kind == CLI_FLAG && arg[2] != '\0') {
+                cli_args_free(out);
+                return cli_usage_error(cmd, "-%c takes no value", o->short_name);
+            }
+            if (o->kind != CLI_FLAG) {
+                if (arg[2] != '\0') {
+                    value = arg + 2;
+                } else if (i + 1 < argc) {
+                    value = argv[++i];
+                } else {
+                    cli_args_free(out);
+                    return cli_usage_error(cmd, "-%c needs a value", o->short_name);
+                }
+            }
+            const int rc = parse_value(cmd, o, value, &out->v[k]);
+            if (rc >= 0) {
+                cli_args_free(out);
+                return rc;
+            }
+            continue;
+        }
         if (strncmp(arg, "--", 2) != 0) {
             if (out->n_operands < cmd->max_operands && out->n_operands < CLI_MAX_OPERANDS) {
                 out->operands[out->n_operands++] = arg;
@@ -489,6 +532,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
         const struct cli_opt *o = &cmd->opts[k];
         if (out->v[k].present) {
             cli_args_free(out);
+            if (o->short_name)
+                return cli_usage_error(cmd, "--%s given twice (as --%s or -%c)", o->name, o->name, o->short_name);
             if (o->secret)
                 return cli_usage_error(cmd, "--%s given twice (as --%s or --%s-file)", o->name, o->name, o->name);
             return cli_usage_error(cmd, "--%s given twice", o->name);

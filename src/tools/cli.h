@@ -35,6 +35,7 @@ struct cli_opt {
     const char *arg;         /* the value's name in the help ("DIR", "hex:N"); NULL: by kind */
     unsigned modes;          /* the command's modes it fits (bit k: cmd->modes[k]); 0: every one */
     const char *hint;        /* added when it is refused in another mode ("did you mean --schemes?") */
+    char short_name;         /* also -C VALUE or -CVALUE ('j': -j 2, -j2, as make takes it); 0: none */
 };
 
 /* Parsed values, in the same order as the option table. */
@@ -47,7 +48,7 @@ struct cli_value {
 };
 
 #define CLI_MAX_OPTS 96
-#define CLI_MAX_OPERANDS 16
+#define CLI_MAX_OPERANDS 256
 
 /* A mode of a command: what selects it ("--topology"), for the help and
  * for refusing an option that does not fit it. */
@@ -82,10 +83,12 @@ struct cli_args {
  * --NAME-file PATH for each secret option: the hex read from PATH (- for
  * standard input), surrounding whitespace trimmed, validated as --NAME's
  * value is; a file that cannot be read is a usage error naming it. Every
- * option takes its value as --NAME VALUE or --NAME=VALUE. An unknown
- * option is refused with the nearest known name as a hint. Returns -1 when
- * the command should go on, or an exit status (help printed: 0; a
- * one-line error printed: 2). */
+ * option takes its value as --NAME VALUE or --NAME=VALUE, one with a
+ * short_name also as -C VALUE or -CVALUE. An argument of a dash and a
+ * letter is always an option (-h is --help); "-" and "-5" are operands.
+ * An unknown option is refused with the nearest known name as a hint.
+ * Returns -1 when the command should go on, or an exit status (help
+ * printed: 0; a one-line error printed: 2). */
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *out);
 void cli_args_free(struct cli_args *args);
 void cli_usage(const struct cli_cmd *cmd, FILE *to);

@@ -32,6 +32,7 @@
 #include "sim_external.h"
 #include "sim_opts.h"
 #include "tekho/asncp.h"
+#include "tekho/store.h"
 #include "tekho/tekho.h"
 
 enum proc_kind { PROC_AUTHD, PROC_BSD, PROC_MSD };
@@ -54,6 +55,11 @@ struct proc {
     uint64_t dtls_timer;
     uint64_t reconnect_timer;
     const struct tekho_config_authd *authd;
+    size_t authd_at;                 /* bsd: the Authenticator it uses now (failover: the next one) */
+    uint64_t awaiting_since;         /* bsd: a Context_Req to it unanswered since (0: none) */
+    /* authd: its durable store (NULL: memory) */
+    struct tekho_store *store;
+    struct tekho_auth_store store_ops;
     /* observability */
     struct tekho_metrics *metrics;
     struct tekho_metrics_http *http;
@@ -376,7 +382,10 @@ static void on_liveness(struct tekho_loop *loop, uint64_t id, uint64_t late_us, 
         if (p->down[n] || p->beacon_at[n] == 0 || now - p->beacon_at[n] < limit)
             continue;
         p->down[n] = true;
-        TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "a BS went off the air", TEKHO_LOG_UINT("node", n));
+        struct tekho_sim_stats s;
+        tekho_sim_stats(p->sim, &s);
+        TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "a BS went off the air", TEKHO_LOG_UINT("node", n),
+                  TEKHO_LOG_UINT("handovers_so_far", s.completed));
         pump(p);
         if (tekho_sim_bs_lost(p->sim, n) != TEKHO_OK)
             fail(p, TEKHO_ERR_INVALID_ARGUMENT, "cannot mark a BS lost");
@@ -420,6 +429,12 @@ static void x_backbone_out(void *ctx, uint32_t from, uint32_t to, const uint8_t 
         p->c.backbone_unroutable++;
         return;
     }
+    /* A BS watches its Authenticator answer: a Context_Req always gets one. */
+    enum tekho_asncp_msg type;
+    uint8_t msid[6];
+    if (to == TEKHO_NODE_AUTHENTICATOR && p->awaiting_since == 0 &&
+        tekho_asncp_peek(msg, len, &type, msid) == TEKHO_OK && type == TEKHO_ASNCP_CONTEXT_REQ)
+        p->awaiting_since = tekho_loop_now_us(p->loop);
     p->c.backbone_out++;
     tekho_metric_inc(p->m_backbone[1]);
 }
@@ -445,6 +460,13 @@ static void on_peer_up(void *ctx, uint64_t peer, const char *name, const struct 
 static void on_peer_down(void *ctx, uint64_t peer, const char *name, enum tekho_dtls_down why)
 {
     struct proc *p = ctx;
+    /* The Authenticator's session went (or never came): the next one. */
+    if (p->kind == PROC_BSD && (p->peer_of[0] == peer || node_of_name(p, name) == 0) && p->cfg->n_authd > 0) {
+        p->peer_of[0] = 0;
+        p->awaiting_since = 0;
+        p->authd_at = (p->authd_at + 1) % p->cfg->n_authd;
+        p->authd = &p->cfg->authd[p->authd_at];
+    }
     for (uint32_t n = 0; n <= p->params.n_bs; n++)
         if (p->peer_of[n] == peer)
             p->peer_of[n] = 0;
@@ -463,6 +485,8 @@ static void on_data(void *ctx, uint64_t peer, const char *name, const uint8_t *m
         tekho_metric_inc(p->m_backbone[2]);
         return;
     }
+    if (node == 0)
+        p->awaiting_since = 0;
     pump(p);
     if (tekho_sim_backbone_in(p->sim, (uint32_t)node, p->node, msg, len) != TEKHO_OK) {
         p->c.backbone_bad++;
@@ -495,18 +519,33 @@ static void on_dtls_timer(struct tekho_loop *loop, uint64_t id, uint64_t late_us
     schedule(p);
 }
 
-/* A BS keeps a session to the Authenticator: opened at start, again a second after it went. */
+/* A BS keeps a session to an Authenticator: opened at start, and when it
+ * went (closed, failed) or fell silent (a Context_Req unanswered for
+ * AUTHD_SILENT_US: a crashed Authenticator sends no close_notify) again,
+ * to the next of the config's Authenticators (the same one if it is the
+ * only one: restarted on its store, it answers a new handshake). */
+#define AUTHD_SILENT_US 1500000
 static void on_reconnect(struct tekho_loop *loop, uint64_t id, uint64_t late_us, void *ctx)
 {
     (void)id;
     (void)late_us;
     struct proc *p = ctx;
+    const uint64_t now = tekho_loop_now_us(loop);
+    if (p->peer_of[0] != 0 && p->awaiting_since != 0 && now - p->awaiting_since > AUTHD_SILENT_US) {
+        TEKHO_LOG(&p->log, TEKHO_LOG_WARN, "the Authenticator fell silent: failing over",
+                  TEKHO_LOG_STR("authd", p->authd->name));
+        const tekho_err closed = tekho_dtls_close(p->dtls, p->peer_of[0]);
+        (void)closed;
+        p->peer_of[0] = 0;
+        p->awaiting_since = 0;
+        p->authd_at = (p->authd_at + 1) % p->cfg->n_authd;
+        p->authd = &p->cfg->authd[p->authd_at];
+    }
     if (p->peer_of[0] == 0 && p->authd != NULL &&
         tekho_dtls_connect(p->dtls, (const struct sockaddr *)&p->authd->backbone.addr, p->authd->backbone.addr_len,
                            p->authd->name, &p->peer_of[0]) != TEKHO_OK)
         p->peer_of[0] = 0;
-    if (tekho_loop_timer_at(loop, tekho_loop_now_us(loop) + 1000000, on_reconnect, p, &p->reconnect_timer) !=
-        TEKHO_OK)
+    if (tekho_loop_timer_at(loop, now + 250000, on_reconnect, p, &p->reconnect_timer) != TEKHO_OK)
         fail(p, TEKHO_ERR_NO_MEMORY, "cannot set a timer");
     schedule(p);
 }
@@ -654,6 +693,8 @@ static int open_backbone(struct proc *p, const struct tekho_config_endpoint *at,
         dc.psk_table_len = n;
     }
     dc.keylog_file = keylog;
+    /* A failed handshake is a dead peer to fail over from: soon. */
+    dc.handshake_timeout_ms = 3000;
     dc.cb = (struct tekho_dtls_callbacks){.ctx = p, .on_peer_up = on_peer_up, .on_data = on_data,
                                           .on_peer_down = on_peer_down};
     char msg[512] = "";
@@ -692,6 +733,7 @@ static void proc_free(struct proc *p)
         tekho_metrics_http_stop(p->http);
     tekho_metrics_free(p->metrics);
     tekho_dtls_free(p->dtls); /* close_notify to every peer */
+    tekho_store_close(p->store);
     if (p->air_fd >= 0)
         close(p->air_fd);
     tekho_sim_free(p->sim);
@@ -807,8 +849,9 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         [D_TRACE] = {"trace", CLI_STR, false, .arg = "FILE",
                      .help = "every event and message of this process's roles, one line each (as tekho sim --trace)"},
         [D_STATE_DIR] = {"state-dir", CLI_STR, false, .arg = "DIR",
-                         .help = "bsd: where its boot record is; without it (or with one there) it counts as "
-                                 "restarted and takes no count an earlier life may have used"},
+                         .help = "bsd, and authd with the memory store: where its boot record is; without it (or "
+                                 "with one there) it counts as restarted: a bsd takes no count an earlier life may "
+                                 "have used, an authd hands out no count until a new PMK"},
     };
     const struct cli_cmd cmd = {.name = names[kind], .synopsis = synopses[kind], .description = descriptions[kind],
                                 .opts = opts, .n_opts = D_N_OPTS};
@@ -829,9 +872,9 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     }
     if ((kind != PROC_BSD && a.v[D_NODE].present) || (kind != PROC_MSD && a.v[D_MS].present) ||
         (kind != PROC_AUTHD && a.v[D_NAME].present) || (kind == PROC_MSD && a.v[D_KEYLOG].present) ||
-        (kind != PROC_BSD && a.v[D_STATE_DIR].present)) {
-        rc = cli_usage_error(&cmd, "--node and --state-dir are bsd's, --ms msd's, --name authd's; msd has no backbone "
-                                   "(--keylog)");
+        (kind == PROC_MSD && a.v[D_STATE_DIR].present)) {
+        rc = cli_usage_error(&cmd, "--node is bsd's, --state-dir bsd's and authd's, --ms msd's, --name authd's; msd "
+                                   "has no backbone (--keylog)");
         goto done;
     }
     if (network_params(&p, why, sizeof why) != 0) {
@@ -854,6 +897,41 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         snprintf(p.name, sizeof p.name, "%s", p.authd->name);
         metrics_at = &p.authd->metrics;
         ext.auth_local = true;
+        if (p.authd->store != NULL && strcmp(p.authd->store, "memory") != 0) {
+            char msg[512] = "";
+            err = tekho_store_open_verbose(p.authd->store, p.authd->store_key, &p.store, msg, sizeof msg);
+            if (err != TEKHO_OK) {
+                /* the URL may hold a password: the store's kind and the reason only */
+                snprintf(why, sizeof why, "the store (%s): %s%s%s", strncmp(p.authd->store, "sqlite:", 7) == 0
+                                                                       ? "sqlite" : "postgresql",
+                         tekho_strerror(err), msg[0] ? ": " : "", msg);
+                rc = cli_fail(&cmd, false, why);
+                goto done;
+            }
+            p.store_ops = tekho_store_ops(p.store);
+            ext.auth_store = &p.store_ops;
+            /* A store that holds the network already: a restart, recovered from it. */
+            uint8_t mac[6];
+            struct tekho_auth_record rec;
+            bool found = false;
+            tekho_ms_mac_of_index(0, mac);
+            memset(&rec, 0, sizeof rec);
+            err = tekho_store_load(p.store, mac, &rec, &found);
+            tekho_auth_record_wipe(&rec);
+            ext.auth_recover = found || err == TEKHO_ERR_RECORD_CORRUPT;
+        } else {
+            /* In memory: what it handed out died with its last life, if it
+             * had one. Restarted (its boot record there, or none to tell),
+             * it hands out no count under any PMK it held: every MS needs
+             * a new PMK first (tekho_auth_recover on an empty store). */
+            bool restarted = true;
+            if (boot_record(a.v[D_STATE_DIR].present ? (const char *)a.v[D_STATE_DIR].bytes : NULL, &restarted, why,
+                            sizeof why) != 0) {
+                rc = cli_usage_error(&cmd, "%s", why);
+                goto done;
+            }
+            ext.auth_recover = restarted;
+        }
     } else if (kind == PROC_BSD) {
         p.node = (uint32_t)a.v[D_NODE].num;
         bs = tekho_config_find_bs(p.cfg, p.node);
@@ -967,10 +1045,11 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     if (kind == PROC_MSD)
         on_liveness(p.loop, 0, 0, &p);
     TEKHO_LOG(&p.log, TEKHO_LOG_INFO, "started", TEKHO_LOG_STR("scheme", tekho_scheme_name(p.params.scheme)),
-                                                TEKHO_LOG_UINT("bs", p.params.n_bs),
-                                                TEKHO_LOG_UINT("ms", p.params.n_ms),
-                                                TEKHO_LOG_UINT("metrics_port",
-                                                               p.http ? tekho_metrics_http_port(p.http) : 0));
+              TEKHO_LOG_UINT("bs", p.params.n_bs), TEKHO_LOG_UINT("ms", p.params.n_ms),
+              TEKHO_LOG_BOOL("restarted", ext.bs_restarted || ext.auth_recover),
+              TEKHO_LOG_STR("store", p.store ? (strncmp(p.authd->store, "sqlite:", 7) == 0 ? "sqlite" : "postgresql")
+                                             : "memory"),
+              TEKHO_LOG_UINT("metrics_port", p.http ? tekho_metrics_http_port(p.http) : 0));
     pump(&p);
     schedule(&p);
     err = tekho_loop_run(p.loop);
@@ -982,10 +1061,16 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     const int wr = write_results(&p);
     struct tekho_sim_stats s;
     tekho_sim_stats(p.sim, &s);
+    const struct tekho_dtls_stats *ds = p.dtls ? tekho_dtls_stats(p.dtls) : NULL;
     TEKHO_LOG(&p.log, TEKHO_LOG_INFO, "stopped", TEKHO_LOG_UINT("handovers", s.completed),
-                                                TEKHO_LOG_UINT("air_in", p.c.air_in),
-                                                TEKHO_LOG_UINT("backbone_in", p.c.backbone_in),
-                                                TEKHO_LOG_UINT("frame_timing_errors", p.c.frame_timing_errors));
+              TEKHO_LOG_UINT("insecure", s.pn_reuse + s.replayed_pdus_accepted + s.forged_pdus_accepted +
+                                             s.tek_mismatch_after_ho + s.m_decreased + s.n_decreased +
+                                             s.stale_count_keys),
+              TEKHO_LOG_UINT("air_in", p.c.air_in), TEKHO_LOG_UINT("air_dropped", p.c.air_bad),
+              TEKHO_LOG_UINT("backbone_in", p.c.backbone_in), TEKHO_LOG_UINT("backbone_out", p.c.backbone_out),
+              TEKHO_LOG_UINT("dtls_handshakes_ok", ds ? ds->handshakes_ok : 0),
+              TEKHO_LOG_UINT("dtls_handshakes_failed", ds ? ds->handshakes_failed : 0),
+              TEKHO_LOG_UINT("frame_timing_errors", p.c.frame_timing_errors));
     rc = p.failed != TEKHO_OK || wr != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 done:
     proc_free(&p);

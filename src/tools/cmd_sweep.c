@@ -1,27 +1,33 @@
 /* tekho sweep: the emulator's comparison over a grid of parameters. Every
- * point of the grid runs every scheme on the same mobility (the seed fixes
- * it); each (point, scheme) is one CSV row, and each swept parameter gets
+ * point of the grid runs every scheme on the same mobility (replication r
+ * of every scheme at every point runs seed + r, whatever -j and --shard
+ * are); each (point, scheme) is one CSV row, and each swept parameter gets
  * a plot of p99 interruption (union) against it, the others held at their
- * first value. */
+ * first value. Every (point, scheme, replication) is one job of one pool
+ * of threads (emulate_grid), the points handed back in grid order, so the
+ * output does not depend on -j; --shard I/N runs the I-th of N interleaved
+ * slices of the grid, and tekho sweep merge (sweep_merge.c) puts the
+ * slices' directories together (sweep.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "report.h"
+#include "sweep.h"
 #include "tekho/sim.h"
 
 /* The parameters: the emulator's model parameters (model_params.c),
  * each an axis NAME=v1,v2,... or a fixed --NAME v, as tekho sim takes it. */
-#define MAX_AXES 4
-#define MAX_VALUES 16
-#define MAX_POINTS 256
+#define MAX_AXES SWEEP_MAX_AXES
+#define MAX_VALUES SWEEP_MAX_VALUES
+#define MAX_POINTS SWEEP_MAX_POINTS
 
 static const struct cli_opt SWEEP_OPTS[] = {
     {.name = "report", .kind = CLI_STR, .arg = "DIR", .required = true,
-     .help = "write DIR/sweep.csv, the plots' data and the plots (gnuplot) into DIR, created with its parents"},
+     .help = "write DIR/sweep.csv, DIR/sweep.manifest, the plots' data and the plots (gnuplot) into DIR,\n"
+             "      created with its parents"},
     {.name = "topology", .kind = CLI_STR, .arg = "hex:N", .help = "the grid (default hex:19)"},
     {.name = "schemes", .kind = CLI_STR, .arg = "A,B,...",
      .help = "the schemes compared, comma-separated, each at most once (default: all)"},
@@ -31,18 +37,24 @@ static const struct cli_opt SWEEP_OPTS[] = {
      .help = "the random seed (default 1); replication r runs seed + r"},
     {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000,
      .help = "replications at every point (default 5)"},
-    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64,
-     .help = "replications run on this many threads (default: the processors online)"},
+    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .short_name = 'j', .arg = "J",
+     .help = "points and replications run on this many threads (default: the processors online);\n"
+             "      the output does not depend on it but for sweep.csv's wall_s"},
+    {.name = "shard", .kind = CLI_STR, .arg = "I/N",
+     .help = "run the I-th of N slices of the grid (the points p with (p - 1) mod N = I - 1) into DIR:\n"
+             "      its rows of sweep.csv and sweep.manifest, no plots; tekho sweep merge puts the N\n"
+             "      directories together"},
     {.name = "ideal", .kind = CLI_FLAG, .help = "the deterministic model, no variability (as tekho sim --ideal)"},
     {.name = "crypto-all", .kind = CLI_FLAG, .help = "seal and open every PDU, not only around handovers"},
 };
-enum { SW_REPORT, SW_TOPOLOGY, SW_SCHEMES, SW_MS, SW_DURATION, SW_SEED, SW_REPLICATIONS, SW_JOBS, SW_IDEAL,
-       SW_CRYPTO_ALL, SW_N_OPTS };
+enum { SW_REPORT, SW_TOPOLOGY, SW_SCHEMES, SW_MS, SW_DURATION, SW_SEED, SW_REPLICATIONS, SW_JOBS, SW_SHARD,
+       SW_IDEAL, SW_CRYPTO_ALL, SW_N_OPTS };
 
 static const char SWEEP_SYNOPSIS[] =
     "PARAM=v1,v2,... [PARAM=...] --report DIR [--topology hex:N] [--ms M] [--duration S]\n"
-    "                   [--schemes A,B,...] [--seed N] [--replications R] [--jobs J] [--ideal] [--crypto-all]\n"
-    "                   [--PARAM v ...] [--json]";
+    "                   [--schemes A,B,...] [--seed N] [--replications R] [--jobs J] [--shard I/N] [--ideal]\n"
+    "                   [--crypto-all] [--PARAM v ...] [--json]\n"
+    "       tekho sweep merge DIR... --report OUT [--json]";
 static const char SWEEP_DESCRIPTION[] =
     "Runs the emulator's scheme comparison (tekho sim --topology) at every point of the grid the\n"
     "PARAM=v1,v2,... arguments span (up to 4 parameters, 16 values each, 256 points), R replications\n"
@@ -50,8 +62,12 @@ static const char SWEEP_DESCRIPTION[] =
     "DIR/sweep.csv, one row per point and scheme with 95 % intervals, and a p99-against-parameter plot\n"
     "with error bars for each swept parameter (gnuplot; missing: a warning, no plots). PARAM (an axis,\n"
     "or fixed with --PARAM v) is any option below from --frame-us on, in its unit (percent for rates).\n"
-    "--json prints one JSON object: params, axes, and for each point its values and each scheme's\n"
-    "result as tekho sim --json gives it.";
+    "--json prints one JSON object: params, axes, and for each point its number and values and each\n"
+    "scheme's result as tekho sim --json gives it. Replication r of every scheme runs seed + r at every\n"
+    "point, so neither -j nor --shard changes a figure; sweep.csv's wall_s (the runs' thread time) is\n"
+    "the only column that differs from one run to the next. DIR/sweep.manifest, written last, names the\n"
+    "grid, the shard and its points; tekho sweep merge checks the shards against it and writes the\n"
+    "sweep.csv, manifest and plots one unsharded run writes.";
 
 /* The command's table: its own options, then every model parameter. */
 struct sweep_table {
@@ -75,13 +91,7 @@ static void sweep_table(struct sweep_table *t)
                               .max_operands = MAX_AXES};
 }
 
-struct axis {
-    const struct model_param *param;
-    double values[MAX_VALUES];
-    size_t n;
-};
-
-static int parse_axis(const struct cli_cmd *cmd, const char *arg, struct axis *out)
+static int parse_axis(const struct cli_cmd *cmd, const char *arg, struct sweep_axis *out)
 {
     const char *eq = strchr(arg, '=');
     out->param = eq ? model_param_find(arg, (size_t)(eq - arg)) : NULL;
@@ -110,6 +120,25 @@ static int parse_axis(const struct cli_cmd *cmd, const char *arg, struct axis *o
     return -1;
 }
 
+/* --shard I/N: 1 <= I <= N <= MAX_POINTS. */
+static int parse_shard(const struct cli_cmd *cmd, const char *text, unsigned *index, unsigned *count)
+{
+    char buf[32];
+    uint64_t i = 0, n = 0;
+    char *slash = NULL;
+    if (snprintf(buf, sizeof buf, "%s", text) < (int)sizeof buf && (slash = strchr(buf, '/')) != NULL) {
+        *slash = '\0';
+        if (cli_parse_number(buf, &i) == 0 && cli_parse_number(slash + 1, &n) == 0 && i >= 1 && i <= n &&
+            n <= MAX_POINTS && strncmp(buf, "0x", 2) != 0 && strncmp(slash + 1, "0x", 2) != 0) {
+            *index = (unsigned)i;
+            *count = (unsigned)n;
+            return -1;
+        }
+    }
+    return cli_usage_error(cmd, "--shard: I/N with 1 <= I <= N <= %d (the I-th of N slices), got '%s'", MAX_POINTS,
+                           text);
+}
+
 static double per_ho(unsigned long bytes, unsigned long handovers)
 {
     return handovers ? (double)bytes / (double)handovers : 0;
@@ -124,11 +153,11 @@ static void csv_ci(FILE *f, const struct ci95 *c)
 }
 
 /* One row per (point, scheme); the point's values first, the intervals last. */
-static void csv_row(FILE *f, const struct axis *axes, size_t n_axes, const size_t *at, const struct report_run *r)
+static void csv_row(FILE *f, const struct sweep_grid *g, const size_t *at, const struct report_run *r)
 {
-    for (size_t a = 0; a < n_axes; a++) {
+    for (size_t a = 0; a < g->n_axes; a++) {
         char v[32];
-        model_param_format(v, sizeof v, axes[a].values[at[a]]);
+        model_param_format(v, sizeof v, g->axes[a].values[at[a]]);
         fprintf(f, "%s,", v);
     }
     const struct tekho_sim_stats *s = &r->st;
@@ -174,69 +203,77 @@ static void csv_row(FILE *f, const struct axis *axes, size_t n_axes, const size_
             s->served_measurements);
 }
 
-/* p99 (union) against each swept parameter, with its interval, the other
- * parameters at their first value. */
-static void plot_axes(const char *dir, const struct axis *axes, size_t n_axes, const enum tekho_scheme *schemes,
-                      size_t n_schemes, const struct ci95 *p99, const size_t *stride)
+/* One sweep's points as emulate_grid hands them back: the shard's i-th
+ * point is the grid's held[i]. */
+struct sweep_run {
+    const struct sweep_grid *g;
+    const struct tekho_sim_params *base;
+    size_t held[MAX_POINTS], n_held;
+    FILE *csv;
+    bool json;
+    uint64_t seed;
+    unsigned duration;
+};
+
+static void point_params(void *ctx, size_t i, struct tekho_sim_params *p)
 {
-    bool any = false;
-    for (size_t a = 0; a < n_axes; a++)
-        any |= axes[a].n >= 2;
-    if (any && !report_have_tool("gnuplot"))
-        fprintf(stderr, "tekho sweep: warning: gnuplot is not installed: no plots (their data is in %s/sweep_*.dat; "
-                        "Debian: apt-get install gnuplot-nox)\n",
-                dir);
-    for (size_t a = 0; a < n_axes; a++) {
-        if (axes[a].n < 2)
-            continue;
-        char name[128];
-        snprintf(name, sizeof name, "%s/sweep_%s.dat", dir, axes[a].param->name);
-        FILE *f = fopen(name, "w");
-        if (f == NULL)
-            continue;
-        fprintf(f, "# %s", axes[a].param->name);
-        for (size_t k = 0; k < n_schemes; k++) {
-            const char *n = tekho_scheme_name(schemes[k]);
-            fprintf(f, " union_p99_%s lo_%s hi_%s", n, n, n);
-        }
-        fprintf(f, "\n");
-        for (size_t i = 0; i < axes[a].n; i++) {
-            char v[32];
-            model_param_format(v, sizeof v, axes[a].values[i]);
-            fprintf(f, "%s", v);
-            for (size_t k = 0; k < n_schemes; k++) {
-                const struct ci95 *c = &p99[(i * stride[a]) * n_schemes + k];
-                fprintf(f, " %.3f %.3f %.3f", c->value, c->valid ? c->lo : c->value, c->valid ? c->hi : c->value);
-            }
-            fprintf(f, "\n");
-        }
-        fclose(f);
-        char script[4096];
-        size_t at = (size_t)snprintf(script, sizeof script,
-                                     "set terminal pngcairo size 900,540 noenhanced\nset grid\nset key top left\n"
-                                     "set output 'sweep_%s.png'\nset title 'p99 interruption (union) against %s, "
-                                     "95 %% intervals'\n"
-                                     "set xlabel '%s'\nset ylabel 'p99 interruption, union (ms)'\nplot ",
-                                     axes[a].param->name, axes[a].param->name, axes[a].param->label);
-        for (size_t k = 0; k < n_schemes && at < sizeof script; k++)
-            at += (size_t)snprintf(script + at, sizeof script - at,
-                                   "%s'sweep_%s.dat' using 1:%zu:%zu:%zu with yerrorlines lw 2 title '%s'",
-                                   k ? ", " : "", axes[a].param->name, 3 * k + 2, 3 * k + 3, 3 * k + 4,
-                                   tekho_scheme_name(schemes[k]));
-        if (at < sizeof script - 2)
-            strcat(script, "\n");
-        if (report_have_tool("gnuplot") && !report_gnuplot(dir, script))
-            fprintf(stderr, "tekho sweep: warning: gnuplot failed on sweep_%s (see %s/plots.gp)\n",
-                    axes[a].param->name, dir);
+    const struct sweep_run *run = ctx;
+    size_t at[MAX_AXES];
+    sweep_point_at(run->g, run->held[i], at);
+    *p = *run->base;
+    for (size_t x = 0; x < run->g->n_axes; x++)
+        run->g->axes[x].param->apply(p, run->g->axes[x].values[at[x]]);
+}
+
+/* Point i's table rows or JSON object, and its CSV rows. */
+static tekho_err point_done(void *ctx, size_t i, const struct tekho_sim_params *p, struct report_run *runs)
+{
+    const struct sweep_run *run = ctx;
+    const struct sweep_grid *g = run->g;
+    size_t at[MAX_AXES];
+    sweep_point_at(g, run->held[i], at);
+    char values[MAX_AXES][32];
+    for (size_t x = 0; x < g->n_axes; x++)
+        model_param_format(values[x], sizeof values[x], g->axes[x].values[at[x]]);
+    if (run->json) {
+        printf("%s{\"point\": %zu, ", i ? ", " : "", run->held[i] + 1);
+        for (size_t x = 0; x < g->n_axes; x++)
+            printf("\"%s\": %s, ", g->axes[x].param->name, values[x]);
+        printf("\"schemes\": {");
     }
+    for (size_t k = 0; k < g->n_schemes; k++) {
+        csv_row(run->csv, g, at, &runs[k]);
+        if (run->json) {
+            printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(runs[k].scheme));
+            sim_result_json(stdout, NULL, run->seed, &runs[k], p, run->duration);
+            continue;
+        }
+        for (size_t x = 0; x < g->n_axes; x++)
+            printf("%-12s ", values[x]);
+        sim_table_row(stdout, &runs[k]);
+    }
+    if (run->json)
+        printf("}}");
+    fflush(stdout);
+    return TEKHO_OK;
 }
 
 static int sweep(const struct cli_args *a, const struct cli_cmd *cmd);
 
 int cmd_sweep(int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "merge") == 0)
+        return sweep_merge(argc - 1, argv + 1);
     struct sweep_table t;
     sweep_table(&t);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_usage(&t.cmd, stdout);
+            fputc('\n', stdout);
+            sweep_merge_usage(stdout);
+            return CLI_EXIT_OK;
+        }
+    }
     struct cli_args a;
     int rc = cli_parse(&t.cmd, argc, argv, &a);
     if (rc >= 0)
@@ -248,18 +285,19 @@ int cmd_sweep(int argc, char **argv)
 
 static int sweep(const struct cli_args *a, const struct cli_cmd *cmd)
 {
-    struct axis axes[MAX_AXES];
-    const size_t n_axes = a->n_operands;
-    for (size_t i = 0; i < n_axes; i++) {
-        const int rc = parse_axis(cmd, a->operands[i], &axes[i]);
+    struct sweep_grid g;
+    memset(&g, 0, sizeof g);
+    g.n_axes = a->n_operands;
+    for (size_t i = 0; i < g.n_axes; i++) {
+        const int rc = parse_axis(cmd, a->operands[i], &g.axes[i]);
         if (rc >= 0)
             return rc;
         for (size_t j = 0; j < i; j++)
-            if (axes[j].param == axes[i].param)
-                return cli_usage_error(cmd, "%s given twice", axes[i].param->name);
-        if (a->v[SW_N_OPTS + (size_t)(axes[i].param - MODEL_PARAMS)].present)
-            return cli_usage_error(cmd, "%s is swept and fixed (--%s) at once", axes[i].param->name,
-                                   axes[i].param->name);
+            if (g.axes[j].param == g.axes[i].param)
+                return cli_usage_error(cmd, "%s given twice", g.axes[i].param->name);
+        if (a->v[SW_N_OPTS + (size_t)(g.axes[i].param - MODEL_PARAMS)].present)
+            return cli_usage_error(cmd, "%s is swept and fixed (--%s) at once", g.axes[i].param->name,
+                                   g.axes[i].param->name);
     }
     const char *report = (const char *)a->v[SW_REPORT].bytes;
     const char *topology = a->v[SW_TOPOLOGY].present ? (const char *)a->v[SW_TOPOLOGY].bytes : "hex:19";
@@ -270,10 +308,12 @@ static int sweep(const struct cli_args *a, const struct cli_cmd *cmd)
     const uint64_t replications = a->v[SW_REPLICATIONS].present ? a->v[SW_REPLICATIONS].num : 5;
     const unsigned jobs = a->v[SW_JOBS].present ? (unsigned)a->v[SW_JOBS].num : emulator_jobs();
     const bool ideal = a->v[SW_IDEAL].present, json = a->json;
-    enum tekho_scheme schemes[TEKHO_SCHEME_COUNT];
-    size_t n_schemes = 0;
+    unsigned shard = 1, shards = 1;
+    int rc;
+    if (a->v[SW_SHARD].present && (rc = parse_shard(cmd, (const char *)a->v[SW_SHARD].bytes, &shard, &shards)) >= 0)
+        return rc;
     struct tekho_sim_params base;
-    int rc = emulator_params(cmd, topology, schemes_arg, (unsigned)n_ms, seed, &base, schemes, &n_schemes);
+    rc = emulator_params(cmd, topology, schemes_arg, (unsigned)n_ms, seed, &base, g.schemes, &g.n_schemes);
     if (rc >= 0)
         return rc;
     if (ideal)
@@ -283,119 +323,57 @@ static int sweep(const struct cli_args *a, const struct cli_cmd *cmd)
             MODEL_PARAMS[k - SW_N_OPTS].apply(&base, a->v[k].real);
     base.radio.crypto_all = a->v[SW_CRYPTO_ALL].present;
     /* Points in row-major order over the axes: stride[a] points per step of axis a. */
-    size_t stride[MAX_AXES], n_points = 1;
-    for (size_t x = n_axes; x-- > 0;) {
-        stride[x] = n_points;
-        n_points *= axes[x].n;
-        if (n_points > MAX_POINTS)
-            return cli_usage_error(cmd, "the grid has more than %d points", MAX_POINTS);
-    }
+    if (!sweep_grid_layout(&g))
+        return cli_usage_error(cmd, "the grid has more than %d points", MAX_POINTS);
+    sweep_grid_fixed(&g, &base, (unsigned)duration, (size_t)replications, ideal);
+    struct sweep_run run = {.g = &g, .base = &base, .json = json, .seed = seed, .duration = (unsigned)duration};
+    for (size_t pt = 0; pt < g.n_points; pt++)
+        if (sweep_in_shard(pt, shard, shards))
+            run.held[run.n_held++] = pt;
     if ((rc = cli_output_dir(cmd, "report", report)) >= 0)
         return rc;
+    /* A manifest says sweep.csv is complete: none until it is again. */
+    sweep_manifest_remove(report);
     char path[4200];
     snprintf(path, sizeof path, "%s/sweep.csv", report);
-    FILE *csv = fopen(path, "w");
-    struct ci95 *p99 = calloc(n_points * n_schemes, sizeof *p99);
-    if (csv == NULL || p99 == NULL) {
-        const int rc2 = cli_usage_error(cmd, "--report: cannot write '%s': %s", path,
-                                        csv == NULL ? strerror(errno) : "out of memory");
-        if (csv)
-            fclose(csv);
-        free(p99);
-        return rc2;
-    }
-    for (size_t x = 0; x < n_axes; x++)
-        fprintf(csv, "%s,", axes[x].param->name);
-    fprintf(csv, "scheme,attempted,completed,failed,executed,");
-    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
-        const char *n = tekho_sim_direction_name((enum tekho_sim_direction)d);
-        fprintf(csv, "%s_n,%s_censored,%s_min_ms,%s_p50_ms,%s_p99_ms,%s_max_ms,%s_mean_ms,", n, n, n, n, n, n, n);
-    }
-    fprintf(csv, "m2134_ul_p99_ms,m2134_dl_p99_ms,m2134_union_n,m2134_union_censored,m2134_union_p50_ms,"
-                 "m2134_union_p99_ms,m2134_union_max_ms,m2134_verdict,");
-    fprintf(csv, "air_messages_per_ho,backbone_messages_per_ho,air_bytes_per_ho,backbone_bytes_per_ho,"
-                 "tek_air_bytes_per_ho,tek_backbone_bytes_per_ho,replayed_accepted,forged_accepted,"
-                 "pn_reuse,tek_mismatch,released,self_sync,ho_window_lost,wall_s,");
-    fprintf(csv, "replications,model_ul_ms,model_dl_ms,model_union_ms,model_m2134_union_ms");
-    for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
-        const char *n = tekho_sim_direction_name((enum tekho_sim_direction)d);
-        fprintf(csv, ",%s_mean_lo,%s_mean_hi,%s_p50_lo,%s_p50_hi,%s_p99_lo,%s_p99_hi", n, n, n, n, n, n);
-    }
-    fprintf(csv, ",m2134_union_p99_lo,m2134_union_p99_hi");
-    static const char *const diffs[N_DIFFS] = {"union_mean", "union_p50", "union_p99", "m2134_union_p99"};
-    for (int k = 0; k < N_DIFFS; k++)
-        fprintf(csv, ",d_%s_vs_counter,d_%s_lo,d_%s_hi", diffs[k], diffs[k], diffs[k]);
-    fprintf(csv, ",pingpong,crossings,harq_retransmissions,harq_lost,ranging_contended,returns,returns_5s,"
-                 "left_nearest,off_nearest,served_measurements\n");
+    if ((run.csv = fopen(path, "w")) == NULL)
+        return cli_usage_error(cmd, "--report: cannot write '%s': %s", path, strerror(errno));
+    sweep_csv_header(run.csv, &g);
     if (json) {
         printf("{");
         sim_params_json(stdout, &base, (unsigned)duration, (size_t)replications, ideal);
         printf(", \"axes\": [");
-        for (size_t x = 0; x < n_axes; x++) {
-            printf("%s{\"name\": \"%s\", \"values\": [", x ? ", " : "", axes[x].param->name);
-            for (size_t i = 0; i < axes[x].n; i++) {
+        for (size_t x = 0; x < g.n_axes; x++) {
+            printf("%s{\"name\": \"%s\", \"values\": [", x ? ", " : "", g.axes[x].param->name);
+            for (size_t i = 0; i < g.axes[x].n; i++) {
                 char v[32];
-                model_param_format(v, sizeof v, axes[x].values[i]);
+                model_param_format(v, sizeof v, g.axes[x].values[i]);
                 printf("%s%s", i ? ", " : "", v);
             }
             printf("]}");
         }
         printf("], \"csv\": ");
         cli_json_string(stdout, path);
-        printf(", \"points\": [");
+        printf(", \"shard\": {\"index\": %u, \"count\": %u, \"points\": [", shard, shards);
+        for (size_t i = 0; i < run.n_held; i++)
+            printf("%s%zu", i ? ", " : "", run.held[i] + 1);
+        printf("]}, \"points\": [");
     } else {
+        if (shards > 1)
+            printf("shard %u/%u: %zu of ", shard, shards, run.n_held);
         printf("%zu points x %zu schemes, hex:%u, %llu MSs, %llu s each, %llu replications (seeds %llu..%llu)%s\n",
-               n_points, n_schemes, base.n_bs, (unsigned long long)n_ms, (unsigned long long)duration,
+               g.n_points, g.n_schemes, base.n_bs, (unsigned long long)n_ms, (unsigned long long)duration,
                (unsigned long long)replications, (unsigned long long)seed,
                (unsigned long long)(seed + replications - 1), ideal ? ", ideal" : "");
         sim_table_legend(stdout);
-        for (size_t x = 0; x < n_axes; x++)
-            printf("%-12s ", axes[x].param->name);
+        for (size_t x = 0; x < g.n_axes; x++)
+            printf("%-12s ", g.axes[x].param->name);
         sim_table_heading(stdout);
     }
     fflush(stdout);
-    tekho_err err = TEKHO_OK;
-    for (size_t pt = 0; pt < n_points && err == TEKHO_OK; pt++) {
-        struct tekho_sim_params p = base;
-        size_t at[MAX_AXES];
-        for (size_t x = 0; x < n_axes; x++) {
-            at[x] = (pt / stride[x]) % axes[x].n;
-            axes[x].param->apply(&p, axes[x].values[at[x]]);
-        }
-        struct report_run runs[TEKHO_SCHEME_COUNT];
-        err = emulate_schemes(&p, schemes, n_schemes, (unsigned)duration, (size_t)replications, jobs, true, false,
-                              runs);
-        if (err == TEKHO_OK && json) {
-            printf("%s{", pt ? ", " : "");
-            for (size_t x = 0; x < n_axes; x++) {
-                char v[32];
-                model_param_format(v, sizeof v, axes[x].values[at[x]]);
-                printf("\"%s\": %s, ", axes[x].param->name, v);
-            }
-            printf("\"schemes\": {");
-        }
-        for (size_t k = 0; k < n_schemes && err == TEKHO_OK; k++) {
-            const struct report_run *run = &runs[k];
-            csv_row(csv, axes, n_axes, at, run);
-            p99[pt * n_schemes + k] = run->ci[TEKHO_SIM_UNION].p99;
-            if (json) {
-                printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(run->scheme));
-                sim_result_json(stdout, NULL, seed, run, &p, (unsigned)duration);
-                continue;
-            }
-            for (size_t x = 0; x < n_axes; x++) {
-                char v[32];
-                model_param_format(v, sizeof v, axes[x].values[at[x]]);
-                printf("%-12s ", v);
-            }
-            sim_table_row(stdout, run);
-        }
-        if (err == TEKHO_OK && json)
-            printf("}}");
-        fflush(stdout);
-        for (size_t k = 0; k < n_schemes; k++)
-            report_run_free(&runs[k]);
-    }
+    const struct emulate_grid grid = {.n_points = run.n_held, .point = point_params, .done = point_done, .ctx = &run};
+    const tekho_err err = emulate_grid(&grid, g.schemes, g.n_schemes, (unsigned)duration, (size_t)replications, jobs,
+                                       true, false);
     if (json)
         printf("]%s", err == TEKHO_OK ? "}\n" : "");
     if (json && err != TEKHO_OK) {
@@ -403,20 +381,36 @@ static int sweep(const struct cli_args *a, const struct cli_cmd *cmd)
         cli_json_string(stdout, tekho_strerror(err));
         printf("}\n");
     }
-    const bool csv_ok = !ferror(csv);
-    if (fclose(csv) != 0 || !csv_ok) {
-        free(p99);
+    const bool csv_ok = !ferror(run.csv);
+    if (fclose(run.csv) != 0 || !csv_ok) {
         fprintf(stderr, "tekho sweep: --report: cannot write '%s': %s\n", path, strerror(errno));
         return CLI_EXIT_FAILED;
     }
-    if (err == TEKHO_OK)
-        plot_axes(report, axes, n_axes, schemes, n_schemes, p99, stride);
-    free(p99);
     if (err != TEKHO_OK) {
         fprintf(stderr, "tekho sweep: %s\n", tekho_strerror(err));
         return CLI_EXIT_FAILED;
     }
-    if (!json)
+    char why[4400];
+    if (sweep_manifest_write(report, &g, shard, shards, why, sizeof why) != 0) {
+        fprintf(stderr, "tekho sweep: --report: %s\n", why);
+        return CLI_EXIT_FAILED;
+    }
+    if (shards == 1) {
+        /* The plots from sweep.csv as written, as tekho sweep merge draws them. */
+        char **rows = calloc(g.n_points * g.n_schemes, sizeof *rows);
+        const int read = rows ? sweep_csv_read(report, &g, 1, 1, rows, why, sizeof why) : -1;
+        if (read == 0)
+            sweep_plots(report, &g, rows, "sweep");
+        else
+            fprintf(stderr, "tekho sweep: warning: no plots: %s\n", rows ? why : "out of memory");
+        for (size_t k = 0; rows != NULL && k < g.n_points * g.n_schemes; k++)
+            free(rows[k]);
+        free(rows);
+    }
+    if (!json && shards == 1)
         printf("\nsweep: %s (plots: %s/sweep_PARAM.png)\n", path, report);
+    else if (!json)
+        printf("\nsweep: %s, shard %u/%u (tekho sweep merge puts the %u directories together, with the plots)\n",
+               path, shard, shards, shards);
     return CLI_EXIT_OK;
 }

@@ -10,6 +10,7 @@
  * figure beside each, and the processes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -21,6 +22,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -29,15 +34,18 @@
 #include "daemon.h"
 #include "radio.h"
 #include "report.h"
+#include "sim_random.h"
 #include "stats.h"
 #include "tekho/tekho.h"
 
 extern char **environ;
 
 enum { T_BS, T_MS, T_DURATION, T_SCHEMES, T_SEED, T_BACKBONE_US, T_AIR_LOSS, T_KEYLOG, T_REPORT, T_PSK, T_KEEP,
-       T_SETUP, T_N_OPTS };
+       T_SETUP, T_AUTHD, T_STORE, T_CHAOS, T_N_OPTS };
 
-#define MAX_PROCS (TEKHO_SIM_MAX_BS + 2)
+#define MAX_KILLS 32
+#define MAX_AUTHD 8
+#define MAX_PROCS (TEKHO_SIM_MAX_BS + MAX_AUTHD + 1 + 2 * MAX_KILLS)
 
 struct child {
     char name[TEKHO_CONFIG_NAME_MAX];
@@ -45,6 +53,8 @@ struct child {
     pid_t pid;
     int status;
     bool exited;
+    bool killed;      /* by the chaos: its results are lost with it */
+    unsigned index;   /* authd i, bsd node */
     char log[4200], results[4200];
 };
 
@@ -55,6 +65,12 @@ struct bed {
     unsigned octet; /* 127.octet.0.0/16 */
     bool psk;
     const char *keylog;
+    unsigned n_authd;
+    const char *store;        /* memory, sqlite[:PATH], postgresql://... */
+    char pg_schema[64];       /* PostgreSQL: this run's schema ("": none) */
+    char pg_url[4400];        /* ... and the URL that puts the daemons in it */
+    unsigned kill_authd, kill_bsd;
+    uint16_t msd_metrics_port;
     struct child kids[MAX_PROCS];
     size_t n_kids;
 };
@@ -107,10 +123,11 @@ static int write_network(struct bed *b, enum tekho_scheme scheme, const struct c
     cfg.n_network = n_net;
     cfg.mode = b->psk ? TEKHO_CONFIG_PSK : TEKHO_CONFIG_CERT;
     char ca[4200], ca_key[4200];
-    struct tekho_config_authd authd;
-    memset(&authd, 0, sizeof authd);
+    struct tekho_config_authd authd[MAX_AUTHD];
+    memset(authd, 0, sizeof authd);
+    char store_url[4400], store_key[4200];
     struct tekho_config_bs *bs = calloc(b->n_bs, sizeof *bs);
-    char(*paths)[2][4200] = calloc(b->n_bs + 1, sizeof *paths);
+    char(*paths)[2][4200] = calloc(b->n_bs + 1 + MAX_AUTHD, sizeof *paths);
     double(*cells)[2] = calloc(b->n_bs, sizeof *cells);
     int rc = -1;
     if (bs == NULL || paths == NULL || cells == NULL) {
@@ -138,9 +155,9 @@ static int write_network(struct bed *b, enum tekho_scheme scheme, const struct c
                 goto out;                                                                                           \
             }                                                                                                       \
         } else {                                                                                                    \
-            snprintf(text, sizeof text, "%s.pem", name);                                                            \
+            snprintf(text, sizeof text, "%.63s.pem", name);                                                         \
             path_in(paths[slot][0], sizeof paths[slot][0], b->dir, text);                                           \
-            snprintf(text, sizeof text, "%s.key", name);                                                            \
+            snprintf(text, sizeof text, "%.63s.key", name);                                                         \
             path_in(paths[slot][1], sizeof paths[slot][1], b->dir, text);                                           \
             if (tekho_creds_make_node(ca, ca_key, name, 0, paths[slot][0], paths[slot][1], msg, sizeof msg) !=      \
                 TEKHO_OK) {                                                                                         \
@@ -151,12 +168,42 @@ static int write_network(struct bed *b, enum tekho_scheme scheme, const struct c
             *(keyp) = paths[slot][1];                                                                               \
         }                                                                                                           \
     } while (0)
-    snprintf(authd.name, sizeof authd.name, "authd-0");
-    snprintf(text, sizeof text, "127.%u.0.1:2231", b->octet);
-    if (tekho_config_endpoint_parse(text, &authd.backbone) != TEKHO_OK)
-        goto bad_addr;
-    authd.store = "memory";
-    NODE_CREDS(authd.name, &authd.cert, &authd.key, &authd.psk, 0);
+    /* The Authenticators' store: one for all of them, and its key. */
+    if (strcmp(b->store, "memory") != 0) {
+        if (strcmp(b->store, "sqlite") == 0) {
+            snprintf(store_url, sizeof store_url, "sqlite:%s/store.db", b->dir);
+        } else {
+            snprintf(store_url, sizeof store_url, "%s", b->pg_url[0] ? b->pg_url : b->store);
+        }
+        path_in(store_key, sizeof store_key, b->dir, "store.key");
+        uint8_t key[32];
+        char hex[65];
+        if (tekho_creds_random_psk(key, sizeof key) != TEKHO_OK) {
+            say(why, cap, "the store key");
+            goto out;
+        }
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", key[i]);
+        OPENSSL_cleanse(key, sizeof key);
+        const int kfd = open(store_key, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        const bool kok = kfd >= 0 && write(kfd, hex, 64) == 64;
+        OPENSSL_cleanse(hex, sizeof hex);
+        if (kfd >= 0)
+            close(kfd);
+        if (!kok) {
+            say(why, cap, "%s: %s", store_key, strerror(errno));
+            goto out;
+        }
+    }
+    for (unsigned i = 0; i < b->n_authd; i++) {
+        snprintf(authd[i].name, sizeof authd[i].name, "authd-%u", i);
+        snprintf(text, sizeof text, "127.%u.0.%u:2231", b->octet, i + 1);
+        if (tekho_config_endpoint_parse(text, &authd[i].backbone) != TEKHO_OK)
+            goto bad_addr;
+        authd[i].store = strcmp(b->store, "memory") == 0 ? "memory" : store_url;
+        authd[i].store_key = strcmp(b->store, "memory") == 0 ? NULL : store_key;
+        NODE_CREDS(authd[i].name, &authd[i].cert, &authd[i].key, &authd[i].psk, b->n_bs + 1 + i);
+    }
     struct tekho_radio_params rp;
     tekho_radio_params_default(&rp);
     tekho_radio_hex_grid(cells, b->n_bs, rp.isd_m);
@@ -175,8 +222,8 @@ static int write_network(struct bed *b, enum tekho_scheme scheme, const struct c
         NODE_CREDS(x->name, &x->cert, &x->key, &x->psk, k + 1);
     }
 #undef NODE_CREDS
-    cfg.authd = &authd;
-    cfg.n_authd = 1;
+    cfg.authd = authd;
+    cfg.n_authd = b->n_authd;
     cfg.bs = bs;
     cfg.n_bs = b->n_bs;
     cfg.msd.present = true;
@@ -185,6 +232,11 @@ static int write_network(struct bed *b, enum tekho_scheme scheme, const struct c
     if (tekho_config_endpoint_parse(text, &cfg.msd.air) != TEKHO_OK)
         goto bad_addr;
     cfg.msd.ms = b->n_ms;
+    if (b->msd_metrics_port != 0) {
+        snprintf(text, sizeof text, "127.%u.250.1:%u", b->octet, (unsigned)b->msd_metrics_port);
+        if (tekho_config_endpoint_parse(text, &cfg.msd.metrics) != TEKHO_OK)
+            goto bad_addr;
+    }
     char path[4200];
     path_in(path, sizeof path, b->dir, "net.yaml");
     const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -198,7 +250,7 @@ static int write_network(struct bed *b, enum tekho_scheme scheme, const struct c
 bad_addr:
     say(why, cap, "an address: %s", text);
 out:
-    OPENSSL_cleanse(&authd.psk, sizeof authd.psk);
+    OPENSSL_cleanse(authd, sizeof authd);
     if (bs != NULL)
         OPENSSL_cleanse(bs, b->n_bs * sizeof *bs);
     free(bs);
@@ -321,6 +373,7 @@ static void add_stats(struct tekho_sim_stats *to, const struct tekho_sim_stats *
     ADD(role_errors);
     ADD(io_errors);
     ADD(events);
+    ADD(new_pmks);
 #undef ADD
 }
 
@@ -350,9 +403,119 @@ struct bed_result {
         char name[TEKHO_CONFIG_NAME_MAX];
         const char *role;
         int exit;
+        bool killed;
     } procs[MAX_PROCS];
+    unsigned long authd_kills, bsd_kills, handovers_at_last_kill, handovers_after_last_kill;
     size_t n_procs;
 };
+
+/* Starts Authenticator i (again, after a kill: on the same store). */
+static int spawn_authd(struct bed *b, unsigned i, char *why, size_t cap)
+{
+    char name[16];
+    snprintf(name, sizeof name, "authd-%u", i);
+    char sub[32], state[4200];
+    snprintf(sub, sizeof sub, "%s.state", name);
+    path_in(state, sizeof state, b->dir, sub);
+    const char *extra[7] = {"--name", name, "--state-dir", state, b->keylog ? "--keylog" : NULL, b->keylog, NULL};
+    if (spawn_child(b, "authd", name, extra, why, cap) != 0)
+        return -1;
+    b->kids[b->n_kids - 1].index = i;
+    return 0;
+}
+
+/* Starts the bsd of node k on its state directory (new at the first start:
+ * a BS that can prove it never ran before; there after a kill). */
+static int spawn_bsd(struct bed *b, unsigned k, char *why, size_t cap)
+{
+    char node[12], name[16], sub[32], state[4200];
+    snprintf(node, sizeof node, "%u", k);
+    snprintf(name, sizeof name, "bs-%u", k);
+    snprintf(sub, sizeof sub, "%s.state", name);
+    path_in(state, sizeof state, b->dir, sub);
+    const char *extra[7] = {"--node", node, "--state-dir", state, b->keylog ? "--keylog" : NULL, b->keylog, NULL};
+    if (spawn_child(b, "bsd", name, extra, why, cap) != 0)
+        return -1;
+    b->kids[b->n_kids - 1].index = k;
+    return 0;
+}
+
+/* The running process of role and index, or NULL. */
+static struct child *find_live(struct bed *b, const char *role, unsigned index)
+{
+    for (size_t i = b->n_kids; i-- > 0;)
+        if (strcmp(b->kids[i].role, role) == 0 && b->kids[i].index == index && !b->kids[i].killed &&
+            !reap(&b->kids[i], false))
+            return &b->kids[i];
+    return NULL;
+}
+
+/* The terminals' completed handovers now, from their metrics endpoint
+ * (Prometheus text: tekho_handovers{outcome="completed"} N); 0 if it
+ * cannot be read. */
+static unsigned long msd_handovers(const struct bed *b)
+{
+    if (b->msd_metrics_port == 0)
+        return 0;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(b->msd_metrics_port)};
+    sa.sin_addr.s_addr = htonl(127u << 24 | b->octet << 16 | 250u << 8 | 1u);
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    const struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    static const char req[] = "GET /metrics HTTP/1.0\r\nHost: msd\r\n\r\n";
+    char buf[1 << 16];
+    size_t got = 0;
+    if (connect(fd, (const struct sockaddr *)&sa, sizeof sa) == 0 && write(fd, req, sizeof req - 1) > 0) {
+        ssize_t n;
+        while (got + 1 < sizeof buf && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+            got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    const char *at = strstr(buf, "tekho_handovers{outcome=\"completed\"} ");
+    return at ? strtoul(at + strlen("tekho_handovers{outcome=\"completed\"} "), NULL, 10) : 0;
+}
+
+/* A free TCP port on addr (bound, read, closed: the daemon binds it next). */
+static uint16_t free_port(unsigned octet)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(127u << 24 | octet << 16 | 250u << 8 | 1u);
+    socklen_t len = sizeof sa;
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (const struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* PostgreSQL: each run in a schema of its own (created here, dropped
+ * after), so that a run starts on an empty store and several runs can
+ * share one database; the daemons get it through the URL's
+ * options=-csearch_path. */
+static int pg_schema(struct bed *b, bool create, char *why, size_t cap)
+{
+    PGconn *c = PQconnectdb(b->store);
+    if (PQstatus(c) != CONNECTION_OK) {
+        say(why, cap, "--store: cannot connect: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    char q[160];
+    snprintf(q, sizeof q, create ? "CREATE SCHEMA %s" : "DROP SCHEMA IF EXISTS %s CASCADE", b->pg_schema);
+    PGresult *r = PQexec(c, q);
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        say(why, cap, "--store: %s: %s", q, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
 
 /* The testbed's intervals: a run is one replication, so the handovers
  * are resampled (each its own unit: the bootstrap of stats.h over
@@ -396,35 +559,38 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
         return -1;
     }
     b->n_kids = 0;
+    b->msd_metrics_port = b->kill_authd + b->kill_bsd > 0 ? free_port(b->octet) : 0;
+    b->pg_schema[0] = b->pg_url[0] = '\0';
+    if (strncmp(b->store, "postgres", 8) == 0) {
+        snprintf(b->pg_schema, sizeof b->pg_schema, "tekho_testbed_%d_%u", (int)getpid(), (unsigned)scheme);
+        if (pg_schema(b, true, out->why, sizeof out->why) != 0) {
+            b->pg_schema[0] = '\0';
+            return -1;
+        }
+        snprintf(b->pg_url, sizeof b->pg_url, "%s%coptions=-csearch_path%%3D%s", b->store,
+                 strchr(b->store, '?') ? '&' : '?', b->pg_schema);
+    }
     if (write_network(b, scheme, a, out->why, sizeof out->why) != 0)
         return -1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    const char *keylog[3] = {"--keylog", b->keylog, NULL};
-    if (spawn_child(b, "authd", "authd-0", b->keylog ? keylog : NULL, out->why, sizeof out->why) != 0)
-        return -1;
-    char node[12], name[16], state[4200];
-    for (unsigned k = 0; k < b->n_bs; k++) {
-        snprintf(node, sizeof node, "%u", k + 1);
-        snprintf(name, sizeof name, "bs-%u", k + 1);
-        /* A new state directory: each BS can prove it never ran before. */
-        char sub[32];
-        snprintf(sub, sizeof sub, "%s.state", name);
-        path_in(state, sizeof state, b->dir, sub);
-        const char *extra[7] = {"--node", node, "--state-dir", state, b->keylog ? "--keylog" : NULL, b->keylog,
-                                NULL};
-        if (spawn_child(b, "bsd", name, extra, out->why, sizeof out->why) != 0) {
+    for (unsigned i = 0; i < b->n_authd; i++)
+        if (spawn_authd(b, i, out->why, sizeof out->why) != 0) {
             stop_all(b);
             return -1;
         }
-    }
-    /* Every BS up with the Authenticator before the terminals enter. */
+    for (unsigned k = 1; k <= b->n_bs; k++)
+        if (spawn_bsd(b, k, out->why, sizeof out->why) != 0) {
+            stop_all(b);
+            return -1;
+        }
+    /* Every BS up with an Authenticator before the terminals enter. */
     bool ready = false;
-    for (int t = 0; t < 200 && !ready; t++) {
+    for (int t = 0; t < 400 && !ready; t++) {
         ready = true;
-        for (size_t i = 1; i < b->n_kids && ready; i++)
-            ready = file_has(b->kids[i].log, "\"backbone session up\"") &&
-                    file_has(b->kids[i].log, "\"peer\":\"authd-0\"");
+        for (size_t i = 0; i < b->n_kids && ready; i++)
+            if (strcmp(b->kids[i].role, "bsd") == 0)
+                ready = file_has(b->kids[i].log, "\"backbone session up\",\"peer\":\"authd-");
         for (size_t i = 0; i < b->n_kids; i++)
             if (reap(&b->kids[i], false)) {
                 say(out->why, sizeof out->why, "%s exited at start (see %s)", b->kids[i].name, b->kids[i].log);
@@ -435,7 +601,7 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
             msleep(25);
     }
     if (!ready) {
-        say(out->why, sizeof out->why, "the BSs did not reach the Authenticator within 5 s (logs in %s)", b->dir);
+        say(out->why, sizeof out->why, "the BSs did not reach an Authenticator within 10 s (logs in %s)", b->dir);
         stop_all(b);
         return -1;
     }
@@ -446,13 +612,81 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
         stop_all(b);
         return -1;
     }
-    struct child *msd = &b->kids[b->n_kids - 1];
-    /* The terminals stop by themselves; a process that dies meanwhile ends the run. */
-    for (unsigned t = 0; t < (b->duration + 60) * 20 && !reap(msd, false); t++) {
-        for (size_t i = 0; i + 1 < b->n_kids; i++)
-            if (reap(&b->kids[i], false)) {
+    const size_t msd_at = b->n_kids - 1;
+    /* The chaos: kills at random moments between a fifth and four fifths
+     * of the run (from the seed), each victim restarted a moment later
+     * (an Authenticator on the same store, a BS on its state directory). */
+    struct chaos_event {
+        uint64_t at_ms;
+        bool authd;
+        unsigned which;
+    } ev[2 * MAX_KILLS];
+    size_t n_ev = 0;
+    uint64_t x = b->seed * 0x9E3779B97F4A7C15ull + (uint64_t)scheme + 1;
+    for (unsigned i = 0; i < b->kill_authd + b->kill_bsd; i++) {
+        const uint64_t r = tekho_sim_splitmix(&x);
+        ev[n_ev].at_ms = (uint64_t)b->duration * 200 + r % ((uint64_t)b->duration * 600 + 1);
+        ev[n_ev].authd = i < b->kill_authd;
+        ev[n_ev].which = ev[n_ev].authd ? (unsigned)(r >> 32) % b->n_authd : 1 + (unsigned)(r >> 32) % b->n_bs;
+        n_ev++;
+    }
+    for (size_t i = 1; i < n_ev; i++) /* in time order */
+        for (size_t j = i; j > 0 && ev[j].at_ms < ev[j - 1].at_ms; j--) {
+            const struct chaos_event swap = ev[j];
+            ev[j] = ev[j - 1];
+            ev[j - 1] = swap;
+        }
+    struct timespec m0;
+    clock_gettime(CLOCK_MONOTONIC, &m0);
+    size_t next_ev = 0;
+    struct restart {
+        uint64_t at_ms;
+        bool authd;
+        unsigned which;
+    } pending[2 * MAX_KILLS];
+    size_t n_pending = 0;
+    out->handovers_at_last_kill = 0;
+    /* The terminals stop by themselves; a process that dies meanwhile (not killed here) ends the run. */
+    for (unsigned t = 0; t < (b->duration + 60) * 20 && !reap(&b->kids[msd_at], false); t++) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        const uint64_t ms = (uint64_t)(now.tv_sec - m0.tv_sec) * 1000 + (uint64_t)((now.tv_nsec - m0.tv_nsec) / 1000000);
+        while (next_ev < n_ev && ev[next_ev].at_ms <= ms) {
+            const struct chaos_event *e = &ev[next_ev];
+            struct child *victim = find_live(b, e->authd ? "authd" : "bsd", e->which);
+            if (victim == NULL)
+                break; /* still restarting from the last kill: a moment later */
+            next_ev++;
+            {
+                kill(victim->pid, SIGKILL);
+                reap(victim, true);
+                victim->killed = true;
+                if (e->authd)
+                    out->authd_kills++;
+                else
+                    out->bsd_kills++;
+                if (next_ev == n_ev)
+                    out->handovers_at_last_kill = msd_handovers(b);
+                pending[n_pending++] = (struct restart){ms + (e->authd ? 1000 : 2000), e->authd, e->which};
+            }
+        }
+        for (size_t i = 0; i < n_pending;) {
+            if (pending[i].at_ms > ms) {
+                i++;
+                continue;
+            }
+            const int r = pending[i].authd ? spawn_authd(b, pending[i].which, out->why, sizeof out->why)
+                                           : spawn_bsd(b, pending[i].which, out->why, sizeof out->why);
+            if (r != 0) {
+                stop_all(b);
+                return -1;
+            }
+            pending[i] = pending[--n_pending];
+        }
+        for (size_t i = 0; i < b->n_kids; i++)
+            if (i != msd_at && !b->kids[i].killed && reap(&b->kids[i], false)) {
                 say(out->why, sizeof out->why, "%s exited during the run (see %s)", b->kids[i].name,
-                         b->kids[i].log);
+                    b->kids[i].log);
                 stop_all(b);
                 return -1;
             }
@@ -469,6 +703,9 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
         snprintf(out->procs[i].name, sizeof out->procs[i].name, "%s", c->name);
         out->procs[i].role = c->role;
         out->procs[i].exit = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status);
+        out->procs[i].killed = c->killed;
+        if (c->killed) /* its results died with it; its successor's are the node's */
+            continue;
         struct daemon_results r;
         if (daemon_results_read(c->results, &r) != 0) {
             say(out->why, sizeof out->why, "%s left no results (exit %d; see %s)", c->name, out->procs[i].exit,
@@ -476,7 +713,7 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
             rc = -1;
             continue;
         }
-        if (c == msd) {
+        if (i == msd_at) {
             const struct tekho_sim_stats keep = out->run.st;
             out->run.st = r.st;
             add_stats(&out->run.st, &keep);
@@ -495,6 +732,10 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
             rc = -1;
         }
     }
+    if (b->kill_authd + b->kill_bsd > 0)
+        out->handovers_after_last_kill = out->run.st.completed > out->handovers_at_last_kill
+                                             ? out->run.st.completed - out->handovers_at_last_kill
+                                             : 0;
     out->ok = rc == 0;
     return rc;
 }
@@ -506,6 +747,77 @@ static void remove_dir(const char *dir)
     pid_t pid;
     if (posix_spawnp(&pid, "rm", NULL, NULL, (char *const *)argv, environ) == 0)
         waitpid(pid, NULL, 0);
+}
+
+static void ci_md(FILE *f, const struct ci95 *c)
+{
+    if (c->valid)
+        fprintf(f, "%.1f [%.1f, %.1f]", c->value, c->lo, c->hi);
+    else
+        fprintf(f, "%.1f", c->value);
+}
+
+/* --report DIR: the emulator's report on the same parameters, and in
+ * testbed.md (linked from report.md) the testbed beside it. */
+static int write_report(const char *dir, const struct tekho_sim_params *p, const struct bed *b,
+                        const struct bed_result *res, size_t n)
+{
+    struct report_run *runs = calloc(n, sizeof *runs);
+    if (runs == NULL)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        runs[k] = res[k].emulator;
+    const struct report r = {.dir = dir, .params = p, .duration_s = b->duration, .replications = 3, .runs = runs,
+                             .n_runs = n, .command = "testbed"};
+    char why[4200];
+    int rc = report_write(&r, why, sizeof why);
+    free(runs);
+    if (rc != 0) {
+        fprintf(stderr, "tekho testbed: --report: %s\n", why);
+        return -1;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/testbed.md", dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "tekho testbed: --report: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# The testbed against the emulator\n\n"
+               "%u base stations (a `tekho bsd` each, on the emulator's hex layout), %u terminals in one `tekho msd`, "
+               "one `tekho authd`, as separate processes on loopback, the backbone in DTLS 1.2 (%s); %u s per scheme, "
+               "seed %llu. The testbed's interruptions are measured at the terminals on the real clock (M.2134's "
+               "definition: from leaving the serving BS until user data flows again, UL and DL); its intervals "
+               "resample the run's handovers (one run); the emulator's (report.md) resample 3 replications.\n\n",
+            b->n_bs, b->n_ms, b->psk ? "PSKs" : "ECDSA P-256 certificates", b->duration, (unsigned long long)b->seed);
+    fprintf(f, "| scheme | handovers (testbed / emulator) | union p50, ms: testbed | emulator | difference | "
+               "union p99, ms: testbed | emulator | insecure | frame timing errors | DTLS handshakes ok / refused |\n"
+               "|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t k = 0; k < n; k++) {
+        const struct bed_result *x = &res[k];
+        const struct tekho_sim_interruption *tu = &x->run.st.interruption[TEKHO_SIM_UNION],
+                                            *eu = &x->emulator.st.interruption[TEKHO_SIM_UNION];
+        fprintf(f, "| %s | %lu / %lu | ", tekho_scheme_name(x->scheme), x->run.st.completed,
+                x->emulator.st.completed / 3);
+        ci_md(f, &x->run.ci[TEKHO_SIM_UNION].p50);
+        fprintf(f, " | ");
+        ci_md(f, &x->emulator.ci[TEKHO_SIM_UNION].p50);
+        fprintf(f, " | %+.1f | ", tu->p50_ms - eu->p50_ms);
+        ci_md(f, &x->run.ci[TEKHO_SIM_UNION].p99);
+        fprintf(f, " | ");
+        ci_md(f, &x->emulator.ci[TEKHO_SIM_UNION].p99);
+        fprintf(f, " | %lu | %llu | %llu / %llu |%s\n", report_insecure(&x->run.st),
+                (unsigned long long)x->c.frame_timing_errors, (unsigned long long)x->c.dtls_handshakes_ok,
+                (unsigned long long)x->c.dtls_handshakes_failed, x->ok ? "" : " (the run failed)");
+    }
+    const bool ok = fclose(f) == 0;
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    f = fopen(path, "a");
+    if (f != NULL) {
+        fprintf(f, "\n## The testbed\n\nThe same parameters on the daemons: [testbed.md](testbed.md).\n");
+        fclose(f);
+    }
+    return ok && f != NULL ? 0 : -1;
 }
 
 static const char TESTBED_SYNOPSIS[] =
@@ -535,6 +847,16 @@ int cmd_testbed(int argc, char **argv)
                       .help = "the emulator's report for the same parameters and a table of testbed against it"},
         [T_PSK] = {"psk", CLI_FLAG, false, .help = "per-node PSKs on the backbone instead of certificates"},
         [T_KEEP] = {"keep", CLI_FLAG, false, .help = "keep each run's directory (configs, credentials, logs)"},
+        [T_AUTHD] = {"authd", CLI_NUM, false, .min = 1, .max = MAX_AUTHD,
+                     .help = "Authenticators, sharing --store (several need a PostgreSQL store); each BS fails over "
+                             "from one to the next (default 1)"},
+        [T_STORE] = {"store", CLI_STR, false, .arg = "URL",
+                     .help = "the Authenticators' store: memory (default), sqlite (a new file in the run's "
+                             "directory), sqlite:PATH, or postgresql://... (each scheme's run in a schema of its "
+                             "own, dropped after it)"},
+        [T_CHAOS] = {"chaos", CLI_STR, false, .arg = "kill-authd=K[,kill-bsd=J]",
+                     .help = "SIGKILL an Authenticator K times (and a BS J times) at random moments of each run, "
+                             "each restarted a moment later (on the same store, on its state directory)"},
         [T_SETUP] = {"setup", CLI_STR, false, .arg = "DIR",
                      .help = "only write the network (net.yaml, the CA, every node's credentials) into DIR, for "
                              "running the daemons by hand (on several machines: edit the addresses), print the "
@@ -568,6 +890,39 @@ int cmd_testbed(int argc, char **argv)
     bp->psk = a.v[T_PSK].present;
     bp->keylog = a.v[T_KEYLOG].present ? (const char *)a.v[T_KEYLOG].bytes : NULL;
     bp->octet = 64 + (unsigned)getpid() % 128;
+    bp->n_authd = a.v[T_AUTHD].present ? (unsigned)a.v[T_AUTHD].num : 1;
+    bp->store = a.v[T_STORE].present ? (const char *)a.v[T_STORE].bytes : "memory";
+    if (strcmp(bp->store, "memory") != 0 && strcmp(bp->store, "sqlite") != 0 && strncmp(bp->store, "sqlite:", 7) != 0 &&
+        strncmp(bp->store, "postgresql://", 13) != 0 && strncmp(bp->store, "postgres://", 11) != 0) {
+        rc = cli_usage_error(&cmd, "--store: memory, sqlite, sqlite:PATH or postgresql://...");
+        goto done;
+    }
+    if (bp->n_authd > 1 && strncmp(bp->store, "postgres", 8) != 0) {
+        rc = cli_usage_error(&cmd, "--authd %u: several Authenticators share a PostgreSQL store (--store "
+                                   "postgresql://...)", bp->n_authd);
+        goto done;
+    }
+    if (a.v[T_CHAOS].present) {
+        const char *c = (const char *)a.v[T_CHAOS].bytes;
+        unsigned ka = 0, kb = 0;
+        int used = 0;
+        if (sscanf(c, "kill-authd=%u%n", &ka, &used) == 1 && c[used] == '\0')
+            ;
+        else if (sscanf(c, "kill-authd=%u,kill-bsd=%u%n", &ka, &kb, &used) == 2 && c[used] == '\0')
+            ;
+        else if (sscanf(c, "kill-bsd=%u%n", &kb, &used) == 1 && c[used] == '\0')
+            ;
+        else {
+            rc = cli_usage_error(&cmd, "--chaos: kill-authd=K[,kill-bsd=J] or kill-bsd=J");
+            goto done;
+        }
+        if (ka > MAX_KILLS || kb > MAX_KILLS) {
+            rc = cli_usage_error(&cmd, "--chaos: at most %u kills of each", MAX_KILLS);
+            goto done;
+        }
+        bp->kill_authd = ka;
+        bp->kill_bsd = kb;
+    }
     enum tekho_scheme list[TEKHO_SCHEME_COUNT];
     size_t n = 0;
     const char *given = a.v[T_SCHEMES].present ? (const char *)a.v[T_SCHEMES].bytes : "counter,baseline-update";
@@ -609,7 +964,8 @@ int cmd_testbed(int argc, char **argv)
         }
         printf("# the network is in %s/net.yaml (%s, %u BSs, %u terminals); start, in this order:\n", dir,
                tekho_scheme_name(list[0]), bp->n_bs, bp->n_ms);
-        printf("tekho authd --config %s/net.yaml\n", dir);
+        for (unsigned i = 0; i < bp->n_authd; i++)
+            printf("tekho authd --config %s/net.yaml --name authd-%u --state-dir %s/authd-%u.state\n", dir, i, dir, i);
         for (unsigned k = 1; k <= bp->n_bs; k++)
             printf("tekho bsd --config %s/net.yaml --node %u --state-dir %s/bs-%u.state\n", dir, k, dir, k);
         printf("tekho msd --config %s/net.yaml\n", dir);
@@ -639,6 +995,11 @@ int cmd_testbed(int argc, char **argv)
         if (run_scheme(bp, list[k], &a, &res[k]) != 0) {
             fprintf(stderr, "tekho testbed: %s: %s\n", tekho_scheme_name(list[k]), res[k].why);
             rc = CLI_EXIT_FAILED;
+        }
+        if (bp->pg_schema[0] != '\0' && !a.v[T_KEEP].present) {
+            char why[512];
+            if (pg_schema(bp, false, why, sizeof why) != 0)
+                fprintf(stderr, "tekho testbed: %s\n", why);
         }
         if (!a.v[T_KEEP].present)
             remove_dir(bp->dir);
@@ -690,9 +1051,20 @@ int cmd_testbed(int argc, char **argv)
                    (unsigned long long)c->dtls_records_in, (unsigned long long)c->dtls_records_out,
                    (unsigned long long)c->frame_timing_errors);
             for (size_t i = 0; i < r->n_procs; i++)
-                printf("%s{\"name\": \"%s\", \"role\": \"%s\", \"exit\": %d}", i ? ", " : "", r->procs[i].name,
-                       r->procs[i].role, r->procs[i].exit);
+                printf("%s{\"name\": \"%s\", \"role\": \"%s\", \"exit\": %d, \"killed\": %s}", i ? ", " : "",
+                       r->procs[i].name, r->procs[i].role, r->procs[i].exit, r->procs[i].killed ? "true" : "false");
             printf("]}");
+        }
+        printf("}, \"chaos\": {");
+        for (size_t k = 0; k < n; k++) {
+            const struct bed_result *r = &res[k];
+            printf("%s\"%s\": {\"authd_kills\": %lu, \"bsd_kills\": %lu, \"handovers_after_last_kill\": %lu, "
+                   "\"reauthentications\": %lu, \"store\": \"%s\", \"authd\": %u}",
+                   k ? ", " : "", tekho_scheme_name(r->scheme), r->authd_kills, r->bsd_kills,
+                   r->handovers_after_last_kill, r->run.st.new_pmks,
+                   strncmp(bp->store, "sqlite", 6) == 0 ? "sqlite" : strcmp(bp->store, "memory") == 0 ? "memory"
+                                                                                                   : "postgresql",
+                   bp->n_authd);
         }
         printf("}}\n");
     } else {
@@ -701,6 +1073,13 @@ int cmd_testbed(int argc, char **argv)
         sim_table_heading(stdout);
         for (size_t k = 0; k < n; k++)
             sim_table_row(stdout, &res[k].run);
+        if (bp->kill_authd + bp->kill_bsd > 0)
+            for (size_t k = 0; k < n; k++)
+                printf("chaos (%s): %lu Authenticator and %lu BS kills, %lu handovers after the last, %lu "
+                       "re-authentications; insecure %lu, N or M backwards %lu\n",
+                       tekho_scheme_name(res[k].scheme), res[k].authd_kills, res[k].bsd_kills,
+                       res[k].handovers_after_last_kill, res[k].run.st.new_pmks, report_insecure(&res[k].run.st),
+                       res[k].run.st.n_decreased + res[k].run.st.m_decreased);
         printf("\nthe emulator on the same parameters (3 replications): union p50 (testbed - emulator)\n");
         for (size_t k = 0; k < n; k++) {
             const struct bed_result *r = &res[k];
@@ -713,6 +1092,8 @@ int cmd_testbed(int argc, char **argv)
                    (unsigned long long)r->c.dtls_handshakes_ok, (unsigned long long)r->c.dtls_handshakes_failed);
         }
     }
+    if (a.v[T_REPORT].present && write_report((const char *)a.v[T_REPORT].bytes, &p, bp, res, n) != 0)
+        rc = CLI_EXIT_FAILED;
     for (size_t k = 0; k < n; k++) {
         free(res[k].run.samples);
         report_run_free(&res[k].emulator);

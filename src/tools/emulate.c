@@ -1,7 +1,8 @@
-/* The emulator's replications (report.h, emulate_schemes): every
- * (scheme, replication) is a job, run by worker threads (a struct
- * tekho_sim is one thread's; different ones share nothing), each result
- * in its own slot, so the figures do not depend on the number of jobs. */
+/* The emulator's replications (report.h, emulate_grid and
+ * emulate_schemes): every (point, scheme, replication) is a job, run by
+ * worker threads (a struct tekho_sim is one thread's; different ones share
+ * nothing), each result in its own slot and every point aggregated alone,
+ * so the figures do not depend on the number of jobs. */
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -46,64 +47,6 @@ static tekho_err run_once(const struct tekho_sim_params *p, unsigned duration, s
     }
     tekho_sim_free(sim);
     return err;
-}
-
-struct pool {
-    pthread_mutex_t lock;
-    const struct tekho_sim_params *p;
-    const enum tekho_scheme *schemes;
-    size_t n_schemes, R, next, done;
-    unsigned duration;
-    bool m2134, progress;
-    struct report_run *runs;
-    tekho_err err;
-};
-
-static void run_job(struct pool *pool, size_t job)
-{
-    const size_t k = job % pool->n_schemes, r = job / pool->n_schemes;
-    struct rep_result *out = &pool->runs[k].reps[r];
-    struct tekho_sim_params q = *pool->p;
-    q.scheme = pool->schemes[k];
-    q.seed = pool->p->seed + r;
-    const double t0 = wall_s();
-    tekho_err err = run_once(&q, pool->duration, &out->st, out->samples, out->n);
-    if (err == TEKHO_OK && pool->m2134) {
-        tekho_sim_params_m2134(&q);
-        struct tekho_sim_stats st;
-        err = run_once(&q, pool->duration, &st, out->m2134_samples, out->n_m2134);
-        memcpy(out->m2134, st.interruption, sizeof out->m2134);
-        out->m2134_completed = st.completed;
-        out->m2134_events = st.events;
-    }
-    out->wall_s = wall_s() - t0;
-    pthread_mutex_lock(&pool->lock);
-    if (err != TEKHO_OK && pool->err == TEKHO_OK)
-        pool->err = err;
-    pool->done++;
-    if (pool->progress) {
-        const size_t total = pool->n_schemes * pool->R;
-        const unsigned width = 30, bar = (unsigned)((double)width * (double)pool->done / (double)total);
-        fprintf(stderr, "\r%zu schemes x %zu replications [%.*s%*s] %3zu%%", pool->n_schemes, pool->R, bar,
-                "##############################", (int)(width - bar), "", 100 * pool->done / total);
-        if (pool->done == total)
-            fprintf(stderr, "\n");
-    }
-    pthread_mutex_unlock(&pool->lock);
-}
-
-static void *worker(void *arg)
-{
-    struct pool *pool = arg;
-    for (;;) {
-        pthread_mutex_lock(&pool->lock);
-        const size_t job = pool->next++;
-        const bool stop = job >= pool->n_schemes * pool->R || pool->err != TEKHO_OK;
-        pthread_mutex_unlock(&pool->lock);
-        if (stop)
-            return NULL;
-        run_job(pool, job);
-    }
 }
 
 /* Sums b's counters into a (the interruption summaries are made later). */
@@ -274,49 +217,262 @@ static void paired(struct report_run *r, const struct report_run *counter, bool 
     free(d);
 }
 
+/* One point of a grid in the pool: its parameters, every scheme's runs,
+ * the jobs of it not finished yet, and whether it has been aggregated. */
+struct slot {
+    struct tekho_sim_params p;
+    struct report_run runs[TEKHO_SCHEME_COUNT];
+    size_t left;
+    bool ready;
+};
+
+/* Every (point, scheme, replication) of a grid is one job, numbered point
+ * by point (job = point * n * R + r * n + k); a thread takes the next job
+ * as long as its point is less than `window` points ahead of the next one
+ * to be handed to the caller, so the threads stay busy across points
+ * while memory holds at most `window` points. The thread that finishes a
+ * point's last job aggregates it. */
+struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    const struct emulate_grid *g;
+    const enum tekho_scheme *schemes;
+    size_t n_schemes, R, per_point, n_jobs, next, done, emitted, window;
+    unsigned duration;
+    bool m2134, progress;
+    struct slot *slots;
+    tekho_err err;
+};
+
+static tekho_err run_job(const struct pool *pool, struct slot *slot, size_t job)
+{
+    const size_t k = job % pool->n_schemes, r = job / pool->n_schemes;
+    struct rep_result *out = &slot->runs[k].reps[r];
+    struct tekho_sim_params q = slot->p;
+    q.scheme = pool->schemes[k];
+    q.seed = slot->p.seed + r;
+    const double t0 = wall_s();
+    tekho_err err = run_once(&q, pool->duration, &out->st, out->samples, out->n);
+    if (err == TEKHO_OK && pool->m2134) {
+        tekho_sim_params_m2134(&q);
+        struct tekho_sim_stats st;
+        err = run_once(&q, pool->duration, &st, out->m2134_samples, out->n_m2134);
+        memcpy(out->m2134, st.interruption, sizeof out->m2134);
+        out->m2134_completed = st.completed;
+        out->m2134_events = st.events;
+    }
+    out->wall_s = wall_s() - t0;
+    return err;
+}
+
+static void progress_line(const struct pool *pool)
+{
+    const unsigned width = 30, bar = (unsigned)((double)width * (double)pool->done / (double)pool->n_jobs);
+    fprintf(stderr, "\r%zu schemes x %zu replications [%.*s%*s] %3zu%%", pool->n_schemes, pool->R, bar,
+            "##############################", (int)(width - bar), "", 100 * pool->done / pool->n_jobs);
+    if (pool->done == pool->n_jobs)
+        fprintf(stderr, "\n");
+}
+
+/* Sets up the slot of point pt (under the lock): its parameters and room
+ * for every replication. */
+static tekho_err open_slot(struct pool *pool, size_t pt)
+{
+    struct slot *slot = &pool->slots[pt % pool->window];
+    memset(slot, 0, sizeof *slot);
+    pool->g->point(pool->g->ctx, pt, &slot->p);
+    slot->left = pool->per_point;
+    for (size_t k = 0; k < pool->n_schemes; k++) {
+        slot->runs[k].scheme = pool->schemes[k];
+        slot->runs[k].n_reps = pool->R;
+        slot->runs[k].reps = calloc(pool->R, sizeof *slot->runs[k].reps);
+        if (slot->runs[k].reps == NULL)
+            return TEKHO_ERR_NO_MEMORY;
+    }
+    return TEKHO_OK;
+}
+
+static tekho_err aggregate(const struct tekho_sim_params *p, struct report_run *r, bool m2134);
+static void paired(struct report_run *r, const struct report_run *counter, bool m2134);
+
+/* A point's figures once all its runs are in: emulate_schemes' aggregation. */
+static tekho_err finish_slot(const struct pool *pool, struct slot *slot)
+{
+    const struct report_run *counter = NULL;
+    for (size_t k = 0; k < pool->n_schemes; k++) {
+        const tekho_err err = aggregate(&slot->p, &slot->runs[k], pool->m2134);
+        if (err != TEKHO_OK)
+            return err;
+        if (slot->runs[k].scheme == TEKHO_SCHEME_COUNTER)
+            counter = &slot->runs[k];
+    }
+    for (size_t k = 0; counter != NULL && k < pool->n_schemes; k++)
+        if (&slot->runs[k] != counter)
+            paired(&slot->runs[k], counter, pool->m2134);
+    return TEKHO_OK;
+}
+
+static void *worker(void *arg)
+{
+    struct pool *pool = arg;
+    pthread_mutex_lock(&pool->lock);
+    while (pool->err == TEKHO_OK && pool->next < pool->n_jobs) {
+        const size_t job = pool->next, pt = job / pool->per_point;
+        if (pt >= pool->emitted + pool->window) {
+            pthread_cond_wait(&pool->cond, &pool->lock);
+            continue;
+        }
+        pool->next++;
+        struct slot *slot = &pool->slots[pt % pool->window];
+        if (job % pool->per_point == 0) {
+            const tekho_err err = open_slot(pool, pt);
+            if (err != TEKHO_OK) {
+                pool->err = err;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&pool->lock);
+        tekho_err err = run_job(pool, slot, job % pool->per_point);
+        pthread_mutex_lock(&pool->lock);
+        pool->done++;
+        if (pool->progress)
+            progress_line(pool);
+        if (err == TEKHO_OK && --slot->left == 0) {
+            pthread_mutex_unlock(&pool->lock);
+            err = finish_slot(pool, slot);
+            pthread_mutex_lock(&pool->lock);
+            slot->ready = err == TEKHO_OK;
+        }
+        if (err != TEKHO_OK && pool->err == TEKHO_OK)
+            pool->err = err;
+        pthread_cond_broadcast(&pool->cond);
+    }
+    pthread_cond_broadcast(&pool->cond);
+    pthread_mutex_unlock(&pool->lock);
+    return NULL;
+}
+
+static void free_slot(struct pool *pool, struct slot *slot)
+{
+    for (size_t k = 0; k < pool->n_schemes; k++)
+        report_run_free(&slot->runs[k]);
+}
+
+tekho_err emulate_grid(const struct emulate_grid *g, const enum tekho_scheme *schemes, size_t n, unsigned duration,
+                       size_t R, unsigned jobs, bool m2134, bool progress)
+{
+    if (g->n_points == 0)
+        return TEKHO_OK;
+    if (n == 0 || n > TEKHO_SCHEME_COUNT || R == 0)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    struct pool pool = {.g = g, .schemes = schemes, .n_schemes = n, .R = R, .per_point = n * R,
+                        .n_jobs = g->n_points * n * R, .duration = duration, .m2134 = m2134,
+                        .progress = progress, .err = TEKHO_OK};
+    if (jobs < 1)
+        jobs = 1;
+    if (jobs > 64)
+        jobs = 64;
+    if (jobs > pool.n_jobs)
+        jobs = (unsigned)pool.n_jobs;
+    /* Enough points in flight that no thread waits while the oldest point's
+     * last replications run, and while the caller takes a finished one. */
+    pool.window = jobs / pool.per_point + 2;
+    if (pool.window > g->n_points)
+        pool.window = g->n_points;
+    pool.slots = calloc(pool.window, sizeof *pool.slots);
+    if (pool.slots == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    if (pthread_mutex_init(&pool.lock, NULL) != 0) {
+        free(pool.slots);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    if (pthread_cond_init(&pool.cond, NULL) != 0) {
+        pthread_mutex_destroy(&pool.lock);
+        free(pool.slots);
+        return TEKHO_ERR_NO_MEMORY;
+    }
+    pthread_t threads[64];
+    unsigned started = 0;
+    for (unsigned j = 0; j < jobs; j++)
+        if (pthread_create(&threads[started], NULL, worker, &pool) == 0)
+            started++;
+    if (started == 0) {
+        /* No thread at all: this one works, with room for every point. */
+        pthread_mutex_lock(&pool.lock);
+        pool.window = g->n_points;
+        struct slot *all = realloc(pool.slots, pool.window * sizeof *all);
+        if (all == NULL)
+            pool.err = TEKHO_ERR_NO_MEMORY;
+        else
+            memset(pool.slots = all, 0, pool.window * sizeof *all);
+        pthread_mutex_unlock(&pool.lock);
+        if (pool.err == TEKHO_OK)
+            (void)worker(&pool);
+    }
+    /* The points to the caller in order, each as soon as it and every one
+     * before it is ready. */
+    size_t pt = 0;
+    for (; pt < g->n_points; pt++) {
+        struct slot *slot = &pool.slots[pt % pool.window];
+        pthread_mutex_lock(&pool.lock);
+        while (!slot->ready && pool.err == TEKHO_OK)
+            pthread_cond_wait(&pool.cond, &pool.lock);
+        const bool go = pool.err == TEKHO_OK;
+        pthread_mutex_unlock(&pool.lock);
+        if (!go)
+            break;
+        const tekho_err err = g->done(g->ctx, pt, &slot->p, slot->runs);
+        free_slot(&pool, slot);
+        pthread_mutex_lock(&pool.lock);
+        slot->ready = false;
+        pool.emitted++;
+        if (err != TEKHO_OK && pool.err == TEKHO_OK)
+            pool.err = err;
+        pthread_cond_broadcast(&pool.cond);
+        pthread_mutex_unlock(&pool.lock);
+    }
+    for (unsigned j = 0; j < started; j++)
+        pthread_join(threads[j], NULL);
+    /* After an error: the points opened and not handed over. */
+    for (; pt < (pool.next + pool.per_point - 1) / pool.per_point; pt++)
+        free_slot(&pool, &pool.slots[pt % pool.window]);
+    pthread_cond_destroy(&pool.cond);
+    pthread_mutex_destroy(&pool.lock);
+    free(pool.slots);
+    return pool.err;
+}
+
+/* emulate_schemes: a grid of one point, whose runs go to the caller. */
+struct one_point {
+    const struct tekho_sim_params *p;
+    struct report_run *runs;
+    size_t n;
+};
+
+static void one_point_params(void *ctx, size_t pt, struct tekho_sim_params *p)
+{
+    (void)pt;
+    *p = *((const struct one_point *)ctx)->p;
+}
+
+static tekho_err one_point_done(void *ctx, size_t pt, const struct tekho_sim_params *p, struct report_run *runs)
+{
+    (void)pt;
+    (void)p;
+    struct one_point *one = ctx;
+    memcpy(one->runs, runs, one->n * sizeof *runs);
+    memset(runs, 0, one->n * sizeof *runs); /* theirs now */
+    return TEKHO_OK;
+}
+
 tekho_err emulate_schemes(const struct tekho_sim_params *p, const enum tekho_scheme *schemes, size_t n,
                           unsigned duration, size_t R, unsigned jobs, bool m2134, bool progress,
                           struct report_run *runs)
 {
     memset(runs, 0, n * sizeof *runs);
-    for (size_t k = 0; k < n; k++) {
-        runs[k].scheme = schemes[k];
-        runs[k].n_reps = R;
-        runs[k].reps = calloc(R, sizeof *runs[k].reps);
-        if (runs[k].reps == NULL)
-            return TEKHO_ERR_NO_MEMORY;
-    }
-    struct pool pool = {.p = p, .schemes = schemes, .n_schemes = n, .R = R, .duration = duration, .m2134 = m2134,
-                        .progress = progress, .runs = runs, .err = TEKHO_OK};
-    if (pthread_mutex_init(&pool.lock, NULL) != 0)
-        return TEKHO_ERR_NO_MEMORY;
-    if (jobs < 1)
-        jobs = 1;
-    if (jobs > n * R)
-        jobs = (unsigned)(n * R);
-    pthread_t threads[64];
-    unsigned started = 0;
-    for (unsigned j = 1; j < jobs && j < 64; j++)
-        if (pthread_create(&threads[started], NULL, worker, &pool) == 0)
-            started++;
-    (void)worker(&pool); /* this thread works too */
-    for (unsigned j = 0; j < started; j++)
-        pthread_join(threads[j], NULL);
-    pthread_mutex_destroy(&pool.lock);
-    if (pool.err != TEKHO_OK)
-        return pool.err;
-    const struct report_run *counter = NULL;
-    for (size_t k = 0; k < n; k++) {
-        const tekho_err err = aggregate(p, &runs[k], m2134);
-        if (err != TEKHO_OK)
-            return err;
-        if (runs[k].scheme == TEKHO_SCHEME_COUNTER)
-            counter = &runs[k];
-    }
-    for (size_t k = 0; counter != NULL && k < n; k++)
-        if (&runs[k] != counter)
-            paired(&runs[k], counter, m2134);
-    return TEKHO_OK;
+    struct one_point one = {.p = p, .runs = runs, .n = n};
+    const struct emulate_grid g = {.n_points = 1, .point = one_point_params, .done = one_point_done, .ctx = &one};
+    return emulate_grid(&g, schemes, n, duration, R, jobs, m2134, progress);
 }
 
 void report_run_free(struct report_run *r)

@@ -635,7 +635,7 @@ static const char *union_words(const struct report *r, enum tekho_scheme s, char
 static void published_table(FILE *f, const struct report *r, bool html)
 {
     const struct report_run *ctr = run_of(r, TEKHO_SCHEME_COUNTER);
-    char ours[2][512], a[96], b[96], c[96], d[96];
+    char ours[2][1024], a[96], b[96], c[96], d[96];
     if (ctr != NULL)
         snprintf(ours[0], sizeof ours[0],
                  "counter under M.2134's assumptions: p99 %.1f ms (%s), p50 %.1f ms; its model (what --ideal "

@@ -122,6 +122,25 @@ tekho_err emulate_schemes(const struct tekho_sim_params *p, const enum tekho_sch
                           unsigned duration, size_t R, unsigned jobs, bool m2134, bool progress,
                           struct report_run *runs);
 void report_run_free(struct report_run *r);
+/* emulate_schemes' work at each of n_points points of a grid, every
+ * (point, scheme, replication) one job of one pool of `jobs` threads, so
+ * the threads stay busy from one point to the next (tekho sweep). point()
+ * gives point i's parameters (its seed is the replications' first, as p's
+ * in emulate_schemes); done() receives point i's parameters and runs, on
+ * the calling thread, in the order 0, 1, 2, ... as soon as that point and
+ * every one before it are finished, while the threads go on with the next
+ * ones (a few points at most are held); the runs are freed when it
+ * returns, unless it moved them out (zeroing runs[k]). An error of done()
+ * stops the grid and is returned. The figures are those emulate_schemes
+ * gives each point alone, whatever `jobs` is. */
+struct emulate_grid {
+    size_t n_points;
+    void (*point)(void *ctx, size_t i, struct tekho_sim_params *p);
+    tekho_err (*done)(void *ctx, size_t i, const struct tekho_sim_params *p, struct report_run *runs);
+    void *ctx;
+};
+tekho_err emulate_grid(const struct emulate_grid *g, const enum tekho_scheme *schemes, size_t n, unsigned duration,
+                       size_t R, unsigned jobs, bool m2134, bool progress);
 /* The cell-boundary crossings per MS per second a fluid-flow model
  * expects for p's grid and speed: (2 / pi) v L / A, L the length of the
  * boundaries between the grid's cells, A its area (MSs spread evenly and

@@ -58,7 +58,8 @@ static const struct cli_opt SIM_OPTS[] = {
              "      delays): every scheme's interruption is then its closed-form model_ms"},
     {.name = "replications", .kind = CLI_NUM, .min = 1, .max = 1000, .modes = EMU, .hint = EMU_HINT,
      .help = "independent replications, seeds seed .. seed + R - 1 (default " REPLICATIONS_TEXT ")"},
-    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .modes = EMU, .hint = EMU_HINT,
+    {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .modes = EMU, .hint = EMU_HINT, .short_name = 'j',
+     .arg = "J",
      .help = "replications run on this many threads (default: the processors online)"},
 };
 

@@ -22,7 +22,7 @@ static const struct command COMMANDS[] = {
     {"decode", cmd_decode, "print every message of an air or backbone capture; verify CMACs, open PDUs"},
     {"analyze", cmd_analyze, "reconstruct the handovers of a capture: interruption, scheme, counts, anomalies"},
     {"sim", cmd_sim, "run a handover scenario under a TEK scheme and measure it"},
-    {"sweep", cmd_sweep, "the emulator's comparison over a grid of parameters, as CSV and plots"},
+    {"sweep", cmd_sweep, "the emulator's comparison over a grid of parameters, as CSV and plots; sweep merge joins shards"},
     {"testbed", cmd_testbed, "the daemons on loopback, one command: each scheme against the emulator"},
     {"authd", cmd_authd, "the Authenticator daemon (ASN-GW): PMKs and counts, the backbone in DTLS"},
     {"bsd", cmd_bsd, "a base station daemon: the air on UDP, the backbone in DTLS"},
