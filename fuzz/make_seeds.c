@@ -1,11 +1,13 @@
 /* Seeds each fuzz target's corpus from the encoders: every sample message
- * (tests/samples.c) goes to the target whose decoder reads it.
+ * (tests/samples.c) goes to the target whose decoder reads it, and each air
+ * one in the testbed's air datagrams too (fuzz_air).
  * usage: make_seeds CORPUS_DIR   (writes CORPUS_DIR/<target>/<name>-<n>) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "air.h"
 #include "samples.h"
 #include "tekho/capture.h"
 #include "tekho/explore.h"
@@ -60,6 +62,41 @@ static int write_roles_seeds(const char *dir)
     return rc;
 }
 
+/* fuzz_air: every air sample as an UL_PDU and a DL_PDU datagram of the
+ * testbed's air link, and one DL_OFFER, UL_DELIVERED and BEACON. */
+static int write_air_seeds(const char *dir, const struct sample *s, size_t n)
+{
+    static const uint8_t payload[TEKHO_AIR_PAYLOAD_LEN] = {'T', 'K', 'H', 'O', 0, 0, 0, 3, 1, 0, 0, 0, 42};
+    static const uint8_t zero = 0;
+    uint8_t d[TEKHO_AIR_MAX_LEN];
+    size_t len = 0, written = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].kind != SAMPLE_AIR)
+            continue;
+        for (int dl = 0; dl < 2; dl++) {
+            const struct tekho_air_msg m = {.type = dl ? TEKHO_AIR_DL_PDU : TEKHO_AIR_UL_PDU, .sender = (uint16_t)dl,
+                                            .frame = 1000 + (uint32_t)i, .ms = 3, .body = s[i].pdu,
+                                            .body_len = s[i].pdu_len};
+            if (tekho_air_encode(&m, d, sizeof d, &len) != TEKHO_OK)
+                return 1;
+            rc |= write_seed(dir, "air", s[i].name, written++, d, len);
+        }
+    }
+    const struct tekho_air_msg own[3] = {
+        {.type = TEKHO_AIR_DL_OFFER, .frame = 7, .ms = 3, .due_us = 123456789, .body = payload,
+         .body_len = sizeof payload},
+        {.type = TEKHO_AIR_UL_DELIVERED, .sender = 2, .frame = 7, .ms = 3, .body = payload, .body_len = sizeof payload},
+        {.type = TEKHO_AIR_BEACON, .sender = 1, .frame = 7, .body = &zero, .body_len = 1},
+    };
+    for (int k = 0; k < 3; k++) {
+        if (tekho_air_encode(&own[k], d, sizeof d, &len) != TEKHO_OK)
+            return 1;
+        rc |= write_seed(dir, "air", tekho_air_type_name(own[k].type), written++, d, len);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -86,5 +123,6 @@ int main(int argc, char **argv)
         }
     }
     rc |= write_roles_seeds(argv[1]);
+    rc |= write_air_seeds(argv[1], s, n);
     return rc;
 }

@@ -35,7 +35,7 @@ static bool body_ok(enum tekho_air_type t, size_t len)
 tekho_err tekho_air_encode(const struct tekho_air_msg *m, uint8_t *out, size_t cap, size_t *len)
 {
     if (m == NULL || out == NULL || len == NULL || m->type < TEKHO_AIR_UL_PDU || m->type > TEKHO_AIR_BEACON ||
-        m->body == NULL || !body_ok(m->type, m->body_len))
+        m->body == NULL || !body_ok(m->type, m->body_len) || (m->due_us != 0 && m->type != TEKHO_AIR_DL_OFFER))
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (cap < TEKHO_AIR_HEADER_LEN + m->body_len)
         return TEKHO_ERR_BUFFER_TOO_SMALL;

@@ -25,7 +25,11 @@
  * which only meant anything between processes of one machine.)
  *
  * The air is the attack surface of 802.16: nothing here is authenticated,
- * the roles are what checks. The decoder takes bytes from anyone. */
+ * the roles are what checks. The decoder takes bytes from anyone. The
+ * testbed's own datagrams (DL_OFFER, UL_DELIVERED, BEACON: the traffic
+ * source, the measuring point, a BS's liveness) are its instrumentation,
+ * not MAC messages: a daemon believes them only from the air port of the
+ * daemon that sends them (tekho bsd, msd: on_air in cmd_daemon.c). */
 #ifndef TEKHO_DAEMON_AIR_H
 #define TEKHO_DAEMON_AIR_H
 
@@ -58,8 +62,10 @@ struct tekho_air_msg {
     size_t body_len;
 };
 
-/* Writes m into out (cap bytes), *len its length. Errors: invalid
- * argument (a type out of range, an empty or too long body), buffer too small. */
+/* Writes m into out (cap bytes), *len its length: what tekho_air_decode
+ * takes. Errors: invalid argument (a type out of range, a body of a length
+ * the type does not have, a due time on a type other than DL_OFFER), buffer
+ * too small. */
 TEKHO_NODISCARD tekho_err tekho_air_encode(const struct tekho_air_msg *m, uint8_t *out, size_t cap, size_t *len);
 /* Decodes a datagram; m->body points into it. Errors: truncated (shorter
  * than the header, no body), bad value (magic, version, reserved bits,

@@ -168,5 +168,7 @@ int cmd_msd(int argc, char **argv);
 int cmd_testbed(int argc, char **argv);
 int cmd_creds(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
+/* Hidden (not in tekho --help): a daemon's --results file printed, for tests. */
+int cmd_results(int argc, char **argv);
 
 #endif

@@ -325,6 +325,35 @@ static void x_ul_delivered(void *ctx, uint32_t ms, uint32_t node, const uint8_t 
     air_send(p, (const struct sockaddr *)&p->cfg->msd.air.addr, p->cfg->msd.air.addr_len, &m);
 }
 
+/* Whether a datagram came from endpoint e (an IPv4 one also as the
+ * IPv4-mapped address a dual-stack socket reports). */
+static bool from_endpoint(const struct sockaddr_storage *from, const struct tekho_config_endpoint *e)
+{
+    const struct sockaddr_in6 *a6 = (const void *)from;
+    if (from->ss_family == AF_INET6 && e->addr.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *b6 = (const void *)&e->addr;
+        return a6->sin6_port == b6->sin6_port && memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof a6->sin6_addr) == 0;
+    }
+    const struct sockaddr_in *a = (const void *)from, *b = (const void *)&e->addr;
+    if (e->addr.ss_family != AF_INET)
+        return false;
+    if (from->ss_family == AF_INET)
+        return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    return from->ss_family == AF_INET6 && a6->sin6_port == b->sin_port && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr) &&
+           memcmp(&a6->sin6_addr.s6_addr[12], &b->sin_addr, 4) == 0;
+}
+
+/* Whether a datagram came from the air port of BS node. */
+static bool from_air_of(const struct proc *p, const struct sockaddr_storage *from, uint32_t node)
+{
+    const struct tekho_config_bs *b = tekho_config_find_bs(p->cfg, node);
+    return b != NULL && from_endpoint(from, &b->air);
+}
+
+/* The air's MAC PDUs come from anyone (the roles check them, as on a real
+ * air); the testbed's own datagrams only from the daemon that sends them:
+ * DL_OFFER from the msd, UL_DELIVERED and BEACON from the BS they name.
+ * Anything else is dropped and counted (air_bad). */
 static void on_air(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
 {
     (void)loop;
@@ -332,30 +361,37 @@ static void on_air(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
     struct proc *p = ctx;
     uint8_t d[TEKHO_AIR_MAX_LEN + 1];
     for (int budget = 0; budget < 4096; budget++) {
-        const ssize_t n = recv(fd, d, sizeof d, 0);
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        memset(&from, 0, sizeof from);
+        const ssize_t n = recvfrom(fd, d, sizeof d, 0, (struct sockaddr *)&from, &from_len);
         if (n < 0)
             break;
         p->c.air_in++;
         tekho_metric_inc(p->m_air[0]);
-        struct tekho_air_msg m;
+        struct tekho_air_msg m = {0};
         tekho_err err = tekho_air_decode(d, (size_t)n, &m);
+        bool offered = false;
         if (err == TEKHO_OK) {
             pump(p);
             if (p->kind == PROC_BSD && m.type == TEKHO_AIR_UL_PDU && m.sender == 0) {
-                const int32_t off = (int32_t)(m.frame - frame_now(p)); /* modulo 2^32 */
-                if (off < -1 || off > 1) {
+                err = tekho_sim_air_in(p->sim, true, m.ms, p->node, m.body, m.body_len);
+                /* a PDU refused says nothing of the timing; frames modulo 2^32 */
+                const int32_t off = (int32_t)(m.frame - frame_now(p));
+                if (err == TEKHO_OK && (off < -1 || off > 1)) {
                     p->c.frame_timing_errors++;
                     tekho_metric_inc(p->m_frame_errors);
                 }
-                err = tekho_sim_air_in(p->sim, true, m.ms, p->node, m.body, m.body_len);
-            } else if (p->kind == PROC_BSD && m.type == TEKHO_AIR_DL_OFFER && m.sender == 0)
+            } else if (p->kind == PROC_BSD && m.type == TEKHO_AIR_DL_OFFER && m.sender == 0 &&
+                       from_endpoint(&from, &p->cfg->msd.air)) {
+                offered = true;
                 err = tekho_sim_dl_offer_in(p->sim, m.ms, m.due_us, m.body, m.body_len);
-            else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_DL_PDU)
+            } else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_DL_PDU)
                 err = tekho_sim_air_in(p->sim, false, m.ms, m.sender, m.body, m.body_len);
-            else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_UL_DELIVERED)
+            else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_UL_DELIVERED && from_air_of(p, &from, m.sender))
                 err = tekho_sim_ul_delivered_in(p->sim, m.ms, m.sender, m.body, m.body_len);
             else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_BEACON && m.sender >= 1 &&
-                     m.sender <= p->params.n_bs) {
+                     m.sender <= p->params.n_bs && from_air_of(p, &from, m.sender)) {
                 p->beacon_at[m.sender] = tekho_loop_now_us(p->loop);
                 if (p->down[m.sender]) {
                     p->down[m.sender] = false;
@@ -369,7 +405,7 @@ static void on_air(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
         /* A BS that refuses to seal an offered payload (no keys for the MS
          * yet) is the driver's business, as in the emulator; anything
          * else refused is a bad datagram. */
-        if (err != TEKHO_OK && !(m.type == TEKHO_AIR_DL_OFFER && err != TEKHO_ERR_INVALID_ARGUMENT)) {
+        if (err != TEKHO_OK && !(offered && err != TEKHO_ERR_INVALID_ARGUMENT)) {
             p->c.air_bad++;
             tekho_metric_inc(p->m_air[2]);
         }

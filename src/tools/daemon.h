@@ -15,7 +15,7 @@
 /* What a daemon counts apart from the driver's stats. */
 struct daemon_counters {
     uint64_t air_in, air_out;        /* datagrams */
-    uint64_t air_bad;                /* dropped: not a datagram of ours, of the wrong kind, or refused by the driver */
+    uint64_t air_bad;                /* dropped: not ours, of the wrong kind or sender, or refused by the driver */
     uint64_t air_send_errors;
     uint64_t backbone_in, backbone_out;
     uint64_t backbone_bad;           /* dropped: from a peer that is no node, or refused by the driver */
