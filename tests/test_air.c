@@ -22,7 +22,7 @@ static void test_layout(void)
                                      .body = pdu, .body_len = sizeof pdu};
     CHECK_ERR(tekho_air_encode(&ul, d, sizeof d, &len), TEKHO_OK);
     uint8_t want[TEKHO_AIR_HEADER_LEN + 3];
-    CHECK(test_hex("544b0101" "00000000" "01020304" "0a0b0c0d" "0000000000000000" "aabbcc", want, sizeof want) ==
+    CHECK(test_hex("544b0201" "00000000" "01020304" "0a0b0c0d" "0000000000000000" "aabbcc", want, sizeof want) ==
           sizeof want);
     CHECK(len == sizeof want);
     CHECK_BYTES(d, want, sizeof want);
@@ -32,7 +32,7 @@ static void test_layout(void)
     CHECK_ERR(tekho_air_encode(&offer, d, sizeof d, &len), TEKHO_OK);
     CHECK(len == TEKHO_AIR_HEADER_LEN + TEKHO_AIR_PAYLOAD_LEN);
     uint8_t head[TEKHO_AIR_HEADER_LEN];
-    CHECK(test_hex("544b0103" "00000000" "00000009" "00000007" "1122334455667788", head, sizeof head) == sizeof head);
+    CHECK(test_hex("544b0203" "00000000" "00000009" "00000007" "1122334455667788", head, sizeof head) == sizeof head);
     CHECK_BYTES(d, head, sizeof head);
 
     /* each type decodes to what was encoded */
@@ -94,7 +94,8 @@ static void test_refused(void)
     CHANGED(0, 'X', TEKHO_ERR_BAD_VALUE); /* magic */
     CHANGED(1, 'k', TEKHO_ERR_BAD_VALUE);
     CHANGED(2, 0, TEKHO_ERR_BAD_VALUE); /* version */
-    CHANGED(2, 2, TEKHO_ERR_BAD_VALUE);
+    CHANGED(2, 1, TEKHO_ERR_BAD_VALUE); /* version 1: frames on each machine's own monotonic clock */
+    CHANGED(2, 3, TEKHO_ERR_BAD_VALUE);
     CHANGED(3, 0, TEKHO_ERR_BAD_VALUE); /* type */
     CHANGED(3, 6, TEKHO_ERR_BAD_VALUE);
     CHANGED(3, 255, TEKHO_ERR_BAD_VALUE);
