@@ -623,7 +623,8 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_restart(struct tekho_auth *auth);
  * then a start on the same store): as tekho_auth_restart, and each MS's
  * PMK context (MSK, PMK_SN, N) is its record's when next needed, not the
  * EAP result tekho_auth_add_ms gave this process (the MS may have
- * re-authenticated since); the MS counts as entered under it. An MS with
+ * re-authenticated since); the MS counts as entered under it once its N
+ * has moved past the first value (a handover proves it). An MS with
  * no record, or one that does not validate, gets no count until a new
  * PMK. Invalid argument for NULL. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_auth_recover(struct tekho_auth *auth);

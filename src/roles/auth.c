@@ -276,13 +276,17 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
     }
     if (a->adopt && found && r.n >= 1 && r.n <= TEKHO_COUNT_LIMIT) {
         /* Recovering: the record is the PMK the MS holds (its last durable
-         * EAP result); the MS entered under it. */
+         * EAP result). */
         uint8_t id[TEKHO_PMK_ID_LEN];
         if (tekho_pmk_id(r.msk, id) == TEKHO_OK && CRYPTO_memcmp(id, r.pmk_id, TEKHO_PMK_ID_LEN) == 0) {
             memcpy(m->msk, r.msk, 64);
             memcpy(m->pmk_id, r.pmk_id, TEKHO_PMK_ID_LEN);
             m->pmk_sn = r.pmk_sn;
-            m->entered = true;
+            /* Entered under it for certain once N moved past its first
+             * value (a handover); else perhaps not yet: a first entry
+             * then keeps this PMK (another Authenticator on a shared
+             * store added the MS and it has not entered). */
+            m->entered = r.n > first_n(a);
         }
         OPENSSL_cleanse(id, sizeof id);
     }

@@ -529,8 +529,11 @@ static void on_peer_up(void *ctx, uint64_t peer, const char *name, const struct 
 static void on_peer_down(void *ctx, uint64_t peer, const char *name, enum tekho_dtls_down why)
 {
     struct proc *p = ctx;
-    /* The Authenticator's session went (or never came): the next one. */
-    if (p->kind == PROC_BSD && (p->peer_of[0] == peer || node_of_name(p, name) == 0) && p->cfg->n_authd > 0) {
+    /* The Authenticator's session went (or never came): the next one. (A
+     * session an Authenticator's new handshake replaced is no failure: its
+     * restart, the new session follows.) */
+    if (p->kind == PROC_BSD && why != TEKHO_DTLS_DOWN_REPLACED &&
+        (p->peer_of[0] == peer || node_of_name(p, name) == 0) && p->cfg->n_authd > 0) {
         p->peer_of[0] = 0;
         p->awaiting_since = 0;
         p->authd_at = (p->authd_at + 1) % p->cfg->n_authd;
@@ -939,6 +942,7 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     struct proc p;
     memset(&p, 0, sizeof p);
     FILE *trace = NULL;
+    bool authd_restarted = false;
     p.kind = kind;
     p.air_fd = -1;
     char why[1024] = "";
@@ -974,6 +978,13 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         snprintf(p.name, sizeof p.name, "%s", p.authd->name);
         metrics_at = &p.authd->metrics;
         ext.auth_local = true;
+        /* Its own boot record: whether this Authenticator ran before (a
+         * store may hold the network because another one shares it). */
+        if (boot_record(a.v[D_STATE_DIR].present ? (const char *)a.v[D_STATE_DIR].bytes : NULL, &authd_restarted, why,
+                        sizeof why) != 0) {
+            rc = cli_usage_error(&cmd, "%s", why);
+            goto done;
+        }
         if (p.authd->store != NULL && strcmp(p.authd->store, "memory") != 0) {
             char msg[512] = "";
             err = tekho_store_open_verbose(p.authd->store, p.authd->store_key, &p.store, msg, sizeof msg);
@@ -1001,13 +1012,7 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
              * had one. Restarted (its boot record there, or none to tell),
              * it hands out no count under any PMK it held: every MS needs
              * a new PMK first (tekho_auth_recover on an empty store). */
-            bool restarted = true;
-            if (boot_record(a.v[D_STATE_DIR].present ? (const char *)a.v[D_STATE_DIR].bytes : NULL, &restarted, why,
-                            sizeof why) != 0) {
-                rc = cli_usage_error(&cmd, "%s", why);
-                goto done;
-            }
-            ext.auth_recover = restarted;
+            ext.auth_recover = authd_restarted;
         }
     } else if (kind == PROC_BSD) {
         p.node = (uint32_t)a.v[D_NODE].num;
@@ -1119,6 +1124,17 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     if (kind == PROC_BSD) {
         on_reconnect(p.loop, 0, 0, &p);
         on_beacon(p.loop, 0, 0, &p);
+    }
+    /* A restarted Authenticator opens a session to every BS at once: a BS
+     * still holds its earlier life's (a killed process sends no
+     * close_notify), and the new handshake from the same address replaces
+     * it (RFC 6347 4.2.8) instead of the BS waiting to find it silent. */
+    for (size_t i = 0; kind == PROC_AUTHD && authd_restarted && i < p.cfg->n_bs; i++) {
+        const struct tekho_config_bs *b = &p.cfg->bs[i];
+        if (b->node <= p.params.n_bs &&
+            tekho_dtls_connect(p.dtls, (const struct sockaddr *)&b->backbone.addr, b->backbone.addr_len, b->name,
+                               &p.peer_of[b->node]) != TEKHO_OK)
+            p.peer_of[b->node] = 0;
     }
     if (kind == PROC_MSD)
         on_liveness(p.loop, 0, 0, &p);

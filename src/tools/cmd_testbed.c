@@ -616,7 +616,7 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
         return -1;
     }
     const size_t msd_at = b->n_kids - 1;
-    /* The chaos: kills at random moments between a fifth and four fifths
+    /* The chaos: kills at random moments between a fifth and three fifths
      * of the run (from the seed), each victim restarted a moment later
      * (an Authenticator on the same store, a BS on its state directory). */
     struct chaos_event {
@@ -628,7 +628,7 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
     uint64_t x = b->seed * 0x9E3779B97F4A7C15ull + (uint64_t)scheme + 1;
     for (unsigned i = 0; i < b->kill_authd + b->kill_bsd; i++) {
         const uint64_t r = tekho_sim_splitmix(&x);
-        ev[n_ev].at_ms = (uint64_t)b->duration * 200 + r % ((uint64_t)b->duration * 600 + 1);
+        ev[n_ev].at_ms = (uint64_t)b->duration * 200 + r % ((uint64_t)b->duration * 400 + 1);
         ev[n_ev].authd = i < b->kill_authd;
         ev[n_ev].which = ev[n_ev].authd ? (unsigned)(r >> 32) % b->n_authd : 1 + (unsigned)(r >> 32) % b->n_bs;
         n_ev++;
