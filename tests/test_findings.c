@@ -268,6 +268,50 @@ static void test_m2_recorded_initial_rng_req(void)
     tekho_sim_free(sim);
 }
 
+static void test_m2_forged_entry_takes_no_pmk(void)
+{
+    /* M2's last clause: the MS's initial RNG-REQ and SBC-REQ (neither
+     * authenticated in 802.16), recorded at its entry to bs1, sent to bs2
+     * in its name. Before, bs2's Context_Req made the Authenticator take
+     * the MS's next PMK: the MS's handovers failed, and every re-entry
+     * left it one PMK behind (locked out). Now bs2 only gets the PMKs the
+     * MS may prove, and nothing is taken without the MS's Key-Request. */
+    static struct tape tp;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &tp);
+    if (sim == NULL)
+        return;
+    struct tekho_sim_stats st;
+    run(sim, 300, &st);
+    const struct rec *rng = find(&tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_RNG_REQ, 1, 0, 0);
+    const struct rec *sbc = find(&tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_SBC_REQ, 1, 0, 0);
+    CHECK(rng != NULL && sbc != NULL);
+    if (rng == NULL || sbc == NULL) {
+        tekho_sim_free(sim);
+        return;
+    }
+    uint8_t mac[6];
+    tekho_ms_mac_of_index(0, mac);
+    for (int round = 0; round < 3; round++) {
+        const uint64_t t = 300 + 200 * (uint64_t)round;
+        CHECK_ERR(tekho_sim_inject(sim, MS_(t), TEKHO_SIM_AIR_UL, 0, 2, rng->bytes, rng->len), TEKHO_OK);
+        CHECK_ERR(tekho_sim_inject(sim, MS_(t + 20), TEKHO_SIM_AIR_UL, 0, 2, sbc->bytes, sbc->len), TEKHO_OK);
+        run(sim, t + 150, &st);
+        /* bs2 asked for the MS's entry (its offers went out; later rounds
+         * are copies of an entry under way), and the
+         * Authenticator still holds the PMK the MS entered with. */
+        CHECK(round > 0 || find(&tp, TEKHO_SIM_BACKBONE, TEKHO_ASNCP_CONTEXT_RPT, 2, MS_(t), 0) != NULL);
+        CHECK(tekho_auth_pmk_generation(tekho_sim_auth(sim), mac) == 0);
+    }
+    CHECK_ERR(tekho_sim_at(sim, MS_(1000), TEKHO_OP_HANDOVER, 0, 2, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, MS_(1400), TEKHO_OP_HANDOVER, 0, 1, 0), TEKHO_OK);
+    run(sim, 2000, &st);
+    expect_safe(&st, "M2 entry");
+    CHECK(st.completed == 2 && st.failed == 0 && st.connections_released == 0);
+    CHECK(tekho_auth_pmk_generation(tekho_sim_auth(sim), mac) == 0);
+    CHECK(tekho_ms_pmk_generation(tekho_sim_ms(sim, 0)) == 0);
+    tekho_sim_free(sim);
+}
+
 /* ---- M3: an SBC-REQ replayed to a serving BS changes nothing ------------- */
 
 static void test_m3_sbc_req_replay(void)
@@ -894,7 +938,7 @@ static const struct {
     void (*run)(void);
 } CASES[] = {
     {"h1", test_h1_full_cache_never_forgets},   {"h1-zero", test_h1_zero_cache_refused},
-    {"m1", test_m1_recorded_rng_req},           {"m2", test_m2_recorded_initial_rng_req},
+    {"m1", test_m1_recorded_rng_req},           {"m2", test_m2_recorded_initial_rng_req}, {"m2-entry", test_m2_forged_entry_takes_no_pmk},
     {"m3", test_m3_sbc_req_replay},             {"m4", test_m4_ho_cnf_checked},
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
     {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},

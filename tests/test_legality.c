@@ -70,9 +70,10 @@ static const uint32_t BS_SPEC[BS_ROWS] = {
     /* NONE */ B(DATA) | B(RNG_REQ) | BB(HO_REQ) | BB(CMAC_KEY_COUNT_UPDATE),
     /* ENTERING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(KEY_REQUEST) | BB(HO_REQ) | BB(CONTEXT_RPT) |
         BB(CMAC_KEY_COUNT_UPDATE),
-    /* SERVING: an SA-TEK-Request is baseline-challenge's, sent again when the SA-TEK-Response was lost */
+    /* SERVING: an SA-TEK-Request is baseline-challenge's, sent again when the SA-TEK-Response was lost;
+     * a Context_Rpt the Authenticator's answer to the entry's Context_Ack */
     /* SERVING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(KEY_REQUEST) | B(SA_TEK_REQUEST) | B(MSHO_REQ) | B(HO_IND) |
-        BB(HO_REQ) | BB(HO_CNF) | BB(HO_COMPLETE) | BB(CMAC_KEY_COUNT_UPDATE),
+        BB(HO_REQ) | BB(HO_CNF) | BB(HO_COMPLETE) | BB(CONTEXT_RPT) | BB(CMAC_KEY_COUNT_UPDATE),
     /* SOURCE */ B(DATA) | B(MSHO_REQ) | B(HO_IND) | BB(HO_REQ) | BB(HO_RSP) | BB(HO_CNF) | BB(HO_COMPLETE) |
         BB(CMAC_KEY_COUNT_UPDATE),
     /* TARGET_PREPARING */ B(DATA) | BB(HO_REQ) | BB(HO_CNF) | BB(CONTEXT_RPT) | BB(CMAC_KEY_COUNT_UPDATE),

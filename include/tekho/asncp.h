@@ -127,6 +127,8 @@ struct tekho_asncp {
     uint8_t ms_id[6];
     bool has_bs_id;
     uint8_t bs_id[6];
+    bool has_ak_id;                   /* AK ID at the top level: Context_Ack names the AK an entry proved */
+    uint8_t ak_id[8];
     bool has_ho_type;
     uint32_t ho_type;
     bool has_ho_id;

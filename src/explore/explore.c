@@ -17,6 +17,7 @@
 #include "tekho/mgmt.h"
 #include "tekho/pdu.h"
 #include "tekho/tekho.h"
+#include "../roles/common.h"
 #include "../roles/introspect.h"
 #include "../sim/event_queue.h"
 #include "stream.h"
@@ -77,6 +78,7 @@ struct xp_world {
     uint64_t steps;
     struct sim_rng role_rng;
     struct tekho_memory_store *store;
+    uint16_t first_count;           /* M under a fresh PMK (N starts one above) */
     struct tekho_auth *auth;
     struct tekho_bs *bs[XP_MAX_BS + 1];
     struct tekho_bs_config bcfg[XP_MAX_BS + 1];
@@ -442,9 +444,31 @@ static struct tekho_auth_store xp_store(const struct xp_world *w)
     return tekho_memory_store_ops(w->store);
 }
 
+/* Is akid the AK (for bsid) of a PMK one or two steps down the MSK chain
+ * from msk? The PMKs an entry may prove, offered before any is durable:
+ * none was ever taken, so their first N is fresh (src/roles/auth.c). */
+static bool entry_offer_of(const uint8_t msk[64], const uint8_t mac[6], const uint8_t bsid[6], uint8_t pmk_sn,
+                           const uint8_t akid[8])
+{
+    uint8_t next[64];
+    memcpy(next, msk, 64);
+    bool match = false;
+    for (int step = 1; step <= 2 && !match; step++) {
+        struct tekho_ak_keys k;
+        if (tekho_reauth_next_msk(next, next) != TEKHO_OK ||
+            tekho_derive_from_msk(next, mac, bsid, pmk_sn, &k) != TEKHO_OK)
+            break;
+        match = CRYPTO_memcmp(k.akid, akid, 8) == 0;
+        tekho_ak_keys_wipe(&k);
+    }
+    OPENSSL_cleanse(next, sizeof next);
+    return match;
+}
+
 /* (7) What the Authenticator sends about N must be durable already: the
  * store holds the PMK a Context_Rpt's AK comes from and an N at least the
- * one sent. */
+ * one sent; or, an entry's offer, a PMK past it whose counts start at the
+ * first. */
 static void check_durable(struct xp_world *w, uint32_t to, const uint8_t *b, size_t len)
 {
     struct tekho_asncp m;
@@ -460,7 +484,7 @@ static void check_durable(struct xp_world *w, uint32_t to, const uint8_t *b, siz
         bool found = false;
         memset(&rec, 0, sizeof rec);
         const tekho_err err = st.load(st.ctx, m.ms_id, &rec, &found);
-        bool same_ak = true;
+        bool same_ak = true, offer = false;
         if (err == TEKHO_OK && found && rpt) {
             struct tekho_ak_keys k;
             uint8_t bsid[6];
@@ -468,8 +492,10 @@ static void check_durable(struct xp_world *w, uint32_t to, const uint8_t *b, siz
             same_ak = tekho_derive_from_msk(rec.msk, m.ms_id, bsid, rec.pmk_sn, &k) == TEKHO_OK &&
                       CRYPTO_memcmp(k.akid, m.ak_context.ak_id, 8) == 0;
             tekho_ak_keys_wipe(&k);
+            offer = !same_ak && sent == (uint16_t)(w->first_count + 1u) &&
+                    entry_offer_of(rec.msk, m.ms_id, bsid, rec.pmk_sn, m.ak_context.ak_id);
         }
-        if (err != TEKHO_OK || !found || !same_ak || rec.n < sent)
+        if (!offer && (err != TEKHO_OK || !found || !same_ak || rec.n < sent))
             violation(w, TEKHO_XP_UNDURABLE, "auth sent %s N=%u for ms%u to bs%u; the store holds %s",
                       rpt ? "a Context_Rpt with" : "a count update,", sent, ms, to,
                       !found ? "no record" : !same_ak ? "another PMK" : "a lower N");
@@ -818,6 +844,7 @@ static tekho_err world_init(struct xp_world *w)
     const bool high = xs_rare(s, 2, w->v < 3 ? 0 : p->high_counts ? 1000 : 125) != 0 && w->v >= 3;
     const unsigned below = w->v >= 3 ? 1 + xs_pick(s, 12) : 0;
     const uint16_t first_count = high ? (uint16_t)(TEKHO_CMAC_KEY_COUNT_LIMIT - below) : 0;
+    w->first_count = first_count;
     /* A byte per run kept from schedule 1 (allocation failures are drawn
      * per action, A_ALLOC). */
     (void)xs_rare(s, 2, 0);

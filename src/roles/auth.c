@@ -36,9 +36,9 @@ struct auth_ms {
     uint8_t n_holders;
     bool holders_unknown;
     uint32_t reauth_node;   /* a re-authentication under way through this BS */
-    bool entered;           /* has entered the network with the current PMK */
-    uint32_t entry_node;    /* the entry request last seen, to tell a retransmission */
-    uint16_t entry_txn;
+    /* Has proved the current PMK at an entry (or moved N under it): the
+     * entry offers put its successor first (see entry_offers). */
+    bool entered;
     uint16_t reauth_txn;
     /* The re-authentication last completed: a late copy of its request
      * gets its AK context again, never a second new PMK. */
@@ -56,12 +56,13 @@ struct auth_ms {
     /* A persist in flight: what becomes true once it is durable. */
     struct {
         uint64_t token;     /* 0: none */
-        enum { PEND_ADVANCE, PEND_ADD, PEND_ENTRY, PEND_REAUTH } what;
+        enum { PEND_ADVANCE, PEND_ADD, PEND_ENTRY, PEND_REAUTH, PEND_RESTART_CHAIN } what;
         uint16_t n;         /* the new N */
         uint8_t msk[64];    /* the new MSK (all but ADVANCE) */
         uint8_t pmk_id[TEKHO_PMK_ID_LEN];
-        uint32_t from;      /* the BS that asked (ENTRY, REAUTH) or reported (ADVANCE) */
+        uint32_t from;      /* the BS that asked (REAUTH), proved (ENTRY) or reported (ADVANCE) */
         uint16_t txn;
+        unsigned steps;     /* ENTRY: how far down the MSK chain the proved PMK is */
     } pending;
 };
 
@@ -286,7 +287,7 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
              * value (a handover); else perhaps not yet: a first entry
              * then keeps this PMK (another Authenticator on a shared
              * store added the MS and it has not entered). */
-            m->entered = r.n > first_n(a);
+            m->entered = true; /* unknown: never offered again at an entry (M2) */
         }
         OPENSSL_cleanse(id, sizeof id);
     }
@@ -348,14 +349,25 @@ tekho_err tekho_auth_restart(struct tekho_auth *a)
     return TEKHO_OK;
 }
 
-static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int bs_slot, uint16_t txn,
-                                  struct tekho_actions *out)
+/* The AK and AKID of the PMK of msk, for the BS in bs_slot. */
+static tekho_err ak_for(struct tekho_auth *a, const struct auth_ms *m, const uint8_t msk[64], int bs_slot,
+                        uint8_t ak[TEKHO_AK_LEN], uint8_t akid[8])
 {
-    uint8_t pmk[TEKHO_PMK_LEN], ak[TEKHO_AK_LEN], akid[8];
-    tekho_err err = tekho_pmk_from_msk(m->msk, pmk);
+    uint8_t pmk[TEKHO_PMK_LEN];
+    tekho_err err = tekho_pmk_from_msk(msk, pmk);
     if (err == TEKHO_OK)
         err = tekho_derive_ak_akid_with(a->kit, pmk, m->mac, a->bs[bs_slot].bsid, m->pmk_sn, ak, akid);
     OPENSSL_cleanse(pmk, sizeof pmk);
+    return err;
+}
+
+/* A Context_Rpt with the AK context of msk's PMK at count n. */
+static tekho_err send_ak_context(struct tekho_auth *a, struct auth_ms *m, const uint8_t msk[64], uint16_t n,
+                                 int bs_slot, uint16_t txn, struct tekho_actions *out)
+{
+    uint8_t ak[TEKHO_AK_LEN], akid[8];
+    tekho_err err = ak_for(a, m, msk, bs_slot, ak, akid);
+    if (err == TEKHO_OK)
     if (err != TEKHO_OK)
         return err;
     struct tekho_asncp rpt;
@@ -367,7 +379,7 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
     rpt.ak_context.ak_lifetime_s = a->cfg.pmk_lifetime_s;
     rpt.ak_context.ak_sn = m->pmk_sn;
     rpt.ak_context.has_cmac_key_count = true;
-    rpt.ak_context.cmac_key_count = m->n;
+    rpt.ak_context.cmac_key_count = n;
     bool known = false;
     for (size_t i = 0; i < m->n_holders; i++)
         known |= m->holders[i] == a->bs[bs_slot].node;
@@ -378,6 +390,132 @@ static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int b
     tekho_send_backbone(out, a->bs[bs_slot].node, &rpt);
     tekho_asncp_wipe(&rpt);
     return out->err;
+}
+
+/* The AK context N counts under. */
+static tekho_err send_context_rpt(struct tekho_auth *a, struct auth_ms *m, int bs_slot, uint16_t txn,
+                                  struct tekho_actions *out)
+{
+    return send_ak_context(a, m, m->msk, m->n, bs_slot, txn, out);
+}
+
+/* CMAC_Key_Count_Update with N to one BS. */
+static void send_count_update(const struct auth_ms *m, uint32_t to, uint16_t txn, struct tekho_actions *out)
+{
+    struct tekho_asncp upd;
+    tekho_asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, txn);
+    upd.has_cmac_key_count = true;
+    upd.cmac_key_count = m->n;
+    tekho_send_backbone(out, to, &upd);
+}
+
+/* ---- network entry (M2) ----------------------------------------------------------
+ *
+ * Entry brings a new PMK (the EAP result, modelled as the next MSK of the
+ * chain at both ends), but nothing the entry BS hears before the MS's first
+ * CMAC-verified message is authenticated: an initial RNG-REQ and SBC-REQ
+ * anyone can send. So an entry changes nothing here. The entry BS gets an
+ * AK context for every PMK the MS may enter with (ENTRY_STEPS of the chain,
+ * from the one N counts under: that one itself only while no count under it
+ * was used), and the Authenticator takes the one the MS proved, named by
+ * its AKID in the BS's Context_Ack after the MS's Key-Request verified, and
+ * only once durable. Handover contexts stay under the proved PMK meanwhile.
+ * Two steps ahead: an MS that took a PMK whose proof was lost (its entry BS
+ * failed before the Context_Ack got through) still finds its next one. */
+#define ENTRY_STEPS 3u
+
+/* The MSK `step` steps down the chain from m->msk. */
+static tekho_err entry_msk(const struct auth_ms *m, unsigned step, uint8_t msk[64])
+{
+    memcpy(msk, m->msk, 64);
+    tekho_err err = TEKHO_OK;
+    for (unsigned i = 0; i < step && err == TEKHO_OK; i++) {
+        uint8_t next[64];
+        err = tekho_reauth_next_msk(msk, next);
+        memcpy(msk, next, 64);
+        OPENSSL_cleanse(next, sizeof next);
+    }
+    if (err != TEKHO_OK)
+        OPENSSL_cleanse(msk, 64);
+    return err;
+}
+
+/* May the MS enter with the PMK N counts under? Only before it proved it
+ * at an entry: not once a count under it was used (or the store lost N),
+ * its counts would repeat, nor once an entry BS verified a Key-Request
+ * under it, which a new entry's fresh CMAC_PN window would take again. */
+static bool entry_may_keep(const struct tekho_auth *a, const struct auth_ms *m)
+{
+    return !m->entered && !m->needs_new_pmk && m->n == first_n(a);
+}
+
+static tekho_err send_entry_offers(struct tekho_auth *a, struct auth_ms *m, int bs_slot, uint16_t txn,
+                                   struct tekho_actions *out)
+{
+    /* The likeliest first (with no encryption the BS takes the first
+     * that arrives): a PMK already proved is followed by its successor. */
+    static const unsigned ENTERED[ENTRY_STEPS] = {1, 2, 0}, FRESH[ENTRY_STEPS] = {0, 1, 2};
+    const unsigned *order = m->entered ? ENTERED : FRESH;
+    tekho_err err = TEKHO_OK;
+    for (unsigned i = 0; i < ENTRY_STEPS && err == TEKHO_OK; i++) {
+        if (order[i] == 0 && !entry_may_keep(a, m))
+            continue;
+        uint8_t msk[64];
+        err = entry_msk(m, order[i], msk);
+        if (err == TEKHO_OK)
+            err = send_ak_context(a, m, msk, first_n(a), bs_slot, txn, out);
+        OPENSSL_cleanse(msk, sizeof msk);
+    }
+    return err;
+}
+
+/* Context_Ack from the entry BS: the MS proved the PMK whose AK has this
+ * AKID there. Taken (durable first), then confirmed with its AK context
+ * (a Context_Rpt of the Context_Ack's transaction). */
+static tekho_err on_entry_proof(struct tekho_auth *a, uint32_t from, const struct tekho_asncp *r,
+                                struct tekho_actions *out)
+{
+    struct auth_ms *m = find_ms(a, r->ms_id);
+    const int bs_slot = find_bs(a, from);
+    if (m == NULL || bs_slot < 0)
+        return TEKHO_ERR_UNKNOWN_PEER;
+    if (!r->has_ak_id)
+        return TEKHO_ERR_MISSING_TLV;
+    if (m->pending.token != 0)
+        return TEKHO_ERR_BUSY; /* the BS sends it again */
+    tekho_err err = load_n(a, m);
+    if (err != TEKHO_OK)
+        return err;
+    unsigned step = ENTRY_STEPS;
+    uint8_t msk[64], ak[TEKHO_AK_LEN], akid[8];
+    for (unsigned i = 0; i < ENTRY_STEPS && step == ENTRY_STEPS && err == TEKHO_OK; i++) {
+        err = entry_msk(m, i, msk);
+        if (err == TEKHO_OK)
+            err = ak_for(a, m, msk, bs_slot, ak, akid);
+        if (err == TEKHO_OK && CRYPTO_memcmp(akid, r->ak_id, sizeof akid) == 0)
+            step = i;
+        else
+            OPENSSL_cleanse(msk, sizeof msk);
+    }
+    OPENSSL_cleanse(ak, sizeof ak);
+    if (err == TEKHO_OK && step == ENTRY_STEPS)
+        err = TEKHO_ERR_BAD_VALUE; /* no PMK this MS may hold: nothing changes */
+    if (err == TEKHO_OK && step > 0) {
+        err = persist_new_pmk(a, m, msk, PEND_ENTRY, from, r->transaction_id, out);
+        if (err == TEKHO_OK)
+            m->pending.steps = step;
+    } else if (err == TEKHO_OK) {
+        /* The PMK N counts under (or a copy of a proof already taken):
+         * its context confirms it. */
+        if (m->needs_new_pmk)
+            err = TEKHO_ERR_STALE_COUNT;
+        else {
+            m->entered = true;
+            err = send_context_rpt(a, m, bs_slot, r->transaction_id, out);
+        }
+    }
+    OPENSSL_cleanse(msk, sizeof msk);
+    return err;
 }
 
 /* ---- the EAP exchange of a re-authentication (baseline-full) ---------------
@@ -483,7 +621,7 @@ static void commit_new_pmk(struct auth_ms *m, struct tekho_actions *out)
     m->needs_new_pmk = false;
     m->n_holders = 0;
     if (m->pending.what != PEND_ADD) {
-        m->pmk_generation++;
+        m->pmk_generation += m->pending.what == PEND_ENTRY ? m->pending.steps : 1u;
         tekho_act_event(out, m->index, TEKHO_EV_NEW_PMK, 1, NULL, 0);
     }
 }
@@ -500,23 +638,19 @@ static tekho_err on_context_req(struct tekho_auth *a, uint64_t now, uint32_t fro
     tekho_err err = load_n(a, m);
     if (err != TEKHO_OK)
         return err;
+    /* Entry: the PMKs the MS may prove, nothing taken yet (M2). Unless
+     * the store lost N (or holds another PMK): then no count of this PMK
+     * may be used again and the chain moves on first, durably, as it would
+     * after the MS's proof; the offers start from there. */
     if (r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_ENTRY)) {
-        /* Network entry brings a new PMK; a second entry (after a release)
-         * must not bring back the old one (its counts would repeat). */
-        const bool retransmission = from == m->entry_node && r->transaction_id == m->entry_txn;
-        if (m->entered && !retransmission) {
-            /* The new PMK and N = 1 are taken together, and only once
-             * they are durable (tekho_auth_persisted answers then). */
-            uint8_t next[64];
-            err = tekho_reauth_next_msk(m->msk, next);
-            if (err == TEKHO_OK)
-                err = persist_new_pmk(a, m, next, PEND_ENTRY, from, r->transaction_id, out);
-            OPENSSL_cleanse(next, sizeof next);
-            return err;
-        }
-        m->entered = true;
-        m->entry_node = from;
-        m->entry_txn = r->transaction_id;
+        if (!m->needs_new_pmk)
+            return send_entry_offers(a, m, bs_slot, r->transaction_id, out);
+        uint8_t next[64];
+        err = entry_msk(m, 1, next);
+        if (err == TEKHO_OK)
+            err = persist_new_pmk(a, m, next, PEND_RESTART_CHAIN, from, r->transaction_id, out);
+        OPENSSL_cleanse(next, sizeof next);
+        return err;
     }
     /* Without a durable N no handover context goes out (M7). */
     if (m->needs_new_pmk && !(r->has_context_purpose && (r->context_purpose & TEKHO_CONTEXT_FOR_REAUTH)))
@@ -573,11 +707,7 @@ static tekho_err on_ho_complete(struct tekho_auth *a, uint32_t from, const struc
         /* Already counted (a retransmission whose update was lost, or a count
          * a re-authentication overtook): the reporter still needs N to stop
          * retransmitting; nobody else does. N is durable already. */
-        struct tekho_asncp upd;
-        tekho_asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, r->transaction_id);
-        upd.has_cmac_key_count = true;
-        upd.cmac_key_count = m->n;
-        tekho_send_backbone(out, from, &upd);
+        send_count_update(m, from, r->transaction_id, out);
         return out->err;
     }
 #ifdef TEKHO_MUTATION_ACCEPT_STALE_COUNT
@@ -615,6 +745,7 @@ static tekho_err advance_durable(struct tekho_auth *a, struct auth_ms *m, struct
     const uint16_t next = m->pending.n;
     const uint32_t from = m->pending.from;
     m->n = next;
+    m->entered = true; /* a count under this PMK was used: the MS holds it */
     tekho_act_event(out, m->index, TEKHO_EV_COUNT_UPDATED, next, NULL, 0);
     struct tekho_asncp upd;
     tekho_asncp_about(&upd, TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE, m->mac, m->pending.txn);
@@ -667,10 +798,12 @@ tekho_err tekho_auth_persisted(struct tekho_auth *a, uint64_t now_us, const uint
         const int bs_slot = find_bs(a, m->pending.from);
         if (m->pending.what == PEND_ENTRY) {
             m->entered = true;
-            m->entry_node = m->pending.from;
-            m->entry_txn = m->pending.txn;
             if (bs_slot >= 0)
                 err = send_context_rpt(a, m, bs_slot, m->pending.txn, out);
+        } else if (m->pending.what == PEND_RESTART_CHAIN) {
+            m->entered = false; /* the MS enters with this one next */
+            if (bs_slot >= 0)
+                err = send_entry_offers(a, m, bs_slot, m->pending.txn, out);
         } else if (m->pending.what == PEND_REAUTH) {
             m->reauth_node = 0;
             m->reauth_done = true;
@@ -715,6 +848,8 @@ tekho_err tekho_auth_backbone(struct tekho_auth *a, uint64_t now_us, uint32_t fr
         err = on_ho_complete(a, from_node, &r, out);
     else if (r.msg == TEKHO_ASNCP_AR_EAP_TRANSFER)
         err = on_eap_response(a, now_us, from_node, &r, out);
+    else if (r.msg == TEKHO_ASNCP_CONTEXT_ACK)
+        err = on_entry_proof(a, from_node, &r, out);
     else
         err = TEKHO_OK; /* the acknowledgements: nothing to do */
     tekho_asncp_wipe(&r);

@@ -64,7 +64,7 @@ static const uint32_t BS_ACCEPTS[] = {
     /* SA-TEK-Request: baseline-challenge's, sent again (its handler checks). */
     [ROLE_SERVING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_IN(SA_TEK_REQUEST) |
                      BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(HO_COMPLETE) |
-                     BS_BB(CMAC_KEY_COUNT_UPDATE),
+                     BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_SOURCE] = BS_IN(DATA) | BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_RSP) | BS_BB(HO_CNF) |
                     BS_BB(HO_COMPLETE) | BS_BB(CMAC_KEY_COUNT_UPDATE),
     [ROLE_TARGET_PREPARING] = BS_IN(DATA) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(CONTEXT_RPT) |
@@ -126,6 +126,9 @@ struct cmac_seen {
     uint16_t count;
     struct tekho_cmac_pn_rx rx;
 };
+
+/* The PMKs an entry may prove (src/roles/auth.c, ENTRY_STEPS). */
+#define ENTRY_OFFERS_MAX 3
 
 /* A BS knows the MS it caches for by its own BSID: one key for every entry. */
 static const uint8_t OWN_BSID[6] = {0};
@@ -206,6 +209,15 @@ struct bs_ms {
     bool have_early;
     struct tekho_tek_params early_params[2];
     uint64_t entry_deadline_us;       /* entering: given up if not serving by then */
+    /* Entering: the AK contexts the Authenticator offered (M2: one per PMK
+     * the MS may enter with), kept apart from what the BS holds for the MS
+     * until the MS's Key-Request proves one; then the BS reports which (a
+     * Context_Ack naming its AKID, sent again until N comes back). */
+    uint8_t n_offers;
+    uint8_t offer_sn;
+    uint16_t offer_n;
+    uint8_t offer_ak[ENTRY_OFFERS_MAX][TEKHO_AK_LEN];
+    bool entry_proof;                 /* awaiting_update is for the Context_Ack, not an HO_Complete */
 };
 
 static struct tekho_tek_context *active_tek(struct bs_ms *m)
@@ -374,6 +386,8 @@ static void ms_wipe(struct bs_ms *m)
     m->active = ACTIVE_NONE;
     tekho_cmac_link_wipe(&m->link);
     OPENSSL_cleanse(m->ak, sizeof m->ak);
+    OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
+    m->n_offers = 0;
     OPENSSL_cleanse(m->last_params, sizeof m->last_params);
     OPENSSL_cleanse(m->early_params, sizeof m->early_params);
     m->have_early = false;
@@ -568,7 +582,10 @@ static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
     }
     m->role = ROLE_CACHED;
     m->awaiting_update = false;
+    m->entry_proof = false;
     m->ms_left_serving = false;
+    OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
+    m->n_offers = 0;
 }
 
 /* Remaining seconds of a TEK (for a Key-Reply that sends it again). */
@@ -752,6 +769,16 @@ static void send_context_req(struct tekho_bs *bs, struct bs_ms *m, uint32_t purp
     tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
 }
 
+/* An entry's Context_Ack: the PMK the MS proved, named by its AKID here. */
+static void send_entry_proof(const struct tekho_bs *bs, const struct bs_ms *m, struct tekho_actions *out)
+{
+    struct tekho_asncp ack;
+    asncp_for(bs, m, TEKHO_ASNCP_CONTEXT_ACK, &ack);
+    ack.has_ak_id = true;
+    memcpy(ack.ak_id, m->link.ak.akid, sizeof ack.ak_id);
+    tekho_send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &ack);
+}
+
 static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
     struct tekho_asncp req;
@@ -767,6 +794,11 @@ static tekho_err send_ho_req(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     req.has_cmac_key_count = m->link.ready;
     req.cmac_key_count = m->link.count;
     tekho_send_backbone(out, m->peer, &req);
+    /* The MS hands over before the Authenticator confirmed its entry: the
+     * proof goes with every HO_Req (the timer is the HO_Req's now), or the
+     * target's context would be of the PMK before it. */
+    if (m->entry_proof && m->awaiting_update)
+        send_entry_proof(bs, m, out);
     tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.backbone_retransmit_us);
     return out->err;
 }
@@ -795,6 +827,8 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t in
         m->entry_requested = false;
         m->sa_tek_answered = false;
         m->retries = 0;
+        OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
+        m->n_offers = 0;
     }
     m->role = ROLE_ENTERING;
     if (fresh)
@@ -888,8 +922,11 @@ static void send_ho_complete(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     asncp_for(bs, m, TEKHO_ASNCP_HO_COMPLETE, &done);
     done.has_cmac_key_count = true;
     done.cmac_key_count = m->rng_count;
-    if (m->awaiting_update)
+    if (m->awaiting_update && m->entry_proof) {
+        send_entry_proof(bs, m, out);
+    } else if (m->awaiting_update) {
         tekho_send_backbone(out, TEKHO_NODE_AUTHENTICATOR, &done);
+    }
     if (awaiting_ho_cnf(m))
         tekho_send_backbone(out, m->ho_req_from, &done);
     if (m->awaiting_update || awaiting_ho_cnf(m))
@@ -1059,7 +1096,7 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         /* A retransmitted SBC-REQ (or a replayed one: it is not
          * authenticated) changes nothing negotiated: the AK context is on
          * its way, or here, and the same answer goes out again. */
-        return m->have_ak ? send_sbc_rsp(bs, m, out) : out->err;
+        return m->n_offers > 0 || m->role == ROLE_SERVING ? send_sbc_rsp(bs, m, out) : out->err;
     }
     m->ms_advertised = r.has_security_negotiation && r.sec.has_tek_generation &&
                        (r.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
@@ -1198,6 +1235,9 @@ static tekho_err answer_tuple(struct tekho_bs *bs, uint64_t now, struct bs_ms *m
     return out->err;
 }
 
+static tekho_err prove_entry(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
+                             const struct tekho_pkm *r, struct tekho_actions *out);
+
 static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
@@ -1214,11 +1254,16 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* PKMv2 names the AK it is under by its sequence (7.2.2.2.? Key
      * Sequence Number); a Key-Request asks for the MS's primary SA. */
-    if (!r.has_key_seq || r.key_seq != m->ak_sn || (key_request && (!r.has_said || !r.has_nonce ||
-                                                                    r.said != tekho_ms_basic_cid(m->index))))
+    const bool entering = m->role == ROLE_ENTERING;
+    if (entering && m->n_offers == 0)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE; /* before the SBC-RSP */
+    if (!r.has_key_seq || r.key_seq != (entering ? m->offer_sn : m->ak_sn) ||
+        (key_request && (!r.has_said || !r.has_nonce || r.said != tekho_ms_basic_cid(m->index))))
         return TEKHO_ERR_BAD_VALUE;
-    err = tekho_verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
-                           r.cmac_digest.cmac_pn);
+    /* Entering, the Key-Request proves which offered PMK the MS holds. */
+    err = entering ? prove_entry(bs, now, m, msg, len, &r, out)
+                   : tekho_verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
+                                      r.cmac_digest.cmac_pn);
     if (err != TEKHO_OK) {
         tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
@@ -1900,12 +1945,130 @@ static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
     return out->err;
 }
 
+/* Takes the entry offer i the MS proved (with link, the link that verified
+ * it) or, with no encryption, the first one: a new PMK ends every TEK
+ * context and CMAC_PN of the old one here, and the Authenticator learns
+ * which PMK it was. */
+static tekho_err take_entry_offer(struct tekho_bs *bs, struct bs_ms *m, unsigned i, struct cmac_link *link,
+                                  uint64_t now, struct tekho_actions *out)
+{
+    const bool new_ak = !m->have_ak || CRYPTO_memcmp(m->ak, m->offer_ak[i], TEKHO_AK_LEN) != 0;
+    if (m->have_ak && new_ak) {
+        deactivate(m, out);
+        tekho_tek_cache_free(&m->cache);
+        memset(m->cmac_seen, 0, sizeof m->cmac_seen);
+        m->proven = 0;
+        m->fresh_from = 0;
+    }
+    memcpy(m->ak, m->offer_ak[i], TEKHO_AK_LEN);
+    m->ak_sn = m->offer_sn;
+    m->have_ak = true;
+    m->n = m->offer_n;
+    OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
+    m->n_offers = 0;
+    if (!new_ak)
+        cmac_seen_save(m, &m->link); /* the same PMK: its CMAC_PNs go on */
+    tekho_cmac_link_wipe(&m->link);
+    tekho_err err = TEKHO_OK;
+    if (link != NULL)
+        m->link = *link;
+    else if ((err = tekho_cmac_link_from_ak(bs->kit, &m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, 0)) ==
+             TEKHO_OK)
+        (void)cmac_seen_restore(m, &m->link);
+    if (err != TEKHO_OK)
+        return err;
+    m->entry_proof = true;
+    m->awaiting_update = true;
+    m->rng_count = 0;
+    m->retries = 0;
+    send_ho_complete(bs, m, now, out);
+    return out->err;
+}
+
+/* Entering: an AK context for one of the PMKs the MS may enter with. The
+ * first answers the SBC-REQ; nothing the BS holds for the MS changes
+ * until the MS proves one (take_entry_offer). */
+static tekho_err on_entry_offer(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_asncp *r,
+                                struct tekho_actions *out)
+{
+    if (!m->entry_requested || r->transaction_id != m->ctx_txn || !r->has_ak_context)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
+    const struct tekho_asncp_ak_context *ak = &r->ak_context;
+    if (m->n_offers > 0 && ak->ak_sn != m->offer_sn)
+        return TEKHO_ERR_BAD_VALUE;
+    bool known = false;
+    for (unsigned i = 0; i < m->n_offers; i++)
+        known |= CRYPTO_memcmp(m->offer_ak[i], ak->ak, TEKHO_AK_LEN) == 0;
+    if (!known) {
+        if (m->n_offers == ENTRY_OFFERS_MAX)
+            return TEKHO_ERR_TOO_MANY;
+        memcpy(m->offer_ak[m->n_offers++], ak->ak, TEKHO_AK_LEN);
+        m->offer_sn = ak->ak_sn;
+        m->offer_n = ak->has_cmac_key_count ? ak->cmac_key_count : 0;
+    }
+    if (!m->ctx_pending)
+        return out->err; /* a further offer, or a copy: the SBC-RSP is out */
+    m->ctx_pending = false;
+    tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+    if (!tekho_scheme_encrypts(bs->cfg.scheme)) {
+        /* With no encryption there is no key exchange to wait for, nor
+         * any to prove a PMK with: the first offer is taken. */
+        tekho_err err = take_entry_offer(bs, m, 0, NULL, now, out);
+        if (err != TEKHO_OK)
+            return err;
+        m->role = ROLE_SERVING;
+    }
+    return send_sbc_rsp(bs, m, out);
+}
+
+/* Entering: the MS's Key-Request verified under one of the offers, which
+ * is then taken. */
+static tekho_err prove_entry(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
+                             const struct tekho_pkm *r, struct tekho_actions *out)
+{
+    tekho_err err = TEKHO_ERR_UNEXPECTED_MESSAGE;
+    for (unsigned i = 0; i < m->n_offers; i++) {
+        struct cmac_link l;
+        memset(&l, 0, sizeof l);
+        err = tekho_cmac_link_from_ak(bs->kit, &l, m->offer_ak[i], m->mac, bs->cfg.bsid, m->offer_sn, 0);
+        /* The PMK held here already: its CMAC_PNs of count 0 go on. */
+        if (err == TEKHO_OK && m->have_ak && CRYPTO_memcmp(m->ak, m->offer_ak[i], TEKHO_AK_LEN) == 0)
+            (void)cmac_seen_restore(m, &l);
+        if (err == TEKHO_OK)
+            err = tekho_verify_pkm(bs->kit, &l, true, tekho_ms_basic_cid(m->index), msg, len, r->cmac_offset,
+                                   r->cmac_digest.cmac_pn);
+        const bool proved = err == TEKHO_OK;
+        if (proved)
+            err = take_entry_offer(bs, m, i, &l, now, out);
+        tekho_cmac_link_wipe(&l);
+        if (proved)
+            return err;
+    }
+    return err;
+}
+
 static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct tekho_asncp *r,
                                 struct tekho_actions *out)
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
     if (m == NULL)
         return TEKHO_ERR_UNKNOWN_PEER;
+    if (m->role == ROLE_ENTERING)
+        return on_entry_offer(bs, now, m, r, out);
+    if (m->role == ROLE_SERVING) {
+        /* Serving: only the Authenticator's answer to the entry's
+         * Context_Ack, the AK context the MS proved. */
+        if (!m->entry_proof || r->transaction_id != m->transaction || !r->has_ak_context ||
+            CRYPTO_memcmp(r->ak_context.ak, m->ak, TEKHO_AK_LEN) != 0)
+            return TEKHO_ERR_UNEXPECTED_MESSAGE;
+        m->entry_proof = false;
+        m->awaiting_update = false;
+        if (!awaiting_ho_cnf(m))
+            tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
+        if (r->ak_context.has_cmac_key_count && r->ak_context.cmac_key_count > m->n)
+            m->n = r->ak_context.cmac_key_count;
+        return out->err;
+    }
     if (!m->ctx_pending || r->transaction_id != m->ctx_txn || !r->has_ak_context)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     m->ctx_pending = false;
@@ -1948,12 +2111,6 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     if (err != TEKHO_OK)
         return err;
     (void)cmac_seen_restore(m, &m->link);
-    if (m->role == ROLE_ENTERING) {
-        /* With no encryption there is no key exchange to wait for. */
-        if (!tekho_scheme_encrypts(bs->cfg.scheme))
-            m->role = ROLE_SERVING;
-        return send_sbc_rsp(bs, m, out);
-    }
     if (m->role == ROLE_TARGET_REAUTH) {
         m->role = ROLE_TARGET_SA_TEK;
         m->retries = 0;
@@ -2161,7 +2318,7 @@ static tekho_err on_count_update(struct tekho_bs *bs, uint32_t from, const struc
 {
     struct bs_ms *m = find_mac(bs, r->ms_id);
     /* First (m may be freed below): the answer to our HO_Complete, even if N was known already. */
-    if (m && m->awaiting_update && m->rng_count < r->cmac_key_count) {
+    if (m && m->awaiting_update && !m->entry_proof && m->rng_count < r->cmac_key_count) {
         m->awaiting_update = false;
         /* The retransmission timer is HO_Complete's only while serving: a
          * BS that has handed the MS over since resends HO_Cnf on it. */
@@ -2267,6 +2424,7 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
         if (m->role == ROLE_SERVING && (m->awaiting_update || awaiting_ho_cnf(m))) {
             if (++m->retries > bs->cfg.timing.max_retries) {
                 m->awaiting_update = false; /* N may lag: targets self-sync or resync */
+                m->entry_proof = false;     /* or the Authenticator's next entry offers cover it */
                 m->ho_cnf_done = true;      /* what the serving BS had, it has not sent */
                 return out->err;
             }

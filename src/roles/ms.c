@@ -50,14 +50,23 @@ struct tekho_ms {
     struct tek_cache cache;
     bool entered;                   /* has entered the network with the current PMK */
     uint32_t pmk_generation;        /* MSKs replaced since tekho_ms_new (re-entry, re-authentication) */
-    /* Re-entry's new MSK (cfg.msk) stays a candidate until the SBC-RSP
-     * shows the Authenticator took it too:
-     * the BS answers SBC-REQ only once the Authenticator's entry context
-     * (with the new PMK) is there. An attempt that never got that far
-     * tries the same candidate again, its CMAC_PNs going on from
-     * candidate_tx_pn, so the two ends cannot drift apart. */
+    /* Re-entry's new MSK (cfg.msk) stays a candidate until the Key-Reply
+     * (CMAC-verified under it) shows the entry BS verified our Key-Request
+     * under it, and so reported it to the Authenticator, which takes it then
+     * (M2: never on the unauthenticated SBC-REQ alone). An attempt that
+     * never got that far tries the same candidate again, its CMAC_PNs
+     * going on from candidate_tx_pn; the Authenticator offers the entry
+     * BS the PMKs up to two steps past its own, so a proof lost on the
+     * backbone does not leave the two ends apart. */
     bool candidate;
-    uint32_t candidate_tx_pn;
+    /* The last PMK the network took (base_msk, base_generation): entries
+     * try the PMKs after it (from base itself before a first entry), by
+     * turns one step and two steps on (entry_attempts since it was taken),
+     * each attempt's CMAC_PNs going on from where that PMK's left off. */
+    uint8_t base_msk[64];
+    uint32_t base_generation;
+    unsigned entry_attempts;
+    uint32_t candidate_tx_pn[2];
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
@@ -152,6 +161,7 @@ tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
     if (ms == NULL)
         return TEKHO_ERR_NO_MEMORY;
     ms->cfg = *cfg;
+    memcpy(ms->base_msk, cfg->msk, 64);
     ms->target_tek = -1;
     tekho_tek_cache_init(&ms->cache, TEK_CACHE_MAX, &ms->cfg.alloc);
     tekho_err err = tekho_crypto_kit_new(&ms->kit);
@@ -378,25 +388,30 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
      * use count 0 (profile 4). After a release the old PMK must not come
      * back (its counts, CMAC_PNs and TEKs would repeat): re-entry
      * re-authenticates, modelled as the next MSK at both ends. */
-    uint32_t tx_pn = 0;
-    if (ms->entered && ms->candidate) {
-        /* The last attempt's candidate, never taken: again, PNs going on. */
-        tx_pn = ms->serving_link.tx_pn > ms->candidate_tx_pn ? ms->serving_link.tx_pn : ms->candidate_tx_pn;
-        ms->candidate_tx_pn = tx_pn;
-        tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
-    } else if (ms->entered) {
-        uint8_t next[64];
-        tekho_err err = tekho_reauth_next_msk(ms->cfg.msk, next);
-        if (err != TEKHO_OK)
-            return err;
-        memcpy(ms->cfg.msk, next, 64);
-        OPENSSL_cleanse(next, sizeof next);
-        ms->candidate = true;
-        ms->candidate_tx_pn = 0;
-        ms->pmk_generation++;
-        tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
+    if (ms->candidate) {
+        uint32_t *left = &ms->candidate_tx_pn[(ms->entry_attempts - 1) & 1u];
+        if (ms->serving_link.tx_pn > *left)
+            *left = ms->serving_link.tx_pn;
     }
-    ms->entered = true;
+    const unsigned parity = ms->entry_attempts & 1u;
+    const unsigned step = (ms->entered ? 1u : 0u) + parity;
+    uint8_t msk[64];
+    memcpy(msk, ms->base_msk, 64);
+    for (unsigned i = 0; i < step; i++) {
+        tekho_err err = tekho_reauth_next_msk(msk, msk);
+        if (err != TEKHO_OK) {
+            OPENSSL_cleanse(msk, sizeof msk);
+            return err;
+        }
+    }
+    memcpy(ms->cfg.msk, msk, 64);
+    OPENSSL_cleanse(msk, sizeof msk);
+    const uint32_t tx_pn = ms->candidate_tx_pn[parity];
+    ms->candidate = true;
+    ms->entry_attempts++;
+    if (ms->pmk_generation != ms->base_generation + step || step > 0)
+        tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
+    ms->pmk_generation = ms->base_generation + step;
     ms->m = ms->cfg.first_count;
     ms->serving = bs_node;
     memcpy(ms->serving_bsid, bsid, 6);
@@ -761,6 +776,21 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     return out->err;
 }
 
+/* The entry's PMK is the network's too (its Key-Reply verified, or the
+ * SBC-RSP with no encryption): a later entry starts from its successor,
+ * and this one is never entered with again. */
+static void pmk_taken(struct tekho_ms *ms)
+{
+    if (ms->candidate) {
+        memcpy(ms->base_msk, ms->cfg.msk, 64);
+        ms->base_generation = ms->pmk_generation;
+    }
+    ms->candidate = false;
+    ms->entered = true;
+    ms->entry_attempts = 0;
+    ms->candidate_tx_pn[0] = ms->candidate_tx_pn[1] = 0;
+}
+
 static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
 {
@@ -772,7 +802,10 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return err;
     if (m.mgmt_type != TEKHO_MGMT_SBC_RSP)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    ms->candidate = false; /* the Authenticator has the new PMK: it is ours now */
+    /* With no encryption nothing proves the PMK: the SBC-RSP (sent once
+     * the entry BS has the Authenticator's offers) is all there is. */
+    if (!tekho_scheme_encrypts(ms->cfg.scheme))
+        pmk_taken(ms);
     /* Both sides must advertise support (profile 5). */
     ms->tekgen_negotiated = ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->cfg.tekgen_capable &&
                             m.has_security_negotiation && m.sec.has_tek_generation &&
@@ -853,6 +886,8 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         memcpy(ms->cfg.msk, msk, 64);
         OPENSSL_cleanse(msk, sizeof msk);
         ms->pmk_generation++;
+        memcpy(ms->base_msk, ms->cfg.msk, 64); /* the AAA's: taken at both ends */
+        ms->base_generation = ms->pmk_generation;
         ms->serving_link = link;
         tekho_cmac_link_wipe(&link);
         ms->m = ms->cfg.first_count;
@@ -981,6 +1016,8 @@ static tekho_err on_pkm_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return TEKHO_ERR_BAD_VALUE;
     err = tekho_verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
                            m.cmac_offset, m.cmac_digest.cmac_pn);
+    if (err == TEKHO_OK)
+        pmk_taken(ms); /* the BS verified our Key-Request under it: the network has it */
     if (err == TEKHO_OK)
         err = install_delivered(ms, &ms->tek, ms->serving_link.ak.kek, m.tek_params, m.n_tek_params, now / 1000, out);
     if (err != TEKHO_OK)

@@ -150,6 +150,8 @@ tekho_err tekho_asncp_encode(const struct tekho_asncp *m, uint8_t *out, size_t c
         put_tlv(&w, TEKHO_ASNCP_TLV_MS_ID, m->ms_id, 6);
     if (m->has_bs_id)
         put_tlv(&w, TEKHO_ASNCP_TLV_BS_ID, m->bs_id, 6);
+    if (m->has_ak_id)
+        put_tlv(&w, TEKHO_ASNCP_TLV_AK_ID, m->ak_id, sizeof m->ak_id);
     if (m->has_ho_type)
         put_u32(&w, TEKHO_ASNCP_TLV_HO_TYPE, m->ho_type);
     if (m->has_ho_id)
@@ -380,6 +382,7 @@ static tekho_err parse_tlvs(const uint8_t *p, size_t len, struct tekho_asncp *m)
             break;
         case TEKHO_ASNCP_TLV_MS_ID: err = fixed(&t, m->ms_id, 6); m->has_ms_id = true; break;
         case TEKHO_ASNCP_TLV_BS_ID: err = fixed(&t, m->bs_id, 6); m->has_bs_id = true; break;
+        case TEKHO_ASNCP_TLV_AK_ID: err = fixed(&t, m->ak_id, sizeof m->ak_id); m->has_ak_id = true; break;
         case TEKHO_ASNCP_TLV_HO_TYPE: err = get_u32(&t, &m->ho_type); m->has_ho_type = true; break;
         case TEKHO_ASNCP_TLV_HO_ID: err = get_u8(&t, &m->ho_id); m->has_ho_id = true; break;
         case TEKHO_ASNCP_TLV_HO_PROCESS_OPTIMIZATION:
