@@ -282,6 +282,13 @@ static void test_m2_forged_entry_takes_no_pmk(void)
         return;
     struct tekho_sim_stats st;
     run(sim, 300, &st);
+    /* The entry's Key-Reply left only once the Authenticator answered the
+     * proof (the PMK durable there): the MS commits to it on the reply. */
+    const struct rec *proof = find(&tp, TEKHO_SIM_BACKBONE, TEKHO_ASNCP_CONTEXT_ACK, UINT32_MAX, 0, 0);
+    const struct rec *taken =
+        proof ? find(&tp, TEKHO_SIM_BACKBONE, TEKHO_ASNCP_CONTEXT_RPT, 1, proof->t, 0) : NULL;
+    const struct rec *reply = find(&tp, TEKHO_SIM_AIR_DL, TEKHO_MGMT_PKM_RSP, UINT32_MAX, 0, 0);
+    CHECK(proof != NULL && taken != NULL && reply != NULL && reply->t > taken->t);
     const struct rec *rng = find(&tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_RNG_REQ, 1, 0, 0);
     const struct rec *sbc = find(&tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_SBC_REQ, 1, 0, 0);
     CHECK(rng != NULL && sbc != NULL);
@@ -309,6 +316,62 @@ static void test_m2_forged_entry_takes_no_pmk(void)
     CHECK(st.completed == 2 && st.failed == 0 && st.connections_released == 0);
     CHECK(tekho_auth_pmk_generation(tekho_sim_auth(sim), mac) == 0);
     CHECK(tekho_ms_pmk_generation(tekho_sim_ms(sim, 0)) == 0);
+    tekho_sim_free(sim);
+}
+
+/* Runs in 1 ms steps until a message of that type has gone out on link
+ * (to `to`) after `after` ms; returns the time reached (limit if none). */
+static uint64_t run_until_sent(struct tekho_sim *sim, const struct tape *tp, enum tekho_sim_link link, int type,
+                               uint32_t to, uint64_t after, uint64_t limit, struct tekho_sim_stats *st)
+{
+    uint64_t t = after;
+    while (t < limit && find(tp, link, type, to, MS_(after), 0) == NULL)
+        run(sim, ++t, st);
+    return t;
+}
+
+static void test_m2_entry_replies_lost(void)
+{
+    /* An entry whose Key-Reply never reaches the MS, twice in a row: the
+     * Authenticator took the PMK each time (the BS proved it), the MS,
+     * never answered, cannot know. Before, its tries alternated one and
+     * two steps past the last PMK it knew taken, and the Authenticator
+     * now offered three and four: every later entry failed (seen in the
+     * testbed under load, where an adopted store makes a first entry's
+     * PMK count as entered and one lost Key-Reply was enough). Now the
+     * tries walk down from one past the farthest tried. */
+    static struct tape tp;
+    struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 4, NULL, &tp);
+    if (sim == NULL)
+        return;
+    struct tekho_sim_stats st;
+    uint8_t mac[6];
+    tekho_ms_mac_of_index(0, mac);
+    uint64_t at = 0;
+    /* Each entry at another BS: the last one still serves the MS (its
+     * Key-Reply went out) and refuses an initial RNG-REQ in its name. */
+    for (int lost = 0; lost < 2; lost++) {
+        /* The air goes silent as soon as the Key-Request is out, until
+         * the MS gives up; then it enters again. */
+        const uint64_t t =
+            run_until_sent(sim, &tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_PKM_REQ, 1u + (uint32_t)lost, at, at + 1000, &st);
+        CHECK(t < at + 1000);
+        CHECK_ERR(tekho_sim_at(sim, MS_(t), TEKHO_OP_AIR_LOSS, 1000, 0, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_at(sim, MS_(t + 900), TEKHO_OP_AIR_LOSS, 0, 0, 0), TEKHO_OK);
+        CHECK_ERR(tekho_sim_at(sim, MS_(t + 1000), TEKHO_OP_ENTER, 0, 2u + (uint32_t)lost, 0), TEKHO_OK);
+        run(sim, t + 999, &st);
+        /* taken at the Authenticator, unknown to the MS */
+        CHECK(tekho_auth_pmk_generation(tekho_sim_auth(sim), mac) == (uint32_t)lost);
+        CHECK(st.connections_released == (unsigned long)lost + 1);
+        at = t + 999;
+    }
+    CHECK_ERR(tekho_sim_at(sim, MS_(at + 1200), TEKHO_OP_TRAFFIC_ON, 0, 0, 0), TEKHO_OK);
+    CHECK_ERR(tekho_sim_at(sim, MS_(at + 1500), TEKHO_OP_HANDOVER, 0, 4, 0), TEKHO_OK);
+    run(sim, at + 2500, &st);
+    expect_safe(&st, "M2 entry, replies lost");
+    CHECK(st.completed == 1 && st.failed == 0);
+    const uint32_t g = tekho_auth_pmk_generation(tekho_sim_auth(sim), mac);
+    CHECK(g == 2 && tekho_ms_pmk_generation(tekho_sim_ms(sim, 0)) == g);
     tekho_sim_free(sim);
 }
 
@@ -939,6 +1002,7 @@ static const struct {
 } CASES[] = {
     {"h1", test_h1_full_cache_never_forgets},   {"h1-zero", test_h1_zero_cache_refused},
     {"m1", test_m1_recorded_rng_req},           {"m2", test_m2_recorded_initial_rng_req}, {"m2-entry", test_m2_forged_entry_takes_no_pmk},
+    {"m2-entry-lost", test_m2_entry_replies_lost},
     {"m3", test_m3_sbc_req_replay},             {"m4", test_m4_ho_cnf_checked},
     {"m4-waiting", test_m4_ho_cnf_at_waiting_target}, {"m5", test_m5_refresh_loses_nothing},
     {"m7", test_m7_lost_record},                {"l2", test_l2_cmac_tuple_names_the_ak},

@@ -218,6 +218,13 @@ struct bs_ms {
     uint16_t offer_n;
     uint8_t offer_ak[ENTRY_OFFERS_MAX][TEKHO_AK_LEN];
     bool entry_proof;                 /* awaiting_update is for the Context_Ack, not an HO_Complete */
+    /* The entry's Key-Reply waits for the Authenticator's answer to the
+     * proof (its PMK durably taken): the MS commits to the PMK when the
+     * Key-Reply verifies, so it must not leave before. Its Key-Request's
+     * identifier and nonce (what the reply answers). */
+    bool reply_held;
+    uint8_t held_pkm_id;
+    uint8_t held_nonce[TEKHO_PKM_NONCE_LEN];
 };
 
 static struct tekho_tek_context *active_tek(struct bs_ms *m)
@@ -583,6 +590,7 @@ static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
     m->role = ROLE_CACHED;
     m->awaiting_update = false;
     m->entry_proof = false;
+    m->reply_held = false;
     m->ms_left_serving = false;
     OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
     m->n_offers = 0;
@@ -1284,6 +1292,15 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
         memcpy(rsp.akid, m->link.ak.akid, 8);
         return send_pkm_rsp(bs, m, &rsp, out);
+    }
+    if (entering || m->reply_held) {
+        /* The entry's Key-Request (or the MS's copy of it, sent again):
+         * answered once the Authenticator took the PMK it proved. */
+        m->reply_held = true;
+        m->held_pkm_id = r.identifier;
+        memcpy(m->held_nonce, r.nonce, sizeof m->held_nonce);
+        m->role = ROLE_SERVING;
+        return out->err;
     }
     const bool again = m->have_last_params && r.identifier == m->last_pkm_id &&
                        CRYPTO_memcmp(r.nonce, m->last_nonce, sizeof m->last_nonce) == 0;
@@ -2067,7 +2084,14 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
             tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
         if (r->ak_context.has_cmac_key_count && r->ak_context.cmac_key_count > m->n)
             m->n = r->ak_context.cmac_key_count;
-        return out->err;
+        if (!m->reply_held)
+            return out->err;
+        m->reply_held = false;
+        const struct tekho_pkm req = {.identifier = m->held_pkm_id, .has_key_seq = true, .key_seq = m->ak_sn,
+                                      .has_said = true, .said = tekho_ms_basic_cid(m->index), .has_nonce = true};
+        struct tekho_pkm held = req;
+        memcpy(held.nonce, m->held_nonce, sizeof held.nonce);
+        return send_key_reply(bs, now, m, &held, false, out);
     }
     if (!m->ctx_pending || r->transaction_id != m->ctx_txn || !r->has_ak_context)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
@@ -2423,6 +2447,12 @@ tekho_err tekho_bs_timer(struct tekho_bs *bs, uint64_t now_us, uint32_t timer, s
     case TIMER_RETX:
         if (m->role == ROLE_SERVING && (m->awaiting_update || awaiting_ho_cnf(m))) {
             if (++m->retries > bs->cfg.timing.max_retries) {
+                if (m->reply_held) {
+                    /* The Authenticator never took the PMK the MS proved
+                     * here: it never entered (it will again). */
+                    retire(bs, m, out);
+                    return out->err;
+                }
                 m->awaiting_update = false; /* N may lag: targets self-sync or resync */
                 m->entry_proof = false;     /* or the Authenticator's next entry offers cover it */
                 m->ho_cnf_done = true;      /* what the serving BS had, it has not sent */

@@ -19,6 +19,9 @@ enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = TEKHO_MS_TIMER_SYNC, MS_TIMER_RANGING 
  * under AES key wrap (7.5.2). A wrapped TEK is unwrapped by it, never by a
  * suite guessed from the field's length. */
 #define MS_TEK_SUITE TEKHO_SUITE_CCM_KEYWRAP
+/* The farthest an entry tries past the last PMK taken: reached only after
+ * that many Key-Replies in a row were lost with their PMK taken. */
+#define MS_ENTRY_REACH 8u
 
 struct tekho_ms {
     struct tekho_ms_config cfg;
@@ -60,13 +63,20 @@ struct tekho_ms {
      * backbone does not leave the two ends apart. */
     bool candidate;
     /* The last PMK the network took (base_msk, base_generation): entries
-     * try the PMKs after it (from base itself before a first entry), by
-     * turns one step and two steps on (entry_attempts since it was taken),
-     * each attempt's CMAC_PNs going on from where that PMK's left off. */
+     * try the PMKs after it (base itself first before a first entry). The
+     * Authenticator offers one and two steps past the PMK it holds, and it
+     * may have taken any candidate tried since base (a proof whose
+     * Key-Reply was lost), so the tries walk down from one past the
+     * farthest tried (reach) to one step, and again: one walk always holds
+     * a PMK offered, and each lost Key-Reply widens the next by at most
+     * one (to MS_ENTRY_REACH steps). Each candidate's CMAC_PNs go on from
+     * where its last attempt left off. */
     uint8_t base_msk[64];
     uint32_t base_generation;
-    unsigned entry_attempts;
-    uint32_t candidate_tx_pn[2];
+    unsigned entry_next;  /* steps past base of the next attempt */
+    unsigned entry_reach; /* the farthest step tried since base */
+    unsigned entry_step;  /* the step of the candidate in use */
+    uint32_t candidate_tx_pn[MS_ENTRY_REACH + 1];
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
@@ -152,6 +162,16 @@ const char *tekho_ms_state_name(enum tekho_ms_state s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
+/* A new base: the next entry tries its successor (base itself before a
+ * first entry), nothing tried past it yet. */
+static void entry_walk_reset(struct tekho_ms *ms)
+{
+    ms->entry_next = ms->entered ? 1u : 0u;
+    ms->entry_reach = 0;
+    ms->entry_step = 0;
+    memset(ms->candidate_tx_pn, 0, sizeof ms->candidate_tx_pn);
+}
+
 tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
 {
     if (cfg == NULL || out == NULL || cfg->scheme >= TEKHO_SCHEME_COUNT || cfg->random.fill == NULL ||
@@ -162,6 +182,7 @@ tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
         return TEKHO_ERR_NO_MEMORY;
     ms->cfg = *cfg;
     memcpy(ms->base_msk, cfg->msk, 64);
+    entry_walk_reset(ms);
     ms->target_tek = -1;
     tekho_tek_cache_init(&ms->cache, TEK_CACHE_MAX, &ms->cfg.alloc);
     tekho_err err = tekho_crypto_kit_new(&ms->kit);
@@ -388,13 +409,9 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
      * use count 0 (profile 4). After a release the old PMK must not come
      * back (its counts, CMAC_PNs and TEKs would repeat): re-entry
      * re-authenticates, modelled as the next MSK at both ends. */
-    if (ms->candidate) {
-        uint32_t *left = &ms->candidate_tx_pn[(ms->entry_attempts - 1) & 1u];
-        if (ms->serving_link.tx_pn > *left)
-            *left = ms->serving_link.tx_pn;
-    }
-    const unsigned parity = ms->entry_attempts & 1u;
-    const unsigned step = (ms->entered ? 1u : 0u) + parity;
+    if (ms->candidate && ms->serving_link.tx_pn > ms->candidate_tx_pn[ms->entry_step])
+        ms->candidate_tx_pn[ms->entry_step] = ms->serving_link.tx_pn;
+    const unsigned step = ms->entry_next;
     uint8_t msk[64];
     memcpy(msk, ms->base_msk, 64);
     for (unsigned i = 0; i < step; i++) {
@@ -406,9 +423,13 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
     }
     memcpy(ms->cfg.msk, msk, 64);
     OPENSSL_cleanse(msk, sizeof msk);
-    const uint32_t tx_pn = ms->candidate_tx_pn[parity];
+    const uint32_t tx_pn = ms->candidate_tx_pn[step];
     ms->candidate = true;
-    ms->entry_attempts++;
+    ms->entry_step = step;
+    if (step > ms->entry_reach)
+        ms->entry_reach = step;
+    ms->entry_next = step > 1 ? step - 1
+                              : (ms->entry_reach < MS_ENTRY_REACH ? ms->entry_reach + 1 : MS_ENTRY_REACH);
     if (ms->pmk_generation != ms->base_generation + step || step > 0)
         tekho_act_event(out, ms->cfg.index, TEKHO_EV_NEW_PMK, 0, NULL, 0);
     ms->pmk_generation = ms->base_generation + step;
@@ -575,6 +596,7 @@ tekho_err tekho_ms_lost_bs(struct tekho_ms *ms, uint64_t now_us, uint32_t node, 
         ms->target_tek = -1;
         tekho_act_cancel_timer(out, MS_TIMER_RETX);
         tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, node, NULL, 0);
+        ms->target = 0;
         return out->err;
     }
     if (node != ms->serving && !(left && node == ms->target))
@@ -609,6 +631,7 @@ tekho_err tekho_ms_cancel_handover(struct tekho_ms *ms, uint64_t now_us, struct 
     ms->target_tek = -1;
     tekho_act_cancel_timer(out, MS_TIMER_RETX);
     tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_CANCELLED, ms->target, NULL, 0);
+    ms->target = 0; /* set again by the next handover: nothing under way */
     return out->err;
 }
 
@@ -787,8 +810,7 @@ static void pmk_taken(struct tekho_ms *ms)
     }
     ms->candidate = false;
     ms->entered = true;
-    ms->entry_attempts = 0;
-    ms->candidate_tx_pn[0] = ms->candidate_tx_pn[1] = 0;
+    entry_walk_reset(ms);
 }
 
 static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, const uint8_t *msg, size_t len,
@@ -888,6 +910,7 @@ static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho
         ms->pmk_generation++;
         memcpy(ms->base_msk, ms->cfg.msk, 64); /* the AAA's: taken at both ends */
         ms->base_generation = ms->pmk_generation;
+        entry_walk_reset(ms);
         ms->serving_link = link;
         tekho_cmac_link_wipe(&link);
         ms->m = ms->cfg.first_count;
@@ -1053,6 +1076,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
         ms->target_tek = -1;
         tekho_act_cancel_timer(out, MS_TIMER_RETX);
         tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+        ms->target = 0;
         return out->err;
     }
     enum tekho_ho_tek_mode mode = TEKHO_MOB_HO_OPT_TEK_MODE(m.recommended[i].ho_process_optimization);
@@ -1236,10 +1260,17 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
             /* The serving BS never answered: stay, as after a cancel. */
             ms->state = TEKHO_MS_OPERATIONAL;
             tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+            ms->target = 0;
             return out->err;
         }
+        /* A handover failed only if the MS had left for its target: an
+         * entry or a TEK refresh given up is a release alone. */
+        const bool handing_over = ms->state == TEKHO_MS_HO_RANGING || ms->state == TEKHO_MS_REAUTH ||
+                                  ms->state == TEKHO_MS_SA_TEK ||
+                                  (ms->state == TEKHO_MS_KEY_WAIT && ms->target != 0 && !ms->candidate);
         released(ms);
-        tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
+        if (handing_over)
+            tekho_act_event(out, ms->cfg.index, TEKHO_EV_HO_FAILED, ms->target, NULL, 0);
         tekho_act_event(out, ms->cfg.index, TEKHO_EV_RELEASED, 0, NULL, 0);
         return out->err;
     }
