@@ -75,6 +75,8 @@ static void measure_resumed(struct tekho_sim *sim, struct ms_track *tr, int dir,
     tr->resumed[dir] = true;
     tr->resumed_at[dir] = sim->now;
     add_sample(sim, dir, (double)(sim->now - tr->t0) / 1000.0);
+    if (sim->ext != NULL && sim->ext->resumed != NULL)
+        sim->ext->resumed(sim->ext->ctx, (uint32_t)(tr - sim->track), dir, tr->t0, sim->now);
     if (tr->resumed[1 - dir]) {
         const uint64_t both = tr->resumed_at[0] > tr->resumed_at[1] ? tr->resumed_at[0] : tr->resumed_at[1];
         add_sample(sim, TEKHO_SIM_UNION, (double)(both - tr->t0) / 1000.0);
