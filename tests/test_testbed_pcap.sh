@@ -3,7 +3,9 @@
 # each scheme's msd writes the terminals' air (DIR/SCHEME/air.pcap, on its
 # air clock, HARQ retransmissions as copies) and the interruptions it
 # measured (DIR/SCHEME/interruptions.tsv). tekho analyze on each capture
-# (no keys: the testbed's MSKs never leave its Authenticator) must report
+# with DIR/SCHEME/analyze-args (the air's model: frame, DL share,
+# management processing; no keys: the testbed's MSKs never leave its
+# Authenticator) must report
 # every handover the msd measured, the same MS leaving at the same time,
 # with the same interruption within one frame (5 ms) per direction, the
 # scheme the run used, and no anomaly: the HARQ copies folded, the
@@ -30,7 +32,12 @@ for s in counter baseline-update; do
     [ -s "$D/air.pcap" ] || fail "$s: no $D/air.pcap"
     [ -f "$D/interruptions.tsv" ] || fail "$s: no interruptions.tsv"
     head -1 "$D/interruptions.tsv" | grep -q '^# ms	left_s	dir	interruption_ms$' || fail "$s: the TSV's header"
-    an=$("$T" analyze "$D/air.pcap" --json) || fail "$s: analyze exited $?"
+    # the air's model: 5 ms frames, 60 % DL (the radio's), management
+    # messages processed in their own time (the variability)
+    args=$(cat "$D/analyze-args")
+    [ "$args" = "--frame-us 5000 --dl-percent 60 --mgmt-processing" ] || fail "$s: analyze-args: $args"
+    # shellcheck disable=SC2086
+    an=$("$T" analyze "$D/air.pcap" $args --json) || fail "$s: analyze exited $?"
     got=$(printf '%s\n' "$an" | sed 's/.*"anomalies": //')
     [ "$got" = "[]}" ] || fail "$s: analyze reports anomalies: $got"
     # analyze's handovers: MS, left_s, ul, dl, scheme

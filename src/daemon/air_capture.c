@@ -2,6 +2,7 @@
 #include "air_capture.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,10 @@ static void lost(struct tekho_air_capture *c, const char *what)
         snprintf(c->first_error, sizeof c->first_error, "%s", what);
 }
 
-tekho_err tekho_air_capture_open(const char *dir, struct tekho_air_capture **out, char *why, size_t cap)
+tekho_err tekho_air_capture_open(const char *dir, const char *analyze_args, struct tekho_air_capture **out,
+                                 char *why, size_t cap)
 {
-    if (dir == NULL || out == NULL)
+    if (dir == NULL || analyze_args == NULL || out == NULL)
         return TEKHO_ERR_INVALID_ARGUMENT;
     *out = NULL;
     struct tekho_air_capture *c = calloc(1, sizeof *c);
@@ -47,6 +49,15 @@ tekho_err tekho_air_capture_open(const char *dir, struct tekho_air_capture **out
     }
     if (tekho_capture_open(path, TEKHO_CAPTURE_AIR, &c->w) != TEKHO_OK) {
         snprintf(why, cap, "%s", c->w != NULL ? tekho_capture_writer_error(c->w) : "out of memory");
+        tekho_capture_close(c->w);
+        free(c);
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    }
+    snprintf(path, sizeof path, "%s/analyze-args", dir);
+    FILE *args = fopen(path, "w");
+    const bool args_ok = args != NULL && fprintf(args, "%s\n", analyze_args) >= 0;
+    if (args == NULL || fclose(args) != 0 || !args_ok) {
+        snprintf(why, cap, "%s: %s", path, strerror(errno));
         tekho_capture_close(c->w);
         free(c);
         return TEKHO_ERR_INVALID_ARGUMENT;

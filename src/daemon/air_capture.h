@@ -14,7 +14,9 @@
  *
  * DIR/interruptions.tsv: each interruption the msd measured, one line per
  * handover and direction: the MS's MAC, when it left its serving BS (s,
- * the air clock), ul or dl, and the interruption in ms. */
+ * the air clock), ul or dl, and the interruption in ms.
+ *
+ * DIR/analyze-args: the options analyze needs for the air's model. */
 #ifndef TEKHO_DAEMON_AIR_CAPTURE_H
 #define TEKHO_DAEMON_AIR_CAPTURE_H
 
@@ -25,11 +27,13 @@
 
 struct tekho_air_capture;
 
-/* Creates (truncates) DIR/air.pcap and DIR/interruptions.tsv; DIR must
- * exist. Errors: invalid argument (NULL, a file that cannot be created:
- * why says which and why), no memory. */
-TEKHO_NODISCARD tekho_err tekho_air_capture_open(const char *dir, struct tekho_air_capture **out, char *why,
-                                                 size_t cap);
+/* Creates (truncates) DIR/air.pcap, DIR/interruptions.tsv and
+ * DIR/analyze-args, one line: analyze_args, the options that tell tekho
+ * analyze the air's model (tekho analyze DIR/air.pcap $(cat
+ * DIR/analyze-args)); DIR must exist. Errors: invalid argument (NULL, a
+ * file that cannot be created: why says which and why), no memory. */
+TEKHO_NODISCARD tekho_err tekho_air_capture_open(const char *dir, const char *analyze_args,
+                                                 struct tekho_air_capture **out, char *why, size_t cap);
 /* One air PDU sent first at first_us, transmissions times retx_us apart
  * (1: no retransmission). Nothing before not_before_us may come after
  * this call: what is earlier than it is written now. A failure (no

@@ -84,9 +84,11 @@ tekho_err tekho_sim_backbone_in(struct tekho_sim *sim, uint32_t from, uint32_t t
 /* bsd: a DL user payload for MS ms to seal and send (tekho_sim_external.dl_offer). */
 tekho_err tekho_sim_dl_offer_in(struct tekho_sim *sim, uint32_t ms, uint64_t dl_due_us, const uint8_t *payload,
                                 size_t len);
-/* msd: an UL user payload BS node delivered (tekho_sim_external.ul_delivered): the checks and the measurement. */
-tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, const uint8_t *payload,
-                                    size_t len);
+/* msd: an UL user payload BS node delivered (tekho_sim_external.ul_delivered): the checks and the measurement,
+ * which ends at delivered_us, when the BS delivered it (not before the MS left nor after now; 0: now): the
+ * msd hears of it a little later, the air's timing is the BS's. */
+tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint64_t delivered_us,
+                                    const uint8_t *payload, size_t len);
 
 /* msd: BS node went off the air (its beacons stopped): every MS loses it
  * (tekho_ms_lost_bs), and one that is released re-enters, a frame later,

@@ -35,14 +35,17 @@ static const struct cli_opt ANALYZE_OPTS[] = {
              "      in the next one"},
     {.name = "dl-percent", .kind = CLI_NUM, .min = 1, .max = 99,
      .help = "the downlink subframe's share of the frame, in per cent (default 50)"},
+    {.name = "mgmt-processing", .kind = CLI_FLAG,
+     .help = "management messages take time at their receiver (the emulator's variability, the testbed): user\n"
+             "      data arriving with the message that brings the MS its new TEKs comes before it is processed"},
 };
 enum { OPT_MSK, OPT_ASNCP_PORT = DECODE_KEY_OPTS_N, OPT_REPORT = DECODE_KEY_OPTS_N + DECODE_INPUT_OPTS_N,
-       OPT_FRAME_US, OPT_DL_PERCENT };
+       OPT_FRAME_US, OPT_DL_PERCENT, OPT_MGMT_PROCESSING };
 static const struct cli_cmd ANALYZE_CMD = {
     .name = "analyze",
     .synopsis = "FILE... [--json] [--report DIR] [--msk HEX | --msk-file PATH] [--ms-mac MAC --bsid HEX]\n"
     "                    [--kek HEX] [--tek HEX] [--said N] [--asncp-port N] [--basic-cid-max N]\n"
-    "                    [--frame-us N] [--dl-percent N]",
+    "                    [--frame-us N] [--dl-percent N] [--mgmt-processing]",
     .description = "Reconstructs every MS's handovers from an air capture (any link layer decode reads), with the\n"
     "backbone capture of the same period if given. Per handover: the MS, serving and target BS, the\n"
     "scheme (none, counter, baseline-update, baseline-full or reuse, from the HO Process Optimization\n"
@@ -323,6 +326,8 @@ struct handover {
     unsigned keys_ok, keys_bad;
     bool window;                /* from MOB_HO-IND until ranging is done and both directions resumed */
     bool rng_rsp_seen;
+    bool has_keys_at;           /* the MS's new TEKs came in a DL message (baseline schemes) ... */
+    uint64_t keys_at;           /* ... that arrived then (its last HARQ copy) */
     bool resync, resync_done;   /* a counter target's downlink may change TEK at resync_at */
     uint64_t resync_at;
     bool has_ul_tek;            /* the TEK (fingerprint) of the MS's first uplink PDU at the target */
@@ -402,6 +407,7 @@ struct ms_state {
 struct analysis {
     uint64_t frame_us;
     unsigned dl_percent;
+    bool mgmt_processing;
     bool keys;
     struct ms_state ms[MAX_MS];
     size_t n_ms;
@@ -840,6 +846,10 @@ static void on_mgmt(struct analysis *a, const struct aev *e)
         break;
     }
     struct handover *hw = current(a, ms);
+    if (e->n_tek_params > 0 && hw != NULL && !mgmt_uplink(e->mgmt)) {
+        hw->has_keys_at = true;
+        hw->keys_at = arrival(a, e->last_t, false);
+    }
     if (e->n_tek_params > 0) {
         /* Inside the handover only: a TEK refresh later in the stay is PKM's ordinary business. */
         if (hw != NULL && hw->window &&
@@ -891,13 +901,18 @@ static void on_data(struct analysis *a, const struct aev *e)
         /* It arrived with its last HARQ retransmission: a later PDU sent
          * with none may have come first. */
         const uint64_t at = arrival(a, e->last_t, e->uplink);
-        if (target && !h->resumed[d] && arrival(a, e->t, e->uplink) <= a->capture_end) {
+        /* Downlink under TEKs a message brings the MS opens once it has
+         * them: not before that message arrived, nor with it when
+         * processing it takes time. */
+        const bool opened = e->uplink || !h->has_keys_at ||
+                            (a->mgmt_processing ? at > h->keys_at : at >= h->keys_at);
+        if (target && opened && !h->resumed[d] && arrival(a, e->t, e->uplink) <= a->capture_end) {
             if (!e->uplink && h->tek_mode != TEKHO_HO_TEK_REUSE)
                 new_epochs(s, 2);
             h->resumed[d] = true;
             h->resumed_at[d] = at;
             h->resumed_frame[d] = e->frame;
-        } else if (target && at < h->resumed_at[d]) {
+        } else if (target && opened && at < h->resumed_at[d]) {
             h->resumed_at[d] = at;
             h->resumed_frame[d] = e->frame;
         }
@@ -1242,6 +1257,7 @@ int cmd_analyze(int argc, char **argv)
         rc = decoder_load_options(d, &ANALYZE_CMD, &args, OPT_MSK, OPT_ASNCP_PORT, &port);
         a->frame_us = args.v[OPT_FRAME_US].present ? args.v[OPT_FRAME_US].num : 5000;
         a->dl_percent = args.v[OPT_DL_PERCENT].present ? (unsigned)args.v[OPT_DL_PERCENT].num : 50;
+        a->mgmt_processing = args.v[OPT_MGMT_PROCESSING].present;
         a->keys = args.v[OPT_MSK].present || args.v[OPT_MSK + 4].present || args.v[OPT_MSK + 5].present;
         if (args.v[OPT_REPORT].present)
             snprintf(report_dir, sizeof report_dir, "%s", (const char *)args.v[OPT_REPORT].bytes);

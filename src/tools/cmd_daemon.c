@@ -374,6 +374,18 @@ static bool from_air_of(const struct proc *p, const struct sockaddr_storage *fro
     return b != NULL && from_endpoint(from, &b->air);
 }
 
+/* An UL payload a BS delivered in its frame `frame` (modulo 2^32): an UL
+ * PDU arrives at the end of the UL subframe, the start of the frame the
+ * BS delivers it in, so that start is when it resumed a handover's UL
+ * (the air clock; the UL_DELIVERED datagram comes a moment later). 0 (the
+ * msd's now) for a frame not within a second before now. */
+static uint64_t delivered_at(const struct proc *p, uint32_t frame)
+{
+    const uint64_t f = p->params.frame_us, now = air_now(p), nf = now / f;
+    const uint32_t behind = (uint32_t)nf - frame;
+    return behind * f <= 1000000 ? (nf - behind) * f : 0;
+}
+
 /* The air's MAC PDUs come from anyone (the roles check them, as on a real
  * air); the testbed's own datagrams only from the daemon that sends them:
  * DL_OFFER from the msd, UL_DELIVERED and BEACON from the BS they name.
@@ -413,7 +425,8 @@ static void on_air(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
             } else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_DL_PDU)
                 err = tekho_sim_air_in(p->sim, false, m.ms, m.sender, m.body, m.body_len);
             else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_UL_DELIVERED && from_air_of(p, &from, m.sender))
-                err = tekho_sim_ul_delivered_in(p->sim, m.ms, m.sender, m.body, m.body_len);
+                err = tekho_sim_ul_delivered_in(p->sim, m.ms, m.sender, delivered_at(p, m.frame), m.body,
+                                                m.body_len);
             else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_BEACON && m.sender >= 1 &&
                      m.sender <= p->params.n_bs && from_air_of(p, &from, m.sender)) {
                 p->beacon_at[m.sender] = tekho_loop_now_us(p->loop);
@@ -1085,8 +1098,13 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
                 rc = cli_fail(&cmd, false, why);
                 goto done;
             }
-            char msg[512] = "";
-            err = tekho_air_capture_open(dir, &p.capture, msg, sizeof msg);
+            /* What analyze must know of the air: the frame, its DL share,
+             * and whether management messages take time at the MS. */
+            char args[96], msg[512] = "";
+            snprintf(args, sizeof args, "--frame-us %llu --dl-percent %u%s", (unsigned long long)p.params.frame_us,
+                     p.params.radio.enabled ? (unsigned)lround(p.params.radio.dl_ratio * 100) : 50u,
+                     p.params.var.enabled && p.params.var.processing_mean_us > 0 ? " --mgmt-processing" : "");
+            err = tekho_air_capture_open(dir, args, &p.capture, msg, sizeof msg);
             if (err != TEKHO_OK) {
                 snprintf(why, sizeof why, "--pcap: %s", msg[0] ? msg : tekho_strerror(err));
                 rc = cli_fail(&cmd, false, why);
