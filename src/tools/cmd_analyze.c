@@ -896,8 +896,6 @@ static void on_data(struct analysis *a, const struct aev *e)
             h->saw_encrypted = true;
             target = false;
         }
-        /* A PDU that would arrive after the capture ended (the run
-         * stopped first) resumed nothing that the capture can show. */
         /* It arrived with its last HARQ retransmission: a later PDU sent
          * with none may have come first. */
         const uint64_t at = arrival(a, e->last_t, e->uplink);
@@ -906,6 +904,8 @@ static void on_data(struct analysis *a, const struct aev *e)
          * processing it takes time. */
         const bool opened = e->uplink || !h->has_keys_at ||
                             (a->mgmt_processing ? at > h->keys_at : at >= h->keys_at);
+        /* A PDU that would arrive after the capture ended (the run
+         * stopped first) resumed nothing that the capture can show. */
         if (target && opened && !h->resumed[d] && arrival(a, e->t, e->uplink) <= a->capture_end) {
             if (!e->uplink && h->tek_mode != TEKHO_HO_TEK_REUSE)
                 new_epochs(s, 2);
