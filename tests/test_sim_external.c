@@ -92,7 +92,7 @@ static void deliver(struct net *n, const struct msg *m)
         err = tekho_sim_backbone_in(m->b == 0 ? n->authd : n->bsd[m->b], m->a, m->b, m->bytes, m->len);
         break;
     case K_DL_OFFER: err = tekho_sim_dl_offer_in(n->bsd[m->b], m->a, m->due, m->bytes, m->len); break;
-    case K_UL_DELIVERED: err = tekho_sim_ul_delivered_in(n->msd, m->a, m->b, m->bytes, m->len); break;
+    case K_UL_DELIVERED: err = tekho_sim_ul_delivered_in(n->msd, m->a, m->b, 0, m->bytes, m->len); break;
     }
     /* A BS may refuse to seal (no keys yet): the emulator does not count that either. */
     CHECK(err == TEKHO_OK || m->kind == K_DL_OFFER, "delivery of kind %d failed: %d", (int)m->kind, (int)err);

@@ -72,9 +72,15 @@ static void measure_resumed(struct tekho_sim *sim, struct ms_track *tr, int dir,
 {
     if (!tr->left || node != tr->target || tr->resumed[dir])
         return;
+    /* Real links: an UL payload resumed when its BS delivered it, not
+     * when the msd heard of it (tekho_sim_ul_delivered_in). */
+    const uint64_t at = sim->ext_delivered_at > tr->t0 && sim->ext_delivered_at < sim->now ? sim->ext_delivered_at
+                                                                                              : sim->now;
     tr->resumed[dir] = true;
-    tr->resumed_at[dir] = sim->now;
-    add_sample(sim, dir, (double)(sim->now - tr->t0) / 1000.0);
+    tr->resumed_at[dir] = at;
+    add_sample(sim, dir, (double)(at - tr->t0) / 1000.0);
+    if (sim->ext != NULL && sim->ext->resumed != NULL)
+        sim->ext->resumed(sim->ext->ctx, (uint32_t)(tr - sim->track), dir, tr->t0, at);
     if (tr->resumed[1 - dir]) {
         const uint64_t both = tr->resumed_at[0] > tr->resumed_at[1] ? tr->resumed_at[0] : tr->resumed_at[1];
         add_sample(sim, TEKHO_SIM_UNION, (double)(both - tr->t0) / 1000.0);

@@ -93,8 +93,9 @@ void tekho_sim_free_recorded(struct recorded *r)
  * channel: first air_loss (a loss HARQ does not see: the scenarios' and
  * --air-loss), then each HARQ attempt (tekho_sim_variability). */
 static int air_fate(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t node, bool mgmt, uint64_t *key_a,
-                    uint64_t *key_b)
+                    uint64_t *key_b, unsigned *transmissions)
 {
+    *transmissions = 1;
     struct ms_track *tr = &sim->track[ms];
     const uint64_t frame = sim->now / sim->p.frame_us + 1; /* as air_arrival */
     const int d = uplink, c = mgmt;
@@ -120,8 +121,10 @@ static int air_fate(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_t no
         if (sim_unit_of(tekho_sim_hash(sim->p.seed, SIM_PURPOSE_HARQ, a, b | (uint64_t)j << 58)) >=
             tekho_sim_bler_at(v, below + gain))
             return (int)(j * v->harq_retx_frames);
-        if (j < v->harq_max_retx)
+        if (j < v->harq_max_retx) {
             sim->st.harq_retransmissions++;
+            ++*transmissions;
+        }
     }
     sim->st.harq_lost++;
     return -1;
@@ -197,8 +200,12 @@ void tekho_sim_send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_
     /* Real links: the terminals' process draws the air's fate both ways
      * (it knows the radio); a BS's DL meets it on arrival there. */
     const bool fate_here = sim->ext == NULL || sim->ext->ms_local;
-    const int harq_frames = fate_here ? air_fate(sim, uplink, ms, node, mgmt, &key_a, &key_b) : 0;
+    unsigned transmissions = 1;
+    const int harq_frames = fate_here ? air_fate(sim, uplink, ms, node, mgmt, &key_a, &key_b, &transmissions) : 0;
     const bool lost = harq_frames < 0;
+    if (uplink && sim->ext != NULL && sim->ext->air_sent != NULL)
+        sim->ext->air_sent(sim->ext->ctx, true, ms, node, sim->now, transmissions,
+                           (uint64_t)sim->p.var.harq_retx_frames * sim->p.frame_us, pdu, len);
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air %s ms%u %s bs%u %s %zuB%s\n", sim->now / 1000.0, uplink ? "UL" : "DL", ms,
                 uplink ? "->" : "<-", node, name, len, lost ? " LOST" : harq_frames > 0 ? " HARQ" : "");
@@ -208,9 +215,15 @@ void tekho_sim_send_air(struct tekho_sim *sim, bool uplink, uint32_t ms, uint32_
                  (fate_here && mgmt ? processing_us(sim, key_a, key_b) : 0);
     if (sim->ext != NULL) {
         /* A DL user payload offered for an earlier subframe than the one
-         * it now makes still goes in it (it left the msd in time). */
-        if (!uplink && sim->ext_dl_due >= sim->now && sim->ext_dl_due != 0)
-            t = sim->ext_dl_due;
+         * it now makes still goes in it (it left the msd in time); one
+         * whose subframe passed before it came (a late datagram) in the
+         * first DL subframe that has not ended, never after a payload
+         * offered later (sealed after it: a higher PN). */
+        if (!uplink && sim->ext_dl_due != 0) {
+            const uint64_t f = sim->p.frame_us;
+            const uint64_t dl_end = tekho_sim_air_arrival(sim, sim->now, false) - f;
+            t = sim->ext_dl_due >= sim->now ? sim->ext_dl_due : dl_end >= sim->now ? dl_end : dl_end + f;
+        }
         (void)tekho_sim_push(sim, t, EV_SEND_OUT, uplink ? TEKHO_SIM_AIR_UL : TEKHO_SIM_AIR_DL, uplink ? ms : node,
                              uplink ? node : ms, pdu, len, false);
         return;
@@ -335,7 +348,14 @@ bool tekho_sim_air_fate_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, co
 {
     const bool mgmt = is_mgmt(pdu, len);
     uint64_t key_a = 0, key_b = 0;
-    const int harq_frames = air_fate(sim, false, ms, node, mgmt, &key_a, &key_b);
+    unsigned transmissions = 1;
+    const int harq_frames = air_fate(sim, false, ms, node, mgmt, &key_a, &key_b, &transmissions);
+    /* It arrived now, at the end of the DL subframe of the frame after
+     * the one the BS sent it in (tekho_sim_air_arrival). */
+    if (sim->ext != NULL && sim->ext->air_sent != NULL)
+        sim->ext->air_sent(sim->ext->ctx, false, ms, node,
+                           sim->now > sim->p.frame_us ? sim->now - sim->p.frame_us : 0, transmissions,
+                           (uint64_t)sim->p.var.harq_retx_frames * sim->p.frame_us, pdu, len);
     if (sim->trace)
         fprintf(sim->trace, "%10.3f air DL in ms%u <- bs%u %zuB%s\n", sim->now / 1000.0, ms, node, len,
                 harq_frames < 0 ? " LOST" : harq_frames > 0 ? " HARQ" : "");

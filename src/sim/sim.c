@@ -916,13 +916,15 @@ tekho_err tekho_sim_dl_offer_in(struct tekho_sim *sim, uint32_t ms, uint64_t dl_
     return err;
 }
 
-tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, const uint8_t *payload,
-                                    size_t len)
+tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint64_t delivered_us,
+                                    const uint8_t *payload, size_t len)
 {
     if (sim == NULL || sim->ext == NULL || !sim->ext->ms_local || ms >= sim->p.n_ms || node < 1 ||
         node > sim->p.n_bs || (payload == NULL && len != 0))
         return TEKHO_ERR_INVALID_ARGUMENT;
+    sim->ext_delivered_at = delivered_us;
     tekho_sim_on_deliver(sim, ms, 0, node, payload, len);
+    sim->ext_delivered_at = 0;
     return TEKHO_OK;
 }
 

@@ -155,6 +155,7 @@ struct tekho_sim {
     const struct tekho_sim_external *ext;
     struct tekho_sim_external ext_copy;
     uint64_t ext_dl_due; /* during tekho_sim_dl_offer_in: the DL subframe the payload was offered for */
+    uint64_t ext_delivered_at; /* during tekho_sim_ul_delivered_in: when the BS delivered it (0: now) */
     bool *bs_down;       /* msd: BSs off the air (tekho_sim_bs_lost), by node */
     struct tekho_auth_store auth_store; /* where the Authenticator's persists go */
     bool discard_persists; /* authd recovering: its EAP results are in the store already */

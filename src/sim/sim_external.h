@@ -49,6 +49,19 @@ struct tekho_sim_external {
     void (*dl_offer)(void *ctx, uint32_t node, uint32_t ms, uint64_t dl_due_us, const uint8_t *payload, size_t len);
     /* bsd: an UL user payload of MS ms that the BS delivered. */
     void (*ul_delivered)(void *ctx, uint32_t ms, uint32_t node, const uint8_t *payload, size_t len);
+    /* msd, optional (NULL: none): what an air capture shows. Each air PDU
+     * of MS ms, UL as its MS hands it to the air, DL as it arrives from
+     * BS node, with the time of its first transmission (UL: now; DL: a
+     * frame before it arrived, when the BS sent it) and how many times it
+     * was sent: 1, or 1 + its HARQ retransmissions, each retx_us after the
+     * last (all of them for a PDU HARQ lost in the end; 1 for one the
+     * air lost unseen). */
+    void (*air_sent)(void *ctx, bool uplink, uint32_t ms, uint32_t node, uint64_t first_us, unsigned transmissions,
+                     uint64_t retx_us, const uint8_t *pdu, size_t len);
+    /* msd, optional: a direction of MS ms's handover resumed (dir 0 UL, 1
+     * DL): the interruption measured, from left_us (the MS left its
+     * serving BS) to at_us, the sample tekho_sim_interruptions holds. */
+    void (*resumed)(void *ctx, uint32_t ms, int dir, uint64_t left_us, uint64_t at_us);
 };
 
 /* A driver for the roles ext names, on a clock that reads now_us now.
@@ -71,9 +84,11 @@ tekho_err tekho_sim_backbone_in(struct tekho_sim *sim, uint32_t from, uint32_t t
 /* bsd: a DL user payload for MS ms to seal and send (tekho_sim_external.dl_offer). */
 tekho_err tekho_sim_dl_offer_in(struct tekho_sim *sim, uint32_t ms, uint64_t dl_due_us, const uint8_t *payload,
                                 size_t len);
-/* msd: an UL user payload BS node delivered (tekho_sim_external.ul_delivered): the checks and the measurement. */
-tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, const uint8_t *payload,
-                                    size_t len);
+/* msd: an UL user payload BS node delivered (tekho_sim_external.ul_delivered): the checks and the measurement,
+ * which ends at delivered_us, when the BS delivered it (not before the MS left nor after now; 0: now): the
+ * msd hears of it a little later, the air's timing is the BS's. */
+tekho_err tekho_sim_ul_delivered_in(struct tekho_sim *sim, uint32_t ms, uint32_t node, uint64_t delivered_us,
+                                    const uint8_t *payload, size_t len);
 
 /* msd: BS node went off the air (its beacons stopped): every MS loses it
  * (tekho_ms_lost_bs), and one that is released re-enters, a frame later,

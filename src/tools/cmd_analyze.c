@@ -35,14 +35,17 @@ static const struct cli_opt ANALYZE_OPTS[] = {
              "      in the next one"},
     {.name = "dl-percent", .kind = CLI_NUM, .min = 1, .max = 99,
      .help = "the downlink subframe's share of the frame, in per cent (default 50)"},
+    {.name = "mgmt-processing", .kind = CLI_FLAG,
+     .help = "management messages take time at their receiver (the emulator's variability, the testbed): user\n"
+             "      data arriving with the message that brings the MS its new TEKs comes before it is processed"},
 };
 enum { OPT_MSK, OPT_ASNCP_PORT = DECODE_KEY_OPTS_N, OPT_REPORT = DECODE_KEY_OPTS_N + DECODE_INPUT_OPTS_N,
-       OPT_FRAME_US, OPT_DL_PERCENT };
+       OPT_FRAME_US, OPT_DL_PERCENT, OPT_MGMT_PROCESSING };
 static const struct cli_cmd ANALYZE_CMD = {
     .name = "analyze",
     .synopsis = "FILE... [--json] [--report DIR] [--msk HEX | --msk-file PATH] [--ms-mac MAC --bsid HEX]\n"
     "                    [--kek HEX] [--tek HEX] [--said N] [--asncp-port N] [--basic-cid-max N]\n"
-    "                    [--frame-us N] [--dl-percent N]",
+    "                    [--frame-us N] [--dl-percent N] [--mgmt-processing]",
     .description = "Reconstructs every MS's handovers from an air capture (any link layer decode reads), with the\n"
     "backbone capture of the same period if given. Per handover: the MS, serving and target BS, the\n"
     "scheme (none, counter, baseline-update, baseline-full or reuse, from the HO Process Optimization\n"
@@ -69,10 +72,12 @@ enum verdict_code { V_NONE, V_OK, V_BAD, V_ABSENT, V_UNCHECKED };
 
 struct aev {
     uint64_t t;
+    uint64_t last_t; /* its last HARQ retransmission's time (t: none) */
     uint64_t frame;
     uint32_t part;
     unsigned file;
     size_t seq;
+    size_t retx_of;  /* a HARQ retransmission: the index (in time order) of its first transmission; else SIZE_MAX */
     enum decoded_what what;
     char type[24];
     bool err;
@@ -247,7 +252,8 @@ static void collect(void *ctx, const struct decoded *m, const struct fields *f)
     struct aev *e = &ev->v[ev->n];
     memset(e, 0, sizeof *e);
     e->seq = ev->n++;
-    e->t = m->time_us;
+    e->retx_of = SIZE_MAX;
+    e->t = e->last_t = m->time_us;
     e->frame = m->frame;
     e->part = m->part;
     e->file = ev->file;
@@ -320,6 +326,8 @@ struct handover {
     unsigned keys_ok, keys_bad;
     bool window;                /* from MOB_HO-IND until ranging is done and both directions resumed */
     bool rng_rsp_seen;
+    bool has_keys_at;           /* the MS's new TEKs came in a DL message (baseline schemes) ... */
+    uint64_t keys_at;           /* ... that arrived then (its last HARQ copy) */
     bool resync, resync_done;   /* a counter target's downlink may change TEK at resync_at */
     uint64_t resync_at;
     bool has_ul_tek;            /* the TEK (fingerprint) of the MS's first uplink PDU at the target */
@@ -399,6 +407,7 @@ struct ms_state {
 struct analysis {
     uint64_t frame_us;
     unsigned dl_percent;
+    bool mgmt_processing;
     bool keys;
     struct ms_state ms[MAX_MS];
     size_t n_ms;
@@ -412,7 +421,7 @@ struct analysis {
     size_t cap_pns, n_pns;
     struct mgmt_seen *mg;
     size_t n_mg, cap_mg;
-    unsigned long duplicates, unattributed;
+    unsigned long duplicates, unattributed, harq_copies;
     uint64_t capture_end; /* the last record's time: a PDU that would arrive later never did, as far as we know */
     bool oom;
 };
@@ -837,6 +846,10 @@ static void on_mgmt(struct analysis *a, const struct aev *e)
         break;
     }
     struct handover *hw = current(a, ms);
+    if (e->n_tek_params > 0 && hw != NULL && !mgmt_uplink(e->mgmt)) {
+        hw->has_keys_at = true;
+        hw->keys_at = arrival(a, e->last_t, false);
+    }
     if (e->n_tek_params > 0) {
         /* Inside the handover only: a TEK refresh later in the stay is PKM's ordinary business. */
         if (hw != NULL && hw->window &&
@@ -883,13 +896,24 @@ static void on_data(struct analysis *a, const struct aev *e)
             h->saw_encrypted = true;
             target = false;
         }
+        /* It arrived with its last HARQ retransmission: a later PDU sent
+         * with none may have come first. */
+        const uint64_t at = arrival(a, e->last_t, e->uplink);
+        /* Downlink under TEKs a message brings the MS opens once it has
+         * them: not before that message arrived, nor with it when
+         * processing it takes time. */
+        const bool opened = e->uplink || !h->has_keys_at ||
+                            (a->mgmt_processing ? at > h->keys_at : at >= h->keys_at);
         /* A PDU that would arrive after the capture ended (the run
          * stopped first) resumed nothing that the capture can show. */
-        if (target && !h->resumed[d] && arrival(a, e->t, e->uplink) <= a->capture_end) {
+        if (target && opened && !h->resumed[d] && arrival(a, e->t, e->uplink) <= a->capture_end) {
             if (!e->uplink && h->tek_mode != TEKHO_HO_TEK_REUSE)
                 new_epochs(s, 2);
             h->resumed[d] = true;
-            h->resumed_at[d] = arrival(a, e->t, e->uplink);
+            h->resumed_at[d] = at;
+            h->resumed_frame[d] = e->frame;
+        } else if (target && opened && at < h->resumed_at[d]) {
+            h->resumed_at[d] = at;
             h->resumed_frame[d] = e->frame;
         }
         if (target && e->uplink)
@@ -909,6 +933,34 @@ static void on_data(struct analysis *a, const struct aev *e)
     }
     if (e->encrypted)
         check_pn(a, ms, e);
+}
+
+/* HARQ: a PDU whose first transmission failed is sent again, the same
+ * bytes, harq_retx_frames (2) later, up to harq_max_retx (4) times; a
+ * capture taken on the air holds every copy. A PDU byte for byte the same
+ * as one on the same CID 2, 4, 6 or 8 frames before is one of those: not
+ * a second use of its PN or CMAC_PN (a PDU sealed again under the same
+ * key and PN differs: pn-reuse still), nor a message of its own. Returns
+ * the index (in v, time order) of the first transmission, or SIZE_MAX. */
+#define HARQ_MAX_FRAMES 8
+static size_t harq_original(const struct analysis *a, const struct aev *v, size_t i)
+{
+    const struct aev *e = &v[i];
+    if (e->err || !e->has_cid || (e->what != DECODED_AIR_MGMT && e->what != DECODED_AIR_DATA))
+        return SIZE_MAX;
+    const uint64_t f = e->t / a->frame_us;
+    for (size_t j = i; j-- > 0;) {
+        const struct aev *x = &v[j];
+        const uint64_t fx = x->t / a->frame_us;
+        if (fx + HARQ_MAX_FRAMES < f)
+            break;
+        if (x->err || x->what != e->what || x->file != e->file || !x->has_cid || x->cid != e->cid ||
+            memcmp(x->digest, e->digest, 8) != 0)
+            continue;
+        if (f - fx >= 2 && (f - fx) % 2 == 0)
+            return x->retx_of != SIZE_MAX ? x->retx_of : j;
+    }
+    return SIZE_MAX;
 }
 
 static void on_backbone(struct analysis *a, const struct aev *e)
@@ -1051,8 +1103,8 @@ static void print_text(const struct analysis *a)
             printf("%s%llu", j ? "," : " ", (unsigned long long)x->frames[j]);
         printf(": %s\n", x->detail);
     }
-    printf("summary: handovers=%zu anomalies=%zu ms=%zu repeated_pdus=%lu unattributed_pdus=%lu\n", a->n_ho, a->n_an,
-           a->n_ms, a->duplicates, a->unattributed);
+    printf("summary: handovers=%zu anomalies=%zu ms=%zu repeated_pdus=%lu unattributed_pdus=%lu harq_copies=%lu\n",
+           a->n_ho, a->n_an, a->n_ms, a->duplicates, a->unattributed, a->harq_copies);
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -1205,6 +1257,7 @@ int cmd_analyze(int argc, char **argv)
         rc = decoder_load_options(d, &ANALYZE_CMD, &args, OPT_MSK, OPT_ASNCP_PORT, &port);
         a->frame_us = args.v[OPT_FRAME_US].present ? args.v[OPT_FRAME_US].num : 5000;
         a->dl_percent = args.v[OPT_DL_PERCENT].present ? (unsigned)args.v[OPT_DL_PERCENT].num : 50;
+        a->mgmt_processing = args.v[OPT_MGMT_PROCESSING].present;
         a->keys = args.v[OPT_MSK].present || args.v[OPT_MSK + 4].present || args.v[OPT_MSK + 5].present;
         if (args.v[OPT_REPORT].present)
             snprintf(report_dir, sizeof report_dir, "%s", (const char *)args.v[OPT_REPORT].bytes);
@@ -1232,9 +1285,18 @@ int cmd_analyze(int argc, char **argv)
     if (rc < 0) {
         qsort(ev.v, ev.n, sizeof *ev.v, by_time);
         a->capture_end = ev.n ? ev.v[ev.n - 1].t : 0;
+        /* HARQ retransmissions first: each PDU knows its last copy */
+        for (size_t i = 0; i < ev.n; i++) {
+            const size_t first = harq_original(a, ev.v, i);
+            if (first != SIZE_MAX) {
+                ev.v[i].retx_of = first;
+                ev.v[first].last_t = ev.v[i].t;
+                a->harq_copies++;
+            }
+        }
         for (size_t i = 0; i < ev.n; i++) {
             const struct aev *e = &ev.v[i];
-            if (e->err)
+            if (e->err || e->retx_of != SIZE_MAX)
                 continue;
             if (e->what == DECODED_AIR_MGMT)
                 on_mgmt(a, e);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "air.h"
+#include "air_capture.h"
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
@@ -76,6 +77,8 @@ struct proc {
     /* msd: when each BS's beacon last came (0: never), to see one go off the air */
     uint64_t *beacon_at;
     bool *down;
+    /* msd --pcap: the air capture and the interruptions measured */
+    struct tekho_air_capture *capture;
     bool stopping;
     bool ready;                      /* READY=1 sent (notify.h) */
     tekho_err failed;
@@ -325,6 +328,27 @@ static void x_ul_delivered(void *ctx, uint32_t ms, uint32_t node, const uint8_t 
     air_send(p, (const struct sockaddr *)&p->cfg->msd.air.addr, p->cfg->msd.air.addr_len, &m);
 }
 
+/* msd --pcap (air_capture.h): every record from now on is at least a
+ * frame before the driver's clock. */
+static void x_air_sent(void *ctx, bool uplink, uint32_t ms, uint32_t node, uint64_t first_us, unsigned transmissions,
+                       uint64_t retx_us, const uint8_t *pdu, size_t len)
+{
+    struct proc *p = ctx;
+    (void)uplink;
+    (void)ms;
+    (void)node;
+    const uint64_t now = tekho_sim_now(p->sim), f = p->params.frame_us;
+    tekho_air_capture_pdu(p->capture, now > f ? now - f : 0, first_us, transmissions, retx_us, pdu, len);
+}
+
+static void x_resumed(void *ctx, uint32_t ms, int dir, uint64_t left_us, uint64_t at_us)
+{
+    struct proc *p = ctx;
+    uint8_t mac[6];
+    tekho_ms_mac_of_index(ms, mac);
+    tekho_air_capture_interruption(p->capture, mac, left_us, dir, at_us);
+}
+
 /* Whether a datagram came from endpoint e (an IPv4 one also as the
  * IPv4-mapped address a dual-stack socket reports). */
 static bool from_endpoint(const struct sockaddr_storage *from, const struct tekho_config_endpoint *e)
@@ -348,6 +372,18 @@ static bool from_air_of(const struct proc *p, const struct sockaddr_storage *fro
 {
     const struct tekho_config_bs *b = tekho_config_find_bs(p->cfg, node);
     return b != NULL && from_endpoint(from, &b->air);
+}
+
+/* An UL payload a BS delivered in its frame `frame` (modulo 2^32): an UL
+ * PDU arrives at the end of the UL subframe, the start of the frame the
+ * BS delivers it in, so that start is when it resumed a handover's UL
+ * (the air clock; the UL_DELIVERED datagram comes a moment later). 0 (the
+ * msd's now) for a frame not within a second before now. */
+static uint64_t delivered_at(const struct proc *p, uint32_t frame)
+{
+    const uint64_t f = p->params.frame_us, now = air_now(p), nf = now / f;
+    const uint32_t behind = (uint32_t)nf - frame;
+    return behind * f <= 1000000 ? (nf - behind) * f : 0;
 }
 
 /* The air's MAC PDUs come from anyone (the roles check them, as on a real
@@ -389,7 +425,8 @@ static void on_air(struct tekho_loop *loop, int fd, uint32_t events, void *ctx)
             } else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_DL_PDU)
                 err = tekho_sim_air_in(p->sim, false, m.ms, m.sender, m.body, m.body_len);
             else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_UL_DELIVERED && from_air_of(p, &from, m.sender))
-                err = tekho_sim_ul_delivered_in(p->sim, m.ms, m.sender, m.body, m.body_len);
+                err = tekho_sim_ul_delivered_in(p->sim, m.ms, m.sender, delivered_at(p, m.frame), m.body,
+                                                m.body_len);
             else if (p->kind == PROC_MSD && m.type == TEKHO_AIR_BEACON && m.sender >= 1 &&
                      m.sender <= p->params.n_bs && from_air_of(p, &from, m.sender)) {
                 p->beacon_at[m.sender] = tekho_loop_now_us(p->loop);
@@ -807,6 +844,8 @@ static int network_params(struct proc *p, char *why, size_t cap)
 
 static void proc_free(struct proc *p)
 {
+    char ignored[8];
+    (void)tekho_air_capture_close(p->capture, 0, ignored, sizeof ignored); /* a run that never started */
     if (p->http != NULL)
         tekho_metrics_http_stop(p->http);
     tekho_metrics_free(p->metrics);
@@ -859,7 +898,7 @@ static int write_results(struct proc *p)
 
 /* The options every daemon takes. */
 enum { D_CONFIG, D_NODE, D_MS, D_NAME, D_DURATION, D_RESULTS, D_KEYLOG, D_METRICS, D_LOG_LEVEL, D_STATE_DIR,
-       D_TRACE, D_N_OPTS };
+       D_TRACE, D_PCAP, D_N_OPTS };
 
 /* bsd --state-dir: a BS can prove it never ran before only by the absence
  * of its boot record; without one it counts as restarted
@@ -897,7 +936,8 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         "           [--log-level L] [--trace FILE]",
         "--config FILE --node N [--state-dir DIR] [--duration S] [--results FILE] [--keylog FILE]\n"
         "           [--metrics ADDR:PORT] [--log-level L] [--trace FILE]",
-        "--config FILE [--ms M] [--duration S] [--results FILE] [--metrics ADDR:PORT] [--log-level L] [--trace FILE]",
+        "--config FILE [--ms M] [--duration S] [--results FILE] [--metrics ADDR:PORT] [--log-level L] [--trace FILE]\n"
+        "           [--pcap DIR]",
     };
     static const char *const descriptions[3] = {
         "The Authenticator (ASN-GW) of the network FILE describes: it holds each MS's PMK and count N, and "
@@ -932,6 +972,10 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
                          .help = "bsd, and authd with the memory store: where its boot record is; without it (or "
                                  "with one there) it counts as restarted: a bsd takes no count an earlier life may "
                                  "have used, an authd hands out no count until a new PMK"},
+        [D_PCAP] = {"pcap", CLI_STR, false, .arg = "DIR",
+                    .help = "msd: the terminals' air PDUs into DIR/air.pcap (as tekho sim --pcap writes it, on the "
+                            "air clock, HARQ retransmissions as copies: tekho analyze reads it) and each "
+                            "interruption measured into DIR/interruptions.tsv (DIR created with its parents)"},
     };
     const struct cli_cmd cmd = {.name = names[kind], .synopsis = synopses[kind], .description = descriptions[kind],
                                 .opts = opts, .n_opts = D_N_OPTS};
@@ -953,9 +997,9 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
     }
     if ((kind != PROC_BSD && a.v[D_NODE].present) || (kind != PROC_MSD && a.v[D_MS].present) ||
         (kind != PROC_AUTHD && a.v[D_NAME].present) || (kind == PROC_MSD && a.v[D_KEYLOG].present) ||
-        (kind == PROC_MSD && a.v[D_STATE_DIR].present)) {
-        rc = cli_usage_error(&cmd, "--node is bsd's, --state-dir bsd's and authd's, --ms msd's, --name authd's; msd "
-                                   "has no backbone (--keylog)");
+        (kind == PROC_MSD && a.v[D_STATE_DIR].present) || (kind != PROC_MSD && a.v[D_PCAP].present)) {
+        rc = cli_usage_error(&cmd, "--node is bsd's, --state-dir bsd's and authd's, --ms and --pcap msd's, --name "
+                                   "authd's; msd has no backbone (--keylog)");
         goto done;
     }
     if (network_params(&p, why, sizeof why) != 0) {
@@ -1047,6 +1091,28 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         snprintf(p.name, sizeof p.name, "%s", p.cfg->msd.name);
         metrics_at = &p.cfg->msd.metrics;
         ext.ms_local = true;
+        if (a.v[D_PCAP].present) {
+            const char *dir = (const char *)a.v[D_PCAP].bytes;
+            if (cli_mkdirs(dir) != 0) {
+                snprintf(why, sizeof why, "--pcap %s: %s", dir, strerror(errno));
+                rc = cli_fail(&cmd, false, why);
+                goto done;
+            }
+            /* What analyze must know of the air: the frame, its DL share,
+             * and whether management messages take time at the MS. */
+            char args[96], msg[512] = "";
+            snprintf(args, sizeof args, "--frame-us %llu --dl-percent %u%s", (unsigned long long)p.params.frame_us,
+                     p.params.radio.enabled ? (unsigned)lround(p.params.radio.dl_ratio * 100) : 50u,
+                     p.params.var.enabled && p.params.var.processing_mean_us > 0 ? " --mgmt-processing" : "");
+            err = tekho_air_capture_open(dir, args, &p.capture, msg, sizeof msg);
+            if (err != TEKHO_OK) {
+                snprintf(why, sizeof why, "--pcap: %s", msg[0] ? msg : tekho_strerror(err));
+                rc = cli_fail(&cmd, false, why);
+                goto done;
+            }
+            ext.air_sent = x_air_sent;
+            ext.resumed = x_resumed;
+        }
     }
     struct tekho_config_endpoint metrics_opt;
     if (a.v[D_METRICS].present) {
@@ -1170,6 +1236,15 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
      * and the DTLS sessions closed (proc_free). */
     pump(&p);
     const int wr = write_results(&p);
+    int cr = 0;
+    if (p.capture != NULL) {
+        char msg[512] = "";
+        if (tekho_air_capture_close(p.capture, tekho_sim_now(p.sim), msg, sizeof msg) != TEKHO_OK) {
+            TEKHO_LOG(&p.log, TEKHO_LOG_ERROR, "the capture is incomplete", TEKHO_LOG_STR("error", msg));
+            cr = -1;
+        }
+        p.capture = NULL;
+    }
     struct tekho_sim_stats s;
     tekho_sim_stats(p.sim, &s);
     const struct tekho_dtls_stats *ds = p.dtls ? tekho_dtls_stats(p.dtls) : NULL;
@@ -1182,7 +1257,7 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
               TEKHO_LOG_UINT("dtls_handshakes_ok", ds ? ds->handshakes_ok : 0),
               TEKHO_LOG_UINT("dtls_handshakes_failed", ds ? ds->handshakes_failed : 0),
               TEKHO_LOG_UINT("frame_timing_errors", p.c.frame_timing_errors));
-    rc = p.failed != TEKHO_OK || wr != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    rc = p.failed != TEKHO_OK || wr != 0 || cr != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 done:
     proc_free(&p);
     if (trace != NULL)

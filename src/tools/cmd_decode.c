@@ -812,6 +812,7 @@ static void generic_pdu(struct decoder *d, struct decoded *m, const uint8_t *pdu
         }
     } else {
         m->what = DECODED_AIR_MGMT;
+        fingerprint(pdu, gmh->len, m->digest);
         uint16_t cid;
         const uint8_t *msg = NULL;
         size_t msg_len = 0;

@@ -44,7 +44,7 @@
 extern char **environ;
 
 enum { T_BS, T_MS, T_DURATION, T_SCHEMES, T_SEED, T_BACKBONE_US, T_AIR_LOSS, T_KEYLOG, T_REPORT, T_PSK, T_KEEP,
-       T_SETUP, T_AUTHD, T_STORE, T_CHAOS, T_N_OPTS };
+       T_SETUP, T_AUTHD, T_STORE, T_CHAOS, T_PCAP, T_N_OPTS };
 
 #define MAX_KILLS 32
 #define MAX_AUTHD 8
@@ -68,6 +68,7 @@ struct bed {
     unsigned octet; /* 127.octet.0.0/16 */
     bool psk;
     const char *keylog;
+    char pcap[4096];          /* --pcap: the msd of each scheme writes into pcap/SCHEME ("": none) */
     unsigned n_authd;
     const char *store;        /* memory, sqlite[:PATH], postgresql://... */
     char pg_schema[64];       /* PostgreSQL: this run's schema ("": none) */
@@ -610,7 +611,13 @@ static int run_scheme(struct bed *b, enum tekho_scheme scheme, const struct cli_
     }
     char duration[16];
     snprintf(duration, sizeof duration, "%u", b->duration);
-    const char *extra[3] = {"--duration", duration, NULL};
+    char pcap[4200];
+    if (b->pcap[0] != '\0' && snprintf(pcap, sizeof pcap, "%s/%s", b->pcap, tekho_scheme_name(scheme)) >= (int)sizeof pcap) {
+        say(out->why, sizeof out->why, "--pcap: name too long");
+        stop_all(b);
+        return -1;
+    }
+    const char *extra[5] = {"--duration", duration, b->pcap[0] ? "--pcap" : NULL, pcap, NULL};
     if (spawn_child(b, "msd", "msd-0", extra, out->why, sizeof out->why) != 0) {
         stop_all(b);
         return -1;
@@ -826,7 +833,7 @@ static int write_report(const char *dir, const struct tekho_sim_params *p, const
 static const char TESTBED_SYNOPSIS[] =
     "[--bs N] [--ms M] [--duration S] [--schemes A,B,...] [--seed N] [--backbone-us N]\n"
     "                     [--air-loss N] [--psk] [--keylog FILE] [--report DIR] [--keep] [--json]\n"
-    "                     [--authd K] [--store URL] [--chaos kill-authd=K[,kill-bsd=J]]\n"
+    "                     [--authd K] [--store URL] [--chaos kill-authd=K[,kill-bsd=J]] [--pcap DIR]\n"
     "       tekho testbed --setup DIR [--bs N] [--ms M] [--psk] [--authd K] [--store URL]";
 
 int cmd_testbed(int argc, char **argv)
@@ -866,6 +873,9 @@ int cmd_testbed(int argc, char **argv)
                      .help = "only write the network (net.yaml, the CA, every node's credentials) into DIR, for "
                              "running the daemons by hand (on several machines: edit the addresses), print the "
                              "commands that start them, and stop; the first of --schemes is its scheme"},
+        [T_PCAP] = {"pcap", CLI_STR, false, .arg = "DIR",
+                    .help = "the terminals' air of each scheme's run in DIR/SCHEME (created with its parents): "
+                            "air.pcap for tekho analyze and interruptions.tsv, what the msd measured (msd --pcap)"},
     };
     const struct cli_cmd cmd = {
         .name = "testbed", .synopsis = TESTBED_SYNOPSIS,
@@ -956,6 +966,19 @@ int cmd_testbed(int argc, char **argv)
             goto done;
         fclose(probe);
         chmod(bp->keylog, 0600);
+    }
+    if (a.v[T_PCAP].present) {
+        if (a.v[T_SETUP].present) {
+            rc = cli_usage_error(&cmd, "--pcap is for a run, not --setup (give msd --pcap DIR)");
+            goto done;
+        }
+        const char *dir = (const char *)a.v[T_PCAP].bytes;
+        if ((rc = cli_output_dir(&cmd, "pcap", dir)) >= 0)
+            goto done;
+        char *abs = realpath(dir, NULL);
+        snprintf(bp->pcap, sizeof bp->pcap, "%s", abs != NULL ? abs : dir);
+        free(abs);
+        rc = -1;
     }
     if (a.v[T_SETUP].present) {
         const char *dir = (const char *)a.v[T_SETUP].bytes;

@@ -45,7 +45,7 @@ struct decoded {
     uint32_t pn;              /* the 31-bit counter, without the direction bit */
     bool tek_known;           /* the TEK that opened it, as a fingerprint (never the key) */
     uint8_t tek_fp[8];
-    uint8_t digest[8];        /* of the whole PDU: tells a repeat from a reuse */
+    uint8_t digest[8];        /* data and management: of the whole PDU, tells a repeat from a reuse */
     /* DECODED_AIR_MGMT with cmac "ok": the CMAC key that verified it, by
      * its AK's AKID and the CMAC_KEY_COUNT (public values, no key) */
     bool cmac_key_known;
