@@ -1176,8 +1176,10 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
      * kept), never replaced both at once. */
     tekho_err err = TEKHO_OK;
     if (!again) {
-        err = random_teks(bs, m, now, active_tek(m) != NULL && m->role == ROLE_SERVING, rsp.tek_params,
-                          m->role == ROLE_TARGET_SA_TEK, out);
+        /* An entry's reply (held until its PMK was taken) is not a
+         * refresh: the MS entered with no TEKs at all. */
+        err = random_teks(bs, m, now, active_tek(m) != NULL && m->role == ROLE_SERVING && !m->reply_held,
+                          rsp.tek_params, m->role == ROLE_TARGET_SA_TEK, out);
         if (err == TEKHO_OK) {
             memcpy(m->last_params, rsp.tek_params, sizeof m->last_params);
             m->last_pkm_id = req->identifier;
@@ -2086,12 +2088,12 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
             m->n = r->ak_context.cmac_key_count;
         if (!m->reply_held)
             return out->err;
-        m->reply_held = false;
-        const struct tekho_pkm req = {.identifier = m->held_pkm_id, .has_key_seq = true, .key_seq = m->ak_sn,
-                                      .has_said = true, .said = tekho_ms_basic_cid(m->index), .has_nonce = true};
-        struct tekho_pkm held = req;
+        struct tekho_pkm held = {.identifier = m->held_pkm_id, .has_key_seq = true, .key_seq = m->ak_sn,
+                                 .has_said = true, .said = tekho_ms_basic_cid(m->index), .has_nonce = true};
         memcpy(held.nonce, m->held_nonce, sizeof held.nonce);
-        return send_key_reply(bs, now, m, &held, false, out);
+        const tekho_err err = send_key_reply(bs, now, m, &held, false, out);
+        m->reply_held = false;
+        return err;
     }
     if (!m->ctx_pending || r->transaction_id != m->ctx_txn || !r->has_ak_context)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
