@@ -33,7 +33,9 @@
 # 802.16) no longer move the Authenticator to the MS's next PMK: the BS
 # only gets the PMKs the MS may prove, and the Authenticator takes one
 # once the MS's Key-Request verified under it (issue 9, M2; test_findings
-# m2-entry); `daemon_fuzz --entry-attack` sends them to every MS at once.
+# m2-entry). The entry run: `daemon_fuzz --entry-attack` sends them for
+# every MS to every bsd while the terminals hand over: no PMK is taken, no
+# handover fails, none is released (before: 50 PMKs, 57 failed).
 # usage: test_daemon_fuzz.sh TEKHO DAEMON_FUZZ DIR     (about 60 s)
 # TEKHO_FUZZ_SEED picks another seed (default 12); TEKHO_TEST_KEEP=1 keeps DIR.
 set -u
@@ -214,8 +216,60 @@ run() {
         bad "$mode: handovers completed $start at the start of the fuzzing, $end at its end, $final in all"
 }
 
+# entry: the forged entries of every MS at every bsd, mid-run (PSKs)
+entry() {
+    dir=$D/entry
+    if ! "$T" testbed --setup "$dir" --bs 3 --ms 20 --psk >"$D/entry.setup" 2>&1; then
+        bad "entry: tekho testbed --setup: $(cat "$D/entry.setup")"
+        return
+    fi
+    cfg=$dir/net.yaml
+    "$T" authd --config "$cfg" --state-dir "$dir/authd-0.state" --results "$dir/authd.res" --duration 600 \
+        2>"$dir/authd.log" &
+    authd=$!
+    PIDS="$PIDS $authd"
+    wait_for "$dir/authd.log" '"started"' 10 || bad "entry: authd did not start: $(cat "$dir/authd.log")"
+    bsds=""
+    for k in 1 2 3; do
+        "$T" bsd --config "$cfg" --node $k --state-dir "$dir/bs-$k.state" --results "$dir/bs-$k.res" \
+            --duration 600 2>"$dir/bs-$k.log" &
+        bsds="$bsds $!"
+        PIDS="$PIDS $!"
+    done
+    for k in 1 2 3; do
+        wait_for "$dir/bs-$k.log" '"backbone session up","peer":"authd-0"' 20 ||
+            bad "entry: bs-$k has no session with the Authenticator: $(tail -n 5 "$dir/bs-$k.log")"
+    done
+    "$T" msd --config "$cfg" --duration 20 --results "$dir/msd.res" 2>"$dir/msd.log" &
+    msd=$!
+    PIDS="$PIDS $msd"
+    wait_for "$dir/msd.log" '"started"' 10 || bad "entry: msd did not start: $(cat "$dir/msd.log")"
+    sleep 5
+    "$F" --config "$cfg" --targets bsd-air --seed "$SEED" --entry-attack >"$dir/fuzz.out" 2>&1 ||
+        bad "entry: daemon_fuzz --entry-attack: $(cat "$dir/fuzz.out")"
+    wait $msd || bad "entry: msd exited $?: $(tail -n 5 "$dir/msd.log")"
+    for p in $bsds $authd; do
+        kill -TERM "$p" 2>/dev/null
+        wait "$p" || bad "entry: daemon $p exited $?"
+    done
+    PIDS=""
+    "$T" results "$dir/msd.res" >"$dir/msd.txt" 2>&1 || bad "entry: msd's results: $(cat "$dir/msd.txt")"
+    "$T" results "$dir/authd.res" >"$dir/authd.txt" 2>&1 || bad "entry: authd's results: $(cat "$dir/authd.txt")"
+    for f in failed connections_released; do
+        v=$(value $f "$dir/msd.txt")
+        [ "$v" = 0 ] && ok || bad "entry: msd: $f=$v after the forged entries"
+    done
+    v=$(value new_pmks "$dir/authd.txt")
+    [ "$v" = 0 ] && ok || bad "entry: the Authenticator took $v PMKs on forged entries"
+    c=$(value completed "$dir/msd.txt")
+    [ "${c:-0}" -gt 0 ] && ok || bad "entry: no handover completed"
+    echo "test_daemon_fuzz: entry: $(head -n 1 "$dir/fuzz.out"); $c handovers, $(value failed "$dir/msd.txt") failed," \
+        "$(value new_pmks "$dir/authd.txt") PMKs taken"
+}
+
 run cert 40 100000 25
 run psk 15 12000 6
+entry
 total=$(($(cat "$D/cert/sent") + 0))
 [ "$total" -ge 100000 ] && ok || bad "the certificate run sent $total datagrams, want >= 100000"
 

@@ -43,7 +43,8 @@ int cmd_results(int argc, char **argv)
 #undef C
     const struct tekho_sim_stats *s = &r.st;
 #define S(f) cli_out_num(&o, #f, s->f)
-    S(attempted), S(completed), S(cancelled), S(failed), S(executed), S(connections_released), S(pdus_discarded),
+    S(attempted), S(completed), S(cancelled), S(failed), S(executed), S(connections_released), S(new_pmks),
+        S(pdus_discarded),
         S(user_pdus_delivered), S(user_pdus_offered), S(air_messages), S(backbone_messages), S(events);
     /* the invariants: every one must stay 0 */
     S(pn_reuse), S(replayed_pdus_accepted), S(forged_pdus_accepted), S(tek_mismatch_after_ho), S(m_decreased),
