@@ -48,9 +48,10 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_generator_run(struct tekho_tek_gen
 struct tekho_pn_window {
     uint32_t highest;
     uint16_t size;
-    /* Ring of seen-bits, one per PN modulo its capacity; twice the largest
-     * window, so that whole words can be cleared as the window slides. */
-    uint64_t seen[2 * TEKHO_PN_WINDOW_MAX / 64];
+    /* Ring of seen-bits, one per PN modulo its capacity: the largest
+     * window and one word more, so that whole words can be cleared as the
+     * window slides (a window of W PNs spans at most W / 64 + 1 words). */
+    uint64_t seen[TEKHO_PN_WINDOW_MAX / 64 + 1];
 };
 
 /* An empty window of `size` PNs (0: TEKHO_PN_WINDOW_DEFAULT). Invalid

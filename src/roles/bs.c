@@ -238,7 +238,7 @@ static bool tek_is_counter(const struct bs_ms *m)
 
 static uint16_t active_tb(const struct bs_ms *m)
 {
-    return m->cache.e[m->active].count;
+    return m->cache.e[m->active]->count;
 }
 
 /* The lowest count this BS may still derive or use for the MS. */
@@ -288,7 +288,7 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     if (err == TEKHO_OK)
         err = cfg->random.fill(cfg->random.ctx, &bs->next_ho_id, 1);
     if (err == TEKHO_OK)
-        err = tekho_crypto_kit_new(&bs->kit);
+        err = cfg->kit != NULL ? (bs->kit = cfg->kit, TEKHO_OK) : tekho_crypto_kit_new(&bs->kit);
     if (err != TEKHO_OK) {
         free(bs);
         return err;
@@ -423,7 +423,8 @@ void tekho_bs_free(struct tekho_bs *bs)
         role_free(&bs->cfg.alloc, m);
     }
     role_free(&bs->cfg.alloc, bs->table);
-    tekho_crypto_kit_free(bs->kit);
+    if (bs->cfg.kit == NULL)
+        tekho_crypto_kit_free(bs->kit); /* its own, not a shared one */
     free(bs);
 }
 
@@ -457,8 +458,8 @@ size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
     /* The counter contexts held besides the one in use. */
     const struct bs_ms *m = find_index_const(bs, ms_index);
     size_t n = 0;
-    for (unsigned i = 0; m && m->cache.e && i < m->cache.cap; i++)
-        n += m->cache.e[i].used && (int)i != m->active;
+    for (unsigned i = 0; m && i < m->cache.cap; i++)
+        n += tekho_tek_cache_at((struct tek_cache *)&m->cache, (int)i) != NULL && (int)i != m->active;
     return n;
 }
 
@@ -556,7 +557,7 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
 /* Puts cache entry i in use (derived: new keys, else cached ones back). */
 static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions *out)
 {
-    const uint16_t count = m->cache.e[i].count;
+    const uint16_t count = m->cache.e[i]->count;
     deactivate_keeping(m, i, out);
     m->active = i;
     if (derived) {
