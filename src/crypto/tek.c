@@ -165,8 +165,12 @@ tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot
         return err;
     if (cur->installed && now_ms < cur->expires_at_ms && cur->eks != eks) {
         /* Still good for what is in flight: kept for receiving only. */
-        slot_cleanup(ctx->kit, &ctx->retired);
-        ctx->retired = *cur;
+        if (ctx->retired == NULL && (ctx->retired = calloc(1, sizeof *ctx->retired)) == NULL) {
+            slot_cleanup(ctx->kit, &next);
+            return TEKHO_ERR_NO_MEMORY;
+        }
+        slot_cleanup(ctx->kit, ctx->retired);
+        *ctx->retired = *cur;
         OPENSSL_cleanse(cur->key, sizeof cur->key);
         memset(cur, 0, sizeof *cur);
     } else {
@@ -223,7 +227,11 @@ void tekho_tek_context_cleanup(struct tekho_tek_context *ctx)
         return;
     slot_cleanup(ctx->kit, &ctx->tek[0]);
     slot_cleanup(ctx->kit, &ctx->tek[1]);
-    slot_cleanup(ctx->kit, &ctx->retired);
+    if (ctx->retired != NULL) {
+        slot_cleanup(ctx->kit, ctx->retired);
+        free(ctx->retired);
+        ctx->retired = NULL;
+    }
     ctx->said = 0;
     ctx->cmac_key_count_t = 0;
     ctx->tx_dir = TEKHO_DIR_DL;
@@ -244,7 +252,7 @@ bool tekho_tek_context_pristine(const struct tekho_tek_context *ctx)
     for (unsigned i = 0; i < 2; i++)
         if (ctx->tek[i].installed && (ctx->tek[i].tx_pn != 0 || ctx->tek[i].rx.highest != 0))
             return false;
-    return !ctx->retired.installed;
+    return ctx->retired == NULL || !ctx->retired->installed;
 }
 
 void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
@@ -253,7 +261,7 @@ void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
         return;
     OPENSSL_cleanse(ctx->tek[0].key, sizeof ctx->tek[0].key);
     OPENSSL_cleanse(ctx->tek[1].key, sizeof ctx->tek[1].key);
-    OPENSSL_cleanse(ctx->retired.key, sizeof ctx->retired.key);
+    /* retired is the new owner's now (a pointer: nothing of it is here). */
     memset(ctx, 0, sizeof *ctx);
 }
 
@@ -306,9 +314,9 @@ tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const u
     unsigned slot = 0;
     while (slot < 2 && !(ctx->tek[slot].installed && ctx->tek[slot].eks == view.gmh.eks))
         slot++;
-    if (slot == 2 && !(ctx->retired.installed && ctx->retired.eks == view.gmh.eks))
+    if (slot == 2 && !(ctx->retired != NULL && ctx->retired->installed && ctx->retired->eks == view.gmh.eks))
         return TEKHO_ERR_UNKNOWN_EKS;
-    struct tekho_tek_slot *tek = slot < 2 ? &ctx->tek[slot] : &ctx->retired;
+    struct tekho_tek_slot *tek = slot < 2 ? &ctx->tek[slot] : ctx->retired;
     if (now_ms >= tek->expires_at_ms)
         return TEKHO_ERR_TEK_EXPIRED;
     err = tekho_pn_window_check(&tek->rx, view.pn);

@@ -161,7 +161,9 @@ struct bs_ms {
     bool ms_advertised;
     enum tekho_ho_tek_mode mode;
     int active;                       /* ACTIVE_NONE, ACTIVE_OWN or a cache entry */
-    struct tekho_tek_context own;     /* random (baseline) or handed-over (reuse) TEKs */
+    /* Random (baseline) or handed-over (reuse) TEKs, made when first
+     * held (counter handovers never need them) and freed when let go. */
+    struct tekho_tek_context *own;
     struct tek_cache cache;           /* counter TEKs, the active ones included; entries are made
                                          on first use: most MSs never need one */
     bool confirmed;                   /* a UL PDU verified under these TEKs */
@@ -222,7 +224,7 @@ struct bs_ms {
 
 static struct tekho_tek_context *active_tek(struct bs_ms *m)
 {
-    return m->active == ACTIVE_OWN ? &m->own : m->active >= 0 ? tekho_tek_cache_at(&m->cache, m->active) : NULL;
+    return m->active == ACTIVE_OWN ? m->own : m->active >= 0 ? tekho_tek_cache_at(&m->cache, m->active) : NULL;
 }
 
 static const struct tekho_tek_context *active_tek_const(const struct bs_ms *m)
@@ -250,6 +252,24 @@ static uint16_t count_floor(const struct bs_ms *m)
 
 static bool early_mode(const struct tekho_bs *bs, const struct bs_ms *m);
 static bool challenge_mode(const struct tekho_bs *bs, const struct bs_ms *m);
+
+/* Lets the own TEKs go (wiped, freed); the cache's allocator is the BS's. */
+static void own_drop(struct bs_ms *m)
+{
+    if (m->own == NULL)
+        return;
+    tekho_tek_context_cleanup(m->own);
+    role_free(m->cache.alloc, m->own);
+    m->own = NULL;
+}
+
+/* Room for own TEKs: TEKHO_ERR_NO_MEMORY, nothing changed, if there is none. */
+static tekho_err own_reserve(struct bs_ms *m)
+{
+    if (m->own == NULL && (m->own = role_calloc(m->cache.alloc, 1, sizeof *m->own)) == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    return TEKHO_OK;
+}
 
 static void forget_early(struct bs_ms *m)
 {
@@ -381,7 +401,7 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
  * handover at city scale. */
 static void ms_wipe(struct bs_ms *m)
 {
-    tekho_tek_context_cleanup(&m->own);
+    own_drop(m);
     tekho_tek_cache_free(&m->cache);
     m->active = ACTIVE_NONE;
     tekho_cmac_link_wipe(&m->link);
@@ -515,7 +535,7 @@ static void raise_proven(struct bs_ms *m, uint16_t count)
 static void deactivate_keeping(struct bs_ms *m, int keep, struct tekho_actions *out)
 {
     if (m->active == ACTIVE_OWN)
-        tekho_tek_context_cleanup(&m->own);
+        own_drop(m);
     else if (m->active >= 0)
         tekho_act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, active_tb(m), NULL, 0);
     m->active = ACTIVE_NONE;
@@ -679,8 +699,16 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     if (in_use != NULL) {
         tekho_tek_context_move(in_use, &fresh);
     } else {
+        if ((err = own_reserve(m)) != TEKHO_OK) {
+            tekho_tek_context_cleanup(&fresh);
+            return err;
+        }
         deactivate(m, out);
-        tekho_tek_context_move(&m->own, &fresh);
+        if ((err = own_reserve(m)) != TEKHO_OK) { /* deactivating let the old ones go */
+            tekho_tek_context_cleanup(&fresh);
+            return err;
+        }
+        tekho_tek_context_move(m->own, &fresh);
         m->active = ACTIVE_OWN;
     }
     m->tek_invalid_sent = false;
@@ -1747,7 +1775,7 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, uint
             teks[i]->tek_len = p->wrapped_tek_len;
             /* What is left of it here: a TEK kept from an earlier
              * preparation must not outlive this BS's copy at the MS. */
-            teks[i]->lifetime_s = seconds_left(&m->own.tek[p->key_seq & 1u], now);
+            teks[i]->lifetime_s = m->own ? seconds_left(&m->own->tek[p->key_seq & 1u], now) : 0;
             teks[i]->tek_sn = p->key_seq;
         }
     }
@@ -1917,7 +1945,7 @@ static bool early_teks_kept(const struct tekho_bs *bs, const struct bs_ms *m, ui
     if (!m->have_early || m->active != ACTIVE_OWN)
         return false;
     for (int i = 0; i < 2; i++)
-        if (!m->own.tek[i].installed || m->own.tek[i].expires_at_ms * 1000 <= now + bs->cfg.timing.tek_grace_us)
+        if (!m->own->tek[i].installed || m->own->tek[i].expires_at_ms * 1000 <= now + bs->cfg.timing.tek_grace_us)
             return false;
     return true;
 }
@@ -2298,6 +2326,8 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
             err = tekho_pn_window_seen_through(&ctx.tek[slot].rx, t->rxpn_counter);
         }
     }
+    if (err == TEKHO_OK)
+        err = own_reserve(m);
     if (err != TEKHO_OK) {
         tekho_tek_context_cleanup(&ctx);
         return err;
@@ -2306,10 +2336,14 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     m->ho_cnf_done = true;
     send_ho_ack(m, from, r->transaction_id, out);
     deactivate(m, out);
-    tekho_tek_context_move(&m->own, &ctx);
+    if ((err = own_reserve(m)) != TEKHO_OK) { /* deactivating let the old ones go */
+        tekho_tek_context_cleanup(&ctx);
+        return err;
+    }
+    tekho_tek_context_move(m->own, &ctx);
     m->active = ACTIVE_OWN;
     uint8_t fp[2][8];
-    tekho_tek_fingerprints(&m->own, fp);
+    tekho_tek_fingerprints(m->own, fp);
     tekho_act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
     return out->err;
 }
