@@ -203,7 +203,7 @@ static void test_installed_keys_and_failures(void)
     uint8_t tek[16] = {7};
     CHECK_ERR(tekho_tek_context_install(&bs, 0, tek, 2, 600, T0_MS, 0), TEKHO_OK);
     CHECK(bs.tek[0].eks == 2 && bs.tek[0].rx.size == TEKHO_PN_WINDOW_DEFAULT && bs.tek[0].tx_pn == 0);
-    CHECK(bs.retired.installed && bs.retired.eks == 0);
+    CHECK(bs.retired != NULL && bs.retired->installed && bs.retired->eks == 0);
     uint8_t pdu[TEKHO_PDU_MAX_LEN];
     size_t n = ms_send(&ms, 0, T0_MS, pdu);
     CHECK_ERR(deliver(&bs, T0_MS, pdu, n), TEKHO_OK);
@@ -213,7 +213,7 @@ static void test_installed_keys_and_failures(void)
     CHECK_ERR(deliver(&bs, tek0_end, pdu, n), TEKHO_ERR_TEK_EXPIRED);
     /* Installed past its expiry, the replaced TEK is not kept. */
     CHECK_ERR(tekho_tek_context_install(&bs, 1, tek, 3, 600, T0_MS + PMK_LIFETIME_S * 1000u, 0), TEKHO_OK);
-    CHECK(bs.retired.eks == 0);
+    CHECK(bs.retired != NULL && bs.retired->eks == 0);
     /* Invalid arguments leave the context as it was. */
     struct tekho_tek_context before;
     memcpy(&before, &bs, sizeof bs);

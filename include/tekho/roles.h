@@ -262,6 +262,8 @@ TEKHO_API void tekho_timing_default(struct tekho_timing *t);
  * values already used (profile 4). [MODEL] */
 #define TEKHO_CMAC_KEY_COUNT_LIMIT 0xFFF0u
 
+struct tekho_crypto_kit;
+
 struct tekho_ms_config {
     uint32_t index;               /* the MS's number in the driver */
     uint8_t mac[6];               /* tekho_ms_mac_of_index(index) */
@@ -279,6 +281,10 @@ struct tekho_ms_config {
      * more). A test starts both near TEKHO_CMAC_KEY_COUNT_LIMIT to reach
      * it; the MS and tekho_auth_config.first_count must agree. */
     uint16_t first_count;
+    /* Internal, NULL from outside the library: the crypto contexts of a
+     * driver that runs every role on one thread (the emulator), shared by
+     * its roles and alive longer than they are; NULL: the MS makes its own. */
+    struct tekho_crypto_kit *kit;
 };
 
 struct tekho_bs_config {
@@ -308,6 +314,8 @@ struct tekho_bs_config {
     const struct tekho_neighbour *neighbours;  /* owned by the caller, alive as long as the BS */
     size_t n_neighbours;
     struct tekho_allocator alloc;
+    /* Internal, NULL from outside the library: as tekho_ms_config.kit. */
+    struct tekho_crypto_kit *kit;
 };
 
 /* ---- the store behind the Authenticator --------------------------------- */

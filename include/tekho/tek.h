@@ -48,9 +48,10 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_generator_run(struct tekho_tek_gen
 struct tekho_pn_window {
     uint32_t highest;
     uint16_t size;
-    /* Ring of seen-bits, one per PN modulo its capacity; twice the largest
-     * window, so that whole words can be cleared as the window slides. */
-    uint64_t seen[2 * TEKHO_PN_WINDOW_MAX / 64];
+    /* Ring of seen-bits, one per PN modulo its capacity: the largest
+     * window and one word more, so that whole words can be cleared as the
+     * window slides (a window of W PNs spans at most W / 64 + 1 words). */
+    uint64_t seen[TEKHO_PN_WINDOW_MAX / 64 + 1];
 };
 
 /* An empty window of `size` PNs (0: TEKHO_PN_WINDOW_DEFAULT). Invalid
@@ -91,8 +92,10 @@ struct tekho_tek_context {
     struct tekho_tek_slot tek[2];
     /* Receive only: a TEK replaced before it expired (a refresh puts the
      * next key sequence in the older TEK's place while PDUs sealed under
-     * it may still be in flight), until it expires. */
-    struct tekho_tek_slot retired;
+     * it may still be in flight), until it expires. Made when a TEK is
+     * first retired, NULL before (most contexts never retire one); owned
+     * by the context, so a context is moved, never copied. */
+    struct tekho_tek_slot *retired;
     /* Internal, NULL from outside the library: the owning role's
      * algorithms fetched once (CCM, SHA-256), which must outlive it. */
     struct tekho_crypto_kit *kit;
@@ -130,7 +133,7 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_context_init_counter(struct tekho_
  * replacing an unexpired one sends that one to `retired`, where it still
  * opens what is in flight until it expires. Errors: invalid argument (NULL,
  * slot above 1, eks above 3, pn_window_size above TEKHO_PN_WINDOW_MAX),
- * crypto; the context is unchanged then. */
+ * crypto, no memory (for `retired`); the context is unchanged then. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot,
                                                               const uint8_t key[TEKHO_TEK_LEN], uint8_t eks,
                                                               uint32_t lifetime_s, uint64_t now_ms,

@@ -29,4 +29,12 @@ TEKHO_NODISCARD tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *
  * reference), or NULL to fetch here. */
 TEKHO_NODISCARD tekho_err tekho_pdu_key_new_with(EVP_CIPHER *ccm, const uint8_t tek[16], struct tekho_pdu_key **out);
 
+/* A key shared by many TEKs, one at a time (a crypto kit's): use makes
+ * tek the key its next seal or open runs under (each direction's context
+ * is re-keyed, not made again, when it is next used); forget wipes it
+ * and its key schedules if it holds tek (a TEK being wiped), after which
+ * it seals and opens nothing until the next use. */
+TEKHO_NODISCARD tekho_err tekho_pdu_key_use(struct tekho_pdu_key *key, const uint8_t tek[16]);
+void tekho_pdu_key_forget(struct tekho_pdu_key *key, const uint8_t tek[16]);
+
 #endif

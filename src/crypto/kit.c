@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "ccm.h"
+
 tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out)
 {
     if (out == NULL)
@@ -28,6 +30,12 @@ tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out)
         if (kit->ccm == NULL || kit->sha256 == NULL || kit->digest == NULL || kit->wrap == NULL)
             err = TEKHO_ERR_CRYPTO;
     }
+    if (err == TEKHO_OK) {
+        static const uint8_t none[16] = {0};
+        err = tekho_pdu_key_new_with(kit->ccm, none, &kit->pdu);
+        if (err == TEKHO_OK)
+            tekho_pdu_key_forget(kit->pdu, none); /* holds no TEK until one is used */
+    }
     if (err != TEKHO_OK) {
         tekho_crypto_kit_free(kit);
         return err;
@@ -46,5 +54,6 @@ void tekho_crypto_kit_free(struct tekho_crypto_kit *kit)
     EVP_MD_free(kit->sha256);
     EVP_MD_CTX_free(kit->digest); /* cleanses the state (a TEK's hash) */
     EVP_CIPHER_free(kit->wrap);
+    tekho_pdu_key_free(kit->pdu); /* cleanses the last TEK and its schedules */
     free(kit);
 }

@@ -23,6 +23,10 @@ struct tekho_crypto_kit {
     EVP_MD *sha256;      /* TEK fingerprints */
     EVP_MD_CTX *digest;  /* ... computed here */
     EVP_CIPHER *wrap;    /* AES-128-WRAP for TEKs sent under the KEK (the baselines) */
+    /* The AES-CCM contexts every TEK context keyed by this kit seals and
+     * opens on, re-keyed to the TEK in use (tekho_pdu_key_use): one pair
+     * per kit, not one per TEK, whatever the number of MSs. */
+    struct tekho_pdu_key *pdu;
 };
 
 TEKHO_NODISCARD tekho_err tekho_crypto_kit_new(struct tekho_crypto_kit **out);

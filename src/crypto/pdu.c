@@ -20,6 +20,11 @@ struct tekho_pdu_key {
     EVP_CIPHER *ccm; /* our reference to the fetched AES-128-CCM */
     EVP_CIPHER_CTX *enc;
     EVP_CIPHER_CTX *dec;
+    /* A shared key (a crypto kit's, tekho_pdu_key_use): the context of
+     * each direction still holds the schedule of an earlier TEK until its
+     * next use re-keys it (stale), and no TEK at all while empty. */
+    bool stale[2];
+    bool empty;
 };
 
 uint8_t tekho_hcs(const uint8_t *data, size_t len)
@@ -112,9 +117,44 @@ tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out)
 static EVP_CIPHER_CTX *direction(struct tekho_pdu_key *key, int encrypt)
 {
     EVP_CIPHER_CTX **ctx = encrypt ? &key->enc : &key->dec;
-    if (*ctx == NULL)
+    if (key->empty)
+        return NULL;
+    if (*ctx == NULL) {
         *ctx = tekho_ccm_ctx_new(key->ccm, key->tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, encrypt);
+        key->stale[encrypt] = false;
+    } else if (key->stale[encrypt]) {
+        /* Only the key changes: cipher, nonce and tag lengths stay bound. */
+        if (!EVP_CipherInit_ex(*ctx, NULL, NULL, key->tek, NULL, encrypt)) {
+            EVP_CIPHER_CTX_free(*ctx);
+            *ctx = NULL;
+            return NULL;
+        }
+        key->stale[encrypt] = false;
+    }
     return *ctx;
+}
+
+tekho_err tekho_pdu_key_use(struct tekho_pdu_key *key, const uint8_t tek[16])
+{
+    if (key == NULL || tek == NULL)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (!key->empty && CRYPTO_memcmp(key->tek, tek, sizeof key->tek) == 0)
+        return TEKHO_OK;
+    memcpy(key->tek, tek, sizeof key->tek);
+    key->stale[0] = key->stale[1] = true;
+    key->empty = false;
+    return TEKHO_OK;
+}
+
+void tekho_pdu_key_forget(struct tekho_pdu_key *key, const uint8_t tek[16])
+{
+    if (key == NULL || key->empty || CRYPTO_memcmp(key->tek, tek, sizeof key->tek) != 0)
+        return;
+    EVP_CIPHER_CTX_free(key->enc); /* cleanses the key schedules */
+    EVP_CIPHER_CTX_free(key->dec);
+    key->enc = key->dec = NULL;
+    OPENSSL_cleanse(key->tek, sizeof key->tek);
+    key->empty = true;
 }
 
 void tekho_pdu_key_free(struct tekho_pdu_key *key)

@@ -98,10 +98,12 @@ tekho_err tekho_tek_generate(const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key
 /* Only the TEK is secret (key_id is a fingerprint, the PN state public),
  * and a slot never installed holds none: wiping whole slots and contexts,
  * several times per handover, was a visible share of a city run. */
-static void slot_cleanup(struct tekho_tek_slot *slot)
+static void slot_cleanup(struct tekho_crypto_kit *kit, struct tekho_tek_slot *slot)
 {
     if (!slot->installed && slot->ccm == NULL)
         return;
+    if (kit != NULL && slot->installed)
+        tekho_pdu_key_forget(kit->pdu, slot->key); /* the kit's contexts may hold this TEK */
     tekho_pdu_key_free(slot->ccm); /* cleanses the key schedules */
     OPENSSL_cleanse(slot->key, sizeof slot->key);
     memset(slot, 0, sizeof *slot);
@@ -136,7 +138,7 @@ static tekho_err slot_install(struct tekho_crypto_kit *kit, struct tekho_tek_slo
     fresh.expires_at_ms = expires_at_ms;
     /* Seed: PN0, PN1, RxPN0 and RxPN1 start at 0 for fresh TEKs. */
     fresh.tx_pn = 0;
-    slot_cleanup(slot);
+    slot_cleanup(kit, slot);
     *slot = fresh;
     OPENSSL_cleanse(fresh.key, sizeof fresh.key);
     return TEKHO_OK;
@@ -163,12 +165,16 @@ tekho_err tekho_tek_context_install(struct tekho_tek_context *ctx, unsigned slot
         return err;
     if (cur->installed && now_ms < cur->expires_at_ms && cur->eks != eks) {
         /* Still good for what is in flight: kept for receiving only. */
-        slot_cleanup(&ctx->retired);
-        ctx->retired = *cur;
+        if (ctx->retired == NULL && (ctx->retired = calloc(1, sizeof *ctx->retired)) == NULL) {
+            slot_cleanup(ctx->kit, &next);
+            return TEKHO_ERR_NO_MEMORY;
+        }
+        slot_cleanup(ctx->kit, ctx->retired);
+        *ctx->retired = *cur;
         OPENSSL_cleanse(cur->key, sizeof cur->key);
         memset(cur, 0, sizeof *cur);
     } else {
-        slot_cleanup(cur);
+        slot_cleanup(ctx->kit, cur);
     }
     *cur = next;
     OPENSSL_cleanse(next.key, sizeof next.key);
@@ -219,9 +225,13 @@ void tekho_tek_context_cleanup(struct tekho_tek_context *ctx)
 {
     if (ctx == NULL)
         return;
-    slot_cleanup(&ctx->tek[0]);
-    slot_cleanup(&ctx->tek[1]);
-    slot_cleanup(&ctx->retired);
+    slot_cleanup(ctx->kit, &ctx->tek[0]);
+    slot_cleanup(ctx->kit, &ctx->tek[1]);
+    if (ctx->retired != NULL) {
+        slot_cleanup(ctx->kit, ctx->retired);
+        free(ctx->retired);
+        ctx->retired = NULL;
+    }
     ctx->said = 0;
     ctx->cmac_key_count_t = 0;
     ctx->tx_dir = TEKHO_DIR_DL;
@@ -242,7 +252,7 @@ bool tekho_tek_context_pristine(const struct tekho_tek_context *ctx)
     for (unsigned i = 0; i < 2; i++)
         if (ctx->tek[i].installed && (ctx->tek[i].tx_pn != 0 || ctx->tek[i].rx.highest != 0))
             return false;
-    return !ctx->retired.installed;
+    return ctx->retired == NULL || !ctx->retired->installed;
 }
 
 void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
@@ -251,14 +261,21 @@ void tekho_tek_context_forget_moved(struct tekho_tek_context *ctx)
         return;
     OPENSSL_cleanse(ctx->tek[0].key, sizeof ctx->tek[0].key);
     OPENSSL_cleanse(ctx->tek[1].key, sizeof ctx->tek[1].key);
-    OPENSSL_cleanse(ctx->retired.key, sizeof ctx->retired.key);
+    /* retired is the new owner's now (a pointer: nothing of it is here). */
     memset(ctx, 0, sizeof *ctx);
 }
 
 /* The slot's CCM key, made on first use. */
-static tekho_err slot_ccm(const struct tekho_tek_context *ctx, struct tekho_tek_slot *tek)
+static tekho_err slot_ccm(const struct tekho_tek_context *ctx, struct tekho_tek_slot *tek, struct tekho_pdu_key **key)
 {
-    return tek->ccm ? TEKHO_OK : tekho_pdu_key_new_with(ctx->kit ? ctx->kit->ccm : NULL, tek->key, &tek->ccm);
+    if (ctx->kit != NULL && tek->ccm == NULL) {
+        /* The kit's contexts, re-keyed to this TEK. */
+        *key = ctx->kit->pdu;
+        return tekho_pdu_key_use(*key, tek->key);
+    }
+    tekho_err err = tek->ccm ? TEKHO_OK : tekho_pdu_key_new_with(NULL, tek->key, &tek->ccm);
+    *key = tek->ccm;
+    return err;
 }
 
 tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t now_ms, uint16_t cid, bool crc,
@@ -275,9 +292,10 @@ tekho_err tekho_tek_seal(struct tekho_tek_context *ctx, unsigned slot, uint64_t 
         return TEKHO_ERR_PN_EXHAUSTED;
     const struct tekho_pdu_seal_params params = {
         .dir = ctx->tx_dir, .pn = tek->tx_pn + 1, .cid = cid, .eks = tek->eks, .crc = crc};
-    tekho_err err = slot_ccm(ctx, tek);
+    struct tekho_pdu_key *key = NULL;
+    tekho_err err = slot_ccm(ctx, tek, &key);
     if (err == TEKHO_OK)
-        err = tekho_pdu_seal(tek->ccm, &params, payload, payload_len, out, out_cap, out_len);
+        err = tekho_pdu_seal(key, &params, payload, payload_len, out, out_cap, out_len);
     if (err == TEKHO_OK)
         tek->tx_pn = params.pn;
     return err;
@@ -296,16 +314,17 @@ tekho_err tekho_tek_open(struct tekho_tek_context *ctx, uint64_t now_ms, const u
     unsigned slot = 0;
     while (slot < 2 && !(ctx->tek[slot].installed && ctx->tek[slot].eks == view.gmh.eks))
         slot++;
-    if (slot == 2 && !(ctx->retired.installed && ctx->retired.eks == view.gmh.eks))
+    if (slot == 2 && !(ctx->retired != NULL && ctx->retired->installed && ctx->retired->eks == view.gmh.eks))
         return TEKHO_ERR_UNKNOWN_EKS;
-    struct tekho_tek_slot *tek = slot < 2 ? &ctx->tek[slot] : &ctx->retired;
+    struct tekho_tek_slot *tek = slot < 2 ? &ctx->tek[slot] : ctx->retired;
     if (now_ms >= tek->expires_at_ms)
         return TEKHO_ERR_TEK_EXPIRED;
     err = tekho_pn_window_check(&tek->rx, view.pn);
+    struct tekho_pdu_key *key = NULL;
     if (err == TEKHO_OK)
-        err = slot_ccm(ctx, tek);
+        err = slot_ccm(ctx, tek, &key);
     if (err == TEKHO_OK)
-        err = tekho_pdu_decrypt(tek->ccm, pdu, &view, out, out_cap, out_len);
+        err = tekho_pdu_decrypt(key, pdu, &view, out, out_cap, out_len);
     if (err != TEKHO_OK)
         return err;
     tekho_pn_window_commit(&tek->rx, view.pn);

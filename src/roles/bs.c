@@ -161,7 +161,9 @@ struct bs_ms {
     bool ms_advertised;
     enum tekho_ho_tek_mode mode;
     int active;                       /* ACTIVE_NONE, ACTIVE_OWN or a cache entry */
-    struct tekho_tek_context own;     /* random (baseline) or handed-over (reuse) TEKs */
+    /* Random (baseline) or handed-over (reuse) TEKs, made when first
+     * held (counter handovers never need them) and freed when let go. */
+    struct tekho_tek_context *own;
     struct tek_cache cache;           /* counter TEKs, the active ones included; entries are made
                                          on first use: most MSs never need one */
     bool confirmed;                   /* a UL PDU verified under these TEKs */
@@ -229,7 +231,7 @@ struct bs_ms {
 
 static struct tekho_tek_context *active_tek(struct bs_ms *m)
 {
-    return m->active == ACTIVE_OWN ? &m->own : m->active >= 0 ? tekho_tek_cache_at(&m->cache, m->active) : NULL;
+    return m->active == ACTIVE_OWN ? m->own : m->active >= 0 ? tekho_tek_cache_at(&m->cache, m->active) : NULL;
 }
 
 static const struct tekho_tek_context *active_tek_const(const struct bs_ms *m)
@@ -245,7 +247,7 @@ static bool tek_is_counter(const struct bs_ms *m)
 
 static uint16_t active_tb(const struct bs_ms *m)
 {
-    return m->cache.e[m->active].count;
+    return m->cache.e[m->active]->count;
 }
 
 /* The lowest count this BS may still derive or use for the MS. */
@@ -257,6 +259,24 @@ static uint16_t count_floor(const struct bs_ms *m)
 
 static bool early_mode(const struct tekho_bs *bs, const struct bs_ms *m);
 static bool challenge_mode(const struct tekho_bs *bs, const struct bs_ms *m);
+
+/* Lets the own TEKs go (wiped, freed); the cache's allocator is the BS's. */
+static void own_drop(struct bs_ms *m)
+{
+    if (m->own == NULL)
+        return;
+    tekho_tek_context_cleanup(m->own);
+    role_free(m->cache.alloc, m->own);
+    m->own = NULL;
+}
+
+/* Room for own TEKs: TEKHO_ERR_NO_MEMORY, nothing changed, if there is none. */
+static tekho_err own_reserve(struct bs_ms *m)
+{
+    if (m->own == NULL && (m->own = role_calloc(m->cache.alloc, 1, sizeof *m->own)) == NULL)
+        return TEKHO_ERR_NO_MEMORY;
+    return TEKHO_OK;
+}
 
 static void forget_early(struct bs_ms *m)
 {
@@ -295,7 +315,7 @@ tekho_err tekho_bs_new(const struct tekho_bs_config *cfg, struct tekho_bs **out)
     if (err == TEKHO_OK)
         err = cfg->random.fill(cfg->random.ctx, &bs->next_ho_id, 1);
     if (err == TEKHO_OK)
-        err = tekho_crypto_kit_new(&bs->kit);
+        err = cfg->kit != NULL ? (bs->kit = cfg->kit, TEKHO_OK) : tekho_crypto_kit_new(&bs->kit);
     if (err != TEKHO_OK) {
         free(bs);
         return err;
@@ -388,7 +408,7 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
  * handover at city scale. */
 static void ms_wipe(struct bs_ms *m)
 {
-    tekho_tek_context_cleanup(&m->own);
+    own_drop(m);
     tekho_tek_cache_free(&m->cache);
     m->active = ACTIVE_NONE;
     tekho_cmac_link_wipe(&m->link);
@@ -430,7 +450,8 @@ void tekho_bs_free(struct tekho_bs *bs)
         role_free(&bs->cfg.alloc, m);
     }
     role_free(&bs->cfg.alloc, bs->table);
-    tekho_crypto_kit_free(bs->kit);
+    if (bs->cfg.kit == NULL)
+        tekho_crypto_kit_free(bs->kit); /* its own, not a shared one */
     free(bs);
 }
 
@@ -464,8 +485,8 @@ size_t tekho_bs_cached_contexts(const struct tekho_bs *bs, uint32_t ms_index)
     /* The counter contexts held besides the one in use. */
     const struct bs_ms *m = find_index_const(bs, ms_index);
     size_t n = 0;
-    for (unsigned i = 0; m && m->cache.e && i < m->cache.cap; i++)
-        n += m->cache.e[i].used && (int)i != m->active;
+    for (unsigned i = 0; m && i < m->cache.cap; i++)
+        n += tekho_tek_cache_at((struct tek_cache *)&m->cache, (int)i) != NULL && (int)i != m->active;
     return n;
 }
 
@@ -521,7 +542,7 @@ static void raise_proven(struct bs_ms *m, uint16_t count)
 static void deactivate_keeping(struct bs_ms *m, int keep, struct tekho_actions *out)
 {
     if (m->active == ACTIVE_OWN)
-        tekho_tek_context_cleanup(&m->own);
+        own_drop(m);
     else if (m->active >= 0)
         tekho_act_event(out, m->index, TEKHO_EV_CONTEXT_CACHED, active_tb(m), NULL, 0);
     m->active = ACTIVE_NONE;
@@ -563,7 +584,7 @@ static tekho_err switch_count(struct tekho_bs *bs, struct bs_ms *m, uint16_t cou
 /* Puts cache entry i in use (derived: new keys, else cached ones back). */
 static void activate(struct bs_ms *m, int i, bool derived, struct tekho_actions *out)
 {
-    const uint16_t count = m->cache.e[i].count;
+    const uint16_t count = m->cache.e[i]->count;
     deactivate_keeping(m, i, out);
     m->active = i;
     if (derived) {
@@ -686,8 +707,16 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
     if (in_use != NULL) {
         tekho_tek_context_move(in_use, &fresh);
     } else {
+        if ((err = own_reserve(m)) != TEKHO_OK) {
+            tekho_tek_context_cleanup(&fresh);
+            return err;
+        }
         deactivate(m, out);
-        tekho_tek_context_move(&m->own, &fresh);
+        if ((err = own_reserve(m)) != TEKHO_OK) { /* deactivating let the old ones go */
+            tekho_tek_context_cleanup(&fresh);
+            return err;
+        }
+        tekho_tek_context_move(m->own, &fresh);
         m->active = ACTIVE_OWN;
     }
     m->tek_invalid_sent = false;
@@ -1765,7 +1794,7 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, uint
             teks[i]->tek_len = p->wrapped_tek_len;
             /* What is left of it here: a TEK kept from an earlier
              * preparation must not outlive this BS's copy at the MS. */
-            teks[i]->lifetime_s = seconds_left(&m->own.tek[p->key_seq & 1u], now);
+            teks[i]->lifetime_s = m->own ? seconds_left(&m->own->tek[p->key_seq & 1u], now) : 0;
             teks[i]->tek_sn = p->key_seq;
         }
     }
@@ -1935,7 +1964,7 @@ static bool early_teks_kept(const struct tekho_bs *bs, const struct bs_ms *m, ui
     if (!m->have_early || m->active != ACTIVE_OWN)
         return false;
     for (int i = 0; i < 2; i++)
-        if (!m->own.tek[i].installed || m->own.tek[i].expires_at_ms * 1000 <= now + bs->cfg.timing.tek_grace_us)
+        if (!m->own->tek[i].installed || m->own->tek[i].expires_at_ms * 1000 <= now + bs->cfg.timing.tek_grace_us)
             return false;
     return true;
 }
@@ -2323,6 +2352,8 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
             err = tekho_pn_window_seen_through(&ctx.tek[slot].rx, t->rxpn_counter);
         }
     }
+    if (err == TEKHO_OK)
+        err = own_reserve(m);
     if (err != TEKHO_OK) {
         tekho_tek_context_cleanup(&ctx);
         return err;
@@ -2331,10 +2362,14 @@ static tekho_err on_ho_cnf(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     m->ho_cnf_done = true;
     send_ho_ack(m, from, r->transaction_id, out);
     deactivate(m, out);
-    tekho_tek_context_move(&m->own, &ctx);
+    if ((err = own_reserve(m)) != TEKHO_OK) { /* deactivating let the old ones go */
+        tekho_tek_context_cleanup(&ctx);
+        return err;
+    }
+    tekho_tek_context_move(m->own, &ctx);
     m->active = ACTIVE_OWN;
     uint8_t fp[2][8];
-    tekho_tek_fingerprints(&m->own, fp);
+    tekho_tek_fingerprints(m->own, fp);
     tekho_act_event(out, m->index, TEKHO_EV_KEYS_INSTALLED, 0, &fp[0][0], sizeof fp);
     return out->err;
 }

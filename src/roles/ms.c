@@ -185,7 +185,8 @@ tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
     entry_walk_reset(ms);
     ms->target_tek = -1;
     tekho_tek_cache_init(&ms->cache, TEK_CACHE_MAX, &ms->cfg.alloc);
-    tekho_err err = tekho_crypto_kit_new(&ms->kit);
+    ms->kit = cfg->kit;
+    tekho_err err = ms->kit != NULL ? TEKHO_OK : tekho_crypto_kit_new(&ms->kit);
     if (err != TEKHO_OK) {
         free(ms);
         return err;
@@ -200,7 +201,8 @@ void tekho_ms_free(struct tekho_ms *ms)
         return;
     tekho_tek_context_cleanup(&ms->tek);
     tekho_tek_cache_free(&ms->cache);
-    tekho_crypto_kit_free(ms->kit);
+    if (ms->cfg.kit == NULL)
+        tekho_crypto_kit_free(ms->kit); /* its own, not a shared one */
     OPENSSL_cleanse(ms, sizeof *ms);
     free(ms);
 }
@@ -1103,7 +1105,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     memset(&fresh, 0, sizeof fresh);
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
         drop_cache(ms);
-        err = tekho_tek_cache_reserve(&ms->cache);
+        err = tekho_tek_cache_reserve_at(&ms->cache, 0);
         if (err != TEKHO_OK)
             return err;
     }
@@ -1122,7 +1124,7 @@ static tekho_err on_bsho_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, c
     /* The serving BS releases the MS at MOB_HO-IND: from here until the
      * target delivers, no user data flows (the interruption). */
     if (ms->mode == TEKHO_HO_TEK_REUSE) {
-        struct tek_cache_entry *e = &ms->cache.e[0];
+        struct tek_cache_entry *e = ms->cache.e[0];
         e->used = true;
         e->count = ms->tm;
         memcpy(e->bsid, ms->target_bsid, 6);

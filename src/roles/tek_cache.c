@@ -10,68 +10,76 @@
 
 void tekho_tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc)
 {
-    c->e = NULL;
+    memset(c->e, 0, sizeof c->e);
     c->cap = cap == 0 ? 1 : cap > TEK_CACHE_MAX ? TEK_CACHE_MAX : cap;
     c->alloc = alloc;
 }
 
 void tekho_tek_cache_free(struct tek_cache *c)
 {
-    if (c->e != NULL)
-        for (unsigned i = 0; i < c->cap; i++)
-            tekho_tek_context_cleanup(&c->e[i].tek);
-    role_free(c->alloc, c->e);
-    c->e = NULL;
+    for (unsigned i = 0; i < TEK_CACHE_MAX; i++) {
+        if (c->e[i] == NULL)
+            continue;
+        tekho_tek_context_cleanup(&c->e[i]->tek);
+        role_free(c->alloc, c->e[i]);
+        c->e[i] = NULL;
+    }
 }
 
-tekho_err tekho_tek_cache_reserve(struct tek_cache *c)
+tekho_err tekho_tek_cache_reserve_at(struct tek_cache *c, unsigned i)
 {
-    if (c->e == NULL && (c->e = role_calloc(c->alloc, c->cap, sizeof *c->e)) == NULL)
+    if (i >= c->cap)
+        return TEKHO_ERR_INVALID_ARGUMENT;
+    if (c->e[i] == NULL && (c->e[i] = role_calloc(c->alloc, 1, sizeof *c->e[i])) == NULL)
         return TEKHO_ERR_NO_MEMORY;
     return TEKHO_OK;
 }
 
+/* Whether entry i is made and in use. */
+static bool in_use(const struct tek_cache *c, unsigned i)
+{
+    return c->e[i] != NULL && c->e[i]->used;
+}
+
 int tekho_tek_cache_find(const struct tek_cache *c, const uint8_t bsid[6], uint16_t count)
 {
-    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
-        if (c->e[i].used && c->e[i].count == count && memcmp(c->e[i].bsid, bsid, 6) == 0)
+    for (unsigned i = 0; i < c->cap; i++)
+        if (in_use(c, i) && c->e[i]->count == count && memcmp(c->e[i]->bsid, bsid, 6) == 0)
             return (int)i;
     return -1;
 }
 
 bool tekho_tek_cache_any(const struct tek_cache *c)
 {
-    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
-        if (c->e[i].used)
+    for (unsigned i = 0; i < c->cap; i++)
+        if (in_use(c, i))
             return true;
     return false;
 }
 
 struct tekho_tek_context *tekho_tek_cache_at(struct tek_cache *c, int i)
 {
-    return c->e != NULL && i >= 0 && (unsigned)i < c->cap && c->e[i].used ? &c->e[i].tek : NULL;
+    return i >= 0 && (unsigned)i < c->cap && in_use(c, (unsigned)i) ? &c->e[i]->tek : NULL;
 }
 
 /* A free entry, else a pristine one other than protect, else -1. */
 static int room(const struct tek_cache *c, int protect)
 {
-    if (c->e == NULL)
-        return 0;
     for (unsigned i = 0; i < c->cap; i++)
-        if (!c->e[i].used)
+        if (!in_use(c, i))
             return (int)i;
 #ifdef TEKHO_MUTATION_EVICT_LIVE_CONTEXT
     /* The defect H1 was: when full, the lowest count gives its place,
      * whether or not it has sealed or accepted anything. */
     int lowest = -1;
     for (unsigned i = 0; i < c->cap; i++)
-        if ((int)i != protect && (lowest < 0 || c->e[i].count < c->e[lowest].count))
+        if ((int)i != protect && (lowest < 0 || c->e[i]->count < c->e[lowest]->count))
             lowest = (int)i;
     if (lowest >= 0)
         return lowest;
 #endif
     for (unsigned i = 0; i < c->cap; i++)
-        if ((int)i != protect && tekho_tek_context_pristine(&c->e[i].tek))
+        if ((int)i != protect && tekho_tek_context_pristine(&c->e[i]->tek))
             return (int)i;
     return -1;
 }
@@ -96,13 +104,13 @@ tekho_err tekho_tek_cache_put(struct tek_cache *c, const uint8_t bsid[6], uint16
     const int i = room(c, protect);
     if (i < 0)
         return TEKHO_ERR_CAPACITY;
-    const tekho_err err = tekho_tek_cache_reserve(c);
+    const tekho_err err = tekho_tek_cache_reserve_at(c, (unsigned)i);
     if (err != TEKHO_OK)
         return err;
-    tekho_tek_context_move(&c->e[i].tek, ctx);
-    c->e[i].used = true;
-    c->e[i].count = count;
-    memcpy(c->e[i].bsid, bsid, 6);
+    tekho_tek_context_move(&c->e[i]->tek, ctx);
+    c->e[i]->used = true;
+    c->e[i]->count = count;
+    memcpy(c->e[i]->bsid, bsid, 6);
     *index = i;
     return TEKHO_OK;
 }
@@ -132,22 +140,23 @@ tekho_err tekho_tek_cache_take(struct tek_cache *c, const uint8_t bsid[6], uint1
 
 void tekho_tek_cache_drop(struct tek_cache *c, int i)
 {
-    if (c->e == NULL || i < 0 || (unsigned)i >= c->cap)
+    if (i < 0 || (unsigned)i >= c->cap || c->e[i] == NULL)
         return;
-    tekho_tek_context_cleanup(&c->e[i].tek);
-    memset(&c->e[i], 0, sizeof c->e[i]);
+    tekho_tek_context_cleanup(&c->e[i]->tek);
+    role_free(c->alloc, c->e[i]);
+    c->e[i] = NULL;
 }
 
 void tekho_tek_cache_drop_below(struct tek_cache *c, uint16_t n, int keep)
 {
-    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
-        if (c->e[i].used && c->e[i].count < n && (int)i != keep)
+    for (unsigned i = 0; i < c->cap; i++)
+        if (in_use(c, i) && c->e[i]->count < n && (int)i != keep)
             tekho_tek_cache_drop(c, (int)i);
 }
 
 void tekho_tek_cache_drop_all_but(struct tek_cache *c, int keep)
 {
-    for (unsigned i = 0; c->e != NULL && i < c->cap; i++)
-        if (c->e[i].used && (int)i != keep)
+    for (unsigned i = 0; i < c->cap; i++)
+        if (in_use(c, i) && (int)i != keep)
             tekho_tek_cache_drop(c, (int)i);
 }

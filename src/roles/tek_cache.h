@@ -41,15 +41,22 @@ struct tek_cache_entry {
 };
 
 struct tek_cache {
-    struct tek_cache_entry *e; /* cap entries, made on first use: most MSs never need one */
+    /* Up to cap entries, each made when it is first put in use and freed
+     * when dropped: most MSs never need one, and few need more than two. */
+    struct tek_cache_entry *e[TEK_CACHE_MAX];
     unsigned cap;
     const struct tekho_allocator *alloc; /* the role's (tekho_allocator), alive as long as the cache */
 };
 
 /* cap 1 .. TEK_CACHE_MAX; nothing is allocated yet. */
 void tekho_tek_cache_init(struct tek_cache *c, unsigned cap, const struct tekho_allocator *alloc);
-/* Makes the entries if they are not made yet: TEKHO_ERR_NO_MEMORY if they cannot be. */
-TEKHO_NODISCARD tekho_err tekho_tek_cache_reserve(struct tek_cache *c);
+/* Makes entry i (below cap) if it is not made yet: TEKHO_ERR_NO_MEMORY if it cannot be. */
+TEKHO_NODISCARD tekho_err tekho_tek_cache_reserve_at(struct tek_cache *c, unsigned i);
+/* Entry i, made (whether used or not), or NULL. */
+static inline struct tek_cache_entry *tekho_tek_cache_entry(const struct tek_cache *c, int i)
+{
+    return i >= 0 && (unsigned)i < c->cap ? c->e[i] : NULL;
+}
 /* Wipes every context and frees the entries. */
 void tekho_tek_cache_free(struct tek_cache *c);
 

@@ -20,6 +20,7 @@
 #include "tekho/tekho.h"
 #include "sim_core.h"
 #include "sim_internal.h"
+#include "../crypto/kit.h"
 
 /* A role's timers are its own numbers: the queue knows them by owner and number. */
 static uint64_t timer_key(uint32_t owner, uint32_t timer)
@@ -182,6 +183,8 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
     const bool ms_local = ext == NULL || ext->ms_local, auth_local = ext == NULL || ext->auth_local;
     const struct tekho_random random = {.ctx = sim, .fill = role_random};
     tekho_err err = tekho_memory_store_new(p->n_ms, &sim->store);
+    if (err == TEKHO_OK)
+        err = tekho_crypto_kit_new(&sim->kit);
     struct tekho_auth_config ac = {.pmk_lifetime_s = p->pmk_lifetime_s, .max_ms = p->n_ms, .max_bs = p->n_bs,
                                    .timing = p->timing, .first_count = p->first_count};
     if (err == TEKHO_OK) {
@@ -214,7 +217,7 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
                                      .pmk_lifetime_s = p->pmk_lifetime_s,
                                      .pn_window = 0, .timing = p->timing, .random = random,
                                      .restarted = ext != NULL && ext->bs_restarted,
-                                     .neighbours = sim->neighbours, .n_neighbours = p->n_bs};
+                                     .neighbours = sim->neighbours, .n_neighbours = p->n_bs, .kit = sim->kit};
         bsid_of(node, bc.bsid);
         err = tekho_bs_new(&bc, &sim->bs[node]);
         if (err == TEKHO_OK && auth_local)
@@ -224,7 +227,7 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
         struct tekho_ms_config mc = {.index = i, .pmk_sn = 0, .pmk_lifetime_s = p->pmk_lifetime_s,
                                      .scheme = p->scheme, .tekgen_capable = p->ms_tekgen,
                                      .said = tekho_ms_basic_cid(i), .pn_window = 0, .timing = p->timing,
-                                     .random = random, .first_count = p->first_count};
+                                     .random = random, .first_count = p->first_count, .kit = sim->kit};
         tekho_ms_mac_of_index(i, mc.mac);
         msk_of(p->seed, i, mc.msk);
         if (ms_local)
@@ -296,6 +299,7 @@ void tekho_sim_free(struct tekho_sim *sim)
     free(sim->bs_down);
     free(sim->window);
     tekho_auth_free(sim->auth);
+    tekho_crypto_kit_free(sim->kit); /* after every role that used it */
     tekho_memory_store_free(sim->store);
     tekho_pn_ledger_free(&sim->sealed);
     tekho_capture_close(sim->cap_air);

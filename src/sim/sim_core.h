@@ -113,6 +113,9 @@ struct tekho_sim {
     struct tekho_ms **ms;    /* n_ms */
     struct tekho_bs **bs;    /* n_bs + 1, by node */
     struct tekho_auth *auth;
+    /* The crypto contexts every MS and BS of the run uses (one thread
+     * runs them all): one set, not one per role. */
+    struct tekho_crypto_kit *kit;
     struct tekho_memory_store *store;
     /* The Authenticator's persists from the call being applied: the
      * emulator's store is synchronous, each is durable right after it. */
