@@ -25,6 +25,10 @@ struct tekho_pdu_key {
      * next use re-keys it (stale), and no TEK at all while empty. */
     bool stale[2];
     bool empty;
+    /* The TEK whose schedule each direction's context holds (while it
+     * exists): a TEK wiped while a context still holds it takes that
+     * context with it, so no copy outlives the TEK. */
+    uint8_t held[2][16];
 };
 
 uint8_t tekho_hcs(const uint8_t *data, size_t len)
@@ -127,10 +131,15 @@ static EVP_CIPHER_CTX *direction(struct tekho_pdu_key *key, int encrypt)
         if (!EVP_CipherInit_ex(*ctx, NULL, NULL, key->tek, NULL, encrypt)) {
             EVP_CIPHER_CTX_free(*ctx);
             *ctx = NULL;
+            OPENSSL_cleanse(key->held[encrypt != 0], sizeof key->held[0]);
             return NULL;
         }
         key->stale[encrypt] = false;
+    } else {
+        return *ctx;
     }
+    if (*ctx != NULL)
+        memcpy(key->held[encrypt != 0], key->tek, sizeof key->held[0]);
     return *ctx;
 }
 
@@ -148,13 +157,22 @@ tekho_err tekho_pdu_key_use(struct tekho_pdu_key *key, const uint8_t tek[16])
 
 void tekho_pdu_key_forget(struct tekho_pdu_key *key, const uint8_t tek[16])
 {
-    if (key == NULL || key->empty || CRYPTO_memcmp(key->tek, tek, sizeof key->tek) != 0)
+    if (key == NULL || tek == NULL)
         return;
-    EVP_CIPHER_CTX_free(key->enc); /* cleanses the key schedules */
-    EVP_CIPHER_CTX_free(key->dec);
-    key->enc = key->dec = NULL;
-    OPENSSL_cleanse(key->tek, sizeof key->tek);
-    key->empty = true;
+    /* A context still keyed to tek (the key may have moved on since: its
+     * schedule stays until that direction's next use) goes with it. */
+    EVP_CIPHER_CTX **ctx[2] = {&key->dec, &key->enc};
+    for (unsigned d = 0; d < 2; d++)
+        if (*ctx[d] != NULL && CRYPTO_memcmp(key->held[d], tek, sizeof key->held[d]) == 0) {
+            EVP_CIPHER_CTX_free(*ctx[d]); /* cleanses the key schedule */
+            *ctx[d] = NULL;
+            OPENSSL_cleanse(key->held[d], sizeof key->held[d]);
+        }
+    if (!key->empty && CRYPTO_memcmp(key->tek, tek, sizeof key->tek) == 0) {
+        OPENSSL_cleanse(key->tek, sizeof key->tek);
+        key->empty = true;
+        key->stale[0] = key->stale[1] = true;
+    }
 }
 
 void tekho_pdu_key_free(struct tekho_pdu_key *key)
@@ -165,6 +183,7 @@ void tekho_pdu_key_free(struct tekho_pdu_key *key)
     EVP_CIPHER_CTX_free(key->dec);
     EVP_CIPHER_free(key->ccm);
     OPENSSL_cleanse(key->tek, sizeof key->tek);
+    OPENSSL_cleanse(key->held, sizeof key->held);
     free(key);
 }
 
