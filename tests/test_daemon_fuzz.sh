@@ -89,6 +89,22 @@ sum_of() {
 SHOWN='^(air_in|air_bad|dtls_garbage_dropped|dtls_cookie_exchanges|dtls_handshakes_ok|dtls_handshakes_failed|'
 SHOWN="${SHOWN}completed|failed|connections_released)="
 
+# start_bsds MODE: the 3 bsds of $dir's network ($cfg), in $bsds, each with
+# its session to the Authenticator up
+start_bsds() {
+    bsds=""
+    for k in 1 2 3; do
+        "$T" bsd --config "$cfg" --node $k --state-dir "$dir/bs-$k.state" --results "$dir/bs-$k.res" \
+            --duration 600 2>"$dir/bs-$k.log" &
+        bsds="$bsds $!"
+        PIDS="$PIDS $!"
+    done
+    for k in 1 2 3; do
+        wait_for "$dir/bs-$k.log" '"backbone session up","peer":"authd-0"' 20 ||
+            bad "$1: bs-$k has no session with the Authenticator: $(tail -n 5 "$dir/bs-$k.log")"
+    done
+}
+
 # run MODE MSD_SECONDS COUNT FUZZ_SECONDS
 run() {
     mode=$1
@@ -122,17 +138,7 @@ run() {
     # ... and while the bsds' handshakes run
     "$F" --config "$cfg" --targets authd --seed $((SEED + 1)) --count 3000 --seconds 3 >"$dir/fuzz-2.out" 2>&1 &
     fuzz2=$!
-    bsds=""
-    for k in 1 2 3; do
-        "$T" bsd --config "$cfg" --node $k --state-dir "$dir/bs-$k.state" --results "$dir/bs-$k.res" \
-            --duration 600 2>"$dir/bs-$k.log" &
-        bsds="$bsds $!"
-        PIDS="$PIDS $!"
-    done
-    for k in 1 2 3; do
-        wait_for "$dir/bs-$k.log" '"backbone session up","peer":"authd-0"' 20 ||
-            bad "$mode: bs-$k has no session with the Authenticator: $(tail -n 5 "$dir/bs-$k.log")"
-    done
+    start_bsds "$mode"
     "$T" msd --config "$cfg" --duration "$dur" --results "$dir/msd.res" --metrics "$metrics" 2>"$dir/msd.log" &
     msd=$!
     PIDS="$PIDS $msd"
@@ -229,17 +235,7 @@ entry() {
     authd=$!
     PIDS="$PIDS $authd"
     wait_for "$dir/authd.log" '"started"' 10 || bad "entry: authd did not start: $(cat "$dir/authd.log")"
-    bsds=""
-    for k in 1 2 3; do
-        "$T" bsd --config "$cfg" --node $k --state-dir "$dir/bs-$k.state" --results "$dir/bs-$k.res" \
-            --duration 600 2>"$dir/bs-$k.log" &
-        bsds="$bsds $!"
-        PIDS="$PIDS $!"
-    done
-    for k in 1 2 3; do
-        wait_for "$dir/bs-$k.log" '"backbone session up","peer":"authd-0"' 20 ||
-            bad "entry: bs-$k has no session with the Authenticator: $(tail -n 5 "$dir/bs-$k.log")"
-    done
+    start_bsds entry
     "$T" msd --config "$cfg" --duration 20 --results "$dir/msd.res" 2>"$dir/msd.log" &
     msd=$!
     PIDS="$PIDS $msd"
