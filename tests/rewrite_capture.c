@@ -3,6 +3,7 @@
  * that `tekho decode` reads them all the same (test_captures.sh).
  *
  * usage: rewrite_capture MODE IN.pcap OUT | rewrite_capture insert IN.pcap OUT FRAME HEX
+ *        | rewrite_capture record IN.pcap FRAME | rewrite_capture crc HEX
  *   backbone captures (Ethernet | IPv4 10.x | UDP 2231 | ASN-CP):
  *     ipv4     other IPv4 addresses (10.a.b.c becomes 198.18.b.c), checksums redone
  *     ipv6     IPv6 (2001:db8::a:b:c), UDP checksum computed
@@ -20,6 +21,7 @@
  *   any capture:
  *     insert FRAME HEX   a record with the bytes HEX after record FRAME, at its time
  *   rewrite_capture record IN.pcap FRAME   prints record FRAME's bytes in hex
+ *   rewrite_capture crc HEX   prints the MAC PDU HEX with its CRC-32 redone
  *     m2m-frag each burst of 40 bytes or more in three fragments, each in a
  *              frame of its own, after the first one a first fragment with
  *              the same burst number from another sender (never completed);
@@ -28,6 +30,8 @@
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
 #endif
+#include "tekho/pdu.h"
+
 #include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -480,18 +484,27 @@ static int air(const char *mode, pcap_t *in, const char *path)
 }
 
 /* Copies the capture with one record added after record `after`. */
-static int insert(pcap_t *in, const char *path, unsigned long after, const char *hex)
+/* HEX into rec (at most MAX_FRAME bytes): its length, 0 on bad hex. */
+static size_t from_hex(const char *hex, uint8_t *rec)
 {
-    static uint8_t rec[MAX_FRAME];
     size_t n = 0;
-    for (const char *p = hex; p[0] && p[1] && n < sizeof rec; p += 2) {
+    for (const char *p = hex; p[0] && p[1] && n < MAX_FRAME; p += 2) {
         unsigned v;
         if (sscanf(p, "%2x", &v) != 1) {
             fprintf(stderr, "rewrite_capture: bad hex\n");
-            return 1;
+            return 0;
         }
         rec[n++] = (uint8_t)v;
     }
+    return n;
+}
+
+static int insert(pcap_t *in, const char *path, unsigned long after, const char *hex)
+{
+    static uint8_t rec[MAX_FRAME];
+    const size_t n = from_hex(hex, rec);
+    if (n == 0)
+        return 1;
     struct out o;
     if (!out_open(&o, path, pcap_datalink(in), false)) {
         fprintf(stderr, "rewrite_capture: cannot write %s\n", path);
@@ -539,6 +552,18 @@ int main(int argc, char **argv)
         const int rc = print_record(in, strtoul(argv[3], NULL, 10));
         pcap_close(in);
         return rc;
+    }
+    if (argc == 3 && strcmp(argv[1], "crc") == 0) {
+        static uint8_t rec[MAX_FRAME];
+        const size_t n = from_hex(argv[2], rec);
+        if (tekho_pdu_put_crc(rec, n) != TEKHO_OK) {
+            fprintf(stderr, "rewrite_capture: no PDU with a CRC\n");
+            return 1;
+        }
+        for (size_t i = 0; i < n; i++)
+            printf("%02x", rec[i]);
+        printf("\n");
+        return 0;
     }
     if (argc == 6 && strcmp(argv[1], "insert") == 0) {
         char err[PCAP_ERRBUF_SIZE];

@@ -57,7 +57,8 @@ static const struct cli_cmd ANALYZE_CMD = {
     "Then the anomalies, each with its kind, MS and frames: pn-reuse (one key and PN, two different\n"
     "PDUs: with keys the TEK that opened them, without keys the key epochs the messages announce),\n"
     "pn-backwards, replayed-mgmt (a CMAC_PN seen again under one CMAC key), stale-count-accepted (an\n"
-    "RNG-REQ whose CMAC_KEY_COUNT is not above one the MS used before, answered with success) and\n"
+    "RNG-REQ whose CMAC_KEY_COUNT is not above one the MS used before under its PMK, a network entry\n"
+    "starting a new one, answered with success; not the same handover's RNG-REQ sent again) and\n"
     "tek-on-air (TEK parameters sent in a handover whose TEK mode is counter or reuse). --json prints\n"
     "{\"handovers\": [...], \"anomalies\": [...]}.",
     .opts = ANALYZE_OPTS,
@@ -399,6 +400,7 @@ struct ms_state {
     uint8_t akid[8];            /* the last AKID a PKM message named */
     uint32_t ak_epoch;
     bool stale_pending;
+    bool entry_pending;         /* an initial RNG-REQ not yet answered */
     uint64_t stale_frame;
     uint16_t stale_count;
     bool plain_data;
@@ -803,8 +805,15 @@ static void on_mgmt(struct analysis *a, const struct aev *e)
             h->has_serving = true;
             memcpy(h->serving, e->bsid, 6);
         }
+        /* An initial ranging (no count, no handover): a network entry,
+         * answered below. */
+        if (!e->ho_ranging && !e->has_count && e->has_mac)
+            s->entry_pending = true;
         if (e->has_count) {
-            if (e->ho_ranging && s->has_max_count && e->count <= s->max_count) {
+            /* The same handover's RNG-REQ again (its RNG-RSP lost: a
+             * fresh CMAC_PN, the same count) is no stale count. */
+            const bool again = h != NULL && h->has_count_ms && e->count == h->count_ms;
+            if (e->ho_ranging && s->has_max_count && e->count <= s->max_count && !again) {
                 s->stale_pending = true;
                 s->stale_frame = e->frame;
                 s->stale_count = e->count;
@@ -840,6 +849,15 @@ static void on_mgmt(struct analysis *a, const struct aev *e)
             anomaly(a, "stale-count-accepted", ms, fr, 2, d);
         }
         s->stale_pending = false;
+        /* A network entry the BS accepted comes with a new PMK
+         * (re-authentication, profile 4): a new AK epoch, its CMAC keys at
+         * count 0, the counts of its handovers starting again. */
+        if (s->entry_pending && e->ranging_success && !e->has_tek_mode) {
+            s->ak_epoch++;
+            s->has_max_count = false;
+            s->count = 0;
+        }
+        s->entry_pending = false;
         break;
     }
     default:
