@@ -282,9 +282,20 @@ static void test_harq(void)
     }
 }
 
+static int by_value(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
 /* The full variability: interruptions spread (p50 < p99), the M.2134 run
- * has no preamble search or contention, and two schemes whose timelines
- * are the same (none and counter) meet the same draws: the same samples. */
+ * has no preamble search or contention, and two schemes whose handover
+ * timelines are the same (none and counter) meet the same draws: the same
+ * samples. Their entries differ (counter's has PKMv2's SA-TEK handshake
+ * and Key-Request, none's neither), and an MS that enters later may cross
+ * a boundary in another state, so the samples are compared as multisets:
+ * the draws are continuous, two runs on different seeds share almost
+ * none (4 of about 100 on seeds 3 and 4). */
 static void test_variability(void)
 {
     struct tekho_sim_params p;
@@ -310,10 +321,23 @@ static void test_variability(void)
         n[k] = tekho_sim_interruptions(sim, TEKHO_SIM_UNION, k ? b : a, 2048);
         tekho_sim_free(sim);
     }
-    CHECK(n[0] == n[1] && n[0] > 20 && n[0] <= 2048);
+    CHECK(n[0] > 20 && n[0] <= 2048 && n[1] <= 2048 && (n[0] > n[1] ? n[0] - n[1] : n[1] - n[0]) * 50 <= n[0]);
     size_t same = 0;
-    for (size_t i = 0; i < n[0] && i < n[1] && i < 2048; i++)
-        same += a[i] == b[i];
+    if (n[0] <= 2048 && n[1] <= 2048) {
+        qsort(a, n[0], sizeof a[0], by_value);
+        qsort(b, n[1], sizeof b[0], by_value);
+        for (size_t i = 0, j = 0; i < n[0] && j < n[1];) {
+            if (a[i] == b[j]) {
+                same++;
+                i++;
+                j++;
+            } else if (a[i] < b[j]) {
+                i++;
+            } else {
+                j++;
+            }
+        }
+    }
     /* Not every one: counter's TEK refreshes add management PDUs, which
      * shift the ranks of others in their frames (and so their draws). */
     CHECK(same * 10 >= n[0] * 9);

@@ -85,6 +85,22 @@ static const struct rec *find(const struct tape *tp, enum tekho_sim_link link, i
     return NULL;
 }
 
+/* The first PKM-RSP on the downlink to node `to` with this code. */
+static const struct rec *find_pkm_rsp(const struct tape *tp, uint32_t to, uint8_t code)
+{
+    const struct rec *r = NULL;
+    for (unsigned k = 0; (r = find(tp, TEKHO_SIM_AIR_DL, TEKHO_MGMT_PKM_RSP, to, 0, k)) != NULL; k++) {
+        uint16_t cid;
+        const uint8_t *msg;
+        size_t msg_len;
+        struct tekho_pkm m;
+        if (tekho_mgmt_unframe(r->bytes, r->len, &cid, &msg, &msg_len) == TEKHO_OK &&
+            tekho_pkm_decode(msg, msg_len, &m) == TEKHO_OK && m.code == code)
+            return r;
+    }
+    return NULL;
+}
+
 static struct tekho_sim *new_sim(enum tekho_scheme scheme, unsigned n_bs, struct tekho_sim_params *out_p)
 {
     struct tekho_sim_params p;
@@ -275,19 +291,21 @@ static void test_m2_forged_entry_takes_no_pmk(void)
      * in its name. Before, bs2's Context_Req made the Authenticator take
      * the MS's next PMK: the MS's handovers failed, and every re-entry
      * left it one PMK behind (locked out). Now bs2 only gets the PMKs the
-     * MS may prove, and nothing is taken without the MS's Key-Request. */
+     * MS may prove, and nothing is taken without the MS's SA-TEK-Request
+     * to bs2's own challenge. */
     static struct tape tp;
     struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 2, NULL, &tp);
     if (sim == NULL)
         return;
     struct tekho_sim_stats st;
     run(sim, 300, &st);
-    /* The entry's Key-Reply left only once the Authenticator answered the
-     * proof (the PMK durable there): the MS commits to it on the reply. */
+    /* The entry's SA-TEK-Response left only once the Authenticator
+     * answered the proof (the PMK durable there): the MS commits to it on
+     * the response. */
     const struct rec *proof = find(&tp, TEKHO_SIM_BACKBONE, TEKHO_ASNCP_CONTEXT_ACK, UINT32_MAX, 0, 0);
     const struct rec *taken =
         proof ? find(&tp, TEKHO_SIM_BACKBONE, TEKHO_ASNCP_CONTEXT_RPT, 1, proof->t, 0) : NULL;
-    const struct rec *reply = find(&tp, TEKHO_SIM_AIR_DL, TEKHO_MGMT_PKM_RSP, UINT32_MAX, 0, 0);
+    const struct rec *reply = find_pkm_rsp(&tp, UINT32_MAX, TEKHO_PKM_SA_TEK_RESPONSE);
     CHECK(proof != NULL && taken != NULL && reply != NULL && reply->t > taken->t);
     const struct rec *rng = find(&tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_RNG_REQ, 1, 0, 0);
     const struct rec *sbc = find(&tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_SBC_REQ, 1, 0, 0);
@@ -332,13 +350,13 @@ static uint64_t run_until_sent(struct tekho_sim *sim, const struct tape *tp, enu
 
 static void test_m2_entry_replies_lost(void)
 {
-    /* An entry whose Key-Reply never reaches the MS, twice in a row: the
+    /* An entry whose SA-TEK-Response (before: Key-Reply) never reaches the MS, twice in a row: the
      * Authenticator took the PMK each time (the BS proved it), the MS,
      * never answered, cannot know. Before, its tries alternated one and
      * two steps past the last PMK it knew taken, and the Authenticator
      * now offered three and four: every later entry failed (seen in the
      * testbed under load, where an adopted store makes a first entry's
-     * PMK count as entered and one lost Key-Reply was enough). Now the
+     * PMK count as entered and one lost reply was enough). Now the
      * tries walk down from one past the farthest tried. */
     static struct tape tp;
     struct tekho_sim *sim = started(TEKHO_SCHEME_COUNTER, 4, NULL, &tp);
@@ -349,9 +367,9 @@ static void test_m2_entry_replies_lost(void)
     tekho_ms_mac_of_index(0, mac);
     uint64_t at = 0;
     /* Each entry at another BS: the last one still serves the MS (its
-     * Key-Reply went out) and refuses an initial RNG-REQ in its name. */
+     * SA-TEK-Response went out) and refuses an initial RNG-REQ in its name. */
     for (int lost = 0; lost < 2; lost++) {
-        /* The air goes silent as soon as the Key-Request is out, until
+        /* The air goes silent as soon as the SA-TEK-Request is out, until
          * the MS gives up; then it enters again. */
         const uint64_t t =
             run_until_sent(sim, &tp, TEKHO_SIM_AIR_UL, TEKHO_MGMT_PKM_REQ, 1u + (uint32_t)lost, at, at + 1000, &st);
@@ -614,14 +632,7 @@ static void test_l8_wrap_suite_from_the_sa(void)
         return;
     struct tekho_sim_stats st;
     run(sim, 100, &st);
-    const struct rec *reply = NULL;
-    for (unsigned k = 0; (reply = find(&first, TEKHO_SIM_AIR_DL, TEKHO_MGMT_PKM_RSP, 0, 0, k)) != NULL; k++) {
-        struct tekho_pkm m;
-        if (tekho_pkm_decode(reply->bytes + TEKHO_GMH_LEN, reply->len - TEKHO_GMH_LEN - TEKHO_CRC_LEN, &m) ==
-                TEKHO_OK &&
-            m.code == TEKHO_PKM_KEY_REPLY)
-            break;
-    }
+    const struct rec *reply = find_pkm_rsp(&first, 0, TEKHO_PKM_KEY_REPLY);
     CHECK(reply != NULL);
     uint8_t msk[64], mac[6] = {0x02, 0x74, 0x6b, 0, 0, 0}, bs1[6] = {0, 0, 0, 0, 0, 1};
     struct tekho_ak_keys ak;

@@ -68,10 +68,11 @@ static const char *const BS_ROW_NAMES[BS_ROWS] = {"NONE",         "ENTERING",   
                                                   "TARGET_SA_TEK", "CACHED",        "HANDED_OVER"};
 static const uint32_t BS_SPEC[BS_ROWS] = {
     /* NONE */ B(DATA) | B(RNG_REQ) | BB(HO_REQ) | BB(CMAC_KEY_COUNT_UPDATE),
-    /* ENTERING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(KEY_REQUEST) | BB(HO_REQ) | BB(CONTEXT_RPT) |
+    /* ENTERING: the SA-TEK-Request that answers the entry's challenge proves the PMK (no Key-Request before) */
+    /* ENTERING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(SA_TEK_REQUEST) | BB(HO_REQ) | BB(CONTEXT_RPT) |
         BB(CMAC_KEY_COUNT_UPDATE),
-    /* SERVING: an SA-TEK-Request is baseline-challenge's, sent again when the SA-TEK-Response was lost;
-     * a Context_Rpt the Authenticator's answer to the entry's Context_Ack */
+    /* SERVING: an SA-TEK-Request is baseline-challenge's or the entry's, sent again when the SA-TEK-Response
+     * was lost (or is held); a Context_Rpt the Authenticator's answer to the entry's Context_Ack */
     /* SERVING */ B(DATA) | B(RNG_REQ) | B(SBC_REQ) | B(KEY_REQUEST) | B(SA_TEK_REQUEST) | B(MSHO_REQ) | B(HO_IND) |
         BB(HO_REQ) | BB(HO_CNF) | BB(HO_COMPLETE) | BB(CONTEXT_RPT) | BB(CMAC_KEY_COUNT_UPDATE),
     /* SOURCE */ B(DATA) | B(MSHO_REQ) | B(HO_IND) | BB(HO_REQ) | BB(HO_RSP) | BB(HO_CNF) | BB(HO_COMPLETE) |

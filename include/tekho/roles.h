@@ -421,7 +421,7 @@ enum tekho_ms_state {
     TEKHO_MS_HO_SYNC,            /* MOB_HO-IND sent, synchronising to the target */
     TEKHO_MS_HO_RANGING,         /* RNG-REQ sent to the target */
     TEKHO_MS_REAUTH,             /* baseline-full: EAP (PKMv2 EAP-Transfer) with the AAA through the target */
-    TEKHO_MS_SA_TEK,             /* baseline-full: SA-TEK 3-way handshake */
+    TEKHO_MS_SA_TEK,             /* SA-TEK 3-way handshake: at entry (every scheme), baseline-full and -challenge */
     TEKHO_MS_RELEASED,
 };
 /* The state's name without its prefix ("OPERATIONAL"), in static storage;

@@ -418,8 +418,9 @@ static void send_count_update(const struct auth_ms *m, uint32_t to, uint16_t txn
  * AK context for every PMK the MS may enter with (ENTRY_STEPS of the chain,
  * from the one N counts under: that one itself only while no count under it
  * was used), and the Authenticator takes the one the MS proved, named by
- * its AKID in the BS's Context_Ack after the MS's Key-Request verified, and
- * only once durable. Handover contexts stay under the proved PMK meanwhile.
+ * its AKID in the BS's Context_Ack after the MS's SA-TEK-Request (to that
+ * BS's challenge) verified, and only once durable. Handover contexts stay
+ * under the proved PMK meanwhile.
  * Two steps ahead: an MS that took a PMK whose proof was lost (its entry BS
  * failed before the Context_Ack got through) still finds its next one. */
 #define ENTRY_STEPS 3u
@@ -442,7 +443,7 @@ static tekho_err entry_msk(const struct auth_ms *m, unsigned step, uint8_t msk[6
 
 /* May the MS enter with the PMK N counts under? Only before it proved it
  * at an entry: not once a count under it was used (or the store lost N),
- * its counts would repeat, nor once an entry BS verified a Key-Request
+ * its counts would repeat, nor once an entry BS verified an SA-TEK-Request
  * under it, which a new entry's fresh CMAC_PN window would take again. */
 static bool entry_may_keep(const struct tekho_auth *a, const struct auth_ms *m)
 {

@@ -59,9 +59,10 @@ _Static_assert(BS_IN_BACKBONE + TEKHO_ASNCP_MSG_COUNT <= 32, "one mask holds eve
  * whatever the BS holds. */
 static const uint32_t BS_ACCEPTS[] = {
     [ROLE_FREE] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_BB(HO_REQ) | BS_BB(CMAC_KEY_COUNT_UPDATE),
-    [ROLE_ENTERING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_BB(HO_REQ) |
+    /* Entering, the SA-TEK-Request answering the entry's challenge proves the PMK. */
+    [ROLE_ENTERING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(SA_TEK_REQUEST) | BS_BB(HO_REQ) |
                       BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
-    /* SA-TEK-Request: baseline-challenge's, sent again (its handler checks). */
+    /* SA-TEK-Request: baseline-challenge's or the entry's, sent again (its handler checks). */
     [ROLE_SERVING] = BS_IN(DATA) | BS_IN(RNG_REQ) | BS_IN(SBC_REQ) | BS_IN(KEY_REQUEST) | BS_IN(SA_TEK_REQUEST) |
                      BS_IN(MSHO_REQ) | BS_IN(HO_IND) | BS_BB(HO_REQ) | BS_BB(HO_CNF) | BS_BB(HO_COMPLETE) |
                      BS_BB(CONTEXT_RPT) | BS_BB(CMAC_KEY_COUNT_UPDATE),
@@ -210,23 +211,33 @@ struct bs_ms {
      * made them (target) or relays them to the MS (serving). */
     bool have_early;
     struct tekho_tek_params early_params[2];
+    uint64_t early_at_us; /* serving: when the target's HO_Rsp brought them (their lifetimes count from then) */
     uint64_t entry_deadline_us;       /* entering: given up if not serving by then */
     /* Entering: the AK contexts the Authenticator offered (M2: one per PMK
      * the MS may enter with), kept apart from what the BS holds for the MS
-     * until the MS's Key-Request proves one; then the BS reports which (a
-     * Context_Ack naming its AKID, sent again until N comes back). */
+     * until the MS proves one: each offer's SA-TEK-Challenge (under its
+     * AK, the CMAC_PNs it sent in offer_tx_pn, one BS_Random for all) is
+     * answered by an SA-TEK-Request under the AK the MS holds, fresh from
+     * this BS by its BS_Random. The BS then reports which (a Context_Ack
+     * naming its AKID, sent again until N comes back). */
     uint8_t n_offers;
     uint8_t offer_sn;
     uint16_t offer_n;
     uint8_t offer_ak[ENTRY_OFFERS_MAX][TEKHO_AK_LEN];
+    uint32_t offer_tx_pn[ENTRY_OFFERS_MAX];
     bool entry_proof;                 /* awaiting_update is for the Context_Ack, not an HO_Complete */
-    /* The entry's Key-Reply waits for the Authenticator's answer to the
-     * proof (its PMK durably taken): the MS commits to the PMK when the
-     * Key-Reply verifies, so it must not leave before. Its Key-Request's
-     * identifier and nonce (what the reply answers). */
+    /* The entry's SA-TEK-Response waits for the Authenticator's answer to
+     * the proof (its PMK durably taken): the MS commits to the PMK when
+     * the response verifies, so it must not leave before. Its
+     * SA-TEK-Request's identifier and MS_Random (what the response
+     * answers). */
     bool reply_held;
     uint8_t held_pkm_id;
-    uint8_t held_nonce[TEKHO_PKM_NONCE_LEN];
+    uint8_t held_ms_random[RANDOM_SIZE];
+    /* Entered with this link's AK by an SA-TEK exchange: a copy of its
+     * SA-TEK-Request is answered again, and the first Key-Reply brings the
+     * MS two new TEKs (it entered with none), never a refresh. */
+    bool entry_sa_tek;
 };
 
 static struct tekho_tek_context *active_tek(struct bs_ms *m)
@@ -402,6 +413,14 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
     return m;
 }
 
+/* An entry's offers are gone (taken, given up, or the MS gone). */
+static void clear_offers(struct bs_ms *m)
+{
+    OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
+    memset(m->offer_tx_pn, 0, sizeof m->offer_tx_pn);
+    m->n_offers = 0;
+}
+
 /* Wipes the secrets of an MS's context: AK, CMAC keys and KEK, TEKs (and
  * the wrapped ones last sent). The rest (counts, PN state, random nonces)
  * is not secret; wiping all of it, ~6 KB, was a visible share of each
@@ -413,8 +432,7 @@ static void ms_wipe(struct bs_ms *m)
     m->active = ACTIVE_NONE;
     tekho_cmac_link_wipe(&m->link);
     OPENSSL_cleanse(m->ak, sizeof m->ak);
-    OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
-    m->n_offers = 0;
+    clear_offers(m);
     OPENSSL_cleanse(m->last_params, sizeof m->last_params);
     OPENSSL_cleanse(m->early_params, sizeof m->early_params);
     m->have_early = false;
@@ -612,9 +630,9 @@ static void retire(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *o
     m->awaiting_update = false;
     m->entry_proof = false;
     m->reply_held = false;
+    m->entry_sa_tek = false;
     m->ms_left_serving = false;
-    OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
-    m->n_offers = 0;
+    clear_offers(m);
 }
 
 /* Remaining seconds of a TEK (for a Key-Reply that sends it again). */
@@ -864,8 +882,11 @@ static tekho_err on_entry_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t in
         m->entry_requested = false;
         m->sa_tek_answered = false;
         m->retries = 0;
-        OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
-        m->n_offers = 0;
+        clear_offers(m);
+        /* A new entry, a new BS_Random: no SA-TEK-Request an earlier one
+         * (or this BS before a restart) answered proves anything now. */
+        m->bs_random_drawn = false;
+        m->entry_sa_tek = false;
     }
     m->role = ROLE_ENTERING;
     if (fresh)
@@ -1115,6 +1136,7 @@ static tekho_err on_rng_req(struct tekho_bs *bs, uint64_t now, uint32_t index, c
 }
 
 static tekho_err send_sbc_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out);
+static tekho_err send_entry_challenges(struct tekho_bs *bs, struct bs_ms *m, unsigned first_n, struct tekho_actions *out);
 
 static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                             struct tekho_actions *out)
@@ -1132,8 +1154,15 @@ static tekho_err on_sbc_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     if (m->entry_requested) {
         /* A retransmitted SBC-REQ (or a replayed one: it is not
          * authenticated) changes nothing negotiated: the AK context is on
-         * its way, or here, and the same answer goes out again. */
-        return m->n_offers > 0 || m->role == ROLE_SERVING ? send_sbc_rsp(bs, m, out) : out->err;
+         * its way, or here, and the same answer goes out again, with the
+         * challenges while no PMK is proved (the MS asks again when they
+         * were lost: same BS_Random, the next CMAC_PNs). */
+        if (m->n_offers == 0 && m->role != ROLE_SERVING)
+            return out->err;
+        err = send_sbc_rsp(bs, m, out);
+        if (err == TEKHO_OK && m->role == ROLE_ENTERING)
+            err = send_entry_challenges(bs, m, ENTRY_OFFERS_MAX, out);
+        return err == TEKHO_OK ? out->err : err;
     }
     m->ms_advertised = r.has_security_negotiation && r.sec.has_tek_generation &&
                        (r.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
@@ -1191,6 +1220,62 @@ static tekho_err send_pkm_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho
     return err;
 }
 
+/* Entering, PKMv2's SA-TEK-Challenge (802.16-2009 7.2.2.4.3) for each of
+ * the first first_n offered AKs: its AKID, this entry's BS_Random (drawn the
+ * first time), CMAC'd under that AK's keys for count 0. The MS answers the
+ * one of the PMK it holds. With the SBC-RSP goes the first offer's alone
+ * (the Authenticator offers first the PMK an MS enters with when nothing
+ * was lost); an MS that holds another asks again with its SBC-REQ, and
+ * gets them all. A source that fails leaves the entry to that SBC-REQ. */
+static tekho_err send_entry_challenges(struct tekho_bs *bs, struct bs_ms *m, unsigned first_n, struct tekho_actions *out)
+{
+    if (!m->bs_random_drawn) {
+        const tekho_err err = bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
+        if (err != TEKHO_OK)
+            return err;
+        m->bs_random_drawn = true;
+    }
+    tekho_err err = TEKHO_OK;
+    for (unsigned i = 0; i < m->n_offers && i < first_n && err == TEKHO_OK; i++) {
+        struct cmac_link l;
+        memset(&l, 0, sizeof l);
+        err = tekho_cmac_link_from_ak(bs->kit, &l, m->offer_ak[i], m->mac, bs->cfg.bsid, m->offer_sn, 0);
+        l.tx_pn = m->offer_tx_pn[i];
+        struct tekho_pkm ch = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_CHALLENGE,
+                               .identifier = (uint8_t)(i + 1), .has_key_seq = true, .key_seq = m->offer_sn,
+                               .has_akid = true, .has_bs_random = true, .has_key_lifetime = true,
+                               .key_lifetime_s = bs->cfg.pmk_lifetime_s, .has_cmac_digest = true};
+        memcpy(ch.akid, l.ak.akid, 8);
+        memcpy(ch.bs_random, m->bs_random, RANDOM_SIZE);
+        ch.cmac_digest.cmac_pn = l.tx_pn;
+        uint8_t buf[256];
+        size_t n = 0;
+        if (err == TEKHO_OK)
+            err = tekho_pkm_encode(&ch, buf, sizeof buf, &n);
+        if (err == TEKHO_OK)
+            err = tekho_sign_mgmt(bs->kit, &l, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+        if (err == TEKHO_OK)
+            send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
+        m->offer_tx_pn[i] = l.tx_pn;
+        tekho_cmac_link_wipe(&l);
+    }
+    return err == TEKHO_OK ? out->err : err;
+}
+
+/* The entry's SA-TEK-Response, once the Authenticator took the PMK the
+ * MS proved: both randoms and the AKID, under the AK taken. */
+static tekho_err send_entry_response(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+{
+    struct tekho_pkm rsp = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_RESPONSE,
+                            .identifier = m->held_pkm_id, .has_key_seq = true, .key_seq = m->ak_sn,
+                            .has_ms_random = true, .has_bs_random = true, .has_akid = true,
+                            .has_cmac_digest = true};
+    memcpy(rsp.ms_random, m->held_ms_random, RANDOM_SIZE);
+    memcpy(rsp.bs_random, m->bs_random, RANDOM_SIZE);
+    memcpy(rsp.akid, m->link.ak.akid, 8);
+    return send_pkm_rsp(bs, m, &rsp, out);
+}
+
 static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_pkm *req,
                                 bool again, struct tekho_actions *out)
 {
@@ -1205,11 +1290,12 @@ static tekho_err send_key_reply(struct tekho_bs *bs, uint64_t now, struct bs_ms 
      * kept), never replaced both at once. */
     tekho_err err = TEKHO_OK;
     if (!again) {
-        /* An entry's reply (held until its PMK was taken) is not a
-         * refresh: the MS entered with no TEKs at all. */
-        err = random_teks(bs, m, now, active_tek(m) != NULL && m->role == ROLE_SERVING && !m->reply_held,
+        /* An entry's first reply is not a refresh: the MS entered with
+         * no TEKs at all. */
+        err = random_teks(bs, m, now, active_tek(m) != NULL && m->role == ROLE_SERVING && !m->entry_sa_tek,
                           rsp.tek_params, m->role == ROLE_TARGET_SA_TEK, out);
         if (err == TEKHO_OK) {
+            m->entry_sa_tek = false;
             memcpy(m->last_params, rsp.tek_params, sizeof m->last_params);
             m->last_pkm_id = req->identifier;
             memcpy(m->last_nonce, req->nonce, sizeof m->last_nonce);
@@ -1287,19 +1373,27 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
     /* The table took one of the two, each in the roles that can. */
     const bool sa_tek_request = r.code == TEKHO_PKM_SA_TEK_REQUEST;
     const bool key_request = !sa_tek_request;
-    /* Serving, an SA-TEK-Request is only baseline-challenge's, sent again
-     * because our SA-TEK-Response was lost. */
-    if (sa_tek_request && m->role == ROLE_SERVING && !(challenge_mode(bs, m) && m->sa_tek_answered))
+    /* Serving, an SA-TEK-Request is only baseline-challenge's or the
+     * entry's, sent again because our SA-TEK-Response was lost (or is
+     * held). */
+    const bool entry_again = sa_tek_request && m->role == ROLE_SERVING && m->entry_sa_tek;
+    if (sa_tek_request && m->role == ROLE_SERVING && !entry_again && !(challenge_mode(bs, m) && m->sa_tek_answered))
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
     /* PKMv2 names the AK it is under by its sequence (7.2.2.2.? Key
      * Sequence Number); a Key-Request asks for the MS's primary SA. */
     const bool entering = m->role == ROLE_ENTERING;
     if (entering && m->n_offers == 0)
-        return TEKHO_ERR_UNEXPECTED_MESSAGE; /* before the SBC-RSP */
+        return TEKHO_ERR_UNEXPECTED_MESSAGE; /* before the challenges */
     if (!r.has_key_seq || r.key_seq != (entering ? m->offer_sn : m->ak_sn) ||
         (key_request && (!r.has_said || !r.has_nonce || r.said != tekho_ms_basic_cid(m->index))))
         return TEKHO_ERR_BAD_VALUE;
-    /* Entering, the Key-Request proves which offered PMK the MS holds. */
+    /* 7.2.2.4.3: the BS_Random must be the one it challenged with (before
+     * anything is taken: entering, nothing but it makes the proof fresh). */
+    if (sa_tek_request &&
+        (!r.has_bs_random || !r.has_ms_random || !m->bs_random_drawn ||
+         CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0))
+        return TEKHO_ERR_BAD_VALUE;
+    /* Entering, the SA-TEK-Request proves which offered PMK the MS holds. */
     err = entering ? prove_entry(bs, now, m, msg, len, &r, out)
                    : tekho_verify_pkm(bs->kit, &m->link, true, tekho_ms_basic_cid(m->index), msg, len, r.cmac_offset,
                                       r.cmac_digest.cmac_pn);
@@ -1307,10 +1401,19 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         tekho_act_event(out, m->index, TEKHO_EV_PDU_DISCARDED, -err, NULL, 0);
         return out->err;
     }
+    if (sa_tek_request && (entering || entry_again)) {
+        /* The entry's SA-TEK-Response (or its copy, for a copy of the
+         * request) goes once the Authenticator took the PMK proved. */
+        if (entering) {
+            m->entry_sa_tek = true;
+            m->reply_held = true;
+            m->role = ROLE_SERVING;
+        }
+        m->held_pkm_id = r.identifier;
+        memcpy(m->held_ms_random, r.ms_random, RANDOM_SIZE);
+        return m->reply_held ? out->err : send_entry_response(bs, m, out);
+    }
     if (sa_tek_request) {
-        /* 7.2.2.4.3: the BS_Random must be the one it challenged with. */
-        if (!r.has_bs_random || !m->bs_random_drawn || CRYPTO_memcmp(r.bs_random, m->bs_random, RANDOM_SIZE) != 0)
-            return TEKHO_ERR_BAD_VALUE;
         if (challenge_mode(bs, m))
             return answer_tuple(bs, now, m, &r, out);
         /* The challenge timer keeps running until the Key-Request: if this
@@ -1324,15 +1427,10 @@ static tekho_err on_pkm_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, 
         memcpy(rsp.akid, m->link.ak.akid, 8);
         return send_pkm_rsp(bs, m, &rsp, out);
     }
-    if (entering || m->reply_held) {
-        /* The entry's Key-Request (or the MS's copy of it, sent again):
-         * answered once the Authenticator took the PMK it proved. */
-        m->reply_held = true;
-        m->held_pkm_id = r.identifier;
-        memcpy(m->held_nonce, r.nonce, sizeof m->held_nonce);
-        m->role = ROLE_SERVING;
-        return out->err;
-    }
+    /* A Key-Request before the entry's SA-TEK-Response went out: the MS
+     * cannot have it (nothing but that response lets it ask). */
+    if (m->reply_held)
+        return TEKHO_ERR_UNEXPECTED_MESSAGE;
     const bool again = m->have_last_params && r.identifier == m->last_pkm_id &&
                        CRYPTO_memcmp(r.nonce, m->last_nonce, sizeof m->last_nonce) == 0;
     err = send_key_reply(bs, now, m, &r, again, out);
@@ -1468,16 +1566,17 @@ static enum tekho_ho_tek_mode scheme_mode(const struct tekho_bs *bs, const struc
     }
 }
 
-static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, struct tekho_actions *out);
+static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, uint64_t now,
+                           struct tekho_actions *out);
 
-static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+static tekho_err send_bsho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
-    return send_bsho(bs, m, false, out);
+    return send_bsho(bs, m, false, now, out);
 }
 
-static tekho_err send_bsho_refusal(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
+static tekho_err send_bsho_refusal(struct tekho_bs *bs, struct bs_ms *m, uint64_t now, struct tekho_actions *out)
 {
-    return send_bsho(bs, m, true, out);
+    return send_bsho(bs, m, true, now, out);
 }
 
 static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
@@ -1504,7 +1603,7 @@ static tekho_err on_msho_req(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         /* The MS asks again while the target prepares: the preparation
          * under way answers it; a lost MOB_BSHO-RSP is sent again. */
         if (m->have_bsho)
-            send_bsho_rsp(bs, m, out);
+            send_bsho_rsp(bs, m, now, out);
         return out->err;
     }
     m->have_bsho = false;
@@ -1805,7 +1904,7 @@ static void send_ho_rsp(struct tekho_bs *bs, struct bs_ms *m, uint8_t code, uint
 /* baseline-early, at the serving BS: the target's wrapped TEKs from its
  * HO_Rsp, every value checked before it is kept (one SA, the MS's, both
  * TEKs wrapped, key sequences of different parity). */
-static tekho_err take_early_teks(struct bs_ms *m, const struct tekho_asncp *r)
+static tekho_err take_early_teks(struct bs_ms *m, const struct tekho_asncp *r, uint64_t now)
 {
     if (r->n_sa != 1 || r->sa[0].said != tekho_ms_basic_cid(m->index) || !r->sa[0].has_older || !r->sa[0].has_newer)
         return TEKHO_ERR_MISSING_TLV;
@@ -1823,6 +1922,7 @@ static tekho_err take_early_teks(struct bs_ms *m, const struct tekho_asncp *r)
         p->key_seq = teks[i]->tek_sn;
     }
     m->have_early = true;
+    m->early_at_us = now;
     return TEKHO_OK;
 }
 
@@ -1993,10 +2093,9 @@ static tekho_err target_ready(struct tekho_bs *bs, struct bs_ms *m, uint64_t now
     return out->err;
 }
 
-/* Takes the entry offer i the MS proved (with link, the link that verified
- * it) or, with no encryption, the first one: a new PMK ends every TEK
- * context and CMAC_PN of the old one here, and the Authenticator learns
- * which PMK it was. */
+/* Takes the entry offer i the MS proved (link: the link that verified
+ * it): a new PMK ends every TEK context and CMAC_PN of the old one here,
+ * and the Authenticator learns which PMK it was. */
 static tekho_err take_entry_offer(struct tekho_bs *bs, struct bs_ms *m, unsigned i, struct cmac_link *link,
                                   uint64_t now, struct tekho_actions *out)
 {
@@ -2012,19 +2111,11 @@ static tekho_err take_entry_offer(struct tekho_bs *bs, struct bs_ms *m, unsigned
     m->ak_sn = m->offer_sn;
     m->have_ak = true;
     m->n = m->offer_n;
-    OPENSSL_cleanse(m->offer_ak, sizeof m->offer_ak);
-    m->n_offers = 0;
+    clear_offers(m);
     if (!new_ak)
         cmac_seen_save(m, &m->link); /* the same PMK: its CMAC_PNs go on */
     tekho_cmac_link_wipe(&m->link);
-    tekho_err err = TEKHO_OK;
-    if (link != NULL)
-        m->link = *link;
-    else if ((err = tekho_cmac_link_from_ak(bs->kit, &m->link, m->ak, m->mac, bs->cfg.bsid, m->ak_sn, 0)) ==
-             TEKHO_OK)
-        (void)cmac_seen_restore(m, &m->link);
-    if (err != TEKHO_OK)
-        return err;
+    m->link = *link;
     m->entry_proof = true;
     m->awaiting_update = true;
     m->rng_count = 0;
@@ -2036,7 +2127,7 @@ static tekho_err take_entry_offer(struct tekho_bs *bs, struct bs_ms *m, unsigned
 /* Entering: an AK context for one of the PMKs the MS may enter with. The
  * first answers the SBC-REQ; nothing the BS holds for the MS changes
  * until the MS proves one (take_entry_offer). */
-static tekho_err on_entry_offer(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const struct tekho_asncp *r,
+static tekho_err on_entry_offer(struct tekho_bs *bs, struct bs_ms *m, const struct tekho_asncp *r,
                                 struct tekho_actions *out)
 {
     if (!m->entry_requested || r->transaction_id != m->ctx_txn || !r->has_ak_context)
@@ -2058,19 +2149,16 @@ static tekho_err on_entry_offer(struct tekho_bs *bs, uint64_t now, struct bs_ms 
         return out->err; /* a further offer, or a copy: the SBC-RSP is out */
     m->ctx_pending = false;
     tekho_act_cancel_timer(out, TIMER_ID(m->index, TIMER_RETX));
-    if (!tekho_scheme_encrypts(bs->cfg.scheme)) {
-        /* With no encryption there is no key exchange to wait for, nor
-         * any to prove a PMK with: the first offer is taken. */
-        tekho_err err = take_entry_offer(bs, m, 0, NULL, now, out);
-        if (err != TEKHO_OK)
-            return err;
-        m->role = ROLE_SERVING;
-    }
-    return send_sbc_rsp(bs, m, out);
+    /* With no encryption too: management messages are CMAC'd under the
+     * PMK's keys, so the PMK is proved as with any scheme. */
+    tekho_err err = send_sbc_rsp(bs, m, out);
+    if (err == TEKHO_OK)
+        err = send_entry_challenges(bs, m, 1, out);
+    return err == TEKHO_OK ? out->err : err;
 }
 
-/* Entering: the MS's Key-Request verified under one of the offers, which
- * is then taken. */
+/* Entering: the MS's SA-TEK-Request (its BS_Random checked by the caller)
+ * verified under one of the offers, which is then taken. */
 static tekho_err prove_entry(struct tekho_bs *bs, uint64_t now, struct bs_ms *m, const uint8_t *msg, size_t len,
                              const struct tekho_pkm *r, struct tekho_actions *out)
 {
@@ -2079,6 +2167,7 @@ static tekho_err prove_entry(struct tekho_bs *bs, uint64_t now, struct bs_ms *m,
         struct cmac_link l;
         memset(&l, 0, sizeof l);
         err = tekho_cmac_link_from_ak(bs->kit, &l, m->offer_ak[i], m->mac, bs->cfg.bsid, m->offer_sn, 0);
+        l.tx_pn = m->offer_tx_pn[i]; /* after its challenges */
         /* The PMK held here already: its CMAC_PNs of count 0 go on. */
         if (err == TEKHO_OK && m->have_ak && CRYPTO_memcmp(m->ak, m->offer_ak[i], TEKHO_AK_LEN) == 0)
             (void)cmac_seen_restore(m, &l);
@@ -2102,7 +2191,7 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
     if (m == NULL)
         return TEKHO_ERR_UNKNOWN_PEER;
     if (m->role == ROLE_ENTERING)
-        return on_entry_offer(bs, now, m, r, out);
+        return on_entry_offer(bs, m, r, out);
     if (m->role == ROLE_SERVING) {
         /* Serving: only the Authenticator's answer to the entry's
          * Context_Ack, the AK context the MS proved. */
@@ -2117,12 +2206,8 @@ static tekho_err on_context_rpt(struct tekho_bs *bs, uint64_t now, const struct 
             m->n = r->ak_context.cmac_key_count;
         if (!m->reply_held)
             return out->err;
-        struct tekho_pkm held = {.identifier = m->held_pkm_id, .has_key_seq = true, .key_seq = m->ak_sn,
-                                 .has_said = true, .said = tekho_ms_basic_cid(m->index), .has_nonce = true};
-        memcpy(held.nonce, m->held_nonce, sizeof held.nonce);
-        const tekho_err err = send_key_reply(bs, now, m, &held, false, out);
         m->reply_held = false;
-        return err;
+        return send_entry_response(bs, m, out);
     }
     if (!m->ctx_pending || r->transaction_id != m->ctx_txn || !r->has_ak_context)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
@@ -2222,7 +2307,7 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, con
     const bool accepted = !(r->has_bs_ho_rsp_code && r->bs_ho_rsp_code != HO_RSP_ACCEPT);
     if (accepted && early_mode(bs, m)) {
         /* baseline-early: the target's TEKs come with its acceptance. */
-        const tekho_err err = take_early_teks(m, r);
+        const tekho_err err = take_early_teks(m, r, now);
         if (err != TEKHO_OK)
             return err;
     }
@@ -2233,7 +2318,7 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, con
         m->role = ROLE_SERVING;
         m->have_bsho = false;
         tekho_act_event(out, m->index, TEKHO_EV_HO_FAILED, m->peer, NULL, 0);
-        return send_bsho_refusal(bs, m, out);
+        return send_bsho_refusal(bs, m, now, out);
     }
     m->mode = mode;
     m->ho_id = r->has_ho_id ? r->ho_id : 0;
@@ -2242,14 +2327,15 @@ static tekho_err on_ho_rsp(struct tekho_bs *bs, uint64_t now, uint32_t from, con
      * comes (a cancel lost on the air, the MS gone), this BS serves it
      * again once the target would have let the preparation go. */
     tekho_act_timer(out, TIMER_ID(m->index, TIMER_RETX), now + bs->cfg.timing.ho_cache_us);
-    const tekho_err err = send_bsho_rsp(bs, m, out);
+    const tekho_err err = send_bsho_rsp(bs, m, now, out);
     if (err == TEKHO_OK && early_mode(bs, m)) /* once per preparation, as baseline-update's RNG-RSP */
         tekho_act_event(out, m->index, TEKHO_EV_TEK_BYTES_OVER_AIR,
                         (int64_t)(m->early_params[0].wrapped_tek_len + m->early_params[1].wrapped_tek_len), NULL, 0);
     return err == TEKHO_OK ? out->err : err;
 }
 
-static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, struct tekho_actions *out)
+static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, uint64_t now,
+                           struct tekho_actions *out)
 {
     struct tekho_mob_bsho_rsp rsp;
     memset(&rsp, 0, sizeof rsp);
@@ -2270,6 +2356,13 @@ static tekho_err send_bsho(struct tekho_bs *bs, struct bs_ms *m, bool refuse, st
         u->has_old_params = true;
         u->old_params = m->early_params[0];
         u->new_params = m->early_params[1];
+        /* Sent again (the MS asked again), they are older by then: what
+         * is left of their lifetimes, so that the MS never holds a TEK
+         * longer than the target does. */
+        const uint64_t aged_s = now > m->early_at_us ? (now - m->early_at_us + 999999u) / 1000000u : 0;
+        struct tekho_tek_params *ps[2] = {&u->old_params, &u->new_params};
+        for (int i = 0; i < 2; i++)
+            ps[i]->lifetime_s = ps[i]->lifetime_s > aged_s ? (uint32_t)(ps[i]->lifetime_s - aged_s) : 0;
     }
     rsp.has_cmac = true;
     rsp.cmac = tekho_cmac_tuple_next(&m->link);

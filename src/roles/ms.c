@@ -22,6 +22,16 @@ enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = TEKHO_MS_TIMER_SYNC, MS_TIMER_RANGING 
 /* The farthest an entry tries past the last PMK taken: reached only after
  * that many Key-Replies in a row were lost with their PMK taken. */
 #define MS_ENTRY_REACH 8u
+/* The downlink CMAC_PNs an entry attempt accepted, kept per candidate
+ * and entry BS for the attempts after it (the oldest goes first). */
+#define MS_ENTRY_RX_MAX 16u
+
+struct entry_rx {
+    bool used;
+    unsigned step;
+    uint8_t bsid[6];
+    struct tekho_cmac_pn_rx rx;
+};
 
 struct tekho_ms {
     struct tekho_ms_config cfg;
@@ -53,13 +63,14 @@ struct tekho_ms {
     struct tek_cache cache;
     bool entered;                   /* has entered the network with the current PMK */
     uint32_t pmk_generation;        /* MSKs replaced since tekho_ms_new (re-entry, re-authentication) */
-    /* Re-entry's new MSK (cfg.msk) stays a candidate until the Key-Reply
-     * (CMAC-verified under it) shows the entry BS verified our Key-Request
-     * under it, and so reported it to the Authenticator, which takes it then
-     * (M2: never on the unauthenticated SBC-REQ alone). An attempt that
-     * never got that far tries the same candidate again, its CMAC_PNs
-     * going on from candidate_tx_pn; the Authenticator offers the entry
-     * BS the PMKs up to two steps past its own, so a proof lost on the
+    /* Re-entry's new MSK (cfg.msk) stays a candidate until the
+     * SA-TEK-Response (CMAC-verified under it, answering our request to
+     * the entry BS's challenge) shows the BS verified our SA-TEK-Request
+     * under it and the Authenticator took it (M2: never on the
+     * unauthenticated SBC-REQ alone). An attempt that never got that far
+     * tries the same candidate again, its CMAC_PNs going on from
+     * candidate_tx_pn and entry_rx; the Authenticator offers the entry BS
+     * the PMKs up to two steps past its own, so a proof lost on the
      * backbone does not leave the two ends apart. */
     bool candidate;
     /* The last PMK the network took (base_msk, base_generation): entries
@@ -77,13 +88,22 @@ struct tekho_ms {
     unsigned entry_reach; /* the farthest step tried since base */
     unsigned entry_step;  /* the step of the candidate in use */
     uint32_t candidate_tx_pn[MS_ENTRY_REACH + 1];
+    /* ... and its downlink's: a challenge an earlier attempt answered,
+     * replayed at a later one with the same candidate at the same BS, is
+     * refused, not answered again. */
+    struct entry_rx entry_rx[MS_ENTRY_RX_MAX];
+    unsigned entry_rx_next;
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
-    /* baseline-challenge: the SA-TEK-Request in flight (the RNG-RSP's
-     * BS_Random, our MS_Random), sent again until the SA-TEK-Response. */
+    /* baseline-challenge, and every entry: the SA-TEK-Request in flight
+     * (the RNG-RSP's or the challenge's BS_Random, our MS_Random), sent
+     * again until the SA-TEK-Response. Entering, sa_answered says one was
+     * sent (before it, the MS asks for the challenge with its SBC-REQ). */
     uint8_t sa_bs_random[TEKHO_PKM_RANDOM_LEN];
     uint8_t sa_ms_random[TEKHO_PKM_RANDOM_LEN];
+    uint8_t sa_identifier;
+    bool sa_answered;
 #ifdef TEKHO_MUTATION_MS_REDERIVE_ON_RETRY
     bool cancelled_since_m;
 #endif
@@ -170,6 +190,8 @@ static void entry_walk_reset(struct tekho_ms *ms)
     ms->entry_reach = 0;
     ms->entry_step = 0;
     memset(ms->candidate_tx_pn, 0, sizeof ms->candidate_tx_pn);
+    memset(ms->entry_rx, 0, sizeof ms->entry_rx);
+    ms->entry_rx_next = 0;
 }
 
 tekho_err tekho_ms_new(const struct tekho_ms_config *cfg, struct tekho_ms **out)
@@ -264,9 +286,35 @@ static bool challenge_mode(const struct tekho_ms *ms)
 
 static void drop_cache(struct tekho_ms *ms);
 
+/* An entry attempt ends (given up, or another begins): the CMAC_PNs its
+ * candidate's link sent and accepted stay for the next attempt with it. */
+static void candidate_save(struct tekho_ms *ms)
+{
+    if (!ms->candidate || !ms->serving_link.ready)
+        return;
+    if (ms->serving_link.tx_pn > ms->candidate_tx_pn[ms->entry_step])
+        ms->candidate_tx_pn[ms->entry_step] = ms->serving_link.tx_pn;
+    if (!ms->serving_link.rx.any)
+        return;
+    struct entry_rx *slot = NULL;
+    for (unsigned i = 0; i < MS_ENTRY_RX_MAX && slot == NULL; i++)
+        if (ms->entry_rx[i].used && ms->entry_rx[i].step == ms->entry_step &&
+            memcmp(ms->entry_rx[i].bsid, ms->serving_bsid, 6) == 0)
+            slot = &ms->entry_rx[i];
+    if (slot == NULL) {
+        slot = &ms->entry_rx[ms->entry_rx_next];
+        ms->entry_rx_next = (ms->entry_rx_next + 1) % MS_ENTRY_RX_MAX;
+    }
+    slot->used = true;
+    slot->step = ms->entry_step;
+    memcpy(slot->bsid, ms->serving_bsid, 6);
+    slot->rx = ms->serving_link.rx;
+}
+
 /* The connection is gone: nothing of it may stay in memory. */
 static void released(struct tekho_ms *ms)
 {
+    candidate_save(ms);
     ms->state = TEKHO_MS_RELEASED;
     tekho_tek_context_cleanup(&ms->tek);
     ms->have_tek = false;
@@ -301,7 +349,10 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
         err = tekho_rng_req_encode(&m, msg, sizeof msg, &len);
         break;
     }
+    case TEKHO_MS_SA_TEK: /* entering, no challenge yet: the SBC-REQ again asks for it */
     case TEKHO_MS_SBC_WAIT: {
+        if (ms->state == TEKHO_MS_SA_TEK && !(ms->candidate && !ms->sa_answered))
+            return TEKHO_OK;
         struct tekho_sbc m = {.mgmt_type = TEKHO_MGMT_SBC_REQ, .has_security_negotiation = true};
         m.sec.has_pkm_version = true;
         m.sec.pkm_version = 1; /* PKMv2 */
@@ -411,8 +462,7 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
      * use count 0 (profile 4). After a release the old PMK must not come
      * back (its counts, CMAC_PNs and TEKs would repeat): re-entry
      * re-authenticates, modelled as the next MSK at both ends. */
-    if (ms->candidate && ms->serving_link.tx_pn > ms->candidate_tx_pn[ms->entry_step])
-        ms->candidate_tx_pn[ms->entry_step] = ms->serving_link.tx_pn;
+    candidate_save(ms);
     const unsigned step = ms->entry_next;
     uint8_t msk[64];
     memcpy(msk, ms->base_msk, 64);
@@ -446,6 +496,9 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
     if (err != TEKHO_OK)
         return err;
     ms->serving_link.tx_pn = tx_pn;
+    for (unsigned i = 0; i < MS_ENTRY_RX_MAX; i++)
+        if (ms->entry_rx[i].used && ms->entry_rx[i].step == step && memcmp(ms->entry_rx[i].bsid, bsid, 6) == 0)
+            ms->serving_link.rx = ms->entry_rx[i].rx;
     return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
 }
 
@@ -778,6 +831,7 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         ms->have_tek = false;
         memcpy(ms->sa_bs_random, m.bs_random, sizeof ms->sa_bs_random);
         memcpy(ms->sa_ms_random, ms_random, sizeof ms->sa_ms_random);
+        ms->sa_identifier = 0;
         ms->retries = 0;
         return send_tuple_answer(ms, now, out);
     }
@@ -801,9 +855,10 @@ static tekho_err on_rng_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
     return out->err;
 }
 
-/* The entry's PMK is the network's too (its Key-Reply verified, or the
- * SBC-RSP with no encryption): a later entry starts from its successor,
- * and this one is never entered with again. */
+/* The entry's PMK is the network's too (the SA-TEK-Response to our
+ * request verified under it; a Key-Reply after it changes nothing): a
+ * later entry starts from its successor, and this one is never entered
+ * with again. */
 static void pmk_taken(struct tekho_ms *ms)
 {
     if (ms->candidate) {
@@ -826,21 +881,21 @@ static tekho_err on_sbc_rsp(struct tekho_ms *ms, uint64_t now, uint32_t from, co
         return err;
     if (m.mgmt_type != TEKHO_MGMT_SBC_RSP)
         return TEKHO_ERR_UNEXPECTED_MESSAGE;
-    /* With no encryption nothing proves the PMK: the SBC-RSP (sent once
-     * the entry BS has the Authenticator's offers) is all there is. */
-    if (!tekho_scheme_encrypts(ms->cfg.scheme))
-        pmk_taken(ms);
     /* Both sides must advertise support (profile 5). */
     ms->tekgen_negotiated = ms->cfg.scheme == TEKHO_SCHEME_COUNTER && ms->cfg.tekgen_capable &&
                             m.has_security_negotiation && m.sec.has_tek_generation &&
                             (m.sec.tek_generation & TEKHO_TEKGEN_SUPPORTED);
     tekho_act_event(out, ms->cfg.index, TEKHO_EV_CAPABILITY, ms->tekgen_negotiated, NULL, 0);
     tekho_act_cancel_timer(out, MS_TIMER_RETX);
-    if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
-        ms->state = TEKHO_MS_OPERATIONAL;
-        return out->err;
-    }
-    return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
+    /* PKMv2's SA-TEK 3-way handshake proves the PMK (7.2.2.4.3): the BS
+     * challenges under each AK it was offered, the MS answers the one of
+     * its own, and the BS's fresh BS_Random in it makes the proof good at
+     * this BS, now, only. */
+    ms->state = TEKHO_MS_SA_TEK;
+    ms->retries = 0;
+    ms->sa_answered = false;
+    tekho_act_timer(out, MS_TIMER_RETX, now + ms->cfg.timing.retransmit_us);
+    return out->err;
 }
 
 /* The SA-TEK-Request answering BS_Random (a challenge's, or RNG-RSP's SA
@@ -875,9 +930,55 @@ static tekho_err send_sa_tek_request(struct tekho_ms *ms, uint8_t identifier, co
  * once, and sends it again on its timer until the SA-TEK-Response. */
 static tekho_err send_tuple_answer(struct tekho_ms *ms, uint64_t now, struct tekho_actions *out)
 {
-    const tekho_err err = send_sa_tek_request(ms, 0, ms->sa_bs_random, ms->sa_ms_random, out);
+    const tekho_err err = send_sa_tek_request(ms, ms->sa_identifier, ms->sa_bs_random, ms->sa_ms_random, out);
     tekho_act_timer(out, MS_TIMER_RETX, now + ms->cfg.timing.retransmit_us);
     return err == TEKHO_OK ? out->err : err;
+}
+
+/* Entering (SA_TEK with a candidate PMK): the challenge under the
+ * candidate's AK (its AKID; those under the other offers are not ours) is
+ * answered, the same BS_Random with the same MS_Random; the response to
+ * our request shows the Authenticator took the PMK, and TEKs are asked
+ * for. */
+static tekho_err on_entry_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho_pkm *m, const uint8_t *msg,
+                                 size_t len, struct tekho_actions *out)
+{
+    if (!m->has_akid || CRYPTO_memcmp(m->akid, ms->serving_link.ak.akid, 8) != 0 || !m->has_bs_random ||
+        !m->has_key_seq || m->key_seq != ms->cfg.pmk_sn)
+        return TEKHO_ERR_BAD_VALUE;
+    const bool challenge = m->code == TEKHO_PKM_SA_TEK_CHALLENGE;
+    if (!challenge &&
+        (!ms->sa_answered || !m->has_ms_random ||
+         CRYPTO_memcmp(m->ms_random, ms->sa_ms_random, sizeof ms->sa_ms_random) != 0 ||
+         CRYPTO_memcmp(m->bs_random, ms->sa_bs_random, sizeof ms->sa_bs_random) != 0))
+        return TEKHO_ERR_BAD_VALUE;
+    uint8_t ms_random[TEKHO_PKM_RANDOM_LEN];
+    const bool same = ms->sa_answered && CRYPTO_memcmp(m->bs_random, ms->sa_bs_random, sizeof ms_random) == 0;
+    tekho_err err = TEKHO_OK;
+    if (challenge && !same)
+        err = ms->cfg.random.fill(ms->cfg.random.ctx, ms_random, sizeof ms_random);
+    if (err == TEKHO_OK)
+        err = tekho_verify_pkm(ms->kit, &ms->serving_link, false, tekho_ms_basic_cid(ms->cfg.index), msg, len,
+                               m->cmac_offset, m->cmac_digest.cmac_pn);
+    if (err != TEKHO_OK)
+        return err;
+    if (!challenge) {
+        tekho_act_cancel_timer(out, MS_TIMER_RETX);
+        pmk_taken(ms); /* the BS verified our request under it, and the Authenticator took it */
+        if (!tekho_scheme_encrypts(ms->cfg.scheme)) {
+            ms->state = TEKHO_MS_OPERATIONAL; /* no TEKs to ask for */
+            return out->err;
+        }
+        return begin_request(ms, TEKHO_MS_KEY_WAIT, now, out);
+    }
+    if (!same) {
+        memcpy(ms->sa_bs_random, m->bs_random, sizeof ms->sa_bs_random);
+        memcpy(ms->sa_ms_random, ms_random, sizeof ms->sa_ms_random);
+        ms->sa_identifier = m->identifier;
+        ms->sa_answered = true;
+        ms->retries = 0;
+    }
+    return send_tuple_answer(ms, now, out);
 }
 
 /* Baseline-full, 802.16e 7.2.2.4: after re-authentication the target
@@ -886,6 +987,8 @@ static tekho_err send_tuple_answer(struct tekho_ms *ms, uint64_t now, struct tek
 static tekho_err on_sa_tek(struct tekho_ms *ms, uint64_t now, const struct tekho_pkm *m, const uint8_t *msg,
                            size_t len, struct tekho_actions *out)
 {
+    if (ms->state == TEKHO_MS_SA_TEK && ms->candidate)
+        return on_entry_sa_tek(ms, now, m, msg, len, out);
     if (m->code == TEKHO_PKM_SA_TEK_CHALLENGE && ms->state == TEKHO_MS_REAUTH) {
         /* The EAP exchange (modelled) produced a new MSK: a new PMK, M = 0. */
         uint8_t msk[64], ms_random[8];
@@ -1268,7 +1371,7 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
         /* A handover failed only if the MS had left for its target: an
          * entry or a TEK refresh given up is a release alone. */
         const bool handing_over = ms->state == TEKHO_MS_HO_RANGING || ms->state == TEKHO_MS_REAUTH ||
-                                  ms->state == TEKHO_MS_SA_TEK ||
+                                  (ms->state == TEKHO_MS_SA_TEK && !ms->candidate) ||
                                   (ms->state == TEKHO_MS_KEY_WAIT && ms->target != 0 && !ms->candidate);
         released(ms);
         if (handing_over)
@@ -1277,8 +1380,10 @@ tekho_err tekho_ms_timer(struct tekho_ms *ms, uint64_t now_us, uint32_t timer, s
         return out->err;
     }
     tekho_act_event(out, ms->cfg.index, TEKHO_EV_RETRANSMIT, ms->state, NULL, 0);
-    if (ms->state == TEKHO_MS_SA_TEK && challenge_mode(ms))
-        return send_tuple_answer(ms, now_us, out); /* baseline-challenge: the MS drives the 3-way handshake */
+    if (ms->state == TEKHO_MS_SA_TEK && ms->candidate && !ms->sa_answered)
+        return send_request(ms, now_us, out); /* entering, no challenge came: the SBC-REQ again */
+    if (ms->state == TEKHO_MS_SA_TEK && (challenge_mode(ms) || ms->candidate))
+        return send_tuple_answer(ms, now_us, out); /* baseline-challenge and entry: the MS drives the 3-way handshake */
     if (ms->state == TEKHO_MS_REAUTH || ms->state == TEKHO_MS_SA_TEK) {
         arm_reauth_timer(ms, now_us, out); /* nothing to send: the BS drives these */
         return out->err;
