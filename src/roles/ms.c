@@ -20,7 +20,7 @@ enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = TEKHO_MS_TIMER_SYNC, MS_TIMER_RANGING 
  * suite guessed from the field's length. */
 #define MS_TEK_SUITE TEKHO_SUITE_CCM_KEYWRAP
 /* The farthest an entry tries past the last PMK taken: reached only after
- * that many Key-Replies in a row were lost with their PMK taken. */
+ * that many SA-TEK-Responses in a row were lost with their PMK taken. */
 #define MS_ENTRY_REACH 8u
 /* The downlink CMAC_PNs an entry attempt accepted, kept per candidate
  * and entry BS for the attempts after it (the oldest goes first). */
@@ -952,7 +952,7 @@ static tekho_err on_entry_sa_tek(struct tekho_ms *ms, uint64_t now, const struct
          CRYPTO_memcmp(m->ms_random, ms->sa_ms_random, sizeof ms->sa_ms_random) != 0 ||
          CRYPTO_memcmp(m->bs_random, ms->sa_bs_random, sizeof ms->sa_bs_random) != 0))
         return TEKHO_ERR_BAD_VALUE;
-    uint8_t ms_random[TEKHO_PKM_RANDOM_LEN];
+    uint8_t ms_random[TEKHO_PKM_RANDOM_LEN] = {0};
     const bool same = ms->sa_answered && CRYPTO_memcmp(m->bs_random, ms->sa_bs_random, sizeof ms_random) == 0;
     tekho_err err = TEKHO_OK;
     if (challenge && !same)
