@@ -23,14 +23,16 @@ enum { MS_TIMER_RETX = 1, MS_TIMER_SYNC = TEKHO_MS_TIMER_SYNC, MS_TIMER_RANGING 
  * that many SA-TEK-Responses in a row were lost with their PMK taken. */
 #define MS_ENTRY_REACH 8u
 /* The downlink CMAC_PNs an entry attempt accepted, kept per candidate
- * and entry BS for the attempts after it (the oldest goes first). */
-#define MS_ENTRY_RX_MAX 16u
+ * and entry BS for the attempts after it (the oldest goes first): 16
+ * bytes each, in every MS of a metro-sized run. */
+#define MS_ENTRY_RX_MAX 8u
+_Static_assert(MS_ENTRY_REACH < 256u, "an entry step fits entry_rx's byte");
 
 struct entry_rx {
-    bool used;
-    unsigned step;
-    uint8_t bsid[6];
     struct tekho_cmac_pn_rx rx;
+    uint8_t bsid[6];
+    uint8_t step;
+    bool used;
 };
 
 struct tekho_ms {
@@ -92,7 +94,7 @@ struct tekho_ms {
      * replayed at a later one with the same candidate at the same BS, is
      * refused, not answered again. */
     struct entry_rx entry_rx[MS_ENTRY_RX_MAX];
-    unsigned entry_rx_next;
+    uint8_t entry_rx_next;
     unsigned retries;
     uint8_t pkm_identifier;
     uint8_t pkm_nonce[TEKHO_PKM_NONCE_LEN]; /* of the Key-Request in flight, kept for its retransmissions */
@@ -298,15 +300,15 @@ static void candidate_save(struct tekho_ms *ms)
         return;
     struct entry_rx *slot = NULL;
     for (unsigned i = 0; i < MS_ENTRY_RX_MAX && slot == NULL; i++)
-        if (ms->entry_rx[i].used && ms->entry_rx[i].step == ms->entry_step &&
+        if (ms->entry_rx[i].used && ms->entry_rx[i].step == (uint8_t)ms->entry_step &&
             memcmp(ms->entry_rx[i].bsid, ms->serving_bsid, 6) == 0)
             slot = &ms->entry_rx[i];
     if (slot == NULL) {
         slot = &ms->entry_rx[ms->entry_rx_next];
-        ms->entry_rx_next = (ms->entry_rx_next + 1) % MS_ENTRY_RX_MAX;
+        ms->entry_rx_next = (uint8_t)((ms->entry_rx_next + 1u) % MS_ENTRY_RX_MAX);
     }
     slot->used = true;
-    slot->step = ms->entry_step;
+    slot->step = (uint8_t)ms->entry_step;
     memcpy(slot->bsid, ms->serving_bsid, 6);
     slot->rx = ms->serving_link.rx;
 }
@@ -497,7 +499,8 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
         return err;
     ms->serving_link.tx_pn = tx_pn;
     for (unsigned i = 0; i < MS_ENTRY_RX_MAX; i++)
-        if (ms->entry_rx[i].used && ms->entry_rx[i].step == step && memcmp(ms->entry_rx[i].bsid, bsid, 6) == 0)
+        if (ms->entry_rx[i].used && ms->entry_rx[i].step == (uint8_t)step &&
+            memcmp(ms->entry_rx[i].bsid, bsid, 6) == 0)
             ms->serving_link.rx = ms->entry_rx[i].rx;
     return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
 }
