@@ -1207,18 +1207,49 @@ static tekho_err send_sbc_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho
 
 /* A PKM-RSP to the MS: its CMAC-Digest under the link's next CMAC_PN, on
  * the basic CID. The encoded copy is wiped (a Key-Reply carries TEKs). */
-static tekho_err send_pkm_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_pkm *pkm, struct tekho_actions *out)
+static tekho_err send_pkm_rsp_under(struct tekho_bs *bs, struct bs_ms *m, struct cmac_link *link,
+                                    struct tekho_pkm *pkm, struct tekho_actions *out)
 {
-    pkm->cmac_digest.cmac_pn = m->link.tx_pn;
+    pkm->cmac_digest.cmac_pn = link->tx_pn;
     uint8_t buf[256];
     size_t n = 0;
     tekho_err err = tekho_pkm_encode(pkm, buf, sizeof buf, &n);
     if (err == TEKHO_OK)
-        err = tekho_sign_mgmt(bs->kit, &m->link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
+        err = tekho_sign_mgmt(bs->kit, link, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
     if (err == TEKHO_OK)
         send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
     OPENSSL_cleanse(buf, sizeof buf);
     return err;
+}
+
+static tekho_err send_pkm_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho_pkm *pkm, struct tekho_actions *out)
+{
+    return send_pkm_rsp_under(bs, m, &m->link, pkm, out);
+}
+
+/* This SA-TEK exchange's BS_Random, drawn the first time it is needed: a
+ * source that fails then is tried again at the next challenge. */
+static tekho_err draw_bs_random(struct tekho_bs *bs, struct bs_ms *m)
+{
+    if (m->bs_random_drawn)
+        return TEKHO_OK;
+    const tekho_err err = bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
+    m->bs_random_drawn = err == TEKHO_OK;
+    return err;
+}
+
+/* PKMv2 SA-TEK-Challenge (7.2.2.4.3) under the AK named by akid and key_seq,
+ * with the exchange's BS_Random; the caller signs it. */
+static struct tekho_pkm sa_tek_challenge(const struct tekho_bs *bs, const struct bs_ms *m, uint8_t identifier,
+                                         uint8_t key_seq, const uint8_t akid[8])
+{
+    struct tekho_pkm ch = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_CHALLENGE,
+                           .identifier = identifier, .has_key_seq = true, .key_seq = key_seq, .has_akid = true,
+                           .has_bs_random = true, .has_key_lifetime = true, .key_lifetime_s = bs->cfg.pmk_lifetime_s,
+                           .has_cmac_digest = true};
+    memcpy(ch.akid, akid, 8);
+    memcpy(ch.bs_random, m->bs_random, RANDOM_SIZE);
+    return ch;
 }
 
 /* Entering, PKMv2's SA-TEK-Challenge (802.16-2009 7.2.2.4.3) for each of
@@ -1231,33 +1262,16 @@ static tekho_err send_pkm_rsp(struct tekho_bs *bs, struct bs_ms *m, struct tekho
 static tekho_err send_entry_challenges(struct tekho_bs *bs, struct bs_ms *m, unsigned first_n,
                                        struct tekho_actions *out)
 {
-    if (!m->bs_random_drawn) {
-        const tekho_err err = bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
-        if (err != TEKHO_OK)
-            return err;
-        m->bs_random_drawn = true;
-    }
-    tekho_err err = TEKHO_OK;
+    tekho_err err = draw_bs_random(bs, m);
     for (unsigned i = 0; i < m->n_offers && i < first_n && err == TEKHO_OK; i++) {
         struct cmac_link l;
         memset(&l, 0, sizeof l);
         err = tekho_cmac_link_from_ak(bs->kit, &l, m->offer_ak[i], m->mac, bs->cfg.bsid, m->offer_sn, 0);
         l.tx_pn = m->offer_tx_pn[i];
-        struct tekho_pkm ch = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_CHALLENGE,
-                               .identifier = (uint8_t)(i + 1), .has_key_seq = true, .key_seq = m->offer_sn,
-                               .has_akid = true, .has_bs_random = true, .has_key_lifetime = true,
-                               .key_lifetime_s = bs->cfg.pmk_lifetime_s, .has_cmac_digest = true};
-        memcpy(ch.akid, l.ak.akid, 8);
-        memcpy(ch.bs_random, m->bs_random, RANDOM_SIZE);
-        ch.cmac_digest.cmac_pn = l.tx_pn;
-        uint8_t buf[256];
-        size_t n = 0;
-        if (err == TEKHO_OK)
-            err = tekho_pkm_encode(&ch, buf, sizeof buf, &n);
-        if (err == TEKHO_OK)
-            err = tekho_sign_mgmt(bs->kit, &l, false, tekho_ms_basic_cid(m->index), buf, n, CMAC_DIGEST_TLV_LEN);
-        if (err == TEKHO_OK)
-            send_dl(bs, m, tekho_ms_basic_cid(m->index), buf, n, out);
+        if (err == TEKHO_OK) {
+            struct tekho_pkm ch = sa_tek_challenge(bs, m, (uint8_t)(i + 1), m->offer_sn, l.ak.akid);
+            err = send_pkm_rsp_under(bs, m, &l, &ch, out);
+        }
         m->offer_tx_pn[i] = l.tx_pn;
         tekho_cmac_link_wipe(&l);
     }
@@ -2041,18 +2055,10 @@ static tekho_err on_ho_req(struct tekho_bs *bs, uint64_t now, uint32_t from, con
  * it is sent: a source that fails then is tried again at the retransmission. */
 static tekho_err send_sa_tek_challenge_again(struct tekho_bs *bs, struct bs_ms *m, struct tekho_actions *out)
 {
-    if (!m->bs_random_drawn) {
-        const tekho_err err = bs->cfg.random.fill(bs->cfg.random.ctx, m->bs_random, RANDOM_SIZE);
-        if (err != TEKHO_OK)
-            return err;
-        m->bs_random_drawn = true;
-    }
-    struct tekho_pkm ch = {.mgmt_type = TEKHO_MGMT_PKM_RSP, .code = TEKHO_PKM_SA_TEK_CHALLENGE, .identifier = 1,
-                           .has_key_seq = true, .key_seq = m->ak_sn, .has_akid = true, .has_bs_random = true,
-                           .has_key_lifetime = true, .key_lifetime_s = bs->cfg.pmk_lifetime_s,
-                           .has_cmac_digest = true};
-    memcpy(ch.akid, m->link.ak.akid, 8);
-    memcpy(ch.bs_random, m->bs_random, RANDOM_SIZE);
+    const tekho_err err = draw_bs_random(bs, m);
+    if (err != TEKHO_OK)
+        return err;
+    struct tekho_pkm ch = sa_tek_challenge(bs, m, 1, m->ak_sn, m->link.ak.akid);
     return send_pkm_rsp(bs, m, &ch, out);
 }
 

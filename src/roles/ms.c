@@ -288,6 +288,16 @@ static bool challenge_mode(const struct tekho_ms *ms)
 
 static void drop_cache(struct tekho_ms *ms);
 
+/* The accepted CMAC_PNs kept for candidate `step` at the entry BS bsid, or NULL. */
+static struct entry_rx *entry_rx_find(struct tekho_ms *ms, unsigned step, const uint8_t bsid[6])
+{
+    for (unsigned i = 0; i < MS_ENTRY_RX_MAX; i++)
+        if (ms->entry_rx[i].used && ms->entry_rx[i].step == (uint8_t)step &&
+            memcmp(ms->entry_rx[i].bsid, bsid, 6) == 0)
+            return &ms->entry_rx[i];
+    return NULL;
+}
+
 /* An entry attempt ends (given up, or another begins): the CMAC_PNs its
  * candidate's link sent and accepted stay for the next attempt with it. */
 static void candidate_save(struct tekho_ms *ms)
@@ -298,11 +308,7 @@ static void candidate_save(struct tekho_ms *ms)
         ms->candidate_tx_pn[ms->entry_step] = ms->serving_link.tx_pn;
     if (!ms->serving_link.rx.any)
         return;
-    struct entry_rx *slot = NULL;
-    for (unsigned i = 0; i < MS_ENTRY_RX_MAX && slot == NULL; i++)
-        if (ms->entry_rx[i].used && ms->entry_rx[i].step == (uint8_t)ms->entry_step &&
-            memcmp(ms->entry_rx[i].bsid, ms->serving_bsid, 6) == 0)
-            slot = &ms->entry_rx[i];
+    struct entry_rx *slot = entry_rx_find(ms, ms->entry_step, ms->serving_bsid);
     if (slot == NULL) {
         slot = &ms->entry_rx[ms->entry_rx_next];
         ms->entry_rx_next = (uint8_t)((ms->entry_rx_next + 1u) % MS_ENTRY_RX_MAX);
@@ -353,7 +359,7 @@ static tekho_err send_request(struct tekho_ms *ms, uint64_t now, struct tekho_ac
     }
     case TEKHO_MS_SA_TEK: /* entering, no challenge yet: the SBC-REQ again asks for it */
     case TEKHO_MS_SBC_WAIT: {
-        if (ms->state == TEKHO_MS_SA_TEK && !(ms->candidate && !ms->sa_answered))
+        if (ms->state == TEKHO_MS_SA_TEK && (!ms->candidate || ms->sa_answered))
             return TEKHO_OK;
         struct tekho_sbc m = {.mgmt_type = TEKHO_MGMT_SBC_REQ, .has_security_negotiation = true};
         m.sec.has_pkm_version = true;
@@ -498,10 +504,9 @@ tekho_err tekho_ms_enter(struct tekho_ms *ms, uint64_t now_us, uint32_t bs_node,
     if (err != TEKHO_OK)
         return err;
     ms->serving_link.tx_pn = tx_pn;
-    for (unsigned i = 0; i < MS_ENTRY_RX_MAX; i++)
-        if (ms->entry_rx[i].used && ms->entry_rx[i].step == (uint8_t)step &&
-            memcmp(ms->entry_rx[i].bsid, bsid, 6) == 0)
-            ms->serving_link.rx = ms->entry_rx[i].rx;
+    const struct entry_rx *kept = entry_rx_find(ms, step, bsid);
+    if (kept != NULL)
+        ms->serving_link.rx = kept->rx;
     return begin_request(ms, TEKHO_MS_ENTRY_RANGING, now_us, out);
 }
 
