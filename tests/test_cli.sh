@@ -440,6 +440,9 @@ same "$("$T" sim --topology hex:7 $EMU_ARGS --air-loss 1 --json | nospeed)" \
     sh -c '"$1" sim --topology=hex:7 --ms=10 --duration=10 --schemes=none,counter --replications=2 --jobs=1 --air-loss=1 --json | sed "s/, \"speed\": {[^}]*}//"' sh "$T"
 "$T" sim --scenario normal --scheme counter --trace="$D/t1/trace.txt" >/dev/null &&
     grep -q ' event ms0 HO_STARTED ' "$D/t1/trace.txt" && ok || bad "sim --trace=FILE"
+# the inputs a role refused, with why: the replay scenario's initial RNG-REQ recorded for bs1, sent to bs2
+"$T" sim --scenario replay --scheme counter --trace "$D/t1/replay.txt" >/dev/null &&
+    grep -q ' refused bs2: unexpected message$' "$D/t1/replay.txt" && ok || bad "sim --trace: refused inputs"
 "$T" explore --scheme counter --runs 2 --save="$D/save/x" >/dev/null && [ -d "$D/save/x" ] && ok || bad "explore --save=DIR"
 CASE=$(ls "$SRC"/tests/explore-cases/*.case | head -n 1)
 "$T" explore --replay "$CASE" >"$D/replay1" 2>&1

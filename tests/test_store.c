@@ -235,6 +235,132 @@ static void check_authenticator(const char *url, const char *key)
     tekho_store_close(s);
 }
 
+/* A message from BS 1 about the MS of mac: a Context_Req for purpose
+ * (0: none), or a HO_Complete reporting count. */
+static tekho_err from_bs(struct tekho_auth *auth, enum tekho_asncp_msg msg, const uint8_t mac[6], uint32_t purpose,
+                         uint16_t count, uint16_t txn, struct tekho_actions *acts)
+{
+    struct tekho_asncp m;
+    memset(&m, 0, sizeof m);
+    m.msg = msg;
+    memcpy(m.msid, mac, 6);
+    m.transaction_id = txn;
+    m.has_ms_id = true;
+    memcpy(m.ms_id, mac, 6);
+    m.has_context_purpose = purpose != 0;
+    m.context_purpose = purpose;
+    m.has_cmac_key_count = msg == TEKHO_ASNCP_HO_COMPLETE;
+    m.cmac_key_count = count;
+    uint8_t b[TEKHO_ASNCP_MAX_LEN];
+    size_t len = 0;
+    tekho_err err = tekho_asncp_encode(&m, b, sizeof b, &len);
+    tekho_actions_reset(acts);
+    return err != TEKHO_OK ? err : tekho_auth_backbone(auth, 0, 1, b, len, acts);
+}
+
+/* The driver: acts' persists in one transaction, each result reported;
+ * acts then holds what the reports sent. Returns the persists, or -1. */
+static int persist_acts(struct tekho_store *s, struct tekho_auth *auth, struct tekho_actions *acts, tekho_err *first)
+{
+    struct tekho_auth_record recs[4];
+    uint64_t tokens[4];
+    size_t n = 0;
+    for (size_t i = 0; i < acts->n && n < 4; i++)
+        if (acts->list[i].kind == TEKHO_ACT_PERSIST &&
+            tekho_auth_record_decode(acts->list[i].bytes, acts->list[i].len, &recs[n]) == TEKHO_OK)
+            tokens[n++] = (uint64_t)acts->list[i].value;
+    tekho_err res[4] = {TEKHO_OK, TEKHO_OK, TEKHO_OK, TEKHO_OK};
+    const tekho_err err = n > 0 ? tekho_store_persist(s, recs, n, res) : TEKHO_OK;
+    tekho_actions_reset(acts);
+    int rc = err == TEKHO_OK ? (int)n : -1;
+    for (size_t i = 0; i < n; i++) {
+        if (rc >= 0 && tekho_auth_persisted(auth, 0, recs[i].ms_mac, tokens[i], res[i], acts) != TEKHO_OK)
+            rc = -1;
+        tekho_auth_record_wipe(&recs[i]);
+    }
+    if (first != NULL)
+        *first = res[0];
+    return rc;
+}
+
+/* The backbone messages of acts, in order, equal to those of other's. */
+static bool same_backbone(const struct tekho_actions *a, const struct tekho_actions *b)
+{
+    size_t i = 0, j = 0, n = 0;
+    for (;; i++, j++, n++) {
+        while (i < a->n && a->list[i].kind != TEKHO_ACT_BACKBONE)
+            i++;
+        while (j < b->n && b->list[j].kind != TEKHO_ACT_BACKBONE)
+            j++;
+        if (i == a->n || j == b->n)
+            return i == a->n && j == b->n && n > 0;
+        if (a->list[i].len != b->list[j].len || memcmp(a->list[i].bytes, b->list[j].bytes, a->list[i].len) != 0)
+            return false;
+    }
+}
+
+/* Two Authenticators on one store (tekho testbed --authd 2: a hot
+ * standby), each on its own connection. Both add the MS at start with the
+ * same EAP result and the store refuses the second: that one still offers
+ * the MS's PMK at an entry, the same offers as the first (before, it moved
+ * on from a PMK of nothing and no MS could enter through it: test_chaos_pg
+ * under load). What one moves, N or the PMK, the other reads at its next
+ * use (shared_store): the same AK context for a handover, never its own
+ * stale N. */
+static void check_shared(const char *url, const char *key)
+{
+    struct tekho_store *s[2] = {NULL, NULL};
+    struct tekho_auth *auth[2] = {NULL, NULL};
+    struct tekho_actions *acts[2] = {calloc(1, sizeof(struct tekho_actions)), calloc(1, sizeof(struct tekho_actions))};
+    uint8_t mac[6], msk[64], bsid[6] = {0x42, 0, 0, 0, 0, 1};
+    tekho_ms_mac_of_index(6, mac);
+    memset(msk, 0x6b, sizeof msk);
+    bool ok = acts[0] != NULL && acts[1] != NULL;
+    for (int i = 0; i < 2 && ok; i++) {
+        ok = tekho_store_open(url, key, &s[i]) == TEKHO_OK;
+        const struct tekho_auth_config cfg = {.pmk_lifetime_s = 3600, .max_ms = 8, .max_bs = 2,
+                                              .store = tekho_store_ops(s[i]), .shared_store = true};
+        ok = ok && tekho_auth_new(&cfg, &auth[i]) == TEKHO_OK && tekho_auth_add_bs(auth[i], 1, bsid) == TEKHO_OK;
+    }
+    CHECK(ok);
+    tekho_err res = TEKHO_OK;
+    for (int i = 0; i < 2 && ok; i++) {
+        tekho_actions_reset(acts[i]);
+        CHECK_ERR(tekho_auth_add_ms(auth[i], 6, mac, msk, 0, acts[i]), TEKHO_OK);
+        CHECK(persist_acts(s[i], auth[i], acts[i], &res) == 1);
+        CHECK_ERR(res, i == 0 ? TEKHO_OK : TEKHO_ERR_STALE_COUNT); /* the store holds this PMK already */
+    }
+    CHECK(ok && tekho_auth_count(auth[0], mac) == 1 && tekho_auth_count(auth[1], mac) == 0);
+    /* An entry at either: the offers of the MS's PMK and its successors. */
+    for (int i = 0; i < 2 && ok; i++)
+        CHECK_ERR(from_bs(auth[i], TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_ENTRY, 0, 7, acts[i]), TEKHO_OK);
+    CHECK(ok && acts[1]->n == 3 && same_backbone(acts[0], acts[1]));
+    /* N moved by the first: the second's handover context has it. */
+    CHECK_ERR(from_bs(auth[0], TEKHO_ASNCP_HO_COMPLETE, mac, 0, 1, 8, acts[0]), TEKHO_OK);
+    CHECK(ok && persist_acts(s[0], auth[0], acts[0], NULL) == 1 && tekho_auth_count(auth[0], mac) == 2);
+    for (int i = 0; i < 2 && ok; i++)
+        CHECK_ERR(from_bs(auth[i], TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 9, acts[i]), TEKHO_OK);
+    CHECK(ok && tekho_auth_count(auth[1], mac) == 2 && same_backbone(acts[0], acts[1]));
+    /* A new PMK taken by the first (the MS authenticated again through it):
+     * the second takes it from the store, with its N. */
+    uint8_t msk2[64];
+    memset(msk2, 0x3c, sizeof msk2);
+    tekho_actions_reset(acts[0]);
+    CHECK_ERR(tekho_auth_add_ms(auth[0], 6, mac, msk2, 0, acts[0]), TEKHO_OK);
+    CHECK(ok && persist_acts(s[0], auth[0], acts[0], &res) == 1 && res == TEKHO_OK);
+    for (int i = 0; i < 2 && ok; i++)
+        CHECK_ERR(from_bs(auth[i], TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 10, acts[i]),
+                  TEKHO_OK);
+    CHECK(ok && tekho_auth_count(auth[1], mac) == 1 && same_backbone(acts[0], acts[1]));
+    for (int i = 0; i < 2; i++) {
+        if (acts[i] != NULL)
+            tekho_actions_reset(acts[i]);
+        tekho_auth_free(auth[i]);
+        free(acts[i]);
+        tekho_store_close(s[i]);
+    }
+}
+
 static void make_key(const char *path, uint8_t fill)
 {
     uint8_t key[32];
@@ -539,6 +665,7 @@ int main(int argc, char **argv)
         check_key_files(url);
         check_semantics(url, key);
         check_authenticator(url, key);
+        check_shared(url, key);
         check_sqlite_files(key);
         check_sqlite_full(key);
         rc = test_summary("test_store sqlite");
@@ -552,6 +679,7 @@ int main(int argc, char **argv)
             check_key_files(srv.conninfo);
             check_semantics(srv.conninfo, key);
             check_authenticator(srv.conninfo, key);
+            check_shared(srv.conninfo, key);
             check_pg_errors(&srv, key);
             pg_server_stop(&srv);
             rc = test_summary("test_store pg");

@@ -407,6 +407,12 @@ struct tekho_auth_config {
     /* M under a fresh PMK, as tekho_ms_config.first_count: N starts one
      * above it. Below TEKHO_CMAC_KEY_COUNT_LIMIT. */
     uint16_t first_count;
+    /* Another Authenticator may write the store (a hot standby on the same
+     * PostgreSQL database): the PMK and N are read from it at each use
+     * (none in flight), a record under another PMK than the one held here
+     * is taken (the MS counts as entered under it), and while N moved
+     * elsewhere count updates go to every BS. */
+    bool shared_store;
 };
 
 /* ---- MS ------------------------------------------------------------------ */
@@ -569,8 +575,11 @@ TEKHO_API void tekho_auth_free(struct tekho_auth *auth);
 /* The EAP result for an MS: its MSK (copied: the caller wipes its own).
  * A new PMK: M = 0, N = 1 (first_count + 1), persisted first: appends the
  * TEKHO_ACT_PERSIST of the new PMK context to out, and the MS gets no AK
- * context until it is durable (if that persist fails, none until it is
- * added again: the EAP result was not kept). An MS already known by its MAC is
+ * context until it is durable. If that persist fails (the store refused
+ * it: another Authenticator on a shared store added this PMK first, or
+ * holds another), the store's record decides when next needed: N under
+ * this PMK, or a new PMK from it when the record is missing or holds
+ * another (shared_store: the other is taken). An MS already known by its MAC is
  * replaced (a persist still in flight for it is forgotten). Errors:
  * invalid argument (NULL), TEKHO_ERR_CAPACITY (max_ms MSs already),
  * crypto. */

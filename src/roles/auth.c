@@ -259,13 +259,16 @@ tekho_err tekho_auth_add_bs(struct tekho_auth *a, uint32_t node, const uint8_t b
 }
 
 /* N as the store has it: after a restart (or a persist whose fate is
- * unknown) nothing else is trusted. A missing or unreadable record, or one
- * under another PMK than the one held here, fails closed: any N guessed
- * now could be one already used under this PMK, so none is handed out
- * until a new PMK (network entry) starts the counts again. */
+ * unknown) nothing else is trusted, and on a shared store nothing held
+ * here at all. A missing or unreadable record, or one under another PMK
+ * than the one held here (unless the store is shared: then the other
+ * Authenticator took it), fails closed: any N guessed now could be one
+ * already used under this PMK, so none is handed out until a new PMK
+ * (network entry) starts the counts again. */
 static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
 {
-    if (m->n_loaded)
+    /* Shared: another Authenticator may have moved N or the PMK since. */
+    if (m->n_loaded && !(a->cfg.shared_store && m->pending.token == 0))
         return TEKHO_OK;
     bool found = false;
     struct tekho_auth_record r;
@@ -275,9 +278,11 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
         found = false;
         err = TEKHO_OK;
     }
-    if (a->adopt && found && r.n >= 1 && r.n <= TEKHO_COUNT_LIMIT) {
-        /* Recovering: the record is the PMK the MS holds (its last durable
-         * EAP result). */
+    const bool other_pmk = found && CRYPTO_memcmp(r.pmk_id, m->pmk_id, TEKHO_PMK_ID_LEN) != 0;
+    if ((a->adopt || (a->cfg.shared_store && other_pmk)) && found && r.n >= 1 && r.n <= TEKHO_COUNT_LIMIT) {
+        /* Recovering, or another Authenticator on the store took a new
+         * PMK: the record is the PMK the MS holds (its last durable EAP
+         * result). */
         uint8_t id[TEKHO_PMK_ID_LEN];
         if (tekho_pmk_id(r.msk, id) == TEKHO_OK && CRYPTO_memcmp(id, r.pmk_id, TEKHO_PMK_ID_LEN) == 0) {
             memcpy(m->msk, r.msk, 64);
@@ -297,6 +302,12 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
     tekho_auth_record_wipe(&r);
     if (err != TEKHO_OK)
         return err;
+    if (same_pmk && m->n_loaded && n != m->n) {
+        /* Moved by another Authenticator: it knows who holds contexts. */
+        m->holders_unknown = true;
+        if (n > first_n(a))
+            m->entered = true;
+    }
     m->n = same_pmk ? n : 0;
     m->needs_new_pmk = !same_pmk;
 #ifdef TEKHO_MUTATION_AUTH_FORGETS_N
@@ -787,7 +798,14 @@ tekho_err tekho_auth_persisted(struct tekho_auth *a, uint64_t now_us, const uint
     if (result != TEKHO_OK) {
 #endif
         /* Nothing that depended on it leaves. Whether it landed is not
-         * known: N comes from the store again when next needed. */
+         * known: N comes from the store again when next needed. A refused
+         * EAP result is still the PMK the MS was given (the store may
+         * hold it already: another Authenticator's add on a shared store),
+         * never a PMK of nothing. */
+        if (m->pending.what == PEND_ADD) {
+            memcpy(m->msk, m->pending.msk, 64);
+            memcpy(m->pmk_id, m->pending.pmk_id, TEKHO_PMK_ID_LEN);
+        }
         if (m->pending.what == PEND_REAUTH)
             m->reauth_node = 0; /* the BS retries its Context_Req: the AAA exchange starts again */
         m->n_loaded = false;

@@ -193,6 +193,7 @@ static tekho_err sim_create(const struct tekho_sim_params *p, const struct tekho
     }
     if (err == TEKHO_OK && auth_local) {
         ac.store = sim->auth_store;
+        ac.shared_store = ext != NULL && ext->auth_shared_store;
         err = tekho_auth_new(&ac, &sim->auth);
     }
     for (uint32_t node = 1; err == TEKHO_OK && node <= p->n_bs; node++) {
@@ -558,7 +559,12 @@ void tekho_sim_after_role(struct tekho_sim *sim, uint32_t owner, tekho_err err)
 {
     if (sim->actions->err != TEKHO_OK)
         sim->st.role_errors++;
-    (void)err; /* a refused input (a replay, a stray message) is the role doing its job */
+    /* A refused input (a replay, a stray message) is the role doing its
+     * job: only the trace tells it. */
+    if (err != TEKHO_OK && sim->trace)
+        fprintf(sim->trace, "%10.3f refused %s%u: %s\n", sim->now / 1000.0,
+                (owner >> 24) == OWNER_MS ? "ms" : (owner >> 24) == OWNER_BS ? "bs" : "auth", owner & 0xFFFFFF,
+                tekho_strerror(err));
     apply(sim, owner, sim->actions);
     /* Applied: what the arena holds is queued (or dropped) now, and it
      * holds backbone messages with AKs and Key-Replies with TEKs. */

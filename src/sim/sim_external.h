@@ -40,6 +40,7 @@ struct tekho_sim_external {
      * (tekho_auth_recover). */
     const struct tekho_auth_store *auth_store;
     bool auth_recover;
+    bool auth_shared_store; /* another authd writes the same store (tekho_auth_config.shared_store) */
     /* An air PDU, now on the air: uplink from MS ms to BS node, or downlink. */
     void (*air_out)(void *ctx, bool uplink, uint32_t ms, uint32_t node, const uint8_t *pdu, size_t len);
     /* A backbone message from node `from` to node `to` (0: the Authenticator). */

@@ -967,7 +967,8 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
         [D_LOG_LEVEL] = {"log-level", CLI_CHOICE, false, .choices = "debug|info|warn|error",
                          .help = "the least important log line written (default info)"},
         [D_TRACE] = {"trace", CLI_STR, false, .arg = "FILE",
-                     .help = "every event and message of this process's roles, one line each (as tekho sim --trace)"},
+                     .help = "every event and message of this process's roles, and each input they refused, one "
+                             "line each (as tekho sim --trace)"},
         [D_STATE_DIR] = {"state-dir", CLI_STR, false, .arg = "DIR",
                          .help = "bsd, and authd with the memory store: where its boot record is; without it (or "
                                  "with one there) it counts as restarted: a bsd takes no count an earlier life may "
@@ -1051,6 +1052,11 @@ static int run_daemon(enum proc_kind kind, int argc, char **argv)
             err = tekho_store_load(p.store, mac, &rec, &found);
             tekho_auth_record_wipe(&rec);
             ext.auth_recover = found || err == TEKHO_ERR_RECORD_CORRUPT;
+            /* Another authd of the network on the same store: a hot standby. */
+            for (size_t i = 0; i < p.cfg->n_authd; i++)
+                if (&p.cfg->authd[i] != p.authd && p.cfg->authd[i].store != NULL &&
+                    strcmp(p.cfg->authd[i].store, p.authd->store) == 0)
+                    ext.auth_shared_store = true;
         } else {
             /* In memory: what it handed out died with its last life, if it
              * had one. Restarted (its boot record there, or none to tell),

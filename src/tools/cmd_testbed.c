@@ -44,7 +44,7 @@
 extern char **environ;
 
 enum { T_BS, T_MS, T_DURATION, T_SCHEMES, T_SEED, T_BACKBONE_US, T_AIR_LOSS, T_KEYLOG, T_REPORT, T_PSK, T_KEEP,
-       T_SETUP, T_AUTHD, T_STORE, T_CHAOS, T_PCAP, T_N_OPTS };
+       T_SETUP, T_AUTHD, T_STORE, T_CHAOS, T_PCAP, T_TRACE, T_N_OPTS };
 
 #define MAX_KILLS 32
 #define MAX_AUTHD 8
@@ -67,6 +67,7 @@ struct bed {
     uint64_t seed;
     unsigned octet; /* 127.octet.0.0/16 */
     bool psk;
+    bool trace;               /* --trace: every process's trace in dir */
     const char *keylog;
     char pcap[4096];          /* --pcap: the msd of each scheme writes into pcap/SCHEME ("": none) */
     unsigned n_authd;
@@ -288,11 +289,18 @@ static int spawn_child(struct bed *b, const char *role, const char *name, const 
     argv[n++] = c->results;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 22; i++)
         argv[n++] = extra[i];
+    char trace[4200];
+    if (b->trace) { /* each life its own: NAME.K.trace, K counting the processes started */
+        snprintf(file, sizeof file, "%s.%zu.trace", name, b->n_kids);
+        path_in(trace, sizeof trace, b->dir, file);
+        argv[n++] = "--trace";
+        argv[n++] = trace;
+    }
     argv[n] = NULL;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, c->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, c->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     const int e = posix_spawn(&c->pid, "/proc/self/exe", &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (e != 0) {
@@ -832,7 +840,7 @@ static int write_report(const char *dir, const struct tekho_sim_params *p, const
 
 static const char TESTBED_SYNOPSIS[] =
     "[--bs N] [--ms M] [--duration S] [--schemes A,B,...] [--seed N] [--backbone-us N]\n"
-    "                     [--air-loss N] [--psk] [--keylog FILE] [--report DIR] [--keep] [--json]\n"
+    "                     [--air-loss N] [--psk] [--keylog FILE] [--report DIR] [--keep [--trace]] [--json]\n"
     "                     [--authd K] [--store URL] [--chaos kill-authd=K[,kill-bsd=J]] [--pcap DIR]\n"
     "       tekho testbed --setup DIR [--bs N] [--ms M] [--psk] [--authd K] [--store URL]";
 
@@ -859,6 +867,10 @@ int cmd_testbed(int argc, char **argv)
                       .help = "the emulator's report for the same parameters and a table of testbed against it"},
         [T_PSK] = {"psk", CLI_FLAG, false, .help = "per-node PSKs on the backbone instead of certificates"},
         [T_KEEP] = {"keep", CLI_FLAG, false, .help = "keep each run's directory (configs, credentials, logs)"},
+        [T_TRACE] = {"trace", CLI_FLAG, false,
+                     .help = "with --keep: every process's events and messages, and the inputs its roles refused, "
+                             "one line each (as tekho sim --trace) into NAME.K.trace in the run's directory (K: "
+                             "the K-th process started, so a restarted daemon's lives have a file each)"},
         [T_AUTHD] = {"authd", CLI_NUM, false, .min = 1, .max = MAX_AUTHD,
                      .help = "Authenticators, sharing --store (several need a PostgreSQL store); each BS fails over "
                              "from one to the next (default 1)"},
@@ -903,6 +915,11 @@ int cmd_testbed(int argc, char **argv)
     bp->duration = a.v[T_DURATION].present ? (unsigned)a.v[T_DURATION].num : 30;
     bp->seed = a.v[T_SEED].present ? a.v[T_SEED].num : 1;
     bp->psk = a.v[T_PSK].present;
+    bp->trace = a.v[T_TRACE].present;
+    if (bp->trace && !a.v[T_KEEP].present) {
+        rc = cli_usage_error(&cmd, "--trace: with --keep (the traces are in the run's directory)");
+        goto done;
+    }
     bp->keylog = a.v[T_KEYLOG].present ? (const char *)a.v[T_KEYLOG].bytes : NULL;
     bp->octet = 64 + (unsigned)getpid() % 128;
     bp->n_authd = a.v[T_AUTHD].present ? (unsigned)a.v[T_AUTHD].num : 1;

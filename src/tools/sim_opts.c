@@ -36,8 +36,8 @@ static const struct cli_opt SIM_OPTS[] = {
     {.name = "trace", .kind = CLI_STR, .arg = "FILE", .modes = SCN,
      .hint = "the emulator runs thousands of handovers on threads; trace one with --scenario normal --scheme S "
              "--trace FILE",
-     .help = "every event and message of the scenario, one line each, into FILE (created with its parents;\n"
-             "      - for standard error)"},
+     .help = "every event and message of the scenario, and each input a role refused with why, one line\n"
+             "      each, into FILE (created with its parents; - for standard error)"},
     {.name = "pcap", .kind = CLI_STR, .arg = "DIR",
      .help = "air and backbone captures for tekho decode and Wireshark, in DIR (created with its parents):\n"
              "      with --scenario, DIR/air.pcap, DIR/backbone.pcap, DIR/decode-args and DIR/msk (decode's key\n"
