@@ -11,14 +11,25 @@ J=$2
 STORE=$3
 AUTHD=${4:-1}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+kept=
+trap 'rm -rf "$tmp" ${kept:+"$kept"}' EXIT
 fail() {
+    # the run's logs and traces (every process's life) stay for a look
+    [ -n "$kept" ] && echo "test_chaos: the run's logs and traces: $kept" >&2 && kept=
     echo "test_chaos: FAIL: $*" >&2
     exit 1
 }
 val() { "$J" -p "$1" < "$tmp/out.json" || fail "no $1 in the JSON"; }
 "$T" testbed --bs 7 --ms 40 --duration 40 --schemes counter --store "$STORE" --authd "$AUTHD" \
-    --chaos kill-authd=3 --json > "$tmp/out.json" 2> "$tmp/err.txt" || { cat "$tmp/err.txt" >&2; fail "exit $?"; }
+    --chaos kill-authd=3 --keep --trace --json > "$tmp/out.json" 2> "$tmp/err.txt" || { cat "$tmp/err.txt" >&2; fail "exit $?"; }
+kept=$("$J" -p processes.counter.kept < "$tmp/out.json") || fail "no processes.counter.kept in the JSON (--keep)"
+kept=${kept#\"}
+kept=${kept%\"} # a JSON string as written: a mkdtemp name needs no escapes
+[ -d "$kept" ] || fail "no run directory kept (--keep)"
+# --trace: a file per process life (each kill's restart its own), the msd's with the handovers
+n_authd_traces=$(find "$kept" -name 'authd-*.trace' | wc -l)
+[ "$n_authd_traces" -eq $((AUTHD + 3)) ] || fail "$n_authd_traces Authenticator traces, not $((AUTHD + 3))"
+grep -q ' event ms[0-9]* HO_COMPLETED ' "$kept"/msd-0.*.trace || fail "no completed handover in the msd's trace"
 "$J" < "$tmp/out.json" || fail "the JSON does not parse"
 [ "$(val processes.counter.ok)" = true ] || fail "a process failed: $(val processes.counter.error)"
 [ "$(val chaos.counter.authd_kills)" = 3 ] || fail "$(val chaos.counter.authd_kills) kills, not 3"

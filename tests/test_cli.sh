@@ -443,6 +443,7 @@ same "$("$T" sim --topology hex:7 $EMU_ARGS --air-loss 1 --json | nospeed)" \
 # the inputs a role refused, with why: the replay scenario's initial RNG-REQ recorded for bs1, sent to bs2
 "$T" sim --scenario replay --scheme counter --trace "$D/t1/replay.txt" >/dev/null &&
     grep -q ' refused bs2: unexpected message$' "$D/t1/replay.txt" && ok || bad "sim --trace: refused inputs"
+refused "--trace: with --keep (the traces are in the run's directory)" "$T" testbed --trace
 "$T" explore --scheme counter --runs 2 --save="$D/save/x" >/dev/null && [ -d "$D/save/x" ] && ok || bad "explore --save=DIR"
 CASE=$(ls "$SRC"/tests/explore-cases/*.case | head -n 1)
 "$T" explore --replay "$CASE" >"$D/replay1" 2>&1

@@ -287,7 +287,7 @@ static int spawn_child(struct bed *b, const char *role, const char *name, const 
     argv[n++] = config;
     argv[n++] = "--results";
     argv[n++] = c->results;
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 22; i++)
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 20; i++) /* room for --trace and NULL */
         argv[n++] = extra[i];
     char trace[4200];
     if (b->trace) { /* each life its own: NAME.K.trace, K counting the processes started */
@@ -411,6 +411,7 @@ struct bed_result {
     double wall_s;
     bool ok;
     char why[512];
+    char kept[4096]; /* --keep: the run's directory ("": removed) */
     struct {
         char name[TEKHO_CONFIG_NAME_MAX];
         const char *role;
@@ -1052,8 +1053,11 @@ int cmd_testbed(int argc, char **argv)
         }
         if (!a.v[T_KEEP].present)
             remove_dir(bp->dir);
-        else if (!a.json)
-            fprintf(stderr, "tekho testbed: %s kept in %s\n", tekho_scheme_name(list[k]), bp->dir);
+        else {
+            snprintf(res[k].kept, sizeof res[k].kept, "%s", bp->dir);
+            if (!a.json)
+                fprintf(stderr, "tekho testbed: %s kept in %s\n", tekho_scheme_name(list[k]), bp->dir);
+        }
         struct tekho_sim_params q = p;
         q.scheme = list[k];
         if (emulate_schemes(&q, &list[k], 1, bp->duration, 3, emulator_jobs(), true, false, &res[k].emulator) !=
@@ -1084,6 +1088,11 @@ int cmd_testbed(int argc, char **argv)
             if (!r->ok) {
                 printf("\"error\": ");
                 cli_json_string(stdout, r->why);
+                printf(", ");
+            }
+            if (r->kept[0] != '\0') {
+                printf("\"kept\": ");
+                cli_json_string(stdout, r->kept);
                 printf(", ");
             }
             printf("\"air\": {\"in\": %llu, \"out\": %llu, \"dropped\": %llu, \"send_errors\": %llu}, "
