@@ -459,20 +459,7 @@ static void test_auth_ms_slots(void)
 static tekho_err ho_complete(struct tekho_auth *auth, uint32_t node, const uint8_t mac[6], uint16_t count,
                              uint16_t txn, struct tekho_actions *acts)
 {
-    struct tekho_asncp m;
-    memset(&m, 0, sizeof m);
-    m.msg = TEKHO_ASNCP_HO_COMPLETE;
-    memcpy(m.msid, mac, 6);
-    m.transaction_id = txn;
-    m.has_ms_id = true;
-    memcpy(m.ms_id, mac, 6);
-    m.has_cmac_key_count = true;
-    m.cmac_key_count = count;
-    uint8_t b[TEKHO_ASNCP_MAX_LEN];
-    size_t len = 0;
-    tekho_err err = tekho_asncp_encode(&m, b, sizeof b, &len);
-    tekho_actions_reset(acts);
-    return err != TEKHO_OK ? err : tekho_auth_backbone(auth, 0, node, b, len, acts);
+    return test_bs_to_auth(auth, node, TEKHO_ASNCP_HO_COMPLETE, mac, 0, count, txn, acts);
 }
 
 /* Durability as an action: nothing that depends on a new N leaves before

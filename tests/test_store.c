@@ -168,96 +168,6 @@ static void check_semantics(const char *url, const char *key)
         tekho_auth_record_wipe(&batch[i]);
 }
 
-/* The Authenticator on a durable store: an EAP result and a handover's N
- * are persisted through it, and after a restart N comes back from it. */
-static void check_authenticator(const char *url, const char *key)
-{
-    struct tekho_store *s = NULL;
-    CHECK_ERR(tekho_store_open(url, key, &s), TEKHO_OK);
-    struct tekho_actions *acts = calloc(1, sizeof *acts);
-    struct tekho_auth *auth = NULL;
-    const struct tekho_auth_config cfg = {.pmk_lifetime_s = 3600, .max_ms = 4, .max_bs = 2,
-                                          .store = tekho_store_ops(s)};
-    if (s == NULL || acts == NULL || tekho_auth_new(&cfg, &auth) != TEKHO_OK) {
-        CHECK(false);
-        free(acts);
-        tekho_store_close(s);
-        return;
-    }
-    uint8_t mac[6], msk[64], bsid[6] = {0x42, 0, 0, 0, 0, 1};
-    tekho_ms_mac_of_index(3, mac);
-    memset(msk, 0x5a, sizeof msk);
-    CHECK_ERR(tekho_auth_add_bs(auth, 1, bsid), TEKHO_OK);
-    tekho_actions_reset(acts);
-    CHECK_ERR(tekho_auth_add_ms(auth, 3, mac, msk, 2, acts), TEKHO_OK);
-    /* The driver: a loop iteration's persists in one transaction. */
-    for (int round = 0; round < 2; round++) {
-        struct tekho_auth_record recs[4];
-        uint64_t tokens[4];
-        size_t n = 0;
-        for (size_t i = 0; i < acts->n && n < 4; i++)
-            if (acts->list[i].kind == TEKHO_ACT_PERSIST &&
-                tekho_auth_record_decode(acts->list[i].bytes, acts->list[i].len, &recs[n]) == TEKHO_OK)
-                tokens[n++] = (uint64_t)acts->list[i].value;
-        CHECK(n == 1);
-        tekho_err res[4];
-        CHECK_ERR(tekho_store_persist(s, recs, n, res), TEKHO_OK);
-        for (size_t i = 0; i < n; i++) {
-            tekho_actions_reset(acts);
-            CHECK_ERR(tekho_auth_persisted(auth, 0, recs[i].ms_mac, tokens[i], res[i], acts), TEKHO_OK);
-            tekho_auth_record_wipe(&recs[i]);
-        }
-        if (round == 0) {
-            CHECK(tekho_auth_count(auth, mac) == 1);
-            /* A HO_Complete for count 1 */
-            struct tekho_asncp m;
-            memset(&m, 0, sizeof m);
-            m.msg = TEKHO_ASNCP_HO_COMPLETE;
-            memcpy(m.msid, mac, 6);
-            m.has_ms_id = true;
-            memcpy(m.ms_id, mac, 6);
-            m.has_cmac_key_count = true;
-            m.cmac_key_count = 1;
-            uint8_t b[TEKHO_ASNCP_MAX_LEN];
-            size_t len = 0;
-            CHECK_ERR(tekho_asncp_encode(&m, b, sizeof b, &len), TEKHO_OK);
-            tekho_actions_reset(acts);
-            CHECK_ERR(tekho_auth_backbone(auth, 0, 1, b, len, acts), TEKHO_OK);
-        }
-    }
-    CHECK(tekho_auth_count(auth, mac) == 2);
-    CHECK_ERR(tekho_auth_restart(auth), TEKHO_OK);
-    CHECK(tekho_auth_count(auth, mac) == 0);
-    CHECK(load_n(s, 3) == 2);
-    tekho_actions_reset(acts);
-    tekho_auth_free(auth);
-    free(acts);
-    tekho_store_close(s);
-}
-
-/* A message from BS 1 about the MS of mac: a Context_Req for purpose
- * (0: none), or a HO_Complete reporting count. */
-static tekho_err from_bs(struct tekho_auth *auth, enum tekho_asncp_msg msg, const uint8_t mac[6], uint32_t purpose,
-                         uint16_t count, uint16_t txn, struct tekho_actions *acts)
-{
-    struct tekho_asncp m;
-    memset(&m, 0, sizeof m);
-    m.msg = msg;
-    memcpy(m.msid, mac, 6);
-    m.transaction_id = txn;
-    m.has_ms_id = true;
-    memcpy(m.ms_id, mac, 6);
-    m.has_context_purpose = purpose != 0;
-    m.context_purpose = purpose;
-    m.has_cmac_key_count = msg == TEKHO_ASNCP_HO_COMPLETE;
-    m.cmac_key_count = count;
-    uint8_t b[TEKHO_ASNCP_MAX_LEN];
-    size_t len = 0;
-    tekho_err err = tekho_asncp_encode(&m, b, sizeof b, &len);
-    tekho_actions_reset(acts);
-    return err != TEKHO_OK ? err : tekho_auth_backbone(auth, 0, 1, b, len, acts);
-}
-
 /* The driver: acts' persists in one transaction, each result reported;
  * acts then holds what the reports sent. Returns the persists, or -1. */
 static int persist_acts(struct tekho_store *s, struct tekho_auth *auth, struct tekho_actions *acts, tekho_err *first)
@@ -299,6 +209,46 @@ static bool same_backbone(const struct tekho_actions *a, const struct tekho_acti
     }
 }
 
+/* The Authenticator on a durable store: an EAP result and a handover's N
+ * are persisted through it, and after a restart N comes back from it. */
+static void check_authenticator(const char *url, const char *key)
+{
+    struct tekho_store *s = NULL;
+    CHECK_ERR(tekho_store_open(url, key, &s), TEKHO_OK);
+    struct tekho_actions *acts = calloc(1, sizeof *acts);
+    struct tekho_auth *auth = NULL;
+    const struct tekho_auth_config cfg = {.pmk_lifetime_s = 3600, .max_ms = 4, .max_bs = 2,
+                                          .store = tekho_store_ops(s)};
+    if (s == NULL || acts == NULL || tekho_auth_new(&cfg, &auth) != TEKHO_OK) {
+        CHECK(false);
+        free(acts);
+        tekho_store_close(s);
+        return;
+    }
+    uint8_t mac[6], msk[64], bsid[6] = {0x42, 0, 0, 0, 0, 1};
+    tekho_ms_mac_of_index(3, mac);
+    memset(msk, 0x5a, sizeof msk);
+    CHECK_ERR(tekho_auth_add_bs(auth, 1, bsid), TEKHO_OK);
+    tekho_actions_reset(acts);
+    CHECK_ERR(tekho_auth_add_ms(auth, 3, mac, msk, 2, acts), TEKHO_OK);
+    /* The driver: a loop iteration's persists in one transaction. */
+    tekho_err res = TEKHO_ERR_BAD_VALUE;
+    CHECK(persist_acts(s, auth, acts, &res) == 1 && res == TEKHO_OK);
+    CHECK(tekho_auth_count(auth, mac) == 1);
+    /* A HO_Complete for count 1 */
+    CHECK_ERR(test_bs_to_auth(auth, 1, TEKHO_ASNCP_HO_COMPLETE, mac, 0, 1, 0, acts), TEKHO_OK);
+    res = TEKHO_ERR_BAD_VALUE;
+    CHECK(persist_acts(s, auth, acts, &res) == 1 && res == TEKHO_OK);
+    CHECK(tekho_auth_count(auth, mac) == 2);
+    CHECK_ERR(tekho_auth_restart(auth), TEKHO_OK);
+    CHECK(tekho_auth_count(auth, mac) == 0);
+    CHECK(load_n(s, 3) == 2);
+    tekho_actions_reset(acts);
+    tekho_auth_free(auth);
+    free(acts);
+    tekho_store_close(s);
+}
+
 /* Two Authenticators on one store (tekho testbed --authd 2: a hot
  * standby), each on its own connection. Both add the MS at start with the
  * same EAP result and the store refuses the second: that one still offers
@@ -333,13 +283,15 @@ static void check_shared(const char *url, const char *key)
     CHECK(ok && tekho_auth_count(auth[0], mac) == 1 && tekho_auth_count(auth[1], mac) == 0);
     /* An entry at either: the offers of the MS's PMK and its successors. */
     for (int i = 0; i < 2 && ok; i++)
-        CHECK_ERR(from_bs(auth[i], TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_ENTRY, 0, 7, acts[i]), TEKHO_OK);
+        CHECK_ERR(test_bs_to_auth(auth[i], 1, TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_ENTRY, 0, 7, acts[i]),
+                  TEKHO_OK);
     CHECK(ok && acts[1]->n == 3 && same_backbone(acts[0], acts[1]));
     /* N moved by the first: the second's handover context has it. */
-    CHECK_ERR(from_bs(auth[0], TEKHO_ASNCP_HO_COMPLETE, mac, 0, 1, 8, acts[0]), TEKHO_OK);
+    CHECK_ERR(test_bs_to_auth(auth[0], 1, TEKHO_ASNCP_HO_COMPLETE, mac, 0, 1, 8, acts[0]), TEKHO_OK);
     CHECK(ok && persist_acts(s[0], auth[0], acts[0], NULL) == 1 && tekho_auth_count(auth[0], mac) == 2);
     for (int i = 0; i < 2 && ok; i++)
-        CHECK_ERR(from_bs(auth[i], TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 9, acts[i]), TEKHO_OK);
+        CHECK_ERR(test_bs_to_auth(auth[i], 1, TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 9, acts[i]),
+                  TEKHO_OK);
     CHECK(ok && tekho_auth_count(auth[1], mac) == 2 && same_backbone(acts[0], acts[1]));
     /* A new PMK taken by the first (the MS authenticated again through it):
      * the second takes it from the store, with its N. */
@@ -349,7 +301,7 @@ static void check_shared(const char *url, const char *key)
     CHECK_ERR(tekho_auth_add_ms(auth[0], 6, mac, msk2, 0, acts[0]), TEKHO_OK);
     CHECK(ok && persist_acts(s[0], auth[0], acts[0], &res) == 1 && res == TEKHO_OK);
     for (int i = 0; i < 2 && ok; i++)
-        CHECK_ERR(from_bs(auth[i], TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 10, acts[i]),
+        CHECK_ERR(test_bs_to_auth(auth[i], 1, TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 10, acts[i]),
                   TEKHO_OK);
     CHECK(ok && tekho_auth_count(auth[1], mac) == 1 && same_backbone(acts[0], acts[1]));
     for (int i = 0; i < 2; i++) {

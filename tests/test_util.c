@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "tekho/tekho.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,4 +153,25 @@ void test_expect_decode_err(int line, test_decoder decode, size_t out_size, cons
     }
     free(out);
     free(before);
+}
+
+tekho_err test_bs_to_auth(struct tekho_auth *auth, uint32_t node, int msg, const uint8_t mac[6], uint32_t purpose,
+                          uint16_t count, uint16_t txn, struct tekho_actions *acts)
+{
+    struct tekho_asncp m;
+    memset(&m, 0, sizeof m);
+    m.msg = (enum tekho_asncp_msg)msg;
+    memcpy(m.msid, mac, 6);
+    m.transaction_id = txn;
+    m.has_ms_id = true;
+    memcpy(m.ms_id, mac, 6);
+    m.has_context_purpose = purpose != 0;
+    m.context_purpose = purpose;
+    m.has_cmac_key_count = m.msg == TEKHO_ASNCP_HO_COMPLETE;
+    m.cmac_key_count = count;
+    uint8_t b[TEKHO_ASNCP_MAX_LEN];
+    size_t len = 0;
+    const tekho_err err = tekho_asncp_encode(&m, b, sizeof b, &len);
+    tekho_actions_reset(acts);
+    return err != TEKHO_OK ? err : tekho_auth_backbone(auth, 0, node, b, len, acts);
 }

@@ -72,4 +72,12 @@ void vec_close(struct vec_file *vf);
 
 int test_summary(const char *name);
 
+/* A backbone message from BS node to the Authenticator about the MS of
+ * mac, transaction txn: a Context_Req for purpose (0: none) or a
+ * HO_Complete reporting count. Its actions in acts (reset first). */
+struct tekho_auth;
+struct tekho_actions;
+tekho_err test_bs_to_auth(struct tekho_auth *auth, uint32_t node, int msg, const uint8_t mac[6], uint32_t purpose,
+                          uint16_t count, uint16_t txn, struct tekho_actions *acts);
+
 #endif
