@@ -295,10 +295,17 @@ static void forget_early(struct bs_ms *m)
     m->have_early = false;
 }
 
+/* A slot of the MS table: the context and its MS's index beside it, so
+ * that a probe reads the table alone, never the (scattered) contexts. */
+struct bs_slot {
+    struct bs_ms *m; /* NULL: empty */
+    uint32_t index;
+};
+
 struct tekho_bs {
     struct tekho_bs_config cfg;
     struct tekho_crypto_kit *kit;
-    struct bs_ms **table;
+    struct bs_slot *table;
     size_t cap, count;
     uint8_t next_ho_id;
     uint16_t next_transaction;
@@ -354,10 +361,10 @@ static struct bs_ms *find_index(struct tekho_bs *bs, uint32_t index)
     if (bs->cap == 0)
         return NULL;
     for (size_t i = home(bs, index);; i = (i + 1) & (bs->cap - 1)) {
-        if (bs->table[i] == NULL)
+        if (bs->table[i].m == NULL)
             return NULL;
-        if (bs->table[i]->index == index)
-            return bs->table[i];
+        if (bs->table[i].index == index)
+            return bs->table[i].m;
     }
 }
 
@@ -373,12 +380,12 @@ static struct bs_ms *find_mac(struct tekho_bs *bs, const uint8_t mac[6])
     return m && m->role != ROLE_FREE && memcmp(m->mac, mac, 6) == 0 ? m : NULL;
 }
 
-static void place(struct bs_ms **table, size_t cap, struct bs_ms *m)
+static void place(struct bs_slot *table, size_t cap, struct bs_ms *m)
 {
     size_t i = (size_t)(m->index * 2654435761u) & (cap - 1);
-    while (table[i] != NULL)
+    while (table[i].m != NULL)
         i = (i + 1) & (cap - 1);
-    table[i] = m;
+    table[i] = (struct bs_slot){.m = m, .index = m->index};
 }
 
 /* The MS's context, or a new one; a full table refuses rather than evicts
@@ -392,12 +399,12 @@ static struct bs_ms *take_slot(struct tekho_bs *bs, uint32_t index)
         return NULL;
     if ((bs->count + 1) * 4 > bs->cap * 3) {
         const size_t cap = bs->cap ? bs->cap * 2 : 16;
-        struct bs_ms **table = role_calloc(&bs->cfg.alloc, cap, sizeof *table);
+        struct bs_slot *table = role_calloc(&bs->cfg.alloc, cap, sizeof *table);
         if (table == NULL)
             return NULL;
         for (size_t i = 0; i < bs->cap; i++)
-            if (bs->table[i])
-                place(table, cap, bs->table[i]);
+            if (bs->table[i].m)
+                place(table, cap, bs->table[i].m);
         role_free(&bs->cfg.alloc, bs->table);
         bs->table = table;
         bs->cap = cap;
@@ -444,12 +451,12 @@ static void ms_clear(struct tekho_bs *bs, struct bs_ms *m)
     ms_wipe(m);
     /* Backward-shift deletion keeps every probe chain whole. */
     size_t i = home(bs, m->index);
-    while (bs->table[i] != m)
+    while (bs->table[i].m != m)
         i = (i + 1) & (bs->cap - 1);
-    bs->table[i] = NULL;
-    for (size_t j = (i + 1) & (bs->cap - 1); bs->table[j] != NULL; j = (j + 1) & (bs->cap - 1)) {
-        struct bs_ms *moved = bs->table[j];
-        bs->table[j] = NULL;
+    bs->table[i].m = NULL;
+    for (size_t j = (i + 1) & (bs->cap - 1); bs->table[j].m != NULL; j = (j + 1) & (bs->cap - 1)) {
+        struct bs_ms *moved = bs->table[j].m;
+        bs->table[j].m = NULL;
         place(bs->table, bs->cap, moved);
     }
     bs->count--;
@@ -461,7 +468,7 @@ void tekho_bs_free(struct tekho_bs *bs)
     if (bs == NULL)
         return;
     for (size_t i = 0; i < bs->cap; i++) {
-        struct bs_ms *m = bs->table[i];
+        struct bs_ms *m = bs->table[i].m;
         if (m == NULL)
             continue;
         ms_wipe(m);

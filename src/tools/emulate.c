@@ -1,5 +1,6 @@
 /* The emulator's replications (report.h, emulate_grid and
- * emulate_schemes): every (point, scheme, replication) is a job, run by
+ * emulate_schemes): every (point, scheme, replication) is a job (two
+ * with the M.2134 run: one replication keeps two threads busy), run by
  * worker threads (a struct tekho_sim is one thread's; different ones share
  * nothing), each result in its own slot and every point aggregated alone,
  * so the figures do not depend on the number of jobs. */
@@ -169,7 +170,7 @@ static tekho_err aggregate(const struct tekho_sim_params *p, struct report_run *
         }
         r->m2134_completed += x->m2134_completed;
         r->m2134_events += x->m2134_events;
-        r->wall_s += x->wall_s;
+        r->wall_s += x->wall_s + x->m2134_wall_s;
     }
     for (int d = 0; d < TEKHO_SIM_DIRECTIONS; d++) {
         for (int m = 0; m < (m2134 ? 2 : 1); m++) {
@@ -244,24 +245,32 @@ struct pool {
     tekho_err err;
 };
 
+/* Job `job` of a point: its scheme, its replication, and which of the
+ * replication's runs (the measured one, or with m2134 its M.2134 run,
+ * each a job, so that one replication keeps two jobs busy). The two write
+ * different members of their replication's result. */
 static tekho_err run_job(const struct pool *pool, struct slot *slot, size_t job)
 {
-    const size_t k = job % pool->n_schemes, r = job / pool->n_schemes;
+    const size_t runs = pool->m2134 ? 2 : 1, which = job % runs, k = job / runs % pool->n_schemes,
+                 r = job / runs / pool->n_schemes;
     struct rep_result *out = &slot->runs[k].reps[r];
     struct tekho_sim_params q = slot->p;
     q.scheme = pool->schemes[k];
     q.seed = slot->p.seed + r;
     const double t0 = wall_s();
-    tekho_err err = run_once(&q, pool->duration, &out->st, out->samples, out->n);
-    if (err == TEKHO_OK && pool->m2134) {
+    tekho_err err;
+    if (which == 0) {
+        err = run_once(&q, pool->duration, &out->st, out->samples, out->n);
+        out->wall_s = wall_s() - t0;
+    } else {
         tekho_sim_params_m2134(&q);
         struct tekho_sim_stats st;
         err = run_once(&q, pool->duration, &st, out->m2134_samples, out->n_m2134);
         memcpy(out->m2134, st.interruption, sizeof out->m2134);
         out->m2134_completed = st.completed;
         out->m2134_events = st.events;
+        out->m2134_wall_s = wall_s() - t0;
     }
-    out->wall_s = wall_s() - t0;
     return err;
 }
 
@@ -365,8 +374,8 @@ tekho_err emulate_grid(const struct emulate_grid *g, const enum tekho_scheme *sc
         return TEKHO_OK;
     if (n == 0 || n > TEKHO_SCHEME_COUNT || R == 0)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    struct pool pool = {.g = g, .schemes = schemes, .n_schemes = n, .R = R, .per_point = n * R,
-                        .n_jobs = g->n_points * n * R, .duration = duration, .m2134 = m2134,
+    struct pool pool = {.g = g, .schemes = schemes, .n_schemes = n, .R = R, .per_point = n * R * (m2134 ? 2 : 1),
+                        .n_jobs = g->n_points * n * R * (m2134 ? 2 : 1), .duration = duration, .m2134 = m2134,
                         .progress = progress, .err = TEKHO_OK};
     if (jobs < 1)
         jobs = 1;

@@ -62,7 +62,9 @@ struct rep_result {
     double *m2134_samples[TEKHO_SIM_DIRECTIONS]; /* sorted; NULL if not run */
     size_t n_m2134[TEKHO_SIM_DIRECTIONS];
     unsigned long m2134_completed, m2134_events;
-    double wall_s;
+    /* The thread time of each run (the M.2134 run is a job of its own:
+     * the two of a replication run at once on two jobs). */
+    double wall_s, m2134_wall_s;
 };
 
 /* Paired differences against counter (same seeds: common random numbers). */
