@@ -313,6 +313,79 @@ static void check_shared(const char *url, const char *key)
     }
 }
 
+/* The count updates (CMAC_Key_Count_Update) acts sends to BS node. */
+static int updates_to(const struct tekho_actions *acts, uint32_t node)
+{
+    int n = 0;
+    for (size_t i = 0; i < acts->n; i++) {
+        struct tekho_asncp msg;
+        if (acts->list[i].kind == TEKHO_ACT_BACKBONE && acts->list[i].peer == node &&
+            tekho_asncp_decode(acts->list[i].bytes, acts->list[i].len, &msg) == TEKHO_OK) {
+            n += msg.msg == TEKHO_ASNCP_CMAC_KEY_COUNT_UPDATE;
+            tekho_asncp_wipe(&msg);
+        }
+    }
+    return n;
+}
+
+/* Two Authenticators on one store, two BSs: one that takes the other's
+ * new PMK no longer knows which BSs hold contexts, even where the new
+ * PMK's N happens to equal the old one's: its next count update goes to
+ * every BS, not to the holders it knew under the old PMK. */
+static void check_shared_holders(const char *url, const char *key)
+{
+    struct tekho_store *s[2] = {NULL, NULL};
+    struct tekho_auth *auth[2] = {NULL, NULL};
+    struct tekho_actions *acts[2] = {calloc(1, sizeof(struct tekho_actions)), calloc(1, sizeof(struct tekho_actions))};
+    uint8_t mac[6], msk[64], msk2[64], bsid[2][6] = {{0x42, 0, 0, 0, 0, 1}, {0x42, 0, 0, 0, 0, 2}};
+    tekho_ms_mac_of_index(7, mac);
+    memset(msk, 0x5a, sizeof msk);
+    memset(msk2, 0xa5, sizeof msk2);
+    bool ok = acts[0] != NULL && acts[1] != NULL;
+    for (int i = 0; i < 2 && ok; i++) {
+        ok = tekho_store_open(url, key, &s[i]) == TEKHO_OK;
+        const struct tekho_auth_config cfg = {.pmk_lifetime_s = 3600, .max_ms = 8, .max_bs = 2,
+                                              .store = tekho_store_ops(s[i]), .shared_store = true};
+        ok = ok && tekho_auth_new(&cfg, &auth[i]) == TEKHO_OK && tekho_auth_add_bs(auth[i], 1, bsid[0]) == TEKHO_OK &&
+             tekho_auth_add_bs(auth[i], 2, bsid[1]) == TEKHO_OK;
+    }
+    CHECK(ok);
+    for (int i = 0; i < 2 && ok; i++) {
+        tekho_actions_reset(acts[i]);
+        CHECK_ERR(tekho_auth_add_ms(auth[i], 7, mac, msk, 0, acts[i]), TEKHO_OK);
+        CHECK(persist_acts(s[i], auth[i], acts[i], NULL) == 1);
+    }
+    /* N 2 under the first PMK; the second hands BS 1 a context at it. */
+    CHECK_ERR(test_bs_to_auth(auth[0], 1, TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_ENTRY, 0, 1, acts[0]),
+              TEKHO_OK);
+    CHECK_ERR(test_bs_to_auth(auth[0], 1, TEKHO_ASNCP_HO_COMPLETE, mac, 0, 1, 2, acts[0]), TEKHO_OK);
+    CHECK(ok && persist_acts(s[0], auth[0], acts[0], NULL) == 1 && tekho_auth_count(auth[0], mac) == 2);
+    CHECK_ERR(test_bs_to_auth(auth[1], 1, TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 3, acts[1]),
+              TEKHO_OK);
+    CHECK(ok && tekho_auth_count(auth[1], mac) == 2);
+    /* The MS authenticates again through the first, and a handover there
+     * takes the new PMK's N to 2 as well. */
+    tekho_actions_reset(acts[0]);
+    CHECK_ERR(tekho_auth_add_ms(auth[0], 7, mac, msk2, 0, acts[0]), TEKHO_OK);
+    CHECK(ok && persist_acts(s[0], auth[0], acts[0], NULL) == 1);
+    CHECK_ERR(test_bs_to_auth(auth[0], 2, TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 4, acts[0]),
+              TEKHO_OK);
+    CHECK_ERR(test_bs_to_auth(auth[0], 2, TEKHO_ASNCP_HO_COMPLETE, mac, 0, 1, 5, acts[0]), TEKHO_OK);
+    CHECK(ok && persist_acts(s[0], auth[0], acts[0], NULL) == 1 && tekho_auth_count(auth[0], mac) == 2);
+    /* The second takes the new PMK at N 2 with the next handover, and
+     * tells every BS of the count it moves to. */
+    CHECK_ERR(test_bs_to_auth(auth[1], 2, TEKHO_ASNCP_HO_COMPLETE, mac, 0, 2, 6, acts[1]), TEKHO_OK);
+    CHECK(ok && persist_acts(s[1], auth[1], acts[1], NULL) == 1 && tekho_auth_count(auth[1], mac) == 3);
+    CHECK(ok && updates_to(acts[1], 1) == 1 && updates_to(acts[1], 2) == 1);
+    for (int i = 0; i < 2; i++) {
+        if (acts[i] != NULL)
+            tekho_actions_reset(acts[i]);
+        tekho_auth_free(auth[i]);
+        free(acts[i]);
+        tekho_store_close(s[i]);
+    }
+}
+
 static void make_key(const char *path, uint8_t fill)
 {
     uint8_t key[32];
@@ -618,6 +691,7 @@ int main(int argc, char **argv)
         check_semantics(url, key);
         check_authenticator(url, key);
         check_shared(url, key);
+        check_shared_holders(url, key);
         check_sqlite_files(key);
         check_sqlite_full(key);
         rc = test_summary("test_store sqlite");
@@ -632,6 +706,7 @@ int main(int argc, char **argv)
             check_semantics(srv.conninfo, key);
             check_authenticator(srv.conninfo, key);
             check_shared(srv.conninfo, key);
+            check_shared_holders(srv.conninfo, key);
             check_pg_errors(&srv, key);
             pg_server_stop(&srv);
             rc = test_summary("test_store pg");

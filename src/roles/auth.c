@@ -293,6 +293,11 @@ static tekho_err load_n(struct tekho_auth *a, struct auth_ms *m)
              * then keeps this PMK (another Authenticator on a shared
              * store added the MS and it has not entered). */
             m->entered = true; /* unknown: never offered again at an entry (M2) */
+            /* Who holds contexts under it only the store's writer knew:
+             * the holders this one knew were under another PMK (whatever
+             * the two N are), so count updates go to every BS. */
+            m->n_holders = 0;
+            m->holders_unknown = true;
         }
         OPENSSL_cleanse(id, sizeof id);
     }
