@@ -91,6 +91,13 @@ static void test_log10(void)
     for (int e = -6; e <= 9; e++)
         CHECK(fabs(sim_log10(pow(10, e)) - e) < 1e-11);
     CHECK(sim_log10(1.0) == 0.0);
+    /* Either side of the fold at sqrt 2, in several binades. */
+    for (int e = -20; e <= 40; e += 3) {
+        const double at = ldexp(1.4142135623730951, e);
+        const double near[] = {nextafter(at, 0), at, nextafter(at, INFINITY), ldexp(1.0, e), ldexp(1.0, e + 1)};
+        for (size_t i = 0; i < sizeof near / sizeof near[0]; i++)
+            CHECK(fabs(sim_log10(near[i]) - log10(near[i])) < 1e-11);
+    }
     fprintf(stderr, "log10: worst error %.3g\n", worst);
 }
 

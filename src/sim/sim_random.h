@@ -140,14 +140,15 @@ static inline double sim_log10(double x)
 {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
-    int exponent = (int)((bits >> 52) & 0x7FF) - 1023;
-    bits = (bits & 0x000FFFFFFFFFFFFFu) | 0x3FF0000000000000u;
+    const uint64_t mantissa = bits & 0x000FFFFFFFFFFFFFu;
+    /* Folded without a branch (which direction it goes is a coin toss):
+     * a mantissa above sqrt 2's halves m, exactly, by one less in the
+     * exponent field. */
+    const uint64_t above = mantissa > 0x6A09E667F3BCDu; /* m > 1.4142135623730951 (its mantissa) */
+    const int exponent = (int)((bits >> 52) & 0x7FF) - 1023 + (int)above;
+    bits = mantissa | (0x3FF0000000000000u - (above << 52));
     double m;
     memcpy(&m, &bits, sizeof m);
-    if (m > 1.4142135623730951) {
-        m *= 0.5;
-        exponent++;
-    }
     const double t = (m - 1) / (m + 1), t2 = t * t;
     const double ln_m =
         2 * t * (1 + t2 * (1 / 3.0 + t2 * (1 / 5.0 + t2 * (1 / 7.0 + t2 * (1 / 9.0 + t2 * (1 / 11.0))))));
