@@ -124,7 +124,9 @@ static void test_event_queue(void)
     size_t n = 0;
     /* A short horizon step, and times both near and far past it, so
      * events cross between the heap and the far list all the time. */
-    struct sim_queue queue = {.horizon_step = 16};
+    /* Compacted whenever it drained to a quarter of the slots handed out
+     * (from 256 on): the order must not notice. */
+    struct sim_queue queue = {.horizon_step = 16, .compact_from = 256};
     struct sim_rng rng;
     tekho_sim_rng_seed(&rng, 9);
     uint64_t now = 0, seq = 0;
@@ -183,6 +185,7 @@ static void test_event_queue(void)
         if (queue.n_far > most_far)
             most_far = queue.n_far;
     }
+    const unsigned long compacted_checked = queue.compactions; /* under the reference's eye */
     /* What is left comes out in order, and the timer map empties with it. */
     struct sim_event got;
     uint64_t last_t = 0;
@@ -192,8 +195,9 @@ static void test_event_queue(void)
         free(got.bytes);
     }
     CHECK(queue.n_timers == 0);
-    CHECK(pops > STEPS / 4 && rearms > 1000 && cancels > 1000 && most_far > 100);
-    fprintf(stderr, "queue: %lu pops, %lu re-arms, %lu cancels\n", pops, rearms, cancels);
+    CHECK(pops > STEPS / 4 && rearms > 1000 && cancels > 1000 && most_far > 100 && compacted_checked > 0);
+    fprintf(stderr, "queue: %lu pops, %lu re-arms, %lu cancels, %lu compactions (%lu before the drain)\n", pops,
+            rearms, cancels, queue.compactions, compacted_checked);
     /* The queue frees what is still pending (ASan reports a leak otherwise). */
     struct sim_event left = {.t = 1, .len = 5};
     left.bytes = malloc(5);
@@ -330,13 +334,13 @@ static bool all_zero(const uint8_t *p, size_t n)
 static void test_event_queue_wipes(void)
 {
     struct sim_queue q = {0};
-    struct sim_event ev = {.t = 1, .seq = 1, .len = 100};
+    struct sim_event ev = {.t = 1, .seq = 1, .len = SIM_EVENT_INLINE};
     memset(ev.inline_bytes, 0xA5, ev.len);
     CHECK(tekho_sim_queue_push(&q, &ev));
     CHECK(slab_holds(&q, 0xA5)); /* the check can see a copy */
     struct sim_event got;
     CHECK(tekho_sim_queue_pop(&q, &got));
-    CHECK(got.len == 100 && got.bytes == NULL && got.inline_bytes[99] == 0xA5);
+    CHECK(got.len == SIM_EVENT_INLINE && got.bytes == NULL && got.inline_bytes[SIM_EVENT_INLINE - 1] == 0xA5);
     CHECK(!slab_holds(&q, 0xA5));
     tekho_sim_event_wipe(&got);
     CHECK(got.len == 0 && all_zero(got.inline_bytes, sizeof got.inline_bytes));

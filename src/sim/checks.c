@@ -103,7 +103,7 @@ void tekho_sim_on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t 
     struct ms_track *tr = &sim->track[ms];
     /* Delivered twice, or so far below the newest that it cannot be a
      * late original: a replay got through. */
-    const uint32_t window = 16 * 64;
+    const uint32_t window = SIM_SEEN_WORDS * 64;
     uint64_t *seen = tr->seen[dir];
     const bool first = tr->top[dir] == 0 && (seen[0] & 1) == 0;
     if (!first && seq + window <= tr->top[dir]) {
@@ -113,13 +113,13 @@ void tekho_sim_on_deliver(struct tekho_sim *sim, uint32_t ms, int dir, uint32_t 
     if (first || seq > tr->top[dir]) {
         const uint32_t from = first ? 0 : tr->top[dir] + 1;
         for (uint32_t s = from; s <= seq && s - from < window; s++)
-            seen[(s / 64) % 16] &= ~((uint64_t)1 << (s % 64));
+            seen[(s / 64) % SIM_SEEN_WORDS] &= ~((uint64_t)1 << (s % 64));
         tr->top[dir] = seq;
-    } else if (seen[(seq / 64) % 16] & ((uint64_t)1 << (seq % 64))) {
+    } else if (seen[(seq / 64) % SIM_SEEN_WORDS] & ((uint64_t)1 << (seq % 64))) {
         sim->st.replayed_pdus_accepted++;
         return;
     }
-    seen[(seq / 64) % 16] |= (uint64_t)1 << (seq % 64);
+    seen[(seq / 64) % SIM_SEEN_WORDS] |= (uint64_t)1 << (seq % 64);
     sim->st.user_pdus_delivered++;
     sim->window_delivered += tr->in_window;
     measure_resumed(sim, tr, dir, node);

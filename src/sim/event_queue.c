@@ -370,6 +370,64 @@ void tekho_sim_queue_cancel(struct sim_queue *q, uint64_t key)
     release(q, slot);
 }
 
+/* Moves the pending events into a slab of cap slots, numbered in heap
+ * then far-list order; nothing changes if memory for it is short. */
+static void compact(struct sim_queue *q, uint32_t cap)
+{
+    const size_t live = q->n + q->n_far;
+    struct sim_event *slab = malloc(cap * sizeof *slab);
+    struct sim_slot_place *where = malloc(cap * sizeof *where);
+    uint32_t *free_slots = malloc(cap * sizeof *free_slots);
+    uint32_t *renumber = malloc(q->slab_used * sizeof *renumber);
+    struct sim_heap_node *heap = malloc(cap * sizeof *heap), *far = malloc(cap * sizeof *far);
+    if (slab == NULL || where == NULL || free_slots == NULL || renumber == NULL || heap == NULL || far == NULL ||
+        live > cap) {
+        free(slab);
+        free(where);
+        free(free_slots);
+        free(renumber);
+        free(heap);
+        free(far);
+        return;
+    }
+    uint32_t k = 0;
+    for (size_t i = 0; i < q->n; i++, k++) {
+        renumber[q->heap[i].slot] = k;
+        slab[k] = q->slab[q->heap[i].slot]; /* its bytes, if allocated, move with it */
+        heap[i] = q->heap[i];
+        heap[i].slot = k;
+        where[k] = (struct sim_slot_place){.pos = (uint32_t)i, .in_far = false};
+    }
+    for (size_t i = 0; i < q->n_far; i++, k++) {
+        renumber[q->far[i].slot] = k;
+        slab[k] = q->slab[q->far[i].slot];
+        far[i] = q->far[i];
+        far[i].slot = k;
+        where[k] = (struct sim_slot_place){.pos = (uint32_t)i, .in_far = true};
+    }
+    for (size_t j = 0; j < q->timer_cap; j++)
+        if (q->timer_slots[j] != NO_SLOT)
+            q->timer_slots[j] = renumber[q->timer_slots[j]];
+    /* The old slab held the pending messages inline: wiped before it goes. */
+    OPENSSL_cleanse(q->slab, q->slab_used * sizeof *q->slab);
+    free(q->slab);
+    free(q->where);
+    free(q->free_slots);
+    free(q->heap);
+    free(q->far);
+    free(renumber);
+    q->slab = slab;
+    q->where = where;
+    q->free_slots = free_slots;
+    q->heap = heap;
+    q->far = far;
+    q->slab_cap = cap;
+    q->heap_cap = q->far_cap = cap;
+    q->slab_used = k;
+    q->n_free = 0;
+    q->compactions++;
+}
+
 bool tekho_sim_queue_pop(struct sim_queue *q, struct sim_event *out)
 {
     advance_horizon(q);
@@ -385,6 +443,13 @@ bool tekho_sim_queue_pop(struct sim_queue *q, struct sim_event *out)
         timer_map_delete(q, timer_position(q, out->timer_key));
     heap_remove(q, 0);
     release(q, slot);
+    const size_t live = q->n + q->n_far;
+    if (q->slab_used >= (q->compact_from ? q->compact_from : 65536u) && live * 4 < q->slab_used) {
+        uint32_t cap = 256;
+        while (cap < 2 * live)
+            cap *= 2;
+        compact(q, cap);
+    }
     return true;
 }
 

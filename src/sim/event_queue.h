@@ -17,8 +17,12 @@
 #include <stdint.h>
 
 /* Messages this long or shorter travel inside the event: no allocation
- * for nearly every PDU and message. */
-#define SIM_EVENT_INLINE 160
+ * for a user PDU (48 bytes of payload sealed with CRC: 70 bytes) and for
+ * most management messages; longer ones (most backbone messages) are
+ * allocated. The slab holds every pending event: at metro size, all MSs
+ * entering at once, over 2.6 events an MS, so each byte here is a quarter
+ * of a megabyte. */
+#define SIM_EVENT_INLINE 72
 
 struct sim_event {
     uint64_t t;
@@ -26,6 +30,7 @@ struct sim_event {
     int kind;
     uint32_t a, b, c, d;
     bool injected;  /* from the attacker */
+    bool is_timer;  /* the queue's own (set on every push) */
     /* (sim_queue_push_message copies the fields above from its head) */
     /* The message: len bytes in bytes if it is not NULL (owned by the
      * queue while pending, by the caller once popped), else in inline.
@@ -34,10 +39,8 @@ struct sim_event {
      * its own with sim_event_wipe. */
     uint8_t *bytes;
     size_t len;
+    uint64_t timer_key; /* the queue's own */
     uint8_t inline_bytes[SIM_EVENT_INLINE];
-    /* the queue's own */
-    bool is_timer;
-    uint64_t timer_key;
 };
 
 struct sim_heap_node {
@@ -70,6 +73,13 @@ struct sim_queue {
     uint32_t *timer_slots;
     size_t n_timers, timer_cap;
     size_t limit;               /* most events pending at once; 0: as many as memory holds */
+    /* The slab keeps its high-water mark (every MS entering at once, at
+     * metro size 2.6 events an MS), though a fraction of it is pending
+     * after: once slots handed out are compact_from (0: 65536) or more and
+     * four times the events pending, the pending events move down into a
+     * slab of twice their number, and the rest goes back to the system. */
+    uint32_t compact_from;
+    unsigned long compactions;
 };
 
 static inline const uint8_t *sim_event_bytes(const struct sim_event *ev)

@@ -51,6 +51,8 @@ struct recorded {
     bool uplink[RECORD_MAX];
 };
 
+#define SIM_SEEN_WORDS 8
+
 /* The user payload: "TKHO", the MS, the direction, a sequence number. */
 #define PAYLOAD_LEN 48
 
@@ -74,9 +76,11 @@ struct ms_track {
     struct recorded *data;       /* user PDUs the attacker saw (made when it first hears one) */
     struct recorded *rng;        /* RNG-REQs the attacker saw */
     /* Replay check on delivery: the highest sequence number per direction
-     * and a window of the ones below it already delivered. */
+     * and a window of the ones below it already delivered (SIM_SEEN_WORDS
+     * words: 512 PDUs, some fifty times the latest a real one arrives,
+     * HARQ's 4 retransmissions 2 frames apart). */
     uint32_t top[2];
-    uint64_t seen[2][16];
+    uint64_t seen[2][SIM_SEEN_WORDS];
     unsigned long window_offered_mark;
     /* Air loss is drawn per (direction, class: data or management) for
      * the k-th PDU of the class in a frame: the frame last sent in, and k. */
