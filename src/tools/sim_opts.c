@@ -60,7 +60,7 @@ static const struct cli_opt SIM_OPTS[] = {
      .help = "independent replications, seeds seed .. seed + R - 1 (default " REPLICATIONS_TEXT ")"},
     {.name = "jobs", .kind = CLI_NUM, .min = 1, .max = 64, .modes = EMU, .hint = EMU_HINT, .short_name = 'j',
      .arg = "J",
-     .help = "replications run on this many threads (default: the processors online)"},
+     .help = "runs on this many threads (a replication's two runs on two; default: the processors online)"},
 };
 
 static const char SIM_SYNOPSIS[] =
