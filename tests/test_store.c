@@ -257,21 +257,55 @@ static void check_authenticator(const char *url, const char *key)
  * under load). What one moves, N or the PMK, the other reads at its next
  * use (shared_store): the same AK context for a handover, never its own
  * stale N. */
+/* Two Authenticators on one store (a hot standby), each with its own
+ * connection, both knowing BSs 1 .. n_bs. */
+struct shared_pair {
+    struct tekho_store *s[2];
+    struct tekho_auth *auth[2];
+    struct tekho_actions *acts[2];
+};
+
+static bool shared_open(const char *url, const char *key, uint32_t n_bs, struct shared_pair *p)
+{
+    memset(p, 0, sizeof *p);
+    bool ok = true;
+    for (int i = 0; i < 2 && ok; i++) {
+        const uint8_t bsid[6] = {0x42, 0, 0, 0, 0, 1};
+        ok = (p->acts[i] = calloc(1, sizeof *p->acts[i])) != NULL && tekho_store_open(url, key, &p->s[i]) == TEKHO_OK;
+        const struct tekho_auth_config cfg = {.pmk_lifetime_s = 3600, .max_ms = 8, .max_bs = 2,
+                                              .store = tekho_store_ops(p->s[i]), .shared_store = true};
+        ok = ok && tekho_auth_new(&cfg, &p->auth[i]) == TEKHO_OK;
+        for (uint32_t node = 1; node <= n_bs && ok; node++) {
+            uint8_t id[6];
+            memcpy(id, bsid, sizeof id);
+            id[5] = (uint8_t)node;
+            ok = tekho_auth_add_bs(p->auth[i], node, id) == TEKHO_OK;
+        }
+    }
+    return ok;
+}
+
+static void shared_close(struct shared_pair *p)
+{
+    for (int i = 0; i < 2; i++) {
+        if (p->acts[i] != NULL)
+            tekho_actions_reset(p->acts[i]);
+        tekho_auth_free(p->auth[i]);
+        free(p->acts[i]);
+        tekho_store_close(p->s[i]);
+    }
+}
+
 static void check_shared(const char *url, const char *key)
 {
-    struct tekho_store *s[2] = {NULL, NULL};
-    struct tekho_auth *auth[2] = {NULL, NULL};
-    struct tekho_actions *acts[2] = {calloc(1, sizeof(struct tekho_actions)), calloc(1, sizeof(struct tekho_actions))};
-    uint8_t mac[6], msk[64], bsid[6] = {0x42, 0, 0, 0, 0, 1};
+    struct shared_pair pair;
+    bool ok = shared_open(url, key, 1, &pair);
+    struct tekho_store **s = pair.s;
+    struct tekho_auth **auth = pair.auth;
+    struct tekho_actions **acts = pair.acts;
+    uint8_t mac[6], msk[64];
     tekho_ms_mac_of_index(6, mac);
     memset(msk, 0x6b, sizeof msk);
-    bool ok = acts[0] != NULL && acts[1] != NULL;
-    for (int i = 0; i < 2 && ok; i++) {
-        ok = tekho_store_open(url, key, &s[i]) == TEKHO_OK;
-        const struct tekho_auth_config cfg = {.pmk_lifetime_s = 3600, .max_ms = 8, .max_bs = 2,
-                                              .store = tekho_store_ops(s[i]), .shared_store = true};
-        ok = ok && tekho_auth_new(&cfg, &auth[i]) == TEKHO_OK && tekho_auth_add_bs(auth[i], 1, bsid) == TEKHO_OK;
-    }
     CHECK(ok);
     tekho_err res = TEKHO_OK;
     for (int i = 0; i < 2 && ok; i++) {
@@ -304,13 +338,7 @@ static void check_shared(const char *url, const char *key)
         CHECK_ERR(test_bs_to_auth(auth[i], 1, TEKHO_ASNCP_CONTEXT_REQ, mac, TEKHO_CONTEXT_FOR_HANDOVER, 0, 10, acts[i]),
                   TEKHO_OK);
     CHECK(ok && tekho_auth_count(auth[1], mac) == 1 && same_backbone(acts[0], acts[1]));
-    for (int i = 0; i < 2; i++) {
-        if (acts[i] != NULL)
-            tekho_actions_reset(acts[i]);
-        tekho_auth_free(auth[i]);
-        free(acts[i]);
-        tekho_store_close(s[i]);
-    }
+    shared_close(&pair);
 }
 
 /* The count updates (CMAC_Key_Count_Update) acts sends to BS node. */
@@ -334,21 +362,15 @@ static int updates_to(const struct tekho_actions *acts, uint32_t node)
  * every BS, not to the holders it knew under the old PMK. */
 static void check_shared_holders(const char *url, const char *key)
 {
-    struct tekho_store *s[2] = {NULL, NULL};
-    struct tekho_auth *auth[2] = {NULL, NULL};
-    struct tekho_actions *acts[2] = {calloc(1, sizeof(struct tekho_actions)), calloc(1, sizeof(struct tekho_actions))};
-    uint8_t mac[6], msk[64], msk2[64], bsid[2][6] = {{0x42, 0, 0, 0, 0, 1}, {0x42, 0, 0, 0, 0, 2}};
+    struct shared_pair pair;
+    bool ok = shared_open(url, key, 2, &pair);
+    struct tekho_store **s = pair.s;
+    struct tekho_auth **auth = pair.auth;
+    struct tekho_actions **acts = pair.acts;
+    uint8_t mac[6], msk[64], msk2[64];
     tekho_ms_mac_of_index(7, mac);
     memset(msk, 0x5a, sizeof msk);
     memset(msk2, 0xa5, sizeof msk2);
-    bool ok = acts[0] != NULL && acts[1] != NULL;
-    for (int i = 0; i < 2 && ok; i++) {
-        ok = tekho_store_open(url, key, &s[i]) == TEKHO_OK;
-        const struct tekho_auth_config cfg = {.pmk_lifetime_s = 3600, .max_ms = 8, .max_bs = 2,
-                                              .store = tekho_store_ops(s[i]), .shared_store = true};
-        ok = ok && tekho_auth_new(&cfg, &auth[i]) == TEKHO_OK && tekho_auth_add_bs(auth[i], 1, bsid[0]) == TEKHO_OK &&
-             tekho_auth_add_bs(auth[i], 2, bsid[1]) == TEKHO_OK;
-    }
     CHECK(ok);
     for (int i = 0; i < 2 && ok; i++) {
         tekho_actions_reset(acts[i]);
@@ -377,13 +399,7 @@ static void check_shared_holders(const char *url, const char *key)
     CHECK_ERR(test_bs_to_auth(auth[1], 2, TEKHO_ASNCP_HO_COMPLETE, mac, 0, 2, 6, acts[1]), TEKHO_OK);
     CHECK(ok && persist_acts(s[1], auth[1], acts[1], NULL) == 1 && tekho_auth_count(auth[1], mac) == 3);
     CHECK(ok && updates_to(acts[1], 1) == 1 && updates_to(acts[1], 2) == 1);
-    for (int i = 0; i < 2; i++) {
-        if (acts[i] != NULL)
-            tekho_actions_reset(acts[i]);
-        tekho_auth_free(auth[i]);
-        free(acts[i]);
-        tekho_store_close(s[i]);
-    }
+    shared_close(&pair);
 }
 
 static void make_key(const char *path, uint8_t fill)
