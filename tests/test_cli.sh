@@ -244,7 +244,7 @@ printf '%s' "$EAP2" | grep -q '"baseline-full": {.*"union": {"n": [1-9][0-9]*, [
 "$T" sim --topology hex:7 --ms 10 --duration 10 --schemes none --ideal --replications 1 --sync-us 20000 --json | grep -q '"ul": {"n": [1-9][0-9]*, [^}]*"p50": 27.000, .*"model_ms": {"ul": 27.000,' && ok || bad "sim --sync-us"
 expect 2 "$T" sim --topology hex:7 --replications 0
 expect 2 "$T" sim --topology hex:7 --harq-bler 1000
-printf '%s' "$EMU" | grep -q '"speed": {"handovers_per_wall_s": [0-9]*, "events_per_wall_s": [0-9]*, "peak_rss_mb": ' && ok || bad "sim emulator speed"
+printf '%s' "$EMU" | grep -q '"speed": {"handovers": [1-9][0-9]*, "runs": 40, "handovers_per_elapsed_s": [0-9]*, "handovers_per_thread_s": [0-9]*, "events_per_thread_s": [0-9]*, "peak_rss_mb": ' && ok || bad "sim emulator speed"
 # the report: tables, plots (with gnuplot), message sequence charts (with
 # mscgen) and captures that Wireshark decodes cleanly (with tshark)
 R=/tmp/tekho_cli_report.$$

@@ -408,8 +408,11 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
     tekho_err err = emulate_schemes(&p, list, n_schemes, duration, R, jobs, true, progress, runs);
     unsigned long events = 0, handovers = 0;
     double total_wall = 0;
+    /* Every run's work: a replication's measured run and its M.2134 run
+     * (each a job); total_wall is the threads' time over them all. */
+    const size_t runs_done = n_schemes * R * 2;
     for (size_t k = 0; k < n_schemes; k++) {
-        events += runs[k].st.events + runs[k].m2134_events; /* both runs: the wall time is theirs */
+        events += runs[k].st.events + runs[k].m2134_events;
         handovers += runs[k].st.completed + runs[k].m2134_completed;
         total_wall += runs[k].wall_s;
     }
@@ -428,10 +431,11 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
             printf("%s\"%s\": ", k ? ", " : "", tekho_scheme_name(runs[k].scheme));
             sim_result_json(stdout, NULL, p.seed, &runs[k], &p, duration);
         }
-        printf("}, \"speed\": {\"handovers_per_wall_s\": %.0f, \"events_per_wall_s\": %.0f, \"peak_rss_mb\": %.1f, "
-               "\"wall_s\": %.2f, \"elapsed_s\": %.2f, \"jobs\": %u}}\n",
-               total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, peak_rss_mb(),
-               total_wall, elapsed, jobs);
+        printf("}, \"speed\": {\"handovers\": %lu, \"runs\": %zu, \"handovers_per_elapsed_s\": %.0f, "
+               "\"handovers_per_thread_s\": %.0f, \"events_per_thread_s\": %.0f, \"peak_rss_mb\": %.1f, "
+               "\"thread_s\": %.2f, \"elapsed_s\": %.2f, \"jobs\": %u}}\n",
+               handovers, runs_done, elapsed > 0 ? handovers / elapsed : 0, total_wall > 0 ? handovers / total_wall : 0,
+               total_wall > 0 ? events / total_wall : 0, peak_rss_mb(), total_wall, elapsed, jobs);
     } else {
         const double ms_s = (double)p.n_ms * duration * (double)R;
         printf("%u cells, %u MSs at %.0f km/h, %u s simulated, %zu replication%s (seeds %llu..%llu), %s\n", p.n_bs,
@@ -452,10 +456,10 @@ static int emulate(const struct cli_args *a, const struct cli_cmd *cmd)
                100 * report_share(s0->returns, s0->completed), 100 * report_share(s0->returns_5s, s0->completed),
                100 * report_share(s0->left_nearest, s0->attempted),
                100 * report_share(s0->off_nearest, s0->served_measurements));
-        printf("emulator: %.0f handovers/s, %.0f events/s of thread time, %.1f s elapsed on %u job%s, peak RSS %.0f "
-               "MB\n",
-               total_wall > 0 ? handovers / total_wall : 0, total_wall > 0 ? events / total_wall : 0, elapsed, jobs,
-               jobs == 1 ? "" : "s", peak_rss_mb());
+        printf("emulator: %lu handovers in %zu runs, %.0f per second elapsed and %.0f per second of thread time;\n"
+               "%.0f events per second of thread time; %.1f s elapsed on %u job%s, peak RSS %.0f MB\n",
+               handovers, runs_done, elapsed > 0 ? handovers / elapsed : 0, total_wall > 0 ? handovers / total_wall : 0,
+               total_wall > 0 ? events / total_wall : 0, elapsed, jobs, jobs == 1 ? "" : "s", peak_rss_mb());
     }
     fflush(stdout);
     int status = CLI_EXIT_OK;
