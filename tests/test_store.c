@@ -249,14 +249,6 @@ static void check_authenticator(const char *url, const char *key)
     tekho_store_close(s);
 }
 
-/* Two Authenticators on one store (tekho testbed --authd 2: a hot
- * standby), each on its own connection. Both add the MS at start with the
- * same EAP result and the store refuses the second: that one still offers
- * the MS's PMK at an entry, the same offers as the first (before, it moved
- * on from a PMK of nothing and no MS could enter through it: test_chaos_pg
- * under load). What one moves, N or the PMK, the other reads at its next
- * use (shared_store): the same AK context for a handover, never its own
- * stale N. */
 /* Two Authenticators on one store (a hot standby), each with its own
  * connection, both knowing BSs 1 .. n_bs. */
 struct shared_pair {
@@ -296,6 +288,14 @@ static void shared_close(struct shared_pair *p)
     }
 }
 
+/* Two Authenticators on one store (tekho testbed --authd 2: a hot
+ * standby), each on its own connection. Both add the MS at start with the
+ * same EAP result and the store refuses the second: that one still offers
+ * the MS's PMK at an entry, the same offers as the first (before, it moved
+ * on from a PMK of nothing and no MS could enter through it: test_chaos_pg
+ * under load). What one moves, N or the PMK, the other reads at its next
+ * use (shared_store): the same AK context for a handover, never its own
+ * stale N. */
 static void check_shared(const char *url, const char *key)
 {
     struct shared_pair pair;

@@ -374,8 +374,9 @@ tekho_err emulate_grid(const struct emulate_grid *g, const enum tekho_scheme *sc
         return TEKHO_OK;
     if (n == 0 || n > TEKHO_SCHEME_COUNT || R == 0)
         return TEKHO_ERR_INVALID_ARGUMENT;
-    struct pool pool = {.g = g, .schemes = schemes, .n_schemes = n, .R = R, .per_point = n * R * (m2134 ? 2 : 1),
-                        .n_jobs = g->n_points * n * R * (m2134 ? 2 : 1), .duration = duration, .m2134 = m2134,
+    const size_t per_point = n * R * (m2134 ? 2 : 1); /* run_job: a replication's runs, each a job */
+    struct pool pool = {.g = g, .schemes = schemes, .n_schemes = n, .R = R, .per_point = per_point,
+                        .n_jobs = g->n_points * per_point, .duration = duration, .m2134 = m2134,
                         .progress = progress, .err = TEKHO_OK};
     if (jobs < 1)
         jobs = 1;
