@@ -312,13 +312,25 @@ static void test_pn_ledger_exact(void)
 }
 
 /* Whether any message byte in the slab (every slot ever used) is `byte`. */
-static bool slab_holds(const struct sim_queue *q, uint8_t byte)
+/* Whether some slot's inline bytes hold the n bytes at `needle`. A slot's
+ * bytes past what was ever written are whatever malloc handed out, so the
+ * needle is several bytes long: a single byte value could be there by
+ * chance (it was, under ctest, once the heap's layout changed). */
+static bool slab_holds_seq(const struct sim_queue *q, const uint8_t *needle, size_t n)
 {
     for (uint32_t i = 0; i < q->slab_used; i++)
-        for (size_t k = 0; k < SIM_EVENT_INLINE; k++)
-            if (q->slab[i].inline_bytes[k] == byte)
+        for (size_t k = 0; k + n <= SIM_EVENT_INLINE; k++)
+            if (memcmp(q->slab[i].inline_bytes + k, needle, n) == 0)
                 return true;
     return false;
+}
+
+/* Eight bytes of one value in a row: what a message filled with it leaves. */
+static bool slab_holds(const struct sim_queue *q, uint8_t byte)
+{
+    uint8_t run[8];
+    memset(run, byte, sizeof run);
+    return slab_holds_seq(q, run, sizeof run);
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -387,7 +399,7 @@ static void test_event_queue_wipes(void)
         CHECK(want == 0 || memcmp(sim_event_bytes(&got), msg, want) == 0);
         tekho_sim_event_wipe(&got);
     }
-    CHECK(tekho_sim_queue_len(&q) == 0 && !slab_holds(&q, msg[5]));
+    CHECK(tekho_sim_queue_len(&q) == 0 && !slab_holds_seq(&q, msg + 5, 8));
     tekho_sim_queue_free(&q);
 }
 

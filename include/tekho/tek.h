@@ -45,18 +45,38 @@ TEKHO_API TEKHO_NODISCARD tekho_err tekho_tek_generator_run(struct tekho_tek_gen
 /* [PROFILE] Used when SBC did not negotiate a PN Window Size. */
 #define TEKHO_PN_WINDOW_DEFAULT 128u
 
+/* Ring words a window keeps inside its struct: windows of up to 192 PNs
+ * (the default 128 among them). Larger ones have their ring on the heap. */
+#define TEKHO_PN_WINDOW_INLINE_WORDS 4u
+
 struct tekho_pn_window {
     uint32_t highest;
     uint16_t size;
-    /* Ring of seen-bits, one per PN modulo its capacity: the largest
-     * window and one word more, so that whole words can be cleared as the
-     * window slides (a window of W PNs spans at most W / 64 + 1 words). */
-    uint64_t seen[TEKHO_PN_WINDOW_MAX / 64 + 1];
+    /* Ring of seen-bits, one per PN modulo its capacity: a power of two
+     * words, at least one more than the window spans, so that whole words
+     * can be cleared as the window slides. Sized for the window, so that a
+     * context of the default window is 40 bytes rather than the 264 the
+     * largest one needs (a metro-sized emulation holds 400,000). */
+    uint16_t words;
+    union {
+        uint64_t in[TEKHO_PN_WINDOW_INLINE_WORDS]; /* words <= TEKHO_PN_WINDOW_INLINE_WORDS */
+        uint64_t *heap;                            /* larger: owned by the window */
+    } ring;
 };
 
-/* An empty window of `size` PNs (0: TEKHO_PN_WINDOW_DEFAULT). Invalid
- * argument for NULL or size above TEKHO_PN_WINDOW_MAX. */
+/* An empty window of `size` PNs (0: TEKHO_PN_WINDOW_DEFAULT). What *w held
+ * is not looked at: call tekho_pn_window_cleanup first on a window in use.
+ * Errors: invalid argument for NULL or size above TEKHO_PN_WINDOW_MAX, no
+ * memory (a window above 192 PNs has its ring on the heap); *w is zeroed
+ * then. */
 TEKHO_API TEKHO_NODISCARD tekho_err tekho_pn_window_init(struct tekho_pn_window *w, uint16_t size);
+/* Frees the ring of a large window and zeroes *w. Safe on a zeroed window. */
+TEKHO_API void tekho_pn_window_cleanup(struct tekho_pn_window *w);
+/* Makes *dst a copy of *src (size, highest and seen PNs), with a ring of
+ * its own; *dst must be zeroed or a window, and what it held is cleaned up.
+ * Errors: invalid argument for NULL, no memory; *dst is unchanged then. */
+TEKHO_API TEKHO_NODISCARD tekho_err tekho_pn_window_copy(struct tekho_pn_window *dst,
+                                                         const struct tekho_pn_window *src);
 /* Whether pn would be accepted: TEKHO_OK, TEKHO_ERR_PN_INVALID (0 or above
  * TEKHO_PN_COUNTER_MAX), TEKHO_ERR_PN_BELOW_WINDOW (size or more below the
  * highest), TEKHO_ERR_PN_REPLAYED (seen); invalid argument for NULL. */

@@ -100,11 +100,12 @@ tekho_err tekho_tek_generate(const uint8_t kek[TEKHO_TEK_LEN], uint16_t cmac_key
  * several times per handover, was a visible share of a city run. */
 static void slot_cleanup(struct tekho_crypto_kit *kit, struct tekho_tek_slot *slot)
 {
-    if (!slot->installed && slot->ccm == NULL)
+    if (!slot->installed && slot->ccm == NULL && slot->rx.words <= TEKHO_PN_WINDOW_INLINE_WORDS)
         return;
     if (kit != NULL && slot->installed)
         tekho_pdu_key_forget(kit->pdu, slot->key); /* the kit's contexts may hold this TEK */
     tekho_pdu_key_free(slot->ccm); /* cleanses the key schedules */
+    tekho_pn_window_cleanup(&slot->rx);
     OPENSSL_cleanse(slot->key, sizeof slot->key);
     memset(slot, 0, sizeof *slot);
 }
@@ -127,8 +128,10 @@ static tekho_err slot_install(struct tekho_crypto_kit *kit, struct tekho_tek_slo
     memset(&fresh, 0, sizeof fresh);
     tekho_err err = tekho_pn_window_init(&fresh.rx, pn_window_size);
     uint8_t digest[32];
-    if (err == TEKHO_OK && !fingerprint(kit, key, digest))
+    if (err == TEKHO_OK && !fingerprint(kit, key, digest)) {
+        tekho_pn_window_cleanup(&fresh.rx);
         err = TEKHO_ERR_CRYPTO;
+    }
     if (err != TEKHO_OK)
         return err;
     memcpy(fresh.key_id, digest, sizeof fresh.key_id);

@@ -689,7 +689,11 @@ static tekho_err random_teks(struct tekho_bs *bs, struct bs_ms *m, uint64_t now,
             }
             fresh.tek[i].expires_at_ms = t->expires_at_ms;
             fresh.tek[i].tx_pn = t->tx_pn;
-            fresh.tek[i].rx = t->rx;
+            err = tekho_pn_window_copy(&fresh.tek[i].rx, &t->rx);
+            if (err != TEKHO_OK) {
+                tekho_tek_context_cleanup(&fresh);
+                return err;
+            }
         }
     }
     /* The newer TEK in use (the one that expires last) stays; a new one

@@ -540,7 +540,7 @@ static tekho_err install_delivered(struct tekho_ms *ms, struct tekho_tek_context
         if (err == TEKHO_OK) {
             fresh.tek[i].expires_at_ms = t->expires_at_ms;
             fresh.tek[i].tx_pn = t->tx_pn;
-            fresh.tek[i].rx = t->rx;
+            err = tekho_pn_window_copy(&fresh.tek[i].rx, &t->rx);
         }
     }
     for (size_t i = 0; i < n && err == TEKHO_OK; i++) {
