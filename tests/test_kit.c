@@ -5,6 +5,7 @@
 
 #include "aes_block.h"
 #include "aes_cmac.h"
+#include "ccm.h"
 #include "kit.h"
 #include "tekho/tekho.h"
 #include "test_util.h"
@@ -58,6 +59,41 @@ static void test_cmac_forgets(struct tekho_crypto_kit *kit)
     tekho_ak_keys_wipe(&one_shot);
 }
 
+/* The kit's one pair of CCM contexts, re-keyed from TEK to TEK (each
+ * re-key given to libcrypto with the PDU's nonce): every seal and open is
+ * what a key of the TEK's own gives, whatever TEK the context held. */
+static void test_shared_ccm_rekeys(struct tekho_crypto_kit *kit)
+{
+    static const uint8_t TEK_A[16] = {0xA0, 1, 2, 3}, TEK_B[16] = {0xB0, 4, 5, 6};
+    const uint8_t *teks[] = {TEK_A, TEK_B, TEK_B, TEK_A, TEK_B, TEK_A};
+    struct tekho_pdu_key *own[2] = {NULL, NULL};
+    CHECK_ERR(tekho_pdu_key_new(TEK_A, &own[0]), TEKHO_OK);
+    CHECK_ERR(tekho_pdu_key_new(TEK_B, &own[1]), TEKHO_OK);
+    const uint8_t payload[40] = {0x45, 0, 0, 40};
+    for (size_t i = 0; i < sizeof teks / sizeof teks[0] && own[0] && own[1]; i++) {
+        struct tekho_pdu_key *ref = own[teks[i] == TEK_B];
+        const struct tekho_pdu_seal_params sp = {.dir = TEKHO_DIR_DL, .pn = (uint32_t)i + 1, .cid = 0x2b01, .eks = 1};
+        uint8_t shared[128], alone[128], back[64];
+        size_t shared_len = 0, alone_len = 0, back_len = 0;
+        CHECK_ERR(tekho_pdu_key_use(kit->pdu, teks[i]), TEKHO_OK);
+        CHECK_ERR(tekho_pdu_seal(kit->pdu, &sp, payload, sizeof payload, shared, sizeof shared, &shared_len), TEKHO_OK);
+        CHECK_ERR(tekho_pdu_seal(ref, &sp, payload, sizeof payload, alone, sizeof alone, &alone_len), TEKHO_OK);
+        CHECK(shared_len == alone_len && memcmp(shared, alone, alone_len) == 0);
+        /* Opened on the shared context, after the other TEK had it. */
+        CHECK_ERR(tekho_pdu_key_use(kit->pdu, teks[i] == TEK_A ? TEK_B : TEK_A), TEKHO_OK);
+        CHECK_ERR(tekho_pdu_open(kit->pdu, TEKHO_DIR_DL, alone, alone_len, back, sizeof back, &back_len, NULL),
+                  TEKHO_ERR_BAD_ICV);
+        CHECK_ERR(tekho_pdu_key_use(kit->pdu, teks[i]), TEKHO_OK);
+        CHECK_ERR(tekho_pdu_open(kit->pdu, TEKHO_DIR_DL, alone, alone_len, back, sizeof back, &back_len, NULL),
+                  TEKHO_OK);
+        CHECK(back_len == sizeof payload && memcmp(back, payload, sizeof payload) == 0);
+    }
+    tekho_pdu_key_forget(kit->pdu, TEK_A);
+    tekho_pdu_key_forget(kit->pdu, TEK_B);
+    tekho_pdu_key_free(own[0]);
+    tekho_pdu_key_free(own[1]);
+}
+
 int main(void)
 {
     struct tekho_crypto_kit *kit = NULL;
@@ -65,6 +101,7 @@ int main(void)
     if (kit != NULL) {
         test_ecb_forgets(kit);
         test_cmac_forgets(kit);
+        test_shared_ccm_rekeys(kit);
         tekho_crypto_kit_free(kit);
     }
     return test_summary("test_kit");

@@ -144,22 +144,32 @@ static void test_ccm(void)
         EVP_CIPHER_CTX *enc = tekho_ccm_ctx_new(NULL, key, nonce_len, r->tag_len, 1);
         EVP_CIPHER_CTX *dec = tekho_ccm_ctx_new(NULL, key, nonce_len, r->tag_len, 0);
         CHECK(enc != NULL && dec != NULL);
-        /* Twice on the same keyed context: the second run must not depend on the first. */
-        for (int round = 0; round < 2 && enc && dec; round++) {
-            CHECK_ERR(tekho_ccm_encrypt(enc, nonce, aad, aad_len, pt, pt_len, ct, tag, r->tag_len), TEKHO_OK);
+        /* Twice on the same keyed context: the second run must not depend
+         * on the first. Then on contexts keyed with another key, given this
+         * one with the nonce (a shared context re-keyed per PDU). */
+        static const uint8_t OTHER[16] = {0xFF};
+        EVP_CIPHER_CTX *enc_other = tekho_ccm_ctx_new(NULL, OTHER, nonce_len, r->tag_len, 1);
+        EVP_CIPHER_CTX *dec_other = tekho_ccm_ctx_new(NULL, OTHER, nonce_len, r->tag_len, 0);
+        CHECK(enc_other != NULL && dec_other != NULL);
+        for (int round = 0; round < 3 && enc && dec && enc_other && dec_other; round++) {
+            EVP_CIPHER_CTX *e = round < 2 ? enc : enc_other, *d = round < 2 ? dec : dec_other;
+            const uint8_t *rekey = round == 0 ? NULL : key;
+            CHECK_ERR(tekho_ccm_encrypt(e, rekey, nonce, aad, aad_len, pt, pt_len, ct, tag, r->tag_len), TEKHO_OK);
             CHECK_BYTES(ct, want, pt_len);
             CHECK_BYTES(tag, want + pt_len, r->tag_len);
-            CHECK_ERR(tekho_ccm_decrypt(dec, nonce, aad, aad_len, want, pt_len, back, want + pt_len, r->tag_len),
+            CHECK_ERR(tekho_ccm_decrypt(d, rekey, nonce, aad, aad_len, want, pt_len, back, want + pt_len, r->tag_len),
                       TEKHO_OK);
             CHECK_BYTES(back, pt, pt_len);
         }
+        EVP_CIPHER_CTX_free(enc_other);
+        EVP_CIPHER_CTX_free(dec_other);
         /* A flipped ciphertext bit or tag bit is refused. */
         want[0] ^= 0x80;
-        CHECK_ERR(tekho_ccm_decrypt(dec, nonce, aad, aad_len, want, pt_len, back, want + pt_len, r->tag_len),
+        CHECK_ERR(tekho_ccm_decrypt(dec, NULL, nonce, aad, aad_len, want, pt_len, back, want + pt_len, r->tag_len),
                   TEKHO_ERR_BAD_ICV);
         want[0] ^= 0x80;
         want[want_len - 1] ^= 0x01;
-        CHECK_ERR(tekho_ccm_decrypt(dec, nonce, aad, aad_len, want, pt_len, back, want + pt_len, r->tag_len),
+        CHECK_ERR(tekho_ccm_decrypt(dec, NULL, nonce, aad, aad_len, want, pt_len, back, want + pt_len, r->tag_len),
                   TEKHO_ERR_BAD_ICV);
         EVP_CIPHER_CTX_free(enc);
         EVP_CIPHER_CTX_free(dec);

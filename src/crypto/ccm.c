@@ -32,8 +32,9 @@ static int ccm_begin(EVP_CIPHER_CTX *ctx, const uint8_t *aad, size_t aad_len, si
     return aad_len == 0 || EVP_CipherUpdate(ctx, NULL, &out_len, aad, (int)aad_len);
 }
 
-tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
-                            const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag, size_t tag_len)
+tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
+                            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag,
+                            size_t tag_len)
 {
     static const uint8_t empty[1];
     int out_len = 0;
@@ -42,21 +43,22 @@ tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uin
      * shows on every small PDU. */
     OSSL_PARAM get_tag[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, tag_len),
                             OSSL_PARAM_construct_end()};
-    int ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) && ccm_begin(ctx, aad, aad_len, len) &&
+    int ok = EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) && ccm_begin(ctx, aad, aad_len, len) &&
              EVP_EncryptUpdate(ctx, len ? out : tag, &out_len, len ? in : empty, (int)len) &&
              EVP_EncryptFinal_ex(ctx, tag, &out_len) && EVP_CIPHER_CTX_get_params(ctx, get_tag) > 0;
     return ok ? TEKHO_OK : TEKHO_ERR_CRYPTO;
 }
 
-tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
-                            const uint8_t *in, size_t len, uint8_t *out, const uint8_t *tag, size_t tag_len)
+tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
+                            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, const uint8_t *tag,
+                            size_t tag_len)
 {
     static const uint8_t empty[1];
     uint8_t scratch[1];
     int out_len = 0;
     OSSL_PARAM set_tag[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, (void *)tag, tag_len),
                             OSSL_PARAM_construct_end()};
-    if (!EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) || EVP_CIPHER_CTX_set_params(ctx, set_tag) <= 0 ||
+    if (!EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) || EVP_CIPHER_CTX_set_params(ctx, set_tag) <= 0 ||
         !ccm_begin(ctx, aad, aad_len, len))
         return TEKHO_ERR_CRYPTO;
     if (!EVP_DecryptUpdate(ctx, len ? out : scratch, &out_len, len ? in : empty, (int)len))

@@ -15,15 +15,18 @@
 EVP_CIPHER_CTX *tekho_ccm_ctx_new(const EVP_CIPHER *ccm, const uint8_t key[16], size_t nonce_len, size_t tag_len,
                                   int encrypt);
 
-TEKHO_NODISCARD tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
-                                            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-                                            uint8_t *tag, size_t tag_len);
+/* key: NULL to keep the context's key, or a new one, set with the nonce
+ * in one libcrypto call (a shared context re-keyed per PDU: one call's
+ * parameter look-ups less than a re-key and a nonce apart). */
+TEKHO_NODISCARD tekho_err tekho_ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t *nonce,
+                                            const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+                                            uint8_t *out, uint8_t *tag, size_t tag_len);
 
 /* TEKHO_ERR_BAD_ICV when the tag does not verify; out then holds no
  * plaintext (libcrypto compares in constant time and wipes it). */
-TEKHO_NODISCARD tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
-                                            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-                                            const uint8_t *tag, size_t tag_len);
+TEKHO_NODISCARD tekho_err tekho_ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t *nonce,
+                                            const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+                                            uint8_t *out, const uint8_t *tag, size_t tag_len);
 
 /* tekho_pdu_key_new on an AES-128-CCM fetched already (the key takes a
  * reference), or NULL to fetch here. */

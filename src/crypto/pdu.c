@@ -117,30 +117,37 @@ tekho_err tekho_pdu_key_new(const uint8_t tek[16], struct tekho_pdu_key **out)
     return tekho_pdu_key_new_with(NULL, tek, out);
 }
 
-/* The context for one direction of use, made on first use. */
-static EVP_CIPHER_CTX *direction(struct tekho_pdu_key *key, int encrypt)
+/* The context for one direction of use, made on first use. A context
+ * holding an earlier TEK's schedule (stale) is re-keyed by the operation
+ * itself: *rekey is then the TEK to give it with the nonce (one libcrypto
+ * call: cipher, nonce and tag lengths stay bound), else NULL. */
+static EVP_CIPHER_CTX *direction(struct tekho_pdu_key *key, int encrypt, const uint8_t **rekey)
 {
     EVP_CIPHER_CTX **ctx = encrypt ? &key->enc : &key->dec;
+    *rekey = NULL;
     if (key->empty)
         return NULL;
     if (*ctx == NULL) {
         *ctx = tekho_ccm_ctx_new(key->ccm, key->tek, CCM_NONCE_LEN, TEKHO_ICV_LEN, encrypt);
-        key->stale[encrypt] = false;
     } else if (key->stale[encrypt]) {
-        /* Only the key changes: cipher, nonce and tag lengths stay bound. */
-        if (!EVP_CipherInit_ex(*ctx, NULL, NULL, key->tek, NULL, encrypt)) {
-            EVP_CIPHER_CTX_free(*ctx);
-            *ctx = NULL;
-            OPENSSL_cleanse(key->held[encrypt != 0], sizeof key->held[0]);
-            return NULL;
-        }
-        key->stale[encrypt] = false;
+        *rekey = key->tek;
     } else {
         return *ctx;
     }
+    key->stale[encrypt] = false;
     if (*ctx != NULL)
         memcpy(key->held[encrypt != 0], key->tek, sizeof key->held[0]);
     return *ctx;
+}
+
+/* A re-key with the nonce that libcrypto refused: what the context holds
+ * is unknown, so it goes (free cleanses it) and the next use makes one. */
+static void drop_direction(struct tekho_pdu_key *key, int encrypt)
+{
+    EVP_CIPHER_CTX **ctx = encrypt ? &key->enc : &key->dec;
+    EVP_CIPHER_CTX_free(*ctx);
+    *ctx = NULL;
+    OPENSSL_cleanse(key->held[encrypt != 0], sizeof key->held[0]);
 }
 
 tekho_err tekho_pdu_key_use(struct tekho_pdu_key *key, const uint8_t tek[16])
@@ -246,12 +253,15 @@ tekho_err tekho_pdu_seal(struct tekho_pdu_key *key, const struct tekho_pdu_seal_
     make_nonce(nonce, out, pn_bytes);
 
     uint8_t *ciphertext = pn_bytes + TEKHO_PN_LEN;
-    EVP_CIPHER_CTX *enc = direction(key, 1);
+    const uint8_t *rekey = NULL;
+    EVP_CIPHER_CTX *enc = direction(key, 1, &rekey);
     if (enc == NULL)
         return TEKHO_ERR_CRYPTO;
     /* No associated data: the header is bound through the nonce. */
-    err = tekho_ccm_encrypt(enc, nonce, NULL, 0, payload, payload_len, ciphertext, ciphertext + payload_len,
-                            TEKHO_ICV_LEN);
+    err = tekho_ccm_encrypt(enc, rekey, nonce, NULL, 0, payload, payload_len, ciphertext,
+                            ciphertext + payload_len, TEKHO_ICV_LEN);
+    if (err != TEKHO_OK && rekey != NULL)
+        drop_direction(key, 1);
     if (err != TEKHO_OK) {
         OPENSSL_cleanse(out, total);
         return err;
@@ -305,13 +315,17 @@ tekho_err tekho_pdu_decrypt(struct tekho_pdu_key *key, const uint8_t *pdu, const
         return TEKHO_ERR_INVALID_ARGUMENT;
     if (out_cap < view->ciphertext_len)
         return TEKHO_ERR_BUFFER_TOO_SMALL;
-    EVP_CIPHER_CTX *dec = direction(key, 0);
+    const uint8_t *rekey = NULL;
+    EVP_CIPHER_CTX *dec = direction(key, 0, &rekey);
     if (dec == NULL)
         return TEKHO_ERR_CRYPTO;
     uint8_t nonce[CCM_NONCE_LEN];
     make_nonce(nonce, pdu, pdu + TEKHO_GMH_LEN);
-    tekho_err err = tekho_ccm_decrypt(dec, nonce, NULL, 0, view->ciphertext, view->ciphertext_len, out,
+    tekho_err err = tekho_ccm_decrypt(dec, rekey, nonce, NULL, 0, view->ciphertext, view->ciphertext_len, out,
                                       view->icv, TEKHO_ICV_LEN);
+    /* A bad ICV is the PDU's fault: the re-key itself went through. */
+    if (err == TEKHO_ERR_CRYPTO && rekey != NULL)
+        drop_direction(key, 0);
     if (err != TEKHO_OK)
         return err;
     *out_len = view->ciphertext_len;
