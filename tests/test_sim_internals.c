@@ -311,8 +311,7 @@ static void test_pn_ledger_exact(void)
     CHECK(l.slots == NULL && l.n == 0);
 }
 
-/* Whether any message byte in the slab (every slot ever used) is `byte`. */
-/* Whether some slot's inline bytes hold the n bytes at `needle`. A slot's
+/* Whether some slot's inline bytes (every slot ever used) hold the n bytes at `needle`. A slot's
  * bytes past what was ever written are whatever malloc handed out, so the
  * needle is several bytes long: a single byte value could be there by
  * chance (it was, under ctest, once the heap's layout changed). */

@@ -53,10 +53,11 @@ struct tekho_pn_window {
     uint32_t highest;
     uint16_t size;
     /* Ring of seen-bits, one per PN modulo its capacity: a power of two
-     * words, at least one more than the window spans, so that whole words
-     * can be cleared as the window slides. Sized for the window, so that a
-     * context of the default window is 40 bytes rather than the 264 the
-     * largest one needs (a metro-sized emulation holds 400,000). */
+     * words, no fewer than the window can span, so that whole words are
+     * cleared as the window slides into them. Sized for the window: the
+     * default window's is inside the struct (40 bytes in all, not the 272
+     * of a ring for the largest window; a metro-sized emulation holds
+     * 400,000 windows). */
     uint16_t words;
     union {
         uint64_t in[TEKHO_PN_WINDOW_INLINE_WORDS]; /* words <= TEKHO_PN_WINDOW_INLINE_WORDS */

@@ -10,9 +10,9 @@
 #define WORD_BITS 64u
 
 /* Ring words for a window of `size` PNs: the PNs from highest - size + 1 to
- * highest span at most ceil((size - 1) / 64) + 1 words; one more is cleared
- * ahead as the window slides. A power of two, so that a word's place is a
- * mask. */
+ * highest span at most ceil((size - 1) / 64) + 1 words, which
+ * ceil(size / 64) + 1 covers (33 for 2,048, as the fixed ring had). Rounded
+ * up to a power of two, so that a word's place is a mask. */
 static uint16_t ring_words(uint16_t size)
 {
     uint16_t need = (uint16_t)((size + WORD_BITS - 1) / WORD_BITS + 1);
